@@ -1,0 +1,108 @@
+"""The composition root: settings → storage → services → one ASGI app.
+
+Nothing here runs at import time; ``build()`` wires a ``Lookout`` and
+``create_app()`` wraps it in the HTTP app.
+"""
+from __future__ import annotations
+
+import logging
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from core.force import ForceConfig, load_force_config
+from core.geocoding import Geocoder, GeopyGeocoder
+from core.model import Channel
+from core.ports import UnitOfWorkFactory
+from core.services.alerts import AlertService
+from core.services.roles import Roles
+from core.settings import Settings
+from storage.database import make_async_engine
+from storage.migrate import current_revision, head_revision
+from storage.uow import unit_of_work_factory
+
+logger = logging.getLogger("lookout")
+
+
+@dataclass
+class Lookout:
+    """Everything a process needs, built once."""
+
+    settings: Settings
+    force: ForceConfig
+    engine: AsyncEngine
+    uow: UnitOfWorkFactory
+    alerts: AlertService
+    geocoder: Geocoder
+    channels: tuple[Channel, ...] = field(default=())
+
+    async def schema_status(self) -> tuple[str | None, str]:
+        """(revision the database is at, revision the code expects)."""
+        return await current_revision(self.engine), head_revision()
+
+    async def aclose(self) -> None:
+        await self.geocoder.aclose()
+        await self.engine.dispose()
+
+
+def build(settings: Settings | None = None) -> Lookout:
+    settings = settings or Settings()
+    force = load_force_config(Path(settings.force_config))
+    engine = make_async_engine(settings.database_url)
+    uow = unit_of_work_factory(engine)
+    channels = settings.enabled_channels
+    geocoder = GeopyGeocoder(
+        settings.geocoder,
+        domain=settings.geocoder_domain,
+        scheme=settings.geocoder_scheme,
+        user_agent=settings.geocoder_user_agent,
+    )
+    roles = Roles(officers=settings.officer_ids, supervisors=settings.supervisor_ids)
+    alerts = AlertService(uow, force, roles=roles, channels=channels)
+    return Lookout(settings, force, engine, uow, alerts, geocoder, channels)
+
+
+def describe_platforms(lookout: Lookout) -> str:
+    on = ", ".join(c.value for c in lookout.channels) or "none"
+    off = ", ".join(c.value for c in (Channel.TELEGRAM, Channel.WHATSAPP, Channel.SLACK) if c not in lookout.channels)
+    return f"platforms on: {on}" + (f"; off (no token set): {off}" if off else "")
+
+
+def create_app(lookout: Lookout) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI):  # noqa: ANN202
+        logger.info("Lookout for %s: %s", lookout.force.name, describe_platforms(lookout))
+        yield
+        await lookout.aclose()
+
+    app = FastAPI(title=f"Lookout — {lookout.force.name}", lifespan=lifespan, docs_url=None, redoc_url=None)
+    app.state.lookout = lookout
+
+    @app.get("/healthz")
+    async def healthz() -> dict[str, str]:
+        """Alive: the process answers. Says nothing about the database."""
+        return {"status": "ok"}
+
+    @app.get("/readyz")
+    async def readyz() -> JSONResponse:
+        """Ready: the database answers and its schema is the one this code expects."""
+        try:
+            async with lookout.engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+            current, head = await lookout.schema_status()
+        except Exception as exc:  # any failure here means "not ready", reported, never a 500
+            logger.warning("readiness check: database unreachable: %s", type(exc).__name__)
+            return JSONResponse({"status": "unavailable", "database": "unreachable"}, status_code=503)
+        if current != head:
+            return JSONResponse(
+                {"status": "unavailable", "database": "ok", "schema": current, "expected": head, "fix": "lookout db upgrade"},
+                status_code=503,
+            )
+        return JSONResponse({"status": "ok", "database": "ok", "schema": current})
+
+    return app

@@ -1,0 +1,99 @@
+"""The ``lookout`` command: serve, db, demo, bench, and the officer's alert actions."""
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+
+import typer
+from rich.console import Console
+
+from bots.cli_alerts import alert_app
+from core.errors import LookoutError
+from core.force import ForceConfigError
+from core.settings import Settings
+
+app = typer.Typer(no_args_is_help=True, add_completion=False, help="Lookout: community alerts for police forces.")
+db_app = typer.Typer(no_args_is_help=True, help="Database schema (Alembic migrations).")
+bench_app = typer.Typer(no_args_is_help=True, help="Benchmarks: printed figures, not pass/fail.")
+app.add_typer(db_app, name="db")
+app.add_typer(alert_app, name="alert")
+app.add_typer(bench_app, name="bench")
+
+err = Console(stderr=True)
+out = Console()
+
+
+def _settings() -> Settings:
+    try:
+        return Settings()
+    except Exception as exc:  # pydantic's ValidationError: show it as a configuration error
+        err.print(f"[red]Configuration error:[/red] {exc}")
+        raise typer.Exit(2) from None
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Migrate the database to the newest schema (safe to run again)."""
+    from storage.migrate import head_revision, upgrade
+
+    settings = _settings()
+    upgrade(settings.database_url)
+    out.print(f"Database schema is at revision [bold]{head_revision()}[/bold] (current).")
+
+
+@app.command()
+def serve(
+    host: str = typer.Option("127.0.0.1", help="Address to listen on."),
+    port: int = typer.Option(8000, help="Port to listen on."),
+) -> None:
+    """Run the web app (webhooks, health checks) in this process."""
+    from bots.serving import serve_forever
+
+    _run_or_explain(lambda: serve_forever(_settings(), host=host, port=port))
+
+
+@app.command()
+def demo(
+    port: int = typer.Option(8000, help="Port for the app."),
+    residents: int = typer.Option(2000, help="Demo residents to seed on first run."),
+) -> None:
+    """Run the whole service on SQLite with demo data, no accounts needed."""
+    from bots.demo import run_demo
+
+    _run_or_explain(lambda: run_demo(port=port, residents=residents))
+
+
+@bench_app.command("match")
+def bench_match(
+    residents: int = typer.Option(1_000_000, help="Synthetic residents around Stafford."),
+    database_url: str | None = typer.Option(None, help="Database to run on (default: a cached SQLite file)."),
+    repeats: int = typer.Option(3, min=1, help="Timed runs per figure (the median is printed)."),
+    rebuild: bool = typer.Option(False, help="Build the population again even if cached."),
+    json_output: bool = typer.Option(False, "--json", help="Print one JSON object."),
+) -> None:
+    """Time recipient resolution plus delivery-row writes for 3 km and street-sized areas."""
+    from bots.bench import bench_match as run
+
+    _run_or_explain(lambda: run(residents=residents, database_url=database_url, repeats=repeats, rebuild=rebuild, as_json=json_output))
+
+
+def _run_or_explain(action) -> None:  # noqa: ANN001 - a zero-argument callable
+    """Run ``action``; configuration and domain errors become a message and exit code, not a traceback."""
+    try:
+        action()
+    except ForceConfigError as exc:
+        err.print(f"[red]Force configuration error:[/red] {exc}")
+        raise typer.Exit(2) from None
+    except LookoutError as exc:
+        err.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from None
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,319 @@
+"""``lookout alert …``: the officer's actions from a shell, over the same services as Slack."""
+from __future__ import annotations
+
+import asyncio
+import getpass
+import json
+import re
+import time
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from typing import TypeVar
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from bots.app import Lookout, build
+from core.errors import InvalidInput, LookoutError
+from core.geo.coords import parse_distance
+from core.model import Alert, Channel, DeliveryState
+from core.services.alerts import AlertRequest, Preview, SendResult
+from core.services.areas import Where, resolve_area
+
+alert_app = typer.Typer(no_args_is_help=True, help="Preview, send, update, cancel and list alerts.")
+out = Console()
+err = Console(stderr=True)
+T = TypeVar("T")
+
+_DONE = (DeliveryState.SENT, DeliveryState.DEAD, DeliveryState.SKIPPED)
+_WAIT_HINT_AFTER_S = 30.0
+
+
+def _default_actor() -> str:
+    return f"cli:{getpass.getuser()}"
+
+
+def _run(work: Callable[[Lookout], Awaitable[T]]) -> T:
+    """Build the app, run ``work``, close everything; errors become messages and exit codes."""
+
+    async def main() -> T:
+        lookout = build()
+        try:
+            return await work(lookout)
+        finally:
+            await lookout.aclose()
+
+    try:
+        return asyncio.run(main())
+    except InvalidInput as exc:
+        for field, problem in exc.errors.items():
+            err.print(f"[red]{field}:[/red] {problem}")
+        raise typer.Exit(2) from None
+    except LookoutError as exc:
+        err.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from None
+
+
+def _parse_expiry(text: str | None) -> datetime | None:
+    """``6h``, ``90m``, ``2d`` from now, or an ISO time (with zone)."""
+    if not text:
+        return None
+    match = re.fullmatch(r"\s*(\d+)\s*([mhd])\s*", text)
+    if match:
+        units = {"m": "minutes", "h": "hours", "d": "days"}
+        return datetime.now(UTC) + timedelta(**{units[match.group(2)]: int(match.group(1))})
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        raise InvalidInput.one("expires", f"'{text}' should be like 6h, 2d or 2026-11-26T18:00+00:00") from None
+
+
+def _split(text: str | None) -> list[str]:
+    return [part.strip() for part in (text or "").split(",") if part.strip()]
+
+
+class Compose:
+    """The compose options shared by ``preview`` and ``send``."""
+
+    def __init__(self, **options: object) -> None:
+        self.options = options
+
+    async def request(self, lookout: Lookout) -> AlertRequest:
+        o = self.options
+        radius = parse_distance(str(o["radius"]), "radius") if o.get("radius") else None
+        buffer = parse_distance(str(o["buffer"]), "buffer") if o.get("buffer") else None
+        where = Where(at=o.get("at"), postcode=o.get("postcode"), street=o.get("street"), area=o.get("area"),  # type: ignore[arg-type]
+                      radius_m=radius, buffer_m=buffer)
+        missing = {name: "is required" for name in ("incident", "headline", "message") if not o.get(name)}
+        if missing:
+            raise InvalidInput({f"--{name}": problem for name, problem in missing.items()})
+        area = await resolve_area(where, force=lookout.force, geocoder=lookout.geocoder)
+        return AlertRequest(
+            incident_number=str(o["incident"]),
+            headline=str(o["headline"]),
+            message=str(o["message"]),
+            area=area,
+            topics=_split(o.get("topics")),  # type: ignore[arg-type]
+            sectors=_split(o.get("sectors")),  # type: ignore[arg-type]
+            audience=str(o.get("audience") or "both"),
+            urgency=str(o.get("urgency") or "Immediate"),
+            status=str(o.get("status") or "Actual"),
+            contact=o.get("contact") or None,  # type: ignore[arg-type]
+            expires_at=_parse_expiry(o.get("expires")),  # type: ignore[arg-type]
+        )
+
+
+_COMPOSE_FIELDS = {
+    "incident", "headline", "message", "at", "postcode", "street", "area", "radius", "buffer",
+    "topics", "sectors", "audience", "urgency", "status", "contact", "expires",
+}
+
+
+# Typer options, declared once and reused by preview and send.
+INCIDENT = typer.Option(None, "--incident", help="Incident number, e.g. MV-20261125-0456.")
+HEADLINE = typer.Option(None, "--headline", help="One line: what is happening.")
+MESSAGE = typer.Option(None, "--message", help="What residents should know and do.")
+AT = typer.Option(None, "--at", help="Centre as LAT,LON.")
+POSTCODE = typer.Option(None, "--postcode", help="Centre on a UK postcode.")
+STREET = typer.Option(None, "--street", help='A street, "NAME, TOWN".')
+AREA = typer.Option(None, "--area", help="A named area from the force config.")
+RADIUS = typer.Option(None, "--radius", help="50m to 3km (default 500m).")
+BUFFER = typer.Option(None, "--buffer", help="For a street: 25m to 100m either side (default 50m).")
+TOPICS = typer.Option(None, "--topics", help="Comma-separated topic keys (default: all).")
+SECTORS = typer.Option(None, "--sectors", help="Comma-separated business sector keys.")
+AUDIENCE = typer.Option("both", "--audience", help="residents, businesses or both.")
+URGENCY = typer.Option("Immediate", "--urgency", help="Immediate, Expected, Future, Past.")
+STATUS = typer.Option("Actual", "--status", help="Actual, Exercise or Test (practice reaches testers only).")
+CONTACT = typer.Option(None, "--contact", help="Contact text (default: the force's).")
+EXPIRES = typer.Option(None, "--expires", help="6h, 2d, or an ISO time (default: the force's).")
+ACTOR = typer.Option(None, "--as", help="Who is acting, for the audit log (default cli:$USER).")
+JSON = typer.Option(False, "--json", help="Machine-readable output.")
+
+
+def _alert_json(alert: Alert, counts: dict[Channel, int] | None = None, **extra: object) -> str:
+    data: dict[str, object] = {
+        "id": alert.id,
+        "reference": alert.reference,
+        "type": alert.type.value,
+        "state": alert.state.value,
+        "status": alert.status.value,
+        "area": alert.area_description,
+    }
+    if counts is not None:
+        data["recipients"] = {c.value: n for c, n in counts.items()}
+        data["total"] = sum(counts.values())
+    data.update(extra)
+    return json.dumps(data)
+
+
+def _print_preview(preview: Preview) -> None:
+    alert = preview.alert
+    table = Table(title=f"{alert.reference}: {alert.headline}", show_header=False, title_justify="left")
+    table.add_row("Status", alert.status.value)
+    table.add_row("Incident", alert.incident_number)
+    table.add_row("Area", preview.area_description)
+    table.add_row("Topics", ", ".join(alert.topics))
+    if alert.sectors:
+        table.add_row("Sectors", ", ".join(alert.sectors))
+    table.add_row("Audience", alert.audience.value)
+    for channel in (Channel.TELEGRAM, Channel.WHATSAPP):
+        table.add_row(f"Reach on {channel.value}", f"{preview.recipients.get(channel, 0):,}")
+    table.add_row("Reach in total", f"[bold]{preview.total:,}[/bold]")
+    table.add_row("Expires", alert.expires_at.isoformat(timespec="minutes") if alert.expires_at else "—")
+    if preview.approval_needed:
+        table.add_row("Approval", f"[yellow]needed[/yellow]: {preview.approval_reason}")
+    out.print(table)
+
+
+def _print_sent(result: SendResult) -> None:
+    by_channel = ", ".join(f"{n:,} on {c.value}" for c, n in result.recipients.items()) or "nobody matched"
+    out.print(f"[green]{result.alert.reference} ({result.alert.type.value.lower()}) queued[/green]: {result.total:,} residents ({by_channel}).")
+
+
+@alert_app.command()
+def preview(
+    incident: str = INCIDENT, headline: str = HEADLINE, message: str = MESSAGE,
+    at: str = AT, postcode: str = POSTCODE, street: str = STREET, area: str = AREA,
+    radius: str = RADIUS, buffer: str = BUFFER, topics: str = TOPICS, sectors: str = SECTORS,
+    audience: str = AUDIENCE, urgency: str = URGENCY, status: str = STATUS, contact: str = CONTACT,
+    expires: str = EXPIRES, actor: str = ACTOR, as_json: bool = JSON,
+) -> None:
+    """Save a draft and show who it would reach. Nothing is sent."""
+    compose = Compose(**{k: v for k, v in locals().items() if k in _COMPOSE_FIELDS})
+    who = actor or _default_actor()
+
+    async def work(lookout: Lookout) -> None:
+        draft = await lookout.alerts.draft(await compose.request(lookout), who)
+        result = await lookout.alerts.preview(draft.id, who)  # type: ignore[arg-type]
+        if as_json:
+            out.print_json(_alert_json(result.alert, result.recipients, approval_needed=result.approval_needed))
+            return
+        _print_preview(result)
+        out.print(f"Draft saved. Send it with: [bold]lookout alert send {draft.reference}[/bold]")
+
+    _run(work)
+
+
+@alert_app.command()
+def send(
+    reference: str = typer.Argument(None, help="A draft's reference (A-2026-000123); or compose with the options."),
+    incident: str = INCIDENT, headline: str = HEADLINE, message: str = MESSAGE,
+    at: str = AT, postcode: str = POSTCODE, street: str = STREET, area: str = AREA,
+    radius: str = RADIUS, buffer: str = BUFFER, topics: str = TOPICS, sectors: str = SECTORS,
+    audience: str = AUDIENCE, urgency: str = URGENCY, status: str = STATUS, contact: str = CONTACT,
+    expires: str = EXPIRES, actor: str = ACTOR, as_json: bool = JSON,
+    yes: bool = typer.Option(False, "--yes", "-y", help="Send without asking to confirm the preview."),
+    approved_by: str = typer.Option(None, "--approved-by", help="Supervisor id who approved it (when approval is needed)."),
+    wait: bool = typer.Option(False, "--wait", help="Show delivery progress until every delivery is done."),
+    timeout: float = typer.Option(600.0, "--timeout", help="With --wait: give up waiting after this many seconds."),
+) -> None:
+    """Send an alert: a saved draft by reference, or a new one from the options (previewed first)."""
+    compose = Compose(**{k: v for k, v in locals().items() if k in _COMPOSE_FIELDS})
+    who = actor or _default_actor()
+
+    async def work(lookout: Lookout) -> SendResult:
+        if reference:
+            alert = await lookout.alerts.get(reference)
+        else:
+            alert = await lookout.alerts.draft(await compose.request(lookout), who)
+        shown = await lookout.alerts.preview(alert.id, who)  # type: ignore[arg-type]
+        if not as_json:
+            _print_preview(shown)
+        if not yes and not typer.confirm(f"Send {alert.reference} to {shown.total:,} residents?", default=False):
+            raise typer.Exit(1)
+        if shown.approval_needed and approved_by:
+            await lookout.alerts.approve(alert.id, approved_by, recorded_by=who)  # type: ignore[arg-type]
+        result = await lookout.alerts.send(alert.id, who)  # type: ignore[arg-type]
+        if wait:
+            await _wait_for_deliveries(lookout, result, timeout, quiet=as_json)
+        return result
+
+    result = _run(work)
+    if as_json:
+        out.print_json(_alert_json(result.alert, result.recipients))
+    else:
+        _print_sent(result)
+
+
+@alert_app.command()
+def update(
+    reference: str = typer.Argument(..., help="The original alert's reference."),
+    message: str = typer.Option(..., "--message", help="What has changed."),
+    headline: str = typer.Option(None, "--headline", help="New headline (default: the original's)."),
+    contact: str = CONTACT, actor: str = ACTOR, as_json: bool = JSON,
+) -> None:
+    """Send a follow-up to exactly the residents the original alert reached."""
+    who = actor or _default_actor()
+    result = _run(lambda lookout: lookout.alerts.update(reference, who, message=message, headline=headline, contact=contact))
+    out.print_json(_alert_json(result.alert, result.recipients)) if as_json else _print_sent(result)
+
+
+@alert_app.command()
+def cancel(
+    reference: str = typer.Argument(..., help="The alert to cancel."),
+    reason: str = typer.Option("", "--reason", help="Told to residents already reached, e.g. 'Found safe and well.'"),
+    yes: bool = typer.Option(False, "--yes", "-y", help="Don't ask to confirm."),
+    actor: str = ACTOR, as_json: bool = JSON,
+) -> None:
+    """Cancel an alert: stop deliveries not yet made, tell those reached."""
+    who = actor or _default_actor()
+    if not yes and not typer.confirm(f"Cancel {reference}?", default=False):
+        raise typer.Exit(1)
+    result = _run(lambda lookout: lookout.alerts.cancel(reference, who, reason=reason))
+    out.print_json(_alert_json(result.alert, result.recipients)) if as_json else _print_sent(result)
+
+
+@alert_app.command("list")
+def list_alerts(
+    limit: int = typer.Option(20, "--limit", min=1, max=500, help="How many, newest first."),
+    as_json: bool = JSON,
+) -> None:
+    """Recent alerts, updates and cancellations."""
+    alerts = _run(lambda lookout: lookout.alerts.recent(limit))
+    if as_json:
+        out.print_json(json.dumps([json.loads(_alert_json(a)) for a in alerts]))
+        return
+    if not alerts:
+        out.print("No alerts yet. Draft one with [bold]lookout alert preview --help[/bold].")
+        return
+    table = Table("Reference", "Type", "State", "Status", "Headline", "Area", "Created (UTC)")
+    for a in alerts:
+        table.add_row(a.reference, a.type.value, a.state.value, a.status.value, a.headline, a.area_description,
+                      a.created_at.strftime("%Y-%m-%d %H:%M") if a.created_at else "")
+    out.print(table)
+
+
+async def _wait_for_deliveries(lookout: Lookout, result: SendResult, timeout: float, *, quiet: bool) -> None:
+    """Poll the delivery rows and draw a progress bar until none is left to send."""
+    total = result.total
+    if total == 0:
+        return
+    started = last_change = time.monotonic()
+    done_before = -1
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=err, disable=quiet) as bar:
+        task = bar.add_task(f"Delivering {result.alert.reference}", total=total)
+        while True:
+            progress = await lookout.alerts.progress(result.alert.id)  # type: ignore[arg-type]
+            done = sum(n for states in progress.values() for s, n in states.items() if s in _DONE)
+            bar.update(task, completed=done)
+            now = time.monotonic()
+            if done >= total:
+                break
+            if done != done_before:
+                done_before, last_change = done, now
+            elif now - last_change > _WAIT_HINT_AFTER_S:
+                bar.console.print("No delivery has moved for 30 s: is a delivery worker running (`lookout serve`)?")
+                last_change = now
+            if now - started > timeout:
+                bar.console.print(f"Stopped waiting after {timeout:.0f} s; deliveries carry on in the background.")
+                break
+            await asyncio.sleep(0.5)
+    states: dict[DeliveryState, int] = {}
+    for per_state in progress.values():
+        for state, n in per_state.items():
+            states[state] = states.get(state, 0) + n
+    if not quiet:
+        out.print("Final: " + ", ".join(f"{n:,} {s.value}" for s, n in sorted(states.items())))

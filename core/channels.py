@@ -1,0 +1,38 @@
+"""What each channel can carry and how fast, declared as data.
+
+The numbers are the platforms' published limits (see shared/PLATFORMS.md);
+adapters declare theirs from here and the core enforces them in one place.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from core.model import RESIDENT_CHANNELS, Channel
+
+
+@dataclass(frozen=True)
+class ChannelLimits:
+    max_text: int  # characters in one message after formatting
+    messages_per_second: float  # whole-bot / whole-number rate
+    per_chat_interval: float  # seconds between two messages to the same chat
+    max_buttons: int  # 0 when the channel has no buttons
+
+
+PUBLISHED_LIMITS: dict[Channel, ChannelLimits] = {
+    Channel.TELEGRAM: ChannelLimits(max_text=4096, messages_per_second=30, per_chat_interval=1.0, max_buttons=100),
+    # Free-form text is 4,096; the pair rate limit is about one message per 6 s to one user.
+    Channel.WHATSAPP: ChannelLimits(max_text=4096, messages_per_second=80, per_chat_interval=6.0, max_buttons=3),
+    # A section block's text is at most 3,000 characters; about 1 message/s per channel.
+    Channel.SLACK: ChannelLimits(max_text=3000, messages_per_second=1, per_chat_interval=1.0, max_buttons=25),
+}
+
+
+def strictest_text_limit(channels: Iterable[Channel]) -> int:
+    """The shortest ``max_text`` among the resident channels in ``channels``.
+
+    With no resident channel enabled (a fresh demo, say) every resident channel
+    counts, so an alert written today still fits when a platform is turned on.
+    """
+    resident = [c for c in channels if c in RESIDENT_CHANNELS] or list(RESIDENT_CHANNELS)
+    return min(PUBLISHED_LIMITS[c].max_text for c in resident)

@@ -1,0 +1,237 @@
+"""The force's configuration: who they are, what residents can choose, where.
+
+Loaded once at start from the TOML file named by ``LOOKOUT_FORCE_CONFIG``.
+Every problem is reported as ``<file>: <field>: <what is wrong>`` so whoever
+edits the file can go straight to the line.
+"""
+from __future__ import annotations
+
+import json
+import re
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from shapely.geometry import shape
+
+from core.errors import InvalidInput, LookoutError
+from core.geo.areas import PolygonArea
+from core.geo.cells import DEFAULT_RESOLUTION, MAX_RESOLUTION, MIN_RESOLUTION
+
+ALL_TOPICS = "all"
+_KEY = re.compile(r"^[a-z][a-z0-9_]{0,30}$")
+
+
+class ForceConfigError(LookoutError):
+    """The force config file is missing or wrong; names the file and field."""
+
+    def __init__(self, path: Path | str, field: str, problem: str) -> None:
+        self.path, self.field, self.problem = str(path), field, problem
+        super().__init__(f"{path}: {field}: {problem}")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+class Topic(_Strict):
+    key: str
+    label: str = Field(min_length=1, max_length=40)
+    description: str = Field(min_length=1, max_length=200)
+
+    @field_validator("key")
+    @classmethod
+    def _key_shape(cls, value: str) -> str:
+        if not _KEY.match(value):
+            raise ValueError("keys are lower-case letters, digits and _ (up to 31), starting with a letter")
+        return value
+
+
+class Sector(_Strict):
+    key: str
+    label: str = Field(min_length=1, max_length=40)
+
+    _key_shape = field_validator("key")(Topic._key_shape.__func__)  # type: ignore[attr-defined]
+
+
+class ForceSettings(_Strict):
+    """The TOML file's shape (before the named areas are loaded)."""
+
+    name: str = Field(min_length=2, max_length=80)
+    short_name: str = Field(default="", max_length=30)
+    contact: str = Field(min_length=5, max_length=300, description="default contact text on every alert")
+    timezone: str = "Europe/London"
+    incident_pattern: str = Field(min_length=1, max_length=200)
+    incident_example: str = ""
+    approval_threshold: int = Field(ge=0, le=10_000_000)
+    approval_required_statuses: list[str] = Field(default_factory=list)
+    minimum_age: int = Field(default=12, ge=12, le=21)
+    location_precision: int = Field(default=DEFAULT_RESOLUTION, ge=MIN_RESOLUTION, le=MAX_RESOLUTION)
+    default_alert_hours: int = Field(default=24, ge=1, le=24 * 14)
+    areas_file: str | None = None
+    topics: list[Topic] = Field(min_length=1)
+    sectors: list[Sector] = Field(default_factory=list)
+
+    @field_validator("incident_pattern")
+    @classmethod
+    def _compiles(cls, value: str) -> str:
+        try:
+            re.compile(value)
+        except re.error as exc:
+            raise ValueError(f"not a valid regular expression ({exc})") from None
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"'{value}' is not a time zone name such as Europe/London") from None
+        return value
+
+    @field_validator("approval_required_statuses")
+    @classmethod
+    def _statuses(cls, value: list[str]) -> list[str]:
+        allowed = {"Actual", "Exercise", "Test"}
+        for status in value:
+            if status not in allowed:
+                raise ValueError(f"'{status}' is not one of Actual, Exercise, Test")
+        return value
+
+    @model_validator(mode="after")
+    def _unique_keys_and_example(self) -> ForceSettings:
+        for list_name, items in (("topics", self.topics), ("sectors", self.sectors)):
+            seen: set[str] = set()
+            for index, item in enumerate(items):
+                if item.key in seen:
+                    raise ValueError(f"{list_name}[{index}].key: '{item.key}' appears twice")
+                seen.add(item.key)
+        if ALL_TOPICS not in {t.key for t in self.topics}:
+            raise ValueError(f"topics: one topic must have key '{ALL_TOPICS}' (all local crime)")
+        if self.incident_example and not re.fullmatch(self.incident_pattern, self.incident_example):
+            raise ValueError("incident_example: does not match incident_pattern")
+        return self
+
+
+@dataclass(frozen=True)
+class ForceConfig:
+    """The validated configuration with its named areas loaded."""
+
+    settings: ForceSettings
+    areas: dict[str, PolygonArea]
+    source: str
+
+    @property
+    def name(self) -> str:
+        return self.settings.name
+
+    @property
+    def contact(self) -> str:
+        return self.settings.contact
+
+    @property
+    def topics(self) -> dict[str, Topic]:
+        return {t.key: t for t in self.settings.topics}
+
+    @property
+    def sectors(self) -> dict[str, Sector]:
+        return {s.key: s for s in self.settings.sectors}
+
+    @property
+    def resolution(self) -> int:
+        return self.settings.location_precision
+
+    def check_incident_number(self, value: str) -> str:
+        text = value.strip()
+        if not text:
+            raise InvalidInput.one("incident_number", "every alert needs an incident number")
+        if not re.fullmatch(self.settings.incident_pattern, text):
+            example = f", for example {self.settings.incident_example}" if self.settings.incident_example else ""
+            raise InvalidInput.one("incident_number", f"'{text}' is not in this force's incident-number format{example}")
+        return text
+
+    def check_topics(self, keys: list[str] | tuple[str, ...], field: str = "topics") -> tuple[str, ...]:
+        unknown = [k for k in keys if k not in self.topics]
+        if unknown:
+            raise InvalidInput.one(field, f"unknown topic {', '.join(map(repr, unknown))}; choose from {', '.join(self.topics)}")
+        return tuple(dict.fromkeys(keys))
+
+    def check_sectors(self, keys: list[str] | tuple[str, ...], field: str = "sectors") -> tuple[str, ...]:
+        unknown = [k for k in keys if k not in self.sectors]
+        if unknown:
+            raise InvalidInput.one(
+                field, f"unknown sector {', '.join(map(repr, unknown))}; choose from {', '.join(self.sectors) or '(none configured)'}"
+            )
+        return tuple(dict.fromkeys(keys))
+
+    def area(self, name: str) -> PolygonArea:
+        key = name.strip().lower()
+        for area_key, area in self.areas.items():
+            if key in (area_key, area.name.lower()):
+                return area
+        raise InvalidInput.one("area", f"no named area '{name}'; known areas: {', '.join(self.areas) or '(none configured)'}")
+
+
+def load_force_config(path: Path | str) -> ForceConfig:
+    """Read, validate and return the force config, or raise ``ForceConfigError``."""
+    file = Path(path)
+    try:
+        raw = tomllib.loads(file.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ForceConfigError(file, "(file)", "no such file; set LOOKOUT_FORCE_CONFIG to the force's TOML file") from None
+    except UnicodeDecodeError:
+        raise ForceConfigError(file, "(file)", "is not UTF-8 text") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ForceConfigError(file, "(syntax)", str(exc)) from None
+    try:
+        settings = ForceSettings.model_validate(raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(_loc_part(p) for p in first["loc"]).replace(".[", "[") or "(top level)"
+        message = first["msg"].removeprefix("Value error, ")
+        if ": " in message and field == "(top level)":
+            field, message = message.split(": ", 1)
+        raise ForceConfigError(file, field, message) from None
+    areas = _load_areas(file, settings.areas_file) if settings.areas_file else {}
+    return ForceConfig(settings=settings, areas=areas, source=str(file))
+
+
+def _loc_part(part: Any) -> str:
+    return f"[{part}]" if isinstance(part, int) else str(part)
+
+
+def _load_areas(config_file: Path, areas_file: str) -> dict[str, PolygonArea]:
+    """Named areas from a GeoJSON FeatureCollection; each feature needs ``properties.key`` and ``name``."""
+    path = (config_file.parent / areas_file).resolve()
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ForceConfigError(config_file, "areas_file", f"{path} does not exist") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ForceConfigError(path, "(syntax)", f"not valid GeoJSON ({exc})") from None
+    if not isinstance(data, dict) or data.get("type") != "FeatureCollection" or not isinstance(data.get("features"), list):
+        raise ForceConfigError(path, "type", "must be a GeoJSON FeatureCollection")
+    areas: dict[str, PolygonArea] = {}
+    for index, feature in enumerate(data["features"]):
+        field = f"features[{index}]"
+        props = feature.get("properties") or {} if isinstance(feature, dict) else {}
+        key, name = props.get("key"), props.get("name")
+        if not isinstance(key, str) or not _KEY.match(key):
+            raise ForceConfigError(path, f"{field}.properties.key", "needs a lower-case key such as 'town_centre'")
+        if not isinstance(name, str) or not name.strip():
+            raise ForceConfigError(path, f"{field}.properties.name", "needs a name such as 'Stafford Town Centre'")
+        if key in areas:
+            raise ForceConfigError(path, f"{field}.properties.key", f"'{key}' appears twice")
+        try:
+            geometry = shape(feature["geometry"])
+            areas[key] = PolygonArea(name.strip(), geometry)  # type: ignore[arg-type]
+        except InvalidInput as exc:
+            raise ForceConfigError(path, f"{field}.geometry", "; ".join(exc.errors.values())) from None
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise ForceConfigError(path, f"{field}.geometry", f"is not a GeoJSON polygon ({exc})") from None
+    return areas

@@ -1,0 +1,267 @@
+"""The domain model: plain values and records, no framework in sight.
+
+Storage maps these to and from rows; the bots build them from platform updates.
+Times are always timezone-aware UTC.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, time
+from enum import StrEnum
+from typing import Any
+
+from core.errors import InvalidInput
+from core.geo.areas import Area
+
+MAX_PLACES_PER_RESIDENT = 5
+
+
+class Channel(StrEnum):
+    TELEGRAM = "telegram"
+    WHATSAPP = "whatsapp"
+    SLACK = "slack"
+    EMAIL = "email"
+
+
+RESIDENT_CHANNELS: tuple[Channel, ...] = (Channel.TELEGRAM, Channel.WHATSAPP)
+
+_ADDRESS_ID = re.compile(r"^[A-Za-z0-9_.@+/\-]{1,200}$")
+
+
+@dataclass(frozen=True, order=True)
+class Address:
+    """Where a message goes, as a value that round-trips through text.
+
+    ``telegram:123456``, ``whatsapp:447700900123``, ``slack:C0123/1712345.000100``
+    (a channel plus, for Slack, the thread to reply in).
+    """
+
+    channel: Channel
+    id: str
+
+    def __post_init__(self) -> None:
+        if not _ADDRESS_ID.match(self.id):
+            raise InvalidInput.one("address", f"'{self.id}' is not a valid {self.channel} address")
+
+    def __str__(self) -> str:
+        return f"{self.channel.value}:{self.id}"
+
+    @classmethod
+    def parse(cls, text: str) -> Address:
+        channel, sep, ident = text.partition(":")
+        if not sep:
+            raise InvalidInput.one("address", f"'{text}' should look like 'telegram:123456'")
+        try:
+            kind = Channel(channel)
+        except ValueError:
+            raise InvalidInput.one("address", f"'{channel}' is not a channel Lookout knows") from None
+        return cls(kind, ident)
+
+
+class Audience(StrEnum):
+    RESIDENTS = "residents"
+    BUSINESSES = "businesses"
+    BOTH = "both"
+
+    @property
+    def includes_residents(self) -> bool:
+        return self in (Audience.RESIDENTS, Audience.BOTH)
+
+    @property
+    def includes_businesses(self) -> bool:
+        return self in (Audience.BUSINESSES, Audience.BOTH)
+
+
+# CAP 1.2 vocabularies (OASIS), spelled as CAP spells them.
+class Urgency(StrEnum):
+    IMMEDIATE = "Immediate"
+    EXPECTED = "Expected"
+    FUTURE = "Future"
+    PAST = "Past"
+    UNKNOWN = "Unknown"
+
+
+class Severity(StrEnum):
+    EXTREME = "Extreme"
+    SEVERE = "Severe"
+    MODERATE = "Moderate"
+    MINOR = "Minor"
+    UNKNOWN = "Unknown"
+
+
+class Certainty(StrEnum):
+    OBSERVED = "Observed"
+    LIKELY = "Likely"
+    POSSIBLE = "Possible"
+    UNLIKELY = "Unlikely"
+    UNKNOWN = "Unknown"
+
+
+class AlertStatus(StrEnum):
+    """CAP ``status``: a real alert, or practice that only testers receive."""
+
+    ACTUAL = "Actual"
+    EXERCISE = "Exercise"
+    TEST = "Test"
+
+
+class AlertType(StrEnum):
+    """CAP ``msgType``."""
+
+    ALERT = "Alert"
+    UPDATE = "Update"
+    CANCEL = "Cancel"
+
+
+class AlertState(StrEnum):
+    """Where an alert is in its life (Lookout's own, not CAP's)."""
+
+    DRAFT = "draft"
+    SENDING = "sending"
+    SENT = "sent"
+    CANCELLED = "cancelled"
+    EXPIRED = "expired"
+    DISCARDED = "discarded"
+
+
+class DeliveryState(StrEnum):
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+    DEAD = "dead"
+    SKIPPED = "skipped"
+
+
+class TipState(StrEnum):
+    NEW = "new"
+    ACKNOWLEDGED = "acknowledged"
+    ACTIONED = "actioned"
+    SPAM = "spam"
+
+
+class MessageKind(StrEnum):
+    """What an outbox message carries; each has its own rendering."""
+
+    ALERT = "alert"
+    ALERT_UPDATE = "alert_update"
+    ALERT_CANCEL = "alert_cancel"
+    TIP_TO_OFFICERS = "tip_to_officers"
+    REPLY_TO_TIPSTER = "reply_to_tipster"
+
+
+@dataclass(frozen=True)
+class QuietHours:
+    """A daily window (local time of the force) when non-urgent alerts wait."""
+
+    start: time
+    end: time
+
+    def contains(self, moment: time) -> bool:
+        if self.start <= self.end:
+            return self.start <= moment < self.end
+        return moment >= self.start or moment < self.end  # spans midnight
+
+
+@dataclass
+class Place:
+    """A place a resident cares about, stored only as its H3 cell."""
+
+    label: str
+    cell: str
+    id: int | None = None
+
+
+@dataclass
+class Resident:
+    address: Address
+    language: str = "en"
+    age_confirmed: bool = False
+    sector: str | None = None
+    topics: frozenset[str] = frozenset()
+    places: list[Place] = field(default_factory=list)
+    paused_until: datetime | None = None
+    quiet_hours: QuietHours | None = None
+    active: bool = True
+    is_tester: bool = False
+    erased_at: datetime | None = None
+    last_inbound_at: datetime | None = None
+    created_at: datetime | None = None
+    id: int | None = None
+
+    @property
+    def is_business(self) -> bool:
+        return self.sector is not None
+
+
+@dataclass
+class Alert:
+    incident_number: str
+    headline: str
+    message: str
+    contact: str
+    area: Area
+    area_description: str
+    topics: tuple[str, ...]
+    sectors: tuple[str, ...]
+    audience: Audience
+    author: str
+    urgency: Urgency = Urgency.IMMEDIATE
+    severity: Severity = Severity.MODERATE
+    certainty: Certainty = Certainty.LIKELY
+    status: AlertStatus = AlertStatus.ACTUAL
+    type: AlertType = AlertType.ALERT
+    state: AlertState = AlertState.DRAFT
+    original_id: int | None = None
+    approver: str | None = None
+    created_at: datetime | None = None
+    approved_at: datetime | None = None
+    sent_at: datetime | None = None
+    expires_at: datetime | None = None
+    cancelled_at: datetime | None = None
+    message_id: int | None = None
+    reference: str | None = None
+    id: int | None = None
+
+
+@dataclass
+class Tip:
+    resident_id: int
+    text: str
+    alert_id: int | None = None
+    media: tuple[str, ...] = ()
+    lat: float | None = None
+    lon: float | None = None
+    anonymous: bool = True
+    state: TipState = TipState.NEW
+    created_at: datetime | None = None
+    reference: str | None = None
+    id: int | None = None
+
+
+@dataclass
+class Delivery:
+    message_id: int
+    address: Address
+    state: DeliveryState = DeliveryState.PENDING
+    resident_id: int | None = None
+    attempts: int = 0
+    next_attempt_at: datetime | None = None
+    lease_until: datetime | None = None
+    provider_message_id: str | None = None
+    last_error: str | None = None
+    id: int | None = None
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """One officer action. ``detail`` holds facts (counts, references), never a
+    resident's personal data, so erasure never has to rewrite the log."""
+
+    actor: str
+    action: str
+    subject: str
+    detail: dict[str, Any] = field(default_factory=dict)
+    at: datetime | None = None
+    id: int | None = None

@@ -1,0 +1,423 @@
+"""Alert services: the one API the Slack app, the CLI and the scheduler use.
+
+draft → preview → (approve) → send → update… → cancel / expire. Each call is
+one transaction and leaves an audit entry; ``send`` resolves the recipients
+and writes every delivery row in that same transaction, so an alert is either
+fully queued or not sent at all.
+"""
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+
+from core.channels import strictest_text_limit
+from core.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from core.force import ForceConfig
+from core.geo.areas import Area
+from core.geo.cells import cover_area
+from core.model import (
+    Alert,
+    AlertState,
+    AlertStatus,
+    AlertType,
+    Audience,
+    AuditEntry,
+    Certainty,
+    Channel,
+    DeliveryState,
+    MessageKind,
+    Severity,
+    Urgency,
+)
+from core.ports import ChannelCounts, RecipientCriteria, UnitOfWork, UnitOfWorkFactory
+from core.rendering import alert_plain_text
+from core.services.roles import SYSTEM_ACTOR, Roles
+
+MAX_HEADLINE = 120
+MAX_CONTACT = 300
+MAX_EXPIRY = timedelta(days=14)
+LIVE_STATES = (AlertState.SENDING, AlertState.SENT)
+
+
+@dataclass
+class AlertRequest:
+    """What an officer fills in. Strings as typed; the service checks them."""
+
+    incident_number: str
+    headline: str
+    message: str
+    area: Area
+    topics: Sequence[str] = ()
+    sectors: Sequence[str] = ()
+    audience: str = Audience.BOTH.value
+    urgency: str = Urgency.IMMEDIATE.value
+    severity: str = Severity.MODERATE.value
+    certainty: str = Certainty.LIKELY.value
+    status: str = AlertStatus.ACTUAL.value
+    contact: str | None = None
+    expires_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Preview:
+    alert: Alert
+    area_description: str
+    recipients: ChannelCounts
+    approval_needed: bool
+    approval_reason: str | None
+
+    @property
+    def total(self) -> int:
+        return sum(self.recipients.values())
+
+
+@dataclass(frozen=True)
+class SendResult:
+    alert: Alert
+    recipients: ChannelCounts = field(default_factory=dict)
+
+    @property
+    def total(self) -> int:
+        return sum(self.recipients.values())
+
+
+def clean_text(value: str, field_name: str, max_length: int) -> str:
+    """Trim, refuse empty, over-long or control-character text (newlines and tabs are fine)."""
+    text = unicodedata.normalize("NFC", value or "").strip()
+    if not text:
+        raise InvalidInput.one(field_name, "this can't be empty")
+    if len(text) > max_length:
+        raise InvalidInput.one(field_name, f"this is {len(text)} characters; the most is {max_length}")
+    if any(unicodedata.category(ch) == "Cc" and ch not in "\n\t" for ch in text):
+        raise InvalidInput.one(field_name, "this contains control characters; please retype it")
+    return text
+
+
+def _enum(kind: type, value: str, field_name: str):  # noqa: ANN202 - returns a member of kind
+    for member in kind:
+        if value.strip().lower() == member.value.lower():
+            return member
+    raise InvalidInput.one(field_name, f"'{value}' is not one of {', '.join(m.value for m in kind)}")
+
+
+class AlertService:
+    def __init__(
+        self,
+        uow: UnitOfWorkFactory,
+        force: ForceConfig,
+        *,
+        roles: Roles,
+        channels: Sequence[Channel] = (),
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self._uow = uow
+        self._force = force
+        self._roles = roles
+        self._text_limit = strictest_text_limit(channels)
+        self._clock = clock
+
+    # --- composing -----------------------------------------------------------------
+
+    def compose(self, request: AlertRequest, author: str) -> Alert:
+        """Check every field and build a draft alert (not stored). Raises InvalidInput naming the fields."""
+        errors: dict[str, str] = {}
+        now = self._clock()
+
+        def check(field_name: str, fn: Callable[[], object]) -> object:
+            try:
+                return fn()
+            except InvalidInput as exc:
+                errors.update(exc.errors if exc.errors else {field_name: str(exc)})
+                return None
+
+        incident = check("incident_number", lambda: self._force.check_incident_number(request.incident_number or ""))
+        headline = check("headline", lambda: clean_text(request.headline, "headline", MAX_HEADLINE))
+        message = check("message", lambda: clean_text(request.message, "message", self._text_limit))
+        contact = check("contact", lambda: clean_text(request.contact or self._force.contact, "contact", MAX_CONTACT))
+        topics = check("topics", lambda: self._force.check_topics(list(request.topics) or ["all"]))
+        sectors = check("sectors", lambda: self._force.check_sectors(list(request.sectors)))
+        audience = check("audience", lambda: _enum(Audience, request.audience, "audience"))
+        urgency = check("urgency", lambda: _enum(Urgency, request.urgency, "urgency"))
+        severity = check("severity", lambda: _enum(Severity, request.severity, "severity"))
+        certainty = check("certainty", lambda: _enum(Certainty, request.certainty, "certainty"))
+        status = check("status", lambda: _enum(AlertStatus, request.status, "status"))
+        expires = check("expires", lambda: self._check_expiry(request.expires_at, now))
+        if errors:
+            raise InvalidInput(errors)
+        alert = Alert(
+            incident_number=incident,  # type: ignore[arg-type]
+            headline=headline,  # type: ignore[arg-type]
+            message=message,  # type: ignore[arg-type]
+            contact=contact,  # type: ignore[arg-type]
+            area=request.area,
+            area_description=request.area.describe(),
+            topics=topics,  # type: ignore[arg-type]
+            sectors=sectors,  # type: ignore[arg-type]
+            audience=audience,  # type: ignore[arg-type]
+            urgency=urgency,  # type: ignore[arg-type]
+            severity=severity,  # type: ignore[arg-type]
+            certainty=certainty,  # type: ignore[arg-type]
+            status=status,  # type: ignore[arg-type]
+            author=author,
+            created_at=now,
+            expires_at=expires,  # type: ignore[arg-type]
+        )
+        self._check_length(alert)
+        return alert
+
+    def _check_expiry(self, expires_at: datetime | None, now: datetime) -> datetime:
+        if expires_at is None:
+            return now + timedelta(hours=self._force.settings.default_alert_hours)
+        if expires_at.tzinfo is None:
+            raise InvalidInput.one("expires", "give the expiry with a time zone")
+        if expires_at <= now:
+            raise InvalidInput.one("expires", "the expiry must be in the future")
+        if expires_at - now > MAX_EXPIRY:
+            raise InvalidInput.one("expires", "an alert can stay live for at most 14 days")
+        return expires_at
+
+    def _check_length(self, alert: Alert) -> None:
+        length = len(alert_plain_text(alert, self._force.name))
+        if length > self._text_limit:
+            raise InvalidInput.one(
+                "message",
+                f"the alert comes to {length} characters with its heading, area, incident number and contact; "
+                f"the limit is {self._text_limit}. Please shorten the message by {length - self._text_limit}.",
+            )
+
+    # --- the officer's actions ------------------------------------------------------
+
+    async def draft(self, request: AlertRequest, author: str) -> Alert:
+        self._roles.require_officer(author)
+        alert = self.compose(request, author)
+        async with self._uow() as uow:
+            await uow.alerts.add(alert)
+            await self._audit(uow, author, "draft", alert, area=alert.area_description)
+            await uow.commit()
+        return alert
+
+    async def preview(self, alert_id: int, actor: str) -> Preview:
+        self._roles.require_officer(actor)
+        async with self._uow() as uow:
+            alert = await self._get(uow, alert_id)
+            counts = await uow.outbox.count_recipients(self._criteria(alert))
+            needed, reason = self._approval(alert, sum(counts.values()))
+            await self._audit(uow, actor, "preview", alert, recipients=sum(counts.values()))
+            await uow.commit()
+        return Preview(alert, alert.area_description, counts, needed and alert.approver is None, reason)
+
+    async def approve(self, alert_id: int, supervisor: str, *, recorded_by: str | None = None) -> Alert:
+        """A supervisor's approval. ``recorded_by`` names who entered it when that
+        is not the supervisor (an operator at the shell), so the audit says both."""
+        self._roles.require_supervisor(supervisor)
+        async with self._uow() as uow:
+            alert = await self._get(uow, alert_id)
+            self._require_state(alert, (AlertState.DRAFT,), "approved")
+            if supervisor == alert.author:
+                raise NotAllowed("You can't approve your own alert; ask another supervisor.")
+            alert.approver, alert.approved_at = supervisor, self._clock()
+            await uow.alerts.save(alert)
+            extra = {"recorded_by": recorded_by} if recorded_by else {}
+            await self._audit(uow, supervisor, "approve", alert, **extra)
+            await uow.commit()
+        return alert
+
+    async def discard(self, alert_id: int, actor: str) -> Alert:
+        self._roles.require_officer(actor)
+        async with self._uow() as uow:
+            alert = await self._get(uow, alert_id)
+            self._require_state(alert, (AlertState.DRAFT,), "discarded")
+            alert.state = AlertState.DISCARDED
+            await uow.alerts.save(alert)
+            await self._audit(uow, actor, "discard", alert)
+            await uow.commit()
+        return alert
+
+    async def send(self, alert_id: int, actor: str) -> SendResult:
+        """Queue one delivery per recipient and mark the alert sending — all or nothing."""
+        self._roles.require_officer(actor)
+        now = self._clock()
+        async with self._uow() as uow:
+            alert = await self._get(uow, alert_id)
+            self._require_state(alert, (AlertState.DRAFT,), "sent")
+            if alert.expires_at is not None and alert.expires_at <= now:
+                raise Conflict(f"{alert.reference} expired before it was sent; draft it again with a later expiry.")
+            message_id = await uow.outbox.new_message(MessageKind.ALERT, alert_id=alert.id)
+            counts = await uow.outbox.queue_for_recipients(message_id, self._criteria(alert), now)
+            needed, reason = self._approval(alert, sum(counts.values()))
+            if needed and alert.approver is None:
+                raise NotAllowed(f"{alert.reference} needs a supervisor's approval before it is sent: {reason}.")
+            alert.message_id, alert.sent_at = message_id, now
+            alert.state = AlertState.SENDING if counts else AlertState.SENT
+            await uow.alerts.save(alert)
+            await self._audit(uow, actor, "send", alert, recipients=sum(counts.values()))
+            await uow.commit()
+        return SendResult(alert, counts)
+
+    async def update(
+        self, reference: str, actor: str, *, message: str, headline: str | None = None, contact: str | None = None
+    ) -> SendResult:
+        """A follow-up to exactly the people the original reached (or is reaching)."""
+        self._roles.require_officer(actor)
+        now = self._clock()
+        async with self._uow() as uow:
+            original = await self._by_reference(uow, reference)
+            self._require_original(original)
+            self._require_state(original, (*LIVE_STATES, AlertState.EXPIRED), "updated")
+            follow_up = replace(
+                original,
+                id=None,
+                reference=None,
+                type=AlertType.UPDATE,
+                original_id=original.id,
+                headline=clean_text(headline or original.headline, "headline", MAX_HEADLINE),
+                message=clean_text(message, "message", self._text_limit),
+                contact=clean_text(contact or original.contact, "contact", MAX_CONTACT),
+                author=actor,
+                approver=None,
+                state=AlertState.SENDING,
+                created_at=now,
+                approved_at=None,
+                sent_at=now,
+                cancelled_at=None,
+                message_id=None,
+            )
+            self._check_length(follow_up)
+            await uow.alerts.add(follow_up)
+            follow_up.message_id = await uow.outbox.new_message(MessageKind.ALERT_UPDATE, alert_id=follow_up.id)
+            reached = (DeliveryState.PENDING, DeliveryState.SENDING, DeliveryState.SENT, DeliveryState.FAILED)
+            counts = await uow.outbox.queue_copy(follow_up.message_id, [original.message_id], reached, now)  # type: ignore[list-item]
+            if not counts:
+                follow_up.state = AlertState.SENT
+            await uow.alerts.save(follow_up)
+            await self._audit(uow, actor, "update", follow_up, original=original.reference, recipients=sum(counts.values()))
+            await uow.commit()
+        return SendResult(follow_up, counts)
+
+    async def cancel(self, reference: str, actor: str, *, reason: str = "") -> SendResult:
+        """Stop what has not gone yet and tell those already reached that it is cancelled."""
+        self._roles.require_officer(actor)
+        now = self._clock()
+        async with self._uow() as uow:
+            original = await self._by_reference(uow, reference)
+            self._require_original(original)
+            self._require_state(original, LIVE_STATES, "cancelled")
+            follow_ups = await uow.alerts.follow_ups(original.id)  # type: ignore[arg-type]
+            message_ids = [a.message_id for a in (original, *follow_ups) if a.message_id is not None]
+            skipped = await uow.outbox.skip_unsent(message_ids, "cancelled", now)
+            notice = replace(
+                original,
+                id=None,
+                reference=None,
+                type=AlertType.CANCEL,
+                original_id=original.id,
+                message=clean_text(reason or "This alert has been cancelled. Thank you for your help.", "reason", 500),
+                author=actor,
+                approver=None,
+                state=AlertState.SENDING,
+                created_at=now,
+                approved_at=None,
+                sent_at=now,
+                cancelled_at=None,
+                message_id=None,
+            )
+            await uow.alerts.add(notice)
+            notice.message_id = await uow.outbox.new_message(MessageKind.ALERT_CANCEL, alert_id=notice.id)
+            reached = (DeliveryState.SENDING, DeliveryState.SENT)
+            counts = await uow.outbox.queue_copy(notice.message_id, message_ids, reached, now)
+            if not counts:
+                notice.state = AlertState.SENT
+            await uow.alerts.save(notice)
+            for alert in (original, *follow_ups):
+                if alert.state in LIVE_STATES:
+                    alert.state, alert.cancelled_at = AlertState.CANCELLED, now
+                    await uow.alerts.save(alert)
+            await self._audit(
+                uow, actor, "cancel", original, notice=notice.reference, skipped=skipped, notified=sum(counts.values())
+            )
+            await uow.commit()
+        return SendResult(notice, counts)
+
+    async def expire_due(self) -> list[Alert]:
+        """Expire live alerts past their expiry: deliveries not yet made are skipped."""
+        now = self._clock()
+        async with self._uow() as uow:
+            expired = await uow.alerts.due_to_expire(now)
+            for alert in expired:
+                follow_ups = await uow.alerts.follow_ups(alert.id)  # type: ignore[arg-type]
+                ids = [a.message_id for a in (alert, *follow_ups) if a.message_id is not None]
+                skipped = await uow.outbox.skip_unsent(ids, "expired", now)
+                for item in (alert, *follow_ups):
+                    if item.state in LIVE_STATES:
+                        item.state = AlertState.EXPIRED
+                        await uow.alerts.save(item)
+                await self._audit(uow, SYSTEM_ACTOR, "expire", alert, skipped=skipped)
+            await uow.commit()
+        return expired
+
+    # --- reading ---------------------------------------------------------------------
+
+    async def get(self, reference: str) -> Alert:
+        async with self._uow() as uow:
+            return await self._by_reference(uow, reference)
+
+    async def recent(self, limit: int = 20) -> list[Alert]:
+        async with self._uow() as uow:
+            return await uow.alerts.recent(limit)
+
+    async def progress(self, alert_id: int) -> dict[Channel, dict[DeliveryState, int]]:
+        async with self._uow() as uow:
+            alert = await self._get(uow, alert_id)
+            return await uow.outbox.progress(alert.message_id) if alert.message_id else {}
+
+    # --- helpers ---------------------------------------------------------------------
+
+    def _criteria(self, alert: Alert) -> RecipientCriteria:
+        return RecipientCriteria(
+            cover=cover_area(alert.area, self._force.resolution),
+            topics=alert.topics,
+            sectors=alert.sectors,
+            audience=alert.audience,
+            testers_only=alert.status is not AlertStatus.ACTUAL,
+            at=self._clock(),
+        )
+
+    def _approval(self, alert: Alert, recipients: int) -> tuple[bool, str | None]:
+        settings = self._force.settings
+        if alert.status.value in settings.approval_required_statuses:
+            return True, f"{alert.status.value} alerts always need approval in {self._force.name}"
+        if recipients > settings.approval_threshold:
+            return True, f"it would reach {recipients:,} residents, more than the {settings.approval_threshold:,} a single officer may send to"
+        return False, None
+
+    @staticmethod
+    async def _get(uow: UnitOfWork, alert_id: int) -> Alert:
+        alert = await uow.alerts.get(alert_id)
+        if alert is None:
+            raise NotFound(f"There is no alert with id {alert_id}.")
+        return alert
+
+    @staticmethod
+    async def _by_reference(uow: UnitOfWork, reference: str) -> Alert:
+        alert = await uow.alerts.get_by_reference(reference)
+        if alert is None:
+            raise NotFound(f"There is no alert {reference.strip()!r}. References look like A-2026-000123; `lookout alert list` shows recent ones.")
+        return alert
+
+    @staticmethod
+    def _require_original(alert: Alert) -> None:
+        if alert.type is not AlertType.ALERT:
+            raise Conflict(f"{alert.reference} is an {alert.type.value.lower()}; use the original alert's reference.")
+
+    @staticmethod
+    def _require_state(alert: Alert, allowed: Sequence[AlertState], verb: str) -> None:
+        if alert.state not in allowed:
+            raise Conflict(f"{alert.reference} is {alert.state.value} and can't be {verb}.")
+
+    @staticmethod
+    async def _audit(uow: UnitOfWork, actor: str, action: str, alert: Alert, **detail: object) -> None:
+        await uow.audit.append(
+            AuditEntry(actor=actor, action=action, subject=alert.reference or "", detail={"alert_id": alert.id, **detail})
+        )

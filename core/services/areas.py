@@ -1,0 +1,73 @@
+"""Turning an officer's "where" into an area: a point, a postcode, a street or a named area."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from core.errors import InvalidInput
+from core.force import ForceConfig
+from core.geo.areas import DEFAULT_STREET_BUFFER_M, Area, CircleArea, StreetArea
+from core.geo.coords import parse_lat_lon
+from core.geocoding import Geocoder, GeocodingError, normalise_uk_postcode
+
+DEFAULT_RADIUS_M = 500.0
+STREET_FALLBACK_RADIUS_M = 150.0
+
+
+@dataclass(frozen=True)
+class Where:
+    """Exactly one of ``at`` ("LAT,LON"), ``postcode``, ``street`` ("NAME, TOWN") or ``area`` (a named area)."""
+
+    at: str | None = None
+    postcode: str | None = None
+    street: str | None = None
+    area: str | None = None
+    radius_m: float | None = None
+    buffer_m: float | None = None
+
+    def chosen(self) -> list[str]:
+        return [name for name in ("at", "postcode", "street", "area") if (getattr(self, name) or "").strip()]
+
+
+async def resolve_area(where: Where, *, force: ForceConfig, geocoder: Geocoder | None) -> Area:
+    chosen = where.chosen()
+    if len(chosen) != 1:
+        raise InvalidInput.one("where", "say where the alert is for: exactly one of a location (LAT,LON), a postcode, a street or a named area")
+    kind = chosen[0]
+    if kind == "at":
+        lat, lon = parse_lat_lon(where.at or "", "at")
+        return CircleArea(lat, lon, where.radius_m or DEFAULT_RADIUS_M)
+    if kind == "area":
+        return force.area(where.area or "")
+    if geocoder is None:
+        raise InvalidInput.one(kind, "address lookup is not configured here; give a location as LAT,LON or a named area")
+    if kind == "postcode":
+        return await _postcode_area(where, geocoder)
+    return await _street_area(where, geocoder)
+
+
+async def _postcode_area(where: Where, geocoder: Geocoder) -> CircleArea:
+    postcode = normalise_uk_postcode(where.postcode or "")
+    if postcode is None:
+        raise InvalidInput.one("postcode", f"'{where.postcode}' is not a UK postcode, for example ST16 2LZ")
+    try:
+        best = (await geocoder.search(postcode, limit=1))[0]
+    except GeocodingError as exc:
+        raise InvalidInput.one("postcode", str(exc)) from None
+    return CircleArea(best.lat, best.lon, where.radius_m or DEFAULT_RADIUS_M, label=postcode)
+
+
+async def _street_area(where: Where, geocoder: Geocoder) -> Area:
+    query = (where.street or "").strip()
+    try:
+        candidates = await geocoder.search(query, limit=5)
+    except GeocodingError as exc:
+        raise InvalidInput.one("street", str(exc)) from None
+    streets = [c for c in candidates if c.line is not None] or candidates
+    labels = list(dict.fromkeys(c.label for c in streets))
+    if len(labels) > 1:
+        raise InvalidInput.one("street", f"'{query}' matches several places: {'; '.join(labels[:5])}. Add the town or a postcode.")
+    best = streets[0]
+    if best.line is not None:
+        return StreetArea(best.label, best.line, where.buffer_m or DEFAULT_STREET_BUFFER_M)
+    # No line from the provider: a small circle around the point it found.
+    return CircleArea(best.lat, best.lon, where.radius_m or STREET_FALLBACK_RADIUS_M, label=best.label)

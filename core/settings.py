@@ -1,0 +1,74 @@
+"""Settings from the environment (or a ``.env`` file), named as in DESIGN.md.
+
+A platform whose token is unset is off; ``enabled_channels`` says which are on.
+"""
+from __future__ import annotations
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from core.model import Channel
+
+DEFAULT_DATABASE_URL = "sqlite:///var/lookout.db"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
+
+    database_url: str = Field(DEFAULT_DATABASE_URL, validation_alias="LOOKOUT_DATABASE_URL")
+    force_config: str = Field("config/force.example.toml", validation_alias="LOOKOUT_FORCE_CONFIG")
+    public_url: str | None = Field(None, validation_alias="LOOKOUT_PUBLIC_URL")
+
+    telegram_bot_token: SecretStr | None = Field(None, validation_alias="TELEGRAM_BOT_TOKEN")
+    telegram_webhook_secret: SecretStr | None = Field(None, validation_alias="TELEGRAM_WEBHOOK_SECRET")
+    telegram_api_base: str = Field("https://api.telegram.org", validation_alias="TELEGRAM_API_BASE")
+
+    slack_bot_token: SecretStr | None = Field(None, validation_alias="SLACK_BOT_TOKEN")
+    slack_signing_secret: SecretStr | None = Field(None, validation_alias="SLACK_SIGNING_SECRET")
+    slack_api_base: str = Field("https://slack.com/api/", validation_alias="SLACK_API_BASE")
+    slack_tips_channel: str | None = Field(None, validation_alias="SLACK_TIPS_CHANNEL")
+    slack_officer_ids: str = Field("", validation_alias="SLACK_OFFICER_IDS")
+    slack_supervisor_ids: str = Field("", validation_alias="SLACK_SUPERVISOR_IDS")
+
+    whatsapp_token: SecretStr | None = Field(None, validation_alias="WHATSAPP_TOKEN")
+    whatsapp_phone_number_id: str | None = Field(None, validation_alias="WHATSAPP_PHONE_NUMBER_ID")
+    whatsapp_app_secret: SecretStr | None = Field(None, validation_alias="WHATSAPP_APP_SECRET")
+    whatsapp_verify_token: SecretStr | None = Field(None, validation_alias="WHATSAPP_VERIFY_TOKEN")
+    whatsapp_api_base: str = Field("https://graph.facebook.com/v21.0", validation_alias="WHATSAPP_API_BASE")
+    whatsapp_alert_template: str = Field("police_alert", validation_alias="WHATSAPP_ALERT_TEMPLATE")
+
+    geocoder: str = Field("nominatim", validation_alias="LOOKOUT_GEOCODER")
+    geocoder_domain: str | None = Field(None, validation_alias="LOOKOUT_GEOCODER_DOMAIN")
+    geocoder_scheme: str | None = Field(None, validation_alias="LOOKOUT_GEOCODER_SCHEME")
+    geocoder_user_agent: str = Field("lookout-community-alerts", validation_alias="LOOKOUT_GEOCODER_USER_AGENT")
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_database(cls, value: str) -> str:
+        if not value.startswith(("sqlite", "postgresql")):
+            raise ValueError("LOOKOUT_DATABASE_URL must be a sqlite:/// or postgresql+psycopg:// URL")
+        return value
+
+    @staticmethod
+    def _ids(text: str) -> frozenset[str]:
+        return frozenset(part.strip() for part in text.split(",") if part.strip())
+
+    @property
+    def officer_ids(self) -> frozenset[str]:
+        return self._ids(self.slack_officer_ids)
+
+    @property
+    def supervisor_ids(self) -> frozenset[str]:
+        return self._ids(self.slack_supervisor_ids)
+
+    @property
+    def enabled_channels(self) -> tuple[Channel, ...]:
+        """Platforms whose credentials are set, in a stable order."""
+        on: list[Channel] = []
+        if self.telegram_bot_token:
+            on.append(Channel.TELEGRAM)
+        if self.whatsapp_token and self.whatsapp_phone_number_id:
+            on.append(Channel.WHATSAPP)
+        if self.slack_bot_token and self.slack_signing_secret:
+            on.append(Channel.SLACK)
+        return tuple(on)

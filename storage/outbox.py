@@ -1,0 +1,179 @@
+"""Outbound messages, and the delivery rows the worker sends from.
+
+Recipient resolution runs inside the database: the area's cover arrives as a
+short list of H3 integer ranges, each answered by a range scan of
+``ix_places_cell_resident``, and the delivery rows are written by one
+``INSERT … SELECT``, so 50,000 recipients never pass through Python.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    BigInteger,
+    and_,
+    column,
+    exists,
+    false,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    update,
+    values,
+)
+from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql import Select
+
+from core.force import ALL_TOPICS
+from core.model import Channel, DeliveryState, MessageKind
+from core.ports import ChannelCounts, RecipientCriteria
+from storage.tables import deliveries, messages, places, residents, subscriptions
+
+_UNSENT = (DeliveryState.PENDING.value, DeliveryState.FAILED.value)
+
+
+def recipients_query(criteria: RecipientCriteria) -> Select:
+    """``SELECT id, channel, address`` of every resident the criteria match, once each."""
+    r = residents
+    cover = values(column("lo", BigInteger), column("hi", BigInteger), name="cover").data(list(criteria.cover.ranges)).cte("cover")
+    in_area = (
+        select(places.c.resident_id)
+        .select_from(cover.join(places, places.c.cell.between(cover.c.lo, cover.c.hi)))
+        .distinct()
+        .subquery("in_area")
+    )
+    subscribed = exists().where(
+        subscriptions.c.resident_id == r.c.id, subscriptions.c.topic.in_((ALL_TOPICS, *criteria.topics))
+    )
+    audiences = []
+    if criteria.audience.includes_residents:
+        audiences.append(and_(r.c.sector.is_(None), subscribed))
+    if criteria.audience.includes_businesses:
+        wanted = r.c.sector.in_(criteria.sectors) if criteria.sectors else subscribed
+        audiences.append(and_(r.c.sector.is_not(None), wanted))
+    conditions = [
+        r.c.active.is_(True),
+        r.c.erased_at.is_(None),
+        or_(r.c.paused_until.is_(None), r.c.paused_until <= criteria.at),
+        or_(*audiences) if audiences else false(),
+    ]
+    if criteria.testers_only:
+        conditions.append(r.c.is_tester.is_(True))
+    return (
+        select(r.c.id, r.c.channel, r.c.address)
+        .select_from(in_area.join(r, r.c.id == in_area.c.resident_id))
+        .where(*conditions)
+    )
+
+
+def _counts(rows: Sequence) -> ChannelCounts:
+    return {Channel(channel): count for channel, count in rows}
+
+
+class SqlOutbox:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+
+    async def new_message(self, kind: MessageKind, *, alert_id: int | None = None, tip_id: int | None = None) -> int:
+        result = await self._conn.execute(
+            insert(messages)
+            .values(kind=kind.value, alert_id=alert_id, tip_id=tip_id, created_at=datetime.now(UTC))
+            .returning(messages.c.id)
+        )
+        return result.scalar_one()
+
+    async def count_recipients(self, criteria: RecipientCriteria) -> ChannelCounts:
+        matched = recipients_query(criteria).subquery("matched")
+        rows = await self._conn.execute(
+            select(matched.c.channel, func.count()).group_by(matched.c.channel).order_by(matched.c.channel)
+        )
+        return _counts(rows.all())
+
+    async def queue_for_recipients(self, message_id: int, criteria: RecipientCriteria, now: datetime) -> ChannelCounts:
+        matched = recipients_query(criteria).subquery("matched")
+        source = select(
+            literal(message_id),
+            matched.c.id,
+            matched.c.channel,
+            matched.c.address,
+            literal(DeliveryState.PENDING.value),
+            literal(0),
+            literal(now, deliveries.c.next_attempt_at.type),
+            literal(now, deliveries.c.created_at.type),
+            literal(now, deliveries.c.updated_at.type),
+        )
+        await self._conn.execute(insert(deliveries).from_select(_DELIVERY_COLUMNS, source))
+        return await self._message_counts(message_id)
+
+    async def queue_copy(
+        self, message_id: int, from_message_ids: Sequence[int], states: Sequence[DeliveryState], now: datetime
+    ) -> ChannelCounts:
+        d, r = deliveries, residents
+        source = (
+            select(
+                literal(message_id),
+                func.max(d.c.resident_id),
+                d.c.channel,
+                d.c.address,
+                literal(DeliveryState.PENDING.value),
+                literal(0),
+                literal(now, d.c.next_attempt_at.type),
+                literal(now, d.c.created_at.type),
+                literal(now, d.c.updated_at.type),
+            )
+            .select_from(d.join(r, r.c.id == d.c.resident_id))
+            .where(
+                d.c.message_id.in_(from_message_ids),
+                d.c.state.in_([s.value for s in states]),
+                r.c.active.is_(True),
+                r.c.erased_at.is_(None),
+            )
+            .group_by(d.c.channel, d.c.address)
+        )
+        await self._conn.execute(insert(deliveries).from_select(_DELIVERY_COLUMNS, source))
+        return await self._message_counts(message_id)
+
+    async def skip_unsent(self, message_ids: Sequence[int], reason: str, now: datetime) -> int:
+        result = await self._conn.execute(
+            update(deliveries)
+            .where(deliveries.c.message_id.in_(message_ids), deliveries.c.state.in_(_UNSENT))
+            .values(state=DeliveryState.SKIPPED.value, last_error=reason, lease_until=None, updated_at=now)
+        )
+        return result.rowcount
+
+    async def progress(self, message_id: int) -> dict[Channel, dict[DeliveryState, int]]:
+        rows = await self._conn.execute(
+            select(deliveries.c.channel, deliveries.c.state, func.count())
+            .where(deliveries.c.message_id == message_id)
+            .group_by(deliveries.c.channel, deliveries.c.state)
+        )
+        table: dict[Channel, dict[DeliveryState, int]] = defaultdict(dict)
+        for channel, state, count in rows:
+            table[Channel(channel)][DeliveryState(state)] = count
+        return dict(table)
+
+    async def _message_counts(self, message_id: int) -> ChannelCounts:
+        rows = await self._conn.execute(
+            select(deliveries.c.channel, func.count())
+            .where(deliveries.c.message_id == message_id)
+            .group_by(deliveries.c.channel)
+            .order_by(deliveries.c.channel)
+        )
+        return _counts(rows.all())
+
+
+_DELIVERY_COLUMNS = [
+    "message_id",
+    "resident_id",
+    "channel",
+    "address",
+    "state",
+    "attempts",
+    "next_attempt_at",
+    "created_at",
+    "updated_at",
+]

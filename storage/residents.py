@@ -1,0 +1,102 @@
+"""Residents, their places (as H3 cells) and topic subscriptions."""
+from __future__ import annotations
+
+from datetime import UTC, datetime, time
+
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.engine import Row
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from core.geo.cells import cell_to_int, int_to_cell
+from core.model import Address, Place, QuietHours, Resident
+from storage.tables import places, residents, subscriptions
+
+
+def _quiet(row: Row) -> QuietHours | None:
+    if row.quiet_start is None or row.quiet_end is None:
+        return None
+    return QuietHours(time.fromisoformat(row.quiet_start), time.fromisoformat(row.quiet_end))
+
+
+class SqlResidentRepository:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+
+    def _columns(self, resident: Resident) -> dict:
+        quiet = resident.quiet_hours
+        return {
+            "channel": resident.address.channel.value,
+            "address": str(resident.address),
+            "language": resident.language,
+            "age_confirmed": resident.age_confirmed,
+            "sector": resident.sector,
+            "is_tester": resident.is_tester,
+            "paused_until": resident.paused_until,
+            "quiet_start": quiet.start.strftime("%H:%M") if quiet else None,
+            "quiet_end": quiet.end.strftime("%H:%M") if quiet else None,
+            "active": resident.active,
+            "erased_at": resident.erased_at,
+            "last_inbound_at": resident.last_inbound_at,
+        }
+
+    async def add(self, resident: Resident) -> Resident:
+        resident.created_at = resident.created_at or datetime.now(UTC)
+        result = await self._conn.execute(
+            insert(residents).values(**self._columns(resident), created_at=resident.created_at).returning(residents.c.id)
+        )
+        resident.id = result.scalar_one()
+        await self._write_children(resident)
+        return resident
+
+    async def save(self, resident: Resident) -> None:
+        assert resident.id is not None, "save() is for residents already added"
+        await self._conn.execute(update(residents).where(residents.c.id == resident.id).values(**self._columns(resident)))
+        await self._conn.execute(delete(places).where(places.c.resident_id == resident.id))
+        await self._conn.execute(delete(subscriptions).where(subscriptions.c.resident_id == resident.id))
+        await self._write_children(resident)
+
+    async def _write_children(self, resident: Resident) -> None:
+        now = datetime.now(UTC)
+        if resident.places:
+            await self._conn.execute(
+                insert(places),
+                [
+                    {"resident_id": resident.id, "label": p.label, "cell": cell_to_int(p.cell), "created_at": now}
+                    for p in resident.places
+                ],
+            )
+        if resident.topics:
+            await self._conn.execute(
+                insert(subscriptions), [{"resident_id": resident.id, "topic": t} for t in sorted(resident.topics)]
+            )
+
+    async def get(self, resident_id: int) -> Resident | None:
+        return await self._load(residents.c.id == resident_id)
+
+    async def get_by_address(self, address: Address) -> Resident | None:
+        return await self._load(residents.c.address == str(address))
+
+    async def _load(self, condition) -> Resident | None:  # noqa: ANN001 - a SQL expression
+        row = (await self._conn.execute(select(residents).where(condition))).first()
+        if row is None:
+            return None
+        place_rows = await self._conn.execute(
+            select(places.c.id, places.c.label, places.c.cell).where(places.c.resident_id == row.id).order_by(places.c.id)
+        )
+        topic_rows = await self._conn.execute(select(subscriptions.c.topic).where(subscriptions.c.resident_id == row.id))
+        return Resident(
+            id=row.id,
+            address=Address.parse(row.address),
+            language=row.language,
+            age_confirmed=row.age_confirmed,
+            sector=row.sector,
+            topics=frozenset(topic_rows.scalars()),
+            places=[Place(label=p.label, cell=int_to_cell(p.cell), id=p.id) for p in place_rows],
+            paused_until=row.paused_until,
+            quiet_hours=_quiet(row),
+            active=row.active,
+            is_tester=row.is_tester,
+            erased_at=row.erased_at,
+            last_inbound_at=row.last_inbound_at,
+            created_at=row.created_at,
+        )

@@ -1,0 +1,173 @@
+"""The schema, as SQLAlchemy Core tables. Alembic migrations mirror it."""
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+from storage.types import UTCDateTime
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+residents = Table(
+    "residents",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("channel", String(16), nullable=False),
+    # The full address text, e.g. "telegram:123456": copied as-is into delivery rows.
+    Column("address", String(220), nullable=False, unique=True),
+    Column("language", String(8), nullable=False, default="en"),
+    Column("age_confirmed", Boolean, nullable=False, default=False),
+    Column("sector", String(32), nullable=True),
+    Column("is_tester", Boolean, nullable=False, default=False),
+    Column("paused_until", UTCDateTime, nullable=True),
+    Column("quiet_start", String(5), nullable=True),  # "22:00", force-local time
+    Column("quiet_end", String(5), nullable=True),
+    Column("active", Boolean, nullable=False, default=True),
+    Column("erased_at", UTCDateTime, nullable=True),
+    Column("last_inbound_at", UTCDateTime, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+places = Table(
+    "places",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("resident_id", Integer, ForeignKey("residents.id", ondelete="CASCADE"), nullable=False),
+    Column("label", String(40), nullable=False),
+    # The H3 cell as a 64-bit integer; never raw coordinates.
+    Column("cell", BigInteger, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    # (cell, resident_id) answers an area's range scans from the index alone.
+    Index("ix_places_cell_resident", "cell", "resident_id"),
+    Index("ix_places_resident", "resident_id"),
+)
+
+subscriptions = Table(
+    "subscriptions",
+    metadata,
+    Column("resident_id", Integer, ForeignKey("residents.id", ondelete="CASCADE"), primary_key=True),
+    Column("topic", String(32), primary_key=True),
+)
+
+alerts = Table(
+    "alerts",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("reference", String(20), nullable=False, unique=True),
+    Column("type", String(8), nullable=False),
+    Column("original_id", Integer, ForeignKey("alerts.id"), nullable=True),
+    Column("incident_number", String(64), nullable=False),
+    Column("headline", String(200), nullable=False),
+    Column("message", Text, nullable=False),
+    Column("contact", String(400), nullable=False),
+    Column("area", JSON, nullable=False),
+    Column("area_description", String(300), nullable=False),
+    Column("topics", JSON, nullable=False),
+    Column("sectors", JSON, nullable=False),
+    Column("audience", String(16), nullable=False),
+    Column("urgency", String(16), nullable=False),
+    Column("severity", String(16), nullable=False),
+    Column("certainty", String(16), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("author", String(64), nullable=False),
+    Column("approver", String(64), nullable=True),
+    Column("message_id", Integer, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("approved_at", UTCDateTime, nullable=True),
+    Column("sent_at", UTCDateTime, nullable=True),
+    Column("expires_at", UTCDateTime, nullable=True),
+    Column("cancelled_at", UTCDateTime, nullable=True),
+    Index("ix_alerts_state_expires", "state", "expires_at"),
+    Index("ix_alerts_original", "original_id"),
+)
+
+tips = Table(
+    "tips",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("reference", String(20), nullable=False, unique=True),
+    Column("alert_id", Integer, ForeignKey("alerts.id"), nullable=True),
+    Column("resident_id", Integer, ForeignKey("residents.id", ondelete="SET NULL"), nullable=True),
+    Column("text", Text, nullable=False),
+    Column("media", JSON, nullable=False),
+    # Where the tipster saw something: evidence, kept as sent.
+    Column("lat", Float, nullable=True),
+    Column("lon", Float, nullable=True),
+    Column("anonymous", Boolean, nullable=False, default=True),
+    Column("state", String(16), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Index("ix_tips_alert", "alert_id"),
+)
+
+messages = Table(
+    "messages",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("kind", String(24), nullable=False),
+    Column("alert_id", Integer, ForeignKey("alerts.id"), nullable=True),
+    Column("tip_id", Integer, ForeignKey("tips.id", ondelete="CASCADE"), nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+deliveries = Table(
+    "deliveries",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("message_id", Integer, ForeignKey("messages.id", ondelete="CASCADE"), nullable=False),
+    Column("resident_id", Integer, ForeignKey("residents.id", ondelete="SET NULL"), nullable=True),
+    Column("channel", String(16), nullable=False),
+    Column("address", String(220), nullable=False),
+    Column("state", String(12), nullable=False),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_attempt_at", UTCDateTime, nullable=False),
+    Column("lease_until", UTCDateTime, nullable=True),
+    Column("provider_message_id", String(128), nullable=True),
+    Column("last_error", String(500), nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    # The invariant: one delivery per (message, address).
+    UniqueConstraint("message_id", "address", name="uq_deliveries_message_address"),
+    Index("ix_deliveries_due", "state", "next_attempt_at"),
+    Index("ix_deliveries_message_state", "message_id", "state"),
+)
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("at", UTCDateTime, nullable=False),
+    Column("actor", String(64), nullable=False),
+    Column("action", String(32), nullable=False),
+    Column("subject", String(64), nullable=False),
+    Column("detail", JSON, nullable=False),
+    Index("ix_audit_subject", "subject"),
+)
+
+reference_counters = Table(
+    "reference_counters",
+    metadata,
+    Column("prefix", String(4), primary_key=True),
+    Column("year", Integer, primary_key=True),
+    Column("value", Integer, nullable=False),
+)

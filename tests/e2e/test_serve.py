@@ -1,0 +1,63 @@
+"""``lookout serve`` as a real process over real HTTP."""
+from __future__ import annotations
+
+import httpx
+import pytest
+import sqlalchemy as sa
+
+from storage.database import make_sync_engine
+from tests.support.processes import Server, lookout_env, run_lookout
+
+
+def test_health_and_readiness(database_url: str) -> None:
+    server = Server(lookout_env(database_url))
+    try:
+        server.wait_until_up()
+        assert httpx.get(f"{server.url}/healthz").json() == {"status": "ok"}
+        ready = httpx.get(f"{server.url}/readyz")
+        assert ready.status_code == 200 and ready.json()["schema"] == "0001"
+
+        # Someone rolls the schema back under a running app: it stops being ready and says how to fix it.
+        engine = make_sync_engine(database_url)
+        with engine.begin() as conn:
+            conn.execute(sa.text("UPDATE alembic_version SET version_num = 'older'"))
+        engine.dispose()
+        stale = httpx.get(f"{server.url}/readyz")
+        assert stale.status_code == 503
+        assert stale.json() == {"status": "unavailable", "database": "ok", "schema": "older", "expected": "0001", "fix": "lookout db upgrade"}
+    finally:
+        output = server.stop()
+    assert "platforms on: none" in output
+
+
+def test_serve_refuses_an_unmigrated_database_and_names_the_fix(tmp_path) -> None:
+    done = run_lookout(["serve", "--port", "9"], lookout_env(f"sqlite:///{tmp_path}/empty.db"))
+    assert done.returncode == 1
+    assert "lookout db upgrade" in done.stderr and "no Lookout tables" in done.stderr
+
+
+def test_db_upgrade_then_serve(tmp_path) -> None:
+    env = lookout_env(f"sqlite:///{tmp_path}/fresh.db")
+    upgraded = run_lookout(["db", "upgrade"], env)
+    assert upgraded.returncode == 0 and "0001" in upgraded.stdout
+    assert run_lookout(["db", "upgrade"], env).returncode == 0  # idempotent
+    server = Server(env)
+    try:
+        server.wait_until_up()
+        assert httpx.get(f"{server.url}/readyz").status_code == 200
+    finally:
+        server.stop()
+
+
+def test_a_broken_force_config_stops_start_up_naming_file_and_field(tmp_path) -> None:
+    config = tmp_path / "force.toml"
+    config.write_text('name = "X Police"\ncontact = "Call 101"\nincident_pattern = "["\napproval_threshold = 10\n[[topics]]\nkey = "all"\nlabel = "All"\ndescription = "All"\n')
+    done = run_lookout(["serve"], lookout_env(f"sqlite:///{tmp_path}/x.db", LOOKOUT_FORCE_CONFIG=str(config)))
+    assert done.returncode == 2
+    assert str(config) in done.stderr and "incident_pattern" in done.stderr
+
+
+@pytest.mark.parametrize("url", ["mysql://nope", "not a url"])
+def test_a_bad_database_url_is_a_configuration_error(url: str) -> None:
+    done = run_lookout(["db", "upgrade"], lookout_env(url))
+    assert done.returncode == 2 and "LOOKOUT_DATABASE_URL" in done.stderr
