@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -15,15 +16,20 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from core.delivery.worker import DeliveryWorker, WorkerConfig
 from core.force import ForceConfig, load_force_config
 from core.geocoding import Geocoder, GeopyGeocoder
 from core.model import Channel
+from core.outbound import ChannelAdapter
 from core.ports import UnitOfWorkFactory
 from core.services.alerts import AlertService
+from core.services.maintenance import MaintenanceService, RetentionPeriods
 from core.services.roles import Roles
 from core.settings import Settings
-from storage.database import make_async_engine
+from storage.database import is_sqlite, make_async_engine
+from storage.locks import ProcessLock, process_lock
 from storage.migrate import current_revision, head_revision
+from storage.rate_buckets import PostgresSlotSource
 from storage.uow import unit_of_work_factory
 
 logger = logging.getLogger("lookout")
@@ -38,14 +44,33 @@ class Lookout:
     engine: AsyncEngine
     uow: UnitOfWorkFactory
     alerts: AlertService
+    maintenance: MaintenanceService
     geocoder: Geocoder
+    adapters: dict[Channel, ChannelAdapter] = field(default_factory=dict)
     channels: tuple[Channel, ...] = field(default=())
+
+    def worker(self) -> DeliveryWorker:
+        """A delivery worker for the enabled platforms; on PostgreSQL its rates are shared with other workers."""
+        source = None if is_sqlite(self.settings.database_url) else PostgresSlotSource(self.engine)
+        return DeliveryWorker(
+            self.uow,
+            self.adapters,
+            force_name=self.force.name,
+            timezone=self.force.settings.timezone,
+            slot_source=source,
+            config=WorkerConfig(lease=timedelta(seconds=self.settings.worker_lease_seconds)),
+        )
+
+    def lock(self, name: str) -> ProcessLock:
+        return process_lock(self.settings.database_url, self.engine, name)
 
     async def schema_status(self) -> tuple[str | None, str]:
         """(revision the database is at, revision the code expects)."""
         return await current_revision(self.engine), head_revision()
 
     async def aclose(self) -> None:
+        for adapter in self.adapters.values():
+            await adapter.aclose()
         await self.geocoder.aclose()
         await self.engine.dispose()
 
@@ -64,7 +89,22 @@ def build(settings: Settings | None = None) -> Lookout:
     )
     roles = Roles(officers=settings.officer_ids, supervisors=settings.supervisor_ids)
     alerts = AlertService(uow, force, roles=roles, channels=channels)
-    return Lookout(settings, force, engine, uow, alerts, geocoder, channels)
+    maintenance = MaintenanceService(
+        uow,
+        timezone=force.settings.timezone,
+        retention=RetentionPeriods(settings.retention_delivery_days, settings.retention_tip_days),
+    )
+    return Lookout(settings, force, engine, uow, alerts, maintenance, geocoder, build_adapters(settings), channels)
+
+
+def build_adapters(settings: Settings) -> dict[Channel, ChannelAdapter]:
+    """One adapter per platform whose credentials are set (the others are off)."""
+    adapters: dict[Channel, ChannelAdapter] = {}
+    if settings.telegram_bot_token:
+        from bots.telegram.adapter import TelegramAdapter, make_bot
+
+        adapters[Channel.TELEGRAM] = TelegramAdapter(make_bot(settings.telegram_bot_token.get_secret_value(), settings.telegram_api_base))
+    return adapters
 
 
 def describe_platforms(lookout: Lookout) -> str:

@@ -46,11 +46,29 @@ def db_upgrade() -> None:
 def serve(
     host: str = typer.Option("127.0.0.1", help="Address to listen on."),
     port: int = typer.Option(8000, help="Port to listen on."),
+    worker: bool = typer.Option(True, "--worker/--no-worker", help="Run the delivery worker in this process."),
+    scheduler: bool = typer.Option(True, "--scheduler/--no-scheduler", help="Take part in the scheduler election."),
 ) -> None:
-    """Run the web app (webhooks, health checks) in this process."""
-    from bots.serving import serve_forever
+    """Run the web app, the delivery worker and the scheduler (the embedded default)."""
+    from bots.serving import run_forever
 
-    _run_or_explain(lambda: serve_forever(_settings(), host=host, port=port))
+    _run_or_explain(lambda: run_forever(_settings(), web=True, worker=worker, scheduler=scheduler, host=host, port=port))
+
+
+@app.command("worker")
+def worker_command() -> None:
+    """Run only the delivery worker (scale out: several on PostgreSQL)."""
+    from bots.serving import run_forever
+
+    _run_or_explain(lambda: run_forever(_settings(), web=False, worker=True, scheduler=False))
+
+
+@app.command("scheduler")
+def scheduler_command() -> None:
+    """Run only the scheduler (one leads; others stand by and take over)."""
+    from bots.serving import run_forever
+
+    _run_or_explain(lambda: run_forever(_settings(), web=False, worker=False, scheduler=True))
 
 
 @app.command()
@@ -76,6 +94,19 @@ def bench_match(
     from bots.bench import bench_match as run
 
     _run_or_explain(lambda: run(residents=residents, database_url=database_url, repeats=repeats, rebuild=rebuild, as_json=json_output))
+
+
+@bench_app.command("fanout")
+def bench_fanout(
+    recipients: int = typer.Option(50_000, help="Recipients for the unlimited run."),
+    limited_recipients: int = typer.Option(600, help="Recipients for the run against a 30 msg/s limit."),
+    database_url: str | None = typer.Option(None, help="Database to run on (default: a temporary SQLite file)."),
+    json_output: bool = typer.Option(False, "--json", help="Print one JSON object."),
+) -> None:
+    """Time the delivery worker against a local Telegram Bot API, unlimited and rate-limited."""
+    from bots.bench import bench_fanout as run
+
+    _run_or_explain(lambda: run(recipients=recipients, database_url=database_url, limited_recipients=limited_recipients, as_json=json_output))
 
 
 def _run_or_explain(action) -> None:  # noqa: ANN001 - a zero-argument callable

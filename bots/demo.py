@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 
 from benchmarks.population import build_population
 from bots.app import build
-from bots.serving import serve_app
+from bots.serving import run_parts
 from core.settings import Settings
 from sandbox.nominatim import NominatimStandIn
 from storage.migrate import upgrade
@@ -44,7 +44,7 @@ async def _seed_and_serve(settings: Settings, *, port: int, residents: int, geoc
     lookout = build(settings)
     seeded = await _seed(lookout.engine, lookout.force, residents)
     _banner(lookout.force.name, port=port, seeded=seeded, geocoder_domain=geocoder_domain)
-    await serve_app(lookout, host="127.0.0.1", port=port)
+    await run_parts(lookout, web=True, worker=True, scheduler=True, host="127.0.0.1", port=port)
 
 
 async def _seed(engine, force, count: int) -> int:  # noqa: ANN001

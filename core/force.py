@@ -184,6 +184,8 @@ def load_force_config(path: Path | str) -> ForceConfig:
         raw = tomllib.loads(file.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ForceConfigError(file, "(file)", "no such file; set LOOKOUT_FORCE_CONFIG to the force's TOML file") from None
+    except OSError as exc:  # a directory, no permission, ...
+        raise ForceConfigError(file, "(file)", f"cannot be read ({exc.strerror or exc})") from None
     except UnicodeDecodeError:
         raise ForceConfigError(file, "(file)", "is not UTF-8 text") from None
     except tomllib.TOMLDecodeError as exc:
@@ -212,6 +214,8 @@ def _load_areas(config_file: Path, areas_file: str) -> dict[str, PolygonArea]:
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ForceConfigError(config_file, "areas_file", f"{path} does not exist") from None
+    except OSError as exc:  # a directory, no permission, ...
+        raise ForceConfigError(config_file, "areas_file", f"{path} cannot be read ({exc.strerror or exc})") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise ForceConfigError(path, "(syntax)", f"not valid GeoJSON ({exc})") from None
     if not isinstance(data, dict) or data.get("type") != "FeatureCollection" or not isinstance(data.get("features"), list):
@@ -219,7 +223,9 @@ def _load_areas(config_file: Path, areas_file: str) -> dict[str, PolygonArea]:
     areas: dict[str, PolygonArea] = {}
     for index, feature in enumerate(data["features"]):
         field = f"features[{index}]"
-        props = feature.get("properties") or {} if isinstance(feature, dict) else {}
+        props = feature.get("properties") if isinstance(feature, dict) else None
+        if not isinstance(props, dict):  # missing, null, or not an object
+            props = {}
         key, name = props.get("key"), props.get("name")
         if not isinstance(key, str) or not _KEY.match(key):
             raise ForceConfigError(path, f"{field}.properties.key", "needs a lower-case key such as 'town_centre'")

@@ -118,6 +118,8 @@ class AlertState(StrEnum):
     """Where an alert is in its life (Lookout's own, not CAP's)."""
 
     DRAFT = "draft"
+    SCHEDULED = "scheduled"  # approved to go at send_at; the scheduler sends it
+    MISSED = "missed"  # its send_at passed while Lookout was down for too long; officers must decide
     SENDING = "sending"
     SENT = "sent"
     CANCELLED = "cancelled"
@@ -218,6 +220,7 @@ class Alert:
     created_at: datetime | None = None
     approved_at: datetime | None = None
     sent_at: datetime | None = None
+    send_at: datetime | None = None
     expires_at: datetime | None = None
     cancelled_at: datetime | None = None
     message_id: int | None = None

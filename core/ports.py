@@ -15,12 +15,15 @@ from core.geo.cells import Cover
 from core.model import (
     Address,
     Alert,
+    AlertState,
     Audience,
     AuditEntry,
     Channel,
     DeliveryState,
     MessageKind,
+    QuietHours,
     Resident,
+    Urgency,
 )
 
 
@@ -63,6 +66,9 @@ class AlertRepository(Protocol):
     async def save(self, alert: Alert) -> None: ...
     async def recent(self, limit: int) -> list[Alert]: ...
     async def follow_ups(self, original_id: int) -> list[Alert]: ...
+    async def due_to_send(self, now: datetime) -> list[Alert]:
+        """Scheduled alerts whose send_at has come (locked for this transaction)."""
+
     async def due_to_expire(self, now: datetime) -> list[Alert]: ...
 
 
@@ -87,6 +93,73 @@ class Outbox(Protocol):
     async def progress(self, message_id: int) -> dict[Channel, dict[DeliveryState, int]]: ...
 
 
+@dataclass(frozen=True)
+class ClaimedDelivery:
+    """A delivery row leased to this worker, with what is needed to decide and render it.
+
+    Resident and alert state are read at claim time, so a pause, an erasure or
+    a cancellation that happened after the alert was sent is honoured.
+    """
+
+    id: int
+    message_id: int
+    kind: MessageKind
+    address: Address
+    attempts: int
+    alert_id: int | None
+    alert_state: AlertState | None
+    alert_expires_at: datetime | None
+    urgency: Urgency | None
+    reply_to: str | None  # the provider id of the original alert sent to this address
+    resident_id: int | None
+    lease_until: datetime | None = None
+    resident_active: bool = True
+    resident_erased: bool = False
+    paused_until: datetime | None = None
+    quiet_hours: QuietHours | None = None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What to write back for one claimed row."""
+
+    delivery_id: int
+    state: DeliveryState
+    attempts: int
+    next_attempt_at: datetime | None = None
+    provider_message_id: str | None = None
+    error: str | None = None
+    deactivate_resident: int | None = None
+
+
+class DeliveryQueue(Protocol):
+    async def claim(self, channel: Channel, limit: int, now: datetime, lease_until: datetime) -> list[ClaimedDelivery]:
+        """Lease up to ``limit`` due rows of ``channel`` (pending/failed and due, or sending with an expired lease)."""
+
+    async def record(self, outcomes: Sequence[Outcome], now: datetime) -> None: ...
+
+    async def release(self, delivery_ids: Sequence[int], now: datetime) -> None:
+        """Give leased rows back unsent (a worker stopping)."""
+
+    async def release_expired_leases(self, now: datetime) -> int: ...
+
+    async def finish_alerts(self, message_ids: Sequence[int], now: datetime) -> int:
+        """Mark alerts ``sent`` whose deliveries are all done; returns how many changed."""
+
+    async def quiet_holds(self) -> list[tuple[int, QuietHours | None]]:
+        """Residents with deliveries held for quiet hours, and their quiet hours now."""
+
+    async def release_holds(self, resident_ids: Sequence[int], now: datetime) -> int:
+        """Make those residents' held deliveries due now."""
+
+
+class Retention(Protocol):
+    async def purge_deliveries(self, finished_before: datetime) -> int:
+        """Delete finished (sent, dead, skipped) delivery rows last touched before the cut-off."""
+
+    async def purge_tips(self, created_before: datetime) -> int: ...
+
+
 class AuditLog(Protocol):
     async def append(self, entry: AuditEntry) -> None: ...
     async def entries(self, subject: str | None = None, limit: int = 100) -> list[AuditEntry]: ...
@@ -96,6 +169,8 @@ class UnitOfWork(Protocol):
     residents: ResidentRepository
     alerts: AlertRepository
     outbox: Outbox
+    deliveries: DeliveryQueue
+    retention: Retention
     audit: AuditLog
 
     async def __aenter__(self) -> UnitOfWork: ...

@@ -37,6 +37,10 @@ class Settings(BaseSettings):
     whatsapp_api_base: str = Field("https://graph.facebook.com/v21.0", validation_alias="WHATSAPP_API_BASE")
     whatsapp_alert_template: str = Field("police_alert", validation_alias="WHATSAPP_ALERT_TEMPLATE")
 
+    worker_lease_seconds: float = Field(60.0, ge=1, le=3600, validation_alias="LOOKOUT_WORKER_LEASE_SECONDS")
+    retention_delivery_days: int = Field(90, ge=1, le=3650, validation_alias="LOOKOUT_RETENTION_DELIVERY_DAYS")
+    retention_tip_days: int = Field(365, ge=1, le=3650, validation_alias="LOOKOUT_RETENTION_TIP_DAYS")
+
     geocoder: str = Field("nominatim", validation_alias="LOOKOUT_GEOCODER")
     geocoder_domain: str | None = Field(None, validation_alias="LOOKOUT_GEOCODER_DOMAIN")
     geocoder_scheme: str | None = Field(None, validation_alias="LOOKOUT_GEOCODER_SCHEME")

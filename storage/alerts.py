@@ -38,6 +38,7 @@ def _columns(alert: Alert) -> dict:
         "message_id": alert.message_id,
         "approved_at": alert.approved_at,
         "sent_at": alert.sent_at,
+        "send_at": alert.send_at,
         "expires_at": alert.expires_at,
         "cancelled_at": alert.cancelled_at,
     }
@@ -69,6 +70,7 @@ def _alert(row: Row) -> Alert:
         created_at=row.created_at,
         approved_at=row.approved_at,
         sent_at=row.sent_at,
+        send_at=row.send_at,
         expires_at=row.expires_at,
         cancelled_at=row.cancelled_at,
     )
@@ -107,6 +109,12 @@ class SqlAlertRepository:
     async def follow_ups(self, original_id: int) -> list[Alert]:
         rows = await self._conn.execute(select(alerts).where(alerts.c.original_id == original_id).order_by(alerts.c.id))
         return [_alert(r) for r in rows]
+
+    async def due_to_send(self, now: datetime) -> list[Alert]:
+        query = select(alerts).where(alerts.c.state == AlertState.SCHEDULED.value, alerts.c.send_at <= now).order_by(alerts.c.send_at)
+        if self._conn.dialect.name == "postgresql":
+            query = query.with_for_update(skip_locked=True)
+        return [_alert(r) for r in await self._conn.execute(query)]
 
     async def due_to_expire(self, now: datetime) -> list[Alert]:
         rows = await self._conn.execute(

@@ -7,6 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncTransactio
 
 from storage.alerts import SqlAlertRepository
 from storage.audit import SqlAuditLog
+from storage.deliveries import SqlDeliveryQueue, SqlRetention
 from storage.outbox import SqlOutbox
 from storage.residents import SqlResidentRepository
 
@@ -15,6 +16,8 @@ class SqlUnitOfWork:
     residents: SqlResidentRepository
     alerts: SqlAlertRepository
     outbox: SqlOutbox
+    deliveries: SqlDeliveryQueue
+    retention: SqlRetention
     audit: SqlAuditLog
 
     def __init__(self, engine: AsyncEngine) -> None:
@@ -33,6 +36,8 @@ class SqlUnitOfWork:
         self.residents = SqlResidentRepository(self._conn)
         self.alerts = SqlAlertRepository(self._conn)
         self.outbox = SqlOutbox(self._conn)
+        self.deliveries = SqlDeliveryQueue(self._conn)
+        self.retention = SqlRetention(self._conn)
         self.audit = SqlAuditLog(self._conn)
         return self
 

@@ -46,7 +46,7 @@ class CircleArea:
             raise InvalidInput.one(
                 "radius",
                 f"the radius must be between {format_distance(MIN_RADIUS_M)} and "
-                f"{format_distance(MAX_RADIUS_M)} (got {format_distance(self.radius_m) if math.isfinite(self.radius_m) else self.radius_m})",
+                f"{format_distance(MAX_RADIUS_M)} (got {_exact_metres(self.radius_m)})",
             )
 
     @property
@@ -90,7 +90,7 @@ class StreetArea:
         if self.length_m() > MAX_STREET_LENGTH_M:
             raise InvalidInput.one(
                 "street",
-                f"that street is {format_distance(self.length_m())} long; Lookout targets up to "
+                f"that street is {_exact_metres(self.length_m())} long; Lookout targets up to "
                 f"{format_distance(MAX_STREET_LENGTH_M)} — use a circle or a named area instead",
             )
 
@@ -181,9 +181,16 @@ def polygon_from_text(name: str, text: str) -> PolygonArea:
             geometry = shape(data.get("geometry", data))
         else:
             geometry = shapely.from_wkt(stripped)
-    except (ValueError, TypeError, KeyError, AttributeError, shapely.errors.GEOSException) as exc:
-        raise InvalidInput.one("area", f"that outline could not be read as WKT or GeoJSON ({exc})") from None
+    except (ValueError, TypeError, KeyError, AttributeError, shapely.errors.GEOSException):
+        raise InvalidInput.one("area", "that outline could not be read as WKT or as a GeoJSON polygon") from None
     return PolygonArea(name, geometry)  # type: ignore[arg-type]
+
+
+def _exact_metres(metres: float) -> str:
+    """The value as given, so a rejected 3000.4 m is not shown as an allowed "3 km"."""
+    if not math.isfinite(metres):
+        return str(metres)
+    return f"{metres:.1f}".rstrip("0").rstrip(".") + " m"
 
 
 def _all_coords(geometry: BaseGeometry) -> list[tuple[float, float]]:

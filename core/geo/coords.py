@@ -52,7 +52,7 @@ def parse_distance(text: str, field: str = "radius") -> float:
 
 def format_distance(metres: float) -> str:
     """``50 m``, ``500 m``, ``1.5 km``, ``3 km``: how an officer would say it."""
-    if metres < 1000:
+    if round(metres) < 1000:  # 999.6 m reads "1 km", not "1000 m"
         return f"{round(metres):d} m"
     km = metres / 1000.0
     return f"{km:.1f} km".replace(".0 km", " km")

@@ -242,18 +242,67 @@ class AlertService:
         async with self._uow() as uow:
             alert = await self._get(uow, alert_id)
             self._require_state(alert, (AlertState.DRAFT,), "sent")
-            if alert.expires_at is not None and alert.expires_at <= now:
-                raise Conflict(f"{alert.reference} expired before it was sent; draft it again with a later expiry.")
-            message_id = await uow.outbox.new_message(MessageKind.ALERT, alert_id=alert.id)
-            counts = await uow.outbox.queue_for_recipients(message_id, self._criteria(alert), now)
+            result = await self._send_in(uow, alert, actor, now)
+            await uow.commit()
+        return result
+
+    async def schedule(self, alert_id: int, actor: str, send_at: datetime) -> Preview:
+        """Have the scheduler send a draft at ``send_at``. Approval is settled now, as for sending now."""
+        self._roles.require_officer(actor)
+        now = self._clock()
+        if send_at.tzinfo is None:
+            raise InvalidInput.one("send_at", "give the time with a time zone")
+        if send_at <= now:
+            raise InvalidInput.one("send_at", "that time has passed; send it now instead")
+        async with self._uow() as uow:
+            alert = await self._get(uow, alert_id)
+            self._require_state(alert, (AlertState.DRAFT,), "scheduled")
+            if alert.expires_at is not None and alert.expires_at <= send_at:
+                raise InvalidInput.one("send_at", "the alert would have expired by then; give a later expiry")
+            counts = await uow.outbox.count_recipients(self._criteria(alert))
             needed, reason = self._approval(alert, sum(counts.values()))
             if needed and alert.approver is None:
-                raise NotAllowed(f"{alert.reference} needs a supervisor's approval before it is sent: {reason}.")
-            alert.message_id, alert.sent_at = message_id, now
-            alert.state = AlertState.SENDING if counts else AlertState.SENT
+                raise NotAllowed(f"{alert.reference} needs a supervisor's approval before it is scheduled: {reason}.")
+            alert.state, alert.send_at = AlertState.SCHEDULED, send_at
             await uow.alerts.save(alert)
-            await self._audit(uow, actor, "send", alert, recipients=sum(counts.values()))
+            await self._audit(uow, actor, "schedule", alert, send_at=send_at.isoformat(), recipients_now=sum(counts.values()))
             await uow.commit()
+        return Preview(alert, alert.area_description, counts, False, None)
+
+    async def send_due_scheduled(self, grace: timedelta) -> list[SendResult | Alert]:
+        """Send scheduled alerts whose time has come, each once.
+
+        One that is later than ``grace`` (Lookout was down) is not sent blind:
+        it becomes ``missed`` and the audit log says so, for an officer to decide.
+        """
+        now = self._clock()
+        done: list[SendResult | Alert] = []
+        async with self._uow() as uow:
+            for alert in await uow.alerts.due_to_send(now):
+                late = now - alert.send_at  # type: ignore[operator]
+                if late > grace or (alert.expires_at is not None and alert.expires_at <= now):
+                    alert.state = AlertState.MISSED
+                    await uow.alerts.save(alert)
+                    await self._audit(uow, SYSTEM_ACTOR, "schedule_missed", alert, late_seconds=int(late.total_seconds()))
+                    done.append(alert)
+                    continue
+                done.append(await self._send_in(uow, alert, alert.author, now, scheduled=True))
+            await uow.commit()
+        return done
+
+    async def _send_in(self, uow: UnitOfWork, alert: Alert, actor: str, now: datetime, *, scheduled: bool = False) -> SendResult:
+        if alert.expires_at is not None and alert.expires_at <= now:
+            raise Conflict(f"{alert.reference} expired before it was sent; draft it again with a later expiry.")
+        message_id = await uow.outbox.new_message(MessageKind.ALERT, alert_id=alert.id)
+        counts = await uow.outbox.queue_for_recipients(message_id, self._criteria(alert), now)
+        needed, reason = self._approval(alert, sum(counts.values()))
+        # A scheduled alert settled approval when it was scheduled.
+        if needed and alert.approver is None and not scheduled:
+            raise NotAllowed(f"{alert.reference} needs a supervisor's approval before it is sent: {reason}.")
+        alert.message_id, alert.sent_at = message_id, now
+        alert.state = AlertState.SENDING if counts else AlertState.SENT
+        await uow.alerts.save(alert)
+        await self._audit(uow, SYSTEM_ACTOR if scheduled else actor, "send", alert, recipients=sum(counts.values()), scheduled=scheduled)
         return SendResult(alert, counts)
 
     async def update(

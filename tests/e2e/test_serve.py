@@ -6,6 +6,7 @@ import pytest
 import sqlalchemy as sa
 
 from storage.database import make_sync_engine
+from storage.migrate import head_revision
 from tests.support.processes import Server, lookout_env, run_lookout
 
 
@@ -15,7 +16,7 @@ def test_health_and_readiness(database_url: str) -> None:
         server.wait_until_up()
         assert httpx.get(f"{server.url}/healthz").json() == {"status": "ok"}
         ready = httpx.get(f"{server.url}/readyz")
-        assert ready.status_code == 200 and ready.json()["schema"] == "0001"
+        assert ready.status_code == 200 and ready.json()["schema"] == head_revision()
 
         # Someone rolls the schema back under a running app: it stops being ready and says how to fix it.
         engine = make_sync_engine(database_url)
@@ -24,7 +25,7 @@ def test_health_and_readiness(database_url: str) -> None:
         engine.dispose()
         stale = httpx.get(f"{server.url}/readyz")
         assert stale.status_code == 503
-        assert stale.json() == {"status": "unavailable", "database": "ok", "schema": "older", "expected": "0001", "fix": "lookout db upgrade"}
+        assert stale.json() == {"status": "unavailable", "database": "ok", "schema": "older", "expected": head_revision(), "fix": "lookout db upgrade"}
     finally:
         output = server.stop()
     assert "platforms on: none" in output
@@ -39,7 +40,7 @@ def test_serve_refuses_an_unmigrated_database_and_names_the_fix(tmp_path) -> Non
 def test_db_upgrade_then_serve(tmp_path) -> None:
     env = lookout_env(f"sqlite:///{tmp_path}/fresh.db")
     upgraded = run_lookout(["db", "upgrade"], env)
-    assert upgraded.returncode == 0 and "0001" in upgraded.stdout
+    assert upgraded.returncode == 0 and head_revision() in upgraded.stdout
     assert run_lookout(["db", "upgrade"], env).returncode == 0  # idempotent
     server = Server(env)
     try:

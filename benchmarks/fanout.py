@@ -1,0 +1,233 @@
+"""``lookout bench fanout``: the delivery worker against a local Telegram Bot API.
+
+The receiver (``sandbox.telegram``) runs in its own process, as a platform
+would; the worker runs in this one. Figures, not pass/fail:
+
+- ``unlimited_per_s``: deliveries per second with no platform limit (the engine's own ceiling);
+- ``limit_per_s`` / ``limited_achieved_per_s`` / ``rate_limited_responses``: with the receiver
+  enforcing 30 messages/s and answering 429 + retry_after beyond it;
+- ``first_delivery_p95_ms``: from ``send`` returning to the first message arriving, over small alerts;
+- ``peak_rss_mb`` of this process (worker + database client).
+"""
+from __future__ import annotations
+
+import asyncio
+import resource
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+from sqlalchemy import insert, select, func
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bots.telegram.adapter import TelegramAdapter, make_bot
+from core.delivery.worker import DeliveryWorker
+from core.force import ForceConfig, load_force_config
+from core.geo.areas import CircleArea
+from core.geo.cells import cell_to_int, snap
+from core.model import Channel
+from core.services.alerts import AlertRequest, AlertService
+from core.services.roles import Roles
+from storage.database import is_sqlite, make_async_engine
+from storage.migrate import upgrade
+from storage.rate_buckets import PostgresSlotSource
+from storage.tables import deliveries, places, residents, subscriptions
+from storage.uow import unit_of_work_factory
+
+TOKEN = "123456:BENCH"
+CENTRE = (52.8067, -2.1174)
+FORCE_CONFIG = Path(__file__).resolve().parent.parent / "config" / "force.example.toml"
+OFFICER = "cli:bench"
+
+
+async def run_fanout_benchmark(
+    *, recipients: int, database_url: str | None, limited_recipients: int = 600, limit: float = 30.0, latency_samples: int = 20
+) -> dict[str, Any]:
+    force = load_force_config(FORCE_CONFIG)
+    with tempfile.TemporaryDirectory(prefix="lookout-bench-") as folder:
+        url = database_url or f"sqlite:///{folder}/fanout.db"
+        upgrade(url)
+        engine = make_async_engine(url)
+        try:
+            await _reset(engine)
+            await _seed(engine, recipients, force.resolution)
+            figures: dict[str, Any] = {"database": "sqlite" if is_sqlite(url) else "postgresql", "recipients": recipients}
+            with _Receiver(rate=None) as receiver:
+                figures.update(await _unlimited(engine, force, receiver, recipients))
+                figures["first_delivery_p95_ms"], figures["first_delivery_p50_ms"] = await _first_delivery(
+                    engine, force, receiver, latency_samples
+                )
+            await _reset(engine)
+            await _seed(engine, limited_recipients, force.resolution)
+            with _Receiver(rate=limit) as receiver:
+                figures.update(await _limited(engine, force, receiver, limited_recipients, limit))
+        finally:
+            await engine.dispose()
+    figures["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    return figures
+
+
+async def _unlimited(engine: AsyncEngine, force: ForceConfig, receiver: _Receiver, recipients: int) -> dict[str, Any]:
+    service = _service(engine, force)
+    worker = _worker(engine, force, receiver, rate=None)
+    result = await _send(service)
+    started = time.perf_counter()
+    await _run_until_done(worker, engine)
+    elapsed = time.perf_counter() - started
+    stats = receiver.stats()
+    return {
+        "unlimited_per_s": round(result.total / elapsed, 1),
+        "unlimited_seconds": round(elapsed, 2),
+        "unlimited_delivered": stats["sent"],
+        "unlimited_duplicates": stats["duplicates"],
+    }
+
+
+async def _limited(engine: AsyncEngine, force: ForceConfig, receiver: _Receiver, recipients: int, limit: float) -> dict[str, Any]:
+    service = _service(engine, force)
+    worker = _worker(engine, force, receiver, rate=...)
+    await _send(service)
+    await _run_until_done(worker, engine)
+    stats = receiver.stats()
+    window = stats["last_at"] - stats["first_at"]
+    return {
+        "limit_per_s": limit,
+        "limited_recipients": recipients,
+        "limited_achieved_per_s": round((stats["sent"] - 1) / window, 2) if window > 0 else None,
+        "rate_limited_responses": stats["rate_limited"],
+    }
+
+
+async def _first_delivery(engine: AsyncEngine, force: ForceConfig, receiver: _Receiver, samples: int) -> tuple[float, float]:
+    """Small alerts sent while the worker idles: how soon does the first message land?"""
+    await _reset(engine)
+    await _seed(engine, 5, force.resolution)
+    service = _service(engine, force)
+    worker = _worker(engine, force, receiver, rate=None)
+    running = asyncio.create_task(worker.run())
+    waits: list[float] = []
+    try:
+        await asyncio.sleep(0.5)
+        for _ in range(samples):
+            before = receiver.stats()["sent"]
+            await _send(service)
+            returned = time.perf_counter()
+            while receiver.stats()["sent"] == before:
+                await asyncio.sleep(0.005)
+            waits.append((time.perf_counter() - returned) * 1000)
+            await asyncio.sleep(0.3)
+    finally:
+        worker.stop()
+        await running
+    waits.sort()
+    return round(waits[max(0, int(len(waits) * 0.95) - 1)], 1), round(statistics.median(waits), 1)
+
+
+def _service(engine: AsyncEngine, force: ForceConfig) -> AlertService:
+    return AlertService(unit_of_work_factory(engine), force, roles=Roles())
+
+
+def _worker(engine: AsyncEngine, force: ForceConfig, receiver: _Receiver, *, rate: float | None | object) -> DeliveryWorker:
+    adapter = TelegramAdapter(make_bot(TOKEN, receiver.base_url))
+    source = None if engine.dialect.name == "sqlite" else PostgresSlotSource(engine)
+    rates = {} if rate is ... else {Channel.TELEGRAM: rate}
+    return DeliveryWorker(unit_of_work_factory(engine), {Channel.TELEGRAM: adapter}, force_name=force.name, rates=rates, slot_source=source)
+
+
+async def _send(service: AlertService):  # noqa: ANN202
+    draft = await service.draft(
+        AlertRequest(
+            incident_number="MV-20261125-0456",
+            headline="Benchmark alert",
+            message="Lookout fan-out benchmark.",
+            area=CircleArea(*CENTRE, 500),
+        ),
+        OFFICER,
+    )
+    return await service.send(draft.id, OFFICER)  # type: ignore[arg-type]
+
+
+async def _run_until_done(worker: DeliveryWorker, engine: AsyncEngine) -> None:
+    running = asyncio.create_task(worker.run())
+    try:
+        while await _open_deliveries(engine):
+            await asyncio.sleep(0.05)
+    finally:
+        worker.stop()
+        await running
+        for adapter in worker._adapters.values():  # noqa: SLF001 - the bench built them
+            await adapter.aclose()
+
+
+async def _open_deliveries(engine: AsyncEngine) -> int:
+    async with engine.connect() as conn:
+        query = select(func.count()).select_from(deliveries).where(deliveries.c.state.in_(["pending", "sending", "failed"]))
+        return (await conn.execute(query)).scalar_one()
+
+
+async def _reset(engine: AsyncEngine) -> None:
+    from storage.tables import alerts, audit_log, messages, reference_counters
+
+    async with engine.begin() as conn:
+        for table in (deliveries, messages, subscriptions, places, residents, reference_counters):
+            await conn.execute(table.delete())
+        await conn.execute(alerts.update().values(original_id=None))
+        await conn.execute(alerts.delete())
+        if engine.dialect.name == "postgresql":
+            await conn.exec_driver_sql("ALTER TABLE audit_log DISABLE TRIGGER USER")
+            await conn.execute(audit_log.delete())
+            await conn.exec_driver_sql("ALTER TABLE audit_log ENABLE TRIGGER USER")
+
+
+async def _seed(engine: AsyncEngine, count: int, resolution: int) -> None:
+    """``count`` Telegram residents at the centre, all subscribed to everything."""
+    cell = cell_to_int(snap(*CENTRE, resolution))
+    now = datetime.now(UTC)
+    async with engine.begin() as conn:
+        await conn.execute(
+            insert(residents),
+            [{"id": i, "channel": "telegram", "address": f"telegram:{1_000_000 + i}", "language": "en", "age_confirmed": True,
+              "is_tester": False, "active": True, "created_at": now} for i in range(1, count + 1)],
+        )
+        await conn.execute(insert(places), [{"resident_id": i, "label": "Home", "cell": cell, "created_at": now} for i in range(1, count + 1)])
+        await conn.execute(insert(subscriptions), [{"resident_id": i, "topic": "all"} for i in range(1, count + 1)])
+
+
+class _Receiver:
+    """``python -m sandbox.telegram`` in its own process."""
+
+    def __init__(self, *, rate: float | None) -> None:
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            self.port = sock.getsockname()[1]
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        self._args = [sys.executable, "-m", "sandbox.telegram", "--port", str(self.port), "--token", TOKEN,
+                      "--rate", str(rate or 0), "--per-chat", "1" if rate else "0"]
+        self._process: subprocess.Popen[bytes] | None = None
+
+    def __enter__(self) -> _Receiver:
+        self._process = subprocess.Popen(self._args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                httpx.get(f"{self.base_url}/_sandbox/stats", timeout=1)
+                return self
+            except httpx.TransportError:
+                if time.monotonic() > deadline:
+                    raise RuntimeError("the Telegram stand-in did not start") from None
+                time.sleep(0.05)
+
+    def stats(self) -> dict[str, Any]:
+        return httpx.get(f"{self.base_url}/_sandbox/stats", timeout=5).json()
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self._process is not None:
+            self._process.terminate()
+            self._process.wait(timeout=10)

@@ -1,0 +1,105 @@
+"""The scheduler: APScheduler 3 in exactly one process, elected by a lock.
+
+Every process that runs a scheduler (``lookout serve`` or ``lookout
+scheduler``) tries the lock; the holder runs the jobs, the others stand by
+and try again every few seconds, so when the holder dies another takes over.
+Jobs only write rows; the delivery worker sends.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from core.services.alerts import AlertService
+from core.services.maintenance import MaintenanceService
+from storage.locks import ProcessLock
+
+logger = logging.getLogger("lookout.scheduler")
+
+STANDBY_RETRY_S = 5.0
+LOCK_CHECK_S = 10.0
+# A scheduled alert later than this (Lookout was down) is flagged, not sent blind.
+SCHEDULE_GRACE = timedelta(minutes=30)
+
+
+def _job_intervals(alerts: AlertService, maintenance: MaintenanceService) -> list[tuple[str, Callable[[], Awaitable[object]], float]]:
+    return [
+        ("send scheduled alerts", lambda: alerts.send_due_scheduled(SCHEDULE_GRACE), 5),
+        ("expire alerts", alerts.expire_due, 30),
+        ("sweep stale leases", maintenance.sweep_stale_leases, 30),
+        ("release quiet-hour holds", maintenance.release_quiet_holds, 60),
+        ("purge expired data", maintenance.purge_expired_data, 3600),
+    ]
+
+
+class LeaderScheduler:
+    def __init__(self, lock: ProcessLock, alerts: AlertService, maintenance: MaintenanceService) -> None:
+        self._lock = lock
+        self._jobs = _job_intervals(alerts, maintenance)
+        self._stopping = asyncio.Event()
+        self.leading = False
+
+    def stop(self) -> None:
+        self._stopping.set()
+
+    async def run(self) -> None:
+        """Stand by until the lock is ours, lead until it is lost or we stop, repeat."""
+        announced_standby = False
+        try:
+            while not self._stopping.is_set():
+                if await self._lock.try_acquire():
+                    announced_standby = False
+                    await self._lead()
+                elif not announced_standby:
+                    logger.info("another scheduler holds the lock; standing by")
+                    announced_standby = True
+                await self._wait(STANDBY_RETRY_S)
+        finally:
+            await self._lock.release()
+
+    async def _lead(self) -> None:
+        scheduler = AsyncIOScheduler(
+            # Set explicitly: a job late by under its grace still runs, and a
+            # backlog of missed runs collapses into one (the jobs catch up by themselves).
+            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 60},
+        )
+        for name, job, seconds in self._jobs:
+            scheduler.add_job(_logged(name, job), "interval", seconds=seconds, id=name, name=name, next_run_time=_soon())
+        scheduler.start()
+        self.leading = True
+        logger.info("this process is the scheduler (%d jobs)", len(self._jobs))
+        try:
+            while not self._stopping.is_set():
+                await self._wait(LOCK_CHECK_S)
+                if not await self._lock.still_held():
+                    logger.warning("lost the scheduler lock (database connection dropped); standing by")
+                    break
+        finally:
+            scheduler.shutdown(wait=False)
+            self.leading = False
+
+    async def _wait(self, seconds: float) -> None:
+        try:
+            await asyncio.wait_for(self._stopping.wait(), timeout=seconds)
+        except TimeoutError:
+            pass
+
+
+def _soon():  # noqa: ANN202 - a datetime: run each job once straight away after taking over
+    from datetime import UTC, datetime
+
+    return datetime.now(UTC)
+
+
+def _logged(name: str, job: Callable[[], Awaitable[object]]) -> Callable[[], Awaitable[None]]:
+    async def run() -> None:
+        try:
+            await job()
+        except Exception:  # a failed run is logged and retried on the next tick, never kills the scheduler
+            logger.exception("scheduler job %r failed", name)
+
+    return run

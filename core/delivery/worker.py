@@ -1,0 +1,304 @@
+"""The delivery worker: claims due rows, sends them at each platform's pace, records what happened.
+
+One asyncio task per channel claims that channel's rows (so a slow Slack
+never holds up Telegram), a pool of senders works through them under the
+channel's pacer and per-chat spacing, and a flusher writes the outcomes back
+in batches. A row is leased while it is in this process; if the process dies
+the lease runs out and another worker sends it again — at most one duplicate
+per row in flight, never a loss.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from core.delivery.holds import QUIET_HOLD, quiet_hours_end
+from core.delivery.policy import RetryPolicy
+from core.delivery.ratelimit import HEADROOM, ChatSpacer, Pacer, SharedPacer, SlotSource
+from core.model import Alert, AlertState, Channel, DeliveryState, MessageKind, Urgency
+from core.outbound import ChannelAdapter, DeliveryResult, OutboundMessage
+from core.ports import ClaimedDelivery, Outcome, UnitOfWorkFactory
+from core.rendering import render_alert
+
+logger = logging.getLogger("lookout.worker")
+
+ALERT_KINDS = (MessageKind.ALERT, MessageKind.ALERT_UPDATE, MessageKind.ALERT_CANCEL)
+
+
+@dataclass(frozen=True)
+class WorkerConfig:
+    lease: timedelta = timedelta(seconds=60)
+    idle_poll: float = 0.2  # seconds between claims when there is nothing to do
+    flush_interval: float = 0.2
+    flush_size: int = 500
+    max_in_flight: int = 200  # concurrent sends per channel
+    max_claim: int = 1000
+    claim_seconds_of_work: float = 5.0  # claim about this many seconds' worth at the channel's rate
+
+
+class DeliveryWorker:
+    def __init__(
+        self,
+        uow: UnitOfWorkFactory,
+        adapters: Mapping[Channel, ChannelAdapter],
+        *,
+        force_name: str,
+        timezone: str = "Europe/London",
+        policy: RetryPolicy = RetryPolicy(),
+        config: WorkerConfig = WorkerConfig(),
+        slot_source: SlotSource | None = None,
+        rates: Mapping[Channel, float | None] | None = None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._uow = uow
+        self._adapters = dict(adapters)
+        self._force_name = force_name
+        self._zone = ZoneInfo(timezone)
+        self._policy = policy
+        self._config = config
+        self._clock = clock
+        self._rng = random.Random()
+        self._pacers = {
+            c: self._pacer(c, a, slot_source, (rates or {}).get(c, _DEFAULT), monotonic) for c, a in self._adapters.items()
+        }
+        self._spacers = {c: ChatSpacer(a.limits.per_chat_interval, monotonic) for c, a in self._adapters.items()}
+        self._alerts: dict[int, Alert] = {}
+        self._outcomes: list[tuple[Outcome, int]] = []
+        self._outstanding: dict[Channel, int] = {c: 0 for c in self._adapters}
+        self._stopping = asyncio.Event()
+        self.sent = 0
+
+    @staticmethod
+    def _pacer(
+        channel: Channel, adapter: ChannelAdapter, source: SlotSource | None, rate: float | None | object, monotonic: Callable[[], float]
+    ) -> Pacer:
+        """The channel's published rate less headroom, unless ``rates`` overrides it (None = unlimited)."""
+        per_second = adapter.limits.messages_per_second * HEADROOM if rate is _DEFAULT else rate
+        if per_second is None or source is None:
+            return Pacer(per_second, monotonic)  # type: ignore[arg-type]
+        return SharedPacer(f"channel:{channel.value}", per_second, source, monotonic)  # type: ignore[arg-type]
+
+    def stop(self) -> None:
+        self._stopping.set()
+
+    async def run(self) -> None:
+        """Deliver until ``stop()``; then finish what is in flight and give back the rest."""
+        logger.info("delivery worker started for %s", ", ".join(c.value for c in self._adapters) or "no channels")
+        flusher = asyncio.create_task(self._flush_periodically())
+        try:
+            await asyncio.gather(*(self._run_channel(c) for c in self._adapters))
+        finally:
+            flusher.cancel()
+            await asyncio.gather(flusher, return_exceptions=True)
+            await self.flush()
+
+    async def run_until_idle(self, idle_rounds: int = 2) -> None:
+        """Deliver everything due now, then return (tests and one-shot runs)."""
+        for _ in range(10_000):
+            worked = await asyncio.gather(*(self._drain_once(c) for c in self._adapters))
+            await self.flush()
+            if not any(worked):
+                idle_rounds -= 1
+                if idle_rounds <= 0:
+                    return
+
+    # --- one channel ---------------------------------------------------------------
+
+    async def _run_channel(self, channel: Channel) -> None:
+        queue: asyncio.Queue[ClaimedDelivery] = asyncio.Queue()
+        senders = [asyncio.create_task(self._send_from(channel, queue)) for _ in range(self._config.max_in_flight)]
+        claim_size = self._claim_size(channel)
+        try:
+            while not self._stopping.is_set():
+                # Rows count as outstanding from claim until their outcome is known,
+                # including while they wait for a pacing slot: this bounds how long
+                # any row sits in this process (well within its lease).
+                room = claim_size - self._outstanding[channel]
+                if room < max(1, claim_size // 2):
+                    await self._sleep(self._config.idle_poll / 4)
+                    continue
+                rows = await self._claim(channel, room)
+                self._outstanding[channel] += len(rows)
+                for row in rows:
+                    queue.put_nowait(row)
+                if not rows:
+                    await self._sleep(self._config.idle_poll)
+        finally:
+            await self._stop_channel(queue, senders)
+
+    async def _stop_channel(self, queue: asyncio.Queue[ClaimedDelivery], senders: list[asyncio.Task[None]]) -> None:
+        """Give back rows not yet started, let sends under way finish, then stop the senders."""
+        leftovers = []
+        while not queue.empty():
+            leftovers.append(queue.get_nowait().id)
+            queue.task_done()
+        self._outstanding[channel] -= len(leftovers)
+        try:
+            await asyncio.wait_for(queue.join(), timeout=30)
+        except TimeoutError:
+            logger.warning("some sends did not finish within 30 s of stopping; their leases will expire")
+        for task in senders:
+            task.cancel()
+        await asyncio.gather(*senders, return_exceptions=True)
+        if leftovers:
+            async with self._uow() as uow:
+                await uow.deliveries.release(leftovers, self._clock())
+                await uow.commit()
+
+    async def _drain_once(self, channel: Channel) -> bool:
+        rows = await self._claim(channel, self._claim_size(channel))
+        semaphore = asyncio.Semaphore(self._config.max_in_flight)
+
+        async def one(row: ClaimedDelivery) -> None:
+            async with semaphore:
+                await self._deliver(channel, row)
+
+        await asyncio.gather(*(one(r) for r in rows))
+        return bool(rows)
+
+    async def _send_from(self, channel: Channel, queue: asyncio.Queue[ClaimedDelivery]) -> None:
+        while True:
+            row = await queue.get()
+            try:
+                await self._deliver(channel, row)
+            finally:
+                self._outstanding[channel] -= 1
+                queue.task_done()
+
+    def _claim_size(self, channel: Channel) -> int:
+        rate = self._pacers[channel].rate
+        if rate is None:
+            return self._config.max_claim
+        # No more than a quarter of a lease's worth: rows must leave this process well before their lease ends.
+        seconds = min(self._config.claim_seconds_of_work, self._config.lease.total_seconds() / 4)
+        return max(1, min(self._config.max_claim, int(rate * seconds)))
+
+    async def _claim(self, channel: Channel, limit: int) -> list[ClaimedDelivery]:
+        now = self._clock()
+        async with self._uow() as uow:
+            rows = await uow.deliveries.claim(channel, limit, now, now + self._config.lease)
+            await uow.commit()
+        return rows
+
+    # --- one delivery ----------------------------------------------------------------
+
+    async def _deliver(self, channel: Channel, row: ClaimedDelivery) -> None:
+        try:
+            outcome = await self._decide_and_send(channel, row)
+        except Exception as exc:  # a bug or an adapter crash must not lose the row: retry it later
+            logger.exception("delivery %s failed unexpectedly", row.id)
+            outcome = self._failure(row, DeliveryResult.retry(f"internal error: {type(exc).__name__}"))
+        if outcome is None:
+            return
+        self._outcomes.append((outcome, row.message_id))
+        if len(self._outcomes) >= self._config.flush_size:
+            await self.flush()
+
+    async def _decide_and_send(self, channel: Channel, row: ClaimedDelivery) -> Outcome | None:
+        """The row's outcome, or None when its lease ran out before it could be sent."""
+        now = self._clock()
+        held = self._skip_or_hold(row, now)
+        if held is not None:
+            return held
+        message = await self._render(channel, row)
+        await self._spacers[channel].wait_turn(row.address.id)
+        await self._pacers[channel].acquire()
+        if row.lease_until is not None and row.lease_until <= self._clock():
+            # Kept too long here (a long 429 pause, say): another worker may have it
+            # now. Leave it alone rather than risk sending it twice.
+            logger.warning("delivery %s: lease ran out before sending; leaving it to be claimed again", row.id)
+            return None
+        result = await self._adapters[channel].send(row.address, message)
+        if result.ok:
+            self.sent += 1
+            return Outcome(row.id, DeliveryState.SENT, row.attempts + 1, provider_message_id=result.provider_message_id)
+        if result.retry_after:
+            self._pacers[channel].pause(result.retry_after)
+        return self._failure(row, result)
+
+    def _failure(self, row: ClaimedDelivery, result: DeliveryResult) -> Outcome:
+        now = self._clock()
+        if not result.retryable:
+            reason = result.permanent_reason or result.error or "refused by the platform"
+            gone = row.resident_id if result.recipient_gone else None
+            return Outcome(row.id, DeliveryState.DEAD, row.attempts + 1, error=reason, deactivate_resident=gone)
+        throttled = result.retry_after is not None
+        attempts = row.attempts if throttled else row.attempts + 1
+        if self._policy.exhausted(attempts):
+            return Outcome(row.id, DeliveryState.DEAD, attempts, error=f"gave up after {attempts} attempts: {result.error}")
+        wait = result.retry_after if throttled else self._policy.delay(attempts, None, self._rng)
+        return Outcome(row.id, DeliveryState.FAILED, attempts, next_attempt_at=now + timedelta(seconds=wait), error=result.error)
+
+    def _skip_or_hold(self, row: ClaimedDelivery, now: datetime) -> Outcome | None:
+        def skipped(reason: str) -> Outcome:
+            return Outcome(row.id, DeliveryState.SKIPPED, row.attempts, error=reason)
+
+        if row.resident_id is not None and row.resident_erased:
+            return skipped("erased")
+        if row.resident_id is not None and not row.resident_active:
+            return skipped("inactive")
+        if row.kind not in ALERT_KINDS:
+            return None
+        if row.kind is not MessageKind.ALERT_CANCEL:
+            if row.alert_state is AlertState.CANCELLED:
+                return skipped("cancelled")
+            if row.alert_state is AlertState.EXPIRED or (row.alert_expires_at and row.alert_expires_at <= now):
+                return skipped("expired")
+        if row.paused_until is not None and row.paused_until > now:
+            return skipped("paused")
+        if row.quiet_hours is not None and row.urgency is not Urgency.IMMEDIATE:
+            release = quiet_hours_end(row.quiet_hours, now, self._zone)
+            if release is not None:
+                return Outcome(row.id, DeliveryState.PENDING, row.attempts, next_attempt_at=release, error=QUIET_HOLD)
+        return None
+
+    async def _render(self, channel: Channel, row: ClaimedDelivery) -> OutboundMessage:
+        if row.kind in ALERT_KINDS and row.alert_id is not None:
+            alert = self._alerts.get(row.alert_id)
+            if alert is None:
+                async with self._uow() as uow:
+                    alert = await uow.alerts.get(row.alert_id)
+                if alert is None:
+                    raise LookupError(f"alert {row.alert_id} of delivery {row.id} is gone")
+                self._alerts[row.alert_id] = alert
+            return render_alert(alert, self._force_name, channel, reply_to=row.reply_to)
+        raise LookupError(f"no renderer for {row.kind.value} messages")
+
+    # --- writing back ------------------------------------------------------------------
+
+    async def flush(self) -> None:
+        if not self._outcomes:
+            return
+        batch, self._outcomes = self._outcomes, []
+        now = self._clock()
+        try:
+            async with self._uow() as uow:
+                await uow.deliveries.record([o for o, _ in batch], now)
+                await uow.deliveries.finish_alerts(sorted({m for _, m in batch}), now)
+                await uow.commit()
+        except Exception:
+            # Keep the outcomes and try again on the next flush: the rows stay
+            # leased meanwhile, and if we die they are sent again (not lost).
+            logger.exception("could not record %d delivery outcomes; will retry", len(batch))
+            self._outcomes[:0] = batch
+
+    async def _flush_periodically(self) -> None:
+        while True:
+            await asyncio.sleep(self._config.flush_interval)
+            await self.flush()
+
+    async def _sleep(self, seconds: float) -> None:
+        try:
+            await asyncio.wait_for(self._stopping.wait(), timeout=seconds)
+        except TimeoutError:
+            pass
+
+
+_DEFAULT = object()

@@ -1,0 +1,82 @@
+"""The seam between the core and a platform: what goes out, and what came back.
+
+``ChannelAdapter`` is the one protocol every platform implements (Telegram,
+WhatsApp, Slack, …). Adapters hold their SDK client; they never decide policy:
+retries, rate limits and skipping live in the delivery engine.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar, Protocol
+
+from core.channels import ChannelLimits
+from core.model import Address, Channel
+
+
+@dataclass(frozen=True)
+class Button:
+    """A tappable choice. ``data`` comes back to the bot when it is pressed
+    (≤ 64 bytes, Telegram's callback_data limit, the strictest)."""
+
+    label: str
+    data: str
+
+    def __post_init__(self) -> None:
+        if len(self.data.encode()) > 64:
+            raise ValueError(f"button data {self.data!r} is over 64 bytes")
+
+
+@dataclass(frozen=True)
+class TemplateCall:
+    """A pre-approved message template (WhatsApp outside the 24-hour window)."""
+
+    name: str
+    language: str
+    parameters: tuple[str, ...]
+    quick_replies: tuple[Button, ...] = ()
+
+
+@dataclass(frozen=True)
+class OutboundMessage:
+    """A message already rendered for its channel (markup escaped, length checked)."""
+
+    text: str
+    buttons: tuple[Button, ...] = ()
+    reply_to: str | None = None  # provider message id (Telegram/WhatsApp) or thread ts (Slack)
+    template: TemplateCall | None = None
+    image_url: str | None = None
+    urgent: bool = False
+
+
+@dataclass(frozen=True)
+class DeliveryResult:
+    """What the platform said. Exactly one of: ok, retryable, or permanent."""
+
+    ok: bool
+    provider_message_id: str | None = None
+    retryable: bool = False
+    retry_after: float | None = None  # seconds the platform asked us to wait (429)
+    permanent_reason: str | None = None
+    recipient_gone: bool = False  # blocked the bot / number gone: stop messaging them
+    error: str | None = None
+
+    @classmethod
+    def sent(cls, provider_message_id: str | None) -> DeliveryResult:
+        return cls(ok=True, provider_message_id=provider_message_id)
+
+    @classmethod
+    def retry(cls, error: str, *, after: float | None = None) -> DeliveryResult:
+        return cls(ok=False, retryable=True, retry_after=after, error=error)
+
+    @classmethod
+    def permanent(cls, reason: str, *, recipient_gone: bool = False) -> DeliveryResult:
+        return cls(ok=False, permanent_reason=reason, recipient_gone=recipient_gone, error=reason)
+
+
+class ChannelAdapter(Protocol):
+    channel: ClassVar[Channel]
+    limits: ClassVar[ChannelLimits]
+
+    async def send(self, to: Address, message: OutboundMessage) -> DeliveryResult: ...
+
+    async def aclose(self) -> None: ...

@@ -1,0 +1,67 @@
+"""Housekeeping the scheduler runs: leases, quiet-hour holds, retention.
+
+Each job only writes rows; the delivery worker does any sending.
+"""
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from core.delivery.holds import quiet_hours_end
+from core.ports import UnitOfWorkFactory
+
+logger = logging.getLogger("lookout.maintenance")
+
+
+@dataclass(frozen=True)
+class RetentionPeriods:
+    delivery_days: int = 90
+    tip_days: int = 365
+
+
+class MaintenanceService:
+    def __init__(
+        self,
+        uow: UnitOfWorkFactory,
+        *,
+        timezone: str,
+        retention: RetentionPeriods,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self._uow = uow
+        self._zone = ZoneInfo(timezone)
+        self._retention = retention
+        self._clock = clock
+
+    async def sweep_stale_leases(self) -> int:
+        """Rows a dead worker left in ``sending`` go back to ``pending``."""
+        async with self._uow() as uow:
+            count = await uow.deliveries.release_expired_leases(self._clock())
+            await uow.commit()
+        if count:
+            logger.warning("returned %d deliveries left by a stopped worker to the queue", count)
+        return count
+
+    async def release_quiet_holds(self) -> int:
+        """Release held deliveries of residents no longer in quiet hours (they changed or cleared them)."""
+        now = self._clock()
+        async with self._uow() as uow:
+            held = await uow.deliveries.quiet_holds()
+            free = [rid for rid, quiet in held if quiet is None or quiet_hours_end(quiet, now, self._zone) is None]
+            count = await uow.deliveries.release_holds(free, now)
+            await uow.commit()
+        return count
+
+    async def purge_expired_data(self) -> tuple[int, int]:
+        """Delete finished delivery rows and tips older than the retention periods."""
+        now = self._clock()
+        async with self._uow() as uow:
+            deliveries = await uow.retention.purge_deliveries(now - timedelta(days=self._retention.delivery_days))
+            tips = await uow.retention.purge_tips(now - timedelta(days=self._retention.tip_days))
+            await uow.commit()
+        if deliveries or tips:
+            logger.info("retention: deleted %d delivery rows and %d tips", deliveries, tips)
+        return deliveries, tips

@@ -1,0 +1,200 @@
+"""The delivery queue: leasing due rows to workers and writing back what happened.
+
+PostgreSQL: ``FOR UPDATE SKIP LOCKED`` lets several workers claim side by side
+without waiting on or double-taking each other's rows. SQLite: the claim runs
+under ``BEGIN IMMEDIATE`` (one writer at a time), which gives the same
+guarantee for the single worker SQLite supports.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, time
+
+from sqlalchemy import and_, bindparam, delete, exists, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.orm import aliased
+
+from core.delivery.holds import QUIET_HOLD
+from core.model import Address, AlertState, Channel, DeliveryState, MessageKind, QuietHours, Urgency
+from core.ports import ClaimedDelivery, Outcome
+from storage.tables import alerts, deliveries, messages, residents, tips
+
+_DUE_STATES = (DeliveryState.PENDING.value, DeliveryState.FAILED.value)
+_FINISHED_STATES = (DeliveryState.SENT.value, DeliveryState.DEAD.value, DeliveryState.SKIPPED.value)
+_OPEN_STATES = (DeliveryState.PENDING.value, DeliveryState.SENDING.value, DeliveryState.FAILED.value)
+
+
+class SqlDeliveryQueue:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+
+    async def claim(self, channel: Channel, limit: int, now: datetime, lease_until: datetime) -> list[ClaimedDelivery]:
+        d = deliveries
+        due = or_(
+            and_(d.c.state.in_(_DUE_STATES), d.c.next_attempt_at <= now),
+            and_(d.c.state == DeliveryState.SENDING.value, d.c.lease_until < now),  # a dead worker's lease
+        )
+        pick = select(d.c.id).where(d.c.channel == channel.value, due).order_by(d.c.next_attempt_at, d.c.id).limit(limit)
+        if self._conn.dialect.name == "postgresql":
+            pick = pick.with_for_update(skip_locked=True)
+        claimed = await self._conn.execute(
+            update(d)
+            .where(d.c.id.in_(pick.scalar_subquery()))
+            .values(state=DeliveryState.SENDING.value, lease_until=lease_until, updated_at=now)
+            .returning(d.c.id)
+        )
+        ids = list(claimed.scalars())
+        return await self._context(ids) if ids else []
+
+    async def _context(self, ids: list[int]) -> list[ClaimedDelivery]:
+        d, m, a, r = deliveries, messages, alerts, residents
+        original, first = aliased(alerts), aliased(deliveries)
+        reply_to = (
+            select(first.c.provider_message_id)
+            .select_from(first.join(original, original.c.message_id == first.c.message_id))
+            .where(original.c.id == a.c.original_id, first.c.address == d.c.address)
+            .limit(1)
+            .scalar_subquery()
+        )
+        rows = await self._conn.execute(
+            select(
+                d.c.id, d.c.message_id, d.c.address, d.c.attempts, d.c.resident_id, d.c.lease_until,
+                m.c.kind, m.c.alert_id, a.c.state.label("alert_state"), a.c.expires_at, a.c.urgency,
+                reply_to.label("reply_to"),
+                r.c.active, r.c.erased_at, r.c.paused_until, r.c.quiet_start, r.c.quiet_end,
+            )
+            .select_from(d.join(m, m.c.id == d.c.message_id).outerjoin(a, a.c.id == m.c.alert_id).outerjoin(r, r.c.id == d.c.resident_id))
+            .where(d.c.id.in_(ids))
+            .order_by(d.c.next_attempt_at, d.c.id)
+        )
+        return [_claimed(row) for row in rows]
+
+    async def record(self, outcomes: Sequence[Outcome], now: datetime) -> None:
+        if not outcomes:
+            return
+        d = deliveries
+        await self._conn.execute(
+            update(d)
+            .where(d.c.id == bindparam("b_id"), d.c.state == DeliveryState.SENDING.value)
+            .values(
+                state=bindparam("b_state"),
+                attempts=bindparam("b_attempts"),
+                next_attempt_at=func.coalesce(bindparam("b_next", type_=d.c.next_attempt_at.type), d.c.next_attempt_at),
+                provider_message_id=bindparam("b_provider"),
+                last_error=bindparam("b_error"),
+                lease_until=None,
+                updated_at=now,
+            ),
+            [
+                {
+                    "b_id": o.delivery_id,
+                    "b_state": o.state.value,
+                    "b_attempts": o.attempts,
+                    "b_next": o.next_attempt_at,
+                    "b_provider": o.provider_message_id,
+                    "b_error": (o.error or None) and o.error[:500],
+                }
+                for o in outcomes
+            ],
+        )
+        gone = sorted({o.deactivate_resident for o in outcomes if o.deactivate_resident is not None})
+        if gone:
+            await self._conn.execute(update(residents).where(residents.c.id.in_(gone)).values(active=False))
+
+    async def release(self, delivery_ids: Sequence[int], now: datetime) -> None:
+        if delivery_ids:
+            await self._conn.execute(
+                update(deliveries)
+                .where(deliveries.c.id.in_(delivery_ids), deliveries.c.state == DeliveryState.SENDING.value)
+                .values(state=DeliveryState.PENDING.value, lease_until=None, updated_at=now)
+            )
+
+    async def release_expired_leases(self, now: datetime) -> int:
+        result = await self._conn.execute(
+            update(deliveries)
+            .where(deliveries.c.state == DeliveryState.SENDING.value, deliveries.c.lease_until < now)
+            .values(state=DeliveryState.PENDING.value, lease_until=None, updated_at=now)
+        )
+        return result.rowcount
+
+    async def finish_alerts(self, message_ids: Sequence[int], now: datetime) -> int:
+        if not message_ids:
+            return 0
+        open_rows = exists().where(deliveries.c.message_id == alerts.c.message_id, deliveries.c.state.in_(_OPEN_STATES))
+        result = await self._conn.execute(
+            update(alerts)
+            .where(alerts.c.message_id.in_(message_ids), alerts.c.state == AlertState.SENDING.value, ~open_rows)
+            .values(state=AlertState.SENT.value)
+        )
+        return result.rowcount
+
+
+    async def quiet_holds(self) -> list[tuple[int, QuietHours | None]]:
+        rows = await self._conn.execute(
+            select(residents.c.id, residents.c.quiet_start, residents.c.quiet_end)
+            .where(
+                exists().where(
+                    deliveries.c.resident_id == residents.c.id,
+                    deliveries.c.state == DeliveryState.PENDING.value,
+                    deliveries.c.last_error == QUIET_HOLD,
+                )
+            )
+        )
+        return [(r.id, _quiet(r.quiet_start, r.quiet_end)) for r in rows]
+
+    async def release_holds(self, resident_ids: Sequence[int], now: datetime) -> int:
+        if not resident_ids:
+            return 0
+        result = await self._conn.execute(
+            update(deliveries)
+            .where(
+                deliveries.c.resident_id.in_(resident_ids),
+                deliveries.c.state == DeliveryState.PENDING.value,
+                deliveries.c.last_error == QUIET_HOLD,
+            )
+            .values(next_attempt_at=now, last_error=None, updated_at=now)
+        )
+        return result.rowcount
+
+
+class SqlRetention:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+
+    async def purge_deliveries(self, finished_before: datetime) -> int:
+        result = await self._conn.execute(
+            delete(deliveries).where(deliveries.c.state.in_(_FINISHED_STATES), deliveries.c.updated_at < finished_before)
+        )
+        return result.rowcount
+
+    async def purge_tips(self, created_before: datetime) -> int:
+        result = await self._conn.execute(delete(tips).where(tips.c.created_at < created_before))
+        return result.rowcount
+
+
+def _quiet(start: str | None, end: str | None) -> QuietHours | None:
+    if not start or not end:
+        return None
+    return QuietHours(time.fromisoformat(start), time.fromisoformat(end))
+
+
+def _claimed(row) -> ClaimedDelivery:  # noqa: ANN001 - a result row
+    quiet = _quiet(row.quiet_start, row.quiet_end)
+    return ClaimedDelivery(
+        id=row.id,
+        message_id=row.message_id,
+        kind=MessageKind(row.kind),
+        address=Address.parse(row.address),
+        attempts=row.attempts,
+        alert_id=row.alert_id,
+        alert_state=AlertState(row.alert_state) if row.alert_state else None,
+        alert_expires_at=row.expires_at,
+        urgency=Urgency(row.urgency) if row.urgency else None,
+        reply_to=row.reply_to,
+        resident_id=row.resident_id,
+        lease_until=row.lease_until,
+        resident_active=bool(row.active) if row.resident_id is not None else True,
+        resident_erased=row.erased_at is not None,
+        paused_until=row.paused_until,
+        quiet_hours=quiet,
+    )

@@ -1,0 +1,121 @@
+"""Process-wide locks: who is the one scheduler, and the one worker on SQLite.
+
+PostgreSQL: a session advisory lock held on a dedicated connection; it goes
+away by itself if the holder dies or its connection drops. SQLite: an
+exclusive ``flock`` on a file beside the database; the kernel releases it
+when the holder's process dies, however it dies.
+"""
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import os
+from pathlib import Path
+from typing import Protocol
+
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from storage.database import is_sqlite
+
+
+class ProcessLock(Protocol):
+    name: str
+
+    async def try_acquire(self) -> bool: ...
+    async def still_held(self) -> bool: ...
+    async def release(self) -> None: ...
+
+
+class FileLock:
+    def __init__(self, path: Path, name: str) -> None:
+        self.path = path
+        self.name = name
+        self._fd: int | None = None
+
+    async def try_acquire(self) -> bool:
+        if self._fd is not None:
+            return True
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            return False
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()}\n".encode())
+        self._fd = fd
+        return True
+
+    async def still_held(self) -> bool:
+        return self._fd is not None
+
+    async def release(self) -> None:
+        if self._fd is not None:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+            os.close(self._fd)
+            self._fd = None
+
+
+class AdvisoryLock:
+    def __init__(self, engine: AsyncEngine, name: str) -> None:
+        self.name = name
+        self._engine = engine
+        # A stable 63-bit key from the name, so every process agrees on it.
+        self._key = int.from_bytes(hashlib.sha256(f"lookout:{name}".encode()).digest()[:8], "big") >> 1
+        self._conn: AsyncConnection | None = None
+
+    async def try_acquire(self) -> bool:
+        if self._conn is not None:
+            return True
+        conn = await self._engine.connect()
+        try:
+            got = (await conn.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": self._key})).scalar_one()
+            await conn.commit()
+        except BaseException:
+            await conn.close()
+            raise
+        if not got:
+            await conn.close()
+            return False
+        self._conn = conn
+        return True
+
+    async def still_held(self) -> bool:
+        """False if the lock's connection has gone (database restarted): someone else may hold it now."""
+        if self._conn is None:
+            return False
+        try:
+            await self._conn.execute(text("SELECT 1"))
+            await self._conn.commit()
+            return True
+        except Exception:
+            await self._drop()
+            return False
+
+    async def release(self) -> None:
+        if self._conn is None:
+            return
+        try:
+            await self._conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": self._key})
+            await self._conn.commit()
+        except Exception:
+            pass  # the connection is gone, and the lock with it
+        await self._drop()
+
+    async def _drop(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            try:
+                await conn.close()
+            except Exception:
+                pass
+
+
+def process_lock(database_url: str, engine: AsyncEngine, name: str) -> ProcessLock:
+    if is_sqlite(database_url):
+        database = make_url(database_url).database or "lookout.db"
+        return FileLock(Path(f"{database}.{name}.lock"), name)
+    return AdvisoryLock(engine, name)

@@ -1,0 +1,114 @@
+"""``lookout alert …`` as an operator types it, against real databases and a local Nominatim."""
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+import sqlalchemy as sa
+
+from sandbox.nominatim import NominatimStandIn
+from storage.database import make_async_engine, make_sync_engine
+from storage.tables import alerts, audit_log, deliveries
+from storage.uow import unit_of_work_factory
+from tests.support.processes import lookout_env, run_json, run_lookout
+from tests.support.residents import STAFFORD, add_residents, offset, resident_at
+
+COMPOSE = ["--incident", "MV-20261125-0456", "--headline", "Bogus callers", "--message", "Two men claiming to be from the water board."]
+
+
+@pytest.fixture(scope="module")
+def nominatim():
+    with NominatimStandIn() as stand_in:
+        yield stand_in
+
+
+@pytest.fixture
+def env(database_url: str, nominatim: NominatimStandIn) -> dict[str, str]:
+    async def seed() -> None:
+        engine = make_async_engine(database_url)
+        near = [resident_at(*offset(*STAFFORD, north_m=40 * i)) for i in range(5)]
+        far = resident_at(*offset(*STAFFORD, north_m=5000))
+        await add_residents(unit_of_work_factory(engine), *near, far)
+        await engine.dispose()
+
+    asyncio.run(seed())
+    return lookout_env(database_url, LOOKOUT_GEOCODER_DOMAIN=nominatim.domain)
+
+
+def count(database_url: str, table: sa.Table) -> int:
+    engine = make_sync_engine(database_url)
+    with engine.connect() as conn:
+        value = conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one()
+    engine.dispose()
+    return value
+
+
+def test_preview_send_update_cancel_list(env: dict[str, str], database_url: str) -> None:
+    preview = run_json(["alert", "preview", *COMPOSE, "--at", f"{STAFFORD[0]},{STAFFORD[1]}", "--radius", "500m"], env)
+    assert preview["state"] == "draft" and preview["recipients"] == {"telegram": 5} and preview["approval_needed"] is False
+    assert count(database_url, deliveries) == 0
+
+    sent = run_json(["alert", "send", preview["reference"], "--yes"], env)
+    assert sent["reference"] == preview["reference"] and sent["state"] == "sending" and sent["total"] == 5
+    assert count(database_url, deliveries) == 5
+
+    update = run_json(["alert", "update", preview["reference"], "--message", "Both men arrested."], env)
+    assert update["type"] == "Update" and update["total"] == 5
+
+    cancelled = run_json(["alert", "cancel", preview["reference"], "--yes", "--reason", "Resolved."], env)
+    assert cancelled["type"] == "Cancel" and cancelled["total"] == 0  # nothing had been delivered yet
+
+    listed = run_json(["alert", "list"], env)
+    assert [a["type"] for a in listed] == ["Cancel", "Update", "Alert"]
+    assert listed[2]["state"] == "cancelled"
+    human = run_lookout(["alert", "list"], env)
+    assert human.returncode == 0 and preview["reference"] in human.stdout
+
+
+def test_send_in_one_go_by_postcode_and_by_street(env: dict[str, str]) -> None:
+    by_postcode = run_json(["alert", "send", *COMPOSE, "--postcode", "st16 2lz", "--radius", "2km", "--yes"], env)
+    assert by_postcode["area"] == "within 2 km of ST16 2LZ"
+    by_street = run_json(["alert", "send", *COMPOSE, "--street", "Eastgate Street, Stafford", "--yes"], env)
+    assert by_street["area"].startswith("Eastgate Street") and by_street["area"].endswith("50 m either side")
+    named = run_json(["alert", "send", *COMPOSE, "--area", "town_centre", "--yes"], env)
+    assert named["area"] == "the Stafford Town Centre area"
+
+
+@pytest.mark.parametrize(
+    ("args", "field"),
+    [
+        (["--at", "52.8,-2.1", "--radius", "5km"], "radius"),
+        (["--at", "52.8,-2.1", "--radius", "20m"], "radius"),
+        (["--at", "nan,-2.1"], "at"),
+        (["--at", "95,-2.1"], "at"),
+        (["--at", "52.8,-2.1", "--topics", "unicorns"], "topics"),
+        (["--at", "52.8,-2.1", "--sectors", "piracy"], "sectors"),
+        (["--postcode", "NOT A POSTCODE"], "postcode"),
+        (["--postcode", "ZZ9 9ZZ"], "postcode"),
+        (["--street", "Station Road"], "street"),  # two towns have one
+        (["--area", "atlantis"], "area"),
+        ([], "where"),
+    ],
+)
+# Validation happens before the database is touched, so one database shows it; the
+# service-level bad-input tests run on both.
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_bad_input_names_the_field_and_writes_nothing(env: dict[str, str], database_url: str, args: list[str], field: str) -> None:
+    done = run_lookout(["alert", "send", *COMPOSE, *args, "--yes"], env)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert f"{field}:" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert count(database_url, alerts) == 0 and count(database_url, deliveries) == 0 and count(database_url, audit_log) == 0
+
+
+def test_missing_incident_number_and_overlong_message(env: dict[str, str], database_url: str) -> None:
+    no_incident = run_lookout(["alert", "send", "--headline", "h", "--message", "m", "--at", "52.8,-2.1", "--yes"], env)
+    assert no_incident.returncode == 2 and "--incident:" in no_incident.stderr
+    too_long = run_lookout(["alert", "send", *COMPOSE[:4], "--message", "x" * 5000, "--at", "52.8,-2.1", "--yes"], env)
+    assert too_long.returncode == 2 and "message:" in too_long.stderr
+    assert count(database_url, alerts) == 0
+
+
+def test_unknown_reference_is_a_polite_error(env: dict[str, str]) -> None:
+    done = run_lookout(["alert", "cancel", "A-2026-424242", "--yes"], env)
+    assert done.returncode == 1 and "There is no alert 'A-2026-424242'" in done.stderr and "Traceback" not in done.stderr
