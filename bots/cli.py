@@ -1,7 +1,6 @@
 """The ``lookout`` command: serve, db, demo, bench, and the officer's alert actions."""
 from __future__ import annotations
 
-import asyncio
 import logging
 import sys
 
@@ -123,6 +122,8 @@ def _run_or_explain(action) -> None:  # noqa: ANN001 - a zero-argument callable
 
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    for chatty in ("httpx", "aiogram.event", "alembic.runtime.migration"):
+        logging.getLogger(chatty).setLevel(logging.WARNING)
     app()
 
 

@@ -57,17 +57,21 @@ def _run(work: Callable[[Lookout], Awaitable[T]]) -> T:
 
 
 def _parse_expiry(text: str | None) -> datetime | None:
-    """``6h``, ``90m``, ``2d`` from now, or an ISO time (with zone)."""
+    return _parse_time(text, "expires")
+
+
+def _parse_time(text: str | None, field: str) -> datetime | None:
+    """``30s``, ``90m``, ``6h``, ``2d`` from now, or an ISO time (with zone)."""
     if not text:
         return None
-    match = re.fullmatch(r"\s*(\d+)\s*([mhd])\s*", text)
+    match = re.fullmatch(r"\s*(\d+)\s*([smhd])\s*", text)
     if match:
-        units = {"m": "minutes", "h": "hours", "d": "days"}
+        units = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
         return datetime.now(UTC) + timedelta(**{units[match.group(2)]: int(match.group(1))})
     try:
         return datetime.fromisoformat(text)
     except ValueError:
-        raise InvalidInput.one("expires", f"'{text}' should be like 6h, 2d or 2026-11-26T18:00+00:00") from None
+        raise InvalidInput.one(field, f"'{text}' should be like 6h, 2d or 2026-11-26T18:00+00:00") from None
 
 
 def _split(text: str | None) -> list[str]:
@@ -168,6 +172,9 @@ def _print_preview(preview: Preview) -> None:
 
 
 def _print_sent(result: SendResult) -> None:
+    if result.alert.state.value == "scheduled":
+        out.print(f"[green]{result.alert.reference} scheduled[/green] for {result.alert.send_at:%Y-%m-%d %H:%M %Z}.")
+        return
     by_channel = ", ".join(f"{n:,} on {c.value}" for c, n in result.recipients.items()) or "nobody matched"
     out.print(f"[green]{result.alert.reference} ({result.alert.type.value.lower()}) queued[/green]: {result.total:,} residents ({by_channel}).")
 
@@ -206,6 +213,7 @@ def send(
     expires: str = EXPIRES, actor: str = ACTOR, as_json: bool = JSON,
     yes: bool = typer.Option(False, "--yes", "-y", help="Send without asking to confirm the preview."),
     approved_by: str = typer.Option(None, "--approved-by", help="Supervisor id who approved it (when approval is needed)."),
+    send_at: str = typer.Option(None, "--send-at", help="Schedule instead: an ISO time with zone, or 30m / 2h from now."),
     wait: bool = typer.Option(False, "--wait", help="Show delivery progress until every delivery is done."),
     timeout: float = typer.Option(600.0, "--timeout", help="With --wait: give up waiting after this many seconds."),
 ) -> None:
@@ -221,10 +229,15 @@ def send(
         shown = await lookout.alerts.preview(alert.id, who)  # type: ignore[arg-type]
         if not as_json:
             _print_preview(shown)
-        if not yes and not typer.confirm(f"Send {alert.reference} to {shown.total:,} residents?", default=False):
+        verb = "Schedule" if send_at else "Send"
+        if not yes and not typer.confirm(f"{verb} {alert.reference} to {shown.total:,} residents?", default=False):
             raise typer.Exit(1)
         if shown.approval_needed and approved_by:
             await lookout.alerts.approve(alert.id, approved_by, recorded_by=who)  # type: ignore[arg-type]
+        when = _parse_time(send_at, "send_at")
+        if when is not None:
+            scheduled = await lookout.alerts.schedule(alert.id, who, when)  # type: ignore[arg-type]
+            return SendResult(scheduled.alert, {})
         result = await lookout.alerts.send(alert.id, who)  # type: ignore[arg-type]
         if wait:
             await _wait_for_deliveries(lookout, result, timeout, quiet=as_json)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
@@ -67,8 +67,9 @@ class LeaderScheduler:
             # backlog of missed runs collapses into one (the jobs catch up by themselves).
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 60},
         )
+        first_run = datetime.now(UTC)  # each job runs once on taking over, then on its interval
         for name, job, seconds in self._jobs:
-            scheduler.add_job(_logged(name, job), "interval", seconds=seconds, id=name, name=name, next_run_time=_soon())
+            scheduler.add_job(_logged(name, job), "interval", seconds=seconds, id=name, name=name, next_run_time=first_run)
         scheduler.start()
         self.leading = True
         logger.info("this process is the scheduler (%d jobs)", len(self._jobs))
@@ -87,12 +88,6 @@ class LeaderScheduler:
             await asyncio.wait_for(self._stopping.wait(), timeout=seconds)
         except TimeoutError:
             pass
-
-
-def _soon():  # noqa: ANN202 - a datetime: run each job once straight away after taking over
-    from datetime import UTC, datetime
-
-    return datetime.now(UTC)
 
 
 def _logged(name: str, job: Callable[[], Awaitable[object]]) -> Callable[[], Awaitable[None]]:

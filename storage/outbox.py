@@ -27,7 +27,7 @@ from sqlalchemy import (
     values,
 )
 from sqlalchemy.ext.asyncio import AsyncConnection
-from sqlalchemy.sql import Select
+from sqlalchemy.sql import Select, Subquery
 
 from core.force import ALL_TOPICS
 from core.model import Channel, DeliveryState, MessageKind
@@ -37,7 +37,7 @@ from storage.tables import deliveries, messages, places, residents, subscription
 _UNSENT = (DeliveryState.PENDING.value, DeliveryState.FAILED.value)
 
 
-def _places_in_cover(criteria: RecipientCriteria, dialect: str):  # noqa: ANN202 - a subquery
+def _places_in_cover(criteria: RecipientCriteria, dialect: str) -> Subquery:
     """Distinct resident ids with a place in the cover, one index range scan per range.
 
     PostgreSQL gets one ``SELECT … WHERE cell BETWEEN lo AND hi`` per range, glued

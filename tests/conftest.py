@@ -16,8 +16,8 @@ import pytest
 import sqlalchemy as sa
 
 from core.force import ForceConfig, load_force_config
-from storage.database import make_async_engine
-from storage.migrate import upgrade
+from storage.database import make_async_engine, make_sync_engine
+from storage.migrate import head_revision, upgrade
 from storage.tables import metadata
 from storage.uow import unit_of_work_factory
 
@@ -68,11 +68,13 @@ def postgres_schema_url() -> str:
 
 
 def _empty_postgres(url: str) -> None:
-    engine = sa.create_engine(url)
+    """Every table empty and the schema marked current, whatever the last test did."""
+    engine = make_sync_engine(url)
     names = ", ".join(t.name for t in metadata.sorted_tables)
     with engine.begin() as conn:
         # The audit triggers refuse DELETE row by row; TRUNCATE is a table-level reset for tests only.
         conn.exec_driver_sql(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
+        conn.execute(sa.text("UPDATE alembic_version SET version_num = :head"), {"head": head_revision()})
     engine.dispose()
 
 

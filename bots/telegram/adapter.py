@@ -1,7 +1,6 @@
 """The Telegram ``ChannelAdapter``: aiogram's Bot, pointed at a configurable API base."""
 from __future__ import annotations
 
-import asyncio
 from typing import ClassVar
 
 from aiogram import Bot
@@ -66,7 +65,7 @@ class TelegramAdapter:
             return DeliveryResult.permanent(exc.message, recipient_gone=gone)
         except TelegramUnauthorizedError as exc:  # our token is wrong: every send would fail; retry once fixed
             return DeliveryResult.retry(f"the bot token was refused: {exc.message}")
-        except (AiogramError, asyncio.TimeoutError) as exc:  # network, 5xx, undecodable answers
+        except (TimeoutError, AiogramError) as exc:  # network, 5xx, undecodable answers
             return DeliveryResult.retry(f"{type(exc).__name__}: {exc}")
         return DeliveryResult.sent(str(sent.message_id))
 

@@ -20,22 +20,30 @@ HEADROOM = 0.96
 
 
 class Pacer:
-    """Evenly spaced permits at ``rate`` per second (None = unlimited)."""
+    """Evenly spaced permits at ``rate`` per second (None = unlimited).
+
+    Permits are issued one at a time on a schedule 1/rate apart. A permit that
+    comes late (sleep overshoot) keeps the schedule, so the rate does not drift
+    down; after a real stall the schedule restarts from now with at most half
+    an interval of catch-up, so overdue permits never fire as a burst.
+    """
 
     def __init__(self, rate: float | None, clock: Callable[[], float] = time.monotonic) -> None:
         self.rate = rate
         self._clock = clock
         self._next = 0.0
         self._paused_until = 0.0
+        self._turn = asyncio.Lock()
 
     async def acquire(self) -> None:
         if self.rate is None:
             await self._wait_until(self._paused_until)
             return
-        now = self._clock()
-        slot = max(now, self._next, self._paused_until)
-        self._next = slot + 1.0 / self.rate  # claimed before sleeping: concurrent callers queue up
-        await self._wait_until(slot)
+        async with self._turn:
+            planned = max(self._next, self._paused_until)
+            await self._wait_until(planned)
+            interval = 1.0 / self.rate
+            self._next = max(planned + interval, self._clock() + interval / 2)
 
     def pause(self, seconds: float) -> None:
         """Hold every permit for ``seconds`` (the platform said: slow down)."""
@@ -100,4 +108,7 @@ class SharedPacer(Pacer):
                 first = self._clock() + delay
                 self._slots.extend(first + i / (self.rate or 1.0) for i in range(self._batch))
             slot = self._slots.popleft()
-        await self._wait_until(max(slot, self._paused_until))
+            # Our shared slot, and never less than half an interval after our own
+            # previous send: a stall here must not turn into a burst there.
+            await self._wait_until(max(slot, self._next, self._paused_until))
+            self._next = self._clock() + 0.5 / (self.rate or 1.0)

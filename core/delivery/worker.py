@@ -85,6 +85,10 @@ class DeliveryWorker:
             return Pacer(per_second, monotonic)  # type: ignore[arg-type]
         return SharedPacer(f"channel:{channel.value}", per_second, source, monotonic)  # type: ignore[arg-type]
 
+    @property
+    def adapters(self) -> Mapping[Channel, ChannelAdapter]:
+        return self._adapters
+
     def stop(self) -> None:
         self._stopping.set()
 
@@ -131,9 +135,11 @@ class DeliveryWorker:
                 if not rows:
                     await self._sleep(self._config.idle_poll)
         finally:
-            await self._stop_channel(queue, senders)
+            await self._stop_channel(channel, queue, senders)
 
-    async def _stop_channel(self, queue: asyncio.Queue[ClaimedDelivery], senders: list[asyncio.Task[None]]) -> None:
+    async def _stop_channel(
+        self, channel: Channel, queue: asyncio.Queue[ClaimedDelivery], senders: list[asyncio.Task[None]]
+    ) -> None:
         """Give back rows not yet started, let sends under way finish, then stop the senders."""
         leftovers = []
         while not queue.empty():

@@ -19,16 +19,21 @@ def test_health_and_readiness(database_url: str) -> None:
         assert ready.status_code == 200 and ready.json()["schema"] == head_revision()
 
         # Someone rolls the schema back under a running app: it stops being ready and says how to fix it.
-        engine = make_sync_engine(database_url)
-        with engine.begin() as conn:
-            conn.execute(sa.text("UPDATE alembic_version SET version_num = 'older'"))
-        engine.dispose()
+        _set_schema_revision(database_url, "older")
         stale = httpx.get(f"{server.url}/readyz")
         assert stale.status_code == 503
         assert stale.json() == {"status": "unavailable", "database": "ok", "schema": "older", "expected": head_revision(), "fix": "lookout db upgrade"}
     finally:
         output = server.stop()
+        _set_schema_revision(database_url, head_revision())
     assert "platforms on: none" in output
+
+
+def _set_schema_revision(database_url: str, revision: str) -> None:
+    engine = make_sync_engine(database_url)
+    with engine.begin() as conn:
+        conn.execute(sa.text("UPDATE alembic_version SET version_num = :revision"), {"revision": revision})
+    engine.dispose()
 
 
 def test_serve_refuses_an_unmigrated_database_and_names_the_fix(tmp_path) -> None:

@@ -51,12 +51,16 @@ def wait_for_more(telegram: TelegramStandIn, than: int, timeout: float = 30) -> 
 
 
 def stop(process: subprocess.Popen[str]) -> str:
+    """SIGTERM, as a service manager stops it: it must finish cleanly."""
     process.send_signal(signal.SIGTERM)
     try:
-        return process.communicate(timeout=30)[0]
+        output = process.communicate(timeout=30)[0]
     except subprocess.TimeoutExpired:
         process.kill()
-        return process.communicate()[0]
+        raise AssertionError(f"the worker did not stop on SIGTERM:\n{process.communicate()[0]}") from None
+    assert process.returncode == 0, output
+    assert "Traceback" not in output, output
+    return output
 
 
 @pytest.mark.parametrize("database_url", ["sqlite", "postgresql"], indirect=True)

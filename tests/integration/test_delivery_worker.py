@@ -121,7 +121,7 @@ async def test_repeated_server_errors_end_dead_with_the_reason(service, worker, 
         await worker.run_until_idle()
         clock.advance(minutes=20)  # past any backoff
     state, attempts, _, error, _ = (await states(engine))[str(someone.address)]
-    assert (state, attempts) == ("dead", 3) and "gave up after 3 attempts: Bad Gateway (502)" == error
+    assert (state, attempts) == ("dead", 3) and error == "gave up after 3 attempts: Bad Gateway (502)"
     assert telegram.attempts[str(someone.address)] == 3
 
 

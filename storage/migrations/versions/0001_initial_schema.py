@@ -1,7 +1,7 @@
 """initial schema
 
 Revision ID: 0001
-Revises: 
+Revises:
 Create Date: 2026-11-25 15:14:12.795482
 
 All timestamps are naive UTC (storage.types.UTCDateTime); homes are H3 cells.
