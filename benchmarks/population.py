@@ -68,6 +68,7 @@ class _Generator:
     resolution: int
     extra_topics: np.ndarray
     sectors: np.ndarray
+    telegram_share: float
 
 
 async def build_population(
@@ -81,6 +82,7 @@ async def build_population(
     topics: Sequence[str],
     sectors: Sequence[str],
     progress: Callable[[int], None] | None = None,
+    telegram_share: float = TELEGRAM_SHARE,
 ) -> None:
     """Add ``residents`` synthetic residents (with places and subscriptions) in one transaction.
 
@@ -97,6 +99,7 @@ async def build_population(
         resolution=resolution,
         extra_topics=np.array([t for t in dict.fromkeys(topics) if t != ALL_TOPICS], dtype=object),
         sectors=np.array(list(dict.fromkeys(sectors)), dtype=object),
+        telegram_share=telegram_share,
     )
     created_at = datetime.now(UTC)
     async with engine.begin() as conn:
@@ -151,7 +154,7 @@ async def _next_resident_id(conn: AsyncConnection) -> int:
 def _make_chunk(gen: _Generator, first_id: int, count: int) -> _Chunk:
     rng = gen.rng
     ids = np.arange(first_id, first_id + count, dtype=np.int64)
-    telegram = rng.random(count) < TELEGRAM_SHARE
+    telegram = rng.random(count) < gen.telegram_share
     place_ids, labels, cells = _places(gen, ids)
     sub_ids, sub_topics = _subscriptions(gen, ids)
     return _Chunk(

@@ -122,7 +122,7 @@ def _run_or_explain(action) -> None:  # noqa: ANN001 - a zero-argument callable
 
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
-    for chatty in ("httpx", "aiogram.event", "alembic.runtime.migration"):
+    for chatty in ("httpx", "aiogram.event", "alembic.runtime.migration", "apscheduler"):
         logging.getLogger(chatty).setLevel(logging.WARNING)
     app()
 

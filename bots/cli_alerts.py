@@ -239,14 +239,17 @@ def send(
             scheduled = await lookout.alerts.schedule(alert.id, who, when)  # type: ignore[arg-type]
             return SendResult(scheduled.alert, {})
         result = await lookout.alerts.send(alert.id, who)  # type: ignore[arg-type]
+        if not as_json:
+            _print_sent(result)
         if wait:
             await _wait_for_deliveries(lookout, result, timeout, quiet=as_json)
+            result = SendResult(await lookout.alerts.get(result.alert.reference or ""), result.recipients)  # its state now
         return result
 
     result = _run(work)
     if as_json:
         out.print_json(_alert_json(result.alert, result.recipients))
-    else:
+    elif result.alert.state.value == "scheduled":
         _print_sent(result)
 
 

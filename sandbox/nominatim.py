@@ -17,18 +17,18 @@ from __future__ import annotations
 import argparse
 import asyncio
 import re
-import socket
 import threading
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
+
+from sandbox.server import BackgroundServer
 
 LICENCE = "Data © OpenStreetMap contributors, ODbL 1.0. http://osm.org/copyright"
 
@@ -305,10 +305,8 @@ class NominatimStandIn:
         self._state = _State(places=list(stafford_gazetteer() if places is None else places))
         self._lock = threading.Lock()
         self._stopping = threading.Event()
-        self._server: uvicorn.Server | None = None
-        self._thread: threading.Thread | None = None
-        self._port: int | None = None
         self.app = Starlette(routes=[Route("/search", self._search), Route("/status", self._status)])
+        self._server = BackgroundServer(self.app, "Nominatim stand-in")
 
     # -- what tests and the demo adjust --
 
@@ -343,9 +341,7 @@ class NominatimStandIn:
 
     @property
     def port(self) -> int:
-        if self._port is None:
-            raise RuntimeError("the Nominatim stand-in is not running; call start() first")
-        return self._port
+        return self._server.port
 
     @property
     def domain(self) -> str:
@@ -357,46 +353,19 @@ class NominatimStandIn:
         return f"{self.scheme}://{self.domain}"
 
     def start(self, *, startup_timeout: float = 10.0) -> NominatimStandIn:
-        if self._thread is not None:
-            raise RuntimeError("the Nominatim stand-in is already running")
-        # Binding here, before the thread starts, means the port is ours and
-        # known at once: no race between choosing a free port and using it.
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.bind(("127.0.0.1", 0))
-        self._port = sock.getsockname()[1]
-        config = uvicorn.Config(
-            self.app, log_level="warning", access_log=False, lifespan="off", timeout_graceful_shutdown=1
-        )
-        self._server = uvicorn.Server(config)
         self._stopping.clear()
-        self._thread = threading.Thread(
-            target=self._server.run, kwargs={"sockets": [sock]}, name="nominatim-stand-in", daemon=True
-        )
-        self._thread.start()
-        self._wait_until_started(startup_timeout)
+        self._server.start(startup_timeout=startup_timeout)
         return self
 
     def stop(self, *, timeout: float = 5.0) -> None:
-        if self._server is None or self._thread is None:
-            return
         self._stopping.set()  # wakes any search still sitting out its delay
-        self._server.should_exit = True
-        self._thread.join(timeout)
-        self._server, self._thread, self._port = None, None, None
+        self._server.stop(timeout=timeout)
 
     def __enter__(self) -> NominatimStandIn:
         return self.start()
 
     def __exit__(self, *exc_info: object) -> None:
         self.stop()
-
-    def _wait_until_started(self, timeout: float) -> None:
-        deadline = time.monotonic() + timeout
-        while not (self._server and self._server.started):
-            if self._thread is None or not self._thread.is_alive() or time.monotonic() > deadline:
-                self.stop()
-                raise RuntimeError("the Nominatim stand-in did not start")
-            time.sleep(0.01)
 
     # -- the HTTP doors --
 
@@ -470,6 +439,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="A local stand-in for a Nominatim server.")
     parser.add_argument("--port", type=int, default=8089)
     args = parser.parse_args(argv)
+    import uvicorn
+
     uvicorn.run(NominatimStandIn().app, host="127.0.0.1", port=args.port, log_level="info")
 
 

@@ -112,17 +112,7 @@ class SqlOutbox:
 
     async def queue_for_recipients(self, message_id: int, criteria: RecipientCriteria, now: datetime) -> ChannelCounts:
         matched = recipients_query(criteria, self._conn.dialect.name).subquery("matched")
-        source = select(
-            literal(message_id),
-            matched.c.id,
-            matched.c.channel,
-            matched.c.address,
-            literal(DeliveryState.PENDING.value),
-            literal(0),
-            literal(now, deliveries.c.next_attempt_at.type),
-            literal(now, deliveries.c.created_at.type),
-            literal(now, deliveries.c.updated_at.type),
-        )
+        source = select(*_new_delivery(message_id, matched.c.id, matched.c.channel, matched.c.address, now))
         await self._conn.execute(insert(deliveries).from_select(_DELIVERY_COLUMNS, source))
         return await self._message_counts(message_id)
 
@@ -131,17 +121,7 @@ class SqlOutbox:
     ) -> ChannelCounts:
         d, r = deliveries, residents
         source = (
-            select(
-                literal(message_id),
-                func.max(d.c.resident_id),
-                d.c.channel,
-                d.c.address,
-                literal(DeliveryState.PENDING.value),
-                literal(0),
-                literal(now, d.c.next_attempt_at.type),
-                literal(now, d.c.created_at.type),
-                literal(now, d.c.updated_at.type),
-            )
+            select(*_new_delivery(message_id, func.max(d.c.resident_id), d.c.channel, d.c.address, now))
             .select_from(d.join(r, r.c.id == d.c.resident_id))
             .where(
                 d.c.message_id.in_(from_message_ids),
@@ -181,6 +161,21 @@ class SqlOutbox:
             .order_by(deliveries.c.channel)
         )
         return _counts(rows.all())
+
+
+def _new_delivery(message_id: int, resident_id, channel, address, now: datetime) -> list:  # noqa: ANN001 - SQL expressions
+    """The SELECT list of a pending delivery row, in ``_DELIVERY_COLUMNS`` order."""
+    return [
+        literal(message_id),
+        resident_id,
+        channel,
+        address,
+        literal(DeliveryState.PENDING.value),
+        literal(0),
+        literal(now, deliveries.c.next_attempt_at.type),
+        literal(now, deliveries.c.created_at.type),
+        literal(now, deliveries.c.updated_at.type),
+    ]
 
 
 _DELIVERY_COLUMNS = [

@@ -315,32 +315,18 @@ class AlertService:
             original = await self._by_reference(uow, reference)
             self._require_original(original)
             self._require_state(original, (*LIVE_STATES, AlertState.EXPIRED), "updated")
-            follow_up = replace(
+            follow_up = self._follow_up(
                 original,
-                id=None,
-                reference=None,
-                type=AlertType.UPDATE,
-                original_id=original.id,
+                AlertType.UPDATE,
+                actor,
+                now,
                 headline=clean_text(headline or original.headline, "headline", MAX_HEADLINE),
                 message=clean_text(message, "message", self._text_limit),
                 contact=clean_text(contact or original.contact, "contact", MAX_CONTACT),
-                author=actor,
-                approver=None,
-                state=AlertState.SENDING,
-                created_at=now,
-                approved_at=None,
-                sent_at=now,
-                cancelled_at=None,
-                message_id=None,
             )
             self._check_length(follow_up)
-            await uow.alerts.add(follow_up)
-            follow_up.message_id = await uow.outbox.new_message(MessageKind.ALERT_UPDATE, alert_id=follow_up.id)
             reached = (DeliveryState.PENDING, DeliveryState.SENDING, DeliveryState.SENT, DeliveryState.FAILED)
-            counts = await uow.outbox.queue_copy(follow_up.message_id, [original.message_id], reached, now)  # type: ignore[list-item]
-            if not counts:
-                follow_up.state = AlertState.SENT
-            await uow.alerts.save(follow_up)
+            counts = await self._queue_follow_up(uow, follow_up, [original.message_id], reached, now)  # type: ignore[list-item]
             await self._audit(uow, actor, "update", follow_up, original=original.reference, recipients=sum(counts.values()))
             await uow.commit()
         return SendResult(follow_up, counts)
@@ -356,29 +342,10 @@ class AlertService:
             follow_ups = await uow.alerts.follow_ups(original.id)  # type: ignore[arg-type]
             message_ids = [a.message_id for a in (original, *follow_ups) if a.message_id is not None]
             skipped = await uow.outbox.skip_unsent(message_ids, "cancelled", now)
-            notice = replace(
-                original,
-                id=None,
-                reference=None,
-                type=AlertType.CANCEL,
-                original_id=original.id,
-                message=clean_text(reason or "This alert has been cancelled. Thank you for your help.", "reason", 500),
-                author=actor,
-                approver=None,
-                state=AlertState.SENDING,
-                created_at=now,
-                approved_at=None,
-                sent_at=now,
-                cancelled_at=None,
-                message_id=None,
-            )
-            await uow.alerts.add(notice)
-            notice.message_id = await uow.outbox.new_message(MessageKind.ALERT_CANCEL, alert_id=notice.id)
+            reason_text = clean_text(reason or "This alert has been cancelled. Thank you for your help.", "reason", 500)
+            notice = self._follow_up(original, AlertType.CANCEL, actor, now, message=reason_text)
             reached = (DeliveryState.SENDING, DeliveryState.SENT)
-            counts = await uow.outbox.queue_copy(notice.message_id, message_ids, reached, now)
-            if not counts:
-                notice.state = AlertState.SENT
-            await uow.alerts.save(notice)
+            counts = await self._queue_follow_up(uow, notice, message_ids, reached, now)
             for alert in (original, *follow_ups):
                 if alert.state in LIVE_STATES:
                     alert.state, alert.cancelled_at = AlertState.CANCELLED, now
@@ -405,6 +372,40 @@ class AlertService:
                 await self._audit(uow, SYSTEM_ACTOR, "expire", alert, skipped=skipped)
             await uow.commit()
         return expired
+
+    @staticmethod
+    def _follow_up(original: Alert, kind: AlertType, actor: str, now: datetime, **changes: str) -> Alert:
+        """An update or cancellation of ``original``: same area and audience, new text and author."""
+        return replace(
+            original,
+            id=None,
+            reference=None,
+            type=kind,
+            original_id=original.id,
+            author=actor,
+            approver=None,
+            state=AlertState.SENDING,
+            created_at=now,
+            approved_at=None,
+            sent_at=now,
+            cancelled_at=None,
+            message_id=None,
+            **changes,
+        )
+
+    @staticmethod
+    async def _queue_follow_up(
+        uow: UnitOfWork, follow_up: Alert, from_message_ids: Sequence[int], states: Sequence[DeliveryState], now: datetime
+    ) -> ChannelCounts:
+        """Store the follow-up and queue it to every address the earlier messages reached (in ``states``)."""
+        await uow.alerts.add(follow_up)
+        kind = MessageKind.ALERT_UPDATE if follow_up.type is AlertType.UPDATE else MessageKind.ALERT_CANCEL
+        follow_up.message_id = await uow.outbox.new_message(kind, alert_id=follow_up.id)
+        counts = await uow.outbox.queue_copy(follow_up.message_id, from_message_ids, states, now)
+        if not counts:
+            follow_up.state = AlertState.SENT
+        await uow.alerts.save(follow_up)
+        return counts
 
     # --- reading ---------------------------------------------------------------------
 
