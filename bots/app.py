@@ -24,6 +24,7 @@ from core.outbound import ChannelAdapter
 from core.ports import UnitOfWorkFactory
 from core.services.alerts import AlertService
 from core.services.maintenance import MaintenanceService, RetentionPeriods
+from core.services.residents import ResidentService
 from core.services.roles import Roles
 from core.settings import Settings
 from storage.database import is_sqlite, make_async_engine
@@ -45,6 +46,7 @@ class Lookout:
     uow: UnitOfWorkFactory
     alerts: AlertService
     maintenance: MaintenanceService
+    residents: ResidentService
     geocoder: Geocoder
     adapters: dict[Channel, ChannelAdapter] = field(default_factory=dict)
     channels: tuple[Channel, ...] = field(default=())
@@ -94,7 +96,8 @@ def build(settings: Settings | None = None) -> Lookout:
         timezone=force.settings.timezone,
         retention=RetentionPeriods(settings.retention_delivery_days, settings.retention_tip_days),
     )
-    return Lookout(settings, force, engine, uow, alerts, maintenance, geocoder, build_adapters(settings), channels)
+    residents = ResidentService(uow)
+    return Lookout(settings, force, engine, uow, alerts, maintenance, residents, geocoder, build_adapters(settings), channels)
 
 
 def build_adapters(settings: Settings) -> dict[Channel, ChannelAdapter]:
@@ -122,6 +125,19 @@ def create_app(lookout: Lookout) -> FastAPI:
 
     app = FastAPI(title=f"Lookout — {lookout.force.name}", lifespan=lifespan, docs_url=None, redoc_url=None)
     app.state.lookout = lookout
+    telegram = lookout.adapters.get(Channel.TELEGRAM)
+    if telegram is not None:
+        from bots.telegram.bot import build_dispatcher
+        from bots.telegram.webhook import add_telegram_webhook
+
+        secret = lookout.settings.telegram_webhook_secret
+        add_telegram_webhook(
+            app,
+            bot=telegram.bot,  # type: ignore[attr-defined]
+            dispatcher=build_dispatcher(lookout.engine, lookout.residents),
+            secret=secret.get_secret_value() if secret else None,
+            uow=lookout.uow,
+        )
 
     @app.get("/healthz")
     async def healthz() -> dict[str, str]:

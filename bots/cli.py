@@ -14,10 +14,12 @@ from core.settings import Settings
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="Lookout: community alerts for police forces.")
 db_app = typer.Typer(no_args_is_help=True, help="Database schema (Alembic migrations).")
+telegram_app = typer.Typer(no_args_is_help=True, help="The Telegram bot's registration.")
 bench_app = typer.Typer(no_args_is_help=True, help="Benchmarks: printed figures, not pass/fail.")
 app.add_typer(db_app, name="db")
 app.add_typer(alert_app, name="alert")
 app.add_typer(bench_app, name="bench")
+app.add_typer(telegram_app, name="telegram")
 
 err = Console(stderr=True)
 out = Console()
@@ -39,6 +41,14 @@ def db_upgrade() -> None:
     settings = _settings()
     upgrade(settings.database_url)
     out.print(f"Database schema is at revision [bold]{head_revision()}[/bold] (current).")
+
+
+@telegram_app.command("set-webhook")
+def telegram_set_webhook() -> None:
+    """Register LOOKOUT_PUBLIC_URL/telegram/webhook with Telegram, with the secret and the update types used."""
+    from bots.telegram.registration import set_webhook
+
+    _run_or_explain(lambda: out.print(set_webhook(_settings())))
 
 
 @app.command()

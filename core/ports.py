@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from types import TracebackType
 from typing import Protocol
 
@@ -153,11 +153,26 @@ class DeliveryQueue(Protocol):
         """Make those residents' held deliveries due now."""
 
 
+class InboundLog(Protocol):
+    """Which inbound updates (Telegram update_id, WhatsApp wamid, …) were seen, so each is handled once."""
+
+    async def begin(self, source: str, update_id: str, now: datetime, stale_after: timedelta) -> bool:
+        """True if this update should be handled now: never seen, or seen but left
+        unfinished for longer than ``stale_after`` (the process handling it died)."""
+
+    async def finish(self, source: str, update_id: str, now: datetime) -> None: ...
+
+    async def forget(self, source: str, update_id: str) -> None:
+        """Handling failed: let the platform's retry handle it again."""
+
+
 class Retention(Protocol):
     async def purge_deliveries(self, finished_before: datetime) -> int:
         """Delete finished (sent, dead, skipped) delivery rows last touched before the cut-off."""
 
     async def purge_tips(self, created_before: datetime) -> int: ...
+
+    async def purge_inbound(self, received_before: datetime) -> int: ...
 
 
 class AuditLog(Protocol):
@@ -171,6 +186,7 @@ class UnitOfWork(Protocol):
     outbox: Outbox
     deliveries: DeliveryQueue
     retention: Retention
+    inbound: InboundLog
     audit: AuditLog
 
     async def __aenter__(self) -> UnitOfWork: ...

@@ -17,7 +17,7 @@ from sqlalchemy.orm import aliased
 from core.delivery.holds import QUIET_HOLD
 from core.model import Address, AlertState, Channel, DeliveryState, MessageKind, QuietHours, Urgency
 from core.ports import ClaimedDelivery, Outcome
-from storage.tables import alerts, deliveries, messages, residents, tips
+from storage.tables import alerts, deliveries, inbound_updates, messages, residents, tips
 
 _DUE_STATES = (DeliveryState.PENDING.value, DeliveryState.FAILED.value)
 _FINISHED_STATES = (DeliveryState.SENT.value, DeliveryState.DEAD.value, DeliveryState.SKIPPED.value)
@@ -169,6 +169,10 @@ class SqlRetention:
 
     async def purge_tips(self, created_before: datetime) -> int:
         result = await self._conn.execute(delete(tips).where(tips.c.created_at < created_before))
+        return result.rowcount
+
+    async def purge_inbound(self, received_before: datetime) -> int:
+        result = await self._conn.execute(delete(inbound_updates).where(inbound_updates.c.received_at < received_before))
         return result.rowcount
 
 

@@ -183,3 +183,26 @@ rate_buckets = Table(
     Column("key", String(64), primary_key=True),
     Column("next_slot", UTCDateTime, nullable=False),
 )
+
+# Inbound updates seen (Telegram update_id, WhatsApp wamid, Slack retries): each is handled once.
+inbound_updates = Table(
+    "inbound_updates",
+    metadata,
+    Column("source", String(16), primary_key=True),
+    Column("update_id", String(128), primary_key=True),
+    Column("received_at", UTCDateTime, nullable=False),
+    Column("handled_at", UTCDateTime, nullable=True),
+    Index("ix_inbound_updates_received", "received_at"),
+)
+
+# Conversation state (aiogram FSM) in the database, so any web process can serve any update.
+conversation_states = Table(
+    "conversation_states",
+    metadata,
+    Column("key", String(200), primary_key=True),
+    Column("chat_id", BigInteger, nullable=False),
+    Column("state", String(100), nullable=True),
+    Column("data", JSON, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Index("ix_conversation_states_chat", "chat_id"),
+)

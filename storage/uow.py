@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncTransactio
 from storage.alerts import SqlAlertRepository
 from storage.audit import SqlAuditLog
 from storage.deliveries import SqlDeliveryQueue, SqlRetention
+from storage.inbound import SqlInboundLog
 from storage.outbox import SqlOutbox
 from storage.residents import SqlResidentRepository
 
@@ -18,6 +19,7 @@ class SqlUnitOfWork:
     outbox: SqlOutbox
     deliveries: SqlDeliveryQueue
     retention: SqlRetention
+    inbound: SqlInboundLog
     audit: SqlAuditLog
 
     def __init__(self, engine: AsyncEngine) -> None:
@@ -38,6 +40,7 @@ class SqlUnitOfWork:
         self.outbox = SqlOutbox(self._conn)
         self.deliveries = SqlDeliveryQueue(self._conn)
         self.retention = SqlRetention(self._conn)
+        self.inbound = SqlInboundLog(self._conn)
         self.audit = SqlAuditLog(self._conn)
         return self
 

@@ -1,0 +1,42 @@
+"""The inbound log: each platform update handled once, even across web processes."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from storage.tables import inbound_updates
+
+
+class SqlInboundLog:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+
+    async def begin(self, source: str, update_id: str, now: datetime, stale_after: timedelta) -> bool:
+        insert = pg_insert if self._conn.dialect.name == "postgresql" else sqlite_insert
+        created = await self._conn.execute(
+            insert(inbound_updates)
+            .values(source=source, update_id=update_id, received_at=now)
+            .on_conflict_do_nothing(index_elements=[inbound_updates.c.source, inbound_updates.c.update_id])
+            .returning(inbound_updates.c.update_id)  # rowcount is not reliable here on every driver
+        )
+        if created.first() is not None:
+            return True
+        u = inbound_updates
+        retaken = await self._conn.execute(
+            update(u)
+            .where(u.c.source == source, u.c.update_id == update_id, u.c.handled_at.is_(None), u.c.received_at < now - stale_after)
+            .values(received_at=now)
+        )
+        return retaken.rowcount == 1
+
+    async def finish(self, source: str, update_id: str, now: datetime) -> None:
+        u = inbound_updates
+        await self._conn.execute(update(u).where(u.c.source == source, u.c.update_id == update_id).values(handled_at=now))
+
+    async def forget(self, source: str, update_id: str) -> None:
+        u = inbound_updates
+        await self._conn.execute(delete(u).where(u.c.source == source, u.c.update_id == update_id, u.c.handled_at.is_(None)))
