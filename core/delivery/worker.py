@@ -28,6 +28,8 @@ from core.rendering import render_alert
 
 logger = logging.getLogger("lookout.worker")
 
+CLAIM_RETRY_SECONDS = 2.0
+ALERT_CACHE_SIZE = 1000
 ALERT_KINDS = (MessageKind.ALERT, MessageKind.ALERT_UPDATE, MessageKind.ALERT_CANCEL)
 
 
@@ -128,7 +130,12 @@ class DeliveryWorker:
                 if room < max(1, claim_size // 2):
                     await self._sleep(self._config.idle_poll / 4)
                     continue
-                rows = await self._claim(channel, room)
+                try:
+                    rows = await self._claim(channel, room)
+                except Exception:  # the database restarting, say: keep the worker alive and try again
+                    logger.exception("could not claim %s deliveries; retrying shortly", channel.value)
+                    await self._sleep(CLAIM_RETRY_SECONDS)
+                    continue
                 self._outstanding[channel] += len(rows)
                 for row in rows:
                     queue.put_nowait(row)
@@ -273,6 +280,8 @@ class DeliveryWorker:
                     alert = await uow.alerts.get(row.alert_id)
                 if alert is None:
                     raise LookupError(f"alert {row.alert_id} of delivery {row.id} is gone")
+                if len(self._alerts) >= ALERT_CACHE_SIZE:
+                    self._alerts.clear()  # alert text never changes once sent; this only bounds memory
                 self._alerts[row.alert_id] = alert
             return render_alert(alert, self._force_name, channel, reply_to=row.reply_to)
         raise LookupError(f"no renderer for {row.kind.value} messages")

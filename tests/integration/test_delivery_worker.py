@@ -234,3 +234,48 @@ async def test_an_adapter_crash_is_retried_not_lost(service, worker, telegram, u
     clock.advance(minutes=1)
     await worker.run_until_idle()
     assert (await states(engine))[str(someone.address)][0] == "sent"
+
+
+class _BrokenClaims:
+    async def claim(self, *args, **kwargs):  # noqa: ANN002, ANN003
+        raise OSError("the database is restarting")
+
+
+class _FlakyUnitOfWork:
+    """The real unit of work, except that the first claim fails as if the database had gone away."""
+
+    failures = 1
+
+    def __init__(self, inner) -> None:  # noqa: ANN001
+        self._inner = inner
+
+    async def __aenter__(self):  # noqa: ANN204
+        uow = await self._inner.__aenter__()
+        if _FlakyUnitOfWork.failures:
+            _FlakyUnitOfWork.failures -= 1
+            uow.deliveries = _BrokenClaims()
+        return uow
+
+    async def __aexit__(self, *exc_info) -> None:  # noqa: ANN002
+        await self._inner.__aexit__(*exc_info)
+
+
+async def test_a_database_error_while_claiming_does_not_stop_the_worker(service, uow_factory, force, telegram, clock):
+    import asyncio
+
+    (someone,) = await add_residents(uow_factory, resident_at(*STAFFORD))
+    await send_alert(service)
+    _FlakyUnitOfWork.failures = 1
+    worker = DeliveryWorker(
+        lambda: _FlakyUnitOfWork(uow_factory()), {Channel.TELEGRAM: telegram}, force_name=force.name, clock=clock
+    )
+    running = asyncio.create_task(worker.run())
+    try:
+        for _ in range(100):
+            if telegram.sent:
+                break
+            await asyncio.sleep(0.1)
+    finally:
+        worker.stop()
+        await running
+    assert _FlakyUnitOfWork.failures == 0 and [str(m.to) for m in telegram.sent] == [str(someone.address)]
