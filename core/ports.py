@@ -23,6 +23,7 @@ from core.model import (
     MessageKind,
     QuietHours,
     Resident,
+    Tip,
     Urgency,
 )
 
@@ -55,6 +56,11 @@ class ResidentRepository(Protocol):
     async def get(self, resident_id: int) -> Resident | None: ...
     async def get_by_address(self, address: Address) -> Resident | None: ...
     async def save(self, resident: Resident) -> None: ...
+    async def tips_of(self, resident_id: int) -> list[Tip]: ...
+    async def messages_received(self, resident_id: int) -> int: ...
+
+    async def erase(self, resident_id: int) -> None:
+        """Delete the resident and everything about them: places, topics, tips, delivery rows."""
 
 
 class AlertRepository(Protocol):

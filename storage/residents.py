@@ -3,13 +3,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, time
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from core.geo.cells import cell_to_int, int_to_cell
-from core.model import Address, Place, QuietHours, Resident
-from storage.tables import places, residents, subscriptions
+from core.model import Address, DeliveryState, Place, QuietHours, Resident, Tip, TipState
+from storage.tables import deliveries, places, residents, subscriptions, tips
 
 
 def _quiet(row: Row) -> QuietHours | None:
@@ -69,6 +69,28 @@ class SqlResidentRepository:
             await self._conn.execute(
                 insert(subscriptions), [{"resident_id": resident.id, "topic": t} for t in sorted(resident.topics)]
             )
+
+    async def tips_of(self, resident_id: int) -> list[Tip]:
+        rows = await self._conn.execute(select(tips).where(tips.c.resident_id == resident_id).order_by(tips.c.id))
+        return [
+            Tip(
+                id=r.id, reference=r.reference, resident_id=resident_id, alert_id=r.alert_id, text=r.text,
+                media=tuple(r.media), lat=r.lat, lon=r.lon, anonymous=r.anonymous, state=TipState(r.state), created_at=r.created_at,
+            )
+            for r in rows
+        ]
+
+    async def messages_received(self, resident_id: int) -> int:
+        query = select(func.count()).select_from(deliveries).where(
+            deliveries.c.resident_id == resident_id, deliveries.c.state == DeliveryState.SENT.value
+        )
+        return (await self._conn.execute(query)).scalar_one()
+
+    async def erase(self, resident_id: int) -> None:
+        # Delivery rows carry the chat address and have no foreign key (see tables.py): delete them here.
+        await self._conn.execute(delete(deliveries).where(deliveries.c.resident_id == resident_id))
+        await self._conn.execute(delete(tips).where(tips.c.resident_id == resident_id))
+        await self._conn.execute(delete(residents).where(residents.c.id == resident_id))  # places, topics cascade
 
     async def get(self, resident_id: int) -> Resident | None:
         return await self._load(residents.c.id == resident_id)

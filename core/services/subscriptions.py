@@ -1,0 +1,181 @@
+"""What residents do to their subscription, whatever app they use.
+
+The Telegram and WhatsApp conversations both end in these calls, so the rules
+live here once: the minimum age, up to five places stored only as H3 cells,
+topics and sectors from the force config, and erasure that leaves nothing.
+"""
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from core.errors import InvalidInput, NotAllowed, NotFound
+from core.force import ALL_TOPICS, ForceConfig
+from core.geo.cells import cell_centre, snap
+from core.model import MAX_PLACES_PER_RESIDENT, Address, AuditEntry, Place, Resident
+from core.ports import UnitOfWorkFactory
+from core.services.alerts import clean_text
+
+logger = logging.getLogger("lookout.subscriptions")
+
+MAX_LABEL = 40
+SUGGESTED_LABELS = ("Home", "Work", "School", "Other")
+
+
+@dataclass(frozen=True)
+class NewPlace:
+    """A place as the resident gave it; it is snapped to a cell before anything is stored."""
+
+    label: str
+    lat: float
+    lon: float
+
+
+class SubscriptionService:
+    def __init__(
+        self, uow: UnitOfWorkFactory, force: ForceConfig, *, clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+    ) -> None:
+        self._uow = uow
+        self._force = force
+        self._clock = clock
+
+    async def subscribe(
+        self,
+        address: Address,
+        *,
+        age_confirmed: bool,
+        places: Sequence[NewPlace],
+        topics: Sequence[str],
+        sector: str | None = None,
+        language: str = "en",
+    ) -> Resident:
+        """Create the subscription, or replace the choices of an existing one. Nothing is stored on any error."""
+        if not age_confirmed:
+            raise NotAllowed(
+                f"Sorry, you need to be {self._force.settings.minimum_age} or over to get {self._force.name} alerts. "
+                "Nothing about you has been kept."
+            )
+        snapped = self._snap_all(places)
+        chosen_topics = frozenset(self._force.check_topics(list(topics) or [ALL_TOPICS]))
+        chosen_sector = self._force.check_sectors([sector], "sector")[0] if sector else None
+        async with self._uow() as uow:
+            resident = await uow.residents.get_by_address(address)
+            if resident is None:
+                resident = Resident(address=address)
+            resident.age_confirmed, resident.language, resident.active = True, language, True
+            resident.places, resident.topics, resident.sector = snapped, chosen_topics, chosen_sector
+            resident.last_inbound_at = self._clock()
+            if resident.id is None:
+                await uow.residents.add(resident)
+            else:
+                await uow.residents.save(resident)
+            await uow.commit()
+        return resident
+
+    async def get(self, address: Address) -> Resident:
+        async with self._uow() as uow:
+            return await self._resident(uow, address)
+
+    async def add_place(self, address: Address, place: NewPlace) -> Resident:
+        (snapped,) = self._snap_all([place])
+        async with self._uow() as uow:
+            resident = await self._resident(uow, address)
+            if len(resident.places) >= MAX_PLACES_PER_RESIDENT:
+                raise InvalidInput.one("places", f"You can have up to {MAX_PLACES_PER_RESIDENT} places. Remove one first.")
+            resident.places.append(snapped)
+            await uow.residents.save(resident)
+            await uow.commit()
+        return resident
+
+    async def remove_place(self, address: Address, index: int) -> Resident:
+        async with self._uow() as uow:
+            resident = await self._resident(uow, address)
+            if not 0 <= index < len(resident.places):
+                raise InvalidInput.one("places", "That place isn't in your list any more.")
+            if len(resident.places) == 1:
+                raise InvalidInput.one("places", "This is your only place. Add another first, or use /stop to unsubscribe.")
+            del resident.places[index]
+            await uow.residents.save(resident)
+            await uow.commit()
+        return resident
+
+    async def set_topics(self, address: Address, topics: Sequence[str]) -> Resident:
+        if not topics:
+            raise InvalidInput.one("topics", "Pick at least one topic (All local crime covers everything).")
+        chosen = frozenset(self._force.check_topics(list(topics)))
+        async with self._uow() as uow:
+            resident = await self._resident(uow, address)
+            resident.topics = chosen
+            await uow.residents.save(resident)
+            await uow.commit()
+        return resident
+
+    async def export(self, address: Address) -> dict[str, Any]:
+        """Everything Lookout holds about this resident, as a JSON-ready dict (their "my data" request)."""
+        async with self._uow() as uow:
+            resident = await self._resident(uow, address)
+            tips = await uow.residents.tips_of(resident.id)  # type: ignore[arg-type]
+            received = await uow.residents.messages_received(resident.id)  # type: ignore[arg-type]
+        return {
+            "service": self._force.name,
+            "exported_at": self._clock().isoformat(timespec="seconds"),
+            "address": str(resident.address),
+            "language": resident.language,
+            "age_confirmed": resident.age_confirmed,
+            "business_sector": resident.sector,
+            "topics": sorted(resident.topics),
+            "places": [_place_json(p) for p in resident.places],
+            "paused_until": _iso(resident.paused_until),
+            "quiet_hours": (
+                {"start": resident.quiet_hours.start.strftime("%H:%M"), "end": resident.quiet_hours.end.strftime("%H:%M")}
+                if resident.quiet_hours
+                else None
+            ),
+            "receiving_alerts": resident.active,
+            "subscribed_at": _iso(resident.created_at),
+            "alerts_received": received,
+            "tips": [
+                {"reference": t.reference, "text": t.text, "sent_at": _iso(t.created_at), "anonymous": t.anonymous,
+                 "photos": len(t.media), "location": {"lat": t.lat, "lon": t.lon} if t.lat is not None else None}
+                for t in tips
+            ],
+        }
+
+    async def erase(self, address: Address) -> bool:
+        """Delete everything about this resident. The audit log records that it happened, not who or what."""
+        async with self._uow() as uow:
+            resident = await uow.residents.get_by_address(address)
+            if resident is None:
+                return False
+            await uow.residents.erase(resident.id)  # type: ignore[arg-type]
+            await uow.audit.append(AuditEntry(actor="resident", action="erase", subject=f"{address.channel.value} resident"))
+            await uow.commit()
+        logger.info("a %s resident erased their data", address.channel.value)
+        return True
+
+    def _snap_all(self, places: Sequence[NewPlace]) -> list[Place]:
+        if not places:
+            raise InvalidInput.one("places", "Share a location or type a postcode so we know where to send alerts for.")
+        if len(places) > MAX_PLACES_PER_RESIDENT:
+            raise InvalidInput.one("places", f"You can have up to {MAX_PLACES_PER_RESIDENT} places.")
+        return [Place(clean_text(p.label, "label", MAX_LABEL), snap(p.lat, p.lon, self._force.resolution)) for p in places]
+
+    @staticmethod
+    async def _resident(uow, address: Address) -> Resident:  # noqa: ANN001 - a UnitOfWork
+        resident = await uow.residents.get_by_address(address)
+        if resident is None:
+            raise NotFound("You're not subscribed yet. Send /start to begin.")
+        return resident
+
+
+def _place_json(place: Place) -> dict[str, Any]:
+    lat, lon = cell_centre(place.cell)
+    # The cell is all that is stored; its centre is shown so a person can see roughly where it is.
+    return {"label": place.label, "h3_cell": place.cell, "area_centre": {"lat": round(lat, 5), "lon": round(lon, 5)}}
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat(timespec="seconds") if moment else None
