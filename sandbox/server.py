@@ -4,7 +4,7 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from typing import Any
+from typing import Any, Self
 
 import uvicorn
 
@@ -62,3 +62,27 @@ class BackgroundServer:
         self._server.should_exit = True
         self._thread.join(timeout)
         self._server, self._thread, self._port = None, None, None
+
+
+class ServedStandIn:
+    """Running a stand-in that keeps its ``BackgroundServer`` in ``self._server``:
+    ``start()``/``stop()``, use as a context manager, and its ``base_url``."""
+
+    _server: BackgroundServer
+
+    def start(self) -> Self:
+        self._server.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.stop()
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    @property
+    def base_url(self) -> str:
+        return self._server.base_url

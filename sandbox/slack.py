@@ -49,7 +49,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from sandbox.server import BackgroundServer
+from sandbox.server import BackgroundServer, ServedStandIn
 
 # The sandbox workspace, its app and its people.
 TEAM_ID = "T01LOOKOUT"
@@ -257,7 +257,7 @@ class _SlackError(Exception):
         self.error, self.status, self.retry_after, self.extra = error, status, retry_after, extra
 
 
-class SlackStandIn:
+class SlackStandIn(ServedStandIn):
     def __init__(
         self,
         bot_token: str = "xoxb-sandbox",
@@ -314,25 +314,6 @@ class SlackStandIn:
             ]
         )
         self._server = BackgroundServer(self.app, "Slack stand-in")
-
-    # --- running ---------------------------------------------------------------------
-
-    def start(self) -> SlackStandIn:
-        self._server.start()
-        return self
-
-    def stop(self) -> None:
-        self._server.stop()
-
-    def __enter__(self) -> SlackStandIn:
-        return self.start()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
-
-    @property
-    def base_url(self) -> str:
-        return self._server.base_url
 
     @property
     def api_url(self) -> str:

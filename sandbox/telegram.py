@@ -33,7 +33,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from sandbox.server import BackgroundServer
+from sandbox.server import BackgroundServer, ServedStandIn
 from sandbox.telegram_markup import EntityError, visible_text
 
 # Fields Telegram takes as JSON-serialised objects inside a form.
@@ -87,7 +87,7 @@ class _ApiError(Exception):
         self.code, self.description, self.retry_after = code, description, retry_after
 
 
-class TelegramStandIn:
+class TelegramStandIn(ServedStandIn):
     def __init__(
         self, token: str = "123456:TEST", *, limits: TelegramLimits | None = None, faults: TelegramFaults | None = None, seed: int = 0
     ) -> None:
@@ -115,25 +115,6 @@ class TelegramStandIn:
             ]
         )
         self._server = BackgroundServer(self.app, "Telegram stand-in")
-
-    # --- running ---------------------------------------------------------------------
-
-    def start(self) -> TelegramStandIn:
-        self._server.start()
-        return self
-
-    def stop(self) -> None:
-        self._server.stop()
-
-    def __enter__(self) -> TelegramStandIn:
-        return self.start()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
-
-    @property
-    def base_url(self) -> str:
-        return self._server.base_url
 
     # --- what tests read -----------------------------------------------------------------
 

@@ -41,7 +41,7 @@ import time
 from collections import Counter, deque
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Self
+from typing import Any
 
 import httpx
 from starlette.applications import Starlette
@@ -50,7 +50,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from sandbox.server import BackgroundServer
+from sandbox.server import BackgroundServer, ServedStandIn
 
 WINDOW_SECONDS = 24 * 3600
 ERROR_CODES_HREF = "https://developers.facebook.com/docs/whatsapp/cloud-api/support/error-codes/"
@@ -266,7 +266,7 @@ def _no_such_object(object_id: str, method: str) -> GraphError:
 # --- the stand-in --------------------------------------------------------------------------
 
 
-class WhatsAppStandIn:
+class WhatsAppStandIn(ServedStandIn):
     def __init__(
         self,
         access_token: str = "sandbox-token",
@@ -327,25 +327,6 @@ class WhatsAppStandIn:
             ]
         )
         self._server = BackgroundServer(self.app, "WhatsApp stand-in")
-
-    # --- running ---------------------------------------------------------------------
-
-    def start(self) -> Self:
-        self._server.start()
-        return self
-
-    def stop(self) -> None:
-        self._server.stop()
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
-
-    @property
-    def base_url(self) -> str:
-        return self._server.base_url
 
     @property
     def api_base(self) -> str:
