@@ -119,9 +119,9 @@ def describe_platforms(lookout: Lookout) -> str:
 def create_app(lookout: Lookout) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_app: FastAPI):  # noqa: ANN202
+        # Whoever built the Lookout closes it (the runner stops the worker and scheduler first).
         logger.info("Lookout for %s: %s", lookout.force.name, describe_platforms(lookout))
         yield
-        await lookout.aclose()
 
     app = FastAPI(title=f"Lookout — {lookout.force.name}", lifespan=lifespan, docs_url=None, redoc_url=None)
     app.state.lookout = lookout
