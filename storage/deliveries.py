@@ -10,17 +10,24 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, time
 
-from sqlalchemy import and_, bindparam, delete, exists, func, or_, select, update
+from sqlalchemy import and_, bindparam, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.orm import aliased
 
 from core.delivery.holds import QUIET_HOLD
-from core.model import Address, AlertState, Channel, DeliveryState, MessageKind, QuietHours, Urgency
+from core.model import (
+    Address,
+    AlertState,
+    Channel,
+    DeliveryState,
+    MessageKind,
+    QuietHours,
+    Urgency,
+)
 from core.ports import ClaimedDelivery, Outcome
-from storage.tables import alerts, deliveries, inbound_updates, messages, residents, tips
+from storage.tables import alerts, deliveries, messages, residents
 
 _DUE_STATES = (DeliveryState.PENDING.value, DeliveryState.FAILED.value)
-_FINISHED_STATES = (DeliveryState.SENT.value, DeliveryState.DEAD.value, DeliveryState.SKIPPED.value)
 _OPEN_STATES = (DeliveryState.PENDING.value, DeliveryState.SENDING.value, DeliveryState.FAILED.value)
 
 
@@ -154,25 +161,6 @@ class SqlDeliveryQueue:
             )
             .values(next_attempt_at=now, last_error=None, updated_at=now)
         )
-        return result.rowcount
-
-
-class SqlRetention:
-    def __init__(self, conn: AsyncConnection) -> None:
-        self._conn = conn
-
-    async def purge_deliveries(self, finished_before: datetime) -> int:
-        result = await self._conn.execute(
-            delete(deliveries).where(deliveries.c.state.in_(_FINISHED_STATES), deliveries.c.updated_at < finished_before)
-        )
-        return result.rowcount
-
-    async def purge_tips(self, created_before: datetime) -> int:
-        result = await self._conn.execute(delete(tips).where(tips.c.created_at < created_before))
-        return result.rowcount
-
-    async def purge_inbound(self, received_before: datetime) -> int:
-        result = await self._conn.execute(delete(inbound_updates).where(inbound_updates.c.received_at < received_before))
         return result.rowcount
 
 

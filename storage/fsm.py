@@ -12,10 +12,9 @@ from typing import Any
 from aiogram.fsm.state import State
 from aiogram.fsm.storage.base import BaseStorage, StateType, StorageKey
 from sqlalchemy import delete, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from storage.database import upsert_insert
 from storage.tables import conversation_states
 
 
@@ -60,9 +59,8 @@ class SqlFsmStorage(BaseStorage):
     async def _upsert(self, key: StorageKey, values: dict[str, Any]) -> None:
         now = datetime.now(UTC)
         async with self._engine.begin() as conn:
-            insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
             row = {"key": _key(key), "chat_id": key.chat_id, "state": None, "data": {}, "updated_at": now, **values}
-            statement = insert(conversation_states).values(**row)
+            statement = upsert_insert(conn, conversation_states).values(**row)
             await conn.execute(
                 statement.on_conflict_do_update(index_elements=[conversation_states.c.key], set_={**values, "updated_at": now})
             )

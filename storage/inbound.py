@@ -4,10 +4,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from storage.database import upsert_insert
 from storage.tables import inbound_updates
 
 
@@ -16,9 +15,8 @@ class SqlInboundLog:
         self._conn = conn
 
     async def begin(self, source: str, update_id: str, now: datetime, stale_after: timedelta) -> bool:
-        insert = pg_insert if self._conn.dialect.name == "postgresql" else sqlite_insert
         created = await self._conn.execute(
-            insert(inbound_updates)
+            upsert_insert(self._conn, inbound_updates)
             .values(source=source, update_id=update_id, received_at=now)
             .on_conflict_do_nothing(index_elements=[inbound_updates.c.source, inbound_updates.c.update_id])
             .returning(inbound_updates.c.update_id)  # rowcount is not reliable here on every driver

@@ -1,10 +1,9 @@
 """Human references (``A-2026-000123``, ``T-2026-000045``) from per-year counters."""
 from __future__ import annotations
 
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from storage.database import upsert_insert
 from storage.tables import reference_counters
 
 
@@ -14,8 +13,7 @@ async def next_reference(conn: AsyncConnection, prefix: str, year: int) -> str:
     An upsert with RETURNING is atomic on both databases, so two processes
     never get the same number, and a rolled-back transaction gives its number back.
     """
-    insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
-    stmt = insert(reference_counters).values(prefix=prefix, year=year, value=1)
+    stmt = upsert_insert(conn, reference_counters).values(prefix=prefix, year=year, value=1)
     stmt = stmt.on_conflict_do_update(
         index_elements=[reference_counters.c.prefix, reference_counters.c.year],
         set_={"value": reference_counters.c.value + 1},

@@ -7,10 +7,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncTransactio
 
 from storage.alerts import SqlAlertRepository
 from storage.audit import SqlAuditLog
-from storage.deliveries import SqlDeliveryQueue, SqlRetention
+from storage.deliveries import SqlDeliveryQueue
 from storage.inbound import SqlInboundLog
 from storage.outbox import SqlOutbox
 from storage.residents import SqlResidentRepository
+from storage.retention import SqlRetention
 
 
 class SqlUnitOfWork:

@@ -75,7 +75,6 @@ class DeliveryWorker:
         self._outcomes: list[tuple[Outcome, int]] = []
         self._outstanding: dict[Channel, int] = {c: 0 for c in self._adapters}
         self._stopping = asyncio.Event()
-        self.sent = 0
 
     @staticmethod
     def _pacer(
@@ -230,7 +229,6 @@ class DeliveryWorker:
             return None
         result = await self._adapters[channel].send(row.address, message)
         if result.ok:
-            self.sent += 1
             return Outcome(row.id, DeliveryState.SENT, row.attempts + 1, provider_message_id=result.provider_message_id)
         if result.retry_after:
             self._pacers[channel].pause(result.retry_after)

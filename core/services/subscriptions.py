@@ -22,7 +22,6 @@ from core.services.alerts import clean_text
 logger = logging.getLogger("lookout.subscriptions")
 
 MAX_LABEL = 40
-SUGGESTED_LABELS = ("Home", "Work", "School", "Other")
 
 
 @dataclass(frozen=True)

@@ -111,6 +111,23 @@ def check_cells(cover: Cover, cells: set[str], inside_depth, clearance, what: st
             assert not covered, f"{what}: cell {cell} is {gap:.2f} m clear of the area but covered"
 
 
+def assert_cover_matches(area, residents: list[tuple[float, float]], depths, clearance, what: str) -> None:  # noqa: ANN001
+    """At every resolution: each resident clearly inside has their cell covered, and every
+    cell around a resident is covered or not as ``check_cells`` demands.
+    ``depths(lonlats)``: depth inside the area (m) of each point."""
+    for resolution in RESOLUTIONS:
+        cover = cover_area(area, resolution)
+        cells: set[str] = set()
+        for r_lat, r_lon in residents:
+            depth = depths([(r_lon, r_lat)])[0]
+            if depth > SLACK_M:
+                assert cover.contains(snap(r_lat, r_lon, resolution)), (
+                    f"{what}: resident {depth:.2f} m inside at res {resolution} is not covered"
+                )
+            cells.update(cells_to_check(r_lat, r_lon, resolution))
+        check_cells(cover, cells, lambda c: depths(cell_vertices(c)), clearance, f"{what}, res {resolution}")
+
+
 # ---------------------------------------------------------------- circles
 
 
@@ -135,23 +152,7 @@ def test_circle_cover_matches_geodesic_reference(lat, lon, radius_m, square, edg
     def clearance(cell: str) -> float:
         return Point(0.0, 0.0).distance(Polygon(local.to_xy(cell_vertices(cell)))) - radius_m
 
-    for resolution in RESOLUTIONS:
-        cover = cover_area(area, resolution)
-        cells: set[str] = set()
-        for r_lat, r_lon in residents:
-            depth = depth_of_points([(r_lon, r_lat)])[0]
-            if depth > SLACK_M:
-                assert cover.contains(snap(r_lat, r_lon, resolution)), (
-                    f"resident {depth:.2f} m inside a {radius_m} m circle at res {resolution} is not covered"
-                )
-            cells.update(cells_to_check(r_lat, r_lon, resolution))
-        check_cells(
-            cover,
-            cells,
-            lambda c: depth_of_points(cell_vertices(c)),
-            clearance,
-            f"circle r={radius_m} m at ({lat}, {lon}), res {resolution}",
-        )
+    assert_cover_matches(area, residents, depth_of_points, clearance, f"circle r={radius_m} m at ({lat}, {lon})")
 
 
 # ---------------------------------------------------------------- streets
@@ -203,17 +204,7 @@ def test_street_cover_matches_metric_reference(lat, lon, segments, buffer_m, squ
     def clearance(cell: str) -> float:
         return Polygon(local.to_xy(cell_vertices(cell))).distance(line_xy) - buffer_m
 
-    for resolution in RESOLUTIONS:
-        cover = cover_area(area, resolution)
-        cells: set[str] = set()
-        for r_lat, r_lon in residents:
-            depth = depths([(r_lon, r_lat)])[0]
-            if depth > SLACK_M:
-                assert cover.contains(snap(r_lat, r_lon, resolution)), (
-                    f"resident {depth:.2f} m inside a {buffer_m} m street band at res {resolution} is not covered"
-                )
-            cells.update(cells_to_check(r_lat, r_lon, resolution))
-        check_cells(cover, cells, lambda c: depths(cell_vertices(c)), clearance, f"street {lonlats} ±{buffer_m} m, res {resolution}")
+    assert_cover_matches(area, residents, depths, clearance, f"street {lonlats} ±{buffer_m} m")
 
 
 # ---------------------------------------------------------------- polygons
@@ -263,17 +254,7 @@ def test_polygon_cover_matches_metric_reference(lat, lon, spokes, square, edge) 
     def clearance(cell: str) -> float:
         return Polygon(local.to_xy(cell_vertices(cell))).distance(polygon_xy)
 
-    for resolution in RESOLUTIONS:
-        cover = cover_area(area, resolution)
-        cells: set[str] = set()
-        for r_lat, r_lon in residents:
-            depth = depths([(r_lon, r_lat)])[0]
-            if depth > SLACK_M:
-                assert cover.contains(snap(r_lat, r_lon, resolution)), (
-                    f"resident {depth:.2f} m inside the polygon at res {resolution} is not covered"
-                )
-            cells.update(cells_to_check(r_lat, r_lon, resolution))
-        check_cells(cover, cells, lambda c: depths(cell_vertices(c)), clearance, f"polygon {polygon_ll.wkt}, res {resolution}")
+    assert_cover_matches(area, residents, depths, clearance, f"polygon {polygon_ll.wkt}")
 
 
 # ---------------------------------------------------------------- deterministic
