@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from core.model import RESIDENT_CHANNELS, Channel
 
@@ -36,3 +37,14 @@ def strictest_text_limit(channels: Iterable[Channel]) -> int:
     """
     resident = [c for c in channels if c in RESIDENT_CHANNELS] or list(RESIDENT_CHANNELS)
     return min(PUBLISHED_LIMITS[c].max_text for c in resident)
+
+
+# WhatsApp's customer-service window: free-form messages only within 24 h of the resident's last message.
+WHATSAPP_SERVICE_WINDOW = timedelta(hours=24)
+# Treat the window as closed a little early: a free-form message that arrives just too late is refused (131047).
+WINDOW_MARGIN = timedelta(minutes=5)
+
+
+def in_service_window(last_inbound_at: datetime | None, now: datetime) -> bool:
+    """Whether a free-form WhatsApp message may go to someone who last wrote at ``last_inbound_at``."""
+    return last_inbound_at is not None and now - last_inbound_at < WHATSAPP_SERVICE_WINDOW - WINDOW_MARGIN

@@ -70,6 +70,10 @@ class ForceSettings(_Strict):
     minimum_age: int = Field(default=12, ge=12, le=21)
     location_precision: int = Field(default=DEFAULT_RESOLUTION, ge=MIN_RESOLUTION, le=MAX_RESOLUTION)
     default_alert_hours: int = Field(default=24, ge=1, le=24 * 14)
+    tips_per_minute: int = Field(default=3, ge=1, le=60, description="flood control: tips one resident may send a minute")
+    # CAP 1.2: who the force is as a sender, and which alerts anyone may read (feed and documents). Default: none.
+    cap_sender: str = Field(default="", max_length=100, pattern=r"^[^\s,<&]*$")
+    cap_public_statuses: list[str] = Field(default_factory=list)
     areas_file: str | None = None
     topics: list[Topic] = Field(min_length=1)
     sectors: list[Sector] = Field(default_factory=list)
@@ -94,7 +98,7 @@ class ForceSettings(_Strict):
             raise ValueError(f"'{value}' is not a time zone name such as Europe/London") from None
         return value
 
-    @field_validator("approval_required_statuses")
+    @field_validator("approval_required_statuses", "cap_public_statuses")
     @classmethod
     def _statuses(cls, value: list[str]) -> list[str]:
         allowed = {"Actual", "Exercise", "Test"}

@@ -151,6 +151,8 @@ class MessageKind(StrEnum):
     ALERT_CANCEL = "alert_cancel"
     TIP_TO_OFFICERS = "tip_to_officers"
     REPLY_TO_TIPSTER = "reply_to_tipster"
+    TIPS_THREAD = "tips_thread"  # the root message a thread of tips hangs from
+    TIP_FOLLOW_UP = "tip_follow_up"  # the tipster's answer to an officer, into the tip's thread
 
 
 @dataclass(frozen=True)
@@ -187,6 +189,7 @@ class Resident:
     quiet_hours: QuietHours | None = None
     active: bool = True
     is_tester: bool = False
+    tips_blocked: bool = False
     erased_at: datetime | None = None
     last_inbound_at: datetime | None = None
     created_at: datetime | None = None
@@ -237,10 +240,35 @@ class Tip:
     lat: float | None = None
     lon: float | None = None
     anonymous: bool = True
+    contact: str | None = None  # how officers may reach the tipster; only when not anonymous
     state: TipState = TipState.NEW
+    thread_key: str | None = None
     created_at: datetime | None = None
     reference: str | None = None
     id: int | None = None
+
+
+@dataclass(frozen=True)
+class TipPhoto:
+    """A photo sent with a tip, as bytes (downloaded from the platform when the tip arrives)."""
+
+    name: str
+    content_type: str
+    data: bytes
+
+
+@dataclass(frozen=True)
+class TipNote:
+    """One message in the conversation on a tip: an officer's reply or the tipster's answer."""
+
+    tip_id: int
+    author: str  # TIPSTER or the officer's id
+    text: str
+    created_at: datetime
+    id: int | None = None
+
+
+TIPSTER = "tipster"
 
 
 @dataclass
@@ -255,6 +283,29 @@ class Delivery:
     provider_message_id: str | None = None
     last_error: str | None = None
     id: int | None = None
+
+
+class ReceiptStatus(StrEnum):
+    """What a platform reported about a message after accepting it (WhatsApp status webhooks)."""
+
+    SENT = "sent"
+    DELIVERED = "delivered"
+    READ = "read"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """A platform's report on a message it accepted, matched to its delivery by address and provider id."""
+
+    address: Address
+    provider_message_id: str
+    status: ReceiptStatus
+    at: datetime
+    error: str | None = None  # why it failed, as the platform said it
+    recipient_gone: bool = False  # the number can no longer be reached: stop messaging them
+    # Only an approved template reaches them now (WhatsApp's 24-hour window had closed): alerts go again as one.
+    window_closed: bool = False
 
 
 @dataclass(frozen=True)

@@ -37,15 +37,29 @@ class TemplateCall:
 
 
 @dataclass(frozen=True)
+class Attachment:
+    """A file sent with a message (a tip's photo into the officers' thread)."""
+
+    name: str
+    content_type: str
+    data: bytes
+
+
+@dataclass(frozen=True)
 class OutboundMessage:
     """A message already rendered for its channel (markup escaped, length checked)."""
 
     text: str
     buttons: tuple[Button, ...] = ()
     reply_to: str | None = None  # provider message id (Telegram/WhatsApp) or thread ts (Slack)
+    # WhatsApp: the approved template that says the same, for residents outside the 24-hour window.
     template: TemplateCall | None = None
+    template_only: bool = False  # the window is known to be closed: send the template, not the text
     image_url: str | None = None
     urgent: bool = False
+    attachments: tuple[Attachment, ...] = ()
+    # A cancellation: the new text for the original message (``reply_to``), on platforms that can edit.
+    edit_original: str | None = None
 
 
 @dataclass(frozen=True)
@@ -59,14 +73,16 @@ class DeliveryResult:
     permanent_reason: str | None = None
     recipient_gone: bool = False  # blocked the bot / number gone: stop messaging them
     error: str | None = None
+    # False when the wait is for this recipient only (WhatsApp's pair rate): the channel keeps sending to others.
+    pause_channel: bool = True
 
     @classmethod
     def sent(cls, provider_message_id: str | None) -> DeliveryResult:
         return cls(ok=True, provider_message_id=provider_message_id)
 
     @classmethod
-    def retry(cls, error: str, *, after: float | None = None) -> DeliveryResult:
-        return cls(ok=False, retryable=True, retry_after=after, error=error)
+    def retry(cls, error: str, *, after: float | None = None, pause_channel: bool = True) -> DeliveryResult:
+        return cls(ok=False, retryable=True, retry_after=after, error=error, pause_channel=pause_channel)
 
     @classmethod
     def permanent(cls, reason: str, *, recipient_gone: bool = False) -> DeliveryResult:

@@ -5,7 +5,7 @@ service call is one transaction.
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from types import TracebackType
@@ -16,14 +16,20 @@ from core.model import (
     Address,
     Alert,
     AlertState,
+    AlertStatus,
+    AlertType,
     Audience,
     AuditEntry,
     Channel,
     DeliveryState,
     MessageKind,
     QuietHours,
+    Receipt,
     Resident,
     Tip,
+    TipNote,
+    TipPhoto,
+    TipState,
     Urgency,
 )
 
@@ -56,6 +62,9 @@ class ResidentRepository(Protocol):
     async def get(self, resident_id: int) -> Resident | None: ...
     async def get_by_address(self, address: Address) -> Resident | None: ...
     async def save(self, resident: Resident) -> None: ...
+    async def save_activity(self, resident_id: int, at: datetime) -> None: ...
+    async def save_flags(self, resident: Resident) -> None:
+        """Save the resident's own settings (pause, quiet hours, language, flags), not places or topics."""
     async def tips_of(self, resident_id: int) -> list[Tip]: ...
     async def messages_received(self, resident_id: int) -> int: ...
 
@@ -67,8 +76,10 @@ class AlertRepository(Protocol):
     async def add(self, alert: Alert) -> Alert:
         """Store a new alert, giving it an id and a reference like ``A-2026-000123``."""
 
-    async def get(self, alert_id: int) -> Alert | None: ...
-    async def get_by_reference(self, reference: str) -> Alert | None: ...
+    async def get(self, alert_id: int, *, for_update: bool = False) -> Alert | None:
+        """``for_update``: lock the row until the transaction ends (a change that depends on its state)."""
+
+    async def get_by_reference(self, reference: str, *, for_update: bool = False) -> Alert | None: ...
     async def save(self, alert: Alert) -> None: ...
     async def recent(self, limit: int) -> list[Alert]: ...
     async def follow_ups(self, original_id: int) -> list[Alert]: ...
@@ -81,7 +92,18 @@ class AlertRepository(Protocol):
 class Outbox(Protocol):
     """Outbound messages and their delivery rows."""
 
-    async def new_message(self, kind: MessageKind, *, alert_id: int | None = None, tip_id: int | None = None) -> int: ...
+    async def new_message(
+        self,
+        kind: MessageKind,
+        *,
+        alert_id: int | None = None,
+        tip_id: int | None = None,
+        note_id: int | None = None,
+        thread_key: str | None = None,
+    ) -> int: ...
+
+    async def queue_to(self, message_id: int, address: Address, resident_id: int | None, now: datetime) -> None:
+        """One pending delivery of ``message_id`` to a single address (a tip, a reply)."""
 
     async def count_recipients(self, criteria: RecipientCriteria) -> ChannelCounts: ...
 
@@ -116,13 +138,18 @@ class ClaimedDelivery:
     alert_state: AlertState | None
     alert_expires_at: datetime | None
     urgency: Urgency | None
-    reply_to: str | None  # the provider id of the original alert sent to this address
+    reply_to: str | None  # the provider id of the original alert (or of the tips thread's root) at this address
     resident_id: int | None
+    tip_id: int | None = None
+    note_id: int | None = None
+    thread_key: str | None = None
+    thread_waiting: bool = False  # the tips thread's root is not posted yet
     lease_until: datetime | None = None
     resident_active: bool = True
     resident_erased: bool = False
     paused_until: datetime | None = None
     quiet_hours: QuietHours | None = None
+    last_inbound_at: datetime | None = None  # the resident's last message to us (WhatsApp's 24-hour window)
 
 
 @dataclass(frozen=True)
@@ -159,6 +186,62 @@ class DeliveryQueue(Protocol):
         """Make those residents' held deliveries due now."""
 
 
+@dataclass(frozen=True)
+class RepliedMessage:
+    """What a resident's reply points at: a message Lookout sent to them."""
+
+    kind: MessageKind
+    alert_id: int | None
+    tip_id: int | None
+
+
+class TipRepository(Protocol):
+    async def add(self, tip: Tip, photos: Sequence[TipPhoto], now: datetime) -> Tip:
+        """Store a tip with its photos, giving it an id and a reference like ``T-2026-000045``."""
+
+    async def get(self, tip_id: int) -> Tip | None: ...
+    async def get_by_reference(self, reference: str) -> Tip | None: ...
+    async def set_state(self, tip_id: int, state: TipState, *, expected: TipState | None = None) -> bool:
+        """Set the state (only if it is still ``expected``, when given); True if the row changed."""
+    async def count_since(self, resident_id: int, since: datetime) -> int: ...
+    async def photos(self, tip_id: int) -> list[TipPhoto]: ...
+    async def add_note(self, note: TipNote) -> TipNote: ...
+    async def note(self, note_id: int) -> TipNote | None: ...
+    async def notes(self, tip_id: int) -> list[TipNote]: ...
+
+    async def thread_root(self, key: str) -> int | None:
+        """The root message of a tips thread, if it was started."""
+
+    async def start_thread(self, key: str, alert_id: int | None, message_id: int, now: datetime) -> int:
+        """Record ``message_id`` as the thread's root; if another transaction got there first, return theirs."""
+
+    async def replied_to(self, address: Address, provider_message_id: str) -> RepliedMessage | None:
+        """The message sent to ``address`` that the platform knows as ``provider_message_id``."""
+
+
+@dataclass(frozen=True)
+class Backlog:
+    """Deliveries due now on one channel, and how long the oldest has waited."""
+
+    due: int
+    oldest_due_seconds: float
+
+
+class OperationalCounts(Protocol):
+    """What /metrics reports about the queue and the tips."""
+
+    async def deliveries_by_state(self) -> dict[tuple[Channel, DeliveryState], int]: ...
+    async def due_backlog(self, now: datetime) -> dict[Channel, Backlog]: ...
+    async def tips_by_state(self) -> dict[TipState, int]: ...
+
+
+class Receipts(Protocol):
+    """Platform reports on messages already sent (delivered, read, failed), written onto their delivery rows."""
+
+    async def record(self, receipt: Receipt, now: datetime) -> bool:
+        """Apply one report; False when no delivery matches (a conversation reply, or a purged row)."""
+
+
 class InboundLog(Protocol):
     """Which inbound updates (Telegram update_id, WhatsApp wamid, …) were seen, so each is handled once."""
 
@@ -186,6 +269,69 @@ class AuditLog(Protocol):
     async def entries(self, subject: str | None = None, limit: int = 100) -> list[AuditEntry]: ...
 
 
+CellCounts = dict[str, int]  # H3 cell → residents
+
+
+@dataclass(frozen=True)
+class DeliverySummary:
+    """What the per-state counts of a message's deliveries do not say on their own."""
+
+    unreachable: int  # dead because the resident blocked the bot or their account is gone (now inactive)
+    held: int  # pending until the residents' quiet hours end
+    last_change_at: datetime | None  # when a delivery of the message last changed state
+    delivered: int = 0  # reported delivered to the phone (WhatsApp statuses; Telegram reports none)
+    read: int = 0  # reported read
+
+
+@dataclass(frozen=True)
+class AlertCount:
+    type: AlertType
+    state: AlertState
+    status: AlertStatus
+    count: int
+
+
+class Reports(Protocol):
+    """Read-only figures for officers: where an alert's recipients are, how a delivery went, totals."""
+
+    async def recipient_cells(self, criteria: RecipientCriteria) -> CellCounts:
+        """Matching residents per H3 cell of the cover (a resident with two places in it counts in both)."""
+
+    async def delivery_summary(self, message_id: int) -> DeliverySummary: ...
+
+    async def subscribers(self) -> dict[Channel, int]:
+        """Active, not erased residents per channel."""
+
+    async def alert_counts(self, since: datetime) -> list[AlertCount]:
+        """Alerts, updates and cancellations created since ``since``, by type, state and status."""
+
+    async def alert_deliveries(self, since: datetime) -> dict[DeliveryState, int]:
+        """Deliveries of alerts, updates and cancellations created since ``since``, by state."""
+
+
+@dataclass(frozen=True)
+class ProgressWatch:
+    """An officer-facing message kept current with an alert's delivery progress (a Slack status message)."""
+
+    alert_id: int
+    address: Address  # for Slack ``slack:<channel>/<message ts>``: the message itself, updated in place
+    created_at: datetime
+    updated_at: datetime  # when the message was last changed
+
+
+class ProgressWatches(Protocol):
+    """Leased so that exactly one web process updates each message, and another takes over if it dies."""
+
+    async def add(self, alert_id: int, address: Address, now: datetime) -> None: ...
+
+    async def claim(self, now: datetime, lease_until: datetime, limit: int) -> list[ProgressWatch]:
+        """Lease unfinished watches that nobody holds (never leased, or the holder's lease ran out)."""
+
+    async def renew(self, alert_id: int, lease_until: datetime, *, updated_at: datetime | None = None) -> None: ...
+
+    async def finish(self, alert_id: int, now: datetime) -> None: ...
+
+
 class UnitOfWork(Protocol):
     residents: ResidentRepository
     alerts: AlertRepository
@@ -194,6 +340,11 @@ class UnitOfWork(Protocol):
     retention: Retention
     inbound: InboundLog
     audit: AuditLog
+    tips: TipRepository
+    operations: OperationalCounts
+    reports: Reports
+    watches: ProgressWatches
+    receipts: Receipts
 
     async def __aenter__(self) -> UnitOfWork: ...
 
@@ -205,4 +356,8 @@ class UnitOfWork(Protocol):
     async def commit(self) -> None: ...
 
 
-UnitOfWorkFactory = Callable[[], UnitOfWork]
+class UnitOfWorkFactory(Protocol):
+    """A new unit of work per transaction. ``read_only=True`` for one that only reads:
+    it never waits for writers (and must not write)."""
+
+    def __call__(self, *, read_only: bool = False) -> UnitOfWork: ...

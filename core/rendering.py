@@ -6,12 +6,21 @@ WhatsApp gets plain text. Buttons a channel cannot show become numbered lines.
 from __future__ import annotations
 
 import html
+from dataclasses import replace
 
 from core.channels import PUBLISHED_LIMITS
 from core.model import Alert, AlertStatus, AlertType, Channel
-from core.outbound import Button, OutboundMessage
+from core.outbound import Button, OutboundMessage, TemplateCall
 
 TIP_BUTTON_LABEL = "I have information"
+# The alert template outside WhatsApp's 24-hour window (README: "The WhatsApp alert template").
+ALERT_TEMPLATE_LANGUAGE = "en_GB"
+TEMPLATE_TIP_LABEL = "Send information"
+TEMPLATE_STOP_LABEL = "Stop alerts"
+TEMPLATE_STOP_PAYLOAD = "stop"
+# Meta refuses template parameters with line breaks, tabs or more than four spaces in a row,
+# and a body over 1,024 characters: each parameter is one line, and these caps keep the sum well under.
+TEMPLATE_PARAMETER_CAPS = (200, 200, 64, 480)
 
 
 def status_label(alert: Alert) -> str:
@@ -52,8 +61,23 @@ def tip_button(alert: Alert) -> Button:
     return Button(TIP_BUTTON_LABEL, f"tip:{alert.original_id or alert.id}")
 
 
-def render_alert(alert: Alert, force_name: str, channel: Channel, *, reply_to: str | None = None) -> OutboundMessage:
-    """An alert, update or cancellation as ``channel`` shows it."""
+def cancelled_original_text(original: Alert, force_name: str) -> str:
+    """What the original alert's message becomes in Telegram when it is cancelled (HTML)."""
+    return (
+        f"<b>❌ CANCELLED</b>\n<s>{escape_telegram_html(alert_title(original, force_name))}</s>\n\n"
+        f"{escape_telegram_html(force_name)} has cancelled this alert (incident {escape_telegram_html(original.incident_number)}). "
+        "See the reply below."
+    )
+
+
+def render_alert(
+    alert: Alert, force_name: str, channel: Channel, *, reply_to: str | None = None, original: Alert | None = None
+) -> OutboundMessage:
+    """An alert, update or cancellation as ``channel`` shows it.
+
+    A cancellation on Telegram also rewrites the original message (``edit_original``)
+    so nobody acts on it later; ``original`` is that alert.
+    """
     parts = _alert_parts(alert, force_name)
     buttons = () if alert.type is AlertType.CANCEL else (tip_button(alert),)
     if channel is Channel.TELEGRAM:
@@ -64,9 +88,12 @@ def render_alert(alert: Alert, force_name: str, channel: Channel, *, reply_to: s
         text = "\n\n".join([f"*{title}*", *rest])
     else:
         text = "\n\n".join(parts)
+    edit = None
+    if alert.type is AlertType.CANCEL and channel is Channel.TELEGRAM and reply_to and original is not None:
+        edit = cancelled_original_text(original, force_name)
     return with_buttons(
         channel,
-        OutboundMessage(text=text, buttons=buttons, reply_to=reply_to, urgent=alert.urgency.value == "Immediate"),
+        OutboundMessage(text=text, buttons=buttons, reply_to=reply_to, urgent=alert.urgency.value == "Immediate", edit_original=edit),
     )
 
 
@@ -76,10 +103,29 @@ def with_buttons(channel: Channel, message: OutboundMessage) -> OutboundMessage:
     if not message.buttons or (limits is not None and len(message.buttons) <= limits.max_buttons):
         return message
     lines = "\n".join(f"Reply {i} — {b.label}" for i, b in enumerate(message.buttons, start=1))
-    return OutboundMessage(
-        text=f"{message.text}\n\n{lines}",
-        reply_to=message.reply_to,
-        template=message.template,
-        image_url=message.image_url,
-        urgent=message.urgent,
+    return replace(message, text=f"{message.text}\n\n{lines}", buttons=())
+
+
+def alert_template(alert: Alert, template_name: str) -> TemplateCall:
+    """An alert, update or cancellation as WhatsApp's approved alert template: headline, area,
+    incident number, then what happened and who to contact, each on one line."""
+    kind = {AlertType.ALERT: "", AlertType.UPDATE: "Update: ", AlertType.CANCEL: "Cancelled: "}[alert.type]
+    details = alert.message if alert.type is AlertType.CANCEL else f"{alert.message} {alert.contact}"
+    values = (f"{status_label(alert)}{kind}{alert.headline}", alert.area_description, alert.incident_number, details)
+    parameters = tuple(_one_line(value, cap) for value, cap in zip(values, TEMPLATE_PARAMETER_CAPS, strict=True))
+    quick_replies = (
+        Button(TEMPLATE_TIP_LABEL, tip_button(alert).data),
+        Button(TEMPLATE_STOP_LABEL, TEMPLATE_STOP_PAYLOAD),
     )
+    return TemplateCall(template_name, ALERT_TEMPLATE_LANGUAGE, parameters, quick_replies)
+
+
+def with_whatsapp_window(message: OutboundMessage, alert: Alert, template_name: str, *, window_open: bool) -> OutboundMessage:
+    """Add the template form of an alert: sent instead of the text when the 24-hour window is closed,
+    and kept as the fallback when the window turns out closed after all (131047)."""
+    return replace(message, template=alert_template(alert, template_name), template_only=not window_open)
+
+
+def _one_line(text: str, cap: int) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= cap else flat[: cap - 1].rstrip() + "…"

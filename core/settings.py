@@ -46,6 +46,14 @@ class Settings(BaseSettings):
     geocoder_scheme: str | None = Field(None, validation_alias="LOOKOUT_GEOCODER_SCHEME")
     geocoder_user_agent: str = Field("lookout-community-alerts", validation_alias="LOOKOUT_GEOCODER_USER_AGENT")
 
+    log_format: str = Field("text", pattern="^(text|json)$", validation_alias="LOOKOUT_LOG_FORMAT")
+
+    def secrets(self) -> list[SecretStr]:
+        """Every credential set, so logs can be scrubbed of them."""
+        values = (self.telegram_bot_token, self.telegram_webhook_secret, self.slack_bot_token, self.slack_signing_secret,
+                  self.whatsapp_token, self.whatsapp_app_secret, self.whatsapp_verify_token)
+        return [v for v in values if v is not None]
+
     @field_validator("database_url")
     @classmethod
     def _known_database(cls, value: str) -> str:

@@ -91,12 +91,19 @@ class SqlAlertRepository:
         alert.id = result.scalar_one()
         return alert
 
-    async def get(self, alert_id: int) -> Alert | None:
-        row = (await self._conn.execute(select(alerts).where(alerts.c.id == alert_id))).first()
-        return _alert(row) if row else None
+    async def get(self, alert_id: int, *, for_update: bool = False) -> Alert | None:
+        return await self._one(alerts.c.id == alert_id, for_update)
 
-    async def get_by_reference(self, reference: str) -> Alert | None:
-        row = (await self._conn.execute(select(alerts).where(alerts.c.reference == reference.strip().upper()))).first()
+    async def get_by_reference(self, reference: str, *, for_update: bool = False) -> Alert | None:
+        return await self._one(alerts.c.reference == reference.strip().upper(), for_update)
+
+    async def _one(self, condition, for_update: bool) -> Alert | None:  # noqa: ANN001 - a SQL expression
+        query = select(alerts).where(condition)
+        if for_update and self._conn.dialect.name == "postgresql":
+            # Two web processes pressing Send on one draft: the second waits, then sees it is no longer a draft.
+            # (SQLite's BEGIN IMMEDIATE already makes writers take turns.)
+            query = query.with_for_update()
+        row = (await self._conn.execute(query)).first()
         return _alert(row) if row else None
 
     async def save(self, alert: Alert) -> None:

@@ -1,6 +1,11 @@
 """Engines for the configured database; nothing is created at import time."""
 from __future__ import annotations
 
+import asyncio
+import weakref
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from pathlib import Path
 
 from sqlalchemy import Connection, Engine, Table, create_engine, event
@@ -10,6 +15,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
 SQLITE_MMAP_BYTES = 256 * 1024 * 1024
+# An execution option on a connection that only reads: on SQLite it begins a plain
+# (deferred) transaction, which in WAL mode never waits for writers.
+READ_ONLY = "lookout_read_only"
 
 
 def _normalise(url: str) -> URL:
@@ -64,7 +72,49 @@ def _tune_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection) -> None:  # noqa: ANN001
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        connection.exec_driver_sql("BEGIN" if connection.get_execution_options().get(READ_ONLY) else "BEGIN IMMEDIATE")
+
+
+# SQLite has one writer at a time. Left to SQLite, waiting writers poll with
+# growing sleeps (up to 100 ms each), so under load they queue in no order and
+# mostly sleep: a web process then manages ~70 updates a second with waits of
+# seconds. This process's writers instead take turns on an asyncio lock (first
+# come, first served, no polling); SQLite's busy timeout is left for other processes.
+_write_turns: weakref.WeakKeyDictionary[Engine, dict[asyncio.AbstractEventLoop, asyncio.Lock]] = weakref.WeakKeyDictionary()
+_holding_turn: ContextVar[bool] = ContextVar("lookout_holding_sqlite_write_turn", default=False)
+
+
+@asynccontextmanager
+async def write_turn(engine: AsyncEngine) -> AsyncIterator[None]:
+    """Wait for this process's turn to write (SQLite only; PostgreSQL's row locks need no help)."""
+    if engine.dialect.name != "sqlite":
+        yield
+        return
+    if _holding_turn.get():
+        raise RuntimeError("a write transaction was opened inside another one; on SQLite that would wait for itself")
+    locks = _write_turns.setdefault(engine.sync_engine, {})
+    lock = locks.setdefault(asyncio.get_running_loop(), asyncio.Lock())
+    async with lock:
+        token = _holding_turn.set(True)
+        try:
+            yield
+        finally:
+            _holding_turn.reset(token)
+
+
+@asynccontextmanager
+async def write_transaction(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+    """``engine.begin()`` taking this process's turn to write first."""
+    async with write_turn(engine), engine.begin() as conn:
+        yield conn
+
+
+@asynccontextmanager
+async def read_transaction(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+    """A connection for reading only: never waits for writers on SQLite (WAL)."""
+    async with engine.connect() as conn:
+        await conn.execution_options(**{READ_ONLY: True})
+        yield conn
 
 
 def upsert_insert(connection: AsyncConnection | Connection, table: Table) -> postgresql.Insert | sqlite.Insert:

@@ -25,7 +25,7 @@ from core.model import (
     Urgency,
 )
 from core.ports import ClaimedDelivery, Outcome
-from storage.tables import alerts, deliveries, messages, residents
+from storage.tables import alerts, deliveries, messages, residents, tip_threads
 
 _DUE_STATES = (DeliveryState.PENDING.value, DeliveryState.FAILED.value)
 _OPEN_STATES = (DeliveryState.PENDING.value, DeliveryState.SENDING.value, DeliveryState.FAILED.value)
@@ -63,12 +63,20 @@ class SqlDeliveryQueue:
             .limit(1)
             .scalar_subquery()
         )
+        # Tips hang from their thread's root message in the same channel.
+        root = aliased(deliveries)
+        root_of_thread = select(root.c.provider_message_id, root.c.state).select_from(
+            tip_threads.join(root, root.c.message_id == tip_threads.c.message_id)
+        ).where(tip_threads.c.key == m.c.thread_key, root.c.address == d.c.address, root.c.message_id != m.c.id)
+        thread_ts = root_of_thread.with_only_columns(root.c.provider_message_id).limit(1).scalar_subquery()
+        thread_open = exists(root_of_thread.where(root.c.state.in_(_OPEN_STATES)))
         rows = await self._conn.execute(
             select(
                 d.c.id, d.c.message_id, d.c.address, d.c.attempts, d.c.resident_id, d.c.lease_until,
-                m.c.kind, m.c.alert_id, a.c.state.label("alert_state"), a.c.expires_at, a.c.urgency,
-                reply_to.label("reply_to"),
-                r.c.active, r.c.erased_at, r.c.paused_until, r.c.quiet_start, r.c.quiet_end,
+                m.c.kind, m.c.alert_id, m.c.tip_id, m.c.note_id, m.c.thread_key,
+                a.c.state.label("alert_state"), a.c.expires_at, a.c.urgency,
+                func.coalesce(reply_to, thread_ts).label("reply_to"), thread_open.label("thread_open"),
+                r.c.active, r.c.erased_at, r.c.paused_until, r.c.quiet_start, r.c.quiet_end, r.c.last_inbound_at,
             )
             .select_from(d.join(m, m.c.id == d.c.message_id).outerjoin(a, a.c.id == m.c.alert_id).outerjoin(r, r.c.id == d.c.resident_id))
             .where(d.c.id.in_(ids))
@@ -183,10 +191,15 @@ def _claimed(row) -> ClaimedDelivery:  # noqa: ANN001 - a result row
         alert_expires_at=row.expires_at,
         urgency=Urgency(row.urgency) if row.urgency else None,
         reply_to=row.reply_to,
+        tip_id=row.tip_id,
+        note_id=row.note_id,
+        thread_key=row.thread_key,
+        thread_waiting=bool(row.thread_open),
         resident_id=row.resident_id,
         lease_until=row.lease_until,
         resident_active=bool(row.active) if row.resident_id is not None else True,
         resident_erased=row.erased_at is not None,
         paused_until=row.paused_until,
         quiet_hours=quiet,
+        last_inbound_at=row.last_inbound_at,
     )

@@ -14,7 +14,7 @@ from aiogram.fsm.storage.base import BaseStorage, StateType, StorageKey
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from storage.database import upsert_insert
+from storage.database import read_transaction, upsert_insert, write_transaction
 from storage.tables import conversation_states
 
 
@@ -45,20 +45,20 @@ class SqlFsmStorage(BaseStorage):
 
     async def forget_chat(self, chat_id: int) -> None:
         """Erasure: every conversation state of this chat goes."""
-        async with self._engine.begin() as conn:
+        async with write_transaction(self._engine) as conn:
             await conn.execute(delete(conversation_states).where(conversation_states.c.chat_id == chat_id))
 
     async def close(self) -> None:
         """The engine belongs to the app, which disposes of it."""
 
     async def _row(self, key: StorageKey):  # noqa: ANN202 - a result row or None
-        async with self._engine.connect() as conn:
+        async with read_transaction(self._engine) as conn:
             query = select(conversation_states.c.state, conversation_states.c.data).where(conversation_states.c.key == _key(key))
             return (await conn.execute(query)).first()
 
     async def _upsert(self, key: StorageKey, values: dict[str, Any]) -> None:
         now = datetime.now(UTC)
-        async with self._engine.begin() as conn:
+        async with write_transaction(self._engine) as conn:
             row = {"key": _key(key), "chat_id": key.chat_id, "state": None, "data": {}, "updated_at": now, **values}
             statement = upsert_insert(conn, conversation_states).values(**row)
             await conn.execute(

@@ -30,7 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import Select, Subquery
 
 from core.force import ALL_TOPICS
-from core.model import Channel, DeliveryState, MessageKind
+from core.model import Address, Channel, DeliveryState, MessageKind
 from core.ports import ChannelCounts, RecipientCriteria
 from storage.tables import deliveries, messages, places, residents, subscriptions
 
@@ -95,13 +95,29 @@ class SqlOutbox:
     def __init__(self, conn: AsyncConnection) -> None:
         self._conn = conn
 
-    async def new_message(self, kind: MessageKind, *, alert_id: int | None = None, tip_id: int | None = None) -> int:
+    async def new_message(
+        self,
+        kind: MessageKind,
+        *,
+        alert_id: int | None = None,
+        tip_id: int | None = None,
+        note_id: int | None = None,
+        thread_key: str | None = None,
+    ) -> int:
         result = await self._conn.execute(
             insert(messages)
-            .values(kind=kind.value, alert_id=alert_id, tip_id=tip_id, created_at=datetime.now(UTC))
+            .values(kind=kind.value, alert_id=alert_id, tip_id=tip_id, note_id=note_id, thread_key=thread_key, created_at=datetime.now(UTC))
             .returning(messages.c.id)
         )
         return result.scalar_one()
+
+    async def queue_to(self, message_id: int, address: Address, resident_id: int | None, now: datetime) -> None:
+        await self._conn.execute(
+            insert(deliveries).values(
+                message_id=message_id, resident_id=resident_id, channel=address.channel.value, address=str(address),
+                state=DeliveryState.PENDING.value, attempts=0, next_attempt_at=now, created_at=now, updated_at=now,
+            )
+        )
 
     async def count_recipients(self, criteria: RecipientCriteria) -> ChannelCounts:
         matched = recipients_query(criteria, self._conn.dialect.name).subquery("matched")

@@ -31,6 +31,7 @@ class SqlResidentRepository:
             "age_confirmed": resident.age_confirmed,
             "sector": resident.sector,
             "is_tester": resident.is_tester,
+            "tips_blocked": resident.tips_blocked,
             "paused_until": resident.paused_until,
             "quiet_start": quiet.start.strftime("%H:%M") if quiet else None,
             "quiet_end": quiet.end.strftime("%H:%M") if quiet else None,
@@ -69,6 +70,14 @@ class SqlResidentRepository:
             await self._conn.execute(
                 insert(subscriptions), [{"resident_id": resident.id, "topic": t} for t in sorted(resident.topics)]
             )
+
+    async def save_activity(self, resident_id: int, at: datetime) -> None:
+        """The resident just wrote to us (WhatsApp's 24-hour window counts from here)."""
+        await self._conn.execute(update(residents).where(residents.c.id == resident_id).values(last_inbound_at=at))
+
+    async def save_flags(self, resident: Resident) -> None:
+        """Write the resident's own columns only (not places or topics)."""
+        await self._conn.execute(update(residents).where(residents.c.id == resident.id).values(**self._columns(resident)))
 
     async def tips_of(self, resident_id: int) -> list[Tip]:
         rows = await self._conn.execute(select(tips).where(tips.c.resident_id == resident_id).order_by(tips.c.id))
@@ -118,6 +127,7 @@ class SqlResidentRepository:
             quiet_hours=_quiet(row),
             active=row.active,
             is_tester=row.is_tester,
+            tips_blocked=row.tips_blocked,
             erased_at=row.erased_at,
             last_inbound_at=row.last_inbound_at,
             created_at=row.created_at,

@@ -10,11 +10,13 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
     Text,
     UniqueConstraint,
+    false,
 )
 
 from storage.types import UTCDateTime
@@ -39,6 +41,8 @@ residents = Table(
     Column("age_confirmed", Boolean, nullable=False, default=False),
     Column("sector", String(32), nullable=True),
     Column("is_tester", Boolean, nullable=False, default=False),
+    # An officer marked this resident's tips as spam: their tips are kept out of the queue.
+    Column("tips_blocked", Boolean, nullable=False, default=False, server_default=false()),
     Column("paused_until", UTCDateTime, nullable=True),
     Column("quiet_start", String(5), nullable=True),  # "22:00", force-local time
     Column("quiet_end", String(5), nullable=True),
@@ -116,9 +120,39 @@ tips = Table(
     Column("lat", Float, nullable=True),
     Column("lon", Float, nullable=True),
     Column("anonymous", Boolean, nullable=False, default=True),
+    # How officers may reach the tipster, only when they agreed (e.g. "@sam on Telegram").
+    Column("contact", String(200), nullable=True),
     Column("state", String(16), nullable=False),
+    # The Slack thread the tip belongs in: "alert:<id>" or "day:<yyyy-mm-dd>".
+    Column("thread_key", String(40), nullable=True),
     Column("created_at", UTCDateTime, nullable=False),
     Index("ix_tips_alert", "alert_id"),
+    Index("ix_tips_resident_created", "resident_id", "created_at"),
+)
+
+# Photos sent with a tip, kept with it (evidence; purged with the tip).
+tip_media = Table(
+    "tip_media",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("tip_id", Integer, ForeignKey("tips.id", ondelete="CASCADE"), nullable=False),
+    Column("name", String(100), nullable=False),
+    Column("content_type", String(60), nullable=False),
+    Column("data", LargeBinary, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Index("ix_tip_media_tip", "tip_id"),
+)
+
+# The conversation on a tip after it was given: officer replies and the tipster's answers.
+tip_notes = Table(
+    "tip_notes",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("tip_id", Integer, ForeignKey("tips.id", ondelete="CASCADE"), nullable=False),
+    Column("author", String(64), nullable=False),  # "tipster" or the officer's Slack id
+    Column("text", Text, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Index("ix_tip_notes_tip", "tip_id"),
 )
 
 messages = Table(
@@ -128,6 +162,9 @@ messages = Table(
     Column("kind", String(24), nullable=False),
     Column("alert_id", Integer, ForeignKey("alerts.id"), nullable=True),
     Column("tip_id", Integer, ForeignKey("tips.id", ondelete="CASCADE"), nullable=True),
+    Column("note_id", Integer, ForeignKey("tip_notes.id", ondelete="CASCADE"), nullable=True),
+    # The root of a tips thread: "alert:<id>" or "day:<yyyy-mm-dd>".
+    Column("thread_key", String(40), nullable=True),
     Column("created_at", UTCDateTime, nullable=False),
 )
 
@@ -149,11 +186,26 @@ deliveries = Table(
     Column("last_error", String(500), nullable=True),
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
+    # What the platform reported afterwards (WhatsApp status webhooks), so officers see reach and reads.
+    Column("delivered_at", UTCDateTime, nullable=True),
+    Column("read_at", UTCDateTime, nullable=True),
     # The invariant: one delivery per (message, address).
     UniqueConstraint("message_id", "address", name="uq_deliveries_message_address"),
     # The worker's claim: due rows of one channel, oldest first.
     Index("ix_deliveries_claim", "channel", "state", "next_attempt_at"),
     Index("ix_deliveries_message_state", "message_id", "state"),
+    # A resident replies to a message: which one was it (by the platform's message id)?
+    Index("ix_deliveries_address_provider", "address", "provider_message_id"),
+)
+
+# One root message per tips thread in the officers' queue; tips are posted as replies to it.
+tip_threads = Table(
+    "tip_threads",
+    metadata,
+    Column("key", String(40), primary_key=True),
+    Column("alert_id", Integer, ForeignKey("alerts.id"), nullable=True),
+    Column("message_id", Integer, ForeignKey("messages.id", ondelete="CASCADE"), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
 )
 
 audit_log = Table(
@@ -182,6 +234,20 @@ rate_buckets = Table(
     metadata,
     Column("key", String(64), primary_key=True),
     Column("next_slot", UTCDateTime, nullable=False),
+)
+
+# Officer-facing status messages kept current with an alert's delivery (Slack's status message after
+# Send). Leased, so one web process updates each, and another takes over if that one dies.
+progress_watches = Table(
+    "progress_watches",
+    metadata,
+    Column("alert_id", Integer, ForeignKey("alerts.id"), primary_key=True),
+    Column("address", String(220), nullable=False),  # e.g. "slack:C0123/1712345.000100": the message itself
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("lease_until", UTCDateTime, nullable=True),
+    Column("finished_at", UTCDateTime, nullable=True),
+    Index("ix_progress_watches_open", "finished_at", "lease_until"),
 )
 
 # Inbound updates seen (Telegram update_id, WhatsApp wamid, Slack retries): each is handled once.

@@ -1,17 +1,24 @@
-"""The SQL unit of work: one connection, one transaction, four repositories."""
+"""The SQL unit of work: one connection, one transaction, its repositories."""
 from __future__ import annotations
 
+from contextlib import AbstractAsyncContextManager
 from types import TracebackType
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncTransaction
 
 from storage.alerts import SqlAlertRepository
 from storage.audit import SqlAuditLog
+from storage.database import READ_ONLY, write_turn
 from storage.deliveries import SqlDeliveryQueue
 from storage.inbound import SqlInboundLog
+from storage.operations import SqlOperationalCounts
 from storage.outbox import SqlOutbox
+from storage.receipts import SqlReceipts
+from storage.reports import SqlReports
 from storage.residents import SqlResidentRepository
 from storage.retention import SqlRetention
+from storage.tips import SqlTipRepository
+from storage.watches import SqlProgressWatches
 
 
 class SqlUnitOfWork:
@@ -22,11 +29,18 @@ class SqlUnitOfWork:
     retention: SqlRetention
     inbound: SqlInboundLog
     audit: SqlAuditLog
+    tips: SqlTipRepository
+    operations: SqlOperationalCounts
+    reports: SqlReports
+    watches: SqlProgressWatches
+    receipts: SqlReceipts
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, *, read_only: bool = False) -> None:
         self._engine = engine
+        self._read_only = read_only
         self._conn: AsyncConnection | None = None
         self._tx: AsyncTransaction | None = None
+        self._turn: AbstractAsyncContextManager[None] | None = None
 
     @property
     def connection(self) -> AsyncConnection:
@@ -34,8 +48,17 @@ class SqlUnitOfWork:
         return self._conn
 
     async def __aenter__(self) -> SqlUnitOfWork:
-        self._conn = await self._engine.connect()
-        self._tx = await self._conn.begin()
+        if not self._read_only:
+            self._turn = write_turn(self._engine)
+            await self._turn.__aenter__()
+        try:
+            self._conn = await self._engine.connect()
+            if self._read_only:
+                await self._conn.execution_options(**{READ_ONLY: True})
+            self._tx = await self._conn.begin()
+        except BaseException:
+            await self._leave_turn()
+            raise
         self.residents = SqlResidentRepository(self._conn)
         self.alerts = SqlAlertRepository(self._conn)
         self.outbox = SqlOutbox(self._conn)
@@ -43,6 +66,11 @@ class SqlUnitOfWork:
         self.retention = SqlRetention(self._conn)
         self.inbound = SqlInboundLog(self._conn)
         self.audit = SqlAuditLog(self._conn)
+        self.tips = SqlTipRepository(self._conn)
+        self.operations = SqlOperationalCounts(self._conn)
+        self.reports = SqlReports(self._conn)
+        self.watches = SqlProgressWatches(self._conn)
+        self.receipts = SqlReceipts(self._conn)
         return self
 
     async def __aexit__(
@@ -52,9 +80,17 @@ class SqlUnitOfWork:
             if self._tx is not None and self._tx.is_active:
                 await self._tx.rollback()
         finally:
-            if self._conn is not None:
-                await self._conn.close()
-            self._conn = self._tx = None
+            try:
+                if self._conn is not None:
+                    await self._conn.close()
+                self._conn = self._tx = None
+            finally:
+                await self._leave_turn()
+
+    async def _leave_turn(self) -> None:
+        if self._turn is not None:
+            turn, self._turn = self._turn, None
+            await turn.__aexit__(None, None, None)
 
     async def commit(self) -> None:
         assert self._tx is not None, "use the unit of work inside 'async with'"
@@ -62,5 +98,9 @@ class SqlUnitOfWork:
 
 
 def unit_of_work_factory(engine: AsyncEngine):  # noqa: ANN201 - returns core.ports.UnitOfWorkFactory
-    """A factory the core calls for each transaction."""
-    return lambda: SqlUnitOfWork(engine)
+    """A factory the core calls for each transaction (``read_only=True`` for one that only reads)."""
+
+    def new(*, read_only: bool = False) -> SqlUnitOfWork:
+        return SqlUnitOfWork(engine, read_only=read_only)
+
+    return new

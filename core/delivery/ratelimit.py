@@ -11,7 +11,8 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from typing import Protocol
 
 # Run a little under the published rate: clocks and networks jitter, and the
@@ -74,6 +75,27 @@ class ChatSpacer:
 
     def _forget_before(self, now: float) -> None:
         self._next = {chat: t for chat, t in self._next.items() if t > now}
+
+
+class ChatTurns:
+    """One send at a time to each chat, taken in the order asked (asyncio locks are FIFO)."""
+
+    def __init__(self) -> None:
+        self._locks: dict[str, tuple[asyncio.Lock, int]] = {}  # chat → (lock, holders and waiters)
+
+    @asynccontextmanager
+    async def turn(self, chat: str) -> AsyncIterator[None]:
+        lock, users = self._locks.get(chat) or (asyncio.Lock(), 0)
+        self._locks[chat] = (lock, users + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, users = self._locks[chat]
+            if users == 1:
+                del self._locks[chat]  # nobody else wants this chat: keep memory to chats in flight
+            else:
+                self._locks[chat] = (lock, users - 1)
 
 
 class SlotSource(Protocol):

@@ -20,17 +20,21 @@ from zoneinfo import ZoneInfo
 
 from core.delivery.holds import QUIET_HOLD, quiet_hours_end
 from core.delivery.policy import RetryPolicy
-from core.delivery.ratelimit import HEADROOM, ChatSpacer, Pacer, SharedPacer, SlotSource
+from core.delivery.ratelimit import HEADROOM, ChatSpacer, ChatTurns, Pacer, SharedPacer, SlotSource
 from core.model import Alert, AlertState, Channel, DeliveryState, MessageKind, Urgency
 from core.outbound import ChannelAdapter, DeliveryResult, OutboundMessage
 from core.ports import ClaimedDelivery, Outcome, UnitOfWorkFactory
-from core.rendering import render_alert
+from core.channels import in_service_window
+from core.rendering import render_alert, with_whatsapp_window
+from core.tip_rendering import render_reply_to_tipster, render_thread_root, render_tip_follow_up, render_tip_for_officers
 
 logger = logging.getLogger("lookout.worker")
 
 CLAIM_RETRY_SECONDS = 2.0
 ALERT_CACHE_SIZE = 1000
 ALERT_KINDS = (MessageKind.ALERT, MessageKind.ALERT_UPDATE, MessageKind.ALERT_CANCEL)
+THREADED_TIP_KINDS = (MessageKind.TIP_TO_OFFICERS, MessageKind.TIP_FOLLOW_UP)
+THREAD_WAIT = timedelta(seconds=1)
 
 
 @dataclass(frozen=True)
@@ -52,6 +56,7 @@ class DeliveryWorker:
         *,
         force_name: str,
         timezone: str = "Europe/London",
+        alert_template: str = "police_alert",  # WhatsApp: the approved template for alerts outside the 24-hour window
         policy: RetryPolicy = RetryPolicy(),
         config: WorkerConfig = WorkerConfig(),
         slot_source: SlotSource | None = None,
@@ -62,6 +67,7 @@ class DeliveryWorker:
         self._uow = uow
         self._adapters = dict(adapters)
         self._force_name = force_name
+        self._alert_template = alert_template
         self._zone = ZoneInfo(timezone)
         self._policy = policy
         self._config = config
@@ -71,6 +77,7 @@ class DeliveryWorker:
             c: self._pacer(c, a, slot_source, (rates or {}).get(c, _DEFAULT), monotonic) for c, a in self._adapters.items()
         }
         self._spacers = {c: ChatSpacer(a.limits.per_chat_interval, monotonic) for c, a in self._adapters.items()}
+        self._chat_turns = {c: ChatTurns() for c in self._adapters}
         self._alerts: dict[int, Alert] = {}
         self._outcomes: list[tuple[Outcome, int]] = []
         self._outstanding: dict[Channel, int] = {c: 0 for c in self._adapters}
@@ -219,18 +226,21 @@ class DeliveryWorker:
         held = self._skip_or_hold(row, now)
         if held is not None:
             return held
-        message = await self._render(channel, row)
-        await self._spacers[channel].wait_turn(row.address.id)
-        await self._pacers[channel].acquire()
-        if row.lease_until is not None and row.lease_until <= self._clock():
-            # Kept too long here (a long 429 pause, say): another worker may have it
-            # now. Leave it alone rather than risk sending it twice.
-            logger.warning("delivery %s: lease ran out before sending; leaving it to be claimed again", row.id)
-            return None
-        result = await self._adapters[channel].send(row.address, message)
+        # One send at a time to each chat, in the order the rows were claimed, so a
+        # thread of tips (or an alert and its update) arrives in the order it was written.
+        async with self._chat_turns[channel].turn(row.address.id):
+            message = await self._render(channel, row)
+            await self._spacers[channel].wait_turn(row.address.id)
+            await self._pacers[channel].acquire()
+            if row.lease_until is not None and row.lease_until <= self._clock():
+                # Kept too long here (a long 429 pause, say): another worker may have it
+                # now. Leave it alone rather than risk sending it twice.
+                logger.warning("delivery %s: lease ran out before sending; leaving it to be claimed again", row.id)
+                return None
+            result = await self._adapters[channel].send(row.address, message)
         if result.ok:
             return Outcome(row.id, DeliveryState.SENT, row.attempts + 1, provider_message_id=result.provider_message_id)
-        if result.retry_after:
+        if result.retry_after and result.pause_channel:
             self._pacers[channel].pause(result.retry_after)
         return self._failure(row, result)
 
@@ -255,6 +265,9 @@ class DeliveryWorker:
             return skipped("erased")
         if row.resident_id is not None and not row.resident_active:
             return skipped("inactive")
+        if row.kind in THREADED_TIP_KINDS and row.reply_to is None and row.thread_waiting:
+            # The thread's root is not posted yet: wait for it (not an attempt), so the tip lands in its thread.
+            return Outcome(row.id, DeliveryState.PENDING, row.attempts, next_attempt_at=now + THREAD_WAIT, error="waiting for its thread")
         if row.kind not in ALERT_KINDS:
             return None
         if row.kind is not MessageKind.ALERT_CANCEL:
@@ -272,17 +285,42 @@ class DeliveryWorker:
 
     async def _render(self, channel: Channel, row: ClaimedDelivery) -> OutboundMessage:
         if row.kind in ALERT_KINDS and row.alert_id is not None:
-            alert = self._alerts.get(row.alert_id)
+            alert = await self._alert(row.alert_id)
+            original = await self._alert(alert.original_id) if row.kind is MessageKind.ALERT_CANCEL and alert.original_id else None
+            message = render_alert(alert, self._force_name, channel, reply_to=row.reply_to, original=original)
+            if channel is Channel.WHATSAPP:
+                window_open = in_service_window(row.last_inbound_at, self._clock())
+                message = with_whatsapp_window(message, alert, self._alert_template, window_open=window_open)
+            return message
+        if row.kind is MessageKind.TIPS_THREAD and row.thread_key:
+            return render_thread_root(row.thread_key, await self._alert(row.alert_id) if row.alert_id else None)
+        if row.tip_id is not None:
+            async with self._uow(read_only=True) as uow:
+                tip = await uow.tips.get(row.tip_id)
+                note = await uow.tips.note(row.note_id) if row.note_id is not None else None
+                photos = await uow.tips.photos(row.tip_id) if row.kind is MessageKind.TIP_TO_OFFICERS else []
+            if tip is None:
+                raise LookupError(f"tip {row.tip_id} of delivery {row.id} is gone")
+            if row.kind is MessageKind.TIP_TO_OFFICERS:
+                alert = await self._alert(tip.alert_id) if tip.alert_id else None
+                return render_tip_for_officers(tip, alert, photos, reply_to=row.reply_to)
+            if note is not None and row.kind is MessageKind.TIP_FOLLOW_UP:
+                return render_tip_follow_up(tip, note, reply_to=row.reply_to)
+            if note is not None and row.kind is MessageKind.REPLY_TO_TIPSTER:
+                return render_reply_to_tipster(tip, note, self._force_name, channel)
+        raise LookupError(f"no renderer for {row.kind.value} message {row.message_id}")
+
+    async def _alert(self, alert_id: int) -> Alert:
+        alert = self._alerts.get(alert_id)
+        if alert is None:
+            async with self._uow(read_only=True) as uow:
+                alert = await uow.alerts.get(alert_id)
             if alert is None:
-                async with self._uow() as uow:
-                    alert = await uow.alerts.get(row.alert_id)
-                if alert is None:
-                    raise LookupError(f"alert {row.alert_id} of delivery {row.id} is gone")
-                if len(self._alerts) >= ALERT_CACHE_SIZE:
-                    self._alerts.clear()  # alert text never changes once sent; this only bounds memory
-                self._alerts[row.alert_id] = alert
-            return render_alert(alert, self._force_name, channel, reply_to=row.reply_to)
-        raise LookupError(f"no renderer for {row.kind.value} messages")
+                raise LookupError(f"alert {alert_id} is gone")
+            if len(self._alerts) >= ALERT_CACHE_SIZE:
+                self._alerts.clear()  # alert text never changes once sent; this only bounds memory
+            self._alerts[alert_id] = alert
+        return alert
 
     # --- writing back ------------------------------------------------------------------
 

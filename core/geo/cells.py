@@ -41,6 +41,11 @@ def cell_centre(cell: str) -> tuple[float, float]:
     return h3.cell_to_latlng(cell)
 
 
+def cell_boundary(cell: str) -> tuple[tuple[float, float], ...]:
+    """The cell's corners as (lat, lon), for drawing it."""
+    return tuple(h3.cell_to_boundary(cell))
+
+
 @dataclass(frozen=True)
 class Cover:
     """The cells overlapping an area, as sorted inclusive integer ranges."""

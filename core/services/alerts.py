@@ -31,7 +31,7 @@ from core.model import (
     Severity,
     Urgency,
 )
-from core.ports import ChannelCounts, RecipientCriteria, UnitOfWork, UnitOfWorkFactory
+from core.ports import CellCounts, ChannelCounts, RecipientCriteria, UnitOfWork, UnitOfWorkFactory
 from core.rendering import alert_plain_text
 from core.services.roles import SYSTEM_ACTOR, Roles
 
@@ -213,7 +213,7 @@ class AlertService:
         is not the supervisor (an operator at the shell), so the audit says both."""
         self._roles.require_supervisor(supervisor)
         async with self._uow() as uow:
-            alert = await self._get(uow, alert_id)
+            alert = await self._get(uow, alert_id, lock=True)
             self._require_state(alert, (AlertState.DRAFT,), "approved")
             if supervisor == alert.author:
                 raise NotAllowed("You can't approve your own alert; ask another supervisor.")
@@ -227,7 +227,7 @@ class AlertService:
     async def discard(self, alert_id: int, actor: str) -> Alert:
         self._roles.require_officer(actor)
         async with self._uow() as uow:
-            alert = await self._get(uow, alert_id)
+            alert = await self._get(uow, alert_id, lock=True)
             self._require_state(alert, (AlertState.DRAFT,), "discarded")
             alert.state = AlertState.DISCARDED
             await uow.alerts.save(alert)
@@ -240,7 +240,7 @@ class AlertService:
         self._roles.require_officer(actor)
         now = self._clock()
         async with self._uow() as uow:
-            alert = await self._get(uow, alert_id)
+            alert = await self._get(uow, alert_id, lock=True)
             self._require_state(alert, (AlertState.DRAFT,), "sent")
             result = await self._send_in(uow, alert, actor, now)
             await uow.commit()
@@ -255,7 +255,7 @@ class AlertService:
         if send_at <= now:
             raise InvalidInput.one("send_at", "that time has passed; send it now instead")
         async with self._uow() as uow:
-            alert = await self._get(uow, alert_id)
+            alert = await self._get(uow, alert_id, lock=True)
             self._require_state(alert, (AlertState.DRAFT,), "scheduled")
             if alert.expires_at is not None and alert.expires_at <= send_at:
                 raise InvalidInput.one("send_at", "the alert would have expired by then; give a later expiry")
@@ -336,7 +336,7 @@ class AlertService:
         self._roles.require_officer(actor)
         now = self._clock()
         async with self._uow() as uow:
-            original = await self._by_reference(uow, reference)
+            original = await self._by_reference(uow, reference, lock=True)
             self._require_original(original)
             self._require_state(original, LIVE_STATES, "cancelled")
             follow_ups = await uow.alerts.follow_ups(original.id)  # type: ignore[arg-type]
@@ -410,17 +410,23 @@ class AlertService:
     # --- reading ---------------------------------------------------------------------
 
     async def get(self, reference: str) -> Alert:
-        async with self._uow() as uow:
+        async with self._uow(read_only=True) as uow:
             return await self._by_reference(uow, reference)
 
     async def recent(self, limit: int = 20) -> list[Alert]:
-        async with self._uow() as uow:
+        async with self._uow(read_only=True) as uow:
             return await uow.alerts.recent(limit)
 
     async def progress(self, alert_id: int) -> dict[Channel, dict[DeliveryState, int]]:
-        async with self._uow() as uow:
+        async with self._uow(read_only=True) as uow:
             alert = await self._get(uow, alert_id)
             return await uow.outbox.progress(alert.message_id) if alert.message_id else {}
+
+    async def reach_by_cell(self, alert_id: int) -> CellCounts:
+        """The residents the alert would reach (or reached), per H3 cell of its area: for the preview's picture."""
+        async with self._uow(read_only=True) as uow:
+            alert = await self._get(uow, alert_id)
+            return await uow.reports.recipient_cells(self._criteria(alert))
 
     # --- helpers ---------------------------------------------------------------------
 
@@ -443,15 +449,15 @@ class AlertService:
         return False, None
 
     @staticmethod
-    async def _get(uow: UnitOfWork, alert_id: int) -> Alert:
-        alert = await uow.alerts.get(alert_id)
+    async def _get(uow: UnitOfWork, alert_id: int, *, lock: bool = False) -> Alert:
+        alert = await uow.alerts.get(alert_id, for_update=lock)
         if alert is None:
             raise NotFound(f"There is no alert with id {alert_id}.")
         return alert
 
     @staticmethod
-    async def _by_reference(uow: UnitOfWork, reference: str) -> Alert:
-        alert = await uow.alerts.get_by_reference(reference)
+    async def _by_reference(uow: UnitOfWork, reference: str, *, lock: bool = False) -> Alert:
+        alert = await uow.alerts.get_by_reference(reference, for_update=lock)
         if alert is None:
             raise NotFound(f"There is no alert {reference.strip()!r}. References look like A-2026-000123; `lookout alert list` shows recent ones.")
         return alert

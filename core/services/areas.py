@@ -1,4 +1,4 @@
-"""Turning an officer's "where" into an area: a point, a postcode, a street or a named area."""
+"""Turning an officer's "where" into an area: a point, a postcode, an address, a street or a named area."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -15,23 +15,25 @@ STREET_FALLBACK_RADIUS_M = 150.0
 
 @dataclass(frozen=True)
 class Where:
-    """Exactly one of ``at`` ("LAT,LON"), ``postcode``, ``street`` ("NAME, TOWN") or ``area`` (a named area)."""
+    """Exactly one of ``at`` ("LAT,LON"), ``postcode``, ``address`` (a circle around it),
+    ``street`` ("NAME, TOWN": a band along it) or ``area`` (a named area)."""
 
     at: str | None = None
     postcode: str | None = None
     street: str | None = None
     area: str | None = None
+    address: str | None = None
     radius_m: float | None = None
     buffer_m: float | None = None
 
     def chosen(self) -> list[str]:
-        return [name for name in ("at", "postcode", "street", "area") if (getattr(self, name) or "").strip()]
+        return [name for name in ("at", "postcode", "address", "street", "area") if (getattr(self, name) or "").strip()]
 
 
 async def resolve_area(where: Where, *, force: ForceConfig, geocoder: Geocoder | None) -> Area:
     chosen = where.chosen()
     if len(chosen) != 1:
-        raise InvalidInput.one("where", "say where the alert is for: exactly one of a location (LAT,LON), a postcode, a street or a named area")
+        raise InvalidInput.one("where", "say where the alert is for: exactly one of a location (LAT,LON), a postcode, an address, a street or a named area")
     kind = chosen[0]
     if kind == "at":
         lat, lon = parse_lat_lon(where.at or "", "at")
@@ -42,6 +44,8 @@ async def resolve_area(where: Where, *, force: ForceConfig, geocoder: Geocoder |
         raise InvalidInput.one(kind, "address lookup is not configured here; give a location as LAT,LON or a named area")
     if kind == "postcode":
         return await _postcode_area(where, geocoder)
+    if kind == "address":
+        return await _address_area(where, geocoder)
     return await _street_area(where, geocoder)
 
 
@@ -54,6 +58,20 @@ async def _postcode_area(where: Where, geocoder: Geocoder) -> CircleArea:
     except GeocodingError as exc:
         raise InvalidInput.one("postcode", str(exc)) from None
     return CircleArea(best.lat, best.lon, where.radius_m or DEFAULT_RADIUS_M, label=postcode)
+
+
+async def _address_area(where: Where, geocoder: Geocoder) -> CircleArea:
+    """A circle around the best match for an address (even when the provider also knows a street line)."""
+    query = (where.address or "").strip()
+    try:
+        candidates = await geocoder.search(query, limit=5)
+    except GeocodingError as exc:
+        raise InvalidInput.one("address", str(exc)) from None
+    labels = list(dict.fromkeys(c.label for c in candidates))
+    if len(labels) > 1:
+        raise InvalidInput.one("address", f"'{query}' matches several places: {'; '.join(labels[:5])}. Add the town or a postcode.")
+    best = candidates[0]
+    return CircleArea(best.lat, best.lon, where.radius_m or DEFAULT_RADIUS_M, label=best.label)
 
 
 async def _street_area(where: Where, geocoder: Geocoder) -> Area:

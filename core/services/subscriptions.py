@@ -8,20 +8,22 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
 from core.errors import InvalidInput, NotAllowed, NotFound
 from core.force import ALL_TOPICS, ForceConfig
 from core.geo.cells import cell_centre, snap
-from core.model import MAX_PLACES_PER_RESIDENT, Address, AuditEntry, Place, Resident
+from core.model import MAX_PLACES_PER_RESIDENT, Address, AuditEntry, Place, QuietHours, Resident
 from core.ports import UnitOfWorkFactory
 from core.services.alerts import clean_text
 
 logger = logging.getLogger("lookout.subscriptions")
 
 MAX_LABEL = 40
+# "Until I resume": far enough ahead to mean never, and a real timestamp both databases store.
+PAUSED_INDEFINITELY = datetime(9999, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -75,7 +77,7 @@ class SubscriptionService:
         return resident
 
     async def get(self, address: Address) -> Resident:
-        async with self._uow() as uow:
+        async with self._uow(read_only=True) as uow:
             return await self._resident(uow, address)
 
     async def add_place(self, address: Address, place: NewPlace) -> Resident:
@@ -112,9 +114,51 @@ class SubscriptionService:
             await uow.commit()
         return resident
 
+    async def rename_place(self, address: Address, index: int, label: str) -> Resident:
+        new_label = clean_text(label, "label", MAX_LABEL)
+        async with self._uow() as uow:
+            resident = await self._resident(uow, address)
+            if not 0 <= index < len(resident.places):
+                raise InvalidInput.one("places", "That place isn't in your list any more.")
+            resident.places[index] = replace(resident.places[index], label=new_label)
+            await uow.residents.save(resident)
+            await uow.commit()
+        return resident
+
+    async def set_sector(self, address: Address, sector: str | None) -> Resident:
+        """A business sector, or ``None`` to get alerts as a resident."""
+        chosen = self._force.check_sectors([sector], "sector")[0] if sector else None
+        return await self._change(address, sector=chosen)
+
+    async def pause(self, address: Address, until: datetime | None) -> Resident:
+        """No alerts until ``until`` (``None``: until they resume)."""
+        if until is not None and until <= self._clock():
+            raise InvalidInput.one("until", "Pick a time in the future.")
+        return await self._change(address, paused_until=until or PAUSED_INDEFINITELY)
+
+    async def resume(self, address: Address) -> Resident:
+        return await self._change(address, paused_until=None, active=True)
+
+    async def set_quiet_hours(self, address: Address, quiet: QuietHours | None) -> Resident:
+        if quiet is not None and quiet.start == quiet.end:
+            raise InvalidInput.one("quiet_hours", "Quiet hours need a different start and end.")
+        return await self._change(address, quiet_hours=quiet)
+
+    async def set_language(self, address: Address, language: str) -> Resident:
+        return await self._change(address, language=clean_text(language, "language", 8))
+
+    async def _change(self, address: Address, **changes: Any) -> Resident:
+        async with self._uow() as uow:
+            resident = await self._resident(uow, address)
+            for name, value in changes.items():
+                setattr(resident, name, value)
+            await uow.residents.save_flags(resident)
+            await uow.commit()
+        return resident
+
     async def export(self, address: Address) -> dict[str, Any]:
         """Everything Lookout holds about this resident, as a JSON-ready dict (their "my data" request)."""
-        async with self._uow() as uow:
+        async with self._uow(read_only=True) as uow:
             resident = await self._resident(uow, address)
             tips = await uow.residents.tips_of(resident.id)  # type: ignore[arg-type]
             received = await uow.residents.messages_received(resident.id)  # type: ignore[arg-type]
@@ -127,7 +171,7 @@ class SubscriptionService:
             "business_sector": resident.sector,
             "topics": sorted(resident.topics),
             "places": [_place_json(p) for p in resident.places],
-            "paused_until": _iso(resident.paused_until),
+            "paused_until": "until resumed" if resident.paused_until == PAUSED_INDEFINITELY else _iso(resident.paused_until),
             "quiet_hours": (
                 {"start": resident.quiet_hours.start.strftime("%H:%M"), "end": resident.quiet_hours.end.strftime("%H:%M")}
                 if resident.quiet_hours

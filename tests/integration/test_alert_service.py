@@ -195,9 +195,11 @@ async def test_send_is_atomic_when_writing_fails_halfway(service, uow_factory, e
     await add_residents(uow_factory, *[resident_at(*offset(*STAFFORD, north_m=i * 10)) for i in range(10)])
     draft = await service.draft(request(), OFFICER)
     await _fail_inserts_after(engine, rows_allowed=5)
-
-    with pytest.raises(sa.exc.DBAPIError, match="injected failure"):
-        await service.send(draft.id, OFFICER)
+    try:
+        with pytest.raises(sa.exc.DBAPIError, match="injected failure"):
+            await service.send(draft.id, OFFICER)
+    finally:
+        await _stop_failing_inserts(engine)  # the PostgreSQL schema outlives this test
 
     assert await rows(engine, deliveries) == [] and await rows(engine, messages) == []
     assert (await service.get(draft.reference)).state is AlertState.DRAFT
@@ -229,6 +231,13 @@ async def test_audit_log_is_append_only(service, engine):
 async def _audit(uow_factory, subject: str) -> list:
     async with uow_factory() as uow:
         return await uow.audit.entries(subject)
+
+
+async def _stop_failing_inserts(engine) -> None:
+    async with engine.begin() as conn:
+        await conn.exec_driver_sql("DROP TRIGGER IF EXISTS fail_halfway" + ("" if conn.dialect.name == "sqlite" else " ON deliveries"))
+        if conn.dialect.name != "sqlite":
+            await conn.exec_driver_sql("DROP FUNCTION IF EXISTS fail_halfway()")
 
 
 async def _fail_inserts_after(engine, rows_allowed: int) -> None:

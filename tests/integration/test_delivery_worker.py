@@ -267,7 +267,7 @@ async def test_a_database_error_while_claiming_does_not_stop_the_worker(service,
     await send_alert(service)
     _FlakyUnitOfWork.failures = 1
     worker = DeliveryWorker(
-        lambda: _FlakyUnitOfWork(uow_factory()), {Channel.TELEGRAM: telegram}, force_name=force.name, clock=clock
+        lambda read_only=False: _FlakyUnitOfWork(uow_factory(read_only=read_only)), {Channel.TELEGRAM: telegram}, force_name=force.name, clock=clock
     )
     running = asyncio.create_task(worker.run())
     try:

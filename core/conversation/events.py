@@ -1,0 +1,57 @@
+"""What a resident did, as the conversation sees it (the platform parses its own payloads into these)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# Everything a resident can ask for by name (Telegram's /commands, WhatsApp's typed keywords).
+COMMANDS = frozenset(
+    {"start", "stop", "help", "places", "topics", "business", "pause", "resume", "quiet", "language", "mydata"}
+)
+
+
+@dataclass(frozen=True)
+class Text:
+    body: str
+    reply_to: str | None = None  # the platform's id of the message this answers, if any
+
+
+@dataclass(frozen=True)
+class Location:
+    lat: float
+    lon: float
+    reply_to: str | None = None
+
+
+@dataclass(frozen=True)
+class Photo:
+    ref: str  # the platform's id for fetching the picture later (WhatsApp: a media id)
+    caption: str | None = None
+    reply_to: str | None = None
+
+
+@dataclass(frozen=True)
+class Choice:
+    """A tapped option (its ``Option.id``), or a button on a message Lookout sent (``tip:<id>``, ``ans:<id>``)."""
+
+    id: str
+    reply_to: str | None = None
+
+
+@dataclass(frozen=True)
+class Command:
+    name: str  # one of COMMANDS
+
+
+@dataclass(frozen=True)
+class Again:
+    """Show the current question again (the platform shows another page of its options)."""
+
+
+@dataclass(frozen=True)
+class Unsupported:
+    """Something the conversation cannot read: a voice note, a sticker, a video."""
+
+    kind: str
+
+
+Event = Text | Location | Photo | Choice | Command | Again | Unsupported

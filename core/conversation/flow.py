@@ -1,0 +1,260 @@
+"""``ResidentConversation``: one event in, at most one prompt out, the conversation saved in between.
+
+Which step takes an event is decided here; what each step does lives in
+``onboarding``, ``manage`` and ``tips``. A problem meant for the resident
+(bad input, not subscribed, a lookup that failed) comes back as a polite
+prompt and leaves the conversation as it was.
+"""
+from __future__ import annotations
+
+import copy
+import inspect
+import logging
+import re
+import unicodedata
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from core.conversation import manage, onboarding, tips
+from core.conversation.events import Again, Choice, Command, Event, Location, Photo, Text
+from core.conversation.prompts import Option, Prompt
+from core.conversation.state import ConversationStore, Step
+from core.conversation.texts import esc, language_or_default
+from core.conversation.turn import LANGUAGE_KEY, MENU_KEY, PhotoSource, Services, Turn
+from core.errors import InvalidInput, LookoutError, NotFound
+from core.force import ForceConfig
+from core.geocoding import Geocoder
+from core.model import Address, Resident
+from core.services.subscriptions import SubscriptionService
+from core.services.tips import TipService
+
+logger = logging.getLogger("lookout.conversation")
+
+# Steps whose question is a set of options: a typed answer that names one is taken as a tap.
+_CHOICE_STEPS = (
+    Step.AGE, Step.CHOOSE_PLACE, Step.CONFIRM_PLACE, Step.LABEL, Step.TOPICS, Step.MANAGE_TOPICS, Step.SECTOR,
+    Step.TIP_OFFER, Step.TIP_ANONYMITY, Step.TIP_COLLECTING,
+)
+# Options that only mean something in one step; tapped later (an old message), they have expired.
+_STEP_OF_PREFIX = {
+    "age": (Step.AGE,),
+    "gp": (Step.CHOOSE_PLACE,),
+    "cp": (Step.CONFIRM_PLACE,),
+    "lb": (Step.LABEL,),
+    "tp": (Step.TOPICS, Step.MANAGE_TOPICS),
+}
+
+
+class ResidentConversation:
+    def __init__(
+        self,
+        *,
+        force: ForceConfig,
+        subscriptions: SubscriptionService,
+        tips: TipService,
+        geocoder: Geocoder,
+        store: ConversationStore,
+        photos: PhotoSource | None = None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self._services = Services(force, subscriptions, tips, geocoder, photos, clock)
+        self._store = store
+
+    async def handle(self, address: Address, event: Event, *, contact: str | None = None) -> Prompt | None:
+        """What to say back to ``event`` (None: nothing, e.g. a repeated flood notice)."""
+        conversation = await self._store.load(address)
+        resident = await self._resident(address)
+        language = resident.language if resident is not None else conversation.data.get(LANGUAGE_KEY)
+        turn = Turn(address, conversation, self._services, resident, language_or_default(language), contact)
+        try:
+            prompt = await self._dispatch(turn, event)
+        except LookoutError as exc:
+            # Told politely; nothing is saved, so the conversation stays where it was and they can try again.
+            logger.info("told a resident: %s", type(exc).__name__)
+            _ = turn.gettext
+            text = " ".join(exc.errors.values()) if isinstance(exc, InvalidInput) else str(exc)
+            return Prompt(esc(_(text)), turn.language)
+        if not turn.forgotten:
+            await self._store.save(address, turn.conversation)
+        return prompt
+
+    async def _resident(self, address: Address) -> Resident | None:
+        try:
+            return await self._services.subscriptions.get(address)
+        except NotFound:
+            return None
+
+    # --- which step takes it ----------------------------------------------------------------------
+
+    async def _dispatch(self, turn: Turn, event: Event) -> Prompt | None:
+        if isinstance(event, Command):
+            return await self._command(turn, event.name)
+        if isinstance(event, Again):
+            return await self._again(turn)
+        if isinstance(event, Choice):
+            return await self._choice(turn, event)
+        if isinstance(event, Text):
+            chosen = await self._typed_choice(turn, event.body)
+            if chosen is not None:
+                return await self._choice(turn, Choice(chosen.id, event.reply_to))
+        if turn.step is None:
+            return await self._idle(turn, event)
+        return await self._in_step(turn, event)
+
+    async def _command(self, turn: Turn, name: str) -> Prompt | None:
+        handlers = {
+            "start": onboarding.start,
+            "help": manage.help_prompt,
+            "places": manage.places,
+            "topics": manage.topics,
+            "business": manage.business,
+            "pause": manage.pause,
+            "resume": manage.resume,
+            "quiet": manage.quiet,
+            "language": manage.language,
+            "mydata": manage.my_data,
+            "stop": manage.stop,
+        }
+        result = handlers.get(name, manage.help_prompt)(turn)
+        return await result if inspect.isawaitable(result) else result
+
+    async def _choice(self, turn: Turn, choice: Choice) -> Prompt | None:
+        prefix, _sep, rest = choice.id.partition(":")
+        allowed = _STEP_OF_PREFIX.get(prefix)
+        if allowed is not None and turn.step not in allowed:
+            return tips.expired(turn)
+        if prefix == "age":
+            return await onboarding.on_age(turn, rest == "yes")
+        if prefix == "gp":
+            return await onboarding.on_candidate(turn, int(rest) if rest.isdigit() else -1)
+        if prefix == "cp":
+            return await onboarding.on_confirm(turn, rest == "yes")
+        if prefix == "lb":
+            return await onboarding.on_label(turn, onboarding.label_text(turn, rest))
+        if prefix == "tp":
+            return await onboarding.on_topic(turn, rest)
+        if prefix == "sc":
+            if turn.step is Step.SECTOR:
+                return await onboarding.finish(turn, rest)
+            return await manage.on_sector(turn, rest)
+        if prefix == "pl":
+            action, _sep, index = rest.partition(":")
+            if action not in ("add", "ren", "rm"):
+                return tips.expired(turn)
+            return await manage.on_place_action(turn, action, int(index) if index.isdigit() else -1)
+        if prefix == "pz" and rest.isdigit():
+            return await manage.on_pause(turn, int(rest))
+        if prefix == "qt":
+            return await manage.on_quiet(turn, rest)
+        if prefix == "lg":
+            return await manage.on_language(turn, rest)
+        if prefix == "st":
+            return await manage.on_stop(turn, rest == "yes", self._store.forget)
+        if prefix == "stop":  # the alert template's "Stop alerts" quick reply
+            return manage.stop(turn)
+        if prefix == "tip":
+            return tips.on_tip_button(turn, int(rest) if rest.isdigit() else None)
+        if prefix == "ans" and rest.isdigit():
+            return await tips.on_answer_button(turn, int(rest))
+        if prefix == "tf":
+            return await tips.on_tip_step(turn, rest)
+        if prefix == "menu":
+            return await self._command(turn, rest)
+        return tips.expired(turn)
+
+    async def _idle(self, turn: Turn, event: Event) -> Prompt | None:
+        if isinstance(event, Text | Photo | Location):
+            return await tips.idle_message(turn, event)
+        if turn.resident is None:
+            return await onboarding.start(turn)
+        _ = turn.gettext
+        return turn.say(_("Sorry, I can't read that kind of message. Please send text, photos or a location."))
+
+    async def _in_step(self, turn: Turn, event: Event) -> Prompt | None:
+        step = turn.step
+        _ = turn.gettext
+        if step is Step.LOCATION:
+            if isinstance(event, Location):
+                return await onboarding.on_location(turn, event.lat, event.lon)
+            if isinstance(event, Text):
+                return await onboarding.on_address(turn, event.body)
+            return onboarding.not_a_place(turn)
+        if step in (Step.CHOOSE_PLACE, Step.CONFIRM_PLACE):
+            # Not one of the choices: a new location or a new address to look up.
+            if isinstance(event, Location):
+                return await onboarding.on_location(turn, event.lat, event.lon)
+            if isinstance(event, Text):
+                return await onboarding.on_address(turn, event.body)
+        if step is Step.LABEL and isinstance(event, Text):
+            return await onboarding.on_label(turn, event.body)  # their own name for it
+        if step is Step.RENAME_PLACE:
+            if isinstance(event, Text):
+                return await manage.on_rename(turn, event.body)
+            return turn.say(_("What should this place be called? (for example Grandma's, or Stables)"))
+        if step is Step.TIP_COLLECTING:
+            if isinstance(event, Text | Photo | Location):
+                return tips.on_collect(turn, event)
+            return tips.not_collectable(turn)
+        if step is Step.TIP_ANSWERING:
+            if isinstance(event, Text | Photo | Location):
+                return await tips.on_answer(turn, event)
+            return turn.say(_("Please write your answer as text."))
+        return turn.say(_("Please use the buttons above — or send /help to see what you can do."))
+
+    async def _again(self, turn: Turn) -> Prompt | None:
+        """The question the resident is on, or the menu they last saw, once more."""
+        step = turn.step
+        if step is Step.AGE:
+            return onboarding.ask_age(turn)
+        if step is Step.LOCATION:
+            return onboarding.ask_place(turn)
+        if step in (Step.CHOOSE_PLACE, Step.CONFIRM_PLACE):
+            return onboarding.ask_which_place(turn)
+        if step is Step.LABEL:
+            return onboarding.ask_label(turn)
+        if step in (Step.TOPICS, Step.MANAGE_TOPICS):
+            return onboarding.ask_topics(turn)
+        if step is Step.SECTOR:
+            return await onboarding.ask_sector(turn)
+        if step in (Step.TIP_COLLECTING, Step.TIP_ANONYMITY, Step.TIP_OFFER):
+            return tips.ask_again(turn)
+        menu = turn.data.get(MENU_KEY)
+        if step is None and menu:
+            return await self._command(turn, menu)
+        return tips.expired(turn)
+
+    async def _typed_choice(self, turn: Turn, text: str) -> Option | None:
+        """For people who type: an answer that names one of the options on screen (its words, or its first word)."""
+        if turn.step is None and not turn.data.get(MENU_KEY):
+            return None
+        if turn.step is not None and turn.step not in _CHOICE_STEPS:
+            return None
+        try:
+            shown = await self._again(_dry_run(turn))
+        except LookoutError:  # the menu no longer applies (say, they unsubscribed meanwhile): it is just text
+            return None
+        if shown is None or not shown.options:
+            return None
+        return match_option(shown.options, text)
+
+
+def match_option(options: tuple[Option, ...], text: str) -> Option | None:
+    wanted = _words(text)
+    if not wanted:
+        return None
+    exact = [o for o in options if _words(o.label) == wanted]
+    if len(exact) == 1:
+        return exact[0]
+    first = [o for o in options if _words(o.label)[:1] == wanted]
+    return first[0] if len(first) == 1 else None
+
+
+def _words(text: str) -> list[str]:
+    """Lower-case words, without emoji, ticks or punctuation: "✅ Burglary" and "burglary" match."""
+    letters = "".join(ch if unicodedata.category(ch)[0] in "LN" else " " for ch in unicodedata.normalize("NFC", text).casefold())
+    return re.findall(r"\w+", letters)
+
+
+def _dry_run(turn: Turn) -> Turn:
+    """A copy to ask "what is on screen?" without changing the real conversation."""
+    return Turn(turn.address, copy.deepcopy(turn.conversation), turn.services, turn.resident, turn.language, turn.contact)

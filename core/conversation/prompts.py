@@ -1,0 +1,37 @@
+"""What the conversation says back: text and choices as data, for each platform to show its own way.
+
+Text uses the catalogue's light markup (``<b>``, ``<i>``; values HTML-escaped)
+and names commands as Telegram does (``/stop``); a platform converts both.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Option:
+    id: str  # comes back as ``Choice.id`` (at most 64 bytes: fits every platform's button data)
+    label: str
+    description: str | None = None
+    ticked: bool | None = None  # in a multi-select: whether it is chosen (None: not a multi-select)
+    pinned: bool = False  # kept in view when a platform pages long lists ("Done")
+
+    def __post_init__(self) -> None:
+        if len(self.id.encode()) > 64:
+            raise ValueError(f"option id {self.id!r} is over 64 bytes")
+
+
+@dataclass(frozen=True)
+class Document:
+    filename: str
+    content_type: str
+    data: bytes
+
+
+@dataclass(frozen=True)
+class Prompt:
+    text: str
+    language: str  # what ``text`` is in, so a platform can word its own labels ("Choose", "More") alike
+    options: tuple[Option, ...] = ()
+    ask_location: bool = False  # offer the platform's "send my location" control
+    document: Document | None = None  # a file to hand over (my data); ``text`` goes with it

@@ -1,0 +1,42 @@
+"""Public alerts in CAP 1.2: one document per alert message, and the feed of those still live."""
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from core.cap import is_public, render_cap, render_feed
+from core.errors import NotFound
+from core.force import ForceConfig
+from core.model import Alert, AlertState
+from core.ports import UnitOfWorkFactory
+
+FEED_SIZE = 50
+LIVE = (AlertState.SENDING, AlertState.SENT)
+
+
+class CapService:
+    def __init__(self, uow: UnitOfWorkFactory, force: ForceConfig, *, clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+        self._uow = uow
+        self._force = force
+        self._clock = clock
+
+    async def document(self, reference: str) -> bytes:
+        """The CAP document of a public alert, update or cancellation; NotFound for anything else."""
+        async with self._uow(read_only=True) as uow:
+            alert = await uow.alerts.get_by_reference(reference.strip().upper())
+            if alert is None or not is_public(self._force, alert):
+                raise NotFound(f"No public alert {reference!r}.")
+            earlier: list[Alert] = []
+            if alert.original_id is not None:
+                original = await uow.alerts.get(alert.original_id)
+                follow_ups = await uow.alerts.follow_ups(alert.original_id)
+                earlier = [a for a in [original, *follow_ups] if a is not None and a.sent_at and a.id != alert.id
+                           and a.sent_at <= (alert.sent_at or self._clock())]
+        return render_cap(self._force, alert, earlier)
+
+    async def feed(self, base_url: str) -> bytes:
+        now = self._clock()
+        async with self._uow(read_only=True) as uow:
+            recent = await uow.alerts.recent(FEED_SIZE * 4)
+        live = [a for a in recent if is_public(self._force, a) and a.state in LIVE and (a.expires_at is None or a.expires_at > now)]
+        return render_feed(self._force, live[:FEED_SIZE], base_url=base_url.rstrip("/"), updated=now)

@@ -1,0 +1,116 @@
+"""Tips, their photos and notes, and the threads they are posted in."""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.engine import Row
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from core.model import Address, MessageKind, Tip, TipNote, TipPhoto, TipState
+from core.ports import RepliedMessage
+from storage.database import upsert_insert
+from storage.references import next_reference
+from storage.tables import deliveries, messages, tip_media, tip_notes, tip_threads, tips
+
+
+def _tip(row: Row) -> Tip:
+    return Tip(
+        id=row.id, reference=row.reference, resident_id=row.resident_id, alert_id=row.alert_id, text=row.text,
+        media=tuple(row.media), lat=row.lat, lon=row.lon, anonymous=row.anonymous, contact=row.contact,
+        state=TipState(row.state), thread_key=row.thread_key, created_at=row.created_at,
+    )
+
+
+def _note(row: Row) -> TipNote:
+    return TipNote(id=row.id, tip_id=row.tip_id, author=row.author, text=row.text, created_at=row.created_at)
+
+
+class SqlTipRepository:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+
+    async def add(self, tip: Tip, photos: Sequence[TipPhoto], now: datetime) -> Tip:
+        tip.created_at = tip.created_at or now
+        tip.reference = await next_reference(self._conn, "T", tip.created_at.year)
+        result = await self._conn.execute(
+            insert(tips)
+            .values(
+                reference=tip.reference, alert_id=tip.alert_id, resident_id=tip.resident_id, text=tip.text,
+                media=[p.name for p in photos], lat=tip.lat, lon=tip.lon, anonymous=tip.anonymous, contact=tip.contact,
+                state=tip.state.value, thread_key=tip.thread_key, created_at=tip.created_at,
+            )
+            .returning(tips.c.id)
+        )
+        tip.id = result.scalar_one()
+        tip.media = tuple(p.name for p in photos)
+        if photos:
+            await self._conn.execute(
+                insert(tip_media),
+                [{"tip_id": tip.id, "name": p.name, "content_type": p.content_type, "data": p.data, "created_at": now} for p in photos],
+            )
+        return tip
+
+    async def get(self, tip_id: int) -> Tip | None:
+        row = (await self._conn.execute(select(tips).where(tips.c.id == tip_id))).first()
+        return _tip(row) if row else None
+
+    async def get_by_reference(self, reference: str) -> Tip | None:
+        row = (await self._conn.execute(select(tips).where(tips.c.reference == reference))).first()
+        return _tip(row) if row else None
+
+    async def set_state(self, tip_id: int, state: TipState, *, expected: TipState | None = None) -> bool:
+        query = update(tips).where(tips.c.id == tip_id)
+        if expected is not None:
+            query = query.where(tips.c.state == expected.value)
+        return (await self._conn.execute(query.values(state=state.value))).rowcount == 1
+
+    async def count_since(self, resident_id: int, since: datetime) -> int:
+        query = select(func.count()).select_from(tips).where(tips.c.resident_id == resident_id, tips.c.created_at >= since)
+        return (await self._conn.execute(query)).scalar_one()
+
+    async def photos(self, tip_id: int) -> list[TipPhoto]:
+        rows = await self._conn.execute(select(tip_media).where(tip_media.c.tip_id == tip_id).order_by(tip_media.c.id))
+        return [TipPhoto(name=r.name, content_type=r.content_type, data=r.data) for r in rows]
+
+    async def add_note(self, note: TipNote) -> TipNote:
+        result = await self._conn.execute(
+            insert(tip_notes)
+            .values(tip_id=note.tip_id, author=note.author, text=note.text, created_at=note.created_at)
+            .returning(tip_notes.c.id)
+        )
+        return TipNote(id=result.scalar_one(), tip_id=note.tip_id, author=note.author, text=note.text, created_at=note.created_at)
+
+    async def note(self, note_id: int) -> TipNote | None:
+        row = (await self._conn.execute(select(tip_notes).where(tip_notes.c.id == note_id))).first()
+        return _note(row) if row else None
+
+    async def notes(self, tip_id: int) -> list[TipNote]:
+        rows = await self._conn.execute(select(tip_notes).where(tip_notes.c.tip_id == tip_id).order_by(tip_notes.c.id))
+        return [_note(r) for r in rows]
+
+    async def thread_root(self, key: str) -> int | None:
+        return (await self._conn.execute(select(tip_threads.c.message_id).where(tip_threads.c.key == key))).scalar_one_or_none()
+
+    async def start_thread(self, key: str, alert_id: int | None, message_id: int, now: datetime) -> int:
+        # Two first tips at once: the loser's upsert does nothing; it drops its root and uses the winner's.
+        stmt = upsert_insert(self._conn, tip_threads).values(key=key, alert_id=alert_id, message_id=message_id, created_at=now)
+        won = (await self._conn.execute(stmt.on_conflict_do_nothing(index_elements=[tip_threads.c.key]).returning(tip_threads.c.key))).first()
+        if won is not None:
+            return message_id
+        await self._conn.execute(delete(messages).where(messages.c.id == message_id))
+        root = await self.thread_root(key)
+        assert root is not None, f"tips thread {key} vanished while starting"
+        return root
+
+    async def replied_to(self, address: Address, provider_message_id: str) -> RepliedMessage | None:
+        row = (
+            await self._conn.execute(
+                select(messages.c.kind, messages.c.alert_id, messages.c.tip_id)
+                .select_from(deliveries.join(messages, messages.c.id == deliveries.c.message_id))
+                .where(deliveries.c.address == str(address), deliveries.c.provider_message_id == provider_message_id)
+                .limit(1)
+            )
+        ).first()
+        return RepliedMessage(MessageKind(row.kind), row.alert_id, row.tip_id) if row else None
