@@ -1,11 +1,14 @@
 """The Telegram ``ChannelAdapter``: aiogram's Bot, pointed at a configurable API base."""
 from __future__ import annotations
 
+import asyncio
+import logging
 from typing import ClassVar
 
 from aiogram import Bot
 from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.session.middlewares.base import BaseRequestMiddleware, NextRequestMiddlewareType
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.exceptions import (
     AiogramError,
@@ -15,11 +18,28 @@ from aiogram.exceptions import (
     TelegramRetryAfter,
     TelegramUnauthorizedError,
 )
+from aiogram import methods
+from aiogram.methods import Response, TelegramMethod
+from aiogram.methods.base import TelegramType
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions, ReplyParameters
 
 from core.channels import PUBLISHED_LIMITS, ChannelLimits
 from core.model import Address, Channel
 from core.outbound import DeliveryResult, OutboundMessage
+
+logger = logging.getLogger("lookout.telegram")
+
+# aiogram parses every API answer as ``Response[T]``; pydantic caches those generic
+# classes only weakly, so after each garbage collection the next call rebuilt one
+# (a fifth of the web process's CPU under load). Holding them keeps the cache warm.
+_RESPONSE_TYPES = [
+    Response[method.__returning__]  # type: ignore[name-defined]
+    for method in (
+        methods.SendMessage, methods.EditMessageText, methods.EditMessageReplyMarkup, methods.AnswerCallbackQuery,
+        methods.SendDocument, methods.SendPhoto, methods.SendLocation, methods.SendChatAction, methods.GetFile,
+        methods.DeleteMessage, methods.SetWebhook, methods.GetWebhookInfo, methods.SetMyCommands, methods.GetMe,
+    )
+]
 
 # Bad requests that mean the chat itself is gone, not that this message was wrong.
 _CHAT_GONE = ("chat not found", "user is deactivated", "bot can't initiate conversation")
@@ -49,6 +69,8 @@ class TelegramAdapter:
             # If the original was deleted, send anyway rather than fail the update.
             reply = ReplyParameters(message_id=int(message.reply_to), allow_sending_without_reply=True)
         try:
+            if message.edit_original and reply is not None:
+                await self._edit_original(int(to.id), reply.message_id, message.edit_original)
             sent = await self.bot.send_message(
                 chat_id=int(to.id),
                 text=message.text,
@@ -69,5 +91,42 @@ class TelegramAdapter:
             return DeliveryResult.retry(f"{type(exc).__name__}: {exc}")
         return DeliveryResult.sent(str(sent.message_id))
 
+    async def _edit_original(self, chat_id: int, message_id: int, text: str) -> None:
+        """Rewrite the original (a cancellation) so nobody acts on it later. Best effort:
+        if the message is gone or too old to edit, the reply that follows still says it."""
+        try:
+            await self.bot.edit_message_text(
+                text=text, chat_id=chat_id, message_id=message_id, reply_markup=None,
+                link_preview_options=LinkPreviewOptions(is_disabled=True),
+            )
+        except (TelegramBadRequest, TelegramNotFound) as exc:
+            logger.info("could not mark message %s as cancelled: %s", message_id, exc.message)
+
     async def aclose(self) -> None:
         await self.bot.session.close()
+
+
+class WaitOutShortFloodLimits(BaseRequestMiddleware):
+    """For the conversation's own replies: a 429 asking for a short wait is waited out once.
+
+    The delivery worker must see 429s (its pacer slows the whole channel), so
+    this is only on the bot that answers residents, never on the adapter's.
+    """
+
+    def __init__(self, longest_wait: float = 5.0) -> None:
+        self.longest_wait = longest_wait
+
+    async def __call__(self, make_request: NextRequestMiddlewareType[TelegramType], bot: Bot, method: TelegramMethod[TelegramType]) -> Response[TelegramType]:
+        try:
+            return await make_request(bot, method)
+        except TelegramRetryAfter as exc:
+            if exc.retry_after > self.longest_wait:
+                raise
+            await asyncio.sleep(exc.retry_after)
+            return await make_request(bot, method)
+
+
+def make_conversation_bot(token: str, api_base: str) -> Bot:
+    bot = make_bot(token, api_base)
+    bot.session.middleware(WaitOutShortFloodLimits())
+    return bot

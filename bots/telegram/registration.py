@@ -4,7 +4,7 @@ from __future__ import annotations
 import asyncio
 
 from bots.app import build
-from bots.telegram.bot import allowed_updates, build_dispatcher
+from bots.telegram.bot import allowed_updates, menu
 from bots.telegram.webhook import WEBHOOK_PATH
 from core.errors import LookoutError
 from core.model import Channel
@@ -26,14 +26,21 @@ async def _register(settings: Settings) -> str:
     try:
         bot = lookout.adapters[Channel.TELEGRAM].bot  # type: ignore[attr-defined]
         url = settings.public_url.rstrip("/") + WEBHOOK_PATH  # type: ignore[union-attr]
-        updates = allowed_updates(build_dispatcher(lookout.engine, lookout.residents))
+        dispatcher = lookout.telegram_dispatcher()
+        updates = allowed_updates(dispatcher)
         await bot.set_webhook(
             url,
             secret_token=settings.telegram_webhook_secret.get_secret_value(),  # type: ignore[union-attr]
             allowed_updates=updates,
             drop_pending_updates=False,
         )
+        # The command menu, in English for everyone and in each other language for its speakers.
+        i18n = dispatcher["i18n"]
+        await bot.set_my_commands(menu(i18n, "en"))
+        for locale in i18n.available_locales:
+            if locale != "en":
+                await bot.set_my_commands(menu(i18n, locale), language_code=locale)
         info = await bot.get_webhook_info()
     finally:
         await lookout.aclose()
-    return f"Telegram will send {', '.join(updates)} updates to {info.url}."
+    return f"Telegram will send {', '.join(updates)} updates to {info.url}; the command menu is set."

@@ -16,6 +16,7 @@ from aiogram import Bot, Dispatcher
 from aiogram.types import Update
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+from starlette.background import BackgroundTask
 from pydantic import ValidationError
 
 from core.ports import UnitOfWorkFactory
@@ -54,8 +55,9 @@ def add_telegram_webhook(app: FastAPI, *, bot: Bot, dispatcher: Dispatcher, secr
             logger.exception("Telegram update %s failed", key)
             await _forget(uow, key)
             return JSONResponse({"ok": False, "error": "internal"}, status_code=500)
-        await _finish(uow, key)
-        return JSONResponse({"ok": True})
+        # Marking it handled can wait until Telegram has its answer: if this process dies first,
+        # Telegram has its 200 and will not resend, and the row is purged like any other.
+        return JSONResponse({"ok": True}, background=BackgroundTask(_finish, uow, key))
 
 
 def _parse(body: bytes, bot: Bot) -> Update | None:

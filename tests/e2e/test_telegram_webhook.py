@@ -95,10 +95,17 @@ def test_malformed_updates_get_400_store_nothing_and_crash_nothing(service, data
     assert httpx.get(f"{server.url}/healthz").status_code == 200
 
 
-def test_updates_the_bot_does_not_handle_yet_are_acknowledged(service, database_url: str) -> None:
+def test_a_stranger_is_answered_and_the_command_menu_is_registered_per_language(service, database_url: str) -> None:
     telegram, _ = service
     users = TelegramUsers(telegram)
-    started = time.monotonic()
     answer = users.sends_text(SimulatedUser(777), "hello")
-    assert answer.status_code == 200 and time.monotonic() - started < 5
-    assert count(database_url, inbound_updates, inbound_updates.c.handled_at.is_not(None)) == 1
+    assert answer.status_code == 200
+    assert "/start" in telegram.messages_to(777)[-1].visible  # never silence
+    deadline = time.monotonic() + 5  # marked handled just after the answer went back
+    while count(database_url, inbound_updates, inbound_updates.c.handled_at.is_not(None)) != 1:
+        assert time.monotonic() < deadline, "the update was never marked handled"
+        time.sleep(0.05)
+    english = {c["command"]: c["description"] for c in telegram.commands_by_language[""]}
+    polish = {c["command"]: c["description"] for c in telegram.commands_by_language["pl"]}
+    assert {"start", "places", "topics", "business", "pause", "resume", "quiet", "language", "mydata", "stop", "help"} == set(english) == set(polish)
+    assert english["help"] == "Help" and polish["help"] != "Help"

@@ -8,9 +8,14 @@ from aiogram.types import ChatMemberUpdated
 from core.model import Address, Channel
 from core.services.residents import ResidentService
 
-router = Router(name="membership")
 
 
-@router.my_chat_member(ChatMemberUpdatedFilter(member_status_changed=KICKED))
 async def resident_blocked_the_bot(event: ChatMemberUpdated, residents: ResidentService) -> None:
     await residents.mark_unreachable(Address(Channel.TELEGRAM, str(event.chat.id)))
+
+
+def build_router() -> Router:
+    """A fresh router for one dispatcher (an aiogram router can belong to only one)."""
+    router = Router(name="membership")
+    router.my_chat_member.register(resident_blocked_the_bot, ChatMemberUpdatedFilter(member_status_changed=KICKED))
+    return router
