@@ -1,0 +1,34 @@
+"""Buttons: the alert card's Send, Approve, Edit and Discard; a tip's Acknowledge, Reply, Mark actioned and Mark spam."""
+from __future__ import annotations
+
+from slack_bolt.async_app import AsyncApp
+
+from bots.slack_officer.actions.card import (
+    approve_pressed,
+    discard_pressed,
+    edit_pressed,
+    send_pressed,
+)
+from bots.slack_officer.actions.tips import (
+    ACK,
+    DONE,
+    REPLY,
+    SPAM,
+    acknowledge_pressed,
+    done_pressed,
+    reply_pressed,
+    spam_pressed,
+)
+from bots.slack_officer.blocks.cards import APPROVE, DISCARD, EDIT, SEND
+
+
+def register(app: AsyncApp) -> None:
+    app.action(SEND)(send_pressed)
+    app.action(APPROVE)(approve_pressed)
+    app.action(EDIT)(edit_pressed)
+    app.action(DISCARD)(discard_pressed)
+    # A tip's buttons carry its reference in the action_id (tipq:<action>:<reference>), so they match by pattern.
+    app.action(ACK)(acknowledge_pressed)
+    app.action(REPLY)(reply_pressed)
+    app.action(DONE)(done_pressed)
+    app.action(SPAM)(spam_pressed)

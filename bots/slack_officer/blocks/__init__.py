@@ -1,0 +1,1 @@
+"""Block Kit builders: modals, the preview card, status messages and listings. Pure functions, no I/O."""

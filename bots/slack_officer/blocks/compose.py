@@ -1,0 +1,282 @@
+"""The compose modal (new alert, or Edit of a draft): its blocks, reading it back, and placing errors on its fields.
+
+Every input's ``block_id`` is named for the field it holds, and core's
+``InvalidInput`` names fields the same way (``incident_number``, ``radius``…),
+so ``block_errors`` puts each problem under its own field as Slack's
+``response_action: errors`` wants it.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from bots.slack_officer.blocks.common import (
+    Block,
+    clip,
+    context,
+    option,
+    plain,
+    section,
+)
+from core.force import ForceConfig
+from core.geo.areas import CircleArea, PolygonArea, StreetArea
+from core.geo.coords import format_distance
+from core.geocoding import normalise_uk_postcode
+from core.model import Alert, AlertStatus, Audience, Urgency
+
+CALLBACK_ID = "alert_compose"
+ACTION = "value"  # every input's action_id: the block_id already says which field it is
+
+HEADLINE = "headline"
+MESSAGE = "message"
+INCIDENT = "incident_number"
+WHERE_KIND = "where_kind"
+WHERE = "where"
+NAMED_AREA = "named_area"
+RADIUS = "radius"
+TOPICS = "topics"
+SECTORS = "sectors"
+AUDIENCE = "audience"
+URGENCY = "urgency"
+STATUS = "status"
+EXPIRES = "expires"
+CONTACT = "contact"
+
+WHERE_KINDS: dict[str, str] = {
+    "postcode": "Postcode (a circle around it)",
+    "address": "Address (a circle around it)",
+    "street": "Street (a band either side of it)",
+    "location": "Location: LAT, LON (a circle)",
+    "area": "Named area",
+}
+EXPIRY_HOURS = (1, 3, 6, 12, 24, 48, 72, 168, 336)
+MAX_SELECT_OPTIONS = 100
+HEADLINE_MAX = 120
+MESSAGE_MAX = 3000
+CONTACT_MAX = 300
+
+# Core's field names → the block that shows the problem.
+_FIELD_BLOCKS = {
+    "incident_number": INCIDENT, "headline": HEADLINE, "message": MESSAGE, "contact": CONTACT,
+    "topics": TOPICS, "sectors": SECTORS, "audience": AUDIENCE, "urgency": URGENCY, "severity": URGENCY,
+    "certainty": URGENCY, "status": STATUS, "expires": EXPIRES, "radius": RADIUS, "buffer": RADIUS,
+    "where": WHERE, "where_kind": WHERE_KIND, "at": WHERE, "location": WHERE, "postcode": WHERE, "address": WHERE,
+    "street": WHERE, "area": NAMED_AREA,
+}
+
+
+@dataclass
+class ComposeForm:
+    """The modal's values as typed (strings, keys); ``bots.slack_officer.compose`` turns them into a request."""
+
+    headline: str = ""
+    message: str = ""
+    incident_number: str = ""
+    where_kind: str = ""
+    where: str = ""
+    named_area: str = ""
+    radius: str = ""
+    topics: list[str] = field(default_factory=list)
+    sectors: list[str] = field(default_factory=list)
+    audience: str = Audience.BOTH.value
+    urgency: str = Urgency.IMMEDIATE.value
+    status: str = AlertStatus.ACTUAL.value
+    expires_hours: str = ""
+    contact: str = ""
+
+
+def hours_label(hours: int) -> str:
+    if hours % 24 == 0 and hours >= 48:
+        days = hours // 24
+        return "1 week" if days == 7 else "2 weeks" if days == 14 else f"{days} days"
+    return "1 hour" if hours == 1 else f"{hours} hours"
+
+
+def expiry_choices(force: ForceConfig) -> list[int]:
+    default = force.settings.default_alert_hours
+    return sorted({*EXPIRY_HOURS, default})
+
+
+def compose_modal(
+    force: ForceConfig,
+    *,
+    metadata: dict[str, Any],
+    form: ComposeForm | None = None,
+    title: str = "New alert",
+    problems: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """The modal; ``problems`` (block id → text) are shown under their fields when Slack's own errors
+    cannot be used any more (an address lookup that finished after the submission was answered)."""
+    form = form or ComposeForm(contact=force.contact, expires_hours=str(force.settings.default_alert_hours))
+    problems = problems or {}
+    blocks: list[Block] = []
+    if problems:
+        blocks.append(section(":warning: *Please correct the fields marked below; nothing has been saved.*"))
+
+    def add(block: Block) -> None:
+        blocks.append(block)
+        if block["block_id"] in problems:
+            blocks.append(context(f":warning: {problems[block['block_id']]}"))
+
+    example = force.settings.incident_example
+    add(_text_input(INCIDENT, "Incident number", form.incident_number, placeholder=example or None, max_length=64))
+    add(_text_input(HEADLINE, "Headline", form.headline, placeholder="What is happening, in one line", max_length=HEADLINE_MAX))
+    add(_text_input(MESSAGE, "Message", form.message, multiline=True, max_length=MESSAGE_MAX,
+                    placeholder="What residents should know and do"))
+    add(_select(WHERE_KIND, "Where: kind of area", [(v, k) for k, v in WHERE_KINDS.items()], form.where_kind or "postcode"))
+    add(_text_input(WHERE, "Where: postcode, address, street or LAT, LON", form.where, optional=True, max_length=200,
+                    hint="For a named area, choose it below instead."))
+    if force.areas:
+        add(_named_area_input(force, form.named_area))
+    add(_text_input(RADIUS, "Radius, or width either side of a street", form.radius, optional=True, max_length=20,
+                    placeholder="500m", hint="Circles 50 m to 3 km (default 500 m); streets 25 m to 100 m either side (default 50 m)."))
+    topics = [(t.label, t.key) for t in force.settings.topics]
+    add(_multi_select(TOPICS, "Topics", topics, form.topics, hint="Residents who chose any of these, or All local crime."))
+    if force.sectors:
+        add(_multi_select(SECTORS, "Business sectors", [(s.label, s.key) for s in force.settings.sectors], form.sectors,
+                          hint="Businesses in these sectors; none chosen: businesses by topic, like residents."))
+    add(_select(AUDIENCE, "Audience", [("Residents and businesses", "both"), ("Residents only", "residents"),
+                                       ("Businesses only", "businesses")], form.audience))
+    add(_select(URGENCY, "Urgency", [(u.value, u.value) for u in Urgency if u is not Urgency.UNKNOWN], form.urgency))
+    add(_select(STATUS, "Status", [("Actual: a real alert", "Actual"), ("Exercise: testers only", "Exercise"),
+                                   ("Test: testers only", "Test")], form.status))
+    add(_select(EXPIRES, "Expires after", [(hours_label(h), str(h)) for h in expiry_choices(force)],
+                form.expires_hours or str(force.settings.default_alert_hours)))
+    add(_text_input(CONTACT, "Contact", form.contact or force.contact, multiline=True, max_length=CONTACT_MAX))
+    return {
+        "type": "modal",
+        "callback_id": CALLBACK_ID,
+        "private_metadata": json.dumps(metadata),
+        "title": plain(clip(title, 24), 24),
+        "submit": plain("Preview", 24),
+        "close": plain("Cancel", 24),
+        "blocks": blocks,
+    }
+
+
+def _text_input(block_id: str, label: str, value: str, *, multiline: bool = False, optional: bool = False,
+                max_length: int | None = None, placeholder: str | None = None, hint: str | None = None) -> Block:
+    element: Block = {"type": "plain_text_input", "action_id": ACTION, "multiline": multiline}
+    if value:
+        element["initial_value"] = value
+    if max_length:
+        element["max_length"] = max_length
+    if placeholder:
+        element["placeholder"] = plain(placeholder, 150)
+    block: Block = {"type": "input", "block_id": block_id, "label": plain(label, 2000), "element": element, "optional": optional}
+    if hint:
+        block["hint"] = plain(hint, 2000)
+    return block
+
+
+def _select(block_id: str, label: str, choices: list[tuple[str, str]], chosen: str) -> Block:
+    options = [option(text, value) for text, value in choices]
+    element: Block = {"type": "static_select", "action_id": ACTION, "options": options}
+    initial = next((o for o in options if o["value"] == chosen), None)
+    if initial is not None:
+        element["initial_option"] = initial
+    return {"type": "input", "block_id": block_id, "label": plain(label, 2000), "element": element}
+
+
+def _multi_select(block_id: str, label: str, choices: list[tuple[str, str]], chosen: list[str], *, hint: str) -> Block:
+    options = [option(text, value) for text, value in choices[:MAX_SELECT_OPTIONS]]
+    element: Block = {"type": "multi_static_select", "action_id": ACTION, "options": options,
+                      "placeholder": plain("Choose…", 150)}
+    initial = [o for o in options if o["value"] in chosen]
+    if initial:
+        element["initial_options"] = initial
+    return {"type": "input", "block_id": block_id, "label": plain(label, 2000), "element": element, "optional": True,
+            "hint": plain(hint, 2000)}
+
+
+def _named_area_input(force: ForceConfig, chosen: str) -> Block:
+    areas = sorted(force.areas.items(), key=lambda item: item[1].name)
+    if len(areas) > MAX_SELECT_OPTIONS:  # more than a select can hold: type it
+        return _text_input(NAMED_AREA, "Named area", chosen, optional=True, max_length=100,
+                           hint="The area's key or name from the force config.")
+    options = [option(area.name, key) for key, area in areas]
+    element: Block = {"type": "static_select", "action_id": ACTION, "options": options,
+                      "placeholder": plain("Choose an area…", 150)}
+    initial = next((o for o in options if o["value"] == chosen), None)
+    if initial is not None:
+        element["initial_option"] = initial
+    return {"type": "input", "block_id": NAMED_AREA, "label": plain("Named area", 2000), "element": element,
+            "optional": True, "hint": plain("Used when the kind of area is Named area.", 2000)}
+
+
+def read_form(values: dict[str, Any]) -> ComposeForm:
+    """The submitted state (``view.state.values``), whatever element each field was drawn with."""
+
+    def one(block_id: str) -> str:
+        entry = (values.get(block_id) or {}).get(ACTION) or {}
+        if entry.get("selected_option"):
+            return str(entry["selected_option"].get("value") or "")
+        return str(entry.get("value") or "")
+
+    def many(block_id: str) -> list[str]:
+        entry = (values.get(block_id) or {}).get(ACTION) or {}
+        return [str(o.get("value")) for o in entry.get("selected_options") or [] if o.get("value")]
+
+    return ComposeForm(
+        headline=one(HEADLINE), message=one(MESSAGE), incident_number=one(INCIDENT), where_kind=one(WHERE_KIND),
+        where=one(WHERE), named_area=one(NAMED_AREA), radius=one(RADIUS), topics=many(TOPICS), sectors=many(SECTORS),
+        audience=one(AUDIENCE) or Audience.BOTH.value, urgency=one(URGENCY) or Urgency.IMMEDIATE.value,
+        status=one(STATUS) or AlertStatus.ACTUAL.value, expires_hours=one(EXPIRES), contact=one(CONTACT),
+    )
+
+
+def form_from_alert(alert: Alert, force: ForceConfig) -> ComposeForm:
+    """A draft's values, to edit it."""
+    form = ComposeForm(
+        headline=alert.headline, message=alert.message, incident_number=alert.incident_number,
+        topics=[t for t in alert.topics if t != "all"], sectors=list(alert.sectors), audience=alert.audience.value,
+        urgency=alert.urgency.value, status=alert.status.value, contact=alert.contact,
+    )
+    area = alert.area
+    if isinstance(area, CircleArea):
+        form.radius = format_distance(area.radius_m).replace(" ", "")
+        if area.label and normalise_uk_postcode(area.label):
+            form.where_kind, form.where = "postcode", area.label
+        elif area.label:
+            form.where_kind, form.where = "address", area.label
+        else:
+            form.where_kind, form.where = "location", f"{area.lat:.6f}, {area.lon:.6f}"
+    elif isinstance(area, StreetArea):
+        form.where_kind, form.where, form.radius = "street", area.name, format_distance(area.buffer_m).replace(" ", "")
+    elif isinstance(area, PolygonArea):
+        key = next((k for k, a in force.areas.items() if a.name == area.name), "")
+        form.where_kind, form.named_area = "area", key
+    if alert.expires_at is not None and alert.created_at is not None:
+        wanted = (alert.expires_at - alert.created_at) / timedelta(hours=1)
+        form.expires_hours = str(min(expiry_choices(force), key=lambda h: abs(h - wanted)))
+    return form
+
+
+def block_errors(errors: dict[str, str], force: ForceConfig) -> dict[str, str]:
+    """Core's ``{field: problem}`` as ``{block_id: problem}`` for ``response_action: errors``.
+
+    Every key must name an input block of the modal, or Slack refuses the whole answer,
+    so a problem with no field of its own goes under the headline, naming its field.
+    """
+    shown = {INCIDENT, HEADLINE, MESSAGE, WHERE_KIND, WHERE, RADIUS, TOPICS, AUDIENCE, URGENCY, STATUS, EXPIRES, CONTACT}
+    if force.areas:
+        shown.add(NAMED_AREA)
+    if force.sectors:
+        shown.add(SECTORS)
+    placed: dict[str, list[str]] = {}
+    for name, problem in errors.items():
+        block = _FIELD_BLOCKS.get(name)
+        if block == NAMED_AREA and NAMED_AREA not in shown:
+            block = WHERE
+        if block == SECTORS and SECTORS not in shown:
+            block = TOPICS
+        text = problem if block in shown else f"{name}: {problem}"
+        placed.setdefault(block if block in shown else HEADLINE, []).append(_sentence(text))
+    return {block: clip(" ".join(texts), 500) for block, texts in placed.items()}
+
+
+def _sentence(text: str) -> str:
+    text = text.strip()
+    return text[:1].upper() + text[1:] + ("" if text.endswith((".", "!", "?")) else ".")

@@ -1,0 +1,98 @@
+"""Each Slack request handled once, however often Slack sends it.
+
+Slack retries a request it thinks failed (``X-Slack-Retry-Num``), and bolt
+does not de-duplicate, so a slow answer could raise an alert twice. Around
+bolt's handling (in the route, since bolt's global middleware does not wrap
+its listeners), the request's own identity (the ``trigger_id`` Slack issues
+for each command, button press and submission; the ``event_id`` of an event)
+is recorded in the inbound log shared by every web process; a request seen
+before is answered 200 and dropped. A request whose handling failed is
+forgotten again, so Slack's retry of it is handled.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import parse_qs
+
+from starlette.responses import Response
+
+from core.ports import UnitOfWorkFactory
+
+logger = logging.getLogger("lookout.slack")
+
+SOURCE = "slack"
+STALE_AFTER = timedelta(seconds=60)  # a request left unfinished this long was lost with its process
+_MAX_KEY = 128
+_INTERACTIVE = {"block_actions", "view_submission", "view_closed", "shortcut", "message_action"}
+
+
+def parse_body(raw: bytes, content_type: str) -> dict[str, Any]:
+    """The request as bolt reads it: a slash command's form, an interaction's ``payload``, or an event's JSON."""
+    try:
+        text = raw.decode("utf-8")
+        if "application/json" in content_type:
+            data = json.loads(text)
+            return data if isinstance(data, dict) else {}
+        form = {key: values[0] for key, values in parse_qs(text).items()}
+        if "payload" in form:
+            payload = json.loads(form["payload"])
+            return payload if isinstance(payload, dict) else {}
+        return form
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+        return {}
+
+
+def request_key(body: dict[str, Any]) -> str | None:
+    """What identifies this request among all Slack sends, or None for requests that need no guarding."""
+    if body.get("command") and body.get("trigger_id"):
+        return _bounded(f"command:{body['trigger_id']}")
+    kind = body.get("type")
+    if kind in _INTERACTIVE:
+        if body.get("trigger_id"):
+            return _bounded(f"{kind}:{body['trigger_id']}")
+        user = (body.get("user") or {}).get("id", "")
+        actions = body.get("actions") or [{}]
+        view = body.get("view") or {}
+        return _bounded(f"{kind}:{user}:{actions[0].get('action_ts', '')}:{view.get('id', '')}:{view.get('hash', '')}")
+    if kind == "event_callback" and body.get("event_id"):
+        return _bounded(f"event:{body['event_id']}")
+    return None
+
+
+def _bounded(key: str) -> str:
+    return key if len(key) <= _MAX_KEY else "sha256:" + hashlib.sha256(key.encode()).hexdigest()
+
+
+async def handle_once(uow: UnitOfWorkFactory, key: str | None, handle: Callable[[], Awaitable[Response]]) -> Response:
+    """Run ``handle`` unless the request ``key`` was handled (or is being handled) already."""
+    if key is None:
+        return await handle()
+    async with uow() as work:
+        fresh = await work.inbound.begin(SOURCE, key, datetime.now(UTC), STALE_AFTER)
+        await work.commit()
+    if not fresh:
+        logger.info("Slack sent a %s again; it was handled already", key.split(":", 1)[0])
+        return Response(status_code=200)
+    try:
+        response = await handle()
+    except BaseException:
+        await _forget(uow, key)
+        raise
+    if response.status_code >= 500:
+        await _forget(uow, key)
+    else:
+        async with uow() as work:
+            await work.inbound.finish(SOURCE, key, datetime.now(UTC))
+            await work.commit()
+    return response
+
+
+async def _forget(uow: UnitOfWorkFactory, key: str) -> None:
+    async with uow() as work:
+        await work.inbound.forget(SOURCE, key)
+        await work.commit()

@@ -1,0 +1,229 @@
+"""The tips queue in Slack: a tip's buttons through signed requests and the sandbox's Slack, served in-process.
+
+Tips are submitted through the core (as the resident bots do) and posted by the
+delivery worker into the tips channel; officers press Acknowledge, Reply, Mark
+actioned and Mark spam, and the tip's message is redrawn for everyone. The
+state changes and the tipster block are storage work, so those run on SQLite
+and PostgreSQL.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+from urllib.parse import urlencode
+
+import pytest
+import sqlalchemy as sa
+
+from core.model import MessageKind, TipPhoto, TipState
+from core.services.tips import NewTip
+from sandbox.slack import OFFICER_ID, SECOND_OFFICER_ID, STAFF_ID, TIPS_CHANNEL_ID, SlackMessage
+from storage.tables import audit_log, deliveries, messages, tip_notes
+from storage.tables import tips as tips_table
+from tests.support.residents import STAFFORD, add_residents, resident_at
+from tests.support.slack_officer import card_text, eventually, officer_app
+
+sqlite_only = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+HOSTILE = "White van <!channel> <http://x|y> & two men"
+RETRY = {"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"}
+
+
+async def rows(app, query: sa.Select) -> list:
+    async with app.lookout.engine.connect() as conn:
+        return (await conn.execute(query)).all()
+
+
+def buttons(message: SlackMessage) -> list[str]:
+    return [e["action_id"] for b in message.blocks or [] if b.get("type") == "actions" for e in b["elements"]]
+
+
+def current(app, card: SlackMessage) -> SlackMessage:
+    return app.card(card)
+
+
+async def tip_in_the_queue(app, text: str = HOSTILE, **extra) -> tuple[object, object, SlackMessage]:
+    """A resident's tip, posted by the worker as a reply in its thread: (resident, tip, its message)."""
+    (resident,) = await add_residents(app.lookout.uow, resident_at(*STAFFORD))
+    tip = await app.lookout.tips.submit(resident.address, NewTip(text, **extra))
+    card = await eventually(lambda: next((m for m in app.slack.messages_in(TIPS_CHANNEL_ID)
+                                          if f"tipq:ack:{tip.reference}" in buttons(m)), None),
+                            timeout=15, what="the tip in the tips channel")
+    return resident, tip, card
+
+
+async def press(app, user: str, card: SlackMessage, action: str, reference: str):
+    """Press ``tipq:<action>:<reference>`` on the message, whether or not the message still shows that button."""
+    data = f"tipq:{action}:{reference}"
+    answer = await app.simulated.block_action(user, data, data, channel_id=card.channel, message_ts=card.ts)
+    assert answer.status_code == 200 and answer.content == b"", answer.text
+    return answer
+
+
+async def audited(app, reference: str) -> list[tuple[str, str]]:
+    found = await rows(app, sa.select(audit_log.c.actor, audit_log.c.action).where(audit_log.c.subject == reference)
+                       .order_by(audit_log.c.id))
+    return [(r.actor, r.action) for r in found]
+
+
+async def test_acknowledge_then_actioned_redraw_the_tip_in_place_with_who_did_it(database_url):
+    async with officer_app(database_url) as app, app.delivering():
+        _, tip, card = await tip_in_the_queue(app, photos=[TipPhoto("van.jpg", "image/jpeg", b"\xff\xd8\xff jpeg")],
+                                              location=(52.8051, -2.1190))
+        assert card.is_reply and "Status: New" in card.text
+        assert buttons(card) == [f"tipq:{a}:{tip.reference}" for a in ("ack", "reply", "done", "spam")]
+
+        await press(app, OFFICER_ID, card, "ack", tip.reference)
+        await eventually(lambda: "Acknowledged* by <@U01OFFICER1>" in current(app, card).text, what="the redraw")
+        acknowledged = current(app, card)
+        assert buttons(acknowledged) == [f"tipq:{a}:{tip.reference}" for a in ("reply", "done", "spam")]
+        assert acknowledged.thread_ts == card.thread_ts  # redrawn in place, still in its thread
+        text = card_text(acknowledged)
+        assert "White van &lt;!channel&gt; &lt;http://x|y&gt; &amp; two men" in text  # still literal after the redraw
+        assert "1 photo attached" in text and "openstreetmap.org/?mlat=52.805100" in text
+
+        await press(app, SECOND_OFFICER_ID, card, "done", tip.reference)
+        await eventually(lambda: "Actioned* by <@U01OFFICER2>" in current(app, card).text, what="the second redraw")
+        actioned = current(app, card)
+        assert "acknowledged by <@U01OFFICER1>" in actioned.text
+        assert buttons(actioned) == [f"tipq:{a}:{tip.reference}" for a in ("reply", "spam")]
+        updates = [p for m, p in app.slack.calls if m == "chat.update" and p.get("ts") == card.ts]
+        assert len(updates) == 2 and all(p["channel"] == TIPS_CHANNEL_ID for p in updates)
+
+        # A late press of a button that is gone (a colleague's screen behind): nothing changes, they are told why.
+        await press(app, OFFICER_ID, card, "ack", tip.reference)
+        await eventually(lambda: any("is actioned, so it can't be acknowledged" in t for t in app.ephemeral_texts(OFFICER_ID)))
+        (state,) = await rows(app, sa.select(tips_table.c.state))
+        assert state.state == TipState.ACTIONED.value
+        assert await audited(app, tip.reference) == [(OFFICER_ID, "tip.acknowledged"), (SECOND_OFFICER_ID, "tip.actioned")]
+
+
+async def test_reply_relays_to_the_resident_and_their_answer_lands_in_the_same_thread(database_url):
+    async with officer_app(database_url) as app, app.delivering():
+        resident, tip, card = await tip_in_the_queue(app, "Someone trying car doors on Eastgate Street")
+        seen = len(app.slack.views)
+        await press(app, OFFICER_ID, card, "reply", tip.reference)
+        modal = await app.next_modal(OFFICER_ID, seen)
+        assert modal["callback_id"] == "tip_reply" and "trying car doors" in json.dumps(modal["blocks"])
+        assert (OFFICER_ID, "tip.view") in await audited(app, tip.reference)  # showing the tip is an audited view
+
+        empty = await app.simulated.view_submission(OFFICER_ID, modal["id"], {"reply": {"value": "   "}})
+        assert empty.json()["response_action"] == "errors" and set(empty.json()["errors"]) == {"reply"}
+        too_long = await app.simulated.view_submission(OFFICER_ID, modal["id"], {"reply": {"value": "x" * 2001}})
+        assert "the most is 2000" in too_long.json()["errors"]["reply"]
+        assert await rows(app, sa.select(tip_notes)) == []  # nothing kept, nothing sent
+
+        sent = await app.simulated.view_submission(OFFICER_ID, modal["id"], {"reply": {"value": "Thank you. Which way did they go? <!here>"}})
+        assert sent.status_code == 200 and sent.content == b"" and app.slack.open_views(OFFICER_ID) == []
+        relayed = await eventually(lambda: [s for s in app.telegram.sent if "Which way did they go?" in s.message.text],
+                                   what="the reply reaching the resident")
+        assert relayed[0].to == resident.address and tip.reference in relayed[0].message.text
+        assert OFFICER_ID not in relayed[0].message.text  # the tipster never sees the officer's id
+        kinds = await rows(app, sa.select(messages.c.kind).join(deliveries, deliveries.c.message_id == messages.c.id)
+                           .where(deliveries.c.address == str(resident.address)))
+        assert [k.kind for k in kinds] == [MessageKind.REPLY_TO_TIPSTER.value]
+        note = await eventually(lambda: [m for m in app.slack.messages_in(TIPS_CHANNEL_ID, thread_ts=card.thread_ts)
+                                         if "replied to" in m.text], what="the reply noted in the thread")
+        assert "<@U01OFFICER1> *replied to Tipster" in note[0].text and "&lt;!here&gt;" in note[0].text
+
+        await app.lookout.tips.answer(resident.address, tip.reference, "Towards the park")
+        answer = await eventually(lambda: [m for m in app.slack.messages_in(TIPS_CHANNEL_ID) if "Towards the park" in m.text],
+                                  timeout=15, what="the resident's answer in Slack")
+        assert answer[0].thread_ts == card.thread_ts and buttons(answer[0]) == [f"tipq:reply:{tip.reference}"]
+        assert [a for _, a in await audited(app, tip.reference)] == ["tip.view", "tip.reply"]
+
+
+async def test_spam_and_block_closes_the_tip_and_keeps_the_tipsters_next_tip_out(database_url):
+    async with officer_app(database_url) as app, app.delivering():
+        resident, tip, card = await tip_in_the_queue(app, "nonsense")
+        seen = len(app.slack.views)
+        await press(app, OFFICER_ID, card, "spam", tip.reference)
+        modal = await app.next_modal(OFFICER_ID, seen)
+        assert modal["callback_id"] == "tip_spam" and "future tips out of the queue" in json.dumps(modal["blocks"])
+        assert (await rows(app, sa.select(tips_table.c.state)))[0].state == TipState.NEW.value  # asking changes nothing
+
+        done = await app.simulated.view_submission(OFFICER_ID, modal["id"], {"block_tipster": {"value": ["block"]}})
+        assert done.status_code == 200 and done.content == b""
+        await eventually(lambda: "Marked as spam* by <@U01OFFICER1>" in current(app, card).text, what="the redraw")
+        assert "tipster blocked" in current(app, card).text and buttons(current(app, card)) == []
+
+        posted = len(app.slack.messages_in(TIPS_CHANNEL_ID))
+        later = await app.lookout.tips.submit(resident.address, NewTip("more nonsense"))
+        assert later.state is TipState.SPAM
+        await asyncio.sleep(1.5)  # a thread wait and then some: the worker would have posted it by now
+        assert len(app.slack.messages_in(TIPS_CHANNEL_ID)) == posted
+        ((detail,),) = await rows(app, sa.select(audit_log.c.detail).where(audit_log.c.action == "tip.spam"))
+        assert detail == {"blocked_tipster": True}
+
+        await press(app, SECOND_OFFICER_ID, card, "spam", tip.reference)  # a stale press: no second modal
+        await eventually(lambda: any("already marked as spam" in t for t in app.ephemeral_texts(SECOND_OFFICER_ID)))
+        assert app.slack.open_views(SECOND_OFFICER_ID) == []
+
+
+@sqlite_only
+async def test_spam_without_blocking_leaves_the_tipster_heard(database_url):
+    async with officer_app(database_url) as app, app.delivering():
+        resident, tip, card = await tip_in_the_queue(app, "a joke")
+        seen = len(app.slack.views)
+        await press(app, OFFICER_ID, card, "spam", tip.reference)
+        modal = await app.next_modal(OFFICER_ID, seen)
+        await app.simulated.view_submission(OFFICER_ID, modal["id"], {"block_tipster": {"value": []}})
+        await eventually(lambda: "Marked as spam*" in current(app, card).text, what="the redraw")
+        assert "tipster blocked" not in current(app, card).text
+        later = await app.lookout.tips.submit(resident.address, NewTip("a real one this time"))
+        assert later.state is TipState.NEW
+        await eventually(lambda: any("a real one this time" in m.text for m in app.slack.messages_in(TIPS_CHANNEL_ID)),
+                         timeout=15, what="the next tip in the queue")
+
+
+@sqlite_only
+async def test_someone_not_an_officer_is_refused_politely_audited_and_nothing_changes(database_url):
+    async with officer_app(database_url) as app, app.delivering():
+        _, tip, card = await tip_in_the_queue(app)
+        for action in ("ack", "reply", "done", "spam"):
+            await press(app, STAFF_ID, card, action, tip.reference)
+        await eventually(lambda: len(app.ephemeral_texts(STAFF_ID)) == 4, what="four refusals")
+        assert all("only officers listed in SLACK_OFFICER_IDS can work tips" in t for t in app.ephemeral_texts(STAFF_ID))
+        assert app.slack.open_views(STAFF_ID) == []
+        refused = await rows(app, sa.select(audit_log.c.actor, audit_log.c.detail).where(audit_log.c.action == "refused"))
+        assert {(r.actor, r.detail["attempted"]) for r in refused} == {
+            (STAFF_ID, "tip.ack"), (STAFF_ID, "tip.reply"), (STAFF_ID, "tip.done"), (STAFF_ID, "tip.spam")}
+
+        # A forged submission of the reply modal: refused on the form, audited, nothing relayed.
+        metadata = json.dumps({"ref": tip.reference, "channel": TIPS_CHANNEL_ID, "ts": card.ts, "thread_ts": card.thread_ts})
+        forged = await app.simulated.view_submission(STAFF_ID, "VFORGED0001", {"reply": {"value": "hello"}},
+                                                     private_metadata=metadata, callback_id="tip_reply")
+        assert "only officers" in forged.json()["errors"]["reply"]
+        await eventually(lambda: rows(app, sa.select(audit_log).where(audit_log.c.action == "refused", audit_log.c.subject == tip.reference)),
+                         what="the audit")
+        assert len(await rows(app, sa.select(audit_log).where(audit_log.c.action == "refused"))) == 5
+        assert (await rows(app, sa.select(tips_table.c.state)))[0].state == TipState.NEW.value
+        assert await rows(app, sa.select(tip_notes)) == []
+        assert not [m for m, _ in app.slack.calls if m == "chat.update"]
+
+
+@sqlite_only
+async def test_slack_retrying_a_press_or_a_reply_never_does_it_twice(database_url):
+    async with officer_app(database_url) as app, app.delivering():
+        resident, tip, card = await tip_in_the_queue(app)
+        await press(app, OFFICER_ID, card, "ack", tip.reference)
+        pressed = app.slack.interactions[-1]
+        again = await app.simulated.post_signed(urlencode({"payload": json.dumps(pressed.body)}),
+                                                "application/x-www-form-urlencoded", headers=RETRY)
+        assert again.status_code == 200
+        await eventually(lambda: "Acknowledged*" in current(app, card).text, what="the redraw")
+        await asyncio.sleep(0.3)
+        assert not app.ephemeral_texts(OFFICER_ID)  # the retry was dropped, not refused as "already acknowledged"
+        assert [a for _, a in await audited(app, tip.reference)] == ["tip.acknowledged"]
+
+        seen = len(app.slack.views)
+        await press(app, OFFICER_ID, card, "reply", tip.reference)
+        modal = await app.next_modal(OFFICER_ID, seen)
+        await app.simulated.view_submission(OFFICER_ID, modal["id"], {"reply": {"value": "Thank you — is the van still there?"}})
+        submitted = app.slack.interactions[-1]
+        again = await app.simulated.post_signed(urlencode({"payload": json.dumps(submitted.body)}),
+                                                "application/x-www-form-urlencoded", headers=RETRY)
+        assert again.status_code == 200
+        await eventually(lambda: [s for s in app.telegram.sent if "still there" in s.message.text], what="the reply")
+        await asyncio.sleep(0.5)
+        assert len(await rows(app, sa.select(tip_notes))) == 1
+        assert len([s for s in app.telegram.sent if s.to == resident.address]) == 1

@@ -1,0 +1,142 @@
+"""The Slack app's pure parts: reading the compose modal, placing core's errors on its blocks, request identity,
+and the picture of the area."""
+from __future__ import annotations
+
+import io
+
+import pytest
+from PIL import Image
+
+from bots.slack_officer.area_picture import HEIGHT, WIDTH, draw_area, nice_scale_length
+from bots.slack_officer.blocks.cards import duration, parse_card_value
+from bots.slack_officer.blocks.compose import (
+    ComposeForm,
+    block_errors,
+    compose_modal,
+    form_from_alert,
+    read_form,
+)
+from bots.slack_officer.compose import where_of
+from bots.slack_officer.dedupe import parse_body, request_key
+from core.errors import InvalidInput
+from core.geo.areas import CircleArea
+from core.geo.cells import cover_area, snap
+from core.services.alerts import AlertRequest, AlertService
+from core.services.roles import Roles
+from tests.support.residents import STAFFORD, offset
+
+INPUTS = {"incident_number", "headline", "message", "where_kind", "where", "named_area", "radius", "topics", "sectors",
+          "audience", "urgency", "status", "expires", "contact"}
+
+
+def test_every_field_core_can_name_lands_on_a_block_of_the_modal(force):
+    modal = compose_modal(force, metadata={"channel": "C1"})
+    blocks = {b["block_id"] for b in modal["blocks"] if b["type"] == "input"}
+    assert blocks == INPUTS
+    core_fields = ["incident_number", "headline", "message", "contact", "topics", "sectors", "audience", "urgency",
+                   "severity", "certainty", "status", "expires", "radius", "buffer", "where", "at", "postcode",
+                   "address", "street", "area", "send_at", "address_line"]
+    placed = block_errors({name: "is wrong" for name in core_fields}, force)
+    assert set(placed) <= blocks
+    assert "Send_at: is wrong." in placed["headline"]  # a field the modal does not have is named under the headline
+    assert placed["radius"] == "Is wrong. Is wrong."  # radius and buffer share the block
+
+
+def test_the_modal_reads_back_what_was_chosen(force):
+    values = {
+        "headline": {"value": {"type": "plain_text_input", "value": "Bogus callers"}},
+        "where_kind": {"value": {"type": "static_select", "selected_option": {"value": "street"}}},
+        "topics": {"value": {"type": "multi_static_select", "selected_options": [{"value": "bogus_callers"}, {"value": "fraud"}]}},
+        "status": {"value": {"type": "static_select", "selected_option": None}},
+    }
+    form = read_form(values)
+    assert (form.headline, form.where_kind, form.topics, form.status, form.audience) == (
+        "Bogus callers", "street", ["bogus_callers", "fraud"], "Actual", "both")
+
+
+@pytest.mark.parametrize(
+    ("form", "expected"),
+    [
+        (ComposeForm(where_kind="postcode", where="ST16 2LZ", radius="1km"), {"postcode": "ST16 2LZ", "radius_m": 1000.0}),
+        (ComposeForm(where_kind="address", where="12 Eastgate Street"), {"address": "12 Eastgate Street", "radius_m": None}),
+        (ComposeForm(where_kind="street", where="Eastgate Street", radius="75 m"), {"street": "Eastgate Street", "buffer_m": 75.0}),
+        (ComposeForm(where_kind="location", where="52.8, -2.1"), {"at": "52.8, -2.1"}),
+        (ComposeForm(where_kind="area", named_area="town_centre", where="ignored"), {"area": "town_centre"}),
+    ],
+)
+def test_the_kind_of_area_decides_what_the_typed_text_means(form, expected):
+    where = where_of(form)
+    assert {k: getattr(where, k) for k in expected} == expected
+
+
+@pytest.mark.parametrize(
+    ("form", "field"),
+    [
+        (ComposeForm(where_kind="postcode", where=""), "where"),
+        (ComposeForm(where_kind="area"), "area"),
+        (ComposeForm(where_kind="postcode", where="ST16 2LZ", radius="far"), "radius"),
+        (ComposeForm(where_kind="street", where="Eastgate Street", radius="wide"), "buffer"),
+        (ComposeForm(where_kind="teleport", where="x"), "where_kind"),
+    ],
+)
+def test_a_bad_where_names_its_field(form, field):
+    with pytest.raises(InvalidInput) as raised:
+        where_of(form)
+    assert set(raised.value.errors) == {field}
+
+
+def test_an_edited_draft_comes_back_as_it_was_typed(force):
+    service = AlertService(lambda: None, force, roles=Roles())  # type: ignore[arg-type,return-value]
+    request = AlertRequest(incident_number="MV-20261125-0456", headline="H", message="M",
+                           area=CircleArea(*STAFFORD, 750, label="ST16 2LZ"), topics=["burglary"], status="Test")
+    form = form_from_alert(service.compose(request, "U1"), force)
+    assert (form.where_kind, form.where, form.radius, form.topics, form.status) == ("postcode", "ST16 2LZ", "750m", ["burglary"], "Test")
+    assert form.expires_hours == str(force.settings.default_alert_hours)
+
+
+def test_requests_are_known_by_the_identity_slack_gives_them():
+    command = parse_body(b"command=%2Falert&text=&trigger_id=123.456.abc&user_id=U1", "application/x-www-form-urlencoded")
+    assert request_key(command) == "command:123.456.abc"
+    action = parse_body(b'payload={"type":"block_actions","trigger_id":"9.9.z","actions":[{"action_ts":"1.2"}]}',
+                        "application/x-www-form-urlencoded")
+    assert request_key(action) == "block_actions:9.9.z"
+    event = parse_body(b'{"type":"event_callback","event_id":"Ev01"}', "application/json")
+    assert request_key(event) == "event:Ev01"
+    assert request_key(parse_body(b'{"type":"url_verification","challenge":"x"}', "application/json")) is None
+    assert parse_body(b"payload=not-json", "application/x-www-form-urlencoded") == {}
+    long = request_key({"type": "view_submission", "trigger_id": "t" * 500})
+    assert long is not None and len(long) <= 128
+
+
+def test_card_buttons_carry_the_alert_and_nothing_else_is_accepted():
+    assert parse_card_value('{"id": 7, "ref": "A-2026-000007"}') == (7, "A-2026-000007")
+    for value in ("", "7", '{"id": "7", "ref": "A"}', "[1, 2]"):
+        with pytest.raises(ValueError):
+            parse_card_value(value)
+
+
+def test_durations_read_as_an_officer_would_say_them():
+    from datetime import timedelta
+
+    assert [duration(timedelta(seconds=s)) for s in (0.42, 42, 125, 3725)] == ["0.4 s", "42 s", "2 min 5 s", "1 h 2 min"]
+
+
+def test_the_picture_is_a_png_with_the_recipients_cells_shaded():
+    area = CircleArea(*STAFFORD, 500, label="ST16 2LZ")
+    cover = cover_area(area, 10)
+    cells = {snap(*STAFFORD, 10): 30, snap(*offset(*STAFFORD, north_m=300), 10): 2}
+    assert all(cover.contains(c) for c in cells)
+    png = draw_area(area, cells, title="A-2026-000001 · Missing boy, 9", subtitle="within 500 m of ST16 2LZ")
+    image = Image.open(io.BytesIO(png))
+    assert image.format == "PNG" and image.size == (WIDTH, HEIGHT)
+    empty = Image.open(io.BytesIO(draw_area(area, {}, title="t", subtitle="s")))
+
+    def pixels(picture: Image.Image, colour: tuple[int, int, int]) -> int:
+        return dict((c, n) for n, c in picture.getcolors(maxcolors=100_000)).get(colour, 0)
+
+    for band in ((21, 81, 153), (198, 219, 239)):  # the 25+ band and the 1-2 band: beyond their legend swatches
+        assert pixels(image, band) > pixels(empty, band) + 1000
+
+
+def test_the_scale_bar_is_a_round_length_about_a_quarter_of_the_width():
+    assert nice_scale_length(8000) == 2000 and nice_scale_length(900) == 200 and nice_scale_length(30) == 10
