@@ -1,0 +1,123 @@
+"""A conversation prompt as WhatsApp shows it: reply buttons, a list (paged), a location request, or text.
+
+Up to three short choices become reply buttons (titles ≤ 20 characters);
+more, or longer ones, a list (≤ 10 rows; longer lists are paged with a
+"More…" row, and pinned options such as Done stay on every page). The
+catalogue's light markup becomes WhatsApp's (``*bold*``, ``_italic_``) and
+Telegram's ``/commands`` become the keywords people type here (``STOP``).
+"""
+from __future__ import annotations
+
+import html
+import re
+from typing import Any
+
+from bots.whatsapp.messages import (
+    MAX_BUTTON_TITLE,
+    MAX_BUTTONS,
+    MAX_ROWS,
+    MAX_TEXT,
+    buttons_message,
+    list_message,
+    list_row,
+    location_request,
+    text_message,
+)
+from core.conversation.events import COMMANDS
+from core.conversation.prompts import Option, Prompt
+from core.conversation.texts import translator
+
+PAGE_PREFIX = "page:"
+_TAGS = {"b": "*", "i": "_", "s": "~"}
+_TAG = re.compile(r"<(/?)([bis])>")
+_COMMAND = re.compile(r"(?<![\w/])/(" + "|".join(sorted(COMMANDS)) + r")\b")
+
+
+def whatsapp_text(markup: str) -> str:
+    """``<b>Done</b>. Send /stop`` → ``*Done*. Send STOP``; escaped values shown as typed."""
+    text = _TAG.sub(lambda m: _TAGS[m.group(2)], markup)
+    text = _COMMAND.sub(lambda m: m.group(1).upper(), text)
+    return html.unescape(text)
+
+
+def render_prompt(prompt: Prompt, *, page: int = 0, reply_to: str | None = None) -> list[dict[str, Any]]:
+    """The messages (usually one) that show ``prompt``, in order."""
+    text = whatsapp_text(prompt.text)
+    if prompt.document is not None:
+        # The stand-in (and so the tests and the demo) has no document messages: the file goes as text.
+        content = prompt.document.data.decode("utf-8", errors="replace")
+        return [text_message(part) for part in _parts(f"{text}\n\n{content}", MAX_TEXT)]
+    if prompt.ask_location:
+        return [location_request(text)]
+    if not prompt.options:
+        return [text_message(part, reply_to=reply_to if i == 0 else None) for i, part in enumerate(_parts(text, MAX_TEXT))]
+    if _fit_buttons(prompt.options):
+        return [buttons_message(text, [(o.id, _label(o)) for o in prompt.options], reply_to=reply_to)]
+    _ = translator(prompt.language)
+    rows = [list_row(o.id, _label(o), o.description) for o in page_options(prompt, page)]
+    return [list_message(text, _("Choose"), rows, reply_to=reply_to)]
+
+
+def page_options(prompt: Prompt, page: int) -> list[Option]:
+    """The options on ``page`` (pages wrap around), with a "More…" row when there is more than one page."""
+    pages = _pages(prompt.options)
+    if len(pages) == 1:
+        return pages[0]
+    _ = translator(prompt.language)
+    index = page % len(pages)
+    following = (index + 1) % len(pages)
+    more = Option(
+        f"{PAGE_PREFIX}{following}", _("More…"),
+        description=_("More choices ({page} of {pages})").format(page=following + 1, pages=len(pages)),
+    )
+    return [*pages[index], more]
+
+
+def page_of(prompt: Prompt, option_id: str) -> int:
+    """The page showing ``option_id`` (to keep someone on the page they were ticking on)."""
+    for number, options in enumerate(_pages(prompt.options)):
+        if any(o.id == option_id and not o.pinned for o in options):
+            return number
+    return 0
+
+
+def _pages(options: tuple[Option, ...]) -> list[list[Option]]:
+    pinned = [o for o in options if o.pinned]
+    rest = [o for o in options if not o.pinned]
+    room = MAX_ROWS - len(pinned)
+    if len(rest) <= room:
+        return [[*pinned, *rest]]
+    size = room - 1  # one row for "More…"
+    return [[*pinned, *rest[i:i + size]] for i in range(0, len(rest), size)]
+
+
+def _fit_buttons(options: tuple[Option, ...]) -> bool:
+    return len(options) <= MAX_BUTTONS and all(len(_label(o)) <= MAX_BUTTON_TITLE for o in options)
+
+
+def _label(option: Option) -> str:
+    if option.ticked is None:
+        return option.label
+    return ("✅ " if option.ticked else "▫️ ") + option.label
+
+
+def _parts(text: str, limit: int) -> list[str]:
+    """Split at line breaks where possible, so no message is over ``limit``."""
+    if len(text) <= limit:
+        return [text]
+    parts: list[str] = []
+    current = ""
+    for line in text.splitlines(keepends=True):
+        while len(line) > limit:
+            if current:
+                parts.append(current)
+                current = ""
+            parts.append(line[:limit])
+            line = line[limit:]
+        if len(current) + len(line) > limit:
+            parts.append(current)
+            current = ""
+        current += line
+    if current:
+        parts.append(current)
+    return [p.strip("\n") or p for p in parts]

@@ -1,0 +1,234 @@
+"""The WhatsApp conversation in detail: the app in-process (served on loopback), the Cloud API stand-in, SQLite.
+
+Managing a subscription by keywords, lists and reply buttons; typed answers;
+long lists paged; old buttons; tips out of the blue, by replying to an alert,
+with photos that are gone; flood control; Polish. The journeys through the
+real ``lookout serve`` process are in tests/e2e/test_whatsapp_resident.py.
+"""
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import pytest
+import sqlalchemy as sa
+
+from bots.app import Lookout, build, create_app
+from bots.whatsapp.adapter import WhatsAppAdapter
+from bots.whatsapp.graph import CloudApi
+from core.delivery.worker import DeliveryWorker
+from core.geo.areas import CircleArea
+from core.model import Channel
+from core.services.alerts import AlertRequest, AlertService
+from core.services.roles import Roles
+from core.settings import Settings
+from sandbox.nominatim import NominatimStandIn
+from sandbox.server import BackgroundServer
+from sandbox.whatsapp import WhatsAppLimits, WhatsAppStandIn
+from storage.database import make_sync_engine
+from storage.tables import conversation_states, places, residents, subscriptions, tips
+from tests.support.residents import STAFFORD
+from tests.support.whatsapp_phone import WhatsAppPhone
+
+pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+
+TOKEN = "conversation-token"
+PHONE_ID = "100000000000001"
+APP_SECRET = "conversation-app-secret"
+
+
+@dataclass
+class Running:
+    wa: WhatsAppStandIn
+    lookout: Lookout
+    database_url: str
+
+    def rows(self, query: sa.Select) -> list:
+        engine = make_sync_engine(self.database_url)
+        with engine.connect() as conn:
+            found = conn.execute(query).all()
+        engine.dispose()
+        return found
+
+
+@pytest.fixture
+async def app(database_url: str, caplog: pytest.LogCaptureFixture) -> AsyncIterator[Running]:
+    limits = WhatsAppLimits(per_user_burst=100)  # a test taps far faster than a person
+    with WhatsAppStandIn(TOKEN, PHONE_ID, APP_SECRET, limits=limits) as wa, NominatimStandIn() as nominatim:
+        settings = Settings(
+            LOOKOUT_DATABASE_URL=database_url, WHATSAPP_TOKEN=TOKEN, WHATSAPP_PHONE_NUMBER_ID=PHONE_ID,
+            WHATSAPP_APP_SECRET=APP_SECRET, WHATSAPP_VERIFY_TOKEN="verify", WHATSAPP_API_BASE=wa.api_base,
+            LOOKOUT_GEOCODER_DOMAIN=nominatim.domain, LOOKOUT_GEOCODER_SCHEME="http", SLACK_TIPS_CHANNEL="C01TIPS",
+        )
+        lookout = build(settings)
+        server = BackgroundServer(create_app(lookout), "lookout")
+        server.start()
+        wa.callback_url = f"{server.base_url}/whatsapp/webhook"
+        try:
+            yield Running(wa, lookout, database_url)
+        finally:
+            server.stop()
+            await lookout.aclose()
+    failures = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+    assert not failures, f"the app logged errors: {failures}"
+
+
+async def subscribe(phone: WhatsAppPhone) -> None:
+    await phone.send("hi")
+    await phone.tap("12 or older")
+    await phone.share_location(*STAFFORD)
+    await phone.tap("Home")
+    await phone.tap("Done")
+    await phone.tap("I'm a resident")
+    assert "You're all set" in phone.last().text
+
+
+async def test_managing_by_keywords_lists_and_buttons(app: Running) -> None:
+    phone = WhatsAppPhone(app.wa, "447700900401")
+    await subscribe(phone)
+    onboarding_topics = next(m for m in phone.messages() if "Which alerts would you like?" in m.text)
+
+    # A second place by a lookup with several answers, picked from a list; then renamed; then the first removed.
+    await phone.send("PLACES")
+    assert "Your places" in phone.last().text and "1. Home" in phone.last().text
+    await phone.tap("Add a place")
+    await phone.send("Station Road")
+    assert "Which one do you mean?" in phone.last().text
+    await phone.tap("Stone")
+    await phone.tap("Work")
+    assert "Added *Work*" in phone.last().text
+    await phone.send("/places")
+    await phone.tap("Rename Work")
+    await phone.send("Stables")
+    assert "Stables" in phone.last().text
+    await phone.send("places")
+    await phone.tap("Remove Home")
+    assert [p.label for p in app.rows(sa.select(places.c.label))] == ["Stables"]
+    await phone.send("PLACES")
+    await phone.tap("Remove Stables")
+    assert "only place" in phone.last().text  # never left with nowhere
+    assert len(app.rows(sa.select(places.c.label))) == 1
+
+    # Pause and resume; quiet hours; a business sector from a list longer than one page.
+    await phone.send("Pause")
+    await phone.tap("8 hours")
+    assert app.rows(sa.select(residents.c.paused_until))[0].paused_until is not None
+    await phone.send("RESUME")
+    assert app.rows(sa.select(residents.c.paused_until))[0].paused_until is None
+    await phone.send("QUIET")
+    await phone.tap("22:00–07:00")
+    assert tuple(app.rows(sa.select(residents.c.quiet_start, residents.c.quiet_end))[0]) == ("22:00", "07:00")
+    await phone.send("BUSINESS")
+    assert any(row["id"].startswith("page:") for row in phone.last().content["action"]["sections"][0]["rows"])
+    await phone.tap("Transport and haulage")  # on the second page
+    assert app.rows(sa.select(residents.c.sector))[0].sector == "transport"
+
+    # Topics: ticked in a paged list; the page stays where the resident is ticking.
+    await phone.send("TOPICS")
+    await phone.tap("Anti-social behaviour")
+    assert "✅ Anti-social behaviour" in json.dumps(phone.last().content, ensure_ascii=False)
+    await phone.tap("Done")
+    assert {r.topic for r in app.rows(sa.select(subscriptions.c.topic))} == {"all", "asb"}
+
+    # An old button from onboarding has expired; it changes nothing.
+    await phone.user.picks_list_row("tp:burglary", on=onboarding_topics.id)
+    assert "expired" in phone.last().text
+    assert {r.topic for r in app.rows(sa.select(subscriptions.c.topic))} == {"all", "asb"}
+
+    # My data, as text (the stand-in has no document messages).
+    await phone.send("MYDATA")
+    exported = phone.last().text
+    assert "Everything Lookout holds about you" in exported and '"asb"' in exported and '"transport"' in exported
+
+    # Polish, chosen from the language list: the bot's own words change, the keywords stay.
+    await phone.send("LANGUAGE")
+    await phone.tap("Polski")
+    assert phone.last().text == "Język: polski."
+    await phone.send("HELP")
+    assert "PLACES" in phone.last().text and "Gdy przyjdzie alert" in phone.last().text
+    await phone.send("STOP")
+    await phone.tap("Nie, zostaw alerty")
+    assert app.rows(sa.select(sa.func.count()).select_from(residents))[0][0] == 1
+
+
+async def test_typed_answers_and_a_child_who_is_turned_away(app: Running) -> None:
+    child = WhatsAppPhone(app.wa, "447700900402")
+    await child.send("hello")
+    await child.send("no")  # typed: the first word of "No, I'm younger"
+    assert "Nothing about you has been kept" in child.last().text
+    assert app.rows(sa.select(sa.func.count()).select_from(residents))[0][0] == 0
+
+    phone = WhatsAppPhone(app.wa, "447700900403")
+    await phone.send("hello")
+    await phone.send("Yes")
+    await phone.send("ST16 2LZ")
+    await phone.send("yes")
+    await phone.send("Grandma's")  # their own name for the place
+    await phone.send("Burglary")
+    await phone.send("All local crime")
+    await phone.send("done")
+    await phone.send("Retail")
+    assert "You're all set" in phone.last().text
+    (resident,) = app.rows(sa.select(residents.c.sector))
+    assert resident.sector == "retail"
+    assert [p.label for p in app.rows(sa.select(places.c.label))] == ["Grandma's"]
+    assert {r.topic for r in app.rows(sa.select(subscriptions.c.topic))} == {"burglary"}
+
+
+async def test_tips_out_of_the_blue_by_replying_to_an_alert_photos_gone_and_flood_control(app: Running, force, uow_factory) -> None:
+    phone = WhatsAppPhone(app.wa, "447700900404")
+    await subscribe(phone)
+
+    # Out of the blue: offered, sent anonymously, a reference back.
+    await phone.send("There's a van parked on the pavement outside number 4.")
+    assert "send this to the police" in phone.last().text
+    await phone.tap("Yes, send it")
+    await phone.tap("Stay anonymous")
+    (tip,) = app.rows(sa.select(tips.c.reference, tips.c.anonymous, tips.c.contact))
+    assert tip.reference in phone.last().text and tip.anonymous and tip.contact is None
+
+    # Things the bot cannot read get a polite answer; a reaction gets none.
+    answers = len(phone.messages())
+    await app.wa.receive_from_user(phone.wa_id, "Resident", "audio", {"id": "123", "mime_type": "audio/ogg"})
+    assert "can't read that kind of message" in phone.last().text
+    await app.wa.receive_from_user(phone.wa_id, "Resident", "reaction", {"message_id": phone.last().id, "emoji": "👍"})
+    assert len(phone.messages()) == answers + 1
+
+    # A photo WhatsApp no longer has: the resident is asked to send it again; nothing is lost or stored half-done.
+    delivery = await phone.send_image(b"\xff\xd8 jpeg", caption=None)
+    assert "send this to the police" in phone.last().text and delivery.status_code == 200
+    app.wa.media.clear()
+    await phone.tap("Yes, send it")
+    await phone.tap("Stay anonymous")
+    assert "couldn't fetch your photos" in phone.last().text
+    assert len(app.rows(sa.select(tips.c.id))) == 1
+    await phone.tap("Cancel")
+
+    # A reply to an alert is information about that alert.
+    alerts = AlertService(uow_factory, force, roles=Roles())
+    draft = await alerts.draft(AlertRequest(incident_number="MV-20261125-0456", headline="Bogus callers",
+                                            message="Two men claiming to be from the water board.",
+                                            area=CircleArea(*STAFFORD, 500)), "cli:test")
+    alert = (await alerts.send(draft.id, "cli:test")).alert
+    adapter = WhatsAppAdapter(CloudApi(TOKEN, PHONE_ID, app.wa.api_base))
+    try:
+        await DeliveryWorker(uow_factory, {Channel.WHATSAPP: adapter}, force_name=force.name).run_until_idle()
+    finally:
+        await adapter.aclose()
+    sent = await phone.wait_for_text("Bogus callers")
+    await phone.send("They were at number 12 ten minutes ago.", reply_to=sent.id)
+    await phone.tap("Stay anonymous")
+    about_alert = app.rows(sa.select(tips.c.alert_id).order_by(tips.c.id))[-1]
+    assert about_alert.alert_id == alert.id
+
+    # Flood control: beyond the force's tips a minute, one notice, then silence, and nothing more stored.
+    for n in range(3):
+        await phone.send(f"Suspicious car number {n}")
+        await phone.tap("Yes, send it")
+        await phone.tap("Stay anonymous")
+    texts = phone.texts()
+    assert sum("Please wait a minute" in t for t in texts) == 1
+    assert len(app.rows(sa.select(tips.c.id))) == 1 + 1 + 1  # the first, the alert's, and one more within the minute
+    assert app.rows(sa.select(sa.func.count()).select_from(conversation_states))[0][0] == 1
