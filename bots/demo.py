@@ -1,25 +1,33 @@
-"""``lookout demo``: the whole service on SQLite, seeded, with no accounts needed.
+"""``lookout demo``: the whole service on SQLite, seeded, with the sandbox console, and no accounts needed.
 
 Uses its own database (var/demo.db) and the example force, so it never touches
-a real deployment's data. Local stand-ins answer for the outside world: a
-Nominatim server for address lookups and a Telegram Bot API that the demo
-residents' alerts are delivered to, so nothing needs a token or the internet.
+a real deployment's data. The one-port sandbox (``sandbox.service``) answers
+for the outside world — Telegram, Slack and WhatsApp APIs and a Nominatim
+server — and serves the console, whose Telegram phone is a subscribed
+resident of the demo: an alert raised near Stafford town centre reaches it.
 """
 from __future__ import annotations
 
 import asyncio
+import logging
 from pathlib import Path
 
 from rich.console import Console
 from rich.panel import Panel
 from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from benchmarks.population import build_population
-from bots.app import build
+from bots.app import Lookout, build
 from bots.serving import run_parts
+from bots.telegram.registration import set_webhook
+from core.errors import LookoutError
+from core.force import ForceConfig
+from core.model import Address, Channel
+from core.services.subscriptions import NewPlace, SubscriptionService
 from core.settings import Settings
-from sandbox.nominatim import NominatimStandIn
-from sandbox.telegram import TelegramStandIn
+from sandbox.console.people import TELEGRAM_RESIDENT
+from sandbox.service import DEFAULT_PORT, Sandbox, SandboxConfig
 from storage.migrate import upgrade
 from storage.tables import residents
 
@@ -27,32 +35,51 @@ ROOT = Path(__file__).resolve().parent.parent
 DEMO_DATABASE_URL = "sqlite:///var/demo.db"
 DEMO_FORCE = ROOT / "config" / "force.example.toml"
 DEMO_CENTRE = (52.8067, -2.1174)  # Stafford
-DEMO_TELEGRAM_TOKEN = "100000:SANDBOX"
+
+logger = logging.getLogger("lookout.demo")
 
 
-def run_demo(*, port: int, residents: int) -> None:
+def run_demo(*, port: int, residents: int, sandbox_port: int = DEFAULT_PORT) -> None:
     upgrade(DEMO_DATABASE_URL)
-    with NominatimStandIn() as nominatim, TelegramStandIn(DEMO_TELEGRAM_TOKEN) as telegram:
-        settings = Settings(
-            LOOKOUT_DATABASE_URL=DEMO_DATABASE_URL,
-            LOOKOUT_FORCE_CONFIG=str(DEMO_FORCE),
-            LOOKOUT_GEOCODER="nominatim",
-            LOOKOUT_GEOCODER_DOMAIN=nominatim.domain,
-            LOOKOUT_GEOCODER_SCHEME="http",
-            TELEGRAM_BOT_TOKEN=DEMO_TELEGRAM_TOKEN,
-            TELEGRAM_API_BASE=telegram.base_url,
-        )
-        asyncio.run(_seed_and_serve(settings, port=port, residents=residents, geocoder_domain=nominatim.domain, telegram=telegram.base_url))
+    app_url = f"http://127.0.0.1:{port}"
+    sandbox = _start_sandbox(SandboxConfig(app_url=app_url), sandbox_port)
+    try:
+        environment = {"LOOKOUT_DATABASE_URL": DEMO_DATABASE_URL, "LOOKOUT_FORCE_CONFIG": str(DEMO_FORCE),
+                       **sandbox.app_environment()}
+        registered = _register_telegram_webhook(environment)
+        settings = Settings(**environment)
+        asyncio.run(_seed_and_serve(settings, sandbox, port=port, residents=residents, registered=registered))
+    finally:
+        sandbox.stop()
 
 
-async def _seed_and_serve(settings: Settings, *, port: int, residents: int, geocoder_domain: str, telegram: str) -> None:
+def _register_telegram_webhook(environment: dict[str, str]) -> str:
+    """What ``lookout telegram set-webhook`` does, so Telegram (here the sandbox) learns the app's webhook
+    and secret and the console's Telegram phone reaches the app through the real door."""
+    try:
+        return set_webhook(Settings(**environment))
+    except LookoutError as exc:
+        raise LookoutError(f"Registering the Telegram webhook with the sandbox failed: {exc}") from None
+
+
+def _start_sandbox(config: SandboxConfig, port: int) -> Sandbox:
+    """The sandbox on its usual port, or on any free one when that is taken (the banner says which)."""
+    try:
+        return Sandbox(config, port=port).start()
+    except OSError:
+        logger.warning("port %d is taken; the sandbox takes a free port instead", port)
+        return Sandbox(config).start()
+
+
+async def _seed_and_serve(settings: Settings, sandbox: Sandbox, *, port: int, residents: int, registered: str) -> None:
     lookout = build(settings)
     seeded = await _seed(lookout.engine, lookout.force, residents)
-    _banner(lookout.force.name, port=port, seeded=seeded, geocoder_domain=geocoder_domain, telegram=telegram)
+    await _subscribe_console_resident(lookout)
+    _banner(lookout.force.name, port=port, seeded=seeded, sandbox=sandbox, registered=registered)
     await run_parts(lookout, web=True, worker=True, scheduler=True, host="127.0.0.1", port=port)
 
 
-async def _seed(engine, force, count: int) -> int:  # noqa: ANN001
+async def _seed(engine: AsyncEngine, force: ForceConfig, count: int) -> int:
     async with engine.connect() as conn:
         existing = (await conn.execute(select(func.count()).select_from(residents))).scalar_one()
     if existing == 0 and count > 0:
@@ -65,28 +92,45 @@ async def _seed(engine, force, count: int) -> int:  # noqa: ANN001
             seed=7,
             topics=list(force.topics),
             sectors=list(force.sectors),
-            # Telegram only while Telegram is the one platform Lookout delivers to;
-            # WhatsApp residents join the demo with the WhatsApp adapter.
-            telegram_share=1.0,
+            # Both resident platforms, as a force would see them; the sandbox answers for each, and
+            # WhatsApp residents who never wrote get alerts as the approved template.
+            telegram_share=0.6,
         )
         return count
     return existing
 
 
-def _banner(force_name: str, *, port: int, seeded: int, geocoder_domain: str, telegram: str) -> None:
+async def _subscribe_console_resident(lookout: Lookout) -> None:
+    """The console's Telegram phone lives in the town centre and wants every alert, from the first run on.
+
+    Subscribed through the same service the bot's onboarding ends in; never again once they exist,
+    so whatever they change in the console (topics, places, /stop) survives a restart.
+    """
+    address = Address(Channel.TELEGRAM, str(TELEGRAM_RESIDENT.id))
+    async with lookout.uow(read_only=True) as work:
+        known = await work.residents.get_by_address(address)
+    if known is None:
+        await SubscriptionService(lookout.uow, lookout.force).subscribe(
+            address, age_confirmed=True, places=[NewPlace("Home", *DEMO_CENTRE)], topics=["all"])
+
+
+def _banner(force_name: str, *, port: int, seeded: int, sandbox: Sandbox, registered: str) -> None:
     env = (
         f"export LOOKOUT_DATABASE_URL={DEMO_DATABASE_URL} LOOKOUT_FORCE_CONFIG={DEMO_FORCE.relative_to(ROOT)} "
-        f"LOOKOUT_GEOCODER_DOMAIN={geocoder_domain} LOOKOUT_GEOCODER_SCHEME=http"
+        f"LOOKOUT_GEOCODER_DOMAIN={sandbox.geocoder_domain} LOOKOUT_GEOCODER_SCHEME=http"
     )
     text = (
         f"[bold]Lookout demo[/bold] for [bold]{force_name}[/bold] — {seeded:,} demo residents around Stafford.\n\n"
+        f"[bold]Console:[/bold] {sandbox.console_url}  (open it in your browser)\n"
+        f"  a Telegram phone (Sam, subscribed in the town centre), a WhatsApp phone and the officers' Slack.\n"
         f"App: http://127.0.0.1:{port}/healthz and /readyz\n"
-        f"Telegram: a local stand-in at {telegram} receives the demo residents' alerts "
-        f"(delivery counts at {telegram}/_sandbox/stats).\n\n"
-        "In another terminal, from this folder:\n"
+        f"Sandbox: Telegram, Slack, WhatsApp and Nominatim stand-ins on {sandbox.base_url} "
+        f"(/telegram, /slack/api/, /whatsapp, /nominatim).\n"
+        f"{registered}\n\n"
+        "Raise an alert from a second terminal, in this folder, and watch it arrive in the console:\n"
         f"  {env}\n"
-        "  .venv/bin/lookout alert preview --incident MV-20261125-0456 --headline 'Bogus callers' \\\n"
-        "      --message 'Two men claiming to be from the water board.' --postcode 'ST16 2LZ' --radius 1km\n"
+        "  .venv/bin/lookout alert send --incident MV-20261125-0456 --headline 'Bogus callers' \\\n"
+        "      --message 'Two men claiming to be from the water board.' --postcode 'ST16 2LZ' --radius 1km --yes\n"
         "  .venv/bin/lookout alert list\n\n"
         "Stop with Ctrl+C."
     )

@@ -28,7 +28,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from sandbox.server import BackgroundServer
+from sandbox.server import BackgroundServer, route_path
 
 LICENCE = "Data © OpenStreetMap contributors, ODbL 1.0. http://osm.org/copyright"
 
@@ -371,7 +371,7 @@ class NominatimStandIn:
 
     def _record(self, request: Request) -> None:
         received = ReceivedRequest(
-            path=request.url.path,
+            path=route_path(request),  # "/search" whether it runs alone or mounted
             params=dict(request.query_params),
             user_agent=request.headers.get("user-agent", ""),
             at=time.monotonic(),

@@ -7,6 +7,7 @@ import time
 from typing import Any, Self
 
 import uvicorn
+from starlette.requests import Request
 
 
 class BackgroundServer:
@@ -66,9 +67,16 @@ class BackgroundServer:
 
 class ServedStandIn:
     """Running a stand-in that keeps its ``BackgroundServer`` in ``self._server``:
-    ``start()``/``stop()``, use as a context manager, and its ``base_url``."""
+    ``start()``/``stop()``, use as a context manager, and its ``base_url``.
+
+    A stand-in can also be mounted under a path of another server (the
+    one-port sandbox, ``sandbox.service``) instead of running its own; that
+    server then calls ``serve_at(url)`` so ``base_url`` and every URL the
+    stand-in hands out name the mounted address.
+    """
 
     _server: BackgroundServer
+    _public_url: str | None = None
 
     def start(self) -> Self:
         self._server.start()
@@ -83,6 +91,26 @@ class ServedStandIn:
     def __exit__(self, *exc_info: object) -> None:
         self.stop()
 
+    def serve_at(self, url: str | None) -> None:
+        """Say where clients reach this stand-in when another server mounts it (None: its own server)."""
+        self._public_url = url.rstrip("/") if url else None
+
     @property
     def base_url(self) -> str:
-        return self._server.base_url
+        return self._public_url or self._server.base_url
+
+
+def public_base_url(request: Request) -> str:
+    """The stand-in's base URL as the caller reached it, mount prefix included.
+
+    Starlette's ``request.base_url`` leaves out the path of a ``Mount`` (it
+    names the outermost app), so URLs built from it would miss ``/slack`` or
+    ``/whatsapp`` in the one-port sandbox; ``root_path`` carries the prefix.
+    """
+    return f"{request.url.scheme}://{request.url.netloc}{request.scope.get('root_path', '')}".rstrip("/")
+
+
+def route_path(request: Request) -> str:
+    """The request's path below the stand-in's mount point (the whole path when it runs alone)."""
+    path, root = request.url.path, request.scope.get("root_path", "")
+    return path[len(root):] if root and path.startswith(root) else path

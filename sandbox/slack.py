@@ -49,7 +49,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from sandbox.server import BackgroundServer, ServedStandIn
+from sandbox.server import BackgroundServer, ServedStandIn, public_base_url, route_path
 
 # The sandbox workspace, its app and its people.
 TEAM_ID = "T01LOOKOUT"
@@ -346,6 +346,13 @@ class SlackStandIn(ServedStandIn):
             self._hooks[path] = _ResponseHook(kind, user_id, channel_id, message_ts, ephemeral, time.monotonic())
         return f"{self.base_url}{path}"
 
+    def close_top_view(self, user_id: str) -> None:
+        """The person closes the modal on top of their stack (Slack's Close, or Back on a pushed view)."""
+        with self._lock:
+            stack = self._stacks.get(user_id, [])
+            if stack:
+                self._close_views(user_id, stack[-1])
+
     def channel_name(self, channel_id: str) -> str:
         """The name Slack puts next to a channel id in payloads ("privategroup" for one it cannot name)."""
         with self._lock:
@@ -413,7 +420,7 @@ class SlackStandIn(ServedStandIn):
                 return _error(_SlackError("service_unavailable", status=503))
             try:
                 self._authenticate(token)
-                result = handler(self, _Call(params, str(request.base_url).rstrip("/")))
+                result = handler(self, _Call(params, public_base_url(request)))
             except _SlackError as exc:
                 if exc.status == 429:
                     self.rate_limited += 1
@@ -807,7 +814,7 @@ class SlackStandIn(ServedStandIn):
         except json.JSONDecodeError:
             body = None
         with self._lock:
-            hook = self._hooks.get(request.url.path)
+            hook = self._hooks.get(route_path(request))  # keyed below the mount point, as issued
             problem = self._response_url_problem(hook, body)
             self.response_url_posts.append(ResponseUrlPost(str(request.url), body if isinstance(body, dict) else {},
                                                            time.monotonic(), problem is None, problem))

@@ -48,6 +48,9 @@ MAX_CALLBACK_DATA = 64
 class TelegramLimits:
     per_bot_per_second: float | None = 30.0  # None: unlimited (benchmarks of the engine itself)
     per_chat_interval: float | None = 1.0
+    # "We may allow short bursts that go over this limit" (Bot FAQ): a conversation's
+    # two-message answer passes, a steady stream faster than one a second does not.
+    per_chat_burst: int = 3
 
 
 @dataclass
@@ -71,6 +74,16 @@ class SentRecord:
     reply_markup: dict[str, Any] | None = None
     deleted: bool = False
     edits: int = 0
+    file_id: str | None = None  # the photo or document sent, for showing it
+
+
+@dataclass
+class ChatAction:
+    """A ``sendChatAction`` ("typing", "upload_photo", …); Telegram shows it for about 5 s or until the next message."""
+
+    chat_id: int
+    action: str
+    at: float  # time.monotonic()
 
 
 @dataclass
@@ -98,13 +111,15 @@ class TelegramStandIn(ServedStandIn):
         self.calls: list[tuple[str, dict[str, Any]]] = []
         self.callback_answers: list[dict[str, Any]] = []
         self.commands: list[dict[str, Any]] = []
+        self.commands_by_language: dict[str, list[dict[str, Any]]] = {}
+        self.chat_actions: list[ChatAction] = []
         self.webhook: dict[str, Any] = {}
         self.files: dict[str, StoredFile] = {}
         self.rate_limited = 0
         self._lock = threading.Lock()
         self._rng = random.Random(seed)
         self._recent: deque[float] = deque()
-        self._last_to_chat: dict[int, float] = {}
+        self._chat_tokens: dict[int, tuple[float, float]] = {}  # chat → (tokens, when counted)
         self._message_ids: dict[int, int] = defaultdict(int)
         self._by_id: dict[tuple[int, int], SentRecord] = {}
         self.app = Starlette(
@@ -129,6 +144,14 @@ class TelegramStandIn(ServedStandIn):
     def sent_count(self) -> int:
         with self._lock:
             return len(self.sent)
+
+    def last_chat_action(self, chat_id: int) -> ChatAction | None:
+        with self._lock:
+            return next((a for a in reversed(self.chat_actions) if a.chat_id == chat_id), None)
+
+    def file(self, file_id: str) -> StoredFile | None:
+        with self._lock:
+            return self.files.get(file_id)
 
     def add_file(self, content: bytes, name: str = "photo.jpg") -> StoredFile:
         """Store a file as if a user had uploaded it (for simulated photos)."""
@@ -224,6 +247,7 @@ class TelegramStandIn(ServedStandIn):
         visible = self._checked_text(caption, params.get("parse_mode"), MAX_CAPTION, "caption", allow_empty=True)
         stored = self._file_param(params, "photo", "photo.jpg")
         record = self._record(params, "photo", caption, visible)
+        record.file_id = stored.file_id
         result = self._message_json(record)
         result["photo"] = [{"file_id": stored.file_id, "file_unique_id": stored.file_id[-12:], "width": 800, "height": 600,
                             "file_size": len(stored.content)}]
@@ -236,6 +260,7 @@ class TelegramStandIn(ServedStandIn):
         visible = self._checked_text(caption, params.get("parse_mode"), MAX_CAPTION, "caption", allow_empty=True)
         stored = self._file_param(params, "document", "document")
         record = self._record(params, "document", caption, visible)
+        record.file_id = stored.file_id
         result = self._message_json(record)
         result["document"] = {"file_id": stored.file_id, "file_unique_id": stored.file_id[-12:], "file_name": stored.name,
                               "file_size": len(stored.content)}
@@ -290,13 +315,17 @@ class TelegramStandIn(ServedStandIn):
         commands = params.get("commands")
         if not isinstance(commands, list) or not all(isinstance(c, dict) and c.get("command") for c in commands):
             raise _ApiError(400, "Bad Request: commands must be a list of BotCommand")
-        self.commands = commands
+        language = str(params.get("language_code") or "")
+        self.commands_by_language[language] = commands  # a menu per language, "" for everyone else
+        if not language:
+            self.commands = commands
         return True
 
     def _get_my_commands(self, params: dict[str, Any]) -> list[dict[str, Any]]:
-        return self.commands
+        return self.commands_by_language.get(str(params.get("language_code") or ""), [])
 
     def _send_chat_action(self, params: dict[str, Any]) -> bool:
+        self.chat_actions.append(ChatAction(_chat_id(params), str(params.get("action") or "typing"), time.monotonic()))
         return True
 
     # --- helpers -------------------------------------------------------------------------------
@@ -318,11 +347,18 @@ class TelegramStandIn(ServedStandIn):
             if len(self._recent) >= per_second:
                 return 1
         interval = self.limits.per_chat_interval
-        if interval is not None and now - self._last_to_chat.get(chat_id, -1e9) < interval:
-            return max(1, round(interval))
+        burst = max(1, self.limits.per_chat_burst)
+        tokens = float(burst)
+        if interval is not None:
+            # A bucket per chat: ``burst`` messages at once, refilled at one per ``interval``.
+            held, since = self._chat_tokens.get(chat_id, (float(burst), now))
+            tokens = min(float(burst), held + (now - since) / interval)
+            if tokens < 1.0:
+                self._chat_tokens[chat_id] = (tokens, now)
+                return max(1, round((1.0 - tokens) * interval + 0.49))
         if per_second is not None:
             self._recent.append(now)
-        self._last_to_chat[chat_id] = now
+        self._chat_tokens[chat_id] = (tokens - 1.0, now)
         return 0
 
     def _checked_text(self, text: str, parse_mode: Any, limit: int, what: str, *, allow_empty: bool = False) -> str:
@@ -397,7 +433,8 @@ class TelegramStandIn(ServedStandIn):
             message["text"] = record.visible
         if record.edits:
             message["edit_date"] = int(time.time())
-        if record.reply_markup:
+        if record.reply_markup and "inline_keyboard" in record.reply_markup:
+            # Telegram echoes only inline keyboards in a Message; reply keyboards live on the user's screen.
             message["reply_markup"] = record.reply_markup
         return message
 

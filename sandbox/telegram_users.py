@@ -130,6 +130,6 @@ class TelegramUsers:
         }
         if record is not None and record.kind == "text":
             message["text"] = record.visible
-        if record is not None and record.reply_markup:
+        if record is not None and record.reply_markup and "inline_keyboard" in record.reply_markup:
             message["reply_markup"] = record.reply_markup
         return message

@@ -50,7 +50,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from sandbox.server import BackgroundServer, ServedStandIn
+from sandbox.server import BackgroundServer, ServedStandIn, public_base_url
 
 WINDOW_SECONDS = 24 * 3600
 ERROR_CODES_HREF = "https://developers.facebook.com/docs/whatsapp/cloud-api/support/error-codes/"
@@ -710,7 +710,7 @@ class WhatsAppStandIn(ServedStandIn):
         return JSONResponse(
             {
                 "messaging_product": "whatsapp",
-                "url": self._media_url(media, str(request.base_url).rstrip("/")),
+                "url": self._media_url(media, public_base_url(request)),
                 "mime_type": media.mime_type,
                 "sha256": media.sha256_hex,
                 "file_size": len(media.content),

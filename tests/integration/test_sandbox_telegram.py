@@ -87,11 +87,13 @@ async def test_markdown_v2_reserved_characters_must_be_escaped(bot: Bot):
 
 
 async def test_limits_answer_with_telegrams_429_and_403(telegram: TelegramStandIn, bot: Bot):
-    telegram.limits = TelegramLimits(per_bot_per_second=3, per_chat_interval=1.0)
+    telegram.limits = TelegramLimits(per_bot_per_second=30, per_chat_interval=1.0, per_chat_burst=2)
     await bot.send_message(1, "one")
+    await bot.send_message(1, "a short burst is allowed")
     with pytest.raises(TelegramRetryAfter) as throttled:
-        await bot.send_message(1, "again, too soon")
+        await bot.send_message(1, "but not a third at once")
     assert throttled.value.retry_after == 1
+    telegram.limits = TelegramLimits(per_bot_per_second=4, per_chat_interval=1.0, per_chat_burst=1)  # two sent already this second
     await bot.send_message(2, "two")
     await bot.send_message(3, "three")
     with pytest.raises(TelegramRetryAfter):

@@ -1,0 +1,181 @@
+"""The whole sandbox on one port: every stand-in under its own path, and the console at ``/``.
+
+    /telegram/bot<token>/<method>      Telegram Bot API   TELEGRAM_API_BASE=http://127.0.0.1:P/telegram
+    /slack/api/<method>                Slack Web API      SLACK_API_BASE=http://127.0.0.1:P/slack/api/
+    /whatsapp/<version>/<id>/messages  WhatsApp Cloud API WHATSAPP_API_BASE=http://127.0.0.1:P/whatsapp/v21.0
+    /nominatim/search                  Nominatim          LOOKOUT_GEOCODER_DOMAIN=127.0.0.1:P/nominatim (scheme http)
+    /                                  the console (a web page for playing residents and officers)
+
+Each stand-in keeps its own record and its ``/_sandbox/…`` inspection routes
+under its prefix. Tokens and secrets are fixed sandbox values, so the app's
+settings (``app_environment()``) never change between runs.
+
+    with Sandbox(SandboxConfig(app_url="http://127.0.0.1:8000")) as sandbox:
+        env = sandbox.app_environment()   # what `lookout serve` needs to talk to it
+
+Run alone: ``python -m sandbox --port 8090 --app-url http://127.0.0.1:8000``.
+"""
+from __future__ import annotations
+
+import argparse
+import threading
+from dataclasses import dataclass, replace
+from typing import Self
+
+from starlette.applications import Starlette
+from starlette.routing import Mount
+
+from sandbox.console.people import TELEGRAM_RESIDENT, WHATSAPP_RESIDENT_ID, WHATSAPP_RESIDENT_NAME
+from sandbox.console.routes import Console, Doors
+from sandbox.console.slack_pane import SlackPane
+from sandbox.console.telegram_phone import TelegramPhone
+from sandbox.console.whatsapp_phone import WhatsAppPhone
+from sandbox.nominatim import NominatimStandIn
+from sandbox.server import BackgroundServer, ServedStandIn
+from sandbox.slack import OFFICER_ID, SECOND_OFFICER_ID, SUPERVISOR_ID, TIPS_CHANNEL_ID, SlackStandIn
+from sandbox.telegram import TelegramStandIn
+from sandbox.whatsapp import WhatsAppStandIn
+
+DEFAULT_PORT = 8090
+
+
+@dataclass(frozen=True)
+class SandboxConfig:
+    """The app the sandbox plays the platforms for, and the credentials both sides use."""
+
+    app_url: str | None = None  # e.g. http://127.0.0.1:8000: webhooks and Slack requests go there
+    telegram_token: str = "100000:SANDBOX"
+    telegram_webhook_secret: str = "sandbox-telegram-webhook-secret"
+    slack_bot_token: str = "xoxb-sandbox"
+    slack_signing_secret: str = "sandbox-signing-secret"
+    whatsapp_token: str = "sandbox-token"
+    whatsapp_phone_number_id: str = "100000000000001"
+    whatsapp_app_secret: str = "sandbox-app-secret"
+    whatsapp_verify_token: str = "sandbox-verify-token"
+    whatsapp_version: str = "v21.0"
+
+    @property
+    def slack_request_url(self) -> str | None:
+        return f"{self.app_url.rstrip('/')}/slack/events" if self.app_url else None
+
+    @property
+    def whatsapp_callback_url(self) -> str | None:
+        return f"{self.app_url.rstrip('/')}/whatsapp/webhook" if self.app_url else None
+
+
+class Sandbox(ServedStandIn):
+    """Every stand-in and the console, served together on 127.0.0.1 from a background thread."""
+
+    def __init__(self, config: SandboxConfig | None = None, *, port: int = 0) -> None:
+        self.config = config = config or SandboxConfig()
+        self.telegram = TelegramStandIn(config.telegram_token)
+        self.slack = SlackStandIn(config.slack_bot_token, config.slack_signing_secret)
+        self.whatsapp = WhatsAppStandIn(config.whatsapp_token, config.whatsapp_phone_number_id, config.whatsapp_app_secret,
+                                        version=config.whatsapp_version, callback_url=config.whatsapp_callback_url)
+        self.nominatim = NominatimStandIn()
+        self.console = Console(
+            TelegramPhone(self.telegram, TELEGRAM_RESIDENT),
+            WhatsAppPhone(self.whatsapp, WHATSAPP_RESIDENT_ID, WHATSAPP_RESIDENT_NAME),
+            SlackPane(self.slack, lambda: self.config.slack_request_url),
+            lambda: Doors(app_url=self.config.app_url or ""),
+        )
+        self.app = Starlette(routes=[
+            Mount("/telegram", app=self.telegram.app),
+            Mount("/slack", app=self.slack.app),
+            Mount("/whatsapp", app=self.whatsapp.app),
+            Mount("/nominatim", app=self.nominatim.app),
+            *self.console.routes(),
+        ])
+        self._server = BackgroundServer(self.app, "sandbox", port)
+
+    def start(self) -> Self:
+        super().start()
+        # URLs the stand-ins hand out (Slack response URLs, …) must name their place on this server.
+        for stand_in, prefix in ((self.telegram, "telegram"), (self.slack, "slack"), (self.whatsapp, "whatsapp")):
+            stand_in.serve_at(f"{self.base_url}/{prefix}")
+        return self
+
+    def stop(self) -> None:
+        for stand_in in (self.telegram, self.slack, self.whatsapp):
+            stand_in.serve_at(None)
+        super().stop()
+
+    def connect_app(self, app_url: str) -> None:
+        """Play the platforms for the app at ``app_url`` from now on (for an app started after the sandbox).
+
+        Telegram needs nothing here: it calls whatever webhook the app registers with setWebhook.
+        """
+        self.config = replace(self.config, app_url=app_url)
+        self.whatsapp.callback_url = self.config.whatsapp_callback_url
+
+    # --- where the app finds each platform ---------------------------------------------------------
+
+    @property
+    def port(self) -> int:
+        return self._server.port
+
+    @property
+    def console_url(self) -> str:
+        return f"{self.base_url}/"
+
+    @property
+    def telegram_api_base(self) -> str:
+        """For aiogram's ``TelegramAPIServer.from_base`` (``TELEGRAM_API_BASE``)."""
+        return f"{self.base_url}/telegram"
+
+    @property
+    def slack_api_url(self) -> str:
+        """For slack_sdk's ``base_url`` (``SLACK_API_BASE``), with the trailing slash it wants."""
+        return f"{self.base_url}/slack/api/"
+
+    @property
+    def whatsapp_api_base(self) -> str:
+        """The Graph base with its version (``WHATSAPP_API_BASE``)."""
+        return f"{self.base_url}/whatsapp/{self.config.whatsapp_version}"
+
+    @property
+    def geocoder_domain(self) -> str:
+        """geopy's ``domain`` (``LOOKOUT_GEOCODER_DOMAIN``): it puts the path before ``/search`` as given."""
+        return f"127.0.0.1:{self.port}/nominatim"
+
+    def app_environment(self) -> dict[str, str]:
+        """The settings that point the app at this sandbox (and only at it), as environment variables."""
+        config = self.config
+        env = {
+            "TELEGRAM_BOT_TOKEN": config.telegram_token,
+            "TELEGRAM_WEBHOOK_SECRET": config.telegram_webhook_secret,
+            "TELEGRAM_API_BASE": self.telegram_api_base,
+            "SLACK_BOT_TOKEN": config.slack_bot_token,
+            "SLACK_SIGNING_SECRET": config.slack_signing_secret,
+            "SLACK_API_BASE": self.slack_api_url,
+            "SLACK_TIPS_CHANNEL": TIPS_CHANNEL_ID,
+            "SLACK_OFFICER_IDS": f"{OFFICER_ID},{SECOND_OFFICER_ID}",
+            "SLACK_SUPERVISOR_IDS": SUPERVISOR_ID,
+            "WHATSAPP_TOKEN": config.whatsapp_token,
+            "WHATSAPP_PHONE_NUMBER_ID": config.whatsapp_phone_number_id,
+            "WHATSAPP_APP_SECRET": config.whatsapp_app_secret,
+            "WHATSAPP_VERIFY_TOKEN": config.whatsapp_verify_token,
+            "WHATSAPP_API_BASE": self.whatsapp_api_base,
+            "LOOKOUT_GEOCODER": "nominatim",
+            "LOOKOUT_GEOCODER_DOMAIN": self.geocoder_domain,
+            "LOOKOUT_GEOCODER_SCHEME": "http",
+        }
+        if config.app_url:
+            env["LOOKOUT_PUBLIC_URL"] = config.app_url.rstrip("/")
+        return env
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="The Lookout sandbox: every platform stand-in and the console on one port.")
+    parser.add_argument("--port", type=int, default=DEFAULT_PORT)
+    parser.add_argument("--app-url", default="http://127.0.0.1:8000", help="where Lookout listens (webhooks go there)")
+    args = parser.parse_args()
+    with Sandbox(SandboxConfig(app_url=args.app_url), port=args.port) as sandbox:
+        exports = " \\\n  ".join(f"{name}={value}" for name, value in sandbox.app_environment().items())
+        print(f"Lookout sandbox on {sandbox.base_url}\n\nConsole: {sandbox.console_url}\n\n"
+              f"Point Lookout at it (then `lookout telegram set-webhook`, `lookout serve`):\n  export {exports}\n\n"
+              "Stop with Ctrl+C.", flush=True)
+        try:
+            threading.Event().wait()
+        except KeyboardInterrupt:
+            pass
