@@ -7,7 +7,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install demo test bench lock clean
+.PHONY: install demo test fuzz bench lock translations clean
 
 install: $(STAMP)
 
@@ -21,11 +21,25 @@ $(STAMP): pyproject.toml requirements.lock
 demo: $(STAMP)
 	$(BIN)/lookout demo
 
+# Three test processes: most end-to-end tests wait on real servers, so a third
+# keeps both cores busy (each process has its own PostgreSQL schema and files).
 test: $(STAMP)
-	$(BIN)/pytest
+	$(BIN)/pytest -n 3
+
+# The hostile-input suite with a long budget (make test runs it with a short one).
+fuzz: $(STAMP)
+	LOOKOUT_FUZZ_EXAMPLES=3000 $(BIN)/pytest tests/fuzz
 
 bench: $(STAMP)
 	$(BIN)/lookout bench match --residents 1000000
+
+# After changing what the bots say: refresh the catalogues (then translate the new
+# entries in core/locales/*/LC_MESSAGES/lookout.po) and compile them.
+translations: $(STAMP)
+	$(BIN)/pybabel extract -k _ -k __ -k N_ --no-location --sort-output --project=Lookout \
+	    --copyright-holder="Lookout contributors" -o core/locales/lookout.pot bots/telegram core/conversation bots/whatsapp
+	$(BIN)/pybabel update -i core/locales/lookout.pot -d core/locales -D lookout --no-fuzzy-matching
+	$(BIN)/pybabel compile -d core/locales -D lookout
 
 # Re-pin every dependency after changing pyproject.toml.
 lock:

@@ -10,22 +10,29 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
-from fastapi import FastAPI
-from fastapi.responses import JSONResponse
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bots.logs import REDACTOR
+from bots.metrics import Metrics, add_metrics
 from core.delivery.worker import DeliveryWorker, WorkerConfig
+from core.errors import NotFound
 from core.force import ForceConfig, load_force_config
 from core.geocoding import Geocoder, GeopyGeocoder
-from core.model import Channel
+from core.model import Address, Channel
 from core.outbound import ChannelAdapter
 from core.ports import UnitOfWorkFactory
 from core.services.alerts import AlertService
+from core.services.cap_feed import CapService
 from core.services.maintenance import MaintenanceService, RetentionPeriods
 from core.services.residents import ResidentService
 from core.services.roles import Roles
+from core.services.subscriptions import SubscriptionService
+from core.services.tips import TipService
 from core.settings import Settings
 from storage.database import is_sqlite, make_async_engine
 from storage.locks import ProcessLock, process_lock
@@ -47,9 +54,12 @@ class Lookout:
     alerts: AlertService
     maintenance: MaintenanceService
     residents: ResidentService
+    subscriptions: SubscriptionService
+    tips: TipService
     geocoder: Geocoder
     adapters: dict[Channel, ChannelAdapter] = field(default_factory=dict)
     channels: tuple[Channel, ...] = field(default=())
+    _conversation_bot: Any = field(default=None, repr=False)
 
     def worker(self) -> DeliveryWorker:
         """A delivery worker for the enabled platforms; on PostgreSQL its rates are shared with other workers."""
@@ -59,8 +69,27 @@ class Lookout:
             self.adapters,
             force_name=self.force.name,
             timezone=self.force.settings.timezone,
+            alert_template=self.settings.whatsapp_alert_template,
             slot_source=source,
             config=WorkerConfig(lease=timedelta(seconds=self.settings.worker_lease_seconds)),
+        )
+
+    def telegram_conversation_bot(self):  # noqa: ANN201 - an aiogram Bot
+        """The bot that answers residents in conversation (its own session: see WaitOutShortFloodLimits)."""
+        if self._conversation_bot is None:
+            from bots.telegram.adapter import make_conversation_bot
+
+            assert self.settings.telegram_bot_token is not None, "Telegram is off"
+            self._conversation_bot = make_conversation_bot(self.settings.telegram_bot_token.get_secret_value(), self.settings.telegram_api_base)
+        return self._conversation_bot
+
+    def telegram_dispatcher(self):  # noqa: ANN201 - an aiogram Dispatcher (aiogram is imported only when Telegram is on)
+        from bots.telegram.bot import build_dispatcher
+        from storage.fsm import SqlFsmStorage
+
+        return build_dispatcher(
+            SqlFsmStorage(self.engine), force=self.force, residents=self.residents, subscriptions=self.subscriptions,
+            tips=self.tips, geocoder=self.geocoder,
         )
 
     def lock(self, name: str) -> ProcessLock:
@@ -73,12 +102,15 @@ class Lookout:
     async def aclose(self) -> None:
         for adapter in self.adapters.values():
             await adapter.aclose()
+        if self._conversation_bot is not None:
+            await self._conversation_bot.session.close()
         await self.geocoder.aclose()
         await self.engine.dispose()
 
 
 def build(settings: Settings | None = None) -> Lookout:
     settings = settings or Settings()
+    REDACTOR.add(secret.get_secret_value() for secret in settings.secrets())
     force = load_force_config(Path(settings.force_config))
     engine = make_async_engine(settings.database_url)
     uow = unit_of_work_factory(engine)
@@ -97,7 +129,12 @@ def build(settings: Settings | None = None) -> Lookout:
         retention=RetentionPeriods(settings.retention_delivery_days, settings.retention_tip_days),
     )
     residents = ResidentService(uow)
-    return Lookout(settings, force, engine, uow, alerts, maintenance, residents, geocoder, build_adapters(settings), channels)
+    subscriptions = SubscriptionService(uow, force)
+    tips_queue = Address(Channel.SLACK, settings.slack_tips_channel) if settings.slack_tips_channel else None
+    tips = TipService(uow, force, roles=roles, officer_queue=tips_queue)
+    return Lookout(
+        settings, force, engine, uow, alerts, maintenance, residents, subscriptions, tips, geocoder, build_adapters(settings), channels
+    )
 
 
 def build_adapters(settings: Settings) -> dict[Channel, ChannelAdapter]:
@@ -107,6 +144,16 @@ def build_adapters(settings: Settings) -> dict[Channel, ChannelAdapter]:
         from bots.telegram.adapter import TelegramAdapter, make_bot
 
         adapters[Channel.TELEGRAM] = TelegramAdapter(make_bot(settings.telegram_bot_token.get_secret_value(), settings.telegram_api_base))
+    if settings.whatsapp_token and settings.whatsapp_phone_number_id:
+        from bots.whatsapp.adapter import WhatsAppAdapter
+        from bots.whatsapp.graph import CloudApi
+
+        api = CloudApi(settings.whatsapp_token.get_secret_value(), settings.whatsapp_phone_number_id, settings.whatsapp_api_base)
+        adapters[Channel.WHATSAPP] = WhatsAppAdapter(api)
+    if settings.slack_bot_token and settings.slack_signing_secret:
+        from bots.slack_officer.adapter import SlackAdapter, make_client
+
+        adapters[Channel.SLACK] = SlackAdapter(make_client(settings.slack_bot_token.get_secret_value(), settings.slack_api_base))
     return adapters
 
 
@@ -121,23 +168,83 @@ def create_app(lookout: Lookout) -> FastAPI:
     async def lifespan(_app: FastAPI):  # noqa: ANN202
         # Whoever built the Lookout closes it (the runner stops the worker and scheduler first).
         logger.info("Lookout for %s: %s", lookout.force.name, describe_platforms(lookout))
-        yield
+        slack = getattr(_app.state, "slack", None)
+        if slack is not None:  # the officers' app keeps sent alerts' status messages current from here
+            await slack.start()
+        try:
+            yield
+        finally:
+            if slack is not None:
+                await slack.stop()
 
     app = FastAPI(title=f"Lookout — {lookout.force.name}", lifespan=lifespan, docs_url=None, redoc_url=None)
     app.state.lookout = lookout
     telegram = lookout.adapters.get(Channel.TELEGRAM)
     if telegram is not None:
-        from bots.telegram.bot import build_dispatcher
         from bots.telegram.webhook import add_telegram_webhook
 
         secret = lookout.settings.telegram_webhook_secret
         add_telegram_webhook(
             app,
-            bot=telegram.bot,  # type: ignore[attr-defined]
-            dispatcher=build_dispatcher(lookout.engine, lookout.residents),
+            bot=lookout.telegram_conversation_bot(),
+            dispatcher=lookout.telegram_dispatcher(),
             secret=secret.get_secret_value() if secret else None,
             uow=lookout.uow,
         )
+
+    whatsapp = lookout.adapters.get(Channel.WHATSAPP)
+    if whatsapp is not None:
+        from bots.whatsapp.bot import build_whatsapp_bot
+        from bots.whatsapp.webhook import add_whatsapp_webhook
+        from core.services.receipts import ReceiptService
+        from storage.conversations import SqlConversationStore
+
+        wa_settings = lookout.settings
+        add_whatsapp_webhook(
+            app,
+            bot=build_whatsapp_bot(
+                whatsapp.api,  # type: ignore[attr-defined]
+                force=lookout.force, subscriptions=lookout.subscriptions, tips=lookout.tips, geocoder=lookout.geocoder,
+                residents=lookout.residents, receipts=ReceiptService(lookout.uow), store=SqlConversationStore(lookout.engine),
+            ),
+            app_secret=wa_settings.whatsapp_app_secret.get_secret_value() if wa_settings.whatsapp_app_secret else None,
+            verify_token=wa_settings.whatsapp_verify_token.get_secret_value() if wa_settings.whatsapp_verify_token else None,
+            phone_number_id=wa_settings.whatsapp_phone_number_id,
+            uow=lookout.uow,
+        )
+
+    slack_adapter = lookout.adapters.get(Channel.SLACK)
+    if slack_adapter is not None and lookout.settings.slack_signing_secret is not None:
+        from bots.slack_officer.app import add_slack_route, build_slack_officer
+
+        app.state.slack = build_slack_officer(
+            client=slack_adapter.client,  # type: ignore[attr-defined]
+            signing_secret=lookout.settings.slack_signing_secret.get_secret_value(),
+            alerts=lookout.alerts,
+            force=lookout.force,
+            geocoder=lookout.geocoder,
+            roles=Roles(officers=lookout.settings.officer_ids, supervisors=lookout.settings.supervisor_ids),
+            tips=lookout.tips,
+            uow=lookout.uow,
+        )
+        add_slack_route(app, app.state.slack)
+
+    add_metrics(app, Metrics(lookout.uow, lookout.channels))
+    cap = CapService(lookout.uow, lookout.force)
+
+    @app.get("/cap/alerts/{reference}.xml", include_in_schema=False)
+    async def cap_alert(reference: str) -> Response:
+        """An alert, update or cancellation as a CAP 1.2 document (public alerts only)."""
+        try:
+            return Response(await cap.document(reference), media_type="application/cap+xml")
+        except NotFound as exc:
+            return JSONResponse({"error": str(exc)}, status_code=404)
+
+    @app.get("/cap/feed.atom", include_in_schema=False)
+    async def cap_feed(request: Request) -> Response:
+        """The live public alerts, each linking to its CAP document."""
+        base = lookout.settings.public_url or str(request.base_url)
+        return Response(await cap.feed(base), media_type="application/atom+xml")
 
     @app.get("/healthz")
     async def healthz() -> dict[str, str]:

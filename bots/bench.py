@@ -9,6 +9,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from benchmarks.fanout import run_fanout_benchmark
+from benchmarks.load import run_load_benchmark
 from benchmarks.match import run_match_benchmark
 
 
@@ -31,6 +32,11 @@ def bench_fanout(*, recipients: int, database_url: str | None, limited_recipient
         run_fanout_benchmark(recipients=recipients, database_url=database_url, limited_recipients=limited_recipients)
     )
     _print(figures, "lookout bench fanout", as_json)
+
+
+def bench_load(*, database_url: str | None, rate: float, seconds: float, fanout: int, senders: int, as_json: bool) -> None:
+    figures = asyncio.run(run_load_benchmark(database_url=database_url, rate=rate, seconds=seconds, fanout=fanout, senders=senders))
+    _print(figures, "lookout bench load", as_json)
 
 
 def _print(figures: dict, title: str, as_json: bool) -> None:

@@ -1,13 +1,13 @@
 """The ``lookout`` command: serve, db, demo, bench, and the officer's alert actions."""
 from __future__ import annotations
 
-import logging
-import sys
+import os
 
 import typer
 from rich.console import Console
 
 from bots.cli_alerts import alert_app
+from bots.logs import configure_logging
 from core.errors import LookoutError
 from core.force import ForceConfigError
 from core.settings import Settings
@@ -84,11 +84,12 @@ def scheduler_command() -> None:
 def demo(
     port: int = typer.Option(8000, help="Port for the app."),
     residents: int = typer.Option(2000, help="Demo residents to seed on first run."),
+    sandbox_port: int = typer.Option(8090, help="Port for the sandbox: the platforms' stand-ins and the console."),
 ) -> None:
-    """Run the whole service on SQLite with demo data, no accounts needed."""
+    """Run the whole service on SQLite with demo data and the sandbox console, no accounts needed."""
     from bots.demo import run_demo
 
-    _run_or_explain(lambda: run_demo(port=port, residents=residents))
+    _run_or_explain(lambda: run_demo(port=port, residents=residents, sandbox_port=sandbox_port))
 
 
 @bench_app.command("match")
@@ -118,6 +119,21 @@ def bench_fanout(
     _run_or_explain(lambda: run(recipients=recipients, database_url=database_url, limited_recipients=limited_recipients, as_json=json_output))
 
 
+@bench_app.command("load")
+def bench_load(
+    rate: float = typer.Option(200.0, min=1, help="Resident messages a second into the Telegram webhook."),
+    seconds: float = typer.Option(30.0, min=1, max=60, help="How long to keep it up (at most 60 s)."),
+    fanout: int = typer.Option(20_000, min=1, help="Recipients of the alert being sent during the load."),
+    senders: int = typer.Option(2_000, min=1, help="How many different residents write."),
+    database_url: str | None = typer.Option(None, help="Database to run on (default: a temporary SQLite file)."),
+    json_output: bool = typer.Option(False, "--json", help="Print one JSON object."),
+) -> None:
+    """Webhook answer times (p50/p99) and errors under resident load while an alert fans out."""
+    from bots.bench import bench_load as run
+
+    _run_or_explain(lambda: run(database_url=database_url, rate=rate, seconds=seconds, fanout=fanout, senders=senders, as_json=json_output))
+
+
 def _run_or_explain(action) -> None:  # noqa: ANN001 - a zero-argument callable
     """Run ``action``; configuration and domain errors become a message and exit code, not a traceback."""
     try:
@@ -131,9 +147,8 @@ def _run_or_explain(action) -> None:  # noqa: ANN001 - a zero-argument callable
 
 
 def main() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
-    for chatty in ("httpx", "aiogram.event", "alembic.runtime.migration", "apscheduler"):
-        logging.getLogger(chatty).setLevel(logging.WARNING)
+    # Read before Settings (which may be invalid and must be able to say so in a log).
+    configure_logging(os.environ.get("LOOKOUT_LOG_FORMAT", "text").strip().lower())
     app()
 
 

@@ -89,7 +89,7 @@ class Compose:
         radius = parse_distance(str(o["radius"]), "radius") if o.get("radius") else None
         buffer = parse_distance(str(o["buffer"]), "buffer") if o.get("buffer") else None
         where = Where(at=o.get("at"), postcode=o.get("postcode"), street=o.get("street"), area=o.get("area"),  # type: ignore[arg-type]
-                      radius_m=radius, buffer_m=buffer)
+                      address=o.get("address"), radius_m=radius, buffer_m=buffer)  # type: ignore[arg-type]
         missing = {name: "is required" for name in ("incident", "headline", "message") if not o.get(name)}
         if missing:
             raise InvalidInput({f"--{name}": problem for name, problem in missing.items()})
@@ -110,7 +110,7 @@ class Compose:
 
 
 _COMPOSE_FIELDS = {
-    "incident", "headline", "message", "at", "postcode", "street", "area", "radius", "buffer",
+    "incident", "headline", "message", "at", "postcode", "address", "street", "area", "radius", "buffer",
     "topics", "sectors", "audience", "urgency", "status", "contact", "expires",
 }
 
@@ -121,6 +121,7 @@ HEADLINE = typer.Option(None, "--headline", help="One line: what is happening.")
 MESSAGE = typer.Option(None, "--message", help="What residents should know and do.")
 AT = typer.Option(None, "--at", help="Centre as LAT,LON.")
 POSTCODE = typer.Option(None, "--postcode", help="Centre on a UK postcode.")
+ADDRESS = typer.Option(None, "--address", help='Centre on an address, "12 Eastgate Street, Stafford".')
 STREET = typer.Option(None, "--street", help='A street, "NAME, TOWN".')
 AREA = typer.Option(None, "--area", help="A named area from the force config.")
 RADIUS = typer.Option(None, "--radius", help="50m to 3km (default 500m).")
@@ -182,7 +183,7 @@ def _print_sent(result: SendResult) -> None:
 @alert_app.command()
 def preview(
     incident: str = INCIDENT, headline: str = HEADLINE, message: str = MESSAGE,
-    at: str = AT, postcode: str = POSTCODE, street: str = STREET, area: str = AREA,
+    at: str = AT, postcode: str = POSTCODE, address: str = ADDRESS, street: str = STREET, area: str = AREA,
     radius: str = RADIUS, buffer: str = BUFFER, topics: str = TOPICS, sectors: str = SECTORS,
     audience: str = AUDIENCE, urgency: str = URGENCY, status: str = STATUS, contact: str = CONTACT,
     expires: str = EXPIRES, actor: str = ACTOR, as_json: bool = JSON,
@@ -207,7 +208,7 @@ def preview(
 def send(
     reference: str = typer.Argument(None, help="A draft's reference (A-2026-000123); or compose with the options."),
     incident: str = INCIDENT, headline: str = HEADLINE, message: str = MESSAGE,
-    at: str = AT, postcode: str = POSTCODE, street: str = STREET, area: str = AREA,
+    at: str = AT, postcode: str = POSTCODE, address: str = ADDRESS, street: str = STREET, area: str = AREA,
     radius: str = RADIUS, buffer: str = BUFFER, topics: str = TOPICS, sectors: str = SECTORS,
     audience: str = AUDIENCE, urgency: str = URGENCY, status: str = STATUS, contact: str = CONTACT,
     expires: str = EXPIRES, actor: str = ACTOR, as_json: bool = JSON,

@@ -94,6 +94,9 @@ def _logged(name: str, job: Callable[[], Awaitable[object]]) -> Callable[[], Awa
     async def run() -> None:
         try:
             await job()
+        except asyncio.CancelledError:
+            # Shutting down mid-run: each job is one transaction, rolled back here and run again by the next leader.
+            logger.info("scheduler job %r stopped by shutdown", name)
         except Exception:  # a failed run is logged and retried on the next tick, never kills the scheduler
             logger.exception("scheduler job %r failed", name)
 

@@ -102,6 +102,18 @@ def uow_factory(engine):
     return unit_of_work_factory(engine)
 
 
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    # Under pytest-xdist each worker counts its own tests; it hands the counts to the controller.
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:
+        workeroutput["lookout_ran_on"] = dict(_ran_on)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error) -> None:  # noqa: ANN001 - an xdist WorkerController
+    _ran_on.update(getattr(node, "workeroutput", {}).get("lookout_ran_on", {}))
+
+
 def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:  # noqa: ANN001
     if _ran_on:
         terminalreporter.section("databases")

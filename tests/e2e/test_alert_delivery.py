@@ -31,6 +31,8 @@ def residents(database_url: str):
     return asyncio.run(seed())
 
 
+# The processes and the platform are what this exercises; storage has its tests on both databases.
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_send_wait_update_cancel_reach_telegram(database_url: str, residents, tmp_path) -> None:
     near, near_missing, far = residents
     with TelegramStandIn(TOKEN) as telegram:
@@ -62,6 +64,8 @@ def test_send_wait_update_cancel_reach_telegram(database_url: str, residents, tm
     assert "Traceback" not in output
 
 
+# The processes and the platform are what this exercises; storage has its tests on both databases.
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_send_at_schedules_and_the_scheduler_sends(database_url: str, residents) -> None:
     near = residents[0]
     with TelegramStandIn(TOKEN) as telegram:

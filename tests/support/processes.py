@@ -51,9 +51,10 @@ class Server:
     def __init__(self, env: dict[str, str]) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
+        self.output: str | None = None
         self.process = subprocess.Popen(
             [*LOOKOUT, "serve", "--port", str(self.port)], env=env, cwd=ROOT,
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, errors="replace",
         )
 
     def wait_until_up(self, timeout: float = 30) -> None:
@@ -69,10 +70,14 @@ class Server:
         raise AssertionError("lookout serve did not start listening")
 
     def stop(self) -> str:
+        """Stop the server (once; later calls return the same output) and return everything it logged."""
+        if self.output is not None:
+            return self.output
         self.process.terminate()
         try:
             output, _ = self.process.communicate(timeout=15)
         except subprocess.TimeoutExpired:
             self.process.kill()
             output, _ = self.process.communicate()
+        self.output = output
         return output

@@ -1,0 +1,188 @@
+"""``lookout bench load``: residents writing to the bot while an alert fans out.
+
+``lookout serve`` (web + worker + scheduler) runs as its own process against a
+Telegram Bot API stand-in in another; this process plays Telegram delivering
+updates to the webhook: an open-loop schedule at ``rate`` a second (each request
+leaves on time whether or not earlier ones have been answered, so a slow server
+cannot hide its queueing), from ``senders`` subscribed residents, half asking
+``/help`` and half writing a message (which the bot answers by offering to pass
+it on as information). Meanwhile an alert to ``fanout`` residents is being sent
+at Telegram's pace. Figures: the time to answer each webhook call (p50/p95/p99),
+errors, and the fan-out's own rate during the load. Loopback only; bounded by
+``seconds`` (≤ 60).
+"""
+from __future__ import annotations
+
+import asyncio
+import itertools
+import os
+import random
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+from sqlalchemy import func, select
+
+from benchmarks.fanout import CENTRE, FORCE_CONFIG, OFFICER, SUPERVISOR, TOKEN, _Receiver, _reset
+from benchmarks.population import build_population
+from core.force import load_force_config
+from core.geo.areas import CircleArea
+from core.services.alerts import AlertRequest, AlertService
+from core.services.roles import Roles
+from storage.database import is_sqlite, make_async_engine
+from storage.migrate import upgrade
+from storage.tables import deliveries, residents
+from storage.uow import unit_of_work_factory
+
+SECRET = "bench-load-secret-0123456789"
+MAX_SECONDS = 60.0
+MAX_IN_FLIGHT = 2000
+
+
+async def run_load_benchmark(
+    *, database_url: str | None, rate: float = 200.0, seconds: float = 30.0, fanout: int = 20_000, senders: int = 2_000
+) -> dict[str, Any]:
+    seconds = min(seconds, MAX_SECONDS)
+    force = load_force_config(FORCE_CONFIG)
+    with tempfile.TemporaryDirectory(prefix="lookout-load-") as folder:
+        url = database_url or f"sqlite:///{folder}/load.db"
+        upgrade(url)
+        engine = make_async_engine(url)
+        try:
+            await _empty(engine)
+            await build_population(engine, residents=fanout, centre=CENTRE, radius_m=900, resolution=force.resolution, seed=11,
+                                   topics=["all"], sectors=[], telegram_share=1.0)
+            async with engine.connect() as conn:
+                chats = [int(a.split(":")[1]) for a in (await conn.execute(select(residents.c.address).limit(senders))).scalars()]
+            # The stand-in answers every call (no per-bot limit): the worker paces the fan-out at Telegram's
+            # published 30/s itself, and the bot's answers to 200 people a second are what is being measured.
+            with _Receiver(rate=None) as receiver, _Server(url, receiver.base_url, Path(folder)) as server:
+                service = AlertService(unit_of_work_factory(engine), force, roles=Roles(supervisors=frozenset({SUPERVISOR})))
+                draft = await service.draft(AlertRequest(incident_number="MV-20261125-0456", headline="Load test alert",
+                                                         message="Lookout load benchmark.", area=CircleArea(*CENTRE, 1000)), OFFICER)
+                await service.approve(draft.id, SUPERVISOR)  # type: ignore[arg-type]
+                queued = (await service.send(draft.id, OFFICER)).total  # type: ignore[arg-type]
+                await asyncio.sleep(2)  # the fan-out is under way
+                sent_before = await _sent(engine)
+                latencies, errors, elapsed = await _load(server.webhook, chats, rate=rate, seconds=seconds)
+                sent_during = await _sent(engine) - sent_before
+        finally:
+            await engine.dispose()
+    ordered = sorted(latencies)
+
+    def percentile(p: float) -> float:
+        return round(ordered[min(len(ordered) - 1, int(len(ordered) * p))] * 1000, 1) if ordered else 0.0
+
+    return {
+        "database": "sqlite" if is_sqlite(url) else "postgresql",
+        "target_per_s": rate,
+        "seconds": seconds,
+        "requests": len(latencies) + errors,
+        "achieved_per_s": round((len(latencies) + errors) / elapsed, 1),
+        "errors": errors,
+        "p50_ms": percentile(0.50),
+        "p95_ms": percentile(0.95),
+        "p99_ms": percentile(0.99),
+        "max_ms": round(ordered[-1] * 1000, 1) if ordered else 0.0,
+        "mean_ms": round(statistics.fmean(ordered) * 1000, 1) if ordered else 0.0,
+        "fanout_recipients": queued,
+        "fanout_sent_during_load_per_s": round(sent_during / elapsed, 1),
+    }
+
+
+async def _load(webhook: str, chats: list[int], *, rate: float, seconds: float) -> tuple[list[float], int, float]:
+    latencies: list[float] = []
+    errors = 0
+    update_ids = itertools.count(1)
+    rng = random.Random(5)
+    limits = httpx.Limits(max_connections=MAX_IN_FLIGHT, max_keepalive_connections=200)
+    async with httpx.AsyncClient(limits=limits, timeout=30, headers={"X-Telegram-Bot-Api-Secret-Token": SECRET}) as client:
+
+        async def one(update: dict[str, Any]) -> None:
+            nonlocal errors
+            started = time.perf_counter()
+            try:
+                answer = await client.post(webhook, json=update)
+            except httpx.HTTPError:
+                errors += 1
+                return
+            if answer.status_code != 200:
+                errors += 1
+                return
+            latencies.append(time.perf_counter() - started)
+
+        tasks: list[asyncio.Task[None]] = []
+        total = int(rate * seconds)
+        begun = time.perf_counter()
+        for n in range(total):
+            delay = begun + n / rate - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            chat = rng.choice(chats)
+            text = "/help" if n % 2 else f"I think I saw the van again ({n})"
+            tasks.append(asyncio.create_task(one(_update(next(update_ids), chat, text))))
+        await asyncio.gather(*tasks)
+        elapsed = time.perf_counter() - begun
+    return latencies, errors, elapsed
+
+
+def _update(update_id: int, chat: int, text: str) -> dict[str, Any]:
+    message: dict[str, Any] = {
+        "message_id": update_id, "date": int(time.time()), "text": text,
+        "chat": {"id": chat, "type": "private", "first_name": "Resident"},
+        "from": {"id": chat, "is_bot": False, "first_name": "Resident", "language_code": "en"},
+    }
+    if text.startswith("/"):
+        message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(text)}]
+    return {"update_id": update_id, "message": message}
+
+
+async def _sent(engine) -> int:  # noqa: ANN001
+    async with engine.connect() as conn:
+        return (await conn.execute(select(func.count()).select_from(deliveries).where(deliveries.c.state == "sent"))).scalar_one()
+
+
+async def _empty(engine) -> None:  # noqa: ANN001
+    await _reset(engine)
+
+
+class _Server:
+    """``lookout serve`` as its own process, as it runs in production."""
+
+    def __init__(self, database_url: str, telegram_base: str, folder: Path) -> None:
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            self.port = sock.getsockname()[1]
+        self.webhook = f"http://127.0.0.1:{self.port}/telegram/webhook"
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("LOOKOUT_", "TELEGRAM_", "SLACK_", "WHATSAPP_"))}
+        env.update(LOOKOUT_DATABASE_URL=database_url, LOOKOUT_FORCE_CONFIG=str(FORCE_CONFIG), TELEGRAM_BOT_TOKEN=TOKEN,
+                   TELEGRAM_API_BASE=telegram_base, TELEGRAM_WEBHOOK_SECRET=SECRET, LOOKOUT_GEOCODER_DOMAIN="127.0.0.1:9",
+                   LOOKOUT_GEOCODER_SCHEME="http")
+        self._log = (folder / "serve.log").open("w")
+        self._args = [sys.executable, "-m", "bots.cli", "serve", "--port", str(self.port)]
+        self._env = env
+        self._process: subprocess.Popen[bytes] | None = None
+
+    def __enter__(self) -> _Server:
+        self._process = subprocess.Popen(self._args, env=self._env, stdout=self._log, stderr=self._log)
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                httpx.get(f"http://127.0.0.1:{self.port}/healthz", timeout=1)
+                return self
+            except httpx.TransportError:
+                if time.monotonic() > deadline or self._process.poll() is not None:
+                    raise RuntimeError("lookout serve did not start; see its log") from None
+                time.sleep(0.1)
+
+    def __exit__(self, *exc_info: object) -> None:
+        assert self._process is not None
+        self._process.terminate()
+        self._process.wait(timeout=20)
+        self._log.close()

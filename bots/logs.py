@@ -1,0 +1,69 @@
+"""Logging: plain text or one JSON object a line (``LOOKOUT_LOG_FORMAT=json``), never a secret.
+
+Every record passes a redaction filter: the configured tokens and secrets, and
+anything shaped like a Telegram bot token (aiogram's request URLs carry it), are
+replaced by ``***`` before any handler formats them. Home coordinates never
+reach a log: locations are snapped to a cell the moment they arrive.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import re
+import sys
+from collections.abc import Iterable
+from datetime import UTC, datetime
+
+TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+_BOT_TOKEN = re.compile(r"(?<![0-9])[0-9]{5,}:[A-Za-z0-9_-]{20,}")
+_QUIET = ("httpx", "aiogram.event", "alembic.runtime.migration", "apscheduler")
+
+
+class RedactSecrets(logging.Filter):
+    def __init__(self) -> None:
+        super().__init__()
+        self.secrets: set[str] = set()
+
+    def add(self, values: Iterable[str | None]) -> None:
+        # Very short values would blank out ordinary words; real secrets are long.
+        self.secrets.update(v for v in values if v and len(v) >= 8)
+
+    def redact(self, text: str) -> str:
+        for secret in self.secrets:
+            text = text.replace(secret, "***")
+        return _BOT_TOKEN.sub("***", text)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if record.exc_info:
+            # Format the traceback now, redacted, so no handler formats the raw one.
+            message = f"{message}\n{logging.Formatter().formatException(record.exc_info)}"
+            record.exc_info = None
+            record.exc_text = None
+        record.msg, record.args = self.redact(message), None
+        return True
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        return json.dumps(entry, ensure_ascii=False)
+
+
+REDACTOR = RedactSecrets()
+
+
+def configure_logging(log_format: str = "text") -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(JsonFormatter() if log_format == "json" else logging.Formatter(TEXT_FORMAT))
+    handler.addFilter(REDACTOR)
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(logging.INFO)
+    for chatty in _QUIET:
+        logging.getLogger(chatty).setLevel(logging.WARNING)

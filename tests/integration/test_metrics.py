@@ -1,0 +1,54 @@
+"""``GET /metrics`` through the app: the queue, tips and webhook timings, on SQLite and PostgreSQL."""
+from __future__ import annotations
+
+import httpx
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+
+from bots.app import build, create_app
+from core.geo.areas import CircleArea
+from core.model import Address, Channel
+from core.services.alerts import AlertRequest, AlertService
+from core.services.roles import Roles
+from core.services.tips import NewTip, TipService
+from core.settings import Settings
+from tests.support.residents import STAFFORD, add_residents, resident_at
+
+
+def samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    found = {}
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            found[(sample.name, tuple(sorted(sample.labels.items())))] = sample.value
+    return found
+
+
+@pytest.fixture
+async def client(database_url: str):
+    lookout = build(Settings(LOOKOUT_DATABASE_URL=database_url, TELEGRAM_BOT_TOKEN="1:X", TELEGRAM_API_BASE="http://127.0.0.1:9",
+                             TELEGRAM_WEBHOOK_SECRET="s", SLACK_TIPS_CHANNEL="C01TIPSQUEUE"))
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=create_app(lookout)), base_url="http://lookout.test") as http:
+        yield http
+    await lookout.aclose()
+
+
+async def test_metrics_report_the_queue_tips_and_webhook_latency(client, uow_factory, force):
+    residents = await add_residents(uow_factory, *(resident_at(*STAFFORD) for _ in range(3)))
+    alerts = AlertService(uow_factory, force, roles=Roles(), channels=(Channel.TELEGRAM,))
+    draft = await alerts.draft(AlertRequest(incident_number="MV-20261125-0456", headline="h", message="m",
+                                            area=CircleArea(*STAFFORD, 500)), "cli:test")
+    await alerts.send(draft.id, "cli:test")
+    tips = TipService(uow_factory, force, roles=Roles(), officer_queue=Address(Channel.SLACK, "C01TIPSQUEUE"))
+    await tips.submit(residents[0].address, NewTip("seen something"))
+    assert (await client.post("/telegram/webhook", json={"update_id": 1})).status_code == 403
+
+    answer = await client.get("/metrics")
+    assert answer.status_code == 200 and answer.headers["content-type"].startswith("text/plain")
+    found = samples(answer.text)
+    assert found[("lookout_deliveries", (("channel", "telegram"), ("state", "pending")))] == 3
+    assert found[("lookout_deliveries", (("channel", "telegram"), ("state", "sent")))] == 0
+    assert found[("lookout_queue_due", (("channel", "telegram"),))] == 3
+    assert found[("lookout_queue_due", (("channel", "slack"),))] == 2  # the day's thread root and the tip
+    assert found[("lookout_queue_oldest_due_seconds", (("channel", "telegram"),))] >= 0
+    assert found[("lookout_tips", (("state", "new"),))] == 1
+    assert found[("lookout_webhook_seconds_count", (("path", "/telegram/webhook"), ("status", "403")))] == 1
