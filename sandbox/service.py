@@ -25,16 +25,26 @@ from typing import Self
 from starlette.applications import Starlette
 from starlette.routing import Mount
 
-from sandbox.console.people import TELEGRAM_RESIDENT, WHATSAPP_RESIDENT_ID, WHATSAPP_RESIDENT_NAME
+from sandbox.console.people import (
+    TELEGRAM_RESIDENT,
+    WHATSAPP_RESIDENT_ID,
+    WHATSAPP_RESIDENT_NAME,
+)
 from sandbox.console.routes import Console, Doors
 from sandbox.console.slack_pane import SlackPane
 from sandbox.console.telegram_phone import TelegramPhone
 from sandbox.console.whatsapp_phone import WhatsAppPhone
 from sandbox.nominatim import NominatimStandIn
 from sandbox.server import BackgroundServer, ServedStandIn
-from sandbox.slack import OFFICER_ID, SECOND_OFFICER_ID, SUPERVISOR_ID, TIPS_CHANNEL_ID, SlackStandIn
+from sandbox.slack import (
+    OFFICER_ID,
+    SECOND_OFFICER_ID,
+    SUPERVISOR_ID,
+    TIPS_CHANNEL_ID,
+    SlackStandIn,
+)
 from sandbox.telegram import TelegramStandIn
-from sandbox.whatsapp import WhatsAppStandIn
+from sandbox.whatsapp import WhatsAppLimits, WhatsAppStandIn
 
 DEFAULT_PORT = 8090
 
@@ -70,8 +80,11 @@ class Sandbox(ServedStandIn):
         self.config = config = config or SandboxConfig()
         self.telegram = TelegramStandIn(config.telegram_token)
         self.slack = SlackStandIn(config.slack_bot_token, config.slack_signing_secret)
+        # The console plays a person tapping through a conversation: allow Meta's documented burst
+        # (45 messages "borrowing" pair quota) rather than the strict one-per-6-s reading the tests default to.
         self.whatsapp = WhatsAppStandIn(config.whatsapp_token, config.whatsapp_phone_number_id, config.whatsapp_app_secret,
-                                        version=config.whatsapp_version, callback_url=config.whatsapp_callback_url)
+                                        version=config.whatsapp_version, callback_url=config.whatsapp_callback_url,
+                                        limits=WhatsAppLimits(per_user_burst=45))
         self.nominatim = NominatimStandIn()
         self.console = Console(
             TelegramPhone(self.telegram, TELEGRAM_RESIDENT),
