@@ -27,6 +27,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bots.slack_officer import actions, commands, events, views
 from bots.slack_officer.dedupe import handle_once, parse_body, request_key
+from bots.slack_officer.payloads import problem_with
 from bots.slack_officer.deps import CONTEXT_KEY, OfficerDeps
 from bots.slack_officer.signature import is_valid_request
 from bots.slack_officer.status_board import StatusBoard
@@ -122,7 +123,12 @@ def add_slack_route(app: FastAPI, officer: SlackOfficer) -> None:
             body.decode("utf-8")
         except UnicodeDecodeError:
             return JSONResponse({"ok": False, "error": "not UTF-8"}, status_code=400)
-        key = request_key(parse_body(body, request.headers.get("content-type", "")))
+        parsed = parse_body(body, request.headers.get("content-type", ""))
+        problem = problem_with(parsed)
+        if problem is not None:
+            logger.warning("refused a signed Slack request: %s", problem)
+            return JSONResponse({"ok": False, "error": problem}, status_code=400)
+        key = request_key(parsed)
         return await handle_once(officer.deps.uow, key, lambda: officer.handler.handle(request))
 
 
