@@ -4,12 +4,12 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-import sqlalchemy as sa
 
 from sandbox.nominatim import NominatimStandIn
-from storage.database import make_async_engine, make_sync_engine
+from storage.database import make_async_engine
 from storage.tables import alerts, audit_log, deliveries
 from storage.uow import unit_of_work_factory
+from tests.support.database import count
 from tests.support.processes import lookout_env, run_json, run_lookout
 from tests.support.residents import STAFFORD, add_residents, offset, resident_at
 
@@ -33,14 +33,6 @@ def env(database_url: str, nominatim: NominatimStandIn) -> dict[str, str]:
 
     asyncio.run(seed())
     return lookout_env(database_url, LOOKOUT_GEOCODER_DOMAIN=nominatim.domain)
-
-
-def count(database_url: str, table: sa.Table) -> int:
-    engine = make_sync_engine(database_url)
-    with engine.connect() as conn:
-        value = conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one()
-    engine.dispose()
-    return value
 
 
 def test_preview_send_update_cancel_list(env: dict[str, str], database_url: str) -> None:

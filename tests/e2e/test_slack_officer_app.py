@@ -8,7 +8,6 @@ from urllib.parse import urlencode
 
 import httpx
 import pytest
-import sqlalchemy as sa
 
 from sandbox.nominatim import NominatimStandIn
 from sandbox.slack import (
@@ -20,9 +19,10 @@ from sandbox.slack import (
     SlackStandIn,
 )
 from sandbox.telegram import TelegramStandIn
-from storage.database import make_async_engine, make_sync_engine
+from storage.database import make_async_engine
 from storage.tables import alerts, audit_log, inbound_updates
 from storage.uow import unit_of_work_factory
+from tests.support.database import count
 from tests.support.processes import Server, lookout_env
 from tests.support.residents import STAFFORD, add_residents, offset, resident_at
 from tests.support.slack_officer import (
@@ -65,14 +65,6 @@ def service(database_url: str):
             output = server.stop()
             assert "Traceback" not in output, output
             assert "platforms on: telegram, slack" in output
-
-
-def count(database_url: str, table: sa.Table) -> int:
-    engine = make_sync_engine(database_url)
-    with engine.connect() as conn:
-        value = conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one()
-    engine.dispose()
-    return value
 
 
 @sqlite_only

@@ -21,10 +21,25 @@ from sandbox.slack import SlackLimits, SlackStandIn
 from sandbox.telegram import TelegramLimits, TelegramStandIn
 from sandbox.telegram_users import SimulatedUser, TelegramUsers
 from storage.database import make_sync_engine
-from storage.tables import conversation_states, metadata, deliveries, places, residents, subscriptions, tip_notes, tips
+from storage.tables import (
+    conversation_states,
+    deliveries,
+    metadata,
+    places,
+    residents,
+    subscriptions,
+    tip_notes,
+    tips,
+)
+from tests.support.database import rows
 from tests.support.processes import Server, lookout_env, run_json
 from tests.support.residents import STAFFORD
-from tests.support.slack_tips import officer_replies_in_slack, photos_in_thread, said_in_thread, tip_in_slack
+from tests.support.slack_tips import (
+    officer_replies_in_slack,
+    photos_in_thread,
+    said_in_thread,
+    tip_in_slack,
+)
 from tests.support.telegram_phone import Phone
 
 TOKEN = "123456:TEST"
@@ -61,14 +76,6 @@ def service(database_url: str, request: pytest.FixtureRequest):
             output = server.stop()
             if "Traceback" in output:
                 pytest.fail(f"the server logged an error:\n{output[-4000:]}")
-
-
-def rows(database_url: str, query: sa.Select) -> list:
-    engine = make_sync_engine(database_url)
-    with engine.connect() as conn:
-        found = conn.execute(query).all()
-    engine.dispose()
-    return found
 
 
 def test_subscribe_by_location_receive_alerts_send_a_tip_talk_to_an_officer_and_leave(service, database_url: str) -> None:

@@ -6,13 +6,13 @@ import time
 
 import httpx
 import pytest
-import sqlalchemy as sa
 
 from sandbox.telegram import TelegramStandIn
 from sandbox.telegram_users import SECRET_HEADER, SimulatedUser, TelegramUsers
-from storage.database import make_async_engine, make_sync_engine
+from storage.database import make_async_engine
 from storage.tables import inbound_updates, residents
 from storage.uow import unit_of_work_factory
+from tests.support.database import count
 from tests.support.processes import Server, lookout_env, run_lookout
 from tests.support.residents import STAFFORD, add_residents, resident_at
 
@@ -37,14 +37,6 @@ def service(database_url: str):
         finally:
             output = server.stop()
             assert "Traceback" not in output, output
-
-
-def count(database_url: str, table: sa.Table, *where) -> int:  # noqa: ANN002
-    engine = make_sync_engine(database_url)
-    with engine.connect() as conn:
-        value = conn.execute(sa.select(sa.func.count()).select_from(table).where(*where)).scalar_one()
-    engine.dispose()
-    return value
 
 
 def test_blocking_the_bot_marks_the_resident_inactive_once(service, database_url: str) -> None:

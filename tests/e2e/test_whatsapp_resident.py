@@ -33,9 +33,15 @@ from storage.tables import (
     tip_notes,
     tips,
 )
+from tests.support.database import count, rows
 from tests.support.processes import Server, lookout_env, run_json
 from tests.support.residents import STAFFORD
-from tests.support.slack_tips import officer_replies_in_slack, photos_in_thread, said_in_thread, tip_in_slack
+from tests.support.slack_tips import (
+    officer_replies_in_slack,
+    photos_in_thread,
+    said_in_thread,
+    tip_in_slack,
+)
 from tests.support.whatsapp_phone import WhatsAppPhone
 
 TOKEN = "wa-test-token"
@@ -71,18 +77,6 @@ def service(database_url: str):
             output = server.stop()
             if "Traceback" in output:
                 pytest.fail(f"the server logged an error:\n{output[-4000:]}")
-
-
-def rows(database_url: str, query: sa.Select) -> list:
-    engine = make_sync_engine(database_url)
-    with engine.connect() as conn:
-        found = conn.execute(query).all()
-    engine.dispose()
-    return found
-
-
-def count(database_url: str, table: sa.Table, *where: sa.ColumnElement[bool]) -> int:
-    return rows(database_url, sa.select(sa.func.count()).select_from(table).where(*where))[0][0]
 
 
 def delivered_as(database_url: str, wamid: str) -> bool:

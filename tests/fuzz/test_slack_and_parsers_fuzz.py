@@ -3,7 +3,6 @@ officers and force administrators feed: never a 5xx, never an exception a person
 from __future__ import annotations
 
 import json
-import os
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -18,20 +17,14 @@ from core.force import ForceConfigError, load_force_config
 from core.geo.coords import parse_distance, parse_lat_lon
 from core.geocoding import normalise_uk_postcode
 from sandbox.slack import OFFICER_ID, STAFF_ID
+from tests.fuzz.common import EXAMPLES, FUZZ, json_values
 from tests.support.slack_officer import officer_app
 
-EXAMPLES = int(os.environ.get("LOOKOUT_FUZZ_EXAMPLES", "60"))
-FUZZ = settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 EXAMPLE_FORCE = Path(__file__).resolve().parents[2] / "config" / "force.example.toml"
 
 # Huge strings come cheap (a repeated character): drawing 4,000 random characters would exhaust hypothesis's budget.
 odd_text = st.one_of(st.text(max_size=60), st.integers(3000, 5000).map(lambda n: "ŵ<&" * n), st.sampled_from(
     ["/alert", "list", "update A-2026-000001", "cancel", "stats", "help", "<!channel>", "&amp;", "\x00", "A-9999-999999"]))
-json_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True) | st.text(max_size=20),
-    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=5),
-    max_leaves=25,
-)
 command = st.fixed_dictionaries(
     {"command": st.sampled_from(["/alert", "/other", ""]), "text": odd_text, "user_id": st.sampled_from([OFFICER_ID, STAFF_ID, "", "U0NOBODY"])},
     optional={"trigger_id": st.text(max_size=20), "channel_id": st.text(max_size=12), "response_url": st.text(max_size=40)},

@@ -8,24 +8,21 @@ default 60 an example kind); set it higher for a longer run.
 from __future__ import annotations
 
 import json
-import os
 from typing import Any
 
 import httpx
 import pytest
-import sqlalchemy as sa
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from bots.app import build, create_app
 from core.settings import Settings
 from sandbox.telegram import TelegramLimits, TelegramStandIn
 from storage.tables import conversation_states, inbound_updates, residents, tips
+from tests.fuzz.common import FUZZ, json_values, rows_in
 
-EXAMPLES = int(os.environ.get("LOOKOUT_FUZZ_EXAMPLES", "60"))
 TOKEN = "123456:FUZZ"
 SECRET = "fuzz-secret-0123456789"
-FUZZ = settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
@@ -58,11 +55,6 @@ update = st.one_of(
     st.fixed_dictionaries({"update_id": st.integers(min_value=0, max_value=2**40), "callback_query": callback}),
     st.fixed_dictionaries({"update_id": st.one_of(st.integers(), st.text(), st.none())}, optional={"message": st.integers(), "edited_message": message}),
 )
-json_values = st.recursive(
-    st.none() | st.booleans() | st.floats(allow_nan=True) | st.text(max_size=20),
-    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4),
-    max_leaves=30,
-)
 
 
 @pytest.fixture
@@ -73,11 +65,6 @@ async def app(database_url: str):
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=create_app(lookout)), base_url="http://lookout.test") as client:
             yield client
         await lookout.aclose()
-
-
-async def count(engine, table: sa.Table) -> int:  # noqa: ANN001
-    async with engine.connect() as conn:
-        return (await conn.execute(sa.select(sa.func.count()).select_from(table))).scalar_one()
 
 
 def post(client: httpx.AsyncClient, body: bytes, secret: str | None = SECRET):  # noqa: ANN201
@@ -112,4 +99,4 @@ async def test_nothing_is_stored_without_the_secret(app, engine, body: dict[str,
         return  # httpx refuses a non-latin-1 header before anything is sent: nothing reached the app
     assert answer.status_code == 403
     for table in (inbound_updates, residents, tips, conversation_states):
-        assert await count(engine, table) == 0
+        assert await rows_in(engine, table) == 0

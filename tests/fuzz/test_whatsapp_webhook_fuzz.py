@@ -10,25 +10,22 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import os
 from typing import Any
 
 import httpx
 import pytest
-import sqlalchemy as sa
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from bots.app import build, create_app
 from core.settings import Settings
 from sandbox.whatsapp import WhatsAppLimits, WhatsAppStandIn
 from storage.tables import conversation_states, inbound_updates, residents, tips
+from tests.fuzz.common import FUZZ, json_values, rows_in
 
-EXAMPLES = int(os.environ.get("LOOKOUT_FUZZ_EXAMPLES", "60"))
 TOKEN = "fuzz-token"
 PHONE_ID = "100000000000001"
 APP_SECRET = "fuzz-app-secret"
-FUZZ = settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
@@ -74,11 +71,6 @@ webhook = st.builds(
     },
     st.lists(message, max_size=3), st.lists(status, max_size=2), st.sampled_from([PHONE_ID, PHONE_ID, "999"]),
 )
-json_values = st.recursive(
-    st.none() | st.booleans() | st.floats(allow_nan=True) | st.text(max_size=20),
-    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4),
-    max_leaves=30,
-)
 
 
 @pytest.fixture
@@ -90,11 +82,6 @@ async def app(database_url: str):
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=create_app(lookout)), base_url="http://lookout.test") as client:
             yield client
         await lookout.aclose()
-
-
-async def count(engine, table: sa.Table) -> int:  # noqa: ANN001
-    async with engine.connect() as conn:
-        return (await conn.execute(sa.select(sa.func.count()).select_from(table))).scalar_one()
 
 
 def post(client: httpx.AsyncClient, body: bytes, signature: str | None = None):  # noqa: ANN201
@@ -126,4 +113,4 @@ async def test_nothing_is_stored_without_a_good_signature(app, engine, body: dic
         return  # httpx refuses a non-latin-1 header before anything is sent: nothing reached the app
     assert answer.status_code == 401
     for table in (inbound_updates, residents, tips, conversation_states):
-        assert await count(engine, table) == 0
+        assert await rows_in(engine, table) == 0

@@ -1,5 +1,7 @@
 // The console's own endpoints on the sandbox; they act through the platforms' real doors.
 
+import { toast } from './dom.js';
+
 export async function post(path, body) {
   const response = await fetch(`/_console/api/${path}`, {
     method: 'POST',
@@ -26,6 +28,24 @@ export async function get(path) {
 export function answered(status) {
   if (status === null || status === undefined) return 'not delivered';
   return `app answered ${status}`;
+}
+
+// A resident's action on a phone: post it, show on the phone's footer how the app answered,
+// refresh the console either way. Returns the result, or null when the sandbox refused it.
+export async function actOnPhone(platform, foot, path, body, describe, refresh) {
+  try {
+    const result = await post(`${platform}/${path}`, body);
+    foot.textContent = `${describe} → ${answered(result.status)}`;
+    foot.className = `phone-foot ${result.status >= 200 && result.status < 300 ? 'ok' : 'fail'}`;
+    return result;
+  } catch (error) {
+    foot.textContent = `${describe} → ${error.message}`;
+    foot.className = 'phone-foot fail';
+    toast(error.message, 'error');
+    return null;
+  } finally {
+    refresh();
+  }
 }
 
 export function readFileAsDataUrl(file) {

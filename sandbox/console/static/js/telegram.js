@@ -1,6 +1,6 @@
 // The Telegram phone: the bot's messages as Telegram draws them, and a resident's taps and words sent as Updates.
 
-import { answered, post, readFileAsDataUrl } from './api.js';
+import { actOnPhone, answered, readFileAsDataUrl } from './api.js';
 import { clock, el, icon, localImage, outLink, renderIfChanged, toast } from './dom.js';
 import { pickLocation } from './places.js';
 
@@ -34,21 +34,8 @@ function renderNodes(nodes) {
   });
 }
 
-async function act(path, body, describe) {
-  const last = part('tg-last');
-  try {
-    const result = await post(`telegram/${path}`, body);
-    last.textContent = `${describe} → ${answered(result.status)}`;
-    last.className = `phone-foot ${result.status >= 200 && result.status < 300 ? 'ok' : 'fail'}`;
-    return result;
-  } catch (error) {
-    last.textContent = `${describe} → ${error.message}`;
-    last.className = 'phone-foot fail';
-    toast(error.message, 'error');
-    return null;
-  } finally {
-    refresh();
-  }
+function act(path, body, describe) {
+  return actOnPhone('telegram', part('tg-last'), path, body, describe, refresh);
 }
 
 export function setupTelegram(onChange) {

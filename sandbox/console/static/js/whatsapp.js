@@ -1,7 +1,7 @@
 // The WhatsApp phone: what the business sent, as WhatsApp draws it, and a resident's replies sent as signed webhooks.
 
-import { answered, post, readFileAsDataUrl } from './api.js';
-import { append, clock, el, icon, localImage, renderIfChanged, toast } from './dom.js';
+import { actOnPhone, answered, readFileAsDataUrl } from './api.js';
+import { append, clock, el, icon, localImage, renderIfChanged } from './dom.js';
 import { pickLocation } from './places.js';
 
 const phone = () => document.querySelector('[data-testid="whatsapp-phone"]');
@@ -9,21 +9,8 @@ const part = (name) => phone().querySelector(`[data-testid="${name}"]`);
 
 let refresh = () => {};
 
-async function act(path, body, describe) {
-  const last = part('wa-last');
-  try {
-    const result = await post(`whatsapp/${path}`, body);
-    last.textContent = `${describe} → ${answered(result.status)}`;
-    last.className = `phone-foot ${result.status >= 200 && result.status < 300 ? 'ok' : 'fail'}`;
-    return result;
-  } catch (error) {
-    last.textContent = `${describe} → ${error.message}`;
-    last.className = 'phone-foot fail';
-    toast(error.message, 'error');
-    return null;
-  } finally {
-    refresh();
-  }
+function act(path, body, describe) {
+  return actOnPhone('whatsapp', part('wa-last'), path, body, describe, refresh);
 }
 
 export function setupWhatsApp(onChange) {
