@@ -23,7 +23,7 @@ from core.delivery.worker import DeliveryWorker, WorkerConfig
 from core.errors import NotFound
 from core.force import ForceConfig, load_force_config
 from core.geocoding import Geocoder, GeopyGeocoder
-from core.model import Address, Channel
+from core.model import RESIDENT_CHANNELS, Address, Channel
 from core.outbound import ChannelAdapter
 from core.ports import UnitOfWorkFactory
 from core.services.alerts import AlertService
@@ -133,12 +133,14 @@ def build(settings: Settings | None = None) -> Lookout:
     tips_queue = Address(Channel.SLACK, settings.slack_tips_channel) if settings.slack_tips_channel else None
     tips = TipService(uow, force, roles=roles, officer_queue=tips_queue)
     return Lookout(
-        settings, force, engine, uow, alerts, maintenance, residents, subscriptions, tips, geocoder, build_adapters(settings), channels
+        settings, force, engine, uow, alerts, maintenance, residents, subscriptions, tips, geocoder,
+        build_adapters(settings, force_name=force.name, engine=engine), channels,
     )
 
 
-def build_adapters(settings: Settings) -> dict[Channel, ChannelAdapter]:
-    """One adapter per platform whose credentials are set (the others are off)."""
+def build_adapters(settings: Settings, *, force_name: str, engine: AsyncEngine) -> dict[Channel, ChannelAdapter]:
+    """One adapter per platform whose credentials are set (the others are off).
+    Email signs its links in the force's name and keeps its bounce counts in the database."""
     adapters: dict[Channel, ChannelAdapter] = {}
     if settings.telegram_bot_token:
         from bots.telegram.adapter import TelegramAdapter, make_bot
@@ -154,13 +156,24 @@ def build_adapters(settings: Settings) -> dict[Channel, ChannelAdapter]:
         from bots.slack_officer.adapter import SlackAdapter, make_client
 
         adapters[Channel.SLACK] = SlackAdapter(make_client(settings.slack_bot_token.get_secret_value(), settings.slack_api_base))
+    if settings.smtp_url and settings.link_secret:
+        from bots.email.adapter import EmailAdapter
+        from bots.email.links import LinkSigner
+        from bots.email.mailer import Mailer, SmtpTarget
+        from storage.bounces import SqlBounceCounts
+
+        adapters[Channel.EMAIL] = EmailAdapter(
+            Mailer(SmtpTarget.from_url(settings.smtp_url.get_secret_value())), LinkSigner.from_settings(settings),
+            SqlBounceCounts(engine), sender=settings.email_from, force_name=force_name,
+            per_second=settings.email_per_second, bounce_limit=settings.email_bounce_limit,
+        )
     return adapters
 
 
 def describe_platforms(lookout: Lookout) -> str:
     on = ", ".join(c.value for c in lookout.channels) or "none"
-    off = ", ".join(c.value for c in (Channel.TELEGRAM, Channel.WHATSAPP, Channel.SLACK) if c not in lookout.channels)
-    return f"platforms on: {on}" + (f"; off (no token set): {off}" if off else "")
+    off = ", ".join(c.value for c in (*RESIDENT_CHANNELS, Channel.SLACK) if c not in lookout.channels)
+    return f"platforms on: {on}" + (f"; off (credentials not set): {off}" if off else "")
 
 
 def create_app(lookout: Lookout) -> FastAPI:
@@ -228,6 +241,11 @@ def create_app(lookout: Lookout) -> FastAPI:
             uow=lookout.uow,
         )
         add_slack_route(app, app.state.slack)
+
+    if Channel.EMAIL in lookout.channels:
+        from bots.email.pages import add_subscribe_pages
+
+        add_subscribe_pages(app, lookout)
 
     add_metrics(app, Metrics(lookout.uow, lookout.channels))
     cap = CapService(lookout.uow, lookout.force)

@@ -18,7 +18,7 @@ from rich.table import Table
 from bots.app import Lookout, build
 from core.errors import InvalidInput, LookoutError
 from core.geo.coords import parse_distance
-from core.model import Alert, Channel, DeliveryState
+from core.model import RESIDENT_CHANNELS, Alert, Channel, DeliveryState
 from core.services.alerts import AlertRequest, Preview, SendResult
 from core.services.areas import Where, resolve_area
 
@@ -163,7 +163,7 @@ def _print_preview(preview: Preview) -> None:
     if alert.sectors:
         table.add_row("Sectors", ", ".join(alert.sectors))
     table.add_row("Audience", alert.audience.value)
-    for channel in (Channel.TELEGRAM, Channel.WHATSAPP):
+    for channel in RESIDENT_CHANNELS:
         table.add_row(f"Reach on {channel.value}", f"{preview.recipients.get(channel, 0):,}")
     table.add_row("Reach in total", f"[bold]{preview.total:,}[/bold]")
     table.add_row("Expires", alert.expires_at.isoformat(timespec="minutes") if alert.expires_at else "—")

@@ -5,6 +5,8 @@ a real deployment's data. The one-port sandbox (``sandbox.service``) answers
 for the outside world — Telegram, Slack and WhatsApp APIs and a Nominatim
 server — and serves the console, whose Telegram phone is a subscribed
 resident of the demo: an alert raised near Stafford town centre reaches it.
+So does the console's mailbox: a few of the demo residents, and Robin in the
+town centre, signed up by email, and the sandbox's SMTP relay keeps what they get.
 """
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ from pathlib import Path
 
 from rich.console import Console
 from rich.panel import Panel
-from sqlalchemy import func, select
+from sqlalchemy import String, cast, func, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from benchmarks.population import build_population
@@ -26,8 +28,8 @@ from core.force import ForceConfig
 from core.model import Address, Channel
 from core.services.subscriptions import NewPlace, SubscriptionService
 from core.settings import Settings
-from sandbox.console.people import TELEGRAM_RESIDENT
-from sandbox.service import DEFAULT_PORT, Sandbox, SandboxConfig
+from sandbox.console.people import EMAIL_RESIDENT, TELEGRAM_RESIDENT
+from sandbox.service import DEFAULT_PORT, DEFAULT_SMTP_PORT, Sandbox, SandboxConfig
 from storage.migrate import upgrade
 from storage.tables import residents
 
@@ -35,6 +37,8 @@ ROOT = Path(__file__).resolve().parent.parent
 DEMO_DATABASE_URL = "sqlite:///var/demo.db"
 DEMO_FORCE = ROOT / "config" / "force.example.toml"
 DEMO_CENTRE = (52.8067, -2.1174)  # Stafford
+# One demo resident in this many signed up by email (the rest: 60% Telegram, 40% WhatsApp).
+EMAIL_ONE_IN = 20
 
 logger = logging.getLogger("lookout.demo")
 
@@ -65,16 +69,16 @@ def _register_telegram_webhook(environment: dict[str, str]) -> str:
 def _start_sandbox(config: SandboxConfig, port: int) -> Sandbox:
     """The sandbox on its usual port, or on any free one when that is taken (the banner says which)."""
     try:
-        return Sandbox(config, port=port).start()
+        return Sandbox(config, port=port, smtp_port=DEFAULT_SMTP_PORT).start()
     except OSError:
-        logger.warning("port %d is taken; the sandbox takes a free port instead", port)
+        logger.warning("port %d or %d is taken; the sandbox takes free ports instead", port, DEFAULT_SMTP_PORT)
         return Sandbox(config).start()
 
 
 async def _seed_and_serve(settings: Settings, sandbox: Sandbox, *, port: int, residents: int, registered: str) -> None:
     lookout = build(settings)
     seeded = await _seed(lookout.engine, lookout.force, residents)
-    await _subscribe_console_resident(lookout)
+    await _subscribe_console_residents(lookout)
     _banner(lookout.force.name, port=port, seeded=seeded, sandbox=sandbox, registered=registered)
     await run_parts(lookout, web=True, worker=True, scheduler=True, host="127.0.0.1", port=port)
 
@@ -96,22 +100,32 @@ async def _seed(engine: AsyncEngine, force: ForceConfig, count: int) -> int:
             # WhatsApp residents who never wrote get alerts as the approved template.
             telegram_share=0.6,
         )
+        await _move_some_to_email(engine)
         return count
     return existing
 
 
-async def _subscribe_console_resident(lookout: Lookout) -> None:
-    """The console's Telegram phone lives in the town centre and wants every alert, from the first run on.
+async def _move_some_to_email(engine: AsyncEngine) -> None:
+    """Make every ``EMAIL_ONE_IN``-th seeded resident an email subscriber (the population builder knows only phones)."""
+    every = residents.c.id % EMAIL_ONE_IN == 0
+    address = "email:resident" + cast(residents.c.id, String) + "@example.org"
+    async with engine.begin() as conn:
+        await conn.execute(update(residents).where(every).values(channel=Channel.EMAIL.value, address=address))
 
-    Subscribed through the same service the bot's onboarding ends in; never again once they exist,
-    so whatever they change in the console (topics, places, /stop) survives a restart.
+
+async def _subscribe_console_residents(lookout: Lookout) -> None:
+    """The console's Telegram phone (Sam) and its mailbox's Robin live in the town centre and want every alert,
+    from the first run on.
+
+    Subscribed through the same service the bot's onboarding and the sign-up page end in; never again once
+    they exist, so whatever they change in the console (topics, places, /stop) survives a restart.
     """
-    address = Address(Channel.TELEGRAM, str(TELEGRAM_RESIDENT.id))
-    async with lookout.uow(read_only=True) as work:
-        known = await work.residents.get_by_address(address)
-    if known is None:
-        await SubscriptionService(lookout.uow, lookout.force).subscribe(
-            address, age_confirmed=True, places=[NewPlace("Home", *DEMO_CENTRE)], topics=["all"])
+    for address in (Address(Channel.TELEGRAM, str(TELEGRAM_RESIDENT.id)), Address(Channel.EMAIL, EMAIL_RESIDENT)):
+        async with lookout.uow(read_only=True) as work:
+            known = await work.residents.get_by_address(address)
+        if known is None:
+            await SubscriptionService(lookout.uow, lookout.force).subscribe(
+                address, age_confirmed=True, places=[NewPlace("Home", *DEMO_CENTRE)], topics=["all"])
 
 
 def _banner(force_name: str, *, port: int, seeded: int, sandbox: Sandbox, registered: str) -> None:
@@ -123,6 +137,8 @@ def _banner(force_name: str, *, port: int, seeded: int, sandbox: Sandbox, regist
         f"[bold]Lookout demo[/bold] for [bold]{force_name}[/bold] — {seeded:,} demo residents around Stafford.\n\n"
         f"[bold]Console:[/bold] {sandbox.console_url}  (open it in your browser)\n"
         f"  a Telegram phone (Sam, subscribed in the town centre), a WhatsApp phone and the officers' Slack.\n"
+        f"[bold]Mailbox:[/bold] {sandbox.mailbox_url}  (Robin, {EMAIL_RESIDENT}, signed up by email in the town centre;\n"
+        f"  mail goes through the SMTP relay stand-in on {sandbox.smtp_url}). Sign-up page: http://127.0.0.1:{port}/subscribe\n"
         f"App: http://127.0.0.1:{port}/healthz and /readyz\n"
         f"Sandbox: Telegram, Slack, WhatsApp and Nominatim stand-ins on {sandbox.base_url} "
         f"(/telegram, /slack/api/, /whatsapp, /nominatim).\n"

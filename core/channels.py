@@ -26,6 +26,10 @@ PUBLISHED_LIMITS: dict[Channel, ChannelLimits] = {
     Channel.WHATSAPP: ChannelLimits(max_text=4096, messages_per_second=80, per_chat_interval=6.0, max_buttons=3),
     # A section block's text is at most 3,000 characters; about 1 message/s per channel.
     Channel.SLACK: ChannelLimits(max_text=3000, messages_per_second=1, per_chat_interval=1.0, max_buttons=25),
+    # Email has no published rate: the relay's allowance is configured (LOOKOUT_EMAIL_PER_SECOND) and the
+    # adapter replaces this figure with it. An email could carry far more text, but an alert should read the
+    # same everywhere, so it keeps to the phones' 4,096. Links stand in for buttons.
+    Channel.EMAIL: ChannelLimits(max_text=4096, messages_per_second=10, per_chat_interval=0.0, max_buttons=0),
 }
 
 

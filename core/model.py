@@ -24,7 +24,7 @@ class Channel(StrEnum):
     EMAIL = "email"
 
 
-RESIDENT_CHANNELS: tuple[Channel, ...] = (Channel.TELEGRAM, Channel.WHATSAPP)
+RESIDENT_CHANNELS: tuple[Channel, ...] = (Channel.TELEGRAM, Channel.WHATSAPP, Channel.EMAIL)
 
 _ADDRESS_ID = re.compile(r"^[A-Za-z0-9_.@+/\-]{1,200}$")
 

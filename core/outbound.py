@@ -46,6 +46,29 @@ class Attachment:
 
 
 @dataclass(frozen=True)
+class MessageParts:
+    """A message as labelled parts, for a channel that lays a message out itself (email: a subject line,
+    the incident number and contact up top, then the text, then links it makes for each recipient).
+
+    Plain text throughout, nothing escaped: the channel escapes for its own markup. Platform-neutral, so
+    the core says *what* a message holds and never how an email looks.
+    """
+
+    subject: str  # one line
+    heading: str  # what kind of message: "Police alert", "Update", "Cancelled", "Reply from …"
+    body: str  # what the officer wrote
+    status: str = ""  # "EXERCISE" or "TEST" for practice alerts; empty for real ones
+    headline: str | None = None
+    incident_number: str | None = None
+    contact: str | None = None
+    area: str | None = None
+    reference: str | None = None  # the alert's or the tip's reference (A-2026-000123, T-2026-000045)
+    # The (original) alert a "reply with information" link answers; None: the message offers no such link.
+    tip_alert_id: int | None = None
+    closing: str | None = None  # a last line: how to answer, or what to do now
+
+
+@dataclass(frozen=True)
 class OutboundMessage:
     """A message already rendered for its channel (markup escaped, length checked)."""
 
@@ -60,6 +83,8 @@ class OutboundMessage:
     attachments: tuple[Attachment, ...] = ()
     # A cancellation: the new text for the original message (``reply_to``), on platforms that can edit.
     edit_original: str | None = None
+    # The same message as labelled parts, for channels that lay it out themselves (email); ``text`` stays its plain form.
+    parts: MessageParts | None = None
 
 
 @dataclass(frozen=True)

@@ -61,6 +61,8 @@ class ResidentRepository(Protocol):
     async def add(self, resident: Resident) -> Resident: ...
     async def get(self, resident_id: int) -> Resident | None: ...
     async def get_by_address(self, address: Address) -> Resident | None: ...
+    async def is_subscribed(self, address: Address) -> bool:
+        """Whether ``address`` has a subscription (one cheap query: no places or topics loaded)."""
     async def save(self, resident: Resident) -> None: ...
     async def save_activity(self, resident_id: int, at: datetime) -> None: ...
     async def save_flags(self, resident: Resident) -> None:
@@ -361,3 +363,13 @@ class UnitOfWorkFactory(Protocol):
     it never waits for writers (and must not write)."""
 
     def __call__(self, *, read_only: bool = False) -> UnitOfWork: ...
+
+
+class BounceCounts(Protocol):
+    """How often an address has refused our messages for good in a row (email bounces), kept with the resident."""
+
+    async def bounced(self, address: Address) -> int:
+        """Count one more refusal; returns the count now (0 when no resident has this address)."""
+
+    async def delivered(self, address: Address) -> None:
+        """The address took a message: its refusals in a row start again from none."""

@@ -2,6 +2,8 @@
 
 Telegram gets HTML (escape ``& < >``), Slack gets mrkdwn (escape ``& < >``),
 WhatsApp gets plain text. Buttons a channel cannot show become numbered lines.
+Email gets the plain text and the same content as ``MessageParts``, which the
+email adapter lays out (and escapes) in its templates.
 """
 from __future__ import annotations
 
@@ -10,7 +12,7 @@ from dataclasses import replace
 
 from core.channels import PUBLISHED_LIMITS
 from core.model import Alert, AlertStatus, AlertType, Channel
-from core.outbound import Button, OutboundMessage, TemplateCall
+from core.outbound import Button, MessageParts, OutboundMessage, TemplateCall
 
 TIP_BUTTON_LABEL = "I have information"
 # The alert template outside WhatsApp's 24-hour window (README: "The WhatsApp alert template").
@@ -28,9 +30,30 @@ def status_label(alert: Alert) -> str:
     return "" if alert.status is AlertStatus.ACTUAL else f"{alert.status.value.upper()} — "
 
 
+KIND_LABELS = {AlertType.ALERT: "Police alert", AlertType.UPDATE: "Update", AlertType.CANCEL: "Cancelled"}
+
+
 def alert_title(alert: Alert, force_name: str) -> str:
-    kind = {AlertType.ALERT: "Police alert", AlertType.UPDATE: "Update", AlertType.CANCEL: "Cancelled"}[alert.type]
-    return f"{status_label(alert)}{kind} from {force_name}: {alert.headline}"
+    return f"{status_label(alert)}{KIND_LABELS[alert.type]} from {force_name}: {alert.headline}"
+
+
+def alert_parts(alert: Alert) -> MessageParts:
+    """An alert, update or cancellation as labelled parts (email). Subject: status, kind and headline;
+    the force's name is the sender's. Cancellations offer no tip link and, as elsewhere, no area or contact."""
+    cancel = alert.type is AlertType.CANCEL
+    kind = KIND_LABELS[alert.type]
+    return MessageParts(
+        subject=_one_line(f"{status_label(alert)}{kind}: {alert.headline}", 200),
+        heading=kind,
+        body=alert.message,
+        status="" if alert.status is AlertStatus.ACTUAL else alert.status.value.upper(),
+        headline=alert.headline,
+        incident_number=alert.incident_number,
+        contact=None if cancel else alert.contact,
+        area=None if cancel else alert.area_description,
+        reference=alert.reference,
+        tip_alert_id=None if cancel else alert.original_id or alert.id,
+    )
 
 
 def alert_plain_text(alert: Alert, force_name: str) -> str:
@@ -79,6 +102,10 @@ def render_alert(
     so nobody acts on it later; ``original`` is that alert.
     """
     parts = _alert_parts(alert, force_name)
+    urgent = alert.urgency.value == "Immediate"
+    if channel is Channel.EMAIL:
+        # The tip is a link the adapter signs for each recipient, not a button; ``reply_to`` threads the email.
+        return OutboundMessage(text="\n\n".join(parts), reply_to=reply_to, urgent=urgent, parts=alert_parts(alert))
     buttons = () if alert.type is AlertType.CANCEL else (tip_button(alert),)
     if channel is Channel.TELEGRAM:
         title, *rest = (escape_telegram_html(p) for p in parts)
@@ -93,7 +120,7 @@ def render_alert(
         edit = cancelled_original_text(original, force_name)
     return with_buttons(
         channel,
-        OutboundMessage(text=text, buttons=buttons, reply_to=reply_to, urgent=alert.urgency.value == "Immediate", edit_original=edit),
+        OutboundMessage(text=text, buttons=buttons, reply_to=reply_to, urgent=urgent, edit_original=edit),
     )
 
 

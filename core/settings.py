@@ -37,6 +37,13 @@ class Settings(BaseSettings):
     whatsapp_api_base: str = Field("https://graph.facebook.com/v21.0", validation_alias="WHATSAPP_API_BASE")
     whatsapp_alert_template: str = Field("police_alert", validation_alias="WHATSAPP_ALERT_TEMPLATE")
 
+    # Email (bots/email): on when both the relay and the link-signing secret are set.
+    smtp_url: SecretStr | None = Field(None, validation_alias="LOOKOUT_SMTP_URL")
+    email_from: str = Field("Lookout alerts <alerts@lookout.invalid>", validation_alias="LOOKOUT_EMAIL_FROM")
+    email_per_second: float = Field(10.0, gt=0, le=1000, validation_alias="LOOKOUT_EMAIL_PER_SECOND")
+    email_bounce_limit: int = Field(3, ge=1, le=100, validation_alias="LOOKOUT_EMAIL_BOUNCE_LIMIT")
+    link_secret: SecretStr | None = Field(None, validation_alias="LOOKOUT_LINK_SECRET")
+
     worker_lease_seconds: float = Field(60.0, ge=1, le=3600, validation_alias="LOOKOUT_WORKER_LEASE_SECONDS")
     retention_delivery_days: int = Field(90, ge=1, le=3650, validation_alias="LOOKOUT_RETENTION_DELIVERY_DAYS")
     retention_tip_days: int = Field(365, ge=1, le=3650, validation_alias="LOOKOUT_RETENTION_TIP_DAYS")
@@ -51,7 +58,7 @@ class Settings(BaseSettings):
     def secrets(self) -> list[SecretStr]:
         """Every credential set, so logs can be scrubbed of them."""
         values = (self.telegram_bot_token, self.telegram_webhook_secret, self.slack_bot_token, self.slack_signing_secret,
-                  self.whatsapp_token, self.whatsapp_app_secret, self.whatsapp_verify_token)
+                  self.whatsapp_token, self.whatsapp_app_secret, self.whatsapp_verify_token, self.smtp_url, self.link_secret)
         return [v for v in values if v is not None]
 
     @field_validator("database_url")
@@ -83,4 +90,6 @@ class Settings(BaseSettings):
             on.append(Channel.WHATSAPP)
         if self.slack_bot_token and self.slack_signing_secret:
             on.append(Channel.SLACK)
+        if self.smtp_url and self.link_secret:
+            on.append(Channel.EMAIL)
         return tuple(on)

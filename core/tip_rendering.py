@@ -9,7 +9,7 @@ import hashlib
 from datetime import date
 
 from core.model import Alert, Channel, Tip, TipNote, TipPhoto, TipState
-from core.outbound import Attachment, Button, OutboundMessage
+from core.outbound import Attachment, Button, MessageParts, OutboundMessage
 from core.rendering import escape_slack_mrkdwn, escape_telegram_html, with_buttons
 
 ANSWER_BUTTON_LABEL = "Answer"
@@ -99,6 +99,15 @@ def render_reply_to_tipster(tip: Tip, note: TipNote, force_name: str, channel: C
     """An officer's reply as the resident reads it, with a way to answer."""
     heading = f"Reply from {force_name} about your information ({tip.reference})"
     closing = "Reply to this message, or tap Answer, to write back."
+    if channel is Channel.EMAIL:
+        # Nobody reads replies to Lookout's emails: the way back is the signed tip link on the alert, when there is one.
+        closing = "Please don't reply to this email: nobody reads replies to it."
+        if tip.alert_id is not None:
+            closing += " To tell officers more, use the Reply with information link."
+        parts = MessageParts(subject=f"A reply from {force_name} about your information", heading="Your information",
+                             headline=f"A reply from {force_name}", body=note.text, reference=tip.reference,
+                             tip_alert_id=tip.alert_id, closing=closing)
+        return OutboundMessage(text=f"{heading}\n\n{note.text}\n\n{closing}", parts=parts)
     if channel is Channel.TELEGRAM:
         text = f"<b>{escape_telegram_html(heading)}</b>\n\n{escape_telegram_html(note.text)}\n\n<i>{closing}</i>"
     elif channel is Channel.SLACK:

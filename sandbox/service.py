@@ -4,7 +4,12 @@
     /slack/api/<method>                Slack Web API      SLACK_API_BASE=http://127.0.0.1:P/slack/api/
     /whatsapp/<version>/<id>/messages  WhatsApp Cloud API WHATSAPP_API_BASE=http://127.0.0.1:P/whatsapp/v21.0
     /nominatim/search                  Nominatim          LOOKOUT_GEOCODER_DOMAIN=127.0.0.1:P/nominatim (scheme http)
+    /mail/api/messages                 the mailbox: what the SMTP relay stand-in received (sandbox.mailbox)
     /                                  the console (a web page for playing residents and officers)
+
+Mail is the one exception to the one port: SMTP is not HTTP, so the relay
+stand-in (``sandbox.smtp``) listens on its own port (8025 when run alone)
+and the app sends to it as to a force's relay (LOOKOUT_SMTP_URL).
 
 Each stand-in keeps its own record and its ``/_sandbox/…`` inspection routes
 under its prefix. Tokens and secrets are fixed sandbox values, so the app's
@@ -13,11 +18,12 @@ settings (``app_environment()``) never change between runs.
     with Sandbox(SandboxConfig(app_url="http://127.0.0.1:8000")) as sandbox:
         env = sandbox.app_environment()   # what `lookout serve` needs to talk to it
 
-Run alone: ``python -m sandbox --port 8090 --app-url http://127.0.0.1:8000``.
+Run alone: ``python -m sandbox --port 8090 --smtp-port 8025 --app-url http://127.0.0.1:8000``.
 """
 from __future__ import annotations
 
 import argparse
+import shlex
 import threading
 from dataclasses import dataclass, replace
 from typing import Self
@@ -34,6 +40,8 @@ from sandbox.console.routes import Console, Doors
 from sandbox.console.slack_pane import SlackPane
 from sandbox.console.telegram_phone import TelegramPhone
 from sandbox.console.whatsapp_phone import WhatsAppPhone
+from sandbox.faults import FaultInjector
+from sandbox.mailbox import Mailbox
 from sandbox.nominatim import NominatimStandIn
 from sandbox.server import BackgroundServer, ServedStandIn
 from sandbox.slack import (
@@ -43,10 +51,12 @@ from sandbox.slack import (
     TIPS_CHANNEL_ID,
     SlackStandIn,
 )
+from sandbox.smtp import SmtpSink
 from sandbox.telegram import TelegramStandIn
 from sandbox.whatsapp import WhatsAppLimits, WhatsAppStandIn
 
 DEFAULT_PORT = 8090
+DEFAULT_SMTP_PORT = 8025
 
 
 @dataclass(frozen=True)
@@ -63,6 +73,8 @@ class SandboxConfig:
     whatsapp_app_secret: str = "sandbox-app-secret"
     whatsapp_verify_token: str = "sandbox-verify-token"
     whatsapp_version: str = "v21.0"
+    link_secret: str = "sandbox-link-secret"
+    email_from: str = "Police alerts (sandbox) <alerts@lookout.example>"
 
     @property
     def slack_request_url(self) -> str | None:
@@ -76,8 +88,10 @@ class SandboxConfig:
 class Sandbox(ServedStandIn):
     """Every stand-in and the console, served together on 127.0.0.1 from a background thread."""
 
-    def __init__(self, config: SandboxConfig | None = None, *, port: int = 0) -> None:
+    def __init__(self, config: SandboxConfig | None = None, *, port: int = 0, smtp_port: int = 0) -> None:
         self.config = config = config or SandboxConfig()
+        self.smtp = SmtpSink(smtp_port)
+        self.mailbox = Mailbox(self.smtp)
         self.telegram = TelegramStandIn(config.telegram_token)
         self.slack = SlackStandIn(config.slack_bot_token, config.slack_signing_secret)
         # The console plays a person tapping through a conversation: allow Meta's documented burst
@@ -90,19 +104,27 @@ class Sandbox(ServedStandIn):
             TelegramPhone(self.telegram, TELEGRAM_RESIDENT),
             WhatsAppPhone(self.whatsapp, WHATSAPP_RESIDENT_ID, WHATSAPP_RESIDENT_NAME),
             SlackPane(self.slack, lambda: self.config.slack_request_url),
-            lambda: Doors(app_url=self.config.app_url or ""),
+            lambda: Doors(app_url=self.config.app_url or "", smtp=self.smtp.url),
+            mailbox=self.smtp,
         )
-        self.app = Starlette(routes=[
+        # The outer injector finds each call's connection, so a mounted stand-in's faults can reset it.
+        self.app = FaultInjector(Starlette(routes=[
             Mount("/telegram", app=self.telegram.app),
             Mount("/slack", app=self.slack.app),
             Mount("/whatsapp", app=self.whatsapp.app),
             Mount("/nominatim", app=self.nominatim.app),
+            Mount("/mail", app=self.mailbox.app),
             *self.console.routes(),
-        ])
+        ]))
         self._server = BackgroundServer(self.app, "sandbox", port)
 
     def start(self) -> Self:
-        super().start()
+        self.smtp.start()  # first: a taken SMTP port then fails the start with nothing left running
+        try:
+            super().start()
+        except BaseException:
+            self.smtp.stop()
+            raise
         # URLs the stand-ins hand out (Slack response URLs, …) must name their place on this server.
         for stand_in, prefix in ((self.telegram, "telegram"), (self.slack, "slack"), (self.whatsapp, "whatsapp")):
             stand_in.serve_at(f"{self.base_url}/{prefix}")
@@ -112,6 +134,7 @@ class Sandbox(ServedStandIn):
         for stand_in in (self.telegram, self.slack, self.whatsapp):
             stand_in.serve_at(None)
         super().stop()
+        self.smtp.stop()
 
     def connect_app(self, app_url: str) -> None:
         """Play the platforms for the app at ``app_url`` from now on (for an app started after the sandbox).
@@ -151,6 +174,16 @@ class Sandbox(ServedStandIn):
         """geopy's ``domain`` (``LOOKOUT_GEOCODER_DOMAIN``): it puts the path before ``/search`` as given."""
         return f"127.0.0.1:{self.port}/nominatim"
 
+    @property
+    def smtp_url(self) -> str:
+        """The relay stand-in (``LOOKOUT_SMTP_URL``)."""
+        return self.smtp.url
+
+    @property
+    def mailbox_url(self) -> str:
+        """The console's mailbox, where the mail the app sent can be read."""
+        return f"{self.base_url}/#mailbox"
+
     def app_environment(self) -> dict[str, str]:
         """The settings that point the app at this sandbox (and only at it), as environment variables."""
         config = self.config
@@ -172,6 +205,9 @@ class Sandbox(ServedStandIn):
             "LOOKOUT_GEOCODER": "nominatim",
             "LOOKOUT_GEOCODER_DOMAIN": self.geocoder_domain,
             "LOOKOUT_GEOCODER_SCHEME": "http",
+            "LOOKOUT_SMTP_URL": self.smtp_url,
+            "LOOKOUT_LINK_SECRET": config.link_secret,
+            "LOOKOUT_EMAIL_FROM": config.email_from,
         }
         if config.app_url:
             env["LOOKOUT_PUBLIC_URL"] = config.app_url.rstrip("/")
@@ -181,11 +217,13 @@ class Sandbox(ServedStandIn):
 def main() -> None:
     parser = argparse.ArgumentParser(description="The Lookout sandbox: every platform stand-in and the console on one port.")
     parser.add_argument("--port", type=int, default=DEFAULT_PORT)
+    parser.add_argument("--smtp-port", type=int, default=DEFAULT_SMTP_PORT, help="the mail relay stand-in's own port")
     parser.add_argument("--app-url", default="http://127.0.0.1:8000", help="where Lookout listens (webhooks go there)")
     args = parser.parse_args()
-    with Sandbox(SandboxConfig(app_url=args.app_url), port=args.port) as sandbox:
-        exports = " \\\n  ".join(f"{name}={value}" for name, value in sandbox.app_environment().items())
-        print(f"Lookout sandbox on {sandbox.base_url}\n\nConsole: {sandbox.console_url}\n\n"
+    with Sandbox(SandboxConfig(app_url=args.app_url), port=args.port, smtp_port=args.smtp_port) as sandbox:
+        exports = " \\\n  ".join(f"{name}={shlex.quote(value)}" for name, value in sandbox.app_environment().items())
+        print(f"Lookout sandbox on {sandbox.base_url}\n\nConsole: {sandbox.console_url}\n"
+              f"Mailbox: {sandbox.mailbox_url} (SMTP relay stand-in on {sandbox.smtp_url})\n\n"
               f"Point Lookout at it (then `lookout telegram set-webhook`, `lookout serve`):\n  export {exports}\n\n"
               "Stop with Ctrl+C.", flush=True)
         try:

@@ -50,6 +50,8 @@ residents = Table(
     Column("erased_at", UTCDateTime, nullable=True),
     Column("last_inbound_at", UTCDateTime, nullable=True),
     Column("created_at", UTCDateTime, nullable=False),
+    # Permanent refusals in a row (email bounces); at the configured limit the resident is made inactive.
+    Column("bounces", Integer, nullable=False, default=0, server_default="0"),
 )
 
 places = Table(

@@ -1,7 +1,8 @@
 """The console's HTTP doors: the page at ``/``, its static files, and its small JSON API.
 
 ``GET /_console/api/state`` is what the page polls: both phones, the Slack
-pane for the officer it is playing, and the delivery counters. The ``POST``
+pane for the officer it is playing, and the delivery counters (the mailbox
+itself is read from ``/mail/api/messages`` when its counter moves). The ``POST``
 endpoints are the things a resident or an officer can do; each answers with
 how the app answered the platform's call, or a JSON error (400 bad input,
 409 not possible yet, 502 the app did not answer).
@@ -25,12 +26,13 @@ from sandbox.console.slack_pane import SlackPane
 from sandbox.console.telegram_phone import TelegramPhone
 from sandbox.console.whatsapp_phone import WhatsAppPhone
 from sandbox.slack import TIPS_CHANNEL_ID
+from sandbox.smtp import SmtpSink
 
 STATIC = Path(__file__).parent / "static"
 # The page loads only its own files and talks only to this server; nothing from a bot's message can run.
 CONTENT_SECURITY_POLICY = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; connect-src 'self'; "
-    "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+    "base-uri 'none'; form-action 'none'; frame-ancestors 'none'; frame-src 'self'"
 )
 _IMAGE_TYPES = {"image/jpeg", "image/png", "image/gif", "image/webp"}
 # Files come from the app or a resident: the browser must take them for what the sandbox says they are.
@@ -48,13 +50,19 @@ class Doors:
     slack: str = "/slack/api/"
     whatsapp: str = "/whatsapp"
     nominatim: str = "/nominatim"
+    smtp: str = ""  # the relay stand-in's smtp:// URL (its own port: SMTP is not HTTP)
+    mail: str = "/mail"
 
 
 class Console:
-    def __init__(self, telegram: TelegramPhone, whatsapp: WhatsAppPhone, slack: SlackPane, doors: Callable[[], Doors]) -> None:
+    def __init__(
+        self, telegram: TelegramPhone, whatsapp: WhatsAppPhone, slack: SlackPane, doors: Callable[[], Doors],
+        *, mailbox: SmtpSink | None = None,
+    ) -> None:
         self.telegram = telegram
         self.whatsapp = whatsapp
         self.slack = slack
+        self.mailbox = mailbox
         self._doors = doors
 
     def routes(self) -> list[BaseRoute]:
@@ -100,12 +108,15 @@ class Console:
         officer = request.query_params.get("officer", "")
         channel = request.query_params.get("channel", TIPS_CHANNEL_ID)
         telegram, whatsapp, slack = self.telegram.stand_in, self.whatsapp.stand_in, self.slack.stand_in
+        counters: dict[str, dict[str, int]] = {
+            "telegram": {"sent": telegram.sent_count(), "rate_limited": telegram.rate_limited},
+            "whatsapp": {"sent": whatsapp.sent_count(), "refused": len(whatsapp.rejected)},
+            "slack": {"sent": slack.sent_count(), "rate_limited": slack.rate_limited},
+        }
+        if self.mailbox is not None:
+            counters["email"] = {"sent": len(self.mailbox.messages()), "refused": self.mailbox.refused}
         return {
-            "counters": {
-                "telegram": {"sent": telegram.sent_count(), "rate_limited": telegram.rate_limited},
-                "whatsapp": {"sent": whatsapp.sent_count(), "refused": len(whatsapp.rejected)},
-                "slack": {"sent": slack.sent_count(), "rate_limited": slack.rate_limited},
-            },
+            "counters": counters,
             "telegram": self.telegram.snapshot(),
             "whatsapp": self.whatsapp.snapshot(),
             "slack": self.slack.snapshot(officer, channel),

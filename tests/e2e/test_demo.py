@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import signal
+import sqlite3
 import subprocess
 import time
 from pathlib import Path
@@ -30,6 +31,7 @@ def test_the_demo_serves_the_console_with_the_telegram_webhook_registered(tmp_pa
             assert time.monotonic() < deadline, "the demo did not come up"
             time.sleep(0.2)
         assert state["telegram"]["webhook"]["url"] == f"http://127.0.0.1:{app_port}/telegram/webhook"
+        assert state["counters"]["email"] == {"sent": 0, "refused": 0}  # the mail relay stand-in is up
         assert httpx.get(f"http://127.0.0.1:{sandbox_port}/").status_code == 200
         assert (tmp_path / "var" / "demo.db").exists()
     finally:
@@ -39,3 +41,7 @@ def test_the_demo_serves_the_console_with_the_telegram_webhook_registered(tmp_pa
     # Up to the stop: a scheduler job that Ctrl+C cuts short still logs its CancelledError (bots/scheduler.py).
     assert "Traceback" not in output.split("Shutting down")[0], output
     assert f"Console: http://127.0.0.1:{sandbox_port}/" in output
+    assert f"Mailbox: http://127.0.0.1:{sandbox_port}/#mailbox" in output
+    with sqlite3.connect(tmp_path / "var" / "demo.db") as db:  # some of the demo's residents signed up by email
+        emails = {address for (address,) in db.execute("SELECT address FROM residents WHERE channel = 'email'")}
+    assert "email:robin@example.org" in emails and len(emails) > 1

@@ -48,8 +48,9 @@ def run_json(args: list[str], env: dict[str, str]) -> dict | list:
 class Server:
     """``lookout serve`` on a free loopback port, stopped on exit."""
 
-    def __init__(self, env: dict[str, str]) -> None:
-        self.port = free_port()
+    def __init__(self, env: dict[str, str], *, port: int | None = None) -> None:
+        # A test that must name the server's address before it starts (LOOKOUT_PUBLIC_URL) picks the port itself.
+        self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.output: str | None = None
         self.process = subprocess.Popen(

@@ -19,9 +19,13 @@ def resident_at(
     topics: frozenset[str] = frozenset({"all"}),
     sector: str | None = None,
     resolution: int = 10,
+    ident: str | None = None,
     **fields: object,
 ) -> Resident:
-    ident = str(next(_ids)) if channel is Channel.TELEGRAM else f"4477009{next(_ids):05d}"
+    """A subscribed resident with one place; ``ident`` (a chat id, number or email address) is made up unless given."""
+    number = next(_ids)
+    if ident is None:
+        ident = {Channel.TELEGRAM: str(number), Channel.EMAIL: f"resident{number}@example.org"}.get(channel, f"4477009{number:05d}")
     return Resident(
         address=Address(channel, ident),
         age_confirmed=True,

@@ -2,6 +2,7 @@
 
 import { get } from './api.js';
 import { el, toast } from './dom.js';
+import { renderMailbox } from './mailbox.js';
 import { setupLocationPicker } from './places.js';
 import { renderSlack, setupSlack, slackQuery } from './slack.js';
 import { renderTelegram, setupTelegram } from './telegram.js';
@@ -25,6 +26,7 @@ async function refresh() {
     renderTelegram(state.telegram);
     renderWhatsApp(state.whatsapp);
     renderSlack(state.slack);
+    await renderMailbox(state.counters.email);
     if (failing) toast('The sandbox is answering again.');
     failing = false;
     document.body.dataset.ready = '1';
@@ -40,6 +42,7 @@ async function refresh() {
 function renderCounters(counters) {
   for (const [platform, numbers] of Object.entries(counters)) {
     const box = document.querySelector(`[data-testid="counter-${platform}"]`);
+    if (!box) continue;
     const value = box.querySelector('.counter-value');
     if (lastCounts[platform] !== undefined && lastCounts[platform] !== numbers.sent) {
       box.classList.remove('bump');
@@ -63,6 +66,8 @@ function renderDoors(doors) {
     el('span', {}, 'Slack Web API: ', el('code', {}, `${window.location.origin}${doors.slack}`)),
     el('span', {}, 'WhatsApp Cloud API: ', el('code', {}, `${window.location.origin}${doors.whatsapp}`)),
     el('span', {}, 'Nominatim: ', el('code', {}, `${window.location.host}${doors.nominatim}`)),
+    doors.smtp ? el('span', {}, 'SMTP relay: ', el('code', {}, doors.smtp)) : null,
+    el('span', {}, 'Mailbox: ', el('code', {}, `${window.location.origin}${doors.mail}/api/messages`)),
   );
 }
 

@@ -1,0 +1,123 @@
+"""The pages' shared parts (``Site``) and ``add_subscribe_pages``, which puts them on the app."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from importlib.resources import files
+from typing import TYPE_CHECKING, Any
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import HTMLResponse, Response
+from starlette.datastructures import FormData
+from starlette.exceptions import HTTPException
+from starlette.formparsers import MultiPartException
+
+from bots.email.links import LinkSigner
+from bots.email.mailer import SmtpTarget
+from bots.email.pages.forms import Problems, label_options, topic_options
+from bots.email.pages.ledger import Ledger
+from bots.email.pages.mail import PageMail
+from bots.email.pages.places import area_size_words
+from bots.email.pages.responses import STYLESHEET_PATH, hide_tokens_in_access_log, page
+from core.force import ForceConfig
+from core.geocoding import Geocoder
+from core.ports import UnitOfWorkFactory
+from core.services.subscriptions import SubscriptionService
+from core.services.tips import TipService
+
+if TYPE_CHECKING:
+    from bots.app import Lookout
+
+MAX_FORM_BYTES = 64 * 1024  # the longest form (a tip) is a few KB
+
+
+@dataclass(frozen=True)
+class Site:
+    """Everything the pages use, built once per app."""
+
+    force: ForceConfig
+    subscriptions: SubscriptionService
+    tips: TipService
+    geocoder: Geocoder
+    uow: UnitOfWorkFactory
+    signer: LinkSigner
+    mail: PageMail
+    ledger: Ledger
+
+    def values(self) -> dict[str, Any]:
+        """What every page template needs: the force's name and contact, and the privacy facts."""
+        settings = self.force.settings
+        return {
+            "force_name": self.force.name,
+            "force_short_name": settings.short_name or self.force.name,
+            "force_contact": self.force.contact,
+            "minimum_age": settings.minimum_age,
+            "area_size": area_size_words(self.force.resolution),
+            "stylesheet": STYLESHEET_PATH,
+            "topic_options": topic_options(self.force),
+            "label_options": label_options(),
+            "sectors": list(self.force.sectors.values()),
+        }
+
+    def page(self, template: str, *, status: int = 200, **values: Any) -> HTMLResponse:
+        values.setdefault("problems", Problems())
+        return page(template, self.values(), status=status, **values)
+
+
+async def read_form(request: Request) -> FormData:
+    """The posted form; an oversized or unreadable body reads as an empty form (every field then says what it needs)."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_FORM_BYTES:
+        return FormData()
+    try:
+        return await request.form(max_files=0, max_fields=200, max_part_size=MAX_FORM_BYTES)
+    except (HTTPException, MultiPartException):  # a malformed body, a file, too many fields or too long a field
+        return FormData()
+
+
+def token_of(request: Request, form: FormData | None = None) -> str | None:
+    """The signed token: from the form when posted from a page, else the link's ``t`` (one-click posts keep it there)."""
+    posted = form.get("t") if form is not None else None
+    if isinstance(posted, str) and posted:
+        return posted
+    return request.query_params.get("t")
+
+
+def add_subscribe_pages(app: FastAPI, lookout: Lookout) -> None:
+    """Serve the ``/subscribe`` pages (email must be on: LOOKOUT_SMTP_URL and LOOKOUT_LINK_SECRET)."""
+    from bots.email.pages import manage, signup, tip, unsubscribe  # here: each of them imports this module
+
+    settings = lookout.settings
+    assert settings.smtp_url is not None and settings.link_secret is not None, "email is off"
+    # Links always point at the configured address, never one taken from a request's Host header: that would let
+    # anyone have a confirmation or manage link for someone else's address sent pointing at their own site.
+    signer = LinkSigner.from_settings(settings)
+    secret = settings.link_secret.get_secret_value()
+    site = Site(
+        force=lookout.force,
+        subscriptions=lookout.subscriptions,
+        tips=lookout.tips,
+        geocoder=lookout.geocoder,
+        uow=lookout.uow,
+        signer=signer,
+        mail=PageMail(SmtpTarget.from_url(settings.smtp_url.get_secret_value()), settings.email_from, signer, lookout.force),
+        ledger=Ledger(lookout.uow, secret),
+    )
+    router = APIRouter(include_in_schema=False)
+    stylesheet = files("bots.email").joinpath("static/pages.css").read_bytes()
+
+    @router.get(STYLESHEET_PATH)
+    async def pages_css() -> Response:
+        # A stylesheet holds nothing personal: caches may keep it (the pages themselves are no-store).
+        return Response(stylesheet, media_type="text/css",
+                        headers={"Cache-Control": "public, max-age=3600", "X-Content-Type-Options": "nosniff"})
+
+    @router.get("/subscribe/privacy")
+    async def privacy() -> HTMLResponse:
+        return site.page("privacy.html")
+
+    signup.register(router, site)
+    manage.register(router, site)
+    unsubscribe.register(router, site)
+    tip.register(router, site)
+    app.include_router(router)
+    hide_tokens_in_access_log()
