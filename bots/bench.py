@@ -9,6 +9,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from benchmarks.fanout import run_fanout_benchmark
+from benchmarks.faults import run_faults_benchmark
 from benchmarks.load import run_load_benchmark
 from benchmarks.match import run_match_benchmark
 
@@ -34,9 +35,45 @@ def bench_fanout(*, recipients: int, database_url: str | None, limited_recipient
     _print(figures, "lookout bench fanout", as_json)
 
 
-def bench_load(*, database_url: str | None, rate: float, seconds: float, fanout: int, senders: int, as_json: bool) -> None:
-    figures = asyncio.run(run_load_benchmark(database_url=database_url, rate=rate, seconds=seconds, fanout=fanout, senders=senders))
+def bench_load(
+    *, database_url: str | None, rate: float, seconds: float, fanout: int, senders: int, web_processes: int, as_json: bool
+) -> None:
+    figures = asyncio.run(
+        run_load_benchmark(
+            database_url=database_url, rate=rate, seconds=seconds, fanout=fanout, senders=senders, web_processes=web_processes
+        )
+    )
     _print(figures, "lookout bench load", as_json)
+
+
+def bench_faults(*, database_url: str | None, recipients: int, postgres_fault: str, as_json: bool) -> bool:
+    """Run the fault scenario; True when nothing was lost."""
+    err = Console(stderr=True)
+    figures = asyncio.run(run_faults_benchmark(database_url=database_url, recipients=recipients, postgres_fault=postgres_fault,
+                                               say=lambda line: err.print(line, highlight=False)))
+    if as_json:
+        print(json.dumps(figures))
+    else:
+        _print_faults(figures)
+    return not figures["lost"]
+
+
+def _print_faults(figures: dict) -> None:
+    console = Console()
+    injected = Table("fault", "into", "from (s)", "until (s)", "how many", title=f"lookout bench faults ({figures['database']}): injected")
+    for fault in figures["faults"]:
+        count, unit = fault["count"], fault["unit"]
+        injected.add_row(fault["fault"], fault["target"], f"{fault['from_s']:.1f}", f"{fault['until_s']:.1f}",
+                         f"{count:,} {unit}{'' if count == 1 else 's'}")
+    console.print(injected)
+    survived = {k: v for k, v in figures.items() if k not in ("faults", "lost")}
+    survived["webhook_answers"] = ", ".join(f"{status}: {n:,}" for status, n in figures["webhook_answers"].items())
+    survived["silent_after"] = ", ".join(f"{step}: {n}" for step, n in figures["silent_after"].items()) or "-"
+    _print(survived, f"lookout bench faults ({figures['database']}): what survived", as_json=False)
+    if figures["lost"]:
+        console.print(f"[red bold]Lost:[/red bold] {'; '.join(figures['lost'])}")
+    else:
+        console.print("[green bold]Nothing lost.[/green bold]")
 
 
 def _print(figures: dict, title: str, as_json: bool) -> None:

@@ -57,11 +57,16 @@ def serve(
     port: int = typer.Option(8000, help="Port to listen on."),
     worker: bool = typer.Option(True, "--worker/--no-worker", help="Run the delivery worker in this process."),
     scheduler: bool = typer.Option(True, "--scheduler/--no-scheduler", help="Take part in the scheduler election."),
+    reuse_port: bool = typer.Option(
+        False, "--reuse-port", help="Share the port with other `lookout serve --reuse-port` processes (PostgreSQL: scale out the web)."
+    ),
 ) -> None:
     """Run the web app, the delivery worker and the scheduler (the embedded default)."""
     from bots.serving import run_forever
 
-    _run_or_explain(lambda: run_forever(_settings(), web=True, worker=worker, scheduler=scheduler, host=host, port=port))
+    _run_or_explain(
+        lambda: run_forever(_settings(), web=True, worker=worker, scheduler=scheduler, host=host, port=port, reuse_port=reuse_port)
+    )
 
 
 @app.command("worker")
@@ -126,18 +131,47 @@ def bench_load(
     fanout: int = typer.Option(20_000, min=1, help="Recipients of the alert being sent during the load."),
     senders: int = typer.Option(2_000, min=1, help="How many different residents write."),
     database_url: str | None = typer.Option(None, help="Database to run on (default: a temporary SQLite file)."),
+    web_processes: int = typer.Option(1, min=1, max=16, help="`lookout serve` processes sharing the port (more than one: PostgreSQL)."),
     json_output: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
     """Webhook answer times (p50/p99) and errors under resident load while an alert fans out."""
     from bots.bench import bench_load as run
 
-    _run_or_explain(lambda: run(database_url=database_url, rate=rate, seconds=seconds, fanout=fanout, senders=senders, as_json=json_output))
+    _run_or_explain(
+        lambda: run(
+            database_url=database_url, rate=rate, seconds=seconds, fanout=fanout, senders=senders, web_processes=web_processes,
+            as_json=json_output,
+        )
+    )
 
 
-def _run_or_explain(action) -> None:  # noqa: ANN001 - a zero-argument callable
+MIN_FAULT_RECIPIENTS = 400  # tip senders and chatters are drawn from them
+
+
+@bench_app.command("faults")
+def bench_faults(
+    recipients: int = typer.Option(2_500, min=MIN_FAULT_RECIPIENTS, help="Recipients of the alert fanning out while the faults come (≈90 s at 30/s)."),
+    database_url: str | None = typer.Option(None, help="Database to run on (PostgreSQL: in a schema of its own; default: a temporary SQLite file)."),
+    postgres_fault: str = typer.Option("restart", help="On PostgreSQL: 'restart' the local cluster (pg_ctlcluster), or 'terminate' "
+                                       "only Lookout's sessions (for a server shared with other work)."),
+    json_output: bool = typer.Option(False, "--json", help="Print one JSON object."),
+) -> None:
+    """Platform latency, resets and 5xx bursts, a timing-out geocoder and a PostgreSQL restart mid fan-out: is anything lost?"""
+    from bots.bench import bench_faults as run
+
+    if postgres_fault not in ("restart", "terminate"):
+        err.print("[red]--postgres-fault is 'restart' or 'terminate'.[/red]")
+        raise typer.Exit(2)
+    nothing_lost = _run_or_explain(lambda: run(database_url=database_url, recipients=recipients, postgres_fault=postgres_fault,
+                                               as_json=json_output))
+    if not nothing_lost:
+        raise typer.Exit(1)
+
+
+def _run_or_explain(action):  # noqa: ANN001, ANN202 - a zero-argument callable, and what it returns
     """Run ``action``; configuration and domain errors become a message and exit code, not a traceback."""
     try:
-        action()
+        return action()
     except ForceConfigError as exc:
         err.print(f"[red]Force configuration error:[/red] {exc}")
         raise typer.Exit(2) from None

@@ -3,7 +3,9 @@
 Every process that runs a scheduler (``lookout serve`` or ``lookout
 scheduler``) tries the lock; the holder runs the jobs, the others stand by
 and try again every few seconds, so when the holder dies another takes over.
-Jobs only write rows; the delivery worker sends.
+Jobs only write rows; the delivery worker sends. While the database is away
+(a restart) the scheduler stands by and says so once; it never stops the
+process it runs in.
 """
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from core.outages import Outage, StorageUnavailable
 from core.services.alerts import AlertService
 from core.services.maintenance import MaintenanceService
 from storage.locks import ProcessLock
@@ -49,9 +52,21 @@ class LeaderScheduler:
     async def run(self) -> None:
         """Stand by until the lock is ours, lead until it is lost or we stop, repeat."""
         announced_standby = False
+        outage = Outage(logger, "scheduler")
         try:
             while not self._stopping.is_set():
-                if await self._lock.try_acquire():
+                try:
+                    acquired = await self._lock.try_acquire()
+                except StorageUnavailable as exc:
+                    outage.failed(exc)
+                    await self._wait(outage.backoff())
+                    continue
+                except Exception:  # a bug: say so, but a scheduler must never take the web and worker down with it
+                    logger.exception("could not try the scheduler lock; trying again in %.0f s", STANDBY_RETRY_S)
+                    await self._wait(STANDBY_RETRY_S)
+                    continue
+                outage.recovered()
+                if acquired:
                     announced_standby = False
                     await self._lead()
                 elif not announced_standby:
@@ -97,6 +112,8 @@ def _logged(name: str, job: Callable[[], Awaitable[object]]) -> Callable[[], Awa
         except asyncio.CancelledError:
             # Shutting down mid-run: each job is one transaction, rolled back here and run again by the next leader.
             logger.info("scheduler job %r stopped by shutdown", name)
+        except StorageUnavailable as exc:  # the database restarting: nothing was done; the next tick does it
+            logger.warning("scheduler job %r skipped: the database is unavailable (%s)", name, exc)
         except Exception:  # a failed run is logged and retried on the next tick, never kills the scheduler
             logger.exception("scheduler job %r failed", name)
 

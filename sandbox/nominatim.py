@@ -28,6 +28,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
+from sandbox.faults import FaultInjector
 from sandbox.server import BackgroundServer, route_path
 
 LICENCE = "Data © OpenStreetMap contributors, ODbL 1.0. http://osm.org/copyright"
@@ -305,7 +306,8 @@ class NominatimStandIn:
         self._state = _State(places=list(stafford_gazetteer() if places is None else places))
         self._lock = threading.Lock()
         self._stopping = threading.Event()
-        self.app = Starlette(routes=[Route("/search", self._search), Route("/status", self._status)])
+        # Wire faults (sandbox.faults) besides set_delay/fail_with: a latency past the client's timeout is a timeout.
+        self.app = FaultInjector(Starlette(routes=[Route("/search", self._search), Route("/status", self._status)]))
         self._server = BackgroundServer(self.app, "Nominatim stand-in")
 
     # -- what tests and the demo adjust --

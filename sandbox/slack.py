@@ -49,6 +49,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
+from sandbox.faults import FaultInjector
 from sandbox.server import BackgroundServer, ServedStandIn, public_base_url, route_path
 
 # The sandbox workspace, its app and its people.
@@ -294,7 +295,7 @@ class SlackStandIn(ServedStandIn):
         self._stacks: dict[str, list[str]] = {}  # user -> open modal ids, root first
         self._uploads: dict[str, str] = {}  # upload key -> file id
         self._hook_numbers = itertools.count(1_000_000_001)
-        self.app = Starlette(
+        self.app = FaultInjector(Starlette(
             routes=[
                 Route("/api/{method}", self._dispatch, methods=["GET", "POST"]),
                 Route("/upload/v1/{key}", self._receive_upload, methods=["POST"]),
@@ -312,7 +313,7 @@ class SlackStandIn(ServedStandIn):
                 Route("/_sandbox/interactions", self._interactions_json),
                 Route("/_sandbox/calls", self._calls_json),
             ]
-        )
+        ))  # latency, resets and 5xx bursts on the wire: sandbox.faults
         self._server = BackgroundServer(self.app, "Slack stand-in")
 
     @property

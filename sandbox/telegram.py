@@ -33,6 +33,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from sandbox.faults import FaultInjector
 from sandbox.server import BackgroundServer, ServedStandIn
 from sandbox.telegram_markup import EntityError, visible_text
 
@@ -122,13 +123,13 @@ class TelegramStandIn(ServedStandIn):
         self._chat_tokens: dict[int, tuple[float, float]] = {}  # chat → (tokens, when counted)
         self._message_ids: dict[int, int] = defaultdict(int)
         self._by_id: dict[tuple[int, int], SentRecord] = {}
-        self.app = Starlette(
+        self.app = FaultInjector(Starlette(
             routes=[
                 Route("/bot{token}/{method}", self._dispatch, methods=["GET", "POST"]),
                 Route("/file/bot{token}/{path:path}", self._download),
                 Route("/_sandbox/stats", self._stats),  # for benchmarks and tests in another process
             ]
-        )
+        ))  # latency, resets and 5xx bursts on the wire: sandbox.faults
         self._server = BackgroundServer(self.app, "Telegram stand-in")
 
     # --- what tests read -----------------------------------------------------------------

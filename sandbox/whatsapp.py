@@ -50,6 +50,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from sandbox.faults import FaultInjector
 from sandbox.server import BackgroundServer, ServedStandIn, public_base_url
 
 WINDOW_SECONDS = 24 * 3600
@@ -309,7 +310,7 @@ class WhatsAppStandIn(ServedStandIn):
         self._last_inbound: dict[str, float] = {}
         self._recipients: dict[str, str] = {}  # every wamid issued -> wa_id
         self._next_media_id = 1_037_543_291_543_636
-        self.app = Starlette(
+        self.app = FaultInjector(Starlette(
             routes=[
                 # Inspection and control first: "/_sandbox/stats" would otherwise match "/{version}/{media_id}".
                 Route("/_sandbox/stats", self._stats_route),
@@ -325,7 +326,7 @@ class WhatsAppStandIn(ServedStandIn):
                 Route("/{version}/{phone_number_id}/media", self._upload_endpoint, methods=["POST"]),
                 Route("/{version}/{media_id}", self._media_endpoint, methods=["GET", "DELETE"]),
             ]
-        )
+        ))  # latency, resets and 5xx bursts on the wire: sandbox.faults
         self._server = BackgroundServer(self.app, "WhatsApp stand-in")
 
     @property

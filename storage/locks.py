@@ -18,6 +18,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from storage.database import is_sqlite
+from storage.outages import reported_as_unavailable
 
 
 class ProcessLock(Protocol):
@@ -59,24 +60,38 @@ class FileLock:
             self._fd = None
 
 
+def advisory_key(name: str, schema: str | None) -> int:
+    """A stable 63-bit key, so every process agrees on it.
+
+    Advisory locks belong to the whole database, but Lookout's data lives in a
+    schema: two deployments (or test runs, or benchmarks) in one database must
+    not elect one scheduler between them. ``public`` keeps the original key,
+    so processes from before and after this change still agree.
+    """
+    seed = f"lookout:{name}" if schema in (None, "public") else f"lookout:{schema}:{name}"
+    return int.from_bytes(hashlib.sha256(seed.encode()).digest()[:8], "big") >> 1
+
+
 class AdvisoryLock:
     def __init__(self, engine: AsyncEngine, name: str) -> None:
         self.name = name
         self._engine = engine
-        # A stable 63-bit key from the name, so every process agrees on it.
-        self._key = int.from_bytes(hashlib.sha256(f"lookout:{name}".encode()).digest()[:8], "big") >> 1
+        self._key: int | None = None  # known once connected: it depends on the schema Lookout's tables are in
         self._conn: AsyncConnection | None = None
 
     async def try_acquire(self) -> bool:
         if self._conn is not None:
             return True
-        conn = await self._engine.connect()
-        try:
-            got = (await conn.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": self._key})).scalar_one()
-            await conn.commit()
-        except BaseException:
-            await conn.close()
-            raise
+        async with reported_as_unavailable():  # the database restarting: the caller stands by and tries again
+            conn = await self._engine.connect()
+            try:
+                if self._key is None:
+                    self._key = advisory_key(self.name, (await conn.execute(text("SELECT current_schema()"))).scalar_one())
+                got = (await conn.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": self._key})).scalar_one()
+                await conn.commit()
+            except BaseException:
+                await conn.close()
+                raise
         if not got:
             await conn.close()
             return False

@@ -13,6 +13,8 @@ from __future__ import annotations
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from storage.outages import reported_as_unavailable
+
 _NOW = "(clock_timestamp() AT TIME ZONE 'UTC')"
 _RESERVE = text(
     f"""
@@ -37,9 +39,10 @@ class PostgresSlotSource:
         self._known: set[str] = set()
 
     async def reserve(self, key: str, count: int, rate: float) -> float:
-        async with self._engine.begin() as conn:
+        async with reported_as_unavailable(), self._engine.begin() as conn:
             if key not in self._known:
                 await conn.execute(_CREATE, {"key": key})
-                self._known.add(key)
             delay = (await conn.execute(_RESERVE, {"key": key, "count": count, "rate": rate})).scalar_one()
+        # Known only once committed: a transaction cut off by an outage may have rolled the new row back.
+        self._known.add(key)
         return max(0.0, float(delay))

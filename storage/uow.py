@@ -12,6 +12,7 @@ from storage.database import READ_ONLY, write_turn
 from storage.deliveries import SqlDeliveryQueue
 from storage.inbound import SqlInboundLog
 from storage.operations import SqlOperationalCounts
+from storage.outages import is_outage, unavailable
 from storage.outbox import SqlOutbox
 from storage.receipts import SqlReceipts
 from storage.reports import SqlReports
@@ -22,6 +23,9 @@ from storage.watches import SqlProgressWatches
 
 
 class SqlUnitOfWork:
+    """One transaction. A database outage inside (refused or dropped connection) leaves it as
+    ``core.outages.StorageUnavailable``, so callers can wait and retry instead of crashing."""
+
     residents: SqlResidentRepository
     alerts: SqlAlertRepository
     outbox: SqlOutbox
@@ -56,8 +60,17 @@ class SqlUnitOfWork:
             if self._read_only:
                 await self._conn.execution_options(**{READ_ONLY: True})
             self._tx = await self._conn.begin()
-        except BaseException:
-            await self._leave_turn()
+        except BaseException as error:
+            try:
+                if self._conn is not None:
+                    await self._conn.close()
+            except Exception:
+                pass  # the connection that failed to begin is being thrown away anyway
+            finally:
+                self._conn = None
+                await self._leave_turn()
+            if is_outage(error):
+                raise unavailable(error) from error
             raise
         self.residents = SqlResidentRepository(self._conn)
         self.alerts = SqlAlertRepository(self._conn)
@@ -77,15 +90,25 @@ class SqlUnitOfWork:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         try:
-            if self._tx is not None and self._tx.is_active:
-                await self._tx.rollback()
-        finally:
             try:
-                if self._conn is not None:
-                    await self._conn.close()
-                self._conn = self._tx = None
+                if self._tx is not None and self._tx.is_active:
+                    await self._tx.rollback()
             finally:
-                await self._leave_turn()
+                try:
+                    if self._conn is not None:
+                        await self._conn.close()
+                    self._conn = self._tx = None
+                finally:
+                    await self._leave_turn()
+        except Exception as cleanup_error:
+            if exc is not None and is_outage(cleanup_error):
+                pass  # a dropped connection fails its rollback too: the block's own error is the one to report
+            elif is_outage(cleanup_error):
+                raise unavailable(cleanup_error) from cleanup_error
+            else:
+                raise
+        if exc is not None and is_outage(exc):
+            raise unavailable(exc) from exc
 
     async def _leave_turn(self) -> None:
         if self._turn is not None:

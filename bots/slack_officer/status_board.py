@@ -23,6 +23,7 @@ from bots.slack_officer.adapter import split_address
 from bots.slack_officer.blocks.cards import status_card
 from core.errors import NotFound
 from core.force import ForceConfig
+from core.outages import Outage, StorageUnavailable
 from core.ports import ProgressWatch
 from core.services.progress import DeliveryReport, ProgressService
 
@@ -70,11 +71,16 @@ class StatusBoard:
 
     async def run(self) -> None:
         logger.info("Slack status board running (one card update per %s s at most)", self._min_interval.total_seconds())
+        outage = Outage(logger, "Slack status board")
         while not self._stop.is_set():
             try:
                 await self.tick()
-            except Exception:  # the database or Slack hiccuped: log it and try again next tick
+            except StorageUnavailable as exc:  # the database restarting: said once, not every second
+                outage.failed(exc)
+            except Exception:  # Slack hiccuped, or a bug: log it and try again next tick
                 logger.exception("Slack status board tick failed")
+            else:
+                outage.recovered()
             try:
                 await asyncio.wait_for(self._stop.wait(), timeout=self._tick)
             except TimeoutError:
@@ -104,6 +110,8 @@ class StatusBoard:
         for alert_id, held in list(self._held.items()):
             try:
                 await self._refresh(alert_id, held)
+            except StorageUnavailable:
+                raise  # the whole tick waits for the database
             except Exception:
                 logger.exception("updating the Slack status of alert %s failed; trying again shortly", alert_id)
 

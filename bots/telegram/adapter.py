@@ -23,6 +23,7 @@ from aiogram.methods import Response, TelegramMethod
 from aiogram.methods.base import TelegramType
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions, ReplyParameters
 
+from bots.telegram.request_retries import EditsAlreadyMade, RetryTransientFailures
 from core.channels import PUBLISHED_LIMITS, ChannelLimits
 from core.model import Address, Channel
 from core.outbound import DeliveryResult, OutboundMessage
@@ -128,5 +129,8 @@ class WaitOutShortFloodLimits(BaseRequestMiddleware):
 
 def make_conversation_bot(token: str, api_base: str) -> Bot:
     bot = make_bot(token, api_base)
+    # Outermost first: an edit already made is done, whether found on the first try or on a retry.
+    bot.session.middleware(EditsAlreadyMade())
     bot.session.middleware(WaitOutShortFloodLimits())
+    bot.session.middleware(RetryTransientFailures())
     return bot

@@ -5,7 +5,9 @@ never holds up Telegram), a pool of senders works through them under the
 channel's pacer and per-chat spacing, and a flusher writes the outcomes back
 in batches. A row is leased while it is in this process; if the process dies
 the lease runs out and another worker sends it again — at most one duplicate
-per row in flight, never a loss.
+per row in flight, never a loss. If the database goes away (a restart), the
+worker says so once, keeps its unrecorded outcomes, and carries on when it is
+back: claims back off, rows it could not prepare wait without using an attempt.
 """
 from __future__ import annotations
 
@@ -22,6 +24,7 @@ from core.delivery.holds import QUIET_HOLD, quiet_hours_end
 from core.delivery.policy import RetryPolicy
 from core.delivery.ratelimit import HEADROOM, ChatSpacer, ChatTurns, Pacer, SharedPacer, SlotSource
 from core.model import Alert, AlertState, Channel, DeliveryState, MessageKind, Urgency
+from core.outages import Outage, StorageUnavailable
 from core.outbound import ChannelAdapter, DeliveryResult, OutboundMessage
 from core.ports import ClaimedDelivery, Outcome, UnitOfWorkFactory
 from core.channels import in_service_window
@@ -82,6 +85,7 @@ class DeliveryWorker:
         self._outcomes: list[tuple[Outcome, int]] = []
         self._outstanding: dict[Channel, int] = {c: 0 for c in self._adapters}
         self._stopping = asyncio.Event()
+        self._outage = Outage(logger, "delivery worker")
 
     @staticmethod
     def _pacer(
@@ -138,10 +142,15 @@ class DeliveryWorker:
                     continue
                 try:
                     rows = await self._claim(channel, room)
-                except Exception:  # the database restarting, say: keep the worker alive and try again
+                except StorageUnavailable as exc:  # the database restarting, say: wait for it, quietly
+                    self._outage.failed(exc)
+                    await self._sleep(self._outage.backoff())
+                    continue
+                except Exception:  # a bug: say so loudly, but keep the worker alive
                     logger.exception("could not claim %s deliveries; retrying shortly", channel.value)
                     await self._sleep(CLAIM_RETRY_SECONDS)
                     continue
+                self._outage.recovered()
                 self._outstanding[channel] += len(rows)
                 for row in rows:
                     queue.put_nowait(row)
@@ -167,9 +176,12 @@ class DeliveryWorker:
             task.cancel()
         await asyncio.gather(*senders, return_exceptions=True)
         if leftovers:
-            async with self._uow() as uow:
-                await uow.deliveries.release(leftovers, self._clock())
-                await uow.commit()
+            try:
+                async with self._uow() as uow:
+                    await uow.deliveries.release(leftovers, self._clock())
+                    await uow.commit()
+            except StorageUnavailable as exc:
+                logger.warning("could not give back %d unsent deliveries (%s); they return when their leases end", len(leftovers), exc)
 
     async def _drain_once(self, channel: Channel) -> bool:
         rows = await self._claim(channel, self._claim_size(channel))
@@ -211,6 +223,10 @@ class DeliveryWorker:
     async def _deliver(self, channel: Channel, row: ClaimedDelivery) -> None:
         try:
             outcome = await self._decide_and_send(channel, row)
+        except StorageUnavailable as exc:
+            # Not sent: reading the row's tip or reserving a shared send slot needs the database.
+            self._outage.failed(exc)
+            outcome = self._not_attempted(row, "waiting for the database")
         except Exception as exc:  # a bug or an adapter crash must not lose the row: retry it later
             logger.exception("delivery %s failed unexpectedly", row.id)
             outcome = self._failure(row, DeliveryResult.retry(f"internal error: {type(exc).__name__}"))
@@ -256,6 +272,11 @@ class DeliveryWorker:
             return Outcome(row.id, DeliveryState.DEAD, attempts, error=f"gave up after {attempts} attempts: {result.error}")
         wait = result.retry_after if throttled else self._policy.delay(attempts, None, self._rng)
         return Outcome(row.id, DeliveryState.FAILED, attempts, next_attempt_at=now + timedelta(seconds=wait), error=result.error)
+
+    def _not_attempted(self, row: ClaimedDelivery, reason: str) -> Outcome:
+        """Back to the queue shortly, without using up one of its attempts."""
+        retry_at = self._clock() + timedelta(seconds=self._outage.backoff())
+        return Outcome(row.id, DeliveryState.FAILED, row.attempts, next_attempt_at=retry_at, error=reason)
 
     def _skip_or_hold(self, row: ClaimedDelivery, now: datetime) -> Outcome | None:
         def skipped(reason: str) -> Outcome:
@@ -334,11 +355,16 @@ class DeliveryWorker:
                 await uow.deliveries.record([o for o, _ in batch], now)
                 await uow.deliveries.finish_alerts(sorted({m for _, m in batch}), now)
                 await uow.commit()
-        except Exception:
+        except Exception as exc:
             # Keep the outcomes and try again on the next flush: the rows stay
             # leased meanwhile, and if we die they are sent again (not lost).
-            logger.exception("could not record %d delivery outcomes; will retry", len(batch))
             self._outcomes[:0] = batch
+            if isinstance(exc, StorageUnavailable):
+                self._outage.failed(exc)
+            else:
+                logger.exception("could not record %d delivery outcomes; will retry", len(batch))
+            return
+        self._outage.recovered()
 
     async def _flush_periodically(self) -> None:
         while True:

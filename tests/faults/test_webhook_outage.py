@@ -1,0 +1,49 @@
+"""A Telegram update failed by a database restart is handled when Telegram delivers it again, not dropped as a duplicate."""
+from __future__ import annotations
+
+import asyncio
+
+import httpx
+from aiogram import Bot, Dispatcher
+from aiogram.types import Message
+from fastapi import FastAPI
+
+from bots.telegram.webhook import SECRET_HEADER, WEBHOOK_PATH, add_telegram_webhook
+from core.outages import StorageUnavailable
+from storage.fsm import SqlFsmStorage
+from tests.support.outages import RefusedStatements, eventually
+
+SECRET = "webhook-outage-secret"
+UPDATE = {"update_id": 7001, "message": {"message_id": 1, "date": 1_700_000_000, "text": "I saw the van again",
+                                         "chat": {"id": 42, "type": "private", "first_name": "Sam"},
+                                         "from": {"id": 42, "is_bot": False, "first_name": "Sam"}}}
+
+
+async def test_the_retry_of_an_update_the_database_failed_is_handled(engine, uow_factory) -> None:
+    handled: list[str] = []
+    dispatcher = Dispatcher(storage=SqlFsmStorage(engine))
+    with RefusedStatements().installed(engine) as outage:
+
+        @dispatcher.message()
+        async def note(message: Message) -> None:
+            handled.append(message.text or "")
+            if len(handled) == 1:  # the database goes away while the first delivery is being handled
+                outage.on = True
+                raise StorageUnavailable("OperationalError: terminating connection due to administrator command")
+
+        app = FastAPI()
+        add_telegram_webhook(app, bot=Bot("123456:OUTAGE"), dispatcher=dispatcher, secret=SECRET, uow=uow_factory)
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://lookout") as telegram:
+
+            async def restart_ends() -> None:
+                await eventually(lambda: outage.refused >= 1, "the update's release to be refused")
+                outage.on = False
+
+            back = asyncio.create_task(restart_ends())
+            first = await telegram.post(WEBHOOK_PATH, json=UPDATE, headers={SECRET_HEADER: SECRET})
+            await back
+            retry = await telegram.post(WEBHOOK_PATH, json=UPDATE, headers={SECRET_HEADER: SECRET})
+
+    assert first.status_code == 500  # Telegram will deliver it again
+    assert retry.status_code == 200 and not retry.json().get("duplicate")
+    assert handled == ["I saw the van again", "I saw the van again"]
