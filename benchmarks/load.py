@@ -26,6 +26,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import httpx
 from sqlalchemy import func, select
 
@@ -37,7 +38,7 @@ from core.services.alerts import AlertRequest, AlertService
 from core.services.roles import Roles
 from storage.database import is_sqlite, make_async_engine
 from storage.migrate import upgrade
-from storage.tables import deliveries, residents
+from storage.tables import conversation_states, deliveries, inbound_updates, residents
 from storage.uow import unit_of_work_factory
 
 SECRET = "bench-load-secret-0123456789"
@@ -46,7 +47,8 @@ MAX_IN_FLIGHT = 2000
 
 
 async def run_load_benchmark(
-    *, database_url: str | None, rate: float = 200.0, seconds: float = 30.0, fanout: int = 20_000, senders: int = 2_000
+    *, database_url: str | None, rate: float = 200.0, seconds: float = 30.0, fanout: int = 20_000, senders: int = 2_000,
+    web_processes: int = 1,
 ) -> dict[str, Any]:
     seconds = min(seconds, MAX_SECONDS)
     force = load_force_config(FORCE_CONFIG)
@@ -62,16 +64,17 @@ async def run_load_benchmark(
                 chats = [int(a.split(":")[1]) for a in (await conn.execute(select(residents.c.address).limit(senders))).scalars()]
             # The stand-in answers every call (no per-bot limit): the worker paces the fan-out at Telegram's
             # published 30/s itself, and the bot's answers to 200 people a second are what is being measured.
-            with _Receiver(rate=None) as receiver, _Server(url, receiver.base_url, Path(folder)) as server:
+            with _Receiver(rate=None) as receiver, _Server(url, receiver.base_url, Path(folder), web_processes=web_processes) as server:
                 service = AlertService(unit_of_work_factory(engine), force, roles=Roles(supervisors=frozenset({SUPERVISOR})))
                 draft = await service.draft(AlertRequest(incident_number="MV-20261125-0456", headline="Load test alert",
                                                          message="Lookout load benchmark.", area=CircleArea(*CENTRE, 1000)), OFFICER)
                 await service.approve(draft.id, SUPERVISOR)  # type: ignore[arg-type]
                 queued = (await service.send(draft.id, OFFICER)).total  # type: ignore[arg-type]
                 await asyncio.sleep(2)  # the fan-out is under way
-                sent_before = await _sent(engine)
-                latencies, errors, elapsed = await _load(server.webhook, chats, rate=rate, seconds=seconds)
-                sent_during = await _sent(engine) - sent_before
+                sent_before, server_cpu_before = await _sent(engine), server.cpu_seconds()
+                latencies, errors, elapsed, generator_cpu = await _load(server.webhook, chats, rate=rate, seconds=seconds)
+                sent_during, server_cpu = await _sent(engine) - sent_before, server.cpu_seconds() - server_cpu_before
+                server_rss_mb = server.peak_rss_mb()
         finally:
             await engine.dispose()
     ordered = sorted(latencies)
@@ -81,6 +84,7 @@ async def run_load_benchmark(
 
     return {
         "database": "sqlite" if is_sqlite(url) else "postgresql",
+        "web_processes": web_processes,
         "target_per_s": rate,
         "seconds": seconds,
         "requests": len(latencies) + errors,
@@ -93,33 +97,44 @@ async def run_load_benchmark(
         "mean_ms": round(statistics.fmean(ordered) * 1000, 1) if ordered else 0.0,
         "fanout_recipients": queued,
         "fanout_sent_during_load_per_s": round(sent_during / elapsed, 1),
+        "load_generator_cpu_percent": round(100 * generator_cpu / elapsed, 1),
+        # CPU time, unlike answer times, hardly changes with whatever else the machine is doing:
+        # the server's cost per message (fan-out included) compares runs on busy and quiet machines.
+        "server_cpu_percent": round(100 * server_cpu / elapsed, 1),
+        "server_cpu_ms_per_message": round(1000 * server_cpu / max(1, len(latencies)), 2),
+        "server_peak_rss_mb": server_rss_mb,
     }
 
 
-async def _load(webhook: str, chats: list[int], *, rate: float, seconds: float) -> tuple[list[float], int, float]:
+async def _load(webhook: str, chats: list[int], *, rate: float, seconds: float) -> tuple[list[float], int, float, float]:
     latencies: list[float] = []
     errors = 0
     update_ids = itertools.count(1)
     rng = random.Random(5)
-    limits = httpx.Limits(max_connections=MAX_IN_FLIGHT, max_keepalive_connections=200)
-    async with httpx.AsyncClient(limits=limits, timeout=30, headers={"X-Telegram-Bot-Api-Secret-Token": SECRET}) as client:
+    # The load generator shares the machine with the server under test, so it should be cheap per
+    # request: aiohttp's client is lighter than httpx's. Its own CPU use is reported with the figures.
+    connector = aiohttp.TCPConnector(limit=MAX_IN_FLIGHT)
+    timeout = aiohttp.ClientTimeout(total=30)
+    async with aiohttp.ClientSession(connector=connector, timeout=timeout, headers={"X-Telegram-Bot-Api-Secret-Token": SECRET}) as client:
 
         async def one(update: dict[str, Any]) -> None:
             nonlocal errors
             started = time.perf_counter()
             try:
-                answer = await client.post(webhook, json=update)
-            except httpx.HTTPError:
+                async with client.post(webhook, json=update) as answer:
+                    await answer.read()
+                    status = answer.status
+            except (aiohttp.ClientError, TimeoutError):
                 errors += 1
                 return
-            if answer.status_code != 200:
+            if status != 200:
                 errors += 1
                 return
             latencies.append(time.perf_counter() - started)
 
         tasks: list[asyncio.Task[None]] = []
         total = int(rate * seconds)
-        begun = time.perf_counter()
+        begun, cpu_begun = time.perf_counter(), time.process_time()
         for n in range(total):
             delay = begun + n / rate - time.perf_counter()
             if delay > 0:
@@ -129,7 +144,8 @@ async def _load(webhook: str, chats: list[int], *, rate: float, seconds: float) 
             tasks.append(asyncio.create_task(one(_update(next(update_ids), chat, text))))
         await asyncio.gather(*tasks)
         elapsed = time.perf_counter() - begun
-    return latencies, errors, elapsed
+        generator_cpu = time.process_time() - cpu_begun
+    return latencies, errors, elapsed, generator_cpu
 
 
 def _update(update_id: int, chat: int, text: str) -> dict[str, Any]:
@@ -149,13 +165,19 @@ async def _sent(engine) -> int:  # noqa: ANN001
 
 
 async def _empty(engine) -> None:  # noqa: ANN001
+    """No residents, alerts or conversations from an earlier run. The inbound log especially:
+    update ids start at 1 each run, and ones already seen would be answered as duplicates."""
     await _reset(engine)
+    async with engine.begin() as conn:
+        for table in (inbound_updates, conversation_states):
+            await conn.execute(table.delete())
 
 
 class _Server:
-    """``lookout serve`` as its own process, as it runs in production."""
+    """``lookout serve`` as its own processes, as it runs in production: the first runs web, worker and
+    scheduler; any others are web only, sharing the port (``--reuse-port``)."""
 
-    def __init__(self, database_url: str, telegram_base: str, folder: Path) -> None:
+    def __init__(self, database_url: str, telegram_base: str, folder: Path, *, web_processes: int = 1) -> None:
         with socket.socket() as sock:
             sock.bind(("127.0.0.1", 0))
             self.port = sock.getsockname()[1]
@@ -165,24 +187,49 @@ class _Server:
                    TELEGRAM_API_BASE=telegram_base, TELEGRAM_WEBHOOK_SECRET=SECRET, LOOKOUT_GEOCODER_DOMAIN="127.0.0.1:9",
                    LOOKOUT_GEOCODER_SCHEME="http")
         self._log = (folder / "serve.log").open("w")
-        self._args = [sys.executable, "-m", "bots.cli", "serve", "--port", str(self.port)]
+        serve = [sys.executable, "-m", "bots.cli", "serve", "--port", str(self.port)]
+        if web_processes > 1:
+            serve.append("--reuse-port")
+        self._commands = [serve] + [[*serve, "--no-worker", "--no-scheduler"] for _ in range(web_processes - 1)]
         self._env = env
-        self._process: subprocess.Popen[bytes] | None = None
+        self._processes: list[subprocess.Popen[bytes]] = []
 
     def __enter__(self) -> _Server:
-        self._process = subprocess.Popen(self._args, env=self._env, stdout=self._log, stderr=self._log)
+        for command in self._commands:
+            self._processes.append(subprocess.Popen(command, env=self._env, stdout=self._log, stderr=self._log))
         deadline = time.monotonic() + 30
         while True:
             try:
                 httpx.get(f"http://127.0.0.1:{self.port}/healthz", timeout=1)
-                return self
+                break
             except httpx.TransportError:
-                if time.monotonic() > deadline or self._process.poll() is not None:
+                if time.monotonic() > deadline or any(p.poll() is not None for p in self._processes):
                     raise RuntimeError("lookout serve did not start; see its log") from None
                 time.sleep(0.1)
+        time.sleep(1 if len(self._processes) > 1 else 0)  # the first to answer may not be the last to start
+        return self
+
+    def cpu_seconds(self) -> float:
+        """User + system CPU time the server processes have used so far (Linux /proc)."""
+        ticks = os.sysconf("SC_CLK_TCK")
+        total = 0.0
+        for process in self._processes:
+            fields = Path(f"/proc/{process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / ticks  # utime, stime: fields 14 and 15 of the line
+        return total
+
+    def peak_rss_mb(self) -> float:
+        """The largest peak resident memory among the server processes (Linux /proc, VmHWM)."""
+        peaks = []
+        for process in self._processes:
+            for line in Path(f"/proc/{process.pid}/status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    peaks.append(int(line.split()[1]) / 1024)
+        return round(max(peaks, default=0.0), 1)
 
     def __exit__(self, *exc_info: object) -> None:
-        assert self._process is not None
-        self._process.terminate()
-        self._process.wait(timeout=20)
+        for process in self._processes:
+            process.terminate()
+        for process in self._processes:
+            process.wait(timeout=20)
         self._log.close()

@@ -1,6 +1,7 @@
 """Alembic, driven from code: ``lookout db upgrade`` and the start-up check."""
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 from alembic import command
@@ -33,6 +34,7 @@ def upgrade(database_url: str, revision: str = "head") -> None:
         engine.dispose()
 
 
+@functools.cache  # the code's migrations cannot change while it runs; /readyz asks on every poll
 def head_revision() -> str:
     head = ScriptDirectory.from_config(alembic_config("")).get_current_head()
     assert head is not None, "the migrations folder has no revisions"

@@ -107,6 +107,10 @@ class SqlResidentRepository:
     async def get_by_address(self, address: Address) -> Resident | None:
         return await self._load(residents.c.address == str(address))
 
+    async def is_subscribed(self, address: Address) -> bool:
+        query = select(residents.c.id).where(residents.c.address == str(address)).limit(1)
+        return (await self._conn.execute(query)).first() is not None
+
     async def _load(self, condition) -> Resident | None:  # noqa: ANN001 - a SQL expression
         row = (await self._conn.execute(select(residents).where(condition))).first()
         if row is None:

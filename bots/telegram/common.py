@@ -1,12 +1,29 @@
 """Small helpers the routers share: who is writing, and how their choices read back."""
 from __future__ import annotations
 
-from aiogram.types import CallbackQuery, Message
+from typing import Any
+
+from aiogram.filters import Filter
+from aiogram.types import CallbackQuery, Message, TelegramObject
+from magic_filter import MagicFilter
 from aiogram.utils.i18n import gettext as _
 
 from core.force import ALL_TOPICS, ForceConfig
 from core.model import Address, Channel, Resident
 from core.rendering import escape_telegram_html as escape
+
+
+class OnLoop(Filter):
+    """A magic filter (``F.text``…) checked on the event loop. aiogram runs a bare ``F`` filter,
+    like any plain callable (a ``State`` as a filter too: use ``StateFilter``), in a thread
+    (``asyncio.to_thread``): several thread hops for each message, for checks that take
+    microseconds. tests/unit/test_telegram_filters_on_the_loop.py keeps it so."""
+
+    def __init__(self, magic: MagicFilter) -> None:
+        self.magic = magic
+
+    async def __call__(self, event: TelegramObject) -> Any:
+        return self.magic.resolve(event)
 
 
 def address_of(chat_id: int) -> Address:

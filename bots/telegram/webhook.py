@@ -7,29 +7,50 @@ answered 2xx) is acknowledged and ignored.
 """
 from __future__ import annotations
 
+import asyncio
 import hmac
 import json
 import logging
-from datetime import UTC, datetime, timedelta
+from contextlib import AbstractAsyncContextManager
+from datetime import timedelta
+from typing import Protocol, runtime_checkable
 
 from aiogram import Bot, Dispatcher
 from aiogram.types import Update
+from aiogram.types.update import UpdateTypeLookupError
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
-from starlette.background import BackgroundTask
 from pydantic import ValidationError
 
+from core.outages import StorageUnavailable
 from core.ports import UnitOfWorkFactory
+
 
 logger = logging.getLogger("lookout.telegram")
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 WEBHOOK_PATH = "/telegram/webhook"
 MAX_BODY_BYTES = 1_000_000  # Telegram updates are a few KB; anything this big is not from Telegram
+SOURCE = "telegram"  # in the inbound log
 STALE_AFTER = timedelta(seconds=60)  # an update left unfinished this long was lost with its process
+FORGET_RETRY_PAUSES_S = (0.5, 1.0, 2.0, 2.0, 2.0, 2.0)  # about 10 s: a restarting database is back by then
+
+
+@runtime_checkable
+class BatchedConversations(Protocol):
+    """Conversation storage that keeps an update's changes and writes them once (storage.fsm.SqlFsmStorage)."""
+
+    def batched(self) -> AbstractAsyncContextManager[None]: ...
+
+    async def begin_update(self, source: str, update_id: str, *, chat_id: int | None, stale_after: timedelta) -> bool: ...
+
+    async def flush(self, *, handled: tuple[str, str] | None = None) -> None: ...
 
 
 def add_telegram_webhook(app: FastAPI, *, bot: Bot, dispatcher: Dispatcher, secret: str | None, uow: UnitOfWorkFactory) -> None:
+    conversations = dispatcher.fsm.storage
+    if not isinstance(conversations, BatchedConversations):
+        raise TypeError("the Telegram webhook needs a conversation storage that batches an update's changes (storage.fsm.SqlFsmStorage)")
     expected = secret.encode() if secret else None
     if expected is None:
         logger.warning("TELEGRAM_WEBHOOK_SECRET is not set: %s refuses every request", WEBHOOK_PATH)
@@ -46,18 +67,35 @@ def add_telegram_webhook(app: FastAPI, *, bot: Bot, dispatcher: Dispatcher, secr
         if update is None:
             return JSONResponse({"ok": False, "error": "not a Telegram update"}, status_code=400)
         key = str(update.update_id)
-        if not await _begin(uow, key):
-            return JSONResponse({"ok": True, "duplicate": True})
+        claimed = False
         try:
-            await dispatcher.feed_update(bot, update)
-        except Exception:
-            # Answer 500 so Telegram retries, and forget the id so the retry is handled.
-            logger.exception("Telegram update %s failed", key)
-            await _forget(uow, key)
+            async with conversations.batched():
+                claimed = await conversations.begin_update(SOURCE, key, chat_id=_sender(update), stale_after=STALE_AFTER)
+                if not claimed:
+                    return JSONResponse({"ok": True, "duplicate": True})
+                await dispatcher.feed_update(bot, update)
+                # The conversation's changes and "handled" in one write, before Telegram has its answer.
+                await conversations.flush(handled=(SOURCE, key))
+        except Exception as error:
+            # Answer 500 so Telegram retries, and (if this process claimed it) forget the id so the retry is handled.
+            if isinstance(error, StorageUnavailable):
+                logger.warning("Telegram update %s not handled: %s", key, error)  # an outage: one line, not a traceback each
+            else:
+                logger.exception("Telegram update %s failed", key)
+            if claimed:
+                await _forget(uow, key)
             return JSONResponse({"ok": False, "error": "internal"}, status_code=500)
-        # Marking it handled can wait until Telegram has its answer: if this process dies first,
-        # Telegram has its 200 and will not resend, and the row is purged like any other.
-        return JSONResponse({"ok": True}, background=BackgroundTask(_finish, uow, key))
+        return JSONResponse({"ok": True})
+
+
+def _sender(update: Update) -> int | None:
+    """The chat whose conversation this update belongs to: the sender's own (Lookout talks one to one)."""
+    try:
+        event = update.event
+    except UpdateTypeLookupError:  # a kind of update this aiogram does not know: the dispatcher skips it
+        return None
+    user = getattr(event, "from_user", None)
+    return user.id if user is not None else None
 
 
 def _parse(body: bytes, bot: Bot) -> Update | None:
@@ -73,20 +111,21 @@ def _parse(body: bytes, bot: Bot) -> Update | None:
         return None
 
 
-async def _begin(uow: UnitOfWorkFactory, key: str) -> bool:
-    async with uow() as work:
-        fresh = await work.inbound.begin("telegram", key, datetime.now(UTC), STALE_AFTER)
-        await work.commit()
-    return fresh
-
-
-async def _finish(uow: UnitOfWorkFactory, key: str) -> None:
-    async with uow() as work:
-        await work.inbound.finish("telegram", key, datetime.now(UTC))
-        await work.commit()
-
-
 async def _forget(uow: UnitOfWorkFactory, key: str) -> None:
-    async with uow() as work:
-        await work.inbound.forget("telegram", key)
-        await work.commit()
+    # While the update stays claimed, Telegram's retry is answered "duplicate" and never handled: so when the
+    # database itself is what failed (a restart), wait for it a little before answering 500 (bench faults found this).
+    pauses = list(FORGET_RETRY_PAUSES_S)
+    while True:
+        try:
+            async with uow() as work:
+                await work.inbound.forget(SOURCE, key)
+                await work.commit()
+            return
+        except StorageUnavailable:
+            if not pauses:
+                break
+            await asyncio.sleep(pauses.pop(0))
+        except Exception:
+            break
+    # The claim lapses after STALE_AFTER instead.
+    logger.warning("Telegram update %s could not be released for its retry; it will be after %s", key, STALE_AFTER)

@@ -80,6 +80,11 @@ class SubscriptionService:
         async with self._uow(read_only=True) as uow:
             return await self._resident(uow, address)
 
+    async def is_subscribed(self, address: Address) -> bool:
+        """Cheaper than ``get`` when only the answer matters (every message a resident writes asks it)."""
+        async with self._uow(read_only=True) as uow:
+            return await uow.residents.is_subscribed(address)
+
     async def add_place(self, address: Address, place: NewPlace) -> Resident:
         (snapped,) = self._snap_all([place])
         async with self._uow() as uow:

@@ -59,3 +59,53 @@ async def test_conversation_state_survives_across_storage_instances(engine):
     assert await first.get_state(key) is None and (await first.get_data(key))["label"] == "Home"
     await first.forget_chat(42)
     assert await second.get_data(key) == {}
+
+
+async def stored_conversation(engine, chat_id: int):
+    """What another web process would read: the row itself, not this task's batch."""
+    from sqlalchemy import select
+
+    from storage.tables import conversation_states as table
+
+    async with engine.connect() as conn:
+        return (await conn.execute(select(table.c.state, table.c.data).where(table.c.chat_id == chat_id))).first()
+
+
+async def test_a_batched_update_reads_once_and_writes_its_changes_with_handled(engine, uow_factory):
+    key = StorageKey(bot_id=1, chat_id=43, user_id=43)
+    storage = SqlFsmStorage(engine)
+    await storage.set_data(key, {"lang": "pl"})
+    assert await begin(uow_factory, "50") is True
+    async with storage.batched():
+        assert await storage.get_data(key) == {"lang": "pl"}
+        await storage.set_state(key, Onboarding.location)
+        await storage.update_data(key, {"label": "Home"})
+        assert await storage.get_state(key) == "Onboarding:location"
+        assert tuple(await stored_conversation(engine, 43)) == (None, {"lang": "pl"})  # nothing written yet
+        await storage.flush(handled=("telegram", "50"))
+        assert tuple(await stored_conversation(engine, 43)) == ("Onboarding:location", {"lang": "pl", "label": "Home"})
+    assert await begin(uow_factory, "50", NOW + timedelta(hours=1)) is False  # marked handled by the flush
+
+
+async def test_a_batch_that_empties_a_conversation_deletes_its_row(engine):
+    key = StorageKey(bot_id=1, chat_id=44, user_id=44)
+    storage = SqlFsmStorage(engine)
+    await storage.set_state(key, Onboarding.location)
+    async with storage.batched():
+        await storage.set_state(key, None)
+        await storage.set_data(key, {})
+        await storage.flush()
+    assert await stored_conversation(engine, 44) is None
+
+
+async def test_erasure_inside_a_batch_is_immediate_and_not_undone_by_the_flush(engine):
+    key = StorageKey(bot_id=1, chat_id=45, user_id=45)
+    storage = SqlFsmStorage(engine)
+    await storage.set_data(key, {"lang": "pl", "tip": {"texts": ["a van"]}})
+    async with storage.batched():
+        await storage.update_data(key, {"label": "Home"})
+        await storage.forget_chat(45)
+        assert await stored_conversation(engine, 45) is None
+        assert await storage.get_data(key) == {}
+        await storage.flush()
+    assert await stored_conversation(engine, 45) is None

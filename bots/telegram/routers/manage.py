@@ -5,7 +5,7 @@ import json
 from datetime import UTC, datetime, time, timedelta
 
 from aiogram import Bot, F, Router
-from aiogram.filters import Command
+from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.storage.base import BaseStorage
 from aiogram.types import BufferedInputFile, CallbackQuery, Message
@@ -13,7 +13,7 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
 from bots.telegram import keyboards as kb
-from bots.telegram.common import address_of, escape, topics_text
+from bots.telegram.common import OnLoop, address_of, escape, topics_text
 from bots.telegram.i18n import LANGUAGE_KEY, LANGUAGE_NAMES, reset
 from bots.telegram.routers.onboarding import ADD, ask_for_place
 from bots.telegram.states import Managing
@@ -226,11 +226,11 @@ def build_router() -> Router:
     router.callback_query.register(add_place, kb.PlaceAction.filter(F.action == "add"))
     router.callback_query.register(remove_place, kb.PlaceAction.filter(F.action == "remove"))
     router.callback_query.register(ask_new_name, kb.PlaceAction.filter(F.action == "rename"))
-    router.message.register(rename_place, Managing.rename_place, F.text)
+    router.message.register(rename_place, StateFilter(Managing.rename_place), OnLoop(F.text))
     router.message.register(show_topics, Command("topics"))
-    router.callback_query.register(topic_toggled, Managing.topics, kb.Topic.filter())
+    router.callback_query.register(topic_toggled, StateFilter(Managing.topics), kb.Topic.filter())
     router.message.register(show_business, Command("business"))
-    router.callback_query.register(sector_chosen, kb.Sector.filter(), F.message)
+    router.callback_query.register(sector_chosen, kb.Sector.filter(), OnLoop(F.message))
     router.message.register(show_pause, Command("pause"))
     router.callback_query.register(paused, kb.Pause.filter())
     router.message.register(resume, Command("resume"))

@@ -11,13 +11,13 @@ from typing import Any
 
 from aiogram import Bot, F, Router
 from aiogram.enums import ChatAction
-from aiogram.filters import CommandStart
+from aiogram.filters import CommandStart, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message, ReplyKeyboardRemove
 from aiogram.utils.i18n import gettext as _
 
 from bots.telegram import keyboards as kb
-from bots.telegram.common import address_of, escape, summary
+from bots.telegram.common import OnLoop, address_of, escape, summary
 from bots.telegram.i18n import reset
 from bots.telegram.states import Onboarding
 from core.conversation.texts import WELCOME
@@ -223,13 +223,13 @@ def build_router() -> Router:
     """A fresh router for one dispatcher (an aiogram router can belong to only one)."""
     router = Router(name="onboarding")
     router.message.register(start, CommandStart())
-    router.callback_query.register(age_answered, Onboarding.age, kb.Age.filter())
-    router.message.register(location_shared, Onboarding.location, F.location)
-    router.message.register(address_typed, Onboarding.location, F.text)
-    router.message.register(not_a_place, Onboarding.location)
-    router.callback_query.register(place_picked, Onboarding.choose_place, kb.PickPlace.filter())
-    router.callback_query.register(place_confirmed, Onboarding.confirm_place, kb.ConfirmPlace.filter())
-    router.callback_query.register(label_chosen, Onboarding.label, kb.Label.filter())
-    router.callback_query.register(topic_toggled, Onboarding.topics, kb.Topic.filter())
-    router.callback_query.register(sector_chosen, Onboarding.sector, kb.Sector.filter())
+    router.callback_query.register(age_answered, StateFilter(Onboarding.age), kb.Age.filter())
+    router.message.register(location_shared, StateFilter(Onboarding.location), OnLoop(F.location))
+    router.message.register(address_typed, StateFilter(Onboarding.location), OnLoop(F.text))
+    router.message.register(not_a_place, StateFilter(Onboarding.location))
+    router.callback_query.register(place_picked, StateFilter(Onboarding.choose_place), kb.PickPlace.filter())
+    router.callback_query.register(place_confirmed, StateFilter(Onboarding.confirm_place), kb.ConfirmPlace.filter())
+    router.callback_query.register(label_chosen, StateFilter(Onboarding.label), kb.Label.filter())
+    router.callback_query.register(topic_toggled, StateFilter(Onboarding.topics), kb.Topic.filter())
+    router.callback_query.register(sector_chosen, StateFilter(Onboarding.sector), kb.Sector.filter())
     return router

@@ -19,10 +19,9 @@ from aiogram.types import CallbackQuery, Message, User
 from aiogram.utils.i18n import gettext as _
 
 from bots.telegram import keyboards as kb
-from bots.telegram.common import address_of, escape
+from bots.telegram.common import OnLoop, address_of, escape
 from bots.telegram.i18n import reset
 from bots.telegram.states import TipFlow
-from core.errors import NotFound
 from core.model import MessageKind, TipPhoto
 from core.services.subscriptions import SubscriptionService
 from core.services.tips import MAX_PHOTOS, MAX_TIP_TEXT, NewTip, TipService, TooManyTips
@@ -173,9 +172,7 @@ async def _answer_officer(message: Message, state: FSMContext, tips: TipService,
 
 async def message_out_of_the_blue(message: Message, state: FSMContext, subscriptions: SubscriptionService) -> None:
     """Someone subscribed writes without pressing anything: offer to send it as information."""
-    try:
-        await subscriptions.get(address_of(message.chat.id))
-    except NotFound:
+    if not await subscriptions.is_subscribed(address_of(message.chat.id)):
         await message.answer(_("Hello! Send /start to get police alerts for your area."))
         return
     draft = _empty_draft(None)
@@ -231,15 +228,15 @@ async def _flood_notice(message: Message, state: FSMContext, data: dict[str, Any
 def build_router() -> Router:
     """A fresh router for one dispatcher (an aiogram router can belong to only one)."""
     router = Router(name="tips")
-    router.callback_query.register(tip_button, F.data.startswith("tip:"))
-    router.message.register(reply_to_our_message, StateFilter(None), F.reply_to_message, ~F.text.startswith("/"))
-    router.message.register(collecting, TipFlow.collecting, F.text | F.photo | F.location | F.caption)
-    router.message.register(collecting_other, TipFlow.collecting)
-    router.callback_query.register(collecting_done, TipFlow.collecting, kb.TipStep.filter(F.action == "done"))
+    router.callback_query.register(tip_button, OnLoop(F.data.startswith("tip:")))
+    router.message.register(reply_to_our_message, StateFilter(None), OnLoop(F.reply_to_message & ~F.text.startswith("/")))
+    router.message.register(collecting, StateFilter(TipFlow.collecting), OnLoop(F.text | F.photo | F.location | F.caption))
+    router.message.register(collecting_other, StateFilter(TipFlow.collecting))
+    router.callback_query.register(collecting_done, StateFilter(TipFlow.collecting), kb.TipStep.filter(F.action == "done"))
     router.callback_query.register(tip_cancelled, kb.TipStep.filter(F.action.in_({"cancel", "discard"})))
-    router.callback_query.register(offer_accepted, TipFlow.offer, kb.TipStep.filter(F.action == "send"))
-    router.callback_query.register(anonymity_chosen, TipFlow.anonymity, kb.TipStep.filter(F.action.in_({"anonymous", "contact"})))
-    router.callback_query.register(answer_button, F.data.startswith("ans:"))
-    router.message.register(answer_written, TipFlow.answering, F.text)
-    router.message.register(message_out_of_the_blue, StateFilter(None), F.text & ~F.text.startswith("/") | F.photo | F.location)
+    router.callback_query.register(offer_accepted, StateFilter(TipFlow.offer), kb.TipStep.filter(F.action == "send"))
+    router.callback_query.register(anonymity_chosen, StateFilter(TipFlow.anonymity), kb.TipStep.filter(F.action.in_({"anonymous", "contact"})))
+    router.callback_query.register(answer_button, OnLoop(F.data.startswith("ans:")))
+    router.message.register(answer_written, StateFilter(TipFlow.answering), OnLoop(F.text))
+    router.message.register(message_out_of_the_blue, StateFilter(None), OnLoop(F.text & ~F.text.startswith("/") | F.photo | F.location))
     return router
