@@ -15,23 +15,19 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import os
 import random
-import socket
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
 import aiohttp
-import httpx
 from sqlalchemy import func, select
 
 from benchmarks.fanout import CENTRE, FORCE_CONFIG, OFFICER, SUPERVISOR, TOKEN, _Receiver, _reset
 from benchmarks.population import build_population
+from benchmarks.serve_process import ServeProcess
 from core.force import load_force_config
 from core.geo.areas import CircleArea
 from core.services.alerts import AlertRequest, AlertService
@@ -64,7 +60,9 @@ async def run_load_benchmark(
                 chats = [int(a.split(":")[1]) for a in (await conn.execute(select(residents.c.address).limit(senders))).scalars()]
             # The stand-in answers every call (no per-bot limit): the worker paces the fan-out at Telegram's
             # published 30/s itself, and the bot's answers to 200 people a second are what is being measured.
-            with _Receiver(rate=None) as receiver, _Server(url, receiver.base_url, Path(folder), web_processes=web_processes) as server:
+            with _Receiver(rate=None) as receiver, ServeProcess(
+                _serve_settings(url, receiver.base_url), Path(folder) / "serve.log", web_processes=web_processes
+            ) as server:
                 service = AlertService(unit_of_work_factory(engine), force, roles=Roles(supervisors=frozenset({SUPERVISOR})))
                 draft = await service.draft(AlertRequest(incident_number="MV-20261125-0456", headline="Load test alert",
                                                          message="Lookout load benchmark.", area=CircleArea(*CENTRE, 1000)), OFFICER)
@@ -72,7 +70,7 @@ async def run_load_benchmark(
                 queued = (await service.send(draft.id, OFFICER)).total  # type: ignore[arg-type]
                 await asyncio.sleep(2)  # the fan-out is under way
                 sent_before, server_cpu_before = await _sent(engine), server.cpu_seconds()
-                latencies, errors, elapsed, generator_cpu = await _load(server.webhook, chats, rate=rate, seconds=seconds)
+                latencies, errors, elapsed, generator_cpu = await _load(f"{server.url}/telegram/webhook", chats, rate=rate, seconds=seconds)
                 sent_during, server_cpu = await _sent(engine) - sent_before, server.cpu_seconds() - server_cpu_before
                 server_rss_mb = server.peak_rss_mb()
         finally:
@@ -148,6 +146,12 @@ async def _load(webhook: str, chats: list[int], *, rate: float, seconds: float) 
     return latencies, errors, elapsed, generator_cpu
 
 
+def _serve_settings(database_url: str, telegram_base: str) -> dict[str, str]:
+    return {"LOOKOUT_DATABASE_URL": database_url, "LOOKOUT_FORCE_CONFIG": str(FORCE_CONFIG), "TELEGRAM_BOT_TOKEN": TOKEN,
+            "TELEGRAM_API_BASE": telegram_base, "TELEGRAM_WEBHOOK_SECRET": SECRET,
+            "LOOKOUT_GEOCODER_DOMAIN": "127.0.0.1:9", "LOOKOUT_GEOCODER_SCHEME": "http"}
+
+
 def _update(update_id: int, chat: int, text: str) -> dict[str, Any]:
     message: dict[str, Any] = {
         "message_id": update_id, "date": int(time.time()), "text": text,
@@ -171,65 +175,3 @@ async def _empty(engine) -> None:  # noqa: ANN001
     async with engine.begin() as conn:
         for table in (inbound_updates, conversation_states):
             await conn.execute(table.delete())
-
-
-class _Server:
-    """``lookout serve`` as its own processes, as it runs in production: the first runs web, worker and
-    scheduler; any others are web only, sharing the port (``--reuse-port``)."""
-
-    def __init__(self, database_url: str, telegram_base: str, folder: Path, *, web_processes: int = 1) -> None:
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            self.port = sock.getsockname()[1]
-        self.webhook = f"http://127.0.0.1:{self.port}/telegram/webhook"
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("LOOKOUT_", "TELEGRAM_", "SLACK_", "WHATSAPP_"))}
-        env.update(LOOKOUT_DATABASE_URL=database_url, LOOKOUT_FORCE_CONFIG=str(FORCE_CONFIG), TELEGRAM_BOT_TOKEN=TOKEN,
-                   TELEGRAM_API_BASE=telegram_base, TELEGRAM_WEBHOOK_SECRET=SECRET, LOOKOUT_GEOCODER_DOMAIN="127.0.0.1:9",
-                   LOOKOUT_GEOCODER_SCHEME="http")
-        self._log = (folder / "serve.log").open("w")
-        serve = [sys.executable, "-m", "bots.cli", "serve", "--port", str(self.port)]
-        if web_processes > 1:
-            serve.append("--reuse-port")
-        self._commands = [serve] + [[*serve, "--no-worker", "--no-scheduler"] for _ in range(web_processes - 1)]
-        self._env = env
-        self._processes: list[subprocess.Popen[bytes]] = []
-
-    def __enter__(self) -> _Server:
-        for command in self._commands:
-            self._processes.append(subprocess.Popen(command, env=self._env, stdout=self._log, stderr=self._log))
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                httpx.get(f"http://127.0.0.1:{self.port}/healthz", timeout=1)
-                break
-            except httpx.TransportError:
-                if time.monotonic() > deadline or any(p.poll() is not None for p in self._processes):
-                    raise RuntimeError("lookout serve did not start; see its log") from None
-                time.sleep(0.1)
-        time.sleep(1 if len(self._processes) > 1 else 0)  # the first to answer may not be the last to start
-        return self
-
-    def cpu_seconds(self) -> float:
-        """User + system CPU time the server processes have used so far (Linux /proc)."""
-        ticks = os.sysconf("SC_CLK_TCK")
-        total = 0.0
-        for process in self._processes:
-            fields = Path(f"/proc/{process.pid}/stat").read_text().rsplit(")", 1)[1].split()
-            total += (int(fields[11]) + int(fields[12])) / ticks  # utime, stime: fields 14 and 15 of the line
-        return total
-
-    def peak_rss_mb(self) -> float:
-        """The largest peak resident memory among the server processes (Linux /proc, VmHWM)."""
-        peaks = []
-        for process in self._processes:
-            for line in Path(f"/proc/{process.pid}/status").read_text().splitlines():
-                if line.startswith("VmHWM:"):
-                    peaks.append(int(line.split()[1]) / 1024)
-        return round(max(peaks, default=0.0), 1)
-
-    def __exit__(self, *exc_info: object) -> None:
-        for process in self._processes:
-            process.terminate()
-        for process in self._processes:
-            process.wait(timeout=20)
-        self._log.close()

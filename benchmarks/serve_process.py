@@ -1,4 +1,8 @@
-"""``lookout serve`` (web + delivery worker + scheduler) as its own process, as it runs in production, for benchmarks."""
+"""``lookout serve`` (web + delivery worker + scheduler) as its own process, as it runs in production, for benchmarks.
+
+With ``web_processes`` above one, the first process runs web, worker and
+scheduler and the others are web only, all sharing the port (``--reuse-port``).
+"""
 from __future__ import annotations
 
 import os
@@ -18,7 +22,7 @@ _PLATFORM_PREFIXES = ("LOOKOUT_", "TELEGRAM_", "SLACK_", "WHATSAPP_")
 class ServeProcess:
     """Started with exactly ``settings`` (nothing from this shell's Lookout or platform settings leaks in); logs to ``log_path``."""
 
-    def __init__(self, settings: Mapping[str, str], log_path: Path) -> None:
+    def __init__(self, settings: Mapping[str, str], log_path: Path, *, web_processes: int = 1) -> None:
         with socket.socket() as sock:
             sock.bind(("127.0.0.1", 0))
             self.port = sock.getsockname()[1]
@@ -27,42 +31,69 @@ class ServeProcess:
         self._env = {k: v for k, v in os.environ.items() if not k.startswith(_PLATFORM_PREFIXES)}
         self._env.update(settings)
         self._env["LOOKOUT_PUBLIC_URL"] = self.url
-        self._process: subprocess.Popen[bytes] | None = None
+        serve = [sys.executable, "-m", "bots.cli", "serve", "--port", str(self.port)]
+        if web_processes > 1:
+            serve.append("--reuse-port")
+        self._commands = [serve] + [[*serve, "--no-worker", "--no-scheduler"] for _ in range(web_processes - 1)]
+        self._processes: list[subprocess.Popen[bytes]] = []
         self.exit_code: int | None = None
 
     def __enter__(self) -> ServeProcess:
-        log = self.log_path.open("wb")
-        self._process = subprocess.Popen([sys.executable, "-m", "bots.cli", "serve", "--port", str(self.port)],
-                                         env=self._env, stdout=log, stderr=subprocess.STDOUT)
-        log.close()  # the child holds its own copy
+        with self.log_path.open("wb") as log:  # each child holds its own copy
+            self._processes = [subprocess.Popen(c, env=self._env, stdout=log, stderr=subprocess.STDOUT) for c in self._commands]
         deadline = time.monotonic() + 60
         while True:
             try:
                 httpx.get(f"{self.url}/healthz", timeout=1)
-                return self
+                break
             except httpx.TransportError:
-                if time.monotonic() > deadline or self._process.poll() is not None:
+                if time.monotonic() > deadline or any(p.poll() is not None for p in self._processes):
                     self.__exit__()
                     raise RuntimeError(f"lookout serve did not start; its log:\n{self.log()[-3000:]}") from None
                 time.sleep(0.1)
+        if len(self._processes) > 1:
+            time.sleep(1)  # the first to answer may not be the last to start
+        return self
 
     @property
     def alive(self) -> bool:
-        return self._process is not None and self._process.poll() is None
+        return bool(self._processes) and all(p.poll() is None for p in self._processes)
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
+    def cpu_seconds(self) -> float:
+        """User + system CPU time the serve processes have used so far (Linux /proc)."""
+        ticks = os.sysconf("SC_CLK_TCK")
+        total = 0.0
+        for process in self._processes:
+            fields = Path(f"/proc/{process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / ticks  # utime, stime: fields 14 and 15 of the line
+        return total
+
+    def peak_rss_mb(self) -> float:
+        """The largest peak resident memory among the serve processes (Linux /proc, VmHWM)."""
+        peaks = []
+        for process in self._processes:
+            for line in Path(f"/proc/{process.pid}/status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    peaks.append(int(line.split()[1]) / 1024)
+        return round(max(peaks, default=0.0), 1)
+
     def stop(self) -> int | None:
-        """SIGTERM (a clean stop: in-flight sends finish, the rest is given back), then its exit code."""
-        if self._process is not None and self.exit_code is None:
-            if self._process.poll() is None:
-                self._process.send_signal(signal.SIGTERM)
-            try:
-                self.exit_code = self._process.wait(timeout=45)
-            except subprocess.TimeoutExpired:
-                self._process.kill()
-                self.exit_code = self._process.wait(timeout=10)
+        """SIGTERM (a clean stop: in-flight sends finish, the rest is given back), then the first process's exit code."""
+        if self._processes and self.exit_code is None:
+            for process in self._processes:
+                if process.poll() is None:
+                    process.send_signal(signal.SIGTERM)
+            codes = []
+            for process in self._processes:
+                try:
+                    codes.append(process.wait(timeout=45))
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    codes.append(process.wait(timeout=10))
+            self.exit_code = codes[0]
         return self.exit_code
 
     def __exit__(self, *exc_info: object) -> None:
