@@ -28,6 +28,7 @@ from sqlalchemy import insert, select, func
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bots.telegram.adapter import TelegramAdapter, make_bot
+from core.clock import utc_now
 from core.delivery.worker import DeliveryWorker
 from core.force import ForceConfig, load_force_config
 from core.geo.areas import CircleArea
@@ -133,14 +134,17 @@ async def _first_delivery(engine: AsyncEngine, force: ForceConfig, receiver: _Re
 
 
 def _service(engine: AsyncEngine, force: ForceConfig) -> AlertService:
-    return AlertService(unit_of_work_factory(engine), force, roles=Roles(supervisors=frozenset({SUPERVISOR})))
+    return AlertService(unit_of_work_factory(engine, clock=utc_now), force, roles=Roles(supervisors=frozenset({SUPERVISOR})), clock=utc_now)
 
 
 def _worker(engine: AsyncEngine, force: ForceConfig, receiver: _Receiver, *, rate: float | None | object) -> DeliveryWorker:
     adapter = TelegramAdapter(make_bot(TOKEN, receiver.base_url))
     source = None if engine.dialect.name == "sqlite" else PostgresSlotSource(engine)
     rates = {} if rate is ... else {Channel.TELEGRAM: rate}
-    return DeliveryWorker(unit_of_work_factory(engine), {Channel.TELEGRAM: adapter}, force_name=force.name, rates=rates, slot_source=source)
+    return DeliveryWorker(
+        unit_of_work_factory(engine, clock=utc_now), {Channel.TELEGRAM: adapter}, force_name=force.name, rates=rates, slot_source=source,
+        clock=utc_now,
+    )
 
 
 async def _send(service: AlertService):  # noqa: ANN202

@@ -51,6 +51,7 @@ from benchmarks.population import build_population
 from benchmarks.postgres_cluster import local_cluster, restart, terminate_sessions
 from benchmarks.serve_process import ServeProcess
 from benchmarks.telegram_side import LOCKED, TelegramSide
+from core.clock import utc_now
 from core.errors import LookoutError
 from core.force import ForceConfig, load_force_config
 from core.geo.areas import CircleArea
@@ -168,7 +169,7 @@ async def _run(engine: AsyncEngine, force: ForceConfig, telegram: TelegramStandI
         geocoder = StandInFaults(control, "Nominatim", nominatim.base_url)
         timeline = Timeline(platforms, geocoder, database_fault, say)
         side = TelegramSide(telegram, client)
-        service = AlertService(unit_of_work_factory(engine), force, roles=Roles(supervisors=frozenset({SUPERVISOR})))
+        service = AlertService(unit_of_work_factory(engine, clock=utc_now), force, roles=Roles(supervisors=frozenset({SUPERVISOR})), clock=utc_now)
         queued = await _send_now(service)
         clock = Clock()
         say(f"  0.0 s  alert sent to {queued:,} residents; a second one scheduled for {SCHEDULED_AFTER_S:.0f} s")

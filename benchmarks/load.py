@@ -28,6 +28,7 @@ from sqlalchemy import func, select
 from benchmarks.fanout import CENTRE, FORCE_CONFIG, OFFICER, SUPERVISOR, TOKEN, _Receiver, _reset
 from benchmarks.population import build_population
 from benchmarks.serve_process import ServeProcess
+from core.clock import utc_now
 from core.force import load_force_config
 from core.geo.areas import CircleArea
 from core.services.alerts import AlertRequest, AlertService
@@ -63,7 +64,7 @@ async def run_load_benchmark(
             with _Receiver(rate=None) as receiver, ServeProcess(
                 _serve_settings(url, receiver.base_url), Path(folder) / "serve.log", web_processes=web_processes
             ) as server:
-                service = AlertService(unit_of_work_factory(engine), force, roles=Roles(supervisors=frozenset({SUPERVISOR})))
+                service = AlertService(unit_of_work_factory(engine, clock=utc_now), force, roles=Roles(supervisors=frozenset({SUPERVISOR})), clock=utc_now)
                 draft = await service.draft(AlertRequest(incident_number="MV-20261125-0456", headline="Load test alert",
                                                          message="Lookout load benchmark.", area=CircleArea(*CENTRE, 1000)), OFFICER)
                 await service.approve(draft.id, SUPERVISOR)  # type: ignore[arg-type]

@@ -37,6 +37,7 @@ from sqlalchemy import Column, MetaData, String, Table, delete, event, exists, s
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from benchmarks.population import build_population
+from core.clock import utc_now
 from core.errors import LookoutError
 from core.force import ALL_TOPICS, load_force_config
 from core.geo.areas import Area, CircleArea, StreetArea
@@ -276,7 +277,7 @@ async def _send_once(engine: AsyncEngine, area: Area) -> _Run:
     started = time.perf_counter()
     cover = cover_area(area, RESOLUTION)
     covered = time.perf_counter()
-    async with SqlUnitOfWork(engine) as uow:
+    async with SqlUnitOfWork(engine, clock=utc_now) as uow:
         message_id = await uow.outbox.new_message(MessageKind.ALERT)
         counts = await uow.outbox.queue_for_recipients(message_id, _criteria(cover, now), now)
         await uow.commit()
@@ -306,7 +307,7 @@ async def _resolve_once(engine: AsyncEngine, cover: Cover) -> _Run:
     now = datetime.now(UTC)
     started = time.perf_counter()
     async with engine.connect() as conn:
-        counts = await SqlOutbox(conn).count_recipients(_criteria(cover, now))
+        counts = await SqlOutbox(conn, utc_now).count_recipients(_criteria(cover, now))
     return _Run(ms=(time.perf_counter() - started) * 1000, hits=sum(counts.values()))
 
 

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bots.logs import REDACTOR
 from bots.metrics import Metrics, add_metrics
+from core.clock import Clock, utc_now
 from core.delivery.worker import DeliveryWorker, WorkerConfig
 from core.errors import NotFound
 from core.force import ForceConfig, load_force_config
@@ -57,6 +58,7 @@ class Lookout:
     subscriptions: SubscriptionService
     tips: TipService
     geocoder: Geocoder
+    clock: Clock  # the one "now" of every service, worker and repository this process builds
     adapters: dict[Channel, ChannelAdapter] = field(default_factory=dict)
     channels: tuple[Channel, ...] = field(default=())
     _conversation_bot: Any = field(default=None, repr=False)
@@ -72,6 +74,7 @@ class Lookout:
             alert_template=self.settings.whatsapp_alert_template,
             slot_source=source,
             config=WorkerConfig(lease=timedelta(seconds=self.settings.worker_lease_seconds)),
+            clock=self.clock,
         )
 
     def telegram_conversation_bot(self):  # noqa: ANN201 - an aiogram Bot
@@ -88,8 +91,8 @@ class Lookout:
         from storage.fsm import SqlFsmStorage
 
         return build_dispatcher(
-            SqlFsmStorage(self.engine), force=self.force, residents=self.residents, subscriptions=self.subscriptions,
-            tips=self.tips, geocoder=self.geocoder,
+            SqlFsmStorage(self.engine, clock=self.clock), force=self.force, residents=self.residents,
+            subscriptions=self.subscriptions, tips=self.tips, geocoder=self.geocoder, clock=self.clock,
         )
 
     def lock(self, name: str) -> ProcessLock:
@@ -108,12 +111,13 @@ class Lookout:
         await self.engine.dispose()
 
 
-def build(settings: Settings | None = None) -> Lookout:
+def build(settings: Settings | None = None, *, clock: Clock = utc_now) -> Lookout:
+    """Everything wired from ``settings``; ``clock`` is handed to every part (a test or a replay gives its own)."""
     settings = settings or Settings()
     REDACTOR.add(secret.get_secret_value() for secret in settings.secrets())
     force = load_force_config(Path(settings.force_config))
     engine = make_async_engine(settings.database_url)
-    uow = unit_of_work_factory(engine)
+    uow = unit_of_work_factory(engine, clock=clock)
     channels = settings.enabled_channels
     geocoder = GeopyGeocoder(
         settings.geocoder,
@@ -122,18 +126,19 @@ def build(settings: Settings | None = None) -> Lookout:
         user_agent=settings.geocoder_user_agent,
     )
     roles = Roles(officers=settings.officer_ids, supervisors=settings.supervisor_ids)
-    alerts = AlertService(uow, force, roles=roles, channels=channels)
+    alerts = AlertService(uow, force, roles=roles, channels=channels, clock=clock)
     maintenance = MaintenanceService(
         uow,
         timezone=force.settings.timezone,
         retention=RetentionPeriods(settings.retention_delivery_days, settings.retention_tip_days),
+        clock=clock,
     )
     residents = ResidentService(uow)
-    subscriptions = SubscriptionService(uow, force)
+    subscriptions = SubscriptionService(uow, force, clock=clock)
     tips_queue = Address(Channel.SLACK, settings.slack_tips_channel) if settings.slack_tips_channel else None
-    tips = TipService(uow, force, roles=roles, officer_queue=tips_queue)
+    tips = TipService(uow, force, roles=roles, officer_queue=tips_queue, clock=clock)
     return Lookout(
-        settings, force, engine, uow, alerts, maintenance, residents, subscriptions, tips, geocoder,
+        settings, force, engine, uow, alerts, maintenance, residents, subscriptions, tips, geocoder, clock,
         build_adapters(settings, force_name=force.name, engine=engine), channels,
     )
 
@@ -218,12 +223,14 @@ def create_app(lookout: Lookout) -> FastAPI:
             bot=build_whatsapp_bot(
                 whatsapp.api,  # type: ignore[attr-defined]
                 force=lookout.force, subscriptions=lookout.subscriptions, tips=lookout.tips, geocoder=lookout.geocoder,
-                residents=lookout.residents, receipts=ReceiptService(lookout.uow), store=SqlConversationStore(lookout.engine),
+                residents=lookout.residents, receipts=ReceiptService(lookout.uow, clock=lookout.clock),
+                store=SqlConversationStore(lookout.engine, clock=lookout.clock), clock=lookout.clock,
             ),
             app_secret=wa_settings.whatsapp_app_secret.get_secret_value() if wa_settings.whatsapp_app_secret else None,
             verify_token=wa_settings.whatsapp_verify_token.get_secret_value() if wa_settings.whatsapp_verify_token else None,
             phone_number_id=wa_settings.whatsapp_phone_number_id,
             uow=lookout.uow,
+            clock=lookout.clock,
         )
 
     slack_adapter = lookout.adapters.get(Channel.SLACK)
@@ -239,6 +246,7 @@ def create_app(lookout: Lookout) -> FastAPI:
             roles=Roles(officers=lookout.settings.officer_ids, supervisors=lookout.settings.supervisor_ids),
             tips=lookout.tips,
             uow=lookout.uow,
+            clock=lookout.clock,
         )
         add_slack_route(app, app.state.slack)
 
@@ -247,8 +255,8 @@ def create_app(lookout: Lookout) -> FastAPI:
 
         add_subscribe_pages(app, lookout)
 
-    add_metrics(app, Metrics(lookout.uow, lookout.channels))
-    cap = CapService(lookout.uow, lookout.force)
+    add_metrics(app, Metrics(lookout.uow, lookout.channels, clock=lookout.clock))
+    cap = CapService(lookout.uow, lookout.force, clock=lookout.clock)
 
     @app.get("/cap/alerts/{reference}.xml", include_in_schema=False)
     async def cap_alert(reference: str) -> Response:

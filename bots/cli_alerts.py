@@ -7,7 +7,7 @@ import json
 import re
 import time
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import TypeVar
 
 import typer
@@ -56,18 +56,18 @@ def _run(work: Callable[[Lookout], Awaitable[T]]) -> T:
         raise typer.Exit(1) from None
 
 
-def _parse_expiry(text: str | None) -> datetime | None:
-    return _parse_time(text, "expires")
+def _parse_expiry(text: str | None, now: datetime) -> datetime | None:
+    return _parse_time(text, "expires", now)
 
 
-def _parse_time(text: str | None, field: str) -> datetime | None:
+def _parse_time(text: str | None, field: str, now: datetime) -> datetime | None:
     """``30s``, ``90m``, ``6h``, ``2d`` from now, or an ISO time (with zone)."""
     if not text:
         return None
     match = re.fullmatch(r"\s*(\d+)\s*([smhd])\s*", text)
     if match:
         units = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
-        return datetime.now(UTC) + timedelta(**{units[match.group(2)]: int(match.group(1))})
+        return now + timedelta(**{units[match.group(2)]: int(match.group(1))})
     try:
         return datetime.fromisoformat(text)
     except ValueError:
@@ -105,7 +105,7 @@ class Compose:
             urgency=str(o.get("urgency") or "Immediate"),
             status=str(o.get("status") or "Actual"),
             contact=o.get("contact") or None,  # type: ignore[arg-type]
-            expires_at=_parse_expiry(o.get("expires")),  # type: ignore[arg-type]
+            expires_at=_parse_expiry(o.get("expires"), lookout.clock()),  # type: ignore[arg-type]
         )
 
 
@@ -235,7 +235,7 @@ def send(
             raise typer.Exit(1)
         if shown.approval_needed and approved_by:
             await lookout.alerts.approve(alert.id, approved_by, recorded_by=who)  # type: ignore[arg-type]
-        when = _parse_time(send_at, "send_at")
+        when = _parse_time(send_at, "send_at", lookout.clock())
         if when is not None:
             scheduled = await lookout.alerts.schedule(alert.id, who, when)  # type: ignore[arg-type]
             return SendResult(scheduled.alert, {})

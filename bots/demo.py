@@ -26,7 +26,7 @@ from bots.telegram.registration import set_webhook
 from core.errors import LookoutError
 from core.force import ForceConfig
 from core.model import Address, Channel
-from core.services.subscriptions import NewPlace, SubscriptionService
+from core.services.subscriptions import NewPlace
 from core.settings import Settings
 from sandbox.console.people import EMAIL_RESIDENT, TELEGRAM_RESIDENT
 from sandbox.service import DEFAULT_PORT, DEFAULT_SMTP_PORT, Sandbox, SandboxConfig
@@ -124,7 +124,7 @@ async def _subscribe_console_residents(lookout: Lookout) -> None:
         async with lookout.uow(read_only=True) as work:
             known = await work.residents.get_by_address(address)
         if known is None:
-            await SubscriptionService(lookout.uow, lookout.force).subscribe(
+            await lookout.subscriptions.subscribe(
                 address, age_confirmed=True, places=[NewPlace("Home", *DEMO_CENTRE)], topics=["all"])
 
 

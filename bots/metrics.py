@@ -7,7 +7,6 @@ histogram (Prometheus sums it over processes).
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime
 
 from fastapi import FastAPI, Response
 from prometheus_client import (
@@ -19,6 +18,7 @@ from prometheus_client import (
 )
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from core.clock import Clock
 from core.model import Channel, DeliveryState, TipState
 from core.ports import UnitOfWorkFactory
 
@@ -28,8 +28,9 @@ LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 
 
 class Metrics:
-    def __init__(self, uow: UnitOfWorkFactory, channels: tuple[Channel, ...]) -> None:
+    def __init__(self, uow: UnitOfWorkFactory, channels: tuple[Channel, ...], *, clock: Clock) -> None:
         self._uow = uow
+        self._clock = clock
         self._channels = channels
         self.registry = CollectorRegistry()
         self.deliveries = Gauge("lookout_deliveries", "Delivery rows by channel and state", ["channel", "state"], registry=self.registry)
@@ -44,7 +45,7 @@ class Metrics:
     async def render(self) -> bytes:
         async with self._uow(read_only=True) as uow:
             by_state = await uow.operations.deliveries_by_state()
-            backlog = await uow.operations.due_backlog(datetime.now(UTC))
+            backlog = await uow.operations.due_backlog(self._clock())
             tips = await uow.operations.tips_by_state()
         # Every combination is written, zeros included, so a state that empties reads 0 rather than vanishing.
         for channel in {*self._channels, *(c for c, _ in by_state)}:

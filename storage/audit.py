@@ -1,23 +1,23 @@
 """The append-only audit log (the database refuses UPDATE and DELETE on it)."""
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from core.clock import Clock
 from core.model import AuditEntry
 from storage.tables import audit_log
 
 
 class SqlAuditLog:
-    def __init__(self, conn: AsyncConnection) -> None:
+    def __init__(self, conn: AsyncConnection, clock: Clock) -> None:
         self._conn = conn
+        self._clock = clock
 
     async def append(self, entry: AuditEntry) -> None:
         await self._conn.execute(
             insert(audit_log).values(
-                at=entry.at or datetime.now(UTC),
+                at=entry.at or self._clock(),
                 actor=entry.actor,
                 action=entry.action,
                 subject=entry.subject,

@@ -7,11 +7,10 @@ and are found by key.
 """
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from core.clock import Clock
 from core.conversation.state import Conversation, Step
 from core.model import Address
 from storage.database import read_transaction, upsert_insert, write_transaction
@@ -21,8 +20,9 @@ NOT_A_TELEGRAM_CHAT = 0
 
 
 class SqlConversationStore:
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, *, clock: Clock) -> None:
         self._engine = engine
+        self._clock = clock
 
     async def load(self, address: Address) -> Conversation:
         async with read_transaction(self._engine) as conn:
@@ -40,7 +40,7 @@ class SqlConversationStore:
         return Conversation(step, dict(row.data or {}))
 
     async def save(self, address: Address, conversation: Conversation) -> None:
-        now = datetime.now(UTC)
+        now = self._clock()
         values = {"state": conversation.step.value if conversation.step else None, "data": conversation.data, "updated_at": now}
         async with write_transaction(self._engine) as conn:
             statement = upsert_insert(conn, conversation_states).values(key=str(address), chat_id=NOT_A_TELEGRAM_CHAT, **values)

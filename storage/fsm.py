@@ -16,7 +16,7 @@ from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from aiogram.fsm.state import State
@@ -24,6 +24,7 @@ from aiogram.fsm.storage.base import BaseStorage, StateType, StorageKey
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from core.clock import Clock
 from storage.database import read_transaction, upsert_insert, write_transaction
 from storage.inbound import SqlInboundLog
 from storage.outages import reported_as_unavailable
@@ -56,8 +57,9 @@ _current_batch: ContextVar[_Batch | None] = ContextVar("lookout_fsm_batch", defa
 
 
 class SqlFsmStorage(BaseStorage):
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, *, clock: Clock) -> None:
         self._engine = engine
+        self._clock = clock
 
     @asynccontextmanager
     async def batched(self) -> AsyncIterator[None]:
@@ -73,7 +75,7 @@ class SqlFsmStorage(BaseStorage):
         transaction, read the sender's conversations, so handling it needs no further read."""
         batch = _current_batch.get()
         async with reported_as_unavailable(), write_transaction(self._engine) as conn:
-            fresh = await SqlInboundLog(conn).begin(source, update_id, datetime.now(UTC), stale_after)
+            fresh = await SqlInboundLog(conn).begin(source, update_id, self._clock(), stale_after)
             if fresh and batch is not None and chat_id is not None:
                 table = conversation_states
                 rows = await conn.execute(select(table.c.key, table.c.state, table.c.data).where(table.c.chat_id == chat_id))
@@ -93,7 +95,7 @@ class SqlFsmStorage(BaseStorage):
                 await self._write(conn, key, conversation)
                 conversation.changed = False
             if handled is not None:
-                await SqlInboundLog(conn).finish(*handled, datetime.now(UTC))
+                await SqlInboundLog(conn).finish(*handled, self._clock())
 
     async def set_state(self, key: StorageKey, state: StateType = None) -> None:
         value = state.state if isinstance(state, State) else state
@@ -148,7 +150,7 @@ class SqlFsmStorage(BaseStorage):
 
     async def _upsert(self, key: StorageKey, values: dict[str, Any]) -> None:
         """Outside a batch: write just the field that changed, at once."""
-        now = datetime.now(UTC)
+        now = self._clock()
         async with write_transaction(self._engine) as conn:
             row = {"key": _key(key), "chat_id": key.chat_id, "state": None, "data": {}, "updated_at": now, **values}
             statement = upsert_insert(conn, conversation_states).values(**row)
@@ -156,14 +158,13 @@ class SqlFsmStorage(BaseStorage):
                 statement.on_conflict_do_update(index_elements=[conversation_states.c.key], set_={**values, "updated_at": now})
             )
 
-    @staticmethod
-    async def _write(conn: AsyncConnection, name: str, conversation: _Conversation) -> None:
+    async def _write(self, conn: AsyncConnection, name: str, conversation: _Conversation) -> None:
         table = conversation_states
         if conversation.state is None and not conversation.data:
             # No state and no data is what a missing row means: keep the table to live conversations.
             await conn.execute(delete(table).where(table.c.key == name))
             return
-        now = datetime.now(UTC)
+        now = self._clock()
         values = {"state": conversation.state, "data": conversation.data, "updated_at": now}
         statement = upsert_insert(conn, table).values(key=name, chat_id=conversation.chat_id, **values)
         await conn.execute(statement.on_conflict_do_update(index_elements=[table.c.key], set_=values))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import (
     BigInteger,
@@ -29,6 +29,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import Select, Subquery
 
+from core.clock import Clock
 from core.force import ALL_TOPICS
 from core.model import Address, Channel, DeliveryState, MessageKind
 from core.ports import ChannelCounts, RecipientCriteria
@@ -92,8 +93,9 @@ def _counts(rows: Sequence) -> ChannelCounts:
 
 
 class SqlOutbox:
-    def __init__(self, conn: AsyncConnection) -> None:
+    def __init__(self, conn: AsyncConnection, clock: Clock) -> None:
         self._conn = conn
+        self._clock = clock
 
     async def new_message(
         self,
@@ -106,7 +108,7 @@ class SqlOutbox:
     ) -> int:
         result = await self._conn.execute(
             insert(messages)
-            .values(kind=kind.value, alert_id=alert_id, tip_id=tip_id, note_id=note_id, thread_key=thread_key, created_at=datetime.now(UTC))
+            .values(kind=kind.value, alert_id=alert_id, tip_id=tip_id, note_id=note_id, thread_key=thread_key, created_at=self._clock())
             .returning(messages.c.id)
         )
         return result.scalar_one()

@@ -1,12 +1,13 @@
 """Residents, their places (as H3 cells) and topic subscriptions."""
 from __future__ import annotations
 
-from datetime import UTC, datetime, time
+from datetime import datetime, time
 
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from core.clock import Clock
 from core.geo.cells import cell_to_int, int_to_cell
 from core.model import Address, DeliveryState, Place, QuietHours, Resident, Tip, TipState
 from storage.tables import deliveries, places, residents, subscriptions, tips
@@ -19,8 +20,9 @@ def _quiet(row: Row) -> QuietHours | None:
 
 
 class SqlResidentRepository:
-    def __init__(self, conn: AsyncConnection) -> None:
+    def __init__(self, conn: AsyncConnection, clock: Clock) -> None:
         self._conn = conn
+        self._clock = clock
 
     def _columns(self, resident: Resident) -> dict:
         quiet = resident.quiet_hours
@@ -41,7 +43,7 @@ class SqlResidentRepository:
         }
 
     async def add(self, resident: Resident) -> Resident:
-        resident.created_at = resident.created_at or datetime.now(UTC)
+        resident.created_at = resident.created_at or self._clock()
         result = await self._conn.execute(
             insert(residents).values(**self._columns(resident), created_at=resident.created_at).returning(residents.c.id)
         )
@@ -57,7 +59,7 @@ class SqlResidentRepository:
         await self._write_children(resident)
 
     async def _write_children(self, resident: Resident) -> None:
-        now = datetime.now(UTC)
+        now = self._clock()
         if resident.places:
             await self._conn.execute(
                 insert(places),

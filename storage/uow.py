@@ -6,6 +6,7 @@ from types import TracebackType
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncTransaction
 
+from core.clock import Clock
 from storage.alerts import SqlAlertRepository
 from storage.audit import SqlAuditLog
 from storage.database import READ_ONLY, write_turn
@@ -39,8 +40,9 @@ class SqlUnitOfWork:
     watches: SqlProgressWatches
     receipts: SqlReceipts
 
-    def __init__(self, engine: AsyncEngine, *, read_only: bool = False) -> None:
+    def __init__(self, engine: AsyncEngine, *, clock: Clock, read_only: bool = False) -> None:
         self._engine = engine
+        self._clock = clock  # the time its repositories stamp rows with (created_at, audit times)
         self._read_only = read_only
         self._conn: AsyncConnection | None = None
         self._tx: AsyncTransaction | None = None
@@ -72,13 +74,13 @@ class SqlUnitOfWork:
             if is_outage(error):
                 raise unavailable(error) from error
             raise
-        self.residents = SqlResidentRepository(self._conn)
+        self.residents = SqlResidentRepository(self._conn, self._clock)
         self.alerts = SqlAlertRepository(self._conn)
-        self.outbox = SqlOutbox(self._conn)
+        self.outbox = SqlOutbox(self._conn, self._clock)
         self.deliveries = SqlDeliveryQueue(self._conn)
         self.retention = SqlRetention(self._conn)
         self.inbound = SqlInboundLog(self._conn)
-        self.audit = SqlAuditLog(self._conn)
+        self.audit = SqlAuditLog(self._conn, self._clock)
         self.tips = SqlTipRepository(self._conn)
         self.operations = SqlOperationalCounts(self._conn)
         self.reports = SqlReports(self._conn)
@@ -120,10 +122,11 @@ class SqlUnitOfWork:
         await self._tx.commit()
 
 
-def unit_of_work_factory(engine: AsyncEngine):  # noqa: ANN201 - returns core.ports.UnitOfWorkFactory
-    """A factory the core calls for each transaction (``read_only=True`` for one that only reads)."""
+def unit_of_work_factory(engine: AsyncEngine, *, clock: Clock):  # noqa: ANN201 - returns core.ports.UnitOfWorkFactory
+    """A factory the core calls for each transaction (``read_only=True`` for one that only reads).
+    ``clock`` is the one the services use: rows written here carry the same time as the services see."""
 
     def new(*, read_only: bool = False) -> SqlUnitOfWork:
-        return SqlUnitOfWork(engine, read_only=read_only)
+        return SqlUnitOfWork(engine, clock=clock, read_only=read_only)
 
     return new

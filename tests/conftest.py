@@ -1,8 +1,12 @@
-"""Shared fixtures: the example force, and a migrated database on SQLite and PostgreSQL.
+"""Shared fixtures: the example force, the test's one clock, and a migrated database on SQLite and PostgreSQL.
 
 Every test that takes ``database_url`` (or ``engine`` / ``uow_factory``) runs
 twice, once per database. PostgreSQL comes from LOOKOUT_TEST_POSTGRES_URL; if
 it is unreachable the PostgreSQL half is skipped locally and fails under CI=true.
+
+``clock`` is the test's one clock: the real one unless the test (or its module) fixes
+the date by overriding the fixture with a ``FakeClock``. Everything a test builds takes
+it, ``uow_factory`` included, so no part reads another time.
 """
 from __future__ import annotations
 
@@ -15,6 +19,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from core.clock import Clock, utc_now
 from core.force import ForceConfig, load_force_config
 from storage.database import make_async_engine, make_sync_engine
 from storage.migrate import head_revision, upgrade
@@ -32,6 +37,11 @@ _ran_on: Counter[str] = Counter()
 @pytest.fixture(scope="session")
 def force() -> ForceConfig:
     return load_force_config(EXAMPLE_FORCE)
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return utc_now
 
 
 @pytest.fixture(scope="session")
@@ -98,8 +108,8 @@ async def engine(database_url: str):
 
 
 @pytest.fixture
-def uow_factory(engine):
-    return unit_of_work_factory(engine)
+def uow_factory(engine, clock: Clock):
+    return unit_of_work_factory(engine, clock=clock)
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:

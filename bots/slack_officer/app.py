@@ -37,6 +37,7 @@ from core.geocoding import Geocoder
 from core.ports import UnitOfWorkFactory
 from core.services.alerts import AlertService
 from core.services.audit import AuditService
+from core.clock import Clock
 from core.services.progress import ProgressService
 from core.services.roles import Roles
 from core.services.stats import StatsService
@@ -81,11 +82,12 @@ def build_slack_officer(
     roles: Roles,
     tips: TipService,
     uow: UnitOfWorkFactory,
+    clock: Clock,
 ) -> SlackOfficer:
-    progress = ProgressService(uow)
+    progress = ProgressService(uow, clock=clock)
     deps = OfficerDeps(
-        alerts=alerts, progress=progress, stats=StatsService(uow), audit=AuditService(uow), force=force,
-        geocoder=geocoder, roles=roles, uow=uow, tasks=BackgroundTasks(), tips=tips,
+        alerts=alerts, progress=progress, stats=StatsService(uow, clock=clock), audit=AuditService(uow), force=force,
+        geocoder=geocoder, roles=roles, uow=uow, tasks=BackgroundTasks(), tips=tips, clock=clock,
     )
     app = AsyncApp(client=client, signing_secret=signing_secret, process_before_response=True)
 
@@ -97,7 +99,7 @@ def build_slack_officer(
     app.error(_log_listener_error)
     for package in (commands, actions, views, events):
         package.register(app)
-    board = StatusBoard(progress, client, force)
+    board = StatusBoard(progress, client, force, clock=clock)
     return SlackOfficer(app=app, handler=AsyncSlackRequestHandler(app), deps=deps, board=board, signing_secret=signing_secret)
 
 
@@ -129,7 +131,7 @@ def add_slack_route(app: FastAPI, officer: SlackOfficer) -> None:
             logger.warning("refused a signed Slack request: %s", problem)
             return JSONResponse({"ok": False, "error": problem}, status_code=400)
         key = request_key(parsed)
-        return await handle_once(officer.deps.uow, key, lambda: officer.handler.handle(request))
+        return await handle_once(officer.deps.uow, key, lambda: officer.handler.handle(request), clock=officer.deps.clock)
 
 
 def _is_ssl_check(request: Request, body: bytes) -> bool:

@@ -6,7 +6,7 @@ the field, like any other mistake.
 """
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from bots.slack_officer.blocks.compose import ComposeForm
 from core.errors import InvalidInput
@@ -52,7 +52,7 @@ def expiry_of(form: ComposeForm, now: datetime) -> datetime | None:
     return now + timedelta(hours=hours)
 
 
-def request_from(form: ComposeForm, area: Area) -> AlertRequest:
+def request_from(form: ComposeForm, area: Area, now: datetime) -> AlertRequest:
     return AlertRequest(
         incident_number=form.incident_number,
         headline=form.headline,
@@ -64,12 +64,12 @@ def request_from(form: ComposeForm, area: Area) -> AlertRequest:
         urgency=form.urgency,
         status=form.status,
         contact=form.contact or None,
-        expires_at=expiry_of(form, datetime.now(UTC)),
+        expires_at=expiry_of(form, now),
     )
 
 
 async def checked_request(
-    form: ComposeForm, *, alerts: AlertService, force: ForceConfig, geocoder: Geocoder | None, author: str
+    form: ComposeForm, *, alerts: AlertService, force: ForceConfig, geocoder: Geocoder | None, author: str, now: datetime
 ) -> AlertRequest:
     """The request, or one ``InvalidInput`` naming every field that is wrong (the area and the rest together).
 
@@ -83,7 +83,7 @@ async def checked_request(
         errors.update(exc.errors)
         area = CircleArea(0.0, 0.0, DEFAULT_RADIUS_M, label=form.where.strip() or "the area")
     try:
-        request = request_from(form, area)
+        request = request_from(form, area, now)
         alerts.compose(request, author)  # checks only: nothing is stored
     except InvalidInput as exc:
         errors = {**exc.errors, **errors}

@@ -15,12 +15,13 @@ import hashlib
 import json
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 from urllib.parse import parse_qs
 
 from starlette.responses import Response
 
+from core.clock import Clock
 from core.ports import UnitOfWorkFactory
 
 logger = logging.getLogger("lookout.slack")
@@ -68,12 +69,14 @@ def _bounded(key: str) -> str:
     return key if len(key) <= _MAX_KEY else "sha256:" + hashlib.sha256(key.encode()).hexdigest()
 
 
-async def handle_once(uow: UnitOfWorkFactory, key: str | None, handle: Callable[[], Awaitable[Response]]) -> Response:
+async def handle_once(
+    uow: UnitOfWorkFactory, key: str | None, handle: Callable[[], Awaitable[Response]], *, clock: Clock
+) -> Response:
     """Run ``handle`` unless the request ``key`` was handled (or is being handled) already."""
     if key is None:
         return await handle()
     async with uow() as work:
-        fresh = await work.inbound.begin(SOURCE, key, datetime.now(UTC), STALE_AFTER)
+        fresh = await work.inbound.begin(SOURCE, key, clock(), STALE_AFTER)
         await work.commit()
     if not fresh:
         logger.info("Slack sent a %s again; it was handled already", key.split(":", 1)[0])
@@ -87,7 +90,7 @@ async def handle_once(uow: UnitOfWorkFactory, key: str | None, handle: Callable[
         await _forget(uow, key)
     else:
         async with uow() as work:
-            await work.inbound.finish(SOURCE, key, datetime.now(UTC))
+            await work.inbound.finish(SOURCE, key, clock())
             await work.commit()
     return response
 

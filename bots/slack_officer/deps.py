@@ -3,12 +3,11 @@ from __future__ import annotations
 
 import asyncio
 import weakref
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 from bots.slack_officer.tasks import BackgroundTasks
+from core.clock import Clock
 from core.force import ForceConfig
 from core.geocoding import Geocoder
 from core.ports import UnitOfWorkFactory
@@ -37,8 +36,8 @@ class OfficerDeps:
     uow: UnitOfWorkFactory
     tasks: BackgroundTasks
     tips: TipService
+    clock: Clock
     ack_budget: float = ACK_BUDGET_SECONDS
-    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     _alert_locks: weakref.WeakValueDictionary[int, asyncio.Lock] = field(default_factory=weakref.WeakValueDictionary)
     _tip_locks: weakref.WeakValueDictionary[str, asyncio.Lock] = field(default_factory=weakref.WeakValueDictionary)
 

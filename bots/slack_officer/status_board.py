@@ -12,15 +12,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bots.slack_officer.adapter import split_address
 from bots.slack_officer.blocks.cards import status_card
+from core.clock import Clock
 from core.errors import NotFound
 from core.force import ForceConfig
 from core.outages import Outage, StorageUnavailable
@@ -57,7 +57,7 @@ class StatusBoard:
         min_interval: float = MIN_INTERVAL_SECONDS,
         tick: float = TICK_SECONDS,
         lease: timedelta = LEASE,
-        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        clock: Clock,
     ) -> None:
         self._progress = progress
         self._client = client

@@ -15,6 +15,7 @@ from aiogram.utils.i18n import gettext as _
 from bots.telegram.i18n import ResidentLanguage, make_i18n
 from bots.telegram.routers import fallback, manage, membership, onboarding
 from bots.telegram.routers import tips as tip_flow
+from core.clock import Clock
 from core.errors import InvalidInput, LookoutError
 from core.force import ForceConfig
 from core.geocoding import Geocoder
@@ -33,6 +34,7 @@ def build_dispatcher(
     subscriptions: SubscriptionService,
     tips: TipService,
     geocoder: Geocoder,
+    clock: Clock,
 ) -> Dispatcher:
     dispatcher = Dispatcher(storage=storage)
     # Order matters: a conversation step (onboarding, managing) takes a message before the tips catch-alls.
@@ -46,7 +48,7 @@ def build_dispatcher(
     dispatcher.errors.register(_explain_error, ExceptionTypeFilter(LookoutError))
     # Services reach handlers as keyword arguments (aiogram's workflow data).
     dispatcher.workflow_data.update(
-        force=force, residents=residents, subscriptions=subscriptions, tips=tips, geocoder=geocoder, i18n=i18n
+        force=force, residents=residents, subscriptions=subscriptions, tips=tips, geocoder=geocoder, i18n=i18n, clock=clock
     )
     return dispatcher
 

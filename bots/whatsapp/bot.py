@@ -10,6 +10,7 @@ from bots.whatsapp.payloads import InboundMessage, StatusReport
 from bots.whatsapp.render import PAGE_PREFIX, page_of, render_prompt
 from bots.whatsapp.replies import ReplySender
 from core.channels import PUBLISHED_LIMITS
+from core.clock import Clock
 from core.conversation.events import Again, Choice
 from core.conversation.flow import ResidentConversation
 from core.conversation.state import ConversationStore
@@ -87,9 +88,10 @@ def build_whatsapp_bot(
     residents: ResidentService,
     receipts: ReceiptService,
     store: ConversationStore,
+    clock: Clock,
 ) -> WhatsAppBot:
     conversation = ResidentConversation(
-        force=force, subscriptions=subscriptions, tips=tips, geocoder=geocoder, store=store, photos=WhatsAppPhotos(api)
+        force=force, subscriptions=subscriptions, tips=tips, geocoder=geocoder, store=store, photos=WhatsAppPhotos(api), clock=clock
     )
     sender = ReplySender(api, pair_interval=PUBLISHED_LIMITS[Channel.WHATSAPP].per_chat_interval)
     return WhatsAppBot(conversation, sender, residents=residents, receipts=receipts)

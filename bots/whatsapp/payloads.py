@@ -46,8 +46,7 @@ class WebhookBatch:
     statuses: list[StatusReport] = field(default_factory=list)
 
 
-def parse_webhook(data: Any, phone_number_id: str | None, now: datetime | None = None) -> WebhookBatch:
-    now = now or datetime.now(UTC)
+def parse_webhook(data: Any, phone_number_id: str | None, now: datetime) -> WebhookBatch:
     if not isinstance(data, dict) or data.get("object") != "whatsapp_business_account":
         raise NotAWebhook("not a WhatsApp Business Account webhook")
     batch = WebhookBatch()

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hmac
 import json
 import logging
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
@@ -19,6 +19,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from bots.whatsapp.bot import WhatsAppBot
 from bots.whatsapp.payloads import NotAWebhook, parse_webhook
 from bots.whatsapp.signature import HEADER, signature_ok
+from core.clock import Clock
 from core.ports import UnitOfWorkFactory
 
 logger = logging.getLogger("lookout.whatsapp")
@@ -32,7 +33,7 @@ STALE_AFTER = timedelta(seconds=60)  # a message left unfinished this long was l
 
 def add_whatsapp_webhook(
     app: FastAPI, *, bot: WhatsAppBot, app_secret: str | None, verify_token: str | None, phone_number_id: str | None,
-    uow: UnitOfWorkFactory,
+    uow: UnitOfWorkFactory, clock: Clock,
 ) -> None:
     secret = app_secret.encode() if app_secret else None
     token = verify_token.encode() if verify_token else None
@@ -60,7 +61,7 @@ def add_whatsapp_webhook(
         if len(body) > MAX_BODY_BYTES:
             return JSONResponse({"ok": False, "error": "too large"}, status_code=413)
         try:
-            batch = parse_webhook(json.loads(body), phone_number_id)
+            batch = parse_webhook(json.loads(body), phone_number_id, clock())
         except (json.JSONDecodeError, UnicodeDecodeError, RecursionError, NotAWebhook) as exc:
             logger.info("refused a WhatsApp webhook: %s", exc)
             return JSONResponse({"ok": False, "error": "not a WhatsApp webhook"}, status_code=400)
@@ -71,7 +72,7 @@ def add_whatsapp_webhook(
                 logger.exception("recording %d WhatsApp statuses failed", len(batch.statuses))
                 return JSONResponse({"ok": False, "error": "internal"}, status_code=500)
         for message in batch.messages:
-            if not await _begin(uow, message.wamid):
+            if not await _begin(uow, message.wamid, clock()):
                 continue  # Meta delivered it again; it was (or is being) handled
             try:
                 await bot.on_message(message)
@@ -80,20 +81,20 @@ def add_whatsapp_webhook(
                 logger.exception("WhatsApp message %s failed", message.wamid)
                 await _forget(uow, message.wamid)
                 return JSONResponse({"ok": False, "error": "internal"}, status_code=500)
-            await _finish(uow, message.wamid)
+            await _finish(uow, message.wamid, clock())
         return JSONResponse({"ok": True})
 
 
-async def _begin(uow: UnitOfWorkFactory, wamid: str) -> bool:
+async def _begin(uow: UnitOfWorkFactory, wamid: str, now: datetime) -> bool:
     async with uow() as work:
-        fresh = await work.inbound.begin(SOURCE, wamid, datetime.now(UTC), STALE_AFTER)
+        fresh = await work.inbound.begin(SOURCE, wamid, now, STALE_AFTER)
         await work.commit()
     return fresh
 
 
-async def _finish(uow: UnitOfWorkFactory, wamid: str) -> None:
+async def _finish(uow: UnitOfWorkFactory, wamid: str, now: datetime) -> None:
     async with uow() as work:
-        await work.inbound.finish(SOURCE, wamid, datetime.now(UTC))
+        await work.inbound.finish(SOURCE, wamid, now)
         await work.commit()
 
 

@@ -12,9 +12,8 @@ import inspect
 import logging
 import re
 import unicodedata
-from collections.abc import Callable
-from datetime import UTC, datetime
 
+from core.clock import Clock
 from core.conversation import manage, onboarding, tips
 from core.conversation.events import Again, Choice, Command, Event, Location, Photo, Text
 from core.conversation.prompts import Option, Prompt
@@ -55,7 +54,7 @@ class ResidentConversation:
         geocoder: Geocoder,
         store: ConversationStore,
         photos: PhotoSource | None = None,
-        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        clock: Clock,
     ) -> None:
         self._services = Services(force, subscriptions, tips, geocoder, photos, clock)
         self._store = store

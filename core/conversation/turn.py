@@ -1,11 +1,11 @@
 """One event being handled: who, where they are in the conversation, the services, and their language."""
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any, Protocol
 
+from core.clock import Clock
 from core.conversation.prompts import Document, Option, Prompt
 from core.conversation.state import Conversation, Step
 from core.conversation.texts import Translate, translator
@@ -35,7 +35,7 @@ class Services:
     tips: TipService
     geocoder: Geocoder
     photos: PhotoSource | None
-    clock: Callable[[], datetime]
+    clock: Clock
 
 
 @dataclass

@@ -17,9 +17,11 @@ import random
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from core.channels import in_service_window
+from core.clock import Clock
 from core.delivery.holds import QUIET_HOLD, quiet_hours_end
 from core.delivery.policy import RetryPolicy
 from core.delivery.ratelimit import HEADROOM, ChatSpacer, ChatTurns, Pacer, SharedPacer, SlotSource
@@ -27,7 +29,6 @@ from core.model import Alert, AlertState, Channel, DeliveryState, MessageKind, U
 from core.outages import Outage, StorageUnavailable
 from core.outbound import ChannelAdapter, DeliveryResult, OutboundMessage
 from core.ports import ClaimedDelivery, Outcome, UnitOfWorkFactory
-from core.channels import in_service_window
 from core.rendering import render_alert, with_whatsapp_window
 from core.tip_rendering import render_reply_to_tipster, render_thread_root, render_tip_follow_up, render_tip_for_officers
 
@@ -64,7 +65,7 @@ class DeliveryWorker:
         config: WorkerConfig = WorkerConfig(),
         slot_source: SlotSource | None = None,
         rates: Mapping[Channel, float | None] | None = None,
-        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        clock: Clock,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self._uow = uow

@@ -10,9 +10,10 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from core.channels import strictest_text_limit
+from core.clock import Clock
 from core.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from core.force import ForceConfig
 from core.geo.areas import Area
@@ -110,7 +111,7 @@ class AlertService:
         *,
         roles: Roles,
         channels: Sequence[Channel] = (),
-        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        clock: Clock,
     ) -> None:
         self._uow = uow
         self._force = force

@@ -1,10 +1,8 @@
 """Public alerts in CAP 1.2: one document per alert message, and the feed of those still live."""
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import UTC, datetime
-
 from core.cap import is_public, render_cap, render_feed
+from core.clock import Clock
 from core.errors import NotFound
 from core.force import ForceConfig
 from core.model import Alert, AlertState
@@ -15,7 +13,7 @@ LIVE = (AlertState.SENDING, AlertState.SENT)
 
 
 class CapService:
-    def __init__(self, uow: UnitOfWorkFactory, force: ForceConfig, *, clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+    def __init__(self, uow: UnitOfWorkFactory, force: ForceConfig, *, clock: Clock) -> None:
         self._uow = uow
         self._force = force
         self._clock = clock

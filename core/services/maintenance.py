@@ -5,11 +5,11 @@ Each job only writes rows; the delivery worker does any sending.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from zoneinfo import ZoneInfo
 
+from core.clock import Clock
 from core.delivery.holds import quiet_hours_end
 from core.ports import UnitOfWorkFactory
 
@@ -29,7 +29,7 @@ class MaintenanceService:
         *,
         timezone: str,
         retention: RetentionPeriods,
-        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        clock: Clock,
     ) -> None:
         self._uow = uow
         self._zone = ZoneInfo(timezone)

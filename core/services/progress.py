@@ -9,10 +9,10 @@ next one and the final report still appears.
 """
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
+from core.clock import Clock
 from core.errors import NotFound
 from core.model import Address, Alert, Channel, DeliveryState
 from core.ports import ProgressWatch, UnitOfWorkFactory
@@ -76,7 +76,7 @@ class DeliveryReport:
 
 
 class ProgressService:
-    def __init__(self, uow: UnitOfWorkFactory, *, clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+    def __init__(self, uow: UnitOfWorkFactory, *, clock: Clock) -> None:
         self._uow = uow
         self._clock = clock
 

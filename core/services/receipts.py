@@ -8,9 +8,9 @@ outside the 24-hour window: that goes again, as the approved template.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from collections.abc import Sequence
 
+from core.clock import Clock
 from core.model import Receipt, ReceiptStatus
 from core.ports import UnitOfWorkFactory
 
@@ -18,7 +18,7 @@ logger = logging.getLogger("lookout.receipts")
 
 
 class ReceiptService:
-    def __init__(self, uow: UnitOfWorkFactory, *, clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+    def __init__(self, uow: UnitOfWorkFactory, *, clock: Clock) -> None:
         self._uow = uow
         self._clock = clock
 

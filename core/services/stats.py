@@ -1,10 +1,10 @@
 """Figures for ``/alert stats``: alerts and deliveries over a period, who can be reached now."""
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
+from core.clock import Clock
 from core.model import Alert, AlertState, AlertStatus, AlertType, Channel, DeliveryState
 from core.ports import AlertCount, UnitOfWorkFactory
 
@@ -36,7 +36,7 @@ class Stats:
 
 
 class StatsService:
-    def __init__(self, uow: UnitOfWorkFactory, *, clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+    def __init__(self, uow: UnitOfWorkFactory, *, clock: Clock) -> None:
         self._uow = uow
         self._clock = clock
 

@@ -7,11 +7,12 @@ topics and sectors from the force config, and erasure that leaves nothing.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
+from core.clock import Clock
 from core.errors import InvalidInput, NotAllowed, NotFound
 from core.force import ALL_TOPICS, ForceConfig
 from core.geo.cells import cell_centre, snap
@@ -37,7 +38,7 @@ class NewPlace:
 
 class SubscriptionService:
     def __init__(
-        self, uow: UnitOfWorkFactory, force: ForceConfig, *, clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+        self, uow: UnitOfWorkFactory, force: ForceConfig, *, clock: Clock
     ) -> None:
         self._uow = uow
         self._force = force

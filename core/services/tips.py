@@ -11,11 +11,12 @@ officer action is audited.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from core.clock import Clock
 from core.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from core.force import ForceConfig
 from core.geo.coords import check_lat_lon
@@ -84,7 +85,7 @@ class TipService:
         *,
         roles: Roles,
         officer_queue: Address | None,
-        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        clock: Clock,
     ) -> None:
         self._uow = uow
         self._force = force

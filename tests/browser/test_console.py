@@ -37,7 +37,6 @@ SCREENSHOT = ROOT / "var" / "screenshots" / "console.png"
 SLOW = 20_000  # ms: the worker, the platforms' rate limits and the page's polling all lie between a click and its effect
 
 
-@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_a_resident_joins_an_officer_alerts_by_slash_command_and_the_tip_reaches_the_slack_thread(
     database_url: str, page: Page, tmp_path: Path
 ) -> None:
@@ -147,7 +146,6 @@ def test_a_resident_joins_an_officer_alerts_by_slash_command_and_the_tip_reaches
     assert not problems, problems
 
 
-@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_a_whatsapp_resident_joins_on_the_console_phone(database_url: str, page: Page) -> None:
     problems: list[str] = []
     page.on("pageerror", lambda error: problems.append(str(error)))

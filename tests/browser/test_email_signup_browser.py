@@ -50,7 +50,6 @@ class AxeCheck:
         self.minor += [f"{page.title()}: {v['id']} ({v['impact']})" for v in violations]
 
 
-@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_sign_up_confirm_change_topics_send_a_tip_and_unsubscribe_with_axe_on_every_page(
     database_url: str, browser: Browser, tmp_path: Path
 ) -> None:
@@ -152,7 +151,6 @@ def test_sign_up_confirm_change_topics_send_a_tip_and_unsubscribe_with_axe_on_ev
     print(f"axe-core checked {len(check.pages)} pages; below serious: {check.minor or 'none'}")
 
 
-@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_signing_up_works_without_javascript_and_by_keyboard_alone(database_url: str, browser: Browser) -> None:
     with email_site(database_url) as site:
         context = browser.new_context(viewport=PHONE, java_script_enabled=False)

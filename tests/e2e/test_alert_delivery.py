@@ -5,6 +5,7 @@ import asyncio
 
 import pytest
 
+from core.clock import utc_now
 from sandbox.telegram import TelegramStandIn
 from storage.database import make_async_engine
 from storage.uow import unit_of_work_factory
@@ -20,7 +21,7 @@ def residents(database_url: str):
     async def seed():  # noqa: ANN202
         engine = make_async_engine(database_url)
         added = await add_residents(
-            unit_of_work_factory(engine),
+            unit_of_work_factory(engine, clock=utc_now),
             resident_at(*STAFFORD),
             resident_at(*offset(*STAFFORD, north_m=300), topics=frozenset({"missing"})),
             resident_at(*offset(*STAFFORD, north_m=4000)),  # too far
@@ -32,7 +33,6 @@ def residents(database_url: str):
 
 
 # The processes and the platform are what this exercises; storage has its tests on both databases.
-@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_send_wait_update_cancel_reach_telegram(database_url: str, residents, tmp_path) -> None:
     near, near_missing, far = residents
     with TelegramStandIn(TOKEN) as telegram:
@@ -65,7 +65,6 @@ def test_send_wait_update_cancel_reach_telegram(database_url: str, residents, tm
 
 
 # The processes and the platform are what this exercises; storage has its tests on both databases.
-@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_send_at_schedules_and_the_scheduler_sends(database_url: str, residents) -> None:
     near = residents[0]
     with TelegramStandIn(TOKEN) as telegram:

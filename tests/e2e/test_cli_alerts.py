@@ -5,6 +5,7 @@ import asyncio
 
 import pytest
 
+from core.clock import utc_now
 from sandbox.nominatim import NominatimStandIn
 from storage.database import make_async_engine
 from storage.tables import alerts, audit_log, deliveries
@@ -28,7 +29,7 @@ def env(database_url: str, nominatim: NominatimStandIn) -> dict[str, str]:
         engine = make_async_engine(database_url)
         near = [resident_at(*offset(*STAFFORD, north_m=40 * i)) for i in range(5)]
         far = resident_at(*offset(*STAFFORD, north_m=5000))
-        await add_residents(unit_of_work_factory(engine), *near, far)
+        await add_residents(unit_of_work_factory(engine, clock=utc_now), *near, far)
         await engine.dispose()
 
     asyncio.run(seed())
@@ -84,7 +85,6 @@ def test_send_in_one_go_by_postcode_and_by_street(env: dict[str, str]) -> None:
 )
 # Validation happens before the database is touched, so one database shows it; the
 # service-level bad-input tests run on both.
-@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_bad_input_names_the_field_and_writes_nothing(env: dict[str, str], database_url: str, args: list[str], field: str) -> None:
     done = run_lookout(["alert", "send", *COMPOSE, *args, "--yes"], env)
     assert done.returncode == 2, done.stdout + done.stderr

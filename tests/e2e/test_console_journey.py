@@ -24,7 +24,6 @@ from tests.support.console import (
 
 
 # The storage is tested on both databases elsewhere; this is about the doors, so SQLite alone.
-@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_subscribe_raise_by_slash_command_receive_and_send_a_tip_into_the_slack_thread(database_url: str) -> None:
     with app_with_sandbox(database_url) as service:
         before = service.state()

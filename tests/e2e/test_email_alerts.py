@@ -9,6 +9,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from bots.email.links import LinkSigner, Purpose
+from core.clock import utc_now
 from core.model import Channel
 from sandbox.smtp import SmtpSink
 from storage.database import make_async_engine
@@ -26,7 +27,7 @@ COMPOSE = ["--incident", "MV-20261125-0456", "--headline", "Missing boy, 9", "--
 def residents(database_url: str):
     async def seed():  # noqa: ANN202
         engine = make_async_engine(database_url)
-        added = await add_residents(unit_of_work_factory(engine), resident_at(*STAFFORD, channel=Channel.EMAIL, ident="ada@example.org"),
+        added = await add_residents(unit_of_work_factory(engine, clock=utc_now), resident_at(*STAFFORD, channel=Channel.EMAIL, ident="ada@example.org"),
                                     resident_at(*STAFFORD, channel=Channel.EMAIL, ident="bounce@example.org"))
         await engine.dispose()
         return added
@@ -35,7 +36,6 @@ def residents(database_url: str):
 
 
 # The processes and the relay are what this exercises; storage has its tests on both databases.
-@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_an_alert_update_and_cancellation_reach_an_email_resident(database_url: str, residents) -> None:
     with SmtpSink() as sink:
         env = lookout_env(database_url, LOOKOUT_SMTP_URL=sink.url, LOOKOUT_LINK_SECRET=SECRET, LOOKOUT_PUBLIC_URL=PUBLIC,

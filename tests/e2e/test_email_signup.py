@@ -111,7 +111,6 @@ def test_sign_up_then_confirm_from_the_email_link_subscribes_once(site: EmailSit
     assert count(site.database_url, residents) == 1
 
 
-@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_an_ambiguous_address_offers_a_choice_of_places(site: EmailSite) -> None:
     first = sign_up(site, where="Station Road")
     assert first.status_code == 200
@@ -192,7 +191,6 @@ def test_bad_input_gets_a_clear_message_and_changes_nothing(site: EmailSite) -> 
     assert subscribed(site) == [f"email:{ADA}"]
 
 
-@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_one_click_unsubscribe_from_the_mail_header_erases_and_repeats_harmlessly(site: EmailSite) -> None:
     sign_up(site)
     mail = site.mail_to(ADA, "Confirm")
@@ -211,7 +209,6 @@ def test_one_click_unsubscribe_from_the_mail_header_erases_and_repeats_harmlessl
     assert page.status_code == 200 and "Unsubscribe and delete my data" in page.text
 
 
-@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_manage_places_topics_sector_pause_and_a_fresh_link_that_tells_nobody_who_is_signed_up(site: EmailSite) -> None:
     sign_up(site)
     confirm(site, link_in(site.mail_to(ADA, "Confirm"), "/subscribe/confirm"))

@@ -89,7 +89,6 @@ def test_one_leader_a_standby_and_a_takeover(database_url: str, force, tmp_path)
             second.stop()
 
 
-@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_a_schedule_missed_during_downtime_is_sent_once_or_flagged(database_url: str, force, tmp_path) -> None:
     # Scheduled while no scheduler ran; due 10 minutes ago (within the 30-minute grace): sent once on start.
     recent = seed_telegram_residents_and_send(database_url, force, 2, send_at=datetime.now(UTC) + timedelta(seconds=1))

@@ -9,6 +9,7 @@ from urllib.parse import urlencode
 import httpx
 import pytest
 
+from core.clock import utc_now
 from sandbox.nominatim import NominatimStandIn
 from sandbox.slack import (
     OFFICER_ID,
@@ -32,7 +33,6 @@ from tests.support.slack_officer import (
     eventually,
 )
 
-sqlite_only = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 TELEGRAM_TOKEN = "123456:TEST"
 SLACK_TOKEN = "xoxb-e2e"
 SECRET = "e2e-signing-secret"
@@ -44,7 +44,7 @@ def service(database_url: str):
 
     async def seed():  # noqa: ANN202
         engine = make_async_engine(database_url)
-        await add_residents(unit_of_work_factory(engine), resident_at(*STAFFORD),
+        await add_residents(unit_of_work_factory(engine, clock=utc_now), resident_at(*STAFFORD),
                             resident_at(*offset(*STAFFORD, north_m=300), topics=frozenset({"missing"})))
         await engine.dispose()
 
@@ -67,7 +67,6 @@ def service(database_url: str):
             assert "platforms on: telegram, slack" in output
 
 
-@sqlite_only
 async def test_an_officer_raises_previews_and_sends_and_sees_the_final_report(service, database_url):
     server, slack, telegram = service
     async with SimulatedSlackClient(slack, f"{server.url}/slack/events") as simulated:
@@ -103,7 +102,6 @@ async def test_an_officer_raises_previews_and_sends_and_sees_the_final_report(se
     assert count(database_url, alerts) == 1
 
 
-@sqlite_only
 async def test_forged_stale_and_malformed_requests_get_401_and_change_nothing(service, database_url):
     server, slack, _ = service
     url = f"{server.url}/slack/events"

@@ -173,7 +173,6 @@ def test_subscribe_by_location_receive_alerts_send_a_tip_talk_to_an_officer_and_
     assert rows(database_url, sa.select(sa.func.count()).select_from(deliveries).where(deliveries.c.address == "telegram:777001"))[0][0] == 0
 
 
-@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_postcode_onboarding_age_refusal_flood_control_and_bad_updates(service, database_url: str) -> None:
     telegram, _slack, env = service
     users = TelegramUsers(telegram)
@@ -212,7 +211,6 @@ def test_postcode_onboarding_age_refusal_flood_control_and_bad_updates(service, 
     assert "/start" in telegram.messages_to(777004)[-1].visible
 
 
-@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_managing_places_pause_quiet_hours_business_and_language(service, database_url: str) -> None:
     telegram, _slack, _env = service
     phone = Phone(telegram, TelegramUsers(telegram), SimulatedUser(777005, language_code="pl"))

@@ -92,7 +92,6 @@ def set_last_inbound(database_url: str, address: str, at: datetime) -> None:
 
 
 # Storage (receipts, erasure) is tested on both databases in the integration tests and the Telegram journey.
-@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 async def test_subscribe_by_location_alerts_in_and_out_of_the_window_a_tip_an_officer_and_stop(service, database_url: str) -> None:
     wa, slack, env = service
     phone = WhatsAppPhone(wa, "447700900111", name="Sam Jones")
@@ -194,7 +193,6 @@ async def test_subscribe_by_location_alerts_in_and_out_of_the_window_a_tip_an_of
     assert count(database_url, deliveries, deliveries.c.address == address) == 0
 
 
-@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 async def test_postcode_onboarding_and_a_webhook_that_refuses_what_meta_did_not_send(service, database_url: str) -> None:
     wa, _slack, _env = service
     url = wa.callback_url

@@ -59,9 +59,9 @@ class _SwitchingAdapter(FakeAdapter):
         return await super().send(to, message)
 
 
-async def test_the_worker_rides_out_an_outage_losing_and_repeating_nothing(engine, uow_factory, force, caplog) -> None:
+async def test_the_worker_rides_out_an_outage_losing_and_repeating_nothing(engine, uow_factory, force, caplog, clock) -> None:
     people = await add_residents(uow_factory, *(resident_at(*STAFFORD) for _ in range(12)))
-    service = AlertService(uow_factory, force, roles=Roles())
+    service = AlertService(uow_factory, force, roles=Roles(), clock=clock)
     draft = await service.draft(AlertRequest(incident_number="MV-20261125-0456", headline="Burglary", message="Two men seen.",
                                              area=CircleArea(*STAFFORD, 500)), "cli:test")
     await service.send(draft.id, "cli:test")  # type: ignore[arg-type]
@@ -69,7 +69,7 @@ async def test_the_worker_rides_out_an_outage_losing_and_repeating_nothing(engin
     caplog.set_level(logging.INFO, logger="lookout.worker")
     with RefusedStatements().installed(engine) as outage:
         adapter = _SwitchingAdapter(outage)
-        worker = DeliveryWorker(uow_factory, {Channel.TELEGRAM: adapter}, force_name=force.name, config=WorkerConfig(idle_poll=0.05))
+        worker = DeliveryWorker(uow_factory, {Channel.TELEGRAM: adapter}, force_name=force.name, config=WorkerConfig(idle_poll=0.05), clock=clock)
         running = asyncio.create_task(worker.run())
         try:
             await eventually(lambda: outage.refused >= 5, "the worker to keep trying while the database is away")

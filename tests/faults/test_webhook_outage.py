@@ -19,9 +19,9 @@ UPDATE = {"update_id": 7001, "message": {"message_id": 1, "date": 1_700_000_000,
                                          "from": {"id": 42, "is_bot": False, "first_name": "Sam"}}}
 
 
-async def test_the_retry_of_an_update_the_database_failed_is_handled(engine, uow_factory) -> None:
+async def test_the_retry_of_an_update_the_database_failed_is_handled(engine, uow_factory, clock) -> None:
     handled: list[str] = []
-    dispatcher = Dispatcher(storage=SqlFsmStorage(engine))
+    dispatcher = Dispatcher(storage=SqlFsmStorage(engine, clock=clock))
     with RefusedStatements().installed(engine) as outage:
 
         @dispatcher.message()

@@ -24,7 +24,6 @@ from tests.fuzz.common import FUZZ, json_values, rows_in
 TOKEN = "123456:FUZZ"
 SECRET = "fuzz-secret-0123456789"
 
-pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
 weird_text = st.one_of(
     st.text(max_size=50),
@@ -58,10 +57,10 @@ update = st.one_of(
 
 
 @pytest.fixture
-async def app(database_url: str):
+async def app(database_url: str, clock):
     with TelegramStandIn(TOKEN, limits=TelegramLimits(per_bot_per_second=None, per_chat_interval=None)) as telegram:
         lookout = build(Settings(LOOKOUT_DATABASE_URL=database_url, TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_API_BASE=telegram.base_url,
-                                 TELEGRAM_WEBHOOK_SECRET=SECRET, LOOKOUT_GEOCODER_DOMAIN="127.0.0.1:9", LOOKOUT_GEOCODER_SCHEME="http"))
+                                 TELEGRAM_WEBHOOK_SECRET=SECRET, LOOKOUT_GEOCODER_DOMAIN="127.0.0.1:9", LOOKOUT_GEOCODER_SCHEME="http"), clock=clock)
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=create_app(lookout)), base_url="http://lookout.test") as client:
             yield client
         await lookout.aclose()

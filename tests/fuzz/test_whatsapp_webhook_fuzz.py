@@ -27,7 +27,6 @@ TOKEN = "fuzz-token"
 PHONE_ID = "100000000000001"
 APP_SECRET = "fuzz-app-secret"
 
-pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
 weird_text = st.one_of(
     st.text(max_size=50),
@@ -74,11 +73,11 @@ webhook = st.builds(
 
 
 @pytest.fixture
-async def app(database_url: str):
+async def app(database_url: str, clock):
     with WhatsAppStandIn(TOKEN, PHONE_ID, APP_SECRET, limits=WhatsAppLimits(per_number_per_second=None, per_user_interval=None)) as wa:
         lookout = build(Settings(LOOKOUT_DATABASE_URL=database_url, WHATSAPP_TOKEN=TOKEN, WHATSAPP_PHONE_NUMBER_ID=PHONE_ID,
                                  WHATSAPP_APP_SECRET=APP_SECRET, WHATSAPP_API_BASE=wa.api_base,
-                                 LOOKOUT_GEOCODER_DOMAIN="127.0.0.1:9", LOOKOUT_GEOCODER_SCHEME="http"))
+                                 LOOKOUT_GEOCODER_DOMAIN="127.0.0.1:9", LOOKOUT_GEOCODER_SCHEME="http"), clock=clock)
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=create_app(lookout)), base_url="http://lookout.test") as client:
             yield client
         await lookout.aclose()

@@ -12,6 +12,7 @@ from core.model import AlertState, AlertStatus, AlertType, Channel, DeliveryStat
 from core.services.alerts import AlertRequest, AlertService
 from core.services.roles import Roles
 from storage.tables import alerts, audit_log, deliveries, messages
+from tests.support.clock import FakeClock
 from tests.support.residents import STAFFORD, add_residents, offset, resident_at
 
 OFFICER, OTHER_OFFICER, SUPERVISOR = "U_OFFICER", "U_OFFICER2", "U_SUPER"
@@ -31,8 +32,13 @@ def request(**changes: object) -> AlertRequest:
 
 
 @pytest.fixture
-def service(uow_factory, force) -> AlertService:
-    return AlertService(uow_factory, force, roles=ROLES)
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def service(uow_factory, force, clock) -> AlertService:
+    return AlertService(uow_factory, force, roles=ROLES, clock=clock)
 
 
 async def rows(engine, table) -> list:
@@ -40,19 +46,19 @@ async def rows(engine, table) -> list:
         return (await conn.execute(sa.select(table))).all()
 
 
-async def test_send_reaches_matching_residents_once_each(service, uow_factory, engine):
+async def test_send_reaches_matching_residents_once_each(service, uow_factory, engine, clock):
     inside = resident_at(*offset(*STAFFORD, north_m=200))
     inside.places.append(type(inside.places[0])("Work", inside.places[0].cell))  # two places, one area
     on_whatsapp = resident_at(*offset(*STAFFORD, east_m=-300), channel=Channel.WHATSAPP, topics=frozenset({"bogus_callers"}))
     outside = resident_at(*offset(*STAFFORD, north_m=900))
     wrong_topic = resident_at(*STAFFORD, topics=frozenset({"horse"}))
-    paused = resident_at(*STAFFORD, paused_until=datetime.now(UTC) + timedelta(hours=1))
+    paused = resident_at(*STAFFORD, paused_until=clock() + timedelta(hours=1))
     inactive = resident_at(*STAFFORD, active=False)
-    erased = resident_at(*STAFFORD, erased_at=datetime.now(UTC))
+    erased = resident_at(*STAFFORD, erased_at=clock())
     await add_residents(uow_factory, inside, on_whatsapp, outside, wrong_topic, paused, inactive, erased)
 
     draft = await service.draft(request(), OFFICER)
-    assert draft.reference == f"A-{datetime.now(UTC).year}-000001"
+    assert draft.reference == "A-2026-000001"
     preview = await service.preview(draft.id, OFFICER)
     assert preview.recipients == {Channel.TELEGRAM: 1, Channel.WHATSAPP: 1}
     assert not preview.approval_needed
@@ -89,9 +95,9 @@ async def test_practice_alerts_reach_only_testers(service, uow_factory):
     assert (await service.send(exercise.id, OFFICER)).total == 1
 
 
-async def test_approval_needed_above_threshold_and_never_by_the_author(uow_factory, force, engine):
+async def test_approval_needed_above_threshold_and_never_by_the_author(uow_factory, force, engine, clock):
     strict = force.settings.model_copy(update={"approval_threshold": 1})
-    service = AlertService(uow_factory, type(force)(strict, force.areas, force.source), roles=ROLES)
+    service = AlertService(uow_factory, type(force)(strict, force.areas, force.source), roles=ROLES, clock=clock)
     await add_residents(uow_factory, resident_at(*STAFFORD), resident_at(*STAFFORD))
     draft = await service.draft(request(), OFFICER)
     preview = await service.preview(draft.id, OFFICER)
@@ -102,7 +108,7 @@ async def test_approval_needed_above_threshold_and_never_by_the_author(uow_facto
     assert await rows(engine, deliveries) == [] and await rows(engine, messages) == []
     with pytest.raises(NotAllowed):
         await service.approve(draft.id, OTHER_OFFICER)  # not a supervisor
-    supervisor_draft = await AlertService(uow_factory, force, roles=ROLES).draft(request(), SUPERVISOR)
+    supervisor_draft = await AlertService(uow_factory, force, roles=ROLES, clock=clock).draft(request(), SUPERVISOR)
     with pytest.raises(NotAllowed, match="own alert"):
         await service.approve(supervisor_draft.id, SUPERVISOR)
 
@@ -155,14 +161,12 @@ async def test_cancel_skips_pending_and_notifies_those_reached(service, uow_fact
         await service.update(original.reference, OFFICER, message="too late")
 
 
-async def test_expiry_skips_what_has_not_gone(uow_factory, force, engine):
-    clock = [datetime.now(UTC)]
-    service = AlertService(uow_factory, force, roles=ROLES, clock=lambda: clock[0])
+async def test_expiry_skips_what_has_not_gone(service, uow_factory, engine, clock):
     await add_residents(uow_factory, resident_at(*STAFFORD))
-    draft = await service.draft(request(expires_at=clock[0] + timedelta(hours=1)), OFFICER)
+    draft = await service.draft(request(expires_at=clock() + timedelta(hours=1)), OFFICER)
     await service.send(draft.id, OFFICER)
     assert await service.expire_due() == []
-    clock[0] += timedelta(hours=2)
+    clock.advance(hours=2)
     assert [a.reference for a in await service.expire_due()] == [draft.reference]
     assert {r.state for r in await rows(engine, deliveries)} == {"skipped"}
     assert (await service.get(draft.reference)).state is AlertState.EXPIRED

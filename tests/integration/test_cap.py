@@ -33,10 +33,10 @@ def valid_cap(xml: bytes) -> ET.Element:
 
 
 @pytest.fixture
-async def app_and_alerts(database_url: str, uow_factory, force):
-    lookout = build(Settings(LOOKOUT_DATABASE_URL=database_url, LOOKOUT_FORCE_CONFIG="config/force.example.toml"))
+async def app_and_alerts(database_url: str, uow_factory, force, clock):
+    lookout = build(Settings(LOOKOUT_DATABASE_URL=database_url, LOOKOUT_FORCE_CONFIG="config/force.example.toml"), clock=clock)
     app = create_app(lookout)
-    alerts = AlertService(uow_factory, force, roles=Roles())
+    alerts = AlertService(uow_factory, force, roles=Roles(), clock=clock)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://lookout.test") as client:
         yield client, alerts
     await lookout.aclose()
@@ -93,10 +93,10 @@ async def test_streets_become_polygons_and_only_public_statuses_are_served(app_a
     assert links == [f"http://lookout.test/cap/alerts/{street.reference}.xml"]
 
 
-async def test_a_force_publishing_nothing_serves_nothing(app_and_alerts, uow_factory, force):
+async def test_a_force_publishing_nothing_serves_nothing(app_and_alerts, uow_factory, force, clock):
     _, alerts = app_and_alerts
     sent = await send(alerts, CircleArea(*STAFFORD, 300))
-    quiet = CapService(uow_factory, replace(force, settings=force.settings.model_copy(update={"cap_public_statuses": []})))
+    quiet = CapService(uow_factory, replace(force, settings=force.settings.model_copy(update={"cap_public_statuses": []})), clock=clock)
     with pytest.raises(NotFound):
         await quiet.document(sent.reference)
     assert list(ET.fromstring(await quiet.feed("http://lookout.test")).iter(f"{ATOM}entry")) == []

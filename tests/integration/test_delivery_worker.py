@@ -14,27 +14,16 @@ from core.outbound import DeliveryResult
 from core.services.alerts import AlertRequest, AlertService
 from core.services.roles import Roles
 from storage.tables import deliveries, residents
+from tests.support.clock import START, FakeClock
 from tests.support.fakes import FakeAdapter
 from tests.support.residents import STAFFORD, add_residents, resident_at
 
 OFFICER = "cli:test"
-START = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)  # 12:00 in London
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = START
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
+def clock() -> FakeClock:
+    return FakeClock()
 
 
 @pytest.fixture
@@ -51,7 +40,7 @@ def service(uow_factory, force, clock) -> AlertService:
 def worker(uow_factory, force, telegram, clock) -> DeliveryWorker:
     return DeliveryWorker(
         uow_factory, {Channel.TELEGRAM: telegram}, force_name=force.name, policy=RetryPolicy(max_attempts=3), clock=clock,
-        monotonic=lambda: (clock.now - START).total_seconds(),  # pacing pauses follow the test's clock too
+        monotonic=clock.monotonic,
     )
 
 

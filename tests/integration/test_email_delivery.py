@@ -25,7 +25,8 @@ from sandbox.smtp import ReceivedMail, SmtpSink
 from storage.bounces import SqlBounceCounts
 from storage.tables import deliveries, residents
 from tests.conftest import EXAMPLE_FORCE
-from tests.integration.test_delivery_worker import OFFICER, START, Clock, send_alert
+from tests.integration.test_delivery_worker import OFFICER, send_alert
+from tests.support.clock import FakeClock
 from tests.support.fakes import FakeAdapter
 from tests.support.residents import STAFFORD, add_residents, offset, resident_at
 
@@ -49,8 +50,8 @@ def mailbox(sink: SmtpSink) -> SmtpSink:
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
+def clock() -> FakeClock:
+    return FakeClock()
 
 
 @pytest.fixture
@@ -69,7 +70,7 @@ def slack() -> FakeAdapter:
 @pytest.fixture
 def worker(uow_factory, force, email, slack, clock) -> DeliveryWorker:
     return DeliveryWorker(uow_factory, {Channel.EMAIL: email, Channel.SLACK: slack}, force_name=force.name,
-                          policy=RetryPolicy(max_attempts=5), clock=clock, monotonic=lambda: (clock.now - START).total_seconds())
+                          policy=RetryPolicy(max_attempts=5), clock=clock, monotonic=clock.monotonic)
 
 
 @pytest.fixture
@@ -216,12 +217,12 @@ class RecordingSlots:
         return 0.0
 
 
-async def test_email_goes_at_the_relays_allowance_through_the_engines_pacer(service, mailbox, uow_factory, engine, force):
+async def test_email_goes_at_the_relays_allowance_through_the_engines_pacer(service, mailbox, uow_factory, engine, force, clock):
     await add_residents(uow_factory, *(email_resident() for _ in range(4)))
     adapter = EmailAdapter(Mailer(SmtpTarget.from_url(mailbox.url)), SIGNER, SqlBounceCounts(engine), sender=SENDER,
                            force_name=force.name, per_second=40, bounce_limit=BOUNCE_LIMIT)
     slots = RecordingSlots()
-    worker = DeliveryWorker(uow_factory, {Channel.EMAIL: adapter}, force_name=force.name, slot_source=slots)
+    worker = DeliveryWorker(uow_factory, {Channel.EMAIL: adapter}, force_name=force.name, slot_source=slots, clock=clock)
     try:
         await send_alert(service)
         await worker.run_until_idle()
@@ -232,12 +233,12 @@ async def test_email_goes_at_the_relays_allowance_through_the_engines_pacer(serv
     assert sum(count for _, count, _ in slots.asked) >= 4  # every email waited for a slot of the channel's rate
 
 
-async def test_the_composition_root_turns_email_on_with_the_relay_and_the_link_secret(mailbox, database_url):
+async def test_the_composition_root_turns_email_on_with_the_relay_and_the_link_secret(mailbox, database_url, clock):
     only_relay = Settings(LOOKOUT_DATABASE_URL=database_url, LOOKOUT_SMTP_URL=mailbox.url, LOOKOUT_LINK_SECRET=None)
     assert Channel.EMAIL not in only_relay.enabled_channels  # links could not be signed
     settings = Settings(LOOKOUT_DATABASE_URL=database_url, LOOKOUT_FORCE_CONFIG=str(EXAMPLE_FORCE), LOOKOUT_SMTP_URL=mailbox.url,
                         LOOKOUT_LINK_SECRET="composition-secret", LOOKOUT_EMAIL_PER_SECOND=3, LOOKOUT_PUBLIC_URL=None)
-    lookout = build(settings)
+    lookout = build(settings, clock=clock)
     try:
         adapter = lookout.adapters[Channel.EMAIL]
         assert Channel.EMAIL in lookout.channels and "email" in describe_platforms(lookout).split(";")[0]

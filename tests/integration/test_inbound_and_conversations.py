@@ -47,9 +47,9 @@ class Onboarding(StatesGroup):
     location = State()
 
 
-async def test_conversation_state_survives_across_storage_instances(engine):
+async def test_conversation_state_survives_across_storage_instances(engine, clock):
     key = StorageKey(bot_id=1, chat_id=42, user_id=42)
-    first, second = SqlFsmStorage(engine), SqlFsmStorage(engine)  # two web processes
+    first, second = SqlFsmStorage(engine, clock=clock), SqlFsmStorage(engine, clock=clock)  # two web processes
     assert await first.get_state(key) is None and await first.get_data(key) == {}
     await first.set_state(key, Onboarding.location)
     await first.set_data(key, {"label": "Home", "topics": ["burglary"]})
@@ -71,9 +71,9 @@ async def stored_conversation(engine, chat_id: int):
         return (await conn.execute(select(table.c.state, table.c.data).where(table.c.chat_id == chat_id))).first()
 
 
-async def test_a_batched_update_reads_once_and_writes_its_changes_with_handled(engine, uow_factory):
+async def test_a_batched_update_reads_once_and_writes_its_changes_with_handled(engine, uow_factory, clock):
     key = StorageKey(bot_id=1, chat_id=43, user_id=43)
-    storage = SqlFsmStorage(engine)
+    storage = SqlFsmStorage(engine, clock=clock)
     await storage.set_data(key, {"lang": "pl"})
     assert await begin(uow_factory, "50") is True
     async with storage.batched():
@@ -87,9 +87,9 @@ async def test_a_batched_update_reads_once_and_writes_its_changes_with_handled(e
     assert await begin(uow_factory, "50", NOW + timedelta(hours=1)) is False  # marked handled by the flush
 
 
-async def test_a_batch_that_empties_a_conversation_deletes_its_row(engine):
+async def test_a_batch_that_empties_a_conversation_deletes_its_row(engine, clock):
     key = StorageKey(bot_id=1, chat_id=44, user_id=44)
-    storage = SqlFsmStorage(engine)
+    storage = SqlFsmStorage(engine, clock=clock)
     await storage.set_state(key, Onboarding.location)
     async with storage.batched():
         await storage.set_state(key, None)
@@ -98,9 +98,9 @@ async def test_a_batch_that_empties_a_conversation_deletes_its_row(engine):
     assert await stored_conversation(engine, 44) is None
 
 
-async def test_erasure_inside_a_batch_is_immediate_and_not_undone_by_the_flush(engine):
+async def test_erasure_inside_a_batch_is_immediate_and_not_undone_by_the_flush(engine, clock):
     key = StorageKey(bot_id=1, chat_id=45, user_id=45)
-    storage = SqlFsmStorage(engine)
+    storage = SqlFsmStorage(engine, clock=clock)
     await storage.set_data(key, {"lang": "pl", "tip": {"texts": ["a van"]}})
     async with storage.batched():
         await storage.update_data(key, {"label": "Home"})

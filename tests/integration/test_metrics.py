@@ -24,21 +24,21 @@ def samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
 
 
 @pytest.fixture
-async def client(database_url: str):
+async def client(database_url: str, clock):
     lookout = build(Settings(LOOKOUT_DATABASE_URL=database_url, TELEGRAM_BOT_TOKEN="1:X", TELEGRAM_API_BASE="http://127.0.0.1:9",
-                             TELEGRAM_WEBHOOK_SECRET="s", SLACK_TIPS_CHANNEL="C01TIPSQUEUE"))
+                             TELEGRAM_WEBHOOK_SECRET="s", SLACK_TIPS_CHANNEL="C01TIPSQUEUE"), clock=clock)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=create_app(lookout)), base_url="http://lookout.test") as http:
         yield http
     await lookout.aclose()
 
 
-async def test_metrics_report_the_queue_tips_and_webhook_latency(client, uow_factory, force):
+async def test_metrics_report_the_queue_tips_and_webhook_latency(client, uow_factory, force, clock):
     residents = await add_residents(uow_factory, *(resident_at(*STAFFORD) for _ in range(3)))
-    alerts = AlertService(uow_factory, force, roles=Roles(), channels=(Channel.TELEGRAM,))
+    alerts = AlertService(uow_factory, force, roles=Roles(), channels=(Channel.TELEGRAM,), clock=clock)
     draft = await alerts.draft(AlertRequest(incident_number="MV-20261125-0456", headline="h", message="m",
                                             area=CircleArea(*STAFFORD, 500)), "cli:test")
     await alerts.send(draft.id, "cli:test")
-    tips = TipService(uow_factory, force, roles=Roles(), officer_queue=Address(Channel.SLACK, "C01TIPSQUEUE"))
+    tips = TipService(uow_factory, force, roles=Roles(), officer_queue=Address(Channel.SLACK, "C01TIPSQUEUE"), clock=clock)
     await tips.submit(residents[0].address, NewTip("seen something"))
     assert (await client.post("/telegram/webhook", json={"update_id": 1})).status_code == 403
 

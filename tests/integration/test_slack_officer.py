@@ -17,7 +17,6 @@ from storage.tables import audit_log
 from tests.support.residents import STAFFORD, add_residents, offset, resident_at
 from tests.support.slack_officer import card_text, eventually, force_config, officer_app
 
-sqlite_only = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
 
 async def seed(app, *, testers: int = 0) -> None:
@@ -37,9 +36,8 @@ async def rows(app, table, *where):
         return (await conn.execute(sa.select(table).where(*where))).all()
 
 
-@sqlite_only
-async def test_raise_preview_with_picture_send_and_final_report(database_url):
-    async with officer_app(database_url) as app:
+async def test_raise_preview_with_picture_send_and_final_report(database_url, clock):
+    async with officer_app(database_url, clock=clock) as app:
         await seed(app)
         card = await app.raise_alert()
         text = card_text(card)
@@ -67,9 +65,8 @@ async def test_raise_preview_with_picture_send_and_final_report(database_url):
         assert {(OFFICER_ID, "draft"), (OFFICER_ID, "preview"), (OFFICER_ID, "send")} <= set(actions)
 
 
-@sqlite_only
-async def test_mistakes_come_back_inline_on_their_fields_and_nothing_is_saved(database_url):
-    async with officer_app(database_url) as app:
+async def test_mistakes_come_back_inline_on_their_fields_and_nothing_is_saved(database_url, clock):
+    async with officer_app(database_url, clock=clock) as app:
         modal = await app.open_compose()
         assert modal["callback_id"] == "alert_compose"
         contact = next(b for b in modal["blocks"] if b.get("block_id") == "contact")
@@ -102,9 +99,8 @@ async def test_mistakes_come_back_inline_on_their_fields_and_nothing_is_saved(da
         assert app.cards() == [] and not [f for f in app.slack.files.values() if f.completed]
 
 
-@sqlite_only
-async def test_a_slow_address_lookup_finishes_after_the_answer(database_url):
-    async with officer_app(database_url) as app:
+async def test_a_slow_address_lookup_finishes_after_the_answer(database_url, clock):
+    async with officer_app(database_url, clock=clock) as app:
         await seed(app)
         app.nominatim.set_delay(2.0)  # past the 1.5 s budget, within the geocoder's 5 s
         modal = await app.open_compose()
@@ -127,9 +123,8 @@ async def test_a_slow_address_lookup_finishes_after_the_answer(database_url):
         assert len(await rows(app, alerts_table)) == 1
 
 
-@sqlite_only
-async def test_someone_not_an_officer_is_refused_politely_and_audited(database_url):
-    async with officer_app(database_url) as app:
+async def test_someone_not_an_officer_is_refused_politely_and_audited(database_url, clock):
+    async with officer_app(database_url, clock=clock) as app:
         await seed(app)
         answer = await app.simulated.slash_command(STAFF_ID, "/alert", "", OFFICERS_CHANNEL_ID)
         assert answer.status_code == 200 and "Only officers" in answer.text
@@ -148,9 +143,8 @@ async def test_someone_not_an_officer_is_refused_politely_and_audited(database_u
         assert alert.state == AlertState.DRAFT.value
 
 
-@sqlite_only
-async def test_above_the_threshold_a_supervisor_approves_but_never_their_own(database_url, tmp_path):
-    async with officer_app(database_url, force=force_config(tmp_path, approval_threshold=1)) as app:
+async def test_above_the_threshold_a_supervisor_approves_but_never_their_own(database_url, tmp_path, clock):
+    async with officer_app(database_url, force=force_config(tmp_path, approval_threshold=1), clock=clock) as app:
         await seed(app)
         card = await app.raise_alert()
         assert "Needs a supervisor's approval" in card_text(card) and "more than the 1 a single officer" in card_text(card)
@@ -176,9 +170,8 @@ async def test_above_the_threshold_a_supervisor_approves_but_never_their_own(dat
         assert refusals == {(OFFICER_ID, "send"), (OFFICER_ID, "approve"), (SUPERVISOR_ID, "approve")}
 
 
-@sqlite_only
-async def test_exercise_alerts_are_labelled_and_reach_only_testers(database_url):
-    async with officer_app(database_url) as app:
+async def test_exercise_alerts_are_labelled_and_reach_only_testers(database_url, clock):
+    async with officer_app(database_url, clock=clock) as app:
         await seed(app, testers=1)
         card = await app.raise_alert(status="Exercise")
         text = card_text(card)
@@ -187,9 +180,8 @@ async def test_exercise_alerts_are_labelled_and_reach_only_testers(database_url)
         assert "Would reach 1 residents" in text
 
 
-@sqlite_only
-async def test_slack_retrying_a_request_never_raises_or_sends_twice(database_url):
-    async with officer_app(database_url) as app:
+async def test_slack_retrying_a_request_never_raises_or_sends_twice(database_url, clock):
+    async with officer_app(database_url, clock=clock) as app:
         await seed(app)
         modal = await app.open_compose()
         await app.submit(OFFICER_ID, modal["id"])
@@ -220,9 +212,8 @@ async def test_slack_retrying_a_request_never_raises_or_sends_twice(database_url
         assert len([r for r in await rows(app, audit_log) if r.action == "send"]) == 2
 
 
-@sqlite_only
-async def test_edit_replaces_the_draft_and_discard_drops_one(database_url):
-    async with officer_app(database_url) as app:
+async def test_edit_replaces_the_draft_and_discard_drops_one(database_url, clock):
+    async with officer_app(database_url, clock=clock) as app:
         await seed(app)
         card = await app.raise_alert()
         seen = len(app.slack.views)
@@ -247,9 +238,8 @@ async def test_edit_replaces_the_draft_and_discard_drops_one(database_url):
         assert states == ["discarded", "discarded"]
 
 
-@sqlite_only
-async def test_update_and_cancel_go_to_the_original_recipients(database_url):
-    async with officer_app(database_url) as app:
+async def test_update_and_cancel_go_to_the_original_recipients(database_url, clock):
+    async with officer_app(database_url, clock=clock) as app:
         await seed(app)
         card = await app.raise_alert()
         reference = json.loads(app.cards()[0].blocks[-2]["elements"][0]["value"])["ref"]
@@ -289,9 +279,8 @@ async def test_update_and_cancel_go_to_the_original_recipients(database_url):
         await eventually(lambda: any("There is no alert 'A-2026-999999'" in t for t in app.ephemeral_texts(OFFICER_ID)))
 
 
-@sqlite_only
-async def test_list_stats_and_help(database_url):
-    async with officer_app(database_url) as app:
+async def test_list_stats_and_help(database_url, clock):
+    async with officer_app(database_url, clock=clock) as app:
         await seed(app)
         await app.raise_alert()
         await app.simulated.slash_command(OFFICER_ID, "/alert", "list")

@@ -16,7 +16,8 @@ from core.services.alerts import AlertService
 from core.services.progress import ProgressService
 from core.services.roles import Roles
 from sandbox.slack import OFFICERS_CHANNEL_ID, SlackLimits, SlackStandIn
-from tests.integration.test_delivery_worker import START, Clock, send_alert
+from tests.integration.test_delivery_worker import send_alert
+from tests.support.clock import FakeClock
 from tests.support.fakes import FakeAdapter
 from tests.support.residents import STAFFORD, add_residents, resident_at
 
@@ -24,8 +25,8 @@ TOKEN = "xoxb-board"
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
+def clock() -> FakeClock:
+    return FakeClock()
 
 
 @pytest.fixture
@@ -41,7 +42,7 @@ def telegram() -> FakeAdapter:
 @pytest.fixture
 def worker(uow_factory, force, telegram, clock) -> DeliveryWorker:
     return DeliveryWorker(uow_factory, {Channel.TELEGRAM: telegram}, force_name=force.name, clock=clock,
-                          monotonic=lambda: (clock.now - START).total_seconds())
+                          monotonic=clock.monotonic)
 
 
 async def test_the_report_tells_blocked_from_failed_and_says_when_it_finished(uow_factory, alerts, worker, telegram, clock):

@@ -23,7 +23,6 @@ from storage.tables import tips as tips_table
 from tests.support.residents import STAFFORD, add_residents, resident_at
 from tests.support.slack_officer import card_text, eventually, officer_app
 
-sqlite_only = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 HOSTILE = "White van <!channel> <http://x|y> & two men"
 RETRY = {"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"}
 
@@ -65,8 +64,8 @@ async def audited(app, reference: str) -> list[tuple[str, str]]:
     return [(r.actor, r.action) for r in found]
 
 
-async def test_acknowledge_then_actioned_redraw_the_tip_in_place_with_who_did_it(database_url):
-    async with officer_app(database_url) as app, app.delivering():
+async def test_acknowledge_then_actioned_redraw_the_tip_in_place_with_who_did_it(database_url, clock):
+    async with officer_app(database_url, clock=clock) as app, app.delivering():
         _, tip, card = await tip_in_the_queue(app, photos=[TipPhoto("van.jpg", "image/jpeg", b"\xff\xd8\xff jpeg")],
                                               location=(52.8051, -2.1190))
         assert card.is_reply and "Status: New" in card.text
@@ -97,8 +96,8 @@ async def test_acknowledge_then_actioned_redraw_the_tip_in_place_with_who_did_it
         assert await audited(app, tip.reference) == [(OFFICER_ID, "tip.acknowledged"), (SECOND_OFFICER_ID, "tip.actioned")]
 
 
-async def test_reply_relays_to_the_resident_and_their_answer_lands_in_the_same_thread(database_url):
-    async with officer_app(database_url) as app, app.delivering():
+async def test_reply_relays_to_the_resident_and_their_answer_lands_in_the_same_thread(database_url, clock):
+    async with officer_app(database_url, clock=clock) as app, app.delivering():
         resident, tip, card = await tip_in_the_queue(app, "Someone trying car doors on Eastgate Street")
         seen = len(app.slack.views)
         await press(app, OFFICER_ID, card, "reply", tip.reference)
@@ -132,8 +131,8 @@ async def test_reply_relays_to_the_resident_and_their_answer_lands_in_the_same_t
         assert [a for _, a in await audited(app, tip.reference)] == ["tip.view", "tip.reply"]
 
 
-async def test_spam_and_block_closes_the_tip_and_keeps_the_tipsters_next_tip_out(database_url):
-    async with officer_app(database_url) as app, app.delivering():
+async def test_spam_and_block_closes_the_tip_and_keeps_the_tipsters_next_tip_out(database_url, clock):
+    async with officer_app(database_url, clock=clock) as app, app.delivering():
         resident, tip, card = await tip_in_the_queue(app, "nonsense")
         seen = len(app.slack.views)
         await press(app, OFFICER_ID, card, "spam", tip.reference)
@@ -159,9 +158,8 @@ async def test_spam_and_block_closes_the_tip_and_keeps_the_tipsters_next_tip_out
         assert app.slack.open_views(SECOND_OFFICER_ID) == []
 
 
-@sqlite_only
-async def test_spam_without_blocking_leaves_the_tipster_heard(database_url):
-    async with officer_app(database_url) as app, app.delivering():
+async def test_spam_without_blocking_leaves_the_tipster_heard(database_url, clock):
+    async with officer_app(database_url, clock=clock) as app, app.delivering():
         resident, tip, card = await tip_in_the_queue(app, "a joke")
         seen = len(app.slack.views)
         await press(app, OFFICER_ID, card, "spam", tip.reference)
@@ -175,9 +173,8 @@ async def test_spam_without_blocking_leaves_the_tipster_heard(database_url):
                          timeout=15, what="the next tip in the queue")
 
 
-@sqlite_only
-async def test_someone_not_an_officer_is_refused_politely_audited_and_nothing_changes(database_url):
-    async with officer_app(database_url) as app, app.delivering():
+async def test_someone_not_an_officer_is_refused_politely_audited_and_nothing_changes(database_url, clock):
+    async with officer_app(database_url, clock=clock) as app, app.delivering():
         _, tip, card = await tip_in_the_queue(app)
         for action in ("ack", "reply", "done", "spam"):
             await press(app, STAFF_ID, card, action, tip.reference)
@@ -201,9 +198,8 @@ async def test_someone_not_an_officer_is_refused_politely_audited_and_nothing_ch
         assert not [m for m, _ in app.slack.calls if m == "chat.update"]
 
 
-@sqlite_only
-async def test_slack_retrying_a_press_or_a_reply_never_does_it_twice(database_url):
-    async with officer_app(database_url) as app, app.delivering():
+async def test_slack_retrying_a_press_or_a_reply_never_does_it_twice(database_url, clock):
+    async with officer_app(database_url, clock=clock) as app, app.delivering():
         resident, tip, card = await tip_in_the_queue(app)
         await press(app, OFFICER_ID, card, "ack", tip.reference)
         pressed = app.slack.interactions[-1]

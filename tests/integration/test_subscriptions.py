@@ -21,8 +21,8 @@ SAM = Address(Channel.TELEGRAM, "4242")
 
 
 @pytest.fixture
-def subscriptions_service(uow_factory, force) -> SubscriptionService:
-    return SubscriptionService(uow_factory, force)
+def subscriptions_service(uow_factory, force, clock) -> SubscriptionService:
+    return SubscriptionService(uow_factory, force, clock=clock)
 
 
 async def table_rows(engine, table) -> list:
@@ -80,9 +80,9 @@ async def test_places_topics_and_limits(subscriptions_service):
         await subscriptions_service.set_topics(Address(Channel.TELEGRAM, "1"), ["all"])
 
 
-async def test_export_holds_everything_and_erasure_leaves_nothing(subscriptions_service, uow_factory, force, engine):
+async def test_export_holds_everything_and_erasure_leaves_nothing(subscriptions_service, uow_factory, force, engine, clock):
     await subscriptions_service.subscribe(SAM, age_confirmed=True, places=[HOME], topics=["all"])
-    alerts = AlertService(uow_factory, force, roles=Roles())
+    alerts = AlertService(uow_factory, force, roles=Roles(), clock=clock)
     draft = await alerts.draft(AlertRequest(incident_number="MV-20261125-0456", headline="Burglary", message="Seen now.",
                                             area=CircleArea(*STAFFORD, 500)), "cli:test")
     assert (await alerts.send(draft.id, "cli:test")).total == 1

@@ -16,7 +16,8 @@ from core.services.subscriptions import SubscriptionService
 from core.services.tips import NewTip, TipService, TooManyTips
 from core.tip_rendering import tipster_pseudonym
 from storage.tables import audit_log, deliveries, tip_threads
-from tests.integration.test_delivery_worker import START, Clock, send_alert
+from tests.integration.test_delivery_worker import send_alert
+from tests.support.clock import FakeClock
 from tests.support.fakes import FakeAdapter
 from tests.support.residents import STAFFORD, add_residents, resident_at
 
@@ -25,8 +26,8 @@ QUEUE = Address(Channel.SLACK, "C01TIPSQUEUE")
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
+def clock() -> FakeClock:
+    return FakeClock()
 
 
 @pytest.fixture
@@ -47,10 +48,10 @@ def alerts(uow_factory, force, clock) -> AlertService:
 @pytest.fixture
 def worker(uow_factory, force, adapters, clock) -> DeliveryWorker:
     return DeliveryWorker(uow_factory, adapters, force_name=force.name, policy=RetryPolicy(max_attempts=3), clock=clock,
-                          monotonic=lambda: (clock.now - START).total_seconds())
+                          monotonic=clock.monotonic)
 
 
-async def run(worker: DeliveryWorker, clock: Clock, rounds: int = 4) -> None:
+async def run(worker: DeliveryWorker, clock: FakeClock, rounds: int = 4) -> None:
     # Tips wait a second for their thread's root: let the clock move between rounds.
     for _ in range(rounds):
         await worker.run_until_idle()
@@ -138,8 +139,8 @@ async def test_spam_blocks_the_tipster_and_only_officers_may_act(tips, worker, a
     assert len(adapters[Channel.SLACK].sent) == 2  # the root and the first tip; nothing after the block
 
 
-async def test_subscription_erasure_takes_the_tips_and_officers_are_told(tips, uow_factory, force):
-    subscriptions = SubscriptionService(uow_factory, force)
+async def test_subscription_erasure_takes_the_tips_and_officers_are_told(tips, uow_factory, force, clock):
+    subscriptions = SubscriptionService(uow_factory, force, clock=clock)
     (resident,) = await add_residents(uow_factory, resident_at(*STAFFORD))
     tip = await tips.submit(resident.address, NewTip("seen something"))
     assert await subscriptions.erase(resident.address)

@@ -32,7 +32,6 @@ from storage.tables import conversation_states, places, residents, subscriptions
 from tests.support.residents import STAFFORD
 from tests.support.whatsapp_phone import WhatsAppPhone
 
-pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
 TOKEN = "conversation-token"
 PHONE_ID = "100000000000001"
@@ -54,7 +53,7 @@ class Running:
 
 
 @pytest.fixture
-async def app(database_url: str, caplog: pytest.LogCaptureFixture) -> AsyncIterator[Running]:
+async def app(database_url: str, caplog: pytest.LogCaptureFixture, clock) -> AsyncIterator[Running]:
     limits = WhatsAppLimits(per_user_burst=100)  # a test taps far faster than a person
     with WhatsAppStandIn(TOKEN, PHONE_ID, APP_SECRET, limits=limits) as wa, NominatimStandIn() as nominatim:
         settings = Settings(
@@ -62,7 +61,7 @@ async def app(database_url: str, caplog: pytest.LogCaptureFixture) -> AsyncItera
             WHATSAPP_APP_SECRET=APP_SECRET, WHATSAPP_VERIFY_TOKEN="verify", WHATSAPP_API_BASE=wa.api_base,
             LOOKOUT_GEOCODER_DOMAIN=nominatim.domain, LOOKOUT_GEOCODER_SCHEME="http", SLACK_TIPS_CHANNEL="C01TIPS",
         )
-        lookout = build(settings)
+        lookout = build(settings, clock=clock)
         server = BackgroundServer(create_app(lookout), "lookout")
         server.start()
         wa.callback_url = f"{server.base_url}/whatsapp/webhook"
@@ -177,7 +176,7 @@ async def test_typed_answers_and_a_child_who_is_turned_away(app: Running) -> Non
     assert {r.topic for r in app.rows(sa.select(subscriptions.c.topic))} == {"burglary"}
 
 
-async def test_tips_out_of_the_blue_by_replying_to_an_alert_photos_gone_and_flood_control(app: Running, force, uow_factory) -> None:
+async def test_tips_out_of_the_blue_by_replying_to_an_alert_photos_gone_and_flood_control(app: Running, force, uow_factory, clock) -> None:
     phone = WhatsAppPhone(app.wa, "447700900404")
     await subscribe(phone)
 
@@ -207,14 +206,14 @@ async def test_tips_out_of_the_blue_by_replying_to_an_alert_photos_gone_and_floo
     await phone.tap("Cancel")
 
     # A reply to an alert is information about that alert.
-    alerts = AlertService(uow_factory, force, roles=Roles())
+    alerts = AlertService(uow_factory, force, roles=Roles(), clock=clock)
     draft = await alerts.draft(AlertRequest(incident_number="MV-20261125-0456", headline="Bogus callers",
                                             message="Two men claiming to be from the water board.",
                                             area=CircleArea(*STAFFORD, 500)), "cli:test")
     alert = (await alerts.send(draft.id, "cli:test")).alert
     adapter = WhatsAppAdapter(CloudApi(TOKEN, PHONE_ID, app.wa.api_base))
     try:
-        await DeliveryWorker(uow_factory, {Channel.WHATSAPP: adapter}, force_name=force.name).run_until_idle()
+        await DeliveryWorker(uow_factory, {Channel.WHATSAPP: adapter}, force_name=force.name, clock=clock).run_until_idle()
     finally:
         await adapter.aclose()
     sent = await phone.wait_for_text("Bogus callers")

@@ -4,6 +4,7 @@ from __future__ import annotations
 import asyncio
 from datetime import datetime
 
+from core.clock import utc_now
 from core.geo.areas import CircleArea
 from core.services.alerts import AlertRequest, AlertService
 from core.services.roles import Roles
@@ -17,9 +18,9 @@ def seed_telegram_residents_and_send(database_url: str, force, count: int, *, se
 
     async def seed() -> str:
         engine = make_async_engine(database_url)
-        uow = unit_of_work_factory(engine)
+        uow = unit_of_work_factory(engine, clock=utc_now)
         await add_residents(uow, *[resident_at(*STAFFORD) for _ in range(count)])
-        service = AlertService(uow, force, roles=Roles())
+        service = AlertService(uow, force, roles=Roles(), clock=utc_now)
         draft = await service.draft(
             AlertRequest(
                 incident_number="MV-20261125-0456",

@@ -22,6 +22,7 @@ import httpx
 from fastapi import FastAPI
 
 from bots.app import Lookout, build, create_app
+from core.clock import Clock
 from core.delivery.worker import DeliveryWorker
 from core.model import Channel
 from core.settings import Settings
@@ -208,7 +209,7 @@ class _Errors(logging.Handler):
 
 @asynccontextmanager
 async def officer_app(database_url: str, *, force: Path = EXAMPLE_FORCE, limits: SlackLimits | None = None,
-                      errors_expected: bool = False) -> AsyncIterator[OfficerApp]:
+                      errors_expected: bool = False, clock: Clock) -> AsyncIterator[OfficerApp]:
     """The app, failing the test if anything was logged as an error (unless ``errors_expected``)."""
     slack = SlackStandIn(TOKEN, SECRET, limits=limits or SlackLimits(post_per_channel_per_second=None))
     nominatim = NominatimStandIn()
@@ -230,7 +231,7 @@ async def officer_app(database_url: str, *, force: Path = EXAMPLE_FORCE, limits:
             geocoder_domain=nominatim.domain,
             geocoder_scheme="http",
         )
-        lookout = build(settings)
+        lookout = build(settings, clock=clock)
         app = create_app(lookout)
         telegram = FakeAdapter(Channel.TELEGRAM)  # residents' deliveries; added after the web app so no webhook is set up
         lookout.adapters[Channel.TELEGRAM] = telegram

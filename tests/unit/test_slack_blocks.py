@@ -23,6 +23,7 @@ from core.geo.areas import CircleArea
 from core.geo.cells import cover_area, snap
 from core.services.alerts import AlertRequest, AlertService
 from core.services.roles import Roles
+from tests.support.clock import FakeClock
 from tests.support.residents import STAFFORD, offset
 
 INPUTS = {"incident_number", "headline", "message", "where_kind", "where", "named_area", "radius", "topics", "sectors",
@@ -86,7 +87,7 @@ def test_a_bad_where_names_its_field(form, field):
 
 
 def test_an_edited_draft_comes_back_as_it_was_typed(force):
-    service = AlertService(lambda: None, force, roles=Roles())  # type: ignore[arg-type,return-value]
+    service = AlertService(lambda: None, force, roles=Roles(), clock=FakeClock())  # type: ignore[arg-type,return-value]
     request = AlertRequest(incident_number="MV-20261125-0456", headline="H", message="M",
                            area=CircleArea(*STAFFORD, 750, label="ST16 2LZ"), topics=["burglary"], status="Test")
     form = form_from_alert(service.compose(request, "U1"), force)

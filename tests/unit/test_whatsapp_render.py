@@ -1,7 +1,6 @@
 """How conversation prompts look on WhatsApp: markup, buttons or lists, pages, and Meta's size limits."""
 from __future__ import annotations
 
-from datetime import UTC, datetime
 
 import pytest
 
@@ -13,6 +12,7 @@ from core.conversation.state import Conversation, Step
 from core.conversation.texts import available_languages
 from core.conversation.turn import Services, Turn
 from core.model import Address, Channel
+from tests.support.clock import FakeClock
 
 
 def test_markup_becomes_whatsapps_and_commands_become_keywords() -> None:
@@ -74,7 +74,7 @@ def test_a_location_request_a_long_text_and_a_document_as_text() -> None:
 
 @pytest.mark.parametrize("language", available_languages())
 def test_every_question_with_choices_fits_whatsapps_limits_in_every_language(language: str, force) -> None:
-    turn = Turn(Address(Channel.WHATSAPP, "447700900123"), Conversation(), Services(force, None, None, None, None, lambda: datetime.now(UTC)),  # type: ignore[arg-type]
+    turn = Turn(Address(Channel.WHATSAPP, "447700900123"), Conversation(), Services(force, None, None, None, None, FakeClock()),  # type: ignore[arg-type]
                 resident=None, language=language)
     prompts = [onboarding.ask_age(turn), onboarding.ask_place(turn), onboarding.ask_label(turn), manage.help_prompt(turn),
                manage.language(turn), manage.stop(turn)]

@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
+from core.clock import Clock
 from core.ports import UnitOfWorkFactory
 
 CONFIRMED = "email-confirm"
@@ -32,7 +32,7 @@ SLOT_STALE_AFTER = timedelta(days=1)
 
 
 class Ledger:
-    def __init__(self, uow: UnitOfWorkFactory, secret: str, *, clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+    def __init__(self, uow: UnitOfWorkFactory, secret: str, *, clock: Clock) -> None:
         self._uow = uow
         self._key = hmac.new(secret.encode(), b"lookout-pages-ledger", hashlib.sha256).digest()
         self._clock = clock

@@ -100,7 +100,7 @@ def add_subscribe_pages(app: FastAPI, lookout: Lookout) -> None:
         uow=lookout.uow,
         signer=signer,
         mail=PageMail(SmtpTarget.from_url(settings.smtp_url.get_secret_value()), settings.email_from, signer, lookout.force),
-        ledger=Ledger(lookout.uow, secret),
+        ledger=Ledger(lookout.uow, secret, clock=lookout.clock),
     )
     router = APIRouter(include_in_schema=False)
     stylesheet = files("bots.email").joinpath("static/pages.css").read_bytes()

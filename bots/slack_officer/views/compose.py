@@ -60,7 +60,7 @@ async def compose_submitted(ack: AsyncAck, body: dict[str, Any], view: dict[str,
         return
     form = read_form(view["state"]["values"])
     lookup = asyncio.ensure_future(
-        checked_request(form, alerts=deps.alerts, force=deps.force, geocoder=deps.geocoder, author=officer.user)
+        checked_request(form, alerts=deps.alerts, force=deps.force, geocoder=deps.geocoder, author=officer.user, now=deps.clock())
     )
     try:
         request = await asyncio.wait_for(asyncio.shield(lookup), deps.ack_budget)

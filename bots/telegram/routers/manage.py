@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, time, timedelta
+from datetime import time, timedelta
 
 from aiogram import Bot, F, Router
 from aiogram.filters import Command, StateFilter
@@ -17,6 +17,7 @@ from bots.telegram.common import OnLoop, address_of, escape, topics_text
 from bots.telegram.i18n import LANGUAGE_KEY, LANGUAGE_NAMES, reset
 from bots.telegram.routers.onboarding import ADD, ask_for_place
 from bots.telegram.states import Managing
+from core.clock import Clock
 from core.conversation.texts import HELP
 from core.errors import NotFound
 from core.force import ForceConfig
@@ -128,10 +129,10 @@ async def show_pause(message: Message, subscriptions: SubscriptionService) -> No
     await message.answer(_("Pause alerts for how long?"), reply_markup=kb.pause_keyboard())
 
 
-async def paused(query: CallbackQuery, callback_data: kb.Pause, subscriptions: SubscriptionService) -> None:
+async def paused(query: CallbackQuery, callback_data: kb.Pause, subscriptions: SubscriptionService, clock: Clock) -> None:
     await query.answer()
     hours = callback_data.hours if callback_data.hours in kb.PAUSE_HOURS else 0
-    until = datetime.now(UTC) + timedelta(hours=hours) if hours else None
+    until = clock() + timedelta(hours=hours) if hours else None
     await subscriptions.pause(address_of(query.message.chat.id), until)  # type: ignore[union-attr]
     text = (
         _("Paused for {hours} h. Send /resume to start again sooner.").format(hours=hours)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from aiogram import Bot, F, Router
@@ -22,6 +22,7 @@ from bots.telegram import keyboards as kb
 from bots.telegram.common import OnLoop, address_of, escape
 from bots.telegram.i18n import reset
 from bots.telegram.states import TipFlow
+from core.clock import Clock
 from core.model import MessageKind, TipPhoto
 from core.services.subscriptions import SubscriptionService
 from core.services.tips import MAX_PHOTOS, MAX_TIP_TEXT, NewTip, TipService, TooManyTips
@@ -110,7 +111,9 @@ async def offer_accepted(query: CallbackQuery, state: FSMContext) -> None:
     await query.message.answer(_("Can officers contact you about this?"), reply_markup=kb.anonymity_keyboard())  # type: ignore[union-attr]
 
 
-async def anonymity_chosen(query: CallbackQuery, callback_data: kb.TipStep, state: FSMContext, bot: Bot, tips: TipService) -> None:
+async def anonymity_chosen(
+    query: CallbackQuery, callback_data: kb.TipStep, state: FSMContext, bot: Bot, tips: TipService, clock: Clock
+) -> None:
     await query.answer()
     await query.message.edit_reply_markup(reply_markup=None)  # type: ignore[union-attr]
     data = await state.get_data()
@@ -127,7 +130,7 @@ async def anonymity_chosen(query: CallbackQuery, callback_data: kb.TipStep, stat
         tip = await tips.submit(address_of(chat_id), new)
     except TooManyTips as exc:
         await reset(state)
-        await _flood_notice(query.message, state, data, str(exc))  # type: ignore[arg-type]
+        await _flood_notice(query.message, state, data, str(exc), clock())  # type: ignore[arg-type]
         return
     await reset(state)
     await query.message.answer(  # type: ignore[union-attr]
@@ -215,10 +218,9 @@ def _contact_for(user: User) -> str:
     return f"{user.full_name}{handle} on Telegram"
 
 
-async def _flood_notice(message: Message, state: FSMContext, data: dict[str, Any], text: str) -> None:
+async def _flood_notice(message: Message, state: FSMContext, data: dict[str, Any], text: str, now: datetime) -> None:
     """One polite notice a minute, however many tips arrive; nothing more is queued."""
     last = data.get(FLOOD_NOTICE_KEY)
-    now = datetime.now(UTC)
     if last and (now - datetime.fromisoformat(last)).total_seconds() < 60:
         return
     await state.update_data({FLOOD_NOTICE_KEY: now.isoformat()})
