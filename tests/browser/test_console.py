@@ -20,7 +20,6 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-import pytest
 import sqlalchemy as sa
 from playwright.sync_api import Page, expect
 

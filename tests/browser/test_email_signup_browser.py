@@ -16,7 +16,6 @@ import shutil
 import time
 from pathlib import Path
 
-import pytest
 import sqlalchemy as sa
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, Page, expect

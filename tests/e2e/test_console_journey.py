@@ -8,7 +8,6 @@ Slack tips channel as a reply in the alert's thread.
 """
 from __future__ import annotations
 
-import pytest
 
 from sandbox.slack import OFFICERS_CHANNEL_ID, TIPS_CHANNEL_ID
 from tests.support.console import (

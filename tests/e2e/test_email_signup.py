@@ -29,6 +29,8 @@ from tests.support.email_site import (
 from tests.support.processes import run_json
 from tests.support.slack_tips import tip_in_slack
 
+pytestmark = pytest.mark.calendar  # make test runs it again with the clock moved
+
 ADA = "ada@example.org"
 
 

@@ -14,6 +14,8 @@ from storage.tables import alerts, audit_log
 from tests.support.population import seed_telegram_residents_and_send
 from tests.support.processes import LOOKOUT, ROOT, lookout_env
 
+pytestmark = pytest.mark.calendar  # make test runs it again with the clock moved
+
 
 class LoggedProcess:
     """A ``lookout`` subprocess whose output is collected as it runs."""

@@ -10,7 +10,6 @@ import signal
 import subprocess
 import time
 
-import pytest
 import sqlalchemy as sa
 
 from sandbox.telegram import TelegramLimits, TelegramStandIn

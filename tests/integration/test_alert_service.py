@@ -15,6 +15,8 @@ from storage.tables import alerts, audit_log, deliveries, messages
 from tests.support.clock import FakeClock
 from tests.support.residents import STAFFORD, add_residents, offset, resident_at
 
+pytestmark = pytest.mark.calendar  # make test runs it again with the clock moved
+
 OFFICER, OTHER_OFFICER, SUPERVISOR = "U_OFFICER", "U_OFFICER2", "U_SUPER"
 ROLES = Roles(officers=frozenset({OFFICER, OTHER_OFFICER}), supervisors=frozenset({SUPERVISOR}))
 

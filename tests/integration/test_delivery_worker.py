@@ -18,6 +18,8 @@ from tests.support.clock import START, FakeClock
 from tests.support.fakes import FakeAdapter
 from tests.support.residents import STAFFORD, add_residents, resident_at
 
+pytestmark = pytest.mark.calendar  # make test runs it again with the clock moved
+
 OFFICER = "cli:test"
 
 

@@ -30,6 +30,8 @@ from tests.support.clock import FakeClock
 from tests.support.fakes import FakeAdapter
 from tests.support.residents import STAFFORD, add_residents, offset, resident_at
 
+pytestmark = pytest.mark.calendar  # make test runs it again with the clock moved
+
 SIGNER = LinkSigner("integration-link-secret", "http://127.0.0.1:8000")
 SENDER = "Mercia Vale Police alerts <alerts@mercia-vale.police.example>"
 BOUNCE_LIMIT = 3

@@ -3,10 +3,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.fsm.storage.base import StorageKey
 
 from storage.fsm import SqlFsmStorage
+
+pytestmark = pytest.mark.calendar  # make test runs it again with the clock moved
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 STALE = timedelta(seconds=60)

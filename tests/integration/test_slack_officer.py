@@ -7,7 +7,6 @@ import json
 import time
 from urllib.parse import urlencode
 
-import pytest
 import sqlalchemy as sa
 
 from core.model import AlertState
@@ -285,7 +284,7 @@ async def test_list_stats_and_help(database_url, clock):
         await app.raise_alert()
         await app.simulated.slash_command(OFFICER_ID, "/alert", "list")
         listed = await eventually(lambda: [p for p in app.slack.response_url_posts if p.accepted])
-        assert "A-2026-000001" in json.dumps(listed[-1].blocks) and "Missing boy, 9" in json.dumps(listed[-1].blocks)
+        assert f"A-{clock().year}-000001" in json.dumps(listed[-1].blocks) and "Missing boy, 9" in json.dumps(listed[-1].blocks)
         await app.simulated.slash_command(OFFICER_ID, "/alert", "stats")
         stats = await eventually(lambda: [p for p in app.slack.response_url_posts if p.accepted][1:])
         shown = json.dumps(stats[0].blocks)

@@ -12,7 +12,6 @@ import asyncio
 import json
 from urllib.parse import urlencode
 
-import pytest
 import sqlalchemy as sa
 
 from core.model import MessageKind, TipPhoto, TipState

@@ -16,6 +16,8 @@ from core.services.subscriptions import NewPlace, SubscriptionService
 from storage.tables import audit_log, deliveries, metadata, places, residents, subscriptions
 from tests.support.residents import STAFFORD
 
+pytestmark = pytest.mark.calendar  # make test runs it again with the clock moved
+
 HOME = NewPlace("Home", 52.80671234, -2.11745678)
 SAM = Address(Channel.TELEGRAM, "4242")
 

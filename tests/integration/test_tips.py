@@ -21,6 +21,8 @@ from tests.support.clock import FakeClock
 from tests.support.fakes import FakeAdapter
 from tests.support.residents import STAFFORD, add_residents, resident_at
 
+pytestmark = pytest.mark.calendar  # make test runs it again with the clock moved
+
 OFFICER = "U01OFFICER1"
 QUEUE = Address(Channel.SLACK, "C01TIPSQUEUE")
 

@@ -7,7 +7,7 @@ land on the delivery rows.
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -24,36 +24,29 @@ from core.services.residents import ResidentService
 from core.services.roles import Roles
 from sandbox.whatsapp import WhatsAppFaults, WhatsAppLimits, WhatsAppStandIn
 from storage.tables import deliveries, residents
+from tests.support.clock import FakeClock
 from tests.support.fakes import FakeAdapter
 from tests.support.residents import STAFFORD, add_residents, resident_at
+
+pytestmark = pytest.mark.calendar  # make test runs it again with the clock moved
 
 OFFICER = "cli:test"
 TOKEN = "delivery-token"
 PHONE_ID = "100000000000001"
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = datetime.now(UTC)  # the stand-in keeps real time; the worker's window check must agree with it
-        self.start = self.now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def monotonic(self) -> float:
-        return (self.now - self.start).total_seconds()
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def wa(request: pytest.FixtureRequest):
+def wa(request: pytest.FixtureRequest, clock: FakeClock):
     # Meta often accepts a message and reports "outside the window" only later, by webhook: some tests want that.
     faults = WhatsAppFaults(asynchronous_failures=getattr(request, "param", False))
-    with WhatsAppStandIn(TOKEN, PHONE_ID, limits=WhatsAppLimits(per_user_interval=None), faults=faults) as stand_in:
+    # The stand-in keeps the test's time too: its windows and the worker's window check agree.
+    with WhatsAppStandIn(TOKEN, PHONE_ID, limits=WhatsAppLimits(per_user_interval=None), faults=faults,
+                         clock=lambda: clock().timestamp()) as stand_in:
         yield stand_in
 
 

@@ -13,6 +13,8 @@ from bots.whatsapp.payloads import NotAWebhook, parse_webhook
 from bots.whatsapp.signature import signature_ok
 from core.conversation.events import Choice, Command, Location, Photo, Text, Unsupported
 
+pytestmark = pytest.mark.calendar  # make test runs it again with the clock moved
+
 SECRET = b"app-secret"
 PHONE_ID = "100000000000001"
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)

@@ -14,6 +14,8 @@ from core.model import Alert, AlertStatus, AlertType, Audience
 from core.outbound import OutboundMessage
 from core.rendering import alert_template, with_whatsapp_window
 
+pytestmark = pytest.mark.calendar  # make test runs it again with the clock moved
+
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 
 

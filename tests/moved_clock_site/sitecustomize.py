@@ -1,0 +1,17 @@
+"""Moves this process's wall clock for a moved-clock test run (``tests/moved_clock.py``).
+
+That script puts this folder on PYTHONPATH, so Python imports this module at the start of
+every process of the run: pytest, its workers, and each ``lookout`` process or stand-in a
+test starts. Each moves its clock by the same ``LOOKOUT_TEST_CLOCK_OFFSET`` seconds and
+lets it tick, so they all agree on the moved time. Monotonic clocks and sleeps are left
+alone: timeouts and pacing still count real seconds.
+"""
+import os
+
+_offset = os.environ.get("LOOKOUT_TEST_CLOCK_OFFSET")
+if _offset:
+    import time
+
+    import time_machine
+
+    time_machine.travel(time.time() + float(_offset), tick=True).start()
