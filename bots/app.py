@@ -5,6 +5,8 @@ Nothing here runs at import time; ``build()`` wires a ``Lookout`` and
 """
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -26,6 +28,7 @@ from core.geocoding import Geocoder, GeopyGeocoder
 from core.model import RESIDENT_CHANNELS, Address, Channel
 from core.outbound import ChannelAdapter
 from core.ports import UnitOfWorkFactory
+from core.pseudonyms import TipsterPseudonyms
 from core.services.alerts import AlertService
 from core.services.cap_feed import CapService
 from core.services.maintenance import MaintenanceService, RetentionPeriods
@@ -131,11 +134,21 @@ def build(settings: Settings | None = None) -> Lookout:
     residents = ResidentService(uow)
     subscriptions = SubscriptionService(uow, force)
     tips_queue = Address(Channel.SLACK, settings.slack_tips_channel) if settings.slack_tips_channel else None
-    tips = TipService(uow, force, roles=roles, officer_queue=tips_queue)
+    tips = TipService(uow, force, roles=roles, officer_queue=tips_queue, pseudonyms=TipsterPseudonyms(pseudonym_secret(settings)))
     return Lookout(
         settings, force, engine, uow, alerts, maintenance, residents, subscriptions, tips, geocoder,
         build_adapters(settings, force_name=force.name, engine=engine), channels,
     )
+
+
+def pseudonym_secret(settings: Settings) -> bytes | None:
+    """``LOOKOUT_PSEUDONYM_SECRET``, else one derived from ``SLACK_SIGNING_SECRET`` (the tips queue needs Slack anyway);
+    with neither, None: a random key per process."""
+    if settings.pseudonym_secret is not None:
+        return settings.pseudonym_secret.get_secret_value().encode()
+    if settings.slack_signing_secret is not None:
+        return hmac.new(settings.slack_signing_secret.get_secret_value().encode(), b"lookout-pseudonym-secret", hashlib.sha256).digest()
+    return None
 
 
 def build_adapters(settings: Settings, *, force_name: str, engine: AsyncEngine) -> dict[Channel, ChannelAdapter]:
@@ -247,7 +260,8 @@ def create_app(lookout: Lookout) -> FastAPI:
 
         add_subscribe_pages(app, lookout)
 
-    add_metrics(app, Metrics(lookout.uow, lookout.channels))
+    token = lookout.settings.metrics_token
+    add_metrics(app, Metrics(lookout.uow, lookout.channels), token=token.get_secret_value() if token else None)
     cap = CapService(lookout.uow, lookout.force)
 
     @app.get("/cap/alerts/{reference}.xml", include_in_schema=False)

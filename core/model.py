@@ -241,6 +241,7 @@ class Tip:
     lon: float | None = None
     anonymous: bool = True
     contact: str | None = None  # how officers may reach the tipster; only when not anonymous
+    tipster: str | None = None  # the pseudonym officers see (core/pseudonyms.py); never shared between anonymous and named tips
     state: TipState = TipState.NEW
     thread_key: str | None = None
     created_at: datetime | None = None

@@ -19,7 +19,7 @@ def _tip(row: Row) -> Tip:
     return Tip(
         id=row.id, reference=row.reference, resident_id=row.resident_id, alert_id=row.alert_id, text=row.text,
         media=tuple(row.media), lat=row.lat, lon=row.lon, anonymous=row.anonymous, contact=row.contact,
-        state=TipState(row.state), thread_key=row.thread_key, created_at=row.created_at,
+        tipster=row.tipster, state=TipState(row.state), thread_key=row.thread_key, created_at=row.created_at,
     )
 
 
@@ -39,7 +39,7 @@ class SqlTipRepository:
             .values(
                 reference=tip.reference, alert_id=tip.alert_id, resident_id=tip.resident_id, text=tip.text,
                 media=[p.name for p in photos], lat=tip.lat, lon=tip.lon, anonymous=tip.anonymous, contact=tip.contact,
-                state=tip.state.value, thread_key=tip.thread_key, created_at=tip.created_at,
+                tipster=tip.tipster, state=tip.state.value, thread_key=tip.thread_key, created_at=tip.created_at,
             )
             .returning(tips.c.id)
         )

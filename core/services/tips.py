@@ -21,6 +21,7 @@ from core.force import ForceConfig
 from core.geo.coords import check_lat_lon
 from core.model import TIPSTER, Address, Alert, AlertState, AuditEntry, MessageKind, Tip, TipNote, TipPhoto, TipState
 from core.ports import RepliedMessage, UnitOfWork, UnitOfWorkFactory
+from core.pseudonyms import TipsterPseudonyms
 from core.services.alerts import clean_text
 from core.services.roles import Roles
 
@@ -84,12 +85,14 @@ class TipService:
         *,
         roles: Roles,
         officer_queue: Address | None,
+        pseudonyms: TipsterPseudonyms | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._uow = uow
         self._force = force
         self._roles = roles
         self._queue = officer_queue
+        self._pseudonyms = pseudonyms or TipsterPseudonyms()
         self._clock = clock
 
     # --- residents --------------------------------------------------------------------
@@ -117,6 +120,7 @@ class TipService:
             tip = Tip(
                 resident_id=resident.id, text=text, alert_id=alert_id, lat=lat_lon[0] if lat_lon else None,
                 lon=lat_lon[1] if lat_lon else None, anonymous=not new.may_contact, contact=contact,
+                tipster=self._pseudonyms.for_tip(resident.id, anonymous=not new.may_contact),
                 thread_key=thread_key_for(alert_id, now, self._force.settings.timezone), created_at=now,
             )
             tip = await uow.tips.add(tip, new.photos, now)
