@@ -9,7 +9,9 @@ and PostgreSQL.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
+import re
 from urllib.parse import urlencode
 
 import pytest
@@ -227,3 +229,49 @@ async def test_slack_retrying_a_press_or_a_reply_never_does_it_twice(database_ur
         await asyncio.sleep(0.5)
         assert len(await rows(app, sa.select(tip_notes))) == 1
         assert len([s for s in app.telegram.sent if s.to == resident.address]) == 1
+
+
+async def test_an_anonymous_tip_shows_nothing_that_links_it_to_the_same_residents_named_tips(database_url):
+    """Post, buttons, modals' metadata, thread: one resident's anonymous tips share a keyed pseudonym of their
+    own, never the one beside their name on the tips where they agreed to be contacted (nor an id or address)."""
+    async with officer_app(database_url) as app, app.delivering():
+        resident, secret_tip, secret_card = await tip_in_the_queue(app, "The man at number 9 deals from his garage")
+        named = await app.lookout.tips.submit(resident.address, NewTip("Lost dog on Eastgate Street", may_contact=True,
+                                                                       contact="Sam Jones (@samj) on Telegram"))
+        again = await app.lookout.tips.submit(resident.address, NewTip("He is at it again tonight"))
+        named_card = await eventually(lambda: next((m for m in app.slack.messages_in(TIPS_CHANNEL_ID)
+                                                    if named.reference in m.text), None), timeout=15, what="the named tip")
+        again_card = await eventually(lambda: next((m for m in app.slack.messages_in(TIPS_CHANNEL_ID)
+                                                    if again.reference in m.text), None), timeout=15, what="the second one")
+        # The anonymous tip's whole life in Slack: a reply (its modal), the tipster's answer, the spam modal.
+        seen = len(app.slack.views)
+        await press(app, OFFICER_ID, secret_card, "reply", secret_tip.reference)
+        reply_modal = await app.next_modal(OFFICER_ID, seen)
+        await app.simulated.view_submission(OFFICER_ID, reply_modal["id"], {"reply": {"value": "Which garage?"}})
+        await eventually(lambda: [s for s in app.telegram.sent if "Which garage?" in s.message.text], what="the reply")
+        await app.lookout.tips.answer(resident.address, secret_tip.reference, "The blue one")
+        await eventually(lambda: [m for m in app.slack.messages_in(TIPS_CHANNEL_ID) if "The blue one" in m.text],
+                         timeout=15, what="the answer in the thread")
+        seen = len(app.slack.views)
+        await press(app, OFFICER_ID, secret_card, "spam", secret_tip.reference)
+        spam_modal = await app.next_modal(OFFICER_ID, seen)
+
+        anonymous_refs = (secret_tip.reference, again.reference)
+        shown_on_anonymous = json.dumps(
+            [[m.text, m.blocks] for m in app.slack.messages_in(TIPS_CHANNEL_ID)
+             if any(ref in m.text for ref in anonymous_refs) and named.reference not in m.text]
+            + [reply_modal, spam_modal])
+        shown_on_named = json.dumps([named_card.text, named_card.blocks])
+        assert "Sam Jones" in shown_on_named and named.tipster in shown_on_named
+        assert named.tipster not in shown_on_anonymous and "Sam Jones" not in shown_on_anonymous and "samj" not in shown_on_anonymous
+        assert secret_tip.tipster not in shown_on_named
+        # Several anonymous tips from one source are seen as one source, with a key no one can try ids against.
+        assert secret_tip.tipster == again.tipster and secret_tip.tipster in again_card.text
+        assert secret_tip.tipster in shown_on_anonymous and "Anonymous tipster" in secret_card.text
+        for token in (str(resident.address), resident.address.id):
+            assert token not in shown_on_anonymous
+        assert not re.search(rf"(?<![\w-]){resident.id}(?![\w-])", json.dumps([reply_modal["private_metadata"],
+                                                                               spam_modal["private_metadata"]]))
+        # The old unkeyed pseudonym (a hash anyone can compute from the resident id) is nowhere.
+        old = "Tipster " + hashlib.sha256(f"lookout-tipster:{resident.id}".encode()).hexdigest()[:6].upper()
+        assert old not in shown_on_anonymous and old not in shown_on_named
