@@ -8,7 +8,7 @@ from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from core.model import Address, MessageKind, Tip, TipNote, TipPhoto, TipState
+from core.model import TIPSTER, Address, MessageKind, Tip, TipNote, TipPhoto, TipState
 from core.ports import RepliedMessage
 from storage.database import upsert_insert
 from storage.references import next_reference
@@ -67,8 +67,16 @@ class SqlTipRepository:
         return (await self._conn.execute(query.values(state=state.value))).rowcount == 1
 
     async def count_since(self, resident_id: int, since: datetime) -> int:
-        query = select(func.count()).select_from(tips).where(tips.c.resident_id == resident_id, tips.c.created_at >= since)
-        return (await self._conn.execute(query)).scalar_one()
+        sent_tips = select(func.count()).select_from(tips).where(tips.c.resident_id == resident_id, tips.c.created_at >= since)
+        answers = (
+            select(func.count()).select_from(tip_notes.join(tips, tips.c.id == tip_notes.c.tip_id))
+            .where(tips.c.resident_id == resident_id, tip_notes.c.author == TIPSTER, tip_notes.c.created_at >= since)
+        )
+        return (await self._conn.execute(select(sent_tips.scalar_subquery() + answers.scalar_subquery()))).scalar_one()
+
+    async def officer_replied(self, tip_id: int) -> bool:
+        query = select(tip_notes.c.id).where(tip_notes.c.tip_id == tip_id, tip_notes.c.author != TIPSTER).limit(1)
+        return (await self._conn.execute(query)).first() is not None
 
     async def photos(self, tip_id: int) -> list[TipPhoto]:
         rows = await self._conn.execute(select(tip_media).where(tip_media.c.tip_id == tip_id).order_by(tip_media.c.id))

@@ -136,7 +136,10 @@ class TipService:
         return tip
 
     async def answer(self, address: Address, tip_reference: str, text: str) -> TipNote:
-        """The tipster answers an officer: into the tip's thread."""
+        """The tipster answers an officer: into the tip's thread.
+
+        Only on a tip an officer has replied to (a quoted reference is no way in otherwise), and counted by flood
+        control like a tip. Raises NotFound, NotAllowed, TooManyTips."""
         body = clean_text(text, "text", MAX_TIP_TEXT)
         now = self._clock()
         async with self._uow() as uow:
@@ -144,6 +147,11 @@ class TipService:
             resident = await uow.residents.get_by_address(address)
             if resident is None or tip.resident_id != resident.id:
                 raise NotFound(f"No tip {tip_reference} of yours was found.")
+            if not await uow.tips.officer_replied(tip.id):  # type: ignore[arg-type]
+                raise NotAllowed(f"Officers haven't written to you about {tip.reference}, so there is nothing to answer. "
+                                 "To tell them something new, just send it as a message.")
+            if await uow.tips.count_since(resident.id, now - FLOOD_WINDOW) >= self._force.settings.tips_per_minute:  # type: ignore[arg-type]
+                raise TooManyTips("Thank you — we have your information. Please wait a minute before sending more.")
             note = await uow.tips.add_note(TipNote(tip_id=tip.id, author=TIPSTER, text=body, created_at=now))  # type: ignore[arg-type]
             await uow.residents.save_activity(resident.id, now)  # type: ignore[arg-type]
             if not resident.tips_blocked:

@@ -299,3 +299,42 @@ def test_a_home_location_is_never_stored_or_logged(service, database_url: str, r
     assert dump and not any(n in everything for n in needles), [line for line in dump if any(n in line for n in needles)]
     exported = json.loads(telegram.files[phone.last().file_id].content)
     assert not any(n in json.dumps(exported) for n in needles)  # /mydata shows the cell's centre, not the spot
+
+
+def test_answers_to_officers_count_as_tips_and_a_quoted_reference_needs_an_officers_reply(service, database_url: str) -> None:
+    telegram, slack, env = service
+    phone = Phone(telegram, TelegramUsers(telegram), SimulatedUser(777010))
+    phone.send("/start")
+    phone.press("12 or older")
+    phone.send("st16 2lz")
+    phone.press("Yes, that's right")
+    phone.press("Home")
+    phone.press("Done")
+    phone.press("I'm a resident")
+    phone.send("A man trying car doors on Eastgate Street.")
+    phone.press("Yes, send it")
+    phone.press("Stay anonymous")
+    confirmation = phone.last()
+    (tip,) = rows(database_url, sa.select(tips))
+    assert tip.reference in confirmation.visible
+
+    # Replying to a message that merely names the tip (here the bot's own confirmation) is not a way to the officers.
+    phone.send("Quoting my own reference to reach the queue", reply_to=confirmation.message_id)
+    assert "Officers haven't written to you about" in phone.last().visible
+    assert rows(database_url, sa.select(tip_notes)) == []
+
+    card = asyncio.run(tip_in_slack(slack, TIPS_CHANNEL, tip.reference))
+    events = f"{env['LOOKOUT_PUBLIC_URL']}/slack/events"
+    asyncio.run(officer_replies_in_slack(slack, events, OFFICER, card, tip.reference, "Which way did he go?"))
+    reply = phone.wait_for_text("Which way did he go?")
+
+    # Now answers are welcome, but they count with the tip towards the force's three a minute: one notice, then silence.
+    for n in range(6):
+        phone.send(f"Answer number {n}", reply_to=reply.message_id)
+    texts = phone.texts()
+    assert sum("Sent to the officer" in t for t in texts) == 2
+    assert sum("Please wait a minute" in t for t in texts) == 1
+    authors = [n.author for n in rows(database_url, sa.select(tip_notes.c.author))]
+    assert authors.count("tipster") == 2
+    asyncio.run(said_in_thread(slack, card, "Answer number 1"))
+    assert not [m for m in slack.messages_in(TIPS_CHANNEL) if "Answer number 2" in m.text or "Quoting" in m.text]
