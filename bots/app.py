@@ -18,6 +18,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from bots.logs import REDACTOR
 from bots.metrics import Metrics, add_metrics
@@ -27,6 +28,7 @@ from core.force import ForceConfig, load_force_config
 from core.geocoding import Geocoder, GeopyGeocoder
 from core.model import RESIDENT_CHANNELS, Address, Channel
 from core.outbound import ChannelAdapter
+from core.origin import act_from
 from core.ports import UnitOfWorkFactory
 from core.pseudonyms import TipsterPseudonyms
 from core.services.alerts import AlertService
@@ -189,6 +191,22 @@ def describe_platforms(lookout: Lookout) -> str:
     return f"platforms on: {on}" + (f"; off (credentials not set): {off}" if off else "")
 
 
+# The first path segment names the door an audited action came through; everything else is the web.
+_DOORS = {"slack": "slack", "telegram": "telegram", "whatsapp": "whatsapp", "sms": "sms"}
+
+
+class MarkOrigin:
+    """Plain ASGI middleware: tell the audit log which door each request came through (core/origin.py)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            act_from(_DOORS.get(str(scope.get("path", "")).strip("/").split("/")[0], "web"))
+        await self.app(scope, receive, send)
+
+
 def create_app(lookout: Lookout) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_app: FastAPI):  # noqa: ANN202
@@ -204,6 +222,7 @@ def create_app(lookout: Lookout) -> FastAPI:
                 await slack.stop()
 
     app = FastAPI(title=f"Lookout — {lookout.force.name}", lifespan=lifespan, docs_url=None, redoc_url=None)
+    app.add_middleware(MarkOrigin)
     app.state.lookout = lookout
     telegram = lookout.adapters.get(Channel.TELEGRAM)
     if telegram is not None:

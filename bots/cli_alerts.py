@@ -19,6 +19,7 @@ from bots.app import Lookout, build
 from core.errors import InvalidInput, LookoutError
 from core.geo.coords import parse_distance
 from core.model import RESIDENT_CHANNELS, Alert, Channel, DeliveryState
+from core.origin import act_from
 from core.services.alerts import AlertRequest, Preview, SendResult
 from core.services.areas import Where, resolve_area
 
@@ -39,6 +40,7 @@ def _run(work: Callable[[Lookout], Awaitable[T]]) -> T:
     """Build the app, run ``work``, close everything; errors become messages and exit codes."""
 
     async def main() -> T:
+        act_from("cli")  # what officers do from a shell is audited as coming from it
         lookout = build()
         try:
             return await work(lookout)

@@ -13,6 +13,7 @@ from typing import Any
 
 from core.errors import InvalidInput
 from core.geo.areas import Area
+from core.origin import current_origin
 
 MAX_PLACES_PER_RESIDENT = 5
 
@@ -320,3 +321,4 @@ class AuditEntry:
     detail: dict[str, Any] = field(default_factory=dict)
     at: datetime | None = None
     id: int | None = None
+    source: str = field(default_factory=current_origin)  # the door it came through: slack, cli, web, …

@@ -273,6 +273,9 @@ class Retention(Protocol):
 
 class AuditLog(Protocol):
     async def append(self, entry: AuditEntry) -> None: ...
+    async def count_refusal(self, actor: str, action: str, hour: datetime, source: str) -> int:
+        """Add one to the refused attempts of (actor, action) in that hour; the count afterwards."""
+        ...
     async def entries(self, subject: str | None = None, limit: int = 100) -> list[AuditEntry]: ...
 
 

@@ -20,10 +20,10 @@ import sqlalchemy as sa
 from core.model import MessageKind, TipPhoto, TipState
 from core.services.tips import NewTip
 from sandbox.slack import OFFICER_ID, SECOND_OFFICER_ID, STAFF_ID, TIPS_CHANNEL_ID, SlackMessage
-from storage.tables import audit_log, deliveries, messages, tip_notes
+from storage.tables import audit_log, deliveries, messages, refused_attempts, tip_notes
 from storage.tables import tips as tips_table
 from tests.support.residents import STAFFORD, add_residents, resident_at
-from tests.support.slack_officer import card_text, eventually, officer_app
+from tests.support.slack_officer import card_text, eventually, force_config, officer_app
 
 sqlite_only = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 HOSTILE = "White van <!channel> <http://x|y> & two men"
@@ -125,7 +125,7 @@ async def test_reply_relays_to_the_resident_and_their_answer_lands_in_the_same_t
         assert [k.kind for k in kinds] == [MessageKind.REPLY_TO_TIPSTER.value]
         note = await eventually(lambda: [m for m in app.slack.messages_in(TIPS_CHANNEL_ID, thread_ts=card.thread_ts)
                                          if "replied to" in m.text], what="the reply noted in the thread")
-        assert "<@U01OFFICER1> *replied to Tipster" in note[0].text and "&lt;!here&gt;" in note[0].text
+        assert "<@U01OFFICER1> *replied to Anonymous tipster" in note[0].text and "&lt;!here&gt;" in note[0].text
 
         await app.lookout.tips.answer(resident.address, tip.reference, "Towards the park")
         answer = await eventually(lambda: [m for m in app.slack.messages_in(TIPS_CHANNEL_ID) if "Towards the park" in m.text],
@@ -197,7 +197,11 @@ async def test_someone_not_an_officer_is_refused_politely_audited_and_nothing_ch
         assert "only officers" in forged.json()["errors"]["reply"]
         await eventually(lambda: rows(app, sa.select(audit_log).where(audit_log.c.action == "refused", audit_log.c.subject == tip.reference)),
                          what="the audit")
-        assert len(await rows(app, sa.select(audit_log).where(audit_log.c.action == "refused"))) == 5
+        # Refusals are counted per (who, what, hour): the forged reply adds to the reply's count, not a sixth audit row.
+        refusals = await rows(app, sa.select(audit_log.c.source).where(audit_log.c.action == "refused"))
+        assert len(refusals) == 4 and {r.source for r in refusals} == {"slack"}
+        counted = await rows(app, sa.select(refused_attempts.c.action, refused_attempts.c.count).where(refused_attempts.c.actor == STAFF_ID))
+        assert dict(counted) == {"tip.ack": 1, "tip.reply": 2, "tip.done": 1, "tip.spam": 1}
         assert (await rows(app, sa.select(tips_table.c.state)))[0].state == TipState.NEW.value
         assert await rows(app, sa.select(tip_notes)) == []
         assert not [m for m, _ in app.slack.calls if m == "chat.update"]
@@ -231,10 +235,10 @@ async def test_slack_retrying_a_press_or_a_reply_never_does_it_twice(database_ur
         assert len([s for s in app.telegram.sent if s.to == resident.address]) == 1
 
 
-async def test_an_anonymous_tip_shows_nothing_that_links_it_to_the_same_residents_named_tips(database_url):
+async def test_an_anonymous_tip_shows_nothing_that_links_it_to_the_same_residents_named_tips(database_url, tmp_path):
     """Post, buttons, modals' metadata, thread: one resident's anonymous tips share a keyed pseudonym of their
     own, never the one beside their name on the tips where they agreed to be contacted (nor an id or address)."""
-    async with officer_app(database_url) as app, app.delivering():
+    async with officer_app(database_url, force=force_config(tmp_path, tips_per_minute=10)) as app, app.delivering():
         resident, secret_tip, secret_card = await tip_in_the_queue(app, "The man at number 9 deals from his garage")
         named = await app.lookout.tips.submit(resident.address, NewTip("Lost dog on Eastgate Street", may_contact=True,
                                                                        contact="Sam Jones (@samj) on Telegram"))
@@ -275,3 +279,20 @@ async def test_an_anonymous_tip_shows_nothing_that_links_it_to_the_same_resident
         # The old unkeyed pseudonym (a hash anyone can compute from the resident id) is nowhere.
         old = "Tipster " + hashlib.sha256(f"lookout-tipster:{resident.id}".encode()).hexdigest()[:6].upper()
         assert old not in shown_on_anonymous and old not in shown_on_named
+
+
+async def test_refusals_in_a_loop_are_counted_not_appended_and_audit_rows_say_they_came_from_slack(database_url):
+    async with officer_app(database_url) as app, app.delivering():
+        _, tip, card = await tip_in_the_queue(app)
+        for _ in range(12):
+            await press(app, STAFF_ID, card, "ack", tip.reference)
+        await eventually(lambda: len(app.ephemeral_texts(STAFF_ID)) == 12, what="twelve polite refusals")
+        await press(app, OFFICER_ID, card, "ack", tip.reference)
+        await eventually(lambda: "Acknowledged*" in current(app, card).text, what="the redraw")
+        refused = await rows(app, sa.select(audit_log.c.actor, audit_log.c.source).where(audit_log.c.action == "refused"))
+        assert [(r.actor, r.source) for r in refused] == [(STAFF_ID, "slack")]
+        (counted,) = await rows(app, sa.select(refused_attempts))
+        assert (counted.actor, counted.action, counted.count, counted.source) == (STAFF_ID, "tip.ack", 12, "slack")
+        assert counted.hour.minute == 0 and counted.hour.second == 0
+        (done,) = await rows(app, sa.select(audit_log.c.source).where(audit_log.c.action == "tip.acknowledged"))
+        assert done.source == "slack"
