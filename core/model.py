@@ -154,6 +154,8 @@ class MessageKind(StrEnum):
     REPLY_TO_TIPSTER = "reply_to_tipster"
     TIPS_THREAD = "tips_thread"  # the root message a thread of tips hangs from
     TIP_FOLLOW_UP = "tip_follow_up"  # the tipster's answer to an officer, into the tip's thread
+    OFFICER_NOTICE = "officer_notice"  # a note for officers (e.g. supervisors told of a cancellation); its text is the body
+    TIP_REDACTION = "tip_redaction"  # a tip's post rewritten in place (the tipster erased their data); its text is the body
 
 
 @dataclass(frozen=True)

@@ -102,7 +102,12 @@ class Outbox(Protocol):
         tip_id: int | None = None,
         note_id: int | None = None,
         thread_key: str | None = None,
+        body: str | None = None,  # the text itself, for kinds rendered when queued (notices, redactions)
     ) -> int: ...
+
+    async def body(self, message_id: int) -> str | None:
+        """The text stored with a message rendered when it was queued (OFFICER_NOTICE, TIP_REDACTION)."""
+        ...
 
     async def queue_to(self, message_id: int, address: Address, resident_id: int | None, now: datetime) -> None:
         """One pending delivery of ``message_id`` to a single address (a tip, a reply)."""
