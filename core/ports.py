@@ -213,6 +213,9 @@ class TipRepository(Protocol):
     async def count_since(self, resident_id: int, since: datetime) -> int:
         """What the resident sent officers since then: tips and answers to officers (flood control counts both)."""
         ...
+    async def posts_of(self, resident_id: int) -> list[tuple[Tip, Address]]:
+        """The resident's tips already posted to the officers' queue, with the address of each post."""
+        ...
     async def officer_replied(self, tip_id: int) -> bool:
         """Whether an officer has written to the tipster about this tip (only then may the tipster answer on it)."""
         ...
@@ -274,6 +277,11 @@ class Retention(Protocol):
     async def purge_tips(self, created_before: datetime) -> int: ...
 
     async def purge_inbound(self, received_before: datetime) -> int: ...
+
+    async def forget_redaction_texts(self, refusals_before: datetime) -> int:
+        """Clear the text of finished TIP_REDACTION messages (an erased tipster's tip, kept only to edit its post);
+        delete refusal counts older than the cut-off."""
+        ...
 
 
 class AuditLog(Protocol):

@@ -7,6 +7,7 @@ anonymous tip links it to the same person's named tips.
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 from core.model import Alert, Channel, Tip, TipNote, TipPhoto, TipState
@@ -74,7 +75,9 @@ def render_tip_for_officers(tip: Tip, alert: Alert | None, photos: list[TipPhoto
 def tip_summary_lines(tip: Tip, alert: Alert | None, photo_count: int) -> list[str]:
     """The tip as officers read it (mrkdwn, everything the tipster typed escaped), without its status line."""
     who = tipster_pseudonym(tip)
-    if tip.anonymous:
+    if tip.resident_id is None:
+        contact = "the tipster erased their data: who sent it is removed, and they can no longer be reached"
+    elif tip.anonymous:
         contact = "anonymous: does not want to be contacted (replies through Lookout still reach them)"
     elif not tip.contact:
         contact = "may be contacted, through Lookout only (gave no other contact)"
@@ -90,6 +93,14 @@ def tip_summary_lines(tip: Tip, alert: Alert | None, photo_count: int) -> list[s
     if photo_count:
         lines.append(f"{photo_count} photo{'s' if photo_count != 1 else ''} attached")
     return lines
+
+
+def redacted_tip_text(tip: Tip, alert: Alert | None) -> str:
+    """The tip's post once its sender has erased their data: what they saw stays (it is evidence), who they are goes."""
+    erased = replace(tip, resident_id=None, contact=None, tipster=None)
+    lines = tip_summary_lines(erased, alert, len(tip.media))
+    lines.append(f"Status: {STATE_LABELS[tip.state]} (closed: the tipster's data is erased)")
+    return "\n".join(lines)
 
 
 def render_tip_follow_up(tip: Tip, note: TipNote, *, reply_to: str | None) -> OutboundMessage:

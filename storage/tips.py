@@ -15,7 +15,7 @@ from storage.references import next_reference
 from storage.tables import deliveries, messages, tip_media, tip_notes, tip_threads, tips
 
 
-def _tip(row: Row) -> Tip:
+def tip_from_row(row: Row) -> Tip:
     return Tip(
         id=row.id, reference=row.reference, resident_id=row.resident_id, alert_id=row.alert_id, text=row.text,
         media=tuple(row.media), lat=row.lat, lon=row.lon, anonymous=row.anonymous, contact=row.contact,
@@ -54,11 +54,11 @@ class SqlTipRepository:
 
     async def get(self, tip_id: int) -> Tip | None:
         row = (await self._conn.execute(select(tips).where(tips.c.id == tip_id))).first()
-        return _tip(row) if row else None
+        return tip_from_row(row) if row else None
 
     async def get_by_reference(self, reference: str) -> Tip | None:
         row = (await self._conn.execute(select(tips).where(tips.c.reference == reference))).first()
-        return _tip(row) if row else None
+        return tip_from_row(row) if row else None
 
     async def set_state(self, tip_id: int, state: TipState, *, expected: TipState | None = None) -> bool:
         query = update(tips).where(tips.c.id == tip_id)
@@ -73,6 +73,22 @@ class SqlTipRepository:
             .where(tips.c.resident_id == resident_id, tip_notes.c.author == TIPSTER, tip_notes.c.created_at >= since)
         )
         return (await self._conn.execute(select(sent_tips.scalar_subquery() + answers.scalar_subquery()))).scalar_one()
+
+    async def posts_of(self, resident_id: int) -> list[tuple[Tip, Address]]:
+        """The resident's tips already posted to the officers' queue, each with the address of its post
+        (``slack:<channel>/<ts>``)."""
+        query = (
+            select(tips, deliveries.c.address.label("post_address"), deliveries.c.provider_message_id.label("post_id"))
+            .select_from(tips.join(messages, messages.c.tip_id == tips.c.id).join(deliveries, deliveries.c.message_id == messages.c.id))
+            .where(tips.c.resident_id == resident_id, messages.c.kind == MessageKind.TIP_TO_OFFICERS.value,
+                   deliveries.c.provider_message_id.is_not(None))
+            .order_by(tips.c.id)
+        )
+        posts = []
+        for row in await self._conn.execute(query):
+            queue = Address.parse(row.post_address)
+            posts.append((tip_from_row(row), Address(queue.channel, f"{queue.id.split('/')[0]}/{row.post_id}")))
+        return posts
 
     async def officer_replied(self, tip_id: int) -> bool:
         query = select(tip_notes.c.id).where(tip_notes.c.tip_id == tip_id, tip_notes.c.author != TIPSTER).limit(1)

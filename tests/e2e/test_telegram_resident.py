@@ -12,8 +12,10 @@ import asyncio
 import json
 
 import httpx
+from pathlib import Path
 import pytest
 import sqlalchemy as sa
+from sqlalchemy.engine import make_url
 
 from core.geo.cells import cell_to_int, snap
 from sandbox.nominatim import NominatimStandIn
@@ -34,6 +36,7 @@ from storage.tables import (
 from tests.support.database import rows
 from tests.support.processes import Server, lookout_env, run_json
 from tests.support.residents import STAFFORD
+from tests.support.slack_officer import eventually
 from tests.support.slack_tips import (
     officer_replies_in_slack,
     photos_in_thread,
@@ -165,9 +168,28 @@ def test_subscribe_by_location_receive_alerts_send_a_tip_talk_to_an_officer_and_
     assert document.kind == "document"
     exported = json.loads(telegram.files[document.file_id].content)
     assert exported["topics"] == ["burglary", "vehicle"] and exported["tips"][0]["reference"] == tip.reference
+    # Everything held about them: the contact officers see, the conversation with officers, whether they are blocked.
+    (mine,) = exported["tips"]
+    assert "@sam_s" in mine["contact_given_to_officers"] and mine["shown_to_officers_as"].startswith("Tipster ")
+    assert mine["conversation"] == [
+        {"from": "officer", "text": "Thank you. Was he carrying anything?", "at": mine["conversation"][0]["at"]},
+        {"from": "you", "text": "A black holdall.", "at": mine["conversation"][1]["at"]}]
+    assert exported["tips_blocked"] is False and OFFICER not in json.dumps(exported)
     phone.send("/stop")
     phone.press("Yes, delete everything")
     assert "deleted" in phone.last().visible
+
+    # The tip's post in Slack keeps what they saw (evidence) but loses who they are, through the worker's chat.update.
+    asyncio.run(eventually(lambda: "erased their data" in slack.message(TIPS_CHANNEL, card.ts).text, timeout=15,
+                           what="the tip's post redacted"))
+    redacted = slack.message(TIPS_CHANNEL, card.ts)
+    assert "chip shop" in redacted.text and "sam_s" not in json.dumps([redacted.text, redacted.blocks])
+    assert "Sam" not in redacted.text and not [b for b in redacted.blocks or [] if b.get("type") == "actions"]
+    if database_url.startswith("sqlite"):  # deleted rows are overwritten, in the database file and its WAL alike
+        path = make_url(database_url).database
+        raw = b"".join(Path(f).read_bytes() for f in (path, f"{path}-wal") if Path(f).exists())
+        for gone in (b"sam_s", b"A black holdall", b"Was he carrying anything"):
+            assert gone not in raw, gone
     for table in (residents, places, subscriptions, tips, tip_notes, conversation_states):
         assert rows(database_url, sa.select(sa.func.count()).select_from(table))[0][0] == 0, table.name
     assert rows(database_url, sa.select(sa.func.count()).select_from(deliveries).where(deliveries.c.address == "telegram:777001"))[0][0] == 0
