@@ -12,10 +12,12 @@ import asyncio
 import hashlib
 import json
 import re
+from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
 import sqlalchemy as sa
+from sqlalchemy.engine import make_url
 
 from core.model import MessageKind, TipPhoto, TipState
 from core.services.tips import NewTip
@@ -296,3 +298,46 @@ async def test_refusals_in_a_loop_are_counted_not_appended_and_audit_rows_say_th
         assert counted.hour.minute == 0 and counted.hour.second == 0
         (done,) = await rows(app, sa.select(audit_log.c.source).where(audit_log.c.action == "tip.acknowledged"))
         assert done.source == "slack"
+
+
+async def test_erasure_takes_the_tipsters_name_off_their_posts_and_keeps_what_they_saw(database_url):
+    async with officer_app(database_url) as app, app.delivering():
+        resident, tip, card = await tip_in_the_queue(app, "Blue car, reg AB12 CDE", may_contact=True,
+                                                     contact="Sam Jones (@samj) on Telegram")
+        _, anonymous, anonymous_card = await tip_in_the_queue(app, "Someone else's anonymous tip")
+        assert "Sam Jones" in card.text
+        assert await app.lookout.subscriptions.erase(resident.address)
+        await eventually(lambda: "erased their data" in current(app, card).text, timeout=15, what="the post redacted")
+        redacted = current(app, card)
+        assert "Blue car, reg AB12 CDE" in redacted.text and tip.reference in redacted.text
+        assert "Sam Jones" not in json.dumps([redacted.text, redacted.blocks]) and "samj" not in redacted.text
+        assert buttons(redacted) == [] and redacted.thread_ts == card.thread_ts
+        assert current(app, anonymous_card).text == anonymous_card.text  # nobody else's post is touched
+        (kept,) = await rows(app, sa.select(messages.c.body).where(messages.c.kind == MessageKind.TIP_REDACTION.value))
+        edit_made = (sa.select(deliveries.c.id).join(messages, messages.c.id == deliveries.c.message_id)
+                     .where(messages.c.kind == MessageKind.TIP_REDACTION.value, deliveries.c.state == "sent"))
+        await eventually(lambda: rows(app, edit_made), what="the edit recorded as made")
+        await app.lookout.maintenance.purge_expired_data()  # the copy made for the edit goes once the edit is made
+        (cleared,) = await rows(app, sa.select(messages.c.body).where(messages.c.kind == MessageKind.TIP_REDACTION.value))
+        assert "Blue car" in kept.body and cleared.body is None
+
+
+@sqlite_only
+async def test_after_an_erasure_sqlite_keeps_no_readable_copy_in_the_database_or_its_wal(database_url):
+    async with officer_app(database_url) as app, app.delivering():
+        resident, tip, card = await tip_in_the_queue(app, "Saw it happen", may_contact=True, contact="Zebedee Quux (@zquux)")
+        await press(app, OFFICER_ID, card, "reply", tip.reference)
+        modal = await app.next_modal(OFFICER_ID, 0)
+        await app.simulated.view_submission(OFFICER_ID, modal["id"], {"reply": {"value": "Xylophone question?"}})
+        await eventually(lambda: [s for s in app.telegram.sent if "Xylophone" in s.message.text], what="the reply")
+        await app.lookout.tips.answer(resident.address, tip.reference, "Quokka answer")
+        await eventually(lambda: [m for m in app.slack.messages_in(TIPS_CHANNEL_ID) if "Quokka" in m.text], what="the answer")
+        path = Path(make_url(database_url).database)
+
+        def raw() -> bytes:
+            return b"".join(p.read_bytes() for p in (path, Path(f"{path}-wal")) if p.exists())
+
+        assert b"zquux" in raw() and b"Quokka answer" in raw()  # the check can see them while they are held
+        assert await app.lookout.subscriptions.erase(resident.address)
+        for gone in (b"zquux", b"Zebedee", b"Quokka answer", b"Xylophone question", str(resident.address).encode()):
+            assert gone not in raw(), gone
