@@ -397,8 +397,9 @@ class AlertService:
         who = f"<@{actor}>" if self._roles.is_officer(actor) and not actor.startswith("cli:") else escape_slack_mrkdwn(actor)
         body = (
             f":no_entry: *{escape_slack_mrkdwn(original.reference or '')} was cancelled* by {who} (from {current_origin()}): "
-            f"{escape_slack_mrkdwn(original.headline)}\n> {escape_slack_mrkdwn(reason)}\n"
-            f"{notified:,} residents already reached are being told; {skipped:,} deliveries not yet made were stopped."
+            f"{escape_slack_mrkdwn(original.headline)}\n"
+            + "".join(f"> {escape_slack_mrkdwn(line)}\n" for line in reason.splitlines() or [""])
+            + f"{notified:,} residents already reached are being told; {skipped:,} deliveries not yet made were stopped."
         )
         message_id = await uow.outbox.new_message(MessageKind.OFFICER_NOTICE, alert_id=original.id, body=body)
         for supervisor in sorted(self._roles.supervisors):
