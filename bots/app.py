@@ -5,6 +5,8 @@ Nothing here runs at import time; ``build()`` wires a ``Lookout`` and
 """
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -16,6 +18,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from bots.logs import REDACTOR
 from bots.metrics import Metrics, add_metrics
@@ -26,7 +29,9 @@ from core.force import ForceConfig, load_force_config
 from core.geocoding import Geocoder, GeopyGeocoder
 from core.model import RESIDENT_CHANNELS, Address, Channel
 from core.outbound import ChannelAdapter
+from core.origin import act_from
 from core.ports import UnitOfWorkFactory
+from core.pseudonyms import TipsterPseudonyms
 from core.services.alerts import AlertService
 from core.services.cap_feed import CapService
 from core.services.maintenance import MaintenanceService, RetentionPeriods
@@ -136,11 +141,21 @@ def build(settings: Settings | None = None, *, clock: Clock = utc_now) -> Lookou
     residents = ResidentService(uow)
     subscriptions = SubscriptionService(uow, force, clock=clock)
     tips_queue = Address(Channel.SLACK, settings.slack_tips_channel) if settings.slack_tips_channel else None
-    tips = TipService(uow, force, roles=roles, officer_queue=tips_queue, clock=clock)
+    tips = TipService(uow, force, roles=roles, officer_queue=tips_queue, pseudonyms=TipsterPseudonyms(pseudonym_secret(settings)), clock=clock)
     return Lookout(
         settings, force, engine, uow, alerts, maintenance, residents, subscriptions, tips, geocoder, clock,
         build_adapters(settings, force_name=force.name, engine=engine), channels,
     )
+
+
+def pseudonym_secret(settings: Settings) -> bytes | None:
+    """``LOOKOUT_PSEUDONYM_SECRET``, else one derived from ``SLACK_SIGNING_SECRET`` (the tips queue needs Slack anyway);
+    with neither, None: a random key per process."""
+    if settings.pseudonym_secret is not None:
+        return settings.pseudonym_secret.get_secret_value().encode()
+    if settings.slack_signing_secret is not None:
+        return hmac.new(settings.slack_signing_secret.get_secret_value().encode(), b"lookout-pseudonym-secret", hashlib.sha256).digest()
+    return None
 
 
 def build_adapters(settings: Settings, *, force_name: str, engine: AsyncEngine) -> dict[Channel, ChannelAdapter]:
@@ -181,6 +196,22 @@ def describe_platforms(lookout: Lookout) -> str:
     return f"platforms on: {on}" + (f"; off (credentials not set): {off}" if off else "")
 
 
+# The first path segment names the door an audited action came through; everything else is the web.
+_DOORS = {"slack": "slack", "telegram": "telegram", "whatsapp": "whatsapp", "sms": "sms"}
+
+
+class MarkOrigin:
+    """Plain ASGI middleware: tell the audit log which door each request came through (core/origin.py)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            act_from(_DOORS.get(str(scope.get("path", "")).strip("/").split("/")[0], "web"))
+        await self.app(scope, receive, send)
+
+
 def create_app(lookout: Lookout) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_app: FastAPI):  # noqa: ANN202
@@ -196,6 +227,7 @@ def create_app(lookout: Lookout) -> FastAPI:
                 await slack.stop()
 
     app = FastAPI(title=f"Lookout — {lookout.force.name}", lifespan=lifespan, docs_url=None, redoc_url=None)
+    app.add_middleware(MarkOrigin)
     app.state.lookout = lookout
     telegram = lookout.adapters.get(Channel.TELEGRAM)
     if telegram is not None:
@@ -255,7 +287,8 @@ def create_app(lookout: Lookout) -> FastAPI:
 
         add_subscribe_pages(app, lookout)
 
-    add_metrics(app, Metrics(lookout.uow, lookout.channels, clock=lookout.clock))
+    token = lookout.settings.metrics_token
+    add_metrics(app, Metrics(lookout.uow, lookout.channels, clock=lookout.clock), token=token.get_secret_value() if token else None)
     cap = CapService(lookout.uow, lookout.force, clock=lookout.clock)
 
     @app.get("/cap/alerts/{reference}.xml", include_in_schema=False)

@@ -18,7 +18,8 @@ from rich.table import Table
 from bots.app import Lookout, build
 from core.errors import InvalidInput, LookoutError
 from core.geo.coords import parse_distance
-from core.model import RESIDENT_CHANNELS, Alert, Channel, DeliveryState
+from core.model import RESIDENT_CHANNELS, Alert, AlertState, Channel, DeliveryState
+from core.origin import act_from
 from core.services.alerts import AlertRequest, Preview, SendResult
 from core.services.areas import Where, resolve_area
 
@@ -39,6 +40,7 @@ def _run(work: Callable[[Lookout], Awaitable[T]]) -> T:
     """Build the app, run ``work``, close everything; errors become messages and exit codes."""
 
     async def main() -> T:
+        act_from("cli")  # what officers do from a shell is audited as coming from it
         lookout = build()
         try:
             return await work(lookout)
@@ -260,11 +262,30 @@ def update(
     message: str = typer.Option(..., "--message", help="What has changed."),
     headline: str = typer.Option(None, "--headline", help="New headline (default: the original's)."),
     contact: str = CONTACT, actor: str = ACTOR, as_json: bool = JSON,
+    approved_by: str = typer.Option(None, "--approved-by", help="Supervisor id who approved it (when the alert needed approval)."),
 ) -> None:
-    """Send a follow-up to exactly the residents the original alert reached."""
+    """Send a follow-up to exactly the residents the original alert reached.
+
+    If the alert needed a supervisor's approval, its update does too: without --approved-by it is saved as a
+    draft, to send with `lookout alert send <update> --approved-by <supervisor>`."""
     who = actor or _default_actor()
-    result = _run(lambda lookout: lookout.alerts.update(reference, who, message=message, headline=headline, contact=contact))
-    out.print_json(_alert_json(result.alert, result.recipients)) if as_json else _print_sent(result)
+
+    async def work(lookout: Lookout) -> SendResult:
+        result = await lookout.alerts.update(reference, who, message=message, headline=headline, contact=contact)
+        if result.alert.state is not AlertState.DRAFT or not approved_by:
+            return result
+        await lookout.alerts.approve(result.alert.id, approved_by, recorded_by=who)  # type: ignore[arg-type]
+        return await lookout.alerts.send(result.alert.id, who)  # type: ignore[arg-type]
+
+    result = _run(work)
+    if as_json:
+        out.print_json(_alert_json(result.alert, result.recipients))
+    elif result.alert.state is AlertState.DRAFT:
+        out.print(f"[yellow]{result.alert.reference} (update of {reference}) needs a supervisor's approval[/yellow], as the "
+                  f"alert did. Nothing was sent. Send it with: [bold]lookout alert send {result.alert.reference} "
+                  "--approved-by <supervisor id>[/bold]")
+    else:
+        _print_sent(result)
 
 
 @alert_app.command()

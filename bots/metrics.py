@@ -6,9 +6,10 @@ histogram (Prometheus sums it over processes).
 """
 from __future__ import annotations
 
+import hmac
 import time
 
-from fastapi import FastAPI, Response
+from fastapi import FastAPI, Request, Response
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
@@ -82,9 +83,19 @@ class TimeWebhooks:
         await self.app(scope, receive, timed_send)
 
 
-def add_metrics(app: FastAPI, metrics: Metrics) -> None:
+def bearer_matches(authorization: str | None, token: str) -> bool:
+    """``Authorization: Bearer <token>``, compared in constant time (bytes, so any header text is safe to compare)."""
+    scheme, _, given = (authorization or "").partition(" ")
+    return scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(), token.encode())
+
+
+def add_metrics(app: FastAPI, metrics: Metrics, *, token: str | None = None) -> None:
+    """Mount ``GET /metrics``; with ``token`` (LOOKOUT_METRICS_TOKEN) it answers 401 to anyone not bearing it."""
     app.add_middleware(TimeWebhooks, metrics=metrics)
 
     @app.get("/metrics", include_in_schema=False)
-    async def prometheus_metrics() -> Response:
+    async def prometheus_metrics(request: Request) -> Response:
+        if token and not bearer_matches(request.headers.get("authorization"), token):
+            return Response("A bearer token is required.\n", status_code=401, media_type="text/plain",
+                            headers={"WWW-Authenticate": 'Bearer realm="metrics"'})
         return Response(await metrics.render(), media_type=CONTENT_TYPE_LATEST)

@@ -13,6 +13,7 @@ from typing import Any
 
 from core.errors import InvalidInput
 from core.geo.areas import Area
+from core.origin import current_origin
 
 MAX_PLACES_PER_RESIDENT = 5
 
@@ -153,6 +154,8 @@ class MessageKind(StrEnum):
     REPLY_TO_TIPSTER = "reply_to_tipster"
     TIPS_THREAD = "tips_thread"  # the root message a thread of tips hangs from
     TIP_FOLLOW_UP = "tip_follow_up"  # the tipster's answer to an officer, into the tip's thread
+    OFFICER_NOTICE = "officer_notice"  # a note for officers (e.g. supervisors told of a cancellation); its text is the body
+    TIP_REDACTION = "tip_redaction"  # a tip's post rewritten in place (the tipster erased their data); its text is the body
 
 
 @dataclass(frozen=True)
@@ -241,6 +244,7 @@ class Tip:
     lon: float | None = None
     anonymous: bool = True
     contact: str | None = None  # how officers may reach the tipster; only when not anonymous
+    tipster: str | None = None  # the pseudonym officers see (core/pseudonyms.py); never shared between anonymous and named tips
     state: TipState = TipState.NEW
     thread_key: str | None = None
     created_at: datetime | None = None
@@ -319,3 +323,4 @@ class AuditEntry:
     detail: dict[str, Any] = field(default_factory=dict)
     at: datetime | None = None
     id: int | None = None
+    source: str = field(default_factory=current_origin)  # the door it came through: slack, cli, web, …

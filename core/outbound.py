@@ -85,6 +85,8 @@ class OutboundMessage:
     edit_original: str | None = None
     # The same message as labelled parts, for channels that lay it out themselves (email); ``text`` stays its plain form.
     parts: MessageParts | None = None
+    # Rewrite the message the address points at (Slack ``slack:<channel>/<ts>``: chat.update) instead of posting.
+    in_place: bool = False
 
 
 @dataclass(frozen=True)

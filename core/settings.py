@@ -54,11 +54,16 @@ class Settings(BaseSettings):
     geocoder_user_agent: str = Field("lookout-community-alerts", validation_alias="LOOKOUT_GEOCODER_USER_AGENT")
 
     log_format: str = Field("text", pattern="^(text|json)$", validation_alias="LOOKOUT_LOG_FORMAT")
+    # When set, GET /metrics answers only requests bearing ``Authorization: Bearer <token>``.
+    metrics_token: SecretStr | None = Field(None, validation_alias="LOOKOUT_METRICS_TOKEN")
+    # Keys the pseudonyms officers see for anonymous tipsters (HMAC); unset, it is derived from SLACK_SIGNING_SECRET.
+    pseudonym_secret: SecretStr | None = Field(None, validation_alias="LOOKOUT_PSEUDONYM_SECRET")
 
     def secrets(self) -> list[SecretStr]:
         """Every credential set, so logs can be scrubbed of them."""
         values = (self.telegram_bot_token, self.telegram_webhook_secret, self.slack_bot_token, self.slack_signing_secret,
-                  self.whatsapp_token, self.whatsapp_app_secret, self.whatsapp_verify_token, self.smtp_url, self.link_secret)
+                  self.whatsapp_token, self.whatsapp_app_secret, self.whatsapp_verify_token, self.smtp_url, self.link_secret,
+                  self.metrics_token, self.pseudonym_secret)
         return [v for v in values if v is not None]
 
     @field_validator("database_url")

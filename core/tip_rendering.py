@@ -1,15 +1,18 @@
 """How tips read: to officers in the tips queue (Slack mrkdwn), and officers' replies to residents.
 
-Officers never see a tipster's chat id or phone number: a tipster is a stable
-pseudonym unless they agreed to be contacted.
+Officers never see a tipster's chat id or phone number: a tipster is the keyed
+pseudonym fixed on the tip when it arrived (core/pseudonyms.py), one for a
+resident's anonymous tips and another for their named ones, so nothing on an
+anonymous tip links it to the same person's named tips.
 """
 from __future__ import annotations
 
-import hashlib
+from dataclasses import replace
 from datetime import date
 
 from core.model import Alert, Channel, Tip, TipNote, TipPhoto, TipState
 from core.outbound import Attachment, Button, MessageParts, OutboundMessage
+from core.pseudonyms import ERASED
 from core.rendering import escape_slack_mrkdwn, escape_telegram_html, with_buttons
 
 ANSWER_BUTTON_LABEL = "Answer"
@@ -22,12 +25,11 @@ STATE_LABELS = {
 }
 
 
-def tipster_pseudonym(resident_id: int | None) -> str:
-    """A stable name for a tipster that says nothing about who they are."""
-    if resident_id is None:
-        return "Tipster (data erased)"
-    digest = hashlib.sha256(f"lookout-tipster:{resident_id}".encode()).hexdigest()
-    return f"Tipster {digest[:6].upper()}"
+def tipster_pseudonym(tip: Tip) -> str:
+    """The name officers see for the tip's sender: its stored pseudonym, saying nothing about who they are."""
+    if tip.resident_id is None:
+        return ERASED
+    return tip.tipster or ("Anonymous tipster" if tip.anonymous else "Tipster")
 
 
 def officer_buttons(tip: Tip) -> tuple[Button, ...]:
@@ -72,9 +74,13 @@ def render_tip_for_officers(tip: Tip, alert: Alert | None, photos: list[TipPhoto
 
 def tip_summary_lines(tip: Tip, alert: Alert | None, photo_count: int) -> list[str]:
     """The tip as officers read it (mrkdwn, everything the tipster typed escaped), without its status line."""
-    who = tipster_pseudonym(tip.resident_id)
-    if tip.anonymous or not tip.contact:
+    who = tipster_pseudonym(tip)
+    if tip.resident_id is None:
+        contact = "the tipster erased their data: who sent it is removed, and they can no longer be reached"
+    elif tip.anonymous:
         contact = "anonymous: does not want to be contacted (replies through Lookout still reach them)"
+    elif not tip.contact:
+        contact = "may be contacted, through Lookout only (gave no other contact)"
     else:
         contact = f"may be contacted: {escape_slack_mrkdwn(tip.contact)}"
     lines = [f"*Tip {tip.reference}* from {who} ({contact})"]
@@ -89,9 +95,17 @@ def tip_summary_lines(tip: Tip, alert: Alert | None, photo_count: int) -> list[s
     return lines
 
 
+def redacted_tip_text(tip: Tip, alert: Alert | None) -> str:
+    """The tip's post once its sender has erased their data: what they saw stays (it is evidence), who they are goes."""
+    erased = replace(tip, resident_id=None, contact=None, tipster=None)
+    lines = tip_summary_lines(erased, alert, len(tip.media))
+    lines.append(f"Status: {STATE_LABELS[tip.state]} (closed: the tipster's data is erased)")
+    return "\n".join(lines)
+
+
 def render_tip_follow_up(tip: Tip, note: TipNote, *, reply_to: str | None) -> OutboundMessage:
     quoted = "\n".join(f"> {escape_slack_mrkdwn(line)}" for line in note.text.splitlines() or [""])
-    text = f"*{tipster_pseudonym(tip.resident_id)} answered* on tip {tip.reference}:\n{quoted}"
+    text = f"*{tipster_pseudonym(tip)} answered* on tip {tip.reference}:\n{quoted}"
     return OutboundMessage(text=text, buttons=(Button("Reply", f"tipq:reply:{tip.reference}"),), reply_to=reply_to)
 
 

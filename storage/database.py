@@ -65,6 +65,8 @@ def _tune_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA foreign_keys=ON")
+        # Deleted rows are overwritten with zeros, not left readable in free pages (erasure must really erase).
+        cursor.execute("PRAGMA secure_delete=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
         # Memory-mapped reads: recipient lookups hop across the residents table.
         cursor.execute(f"PRAGMA mmap_size={SQLITE_MMAP_BYTES}")

@@ -105,13 +105,18 @@ class SqlOutbox:
         tip_id: int | None = None,
         note_id: int | None = None,
         thread_key: str | None = None,
+        body: str | None = None,
     ) -> int:
         result = await self._conn.execute(
             insert(messages)
-            .values(kind=kind.value, alert_id=alert_id, tip_id=tip_id, note_id=note_id, thread_key=thread_key, created_at=self._clock())
+            .values(kind=kind.value, alert_id=alert_id, tip_id=tip_id, note_id=note_id, thread_key=thread_key, body=body,
+                    created_at=self._clock())
             .returning(messages.c.id)
         )
         return result.scalar_one()
+
+    async def body(self, message_id: int) -> str | None:
+        return (await self._conn.execute(select(messages.c.body).where(messages.c.id == message_id))).scalar_one_or_none()
 
     async def queue_to(self, message_id: int, address: Address, resident_id: int | None, now: datetime) -> None:
         await self._conn.execute(

@@ -9,8 +9,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from core.clock import Clock
 from core.geo.cells import cell_to_int, int_to_cell
-from core.model import Address, DeliveryState, Place, QuietHours, Resident, Tip, TipState
+from core.model import Address, DeliveryState, Place, QuietHours, Resident, Tip
 from storage.tables import deliveries, places, residents, subscriptions, tips
+from storage.tips import tip_from_row
 
 
 def _quiet(row: Row) -> QuietHours | None:
@@ -23,6 +24,7 @@ class SqlResidentRepository:
     def __init__(self, conn: AsyncConnection, clock: Clock) -> None:
         self._conn = conn
         self._clock = clock
+        self.erased = False
 
     def _columns(self, resident: Resident) -> dict:
         quiet = resident.quiet_hours
@@ -83,13 +85,7 @@ class SqlResidentRepository:
 
     async def tips_of(self, resident_id: int) -> list[Tip]:
         rows = await self._conn.execute(select(tips).where(tips.c.resident_id == resident_id).order_by(tips.c.id))
-        return [
-            Tip(
-                id=r.id, reference=r.reference, resident_id=resident_id, alert_id=r.alert_id, text=r.text,
-                media=tuple(r.media), lat=r.lat, lon=r.lon, anonymous=r.anonymous, state=TipState(r.state), created_at=r.created_at,
-            )
-            for r in rows
-        ]
+        return [tip_from_row(r) for r in rows]
 
     async def messages_received(self, resident_id: int) -> int:
         query = select(func.count()).select_from(deliveries).where(
@@ -98,6 +94,7 @@ class SqlResidentRepository:
         return (await self._conn.execute(query)).scalar_one()
 
     async def erase(self, resident_id: int) -> None:
+        self.erased = True  # the unit of work checkpoints SQLite's WAL after committing this
         # Delivery rows carry the chat address and have no foreign key (see tables.py): delete them here.
         await self._conn.execute(delete(deliveries).where(deliveries.c.resident_id == resident_id))
         await self._conn.execute(delete(tips).where(tips.c.resident_id == resident_id))

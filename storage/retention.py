@@ -3,11 +3,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete
+from sqlalchemy import delete, exists, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from core.model import DeliveryState
-from storage.tables import deliveries, inbound_updates, tips
+from core.model import DeliveryState, MessageKind
+from storage.tables import deliveries, inbound_updates, messages, refused_attempts, tips
 
 _FINISHED_STATES = (DeliveryState.SENT.value, DeliveryState.DEAD.value, DeliveryState.SKIPPED.value)
 
@@ -28,4 +28,19 @@ class SqlRetention:
 
     async def purge_inbound(self, received_before: datetime) -> int:
         result = await self._conn.execute(delete(inbound_updates).where(inbound_updates.c.received_at < received_before))
+        return result.rowcount
+
+    async def forget_redaction_texts(self, refusals_before: datetime) -> int:
+        """Drop the copy of an erased tipster's tip kept to edit its Slack post, once no delivery of it is open;
+        and refusal counts older than the cut-off."""
+        open_delivery = exists(select(deliveries.c.id).where(
+            deliveries.c.message_id == messages.c.id,
+            deliveries.c.state.in_((DeliveryState.PENDING.value, DeliveryState.SENDING.value, DeliveryState.FAILED.value)),
+        ))
+        result = await self._conn.execute(
+            update(messages)
+            .where(messages.c.kind == MessageKind.TIP_REDACTION.value, messages.c.body.is_not(None), ~open_delivery)
+            .values(body=None)
+        )
+        await self._conn.execute(delete(refused_attempts).where(refused_attempts.c.hour < refusals_before))
         return result.rowcount

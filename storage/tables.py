@@ -124,6 +124,8 @@ tips = Table(
     Column("anonymous", Boolean, nullable=False, default=True),
     # How officers may reach the tipster, only when they agreed (e.g. "@sam on Telegram").
     Column("contact", String(200), nullable=True),
+    # The keyed pseudonym officers see (core/pseudonyms.py), fixed when the tip arrives.
+    Column("tipster", String(40), nullable=True),
     Column("state", String(16), nullable=False),
     # The Slack thread the tip belongs in: "alert:<id>" or "day:<yyyy-mm-dd>".
     Column("thread_key", String(40), nullable=True),
@@ -167,6 +169,8 @@ messages = Table(
     Column("note_id", Integer, ForeignKey("tip_notes.id", ondelete="CASCADE"), nullable=True),
     # The root of a tips thread: "alert:<id>" or "day:<yyyy-mm-dd>".
     Column("thread_key", String(40), nullable=True),
+    # The text itself, for a message that outlives what it was rendered from (a tip's post redacted on erasure).
+    Column("body", Text, nullable=True),
     Column("created_at", UTCDateTime, nullable=False),
 )
 
@@ -219,7 +223,21 @@ audit_log = Table(
     Column("action", String(32), nullable=False),
     Column("subject", String(64), nullable=False),
     Column("detail", JSON, nullable=False),
+    # Where the action came from: slack, cli, web, telegram, whatsapp, sms, or system (worker, scheduler).
+    Column("source", String(16), nullable=True),
     Index("ix_audit_subject", "subject"),
+)
+
+# Refused attempts, counted per (who, what, hour): the first of each hour is also an audit row, the rest only add
+# to the count here, so nobody can grow the append-only audit log without limit by pressing buttons they may not.
+refused_attempts = Table(
+    "refused_attempts",
+    metadata,
+    Column("actor", String(64), primary_key=True),
+    Column("action", String(32), primary_key=True),
+    Column("hour", UTCDateTime, primary_key=True),
+    Column("count", Integer, nullable=False),
+    Column("source", String(16), nullable=True),
 )
 
 reference_counters = Table(

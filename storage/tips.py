@@ -8,18 +8,18 @@ from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from core.model import Address, MessageKind, Tip, TipNote, TipPhoto, TipState
+from core.model import TIPSTER, Address, MessageKind, Tip, TipNote, TipPhoto, TipState
 from core.ports import RepliedMessage
 from storage.database import upsert_insert
 from storage.references import next_reference
 from storage.tables import deliveries, messages, tip_media, tip_notes, tip_threads, tips
 
 
-def _tip(row: Row) -> Tip:
+def tip_from_row(row: Row) -> Tip:
     return Tip(
         id=row.id, reference=row.reference, resident_id=row.resident_id, alert_id=row.alert_id, text=row.text,
         media=tuple(row.media), lat=row.lat, lon=row.lon, anonymous=row.anonymous, contact=row.contact,
-        state=TipState(row.state), thread_key=row.thread_key, created_at=row.created_at,
+        tipster=row.tipster, state=TipState(row.state), thread_key=row.thread_key, created_at=row.created_at,
     )
 
 
@@ -39,7 +39,7 @@ class SqlTipRepository:
             .values(
                 reference=tip.reference, alert_id=tip.alert_id, resident_id=tip.resident_id, text=tip.text,
                 media=[p.name for p in photos], lat=tip.lat, lon=tip.lon, anonymous=tip.anonymous, contact=tip.contact,
-                state=tip.state.value, thread_key=tip.thread_key, created_at=tip.created_at,
+                tipster=tip.tipster, state=tip.state.value, thread_key=tip.thread_key, created_at=tip.created_at,
             )
             .returning(tips.c.id)
         )
@@ -54,11 +54,11 @@ class SqlTipRepository:
 
     async def get(self, tip_id: int) -> Tip | None:
         row = (await self._conn.execute(select(tips).where(tips.c.id == tip_id))).first()
-        return _tip(row) if row else None
+        return tip_from_row(row) if row else None
 
     async def get_by_reference(self, reference: str) -> Tip | None:
         row = (await self._conn.execute(select(tips).where(tips.c.reference == reference))).first()
-        return _tip(row) if row else None
+        return tip_from_row(row) if row else None
 
     async def set_state(self, tip_id: int, state: TipState, *, expected: TipState | None = None) -> bool:
         query = update(tips).where(tips.c.id == tip_id)
@@ -67,8 +67,32 @@ class SqlTipRepository:
         return (await self._conn.execute(query.values(state=state.value))).rowcount == 1
 
     async def count_since(self, resident_id: int, since: datetime) -> int:
-        query = select(func.count()).select_from(tips).where(tips.c.resident_id == resident_id, tips.c.created_at >= since)
-        return (await self._conn.execute(query)).scalar_one()
+        sent_tips = select(func.count()).select_from(tips).where(tips.c.resident_id == resident_id, tips.c.created_at >= since)
+        answers = (
+            select(func.count()).select_from(tip_notes.join(tips, tips.c.id == tip_notes.c.tip_id))
+            .where(tips.c.resident_id == resident_id, tip_notes.c.author == TIPSTER, tip_notes.c.created_at >= since)
+        )
+        return (await self._conn.execute(select(sent_tips.scalar_subquery() + answers.scalar_subquery()))).scalar_one()
+
+    async def posts_of(self, resident_id: int) -> list[tuple[Tip, Address]]:
+        """The resident's tips already posted to the officers' queue, each with the address of its post
+        (``slack:<channel>/<ts>``)."""
+        query = (
+            select(tips, deliveries.c.address.label("post_address"), deliveries.c.provider_message_id.label("post_id"))
+            .select_from(tips.join(messages, messages.c.tip_id == tips.c.id).join(deliveries, deliveries.c.message_id == messages.c.id))
+            .where(tips.c.resident_id == resident_id, messages.c.kind == MessageKind.TIP_TO_OFFICERS.value,
+                   deliveries.c.provider_message_id.is_not(None))
+            .order_by(tips.c.id)
+        )
+        posts = []
+        for row in await self._conn.execute(query):
+            queue = Address.parse(row.post_address)
+            posts.append((tip_from_row(row), Address(queue.channel, f"{queue.id.split('/')[0]}/{row.post_id}")))
+        return posts
+
+    async def officer_replied(self, tip_id: int) -> bool:
+        query = select(tip_notes.c.id).where(tip_notes.c.tip_id == tip_id, tip_notes.c.author != TIPSTER).limit(1)
+        return (await self._conn.execute(query)).first() is not None
 
     async def photos(self, tip_id: int) -> list[TipPhoto]:
         rows = await self._conn.execute(select(tip_media).where(tip_media.c.tip_id == tip_id).order_by(tip_media.c.id))

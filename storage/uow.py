@@ -1,6 +1,7 @@
 """The SQL unit of work: one connection, one transaction, its repositories."""
 from __future__ import annotations
 
+import logging
 from contextlib import AbstractAsyncContextManager
 from types import TracebackType
 
@@ -21,6 +22,9 @@ from storage.residents import SqlResidentRepository
 from storage.retention import SqlRetention
 from storage.tips import SqlTipRepository
 from storage.watches import SqlProgressWatches
+
+
+logger = logging.getLogger("lookout.storage")
 
 
 class SqlUnitOfWork:
@@ -120,6 +124,19 @@ class SqlUnitOfWork:
     async def commit(self) -> None:
         assert self._tx is not None, "use the unit of work inside 'async with'"
         await self._tx.commit()
+        if self.residents.erased and self.connection.dialect.name == "sqlite":
+            await self._checkpoint()
+
+    async def _checkpoint(self) -> None:
+        """After an erasure on SQLite: copy the WAL into the database and empty it, so the deleted rows' old
+        versions do not stay readable in the WAL file (secure_delete has zeroed them in the database)."""
+        raw = await self.connection.get_raw_connection()
+        driver = raw.driver_connection  # aiosqlite, in autocommit: no transaction is open after the commit
+        cursor = await driver.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # type: ignore[union-attr]
+        busy, _, _ = await cursor.fetchone()
+        await cursor.close()
+        if busy:
+            logger.warning("the WAL checkpoint after an erasure was blocked by a reader; it completes at the next one")
 
 
 def unit_of_work_factory(engine: AsyncEngine, *, clock: Clock):  # noqa: ANN201 - returns core.ports.UnitOfWorkFactory

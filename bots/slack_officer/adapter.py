@@ -5,7 +5,9 @@ Addresses are ``slack:<channel>`` or ``slack:<channel>/<thread ts>``; an
 text arrives already rendered as mrkdwn and escaped (core/rendering.py), so it
 is posted as it is. Slack allows about one message a second per channel: the
 adapter spaces its own posts per channel and, after a 429, waits out
-``Retry-After`` before posting there again, besides telling the worker.
+``Retry-After`` before posting there again, besides telling the worker. A
+message ``in_place`` rewrites the one its address names (chat.update): how a
+tip's post loses the tipster's name when they erase their data.
 """
 from __future__ import annotations
 
@@ -73,10 +75,14 @@ class SlackAdapter:
         async with self._locks.setdefault(channel, asyncio.Lock()):
             await self._wait_turn(channel)
             try:
-                answer = await self.client.chat_postMessage(
-                    channel=channel, thread_ts=thread_ts, text=message.text, blocks=message_blocks(message),
-                    unfurl_links=False, unfurl_media=False,
-                )
+                if message.in_place:  # ``slack:<channel>/<ts>`` names the message to rewrite
+                    answer = await self.client.chat_update(channel=channel, ts=thread_ts, text=message.text,
+                                                           blocks=message_blocks(message))
+                else:
+                    answer = await self.client.chat_postMessage(
+                        channel=channel, thread_ts=thread_ts, text=message.text, blocks=message_blocks(message),
+                        unfurl_links=False, unfurl_media=False,
+                    )
             except SlackApiError as exc:
                 return self._api_error(channel, exc)
             except (SlackClientError, aiohttp.ClientError, TimeoutError) as exc:  # the network, not Slack's answer

@@ -72,6 +72,21 @@ async def post_preview(deps: OfficerDeps, client: AsyncWebClient, officer: Offic
     return str(posted["channel"]), str(posted["ts"])
 
 
+async def post_update_for_approval(deps: OfficerDeps, client: AsyncWebClient, officer: Officer, alert_id: int) -> None:
+    """An update that needs approval again: its card (no picture: it goes to whoever the alert reached), Approve on it."""
+    preview = await deps.alerts.preview(alert_id, officer.user)
+    note = (f"An update of an alert that needed a supervisor's approval: it goes to the {preview.total:,} residents the "
+            "alert reached once a supervisor (not its author) approves it and it is sent.")
+    channel = officer.channel or officer.user
+    try:
+        await client.chat_postMessage(channel=channel, **card_message(preview_card(preview, deps.force, note=note)))
+    except SlackApiError as exc:
+        error = str(exc.response.get("error") or "")
+        if error in _CANNOT_POST:
+            raise _cannot_post(preview.alert.reference or str(alert_id), channel, error) from None
+        raise
+
+
 async def refresh_preview(deps: OfficerDeps, client: AsyncWebClient, officer: Officer, alert_id: int, channel: str, ts: str) -> None:
     """Redraw the card in place (after an approval): counts as they are now, approver shown."""
     preview = await deps.alerts.preview(alert_id, officer.user)

@@ -86,7 +86,7 @@ def build_slack_officer(
 ) -> SlackOfficer:
     progress = ProgressService(uow, clock=clock)
     deps = OfficerDeps(
-        alerts=alerts, progress=progress, stats=StatsService(uow, clock=clock), audit=AuditService(uow), force=force,
+        alerts=alerts, progress=progress, stats=StatsService(uow, clock=clock), audit=AuditService(uow, clock=clock), force=force,
         geocoder=geocoder, roles=roles, uow=uow, tasks=BackgroundTasks(), tips=tips, clock=clock,
     )
     app = AsyncApp(client=client, signing_secret=signing_secret, process_before_response=True)

@@ -214,7 +214,10 @@ async def _answer_officer(turn: Turn, event: TipEvent, reference: str) -> Prompt
     text = _words_in(event)
     if not text.strip():
         return turn.say(_("Please write your answer as text."))
-    await turn.services.tips.answer(turn.address, reference, text)  # checks the tip is theirs
+    try:
+        await turn.services.tips.answer(turn.address, reference, text)  # checks the tip is theirs and an officer wrote
+    except TooManyTips as exc:
+        return _flood_notice(turn, str(exc))
     turn.reset()
     return turn.say(_("Sent to the officer ({reference}). Thank you.").format(reference=esc(reference)))
 

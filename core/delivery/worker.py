@@ -38,6 +38,7 @@ CLAIM_RETRY_SECONDS = 2.0
 ALERT_CACHE_SIZE = 1000
 ALERT_KINDS = (MessageKind.ALERT, MessageKind.ALERT_UPDATE, MessageKind.ALERT_CANCEL)
 THREADED_TIP_KINDS = (MessageKind.TIP_TO_OFFICERS, MessageKind.TIP_FOLLOW_UP)
+BODY_KINDS = (MessageKind.OFFICER_NOTICE, MessageKind.TIP_REDACTION)  # rendered when queued: the text is stored
 THREAD_WAIT = timedelta(seconds=1)
 
 
@@ -314,6 +315,10 @@ class DeliveryWorker:
                 window_open = in_service_window(row.last_inbound_at, self._clock())
                 message = with_whatsapp_window(message, alert, self._alert_template, window_open=window_open)
             return message
+        if row.kind in BODY_KINDS:
+            async with self._uow(read_only=True) as uow:
+                body = await uow.outbox.body(row.message_id)
+            return OutboundMessage(text=body or "", in_place=row.kind is MessageKind.TIP_REDACTION)
         if row.kind is MessageKind.TIPS_THREAD and row.thread_key:
             return render_thread_root(row.thread_key, await self._alert(row.alert_id) if row.alert_id else None)
         if row.tip_id is not None:

@@ -19,6 +19,7 @@ from core.force import ForceConfig
 from core.geo.areas import Area
 from core.geo.cells import cover_area
 from core.model import (
+    Address,
     Alert,
     AlertState,
     AlertStatus,
@@ -33,13 +34,16 @@ from core.model import (
     Urgency,
 )
 from core.ports import CellCounts, ChannelCounts, RecipientCriteria, UnitOfWork, UnitOfWorkFactory
-from core.rendering import alert_plain_text
+from core.origin import current_origin
+from core.rendering import alert_plain_text, escape_slack_mrkdwn
 from core.services.roles import SYSTEM_ACTOR, Roles
 
 MAX_HEADLINE = 120
 MAX_CONTACT = 300
 MAX_EXPIRY = timedelta(days=14)
 LIVE_STATES = (AlertState.SENDING, AlertState.SENT)
+# Who an update goes to: everyone the original reached or is reaching.
+REACHED = (DeliveryState.PENDING, DeliveryState.SENDING, DeliveryState.SENT, DeliveryState.FAILED)
 
 
 @dataclass
@@ -117,6 +121,7 @@ class AlertService:
         self._force = force
         self._roles = roles
         self._text_limit = strictest_text_limit(channels)
+        self._slack = Channel.SLACK in channels  # supervisors are told of cancellations in Slack
         self._clock = clock
 
     # --- composing -----------------------------------------------------------------
@@ -203,8 +208,8 @@ class AlertService:
         self._roles.require_officer(actor)
         async with self._uow() as uow:
             alert = await self._get(uow, alert_id)
-            counts = await uow.outbox.count_recipients(self._criteria(alert))
-            needed, reason = self._approval(alert, sum(counts.values()))
+            counts = await self._recipients(uow, alert)
+            needed, reason = await self._approval_of(uow, alert, counts)
             await self._audit(uow, actor, "preview", alert, recipients=sum(counts.values()))
             await uow.commit()
         return Preview(alert, alert.area_description, counts, needed and alert.approver is None, reason)
@@ -243,7 +248,10 @@ class AlertService:
         async with self._uow() as uow:
             alert = await self._get(uow, alert_id, lock=True)
             self._require_state(alert, (AlertState.DRAFT,), "sent")
-            result = await self._send_in(uow, alert, actor, now)
+            if alert.type is AlertType.UPDATE:
+                result = await self._send_approved_update(uow, alert, actor, now)
+            else:
+                result = await self._send_in(uow, alert, actor, now)
             await uow.commit()
         return result
 
@@ -258,6 +266,7 @@ class AlertService:
         async with self._uow() as uow:
             alert = await self._get(uow, alert_id, lock=True)
             self._require_state(alert, (AlertState.DRAFT,), "scheduled")
+            self._require_original(alert)  # an update waiting for approval is sent, not scheduled
             if alert.expires_at is not None and alert.expires_at <= send_at:
                 raise InvalidInput.one("send_at", "the alert would have expired by then; give a later expiry")
             counts = await uow.outbox.count_recipients(self._criteria(alert))
@@ -309,13 +318,17 @@ class AlertService:
     async def update(
         self, reference: str, actor: str, *, message: str, headline: str | None = None, contact: str | None = None
     ) -> SendResult:
-        """A follow-up to exactly the people the original reached (or is reaching)."""
+        """A follow-up to exactly the people the original reached (or is reaching).
+
+        If the original needed a supervisor's approval, so does its update: it is kept as a draft (state
+        ``draft``, nothing queued) for a supervisor other than its author to approve and an officer to send,
+        as an alert is. An expired alert can't be updated."""
         self._roles.require_officer(actor)
         now = self._clock()
         async with self._uow() as uow:
-            original = await self._by_reference(uow, reference)
+            original = await self._by_reference(uow, reference, lock=True)
             self._require_original(original)
-            self._require_state(original, (*LIVE_STATES, AlertState.EXPIRED), "updated")
+            self.require_updatable(original, now)
             follow_up = self._follow_up(
                 original,
                 AlertType.UPDATE,
@@ -326,11 +339,29 @@ class AlertService:
                 contact=clean_text(contact or original.contact, "contact", MAX_CONTACT),
             )
             self._check_length(follow_up)
-            reached = (DeliveryState.PENDING, DeliveryState.SENDING, DeliveryState.SENT, DeliveryState.FAILED)
-            counts = await self._queue_follow_up(uow, follow_up, [original.message_id], reached, now)  # type: ignore[list-item]
+            needed, reason = await self._approval_of(uow, follow_up, await self._recipients(uow, follow_up))
+            if needed:
+                follow_up.state, follow_up.sent_at = AlertState.DRAFT, None
+                await uow.alerts.add(follow_up)
+                await self._audit(uow, actor, "update", follow_up, original=original.reference, awaiting_approval=reason)
+                await uow.commit()
+                return SendResult(follow_up, {})
+            counts = await self._queue_follow_up(uow, follow_up, [original.message_id], REACHED, now)  # type: ignore[list-item]
             await self._audit(uow, actor, "update", follow_up, original=original.reference, recipients=sum(counts.values()))
             await uow.commit()
         return SendResult(follow_up, counts)
+
+    async def _send_approved_update(self, uow: UnitOfWork, update: Alert, actor: str, now: datetime) -> SendResult:
+        """Send an update that waited for approval, if it has it and its alert is still live."""
+        original = await self._get(uow, update.original_id, lock=True)  # type: ignore[arg-type]
+        self.require_updatable(original, now)
+        needed, reason = await self._approval_of(uow, update, await self._recipients(uow, update))
+        if needed and update.approver is None:
+            raise NotAllowed(f"{update.reference} needs a supervisor's approval before it is sent: {reason}.")
+        update.state, update.sent_at = AlertState.SENDING, now
+        counts = await self._queue_follow_up(uow, update, [original.message_id], REACHED, now)  # type: ignore[list-item]
+        await self._audit(uow, actor, "send", update, original=original.reference, recipients=sum(counts.values()))
+        return SendResult(update, counts)
 
     async def cancel(self, reference: str, actor: str, *, reason: str = "") -> SendResult:
         """Stop what has not gone yet and tell those already reached that it is cancelled."""
@@ -354,8 +385,26 @@ class AlertService:
             await self._audit(
                 uow, actor, "cancel", original, notice=notice.reference, skipped=skipped, notified=sum(counts.values())
             )
+            await self._tell_supervisors_of_cancel(uow, original, actor, reason_text, sum(counts.values()), skipped, now)
             await uow.commit()
         return SendResult(notice, counts)
+
+    async def _tell_supervisors_of_cancel(
+        self, uow: UnitOfWork, original: Alert, actor: str, reason: str, notified: int, skipped: int, now: datetime
+    ) -> None:
+        """A cancellation never waits for anyone, so supervisors are told of it after the fact, in Slack."""
+        if not self._slack or not self._roles.supervisors:
+            return
+        who = f"<@{actor}>" if self._roles.is_officer(actor) and not actor.startswith("cli:") else escape_slack_mrkdwn(actor)
+        body = (
+            f":no_entry: *{escape_slack_mrkdwn(original.reference or '')} was cancelled* by {who} (from {current_origin()}): "
+            f"{escape_slack_mrkdwn(original.headline)}\n"
+            + "".join(f"> {escape_slack_mrkdwn(line)}\n" for line in reason.splitlines() or [""])
+            + f"{notified:,} residents already reached are being told; {skipped:,} deliveries not yet made were stopped."
+        )
+        message_id = await uow.outbox.new_message(MessageKind.OFFICER_NOTICE, alert_id=original.id, body=body)
+        for supervisor in sorted(self._roles.supervisors):
+            await uow.outbox.queue_to(message_id, Address(Channel.SLACK, supervisor), None, now)
 
     async def expire_due(self) -> list[Alert]:
         """Expire live alerts past their expiry: deliveries not yet made are skipped."""
@@ -398,8 +447,10 @@ class AlertService:
     async def _queue_follow_up(
         uow: UnitOfWork, follow_up: Alert, from_message_ids: Sequence[int], states: Sequence[DeliveryState], now: datetime
     ) -> ChannelCounts:
-        """Store the follow-up and queue it to every address the earlier messages reached (in ``states``)."""
-        await uow.alerts.add(follow_up)
+        """Store the follow-up (unless it is stored already) and queue it to every address the earlier messages
+        reached (in ``states``)."""
+        if follow_up.id is None:
+            await uow.alerts.add(follow_up)
         kind = MessageKind.ALERT_UPDATE if follow_up.type is AlertType.UPDATE else MessageKind.ALERT_CANCEL
         follow_up.message_id = await uow.outbox.new_message(kind, alert_id=follow_up.id)
         counts = await uow.outbox.queue_copy(follow_up.message_id, from_message_ids, states, now)
@@ -440,6 +491,35 @@ class AlertService:
             testers_only=alert.status is not AlertStatus.ACTUAL,
             at=self._clock(),
         )
+
+    async def _recipients(self, uow: UnitOfWork, alert: Alert) -> ChannelCounts:
+        """Who the alert would reach: for an update, whoever its original reached; otherwise the area's residents now."""
+        if alert.type is not AlertType.UPDATE:
+            return await uow.outbox.count_recipients(self._criteria(alert))
+        original = await self._get(uow, alert.original_id)  # type: ignore[arg-type]
+        progress = await uow.outbox.progress(original.message_id) if original.message_id else {}
+        counts = {channel: sum(n for state, n in states.items() if state in REACHED) for channel, states in progress.items()}
+        return {channel: n for channel, n in counts.items() if n}
+
+    async def _approval_of(self, uow: UnitOfWork, alert: Alert, counts: ChannelCounts) -> tuple[bool, str | None]:
+        """The four-eyes rule: an alert's own, and for an update, also whether its original needed approval."""
+        needed, reason = self._approval(alert, sum(counts.values()))
+        if needed or alert.type is not AlertType.UPDATE:
+            return needed, reason
+        original = await self._get(uow, alert.original_id)  # type: ignore[arg-type]
+        if original.approver is not None:
+            return True, f"it updates {original.reference}, which needed a supervisor's approval"
+        return False, None
+
+    def require_updatable(self, original: Alert, now: datetime | None = None) -> None:
+        """Raise Conflict (saying why) unless ``original`` is live and not past its expiry."""
+        now = now or self._clock()
+        if original.state is AlertState.EXPIRED or (
+            original.state in LIVE_STATES and original.expires_at is not None and original.expires_at <= now
+        ):
+            raise Conflict(f"{original.reference} has expired, so it can't be updated: residents no longer see it as "
+                           "current. Raise a new alert if the situation needs one.")
+        self._require_state(original, LIVE_STATES, "updated")
 
     def _approval(self, alert: Alert, recipients: int) -> tuple[bool, str | None]:
         settings = self._force.settings

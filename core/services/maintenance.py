@@ -63,6 +63,7 @@ class MaintenanceService:
             tips = await uow.retention.purge_tips(now - timedelta(days=self._retention.tip_days))
             # Platforms retry an update for at most a day; two days of ids is plenty to spot repeats.
             await uow.retention.purge_inbound(now - timedelta(days=2))
+            await uow.retention.forget_redaction_texts(now - timedelta(days=self._retention.delivery_days))
             await uow.commit()
         if deliveries or tips:
             logger.info("retention: deleted %d delivery rows and %d tips", deliveries, tips)

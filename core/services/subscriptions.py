@@ -16,9 +16,10 @@ from core.clock import Clock
 from core.errors import InvalidInput, NotAllowed, NotFound
 from core.force import ALL_TOPICS, ForceConfig
 from core.geo.cells import cell_centre, snap
-from core.model import MAX_PLACES_PER_RESIDENT, Address, AuditEntry, Place, QuietHours, Resident
-from core.ports import UnitOfWorkFactory
+from core.model import MAX_PLACES_PER_RESIDENT, TIPSTER, Address, AuditEntry, MessageKind, Place, QuietHours, Resident
+from core.ports import UnitOfWork, UnitOfWorkFactory
 from core.services.alerts import clean_text
+from core.tip_rendering import redacted_tip_text
 
 logger = logging.getLogger("lookout.subscriptions")
 
@@ -167,6 +168,7 @@ class SubscriptionService:
         async with self._uow(read_only=True) as uow:
             resident = await self._resident(uow, address)
             tips = await uow.residents.tips_of(resident.id)  # type: ignore[arg-type]
+            notes = {t.id: await uow.tips.notes(t.id) for t in tips}  # type: ignore[arg-type]
             received = await uow.residents.messages_received(resident.id)  # type: ignore[arg-type]
         return {
             "service": self._force.name,
@@ -186,9 +188,15 @@ class SubscriptionService:
             "receiving_alerts": resident.active,
             "subscribed_at": _iso(resident.created_at),
             "alerts_received": received,
+            # Whether officers keep this person's tips out of their queue (marked as spam, tipster blocked).
+            "tips_blocked": resident.tips_blocked,
             "tips": [
                 {"reference": t.reference, "text": t.text, "sent_at": _iso(t.created_at), "anonymous": t.anonymous,
-                 "photos": len(t.media), "location": {"lat": t.lat, "lon": t.lon} if t.lat is not None else None}
+                 "contact_given_to_officers": t.contact, "shown_to_officers_as": t.tipster, "state": t.state.value,
+                 "photos": len(t.media), "location": {"lat": t.lat, "lon": t.lon} if t.lat is not None else None,
+                 # Officers' replies and the person's answers; officers are named by role, as their replies were.
+                 "conversation": [{"from": "you" if n.author == TIPSTER else "officer", "text": n.text,
+                                   "at": _iso(n.created_at)} for n in notes[t.id]]}
                 for t in tips
             ],
         }
@@ -199,11 +207,23 @@ class SubscriptionService:
             resident = await uow.residents.get_by_address(address)
             if resident is None:
                 return False
+            await self._redact_tip_posts(uow, resident.id)  # type: ignore[arg-type]
             await uow.residents.erase(resident.id)  # type: ignore[arg-type]
             await uow.audit.append(AuditEntry(actor="resident", action="erase", subject=f"{address.channel.value} resident"))
             await uow.commit()
         logger.info("a %s resident erased their data", address.channel.value)
         return True
+
+    async def _redact_tip_posts(self, uow: UnitOfWork, resident_id: int) -> None:
+        """Queue an edit of each post that shows the person's name or handle (tips they let officers contact them
+        about): the worker rewrites it without them. The text is kept only until that edit is made."""
+        now = self._clock()
+        for tip, post in await uow.tips.posts_of(resident_id):
+            if tip.anonymous and not tip.contact:
+                continue  # shows a pseudonym only
+            alert = await uow.alerts.get(tip.alert_id) if tip.alert_id is not None else None
+            message_id = await uow.outbox.new_message(MessageKind.TIP_REDACTION, body=redacted_tip_text(tip, alert))
+            await uow.outbox.queue_to(message_id, post, None, now)
 
     def _snap_all(self, places: Sequence[NewPlace]) -> list[Place]:
         if not places:

@@ -22,6 +22,7 @@ from core.force import ForceConfig
 from core.geo.coords import check_lat_lon
 from core.model import TIPSTER, Address, Alert, AlertState, AuditEntry, MessageKind, Tip, TipNote, TipPhoto, TipState
 from core.ports import RepliedMessage, UnitOfWork, UnitOfWorkFactory
+from core.pseudonyms import TipsterPseudonyms
 from core.services.alerts import clean_text
 from core.services.roles import Roles
 
@@ -85,12 +86,14 @@ class TipService:
         *,
         roles: Roles,
         officer_queue: Address | None,
+        pseudonyms: TipsterPseudonyms | None = None,
         clock: Clock,
     ) -> None:
         self._uow = uow
         self._force = force
         self._roles = roles
         self._queue = officer_queue
+        self._pseudonyms = pseudonyms or TipsterPseudonyms()
         self._clock = clock
 
     # --- residents --------------------------------------------------------------------
@@ -118,6 +121,7 @@ class TipService:
             tip = Tip(
                 resident_id=resident.id, text=text, alert_id=alert_id, lat=lat_lon[0] if lat_lon else None,
                 lon=lat_lon[1] if lat_lon else None, anonymous=not new.may_contact, contact=contact,
+                tipster=self._pseudonyms.for_tip(resident.id, anonymous=not new.may_contact),
                 thread_key=thread_key_for(alert_id, now, self._force.settings.timezone), created_at=now,
             )
             tip = await uow.tips.add(tip, new.photos, now)
@@ -133,7 +137,10 @@ class TipService:
         return tip
 
     async def answer(self, address: Address, tip_reference: str, text: str) -> TipNote:
-        """The tipster answers an officer: into the tip's thread."""
+        """The tipster answers an officer: into the tip's thread.
+
+        Only on a tip an officer has replied to (a quoted reference is no way in otherwise), and counted by flood
+        control like a tip. Raises NotFound, NotAllowed, TooManyTips."""
         body = clean_text(text, "text", MAX_TIP_TEXT)
         now = self._clock()
         async with self._uow() as uow:
@@ -141,6 +148,11 @@ class TipService:
             resident = await uow.residents.get_by_address(address)
             if resident is None or tip.resident_id != resident.id:
                 raise NotFound(f"No tip {tip_reference} of yours was found.")
+            if not await uow.tips.officer_replied(tip.id):  # type: ignore[arg-type]
+                raise NotAllowed(f"Officers haven't written to you about {tip.reference}, so there is nothing to answer. "
+                                 "To tell them something new, just send it as a message.")
+            if await uow.tips.count_since(resident.id, now - FLOOD_WINDOW) >= self._force.settings.tips_per_minute:  # type: ignore[arg-type]
+                raise TooManyTips("Thank you — we have your information. Please wait a minute before sending more.")
             note = await uow.tips.add_note(TipNote(tip_id=tip.id, author=TIPSTER, text=body, created_at=now))  # type: ignore[arg-type]
             await uow.residents.save_activity(resident.id, now)  # type: ignore[arg-type]
             if not resident.tips_blocked:

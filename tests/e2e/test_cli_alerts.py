@@ -4,15 +4,17 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+import sqlalchemy as sa
 
 from core.clock import utc_now
 from sandbox.nominatim import NominatimStandIn
 from storage.database import make_async_engine
 from storage.tables import alerts, audit_log, deliveries
 from storage.uow import unit_of_work_factory
-from tests.support.database import count
+from tests.support.database import count, rows
 from tests.support.processes import lookout_env, run_json, run_lookout
 from tests.support.residents import STAFFORD, add_residents, offset, resident_at
+from tests.support.slack_officer import force_config
 
 COMPOSE = ["--incident", "MV-20261125-0456", "--headline", "Bogus callers", "--message", "Two men claiming to be from the water board."]
 
@@ -104,3 +106,32 @@ def test_missing_incident_number_and_overlong_message(env: dict[str, str], datab
 def test_unknown_reference_is_a_polite_error(env: dict[str, str]) -> None:
     done = run_lookout(["alert", "cancel", "A-2026-424242", "--yes"], env)
     assert done.returncode == 1 and "There is no alert 'A-2026-424242'" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_an_update_of_an_alert_that_needed_approval_waits_for_another_supervisor(env: dict[str, str], database_url: str,
+                                                                                tmp_path) -> None:
+    env = {**env, "LOOKOUT_FORCE_CONFIG": str(force_config(tmp_path, approval_threshold=2)),
+           "SLACK_SUPERVISOR_IDS": "U01SUPERVSR,U01SUPERVS2"}
+    sent = run_json(["alert", "send", *COMPOSE, "--at", f"{STAFFORD[0]},{STAFFORD[1]}", "--radius", "500m", "--yes",
+                     "--approved-by", "U01SUPERVSR"], env)
+    assert sent["state"] == "sending" and sent["total"] == 5
+
+    waiting = run_json(["alert", "update", sent["reference"], "--message", "Pay the caller in cash."], env)
+    assert waiting["type"] == "Update" and waiting["state"] == "draft" and waiting["total"] == 0
+    assert count(database_url, deliveries) == 5  # nothing queued for the update
+    human = run_lookout(["alert", "update", sent["reference"], "--message", "Again, without approval."], env)
+    assert human.returncode == 0 and "needs a supervisor's approval" in human.stdout and "Nothing was sent" in human.stdout
+
+    own = run_lookout(["alert", "update", sent["reference"], "--message", "Self-approved.", "--as", "U01SUPERVSR",
+                       "--approved-by", "U01SUPERVSR"], env)
+    assert own.returncode != 0 and "can't approve your own alert" in own.stdout + own.stderr
+    assert count(database_url, deliveries) == 5
+
+    approved = run_json(["alert", "send", waiting["reference"], "--yes", "--approved-by", "U01SUPERVS2"], env)
+    assert approved["state"] == "sending" and approved["total"] == 5
+    assert count(database_url, deliveries) == 10
+
+    cancelled = run_json(["alert", "cancel", sent["reference"], "--yes", "--reason", "Resolved."], env)  # never waits
+    assert cancelled["type"] == "Cancel"
+    sources = {(r.action, r.source) for r in rows(database_url, sa.select(audit_log.c.action, audit_log.c.source))}
+    assert {("update", "cli"), ("approve", "cli"), ("send", "cli"), ("cancel", "cli")} <= sources

@@ -12,8 +12,10 @@ import asyncio
 import json
 
 import httpx
+from pathlib import Path
 import pytest
 import sqlalchemy as sa
+from sqlalchemy.engine import make_url
 
 from core.geo.cells import cell_to_int, snap
 from sandbox.nominatim import NominatimStandIn
@@ -34,6 +36,7 @@ from storage.tables import (
 from tests.support.database import rows
 from tests.support.processes import Server, lookout_env, run_json
 from tests.support.residents import STAFFORD
+from tests.support.slack_officer import eventually
 from tests.support.slack_tips import (
     officer_replies_in_slack,
     photos_in_thread,
@@ -165,9 +168,28 @@ def test_subscribe_by_location_receive_alerts_send_a_tip_talk_to_an_officer_and_
     assert document.kind == "document"
     exported = json.loads(telegram.files[document.file_id].content)
     assert exported["topics"] == ["burglary", "vehicle"] and exported["tips"][0]["reference"] == tip.reference
+    # Everything held about them: the contact officers see, the conversation with officers, whether they are blocked.
+    (mine,) = exported["tips"]
+    assert "@sam_s" in mine["contact_given_to_officers"] and mine["shown_to_officers_as"].startswith("Tipster ")
+    assert mine["conversation"] == [
+        {"from": "officer", "text": "Thank you. Was he carrying anything?", "at": mine["conversation"][0]["at"]},
+        {"from": "you", "text": "A black holdall.", "at": mine["conversation"][1]["at"]}]
+    assert exported["tips_blocked"] is False and OFFICER not in json.dumps(exported)
     phone.send("/stop")
     phone.press("Yes, delete everything")
     assert "deleted" in phone.last().visible
+
+    # The tip's post in Slack keeps what they saw (evidence) but loses who they are, through the worker's chat.update.
+    asyncio.run(eventually(lambda: "erased their data" in slack.message(TIPS_CHANNEL, card.ts).text, timeout=15,
+                           what="the tip's post redacted"))
+    redacted = slack.message(TIPS_CHANNEL, card.ts)
+    assert "chip shop" in redacted.text and "sam_s" not in json.dumps([redacted.text, redacted.blocks])
+    assert "Sam" not in redacted.text and not [b for b in redacted.blocks or [] if b.get("type") == "actions"]
+    if database_url.startswith("sqlite"):  # deleted rows are overwritten, in the database file and its WAL alike
+        path = make_url(database_url).database
+        raw = b"".join(Path(f).read_bytes() for f in (path, f"{path}-wal") if Path(f).exists())
+        for gone in (b"sam_s", b"A black holdall", b"Was he carrying anything"):
+            assert gone not in raw, gone
     for table in (residents, places, subscriptions, tips, tip_notes, conversation_states):
         assert rows(database_url, sa.select(sa.func.count()).select_from(table))[0][0] == 0, table.name
     assert rows(database_url, sa.select(sa.func.count()).select_from(deliveries).where(deliveries.c.address == "telegram:777001"))[0][0] == 0
@@ -297,3 +319,42 @@ def test_a_home_location_is_never_stored_or_logged(service, database_url: str, r
     assert dump and not any(n in everything for n in needles), [line for line in dump if any(n in line for n in needles)]
     exported = json.loads(telegram.files[phone.last().file_id].content)
     assert not any(n in json.dumps(exported) for n in needles)  # /mydata shows the cell's centre, not the spot
+
+
+def test_answers_to_officers_count_as_tips_and_a_quoted_reference_needs_an_officers_reply(service, database_url: str) -> None:
+    telegram, slack, env = service
+    phone = Phone(telegram, TelegramUsers(telegram), SimulatedUser(777010))
+    phone.send("/start")
+    phone.press("12 or older")
+    phone.send("st16 2lz")
+    phone.press("Yes, that's right")
+    phone.press("Home")
+    phone.press("Done")
+    phone.press("I'm a resident")
+    phone.send("A man trying car doors on Eastgate Street.")
+    phone.press("Yes, send it")
+    phone.press("Stay anonymous")
+    confirmation = phone.last()
+    (tip,) = rows(database_url, sa.select(tips))
+    assert tip.reference in confirmation.visible
+
+    # Replying to a message that merely names the tip (here the bot's own confirmation) is not a way to the officers.
+    phone.send("Quoting my own reference to reach the queue", reply_to=confirmation.message_id)
+    assert "Officers haven't written to you about" in phone.last().visible
+    assert rows(database_url, sa.select(tip_notes)) == []
+
+    card = asyncio.run(tip_in_slack(slack, TIPS_CHANNEL, tip.reference))
+    events = f"{env['LOOKOUT_PUBLIC_URL']}/slack/events"
+    asyncio.run(officer_replies_in_slack(slack, events, OFFICER, card, tip.reference, "Which way did he go?"))
+    reply = phone.wait_for_text("Which way did he go?")
+
+    # Now answers are welcome, but they count with the tip towards the force's three a minute: one notice, then silence.
+    for n in range(6):
+        phone.send(f"Answer number {n}", reply_to=reply.message_id)
+    texts = phone.texts()
+    assert sum("Sent to the officer" in t for t in texts) == 2
+    assert sum("Please wait a minute" in t for t in texts) == 1
+    authors = [n.author for n in rows(database_url, sa.select(tip_notes.c.author))]
+    assert authors.count("tipster") == 2
+    asyncio.run(said_in_thread(slack, card, "Answer number 1"))
+    assert not [m for m in slack.messages_in(TIPS_CHANNEL) if "Answer number 2" in m.text or "Quoting" in m.text]

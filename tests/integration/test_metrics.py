@@ -52,3 +52,18 @@ async def test_metrics_report_the_queue_tips_and_webhook_latency(client, uow_fac
     assert found[("lookout_queue_oldest_due_seconds", (("channel", "telegram"),))] >= 0
     assert found[("lookout_tips", (("state", "new"),))] == 1
     assert found[("lookout_webhook_seconds_count", (("path", "/telegram/webhook"), ("status", "403")))] == 1
+
+
+async def test_metrics_need_the_bearer_token_when_one_is_set(database_url: str, clock):
+    lookout = build(Settings(LOOKOUT_DATABASE_URL=database_url, LOOKOUT_METRICS_TOKEN="scrape-me-please"), clock=clock)
+    try:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=create_app(lookout)), base_url="http://lookout.test") as http:
+            for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": "Basic scrape-me-please"},
+                            {"Authorization": "Bearer scrape-me-pleasex"}, {"Authorization": "Bearer"}):
+                refused = await http.get("/metrics", headers=headers)
+                assert refused.status_code == 401 and "lookout_deliveries" not in refused.text, headers
+                assert refused.headers["www-authenticate"].startswith("Bearer")
+            allowed = await http.get("/metrics", headers={"Authorization": "Bearer scrape-me-please"})
+            assert allowed.status_code == 200 and "lookout_deliveries" in allowed.text
+    finally:
+        await lookout.aclose()

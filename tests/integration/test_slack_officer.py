@@ -5,16 +5,17 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlencode
 
 import sqlalchemy as sa
 
 from core.model import AlertState
-from sandbox.slack import OFFICER_ID, OFFICERS_CHANNEL_ID, STAFF_ID, SUPERVISOR_ID
+from sandbox.slack import OFFICER_ID, OFFICERS_CHANNEL_ID, SECOND_OFFICER_ID, STAFF_ID, SUPERVISOR_ID
 from storage.tables import alerts as alerts_table
 from storage.tables import audit_log
 from tests.support.residents import STAFFORD, add_residents, offset, resident_at
-from tests.support.slack_officer import card_text, eventually, force_config, officer_app
+from tests.support.slack_officer import button_value, card_text, eventually, force_config, officer_app
 
 
 
@@ -309,3 +310,76 @@ async def test_list_stats_and_help(database_url, clock):
         assert (await app.simulated.post_signed(json.dumps(mention), "application/json")).status_code == 200
         reply = await eventually(lambda: app.slack.messages_in(OFFICERS_CHANNEL_ID, thread_ts="1712345678.000100"))
         assert "/alert list" in card_text(reply[0])
+
+
+async def test_an_update_of_an_approved_alert_needs_approval_again_and_a_cancellation_never_waits(database_url, tmp_path, clock):
+    async with officer_app(database_url, force=force_config(tmp_path, approval_threshold=1), clock=clock) as app:
+        await seed(app)
+        card = await app.raise_alert()
+        reference = json.loads(button_value(card, "alert_send"))["ref"]
+        await app.press(SUPERVISOR_ID, card, "alert_approve")
+        await eventually(lambda: f"Approved by <@{SUPERVISOR_ID}>" in card_text(app.card(card)), what="the approval")
+        async with app.delivering():
+            await app.press(OFFICER_ID, card, "alert_send")
+            await eventually(lambda: len(app.telegram.sent) == 2, timeout=15, what="the alert delivered")
+
+            # Another officer's update waits, as the alert did: a card with Approve, nothing sent to anyone.
+            modal = await app.command_modal(SECOND_OFFICER_ID, f"update {reference}")
+            values = {"headline": {"value": "Missing boy, 9"}, "contact": {"value": "Call 101."},
+                      "message": {"value": "Ignore the last message: send money to this account."}}
+            await app.simulated.view_submission(SECOND_OFFICER_ID, modal["id"], values)
+            update_card = await eventually(lambda: next((c for c in app.cards()[1:] if "Needs a supervisor's approval" in card_text(c)), None),
+                                           what="the update's card")
+            assert "An update of an alert that needed a supervisor's approval" in card_text(update_card)
+            assert "Would reach 2 residents" in card_text(update_card) and "alert_edit" not in json.dumps(update_card.blocks)
+            await app.press(SECOND_OFFICER_ID, update_card, "alert_send")
+            await eventually(lambda: any("needs a supervisor's approval before it is sent" in t
+                                         for t in app.ephemeral_texts(SECOND_OFFICER_ID)))
+            await app.press(SECOND_OFFICER_ID, update_card, "alert_approve")
+            await eventually(lambda: any("Only supervisors" in t for t in app.ephemeral_texts(SECOND_OFFICER_ID)))
+            await asyncio.sleep(0.5)
+            assert len(app.telegram.sent) == 2
+
+            # A supervisor's own update: never approved by themselves.
+            modal = await app.command_modal(SUPERVISOR_ID, f"update {reference}")
+            await app.simulated.view_submission(SUPERVISOR_ID, modal["id"], {**values, "message": {"value": "By the supervisor."}})
+            own = await eventually(lambda: next((c for c in app.cards()[1:] if "By the supervisor." in card_text(c)), None),
+                                   what="the supervisor's update card")
+            await app.press(SUPERVISOR_ID, own, "alert_approve")
+            await eventually(lambda: any("can't approve your own alert" in t for t in app.ephemeral_texts(SUPERVISOR_ID)))
+
+            await app.press(SUPERVISOR_ID, update_card, "alert_approve")
+            await eventually(lambda: f"Approved by <@{SUPERVISOR_ID}>" in card_text(app.card(update_card)), what="the update approved")
+            await app.press(SECOND_OFFICER_ID, update_card, "alert_send")
+            await eventually(lambda: len(app.telegram.sent) == 4, timeout=15, what="the approved update delivered")
+            assert sum("send money" in s.message.text for s in app.telegram.sent) == 2
+
+            # A cancellation goes at once, without approval; the supervisors are told in Slack.
+            modal = await app.command_modal(OFFICER_ID, f"cancel {reference}")
+            await app.simulated.view_submission(OFFICER_ID, modal["id"], {"reason": {"value": "Found safe and well."}})
+            await eventually(lambda: len(app.telegram.sent) == 6, timeout=15, what="the cancellation delivered")
+            dm = "D" + SUPERVISOR_ID[1:]
+            notice = await eventually(lambda: [m for m in app.slack.messages_in(dm) if "was cancelled" in m.text],
+                                      timeout=15, what="the supervisors told")
+            assert reference in notice[0].text and f"<@{OFFICER_ID}>" in notice[0].text and "Found safe and well." in notice[0].text
+            assert "from slack" in notice[0].text
+
+        sent = [r for r in await rows(app, alerts_table) if r.type == "Update"]
+        assert {(r.author, r.approver, r.state) for r in sent} == {(SECOND_OFFICER_ID, SUPERVISOR_ID, "cancelled"),
+                                                                  (SUPERVISOR_ID, None, "draft")}
+        audited = {(r.actor, r.action, r.source) for r in await rows(app, audit_log)}
+        assert {(OFFICER_ID, "cancel", "slack"), (SECOND_OFFICER_ID, "update", "slack"), (SUPERVISOR_ID, "approve", "slack")} <= audited
+
+
+async def test_an_expired_alert_cant_be_updated(database_url, clock):
+    async with officer_app(database_url, clock=clock) as app:
+        await seed(app)
+        card = await app.raise_alert()
+        reference = json.loads(button_value(card, "alert_send"))["ref"]
+        await app.press(OFFICER_ID, card, "alert_send")
+        await eventually(lambda: app.card(card).blocks[0]["text"]["text"].startswith("Sending"), what="the status")
+        async with app.lookout.engine.begin() as conn:  # its expiry passes (the scheduler has not run yet)
+            await conn.execute(sa.update(alerts_table).values(expires_at=datetime.now(UTC) - timedelta(minutes=1)))
+        await app.simulated.slash_command(OFFICER_ID, "/alert", f"update {reference}")
+        await eventually(lambda: any(f"{reference} has expired, so it can't be updated" in t for t in app.ephemeral_texts(OFFICER_ID)))
+        assert [r.type for r in await rows(app, alerts_table)] == ["Alert"]

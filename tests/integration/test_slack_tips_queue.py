@@ -9,18 +9,23 @@ and PostgreSQL.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
+import shutil
+import re
+from pathlib import Path
 from urllib.parse import urlencode
 
 import sqlalchemy as sa
+from sqlalchemy.engine import make_url
 
 from core.model import MessageKind, TipPhoto, TipState
 from core.services.tips import NewTip
 from sandbox.slack import OFFICER_ID, SECOND_OFFICER_ID, STAFF_ID, TIPS_CHANNEL_ID, SlackMessage
-from storage.tables import audit_log, deliveries, messages, tip_notes
+from storage.tables import audit_log, deliveries, messages, refused_attempts, tip_notes
 from storage.tables import tips as tips_table
 from tests.support.residents import STAFFORD, add_residents, resident_at
-from tests.support.slack_officer import card_text, eventually, officer_app
+from tests.support.slack_officer import card_text, eventually, force_config, officer_app
 
 HOSTILE = "White van <!channel> <http://x|y> & two men"
 RETRY = {"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"}
@@ -121,7 +126,7 @@ async def test_reply_relays_to_the_resident_and_their_answer_lands_in_the_same_t
         assert [k.kind for k in kinds] == [MessageKind.REPLY_TO_TIPSTER.value]
         note = await eventually(lambda: [m for m in app.slack.messages_in(TIPS_CHANNEL_ID, thread_ts=card.thread_ts)
                                          if "replied to" in m.text], what="the reply noted in the thread")
-        assert "<@U01OFFICER1> *replied to Tipster" in note[0].text and "&lt;!here&gt;" in note[0].text
+        assert "<@U01OFFICER1> *replied to Anonymous tipster" in note[0].text and "&lt;!here&gt;" in note[0].text
 
         await app.lookout.tips.answer(resident.address, tip.reference, "Towards the park")
         answer = await eventually(lambda: [m for m in app.slack.messages_in(TIPS_CHANNEL_ID) if "Towards the park" in m.text],
@@ -191,7 +196,11 @@ async def test_someone_not_an_officer_is_refused_politely_audited_and_nothing_ch
         assert "only officers" in forged.json()["errors"]["reply"]
         await eventually(lambda: rows(app, sa.select(audit_log).where(audit_log.c.action == "refused", audit_log.c.subject == tip.reference)),
                          what="the audit")
-        assert len(await rows(app, sa.select(audit_log).where(audit_log.c.action == "refused"))) == 5
+        # Refusals are counted per (who, what, hour): the forged reply adds to the reply's count, not a sixth audit row.
+        refusals = await rows(app, sa.select(audit_log.c.source).where(audit_log.c.action == "refused"))
+        assert len(refusals) == 4 and {r.source for r in refusals} == {"slack"}
+        counted = await rows(app, sa.select(refused_attempts.c.action, refused_attempts.c.count).where(refused_attempts.c.actor == STAFF_ID))
+        assert dict(counted) == {"tip.ack": 1, "tip.reply": 2, "tip.done": 1, "tip.spam": 1}
         assert (await rows(app, sa.select(tips_table.c.state)))[0].state == TipState.NEW.value
         assert await rows(app, sa.select(tip_notes)) == []
         assert not [m for m, _ in app.slack.calls if m == "chat.update"]
@@ -222,3 +231,111 @@ async def test_slack_retrying_a_press_or_a_reply_never_does_it_twice(database_ur
         await asyncio.sleep(0.5)
         assert len(await rows(app, sa.select(tip_notes))) == 1
         assert len([s for s in app.telegram.sent if s.to == resident.address]) == 1
+
+
+async def test_an_anonymous_tip_shows_nothing_that_links_it_to_the_same_residents_named_tips(database_url, tmp_path, clock):
+    """Post, buttons, modals' metadata, thread: one resident's anonymous tips share a keyed pseudonym of their
+    own, never the one beside their name on the tips where they agreed to be contacted (nor an id or address)."""
+    async with officer_app(database_url, force=force_config(tmp_path, tips_per_minute=10), clock=clock) as app, app.delivering():
+        resident, secret_tip, secret_card = await tip_in_the_queue(app, "The man at number 9 deals from his garage")
+        named = await app.lookout.tips.submit(resident.address, NewTip("Lost dog on Eastgate Street", may_contact=True,
+                                                                       contact="Sam Jones (@samj) on Telegram"))
+        again = await app.lookout.tips.submit(resident.address, NewTip("He is at it again tonight"))
+        named_card = await eventually(lambda: next((m for m in app.slack.messages_in(TIPS_CHANNEL_ID)
+                                                    if named.reference in m.text), None), timeout=15, what="the named tip")
+        again_card = await eventually(lambda: next((m for m in app.slack.messages_in(TIPS_CHANNEL_ID)
+                                                    if again.reference in m.text), None), timeout=15, what="the second one")
+        # The anonymous tip's whole life in Slack: a reply (its modal), the tipster's answer, the spam modal.
+        seen = len(app.slack.views)
+        await press(app, OFFICER_ID, secret_card, "reply", secret_tip.reference)
+        reply_modal = await app.next_modal(OFFICER_ID, seen)
+        await app.simulated.view_submission(OFFICER_ID, reply_modal["id"], {"reply": {"value": "Which garage?"}})
+        await eventually(lambda: [s for s in app.telegram.sent if "Which garage?" in s.message.text], what="the reply")
+        await app.lookout.tips.answer(resident.address, secret_tip.reference, "The blue one")
+        await eventually(lambda: [m for m in app.slack.messages_in(TIPS_CHANNEL_ID) if "The blue one" in m.text],
+                         timeout=15, what="the answer in the thread")
+        seen = len(app.slack.views)
+        await press(app, OFFICER_ID, secret_card, "spam", secret_tip.reference)
+        spam_modal = await app.next_modal(OFFICER_ID, seen)
+
+        anonymous_refs = (secret_tip.reference, again.reference)
+        shown_on_anonymous = json.dumps(
+            [[m.text, m.blocks] for m in app.slack.messages_in(TIPS_CHANNEL_ID)
+             if any(ref in m.text for ref in anonymous_refs) and named.reference not in m.text]
+            + [reply_modal, spam_modal])
+        shown_on_named = json.dumps([named_card.text, named_card.blocks])
+        assert "Sam Jones" in shown_on_named and named.tipster in shown_on_named
+        assert named.tipster not in shown_on_anonymous and "Sam Jones" not in shown_on_anonymous and "samj" not in shown_on_anonymous
+        assert secret_tip.tipster not in shown_on_named
+        # Several anonymous tips from one source are seen as one source, with a key no one can try ids against.
+        assert secret_tip.tipster == again.tipster and secret_tip.tipster in again_card.text
+        assert secret_tip.tipster in shown_on_anonymous and "Anonymous tipster" in secret_card.text
+        for token in (str(resident.address), resident.address.id):
+            assert token not in shown_on_anonymous
+        assert not re.search(rf"(?<![\w-]){resident.id}(?![\w-])", json.dumps([reply_modal["private_metadata"],
+                                                                               spam_modal["private_metadata"]]))
+        # The old unkeyed pseudonym (a hash anyone can compute from the resident id) is nowhere.
+        old = "Tipster " + hashlib.sha256(f"lookout-tipster:{resident.id}".encode()).hexdigest()[:6].upper()
+        assert old not in shown_on_anonymous and old not in shown_on_named
+
+
+async def test_refusals_in_a_loop_are_counted_not_appended_and_audit_rows_say_they_came_from_slack(database_url, clock):
+    async with officer_app(database_url, clock=clock) as app, app.delivering():
+        _, tip, card = await tip_in_the_queue(app)
+        for _ in range(12):
+            await press(app, STAFF_ID, card, "ack", tip.reference)
+        await eventually(lambda: len(app.ephemeral_texts(STAFF_ID)) == 12, what="twelve polite refusals")
+        await press(app, OFFICER_ID, card, "ack", tip.reference)
+        await eventually(lambda: "Acknowledged*" in current(app, card).text, what="the redraw")
+        refused = await rows(app, sa.select(audit_log.c.actor, audit_log.c.source).where(audit_log.c.action == "refused"))
+        assert [(r.actor, r.source) for r in refused] == [(STAFF_ID, "slack")]
+        (counted,) = await rows(app, sa.select(refused_attempts))
+        assert (counted.actor, counted.action, counted.count, counted.source) == (STAFF_ID, "tip.ack", 12, "slack")
+        assert counted.hour.minute == 0 and counted.hour.second == 0
+        (done,) = await rows(app, sa.select(audit_log.c.source).where(audit_log.c.action == "tip.acknowledged"))
+        assert done.source == "slack"
+
+
+async def test_erasure_takes_the_tipsters_name_off_their_posts_and_keeps_what_they_saw(database_url, clock):
+    async with officer_app(database_url, clock=clock) as app, app.delivering():
+        resident, tip, card = await tip_in_the_queue(app, "Blue car, reg AB12 CDE", may_contact=True,
+                                                     contact="Sam Jones (@samj) on Telegram")
+        _, anonymous, anonymous_card = await tip_in_the_queue(app, "Someone else's anonymous tip")
+        assert "Sam Jones" in card.text
+        assert await app.lookout.subscriptions.erase(resident.address)
+        await eventually(lambda: "erased their data" in current(app, card).text, timeout=15, what="the post redacted")
+        redacted = current(app, card)
+        assert "Blue car, reg AB12 CDE" in redacted.text and tip.reference in redacted.text
+        assert "Sam Jones" not in json.dumps([redacted.text, redacted.blocks]) and "samj" not in redacted.text
+        assert buttons(redacted) == [] and redacted.thread_ts == card.thread_ts
+        assert current(app, anonymous_card).text == anonymous_card.text  # nobody else's post is touched
+        (kept,) = await rows(app, sa.select(messages.c.body).where(messages.c.kind == MessageKind.TIP_REDACTION.value))
+        edit_made = (sa.select(deliveries.c.id).join(messages, messages.c.id == deliveries.c.message_id)
+                     .where(messages.c.kind == MessageKind.TIP_REDACTION.value, deliveries.c.state == "sent"))
+        await eventually(lambda: rows(app, edit_made), what="the edit recorded as made")
+        await app.lookout.maintenance.purge_expired_data()  # the copy made for the edit goes once the edit is made
+        (cleared,) = await rows(app, sa.select(messages.c.body).where(messages.c.kind == MessageKind.TIP_REDACTION.value))
+        assert "Blue car" in kept.body and cleared.body is None
+
+
+async def test_after_an_erasure_sqlite_keeps_no_readable_copy_in_the_database_or_its_wal(sqlite_template, tmp_path, clock):
+    # About SQLite's own files, so on SQLite alone (PostgreSQL's vacuum is its own business: docs/privacy.md).
+    shutil.copy(sqlite_template, tmp_path / "erasure.db")
+    database_url = f"sqlite:///{tmp_path / 'erasure.db'}"
+    async with officer_app(database_url, clock=clock) as app, app.delivering():
+        resident, tip, card = await tip_in_the_queue(app, "Saw it happen", may_contact=True, contact="Zebedee Quux (@zquux)")
+        await press(app, OFFICER_ID, card, "reply", tip.reference)
+        modal = await app.next_modal(OFFICER_ID, 0)
+        await app.simulated.view_submission(OFFICER_ID, modal["id"], {"reply": {"value": "Xylophone question?"}})
+        await eventually(lambda: [s for s in app.telegram.sent if "Xylophone" in s.message.text], what="the reply")
+        await app.lookout.tips.answer(resident.address, tip.reference, "Quokka answer")
+        await eventually(lambda: [m for m in app.slack.messages_in(TIPS_CHANNEL_ID) if "Quokka" in m.text], what="the answer")
+        path = Path(make_url(database_url).database)
+
+        def raw() -> bytes:
+            return b"".join(p.read_bytes() for p in (path, Path(f"{path}-wal")) if p.exists())
+
+        assert b"zquux" in raw() and b"Quokka answer" in raw()  # the check can see them while they are held
+        assert await app.lookout.subscriptions.erase(resident.address)
+        for gone in (b"zquux", b"Zebedee", b"Quokka answer", b"Xylophone question", str(resident.address).encode()):
+            assert gone not in raw(), gone

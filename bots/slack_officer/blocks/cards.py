@@ -23,7 +23,7 @@ from bots.slack_officer.blocks.common import (
     section,
 )
 from core.force import ForceConfig
-from core.model import Alert, AlertState, AlertStatus, Channel, DeliveryState
+from core.model import Alert, AlertState, AlertStatus, AlertType, Channel, DeliveryState
 from core.rendering import alert_title, status_label
 from core.services.alerts import Preview
 from core.services.progress import DeliveryReport
@@ -111,8 +111,9 @@ def preview_card(preview: Preview, force: ForceConfig, *, note: str | None = Non
     ]
     if preview.approval_needed:
         buttons.append(button("Approve", APPROVE, value))
+    if alert.type is not AlertType.UPDATE:  # an update is rewritten by sending a new one, not edited
+        buttons.append(button("Edit", EDIT, value))
     buttons += [
-        button("Edit", EDIT, value),
         button("Discard", DISCARD, value, style="danger",
                confirm=confirm_dialog(f"Discard {alert.reference}?", "The draft is dropped; nothing is sent.", "Discard")),
     ]

@@ -75,7 +75,7 @@ def reply_note(officer: str, tip: Tip, note: TipNote) -> dict[str, Any]:
     """What the thread shows after an officer's reply, so colleagues see the conversation and who is in it."""
     quoted = "\n".join(f"> {esc(line)}" for line in note.text.splitlines() or [""])
     # The mention stays outside the bold: Slack clients differ on formatting that spans one.
-    text = f"{who(officer)} *replied to {tipster_pseudonym(tip.resident_id)}* on tip {tip.reference}:\n{quoted}"
+    text = f"{who(officer)} *replied to {tipster_pseudonym(tip)}* on tip {tip.reference}:\n{quoted}"
     return {"text": text, "blocks": [section(text), context("Sent through Lookout to the tipster's own app. "
                                                             "They see it comes from the force, not your name.")]}
 
@@ -89,7 +89,7 @@ def reply_modal(tip: Tip, photo_count: int, notes: list[TipNote], force_name: st
         earlier = f" ({len(notes) - len(shown)} earlier messages are in the thread)" if len(shown) < len(notes) else ""
         blocks.append(context(f"*So far*{earlier}"))
         for note in shown:  # one block each, so a long note never pushes the newest out of a section's 3,000 characters
-            author = tipster_pseudonym(tip.resident_id) if note.author == TIPSTER else who(note.author)
+            author = tipster_pseudonym(tip) if note.author == TIPSTER else who(note.author)
             quoted = "\n".join(f"> {esc(line)}" for line in clip(note.text, NOTE_MAX).splitlines() or [""])
             blocks.append(section(f"{author} · {local_time(note.created_at, timezone)}\n{quoted}"))
     blocks.append({
@@ -120,7 +120,7 @@ def spam_modal(tip: Tip, metadata: dict[str, Any]) -> dict[str, Any]:
         "submit": plain("Mark as spam", 24),
         "close": plain("Go back", 24),
         "blocks": [
-            section(f"Mark tip *{tip.reference}* from {tipster_pseudonym(tip.resident_id)} as spam? It stays on record "
+            section(f"Mark tip *{tip.reference}* from {tipster_pseudonym(tip)} as spam? It stays on record "
                     "(and in this thread) but is closed: no more buttons."),
             {
                 "type": "input", "block_id": BLOCK, "optional": True, "label": plain("Tipster"),

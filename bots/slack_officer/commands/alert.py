@@ -100,6 +100,7 @@ async def _open_update(deps: OfficerDeps, client: AsyncWebClient, officer: Offic
     async def work() -> None:
         original = await deps.alerts.get(reference)
         _check_original(original.reference or reference, original.type, original.state, _UPDATABLE, "updated")
+        deps.alerts.require_updatable(original)  # an expired alert: say so before the modal, not after it
         reached = await _reached(deps, original.id)  # type: ignore[arg-type]
         metadata = {"ref": original.reference, "channel": officer.channel}
         await client.views_open(trigger_id=trigger, view=update_modal(original, reached, metadata))

@@ -13,7 +13,7 @@ from typing import Any
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bots.slack_officer.alert_cards import start_status
+from bots.slack_officer.alert_cards import post_update_for_approval, start_status
 from bots.slack_officer.blocks.follow_up import (
     MESSAGE,
     REASON,
@@ -25,6 +25,7 @@ from bots.slack_officer.deps import OfficerDeps, deps_of
 from bots.slack_officer.replies import Officer, carry_out
 from bots.slack_officer.views.compose import metadata_of
 from core.errors import InvalidInput, NotAllowed
+from core.model import AlertState
 from core.services.alerts import MAX_CONTACT, MAX_HEADLINE, clean_text
 
 logger = logging.getLogger("lookout.slack")
@@ -54,6 +55,9 @@ async def update_submitted(ack: AsyncAck, body: dict[str, Any], view: dict[str, 
     async def work() -> None:
         result = await deps.alerts.update(reference, officer.user, message=values["message"],
                                           headline=values["headline"], contact=values["contact"])
+        if result.alert.state is AlertState.DRAFT:  # the original needed approval, so its update does too
+            await post_update_for_approval(deps, client, officer, result.alert.id)  # type: ignore[arg-type]
+            return
         await start_status(deps, client, officer, result.alert.id, channel=officer.channel)  # type: ignore[arg-type]
 
     deps.tasks.spawn(carry_out(deps, client, officer, action="update", subject=reference, doing=f"updating {reference}",

@@ -153,11 +153,10 @@ async def answer_button(query: CallbackQuery, state: FSMContext, tips: TipServic
 
 async def answer_written(message: Message, state: FSMContext, tips: TipService) -> None:
     reference = (await state.get_data()).get("answering")
-    await reset(state)
     if not reference:
+        await reset(state)
         return
-    await tips.answer(address_of(message.chat.id), reference, message.text or "")
-    await message.answer(_("Sent to the officer ({reference}). Thank you.").format(reference=escape(reference)))
+    await _answer_officer(message, state, tips, reference)
 
 
 async def _answer_officer(message: Message, state: FSMContext, tips: TipService, reference: str) -> None:
@@ -165,8 +164,13 @@ async def _answer_officer(message: Message, state: FSMContext, tips: TipService,
     if not text.strip():
         await message.answer(_("Please write your answer as text."))
         return
-    await tips.answer(address_of(message.chat.id), reference, text)  # checks the tip is theirs
+    data = await state.get_data()
     await reset(state)
+    try:
+        await tips.answer(address_of(message.chat.id), reference, text)  # checks the tip is theirs and an officer wrote
+    except TooManyTips as exc:
+        await _flood_notice(message, state, data, str(exc))
+        return
     await message.answer(_("Sent to the officer ({reference}). Thank you.").format(reference=escape(reference)))
 
 
@@ -222,6 +226,7 @@ async def _flood_notice(message: Message, state: FSMContext, data: dict[str, Any
     """One polite notice a minute, however many tips arrive; nothing more is queued."""
     last = data.get(FLOOD_NOTICE_KEY)
     if last and (now - datetime.fromisoformat(last)).total_seconds() < 60:
+        await state.update_data({FLOOD_NOTICE_KEY: last})  # the caller reset the state: keep when the notice went
         return
     await state.update_data({FLOOD_NOTICE_KEY: now.isoformat()})
     await message.answer(escape(_(text)))
