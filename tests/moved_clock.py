@@ -45,7 +45,7 @@ def main(pytest_args: list[str]) -> int:
         print(f"\n== the tests again, the clock moved to {when.astimezone(LONDON):%a %d %b %Y %H:%M %Z} ({label})", flush=True)
         env = {
             **os.environ,
-            "LOOKOUT_TEST_CLOCK_OFFSET": str((when - now).total_seconds()),
+            "MOVED_CLOCK_OFFSET_SECONDS": str((when - now).total_seconds()),
             "PYTHONPATH": os.pathsep.join(filter(None, [str(site), os.environ.get("PYTHONPATH")])),
         }
         status = subprocess.call(pytest_args, env=env)

@@ -2,13 +2,13 @@
 
 That script puts this folder on PYTHONPATH, so Python imports this module at the start of
 every process of the run: pytest, its workers, and each ``lookout`` process or stand-in a
-test starts. Each moves its clock by the same ``LOOKOUT_TEST_CLOCK_OFFSET`` seconds and
+test starts. Each moves its clock by the same ``MOVED_CLOCK_OFFSET_SECONDS`` seconds and
 lets it tick, so they all agree on the moved time. Monotonic clocks and sleeps are left
 alone: timeouts and pacing still count real seconds.
 """
 import os
 
-_offset = os.environ.get("LOOKOUT_TEST_CLOCK_OFFSET")
+_offset = os.environ.get("MOVED_CLOCK_OFFSET_SECONDS")
 if _offset:
     import time
 
