@@ -17,6 +17,7 @@ from fastapi.responses import JSONResponse, Response
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bots.body_limit import add_body_limit
 from bots.logs import REDACTOR
 from bots.metrics import Metrics, add_metrics
 from core.delivery.worker import DeliveryWorker, WorkerConfig
@@ -248,6 +249,7 @@ def create_app(lookout: Lookout) -> FastAPI:
         add_subscribe_pages(app, lookout)
 
     add_metrics(app, Metrics(lookout.uow, lookout.channels))
+    add_body_limit(app)  # last added = outermost: no body reaches a route (or the metrics) past its limit
     cap = CapService(lookout.uow, lookout.force)
 
     @app.get("/cap/alerts/{reference}.xml", include_in_schema=False)

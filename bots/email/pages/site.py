@@ -11,13 +11,14 @@ from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 from starlette.formparsers import MultiPartException
 
+from bots.body_limit import DEFAULT_LIMIT
 from bots.email.links import LinkSigner
 from bots.email.mailer import SmtpTarget
 from bots.email.pages.forms import Problems, label_options, topic_options
 from bots.email.pages.ledger import Ledger
 from bots.email.pages.mail import PageMail
 from bots.email.pages.places import area_size_words
-from bots.email.pages.responses import STYLESHEET_PATH, hide_tokens_in_access_log, page
+from bots.email.pages.responses import STYLESHEET_PATH, page
 from core.force import ForceConfig
 from core.geocoding import Geocoder
 from core.ports import UnitOfWorkFactory
@@ -27,7 +28,6 @@ from core.services.tips import TipService
 if TYPE_CHECKING:
     from bots.app import Lookout
 
-MAX_FORM_BYTES = 64 * 1024  # the longest form (a tip) is a few KB
 
 
 @dataclass(frozen=True)
@@ -64,12 +64,10 @@ class Site:
 
 
 async def read_form(request: Request) -> FormData:
-    """The posted form; an oversized or unreadable body reads as an empty form (every field then says what it needs)."""
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > MAX_FORM_BYTES:
-        return FormData()
+    """The posted form; an unreadable body reads as an empty form (every field then says what it needs).
+    An oversized one never gets here: the app's body limit (bots.body_limit) answers 413 first."""
     try:
-        return await request.form(max_files=0, max_fields=200, max_part_size=MAX_FORM_BYTES)
+        return await request.form(max_files=0, max_fields=200, max_part_size=DEFAULT_LIMIT)
     except (HTTPException, MultiPartException):  # a malformed body, a file, too many fields or too long a field
         return FormData()
 
@@ -120,4 +118,3 @@ def add_subscribe_pages(app: FastAPI, lookout: Lookout) -> None:
     unsubscribe.register(router, site)
     tip.register(router, site)
     app.include_router(router)
-    hide_tokens_in_access_log()
