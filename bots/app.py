@@ -183,11 +183,16 @@ def create_app(lookout: Lookout) -> FastAPI:
         # Whoever built the Lookout closes it (the runner stops the worker and scheduler first).
         logger.info("Lookout for %s: %s", lookout.force.name, describe_platforms(lookout))
         slack = getattr(_app.state, "slack", None)
+        links = getattr(_app.state, "manage_links", None)  # the email pages' queued manage links
         if slack is not None:  # the officers' app keeps sent alerts' status messages current from here
             await slack.start()
+        if links is not None:
+            await links.start()
         try:
             yield
         finally:
+            if links is not None:
+                await links.stop()
             if slack is not None:
                 await slack.stop()
 

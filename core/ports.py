@@ -256,6 +256,9 @@ class InboundLog(Protocol):
     async def forget(self, source: str, update_id: str) -> None:
         """Handling failed: let the platform's retry handle it again."""
 
+    async def count(self, source: str, prefix: str) -> int:
+        """How many entries of ``source`` have an id starting with ``prefix`` (the pages count their emails so)."""
+
 
 class Retention(Protocol):
     async def purge_deliveries(self, finished_before: datetime) -> int:

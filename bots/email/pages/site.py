@@ -16,14 +16,18 @@ from bots.email.links import LinkSigner
 from bots.email.mailer import SmtpTarget
 from bots.email.pages.forms import Problems, label_options, topic_options
 from bots.email.pages.ledger import Ledger
-from bots.email.pages.mail import PageMail
+from bots.email.pages.mail import ManageLinks, PageMail
 from bots.email.pages.places import area_size_words
 from bots.email.pages.responses import STYLESHEET_PATH, page
+from core.delivery.ratelimit import HEADROOM, Pacer, SharedPacer
 from core.force import ForceConfig
+from core.model import Channel
 from core.geocoding import Geocoder
 from core.ports import UnitOfWorkFactory
 from core.services.subscriptions import SubscriptionService
 from core.services.tips import TipService
+from storage.database import is_sqlite
+from storage.rate_buckets import PostgresSlotSource
 
 if TYPE_CHECKING:
     from bots.app import Lookout
@@ -42,6 +46,7 @@ class Site:
     signer: LinkSigner
     mail: PageMail
     ledger: Ledger
+    links: ManageLinks
 
     def values(self) -> dict[str, Any]:
         """What every page template needs: the force's name and contact, and the privacy facts."""
@@ -72,6 +77,21 @@ async def read_form(request: Request) -> FormData:
         return FormData()
 
 
+def relay_pacer(lookout: Lookout) -> Pacer:
+    """The relay's pace for the pages' emails. On PostgreSQL it is the delivery workers' own shared bucket for email
+    (the worker names it ``channel:email``), so pages and workers together stay within LOOKOUT_EMAIL_PER_SECOND."""
+    rate = lookout.settings.email_per_second * HEADROOM
+    if is_sqlite(lookout.settings.database_url):
+        return Pacer(rate)
+    return SharedPacer(f"channel:{Channel.EMAIL.value}", rate, PostgresSlotSource(lookout.engine))
+
+
+def client_of(request: Request) -> str:
+    """The address the request came from, for the per-client email cap (behind a proxy: run uvicorn with
+    ``--proxy-headers`` and ``--forwarded-allow-ips`` so this is the person's, not the proxy's)."""
+    return request.client.host if request.client is not None else "unknown"
+
+
 def token_of(request: Request, form: FormData | None = None) -> str | None:
     """The signed token: from the form when posted from a page, else the link's ``t`` (one-click posts keep it there)."""
     posted = form.get("t") if form is not None else None
@@ -90,6 +110,9 @@ def add_subscribe_pages(app: FastAPI, lookout: Lookout) -> None:
     # anyone have a confirmation or manage link for someone else's address sent pointing at their own site.
     signer = LinkSigner.from_settings(settings)
     secret = settings.link_secret.get_secret_value()
+    mail = PageMail(SmtpTarget.from_url(settings.smtp_url.get_secret_value()), settings.email_from, signer, lookout.force,
+                    relay_pacer(lookout))
+    ledger = Ledger(lookout.uow, secret, mails_per_hour=settings.page_emails_per_hour)
     site = Site(
         force=lookout.force,
         subscriptions=lookout.subscriptions,
@@ -97,9 +120,11 @@ def add_subscribe_pages(app: FastAPI, lookout: Lookout) -> None:
         geocoder=lookout.geocoder,
         uow=lookout.uow,
         signer=signer,
-        mail=PageMail(SmtpTarget.from_url(settings.smtp_url.get_secret_value()), settings.email_from, signer, lookout.force),
-        ledger=Ledger(lookout.uow, secret),
+        mail=mail,
+        ledger=ledger,
+        links=ManageLinks(mail, ledger, lookout.subscriptions),
     )
+    app.state.manage_links = site.links  # started and stopped with the app
     router = APIRouter(include_in_schema=False)
     stylesheet = files("bots.email").joinpath("static/pages.css").read_bytes()
 
