@@ -76,7 +76,7 @@ class Lookout:
         )
 
     def telegram_conversation_bot(self):  # noqa: ANN201 - an aiogram Bot
-        """The bot that answers residents in conversation (its own session: see WaitOutShortFloodLimits)."""
+        """The bot that answers residents in conversation (its own session, its replies paced: see PaceReplies)."""
         if self._conversation_bot is None:
             from bots.telegram.adapter import make_conversation_bot
 
