@@ -127,7 +127,7 @@ def build(settings: Settings | None = None) -> Lookout:
     maintenance = MaintenanceService(
         uow,
         timezone=force.settings.timezone,
-        retention=RetentionPeriods(settings.retention_delivery_days, settings.retention_tip_days),
+        retention=RetentionPeriods(settings.retention_delivery_days, settings.retention_tip_days, settings.retention_conversation_hours),
     )
     residents = ResidentService(uow)
     subscriptions = SubscriptionService(uow, force)

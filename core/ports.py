@@ -268,6 +268,10 @@ class Retention(Protocol):
 
     async def purge_inbound(self, received_before: datetime) -> int: ...
 
+    async def purge_conversations(self, idle_before: datetime) -> int:
+        """Abandoned conversations: a non-resident's state goes entirely (typed addresses, language, the chat
+        itself); a resident's keeps only their language. Returns how many were purged."""
+
 
 class AuditLog(Protocol):
     async def append(self, entry: AuditEntry) -> None: ...

@@ -49,6 +49,7 @@ class Settings(BaseSettings):
     worker_lease_seconds: float = Field(60.0, ge=1, le=3600, validation_alias="LOOKOUT_WORKER_LEASE_SECONDS")
     retention_delivery_days: int = Field(90, ge=1, le=3650, validation_alias="LOOKOUT_RETENTION_DELIVERY_DAYS")
     retention_tip_days: int = Field(365, ge=1, le=3650, validation_alias="LOOKOUT_RETENTION_TIP_DAYS")
+    retention_conversation_hours: int = Field(6, ge=1, le=168, validation_alias="LOOKOUT_RETENTION_CONVERSATION_HOURS")
 
     geocoder: str = Field("nominatim", validation_alias="LOOKOUT_GEOCODER")
     geocoder_domain: str | None = Field(None, validation_alias="LOOKOUT_GEOCODER_DOMAIN")

@@ -299,3 +299,17 @@ def test_a_home_location_is_never_stored_or_logged(service, database_url: str, r
     assert dump and not any(n in everything for n in needles), [line for line in dump if any(n in line for n in needles)]
     exported = json.loads(telegram.files[phone.last().file_id].content)
     assert not any(n in json.dumps(exported) for n in needles)  # /mydata shows the cell's centre, not the spot
+
+
+def test_a_refusal_after_choosing_a_language_keeps_nothing_not_even_the_chat(service, database_url: str) -> None:
+    telegram, _slack, _env = service
+    child = Phone(telegram, TelegramUsers(telegram), SimulatedUser(777009))
+    child.send("/language")
+    child.press("Polski")
+    child.send("/start")
+    child.users.presses_button(child.user, child.last().message_id, "age:1")  # "Yes, I'm 12 or older" (in Polish)
+    assert rows(database_url, sa.select(sa.func.count()).select_from(conversation_states))[0][0] == 1  # mid-way: kept, for now
+    child.send("/start")
+    child.users.presses_button(child.user, child.last().message_id, "age:0")  # "No, I'm younger"
+    assert child.last().visible != "" and rows(database_url, sa.select(sa.func.count()).select_from(residents))[0][0] == 0
+    assert rows(database_url, sa.select(conversation_states.c.key, conversation_states.c.data)) == []
