@@ -56,13 +56,17 @@ class Ledger:
     async def take_mail_slot(self, address: str, client: str) -> str | None:
         """Reserve one of this hour's emails to ``address`` asked for by ``client`` (its IP address); ``None`` when
         the mailbox's, the client's or everyone's allowance for the hour is spent. The key returned is the
-        mailbox's slot (``finish`` or ``undo`` it); the client's and the overall count are spent either way."""
+        mailbox's slot (``finish`` or ``undo`` it). A mailbox already at its allowance spends nothing else, so
+        asking again and again for one address cannot use up everyone's emails."""
         hour = self._clock().strftime("%Y%m%d%H")
-        if await self._take(MAIL_CLIENT, f"{self._fingerprint('client:' + client)}:{hour}:", MAILS_PER_CLIENT_HOUR) is None:
+        slot = await self._take(MAIL_SENT, f"{self._fingerprint(mailbox_of(address))}:{hour}:", MAILS_PER_HOUR)
+        if slot is None:
             return None
-        if await self._take(MAIL_ALL, f"{hour}:", self._mails_per_hour) is None:
+        if (await self._take(MAIL_CLIENT, f"{self._fingerprint('client:' + client)}:{hour}:", MAILS_PER_CLIENT_HOUR) is None
+                or await self._take(MAIL_ALL, f"{hour}:", self._mails_per_hour) is None):
+            await self.undo(MAIL_SENT, slot)
             return None
-        return await self._take(MAIL_SENT, f"{self._fingerprint(mailbox_of(address))}:{hour}:", MAILS_PER_HOUR)
+        return slot
 
     async def _take(self, kind: str, prefix: str, allowance: int) -> str | None:
         async with self._uow() as work:
