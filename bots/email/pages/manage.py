@@ -9,7 +9,6 @@ cannot be used to find out who is.
 from __future__ import annotations
 
 import json
-import logging
 from typing import Any
 from urllib.parse import urlencode
 
@@ -35,7 +34,6 @@ from core.errors import InvalidInput, NotFound
 from core.model import Address, Channel, Resident
 from core.services.subscriptions import PAUSED_INDEFINITELY, NewPlace
 
-logger = logging.getLogger("lookout.email.pages")
 
 SAVED = {
     "topics": "Your topics are saved.",

@@ -21,8 +21,8 @@ from bots.email.pages.places import area_size_words
 from bots.email.pages.responses import STYLESHEET_PATH, page
 from core.delivery.ratelimit import HEADROOM, Pacer, SharedPacer
 from core.force import ForceConfig
-from core.model import Channel
 from core.geocoding import Geocoder
+from core.model import Channel
 from core.ports import UnitOfWorkFactory
 from core.services.subscriptions import SubscriptionService
 from core.services.tips import TipService
