@@ -20,6 +20,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from bots.body_limit import add_body_limit
 from bots.logs import REDACTOR
 from bots.metrics import Metrics, add_metrics
 from core.clock import Clock, utc_now
@@ -83,7 +84,7 @@ class Lookout:
         )
 
     def telegram_conversation_bot(self):  # noqa: ANN201 - an aiogram Bot
-        """The bot that answers residents in conversation (its own session: see WaitOutShortFloodLimits)."""
+        """The bot that answers residents in conversation (its own session, its replies paced: see PaceReplies)."""
         if self._conversation_bot is None:
             from bots.telegram.adapter import make_conversation_bot
 
@@ -135,7 +136,7 @@ def build(settings: Settings | None = None, *, clock: Clock = utc_now) -> Lookou
     maintenance = MaintenanceService(
         uow,
         timezone=force.settings.timezone,
-        retention=RetentionPeriods(settings.retention_delivery_days, settings.retention_tip_days),
+        retention=RetentionPeriods(settings.retention_delivery_days, settings.retention_tip_days, settings.retention_conversation_hours),
         clock=clock,
     )
     residents = ResidentService(uow)
@@ -218,11 +219,16 @@ def create_app(lookout: Lookout) -> FastAPI:
         # Whoever built the Lookout closes it (the runner stops the worker and scheduler first).
         logger.info("Lookout for %s: %s", lookout.force.name, describe_platforms(lookout))
         slack = getattr(_app.state, "slack", None)
+        links = getattr(_app.state, "manage_links", None)  # the email pages' queued manage links
         if slack is not None:  # the officers' app keeps sent alerts' status messages current from here
             await slack.start()
+        if links is not None:
+            await links.start()
         try:
             yield
         finally:
+            if links is not None:
+                await links.stop()
             if slack is not None:
                 await slack.stop()
 
@@ -289,6 +295,7 @@ def create_app(lookout: Lookout) -> FastAPI:
 
     token = lookout.settings.metrics_token
     add_metrics(app, Metrics(lookout.uow, lookout.channels, clock=lookout.clock), token=token.get_secret_value() if token else None)
+    add_body_limit(app)  # last added = outermost: no body reaches a route (or the metrics) past its limit
     cap = CapService(lookout.uow, lookout.force, clock=lookout.clock)
 
     @app.get("/cap/alerts/{reference}.xml", include_in_schema=False)

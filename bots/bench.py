@@ -8,6 +8,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from benchmarks.doors import run_doors_benchmark
 from benchmarks.fanout import run_fanout_benchmark
 from benchmarks.faults import run_faults_benchmark
 from benchmarks.load import run_load_benchmark
@@ -56,6 +57,19 @@ def bench_faults(*, database_url: str | None, recipients: int, postgres_fault: s
     else:
         _print_faults(figures)
     return not figures["lost"]
+
+
+def bench_doors(*, database_url: str | None, residents: int, as_json: bool) -> None:
+    figures = asyncio.run(run_doors_benchmark(database_url=database_url, residents=residents))
+    if as_json:
+        print(json.dumps(figures))
+        return
+    posts = Table("door", "body", "answer", "MB sent before the answer", "seconds", title="lookout bench doors: 300 MB unauthenticated POSTs")
+    for post in figures["oversized_posts"]:
+        posts.add_row(post["path"], post["body"], str(post["status"]), f"{post['mb_sent_before_answer']:,.1f}", f"{post['seconds']:.2f}")
+    Console().print(posts)
+    figures = {**figures, "webhook_answers": ", ".join(f"{status}: {n:,}" for status, n in figures["webhook_answers"].items())}
+    _print(figures, f"lookout bench doors ({figures['database']})", as_json=False)
 
 
 def _print_faults(figures: dict) -> None:

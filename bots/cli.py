@@ -168,6 +168,18 @@ def bench_faults(
         raise typer.Exit(1)
 
 
+@bench_app.command("doors")
+def bench_doors(
+    residents: int = typer.Option(100, min=1, max=2_000, help="Residents messaging the bot at the same moment."),
+    database_url: str | None = typer.Option(None, help="Database to run on (default: a temporary SQLite file)."),
+    json_output: bool = typer.Option(False, "--json", help="Print one JSON object."),
+) -> None:
+    """300 MB unauthenticated POSTs to the webhooks, and a burst of residents against Telegram's limits."""
+    from bots.bench import bench_doors as run
+
+    _run_or_explain(lambda: run(database_url=database_url, residents=residents, as_json=json_output))
+
+
 def _run_or_explain(action):  # noqa: ANN001, ANN202 - a zero-argument callable, and what it returns
     """Run ``action``; configuration and domain errors become a message and exit code, not a traceback."""
     try:

@@ -1,8 +1,10 @@
 """Logging: plain text or one JSON object a line (``LOOKOUT_LOG_FORMAT=json``), never a secret.
 
 Every record passes a redaction filter: the configured tokens and secrets, and
-anything shaped like a Telegram bot token (aiogram's request URLs carry it), are
-replaced by ``***`` before any handler formats them. Home coordinates never
+anything shaped like a Telegram bot token (aiogram's request URLs carry it), and
+credentials in logged URLs (the pages' link token ``t``, ``hub.verify_token``) are
+replaced by ``***`` before any handler formats them. uvicorn's own loggers
+(access and error) go through the same handler. Home coordinates never
 reach a log: locations are snapped to a cell the moment they arrive.
 """
 from __future__ import annotations
@@ -16,6 +18,11 @@ from datetime import UTC, datetime
 
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 _BOT_TOKEN = re.compile(r"(?<![0-9])[0-9]{5,}:[A-Za-z0-9_-]{20,}")
+# Credentials that travel in URLs, so uvicorn's access log would print them: the email pages' signed link
+# token ``t`` and Meta's ``hub.verify_token`` (a wrong guess is hidden too: it may be a near miss).
+_URL_CREDENTIAL = re.compile(r"([?&](?:t|hub\.verify_token)=)[^&\s\"]+")
+# uvicorn configures its own loggers to bypass the root handler (and so this filter and the JSON format).
+UVICORN_LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.access")
 _QUIET = ("httpx", "aiogram.event", "alembic.runtime.migration", "apscheduler")
 
 
@@ -31,7 +38,7 @@ class RedactSecrets(logging.Filter):
     def redact(self, text: str) -> str:
         for secret in self.secrets:
             text = text.replace(secret, "***")
-        return _BOT_TOKEN.sub("***", text)
+        return _URL_CREDENTIAL.sub(r"\1***", _BOT_TOKEN.sub("***", text))
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
@@ -67,3 +74,13 @@ def configure_logging(log_format: str = "text") -> None:
     root.setLevel(logging.INFO)
     for chatty in _QUIET:
         logging.getLogger(chatty).setLevel(logging.WARNING)
+    route_uvicorn_logs()
+
+
+def route_uvicorn_logs() -> None:
+    """Send uvicorn's error and access lines through the root handler: redacted and formatted like every other line.
+    (The runner starts uvicorn with ``log_config=None`` so uvicorn does not put its own handlers back.)"""
+    for name in UVICORN_LOGGERS:
+        log = logging.getLogger(name)
+        log.handlers.clear()
+        log.propagate = True

@@ -80,7 +80,10 @@ async def run_parts(
             tasks.append(asyncio.create_task(leader.run(), name="scheduler"))
             stoppers.append(leader.stop)
         if web:
-            server = _Uvicorn(uvicorn.Config(create_app(lookout), host=host, port=port, log_level="info", lifespan="on"))
+            server = _Uvicorn(uvicorn.Config(
+                create_app(lookout), host=host, port=port, log_level="info", lifespan="on",
+                log_config=None,  # uvicorn's lines go through the app's handler (bots.logs): scrubbed, one format
+            ))
             sockets = [_shared_socket(host, port)] if reuse_port else None
             tasks.append(asyncio.create_task(server.serve(sockets=sockets), name="web"))
             stoppers.append(lambda: setattr(server, "should_exit", True))

@@ -269,6 +269,9 @@ class InboundLog(Protocol):
     async def forget(self, source: str, update_id: str) -> None:
         """Handling failed: let the platform's retry handle it again."""
 
+    async def count(self, source: str, prefix: str) -> int:
+        """How many entries of ``source`` have an id starting with ``prefix`` (the pages count their emails so)."""
+
 
 class Retention(Protocol):
     async def purge_deliveries(self, finished_before: datetime) -> int:
@@ -282,6 +285,10 @@ class Retention(Protocol):
         """Clear the text of finished TIP_REDACTION messages (an erased tipster's tip, kept only to edit its post);
         delete refusal counts older than the cut-off."""
         ...
+
+    async def purge_conversations(self, idle_before: datetime) -> int:
+        """Abandoned conversations: a non-resident's state goes entirely (typed addresses, language, the chat
+        itself); a resident's keeps only their language. Returns how many were purged."""
 
 
 class AuditLog(Protocol):

@@ -43,10 +43,13 @@ class Settings(BaseSettings):
     email_per_second: float = Field(10.0, gt=0, le=1000, validation_alias="LOOKOUT_EMAIL_PER_SECOND")
     email_bounce_limit: int = Field(3, ge=1, le=100, validation_alias="LOOKOUT_EMAIL_BOUNCE_LIMIT")
     link_secret: SecretStr | None = Field(None, validation_alias="LOOKOUT_LINK_SECRET")
+    # The sign-up pages' own emails (confirmations, manage links), all addresses and clients together, a clock hour.
+    page_emails_per_hour: int = Field(120, ge=1, le=100_000, validation_alias="LOOKOUT_PAGE_EMAILS_PER_HOUR")
 
     worker_lease_seconds: float = Field(60.0, ge=1, le=3600, validation_alias="LOOKOUT_WORKER_LEASE_SECONDS")
     retention_delivery_days: int = Field(90, ge=1, le=3650, validation_alias="LOOKOUT_RETENTION_DELIVERY_DAYS")
     retention_tip_days: int = Field(365, ge=1, le=3650, validation_alias="LOOKOUT_RETENTION_TIP_DAYS")
+    retention_conversation_hours: int = Field(6, ge=1, le=168, validation_alias="LOOKOUT_RETENTION_CONVERSATION_HOURS")
 
     geocoder: str = Field("nominatim", validation_alias="LOOKOUT_GEOCODER")
     geocoder_domain: str | None = Field(None, validation_alias="LOOKOUT_GEOCODER_DOMAIN")

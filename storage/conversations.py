@@ -40,6 +40,9 @@ class SqlConversationStore:
         return Conversation(step, dict(row.data or {}))
 
     async def save(self, address: Address, conversation: Conversation) -> None:
+        if conversation.step is None and not conversation.data:
+            await self.forget(address)  # nothing to keep is no row at all (not even the number)
+            return
         now = self._clock()
         values = {"state": conversation.step.value if conversation.step else None, "data": conversation.data, "updated_at": now}
         async with write_transaction(self._engine) as conn:

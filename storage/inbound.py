@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.database import upsert_insert
@@ -38,3 +38,11 @@ class SqlInboundLog:
     async def forget(self, source: str, update_id: str) -> None:
         u = inbound_updates
         await self._conn.execute(delete(u).where(u.c.source == source, u.c.update_id == update_id, u.c.handled_at.is_(None)))
+
+    async def count(self, source: str, prefix: str) -> int:
+        u = inbound_updates
+        # LIKE, not a range: PostgreSQL's collation may order ':' and digits its own way.
+        found = await self._conn.execute(
+            select(func.count()).select_from(u).where(u.c.source == source, u.c.update_id.startswith(prefix, autoescape=True))
+        )
+        return found.scalar_one()

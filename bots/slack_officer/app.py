@@ -25,6 +25,7 @@ from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bots.body_limit import limit_body
 from bots.slack_officer import actions, commands, events, views
 from bots.slack_officer.dedupe import handle_once, parse_body, request_key
 from bots.slack_officer.payloads import problem_with
@@ -110,11 +111,11 @@ async def _log_listener_error(error: Exception, body: dict[str, Any]) -> None:
 
 
 def add_slack_route(app: FastAPI, officer: SlackOfficer) -> None:
+    limit_body(app, EVENTS_PATH, MAX_BODY_BYTES)
+
     @app.post(EVENTS_PATH, include_in_schema=False)
     async def slack_events(request: Request) -> Response:
         body = await request.body()
-        if len(body) > MAX_BODY_BYTES:
-            return JSONResponse({"ok": False, "error": "too large"}, status_code=413)
         if _is_ssl_check(request, body):  # Slack's certificate check: unsigned, answered with nothing done
             return Response(status_code=200)
         timestamp = request.headers.get("x-slack-request-timestamp")

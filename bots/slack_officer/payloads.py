@@ -9,11 +9,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from bots.inbound_json import holds_lone_surrogates
+
 _INTERACTIONS = ("block_actions", "view_submission", "view_closed", "shortcut", "message_action", "block_suggestion")
 
 
 def problem_with(body: dict[str, Any]) -> str | None:
     """What is wrong with the request's shape, or None if listeners can read it."""
+    if holds_lone_surrogates(body):  # bolt would hand the listeners text no database or platform can encode
+        return "text that is not valid Unicode (a lone surrogate)"
     if "command" in body:
         return _command_problem(body)
     kind = body.get("type")
@@ -47,8 +51,11 @@ def _interaction_problem(body: dict[str, Any]) -> str | None:
         isinstance(actions, list) and all(isinstance(a, dict) and isinstance(a.get("action_id"), str) for a in actions)
     ):
         return "interaction with malformed actions"
-    if body["type"] in ("view_submission", "view_closed") and not isinstance(body.get("view"), dict):
-        return "view interaction without a view"
+    if body["type"] in ("view_submission", "view_closed"):
+        view = body.get("view")
+        # bolt reads the view's type and callback_id to route it: without them it raises instead of answering.
+        if not isinstance(view, dict) or not all(isinstance(view.get(key), str) and view[key] for key in ("type", "callback_id")):
+            return "view interaction without a view type and callback_id"
     if body["type"] == "block_actions" and not actions:
         return "block_actions without actions"
     return None

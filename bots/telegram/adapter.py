@@ -2,7 +2,11 @@
 from __future__ import annotations
 
 import asyncio
+import heapq
+import itertools
 import logging
+import time
+from contextvars import ContextVar
 from typing import ClassVar
 
 from aiogram import Bot
@@ -25,6 +29,7 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, LinkPrevie
 
 from bots.telegram.request_retries import EditsAlreadyMade, RetryTransientFailures
 from core.channels import PUBLISHED_LIMITS, ChannelLimits
+from core.delivery.ratelimit import HEADROOM
 from core.model import Address, Channel
 from core.outbound import DeliveryResult, OutboundMessage
 
@@ -45,6 +50,8 @@ _RESPONSE_TYPES = [
 # Bad requests that mean the chat itself is gone, not that this message was wrong.
 _CHAT_GONE = ("chat not found", "user is deactivated", "bot can't initiate conversation")
 REQUEST_TIMEOUT_S = 15
+# How long a resident's reply may wait out Telegram's 429s before its webhook fails (and Telegram retries it).
+REPLY_PATIENCE_S = 10.0
 
 
 def make_bot(token: str, api_base: str) -> Bot:
@@ -107,30 +114,91 @@ class TelegramAdapter:
         await self.bot.session.close()
 
 
-class WaitOutShortFloodLimits(BaseRequestMiddleware):
-    """For the conversation's own replies: a 429 asking for a short wait is waited out once.
+class ReplyLanes:
+    """Evenly spaced permits at ``rate`` a second, each to the most urgent waiter: a resident's first reply to a
+    message before anyone's second, and in arrival order within each. So in a burst every resident hears back
+    in the time the rate allows for one message each, and the rest of each answer follows."""
 
-    The delivery worker must see 429s (its pacer slows the whole channel), so
-    this is only on the bot that answers residents, never on the adapter's.
+    FIRST, LATER = 0, 1
+
+    def __init__(self, rate: float) -> None:
+        self.interval = 1.0 / rate
+        self._next = 0.0
+        self._paused_until = 0.0
+        self._waiting: list[tuple[int, int, asyncio.Future[None]]] = []
+        self._order = itertools.count()
+        self._turns: asyncio.Task[None] | None = None
+
+    async def acquire(self, lane: int) -> None:
+        permit: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        heapq.heappush(self._waiting, (lane, next(self._order), permit))
+        if self._turns is None or self._turns.done():
+            self._turns = asyncio.create_task(self._hand_out(), name="telegram-reply-lanes")
+        await permit
+
+    def pause(self, seconds: float) -> None:
+        """Hold every permit for ``seconds`` (Telegram said: slow down)."""
+        self._paused_until = max(self._paused_until, time.monotonic() + seconds)
+
+    async def _hand_out(self) -> None:
+        while self._waiting:
+            delay = max(self._next, self._paused_until) - time.monotonic()
+            if delay > 0:
+                await asyncio.sleep(delay)
+                continue  # a more urgent waiter may have come meanwhile
+            _, _, permit = heapq.heappop(self._waiting)
+            if permit.done():  # its request was cancelled
+                continue
+            permit.set_result(None)
+            self._next = time.monotonic() + self.interval
+
+
+# How many messages the update being handled has sent so far (each webhook request is its own task and context).
+_SENT_IN_UPDATE: ContextVar[int] = ContextVar("telegram_sent_in_update", default=0)
+
+
+class PaceReplies(BaseRequestMiddleware):
+    """For the conversation's own replies: spaced at the bot's message rate, first replies first, and a 429 waited
+    out (again if need be) for up to ``patience`` seconds in all, the whole process's replies pausing with it.
+
+    A burst of residents (100 messages at once) used to meet Telegram's 429 with one wait and then fail their
+    webhooks with 500; paced, their replies go out at the rate Telegram allows, none refused.
+    The delivery worker must see 429s (its pacer slows the whole channel), so this is only on the bot that
+    answers residents, never on the adapter's. While a broadcast runs, the worker meets the 429s the two
+    share and backs off, while a reply here keeps its turn and waits its pause out.
     """
 
-    def __init__(self, longest_wait: float = 5.0) -> None:
-        self.longest_wait = longest_wait
+    def __init__(self, lanes: ReplyLanes, patience: float = REPLY_PATIENCE_S) -> None:
+        self.lanes = lanes
+        self.patience = patience
 
     async def __call__(self, make_request: NextRequestMiddlewareType[TelegramType], bot: Bot, method: TelegramMethod[TelegramType]) -> Response[TelegramType]:
-        try:
+        if not _counts_as_a_message(method):
             return await make_request(bot, method)
-        except TelegramRetryAfter as exc:
-            if exc.retry_after > self.longest_wait:
-                raise
-            await asyncio.sleep(exc.retry_after)
-            return await make_request(bot, method)
+        lane = ReplyLanes.FIRST if _SENT_IN_UPDATE.get() == 0 else ReplyLanes.LATER
+        _SENT_IN_UPDATE.set(_SENT_IN_UPDATE.get() + 1)
+        waited = 0.0
+        while True:
+            await self.lanes.acquire(lane)
+            try:
+                return await make_request(bot, method)
+            except TelegramRetryAfter as exc:
+                waited += exc.retry_after
+                if waited > self.patience:
+                    raise
+                self.lanes.pause(exc.retry_after)  # every reply of this process waits it out, not only this one
+
+
+def _counts_as_a_message(method: TelegramMethod[TelegramType]) -> bool:
+    """Sends and edits count against the bot's messages a second; answering a button press or reading a file does not."""
+    name = method.__api_method__
+    return name.startswith(("send", "edit", "copy", "forward")) and name != "sendChatAction"
 
 
 def make_conversation_bot(token: str, api_base: str) -> Bot:
     bot = make_bot(token, api_base)
     # Outermost first: an edit already made is done, whether found on the first try or on a retry.
     bot.session.middleware(EditsAlreadyMade())
-    bot.session.middleware(WaitOutShortFloodLimits())
+    bot.session.middleware(PaceReplies(ReplyLanes(PUBLISHED_LIMITS[Channel.TELEGRAM].messages_per_second * HEADROOM)))
     bot.session.middleware(RetryTransientFailures())
     return bot

@@ -22,6 +22,8 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
+from bots.body_limit import limit_body
+from bots.inbound_json import load_platform_json
 from core.outages import StorageUnavailable
 from core.ports import UnitOfWorkFactory
 
@@ -54,6 +56,7 @@ def add_telegram_webhook(app: FastAPI, *, bot: Bot, dispatcher: Dispatcher, secr
     expected = secret.encode() if secret else None
     if expected is None:
         logger.warning("TELEGRAM_WEBHOOK_SECRET is not set: %s refuses every request", WEBHOOK_PATH)
+    limit_body(app, WEBHOOK_PATH, MAX_BODY_BYTES)
 
     @app.post(WEBHOOK_PATH, include_in_schema=False)
     async def telegram_webhook(request: Request) -> JSONResponse:
@@ -61,8 +64,6 @@ def add_telegram_webhook(app: FastAPI, *, bot: Bot, dispatcher: Dispatcher, secr
         if expected is None or not hmac.compare_digest(given, expected):
             return JSONResponse({"ok": False, "error": "forbidden"}, status_code=403)
         body = await request.body()
-        if len(body) > MAX_BODY_BYTES:
-            return JSONResponse({"ok": False, "error": "too large"}, status_code=413)
         update = _parse(body, bot)
         if update is None:
             return JSONResponse({"ok": False, "error": "not a Telegram update"}, status_code=400)
@@ -100,7 +101,7 @@ def _sender(update: Update) -> int | None:
 
 def _parse(body: bytes, bot: Bot) -> Update | None:
     try:
-        data = json.loads(body)
+        data = load_platform_json(body)
     except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
         return None
     if not isinstance(data, dict):

@@ -16,6 +16,8 @@ from datetime import datetime, timedelta
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 
+from bots.body_limit import limit_body
+from bots.inbound_json import load_platform_json
 from bots.whatsapp.bot import WhatsAppBot
 from bots.whatsapp.payloads import NotAWebhook, parse_webhook
 from bots.whatsapp.signature import HEADER, signature_ok
@@ -41,6 +43,7 @@ def add_whatsapp_webhook(
         logger.warning("WHATSAPP_APP_SECRET is not set: %s refuses every POST", WEBHOOK_PATH)
     if token is None:
         logger.warning("WHATSAPP_VERIFY_TOKEN is not set: %s refuses Meta's verification", WEBHOOK_PATH)
+    limit_body(app, WEBHOOK_PATH, MAX_BODY_BYTES)
 
     @app.get(WEBHOOK_PATH, include_in_schema=False)
     async def verify(request: Request) -> Response:
@@ -58,10 +61,8 @@ def add_whatsapp_webhook(
         body = await request.body()
         if not signature_ok(body, request.headers.get(HEADER), secret):
             return JSONResponse({"ok": False, "error": "bad signature"}, status_code=401)
-        if len(body) > MAX_BODY_BYTES:
-            return JSONResponse({"ok": False, "error": "too large"}, status_code=413)
         try:
-            batch = parse_webhook(json.loads(body), phone_number_id, clock())
+            batch = parse_webhook(load_platform_json(body), phone_number_id, clock())
         except (json.JSONDecodeError, UnicodeDecodeError, RecursionError, NotAWebhook) as exc:
             logger.info("refused a WhatsApp webhook: %s", exc)
             return JSONResponse({"ok": False, "error": "not a WhatsApp webhook"}, status_code=400)

@@ -12,7 +12,7 @@ from typing import Any
 from core.conversation.prompts import Option, Prompt
 from core.conversation.state import Step
 from core.conversation.texts import WELCOME, esc
-from core.conversation.turn import LANGUAGE_KEY, Turn
+from core.conversation.turn import CANDIDATES_KEY, LANGUAGE_KEY, Turn
 from core.force import ALL_TOPICS
 from core.geo.cells import cell_centre, snap
 from core.geocoding import GeocodingError
@@ -76,7 +76,7 @@ def ask_age(turn: Turn) -> Prompt:
 async def on_age(turn: Turn, old_enough: bool) -> Prompt:
     _ = turn.gettext
     if not old_enough:
-        turn.reset()
+        turn.clear()
         return turn.say(
             _("Sorry — you need to be {age} or over to use Lookout. Nothing about you has been kept. "
               "If you see a crime happening, tell a trusted adult or call 999.").format(age=turn.force.settings.minimum_age)
@@ -103,7 +103,7 @@ def not_a_place(turn: Turn) -> Prompt:
 async def on_location(turn: Turn, lat: float, lon: float) -> Prompt:
     _ = turn.gettext
     turn.data["place"] = snap(lat, lon, turn.force.resolution)
-    turn.data.pop("candidates", None)
+    turn.data.pop(CANDIDATES_KEY, None)
     return ask_label(turn, _("Got it — thank you."))
 
 
@@ -115,7 +115,7 @@ async def on_address(turn: Turn, text: str) -> Prompt:
         turn.go(Step.LOCATION)
         return turn.say(esc(_(exc.message)), ask_location=True)
     # Snapped at once: the conversation never holds the coordinates a lookup returned.
-    turn.data["candidates"] = [{"label": c.label, "cell": snap(c.lat, c.lon, turn.force.resolution)} for c in found]
+    turn.data[CANDIDATES_KEY] = [{"label": c.label, "cell": snap(c.lat, c.lon, turn.force.resolution)} for c in found]
     if len(found) == 1:
         turn.go(Step.CONFIRM_PLACE)
     else:
@@ -125,7 +125,7 @@ async def on_address(turn: Turn, text: str) -> Prompt:
 
 def ask_which_place(turn: Turn) -> Prompt:
     _ = turn.gettext
-    candidates: list[dict[str, Any]] = turn.data.get("candidates") or []
+    candidates: list[dict[str, Any]] = turn.data.get(CANDIDATES_KEY) or []
     if turn.step is Step.CONFIRM_PLACE and candidates:
         options = [Option("cp:yes", _("Yes, that's right")), Option("cp:no", _("No, try again"))]
         return turn.say(_("Is this right?\n📍 {place}").format(place=esc(candidates[0]["label"])), options)
@@ -135,7 +135,7 @@ def ask_which_place(turn: Turn) -> Prompt:
 
 async def on_candidate(turn: Turn, index: int) -> Prompt:
     _ = turn.gettext
-    candidates: list[dict[str, Any]] = turn.data.get("candidates") or []
+    candidates: list[dict[str, Any]] = turn.data.get(CANDIDATES_KEY) or []
     if not 0 <= index < len(candidates):
         return ask_place(turn, _("Try typing it another way — a full postcode works best — or share your location."))
     return _use_candidate(turn, candidates[index])
@@ -143,7 +143,7 @@ async def on_candidate(turn: Turn, index: int) -> Prompt:
 
 async def on_confirm(turn: Turn, yes: bool) -> Prompt:
     _ = turn.gettext
-    candidates: list[dict[str, Any]] = turn.data.get("candidates") or []
+    candidates: list[dict[str, Any]] = turn.data.get(CANDIDATES_KEY) or []
     if not yes or not candidates:
         return ask_place(turn, _("No problem. Type it again — a full postcode works best — or share your location."))
     return _use_candidate(turn, candidates[0])
@@ -152,7 +152,7 @@ async def on_confirm(turn: Turn, yes: bool) -> Prompt:
 def _use_candidate(turn: Turn, candidate: dict[str, Any]) -> Prompt:
     _ = turn.gettext
     turn.data["place"] = candidate["cell"]
-    turn.data.pop("candidates", None)  # the looked-up addresses go as soon as one is chosen
+    turn.data.pop(CANDIDATES_KEY, None)  # the looked-up addresses go as soon as one is chosen
     return ask_label(turn, _("📍 {place}").format(place=esc(candidate["label"])))
 
 

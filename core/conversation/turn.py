@@ -17,6 +17,7 @@ from core.services.tips import TipService
 
 LANGUAGE_KEY = "lang"  # in the conversation data: kept across steps, and until they subscribe
 MENU_KEY = "menu"  # the menu last shown outside any step (places, pause, …), so it can be shown again
+CANDIDATES_KEY = "candidates"  # a lookup's results, offered in CHOOSE_PLACE / CONFIRM_PLACE and gone after
 
 
 class PhotoGone(LookupError):
@@ -67,6 +68,13 @@ class Turn:
     def go(self, step: Step) -> None:
         self.conversation.step = step
         self.data.pop(MENU_KEY, None)
+        if step not in (Step.CHOOSE_PLACE, Step.CONFIRM_PLACE):
+            self.data.pop(CANDIDATES_KEY, None)  # the looked-up addresses never outlive the step that offers them
+
+    def clear(self) -> None:
+        """Keep nothing at all, the language included (a refusal: nothing about the person stays)."""
+        self.conversation.step = None
+        self.conversation.data = {}
 
     def reset(self) -> None:
         """End the current step, keeping only the resident's language."""

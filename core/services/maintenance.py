@@ -20,6 +20,7 @@ logger = logging.getLogger("lookout.maintenance")
 class RetentionPeriods:
     delivery_days: int = 90
     tip_days: int = 365
+    conversation_hours: int = 6  # a sign-up or tip left half-way: what was typed goes after this long
 
 
 class MaintenanceService:
@@ -64,7 +65,10 @@ class MaintenanceService:
             # Platforms retry an update for at most a day; two days of ids is plenty to spot repeats.
             await uow.retention.purge_inbound(now - timedelta(days=2))
             await uow.retention.forget_redaction_texts(now - timedelta(days=self._retention.delivery_days))
+            conversations = await uow.retention.purge_conversations(now - timedelta(hours=self._retention.conversation_hours))
             await uow.commit()
+        if conversations:
+            logger.info("retention: purged %d abandoned conversations", conversations)
         if deliveries or tips:
             logger.info("retention: deleted %d delivery rows and %d tips", deliveries, tips)
         return deliveries, tips

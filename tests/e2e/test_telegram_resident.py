@@ -358,3 +358,17 @@ def test_answers_to_officers_count_as_tips_and_a_quoted_reference_needs_an_offic
     assert authors.count("tipster") == 2
     asyncio.run(said_in_thread(slack, card, "Answer number 1"))
     assert not [m for m in slack.messages_in(TIPS_CHANNEL) if "Answer number 2" in m.text or "Quoting" in m.text]
+
+
+def test_a_refusal_after_choosing_a_language_keeps_nothing_not_even_the_chat(service, database_url: str) -> None:
+    telegram, _slack, _env = service
+    child = Phone(telegram, TelegramUsers(telegram), SimulatedUser(777009))
+    child.send("/language")
+    child.press("Polski")
+    child.send("/start")
+    child.users.presses_button(child.user, child.last().message_id, "age:1")  # "Yes, I'm 12 or older" (in Polish)
+    assert rows(database_url, sa.select(sa.func.count()).select_from(conversation_states))[0][0] == 1  # mid-way: kept, for now
+    child.send("/start")
+    child.users.presses_button(child.user, child.last().message_id, "age:0")  # "No, I'm younger"
+    assert child.last().visible != "" and rows(database_url, sa.select(sa.func.count()).select_from(residents))[0][0] == 0
+    assert rows(database_url, sa.select(conversation_states.c.key, conversation_states.c.data)) == []

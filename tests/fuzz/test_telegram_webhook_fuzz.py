@@ -28,7 +28,7 @@ SECRET = "fuzz-secret-0123456789"
 weird_text = st.one_of(
     st.text(max_size=50),
     st.text(alphabet=st.characters(codec="utf-8"), min_size=4000, max_size=6000),
-    st.sampled_from(["/start", "/stop", "/topics", "/mydata", "<b>", "&amp;", "\x00", "\ud800".encode("utf-8", "surrogatepass").decode("utf-8", "replace"),
+    st.sampled_from(["/start", "/stop", "/topics", "/mydata", "<b>", "&amp;", "\x00", "\ud800", "tip \udfff end", "\ud800".encode("utf-8", "surrogatepass").decode("utf-8", "replace"),
                      "ST16 2LZ", "tip:1", "ans:1", "tp:all", "age:1", "x" * 65]),
 )
 coordinate = st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.integers(), st.text(max_size=5), st.none())

@@ -31,7 +31,7 @@ APP_SECRET = "fuzz-app-secret"
 weird_text = st.one_of(
     st.text(max_size=50),
     st.text(alphabet=st.characters(codec="utf-8"), min_size=4000, max_size=5000),
-    st.sampled_from(["STOP", "start", "/help", "MENU", "TOPICS", "places", "yes", "No", "done", "<b>", "&amp;", "\x00",
+    st.sampled_from(["STOP", "start", "/help", "MENU", "TOPICS", "places", "yes", "No", "done", "<b>", "&amp;", "\x00", "\ud800", "tip \udfff end",
                      "ST16 2LZ", "tip:1", "ans:1", "tp:all", "age:yes", "gp:99", "pl:rm:7", "page:5", "lg:xx", "x" * 300]),
 )
 coordinate = st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.integers(), st.text(max_size=5), st.none())

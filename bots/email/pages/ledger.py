@@ -4,8 +4,11 @@
   press says "already confirmed" and changes nothing (so choices changed
   since are not overwritten by an old link).
 - A tip form is sent once: a reload or a double press does not file it twice.
-- At most ``MAILS_PER_HOUR`` emails a clock hour go to one address from the
-  pages, so the form cannot be used to flood someone's inbox.
+- The pages' emails are capped a clock hour: ``MAILS_PER_HOUR`` to one
+  mailbox (``jo.e+x@gmail.com`` and ``joe@gmail.com`` are one mailbox),
+  ``MAILS_PER_CLIENT_HOUR`` asked for by one client address, and
+  ``LOOKOUT_PAGE_EMAILS_PER_HOUR`` in all, so the forms cannot be used to
+  flood an inbox or the relay, however the address is spelt.
 
 Keys are HMACs (with the link secret) of the token or address, so the log
 holds neither, and nobody holding the log can test a guessed address
@@ -24,7 +27,10 @@ from core.ports import UnitOfWorkFactory
 CONFIRMED = "email-confirm"
 TIP_SENT = "email-tip"
 MAIL_SENT = "email-mail"
-MAILS_PER_HOUR = 3
+MAIL_CLIENT = "email-client"
+MAIL_ALL = "email-all"
+MAILS_PER_HOUR = 3  # to one mailbox
+MAILS_PER_CLIENT_HOUR = 20  # asked for from one client address (a household, office or library may share one)
 # A use begun but never finished this long ago was lost with its process: it may be taken again.
 STALE_AFTER = timedelta(minutes=5)
 # An hour's mail slot is never taken again: the hour is over long before this.
@@ -32,8 +38,9 @@ SLOT_STALE_AFTER = timedelta(days=1)
 
 
 class Ledger:
-    def __init__(self, uow: UnitOfWorkFactory, secret: str, *, clock: Clock) -> None:
+    def __init__(self, uow: UnitOfWorkFactory, secret: str, *, mails_per_hour: int = 120, clock: Clock) -> None:
         self._uow = uow
+        self._mails_per_hour = mails_per_hour
         self._key = hmac.new(secret.encode(), b"lookout-pages-ledger", hashlib.sha256).digest()
         self._clock = clock
 
@@ -45,13 +52,27 @@ class Ledger:
         key = self._fingerprint(secret_text)
         return key if await self._begin(kind, key, STALE_AFTER) else None
 
-    async def take_mail_slot(self, address: str) -> str | None:
-        """Reserve one of this hour's emails to ``address``; ``None`` when the hour's allowance is spent."""
+    async def take_mail_slot(self, address: str, client: str) -> str | None:
+        """Reserve one of this hour's emails to ``address`` asked for by ``client`` (its IP address); ``None`` when
+        the mailbox's, the client's or everyone's allowance for the hour is spent. The key returned is the
+        mailbox's slot (``finish`` or ``undo`` it). A mailbox already at its allowance spends nothing else, so
+        asking again and again for one address cannot use up everyone's emails."""
         hour = self._clock().strftime("%Y%m%d%H")
-        who = self._fingerprint(address)
-        for slot in range(MAILS_PER_HOUR):
-            key = f"{who}:{hour}:{slot}"
-            if await self._begin(MAIL_SENT, key, SLOT_STALE_AFTER):
+        slot = await self._take(MAIL_SENT, f"{self._fingerprint(mailbox_of(address))}:{hour}:", MAILS_PER_HOUR)
+        if slot is None:
+            return None
+        if (await self._take(MAIL_CLIENT, f"{self._fingerprint('client:' + client)}:{hour}:", MAILS_PER_CLIENT_HOUR) is None
+                or await self._take(MAIL_ALL, f"{hour}:", self._mails_per_hour) is None):
+            await self.undo(MAIL_SENT, slot)
+            return None
+        return slot
+
+    async def _take(self, kind: str, prefix: str, allowance: int) -> str | None:
+        async with self._uow() as work:
+            used = await work.inbound.count(kind, prefix)
+        for slot in range(used, allowance):  # from the count on: one try, unless another request took that slot
+            key = f"{prefix}{slot}"
+            if await self._begin(kind, key, SLOT_STALE_AFTER):
                 return key
         return None
 
@@ -71,3 +92,10 @@ class Ledger:
             fresh = await work.inbound.begin(kind, key, self._clock(), stale_after)
             await work.commit()
         return fresh
+
+
+def mailbox_of(address: str) -> str:
+    """The mailbox an address reaches, for counting: lower case, without a ``+tag`` and without dots before the @
+    (many providers ignore both, so each variant would otherwise get an allowance of its own)."""
+    local, _, domain = address.lower().rpartition("@")
+    return f"{local.split('+', 1)[0].replace('.', '')}@{domain}"

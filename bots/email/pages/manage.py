@@ -9,7 +9,6 @@ cannot be used to find out who is.
 from __future__ import annotations
 
 import json
-import logging
 from typing import Any
 from urllib.parse import urlencode
 
@@ -18,7 +17,6 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import FormData
 
 from bots.email.links import BadLink, ExpiredLink, Purpose
-from bots.email.mailer import MailError
 from bots.email.pages.forms import (
     Problems,
     chosen_sector,
@@ -29,15 +27,13 @@ from bots.email.pages.forms import (
     place_query,
     topics_anchor,
 )
-from bots.email.pages.ledger import MAIL_SENT
 from bots.email.pages.places import Found, find_place, place_options
 from bots.email.pages.responses import secured
-from bots.email.pages.site import Site, read_form, token_of
+from bots.email.pages.site import Site, client_of, read_form, token_of
 from core.errors import InvalidInput, NotFound
 from core.model import Address, Channel, Resident
 from core.services.subscriptions import PAUSED_INDEFINITELY, NewPlace
 
-logger = logging.getLogger("lookout.email.pages")
 
 SAVED = {
     "topics": "Your topics are saved.",
@@ -99,8 +95,10 @@ def register(router: APIRouter, site: Site) -> None:
             collect(problems, error)
             return site.page("manage_link.html", status=400, email=typed, problems=problems,
                              heading="Get a link to change your alerts", message=None)
-        await _send_manage_link(site, address)
-        # The same answer whatever happened, so the form tells nobody whether an address is signed up.
+        slot = await site.ledger.take_mail_slot(address.id, client_of(request))
+        if slot is not None:
+            site.links.request(address, slot)  # signed up or not is looked at later, outside the request
+        # The same answer, in the same time, whatever happened: the form tells nobody whether an address is signed up.
         return site.page("manage_link_sent.html", email=address.id)
 
 
@@ -158,25 +156,6 @@ async def _page(site: Site, token: str, resident: Resident, *, notice: str | Non
         paused=resident.paused_until is not None, paused_until_resumed=resident.paused_until == PAUSED_INDEFINITELY,
         my_data=json.dumps(export, indent=2, ensure_ascii=False), unsubscribe_url=site.signer.unsubscribe_url(email),
     )
-
-
-async def _send_manage_link(site: Site, address: Address) -> None:
-    slot = await site.ledger.take_mail_slot(address.id)
-    if slot is None:
-        return
-    try:
-        await site.subscriptions.get(address)
-    except NotFound:
-        await site.ledger.finish(MAIL_SENT, slot)  # counted all the same: the answer must not differ
-        return
-    try:
-        await site.mail.manage_link(address.id)
-    except MailError as failure:
-        await site.ledger.undo(MAIL_SENT, slot)
-        logger.warning("a fresh manage link was not sent: %s", "refused" if failure.permanent else "relay unavailable")
-        return
-    await site.ledger.finish(MAIL_SENT, slot)
-    logger.info("a fresh manage link was sent")
 
 
 def _address_of(payload: dict[str, Any]) -> Address:

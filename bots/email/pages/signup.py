@@ -31,7 +31,7 @@ from bots.email.pages.forms import (
 from bots.email.pages.ledger import CONFIRMED, MAIL_SENT, MAILS_PER_HOUR
 from bots.email.pages.mail import choices_in_words
 from bots.email.pages.places import Found, find_place, place_options
-from bots.email.pages.site import Site, read_form, token_of
+from bots.email.pages.site import Site, client_of, read_form, token_of
 from core.errors import InvalidInput, NotAllowed
 from core.model import Address, Channel
 from core.services.subscriptions import NewPlace
@@ -49,7 +49,7 @@ def register(router: APIRouter, site: Site) -> None:
     @router.post("/subscribe")
     async def sign_up(request: Request) -> HTMLResponse:
         form = await read_form(request)
-        return await _sign_up(site, SignUp.read(form), form)
+        return await _sign_up(site, SignUp.read(form), form, client_of(request))
 
     @router.get("/subscribe/confirm")
     async def confirm_page(request: Request) -> HTMLResponse:
@@ -90,7 +90,7 @@ def register(router: APIRouter, site: Site) -> None:
         return site.page("confirmed.html", already=False, **done)
 
 
-async def _sign_up(site: Site, typed: SignUp, form: FormData) -> HTMLResponse:
+async def _sign_up(site: Site, typed: SignUp, form: FormData, client: str) -> HTMLResponse:
     force = site.force
     problems = Problems()
     address: Address | None = None
@@ -129,10 +129,10 @@ async def _sign_up(site: Site, typed: SignUp, form: FormData) -> HTMLResponse:
         "sector": sector,
         "age": True,
     }
-    slot = await site.ledger.take_mail_slot(address.id)
+    slot = await site.ledger.take_mail_slot(address.id, client)
     if slot is None:
-        problems.add("email", f"We've sent {MAILS_PER_HOUR} emails to this address in the last hour. Please look for the "
-                              "link in your inbox (and spam folder), or try again in an hour.")
+        problems.add("email", f"We've sent as many emails as we can (at most {MAILS_PER_HOUR} an hour to one address). Please "
+                              "look for the link in your inbox (and spam folder), or try again in an hour.")
         return _form(site, typed, problems=problems, found=found, status=429)
     try:
         await site.mail.confirmation(address.id, payload)

@@ -11,23 +11,27 @@ from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 from starlette.formparsers import MultiPartException
 
+from bots.body_limit import DEFAULT_LIMIT
 from bots.email.links import LinkSigner
 from bots.email.mailer import SmtpTarget
 from bots.email.pages.forms import Problems, label_options, topic_options
 from bots.email.pages.ledger import Ledger
-from bots.email.pages.mail import PageMail
+from bots.email.pages.mail import ManageLinks, PageMail
 from bots.email.pages.places import area_size_words
-from bots.email.pages.responses import STYLESHEET_PATH, hide_tokens_in_access_log, page
+from bots.email.pages.responses import STYLESHEET_PATH, page
+from core.delivery.ratelimit import HEADROOM, Pacer, SharedPacer
 from core.force import ForceConfig
 from core.geocoding import Geocoder
+from core.model import Channel
 from core.ports import UnitOfWorkFactory
 from core.services.subscriptions import SubscriptionService
 from core.services.tips import TipService
+from storage.database import is_sqlite
+from storage.rate_buckets import PostgresSlotSource
 
 if TYPE_CHECKING:
     from bots.app import Lookout
 
-MAX_FORM_BYTES = 64 * 1024  # the longest form (a tip) is a few KB
 
 
 @dataclass(frozen=True)
@@ -42,6 +46,7 @@ class Site:
     signer: LinkSigner
     mail: PageMail
     ledger: Ledger
+    links: ManageLinks
 
     def values(self) -> dict[str, Any]:
         """What every page template needs: the force's name and contact, and the privacy facts."""
@@ -64,14 +69,27 @@ class Site:
 
 
 async def read_form(request: Request) -> FormData:
-    """The posted form; an oversized or unreadable body reads as an empty form (every field then says what it needs)."""
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > MAX_FORM_BYTES:
-        return FormData()
+    """The posted form; an unreadable body reads as an empty form (every field then says what it needs).
+    An oversized one never gets here: the app's body limit (bots.body_limit) answers 413 first."""
     try:
-        return await request.form(max_files=0, max_fields=200, max_part_size=MAX_FORM_BYTES)
+        return await request.form(max_files=0, max_fields=200, max_part_size=DEFAULT_LIMIT)
     except (HTTPException, MultiPartException):  # a malformed body, a file, too many fields or too long a field
         return FormData()
+
+
+def relay_pacer(lookout: Lookout) -> Pacer:
+    """The relay's pace for the pages' emails. On PostgreSQL it is the delivery workers' own shared bucket for email
+    (the worker names it ``channel:email``), so pages and workers together stay within LOOKOUT_EMAIL_PER_SECOND."""
+    rate = lookout.settings.email_per_second * HEADROOM
+    if is_sqlite(lookout.settings.database_url):
+        return Pacer(rate)
+    return SharedPacer(f"channel:{Channel.EMAIL.value}", rate, PostgresSlotSource(lookout.engine))
+
+
+def client_of(request: Request) -> str:
+    """The address the request came from, for the per-client email cap (behind a proxy: run uvicorn with
+    ``--proxy-headers`` and ``--forwarded-allow-ips`` so this is the person's, not the proxy's)."""
+    return request.client.host if request.client is not None else "unknown"
 
 
 def token_of(request: Request, form: FormData | None = None) -> str | None:
@@ -92,6 +110,9 @@ def add_subscribe_pages(app: FastAPI, lookout: Lookout) -> None:
     # anyone have a confirmation or manage link for someone else's address sent pointing at their own site.
     signer = LinkSigner.from_settings(settings)
     secret = settings.link_secret.get_secret_value()
+    mail = PageMail(SmtpTarget.from_url(settings.smtp_url.get_secret_value()), settings.email_from, signer, lookout.force,
+                    relay_pacer(lookout))
+    ledger = Ledger(lookout.uow, secret, mails_per_hour=settings.page_emails_per_hour, clock=lookout.clock)
     site = Site(
         force=lookout.force,
         subscriptions=lookout.subscriptions,
@@ -99,9 +120,11 @@ def add_subscribe_pages(app: FastAPI, lookout: Lookout) -> None:
         geocoder=lookout.geocoder,
         uow=lookout.uow,
         signer=signer,
-        mail=PageMail(SmtpTarget.from_url(settings.smtp_url.get_secret_value()), settings.email_from, signer, lookout.force),
-        ledger=Ledger(lookout.uow, secret, clock=lookout.clock),
+        mail=mail,
+        ledger=ledger,
+        links=ManageLinks(mail, ledger, lookout.subscriptions),
     )
+    app.state.manage_links = site.links  # started and stopped with the app
     router = APIRouter(include_in_schema=False)
     stylesheet = files("bots.email").joinpath("static/pages.css").read_bytes()
 
@@ -120,4 +143,3 @@ def add_subscribe_pages(app: FastAPI, lookout: Lookout) -> None:
     unsubscribe.register(router, site)
     tip.register(router, site)
     app.include_router(router)
-    hide_tokens_in_access_log()

@@ -52,7 +52,7 @@ async def start(message: Message, state: FSMContext, force: ForceConfig, subscri
 async def age_answered(query: CallbackQuery, callback_data: kb.Age, state: FSMContext, force: ForceConfig) -> None:
     await query.answer()
     if not callback_data.old_enough:
-        await reset(state)
+        await state.clear()  # nothing kept, not even the language: the row (and the chat id) goes
         await query.message.answer(  # type: ignore[union-attr]
             _("Sorry — you need to be {age} or over to use Lookout. Nothing about you has been kept. "
               "If you see a crime happening, tell a trusted adult or call 999.").format(age=force.settings.minimum_age)
