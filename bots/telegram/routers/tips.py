@@ -55,18 +55,18 @@ async def tip_button(query: CallbackQuery, state: FSMContext) -> None:
     )
 
 
-async def reply_to_our_message(message: Message, state: FSMContext, tips: TipService) -> None:
+async def reply_to_our_message(message: Message, state: FSMContext, tips: TipService, clock: Clock) -> None:
     """A reply to an alert starts a tip with it; a reply to an officer answers that tip."""
     original = message.reply_to_message
     assert original is not None
     replied = await tips.replied_to(address_of(message.chat.id), str(original.message_id))
     if replied is not None and replied.kind is MessageKind.REPLY_TO_TIPSTER and replied.tip_id is not None:
-        await _answer_officer(message, state, tips, (await tips.get_for(address_of(message.chat.id), replied.tip_id)).reference or "")
+        await _answer_officer(message, state, tips, (await tips.get_for(address_of(message.chat.id), replied.tip_id)).reference or "", clock)
         return
     # The officer's message names the tip: enough when its delivery record is not written yet, or already purged.
     named = TIP_REFERENCE.search(original.text or original.caption or "")
     if replied is None and named is not None:
-        await _answer_officer(message, state, tips, named.group(0))
+        await _answer_officer(message, state, tips, named.group(0), clock)
         return
     alert_id = replied.alert_id if replied is not None and replied.kind in ALERT_KINDS else None
     draft = _empty_draft(alert_id)
@@ -151,15 +151,15 @@ async def answer_button(query: CallbackQuery, state: FSMContext, tips: TipServic
     await query.message.answer(_("Write your answer to the officer about {reference}:").format(reference=tip.reference))  # type: ignore[union-attr]
 
 
-async def answer_written(message: Message, state: FSMContext, tips: TipService) -> None:
+async def answer_written(message: Message, state: FSMContext, tips: TipService, clock: Clock) -> None:
     reference = (await state.get_data()).get("answering")
     if not reference:
         await reset(state)
         return
-    await _answer_officer(message, state, tips, reference)
+    await _answer_officer(message, state, tips, reference, clock)
 
 
-async def _answer_officer(message: Message, state: FSMContext, tips: TipService, reference: str) -> None:
+async def _answer_officer(message: Message, state: FSMContext, tips: TipService, reference: str, clock: Clock) -> None:
     text = message.text or message.caption or ""
     if not text.strip():
         await message.answer(_("Please write your answer as text."))
@@ -169,7 +169,7 @@ async def _answer_officer(message: Message, state: FSMContext, tips: TipService,
     try:
         await tips.answer(address_of(message.chat.id), reference, text)  # checks the tip is theirs and an officer wrote
     except TooManyTips as exc:
-        await _flood_notice(message, state, data, str(exc))
+        await _flood_notice(message, state, data, str(exc), clock())
         return
     await message.answer(_("Sent to the officer ({reference}). Thank you.").format(reference=escape(reference)))
 
