@@ -222,9 +222,9 @@ async def _empty(engine: AsyncEngine) -> None:
         if not has_residents:
             return
         if conn.dialect.name == "postgresql":
-            await conn.exec_driver_sql("TRUNCATE residents, messages RESTART IDENTITY CASCADE")
+            await conn.exec_driver_sql("TRUNCATE residents, reachable_places, messages RESTART IDENTITY CASCADE")
         else:
-            for table in (deliveries, messages, subscriptions, places, residents):
+            for table in (deliveries, messages, subscriptions, places, residents, reachable_places):
                 await conn.execute(delete(table))
 
 

@@ -75,6 +75,37 @@ subscriptions = Table(
     Column("topic", String(32), primary_key=True),
 )
 
+# Who can be reached where: one row per place of an active, unerased resident,
+# carrying what matching needs (channel, address, sector, tester, pause, topics).
+# A copy, written ONLY by the database triggers of migration 0008 on places,
+# subscriptions and residents; code reads it and never writes it. It exists so
+# an area's cover is answered by range scans of one covering index, without
+# visiting residents or subscriptions (see storage/outbox.py).
+REACH_TOPIC_SEPARATOR = ","
+reachable_places = Table(
+    "reachable_places",
+    metadata,
+    Column("place_id", Integer, primary_key=True, autoincrement=False),
+    Column("resident_id", Integer, nullable=False),
+    Column("cell", BigInteger, nullable=False),
+    Column("channel", String(16), nullable=False),
+    Column("address", String(220), nullable=False),
+    Column("sector", String(32), nullable=True),
+    Column("is_tester", Boolean, nullable=False),
+    Column("paused_until", UTCDateTime, nullable=True),
+    # The resident's topics between separators, e.g. ",all,burglary,": one
+    # substring test per wanted topic, on the index entry itself.
+    Column("topics", Text, nullable=False),
+    # PostgreSQL answers a cover from this index alone (an index-only scan);
+    # SQLite has no INCLUDE and reads the row by rowid, which is cheap there.
+    Index(
+        "ix_reachable_places_cell",
+        "cell",
+        postgresql_include=["resident_id", "channel", "address", "sector", "is_tester", "paused_until", "topics"],
+    ),
+    Index("ix_reachable_places_resident", "resident_id"),
+)
+
 alerts = Table(
     "alerts",
     metadata,
