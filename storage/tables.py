@@ -96,12 +96,16 @@ reachable_places = Table(
     # The resident's topics between separators, e.g. ",all,burglary,": one
     # substring test per wanted topic, on the index entry itself.
     Column("topics", Text, nullable=False),
+    # How many places the resident has: only rows of residents with several
+    # need grouping into one recipient (most have one; grouping all cost more
+    # than the scan).
+    Column("resident_places", Integer, nullable=False),
     # PostgreSQL answers a cover from this index alone (an index-only scan);
     # SQLite has no INCLUDE and reads the row by rowid, which is cheap there.
     Index(
         "ix_reachable_places_cell",
         "cell",
-        postgresql_include=["resident_id", "channel", "address", "sector", "is_tester", "paused_until", "topics"],
+        postgresql_include=["resident_id", "channel", "address", "sector", "is_tester", "paused_until", "topics", "resident_places"],
     ),
     Index("ix_reachable_places_resident", "resident_id"),
 )

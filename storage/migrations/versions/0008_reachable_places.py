@@ -24,7 +24,7 @@ down_revision = '0007'
 branch_labels = None
 depends_on = None
 
-_COVERED = ['resident_id', 'channel', 'address', 'sector', 'is_tester', 'paused_until', 'topics']
+_COVERED = ['resident_id', 'channel', 'address', 'sector', 'is_tester', 'paused_until', 'topics', 'resident_places']
 # The residents' columns a row copies or depends on; other updates (last_inbound_at, bounces…) change nothing here.
 _WATCHED = ['channel', 'address', 'sector', 'is_tester', 'paused_until', 'active', 'erased_at']
 
@@ -32,9 +32,11 @@ _WATCHED = ['channel', 'address', 'sector', 'is_tester', 'paused_until', 'active
 def _fill(residents_filter: str, topics_of: str) -> str:
     """INSERT the reachable places of the residents ``residents_filter`` selects (an SQL condition on ``p``)."""
     return f"""
-        INSERT INTO reachable_places (place_id, resident_id, cell, channel, address, sector, is_tester, paused_until, topics)
+        INSERT INTO reachable_places
+            (place_id, resident_id, cell, channel, address, sector, is_tester, paused_until, topics, resident_places)
         SELECT p.id, p.resident_id, p.cell, r.channel, r.address, r.sector, r.is_tester, r.paused_until,
-               ',' || coalesce(({topics_of}), '') || ','
+               ',' || coalesce(({topics_of}), '') || ',',
+               (SELECT count(*) FROM places q WHERE q.resident_id = p.resident_id)
         FROM places p JOIN residents r ON r.id = p.resident_id
         WHERE {residents_filter} AND r.active AND r.erased_at IS NULL"""
 
@@ -145,6 +147,7 @@ def upgrade() -> None:
         sa.Column('is_tester', sa.Boolean(), nullable=False),
         sa.Column('paused_until', sa.DateTime(), nullable=True),
         sa.Column('topics', sa.Text(), nullable=False),
+        sa.Column('resident_places', sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint('place_id', name=op.f('pk_reachable_places')),
     )
     op.create_index('ix_reachable_places_cell', 'reachable_places', ['cell'], postgresql_include=_COVERED)
@@ -153,6 +156,9 @@ def upgrade() -> None:
     for statement in _pg_triggers() if postgres else _sqlite_triggers():
         op.execute(statement)
     op.execute(_fill('TRUE' if postgres else '1', _PG_TOPICS if postgres else _SQLITE_TOPICS))
+    if postgres:
+        # Statistics now: with none, the planner takes the new table for empty and scans it whole.
+        op.execute('ANALYZE reachable_places')
 
 
 def downgrade() -> None:
