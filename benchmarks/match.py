@@ -6,11 +6,18 @@ once and cached, then three things are timed, each as the median of a few runs:
 - ``circle_3km``: the whole send path for a 3 km circle — cover the area, then
   in one transaction create the message, resolve recipients and write their
   delivery rows (``INSERT … SELECT``), and commit;
-- ``street_100m``: the same for a 100 m street with 50 m either side;
+- ``circle_3km_resolve`` / ``street_100m_resolve``: resolution alone
+  (``count_recipients``), nothing written;
+- ``street_100m``: the whole send path for a 100 m street with 50 m either side;
 - ``bruteforce``: the 3 km question answered without the H3 index — every
   place read back and measured by exact geodesic distance — to show what the
   index buys. It is compared with resolution alone (``count_recipients``), so
   both sides do the same work minus the writes.
+
+With ``--peer postgis`` the same residents are built again in a PostGIS
+database of their own, as exact points, and the same areas are asked of it
+with ``ST_DWithin`` (``benchmarks/postgis_peer.py``); both sets of figures are
+printed side by side.
 
 Figures, not assertions: nothing here fails when a target is missed.
 """
@@ -37,6 +44,7 @@ from sqlalchemy import Column, MetaData, String, Table, delete, event, exists, s
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from benchmarks.population import build_population
+from benchmarks.postgis_peer import open_peer_population, peer_resolve, peer_send, peer_version, prepare_peer_database
 from core.errors import LookoutError
 from core.force import ALL_TOPICS, load_force_config
 from core.geo.areas import Area, CircleArea, StreetArea
@@ -74,6 +82,7 @@ bench_meta = Table(
     Column("value", String(2000), nullable=False),
 )
 _POPULATION_KEY = "population"
+PEER_POSTGIS = "postgis"
 
 
 @dataclass(frozen=True)
@@ -101,14 +110,24 @@ async def run_match_benchmark(
     repeats: int = 3,
     rebuild: bool = False,
     progress: Callable[[int], None] | None = None,
+    peer: str | None = None,
 ) -> dict[str, Any]:
     """Build or reuse the population, time the matching, and return the figures.
 
     ``database_url`` None means a cached SQLite file in ``cache_dir``. A
     PostgreSQL URL should name its own schema (``?options=-csearch_path%3D…``);
     the schema must exist, and is refused if it holds residents that no
-    benchmark wrote.
+    benchmark wrote. ``peer="postgis"`` adds the PostGIS figures under
+    ``"postgis"`` (PostgreSQL only).
     """
+    if peer not in (None, PEER_POSTGIS):
+        raise LookoutError(f"unknown peer {peer!r}; the one peer is {PEER_POSTGIS!r}")
+    peer_database = None
+    if peer == PEER_POSTGIS:
+        if database_url is None:
+            raise LookoutError("--peer postgis needs --database-url postgresql+psycopg://… (PostGIS runs inside PostgreSQL)")
+        # Before the long Lookout build: a missing PostGIS is reported (or installed) at once.
+        peer_database = await asyncio.to_thread(prepare_peer_database, database_url)
     population = _population(residents)
     url = database_url or _cached_sqlite_url(cache_dir, residents)
     if database_url is None:
@@ -122,19 +141,22 @@ async def run_match_benchmark(
         figures |= await _measure(engine, repeats)
     finally:
         await engine.dispose()
+    if peer_database is not None:
+        figures["postgis"] = await _measure_peer(peer_database, population, repeats, rebuild)
     figures["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
     figures["peak_rss_includes_build"] = build_s is not None
     return figures
 
 
 async def _measure(engine: AsyncEngine, repeats: int) -> dict[str, Any]:
-    circle = CircleArea(*TOWN_CENTRE, CIRCLE_RADIUS_M, label=f"{TOWN} centre")
+    circle = _circle()
     street = _street_near_centre()
     circle_cover = cover_area(circle, RESOLUTION)
     figures: dict[str, Any] = {"circle_3km_cover_ranges": len(circle_cover.ranges)}
     figures |= _prefixed("circle_3km", await _time_send(engine, circle, repeats))
     figures |= _prefixed("circle_3km_resolve", await _time_resolve(engine, circle_cover, repeats))
     figures |= _prefixed("street_100m", await _time_send(engine, street, repeats))
+    figures |= _prefixed("street_100m_resolve", await _time_resolve(engine, cover_area(street, RESOLUTION), repeats))
     figures |= _prefixed("bruteforce", await _time_bruteforce(engine, repeats))
     figures["speedup"] = round(figures["bruteforce_ms"] / figures["circle_3km_resolve_ms"], 1)
     figures["speedup_basis"] = (
@@ -142,6 +164,26 @@ async def _measure(engine: AsyncEngine, repeats: int) -> dict[str, Any]:
         "delivery rows (index range scans + count_recipients vs a full scan + exact geodesic distance)"
     )
     figures |= await _query_plan(engine, _criteria(circle_cover, datetime.now(UTC)))
+    return figures
+
+
+async def _measure_peer(url: str, population: Population, repeats: int, rebuild: bool) -> dict[str, Any]:
+    """The same areas asked of PostGIS: resolution alone, and resolution plus the delivery rows written."""
+    engine, build_s = await open_peer_population(url, population, rebuild=rebuild)
+    try:
+        figures: dict[str, Any] = {"postgis_version": await peer_version(engine)}
+        if build_s is not None:
+            figures["build_s"] = round(build_s, 1)
+        for name, area in (("circle_3km", _circle()), ("street_100m", _street_near_centre())):
+            sends = []
+            for _ in range(repeats):
+                ms, hits, message_id = await peer_send(engine, area, ALERT_TOPICS)
+                await _forget_message(engine, message_id)
+                sends.append(_Run(ms=ms, hits=hits))
+            figures |= _prefixed(name, _summary(sends))
+            figures |= _prefixed(f"{name}_resolve", _summary([_Run(*await peer_resolve(engine, area, ALERT_TOPICS)) for _ in range(repeats)]))
+    finally:
+        await engine.dispose()
     return figures
 
 
@@ -238,6 +280,10 @@ async def _database_info(engine: AsyncEngine) -> dict[str, str]:
 
 
 # -- the areas ----------------------------------------------------------------
+
+
+def _circle() -> CircleArea:
+    return CircleArea(*TOWN_CENTRE, CIRCLE_RADIUS_M, label=f"{TOWN} centre")
 
 
 def _street_near_centre() -> StreetArea:
@@ -450,6 +496,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--rebuild", action="store_true")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument("--peer", choices=[PEER_POSTGIS], default=None, help="also ask the same of PostGIS, side by side")
     args = parser.parse_args(argv)
     figures = asyncio.run(
         run_match_benchmark(
@@ -459,6 +506,7 @@ def main(argv: list[str] | None = None) -> None:
             repeats=max(1, args.repeats),
             rebuild=args.rebuild,
             progress=_print_progress(args.residents),
+            peer=args.peer,
         )
     )
     if args.json:
