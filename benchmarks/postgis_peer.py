@@ -192,7 +192,6 @@ async def peer_resolve(engine: AsyncEngine, area: CircleArea | StreetArea, topic
     matched, parameters = _matched_sql(area, topics, datetime.now(UTC))
     started = time.perf_counter()
     async with engine.connect() as conn:
-        await conn.exec_driver_sql("SET LOCAL jit = off")  # as Lookout's resolve does
         rows = (await conn.execute(sa.text(f"SELECT channel, count(*) FROM ({matched}) m GROUP BY channel ORDER BY channel"), parameters)).all()
     return (time.perf_counter() - started) * 1000, sum(n for _, n in rows)
 
@@ -205,7 +204,6 @@ async def peer_send(engine: AsyncEngine, area: CircleArea | StreetArea, topics: 
     async with engine.begin() as conn:
         outbox = SqlOutbox(conn)
         message_id = await outbox.new_message(MessageKind.ALERT)
-        await conn.exec_driver_sql("SET LOCAL jit = off")
         await conn.execute(
             sa.text(f"""
                 INSERT INTO deliveries (message_id, resident_id, channel, address, state, attempts, next_attempt_at, created_at, updated_at)

@@ -111,18 +111,6 @@ def recipients_query(criteria: RecipientCriteria, dialect: str) -> CompoundSelec
     )
 
 
-async def matched_recipients(conn: AsyncConnection, criteria: RecipientCriteria) -> Subquery:
-    """``recipients_query`` as a subquery ``matched``, with the connection made ready to run it.
-
-    PostgreSQL's guess of millions of rows (see ``_hits``) would make it
-    JIT-compile the plan: ~100 ms of compiling on every send for a query that
-    runs in tens. JIT is turned off for this transaction only.
-    """
-    if conn.dialect.name == "postgresql":
-        await conn.exec_driver_sql("SET LOCAL jit = off")
-    return recipients_query(criteria, conn.dialect.name).subquery("matched")
-
-
 def _counts(rows: Sequence) -> ChannelCounts:
     return {Channel(channel): count for channel, count in rows}
 
@@ -156,14 +144,14 @@ class SqlOutbox:
         )
 
     async def count_recipients(self, criteria: RecipientCriteria) -> ChannelCounts:
-        matched = await matched_recipients(self._conn, criteria)
+        matched = recipients_query(criteria, self._conn.dialect.name).subquery("matched")
         rows = await self._conn.execute(
             select(matched.c.channel, func.count()).group_by(matched.c.channel).order_by(matched.c.channel)
         )
         return _counts(rows.all())
 
     async def queue_for_recipients(self, message_id: int, criteria: RecipientCriteria, now: datetime) -> ChannelCounts:
-        matched = await matched_recipients(self._conn, criteria)
+        matched = recipients_query(criteria, self._conn.dialect.name).subquery("matched")
         source = select(*_new_delivery(message_id, matched.c.id, matched.c.channel, matched.c.address, now))
         await self._conn.execute(insert(deliveries).from_select(_DELIVERY_COLUMNS, source))
         return await self._message_counts(message_id)

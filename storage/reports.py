@@ -23,7 +23,7 @@ from core.model import (
     MessageKind,
 )
 from core.ports import AlertCount, CellCounts, DeliverySummary, RecipientCriteria
-from storage.outbox import matched_recipients
+from storage.outbox import recipients_query
 from storage.tables import alerts, deliveries, messages, places, residents
 
 _ALERT_KINDS = (MessageKind.ALERT.value, MessageKind.ALERT_UPDATE.value, MessageKind.ALERT_CANCEL.value)
@@ -34,7 +34,7 @@ class SqlReports:
         self._conn = conn
 
     async def recipient_cells(self, criteria: RecipientCriteria) -> CellCounts:
-        matched = await matched_recipients(self._conn, criteria)
+        matched = recipients_query(criteria, self._conn.dialect.name).subquery("matched")
         rows = await self._conn.execute(
             select(places.c.cell, func.count(func.distinct(places.c.resident_id)))
             .select_from(matched.join(places, places.c.resident_id == matched.c.id))
