@@ -30,8 +30,7 @@ from sqlalchemy import (
     values,
 )
 from sqlalchemy.ext.asyncio import AsyncConnection
-from sqlalchemy.sql import ColumnElement, CompoundSelect, FromClause, Subquery
-from sqlalchemy.sql.selectable import CTE
+from sqlalchemy.sql import ColumnElement, CompoundSelect, FromClause
 
 from core.force import ALL_TOPICS
 from core.model import Address, Channel, DeliveryState, MessageKind
@@ -77,37 +76,41 @@ def _conditions(criteria: RecipientCriteria) -> list[ColumnElement[bool]]:
     return conditions
 
 
-def _hits(criteria: RecipientCriteria, dialect: str) -> CTE:
-    """Every matching place in the cover: one range scan of the covering index per range.
+def _hits(criteria: RecipientCriteria, cover: FromClause, dialect: str, *, several_places: bool) -> FromClause:
+    """The matching places in the cover of residents with one place, or with several.
 
-    PostgreSQL cannot estimate a range whose ends are parameters: it guesses
-    thousands of rows per range and, joining freely, picked plans that read
-    the whole table (45 s). The LATERAL subquery with ``OFFSET 0`` cannot be
-    flattened, so each range is its own index-only range scan, whatever the
-    guess.
+    One range scan of the covering index per range of the cover. PostgreSQL
+    cannot estimate a range whose ends are parameters: it guesses thousands
+    of rows per range and, joining freely, picked plans that read the whole
+    table (45 s). The LATERAL subquery with ``OFFSET 0`` cannot be flattened,
+    so each range is its own index-only range scan, whatever the guess.
     """
     rp = reachable_places
-    cover = _cover(criteria, dialect)
-    columns = (rp.c.resident_id, rp.c.channel, rp.c.address, rp.c.resident_places)
+    columns = (rp.c.resident_id, rp.c.channel, rp.c.address)
+    conditions = [rp.c.resident_places > 1 if several_places else rp.c.resident_places == 1, *_conditions(criteria)]
     in_range = rp.c.cell.between(cover.c.lo, cover.c.hi)
     if dialect == "postgresql":
-        per_range = select(*columns).where(in_range, *_conditions(criteria)).offset(0).lateral("per_range")
-        return select(per_range).select_from(cover.join(per_range, true())).cte("hits")
-    return select(*columns).select_from(cover.join(rp, in_range)).where(*_conditions(criteria)).cte("hits")
+        per_range = select(*columns).where(in_range, *conditions).offset(0).lateral("per_range")
+        return select(per_range).select_from(cover.join(per_range, true())).subquery()
+    return select(*columns).select_from(cover.join(rp, in_range)).where(*conditions).subquery()
 
 
 def recipients_query(criteria: RecipientCriteria, dialect: str) -> CompoundSelect:
     """``SELECT id, channel, address`` of every resident the criteria match, once each.
 
     Read from ``reachable_places`` alone. A resident with several places in
-    the area is one row: only residents with several places at all are
-    grouped, the rest pass straight through.
+    the area is one row: the cover is scanned twice, once for residents with
+    one place (nine in ten, passed straight through) and once for those with
+    several, grouped. Grouping every hit, or materialising the hits once to
+    split them, cost more than the second scan.
     """
-    hits = _hits(criteria, dialect)
-    recipient = (hits.c.resident_id.label("id"), hits.c.channel, hits.c.address)
+    cover = _cover(criteria, dialect)
+    single = _hits(criteria, cover, dialect, several_places=False)
+    several = _hits(criteria, cover, dialect, several_places=True)
+    recipient = (several.c.resident_id, several.c.channel, several.c.address)
     return union_all(
-        select(*recipient).where(hits.c.resident_places == 1),
-        select(*recipient).where(hits.c.resident_places > 1).group_by(*recipient),
+        select(single.c.resident_id.label("id"), single.c.channel, single.c.address),
+        select(*recipient).group_by(*recipient),
     )
 
 
