@@ -20,7 +20,7 @@ from core.geo.cells import Cover, cover_area, snap
 from core.model import Audience, Channel, MessageKind, Place, Resident
 from core.ports import RecipientCriteria
 from storage.outbox import SqlOutbox
-from storage.tables import deliveries, places, reachable_places, residents, subscriptions
+from storage.tables import deliveries, messages, places, reachable_places, residents, subscriptions
 from tests.support.residents import STAFFORD, add_residents, offset, resident_at
 
 AT = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)
@@ -200,3 +200,18 @@ async def test_changes_to_a_resident_are_followed_at_once(engine, uow_factory):
     async with engine.connect() as conn:
         left = (await conn.execute(sa.select(sa.func.count()).where(reachable_places.c.resident_id == leaver.id))).scalar_one()
     assert left == 0
+
+
+async def test_deleting_a_message_deletes_its_delivery_rows(engine, uow_factory):
+    """Delivery rows have no foreign key to their message (it slowed large sends); a trigger cascades the delete."""
+    await add_residents(uow_factory, resident_at(*STAFFORD), resident_at(*STAFFORD))
+    async with engine.begin() as conn:
+        outbox = SqlOutbox(conn)
+        kept, dropped = await outbox.new_message(MessageKind.ALERT), await outbox.new_message(MessageKind.ALERT)
+        for message_id in (kept, dropped):
+            assert sum((await outbox.queue_for_recipients(message_id, criteria(topics=()), AT)).values()) == 2
+    async with engine.begin() as conn:
+        await conn.execute(sa.delete(messages).where(messages.c.id == dropped))
+    async with engine.connect() as conn:
+        left = (await conn.execute(sa.select(deliveries.c.message_id, sa.func.count()).group_by(deliveries.c.message_id))).all()
+    assert [tuple(row) for row in left] == [(kept, 2)]
