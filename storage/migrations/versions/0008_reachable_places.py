@@ -50,42 +50,37 @@ CREATE FUNCTION reachable_places_refresh(ids integer[]) RETURNS void LANGUAGE sq
     {_fill('p.resident_id = ANY(ids)', _PG_TOPICS)};
 $$"""
 
-# One statement-level trigger function per transition-table shape.
-_PG_FROM_NEW = """
-CREATE FUNCTION reachable_places_from_new() RETURNS trigger LANGUAGE plpgsql AS $$
+
+def _pg_trigger_function(name: str, statement: str) -> str:
+    return f"""
+CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    PERFORM reachable_places_refresh(ARRAY(SELECT DISTINCT resident_id FROM new_rows));
+    {statement};
     RETURN NULL;
 END $$"""
-_PG_FROM_OLD = """
-CREATE FUNCTION reachable_places_from_old() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    PERFORM reachable_places_refresh(ARRAY(SELECT DISTINCT resident_id FROM old_rows));
-    RETURN NULL;
-END $$"""
-_PG_FROM_BOTH = """
-CREATE FUNCTION reachable_places_from_both() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    PERFORM reachable_places_refresh(ARRAY(
-        SELECT resident_id FROM new_rows UNION SELECT resident_id FROM old_rows));
-    RETURN NULL;
-END $$"""
-_PG_FROM_DELETED_RESIDENTS = """
-CREATE FUNCTION reachable_places_from_deleted_residents() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    DELETE FROM reachable_places WHERE resident_id IN (SELECT id FROM old_rows);
-    RETURN NULL;
-END $$"""
-_PG_FROM_RESIDENT = """
-CREATE FUNCTION reachable_places_from_resident() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    PERFORM reachable_places_refresh(ARRAY[NEW.id]);
-    RETURN NULL;
-END $$"""
+
+
+# One trigger function per shape of what changed: new rows, old rows, both, one resident, deleted residents.
+_PG_FUNCTIONS = [
+    _pg_trigger_function(
+        'reachable_places_from_new', "PERFORM reachable_places_refresh(ARRAY(SELECT DISTINCT resident_id FROM new_rows))"
+    ),
+    _pg_trigger_function(
+        'reachable_places_from_old', "PERFORM reachable_places_refresh(ARRAY(SELECT DISTINCT resident_id FROM old_rows))"
+    ),
+    _pg_trigger_function(
+        'reachable_places_from_both',
+        "PERFORM reachable_places_refresh(ARRAY(SELECT resident_id FROM new_rows UNION SELECT resident_id FROM old_rows))",
+    ),
+    _pg_trigger_function('reachable_places_from_resident', "PERFORM reachable_places_refresh(ARRAY[NEW.id])"),
+    _pg_trigger_function(
+        'reachable_places_from_deleted_residents', "DELETE FROM reachable_places WHERE resident_id IN (SELECT id FROM old_rows)"
+    ),
+]
 
 
 def _pg_triggers() -> list[str]:
-    statements = [_PG_REFRESH, _PG_FROM_NEW, _PG_FROM_OLD, _PG_FROM_BOTH, _PG_FROM_RESIDENT, _PG_FROM_DELETED_RESIDENTS]
+    statements = [_PG_REFRESH, *_PG_FUNCTIONS]
     for table in ('places', 'subscriptions'):
         statements += [
             f"CREATE TRIGGER reachable_places_{table}_insert AFTER INSERT ON {table} "
