@@ -30,6 +30,7 @@ import resource
 import statistics
 import sys
 import time
+from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
@@ -55,7 +56,7 @@ from core.ports import RecipientCriteria
 from storage.database import make_async_engine
 from storage.migrate import upgrade
 from storage.outbox import SqlOutbox, recipients_query
-from storage.tables import deliveries, messages, places, residents, subscriptions
+from storage.tables import deliveries, messages, places, reachable_places, residents, subscriptions
 from storage.uow import SqlUnitOfWork
 
 TOWN = "Stafford"
@@ -118,7 +119,7 @@ async def run_match_benchmark(
     PostgreSQL URL should name its own schema (``?options=-csearch_path%3D…``);
     the schema must exist, and is refused if it holds residents that no
     benchmark wrote. ``peer="postgis"`` adds the PostGIS figures under
-    ``"postgis"`` (PostgreSQL only).
+    ``"side_by_side"`` (PostgreSQL only).
     """
     if peer not in (None, PEER_POSTGIS):
         raise LookoutError(f"unknown peer {peer!r}; the one peer is {PEER_POSTGIS!r}")
@@ -139,10 +140,10 @@ async def run_match_benchmark(
         if build_s is not None:
             figures["build_s"] = round(build_s, 1)
         figures |= await _measure(engine, repeats)
+        if peer_database is not None:
+            figures["side_by_side"] = await _measure_side_by_side(engine, peer_database, population, repeats, rebuild)
     finally:
         await engine.dispose()
-    if peer_database is not None:
-        figures["postgis"] = await _measure_peer(peer_database, population, repeats, rebuild)
     figures["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
     figures["peak_rss_includes_build"] = build_s is not None
     return figures
@@ -167,23 +168,39 @@ async def _measure(engine: AsyncEngine, repeats: int) -> dict[str, Any]:
     return figures
 
 
-async def _measure_peer(url: str, population: Population, repeats: int, rebuild: bool) -> dict[str, Any]:
-    """The same areas asked of PostGIS: resolution alone, and resolution plus the delivery rows written."""
-    engine, build_s = await open_peer_population(url, population, rebuild=rebuild)
+async def _measure_side_by_side(
+    engine: AsyncEngine, url: str, population: Population, repeats: int, rebuild: bool
+) -> dict[str, Any]:
+    """Lookout and PostGIS asked the same, run for run in turns, so a busy machine weighs on both alike.
+
+    Per area: resolution alone, and resolution plus the delivery rows written
+    and committed. One untimed round first warms both sides' caches.
+    """
+    peer, build_s = await open_peer_population(url, population, rebuild=rebuild)
+    areas = {"circle_3km": _circle(), "street_100m": _street_near_centre()}
+    covers = {name: cover_area(area, RESOLUTION) for name, area in areas.items()}
+    runs: dict[str, dict[str, list[_Run]]] = {"lookout": defaultdict(list), "postgis": defaultdict(list)}
     try:
-        figures: dict[str, Any] = {"postgis_version": await peer_version(engine)}
-        if build_s is not None:
-            figures["build_s"] = round(build_s, 1)
-        for name, area in (("circle_3km", _circle()), ("street_100m", _street_near_centre())):
-            sends = []
-            for _ in range(repeats):
-                ms, hits, message_id = await peer_send(engine, area, ALERT_TOPICS)
-                await _forget_message(engine, message_id)
-                sends.append(_Run(ms=ms, hits=hits))
-            figures |= _prefixed(name, _summary(sends))
-            figures |= _prefixed(f"{name}_resolve", _summary([_Run(*await peer_resolve(engine, area, ALERT_TOPICS)) for _ in range(repeats)]))
+        for round_ in range(repeats + 1):
+            for name, area in areas.items():
+                timed = {
+                    ("lookout", f"{name}_resolve"): await _resolve_once(engine, covers[name]),
+                    ("postgis", f"{name}_resolve"): _Run(*await peer_resolve(peer, area, ALERT_TOPICS)),
+                    ("lookout", name): await _send_once(engine, area),
+                }
+                ms, hits, message_id = await peer_send(peer, area, ALERT_TOPICS)
+                await _forget_message(peer, message_id)
+                timed[("postgis", name)] = _Run(ms=ms, hits=hits)
+                if round_ > 0:
+                    for (side, figure), run in timed.items():
+                        runs[side][figure].append(run)
+        figures: dict[str, Any] = {"postgis_version": await peer_version(peer)}
     finally:
-        await engine.dispose()
+        await peer.dispose()
+    if build_s is not None:
+        figures["postgis_build_s"] = round(build_s, 1)
+    for side, by_figure in runs.items():
+        figures[side] = {f"{figure}_{key}": value for figure, side_runs in by_figure.items() for key, value in _summary(side_runs).items()}
     return figures
 
 
@@ -435,7 +452,8 @@ async def _query_plan(engine: AsyncEngine, criteria: RecipientCriteria) -> dict[
     async with engine.connect() as conn:
         rows = (await conn.exec_driver_sql(("EXPLAIN QUERY PLAN " if sqlite else "EXPLAIN ") + statement, parameters)).all()
     lines = [row[-1] if sqlite else row[0] for row in rows]
-    scanned = sorted({t.name for t in (residents, places, subscriptions) for line in lines if _reads_whole(line, t.name, sqlite)})
+    tables = (reachable_places, residents, places, subscriptions)
+    scanned = sorted({t.name for t in tables for line in lines if _reads_whole(line, t.name, sqlite)})
     # PostgreSQL JIT-compiles any plan it costs above jit_above_cost: tens to
     # hundreds of milliseconds, paid again on every send.
     return {"query_plan": lines, "query_plan_full_scans": scanned, "query_plan_jit": any(line.startswith("JIT:") for line in lines)}

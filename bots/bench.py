@@ -30,16 +30,17 @@ def bench_match(
             )
         )
     _print(figures, "lookout bench match", as_json)
-    if "postgis" in figures and not as_json:
-        _print_side_by_side(figures, figures["postgis"])
+    if "side_by_side" in figures and not as_json:
+        _print_side_by_side(figures["side_by_side"], figures["residents"])
 
 
-def _print_side_by_side(lookout: dict, postgis: dict) -> None:
-    """Lookout (H3 cells) and PostGIS (exact points) on the same residents and areas."""
+def _print_side_by_side(pair: dict, residents: int) -> None:
+    """Lookout (H3 cells) and PostGIS (exact points) on the same residents and areas, medians of runs taken in turns."""
+    lookout, postgis = pair["lookout"], pair["postgis"]
     table = Table(
         "area", "Lookout resolve ms", "Lookout hits", "Lookout + rows written ms",
         "PostGIS resolve ms", "PostGIS hits", "PostGIS + rows written ms",
-        title=f"lookout bench match: Lookout vs PostGIS {postgis['postgis_version']}, {lookout['residents']:,} residents",
+        title=f"lookout bench match: Lookout vs PostGIS {pair['postgis_version']}, {residents:,} residents",
     )
     for area, label in (("circle_3km", "3 km circle"), ("street_100m", "100 m street")):
         cells = [label]
