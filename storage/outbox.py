@@ -30,7 +30,7 @@ from sqlalchemy import (
     values,
 )
 from sqlalchemy.ext.asyncio import AsyncConnection
-from sqlalchemy.sql import ColumnElement, CompoundSelect, FromClause
+from sqlalchemy.sql import ColumnElement, CompoundSelect, FromClause, Select
 
 from core.force import ALL_TOPICS
 from core.model import Address, Channel, DeliveryState, MessageKind
@@ -76,8 +76,8 @@ def _conditions(criteria: RecipientCriteria) -> list[ColumnElement[bool]]:
     return conditions
 
 
-def _hits(criteria: RecipientCriteria, cover: FromClause, dialect: str, *, several_places: bool) -> FromClause:
-    """The matching places in the cover of residents with one place, or with several.
+def _hits(criteria: RecipientCriteria, cover: FromClause, dialect: str, *, several_places: bool) -> Select:
+    """``SELECT id, channel, address`` of the matching places in the cover of residents with one place, or with several.
 
     One range scan of the covering index per range of the cover. PostgreSQL
     cannot estimate a range whose ends are parameters: it guesses thousands
@@ -86,13 +86,13 @@ def _hits(criteria: RecipientCriteria, cover: FromClause, dialect: str, *, sever
     so each range is its own index-only range scan, whatever the guess.
     """
     rp = reachable_places
-    columns = (rp.c.resident_id, rp.c.channel, rp.c.address)
+    columns = (rp.c.resident_id.label("id"), rp.c.channel, rp.c.address)
     conditions = [rp.c.resident_places > 1 if several_places else rp.c.resident_places == 1, *_conditions(criteria)]
     in_range = rp.c.cell.between(cover.c.lo, cover.c.hi)
     if dialect == "postgresql":
         per_range = select(*columns).where(in_range, *conditions).offset(0).lateral("per_range")
-        return select(per_range).select_from(cover.join(per_range, true())).subquery()
-    return select(*columns).select_from(cover.join(rp, in_range)).where(*conditions).subquery()
+        return select(per_range.c.id, per_range.c.channel, per_range.c.address).select_from(cover.join(per_range, true()))
+    return select(*columns).select_from(cover.join(rp, in_range)).where(*conditions)
 
 
 def recipients_query(criteria: RecipientCriteria, dialect: str) -> CompoundSelect:
@@ -105,12 +105,10 @@ def recipients_query(criteria: RecipientCriteria, dialect: str) -> CompoundSelec
     split them, cost more than the second scan.
     """
     cover = _cover(criteria, dialect)
-    single = _hits(criteria, cover, dialect, several_places=False)
     several = _hits(criteria, cover, dialect, several_places=True)
-    recipient = (several.c.resident_id, several.c.channel, several.c.address)
     return union_all(
-        select(single.c.resident_id.label("id"), single.c.channel, single.c.address),
-        select(*recipient).group_by(*recipient),
+        _hits(criteria, cover, dialect, several_places=False),
+        several.group_by(*several.selected_columns),
     )
 
 
