@@ -145,9 +145,13 @@ def upgrade() -> None:
         sa.Column('resident_places', sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint('place_id', name=op.f('pk_reachable_places')),
     )
-    op.create_index('ix_reachable_places_cell', 'reachable_places', ['cell'], postgresql_include=_COVERED)
-    op.create_index('ix_reachable_places_resident', 'reachable_places', ['resident_id'])
     postgres = op.get_bind().dialect.name == 'postgresql'
+    # Covering on both: PostgreSQL with INCLUDE; SQLite, which has none, with every column in the key.
+    if postgres:
+        op.create_index('ix_reachable_places_cell', 'reachable_places', ['cell'], postgresql_include=_COVERED)
+    else:
+        op.create_index('ix_reachable_places_cover', 'reachable_places', ['cell', *_COVERED])
+    op.create_index('ix_reachable_places_resident', 'reachable_places', ['resident_id'])
     for statement in _pg_triggers() if postgres else _sqlite_triggers():
         op.execute(statement)
     op.execute(_fill('TRUE' if postgres else '1', _PG_TOPICS if postgres else _SQLITE_TOPICS))
@@ -166,5 +170,5 @@ def downgrade() -> None:
         for function in ('from_new()', 'from_old()', 'from_both()', 'from_resident()', 'from_deleted_residents()', 'refresh(integer[])'):
             op.execute(f"DROP FUNCTION reachable_places_{function}")
     op.drop_index('ix_reachable_places_resident', table_name='reachable_places')
-    op.drop_index('ix_reachable_places_cell', table_name='reachable_places')
+    op.drop_index('ix_reachable_places_cell' if postgres else 'ix_reachable_places_cover', table_name='reachable_places')
     op.drop_table('reachable_places')
