@@ -6,11 +6,18 @@ once and cached, then three things are timed, each as the median of a few runs:
 - ``circle_3km``: the whole send path for a 3 km circle — cover the area, then
   in one transaction create the message, resolve recipients and write their
   delivery rows (``INSERT … SELECT``), and commit;
-- ``street_100m``: the same for a 100 m street with 50 m either side;
+- ``circle_3km_resolve`` / ``street_100m_resolve``: resolution alone
+  (``count_recipients``), nothing written;
+- ``street_100m``: the whole send path for a 100 m street with 50 m either side;
 - ``bruteforce``: the 3 km question answered without the H3 index — every
   place read back and measured by exact geodesic distance — to show what the
   index buys. It is compared with resolution alone (``count_recipients``), so
   both sides do the same work minus the writes.
+
+With ``--peer postgis`` the same residents are built again in a PostGIS
+database of their own, as exact points, and the same areas are asked of it
+with ``ST_DWithin`` (``benchmarks/postgis_peer.py``); both sets of figures are
+printed side by side.
 
 Figures, not assertions: nothing here fails when a target is missed.
 """
@@ -23,6 +30,7 @@ import resource
 import statistics
 import sys
 import time
+from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
@@ -37,6 +45,7 @@ from sqlalchemy import Column, MetaData, String, Table, delete, event, exists, s
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from benchmarks.population import build_population
+from benchmarks.postgis_peer import open_peer_population, peer_resolve, peer_send, peer_version, prepare_peer_database
 from core.clock import utc_now
 from core.errors import LookoutError
 from core.force import ALL_TOPICS, load_force_config
@@ -48,7 +57,7 @@ from core.ports import RecipientCriteria
 from storage.database import make_async_engine
 from storage.migrate import upgrade
 from storage.outbox import SqlOutbox, recipients_query
-from storage.tables import deliveries, messages, places, residents, subscriptions
+from storage.tables import deliveries, messages, places, reachable_places, residents, subscriptions
 from storage.uow import SqlUnitOfWork
 
 TOWN = "Stafford"
@@ -75,6 +84,7 @@ bench_meta = Table(
     Column("value", String(2000), nullable=False),
 )
 _POPULATION_KEY = "population"
+PEER_POSTGIS = "postgis"
 
 
 @dataclass(frozen=True)
@@ -102,14 +112,24 @@ async def run_match_benchmark(
     repeats: int = 3,
     rebuild: bool = False,
     progress: Callable[[int], None] | None = None,
+    peer: str | None = None,
 ) -> dict[str, Any]:
     """Build or reuse the population, time the matching, and return the figures.
 
     ``database_url`` None means a cached SQLite file in ``cache_dir``. A
     PostgreSQL URL should name its own schema (``?options=-csearch_path%3D…``);
     the schema must exist, and is refused if it holds residents that no
-    benchmark wrote.
+    benchmark wrote. ``peer="postgis"`` adds the PostGIS figures under
+    ``"side_by_side"`` (PostgreSQL only).
     """
+    if peer not in (None, PEER_POSTGIS):
+        raise LookoutError(f"unknown peer {peer!r}; the one peer is {PEER_POSTGIS!r}")
+    peer_database = None
+    if peer == PEER_POSTGIS:
+        if database_url is None:
+            raise LookoutError("--peer postgis needs --database-url postgresql+psycopg://… (PostGIS runs inside PostgreSQL)")
+        # Before the long Lookout build: a missing PostGIS is reported (or installed) at once.
+        peer_database = await asyncio.to_thread(prepare_peer_database, database_url)
     population = _population(residents)
     url = database_url or _cached_sqlite_url(cache_dir, residents)
     if database_url is None:
@@ -121,6 +141,8 @@ async def run_match_benchmark(
         if build_s is not None:
             figures["build_s"] = round(build_s, 1)
         figures |= await _measure(engine, repeats)
+        if peer_database is not None:
+            figures["side_by_side"] = await _measure_side_by_side(engine, peer_database, population, repeats, rebuild)
     finally:
         await engine.dispose()
     figures["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
@@ -129,13 +151,14 @@ async def run_match_benchmark(
 
 
 async def _measure(engine: AsyncEngine, repeats: int) -> dict[str, Any]:
-    circle = CircleArea(*TOWN_CENTRE, CIRCLE_RADIUS_M, label=f"{TOWN} centre")
+    circle = _circle()
     street = _street_near_centre()
     circle_cover = cover_area(circle, RESOLUTION)
     figures: dict[str, Any] = {"circle_3km_cover_ranges": len(circle_cover.ranges)}
     figures |= _prefixed("circle_3km", await _time_send(engine, circle, repeats))
     figures |= _prefixed("circle_3km_resolve", await _time_resolve(engine, circle_cover, repeats))
     figures |= _prefixed("street_100m", await _time_send(engine, street, repeats))
+    figures |= _prefixed("street_100m_resolve", await _time_resolve(engine, cover_area(street, RESOLUTION), repeats))
     figures |= _prefixed("bruteforce", await _time_bruteforce(engine, repeats))
     figures["speedup"] = round(figures["bruteforce_ms"] / figures["circle_3km_resolve_ms"], 1)
     figures["speedup_basis"] = (
@@ -143,6 +166,42 @@ async def _measure(engine: AsyncEngine, repeats: int) -> dict[str, Any]:
         "delivery rows (index range scans + count_recipients vs a full scan + exact geodesic distance)"
     )
     figures |= await _query_plan(engine, _criteria(circle_cover, datetime.now(UTC)))
+    return figures
+
+
+async def _measure_side_by_side(
+    engine: AsyncEngine, url: str, population: Population, repeats: int, rebuild: bool
+) -> dict[str, Any]:
+    """Lookout and PostGIS asked the same, run for run in turns, so a busy machine weighs on both alike.
+
+    Per area: resolution alone, and resolution plus the delivery rows written
+    and committed. One untimed round first warms both sides' caches.
+    """
+    peer, build_s = await open_peer_population(url, population, rebuild=rebuild)
+    areas = {"circle_3km": _circle(), "street_100m": _street_near_centre()}
+    covers = {name: cover_area(area, RESOLUTION) for name, area in areas.items()}
+    runs: dict[str, dict[str, list[_Run]]] = {"lookout": defaultdict(list), "postgis": defaultdict(list)}
+    try:
+        for round_ in range(repeats + 1):
+            for name, area in areas.items():
+                timed = {
+                    ("lookout", f"{name}_resolve"): await _resolve_once(engine, covers[name]),
+                    ("postgis", f"{name}_resolve"): _Run(*await peer_resolve(peer, area, ALERT_TOPICS)),
+                    ("lookout", name): await _send_once(engine, area),
+                }
+                ms, hits, message_id = await peer_send(peer, area, ALERT_TOPICS)
+                await _forget_message(peer, message_id)
+                timed[("postgis", name)] = _Run(ms=ms, hits=hits)
+                if round_ > 0:
+                    for (side, figure), run in timed.items():
+                        runs[side][figure].append(run)
+        figures: dict[str, Any] = {"postgis_version": await peer_version(peer)}
+    finally:
+        await peer.dispose()
+    if build_s is not None:
+        figures["postgis_build_s"] = round(build_s, 1)
+    for side, by_figure in runs.items():
+        figures[side] = {f"{figure}_{key}": value for figure, side_runs in by_figure.items() for key, value in _summary(side_runs).items()}
     return figures
 
 
@@ -223,9 +282,9 @@ async def _empty(engine: AsyncEngine) -> None:
         if not has_residents:
             return
         if conn.dialect.name == "postgresql":
-            await conn.exec_driver_sql("TRUNCATE residents, messages RESTART IDENTITY CASCADE")
+            await conn.exec_driver_sql("TRUNCATE residents, reachable_places, messages RESTART IDENTITY CASCADE")
         else:
-            for table in (deliveries, messages, subscriptions, places, residents):
+            for table in (deliveries, messages, subscriptions, places, residents, reachable_places):
                 await conn.execute(delete(table))
 
 
@@ -239,6 +298,10 @@ async def _database_info(engine: AsyncEngine) -> dict[str, str]:
 
 
 # -- the areas ----------------------------------------------------------------
+
+
+def _circle() -> CircleArea:
+    return CircleArea(*TOWN_CENTRE, CIRCLE_RADIUS_M, label=f"{TOWN} centre")
 
 
 def _street_near_centre() -> StreetArea:
@@ -390,7 +453,8 @@ async def _query_plan(engine: AsyncEngine, criteria: RecipientCriteria) -> dict[
     async with engine.connect() as conn:
         rows = (await conn.exec_driver_sql(("EXPLAIN QUERY PLAN " if sqlite else "EXPLAIN ") + statement, parameters)).all()
     lines = [row[-1] if sqlite else row[0] for row in rows]
-    scanned = sorted({t.name for t in (residents, places, subscriptions) for line in lines if _reads_whole(line, t.name, sqlite)})
+    tables = (reachable_places, residents, places, subscriptions)
+    scanned = sorted({t.name for t in tables for line in lines if _reads_whole(line, t.name, sqlite)})
     # PostgreSQL JIT-compiles any plan it costs above jit_above_cost: tens to
     # hundreds of milliseconds, paid again on every send.
     return {"query_plan": lines, "query_plan_full_scans": scanned, "query_plan_jit": any(line.startswith("JIT:") for line in lines)}
@@ -451,6 +515,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--rebuild", action="store_true")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument("--peer", choices=[PEER_POSTGIS], default=None, help="also ask the same of PostGIS, side by side")
     args = parser.parse_args(argv)
     figures = asyncio.run(
         run_match_benchmark(
@@ -460,6 +525,7 @@ def main(argv: list[str] | None = None) -> None:
             repeats=max(1, args.repeats),
             rebuild=args.rebuild,
             progress=_print_progress(args.residents),
+            peer=args.peer,
         )
     )
     if args.json:

@@ -12,7 +12,7 @@ ground, then snapped to H3 exactly as a real resident's place is.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from core.force import ALL_TOPICS
 from core.geo.cells import cell_to_int, snap
 from core.geo.projection import projection_around
-from storage.tables import places, residents, subscriptions
+from storage.tables import places, reachable_places, residents, subscriptions
 
 CHUNK_SIZE = 50_000
 TELEGRAM_SHARE = 0.65
@@ -44,8 +44,12 @@ _COPY_NULL = "\\N"  # NULL in COPY's text format
 
 
 @dataclass(frozen=True)
-class _Chunk:
-    """One chunk of residents as columns, ready for either writer."""
+class PopulationChunk:
+    """One chunk of residents as columns, ready for either writer.
+
+    ``place_lats``/``place_lons`` are the drawn points before snapping: only
+    the PostGIS comparison (``benchmarks/postgis_peer.py``) stores them.
+    """
 
     resident_ids: list[int]
     channels: list[str]
@@ -54,6 +58,8 @@ class _Chunk:
     place_resident_ids: list[int]
     place_labels: list[str]
     place_cells: list[int]
+    place_lats: list[float]
+    place_lons: list[float]
     subscription_resident_ids: list[int]
     subscription_topics: list[str]
 
@@ -92,6 +98,40 @@ async def build_population(
     Afterwards statistics are refreshed (``ANALYZE``; on PostgreSQL ``VACUUM
     (ANALYZE)``) so the planner sees the new rows.
     """
+    created_at = datetime.now(UTC)
+    async with engine.begin() as conn:
+        first_id = await _next_resident_id(conn)
+        writer = await _writer_for(conn, created_at)
+        try:
+            chunks = population_chunks(
+                residents=residents, centre=centre, radius_m=radius_m, resolution=resolution, seed=seed,
+                topics=topics, sectors=sectors, telegram_share=telegram_share, first_id=first_id,
+            )
+            done = 0
+            for chunk in chunks:
+                await writer.write(chunk)
+                done += len(chunk.resident_ids)
+                if progress is not None:
+                    progress(done)
+            await writer.finish()
+        finally:
+            await writer.close()
+    await _settle(engine)
+
+
+def population_chunks(
+    *,
+    residents: int,
+    centre: tuple[float, float],
+    radius_m: float,
+    resolution: int,
+    seed: int,
+    topics: Sequence[str],
+    sectors: Sequence[str],
+    telegram_share: float = TELEGRAM_SHARE,
+    first_id: int = 1,
+) -> Iterator[PopulationChunk]:
+    """The residents ``build_population`` writes, chunk by chunk: the same arguments give the same people."""
     generator = _Generator(
         rng=np.random.default_rng(seed),
         centre=centre,
@@ -101,20 +141,8 @@ async def build_population(
         sectors=np.array(list(dict.fromkeys(sectors)), dtype=object),
         telegram_share=telegram_share,
     )
-    created_at = datetime.now(UTC)
-    async with engine.begin() as conn:
-        first_id = await _next_resident_id(conn)
-        writer = await _writer_for(conn, created_at)
-        try:
-            for start in range(0, residents, CHUNK_SIZE):
-                count = min(CHUNK_SIZE, residents - start)
-                await writer.write(_make_chunk(generator, first_id + start, count))
-                if progress is not None:
-                    progress(start + count)
-            await writer.finish()
-        finally:
-            await writer.close()
-    await _settle(engine)
+    for start in range(0, residents, CHUNK_SIZE):
+        yield _make_chunk(generator, first_id + start, min(CHUNK_SIZE, residents - start))
 
 
 async def _settle(engine: AsyncEngine) -> None:
@@ -125,7 +153,9 @@ async def _settle(engine: AsyncEngine) -> None:
         # there eventually, in the middle of someone's timing).
         async with engine.connect() as conn:
             autocommit = await conn.execution_options(isolation_level="AUTOCOMMIT")
-            await autocommit.exec_driver_sql(f"VACUUM (ANALYZE) {residents.name}, {places.name}, {subscriptions.name}")
+            await autocommit.exec_driver_sql(
+                f"VACUUM (ANALYZE) {residents.name}, {places.name}, {subscriptions.name}, {reachable_places.name}"
+            )
         return
     async with engine.begin() as conn:
         await conn.exec_driver_sql("ANALYZE")
@@ -151,13 +181,13 @@ async def _next_resident_id(conn: AsyncConnection) -> int:
 # -- generating ---------------------------------------------------------------
 
 
-def _make_chunk(gen: _Generator, first_id: int, count: int) -> _Chunk:
+def _make_chunk(gen: _Generator, first_id: int, count: int) -> PopulationChunk:
     rng = gen.rng
     ids = np.arange(first_id, first_id + count, dtype=np.int64)
     telegram = rng.random(count) < gen.telegram_share
-    place_ids, labels, cells = _places(gen, ids)
+    place_ids, labels, cells, lats, lons = _places(gen, ids)
     sub_ids, sub_topics = _subscriptions(gen, ids)
-    return _Chunk(
+    return PopulationChunk(
         resident_ids=ids.tolist(),
         channels=np.where(telegram, "telegram", "whatsapp").tolist(),
         addresses=[_address(i, t) for i, t in zip(ids.tolist(), telegram.tolist(), strict=True)],
@@ -165,6 +195,8 @@ def _make_chunk(gen: _Generator, first_id: int, count: int) -> _Chunk:
         place_resident_ids=place_ids,
         place_labels=labels,
         place_cells=cells,
+        place_lats=lats,
+        place_lons=lons,
         subscription_resident_ids=sub_ids,
         subscription_topics=sub_topics,
     )
@@ -185,14 +217,14 @@ def _sectors(gen: _Generator, count: int) -> list[str | None]:
     return np.where(business, picked, None).tolist()
 
 
-def _places(gen: _Generator, ids: np.ndarray) -> tuple[list[int], list[str], list[int]]:
+def _places(gen: _Generator, ids: np.ndarray) -> tuple[list[int], list[str], list[int], list[float], list[float]]:
     """A home for everyone, and a workplace for about one in ten, both in the disc."""
     works = ids[gen.rng.random(len(ids)) < WORK_PLACE_SHARE]
     owners = np.concatenate([ids, works])
     lats, lons = _random_points(gen, len(owners))
     cells = [cell_to_int(snap(lat, lon, gen.resolution)) for lat, lon in zip(lats.tolist(), lons.tolist(), strict=True)]
     labels = ["Home"] * len(ids) + ["Work"] * len(works)
-    return owners.tolist(), labels, cells
+    return owners.tolist(), labels, cells, lats.tolist(), lons.tolist()
 
 
 def _random_points(gen: _Generator, count: int) -> tuple[np.ndarray, np.ndarray]:
@@ -236,7 +268,7 @@ class _SqliteWriter:
             self._cache_size = (await cursor.fetchone())[0]
         await self._db.execute(f"PRAGMA cache_size=-{_SQLITE_BUILD_CACHE_KIB}")
 
-    async def write(self, chunk: _Chunk) -> None:
+    async def write(self, chunk: PopulationChunk) -> None:
         n = len(chunk.resident_ids)
         await self._db.executemany(
             _insert_sql(residents, _RESIDENT_COLUMNS),
@@ -272,7 +304,7 @@ class _PostgresWriter:
     async def open(self) -> None:
         return None
 
-    async def write(self, chunk: _Chunk) -> None:
+    async def write(self, chunk: PopulationChunk) -> None:
         at = self._created_at
         await self._copy(residents, _RESIDENT_COLUMNS, (
             f"{i}\t{c}\t{a}\ten\tt\t{s or _COPY_NULL}\tf\tt\t{at}\n"

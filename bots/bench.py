@@ -15,7 +15,9 @@ from benchmarks.load import run_load_benchmark
 from benchmarks.match import run_match_benchmark
 
 
-def bench_match(*, residents: int, database_url: str | None, repeats: int, rebuild: bool, as_json: bool) -> None:
+def bench_match(
+    *, residents: int, database_url: str | None, repeats: int, rebuild: bool, peer: str | None = None, as_json: bool
+) -> None:
     err = Console(stderr=True)
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err) as bar:
         task = bar.add_task("Building the synthetic population", total=residents, visible=False)
@@ -24,9 +26,29 @@ def bench_match(*, residents: int, database_url: str | None, repeats: int, rebui
             bar.update(task, completed=done, visible=True)
 
         figures = asyncio.run(
-            run_match_benchmark(residents=residents, database_url=database_url, repeats=repeats, rebuild=rebuild, progress=progress)
+            run_match_benchmark(
+                residents=residents, database_url=database_url, repeats=repeats, rebuild=rebuild, progress=progress, peer=peer
+            )
         )
     _print(figures, "lookout bench match", as_json)
+    if "side_by_side" in figures and not as_json:
+        _print_side_by_side(figures["side_by_side"], figures["residents"])
+
+
+def _print_side_by_side(pair: dict, residents: int) -> None:
+    """Lookout (H3 cells) and PostGIS (exact points) on the same residents and areas, medians of runs taken in turns."""
+    lookout, postgis = pair["lookout"], pair["postgis"]
+    table = Table(
+        "area", "Lookout resolve ms", "Lookout hits", "Lookout + rows written ms",
+        "PostGIS resolve ms", "PostGIS hits", "PostGIS + rows written ms",
+        title=f"lookout bench match: Lookout vs PostGIS {pair['postgis_version']}, {residents:,} residents",
+    )
+    for area, label in (("circle_3km", "3 km circle"), ("street_100m", "100 m street")):
+        cells = [label]
+        for side in (lookout, postgis):
+            cells += [f"{side[f'{area}_resolve_ms']:,}", f"{side[f'{area}_resolve_hits']:,}", f"{side[f'{area}_ms']:,}"]
+        table.add_row(*cells)
+    Console().print(table)
 
 
 def bench_fanout(*, recipients: int, database_url: str | None, limited_recipients: int, as_json: bool) -> None:

@@ -103,12 +103,17 @@ def bench_match(
     database_url: str | None = typer.Option(None, help="Database to run on (default: a cached SQLite file)."),
     repeats: int = typer.Option(3, min=1, help="Timed runs per figure (the median is printed)."),
     rebuild: bool = typer.Option(False, help="Build the population again even if cached."),
+    peer: str | None = typer.Option(
+        None, help="'postgis': build the same residents in PostGIS (its own database beside --database-url) and print both side by side."
+    ),
     json_output: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
     """Time recipient resolution plus delivery-row writes for 3 km and street-sized areas."""
     from bots.bench import bench_match as run
 
-    _run_or_explain(lambda: run(residents=residents, database_url=database_url, repeats=repeats, rebuild=rebuild, as_json=json_output))
+    _run_or_explain(
+        lambda: run(residents=residents, database_url=database_url, repeats=repeats, rebuild=rebuild, peer=peer, as_json=json_output)
+    )
 
 
 @bench_app.command("fanout")

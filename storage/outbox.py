@@ -1,9 +1,10 @@
 """Outbound messages, and the delivery rows the worker sends from.
 
 Recipient resolution runs inside the database: the area's cover arrives as a
-short list of H3 integer ranges, each answered by a range scan of
-``ix_places_cell_resident``, and the delivery rows are written by one
-``INSERT … SELECT``, so 50,000 recipients never pass through Python.
+short list of H3 integer ranges, each answered by a range scan of the covering
+index ``ix_reachable_places_cell`` (residents and subscriptions are not
+visited), and the delivery rows are written by one ``INSERT … SELECT``, so
+50,000 recipients never pass through Python.
 """
 from __future__ import annotations
 
@@ -12,79 +13,106 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import (
+    ARRAY,
     BigInteger,
     and_,
+    bindparam,
     column,
-    exists,
     false,
     func,
     insert,
     literal,
     or_,
     select,
+    true,
     union_all,
     update,
     values,
 )
 from sqlalchemy.ext.asyncio import AsyncConnection
-from sqlalchemy.sql import Select, Subquery
+from sqlalchemy.sql import ColumnElement, CompoundSelect, FromClause, Select
 
 from core.clock import Clock
 from core.force import ALL_TOPICS
 from core.model import Address, Channel, DeliveryState, MessageKind
 from core.ports import ChannelCounts, RecipientCriteria
-from storage.tables import deliveries, messages, places, residents, subscriptions
+from storage.tables import REACH_TOPIC_SEPARATOR as SEP
+from storage.tables import deliveries, messages, reachable_places, residents
 
 _UNSENT = (DeliveryState.PENDING.value, DeliveryState.FAILED.value)
 
 
-def _places_in_cover(criteria: RecipientCriteria, dialect: str) -> Subquery:
-    """Distinct resident ids with a place in the cover, one index range scan per range.
+def _cover(criteria: RecipientCriteria, dialect: str) -> FromClause:
+    """The cover's ranges as a little table ``(lo, hi)`` to join the index against.
 
-    PostgreSQL gets one ``SELECT … WHERE cell BETWEEN lo AND hi`` per range, glued
-    by UNION ALL: with constants in each branch its planner estimates the rows
-    well (a join against VALUES made it guess 500× too many and pick full scans),
-    and ordering the ids makes the residents lookups walk the table in order.
-    SQLite plans the VALUES join well and caps UNIONs at 500 terms, so it keeps that.
+    PostgreSQL gets them as two array parameters unnested, so the statement's
+    text is the same whatever the area (a UNION of one SELECT per range cost
+    ~50 ms of planning for a 3 km circle's 265 ranges). SQLite has no arrays
+    and plans a VALUES join well.
     """
     ranges = list(criteria.cover.ranges)
     if dialect == "postgresql":
-        scans = union_all(*[select(places.c.resident_id).where(places.c.cell.between(lo, hi)) for lo, hi in ranges]).subquery("scans")
-        return select(scans.c.resident_id).distinct().order_by(scans.c.resident_id).subquery("in_area")
-    cover = values(column("lo", BigInteger), column("hi", BigInteger), name="cover").data(ranges).cte("cover")
-    return (
-        select(places.c.resident_id)
-        .select_from(cover.join(places, places.c.cell.between(cover.c.lo, cover.c.hi)))
-        .distinct()
-        .subquery("in_area")
-    )
+        los = bindparam("cover_lo", [lo for lo, _ in ranges], type_=ARRAY(BigInteger))
+        his = bindparam("cover_hi", [hi for _, hi in ranges], type_=ARRAY(BigInteger))
+        return func.unnest(los, his).table_valued(column("lo", BigInteger), column("hi", BigInteger)).render_derived("cover")
+    return values(column("lo", BigInteger), column("hi", BigInteger), name="cover").data(ranges).cte("cover")
 
 
-def recipients_query(criteria: RecipientCriteria, dialect: str) -> Select:
-    """``SELECT id, channel, address`` of every resident the criteria match, once each."""
-    r = residents
-    in_area = _places_in_cover(criteria, dialect)
-    subscribed = exists().where(
-        subscriptions.c.resident_id == r.c.id, subscriptions.c.topic.in_((ALL_TOPICS, *criteria.topics))
-    )
+def _conditions(criteria: RecipientCriteria) -> list[ColumnElement[bool]]:
+    """The alert's filters, on ``reachable_places`` columns (only active, unerased residents have rows there)."""
+    rp = reachable_places
+    subscribed = or_(*[rp.c.topics.contains(f"{SEP}{topic}{SEP}", autoescape=True) for topic in (ALL_TOPICS, *criteria.topics)])
     audiences = []
     if criteria.audience.includes_residents:
-        audiences.append(and_(r.c.sector.is_(None), subscribed))
+        audiences.append(and_(rp.c.sector.is_(None), subscribed))
     if criteria.audience.includes_businesses:
-        wanted = r.c.sector.in_(criteria.sectors) if criteria.sectors else subscribed
-        audiences.append(and_(r.c.sector.is_not(None), wanted))
+        wanted = rp.c.sector.in_(criteria.sectors) if criteria.sectors else subscribed
+        audiences.append(and_(rp.c.sector.is_not(None), wanted))
     conditions = [
-        r.c.active.is_(True),
-        r.c.erased_at.is_(None),
-        or_(r.c.paused_until.is_(None), r.c.paused_until <= criteria.at),
+        or_(rp.c.paused_until.is_(None), rp.c.paused_until <= criteria.at),
         or_(*audiences) if audiences else false(),
     ]
     if criteria.testers_only:
-        conditions.append(r.c.is_tester.is_(True))
-    return (
-        select(r.c.id, r.c.channel, r.c.address)
-        .select_from(in_area.join(r, r.c.id == in_area.c.resident_id))
-        .where(*conditions)
+        conditions.append(rp.c.is_tester.is_(True))
+    return conditions
+
+
+def _hits(criteria: RecipientCriteria, cover: FromClause, dialect: str, *, several_places: bool) -> Select:
+    """``SELECT id, channel, address`` of the matching places in the cover of residents with one place, or with several.
+
+    One range scan of the covering index per range of the cover. PostgreSQL
+    cannot estimate a range whose ends are parameters: it guesses thousands
+    of rows per range and, joining freely, picked plans that read the whole
+    table (45 s). The LATERAL subquery with ``OFFSET 0`` cannot be flattened,
+    so each range is its own index-only range scan, whatever the guess.
+    """
+    rp = reachable_places
+    columns = (rp.c.resident_id.label("id"), rp.c.channel, rp.c.address)
+    # "+ 0" keeps the place count a filter: SQLite otherwise built a throwaway index on it and
+    # scanned the whole table (minutes at a million) instead of range-scanning the cells.
+    places_count = rp.c.resident_places + 0
+    conditions = [places_count > 1 if several_places else places_count == 1, *_conditions(criteria)]
+    in_range = rp.c.cell.between(cover.c.lo, cover.c.hi)
+    if dialect == "postgresql":
+        per_range = select(*columns).where(in_range, *conditions).offset(0).lateral("per_range")
+        return select(per_range.c.id, per_range.c.channel, per_range.c.address).select_from(cover.join(per_range, true()))
+    return select(*columns).select_from(cover.join(rp, in_range)).where(*conditions)
+
+
+def recipients_query(criteria: RecipientCriteria, dialect: str) -> CompoundSelect:
+    """``SELECT id, channel, address`` of every resident the criteria match, once each.
+
+    Read from ``reachable_places`` alone. A resident with several places in
+    the area is one row: the cover is scanned twice, once for residents with
+    one place (nine in ten, passed straight through) and once for those with
+    several, grouped. Grouping every hit, or materialising the hits once to
+    split them, cost more than the second scan.
+    """
+    cover = _cover(criteria, dialect)
+    several = _hits(criteria, cover, dialect, several_places=True)
+    return union_all(
+        _hits(criteria, cover, dialect, several_places=False),
+        several.group_by(*several.selected_columns),
     )
 
 
