@@ -31,6 +31,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from benchmarks.population import PopulationChunk, population_chunks
+from core.clock import utc_now
 from core.errors import LookoutError
 from core.force import ALL_TOPICS
 from core.geo.areas import CircleArea, StreetArea
@@ -206,7 +207,7 @@ async def peer_send(engine: AsyncEngine, area: CircleArea | StreetArea, topics: 
     matched, parameters = _matched_sql(area, topics, now)
     started = time.perf_counter()
     async with engine.begin() as conn:
-        outbox = SqlOutbox(conn)
+        outbox = SqlOutbox(conn, utc_now)
         message_id = await outbox.new_message(MessageKind.ALERT)
         await conn.execute(
             sa.text(f"""

@@ -14,6 +14,7 @@ import h3
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from core.clock import utc_now
 from core.force import ALL_TOPICS
 from core.geo.areas import CircleArea
 from core.geo.cells import Cover, cover_area, snap
@@ -67,7 +68,7 @@ async def matched(engine: AsyncEngine, c: RecipientCriteria) -> set[tuple[int, s
     """What the outbox matches, checked three ways: the rule, its own count, and the delivery rows it writes."""
     async with engine.begin() as conn:
         expected = {tuple(row) for row in (await conn.execute(rule(c))).all()}
-        outbox = SqlOutbox(conn)
+        outbox = SqlOutbox(conn, utc_now)
         counted = await outbox.count_recipients(c)
         message_id = await outbox.new_message(MessageKind.ALERT)
         written_counts = await outbox.queue_for_recipients(message_id, c, AT)
@@ -206,7 +207,7 @@ async def test_deleting_a_message_deletes_its_delivery_rows(engine, uow_factory)
     """Delivery rows have no foreign key to their message (it slowed large sends); a trigger cascades the delete."""
     await add_residents(uow_factory, resident_at(*STAFFORD), resident_at(*STAFFORD))
     async with engine.begin() as conn:
-        outbox = SqlOutbox(conn)
+        outbox = SqlOutbox(conn, utc_now)
         kept, dropped = await outbox.new_message(MessageKind.ALERT), await outbox.new_message(MessageKind.ALERT)
         for message_id in (kept, dropped):
             assert sum((await outbox.queue_for_recipients(message_id, criteria(topics=()), AT)).values()) == 2
