@@ -150,6 +150,7 @@ async def _send(service: AlertService):  # noqa: ANN202
             headline="Benchmark alert",
             message="Lookout fan-out benchmark.",
             area=CircleArea(*CENTRE, 500),
+            everyone=True,
         ),
         OFFICER,
     )

@@ -48,7 +48,9 @@ class WorkerConfig:
     flush_size: int = 500
     max_in_flight: int = 200  # concurrent sends per channel
     max_claim: int = 1000
-    claim_seconds_of_work: float = 5.0  # claim about this many seconds' worth at the channel's rate
+    # Claim about this many seconds' worth at the channel's rate: short, so an urgent alert written
+    # meanwhile is claimed (and jumps the rows waiting here) within about a second.
+    claim_seconds_of_work: float = 2.0
 
 
 class DeliveryWorker:
@@ -128,7 +130,8 @@ class DeliveryWorker:
     # --- one channel ---------------------------------------------------------------
 
     async def _run_channel(self, channel: Channel) -> None:
-        queue: asyncio.Queue[ClaimedDelivery] = asyncio.Queue()
+        # In claim order (priority, turn): an urgent row claimed while routine ones wait here goes ahead of them.
+        queue: asyncio.PriorityQueue[_Queued] = asyncio.PriorityQueue()
         senders = [asyncio.create_task(self._send_from(channel, queue)) for _ in range(self._config.max_in_flight)]
         claim_size = self._claim_size(channel)
         try:
@@ -153,19 +156,19 @@ class DeliveryWorker:
                 self._outage.recovered()
                 self._outstanding[channel] += len(rows)
                 for row in rows:
-                    queue.put_nowait(row)
+                    queue.put_nowait(_Queued(row))
                 if not rows:
                     await self._sleep(self._config.idle_poll)
         finally:
             await self._stop_channel(channel, queue, senders)
 
     async def _stop_channel(
-        self, channel: Channel, queue: asyncio.Queue[ClaimedDelivery], senders: list[asyncio.Task[None]]
+        self, channel: Channel, queue: asyncio.PriorityQueue[_Queued], senders: list[asyncio.Task[None]]
     ) -> None:
         """Give back rows not yet started, let sends under way finish, then stop the senders."""
         leftovers = []
         while not queue.empty():
-            leftovers.append(queue.get_nowait().id)
+            leftovers.append(queue.get_nowait().row.id)
             queue.task_done()
         self._outstanding[channel] -= len(leftovers)
         try:
@@ -194,9 +197,9 @@ class DeliveryWorker:
         await asyncio.gather(*(one(r) for r in rows))
         return bool(rows)
 
-    async def _send_from(self, channel: Channel, queue: asyncio.Queue[ClaimedDelivery]) -> None:
+    async def _send_from(self, channel: Channel, queue: asyncio.PriorityQueue[_Queued]) -> None:
         while True:
-            row = await queue.get()
+            row = (await queue.get()).row
             try:
                 await self._deliver(channel, row)
             finally:
@@ -379,3 +382,13 @@ class DeliveryWorker:
 
 
 _DEFAULT = object()
+
+
+@dataclass(frozen=True)
+class _Queued:
+    """A claimed row waiting in this process for a sender, ordered as the claim orders rows."""
+
+    row: ClaimedDelivery
+
+    def __lt__(self, other: _Queued) -> bool:
+        return (self.row.priority, self.row.turn, self.row.id) < (other.row.priority, other.row.turn, other.row.id)

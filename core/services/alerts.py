@@ -16,7 +16,9 @@ from core.channels import strictest_text_limit
 from core.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from core.force import ForceConfig
 from core.geo.areas import Area
+from core.delivery.priority import alert_priority
 from core.geo.cells import cover_area
+from core.geo.nearness import nearness
 from core.model import (
     Alert,
     AlertState,
@@ -50,6 +52,7 @@ class AlertRequest:
     message: str
     area: Area
     topics: Sequence[str] = ()
+    everyone: bool = False  # "Everyone in the area": the officer must choose this or name topics
     sectors: Sequence[str] = ()
     audience: str = Audience.BOTH.value
     urgency: str = Urgency.IMMEDIATE.value
@@ -81,6 +84,14 @@ class SendResult:
     @property
     def total(self) -> int:
         return sum(self.recipients.values())
+
+
+def reach_in_words(alert: Alert, force: ForceConfig) -> str:
+    """Who the alert is for, as the preview says it: everyone in the area, or who chose which topics."""
+    if alert.everyone:
+        return "Everyone in the area, whatever topics they chose"
+    labels = [force.topics[t].label if t in force.topics else t for t in alert.topics]
+    return "Only residents who chose " + " or ".join(labels)
 
 
 def clean_text(value: str, field_name: str, max_length: int) -> str:
@@ -136,7 +147,7 @@ class AlertService:
         headline = check("headline", lambda: clean_text(request.headline, "headline", MAX_HEADLINE))
         message = check("message", lambda: clean_text(request.message, "message", self._text_limit))
         contact = check("contact", lambda: clean_text(request.contact or self._force.contact, "contact", MAX_CONTACT))
-        topics = check("topics", lambda: self._force.check_topics(list(request.topics) or ["all"]))
+        topics = check("reach", lambda: self._check_reach(request))
         sectors = check("sectors", lambda: self._force.check_sectors(list(request.sectors)))
         audience = check("audience", lambda: _enum(Audience, request.audience, "audience"))
         urgency = check("urgency", lambda: _enum(Urgency, request.urgency, "urgency"))
@@ -154,6 +165,7 @@ class AlertService:
             area=request.area,
             area_description=request.area.describe(),
             topics=topics,  # type: ignore[arg-type]
+            everyone=request.everyone,
             sectors=sectors,  # type: ignore[arg-type]
             audience=audience,  # type: ignore[arg-type]
             urgency=urgency,  # type: ignore[arg-type]
@@ -166,6 +178,15 @@ class AlertService:
         )
         self._check_length(alert)
         return alert
+
+    def _check_reach(self, request: AlertRequest) -> tuple[str, ...]:
+        """Everyone in the area, or named topics: chosen, never assumed (a silent default missed people)."""
+        topics = self._force.check_topics(list(request.topics))
+        if request.everyone and topics:
+            raise InvalidInput.one("reach", "choose either everyone in the area or specific topics, not both")
+        if not request.everyone and not topics:
+            raise InvalidInput.one("reach", "choose who this is for: everyone in the area, or one or more topics")
+        return topics
 
     def _check_expiry(self, expires_at: datetime | None, now: datetime) -> datetime:
         if expires_at is None:
@@ -294,7 +315,8 @@ class AlertService:
         if alert.expires_at is not None and alert.expires_at <= now:
             raise Conflict(f"{alert.reference} expired before it was sent; draft it again with a later expiry.")
         message_id = await uow.outbox.new_message(MessageKind.ALERT, alert_id=alert.id)
-        counts = await uow.outbox.queue_for_recipients(message_id, self._criteria(alert), now)
+        priority = alert_priority(MessageKind.ALERT, alert.urgency)
+        counts = await uow.outbox.queue_for_recipients(message_id, self._criteria(alert, ranked=True), now, priority=priority)
         needed, reason = self._approval(alert, sum(counts.values()))
         # A scheduled alert settled approval when it was scheduled.
         if needed and alert.approver is None and not scheduled:
@@ -401,7 +423,8 @@ class AlertService:
         await uow.alerts.add(follow_up)
         kind = MessageKind.ALERT_UPDATE if follow_up.type is AlertType.UPDATE else MessageKind.ALERT_CANCEL
         follow_up.message_id = await uow.outbox.new_message(kind, alert_id=follow_up.id)
-        counts = await uow.outbox.queue_copy(follow_up.message_id, from_message_ids, states, now)
+        priority = alert_priority(kind, follow_up.urgency)
+        counts = await uow.outbox.queue_copy(follow_up.message_id, from_message_ids, states, now, priority=priority)
         if not counts:
             follow_up.state = AlertState.SENT
         await uow.alerts.save(follow_up)
@@ -430,14 +453,17 @@ class AlertService:
 
     # --- helpers ---------------------------------------------------------------------
 
-    def _criteria(self, alert: Alert) -> RecipientCriteria:
+    def _criteria(self, alert: Alert, *, ranked: bool = False) -> RecipientCriteria:
+        """Who the alert is for; ``ranked`` adds the distances that put the nearest first (for writing rows)."""
         return RecipientCriteria(
             cover=cover_area(alert.area, self._force.resolution),
             topics=alert.topics,
+            everyone=alert.everyone,
             sectors=alert.sectors,
             audience=alert.audience,
             testers_only=alert.status is not AlertStatus.ACTUAL,
             at=self._clock(),
+            nearness=nearness(alert.area, self._force.resolution) if ranked else None,
         )
 
     def _approval(self, alert: Alert, recipients: int) -> tuple[bool, str | None]:

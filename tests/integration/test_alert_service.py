@@ -81,6 +81,30 @@ async def test_businesses_match_by_sector_and_residents_by_topic(service, uow_fa
     assert (await service.preview(by_topic.id, OFFICER)).total == 1  # the farm subscribes to all
 
 
+async def test_everyone_in_the_area_reaches_residents_whatever_their_topics(service, uow_factory):
+    # The resident who chose Missing people + Burglary was missed by an alert sent "without topics" before.
+    chose_two = resident_at(*STAFFORD, topics=frozenset({"missing", "burglary"}))
+    chose_all = resident_at(*STAFFORD)
+    shop = resident_at(*STAFFORD, sector="retail", topics=frozenset({"horse"}))
+    await add_residents(uow_factory, chose_two, chose_all, shop)
+
+    everyone = await service.draft(request(topics=[], everyone=True), OFFICER)
+    assert everyone.everyone and everyone.topics == ()
+    assert (await service.preview(everyone.id, OFFICER)).total == 3  # businesses too: no sectors named
+    to_retail_and_everyone = await service.draft(request(topics=[], everyone=True, sectors=["farming"]), OFFICER)
+    assert (await service.preview(to_retail_and_everyone.id, OFFICER)).total == 2  # businesses by the sectors named
+    missing = await service.draft(request(topics=["missing"]), OFFICER)
+    assert (await service.preview(missing.id, OFFICER)).total == 2  # who chose it, and who chose all local crime
+    assert (await service.send(everyone.id, OFFICER)).total == 3
+
+
+@pytest.mark.parametrize("changes", [{"topics": []}, {"topics": ["missing"], "everyone": True}])
+async def test_who_an_alert_is_for_is_chosen_never_assumed(service, changes):
+    with pytest.raises(InvalidInput) as caught:
+        await service.draft(request(**changes), OFFICER)
+    assert set(caught.value.errors) == {"reach"}
+
+
 async def test_practice_alerts_reach_only_testers(service, uow_factory):
     tester = resident_at(*STAFFORD, is_tester=True)
     await add_residents(uow_factory, tester, resident_at(*STAFFORD))

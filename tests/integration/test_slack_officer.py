@@ -321,3 +321,22 @@ async def test_list_stats_and_help(database_url):
         assert (await app.simulated.post_signed(json.dumps(mention), "application/json")).status_code == 200
         reply = await eventually(lambda: app.slack.messages_in(OFFICERS_CHANNEL_ID, thread_ts="1712345678.000100"))
         assert "/alert list" in card_text(reply[0])
+
+
+@sqlite_only
+async def test_who_it_is_for_is_a_required_choice_and_everyone_means_everyone(database_url):
+    async with officer_app(database_url) as app:
+        await seed(app)
+        # A resident who chose Burglary only: an alert for everyone in the area reaches them too.
+        await add_residents(app.lookout.uow, resident_at(*offset(*STAFFORD, east_m=300), topics=frozenset({"burglary"})))
+        modal = await app.open_compose()
+        reach = next(b for b in modal["blocks"] if b.get("block_id") == "reach")
+        assert not reach.get("optional") and "initial_option" not in reach["element"]  # no default to fall back on
+        answer = await app.submit(OFFICER_ID, modal["id"], reach=None)
+        assert set(answer.json()["errors"]) == {"reach"} and "everyone in the area" in answer.json()["errors"]["reach"]
+        assert await rows(app, alerts_table) == []
+
+        for_topic = card_text(await app.raise_alert())
+        assert "Would reach 2 residents" in for_topic and "Only residents who chose Missing people" in for_topic
+        for_everyone = card_text(await app.raise_alert(reach="everyone", topics=None))
+        assert "Would reach 3 residents" in for_everyone and "Everyone in the area" in for_everyone

@@ -208,7 +208,7 @@ async def test_tips_out_of_the_blue_by_replying_to_an_alert_photos_gone_and_floo
 
     # A reply to an alert is information about that alert.
     alerts = AlertService(uow_factory, force, roles=Roles())
-    draft = await alerts.draft(AlertRequest(incident_number="MV-20261125-0456", headline="Bogus callers",
+    draft = await alerts.draft(AlertRequest(everyone=True, incident_number="MV-20261125-0456", headline="Bogus callers",
                                             message="Two men claiming to be from the water board.",
                                             area=CircleArea(*STAFFORD, 500)), "cli:test")
     alert = (await alerts.send(draft.id, "cli:test")).alert

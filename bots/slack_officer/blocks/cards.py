@@ -25,7 +25,7 @@ from bots.slack_officer.blocks.common import (
 from core.force import ForceConfig
 from core.model import Alert, AlertState, AlertStatus, Channel, DeliveryState
 from core.rendering import alert_title, status_label
-from core.services.alerts import Preview
+from core.services.alerts import Preview, reach_in_words
 from core.services.progress import DeliveryReport
 
 SEND = "alert_send"
@@ -61,12 +61,11 @@ def channel_name(channel: Channel) -> str:
 
 
 def _summary(alert: Alert, force: ForceConfig) -> list[Block]:
-    topics = ", ".join(force.topics[t].label if t in force.topics else t for t in alert.topics)
     pairs = [
         ("Incident", esc(alert.incident_number)),
         ("Area", esc(alert.area_description)),
         ("Audience", alert.audience.value.capitalize()),
-        ("Topics", esc(topics)),
+        ("Who", esc(reach_in_words(alert, force))),
     ]
     if alert.sectors:
         pairs.append(("Sectors", esc(", ".join(force.sectors[s].label if s in force.sectors else s for s in alert.sectors))))
