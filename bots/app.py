@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bots.logs import REDACTOR
 from bots.metrics import Metrics, add_metrics
+from core.delivery.ratelimit import HEADROOM
 from core.delivery.worker import DeliveryWorker, WorkerConfig
 from core.errors import NotFound
 from core.force import ForceConfig, load_force_config
@@ -72,6 +73,11 @@ class Lookout:
             alert_template=self.settings.whatsapp_alert_template,
             slot_source=source,
             config=WorkerConfig(lease=timedelta(seconds=self.settings.worker_lease_seconds)),
+            rates={Channel.WHATSAPP: self.settings.whatsapp_messages_per_second * HEADROOM},
+            paid_rates=(
+                {Channel.TELEGRAM: self.settings.telegram_paid_broadcast_rate * HEADROOM}
+                if self.settings.telegram_paid_broadcast else {}
+            ),
         )
 
     def telegram_conversation_bot(self):  # noqa: ANN201 - an aiogram Bot

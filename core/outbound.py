@@ -85,6 +85,8 @@ class OutboundMessage:
     edit_original: str | None = None
     # The same message as labelled parts, for channels that lay it out themselves (email); ``text`` stays its plain form.
     parts: MessageParts | None = None
+    # Telegram: send beyond the free broadcast rate, for Stars (TELEGRAM_PAID_BROADCAST; urgent alerts only).
+    paid_broadcast: bool = False
 
 
 @dataclass(frozen=True)
@@ -100,6 +102,8 @@ class DeliveryResult:
     error: str | None = None
     # False when the wait is for this recipient only (WhatsApp's pair rate): the channel keeps sending to others.
     pause_channel: bool = True
+    # The platform refused a paid send for want of balance: send again at the free rate.
+    paid_refused: bool = False
 
     @classmethod
     def sent(cls, provider_message_id: str | None) -> DeliveryResult:

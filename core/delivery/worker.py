@@ -16,12 +16,13 @@ import logging
 import random
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from core.delivery.holds import QUIET_HOLD, quiet_hours_end
 from core.delivery.policy import RetryPolicy
+from core.delivery.priority import Priority
 from core.delivery.ratelimit import HEADROOM, ChatSpacer, ChatTurns, Pacer, SharedPacer, SlotSource
 from core.model import Alert, AlertState, Channel, DeliveryState, MessageKind, Urgency
 from core.outages import Outage, StorageUnavailable
@@ -66,6 +67,7 @@ class DeliveryWorker:
         config: WorkerConfig = WorkerConfig(),
         slot_source: SlotSource | None = None,
         rates: Mapping[Channel, float | None] | None = None,
+        paid_rates: Mapping[Channel, float] | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -81,6 +83,11 @@ class DeliveryWorker:
         self._pacers = {
             c: self._pacer(c, a, slot_source, (rates or {}).get(c, _DEFAULT), monotonic) for c, a in self._adapters.items()
         }
+        # Paid lanes (Telegram's paid broadcast): urgent alerts go at this rate instead, until refused for want of balance.
+        self._paid_pacers = {
+            c: self._pacer(c, self._adapters[c], slot_source, rate, monotonic, lane="paid")
+            for c, rate in (paid_rates or {}).items() if c in self._adapters
+        }
         self._spacers = {c: ChatSpacer(a.limits.per_chat_interval, monotonic) for c, a in self._adapters.items()}
         self._chat_turns = {c: ChatTurns() for c in self._adapters}
         self._alerts: dict[int, Alert] = {}
@@ -91,13 +98,20 @@ class DeliveryWorker:
 
     @staticmethod
     def _pacer(
-        channel: Channel, adapter: ChannelAdapter, source: SlotSource | None, rate: float | None | object, monotonic: Callable[[], float]
+        channel: Channel,
+        adapter: ChannelAdapter,
+        source: SlotSource | None,
+        rate: float | None | object,
+        monotonic: Callable[[], float],
+        *,
+        lane: str = "",
     ) -> Pacer:
         """The channel's published rate less headroom, unless ``rates`` overrides it (None = unlimited)."""
         per_second = adapter.limits.messages_per_second * HEADROOM if rate is _DEFAULT else rate
         if per_second is None or source is None:
             return Pacer(per_second, monotonic)  # type: ignore[arg-type]
-        return SharedPacer(f"channel:{channel.value}", per_second, source, monotonic)  # type: ignore[arg-type]
+        key = f"channel:{channel.value}" + (f":{lane}" if lane else "")
+        return SharedPacer(key, per_second, source, monotonic)  # type: ignore[arg-type]
 
     @property
     def adapters(self) -> Mapping[Channel, ChannelAdapter]:
@@ -208,6 +222,9 @@ class DeliveryWorker:
 
     def _claim_size(self, channel: Channel) -> int:
         rate = self._pacers[channel].rate
+        paid = self._paid_pacers.get(channel)
+        if paid is not None and rate is not None:
+            rate = None if paid.rate is None else max(rate, paid.rate)
         if rate is None:
             return self._config.max_claim
         # No more than a quarter of a lease's worth: rows must leave this process well before their lease ends.
@@ -249,8 +266,11 @@ class DeliveryWorker:
         # thread of tips (or an alert and its update) arrives in the order it was written.
         async with self._chat_turns[channel].turn(row.address.id):
             message = await self._render(channel, row)
+            paid = self._paid_lane(channel, row)
+            if paid is not None:
+                message = replace(message, paid_broadcast=True)
             await self._spacers[channel].wait_turn(row.address.id)
-            await self._pacers[channel].acquire()
+            await (paid or self._pacers[channel]).acquire()
             if row.lease_until is not None and row.lease_until <= self._clock():
                 # Kept too long here (a long 429 pause, say): another worker may have it
                 # now. Leave it alone rather than risk sending it twice.
@@ -259,9 +279,25 @@ class DeliveryWorker:
             result = await self._adapters[channel].send(row.address, message)
         if result.ok:
             return Outcome(row.id, DeliveryState.SENT, row.attempts + 1, provider_message_id=result.provider_message_id)
+        if result.paid_refused:
+            self._end_paid_lane(channel, result.error or "refused")
         if result.retry_after and result.pause_channel:
             self._pacers[channel].pause(result.retry_after)
         return self._failure(row, result)
+
+    def _paid_lane(self, channel: Channel, row: ClaimedDelivery) -> Pacer | None:
+        """The paid pacer when this row may go as a paid broadcast: an urgent alert, update or cancellation."""
+        if row.priority != Priority.URGENT or row.kind not in ALERT_KINDS:
+            return None
+        return self._paid_pacers.get(channel)
+
+    def _end_paid_lane(self, channel: Channel, reason: str) -> None:
+        """The platform will not take paid sends (no balance): back to the free rate, said once."""
+        if self._paid_pacers.pop(channel, None) is not None:
+            logger.warning(
+                "%s refused a paid broadcast (%s): urgent alerts now go at the free rate; top up the balance and restart",
+                channel.value, reason,
+            )
 
     def _failure(self, row: ClaimedDelivery, result: DeliveryResult) -> Outcome:
         now = self._clock()
