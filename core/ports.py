@@ -186,8 +186,11 @@ class Outcome:
 
 
 class DeliveryQueue(Protocol):
-    async def claim(self, channel: Channel, limit: int, now: datetime, lease_until: datetime) -> list[ClaimedDelivery]:
-        """Lease up to ``limit`` due rows of ``channel`` (pending/failed and due, or sending with an expired lease)."""
+    async def claim(
+        self, channel: Channel, limit: int, now: datetime, lease_until: datetime, *, more_urgent_than: int | None = None
+    ) -> list[ClaimedDelivery]:
+        """Lease up to ``limit`` due rows of ``channel`` (pending/failed and due, or sending with an expired lease),
+        most urgent first; ``more_urgent_than``: only rows of a lower priority number than that."""
 
     async def record(self, outcomes: Sequence[Outcome], now: datetime) -> None: ...
 

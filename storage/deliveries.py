@@ -35,7 +35,9 @@ class SqlDeliveryQueue:
     def __init__(self, conn: AsyncConnection) -> None:
         self._conn = conn
 
-    async def claim(self, channel: Channel, limit: int, now: datetime, lease_until: datetime) -> list[ClaimedDelivery]:
+    async def claim(
+        self, channel: Channel, limit: int, now: datetime, lease_until: datetime, *, more_urgent_than: int | None = None
+    ) -> list[ClaimedDelivery]:
         d = deliveries
         due = or_(
             and_(d.c.state.in_(_DUE_STATES), d.c.next_attempt_at <= now),
@@ -49,6 +51,8 @@ class SqlDeliveryQueue:
             .order_by(d.c.priority, d.c.turn)
             .limit(limit)
         )
+        if more_urgent_than is not None:
+            pick = pick.where(d.c.priority < more_urgent_than)
         if self._conn.dialect.name == "postgresql":
             pick = pick.with_for_update(skip_locked=True)
         claimed = await self._conn.execute(

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import random
 import time
 from collections.abc import Callable, Mapping
@@ -39,6 +40,8 @@ ALERT_CACHE_SIZE = 1000
 ALERT_KINDS = (MessageKind.ALERT, MessageKind.ALERT_UPDATE, MessageKind.ALERT_CANCEL)
 THREADED_TIP_KINDS = (MessageKind.TIP_TO_OFFICERS, MessageKind.TIP_FOLLOW_UP)
 THREAD_WAIT = timedelta(seconds=1)
+SENDER_WINDOW_S = 0.5  # senders per channel: this many seconds' worth at its rate (see _sender_count)
+MIN_SENDERS = 4
 
 
 @dataclass(frozen=True)
@@ -146,7 +149,7 @@ class DeliveryWorker:
     async def _run_channel(self, channel: Channel) -> None:
         # In claim order (priority, turn): an urgent row claimed while routine ones wait here goes ahead of them.
         queue: asyncio.PriorityQueue[_Queued] = asyncio.PriorityQueue()
-        senders = [asyncio.create_task(self._send_from(channel, queue)) for _ in range(self._config.max_in_flight)]
+        senders = [asyncio.create_task(self._send_from(channel, queue)) for _ in range(self._sender_count(channel))]
         claim_size = self._claim_size(channel)
         try:
             while not self._stopping.is_set():
@@ -154,11 +157,20 @@ class DeliveryWorker:
                 # including while they wait for a pacing slot: this bounds how long
                 # any row sits in this process (well within its lease).
                 room = claim_size - self._outstanding[channel]
-                if room < max(1, claim_size // 2):
+                waiting = _lowest_priority_waiting(queue)
+                if room < max(1, claim_size // 2) and waiting is None:
                     await self._sleep(self._config.idle_poll / 4)
                     continue
                 try:
-                    rows = await self._claim(channel, room)
+                    if room < max(1, claim_size // 2):
+                        # Full of less urgent rows: look for more urgent ones, and make way for them.
+                        rows = await self._claim(channel, max(1, claim_size // 2), above=waiting)
+                        await self._give_back_less_urgent(channel, queue, rows)
+                        if not rows:
+                            await self._sleep(self._config.idle_poll)
+                            continue
+                    else:
+                        rows = await self._claim(channel, room)
                 except StorageUnavailable as exc:  # the database restarting, say: wait for it, quietly
                     self._outage.failed(exc)
                     await self._sleep(self._outage.backoff())
@@ -220,6 +232,20 @@ class DeliveryWorker:
                 self._outstanding[channel] -= 1
                 queue.task_done()
 
+    def _sender_count(self, channel: Channel) -> int:
+        """Enough concurrent sends for the channel's rate, and no more.
+
+        A sender holds its row while it waits for a pacing slot, so every sender
+        beyond what the rate needs is a row already out of the priority queue: an
+        urgent row claimed now would queue behind them. Half a second's worth
+        covers the platforms' answer times.
+        """
+        rates = [p.rate for p in (self._pacers[channel], self._paid_pacers.get(channel)) if p is not None]
+        if any(rate is None for rate in rates):
+            return self._config.max_in_flight
+        window = math.ceil(max(rates) * SENDER_WINDOW_S)  # type: ignore[type-var]
+        return min(self._config.max_in_flight, max(MIN_SENDERS, window))
+
     def _claim_size(self, channel: Channel) -> int:
         rate = self._pacers[channel].rate
         paid = self._paid_pacers.get(channel)
@@ -231,12 +257,36 @@ class DeliveryWorker:
         seconds = min(self._config.claim_seconds_of_work, self._config.lease.total_seconds() / 4)
         return max(1, min(self._config.max_claim, int(rate * seconds)))
 
-    async def _claim(self, channel: Channel, limit: int) -> list[ClaimedDelivery]:
+    async def _claim(self, channel: Channel, limit: int, *, above: int | None = None) -> list[ClaimedDelivery]:
+        """Lease due rows; ``above``: only those more urgent than that priority."""
         now = self._clock()
         async with self._uow() as uow:
-            rows = await uow.deliveries.claim(channel, limit, now, now + self._config.lease)
+            rows = await uow.deliveries.claim(channel, limit, now, now + self._config.lease, more_urgent_than=above)
             await uow.commit()
         return rows
+
+    async def _give_back_less_urgent(self, channel: Channel, queue: asyncio.PriorityQueue[_Queued], rows: list[ClaimedDelivery]) -> None:
+        """Rows waiting here that are less urgent than ``rows`` go back to the queue, for whichever worker is free
+        once the urgent ones are out: this process keeps only about a claim's worth of work."""
+        if not rows:
+            return
+        best = min(row.priority for row in rows)
+        kept, returned = [], []
+        while not queue.empty():
+            item = queue.get_nowait()
+            queue.task_done()
+            (returned if item.row.priority > best else kept).append(item)
+        for item in kept:
+            queue.put_nowait(item)
+        if not returned:
+            return
+        self._outstanding[channel] -= len(returned)
+        try:
+            async with self._uow() as uow:
+                await uow.deliveries.release([item.row.id for item in returned], self._clock())
+                await uow.commit()
+        except StorageUnavailable as exc:
+            logger.warning("could not give back %d less urgent deliveries (%s); they return when their leases end", len(returned), exc)
 
     # --- one delivery ----------------------------------------------------------------
 
@@ -418,6 +468,13 @@ class DeliveryWorker:
 
 
 _DEFAULT = object()
+
+
+def _lowest_priority_waiting(queue: asyncio.PriorityQueue[_Queued]) -> int | None:
+    """The least urgent priority among rows waiting for a sender, when some are not urgent (else None)."""
+    waiting = [item.row.priority for item in queue._queue]  # type: ignore[attr-defined]  # a peek, nothing taken
+    worst = max(waiting, default=None)
+    return worst if worst else None
 
 
 @dataclass(frozen=True)
