@@ -246,9 +246,13 @@ async def _reach(engine: AsyncEngine, url: str, force: ForceConfig, reach: int, 
         "reach_95_s": round(reached["all"], 1) if "all" in reached else None,
         "reach_workers": 2,
         "reach_processes_alive": alive,
-        "telegram_429": telegram_stats["rate_limited"],
+        "reach_telegram_429": telegram_stats["rate_limited"],
+        "reach_first_delivery_s": round(min(x for x in (telegram_stats["first_at"], whatsapp_stats["first_at"]) if x) - started, 2)
+        if telegram_stats["first_at"] or whatsapp_stats["first_at"] else None,
+        "telegram_sending_window_s": round(telegram_stats["last_at"] - telegram_stats["first_at"], 1) if telegram_stats["first_at"] else None,
+        "whatsapp_sending_window_s": round(whatsapp_stats["last_at"] - whatsapp_stats["first_at"], 1) if whatsapp_stats["first_at"] else None,
         "telegram_stars_spent": telegram_stats.get("stars_spent"),
-        "whatsapp_429": sum(whatsapp_stats["rejected"].get(code, 0) for code in ("130429", "131056")),
+        "reach_whatsapp_429": sum(whatsapp_stats["rejected"].get(code, 0) for code in ("130429", "131056")),
     }
     for channel, rate in (("telegram", PAID_RATE), ("whatsapp", WHATSAPP_RATE)):
         total = totals.get(channel, 0)
