@@ -27,7 +27,7 @@ from core.geocoding import Geocoder, GeopyGeocoder
 from core.model import RESIDENT_CHANNELS, Address, Channel
 from core.outbound import ChannelAdapter
 from core.ports import UnitOfWorkFactory
-from core.services.alerts import AlertService
+from core.services.alerts import AlertService, Paces
 from core.services.cap_feed import CapService
 from core.services.maintenance import MaintenanceService, RetentionPeriods
 from core.services.residents import ResidentService
@@ -73,11 +73,8 @@ class Lookout:
             alert_template=self.settings.whatsapp_alert_template,
             slot_source=source,
             config=WorkerConfig(lease=timedelta(seconds=self.settings.worker_lease_seconds)),
-            rates={Channel.WHATSAPP: self.settings.whatsapp_messages_per_second * HEADROOM},
-            paid_rates=(
-                {Channel.TELEGRAM: self.settings.telegram_paid_broadcast_rate * HEADROOM}
-                if self.settings.telegram_paid_broadcast else {}
-            ),
+            rates=paces_of(self.settings).free,
+            paid_rates=paces_of(self.settings).paid,
         )
 
     def telegram_conversation_bot(self):  # noqa: ANN201 - an aiogram Bot
@@ -128,7 +125,7 @@ def build(settings: Settings | None = None) -> Lookout:
         user_agent=settings.geocoder_user_agent,
     )
     roles = Roles(officers=settings.officer_ids, supervisors=settings.supervisor_ids)
-    alerts = AlertService(uow, force, roles=roles, channels=channels)
+    alerts = AlertService(uow, force, roles=roles, channels=channels, paces=paces_of(settings))
     maintenance = MaintenanceService(
         uow,
         timezone=force.settings.timezone,
@@ -293,3 +290,10 @@ def create_app(lookout: Lookout) -> FastAPI:
         return JSONResponse({"status": "ok", "database": "ok", "schema": current})
 
     return app
+
+
+def paces_of(settings: Settings) -> Paces:
+    """The rates the delivery worker sends at, as the alert preview estimates with them."""
+    free = {Channel.WHATSAPP: settings.whatsapp_messages_per_second * HEADROOM}
+    paid = {Channel.TELEGRAM: settings.telegram_paid_broadcast_rate * HEADROOM} if settings.telegram_paid_broadcast else {}
+    return Paces(free=free, paid=paid)

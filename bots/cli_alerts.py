@@ -20,7 +20,7 @@ from core.errors import InvalidInput, LookoutError
 from core.geo.coords import parse_distance
 from core.model import RESIDENT_CHANNELS, Alert, Channel, DeliveryState
 from core.force import ForceConfig
-from core.services.alerts import AlertRequest, Preview, SendResult, reach_in_words
+from core.services.alerts import AlertRequest, Preview, SendResult, reach_in_words, timing_in_words
 from core.services.areas import Where, resolve_area
 
 alert_app = typer.Typer(no_args_is_help=True, help="Preview, send, update, cancel and list alerts.")
@@ -171,6 +171,8 @@ def _print_preview(preview: Preview, force: ForceConfig) -> None:
     for channel in RESIDENT_CHANNELS:
         table.add_row(f"Reach on {channel.value}", f"{preview.recipients.get(channel, 0):,}")
     table.add_row("Reach in total", f"[bold]{preview.total:,}[/bold]")
+    if preview.eta_95_s:
+        table.add_row("How soon", timing_in_words(preview))
     table.add_row("Expires", alert.expires_at.isoformat(timespec="minutes") if alert.expires_at else "—")
     if preview.approval_needed:
         table.add_row("Approval", f"[yellow]needed[/yellow]: {preview.approval_reason}")
@@ -201,7 +203,9 @@ def preview(
         draft = await lookout.alerts.draft(await compose.request(lookout), who)
         result = await lookout.alerts.preview(draft.id, who)  # type: ignore[arg-type]
         if as_json:
-            out.print_json(_alert_json(result.alert, result.recipients, approval_needed=result.approval_needed))
+            out.print_json(_alert_json(result.alert, result.recipients, approval_needed=result.approval_needed,
+                                       eta_95_s={c.value: s for c, s in result.eta_95_s.items()},
+                                       stars_estimate=result.stars_estimate))
             return
         _print_preview(result, lookout.force)
         out.print(f"Draft saved. Send it with: [bold]lookout alert send {draft.reference}[/bold]")

@@ -138,6 +138,9 @@ class Outbox(Protocol):
 
     async def progress(self, message_id: int) -> dict[Channel, dict[DeliveryState, int]]: ...
 
+    async def queued_ahead(self, priority: int, now: datetime) -> dict[tuple[Channel, int], int]:
+        """Rows still to send and due now, of ``priority`` or more urgent, per (channel, priority)."""
+
 
 @dataclass(frozen=True)
 class ClaimedDelivery:

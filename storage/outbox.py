@@ -203,6 +203,15 @@ class SqlOutbox:
             table[Channel(channel)][DeliveryState(state)] = count
         return dict(table)
 
+    async def queued_ahead(self, priority: int, now: datetime) -> dict[tuple[Channel, int], int]:
+        d = deliveries
+        rows = await self._conn.execute(
+            select(d.c.channel, d.c.priority, func.count())
+            .where(text(OPEN_DELIVERY_STATES), d.c.priority <= priority, d.c.next_attempt_at <= now)
+            .group_by(d.c.channel, d.c.priority)
+        )
+        return {(Channel(channel), level): count for channel, level, count in rows}
+
     async def _queue_heads(self, priority: int, now: datetime) -> dict[str, int]:
         """Per channel, the turn its queue of ``priority`` has reached: the lowest turn due now.
 

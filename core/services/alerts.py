@@ -8,15 +8,16 @@ fully queued or not sent at all.
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
-from core.channels import strictest_text_limit
+from core.channels import PUBLISHED_LIMITS, strictest_text_limit
 from core.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from core.force import ForceConfig
 from core.geo.areas import Area
-from core.delivery.priority import alert_priority
+from core.delivery.priority import Priority, alert_priority
+from core.delivery.ratelimit import HEADROOM
 from core.geo.cells import cover_area
 from core.geo.nearness import nearness
 from core.model import (
@@ -34,9 +35,10 @@ from core.model import (
     Urgency,
 )
 from core.ports import CellCounts, ChannelCounts, RecipientCriteria, UnitOfWork, UnitOfWorkFactory
-from core.rendering import alert_plain_text
+from core.rendering import alert_plain_text, format_duration
 from core.services.roles import SYSTEM_ACTOR, Roles
 
+PAID_BROADCAST_STARS = 0.1  # Telegram's fee per paid-broadcast message (docs/platforms.md)
 MAX_HEADLINE = 120
 MAX_CONTACT = 300
 MAX_EXPIRY = timedelta(days=14)
@@ -64,12 +66,32 @@ class AlertRequest:
 
 
 @dataclass(frozen=True)
+class Paces:
+    """How fast the delivery worker sends on each channel (messages/s), to say how long an alert will take.
+
+    ``paid``: the faster rate urgent alerts get where the force pays for it (Telegram's paid broadcast).
+    """
+
+    free: Mapping[Channel, float] = field(default_factory=dict)
+    paid: Mapping[Channel, float] = field(default_factory=dict)
+
+    def of(self, channel: Channel, priority: int) -> float:
+        if priority == Priority.URGENT and channel in self.paid:
+            return self.paid[channel]
+        return self.free.get(channel) or PUBLISHED_LIMITS[channel].messages_per_second * HEADROOM
+
+
+@dataclass(frozen=True)
 class Preview:
     alert: Alert
     area_description: str
     recipients: ChannelCounts
     approval_needed: bool
     approval_reason: str | None
+    # Seconds until 95% of each channel's recipients have it: the rows ahead of it and the channel's pace.
+    eta_95_s: dict[Channel, float] = field(default_factory=dict)
+    # Telegram Stars a paid broadcast would cost (messages beyond the free rate), when it would go as one.
+    stars_estimate: float | None = None
 
     @property
     def total(self) -> int:
@@ -92,6 +114,15 @@ def reach_in_words(alert: Alert, force: ForceConfig) -> str:
         return "Everyone in the area, whatever topics they chose"
     labels = [force.topics[t].label if t in force.topics else t for t in alert.topics]
     return "Only residents who chose " + " or ".join(labels)
+
+
+def timing_in_words(preview: Preview) -> str:
+    """How long each channel will take to reach 95% of its residents, and a paid broadcast's cost."""
+    parts = [f"{channel.value.capitalize()} {format_duration(seconds)}" for channel, seconds in sorted(preview.eta_95_s.items())]
+    text = "95% reached in about: " + ", ".join(parts) if parts else "Nobody to reach"
+    if preview.stars_estimate is not None:
+        text += f"; Telegram paid broadcast: about {preview.stars_estimate:,.0f} Stars"
+    return text
 
 
 def clean_text(value: str, field_name: str, max_length: int) -> str:
@@ -121,6 +152,7 @@ class AlertService:
         *,
         roles: Roles,
         channels: Sequence[Channel] = (),
+        paces: Paces = Paces(),
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._uow = uow
@@ -128,6 +160,7 @@ class AlertService:
         self._roles = roles
         self._text_limit = strictest_text_limit(channels)
         self._clock = clock
+        self._paces = paces
 
     # --- composing -----------------------------------------------------------------
 
@@ -225,9 +258,28 @@ class AlertService:
             alert = await self._get(uow, alert_id)
             counts = await uow.outbox.count_recipients(self._criteria(alert))
             needed, reason = self._approval(alert, sum(counts.values()))
+            priority = alert_priority(MessageKind.ALERT, alert.urgency)
+            ahead = await uow.outbox.queued_ahead(priority, self._clock())
             await self._audit(uow, actor, "preview", alert, recipients=sum(counts.values()))
             await uow.commit()
-        return Preview(alert, alert.area_description, counts, needed and alert.approver is None, reason)
+        etas = {c: self._eta_95(c, n, priority, ahead) for c, n in counts.items() if n}
+        return Preview(alert, alert.area_description, counts, needed and alert.approver is None, reason, etas,
+                       self._stars(counts.get(Channel.TELEGRAM, 0), priority))
+
+    def _eta_95(self, channel: Channel, count: int, priority: int, ahead: dict[tuple[Channel, int], int]) -> float:
+        """Rows more urgent go first; rows of the same priority share the channel turn about with this alert."""
+        wanted = 0.95 * count
+        before = sum(n for (c, level), n in ahead.items() if c is channel and level < priority)
+        alongside = min(ahead.get((channel, priority), 0), wanted)
+        return round((before + alongside + wanted) / self._paces.of(channel, priority), 1)
+
+    def _stars(self, telegram: int, priority: int) -> float | None:
+        """Paid broadcasts are billed for the messages beyond the free rate: at the paid pace, nearly all of them."""
+        paid = self._paces.paid.get(Channel.TELEGRAM)
+        if not telegram or priority != Priority.URGENT or not paid:
+            return None
+        free = self._paces.free.get(Channel.TELEGRAM) or PUBLISHED_LIMITS[Channel.TELEGRAM].messages_per_second
+        return round(telegram * max(0.0, 1 - free / paid) * PAID_BROADCAST_STARS, 1)
 
     async def approve(self, alert_id: int, supervisor: str, *, recorded_by: str | None = None) -> Alert:
         """A supervisor's approval. ``recorded_by`` names who entered it when that

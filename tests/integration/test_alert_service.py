@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from core.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from core.geo.areas import CircleArea
 from core.model import AlertState, AlertStatus, AlertType, Channel, DeliveryState
-from core.services.alerts import AlertRequest, AlertService
+from core.services.alerts import AlertRequest, AlertService, Paces, timing_in_words
 from core.services.roles import Roles
 from storage.tables import alerts, audit_log, deliveries, messages
 from tests.support.residents import STAFFORD, add_residents, offset, resident_at
@@ -282,3 +282,21 @@ async def _fail_inserts_after(engine, rows_allowed: int) -> None:
             await conn.exec_driver_sql(
                 "CREATE TRIGGER fail_halfway BEFORE INSERT ON deliveries FOR EACH ROW EXECUTE FUNCTION fail_halfway()"
             )
+
+
+async def test_the_preview_says_how_soon_each_channel_reaches_95_percent_behind_what_is_queued(uow_factory, force):
+    paces = Paces(free={Channel.TELEGRAM: 10.0}, paid={Channel.TELEGRAM: 100.0})
+    service = AlertService(uow_factory, force, roles=ROLES, paces=paces)
+    await add_residents(uow_factory, *[resident_at(*STAFFORD) for _ in range(20)])
+    routine = await service.draft(request(topics=[], everyone=True, urgency="Expected"), OFFICER)
+    assert (await service.preview(routine.id, OFFICER)).eta_95_s == {Channel.TELEGRAM: 1.9}  # 19 rows at 10/s
+    await service.send(routine.id, OFFICER)
+
+    behind = await service.draft(request(topics=[], everyone=True, urgency="Expected"), OFFICER)
+    shown = await service.preview(behind.id, OFFICER)
+    assert shown.eta_95_s == {Channel.TELEGRAM: 3.8} and shown.stars_estimate is None  # taking turns with the queued 20
+    urgent = await service.draft(request(topics=[], everyone=True, urgency="Immediate"), OFFICER)
+    shown = await service.preview(urgent.id, OFFICER)
+    assert shown.eta_95_s == {Channel.TELEGRAM: 0.2}  # nothing routine is ahead of it, and it goes as a paid broadcast
+    assert shown.stars_estimate == round(20 * 0.9 * 0.1, 1)
+    assert timing_in_words(shown) == "95% reached in about: Telegram 0.2 s; Telegram paid broadcast: about 2 Stars"

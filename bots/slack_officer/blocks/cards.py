@@ -24,8 +24,8 @@ from bots.slack_officer.blocks.common import (
 )
 from core.force import ForceConfig
 from core.model import Alert, AlertState, AlertStatus, Channel, DeliveryState
-from core.rendering import alert_title, status_label
-from core.services.alerts import Preview, reach_in_words
+from core.rendering import alert_title, format_duration, status_label
+from core.services.alerts import Preview, reach_in_words, timing_in_words
 from core.services.progress import DeliveryReport
 
 SEND = "alert_send"
@@ -95,6 +95,8 @@ def preview_card(preview: Preview, force: ForceConfig, *, note: str | None = Non
     blocks: list[Block] = [header(f"{status_label(alert)}Preview {alert.reference}"), *_summary(alert, force)]
     blocks.append(section(f":busts_in_silhouette: *Would reach {preview.total:,} residents* — {reach}\n"
                           f":round_pushpin: {esc(preview.area_description)}. The picture of the area is just above."))
+    if preview.eta_95_s:
+        blocks.append(context(f":stopwatch: {esc(timing_in_words(preview))}"))
     blocks += _practice_note(alert)
     if preview.approval_needed:
         blocks.append(section(f":lock: *Needs a supervisor's approval*: {esc(preview.approval_reason or '')}. "
@@ -128,16 +130,7 @@ def closed_card(alert: Alert, force: ForceConfig, outcome: str) -> tuple[str, li
 
 
 def duration(span: timedelta) -> str:
-    if span.total_seconds() < 10:
-        return f"{span.total_seconds():.1f} s"
-    seconds = int(round(span.total_seconds()))
-    if seconds < 60:
-        return f"{seconds} s"
-    minutes, seconds = divmod(seconds, 60)
-    if minutes < 60:
-        return f"{minutes} min {seconds} s"
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours} h {minutes} min"
+    return format_duration(span.total_seconds())
 
 
 def _channel_lines(report: DeliveryReport) -> list[str]:
