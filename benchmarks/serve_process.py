@@ -51,8 +51,9 @@ class ServeProcess:
                 break
             except httpx.TransportError:
                 if time.monotonic() > deadline or any(p.poll() is not None for p in self._processes):
+                    codes = [p.poll() for p in self._processes]
                     self.__exit__()
-                    raise RuntimeError(f"lookout serve did not start; its log:\n{self.log()[-3000:]}") from None
+                    raise RuntimeError(f"lookout serve did not start (exit codes {codes}); its log:\n{self.log()[-3000:]}") from None
                 time.sleep(0.1)
         if len(self._processes) > 1:
             time.sleep(1)  # the first to answer may not be the last to start
