@@ -159,6 +159,9 @@ def progress_text(report: DeliveryReport, now: datetime) -> str:
         finished = report.total - report.waiting
         elapsed = duration(now - report.alert.sent_at) if report.alert.sent_at else "—"
         summary = f":hourglass_flowing_sand: *Sending*: {finished:,} of {report.total:,} done · {elapsed} so far"
+        eta = report.eta(now)
+        if eta is not None:
+            summary += f" · about {duration(eta)} to go"
         if report.held:
             summary += f"\n:zzz: {report.held:,} waiting for residents' quiet hours to end (non-urgent alert)"
     return "\n".join([summary, *_channel_lines(report)])
