@@ -21,6 +21,7 @@ import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from collections.abc import Sequence
 from typing import Any
 
 import httpx
@@ -154,6 +155,7 @@ async def _send(service: AlertService):  # noqa: ANN202
             headline="Benchmark alert",
             message="Lookout fan-out benchmark.",
             area=CircleArea(*CENTRE, 500),
+            everyone=True,
         ),
         OFFICER,
     )
@@ -212,15 +214,17 @@ async def _seed(engine: AsyncEngine, count: int, resolution: int) -> None:
 
 
 class _Receiver:
-    """``python -m sandbox.telegram`` in its own process."""
+    """A platform stand-in in its own process: ``python -m sandbox.telegram`` unless another ``module`` and its ``args``."""
 
-    def __init__(self, *, rate: float | None) -> None:
+    def __init__(self, *, rate: float | None, extra: Sequence[str] = (), module: str = "sandbox.telegram",
+                 args: Sequence[str] | None = None) -> None:
         with socket.socket() as sock:
             sock.bind(("127.0.0.1", 0))
             self.port = sock.getsockname()[1]
         self.base_url = f"http://127.0.0.1:{self.port}"
-        self._args = [sys.executable, "-m", "sandbox.telegram", "--port", str(self.port), "--token", TOKEN,
-                      "--rate", str(rate or 0), "--per-chat", "1" if rate else "0"]
+        if args is None:
+            args = ["--token", TOKEN, "--rate", str(rate or 0), "--per-chat", "1" if rate else "0"]
+        self._args = [sys.executable, "-m", module, "--port", str(self.port), *args, *extra]
         self._process: subprocess.Popen[bytes] | None = None
 
     def __enter__(self) -> _Receiver:
@@ -237,6 +241,10 @@ class _Receiver:
 
     def stats(self) -> dict[str, Any]:
         return httpx.get(f"{self.base_url}/_sandbox/stats", timeout=5).json()
+
+    def arrivals(self) -> list[tuple[int, float]]:
+        """(chat id, when on the machine's monotonic clock) of each message the Telegram stand-in took, in order."""
+        return [(int(chat), float(at)) for chat, at in httpx.get(f"{self.base_url}/_sandbox/arrivals", timeout=30).json()]
 
     def __exit__(self, *exc_info: object) -> None:
         if self._process is not None:

@@ -203,7 +203,7 @@ async def _run(engine: AsyncEngine, force: ForceConfig, telegram: TelegramStandI
 
 
 async def _send_now(service: AlertService) -> int:
-    draft = await service.draft(AlertRequest(incident_number="MV-20261125-0456", headline=MAIN_HEADLINE,
+    draft = await service.draft(AlertRequest(everyone=True, incident_number="MV-20261125-0456", headline=MAIN_HEADLINE,
                                              message="A white van without plates seen near the market. Please report sightings.",
                                              area=CircleArea(*CENTRE, 1000)), OFFICER)
     await service.approve(draft.id, SUPERVISOR)  # type: ignore[arg-type]
@@ -211,7 +211,7 @@ async def _send_now(service: AlertService) -> int:
 
 
 async def _schedule(service: AlertService, at: datetime) -> None:
-    draft = await service.draft(AlertRequest(incident_number="MV-20261125-0457", headline=SCHEDULED_HEADLINE,
+    draft = await service.draft(AlertRequest(everyone=True, incident_number="MV-20261125-0457", headline=SCHEDULED_HEADLINE,
                                              message="Several sheds were broken into overnight.", area=CircleArea(*CENTRE, 300)), OFFICER)
     await service.approve(draft.id, SUPERVISOR)  # type: ignore[arg-type]
     await service.schedule(draft.id, OFFICER, at)  # type: ignore[arg-type]

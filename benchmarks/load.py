@@ -65,7 +65,7 @@ async def run_load_benchmark(
                 _serve_settings(url, receiver.base_url), Path(folder) / "serve.log", web_processes=web_processes
             ) as server:
                 service = AlertService(unit_of_work_factory(engine, clock=utc_now), force, roles=Roles(supervisors=frozenset({SUPERVISOR})), clock=utc_now)
-                draft = await service.draft(AlertRequest(incident_number="MV-20261125-0456", headline="Load test alert",
+                draft = await service.draft(AlertRequest(everyone=True, incident_number="MV-20261125-0456", headline="Load test alert",
                                                          message="Lookout load benchmark.", area=CircleArea(*CENTRE, 1000)), OFFICER)
                 await service.approve(draft.id, SUPERVISOR)  # type: ignore[arg-type]
                 queued = (await service.send(draft.id, OFFICER)).total  # type: ignore[arg-type]

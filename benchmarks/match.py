@@ -47,6 +47,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from benchmarks.population import build_population
 from benchmarks.postgis_peer import open_peer_population, peer_resolve, peer_send, peer_version, prepare_peer_database
 from core.clock import utc_now
+from core.delivery.priority import Priority
 from core.errors import LookoutError
 from core.force import ALL_TOPICS, load_force_config
 from core.geo.areas import Area, CircleArea, StreetArea
@@ -342,7 +343,7 @@ async def _send_once(engine: AsyncEngine, area: Area) -> _Run:
     covered = time.perf_counter()
     async with SqlUnitOfWork(engine, clock=utc_now) as uow:
         message_id = await uow.outbox.new_message(MessageKind.ALERT)
-        counts = await uow.outbox.queue_for_recipients(message_id, _criteria(cover, now), now)
+        counts = await uow.outbox.queue_for_recipients(message_id, _criteria(cover, now), now, priority=Priority.URGENT)
         await uow.commit()
     finished = time.perf_counter()
     await _forget_message(engine, message_id)

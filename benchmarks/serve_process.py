@@ -1,7 +1,8 @@
 """``lookout serve`` (web + delivery worker + scheduler) as its own process, as it runs in production, for benchmarks.
 
 With ``web_processes`` above one, the first process runs web, worker and
-scheduler and the others are web only, all sharing the port (``--reuse-port``).
+scheduler and the others are web only, all sharing the port (``--reuse-port``);
+with ``workers`` above one, that many less one ``lookout worker`` processes join.
 """
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ _PLATFORM_PREFIXES = ("LOOKOUT_", "TELEGRAM_", "SLACK_", "WHATSAPP_")
 class ServeProcess:
     """Started with exactly ``settings`` (nothing from this shell's Lookout or platform settings leaks in); logs to ``log_path``."""
 
-    def __init__(self, settings: Mapping[str, str], log_path: Path, *, web_processes: int = 1) -> None:
+    def __init__(self, settings: Mapping[str, str], log_path: Path, *, web_processes: int = 1, workers: int = 1) -> None:
         with socket.socket() as sock:
             sock.bind(("127.0.0.1", 0))
             self.port = sock.getsockname()[1]
@@ -35,6 +36,8 @@ class ServeProcess:
         if web_processes > 1:
             serve.append("--reuse-port")
         self._commands = [serve] + [[*serve, "--no-worker", "--no-scheduler"] for _ in range(web_processes - 1)]
+        # More delivery workers (PostgreSQL): ``lookout worker`` processes beside the serve process's own.
+        self._commands += [[sys.executable, "-m", "bots.cli", "worker"] for _ in range(workers - 1)]
         self._processes: list[subprocess.Popen[bytes]] = []
         self.exit_code: int | None = None
 
@@ -48,8 +51,9 @@ class ServeProcess:
                 break
             except httpx.TransportError:
                 if time.monotonic() > deadline or any(p.poll() is not None for p in self._processes):
+                    codes = [p.poll() for p in self._processes]
                     self.__exit__()
-                    raise RuntimeError(f"lookout serve did not start; its log:\n{self.log()[-3000:]}") from None
+                    raise RuntimeError(f"lookout serve did not start (exit codes {codes}); its log:\n{self.log()[-3000:]}") from None
                 time.sleep(0.1)
         if len(self._processes) > 1:
             time.sleep(1)  # the first to answer may not be the last to start

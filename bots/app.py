@@ -24,6 +24,7 @@ from bots.body_limit import add_body_limit
 from bots.logs import REDACTOR
 from bots.metrics import Metrics, add_metrics
 from core.clock import Clock, utc_now
+from core.delivery.ratelimit import HEADROOM
 from core.delivery.worker import DeliveryWorker, WorkerConfig
 from core.errors import NotFound
 from core.force import ForceConfig, load_force_config
@@ -33,7 +34,7 @@ from core.outbound import ChannelAdapter
 from core.origin import act_from
 from core.ports import UnitOfWorkFactory
 from core.pseudonyms import TipsterPseudonyms
-from core.services.alerts import AlertService
+from core.services.alerts import AlertService, Paces
 from core.services.cap_feed import CapService
 from core.services.maintenance import MaintenanceService, RetentionPeriods
 from core.services.residents import ResidentService
@@ -80,6 +81,8 @@ class Lookout:
             alert_template=self.settings.whatsapp_alert_template,
             slot_source=source,
             config=WorkerConfig(lease=timedelta(seconds=self.settings.worker_lease_seconds)),
+            rates=paces_of(self.settings).free,
+            paid_rates=paces_of(self.settings).paid,
             clock=self.clock,
         )
 
@@ -132,7 +135,7 @@ def build(settings: Settings | None = None, *, clock: Clock = utc_now) -> Lookou
         user_agent=settings.geocoder_user_agent,
     )
     roles = Roles(officers=settings.officer_ids, supervisors=settings.supervisor_ids)
-    alerts = AlertService(uow, force, roles=roles, channels=channels, clock=clock)
+    alerts = AlertService(uow, force, roles=roles, channels=channels, paces=paces_of(settings), clock=clock)
     maintenance = MaintenanceService(
         uow,
         timezone=force.settings.timezone,
@@ -335,3 +338,10 @@ def create_app(lookout: Lookout) -> FastAPI:
         return JSONResponse({"status": "ok", "database": "ok", "schema": current})
 
     return app
+
+
+def paces_of(settings: Settings) -> Paces:
+    """The rates the delivery worker sends at, as the alert preview estimates with them."""
+    free = {Channel.WHATSAPP: settings.whatsapp_messages_per_second * HEADROOM}
+    paid = {Channel.TELEGRAM: settings.telegram_paid_broadcast_rate * HEADROOM} if settings.telegram_paid_broadcast else {}
+    return Paces(free=free, paid=paid)

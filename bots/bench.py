@@ -13,6 +13,7 @@ from benchmarks.fanout import run_fanout_benchmark
 from benchmarks.faults import run_faults_benchmark
 from benchmarks.load import run_load_benchmark
 from benchmarks.match import run_match_benchmark
+from benchmarks.reach import run_reach_benchmark
 
 
 def bench_match(
@@ -67,6 +68,13 @@ def bench_load(
         )
     )
     _print(figures, "lookout bench load", as_json)
+
+
+def bench_reach(*, database_url: str | None, routine: int, urgent: int, reach: int, as_json: bool) -> None:
+    err = Console(stderr=True)
+    figures = asyncio.run(run_reach_benchmark(database_url=database_url, routine=routine, urgent=urgent, reach=reach,
+                                              say=lambda line: err.print(line, highlight=False)))
+    _print(figures, "lookout bench reach", as_json)
 
 
 def bench_faults(*, database_url: str | None, recipients: int, postgres_fault: str, as_json: bool) -> bool:

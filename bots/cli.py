@@ -150,6 +150,20 @@ def bench_load(
     )
 
 
+@bench_app.command("reach")
+def bench_reach(
+    routine: int = typer.Option(20_000, min=1, help="Telegram residents of the routine alert already fanning out."),
+    urgent: int = typer.Option(500, min=2, help="Telegram residents of the Immediate alert sent behind it."),
+    reach: int = typer.Option(50_000, min=1, help="Residents of the alert timed to 95% (PostgreSQL only)."),
+    database_url: str | None = typer.Option(None, help="Database to run on (default: a temporary SQLite file; its tables are emptied)."),
+    json_output: bool = typer.Option(False, "--json", help="Print one JSON object."),
+) -> None:
+    """Urgent first behind a routine alert, nearest first, and seconds to reach 95% at the platforms' real ceilings."""
+    from bots.bench import bench_reach as run
+
+    _run_or_explain(lambda: run(database_url=database_url, routine=routine, urgent=urgent, reach=reach, as_json=json_output))
+
+
 MIN_FAULT_RECIPIENTS = 400  # tip senders and chatters are drawn from them
 
 

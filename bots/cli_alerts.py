@@ -12,15 +12,16 @@ from typing import TypeVar
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
 from bots.app import Lookout, build
 from core.errors import InvalidInput, LookoutError
 from core.geo.coords import parse_distance
+from core.force import ForceConfig
 from core.model import RESIDENT_CHANNELS, Alert, AlertState, Channel, DeliveryState
 from core.origin import act_from
-from core.services.alerts import AlertRequest, Preview, SendResult
+from core.services.alerts import AlertRequest, Preview, SendResult, reach_in_words, timing_in_words
 from core.services.areas import Where, resolve_area
 
 alert_app = typer.Typer(no_args_is_help=True, help="Preview, send, update, cancel and list alerts.")
@@ -93,6 +94,8 @@ class Compose:
         where = Where(at=o.get("at"), postcode=o.get("postcode"), street=o.get("street"), area=o.get("area"),  # type: ignore[arg-type]
                       address=o.get("address"), radius_m=radius, buffer_m=buffer)  # type: ignore[arg-type]
         missing = {name: "is required" for name in ("incident", "headline", "message") if not o.get(name)}
+        if not o.get("everyone") and not o.get("topics"):
+            missing["everyone"] = "choose who this is for: --everyone (everyone in the area) or --topics KEY,… (specific topics)"
         if missing:
             raise InvalidInput({f"--{name}": problem for name, problem in missing.items()})
         area = await resolve_area(where, force=lookout.force, geocoder=lookout.geocoder)
@@ -102,6 +105,7 @@ class Compose:
             message=str(o["message"]),
             area=area,
             topics=_split(o.get("topics")),  # type: ignore[arg-type]
+            everyone=bool(o.get("everyone")),
             sectors=_split(o.get("sectors")),  # type: ignore[arg-type]
             audience=str(o.get("audience") or "both"),
             urgency=str(o.get("urgency") or "Immediate"),
@@ -113,7 +117,7 @@ class Compose:
 
 _COMPOSE_FIELDS = {
     "incident", "headline", "message", "at", "postcode", "address", "street", "area", "radius", "buffer",
-    "topics", "sectors", "audience", "urgency", "status", "contact", "expires",
+    "topics", "everyone", "sectors", "audience", "urgency", "status", "contact", "expires",
 }
 
 
@@ -128,7 +132,8 @@ STREET = typer.Option(None, "--street", help='A street, "NAME, TOWN".')
 AREA = typer.Option(None, "--area", help="A named area from the force config.")
 RADIUS = typer.Option(None, "--radius", help="50m to 3km (default 500m).")
 BUFFER = typer.Option(None, "--buffer", help="For a street: 25m to 100m either side (default 50m).")
-TOPICS = typer.Option(None, "--topics", help="Comma-separated topic keys (default: all).")
+TOPICS = typer.Option(None, "--topics", help="Comma-separated topic keys: only residents who chose one of them.")
+EVERYONE = typer.Option(False, "--everyone", help="Everyone in the area, whatever topics they chose (or give --topics).")
 SECTORS = typer.Option(None, "--sectors", help="Comma-separated business sector keys.")
 AUDIENCE = typer.Option("both", "--audience", help="residents, businesses or both.")
 URGENCY = typer.Option("Immediate", "--urgency", help="Immediate, Expected, Future, Past.")
@@ -155,19 +160,21 @@ def _alert_json(alert: Alert, counts: dict[Channel, int] | None = None, **extra:
     return json.dumps(data)
 
 
-def _print_preview(preview: Preview) -> None:
+def _print_preview(preview: Preview, force: ForceConfig) -> None:
     alert = preview.alert
     table = Table(title=f"{alert.reference}: {alert.headline}", show_header=False, title_justify="left")
     table.add_row("Status", alert.status.value)
     table.add_row("Incident", alert.incident_number)
     table.add_row("Area", preview.area_description)
-    table.add_row("Topics", ", ".join(alert.topics))
+    table.add_row("Who", reach_in_words(alert, force))
     if alert.sectors:
         table.add_row("Sectors", ", ".join(alert.sectors))
     table.add_row("Audience", alert.audience.value)
     for channel in RESIDENT_CHANNELS:
         table.add_row(f"Reach on {channel.value}", f"{preview.recipients.get(channel, 0):,}")
     table.add_row("Reach in total", f"[bold]{preview.total:,}[/bold]")
+    if preview.eta_95_s:
+        table.add_row("How soon", timing_in_words(preview))
     table.add_row("Expires", alert.expires_at.isoformat(timespec="minutes") if alert.expires_at else "—")
     if preview.approval_needed:
         table.add_row("Approval", f"[yellow]needed[/yellow]: {preview.approval_reason}")
@@ -186,7 +193,7 @@ def _print_sent(result: SendResult) -> None:
 def preview(
     incident: str = INCIDENT, headline: str = HEADLINE, message: str = MESSAGE,
     at: str = AT, postcode: str = POSTCODE, address: str = ADDRESS, street: str = STREET, area: str = AREA,
-    radius: str = RADIUS, buffer: str = BUFFER, topics: str = TOPICS, sectors: str = SECTORS,
+    radius: str = RADIUS, buffer: str = BUFFER, topics: str = TOPICS, everyone: bool = EVERYONE, sectors: str = SECTORS,
     audience: str = AUDIENCE, urgency: str = URGENCY, status: str = STATUS, contact: str = CONTACT,
     expires: str = EXPIRES, actor: str = ACTOR, as_json: bool = JSON,
 ) -> None:
@@ -198,9 +205,11 @@ def preview(
         draft = await lookout.alerts.draft(await compose.request(lookout), who)
         result = await lookout.alerts.preview(draft.id, who)  # type: ignore[arg-type]
         if as_json:
-            out.print_json(_alert_json(result.alert, result.recipients, approval_needed=result.approval_needed))
+            out.print_json(_alert_json(result.alert, result.recipients, approval_needed=result.approval_needed,
+                                       eta_95_s={c.value: s for c, s in result.eta_95_s.items()},
+                                       stars_estimate=result.stars_estimate))
             return
-        _print_preview(result)
+        _print_preview(result, lookout.force)
         out.print(f"Draft saved. Send it with: [bold]lookout alert send {draft.reference}[/bold]")
 
     _run(work)
@@ -211,7 +220,7 @@ def send(
     reference: str = typer.Argument(None, help="A draft's reference (A-2026-000123); or compose with the options."),
     incident: str = INCIDENT, headline: str = HEADLINE, message: str = MESSAGE,
     at: str = AT, postcode: str = POSTCODE, address: str = ADDRESS, street: str = STREET, area: str = AREA,
-    radius: str = RADIUS, buffer: str = BUFFER, topics: str = TOPICS, sectors: str = SECTORS,
+    radius: str = RADIUS, buffer: str = BUFFER, topics: str = TOPICS, everyone: bool = EVERYONE, sectors: str = SECTORS,
     audience: str = AUDIENCE, urgency: str = URGENCY, status: str = STATUS, contact: str = CONTACT,
     expires: str = EXPIRES, actor: str = ACTOR, as_json: bool = JSON,
     yes: bool = typer.Option(False, "--yes", "-y", help="Send without asking to confirm the preview."),
@@ -231,7 +240,7 @@ def send(
             alert = await lookout.alerts.draft(await compose.request(lookout), who)
         shown = await lookout.alerts.preview(alert.id, who)  # type: ignore[arg-type]
         if not as_json:
-            _print_preview(shown)
+            _print_preview(shown, lookout.force)
         verb = "Schedule" if send_at else "Send"
         if not yes and not typer.confirm(f"{verb} {alert.reference} to {shown.total:,} residents?", default=False):
             raise typer.Exit(1)
@@ -330,8 +339,9 @@ async def _wait_for_deliveries(lookout: Lookout, result: SendResult, timeout: fl
         return
     started = last_change = time.monotonic()
     done_before = -1
+    # The ETA is the bar's own: what is left at the pace measured so far.
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  console=err, disable=quiet) as bar:
+                  TextColumn("ETA"), TimeRemainingColumn(), console=err, disable=quiet) as bar:
         task = bar.add_task(f"Delivering {result.alert.reference}", total=total)
         while True:
             progress = await lookout.alerts.progress(result.alert.id)  # type: ignore[arg-type]

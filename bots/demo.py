@@ -146,7 +146,7 @@ def _banner(force_name: str, *, port: int, seeded: int, sandbox: Sandbox, regist
         "Raise an alert from a second terminal, in this folder, and watch it arrive in the console:\n"
         f"  {env}\n"
         "  .venv/bin/lookout alert send --incident MV-20261125-0456 --headline 'Bogus callers' \\\n"
-        "      --message 'Two men claiming to be from the water board.' --postcode 'ST16 2LZ' --radius 1km --yes\n"
+        "      --message 'Two men claiming to be from the water board.' --postcode 'ST16 2LZ' --radius 1km --everyone --yes\n"
         "  .venv/bin/lookout alert list\n\n"
         "Stop with Ctrl+C."
     )

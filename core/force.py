@@ -21,6 +21,26 @@ from core.geo.areas import PolygonArea
 from core.geo.cells import DEFAULT_RESOLUTION, MAX_RESOLUTION, MIN_RESOLUTION
 
 ALL_TOPICS = "all"
+
+
+def toggle_topic(chosen: set[str] | frozenset[str], key: str) -> set[str]:
+    """A resident ticks or unticks ``key``: what they see ticked is what they will get.
+
+    "All local crime" and specific topics exclude each other: ticking a specific
+    topic unticks All local crime (else it would still bring every alert), and
+    ticking All local crime clears the specific ones it covers.
+    """
+    if key in chosen:
+        return set(chosen) - {key}
+    if key == ALL_TOPICS:
+        return {ALL_TOPICS}
+    return (set(chosen) - {ALL_TOPICS}) | {key}
+
+
+def settle_topics(picked: list[str] | tuple[str, ...]) -> tuple[str, ...]:
+    """Topics ticked together on a form: specific ones win over All local crime, as ticking does."""
+    specific = tuple(dict.fromkeys(t for t in picked if t != ALL_TOPICS))
+    return specific or tuple(dict.fromkeys(picked))
 _KEY = re.compile(r"^[a-z][a-z0-9_]{0,30}$")
 
 

@@ -215,6 +215,7 @@ class Alert:
     sectors: tuple[str, ...]
     audience: Audience
     author: str
+    everyone: bool = False  # for every resident in the area whatever their topics (then ``topics`` is empty)
     urgency: Urgency = Urgency.IMMEDIATE
     severity: Severity = Severity.MODERATE
     certainty: Certainty = Certainty.LIKELY

@@ -87,6 +87,8 @@ class OutboundMessage:
     parts: MessageParts | None = None
     # Rewrite the message the address points at (Slack ``slack:<channel>/<ts>``: chat.update) instead of posting.
     in_place: bool = False
+    # Telegram: send beyond the free broadcast rate, for Stars (TELEGRAM_PAID_BROADCAST; urgent alerts only).
+    paid_broadcast: bool = False
 
 
 @dataclass(frozen=True)
@@ -102,6 +104,8 @@ class DeliveryResult:
     error: str | None = None
     # False when the wait is for this recipient only (WhatsApp's pair rate): the channel keeps sending to others.
     pause_channel: bool = True
+    # The platform refused a paid send for want of balance: send again at the free rate.
+    paid_refused: bool = False
 
     @classmethod
     def sent(cls, provider_message_id: str | None) -> DeliveryResult:

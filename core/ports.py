@@ -12,6 +12,7 @@ from types import TracebackType
 from typing import Protocol
 
 from core.geo.cells import Cover
+from core.geo.nearness import Nearness
 from core.model import (
     Address,
     Alert,
@@ -52,6 +53,8 @@ class RecipientCriteria:
     audience: Audience
     testers_only: bool
     at: datetime
+    everyone: bool = False  # every resident in the area whatever their topics (businesses still by the audience rule)
+    nearness: Nearness | None = None  # when writing rows: the distances that order them nearest first
 
 
 ChannelCounts = dict[Channel, int]
@@ -109,23 +112,39 @@ class Outbox(Protocol):
         """The text stored with a message rendered when it was queued (OFFICER_NOTICE, TIP_REDACTION)."""
         ...
 
-    async def queue_to(self, message_id: int, address: Address, resident_id: int | None, now: datetime) -> None:
+    async def queue_to(
+        self, message_id: int, address: Address, resident_id: int | None, now: datetime, *, priority: int
+    ) -> None:
         """One pending delivery of ``message_id`` to a single address (a tip, a reply)."""
 
     async def count_recipients(self, criteria: RecipientCriteria) -> ChannelCounts: ...
 
-    async def queue_for_recipients(self, message_id: int, criteria: RecipientCriteria, now: datetime) -> ChannelCounts:
-        """One pending delivery per matching resident; returns rows written per channel."""
+    async def queue_for_recipients(
+        self, message_id: int, criteria: RecipientCriteria, now: datetime, *, priority: int
+    ) -> ChannelCounts:
+        """One pending delivery per matching resident, nearest first (by ``criteria.nearness``),
+        sharing each channel fairly with the rows of the same ``priority`` already waiting;
+        returns rows written per channel."""
 
     async def queue_copy(
-        self, message_id: int, from_message_ids: Sequence[int], states: Sequence[DeliveryState], now: datetime
+        self,
+        message_id: int,
+        from_message_ids: Sequence[int],
+        states: Sequence[DeliveryState],
+        now: datetime,
+        *,
+        priority: int,
     ) -> ChannelCounts:
-        """One pending delivery per address that has a delivery of ``from_message_ids`` in ``states``."""
+        """One pending delivery per address that has a delivery of ``from_message_ids`` in ``states``,
+        in the order those were (nearest first)."""
 
     async def skip_unsent(self, message_ids: Sequence[int], reason: str, now: datetime) -> int:
         """Mark pending and retryable-failed deliveries of ``message_ids`` skipped."""
 
     async def progress(self, message_id: int) -> dict[Channel, dict[DeliveryState, int]]: ...
+
+    async def queued_ahead(self, priority: int, now: datetime) -> dict[tuple[Channel, int], int]:
+        """Rows still to send and due now, of ``priority`` or more urgent, per (channel, priority)."""
 
 
 @dataclass(frozen=True)
@@ -157,6 +176,8 @@ class ClaimedDelivery:
     paused_until: datetime | None = None
     quiet_hours: QuietHours | None = None
     last_inbound_at: datetime | None = None  # the resident's last message to us (WhatsApp's 24-hour window)
+    priority: int = 0  # see core/delivery/priority.py: lower goes first
+    turn: int = 0  # place in its channel's queue within the priority (nearest first, alerts sharing fairly)
 
 
 @dataclass(frozen=True)
@@ -173,8 +194,11 @@ class Outcome:
 
 
 class DeliveryQueue(Protocol):
-    async def claim(self, channel: Channel, limit: int, now: datetime, lease_until: datetime) -> list[ClaimedDelivery]:
-        """Lease up to ``limit`` due rows of ``channel`` (pending/failed and due, or sending with an expired lease)."""
+    async def claim(
+        self, channel: Channel, limit: int, now: datetime, lease_until: datetime, *, more_urgent_than: int | None = None
+    ) -> list[ClaimedDelivery]:
+        """Lease up to ``limit`` due rows of ``channel`` (pending/failed and due, or sending with an expired lease),
+        most urgent first; ``more_urgent_than``: only rows of a lower priority number than that."""
 
     async def record(self, outcomes: Sequence[Outcome], now: datetime) -> None: ...
 

@@ -156,3 +156,17 @@ def with_whatsapp_window(message: OutboundMessage, alert: Alert, template_name: 
 def _one_line(text: str, cap: int) -> str:
     flat = " ".join(text.split())
     return flat if len(flat) <= cap else flat[: cap - 1].rstrip() + "…"
+
+
+def format_duration(seconds: float) -> str:
+    """A span as people say it: "4.2 s", "35 s", "3 min 10 s", "1 h 5 min"."""
+    if seconds < 10:
+        return f"{seconds:.1f} s"
+    whole = int(round(seconds))
+    if whole < 60:
+        return f"{whole} s"
+    minutes, whole = divmod(whole, 60)
+    if minutes < 60:
+        return f"{minutes} min {whole} s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes} min"

@@ -22,6 +22,9 @@ class Settings(BaseSettings):
     telegram_bot_token: SecretStr | None = Field(None, validation_alias="TELEGRAM_BOT_TOKEN")
     telegram_webhook_secret: SecretStr | None = Field(None, validation_alias="TELEGRAM_WEBHOOK_SECRET")
     telegram_api_base: str = Field("https://api.telegram.org", validation_alias="TELEGRAM_API_BASE")
+    # Urgent alerts beyond the free 30 messages/s, for Stars from the bot's balance (docs/platforms.md).
+    telegram_paid_broadcast: bool = Field(False, validation_alias="TELEGRAM_PAID_BROADCAST")
+    telegram_paid_broadcast_rate: float = Field(1000.0, gt=30, le=1000, validation_alias="TELEGRAM_PAID_BROADCAST_RATE")
 
     slack_bot_token: SecretStr | None = Field(None, validation_alias="SLACK_BOT_TOKEN")
     slack_signing_secret: SecretStr | None = Field(None, validation_alias="SLACK_SIGNING_SECRET")
@@ -36,6 +39,8 @@ class Settings(BaseSettings):
     whatsapp_verify_token: SecretStr | None = Field(None, validation_alias="WHATSAPP_VERIFY_TOKEN")
     whatsapp_api_base: str = Field("https://graph.facebook.com/v21.0", validation_alias="WHATSAPP_API_BASE")
     whatsapp_alert_template: str = Field("police_alert", validation_alias="WHATSAPP_ALERT_TEMPLATE")
+    # The number's throughput as Meta set it: 80 by default, raised to 1,000 on request.
+    whatsapp_messages_per_second: float = Field(80.0, gt=0, le=1000, validation_alias="WHATSAPP_MESSAGES_PER_SECOND")
 
     # Email (bots/email): on when both the relay and the link-signing secret are set.
     smtp_url: SecretStr | None = Field(None, validation_alias="LOOKOUT_SMTP_URL")

@@ -52,6 +52,16 @@ class TelegramLimits:
     # "We may allow short bursts that go over this limit" (Bot FAQ): a conversation's
     # two-message answer passes, a steady stream faster than one a second does not.
     per_chat_burst: int = 3
+    # Paid broadcasts (``allow_paid_broadcast``): up to this many messages/s; each one beyond the free
+    # rate costs PAID_BROADCAST_STARS from the bot's balance (None: a balance that never runs out).
+    paid_per_second: float | None = 1000.0
+    stars_balance: float | None = None
+
+
+PAID_BROADCAST_STARS = 0.1
+# Telegram's published documents give no wording for a paid broadcast refused for want of Stars;
+# this is the stand-in's own, and the adapter recognises such a refusal by PAID_REFUSAL_WORDS.
+NOT_ENOUGH_STARS = "Bad Request: not enough Stars on the bot's balance for a paid broadcast"
 
 
 @dataclass
@@ -120,6 +130,8 @@ class TelegramStandIn(ServedStandIn):
         self._lock = threading.Lock()
         self._rng = random.Random(seed)
         self._recent: deque[float] = deque()
+        self._paid_recent: deque[float] = deque()
+        self.stars_spent = 0.0
         self._chat_tokens: dict[int, tuple[float, float]] = {}  # chat → (tokens, when counted)
         self._message_ids: dict[int, int] = defaultdict(int)
         self._by_id: dict[tuple[int, int], SentRecord] = {}
@@ -128,6 +140,7 @@ class TelegramStandIn(ServedStandIn):
                 Route("/bot{token}/{method}", self._dispatch, methods=["GET", "POST"]),
                 Route("/file/bot{token}/{path:path}", self._download),
                 Route("/_sandbox/stats", self._stats),  # for benchmarks and tests in another process
+                Route("/_sandbox/arrivals", self._arrivals),
             ]
         ))  # latency, resets and 5xx bursts on the wire: sandbox.faults
         self._server = BackgroundServer(self.app, "Telegram stand-in")
@@ -192,6 +205,11 @@ class TelegramStandIn(ServedStandIn):
             return Response(status_code=404)
         return Response(stored.content, media_type="application/octet-stream")
 
+    async def _arrivals(self, request: Request) -> JSONResponse:
+        """[chat id, seconds on the stand-in's clock] of every message, in the order they arrived."""
+        with self._lock:
+            return JSONResponse([[r.chat_id, r.at] for r in self.sent])
+
     async def _stats(self, request: Request) -> JSONResponse:
         with self._lock:
             per_chat: dict[int, int] = defaultdict(int)
@@ -201,6 +219,7 @@ class TelegramStandIn(ServedStandIn):
                 {
                     "sent": len(self.sent),
                     "rate_limited": self.rate_limited,
+                    "stars_spent": round(self.stars_spent, 1),
                     "chats": len(per_chat),
                     "duplicates": sum(n - 1 for n in per_chat.values() if n > 1),
                     "first_at": self.sent[0].at if self.sent else None,
@@ -335,18 +354,31 @@ class TelegramStandIn(ServedStandIn):
         chat_id = _chat_id(params)
         if chat_id in self.faults.blocked_chats:
             raise _ApiError(403, "Forbidden: bot was blocked by the user")
-        wait = self._throttle(chat_id, time.monotonic())
+        paid = str(params.get("allow_paid_broadcast", "")).lower() in ("true", "1")
+        wait = self._throttle(chat_id, time.monotonic(), paid=paid)
         if wait:
             raise _ApiError(429, f"Too Many Requests: retry after {wait}", retry_after=wait)
 
-    def _throttle(self, chat_id: int, now: float) -> int:
+    def _throttle(self, chat_id: int, now: float, *, paid: bool = False) -> int:
         """Seconds to wait (Telegram says whole seconds) if this send breaks a limit, else 0."""
         per_second = self.limits.per_bot_per_second
+        charge = False
         if per_second is not None:
             while self._recent and self._recent[0] <= now - 1.0:
                 self._recent.popleft()
+            while self._paid_recent and self._paid_recent[0] <= now - 1.0:
+                self._paid_recent.popleft()
             if len(self._recent) >= per_second:
-                return 1
+                if not paid:
+                    return 1
+                # Beyond the free rate a paid broadcast goes on, up to its own ceiling, for Stars.
+                paid_ceiling = self.limits.paid_per_second
+                if paid_ceiling is not None and len(self._paid_recent) >= paid_ceiling:
+                    return 1
+                balance = self.limits.stars_balance
+                if balance is not None and balance - self.stars_spent < PAID_BROADCAST_STARS:
+                    raise _ApiError(400, NOT_ENOUGH_STARS)
+                charge = True
         interval = self.limits.per_chat_interval
         burst = max(1, self.limits.per_chat_burst)
         tokens = float(burst)
@@ -357,7 +389,10 @@ class TelegramStandIn(ServedStandIn):
             if tokens < 1.0:
                 self._chat_tokens[chat_id] = (tokens, now)
                 return max(1, round((1.0 - tokens) * interval + 0.49))
-        if per_second is not None:
+        if charge:
+            self._paid_recent.append(now)
+            self.stars_spent += PAID_BROADCAST_STARS
+        elif per_second is not None:
             self._recent.append(now)
         self._chat_tokens[chat_id] = (tokens - 1.0, now)
         return 0
@@ -515,10 +550,13 @@ def main() -> None:
     parser.add_argument("--token", default="123456:TEST")
     parser.add_argument("--rate", type=float, default=30.0, help="messages/s per bot; 0 = unlimited")
     parser.add_argument("--per-chat", type=float, default=1.0, help="seconds between messages to one chat; 0 = none")
+    parser.add_argument("--paid-rate", type=float, default=1000.0, help="paid broadcast messages/s; 0 = unlimited")
+    parser.add_argument("--stars", type=float, default=None, help="the bot's Stars balance for paid broadcasts (default: endless)")
     args = parser.parse_args()
     import uvicorn
 
-    stand_in = TelegramStandIn(args.token, limits=TelegramLimits(args.rate or None, args.per_chat or None))
+    limits = TelegramLimits(args.rate or None, args.per_chat or None, paid_per_second=args.paid_rate or None, stars_balance=args.stars)
+    stand_in = TelegramStandIn(args.token, limits=limits)
     uvicorn.run(stand_in.app, host="127.0.0.1", port=args.port, log_level="warning", access_log=False)
 
 

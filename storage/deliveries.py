@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, time
 
-from sqlalchemy import and_, bindparam, exists, func, or_, select, update
+from sqlalchemy import and_, bindparam, exists, func, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.orm import aliased
 
@@ -25,7 +25,7 @@ from core.model import (
     Urgency,
 )
 from core.ports import ClaimedDelivery, Outcome
-from storage.tables import alerts, deliveries, messages, residents, tip_threads
+from storage.tables import OPEN_DELIVERY_STATES, alerts, deliveries, messages, residents, tip_threads
 
 _DUE_STATES = (DeliveryState.PENDING.value, DeliveryState.FAILED.value)
 _OPEN_STATES = (DeliveryState.PENDING.value, DeliveryState.SENDING.value, DeliveryState.FAILED.value)
@@ -35,13 +35,24 @@ class SqlDeliveryQueue:
     def __init__(self, conn: AsyncConnection) -> None:
         self._conn = conn
 
-    async def claim(self, channel: Channel, limit: int, now: datetime, lease_until: datetime) -> list[ClaimedDelivery]:
+    async def claim(
+        self, channel: Channel, limit: int, now: datetime, lease_until: datetime, *, more_urgent_than: int | None = None
+    ) -> list[ClaimedDelivery]:
         d = deliveries
         due = or_(
             and_(d.c.state.in_(_DUE_STATES), d.c.next_attempt_at <= now),
             and_(d.c.state == DeliveryState.SENDING.value, d.c.lease_until < now),  # a dead worker's lease
         )
-        pick = select(d.c.id).where(d.c.channel == channel.value, due).order_by(d.c.next_attempt_at, d.c.id).limit(limit)
+        # Urgent first, then each row's turn (nearest first, alerts of one priority taking turns), from
+        # the partial index of open rows: the condition below is the index's own, so both databases use it.
+        pick = (
+            select(d.c.id)
+            .where(d.c.channel == channel.value, text(OPEN_DELIVERY_STATES), due)
+            .order_by(d.c.priority, d.c.turn)
+            .limit(limit)
+        )
+        if more_urgent_than is not None:
+            pick = pick.where(d.c.priority < more_urgent_than)
         if self._conn.dialect.name == "postgresql":
             pick = pick.with_for_update(skip_locked=True)
         claimed = await self._conn.execute(
@@ -72,7 +83,7 @@ class SqlDeliveryQueue:
         thread_open = exists(root_of_thread.where(root.c.state.in_(_OPEN_STATES)))
         rows = await self._conn.execute(
             select(
-                d.c.id, d.c.message_id, d.c.address, d.c.attempts, d.c.resident_id, d.c.lease_until,
+                d.c.id, d.c.message_id, d.c.address, d.c.attempts, d.c.resident_id, d.c.lease_until, d.c.priority, d.c.turn,
                 m.c.kind, m.c.alert_id, m.c.tip_id, m.c.note_id, m.c.thread_key,
                 a.c.state.label("alert_state"), a.c.expires_at, a.c.urgency,
                 func.coalesce(reply_to, thread_ts).label("reply_to"), thread_open.label("thread_open"),
@@ -80,7 +91,7 @@ class SqlDeliveryQueue:
             )
             .select_from(d.join(m, m.c.id == d.c.message_id).outerjoin(a, a.c.id == m.c.alert_id).outerjoin(r, r.c.id == d.c.resident_id))
             .where(d.c.id.in_(ids))
-            .order_by(d.c.next_attempt_at, d.c.id)
+            .order_by(d.c.priority, d.c.turn, d.c.id)
         )
         return [_claimed(row) for row in rows]
 
@@ -202,4 +213,6 @@ def _claimed(row) -> ClaimedDelivery:  # noqa: ANN001 - a result row
         paused_until=row.paused_until,
         quiet_hours=quiet,
         last_inbound_at=row.last_inbound_at,
+        priority=row.priority,
+        turn=row.turn,
     )

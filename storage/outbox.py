@@ -15,8 +15,10 @@ from datetime import datetime
 from sqlalchemy import (
     ARRAY,
     BigInteger,
+    Integer,
     and_,
     bindparam,
+    case,
     column,
     false,
     func,
@@ -24,6 +26,7 @@ from sqlalchemy import (
     literal,
     or_,
     select,
+    text,
     true,
     union_all,
     update,
@@ -37,7 +40,9 @@ from core.force import ALL_TOPICS
 from core.model import Address, Channel, DeliveryState, MessageKind
 from core.ports import ChannelCounts, RecipientCriteria
 from storage.tables import REACH_TOPIC_SEPARATOR as SEP
-from storage.tables import deliveries, messages, reachable_places, residents
+from storage.tables import OPEN_DELIVERY_STATES, deliveries, messages, reachable_places, residents
+
+_FAR_METRES = 10_000_000  # a place the ranking table does not know: after every known one
 
 _UNSENT = (DeliveryState.PENDING.value, DeliveryState.FAILED.value)
 
@@ -63,10 +68,13 @@ def _conditions(criteria: RecipientCriteria) -> list[ColumnElement[bool]]:
     rp = reachable_places
     subscribed = or_(*[rp.c.topics.contains(f"{SEP}{topic}{SEP}", autoescape=True) for topic in (ALL_TOPICS, *criteria.topics)])
     audiences = []
-    if criteria.audience.includes_residents:
-        audiences.append(and_(rp.c.sector.is_(None), subscribed))
+    if criteria.audience.includes_residents:  # "everyone in the area" reaches residents whatever their topics
+        audiences.append(rp.c.sector.is_(None) if criteria.everyone else and_(rp.c.sector.is_(None), subscribed))
     if criteria.audience.includes_businesses:
-        wanted = rp.c.sector.in_(criteria.sectors) if criteria.sectors else subscribed
+        if criteria.sectors:
+            wanted = rp.c.sector.in_(criteria.sectors)
+        else:
+            wanted = true() if criteria.everyone else subscribed
         audiences.append(and_(rp.c.sector.is_not(None), wanted))
     conditions = [
         or_(rp.c.paused_until.is_(None), rp.c.paused_until <= criteria.at),
@@ -77,8 +85,20 @@ def _conditions(criteria: RecipientCriteria) -> list[ColumnElement[bool]]:
     return conditions
 
 
+def _metres(criteria: RecipientCriteria) -> tuple[FromClause | None, ColumnElement[int]]:
+    """The metres from a place's cell to the area, for the nearest-first order (0 when not ranking):
+    a little ``(rank_cell, rank_metres)`` table of the cover's cells at the ranking resolution, to
+    outer-join on the place's parent cell, and the expression that reads it."""
+    near = criteria.nearness
+    if near is None or not near.metres:
+        return None, literal(0)
+    ranks = values(column("rank_cell", BigInteger), column("rank_metres", Integer), name="nearness").data(list(near.metres)).cte("nearness")
+    return ranks, func.coalesce(ranks.c.rank_metres, _FAR_METRES)
+
+
 def _hits(criteria: RecipientCriteria, cover: FromClause, dialect: str, *, several_places: bool) -> Select:
-    """``SELECT id, channel, address`` of the matching places in the cover of residents with one place, or with several.
+    """``SELECT id, channel, address, metres`` of the matching places in the cover of residents with one place,
+    or with several.
 
     One range scan of the covering index per range of the cover. PostgreSQL
     cannot estimate a range whose ends are parameters: it guesses thousands
@@ -87,20 +107,28 @@ def _hits(criteria: RecipientCriteria, cover: FromClause, dialect: str, *, sever
     so each range is its own index-only range scan, whatever the guess.
     """
     rp = reachable_places
-    columns = (rp.c.resident_id.label("id"), rp.c.channel, rp.c.address)
+    ranks, metres = _metres(criteria)
+    places_from: FromClause = rp
+    if ranks is not None:
+        near = criteria.nearness
+        parent = rp.c.cell.op("&")(literal(near.keep, BigInteger)).op("|")(literal(near.fill, BigInteger))  # type: ignore[union-attr]
+        places_from = rp.outerjoin(ranks, ranks.c.rank_cell == parent)
+    columns = (rp.c.resident_id.label("id"), rp.c.channel, rp.c.address, metres.label("metres"))
     # "+ 0" keeps the place count a filter: SQLite otherwise built a throwaway index on it and
     # scanned the whole table (minutes at a million) instead of range-scanning the cells.
     places_count = rp.c.resident_places + 0
     conditions = [places_count > 1 if several_places else places_count == 1, *_conditions(criteria)]
     in_range = rp.c.cell.between(cover.c.lo, cover.c.hi)
     if dialect == "postgresql":
-        per_range = select(*columns).where(in_range, *conditions).offset(0).lateral("per_range")
-        return select(per_range.c.id, per_range.c.channel, per_range.c.address).select_from(cover.join(per_range, true()))
-    return select(*columns).select_from(cover.join(rp, in_range)).where(*conditions)
+        per_range = select(*columns).select_from(places_from).where(in_range, *conditions).offset(0).lateral("per_range")
+        found = per_range.c
+        return select(found.id, found.channel, found.address, found.metres).select_from(cover.join(per_range, true()))
+    return select(*columns).select_from(cover.join(places_from, in_range)).where(*conditions)
 
 
 def recipients_query(criteria: RecipientCriteria, dialect: str) -> CompoundSelect:
-    """``SELECT id, channel, address`` of every resident the criteria match, once each.
+    """``SELECT id, channel, address, metres`` of every resident the criteria match, once each
+    (``metres``: from their nearest place in the area, for the nearest-first order).
 
     Read from ``reachable_places`` alone. A resident with several places in
     the area is one row: the cover is scanned twice, once for residents with
@@ -109,10 +137,11 @@ def recipients_query(criteria: RecipientCriteria, dialect: str) -> CompoundSelec
     split them, cost more than the second scan.
     """
     cover = _cover(criteria, dialect)
-    several = _hits(criteria, cover, dialect, several_places=True)
+    several = _hits(criteria, cover, dialect, several_places=True).subquery("several")
     return union_all(
         _hits(criteria, cover, dialect, several_places=False),
-        several.group_by(*several.selected_columns),
+        select(several.c.id, several.c.channel, several.c.address, func.min(several.c.metres).label("metres"))
+        .group_by(several.c.id, several.c.channel, several.c.address),
     )
 
 
@@ -146,11 +175,15 @@ class SqlOutbox:
     async def body(self, message_id: int) -> str | None:
         return (await self._conn.execute(select(messages.c.body).where(messages.c.id == message_id))).scalar_one_or_none()
 
-    async def queue_to(self, message_id: int, address: Address, resident_id: int | None, now: datetime) -> None:
+    async def queue_to(
+        self, message_id: int, address: Address, resident_id: int | None, now: datetime, *, priority: int
+    ) -> None:
+        heads = await self._queue_heads(priority, now)
         await self._conn.execute(
             insert(deliveries).values(
                 message_id=message_id, resident_id=resident_id, channel=address.channel.value, address=str(address),
                 state=DeliveryState.PENDING.value, attempts=0, next_attempt_at=now, created_at=now, updated_at=now,
+                priority=priority, turn=heads.get(address.channel.value, 0),
             )
         )
 
@@ -161,18 +194,28 @@ class SqlOutbox:
         )
         return _counts(rows.all())
 
-    async def queue_for_recipients(self, message_id: int, criteria: RecipientCriteria, now: datetime) -> ChannelCounts:
+    async def queue_for_recipients(
+        self, message_id: int, criteria: RecipientCriteria, now: datetime, *, priority: int
+    ) -> ChannelCounts:
         matched = recipients_query(criteria, self._conn.dialect.name).subquery("matched")
-        source = select(*_new_delivery(message_id, matched.c.id, matched.c.channel, matched.c.address, now))
+        turn = _turns(matched.c.channel, (matched.c.metres, matched.c.id), await self._queue_heads(priority, now))
+        source = select(*_new_delivery(message_id, matched.c.id, matched.c.channel, matched.c.address, now, priority, turn))
         await self._conn.execute(insert(deliveries).from_select(_DELIVERY_COLUMNS, source))
         return await self._message_counts(message_id)
 
     async def queue_copy(
-        self, message_id: int, from_message_ids: Sequence[int], states: Sequence[DeliveryState], now: datetime
+        self,
+        message_id: int,
+        from_message_ids: Sequence[int],
+        states: Sequence[DeliveryState],
+        now: datetime,
+        *,
+        priority: int,
     ) -> ChannelCounts:
         d, r = deliveries, residents
+        turn = _turns(d.c.channel, (func.min(d.c.turn), func.max(d.c.resident_id)), await self._queue_heads(priority, now))
         source = (
-            select(*_new_delivery(message_id, func.max(d.c.resident_id), d.c.channel, d.c.address, now))
+            select(*_new_delivery(message_id, func.max(d.c.resident_id), d.c.channel, d.c.address, now, priority, turn))
             .select_from(d.join(r, r.c.id == d.c.resident_id))
             .where(
                 d.c.message_id.in_(from_message_ids),
@@ -204,6 +247,30 @@ class SqlOutbox:
             table[Channel(channel)][DeliveryState(state)] = count
         return dict(table)
 
+    async def queued_ahead(self, priority: int, now: datetime) -> dict[tuple[Channel, int], int]:
+        d = deliveries
+        rows = await self._conn.execute(
+            select(d.c.channel, d.c.priority, func.count())
+            .where(text(OPEN_DELIVERY_STATES), d.c.priority <= priority, d.c.next_attempt_at <= now)
+            .group_by(d.c.channel, d.c.priority)
+        )
+        return {(Channel(channel), level): count for channel, level, count in rows}
+
+    async def _queue_heads(self, priority: int, now: datetime) -> dict[str, int]:
+        """Per channel, the turn its queue of ``priority`` has reached: the lowest turn due now.
+
+        A new message's rows start there, so it takes turns with the messages
+        already going out rather than waiting behind them (or jumping them).
+        Rows held for later (quiet hours, retries) do not hold the head back.
+        """
+        d = deliveries
+        rows = await self._conn.execute(
+            select(d.c.channel, func.min(d.c.turn))
+            .where(text(OPEN_DELIVERY_STATES), d.c.priority == priority, d.c.next_attempt_at <= now)
+            .group_by(d.c.channel)
+        )
+        return {channel: head for channel, head in rows if head is not None}
+
     async def _message_counts(self, message_id: int) -> ChannelCounts:
         rows = await self._conn.execute(
             select(deliveries.c.channel, func.count())
@@ -214,7 +281,15 @@ class SqlOutbox:
         return _counts(rows.all())
 
 
-def _new_delivery(message_id: int, resident_id, channel, address, now: datetime) -> list:  # noqa: ANN001 - SQL expressions
+def _turns(channel, order_by: tuple, heads: dict[str, int]):  # noqa: ANN001, ANN202 - SQL expressions
+    """Each row's turn: its place in ``order_by`` within its channel, counted on from that channel's head."""
+    place = func.row_number().over(partition_by=channel, order_by=order_by)
+    if not heads:
+        return place
+    return place + case(heads, value=channel, else_=0)
+
+
+def _new_delivery(message_id: int, resident_id, channel, address, now: datetime, priority: int, turn) -> list:  # noqa: ANN001
     """The SELECT list of a pending delivery row, in ``_DELIVERY_COLUMNS`` order."""
     return [
         literal(message_id),
@@ -226,6 +301,8 @@ def _new_delivery(message_id: int, resident_id, channel, address, now: datetime)
         literal(now, deliveries.c.next_attempt_at.type),
         literal(now, deliveries.c.created_at.type),
         literal(now, deliveries.c.updated_at.type),
+        literal(priority, deliveries.c.priority.type),
+        turn,
     ]
 
 
@@ -239,4 +316,6 @@ _DELIVERY_COLUMNS = [
     "next_attempt_at",
     "created_at",
     "updated_at",
+    "priority",
+    "turn",
 ]

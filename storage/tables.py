@@ -10,6 +10,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    SmallInteger,
     LargeBinary,
     MetaData,
     String,
@@ -17,6 +18,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     false,
+    text,
 )
 
 from storage.types import UTCDateTime
@@ -123,6 +125,8 @@ alerts = Table(
     Column("area", JSON, nullable=False),
     Column("area_description", String(300), nullable=False),
     Column("topics", JSON, nullable=False),
+    # Chosen explicitly by the officer: every resident in the area, whatever their topics.
+    Column("everyone", Boolean, nullable=False, default=False, server_default=false()),
     Column("sectors", JSON, nullable=False),
     Column("audience", String(16), nullable=False),
     Column("urgency", String(16), nullable=False),
@@ -208,6 +212,9 @@ messages = Table(
     Column("created_at", UTCDateTime, nullable=False),
 )
 
+# Deliveries still to send (or in flight): the rows the claim index holds. The claim repeats this condition.
+OPEN_DELIVERY_STATES = "state IN ('pending', 'failed', 'sending')"
+
 deliveries = Table(
     "deliveries",
     metadata,
@@ -231,11 +238,20 @@ deliveries = Table(
     # What the platform reported afterwards (WhatsApp status webhooks), so officers see reach and reads.
     Column("delivered_at", UTCDateTime, nullable=True),
     Column("read_at", UTCDateTime, nullable=True),
+    # Claim order, fixed when the row is written: priority (0 urgent first), then the row's turn in its
+    # channel's queue (nearest first within an alert; alerts of one priority interleave).
+    Column("priority", SmallInteger, nullable=False, default=2, server_default="2"),
+    Column("turn", BigInteger, nullable=False, default=0, server_default="0"),
     # The invariant: one delivery per (message, address).
     UniqueConstraint("message_id", "address", name="uq_deliveries_message_address"),
     # The worker's claim: due rows of one channel, oldest first.
     Index("ix_deliveries_claim", "channel", "state", "next_attempt_at"),
     Index("ix_deliveries_message_state", "message_id", "state"),
+    # The worker's claim in order: only rows still to send are in it, so sent ones cost nothing to skip.
+    Index(
+        "ix_deliveries_queue", "channel", "priority", "turn", "next_attempt_at",
+        postgresql_where=text(OPEN_DELIVERY_STATES), sqlite_where=text(OPEN_DELIVERY_STATES),
+    ),
     # A resident replies to a message: which one was it (by the platform's message id)?
     Index("ix_deliveries_address_provider", "address", "provider_message_id"),
 )

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from bots.slack_officer.blocks.compose import ComposeForm
+from bots.slack_officer.blocks.compose import REACH_CHOICES, ComposeForm
 from core.errors import InvalidInput
 from core.force import ForceConfig
 from core.geo.areas import Area, CircleArea
@@ -58,7 +58,8 @@ def request_from(form: ComposeForm, area: Area, now: datetime) -> AlertRequest:
         headline=form.headline,
         message=form.message,
         area=area,
-        topics=form.topics,
+        everyone=form.reach == "everyone",
+        topics=form.topics if form.reach != "everyone" else [],
         sectors=form.sectors,
         audience=form.audience,
         urgency=form.urgency,
@@ -87,6 +88,8 @@ async def checked_request(
         alerts.compose(request, author)  # checks only: nothing is stored
     except InvalidInput as exc:
         errors = {**exc.errors, **errors}
+    if form.reach not in REACH_CHOICES:  # Slack requires the choice; a hand-made request may still leave it out
+        errors["reach"] = "choose who this is for: everyone in the area, or only residents who chose the topics below"
     if errors:
         raise InvalidInput(errors)
     return request

@@ -7,6 +7,7 @@ import itertools
 import logging
 import time
 from contextvars import ContextVar
+from dataclasses import replace
 from typing import ClassVar
 
 from aiogram import Bot
@@ -59,6 +60,16 @@ def make_bot(token: str, api_base: str) -> Bot:
     return Bot(token, session=session, default=DefaultBotProperties(parse_mode="HTML"))
 
 
+# A paid broadcast refused for want of Stars: Telegram publishes no exact wording, so any Bad Request to a
+# paid send that speaks of these is taken as one (docs/platforms.md).
+PAID_REFUSAL_WORDS = ("star", "balance", "paid broadcast", "payment")
+
+
+def _refused_for_balance(description: str) -> bool:
+    text = description.lower()
+    return any(word in text for word in PAID_REFUSAL_WORDS)
+
+
 class TelegramAdapter:
     channel: ClassVar[Channel] = Channel.TELEGRAM
     limits: ClassVar[ChannelLimits] = PUBLISHED_LIMITS[Channel.TELEGRAM]
@@ -85,12 +96,15 @@ class TelegramAdapter:
                 reply_markup=markup,
                 reply_parameters=reply,
                 link_preview_options=LinkPreviewOptions(is_disabled=True),
+                allow_paid_broadcast=True if message.paid_broadcast else None,
             )
         except TelegramRetryAfter as exc:
             return DeliveryResult.retry(exc.message, after=float(exc.retry_after))
         except TelegramForbiddenError as exc:  # blocked the bot, or the account is gone
             return DeliveryResult.permanent(exc.message, recipient_gone=True)
         except (TelegramBadRequest, TelegramNotFound) as exc:
+            if message.paid_broadcast and isinstance(exc, TelegramBadRequest) and _refused_for_balance(exc.message):
+                return replace(DeliveryResult.retry(exc.message, after=0.0, pause_channel=False), paid_refused=True)
             gone = any(marker in exc.message.lower() for marker in _CHAT_GONE)
             return DeliveryResult.permanent(exc.message, recipient_gone=gone)
         except TelegramUnauthorizedError as exc:  # our token is wrong: every send would fail; retry once fixed

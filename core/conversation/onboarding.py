@@ -13,7 +13,7 @@ from core.conversation.prompts import Option, Prompt
 from core.conversation.state import Step
 from core.conversation.texts import WELCOME, esc
 from core.conversation.turn import CANDIDATES_KEY, LANGUAGE_KEY, Turn
-from core.force import ALL_TOPICS
+from core.force import ALL_TOPICS, toggle_topic
 from core.geo.cells import cell_centre, snap
 from core.geocoding import GeocodingError
 from core.model import Resident
@@ -212,7 +212,7 @@ async def on_topic(turn: Turn, key: str) -> Prompt:
     chosen = set(turn.data.get("topics") or [])
     if key != "done":
         if key in turn.force.topics:
-            chosen ^= {key}
+            chosen = toggle_topic(chosen, key)
         turn.data["topics"] = sorted(chosen)
         return ask_topics(turn)
     if not chosen:

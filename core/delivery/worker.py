@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import random
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -24,6 +25,7 @@ from core.channels import in_service_window
 from core.clock import Clock
 from core.delivery.holds import QUIET_HOLD, quiet_hours_end
 from core.delivery.policy import RetryPolicy
+from core.delivery.priority import Priority
 from core.delivery.ratelimit import HEADROOM, ChatSpacer, ChatTurns, Pacer, SharedPacer, SlotSource
 from core.model import Alert, AlertState, Channel, DeliveryState, MessageKind, Urgency
 from core.outages import Outage, StorageUnavailable
@@ -40,6 +42,8 @@ ALERT_KINDS = (MessageKind.ALERT, MessageKind.ALERT_UPDATE, MessageKind.ALERT_CA
 THREADED_TIP_KINDS = (MessageKind.TIP_TO_OFFICERS, MessageKind.TIP_FOLLOW_UP)
 BODY_KINDS = (MessageKind.OFFICER_NOTICE, MessageKind.TIP_REDACTION)  # rendered when queued: the text is stored
 THREAD_WAIT = timedelta(seconds=1)
+SENDER_WINDOW_S = 0.5  # senders per channel: this many seconds' worth at its rate (see _sender_count)
+MIN_SENDERS = 4
 
 
 @dataclass(frozen=True)
@@ -50,7 +54,9 @@ class WorkerConfig:
     flush_size: int = 500
     max_in_flight: int = 200  # concurrent sends per channel
     max_claim: int = 1000
-    claim_seconds_of_work: float = 5.0  # claim about this many seconds' worth at the channel's rate
+    # Claim about this many seconds' worth at the channel's rate: short, so an urgent alert written
+    # meanwhile is claimed (and jumps the rows waiting here) within about a second.
+    claim_seconds_of_work: float = 2.0
 
 
 class DeliveryWorker:
@@ -66,6 +72,7 @@ class DeliveryWorker:
         config: WorkerConfig = WorkerConfig(),
         slot_source: SlotSource | None = None,
         rates: Mapping[Channel, float | None] | None = None,
+        paid_rates: Mapping[Channel, float] | None = None,
         clock: Clock,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -81,6 +88,11 @@ class DeliveryWorker:
         self._pacers = {
             c: self._pacer(c, a, slot_source, (rates or {}).get(c, _DEFAULT), monotonic) for c, a in self._adapters.items()
         }
+        # Paid lanes (Telegram's paid broadcast): urgent alerts go at this rate instead, until refused for want of balance.
+        self._paid_pacers = {
+            c: self._pacer(c, self._adapters[c], slot_source, rate, monotonic, lane="paid")
+            for c, rate in (paid_rates or {}).items() if c in self._adapters
+        }
         self._spacers = {c: ChatSpacer(a.limits.per_chat_interval, monotonic) for c, a in self._adapters.items()}
         self._chat_turns = {c: ChatTurns() for c in self._adapters}
         self._alerts: dict[int, Alert] = {}
@@ -91,13 +103,20 @@ class DeliveryWorker:
 
     @staticmethod
     def _pacer(
-        channel: Channel, adapter: ChannelAdapter, source: SlotSource | None, rate: float | None | object, monotonic: Callable[[], float]
+        channel: Channel,
+        adapter: ChannelAdapter,
+        source: SlotSource | None,
+        rate: float | None | object,
+        monotonic: Callable[[], float],
+        *,
+        lane: str = "",
     ) -> Pacer:
         """The channel's published rate less headroom, unless ``rates`` overrides it (None = unlimited)."""
         per_second = adapter.limits.messages_per_second * HEADROOM if rate is _DEFAULT else rate
         if per_second is None or source is None:
             return Pacer(per_second, monotonic)  # type: ignore[arg-type]
-        return SharedPacer(f"channel:{channel.value}", per_second, source, monotonic)  # type: ignore[arg-type]
+        key = f"channel:{channel.value}" + (f":{lane}" if lane else "")
+        return SharedPacer(key, per_second, source, monotonic)  # type: ignore[arg-type]
 
     @property
     def adapters(self) -> Mapping[Channel, ChannelAdapter]:
@@ -130,8 +149,9 @@ class DeliveryWorker:
     # --- one channel ---------------------------------------------------------------
 
     async def _run_channel(self, channel: Channel) -> None:
-        queue: asyncio.Queue[ClaimedDelivery] = asyncio.Queue()
-        senders = [asyncio.create_task(self._send_from(channel, queue)) for _ in range(self._config.max_in_flight)]
+        # In claim order (priority, turn): an urgent row claimed while routine ones wait here goes ahead of them.
+        queue: asyncio.PriorityQueue[_Queued] = asyncio.PriorityQueue()
+        senders = [asyncio.create_task(self._send_from(channel, queue)) for _ in range(self._sender_count(channel))]
         claim_size = self._claim_size(channel)
         try:
             while not self._stopping.is_set():
@@ -139,11 +159,20 @@ class DeliveryWorker:
                 # including while they wait for a pacing slot: this bounds how long
                 # any row sits in this process (well within its lease).
                 room = claim_size - self._outstanding[channel]
-                if room < max(1, claim_size // 2):
+                waiting = _lowest_priority_waiting(queue)
+                if room < max(1, claim_size // 2) and waiting is None:
                     await self._sleep(self._config.idle_poll / 4)
                     continue
                 try:
-                    rows = await self._claim(channel, room)
+                    if room < max(1, claim_size // 2):
+                        # Full of less urgent rows: look for more urgent ones, and make way for them.
+                        rows = await self._claim(channel, max(1, claim_size // 2), above=waiting)
+                        await self._give_back_less_urgent(channel, queue, rows)
+                        if not rows:
+                            await self._sleep(self._config.idle_poll)
+                            continue
+                    else:
+                        rows = await self._claim(channel, room)
                 except StorageUnavailable as exc:  # the database restarting, say: wait for it, quietly
                     self._outage.failed(exc)
                     await self._sleep(self._outage.backoff())
@@ -155,19 +184,19 @@ class DeliveryWorker:
                 self._outage.recovered()
                 self._outstanding[channel] += len(rows)
                 for row in rows:
-                    queue.put_nowait(row)
+                    queue.put_nowait(_Queued(row))
                 if not rows:
                     await self._sleep(self._config.idle_poll)
         finally:
             await self._stop_channel(channel, queue, senders)
 
     async def _stop_channel(
-        self, channel: Channel, queue: asyncio.Queue[ClaimedDelivery], senders: list[asyncio.Task[None]]
+        self, channel: Channel, queue: asyncio.PriorityQueue[_Queued], senders: list[asyncio.Task[None]]
     ) -> None:
         """Give back rows not yet started, let sends under way finish, then stop the senders."""
         leftovers = []
         while not queue.empty():
-            leftovers.append(queue.get_nowait().id)
+            leftovers.append(queue.get_nowait().row.id)
             queue.task_done()
         self._outstanding[channel] -= len(leftovers)
         try:
@@ -196,29 +225,70 @@ class DeliveryWorker:
         await asyncio.gather(*(one(r) for r in rows))
         return bool(rows)
 
-    async def _send_from(self, channel: Channel, queue: asyncio.Queue[ClaimedDelivery]) -> None:
+    async def _send_from(self, channel: Channel, queue: asyncio.PriorityQueue[_Queued]) -> None:
         while True:
-            row = await queue.get()
+            row = (await queue.get()).row
             try:
                 await self._deliver(channel, row)
             finally:
                 self._outstanding[channel] -= 1
                 queue.task_done()
 
+    def _sender_count(self, channel: Channel) -> int:
+        """Enough concurrent sends for the channel's rate, and no more.
+
+        A sender holds its row while it waits for a pacing slot, so every sender
+        beyond what the rate needs is a row already out of the priority queue: an
+        urgent row claimed now would queue behind them. Half a second's worth
+        covers the platforms' answer times.
+        """
+        rates = [p.rate for p in (self._pacers[channel], self._paid_pacers.get(channel)) if p is not None]
+        if any(rate is None for rate in rates):
+            return self._config.max_in_flight
+        window = math.ceil(max(rates) * SENDER_WINDOW_S)  # type: ignore[type-var]
+        return min(self._config.max_in_flight, max(MIN_SENDERS, window))
+
     def _claim_size(self, channel: Channel) -> int:
         rate = self._pacers[channel].rate
+        paid = self._paid_pacers.get(channel)
+        if paid is not None and rate is not None:
+            rate = None if paid.rate is None else max(rate, paid.rate)
         if rate is None:
             return self._config.max_claim
         # No more than a quarter of a lease's worth: rows must leave this process well before their lease ends.
         seconds = min(self._config.claim_seconds_of_work, self._config.lease.total_seconds() / 4)
         return max(1, min(self._config.max_claim, int(rate * seconds)))
 
-    async def _claim(self, channel: Channel, limit: int) -> list[ClaimedDelivery]:
+    async def _claim(self, channel: Channel, limit: int, *, above: int | None = None) -> list[ClaimedDelivery]:
+        """Lease due rows; ``above``: only those more urgent than that priority."""
         now = self._clock()
         async with self._uow() as uow:
-            rows = await uow.deliveries.claim(channel, limit, now, now + self._config.lease)
+            rows = await uow.deliveries.claim(channel, limit, now, now + self._config.lease, more_urgent_than=above)
             await uow.commit()
         return rows
+
+    async def _give_back_less_urgent(self, channel: Channel, queue: asyncio.PriorityQueue[_Queued], rows: list[ClaimedDelivery]) -> None:
+        """Rows waiting here that are less urgent than ``rows`` go back to the queue, for whichever worker is free
+        once the urgent ones are out: this process keeps only about a claim's worth of work."""
+        if not rows:
+            return
+        best = min(row.priority for row in rows)
+        kept, returned = [], []
+        while not queue.empty():
+            item = queue.get_nowait()
+            queue.task_done()
+            (returned if item.row.priority > best else kept).append(item)
+        for item in kept:
+            queue.put_nowait(item)
+        if not returned:
+            return
+        self._outstanding[channel] -= len(returned)
+        try:
+            async with self._uow() as uow:
+                await uow.deliveries.release([item.row.id for item in returned], self._clock())
+                await uow.commit()
+        except StorageUnavailable as exc:
+            logger.warning("could not give back %d less urgent deliveries (%s); they return when their leases end", len(returned), exc)
 
     # --- one delivery ----------------------------------------------------------------
 
@@ -248,8 +318,11 @@ class DeliveryWorker:
         # thread of tips (or an alert and its update) arrives in the order it was written.
         async with self._chat_turns[channel].turn(row.address.id):
             message = await self._render(channel, row)
+            paid = self._paid_lane(channel, row)
+            if paid is not None:
+                message = replace(message, paid_broadcast=True)
             await self._spacers[channel].wait_turn(row.address.id)
-            await self._pacers[channel].acquire()
+            await (paid or self._pacers[channel]).acquire()
             if row.lease_until is not None and row.lease_until <= self._clock():
                 # Kept too long here (a long 429 pause, say): another worker may have it
                 # now. Leave it alone rather than risk sending it twice.
@@ -258,9 +331,25 @@ class DeliveryWorker:
             result = await self._adapters[channel].send(row.address, message)
         if result.ok:
             return Outcome(row.id, DeliveryState.SENT, row.attempts + 1, provider_message_id=result.provider_message_id)
+        if result.paid_refused:
+            self._end_paid_lane(channel, result.error or "refused")
         if result.retry_after and result.pause_channel:
             self._pacers[channel].pause(result.retry_after)
         return self._failure(row, result)
+
+    def _paid_lane(self, channel: Channel, row: ClaimedDelivery) -> Pacer | None:
+        """The paid pacer when this row may go as a paid broadcast: an urgent alert, update or cancellation."""
+        if row.priority != Priority.URGENT or row.kind not in ALERT_KINDS:
+            return None
+        return self._paid_pacers.get(channel)
+
+    def _end_paid_lane(self, channel: Channel, reason: str) -> None:
+        """The platform will not take paid sends (no balance): back to the free rate, said once."""
+        if self._paid_pacers.pop(channel, None) is not None:
+            logger.warning(
+                "%s refused a paid broadcast (%s): urgent alerts now go at the free rate; top up the balance and restart",
+                channel.value, reason,
+            )
 
     def _failure(self, row: ClaimedDelivery, result: DeliveryResult) -> Outcome:
         now = self._clock()
@@ -385,3 +474,20 @@ class DeliveryWorker:
 
 
 _DEFAULT = object()
+
+
+def _lowest_priority_waiting(queue: asyncio.PriorityQueue[_Queued]) -> int | None:
+    """The least urgent priority among rows waiting for a sender, when some are not urgent (else None)."""
+    waiting = [item.row.priority for item in queue._queue]  # type: ignore[attr-defined]  # a peek, nothing taken
+    worst = max(waiting, default=None)
+    return worst if worst else None
+
+
+@dataclass(frozen=True)
+class _Queued:
+    """A claimed row waiting in this process for a sender, ordered as the claim orders rows."""
+
+    row: ClaimedDelivery
+
+    def __lt__(self, other: _Queued) -> bool:
+        return (self.row.priority, self.row.turn, self.row.id) < (other.row.priority, other.row.turn, other.row.id)

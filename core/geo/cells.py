@@ -61,8 +61,13 @@ class Cover:
 
 def cover_area(area: Area, resolution: int) -> Cover:
     """Every resolution-``resolution`` cell that overlaps ``area``."""
-    cells = h3.h3shape_to_cells_experimental(_to_h3shape(area.outline()), resolution, contain="overlap")
+    cells = area_cells(area, resolution)
     return Cover(resolution, len(cells), cells_to_ranges(cells, resolution))
+
+
+def area_cells(area: Area, resolution: int) -> list[str]:
+    """The resolution-``resolution`` cells that overlap ``area``."""
+    return h3.h3shape_to_cells_experimental(_to_h3shape(area.outline()), resolution, contain="overlap")
 
 
 def cells_to_ranges(cells: list[str], resolution: int) -> tuple[tuple[int, int], ...]:

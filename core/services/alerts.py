@@ -8,16 +8,19 @@ fully queued or not sent at all.
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
-from core.channels import strictest_text_limit
+from core.channels import PUBLISHED_LIMITS, strictest_text_limit
 from core.clock import Clock
 from core.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from core.force import ForceConfig
 from core.geo.areas import Area
+from core.delivery.priority import Priority, alert_priority
+from core.delivery.ratelimit import HEADROOM
 from core.geo.cells import cover_area
+from core.geo.nearness import nearness
 from core.model import (
     Address,
     Alert,
@@ -35,9 +38,10 @@ from core.model import (
 )
 from core.ports import CellCounts, ChannelCounts, RecipientCriteria, UnitOfWork, UnitOfWorkFactory
 from core.origin import current_origin
-from core.rendering import alert_plain_text, escape_slack_mrkdwn
+from core.rendering import alert_plain_text, escape_slack_mrkdwn, format_duration
 from core.services.roles import SYSTEM_ACTOR, Roles
 
+PAID_BROADCAST_STARS = 0.1  # Telegram's fee per paid-broadcast message (docs/platforms.md)
 MAX_HEADLINE = 120
 MAX_CONTACT = 300
 MAX_EXPIRY = timedelta(days=14)
@@ -55,6 +59,7 @@ class AlertRequest:
     message: str
     area: Area
     topics: Sequence[str] = ()
+    everyone: bool = False  # "Everyone in the area": the officer must choose this or name topics
     sectors: Sequence[str] = ()
     audience: str = Audience.BOTH.value
     urgency: str = Urgency.IMMEDIATE.value
@@ -66,12 +71,32 @@ class AlertRequest:
 
 
 @dataclass(frozen=True)
+class Paces:
+    """How fast the delivery worker sends on each channel (messages/s), to say how long an alert will take.
+
+    ``paid``: the faster rate urgent alerts get where the force pays for it (Telegram's paid broadcast).
+    """
+
+    free: Mapping[Channel, float] = field(default_factory=dict)
+    paid: Mapping[Channel, float] = field(default_factory=dict)
+
+    def of(self, channel: Channel, priority: int) -> float:
+        if priority == Priority.URGENT and channel in self.paid:
+            return self.paid[channel]
+        return self.free.get(channel) or PUBLISHED_LIMITS[channel].messages_per_second * HEADROOM
+
+
+@dataclass(frozen=True)
 class Preview:
     alert: Alert
     area_description: str
     recipients: ChannelCounts
     approval_needed: bool
     approval_reason: str | None
+    # Seconds until 95% of each channel's recipients have it: the rows ahead of it and the channel's pace.
+    eta_95_s: dict[Channel, float] = field(default_factory=dict)
+    # Telegram Stars a paid broadcast would cost (messages beyond the free rate), when it would go as one.
+    stars_estimate: float | None = None
 
     @property
     def total(self) -> int:
@@ -86,6 +111,23 @@ class SendResult:
     @property
     def total(self) -> int:
         return sum(self.recipients.values())
+
+
+def reach_in_words(alert: Alert, force: ForceConfig) -> str:
+    """Who the alert is for, as the preview says it: everyone in the area, or who chose which topics."""
+    if alert.everyone:
+        return "Everyone in the area, whatever topics they chose"
+    labels = [force.topics[t].label if t in force.topics else t for t in alert.topics]
+    return "Only residents who chose " + " or ".join(labels)
+
+
+def timing_in_words(preview: Preview) -> str:
+    """How long each channel will take to reach 95% of its residents, and a paid broadcast's cost."""
+    parts = [f"{channel.value.capitalize()} {format_duration(seconds)}" for channel, seconds in sorted(preview.eta_95_s.items())]
+    text = "95% reached in about: " + ", ".join(parts) if parts else "Nobody to reach"
+    if preview.stars_estimate is not None:
+        text += f"; Telegram paid broadcast: about {preview.stars_estimate:,.0f} Stars"
+    return text
 
 
 def clean_text(value: str, field_name: str, max_length: int) -> str:
@@ -115,6 +157,7 @@ class AlertService:
         *,
         roles: Roles,
         channels: Sequence[Channel] = (),
+        paces: Paces = Paces(),
         clock: Clock,
     ) -> None:
         self._uow = uow
@@ -123,6 +166,7 @@ class AlertService:
         self._text_limit = strictest_text_limit(channels)
         self._slack = Channel.SLACK in channels  # supervisors are told of cancellations in Slack
         self._clock = clock
+        self._paces = paces
 
     # --- composing -----------------------------------------------------------------
 
@@ -142,7 +186,7 @@ class AlertService:
         headline = check("headline", lambda: clean_text(request.headline, "headline", MAX_HEADLINE))
         message = check("message", lambda: clean_text(request.message, "message", self._text_limit))
         contact = check("contact", lambda: clean_text(request.contact or self._force.contact, "contact", MAX_CONTACT))
-        topics = check("topics", lambda: self._force.check_topics(list(request.topics) or ["all"]))
+        topics = check("reach", lambda: self._check_reach(request))
         sectors = check("sectors", lambda: self._force.check_sectors(list(request.sectors)))
         audience = check("audience", lambda: _enum(Audience, request.audience, "audience"))
         urgency = check("urgency", lambda: _enum(Urgency, request.urgency, "urgency"))
@@ -160,6 +204,7 @@ class AlertService:
             area=request.area,
             area_description=request.area.describe(),
             topics=topics,  # type: ignore[arg-type]
+            everyone=request.everyone,
             sectors=sectors,  # type: ignore[arg-type]
             audience=audience,  # type: ignore[arg-type]
             urgency=urgency,  # type: ignore[arg-type]
@@ -172,6 +217,15 @@ class AlertService:
         )
         self._check_length(alert)
         return alert
+
+    def _check_reach(self, request: AlertRequest) -> tuple[str, ...]:
+        """Everyone in the area, or named topics: chosen, never assumed (a silent default missed people)."""
+        topics = self._force.check_topics(list(request.topics))
+        if request.everyone and topics:
+            raise InvalidInput.one("reach", "choose either everyone in the area or specific topics, not both")
+        if not request.everyone and not topics:
+            raise InvalidInput.one("reach", "choose who this is for: everyone in the area, or one or more topics")
+        return topics
 
     def _check_expiry(self, expires_at: datetime | None, now: datetime) -> datetime:
         if expires_at is None:
@@ -210,9 +264,28 @@ class AlertService:
             alert = await self._get(uow, alert_id)
             counts = await self._recipients(uow, alert)
             needed, reason = await self._approval_of(uow, alert, counts)
+            priority = alert_priority(MessageKind.ALERT, alert.urgency)
+            ahead = await uow.outbox.queued_ahead(priority, self._clock())
             await self._audit(uow, actor, "preview", alert, recipients=sum(counts.values()))
             await uow.commit()
-        return Preview(alert, alert.area_description, counts, needed and alert.approver is None, reason)
+        etas = {c: self._eta_95(c, n, priority, ahead) for c, n in counts.items() if n}
+        return Preview(alert, alert.area_description, counts, needed and alert.approver is None, reason, etas,
+                       self._stars(counts.get(Channel.TELEGRAM, 0), priority))
+
+    def _eta_95(self, channel: Channel, count: int, priority: int, ahead: dict[tuple[Channel, int], int]) -> float:
+        """Rows more urgent go first; rows of the same priority share the channel turn about with this alert."""
+        wanted = 0.95 * count
+        before = sum(n for (c, level), n in ahead.items() if c is channel and level < priority)
+        alongside = min(ahead.get((channel, priority), 0), wanted)
+        return round((before + alongside + wanted) / self._paces.of(channel, priority), 1)
+
+    def _stars(self, telegram: int, priority: int) -> float | None:
+        """Paid broadcasts are billed for the messages beyond the free rate: at the paid pace, nearly all of them."""
+        paid = self._paces.paid.get(Channel.TELEGRAM)
+        if not telegram or priority != Priority.URGENT or not paid:
+            return None
+        free = self._paces.free.get(Channel.TELEGRAM) or PUBLISHED_LIMITS[Channel.TELEGRAM].messages_per_second
+        return round(telegram * max(0.0, 1 - free / paid) * PAID_BROADCAST_STARS, 1)
 
     async def approve(self, alert_id: int, supervisor: str, *, recorded_by: str | None = None) -> Alert:
         """A supervisor's approval. ``recorded_by`` names who entered it when that
@@ -304,7 +377,8 @@ class AlertService:
         if alert.expires_at is not None and alert.expires_at <= now:
             raise Conflict(f"{alert.reference} expired before it was sent; draft it again with a later expiry.")
         message_id = await uow.outbox.new_message(MessageKind.ALERT, alert_id=alert.id)
-        counts = await uow.outbox.queue_for_recipients(message_id, self._criteria(alert), now)
+        priority = alert_priority(MessageKind.ALERT, alert.urgency)
+        counts = await uow.outbox.queue_for_recipients(message_id, self._criteria(alert, ranked=True), now, priority=priority)
         needed, reason = self._approval(alert, sum(counts.values()))
         # A scheduled alert settled approval when it was scheduled.
         if needed and alert.approver is None and not scheduled:
@@ -453,7 +527,8 @@ class AlertService:
             await uow.alerts.add(follow_up)
         kind = MessageKind.ALERT_UPDATE if follow_up.type is AlertType.UPDATE else MessageKind.ALERT_CANCEL
         follow_up.message_id = await uow.outbox.new_message(kind, alert_id=follow_up.id)
-        counts = await uow.outbox.queue_copy(follow_up.message_id, from_message_ids, states, now)
+        priority = alert_priority(kind, follow_up.urgency)
+        counts = await uow.outbox.queue_copy(follow_up.message_id, from_message_ids, states, now, priority=priority)
         if not counts:
             follow_up.state = AlertState.SENT
         await uow.alerts.save(follow_up)
@@ -482,14 +557,17 @@ class AlertService:
 
     # --- helpers ---------------------------------------------------------------------
 
-    def _criteria(self, alert: Alert) -> RecipientCriteria:
+    def _criteria(self, alert: Alert, *, ranked: bool = False) -> RecipientCriteria:
+        """Who the alert is for; ``ranked`` adds the distances that put the nearest first (for writing rows)."""
         return RecipientCriteria(
             cover=cover_area(alert.area, self._force.resolution),
             topics=alert.topics,
+            everyone=alert.everyone,
             sectors=alert.sectors,
             audience=alert.audience,
             testers_only=alert.status is not AlertStatus.ACTUAL,
             at=self._clock(),
+            nearness=nearness(alert.area, self._force.resolution) if ranked else None,
         )
 
     async def _recipients(self, uow: UnitOfWork, alert: Alert) -> ChannelCounts:

@@ -66,6 +66,14 @@ class DeliveryReport:
     def done(self) -> bool:
         return self.waiting == 0
 
+    def eta(self, now: datetime) -> timedelta | None:
+        """How long the rest will take at the pace so far (None until something is done, or once all is)."""
+        finished = self.total - self.waiting
+        if self.done or finished <= 0 or self.alert.sent_at is None:
+            return None
+        elapsed = max((now - self.alert.sent_at).total_seconds(), 0.0)
+        return timedelta(seconds=elapsed * (self.waiting - self.held) / finished)
+
     @property
     def took(self) -> timedelta | None:
         """From sending to the last delivery's outcome (once done)."""

@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from core.clock import Clock
+from core.delivery.priority import Priority
 from core.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from core.force import ForceConfig
 from core.geo.coords import check_lat_lon
@@ -198,7 +199,7 @@ class TipService:
                 raise NotAllowed(f"The tipster of {reference} has deleted their data, so they can no longer be reached.")
             note = await uow.tips.add_note(TipNote(tip_id=tip.id, author=officer, text=body, created_at=now))  # type: ignore[arg-type]
             message_id = await uow.outbox.new_message(MessageKind.REPLY_TO_TIPSTER, tip_id=tip.id, note_id=note.id)
-            await uow.outbox.queue_to(message_id, resident.address, resident.id, now)
+            await uow.outbox.queue_to(message_id, resident.address, resident.id, now, priority=Priority.URGENT)
             await self._audit(uow, officer, "tip.reply", tip, length=len(body))
             await uow.commit()
         return note
@@ -255,9 +256,9 @@ class TipService:
         if await uow.tips.thread_root(key) is None:
             root = await uow.outbox.new_message(MessageKind.TIPS_THREAD, alert_id=tip.alert_id, thread_key=key)
             if await uow.tips.start_thread(key, tip.alert_id, root, now) == root:
-                await uow.outbox.queue_to(root, self._queue, None, now)
+                await uow.outbox.queue_to(root, self._queue, None, now, priority=Priority.URGENT)
         message_id = await uow.outbox.new_message(kind, alert_id=tip.alert_id, tip_id=tip.id, note_id=note_id, thread_key=key)
-        await uow.outbox.queue_to(message_id, self._queue, None, now)
+        await uow.outbox.queue_to(message_id, self._queue, None, now, priority=Priority.URGENT)
 
     @staticmethod
     async def _original_alert_id(uow: UnitOfWork, alert_id: int | None) -> int | None:

@@ -69,9 +69,10 @@ def test_send_at_schedules_and_the_scheduler_sends(database_url: str, residents)
     near = residents[0]
     with TelegramStandIn(TOKEN) as telegram:
         env = lookout_env(database_url, TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_API_BASE=telegram.base_url)
-        scheduled = run_json(["alert", "send", *COMPOSE, "--area", "town_centre", "--send-at", "3s", "--yes"], env)
+        scheduled = run_json(["alert", "send", *COMPOSE, "--everyone", "--area", "town_centre", "--send-at", "3s", "--yes"], env)
         assert scheduled["state"] == "scheduled" and telegram.sent_count() == 0
-        past = run_lookout(["alert", "send", *COMPOSE, "--area", "town_centre", "--send-at", "2020-01-01T09:00+00:00", "--yes"], env)
+        past = run_lookout(["alert", "send", *COMPOSE, "--everyone", "--area", "town_centre", "--send-at", "2020-01-01T09:00+00:00",
+                            "--yes"], env)
         assert past.returncode == 2 and "send_at: that time has passed" in past.stderr
         server = Server(env)
         try:

@@ -16,7 +16,8 @@ from tests.support.processes import lookout_env, run_json, run_lookout
 from tests.support.residents import STAFFORD, add_residents, offset, resident_at
 from tests.support.slack_officer import force_config
 
-COMPOSE = ["--incident", "MV-20261125-0456", "--headline", "Bogus callers", "--message", "Two men claiming to be from the water board."]
+COMPOSE = ["--incident", "MV-20261125-0456", "--headline", "Bogus callers", "--message", "Two men claiming to be from the water board.",
+           "--everyone"]
 
 
 @pytest.fixture(scope="module")
@@ -98,7 +99,7 @@ def test_bad_input_names_the_field_and_writes_nothing(env: dict[str, str], datab
 def test_missing_incident_number_and_overlong_message(env: dict[str, str], database_url: str) -> None:
     no_incident = run_lookout(["alert", "send", "--headline", "h", "--message", "m", "--at", "52.8,-2.1", "--yes"], env)
     assert no_incident.returncode == 2 and "--incident:" in no_incident.stderr
-    too_long = run_lookout(["alert", "send", *COMPOSE[:4], "--message", "x" * 5000, "--at", "52.8,-2.1", "--yes"], env)
+    too_long = run_lookout(["alert", "send", *COMPOSE[:4], "--everyone", "--message", "x" * 5000, "--at", "52.8,-2.1", "--yes"], env)
     assert too_long.returncode == 2 and "message:" in too_long.stderr
     assert count(database_url, alerts) == 0
 
@@ -135,3 +136,13 @@ def test_an_update_of_an_alert_that_needed_approval_waits_for_another_supervisor
     assert cancelled["type"] == "Cancel"
     sources = {(r.action, r.source) for r in rows(database_url, sa.select(audit_log.c.action, audit_log.c.source))}
     assert {("update", "cli"), ("approve", "cli"), ("send", "cli"), ("cancel", "cli")} <= sources
+
+
+def test_everyone_or_topics_must_be_chosen_and_the_preview_says_which(env: dict[str, str], database_url: str) -> None:
+    neither = run_lookout(["alert", "send", *COMPOSE[:-1], "--at", f"{STAFFORD[0]},{STAFFORD[1]}", "--yes"], env)
+    assert neither.returncode == 2 and "--everyone" in neither.stderr and "--topics" in neither.stderr
+    assert count(database_url, alerts) == 0
+    both = run_lookout(["alert", "preview", *COMPOSE, "--topics", "burglary", "--at", f"{STAFFORD[0]},{STAFFORD[1]}"], env)
+    assert both.returncode == 2 and "not both" in both.stderr
+    shown = run_lookout(["alert", "preview", *COMPOSE, "--at", f"{STAFFORD[0]},{STAFFORD[1]}"], env)
+    assert shown.returncode == 0 and "Everyone in the area" in shown.stdout

@@ -34,8 +34,7 @@ def test_subscribe_raise_by_slash_command_receive_and_send_a_tip_into_the_slack_
         assert service.state()["telegram"]["keyboard"]["rows"][0][0]["request_location"]
         service.share_location(*TOWN_CENTRE)
         service.tap("Home")
-        service.tap("Bogus callers")
-        service.tap("All local crime")  # untick: bogus callers only
+        service.tap("Bogus callers")  # unticks All local crime: bogus callers only
         service.tap("Done")
         service.tap("I'm a resident")
         assert "Bogus callers" in flatten(service.bot_said("You're all set")["nodes"])

@@ -20,7 +20,7 @@ from tests.support.residents import STAFFORD, add_residents, resident_at
 SECRET = "e2e-email-link-secret"
 PUBLIC = "https://lookout.mercia-vale.police.example"
 COMPOSE = ["--incident", "MV-20261125-0456", "--headline", "Missing boy, 9", "--message", "Sam <9> & his dog, last seen by the canal.",
-           "--at", f"{STAFFORD[0]},{STAFFORD[1]}", "--radius", "1km"]
+           "--at", f"{STAFFORD[0]},{STAFFORD[1]}", "--radius", "1km", "--everyone"]
 
 
 @pytest.fixture

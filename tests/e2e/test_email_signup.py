@@ -110,6 +110,10 @@ def test_sign_up_then_confirm_from_the_email_link_subscribes_once(site: EmailSit
     again = confirm(site, link)
     assert again.status_code == 200 and "already confirmed" in text_of(again)
     assert {r.topic for r in rows(site.database_url, sa.select(subscriptions.c.topic))} == {"missing"}
+    both = httpx.post(f"{site.url}/subscribe/manage", data={"t": token, "action": "topics", "topics": ["all", "burglary"]},
+                      follow_redirects=True)
+    assert both.status_code == 200  # ticked together, the specific topic wins: All local crime would bring everything
+    assert {r.topic for r in rows(site.database_url, sa.select(subscriptions.c.topic))} == {"burglary"}
     assert count(site.database_url, residents) == 1
 
 

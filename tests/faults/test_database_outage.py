@@ -62,7 +62,7 @@ class _SwitchingAdapter(FakeAdapter):
 async def test_the_worker_rides_out_an_outage_losing_and_repeating_nothing(engine, uow_factory, force, caplog, clock) -> None:
     people = await add_residents(uow_factory, *(resident_at(*STAFFORD) for _ in range(12)))
     service = AlertService(uow_factory, force, roles=Roles(), clock=clock)
-    draft = await service.draft(AlertRequest(incident_number="MV-20261125-0456", headline="Burglary", message="Two men seen.",
+    draft = await service.draft(AlertRequest(everyone=True, incident_number="MV-20261125-0456", headline="Burglary", message="Two men seen.",
                                              area=CircleArea(*STAFFORD, 500)), "cli:test")
     await service.send(draft.id, "cli:test")  # type: ignore[arg-type]
 

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from core.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from core.geo.areas import CircleArea
 from core.model import AlertState, AlertStatus, AlertType, Channel, DeliveryState
-from core.services.alerts import AlertRequest, AlertService
+from core.services.alerts import AlertRequest, AlertService, Paces, timing_in_words
 from core.services.roles import Roles
 from storage.tables import alerts, audit_log, deliveries, messages
 from tests.support.clock import FakeClock
@@ -87,6 +87,30 @@ async def test_businesses_match_by_sector_and_residents_by_topic(service, uow_fa
     assert (await service.preview(to_everyone.id, OFFICER)).total == 2  # the shop and the household
     by_topic = await service.draft(request(audience="businesses"), OFFICER)
     assert (await service.preview(by_topic.id, OFFICER)).total == 1  # the farm subscribes to all
+
+
+async def test_everyone_in_the_area_reaches_residents_whatever_their_topics(service, uow_factory):
+    # The resident who chose Missing people + Burglary was missed by an alert sent "without topics" before.
+    chose_two = resident_at(*STAFFORD, topics=frozenset({"missing", "burglary"}))
+    chose_all = resident_at(*STAFFORD)
+    shop = resident_at(*STAFFORD, sector="retail", topics=frozenset({"horse"}))
+    await add_residents(uow_factory, chose_two, chose_all, shop)
+
+    everyone = await service.draft(request(topics=[], everyone=True), OFFICER)
+    assert everyone.everyone and everyone.topics == ()
+    assert (await service.preview(everyone.id, OFFICER)).total == 3  # businesses too: no sectors named
+    to_retail_and_everyone = await service.draft(request(topics=[], everyone=True, sectors=["farming"]), OFFICER)
+    assert (await service.preview(to_retail_and_everyone.id, OFFICER)).total == 2  # businesses by the sectors named
+    missing = await service.draft(request(topics=["missing"]), OFFICER)
+    assert (await service.preview(missing.id, OFFICER)).total == 2  # who chose it, and who chose all local crime
+    assert (await service.send(everyone.id, OFFICER)).total == 3
+
+
+@pytest.mark.parametrize("changes", [{"topics": []}, {"topics": ["missing"], "everyone": True}])
+async def test_who_an_alert_is_for_is_chosen_never_assumed(service, changes):
+    with pytest.raises(InvalidInput) as caught:
+        await service.draft(request(**changes), OFFICER)
+    assert set(caught.value.errors) == {"reach"}
 
 
 async def test_practice_alerts_reach_only_testers(service, uow_factory):
@@ -264,3 +288,21 @@ async def _fail_inserts_after(engine, rows_allowed: int) -> None:
             await conn.exec_driver_sql(
                 "CREATE TRIGGER fail_halfway BEFORE INSERT ON deliveries FOR EACH ROW EXECUTE FUNCTION fail_halfway()"
             )
+
+
+async def test_the_preview_says_how_soon_each_channel_reaches_95_percent_behind_what_is_queued(uow_factory, force, clock):
+    paces = Paces(free={Channel.TELEGRAM: 10.0}, paid={Channel.TELEGRAM: 100.0})
+    service = AlertService(uow_factory, force, roles=ROLES, paces=paces, clock=clock)
+    await add_residents(uow_factory, *[resident_at(*STAFFORD) for _ in range(20)])
+    routine = await service.draft(request(topics=[], everyone=True, urgency="Expected"), OFFICER)
+    assert (await service.preview(routine.id, OFFICER)).eta_95_s == {Channel.TELEGRAM: 1.9}  # 19 rows at 10/s
+    await service.send(routine.id, OFFICER)
+
+    behind = await service.draft(request(topics=[], everyone=True, urgency="Expected"), OFFICER)
+    shown = await service.preview(behind.id, OFFICER)
+    assert shown.eta_95_s == {Channel.TELEGRAM: 3.8} and shown.stars_estimate is None  # taking turns with the queued 20
+    urgent = await service.draft(request(topics=[], everyone=True, urgency="Immediate"), OFFICER)
+    shown = await service.preview(urgent.id, OFFICER)
+    assert shown.eta_95_s == {Channel.TELEGRAM: 0.2}  # nothing routine is ahead of it, and it goes as a paid broadcast
+    assert shown.stars_estimate == round(20 * 0.9 * 0.1, 1)
+    assert timing_in_words(shown) == "95% reached in about: Telegram 0.2 s; Telegram paid broadcast: about 2 Stars"

@@ -45,7 +45,7 @@ async def app_and_alerts(database_url: str, uow_factory, force, clock):
 
 async def send(alerts: AlertService, area, status: str = "Actual"):  # noqa: ANN001
     draft = await alerts.draft(AlertRequest(
-        incident_number="MV-20261125-0456", headline="Bogus callers <claiming> water & gas", message="Two men at doors.",
+        everyone=True, incident_number="MV-20261125-0456", headline="Bogus callers <claiming> water & gas", message="Two men at doors.",
         area=area, status=status, urgency="Immediate"), OFFICER)
     return (await alerts.send(draft.id, OFFICER)).alert
 
@@ -84,7 +84,7 @@ async def test_streets_become_polygons_and_only_public_statuses_are_served(app_a
 
     exercise = await send(alerts, CircleArea(*STAFFORD, 300), status="Exercise")  # the example force publishes Actual only
     assert (await client.get(f"/cap/alerts/{exercise.reference}.xml")).status_code == 404
-    draft = await alerts.draft(AlertRequest(incident_number="MV-20261125-0457", headline="h", message="m",
+    draft = await alerts.draft(AlertRequest(everyone=True, incident_number="MV-20261125-0457", headline="h", message="m",
                                             area=CircleArea(*STAFFORD, 300)), OFFICER)
     assert (await client.get(f"/cap/alerts/{draft.reference}.xml")).status_code == 404
     assert (await client.get("/cap/alerts/A-1999-000001.xml")).status_code == 404

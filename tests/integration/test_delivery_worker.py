@@ -48,8 +48,9 @@ def worker(uow_factory, force, telegram, clock) -> DeliveryWorker:
 
 async def send_alert(service: AlertService, **changes: object):
     fields = dict(incident_number="MV-20261125-0456", headline="Burglary in progress", message="Two men seen at the back of houses.",
-                  area=CircleArea(*STAFFORD, 500), urgency="Immediate")
+                  area=CircleArea(*STAFFORD, 500), urgency="Immediate", everyone=True)
     fields.update(changes)
+    fields["everyone"] = not fields.get("topics")  # for everyone in the area unless the test names topics
     draft = await service.draft(AlertRequest(**fields), OFFICER)  # type: ignore[arg-type]
     return (await service.send(draft.id, OFFICER)).alert
 

@@ -35,7 +35,7 @@ async def client(database_url: str, clock):
 async def test_metrics_report_the_queue_tips_and_webhook_latency(client, uow_factory, force, clock):
     residents = await add_residents(uow_factory, *(resident_at(*STAFFORD) for _ in range(3)))
     alerts = AlertService(uow_factory, force, roles=Roles(), channels=(Channel.TELEGRAM,), clock=clock)
-    draft = await alerts.draft(AlertRequest(incident_number="MV-20261125-0456", headline="h", message="m",
+    draft = await alerts.draft(AlertRequest(everyone=True, incident_number="MV-20261125-0456", headline="h", message="m",
                                             area=CircleArea(*STAFFORD, 500)), "cli:test")
     await alerts.send(draft.id, "cli:test")
     tips = TipService(uow_factory, force, roles=Roles(), officer_queue=Address(Channel.SLACK, "C01TIPSQUEUE"), clock=clock)

@@ -383,3 +383,21 @@ async def test_an_expired_alert_cant_be_updated(database_url, clock):
         await app.simulated.slash_command(OFFICER_ID, "/alert", f"update {reference}")
         await eventually(lambda: any(f"{reference} has expired, so it can't be updated" in t for t in app.ephemeral_texts(OFFICER_ID)))
         assert [r.type for r in await rows(app, alerts_table)] == ["Alert"]
+
+
+async def test_who_it_is_for_is_a_required_choice_and_everyone_means_everyone(database_url, clock):
+    async with officer_app(database_url, clock=clock) as app:
+        await seed(app)
+        # A resident who chose Burglary only: an alert for everyone in the area reaches them too.
+        await add_residents(app.lookout.uow, resident_at(*offset(*STAFFORD, east_m=300), topics=frozenset({"burglary"})))
+        modal = await app.open_compose()
+        reach = next(b for b in modal["blocks"] if b.get("block_id") == "reach")
+        assert not reach.get("optional") and "initial_option" not in reach["element"]  # no default to fall back on
+        answer = await app.submit(OFFICER_ID, modal["id"], reach=None)
+        assert set(answer.json()["errors"]) == {"reach"} and "everyone in the area" in answer.json()["errors"]["reach"]
+        assert await rows(app, alerts_table) == []
+
+        for_topic = card_text(await app.raise_alert())
+        assert "Would reach 2 residents" in for_topic and "Only residents who chose Missing people" in for_topic
+        for_everyone = card_text(await app.raise_alert(reach="everyone", topics=None))
+        assert "Would reach 3 residents" in for_everyone and "Everyone in the area" in for_everyone

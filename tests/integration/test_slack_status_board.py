@@ -153,3 +153,22 @@ async def test_a_board_stopping_cleanly_hands_its_cards_over_at_once(uow_factory
         clock.advance(seconds=1)
         (taken,) = await ProgressService(uow_factory, clock=clock).claim(timedelta(seconds=20))
         assert taken.alert_id == alert.id
+
+
+async def test_the_status_card_says_how_long_the_rest_will_take_at_the_pace_so_far(uow_factory, force, alerts, clock):
+    await add_residents(uow_factory, *[resident_at(*STAFFORD) for _ in range(4)])
+    alert = await send_alert(alerts)
+    progress = ProgressService(uow_factory, clock=clock)
+    nothing_yet = await progress.report(alert.id)
+    assert nothing_yet.eta(clock.now) is None and "to go" not in status_card(nothing_yet, force, clock.now)[0]
+    half = FakeAdapter(Channel.TELEGRAM)
+    worker = DeliveryWorker(uow_factory, {Channel.TELEGRAM: half}, force_name=force.name, clock=clock,
+                            monotonic=clock.monotonic)
+    rows = await worker._claim(Channel.TELEGRAM, 2)  # noqa: SLF001 - two of the four go out
+    for row in rows:
+        await worker._deliver(Channel.TELEGRAM, row)  # noqa: SLF001
+    await worker.flush()
+    clock.advance(seconds=10)
+    report = await progress.report(alert.id)
+    assert report.eta(clock.now) == timedelta(seconds=10)  # two done in 10 s, two to go
+    assert "about 10 s to go" in status_card(report, force, clock.now)[0]

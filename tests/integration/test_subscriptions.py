@@ -85,7 +85,7 @@ async def test_places_topics_and_limits(subscriptions_service):
 async def test_export_holds_everything_and_erasure_leaves_nothing(subscriptions_service, uow_factory, force, engine, clock):
     await subscriptions_service.subscribe(SAM, age_confirmed=True, places=[HOME], topics=["all"])
     alerts = AlertService(uow_factory, force, roles=Roles(), clock=clock)
-    draft = await alerts.draft(AlertRequest(incident_number="MV-20261125-0456", headline="Burglary", message="Seen now.",
+    draft = await alerts.draft(AlertRequest(everyone=True, incident_number="MV-20261125-0456", headline="Burglary", message="Seen now.",
                                             area=CircleArea(*STAFFORD, 500)), "cli:test")
     assert (await alerts.send(draft.id, "cli:test")).total == 1
 

@@ -127,14 +127,15 @@ async def test_managing_by_keywords_lists_and_buttons(app: Running) -> None:
     # Topics: ticked in a paged list; the page stays where the resident is ticking.
     await phone.send("TOPICS")
     await phone.tap("Anti-social behaviour")
-    assert "✅ Anti-social behaviour" in json.dumps(phone.last().content, ensure_ascii=False)
+    ticked = json.dumps(phone.last().content, ensure_ascii=False)
+    assert "✅ Anti-social behaviour" in ticked and "✅ All local crime" not in ticked  # a specific topic unticks all
     await phone.tap("Done")
-    assert {r.topic for r in app.rows(sa.select(subscriptions.c.topic))} == {"all", "asb"}
+    assert {r.topic for r in app.rows(sa.select(subscriptions.c.topic))} == {"asb"}
 
     # An old button from onboarding has expired; it changes nothing.
     await phone.user.picks_list_row("tp:burglary", on=onboarding_topics.id)
     assert "expired" in phone.last().text
-    assert {r.topic for r in app.rows(sa.select(subscriptions.c.topic))} == {"all", "asb"}
+    assert {r.topic for r in app.rows(sa.select(subscriptions.c.topic))} == {"asb"}
 
     # My data, as text (the stand-in has no document messages).
     await phone.send("MYDATA")
@@ -165,8 +166,7 @@ async def test_typed_answers_and_a_child_who_is_turned_away(app: Running) -> Non
     await phone.send("ST16 2LZ")
     await phone.send("yes")
     await phone.send("Grandma's")  # their own name for the place
-    await phone.send("Burglary")
-    await phone.send("All local crime")
+    await phone.send("Burglary")  # unticks All local crime
     await phone.send("done")
     await phone.send("Retail")
     assert "You're all set" in phone.last().text
@@ -207,7 +207,7 @@ async def test_tips_out_of_the_blue_by_replying_to_an_alert_photos_gone_and_floo
 
     # A reply to an alert is information about that alert.
     alerts = AlertService(uow_factory, force, roles=Roles(), clock=clock)
-    draft = await alerts.draft(AlertRequest(incident_number="MV-20261125-0456", headline="Bogus callers",
+    draft = await alerts.draft(AlertRequest(everyone=True, incident_number="MV-20261125-0456", headline="Bogus callers",
                                             message="Two men claiming to be from the water board.",
                                             area=CircleArea(*STAFFORD, 500)), "cli:test")
     alert = (await alerts.send(draft.id, "cli:test")).alert

@@ -60,8 +60,9 @@ async def worker(uow_factory, force, wa, clock):
 async def send_alert(uow_factory, force, clock, **changes: object):
     service = AlertService(uow_factory, force, roles=Roles(), clock=clock)
     fields = dict(incident_number="MV-20261125-0456", headline="Burglary in progress", message="Two men seen at the back of houses.",
-                  area=CircleArea(*STAFFORD, 500), urgency="Immediate")
+                  area=CircleArea(*STAFFORD, 500), urgency="Immediate", everyone=True)
     fields.update(changes)
+    fields["everyone"] = not fields.get("topics")  # for everyone in the area unless the test names topics
     draft = await service.draft(AlertRequest(**fields), OFFICER)  # type: ignore[arg-type]
     return service, (await service.send(draft.id, OFFICER)).alert
 

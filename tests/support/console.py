@@ -31,6 +31,7 @@ ALERT_FORM: dict[str, dict[str, Any]] = {
     "where_kind": {"value": "postcode"},
     "where": {"value": "ST16 2LZ"},
     "radius": {"value": "1km"},
+    "reach": {"value": "topics"},
     "topics": {"value": ["bogus_callers"]},
     "audience": {"value": "both"},
     "urgency": {"value": "Immediate"},

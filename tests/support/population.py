@@ -27,6 +27,7 @@ def seed_telegram_residents_and_send(database_url: str, force, count: int, *, se
                 headline="Missing child",
                 message="Have you seen Sam, aged 9, red coat?",
                 area=CircleArea(*STAFFORD, 1000),
+                everyone=True,
             ),
             "cli:test",
         )

@@ -53,6 +53,7 @@ COMPOSE_VALUES: dict[str, dict[str, Any]] = {
     "where_kind": {"value": "postcode"},
     "where": {"value": "ST16 2LZ"},
     "radius": {"value": "1km"},
+    "reach": {"value": "topics"},
     "topics": {"value": ["missing"]},
     "audience": {"value": "both"},
     "urgency": {"value": "Immediate"},

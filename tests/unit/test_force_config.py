@@ -338,3 +338,13 @@ def test_area_lookup_unknown(example: ForceConfig, asked: str) -> None:
         example.area(asked)
     assert list(excinfo.value.errors) == ["area"]
     assert "town_centre" in excinfo.value.errors["area"]  # lists what is known
+
+
+def test_ticking_a_specific_topic_unticks_all_local_crime_and_back():
+    from core.force import settle_topics, toggle_topic
+
+    assert toggle_topic({"all"}, "burglary") == {"burglary"}
+    assert toggle_topic({"burglary"}, "missing") == {"burglary", "missing"}
+    assert toggle_topic({"burglary", "missing"}, "all") == {"all"}
+    assert toggle_topic({"burglary", "missing"}, "missing") == {"burglary"}
+    assert settle_topics(["all", "burglary"]) == ("burglary",) and settle_topics(["all"]) == ("all",)

@@ -26,7 +26,7 @@ from core.services.roles import Roles
 from tests.support.clock import FakeClock
 from tests.support.residents import STAFFORD, offset
 
-INPUTS = {"incident_number", "headline", "message", "where_kind", "where", "named_area", "radius", "topics", "sectors",
+INPUTS = {"incident_number", "headline", "message", "where_kind", "where", "named_area", "radius", "reach", "topics", "sectors",
           "audience", "urgency", "status", "expires", "contact"}
 
 
@@ -34,7 +34,7 @@ def test_every_field_core_can_name_lands_on_a_block_of_the_modal(force):
     modal = compose_modal(force, metadata={"channel": "C1"})
     blocks = {b["block_id"] for b in modal["blocks"] if b["type"] == "input"}
     assert blocks == INPUTS
-    core_fields = ["incident_number", "headline", "message", "contact", "topics", "sectors", "audience", "urgency",
+    core_fields = ["incident_number", "headline", "message", "contact", "reach", "topics", "sectors", "audience", "urgency",
                    "severity", "certainty", "status", "expires", "radius", "buffer", "where", "at", "postcode",
                    "address", "street", "area", "send_at", "address_line"]
     placed = block_errors({name: "is wrong" for name in core_fields}, force)

@@ -13,7 +13,7 @@ from email_validator import EmailNotValidError, validate_email
 from starlette.datastructures import FormData
 
 from core.errors import InvalidInput
-from core.force import ALL_TOPICS, ForceConfig
+from core.force import ALL_TOPICS, ForceConfig, settle_topics
 from core.geocoding import MAX_QUERY_LENGTH
 from core.model import Address, Channel
 from core.services.tips import MAX_CONTACT, MAX_TIP_TEXT
@@ -93,7 +93,7 @@ def chosen_topics(form: FormData, force: ForceConfig) -> tuple[str, ...]:
     picked = [key for key in form.getlist("topics") if isinstance(key, str) and key in force.topics]
     if not picked:
         raise InvalidInput.one("topics", "Choose at least one kind of alert. All local crime covers everything.")
-    return tuple(dict.fromkeys(picked))
+    return settle_topics(picked)
 
 
 def chosen_sector(form: FormData, force: ForceConfig) -> str | None:

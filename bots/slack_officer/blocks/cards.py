@@ -24,8 +24,8 @@ from bots.slack_officer.blocks.common import (
 )
 from core.force import ForceConfig
 from core.model import Alert, AlertState, AlertStatus, AlertType, Channel, DeliveryState
-from core.rendering import alert_title, status_label
-from core.services.alerts import Preview
+from core.rendering import alert_title, format_duration, status_label
+from core.services.alerts import Preview, reach_in_words, timing_in_words
 from core.services.progress import DeliveryReport
 
 SEND = "alert_send"
@@ -61,12 +61,11 @@ def channel_name(channel: Channel) -> str:
 
 
 def _summary(alert: Alert, force: ForceConfig) -> list[Block]:
-    topics = ", ".join(force.topics[t].label if t in force.topics else t for t in alert.topics)
     pairs = [
         ("Incident", esc(alert.incident_number)),
         ("Area", esc(alert.area_description)),
         ("Audience", alert.audience.value.capitalize()),
-        ("Topics", esc(topics)),
+        ("Who", esc(reach_in_words(alert, force))),
     ]
     if alert.sectors:
         pairs.append(("Sectors", esc(", ".join(force.sectors[s].label if s in force.sectors else s for s in alert.sectors))))
@@ -96,6 +95,8 @@ def preview_card(preview: Preview, force: ForceConfig, *, note: str | None = Non
     blocks: list[Block] = [header(f"{status_label(alert)}Preview {alert.reference}"), *_summary(alert, force)]
     blocks.append(section(f":busts_in_silhouette: *Would reach {preview.total:,} residents* — {reach}\n"
                           f":round_pushpin: {esc(preview.area_description)}. The picture of the area is just above."))
+    if preview.eta_95_s:
+        blocks.append(context(f":stopwatch: {esc(timing_in_words(preview))}"))
     blocks += _practice_note(alert)
     if preview.approval_needed:
         blocks.append(section(f":lock: *Needs a supervisor's approval*: {esc(preview.approval_reason or '')}. "
@@ -130,16 +131,7 @@ def closed_card(alert: Alert, force: ForceConfig, outcome: str) -> tuple[str, li
 
 
 def duration(span: timedelta) -> str:
-    if span.total_seconds() < 10:
-        return f"{span.total_seconds():.1f} s"
-    seconds = int(round(span.total_seconds()))
-    if seconds < 60:
-        return f"{seconds} s"
-    minutes, seconds = divmod(seconds, 60)
-    if minutes < 60:
-        return f"{minutes} min {seconds} s"
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours} h {minutes} min"
+    return format_duration(span.total_seconds())
 
 
 def _channel_lines(report: DeliveryReport) -> list[str]:
@@ -168,6 +160,9 @@ def progress_text(report: DeliveryReport, now: datetime) -> str:
         finished = report.total - report.waiting
         elapsed = duration(now - report.alert.sent_at) if report.alert.sent_at else "—"
         summary = f":hourglass_flowing_sand: *Sending*: {finished:,} of {report.total:,} done · {elapsed} so far"
+        eta = report.eta(now)
+        if eta is not None:
+            summary += f" · about {duration(eta)} to go"
         if report.held:
             summary += f"\n:zzz: {report.held:,} waiting for residents' quiet hours to end (non-urgent alert)"
     return "\n".join([summary, *_channel_lines(report)])

@@ -36,6 +36,7 @@ WHERE_KIND = "where_kind"
 WHERE = "where"
 NAMED_AREA = "named_area"
 RADIUS = "radius"
+REACH = "reach"
 TOPICS = "topics"
 SECTORS = "sectors"
 AUDIENCE = "audience"
@@ -51,6 +52,11 @@ WHERE_KINDS: dict[str, str] = {
     "location": "Location: LAT, LON (a circle)",
     "area": "Named area",
 }
+# No default: the officer says whether everyone in the area hears, or only those who chose a topic.
+REACH_CHOICES: dict[str, str] = {
+    "everyone": "Everyone in the area",
+    "topics": "Only residents who chose the topics below",
+}
 EXPIRY_HOURS = (1, 3, 6, 12, 24, 48, 72, 168, 336)
 MAX_SELECT_OPTIONS = 100
 HEADLINE_MAX = 120
@@ -60,7 +66,7 @@ CONTACT_MAX = 300
 # Core's field names → the block that shows the problem.
 _FIELD_BLOCKS = {
     "incident_number": INCIDENT, "headline": HEADLINE, "message": MESSAGE, "contact": CONTACT,
-    "topics": TOPICS, "sectors": SECTORS, "audience": AUDIENCE, "urgency": URGENCY, "severity": URGENCY,
+    "reach": REACH, "topics": TOPICS, "sectors": SECTORS, "audience": AUDIENCE, "urgency": URGENCY, "severity": URGENCY,
     "certainty": URGENCY, "status": STATUS, "expires": EXPIRES, "radius": RADIUS, "buffer": RADIUS,
     "where": WHERE, "where_kind": WHERE_KIND, "at": WHERE, "location": WHERE, "postcode": WHERE, "address": WHERE,
     "street": WHERE, "area": NAMED_AREA,
@@ -78,6 +84,7 @@ class ComposeForm:
     where: str = ""
     named_area: str = ""
     radius: str = ""
+    reach: str = ""  # "everyone" or "topics": required, so nobody is left out by a default
     topics: list[str] = field(default_factory=list)
     sectors: list[str] = field(default_factory=list)
     audience: str = Audience.BOTH.value
@@ -133,7 +140,9 @@ def compose_modal(
     add(_text_input(RADIUS, "Radius, or width either side of a street", form.radius, optional=True, max_length=20,
                     placeholder="500m", hint="Circles 50 m to 3 km (default 500 m); streets 25 m to 100 m either side (default 50 m)."))
     topics = [(t.label, t.key) for t in force.settings.topics]
-    add(_multi_select(TOPICS, "Topics", topics, form.topics, hint="Residents who chose any of these, or All local crime."))
+    add(_select(REACH, "Who is this for?", [(v, k) for k, v in REACH_CHOICES.items()], form.reach))
+    add(_multi_select(TOPICS, "Topics", topics, form.topics,
+                      hint="Only when the alert is for residents who chose topics: those who chose any of these."))
     if force.sectors:
         add(_multi_select(SECTORS, "Business sectors", [(s.label, s.key) for s in force.settings.sectors], form.sectors,
                           hint="Businesses in these sectors; none chosen: businesses by topic, like residents."))
@@ -221,7 +230,7 @@ def read_form(values: dict[str, Any]) -> ComposeForm:
 
     return ComposeForm(
         headline=one(HEADLINE), message=one(MESSAGE), incident_number=one(INCIDENT), where_kind=one(WHERE_KIND),
-        where=one(WHERE), named_area=one(NAMED_AREA), radius=one(RADIUS), topics=many(TOPICS), sectors=many(SECTORS),
+        where=one(WHERE), named_area=one(NAMED_AREA), radius=one(RADIUS), reach=one(REACH), topics=many(TOPICS), sectors=many(SECTORS),
         audience=one(AUDIENCE) or Audience.BOTH.value, urgency=one(URGENCY) or Urgency.IMMEDIATE.value,
         status=one(STATUS) or AlertStatus.ACTUAL.value, expires_hours=one(EXPIRES), contact=one(CONTACT),
     )
@@ -231,7 +240,7 @@ def form_from_alert(alert: Alert, force: ForceConfig) -> ComposeForm:
     """A draft's values, to edit it."""
     form = ComposeForm(
         headline=alert.headline, message=alert.message, incident_number=alert.incident_number,
-        topics=[t for t in alert.topics if t != "all"], sectors=list(alert.sectors), audience=alert.audience.value,
+        reach="everyone" if alert.everyone else "topics", topics=list(alert.topics), sectors=list(alert.sectors), audience=alert.audience.value,
         urgency=alert.urgency.value, status=alert.status.value, contact=alert.contact,
     )
     area = alert.area
@@ -260,7 +269,7 @@ def block_errors(errors: dict[str, str], force: ForceConfig) -> dict[str, str]:
     Every key must name an input block of the modal, or Slack refuses the whole answer,
     so a problem with no field of its own goes under the headline, naming its field.
     """
-    shown = {INCIDENT, HEADLINE, MESSAGE, WHERE_KIND, WHERE, RADIUS, TOPICS, AUDIENCE, URGENCY, STATUS, EXPIRES, CONTACT}
+    shown = {INCIDENT, HEADLINE, MESSAGE, WHERE_KIND, WHERE, RADIUS, REACH, TOPICS, AUDIENCE, URGENCY, STATUS, EXPIRES, CONTACT}
     if force.areas:
         shown.add(NAMED_AREA)
     if force.sectors:

@@ -20,7 +20,7 @@ from bots.telegram.states import Managing
 from core.clock import Clock
 from core.conversation.texts import HELP
 from core.errors import NotFound
-from core.force import ForceConfig
+from core.force import ForceConfig, toggle_topic
 from core.model import MAX_PLACES_PER_RESIDENT, QuietHours
 from core.services.subscriptions import SubscriptionService
 
@@ -91,7 +91,7 @@ async def topic_toggled(query: CallbackQuery, callback_data: kb.Topic, state: FS
     if callback_data.key != "done":
         await query.answer()
         if callback_data.key in force.topics:
-            chosen ^= {callback_data.key}
+            chosen = toggle_topic(chosen, callback_data.key)
         await state.update_data(topics=sorted(chosen))
         await query.message.edit_reply_markup(reply_markup=kb.topics_keyboard(force, chosen))  # type: ignore[union-attr]
         return

@@ -22,7 +22,7 @@ from bots.telegram.i18n import reset
 from bots.telegram.states import Onboarding
 from core.conversation.texts import WELCOME
 from core.errors import NotFound
-from core.force import ALL_TOPICS, ForceConfig
+from core.force import ALL_TOPICS, ForceConfig, toggle_topic
 from core.geo.cells import cell_centre, snap
 from core.geocoding import Geocoder, GeocodingError
 from core.services.subscriptions import NewPlace, SubscriptionService
@@ -172,7 +172,7 @@ async def topic_toggled(
         return
     await query.answer()
     if callback_data.key in force.topics:
-        chosen ^= {callback_data.key}
+        chosen = toggle_topic(chosen, callback_data.key)
     await state.update_data(topics=sorted(chosen))
     await query.message.edit_reply_markup(reply_markup=kb.topics_keyboard(force, chosen))  # type: ignore[union-attr]
 

@@ -1,0 +1,28 @@
+"""Which deliveries go first: decided when a row is written, stored on it, claimed in that order.
+
+Urgent (0): anything about an ``Immediate`` alert, every cancellation (so a
+cancelled alert is withdrawn before anything routine goes out), and the
+one-address messages — officers' replies to tipsters and tips into the
+officers' queue. Then ``Expected`` (1), then ``Future``/``Past`` (2).
+``Unknown`` urgency counts as ``Expected``: not knowing is no reason to wait.
+"""
+from __future__ import annotations
+
+from enum import IntEnum
+
+from core.model import MessageKind, Urgency
+
+
+class Priority(IntEnum):
+    URGENT = 0
+    EXPECTED = 1
+    ROUTINE = 2
+
+
+def alert_priority(kind: MessageKind, urgency: Urgency) -> Priority:
+    """The priority of an alert, update or cancellation's delivery rows."""
+    if kind is MessageKind.ALERT_CANCEL or urgency is Urgency.IMMEDIATE:
+        return Priority.URGENT
+    if urgency in (Urgency.FUTURE, Urgency.PAST):
+        return Priority.ROUTINE
+    return Priority.EXPECTED
