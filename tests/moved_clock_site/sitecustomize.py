@@ -15,3 +15,6 @@ if _offset:
     import time_machine
 
     time_machine.travel(time.time() + float(_offset), tick=True).start()
+    # time-machine starts the tick at the first reading, not at start(): read now, so every
+    # process is moved by the offset exactly (a late first reading would leave it behind).
+    time.time()
