@@ -96,7 +96,10 @@ def _metres(criteria: RecipientCriteria) -> tuple[FromClause | None, ColumnEleme
     return ranks, func.coalesce(ranks.c.rank_metres, _FAR_METRES)
 
 
-def _hits(criteria: RecipientCriteria, cover: FromClause, dialect: str, *, several_places: bool) -> Select:
+def _hits(
+    criteria: RecipientCriteria, cover: FromClause, ranking: tuple[FromClause | None, ColumnElement[int]], dialect: str, *,
+    several_places: bool,
+) -> Select:
     """``SELECT id, channel, address, metres`` of the matching places in the cover of residents with one place,
     or with several.
 
@@ -107,7 +110,7 @@ def _hits(criteria: RecipientCriteria, cover: FromClause, dialect: str, *, sever
     so each range is its own index-only range scan, whatever the guess.
     """
     rp = reachable_places
-    ranks, metres = _metres(criteria)
+    ranks, metres = ranking
     places_from: FromClause = rp
     if ranks is not None:
         near = criteria.nearness
@@ -137,9 +140,10 @@ def recipients_query(criteria: RecipientCriteria, dialect: str) -> CompoundSelec
     split them, cost more than the second scan.
     """
     cover = _cover(criteria, dialect)
-    several = _hits(criteria, cover, dialect, several_places=True).subquery("several")
+    ranking = _metres(criteria)  # one ranking table for both scans
+    several = _hits(criteria, cover, ranking, dialect, several_places=True).subquery("several")
     return union_all(
-        _hits(criteria, cover, dialect, several_places=False),
+        _hits(criteria, cover, ranking, dialect, several_places=False),
         select(several.c.id, several.c.channel, several.c.address, func.min(several.c.metres).label("metres"))
         .group_by(several.c.id, several.c.channel, several.c.address),
     )

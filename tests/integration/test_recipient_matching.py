@@ -15,13 +15,21 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from core.clock import utc_now
+from core.delivery.priority import Priority
 from core.force import ALL_TOPICS
 from core.geo.areas import CircleArea
 from core.geo.cells import Cover, cover_area, snap
 from core.model import Audience, Channel, MessageKind, Place, Resident
 from core.ports import RecipientCriteria
 from storage.outbox import SqlOutbox
-from storage.tables import deliveries, messages, places, reachable_places, residents, subscriptions
+from storage.tables import (
+    deliveries,
+    messages,
+    places,
+    reachable_places,
+    residents,
+    subscriptions,
+)
 from tests.support.residents import STAFFORD, add_residents, offset, resident_at
 
 AT = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)
@@ -71,7 +79,7 @@ async def matched(engine: AsyncEngine, c: RecipientCriteria) -> set[tuple[int, s
         outbox = SqlOutbox(conn, utc_now)
         counted = await outbox.count_recipients(c)
         message_id = await outbox.new_message(MessageKind.ALERT)
-        written_counts = await outbox.queue_for_recipients(message_id, c, AT)
+        written_counts = await outbox.queue_for_recipients(message_id, c, AT, priority=Priority.ROUTINE)
         written = (
             await conn.execute(
                 sa.select(deliveries.c.resident_id, deliveries.c.channel, deliveries.c.address).where(
@@ -210,7 +218,7 @@ async def test_deleting_a_message_deletes_its_delivery_rows(engine, uow_factory)
         outbox = SqlOutbox(conn, utc_now)
         kept, dropped = await outbox.new_message(MessageKind.ALERT), await outbox.new_message(MessageKind.ALERT)
         for message_id in (kept, dropped):
-            assert sum((await outbox.queue_for_recipients(message_id, criteria(topics=()), AT)).values()) == 2
+            assert sum((await outbox.queue_for_recipients(message_id, criteria(topics=()), AT, priority=Priority.ROUTINE)).values()) == 2
     async with engine.begin() as conn:
         await conn.execute(sa.delete(messages).where(messages.c.id == dropped))
     async with engine.connect() as conn:
