@@ -13,7 +13,7 @@ from tests.integration.test_whatsapp_conversation import Running, app, subscribe
 from tests.support.clock import FakeClock
 from tests.support.whatsapp_phone import WhatsAppPhone
 
-pytestmark = pytest.mark.parametrize("database_url", ["sqlite", "postgresql"], indirect=True)
+pytestmark = pytest.mark.calendar  # make test runs it again with the clock moved
 
 
 @pytest.fixture

@@ -17,6 +17,8 @@ from core.services.roles import Roles
 from tests.support.fakes import FakeAdapter
 from tests.support.residents import STAFFORD, add_residents, offset, resident_at
 
+pytestmark = pytest.mark.calendar  # make test runs it again with the clock moved
+
 OFFICER = "cli:test"
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 

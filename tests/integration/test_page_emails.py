@@ -18,6 +18,8 @@ from core.settings import Settings
 from sandbox.smtp import SmtpSink
 from tests.support.residents import STAFFORD, add_residents, resident_at
 
+pytestmark = pytest.mark.calendar  # make test runs it again with the clock moved
+
 SUBSCRIBER = "ada.lovelace@example.org"
 
 

@@ -22,14 +22,7 @@ from core.geo.cells import Cover, cover_area, snap
 from core.model import Audience, Channel, MessageKind, Place, Resident
 from core.ports import RecipientCriteria
 from storage.outbox import SqlOutbox
-from storage.tables import (
-    deliveries,
-    messages,
-    places,
-    reachable_places,
-    residents,
-    subscriptions,
-)
+from storage.tables import deliveries, messages, places, reachable_places, residents, subscriptions
 from tests.support.residents import STAFFORD, add_residents, offset, resident_at
 
 AT = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)
