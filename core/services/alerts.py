@@ -478,7 +478,7 @@ class AlertService:
         )
         message_id = await uow.outbox.new_message(MessageKind.OFFICER_NOTICE, alert_id=original.id, body=body)
         for supervisor in sorted(self._roles.supervisors):
-            await uow.outbox.queue_to(message_id, Address(Channel.SLACK, supervisor), None, now)
+            await uow.outbox.queue_to(message_id, Address(Channel.SLACK, supervisor), None, now, priority=Priority.URGENT)
 
     async def expire_due(self) -> list[Alert]:
         """Expire live alerts past their expiry: deliveries not yet made are skipped."""

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from core.clock import Clock
+from core.delivery.priority import Priority
 from core.errors import InvalidInput, NotAllowed, NotFound
 from core.force import ALL_TOPICS, ForceConfig
 from core.geo.cells import cell_centre, snap
@@ -223,7 +224,7 @@ class SubscriptionService:
                 continue  # shows a pseudonym only
             alert = await uow.alerts.get(tip.alert_id) if tip.alert_id is not None else None
             message_id = await uow.outbox.new_message(MessageKind.TIP_REDACTION, body=redacted_tip_text(tip, alert))
-            await uow.outbox.queue_to(message_id, post, None, now)
+            await uow.outbox.queue_to(message_id, post, None, now, priority=Priority.EXPECTED)
 
     def _snap_all(self, places: Sequence[NewPlace]) -> list[Place]:
         if not places:
