@@ -1,6 +1,6 @@
 """What each channel can carry and how fast, declared as data.
 
-The numbers are the platforms' published limits (see shared/PLATFORMS.md);
+The numbers are the platforms' published limits (see docs/platforms.md);
 adapters declare theirs from here and the core enforces them in one place.
 """
 from __future__ import annotations
