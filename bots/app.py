@@ -37,6 +37,7 @@ from core.pseudonyms import TipsterPseudonyms
 from core.services.alerts import AlertService, Paces
 from core.services.cap_feed import CapService
 from core.services.maintenance import MaintenanceService, RetentionPeriods
+from core.services.notices import OfficerNotices
 from core.services.residents import ResidentService
 from core.services.roles import Roles
 from core.services.subscriptions import SubscriptionService
@@ -83,6 +84,8 @@ class Lookout:
             config=WorkerConfig(lease=timedelta(seconds=self.settings.worker_lease_seconds)),
             rates=paces_of(self.settings).free,
             paid_rates=paces_of(self.settings).paid,
+            daily_limits=paces_of(self.settings).daily_limits,
+            notices=OfficerNotices(self.uow, slack=Channel.SLACK in self.channels, clock=self.clock),
             clock=self.clock,
         )
 
@@ -344,4 +347,5 @@ def paces_of(settings: Settings) -> Paces:
     """The rates the delivery worker sends at, as the alert preview estimates with them."""
     free = {Channel.WHATSAPP: settings.whatsapp_messages_per_second * HEADROOM}
     paid = {Channel.TELEGRAM: settings.telegram_paid_broadcast_rate * HEADROOM} if settings.telegram_paid_broadcast else {}
-    return Paces(free=free, paid=paid)
+    daily = {Channel.WHATSAPP: settings.whatsapp_daily_limit} if settings.whatsapp_daily_limit is not None else {}
+    return Paces(free=free, paid=paid, daily_limits=daily)

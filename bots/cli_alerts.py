@@ -21,7 +21,7 @@ from core.geo.coords import parse_distance
 from core.force import ForceConfig
 from core.model import RESIDENT_CHANNELS, Alert, AlertState, Channel, DeliveryState
 from core.origin import act_from
-from core.services.alerts import AlertRequest, Preview, SendResult, reach_in_words, timing_in_words
+from core.services.alerts import AlertRequest, Preview, SendResult, daily_limit_in_words, reach_in_words, timing_in_words
 from core.services.areas import Where, resolve_area
 
 alert_app = typer.Typer(no_args_is_help=True, help="Preview, send, update, cancel and list alerts.")
@@ -160,6 +160,13 @@ def _alert_json(alert: Alert, counts: dict[Channel, int] | None = None, **extra:
     return json.dumps(data)
 
 
+def _forecast_json(preview: Preview) -> dict[str, object] | None:
+    forecast = preview.daily_limit
+    if forecast is None:
+        return None
+    return {"channel": forecast.channel.value, "limit": forecast.limit, "left": forecast.left, "now": forecast.now, "held": forecast.held}
+
+
 def _print_preview(preview: Preview, force: ForceConfig) -> None:
     alert = preview.alert
     table = Table(title=f"{alert.reference}: {alert.headline}", show_header=False, title_justify="left")
@@ -175,6 +182,8 @@ def _print_preview(preview: Preview, force: ForceConfig) -> None:
     table.add_row("Reach in total", f"[bold]{preview.total:,}[/bold]")
     if preview.eta_95_s:
         table.add_row("How soon", timing_in_words(preview))
+    if preview.daily_limit is not None:
+        table.add_row("Daily limit", f"[yellow]{daily_limit_in_words(preview.daily_limit)}[/yellow]")
     table.add_row("Expires", alert.expires_at.isoformat(timespec="minutes") if alert.expires_at else "—")
     if preview.approval_needed:
         table.add_row("Approval", f"[yellow]needed[/yellow]: {preview.approval_reason}")
@@ -207,7 +216,8 @@ def preview(
         if as_json:
             out.print_json(_alert_json(result.alert, result.recipients, approval_needed=result.approval_needed,
                                        eta_95_s={c.value: s for c, s in result.eta_95_s.items()},
-                                       stars_estimate=result.stars_estimate))
+                                       stars_estimate=result.stars_estimate,
+                                       daily_limit=_forecast_json(result)))
             return
         _print_preview(result, lookout.force)
         out.print(f"Draft saved. Send it with: [bold]lookout alert send {draft.reference}[/bold]")

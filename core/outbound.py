@@ -106,6 +106,9 @@ class DeliveryResult:
     pause_channel: bool = True
     # The platform refused a paid send for want of balance: send again at the free rate.
     paid_refused: bool = False
+    # Refused for the platform's allowance of people per rolling 24 hours (WhatsApp's messaging limit):
+    # hold the row for a place, not a failure.
+    over_daily_limit: bool = False
 
     @classmethod
     def sent(cls, provider_message_id: str | None) -> DeliveryResult:

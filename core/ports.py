@@ -335,6 +335,8 @@ class DeliverySummary:
     last_change_at: datetime | None  # when a delivery of the message last changed state
     delivered: int = 0  # reported delivered to the phone (WhatsApp statuses; Telegram reports none)
     read: int = 0  # reported read
+    limit_held: int = 0  # pending: held by WhatsApp's daily messaging limit until a place frees
+    limit_skipped: int = 0  # never sent: still held by the daily limit when the alert expired or was cancelled
 
 
 @dataclass(frozen=True)
@@ -385,6 +387,41 @@ class ProgressWatches(Protocol):
 
     async def finish(self, alert_id: int, now: datetime) -> None: ...
 
+    async def address_of(self, alert_id: int) -> Address | None:
+        """Where the alert's status message is (its card), if it has one."""
+        ...
+
+
+@dataclass(frozen=True)
+class AllowanceGrant:
+    """What ``MessagingAllowance.take`` decided: addresses that may go now, and when each refused one may try
+    again (in the order they were asked for)."""
+
+    granted: frozenset[str]
+    retry_at: tuple[datetime, ...] = ()
+
+
+class MessagingAllowance(Protocol):
+    """A platform's allowance of unique people per rolling 24 hours (WhatsApp's messaging limit); see
+    core/delivery/allowance.py. Taking places is serialised across workers (PostgreSQL) within the transaction."""
+
+    async def take(
+        self, channel: Channel, addresses: Sequence[str], limit: int, now: datetime, window: timedelta
+    ) -> AllowanceGrant:
+        """Count ``addresses`` (in this order: nearest first) against ``limit`` people per ``window``: those counted
+        within the window go free, new ones while places are left; the rest are refused, each with the moment a
+        place frees for it."""
+        ...
+
+    async def used(self, channel: Channel, now: datetime, window: timedelta) -> int:
+        """People counted within the window."""
+        ...
+
+    async def needing_places(self, criteria: RecipientCriteria, channel: Channel, now: datetime, window: timedelta) -> int:
+        """How many of the residents the criteria match on ``channel`` would each take a new place now: outside
+        their service window and not counted within the window."""
+        ...
+
 
 class UnitOfWork(Protocol):
     residents: ResidentRepository
@@ -398,6 +435,7 @@ class UnitOfWork(Protocol):
     operations: OperationalCounts
     reports: Reports
     watches: ProgressWatches
+    allowance: MessagingAllowance
     receipts: Receipts
 
     async def __aenter__(self) -> UnitOfWork: ...

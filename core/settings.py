@@ -41,6 +41,10 @@ class Settings(BaseSettings):
     whatsapp_alert_template: str = Field("police_alert", validation_alias="WHATSAPP_ALERT_TEMPLATE")
     # The number's throughput as Meta set it: 80 by default, raised to 1,000 on request.
     whatsapp_messages_per_second: float = Field(80.0, gt=0, le=1000, validation_alias="WHATSAPP_MESSAGES_PER_SECOND")
+    # The business portfolio's messaging limit: unique people reached outside their service window per rolling
+    # 24 hours (Meta's tiers: 250, 2000, 10000, 100000 or unlimited). 2,000 is where a verified business starts
+    # (docs/platforms.md); "unlimited" (None) turns the count off.
+    whatsapp_daily_limit: int | None = Field(2000, ge=1, validation_alias="WHATSAPP_DAILY_LIMIT")
 
     # Email (bots/email): on when both the relay and the link-signing secret are set.
     smtp_url: SecretStr | None = Field(None, validation_alias="LOOKOUT_SMTP_URL")
@@ -73,6 +77,15 @@ class Settings(BaseSettings):
                   self.whatsapp_token, self.whatsapp_app_secret, self.whatsapp_verify_token, self.smtp_url, self.link_secret,
                   self.metrics_token, self.pseudonym_secret)
         return [v for v in values if v is not None]
+
+    @field_validator("whatsapp_daily_limit", mode="before")
+    @classmethod
+    def _unlimited(cls, value: object) -> object:
+        if isinstance(value, str) and value.strip().lower() == "unlimited":
+            return None
+        if isinstance(value, str) and not value.strip().replace(",", "").replace("_", "").isdigit():
+            raise ValueError("WHATSAPP_DAILY_LIMIT must be a number of people (250, 2000, 10000, 100000) or 'unlimited'")
+        return value.strip().replace(",", "").replace("_", "") if isinstance(value, str) else value
 
     @field_validator("database_url")
     @classmethod

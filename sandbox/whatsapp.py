@@ -8,7 +8,9 @@ or a Graph error ``{"error": {"message", "type", "code", "error_data", "fbtrace_
 with the HTTP status Meta uses. It enforces what Meta enforces and what
 Lookout must cope with: the 24-hour customer-service window (131047),
 throughput per number (130429, default 80/s), the pair rate to one user
-(131056, about one message per 6 s), unreachable users (131026), registered
+(131056, about one message per 6 s), the business portfolio's messaging limit
+(unique people reached outside their service window per rolling 24 hours,
+answered 131048 when full; off unless set), unreachable users (131026), registered
 templates only (132001, 132000, 132018), interactive limits (131009) and
 malformed requests (100). Media can be uploaded, looked up and downloaded.
 
@@ -77,6 +79,7 @@ _ERRORS: dict[int, tuple[int, str]] = {
     131009: (400, "Parameter value is not valid"),
     131026: (400, "Message undeliverable"),
     131047: (400, "Re-engagement message"),
+    131048: (400, "Spam rate limit hit"),
     131056: (400, "(Business Account, Consumer Account) pair rate limit hit"),
     132000: (400, "Number of parameters does not match the expected number of params"),
     132001: (404, "Template name does not exist in the translation"),
@@ -90,6 +93,10 @@ _DETAILS: dict[int, str] = {
     131000: "Message failed to send due to an unknown error.",
     131026: "Message Undeliverable.",
     131047: "Message failed to send because more than 24 hours have passed since the customer last replied to this number.",
+    131048: (
+        "Message failed to send because there are restrictions on how many messages can be sent from this phone "
+        "number. This may be because too many previous messages were blocked or flagged as spam."
+    ),
     131056: (
         "Message failed to send because there were too many messages sent from this phone number "
         "to the same phone number in a short period of time."
@@ -117,6 +124,10 @@ class WhatsAppLimits:
     # one-per-interval reading, so an app that passes here also passes against Meta.
     per_user_burst: int = 1
     window_seconds: float = WINDOW_SECONDS
+    # The portfolio's messaging limit: unique people reached outside their service window in any moving
+    # 24 hours (Meta's tiers 250, 2,000, 10,000, 100,000); None: unlimited. Over it: 131048.
+    messaging_limit: int | None = None
+    messaging_limit_seconds: float = WINDOW_SECONDS
 
 
 @dataclass
@@ -308,6 +319,9 @@ class WhatsAppStandIn(ServedStandIn):
         self._recent_sends: deque[float] = deque()
         self._pair_due: dict[str, float] = {}  # wa_id -> theoretical time the next message is due
         self._last_inbound: dict[str, float] = {}
+        # The messaging limit's count: who was reached outside their window, and when (oldest first).
+        self._limit_counted: dict[str, float] = {}
+        self._limit_order: deque[tuple[float, str]] = deque()
         self._recipients: dict[str, str] = {}  # every wamid issued -> wa_id
         self._next_media_id = 1_037_543_291_543_636
         self.app = FaultInjector(Starlette(
@@ -535,6 +549,7 @@ class WhatsAppStandIn(ServedStandIn):
             self._recipients[message_id] = to
             self._consume_rate(to, now)
             if failure is None:
+                self._count_for_messaging_limit(to, now)
                 reply_to = (body.get("context") or {}).get("message_id")
                 self.sent.append(SentMessage(message_id, to, kind, content, shown, reply_to, body, now))
             else:
@@ -620,6 +635,8 @@ class WhatsAppStandIn(ServedStandIn):
             return GraphError(131026)
         if kind != "template" and not self._window_open(to, now):
             return GraphError(131047)
+        if self._over_messaging_limit(to, now):
+            return GraphError(131048)
         return None
 
     def _reported_later(self, failure: GraphError) -> bool:
@@ -646,6 +663,32 @@ class WhatsAppStandIn(ServedStandIn):
             self._recent_sends.append(now)
         if self.limits.per_user_interval is not None:
             self._pair_due[wa_id] = max(self._pair_due.get(wa_id, now), now) + self.limits.per_user_interval
+
+    def _over_messaging_limit(self, wa_id: str, now: float) -> bool:
+        """A new person outside their service window when the portfolio has reached its limit for these 24 hours."""
+        limit = self.limits.messaging_limit
+        if limit is None or self._window_open(wa_id, now):
+            return False
+        self._forget_counted_before(now - self.limits.messaging_limit_seconds)
+        return wa_id not in self._limit_counted and len(self._limit_counted) >= limit
+
+    def _count_for_messaging_limit(self, wa_id: str, now: float) -> None:
+        if self.limits.messaging_limit is None or self._window_open(wa_id, now) or wa_id in self._limit_counted:
+            return
+        self._limit_counted[wa_id] = now
+        self._limit_order.append((now, wa_id))
+
+    def _forget_counted_before(self, cutoff: float) -> None:
+        while self._limit_order and self._limit_order[0][0] <= cutoff:
+            at, wa_id = self._limit_order.popleft()
+            if self._limit_counted.get(wa_id) == at:
+                del self._limit_counted[wa_id]
+
+    def limit_counted(self) -> int:
+        """People counted against the messaging limit in the last 24 hours (tests, the console)."""
+        with self._lock:
+            self._forget_counted_before(self.now() - self.limits.messaging_limit_seconds)
+            return len(self._limit_counted)
 
     def _window_open(self, wa_id: str, now: float) -> bool:
         last = self._last_inbound.get(wa_id)
@@ -1139,6 +1182,8 @@ def main() -> None:
     parser.add_argument("--callback-url", default=None, help="the app's webhook, e.g. http://127.0.0.1:8000/whatsapp/webhook")
     parser.add_argument("--rate", type=float, default=80.0, help="messages/s per number; 0 = unlimited")
     parser.add_argument("--pair-interval", type=float, default=6.0, help="seconds between messages to one user; 0 = none")
+    parser.add_argument("--messaging-limit", type=int, default=0,
+                        help="unique people outside their service window per rolling 24 h (250, 2000, …); 0 = unlimited")
     args = parser.parse_args()
     import uvicorn
 
@@ -1146,7 +1191,8 @@ def main() -> None:
         args.token,
         args.phone_number_id,
         args.app_secret,
-        limits=WhatsAppLimits(per_number_per_second=args.rate or None, per_user_interval=args.pair_interval or None),
+        limits=WhatsAppLimits(per_number_per_second=args.rate or None, per_user_interval=args.pair_interval or None,
+                              messaging_limit=args.messaging_limit or None),
         callback_url=args.callback_url,
     )
     uvicorn.run(stand_in.app, host="127.0.0.1", port=args.port, log_level="warning", access_log=False)

@@ -36,6 +36,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import ColumnElement, CompoundSelect, FromClause, Select
 
 from core.clock import Clock
+from core.delivery.holds import DAILY_LIMIT_HOLD, DAILY_LIMIT_REASON
 from core.force import ALL_TOPICS
 from core.model import Address, Channel, DeliveryState, MessageKind
 from core.ports import ChannelCounts, RecipientCriteria
@@ -233,10 +234,12 @@ class SqlOutbox:
         return await self._message_counts(message_id)
 
     async def skip_unsent(self, message_ids: Sequence[int], reason: str, now: datetime) -> int:
+        # A row still held by the daily limit keeps that as its reason: the final report says why it never went.
+        why = case((deliveries.c.last_error == DAILY_LIMIT_HOLD, DAILY_LIMIT_REASON), else_=reason)
         result = await self._conn.execute(
             update(deliveries)
             .where(deliveries.c.message_id.in_(message_ids), deliveries.c.state.in_(_UNSENT))
-            .values(state=DeliveryState.SKIPPED.value, last_error=reason, lease_until=None, updated_at=now)
+            .values(state=DeliveryState.SKIPPED.value, last_error=why, lease_until=None, updated_at=now)
         )
         return result.rowcount
 

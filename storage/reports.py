@@ -12,7 +12,7 @@ from datetime import datetime
 from sqlalchemy import and_, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from core.delivery.holds import QUIET_HOLD
+from core.delivery.holds import DAILY_LIMIT_HOLD, DAILY_LIMIT_REASON, QUIET_HOLD
 from core.geo.cells import int_to_cell
 from core.model import (
     AlertState,
@@ -57,6 +57,14 @@ class SqlReports:
                 d.c.message_id == message_id, d.c.state == DeliveryState.PENDING.value, d.c.last_error == QUIET_HOLD
             )
         )
+        limit_held, limit_skipped = (
+            await self._conn.execute(
+                select(
+                    func.count().filter(and_(d.c.state == DeliveryState.PENDING.value, d.c.last_error == DAILY_LIMIT_HOLD)),
+                    func.count().filter(and_(d.c.state == DeliveryState.SKIPPED.value, d.c.last_error == DAILY_LIMIT_REASON)),
+                ).where(d.c.message_id == message_id)
+            )
+        ).one()
         last = await self._conn.scalar(select(func.max(d.c.updated_at)).where(d.c.message_id == message_id))
         delivered, read = (
             await self._conn.execute(
@@ -64,7 +72,8 @@ class SqlReports:
             )
         ).one()
         return DeliverySummary(
-            unreachable=unreachable or 0, held=held or 0, last_change_at=last, delivered=delivered or 0, read=read or 0
+            unreachable=unreachable or 0, held=held or 0, last_change_at=last, delivered=delivered or 0, read=read or 0,
+            limit_held=limit_held or 0, limit_skipped=limit_skipped or 0,
         )
 
     async def subscribers(self) -> dict[Channel, int]:

@@ -344,3 +344,14 @@ conversation_states = Table(
     Column("updated_at", UTCDateTime, nullable=False),
     Index("ix_conversation_states_chat", "chat_id"),
 )
+
+# Who counted against a platform's allowance of people per rolling 24 hours (WhatsApp's messaging limit):
+# one row per address, stamped when it was last counted. Counted within the last 24 hours = using a place.
+messaging_allowance = Table(
+    "messaging_allowance",
+    metadata,
+    Column("channel", String(16), primary_key=True),
+    Column("address", String(220), primary_key=True),
+    Column("counted_at", UTCDateTime, nullable=False),
+    Index("ix_messaging_allowance_counted", "channel", "counted_at"),
+)

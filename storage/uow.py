@@ -17,6 +17,7 @@ from storage.operations import SqlOperationalCounts
 from storage.outages import is_outage, unavailable
 from storage.outbox import SqlOutbox
 from storage.receipts import SqlReceipts
+from storage.allowance import SqlMessagingAllowance
 from storage.reports import SqlReports
 from storage.residents import SqlResidentRepository
 from storage.retention import SqlRetention
@@ -42,6 +43,7 @@ class SqlUnitOfWork:
     operations: SqlOperationalCounts
     reports: SqlReports
     watches: SqlProgressWatches
+    allowance: SqlMessagingAllowance
     receipts: SqlReceipts
 
     def __init__(self, engine: AsyncEngine, *, clock: Clock, read_only: bool = False) -> None:
@@ -89,6 +91,7 @@ class SqlUnitOfWork:
         self.operations = SqlOperationalCounts(self._conn)
         self.reports = SqlReports(self._conn)
         self.watches = SqlProgressWatches(self._conn)
+        self.allowance = SqlMessagingAllowance(self._conn)
         self.receipts = SqlReceipts(self._conn)
         return self
 

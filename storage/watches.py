@@ -46,3 +46,7 @@ class SqlProgressWatches:
             .where(progress_watches.c.alert_id == alert_id)
             .values(finished_at=now, lease_until=None, updated_at=now)
         )
+
+    async def address_of(self, alert_id: int) -> Address | None:
+        address = await self._conn.scalar(select(progress_watches.c.address).where(progress_watches.c.alert_id == alert_id))
+        return Address.parse(address) if address else None

@@ -173,4 +173,4 @@ class StatusBoard:
 def report_signature(report: DeliveryReport) -> str:
     """What the card's counts say, so an update is made only when they change."""
     counts = sorted((c.value, s.value, n) for c, states in report.by_channel.items() for s, n in states.items())
-    return repr((report.alert.state.value, counts, report.unreachable, report.held))
+    return repr((report.alert.state.value, counts, report.unreachable, report.held, report.limit_held))

@@ -9,11 +9,12 @@ the same alert goes again at once as the template.
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from typing import ClassVar
 
 import httpx
 
-from bots.whatsapp.graph import PAIR_RATE, THROUGHPUT, UNDELIVERABLE, WINDOW_CLOSED, CloudApi, GraphError
+from bots.whatsapp.graph import PAIR_RATE, SPAM_RATE, THROUGHPUT, UNDELIVERABLE, WINDOW_CLOSED, CloudApi, GraphError
 from bots.whatsapp.messages import MAX_BODY, MAX_BUTTONS, buttons_message, template_message, text_message
 from core.channels import PUBLISHED_LIMITS, ChannelLimits
 from core.model import Address, Channel
@@ -74,6 +75,10 @@ def result_for(error: GraphError, limits: ChannelLimits) -> DeliveryResult:
     if error.code == PAIR_RATE:
         # One resident had too many messages in a short time: wait for them, keep sending to everyone else.
         return DeliveryResult.retry(reason, after=limits.per_chat_interval, pause_channel=False)
+    if error.code == SPAM_RATE:
+        # The messaging limit (people per rolling 24 hours): this resident waits for a place; others in their
+        # service window may still be reached, so the channel keeps going.
+        return replace(DeliveryResult.retry(reason, pause_channel=False), over_daily_limit=True)
     if error.code == UNDELIVERABLE:
         return DeliveryResult.permanent(reason, recipient_gone=True)
     if error.code == WINDOW_CLOSED:

@@ -22,6 +22,8 @@ THROUGHPUT = 130429  # too many messages from this number in a short time
 UNKNOWN_ERROR = 131000
 UNDELIVERABLE = 131026  # the number is not on WhatsApp, or cannot receive this
 WINDOW_CLOSED = 131047  # more than 24 hours since the user last wrote: only a template may go
+# "Spam rate limit hit": a cap on how many people this number may message. Meta documents no code of its own
+# for the portfolio's messaging limit (people per rolling 24 hours); this is the one it answers, see docs/platforms.md.
 SPAM_RATE = 131048
 PAIR_RATE = 131056  # too many messages to this one user in a short time
 TRANSIENT_CODES = frozenset({ACCESS_TOKEN, THROUGHPUT, UNKNOWN_ERROR, SPAM_RATE, PAIR_RATE})

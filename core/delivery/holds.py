@@ -1,4 +1,5 @@
-"""Quiet hours: non-urgent alerts wait until the resident's quiet hours end."""
+"""Rows held back without using an attempt: quiet hours (non-urgent alerts wait until the resident's quiet
+hours end) and WhatsApp's daily messaging limit (until a place frees)."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
@@ -8,6 +9,10 @@ from core.model import QuietHours
 
 # The delivery row's last_error while it waits, so the release job can find it.
 QUIET_HOLD = "held: quiet hours"
+# A row waiting for a place in WhatsApp's daily messaging limit (core/delivery/allowance.py) …
+DAILY_LIMIT_HOLD = "held: WhatsApp daily limit"
+# … and the reason it gives in the final report when the alert ended before a place freed.
+DAILY_LIMIT_REASON = "WhatsApp daily limit"
 
 
 def quiet_hours_end(quiet: QuietHours, now: datetime, zone: ZoneInfo) -> datetime | None:

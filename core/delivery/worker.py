@@ -23,14 +23,16 @@ from zoneinfo import ZoneInfo
 
 from core.channels import in_service_window
 from core.clock import Clock
-from core.delivery.holds import QUIET_HOLD, quiet_hours_end
+from core.delivery.allowance import ALLOWANCE_WINDOW, REFUSED_HOLD, needs_place
+from core.delivery.holds import DAILY_LIMIT_HOLD, QUIET_HOLD, quiet_hours_end
 from core.delivery.policy import RetryPolicy
 from core.delivery.priority import Priority
 from core.delivery.ratelimit import HEADROOM, ChatSpacer, ChatTurns, Pacer, SharedPacer, SlotSource
 from core.model import Alert, AlertState, Channel, DeliveryState, MessageKind, Urgency
 from core.outages import Outage, StorageUnavailable
 from core.outbound import ChannelAdapter, DeliveryResult, OutboundMessage
-from core.ports import ClaimedDelivery, Outcome, UnitOfWorkFactory
+from core.ports import ClaimedDelivery, Outcome, UnitOfWork, UnitOfWorkFactory
+from core.services.notices import OfficerNotices
 from core.rendering import render_alert, with_whatsapp_window
 from core.tip_rendering import render_reply_to_tipster, render_thread_root, render_tip_follow_up, render_tip_for_officers
 
@@ -73,6 +75,8 @@ class DeliveryWorker:
         slot_source: SlotSource | None = None,
         rates: Mapping[Channel, float | None] | None = None,
         paid_rates: Mapping[Channel, float] | None = None,
+        daily_limits: Mapping[Channel, int | None] | None = None,
+        notices: OfficerNotices | None = None,
         clock: Clock,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -93,6 +97,9 @@ class DeliveryWorker:
             c: self._pacer(c, self._adapters[c], slot_source, rate, monotonic, lane="paid")
             for c, rate in (paid_rates or {}).items() if c in self._adapters
         }
+        # People per rolling 24 hours a channel may reach outside their service window (WhatsApp's messaging limit).
+        self._daily_limits = {c: n for c, n in (daily_limits or {}).items() if n is not None and c in self._adapters}
+        self._notices = notices
         self._spacers = {c: ChatSpacer(a.limits.per_chat_interval, monotonic) for c, a in self._adapters.items()}
         self._chat_turns = {c: ChatTurns() for c in self._adapters}
         self._alerts: dict[int, Alert] = {}
@@ -264,8 +271,34 @@ class DeliveryWorker:
         now = self._clock()
         async with self._uow() as uow:
             rows = await uow.deliveries.claim(channel, limit, now, now + self._config.lease, more_urgent_than=above)
+            rows = await self._within_allowance(uow, channel, rows, now)
             await uow.commit()
         return rows
+
+    async def _within_allowance(self, uow: UnitOfWork, channel: Channel, rows: list[ClaimedDelivery], now: datetime) -> list[ClaimedDelivery]:
+        """The rows that may go now under the channel's daily limit; the others are held in this same transaction
+        (pending, no attempt used) until a place frees for each, nearest first. Rows about to be skipped or held
+        for another reason, and residents inside their service window, take no place."""
+        limit = self._daily_limits.get(channel)
+        if limit is None or not rows:
+            return rows
+        asking = [row for row in rows if needs_place(channel, row, now) and self._skip_or_hold(row, now) is None]
+        if not asking:
+            return rows
+        grant = await uow.allowance.take(channel, [str(row.address) for row in asking], limit, now, ALLOWANCE_WINDOW)
+        refused = [address for address in dict.fromkeys(str(row.address) for row in asking) if address not in grant.granted]
+        if not refused:
+            return rows
+        retry_at = dict(zip(refused, grant.retry_at))
+        held = [
+            Outcome(row.id, DeliveryState.PENDING, row.attempts, next_attempt_at=retry_at[str(row.address)], error=DAILY_LIMIT_HOLD)
+            for row in asking if str(row.address) in retry_at
+        ]
+        await uow.deliveries.record(held, now)
+        logger.info("%s daily limit (%d people per 24 hours): %d deliveries held until places free",
+                    channel.value, limit, len(held))
+        held_ids = {outcome.delivery_id for outcome in held}
+        return [row for row in rows if row.id not in held_ids]
 
     async def _give_back_less_urgent(self, channel: Channel, queue: asyncio.PriorityQueue[_Queued], rows: list[ClaimedDelivery]) -> None:
         """Rows waiting here that are less urgent than ``rows`` go back to the queue, for whichever worker is free
@@ -331,8 +364,12 @@ class DeliveryWorker:
             result = await self._adapters[channel].send(row.address, message)
         if result.ok:
             return Outcome(row.id, DeliveryState.SENT, row.attempts + 1, provider_message_id=result.provider_message_id)
+        if result.over_daily_limit:
+            # Meta counted differently (another number of the portfolio, say): wait for a place, as if we had known.
+            return Outcome(row.id, DeliveryState.PENDING, row.attempts, next_attempt_at=self._clock() + REFUSED_HOLD,
+                           error=DAILY_LIMIT_HOLD)
         if result.paid_refused:
-            self._end_paid_lane(channel, result.error or "refused")
+            await self._end_paid_lane(channel, result.error or "refused", row)
         if result.retry_after and result.pause_channel:
             self._pacers[channel].pause(result.retry_after)
         return self._failure(row, result)
@@ -343,13 +380,20 @@ class DeliveryWorker:
             return None
         return self._paid_pacers.get(channel)
 
-    def _end_paid_lane(self, channel: Channel, reason: str) -> None:
-        """The platform will not take paid sends (no balance): back to the free rate, said once."""
-        if self._paid_pacers.pop(channel, None) is not None:
-            logger.warning(
-                "%s refused a paid broadcast (%s): urgent alerts now go at the free rate; top up the balance and restart",
-                channel.value, reason,
-            )
+    async def _end_paid_lane(self, channel: Channel, reason: str, row: ClaimedDelivery) -> None:
+        """The platform will not take paid sends (no balance): back to the free rate, said once in the log and
+        once to the officers (the notice service makes it once across every worker)."""
+        if self._paid_pacers.pop(channel, None) is None:
+            return
+        logger.warning(
+            "%s refused a paid broadcast (%s): urgent alerts now go at the free rate; top up the balance and restart",
+            channel.value, reason,
+        )
+        if self._notices is not None and row.alert_id is not None:
+            try:
+                await self._notices.paid_broadcast_refused(row.alert_id, channel, reason)
+            except Exception:  # the officers' notice must never cost a delivery
+                logger.exception("could not queue the officers' notice of the refused paid broadcast")
 
     def _failure(self, row: ClaimedDelivery, result: DeliveryResult) -> Outcome:
         now = self._clock()

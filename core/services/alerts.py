@@ -17,6 +17,7 @@ from core.clock import Clock
 from core.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from core.force import ForceConfig
 from core.geo.areas import Area
+from core.delivery.allowance import ALLOWANCE_WINDOW
 from core.delivery.priority import Priority, alert_priority
 from core.delivery.ratelimit import HEADROOM
 from core.geo.cells import cover_area
@@ -79,11 +80,24 @@ class Paces:
 
     free: Mapping[Channel, float] = field(default_factory=dict)
     paid: Mapping[Channel, float] = field(default_factory=dict)
+    # People per rolling 24 hours a channel may reach outside their service window (WhatsApp's messaging limit).
+    daily_limits: Mapping[Channel, int] = field(default_factory=dict)
 
     def of(self, channel: Channel, priority: int) -> float:
         if priority == Priority.URGENT and channel in self.paid:
             return self.paid[channel]
         return self.free.get(channel) or PUBLISHED_LIMITS[channel].messages_per_second * HEADROOM
+
+
+@dataclass(frozen=True)
+class DailyLimitForecast:
+    """How an alert fits a channel's allowance of people per rolling 24 hours (WhatsApp's messaging limit)."""
+
+    channel: Channel
+    limit: int  # people per rolling 24 hours
+    left: int  # places left now
+    now: int  # the channel's recipients who get it now (nearest first; their service window open, already counted, or a place)
+    held: int  # held until places free (while the alert is live)
 
 
 @dataclass(frozen=True)
@@ -97,6 +111,8 @@ class Preview:
     eta_95_s: dict[Channel, float] = field(default_factory=dict)
     # Telegram Stars a paid broadcast would cost (messages beyond the free rate), when it would go as one.
     stars_estimate: float | None = None
+    # Set when the alert would use more of WhatsApp's daily messaging limit than is left.
+    daily_limit: DailyLimitForecast | None = None
 
     @property
     def total(self) -> int:
@@ -128,6 +144,17 @@ def timing_in_words(preview: Preview) -> str:
     if preview.stars_estimate is not None:
         text += f"; Telegram paid broadcast: about {preview.stars_estimate:,.0f} Stars"
     return text
+
+
+def daily_limit_in_words(forecast: DailyLimitForecast) -> str:
+    """What the preview says when an alert would exceed what is left of a channel's daily limit."""
+    name = "WhatsApp" if forecast.channel is Channel.WHATSAPP else forecast.channel.value.capitalize()
+    return (
+        f"{name} daily limit: {forecast.left:,} of {forecast.limit:,} people left in the last 24 hours. "
+        f"{forecast.now:,} of the {forecast.now + forecast.held:,} {name} residents get it now, nearest first; "
+        f"{forecast.held:,} are held and get it as the 24 hours roll on and places free, while the alert is live "
+        "(those still held when it expires are reported as not sent)."
+    )
 
 
 def clean_text(value: str, field_name: str, max_length: int) -> str:
@@ -266,11 +293,28 @@ class AlertService:
             needed, reason = await self._approval_of(uow, alert, counts)
             priority = alert_priority(MessageKind.ALERT, alert.urgency)
             ahead = await uow.outbox.queued_ahead(priority, self._clock())
+            limited = await self._daily_limit(uow, alert, counts)
             await self._audit(uow, actor, "preview", alert, recipients=sum(counts.values()))
             await uow.commit()
-        etas = {c: self._eta_95(c, n, priority, ahead) for c, n in counts.items() if n}
+        going = {c: n - (limited.held if limited and limited.channel is c else 0) for c, n in counts.items()}
+        etas = {c: self._eta_95(c, n, priority, ahead) for c, n in going.items() if n}
         return Preview(alert, alert.area_description, counts, needed and alert.approver is None, reason, etas,
-                       self._stars(counts.get(Channel.TELEGRAM, 0), priority))
+                       self._stars(counts.get(Channel.TELEGRAM, 0), priority), limited)
+
+    async def _daily_limit(self, uow: UnitOfWork, alert: Alert, counts: ChannelCounts) -> DailyLimitForecast | None:
+        """The forecast when the alert would need more places in a channel's daily limit than are left.
+        An update goes to people reached in the last hours, counted already: no forecast."""
+        if alert.type is AlertType.UPDATE:
+            return None
+        now = self._clock()
+        for channel, limit in self._paces.daily_limits.items():
+            if not counts.get(channel):
+                continue
+            needing = await uow.allowance.needing_places(self._criteria(alert), channel, now, ALLOWANCE_WINDOW)
+            left = max(0, limit - await uow.allowance.used(channel, now, ALLOWANCE_WINDOW))
+            if needing > left:
+                return DailyLimitForecast(channel, limit, left, counts[channel] - (needing - left), needing - left)
+        return None
 
     def _eta_95(self, channel: Channel, count: int, priority: int, ahead: dict[tuple[Channel, int], int]) -> float:
         """Rows more urgent go first; rows of the same priority share the channel turn about with this alert."""

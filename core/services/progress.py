@@ -27,6 +27,8 @@ class DeliveryReport:
     unreachable: int  # dead because the resident blocked the bot or is gone
     held: int  # waiting for the residents' quiet hours
     last_change_at: datetime | None
+    limit_held: int = 0  # waiting for a place in WhatsApp's daily messaging limit
+    limit_skipped: int = 0  # never sent: the alert ended while they waited for the daily limit
 
     def count(self, *states: DeliveryState, channel: Channel | None = None) -> int:
         chosen = [self.by_channel.get(channel, {})] if channel is not None else list(self.by_channel.values())
@@ -72,7 +74,7 @@ class DeliveryReport:
         if self.done or finished <= 0 or self.alert.sent_at is None:
             return None
         elapsed = max((now - self.alert.sent_at).total_seconds(), 0.0)
-        return timedelta(seconds=elapsed * (self.waiting - self.held) / finished)
+        return timedelta(seconds=elapsed * (self.waiting - self.held - self.limit_held) / finished)
 
     @property
     def took(self) -> timedelta | None:
@@ -97,7 +99,8 @@ class ProgressService:
                 return DeliveryReport(alert, {}, 0, 0, None)
             by_channel = await uow.outbox.progress(alert.message_id)
             summary = await uow.reports.delivery_summary(alert.message_id)
-        return DeliveryReport(alert, by_channel, summary.unreachable, summary.held, summary.last_change_at)
+        return DeliveryReport(alert, by_channel, summary.unreachable, summary.held, summary.last_change_at,
+                              summary.limit_held, summary.limit_skipped)
 
     # --- status messages -----------------------------------------------------------------
 

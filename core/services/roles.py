@@ -6,12 +6,15 @@ shell (actor ``cli:<user>``) is the operator and may act as an officer.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from core.errors import NotAllowed
 
 CLI_PREFIX = "cli:"
 SYSTEM_ACTOR = "system"
+# A Slack user id (officers act from Slack as themselves; the CLI and the system act under other names).
+SLACK_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,6 @@ with chat.update), so the channel shows each alert once, with its outcome.
 from __future__ import annotations
 
 import json
-import re
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -25,15 +24,15 @@ from bots.slack_officer.blocks.common import (
 from core.force import ForceConfig
 from core.model import Alert, AlertState, AlertStatus, AlertType, Channel, DeliveryState
 from core.rendering import alert_title, format_duration, status_label
-from core.services.alerts import Preview, reach_in_words, timing_in_words
+from core.services.alerts import Preview, daily_limit_in_words, reach_in_words, timing_in_words
 from core.services.progress import DeliveryReport
+from core.services.roles import SLACK_USER_ID
 
 SEND = "alert_send"
 APPROVE = "alert_approve"
 EDIT = "alert_edit"
 DISCARD = "alert_discard"
 
-_SLACK_USER = re.compile(r"^[UW][A-Z0-9]{2,}$")
 _CHANNEL_NAMES = {Channel.TELEGRAM: "Telegram", Channel.WHATSAPP: "WhatsApp", Channel.SLACK: "Slack", Channel.EMAIL: "Email"}
 
 
@@ -53,7 +52,7 @@ def who(actor: str | None) -> str:
     """A Slack user as a mention; anyone else (``cli:ops``, ``system``) as plain text."""
     if not actor:
         return "—"
-    return f"<@{actor}>" if _SLACK_USER.match(actor) else f"`{esc(actor)}`"
+    return f"<@{actor}>" if SLACK_USER_ID.match(actor) else f"`{esc(actor)}`"
 
 
 def channel_name(channel: Channel) -> str:
@@ -97,6 +96,8 @@ def preview_card(preview: Preview, force: ForceConfig, *, note: str | None = Non
                           f":round_pushpin: {esc(preview.area_description)}. The picture of the area is just above."))
     if preview.eta_95_s:
         blocks.append(context(f":stopwatch: {esc(timing_in_words(preview))}"))
+    if preview.daily_limit is not None:
+        blocks.append(section(f":no_entry: *Over the daily limit*: {esc(daily_limit_in_words(preview.daily_limit))}"))
     blocks += _practice_note(alert)
     if preview.approval_needed:
         blocks.append(section(f":lock: *Needs a supervisor's approval*: {esc(preview.approval_reason or '')}. "
@@ -156,6 +157,9 @@ def progress_text(report: DeliveryReport, now: datetime) -> str:
         took = duration(report.took) if report.took is not None else "—"
         summary = (f":white_check_mark: *Delivered in {took}*: {report.sent:,} sent · {report.failed:,} failed · "
                    f"{report.blocked:,} blocked the bot · {report.skipped:,} skipped (of {report.total:,})")
+        if report.limit_skipped:
+            summary += (f"\n:no_entry: {report.limit_skipped:,} never sent: WhatsApp daily limit (still waiting for a place "
+                        "when the alert ended)")
     else:
         finished = report.total - report.waiting
         elapsed = duration(now - report.alert.sent_at) if report.alert.sent_at else "—"
@@ -165,6 +169,9 @@ def progress_text(report: DeliveryReport, now: datetime) -> str:
             summary += f" · about {duration(eta)} to go"
         if report.held:
             summary += f"\n:zzz: {report.held:,} waiting for residents' quiet hours to end (non-urgent alert)"
+        if report.limit_held:
+            summary += (f"\n:no_entry: {report.limit_held:,} held by the WhatsApp daily limit: they get it as the 24 hours "
+                        "roll on and places free, while the alert is live")
     return "\n".join([summary, *_channel_lines(report)])
 
 
