@@ -23,6 +23,7 @@ from core.model import RESIDENT_CHANNELS, Alert, AlertState, Channel, DeliverySt
 from core.origin import act_from
 from core.services.alerts import AlertRequest, Preview, SendResult, daily_limit_in_words, reach_in_words, timing_in_words
 from core.services.areas import Where, resolve_area
+from core.services.progress import ProgressService
 
 alert_app = typer.Typer(no_args_is_help=True, help="Preview, send, update, cancel and list alerts.")
 out = Console()
@@ -353,12 +354,19 @@ async def _wait_for_deliveries(lookout: Lookout, result: SendResult, timeout: fl
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   TextColumn("ETA"), TimeRemainingColumn(), console=err, disable=quiet) as bar:
         task = bar.add_task(f"Delivering {result.alert.reference}", total=total)
+        reports = ProgressService(lookout.uow, clock=lookout.clock)
         while True:
             progress = await lookout.alerts.progress(result.alert.id)  # type: ignore[arg-type]
             done = sum(n for states in progress.values() for s, n in states.items() if s in _DONE)
             bar.update(task, completed=done)
             now = time.monotonic()
             if done >= total:
+                break
+            held = (await reports.report(result.alert.id)).limit_held  # type: ignore[arg-type]
+            if held and done + held >= total:
+                # The rest wait for places in WhatsApp's daily limit: hours, not seconds. Don't sit here for them.
+                bar.console.print(f"{held:,} held by the WhatsApp daily limit: they go as places free while the "
+                                  "alert is live (see docs/operations.md).")
                 break
             if done != done_before:
                 done_before, last_change = done, now

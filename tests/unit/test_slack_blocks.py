@@ -3,12 +3,13 @@ and the picture of the area."""
 from __future__ import annotations
 
 import io
+from datetime import timedelta
 
 import pytest
 from PIL import Image
 
 from bots.slack_officer.area_picture import HEIGHT, WIDTH, draw_area, nice_scale_length
-from bots.slack_officer.blocks.cards import duration, parse_card_value
+from bots.slack_officer.blocks.cards import duration, parse_card_value, preview_card, progress_text
 from bots.slack_officer.blocks.compose import (
     ComposeForm,
     block_errors,
@@ -21,7 +22,9 @@ from bots.slack_officer.dedupe import parse_body, request_key
 from core.errors import InvalidInput
 from core.geo.areas import CircleArea
 from core.geo.cells import cover_area, snap
-from core.services.alerts import AlertRequest, AlertService
+from core.model import AlertState, Channel, DeliveryState
+from core.services.alerts import AlertRequest, AlertService, DailyLimitForecast, Preview
+from core.services.progress import DeliveryReport
 from core.services.roles import Roles
 from tests.support.clock import FakeClock
 from tests.support.residents import STAFFORD, offset
@@ -141,3 +144,24 @@ def test_the_picture_is_a_png_with_the_recipients_cells_shaded():
 
 def test_the_scale_bar_is_a_round_length_about_a_quarter_of_the_width():
     assert nice_scale_length(8000) == 2000 and nice_scale_length(900) == 200 and nice_scale_length(30) == 10
+
+
+def test_the_preview_and_the_report_give_the_daily_limit_in_numbers(force):
+    clock = FakeClock()
+    service = AlertService(lambda **_: None, force, roles=Roles(), clock=clock)  # type: ignore[arg-type]
+    alert = service.compose(AlertRequest(incident_number="MV-20261125-0456", headline="Missing boy, 9", message="Sam.",
+                                         area=CircleArea(*STAFFORD, 500), everyone=True), "U0OFFICER")
+    alert.reference = "A-2026-000001"
+    forecast = DailyLimitForecast(Channel.WHATSAPP, limit=2000, left=300, now=420, held=1_580)
+    preview = Preview(alert, alert.area_description, {Channel.WHATSAPP: 2000}, False, None, daily_limit=forecast)
+    text = str(preview_card(preview, force)[1])
+    assert "Over the daily limit" in text and "300 of 2,000 people left" in text
+    assert "420 of the 2,000 WhatsApp residents get it now" in text and "1,580 are held" in text
+
+    alert.state, alert.sent_at = AlertState.SENDING, clock.now
+    sending = DeliveryReport(alert, {Channel.WHATSAPP: {DeliveryState.SENT: 420, DeliveryState.PENDING: 1_580}}, 0, 0,
+                             clock.now, limit_held=1_580)
+    assert "1,580 held by the WhatsApp daily limit" in progress_text(sending, clock.now + timedelta(minutes=1))
+    ended = DeliveryReport(alert, {Channel.WHATSAPP: {DeliveryState.SENT: 1_000, DeliveryState.SKIPPED: 1_000}}, 0, 0,
+                           clock.now, limit_skipped=1_000)
+    assert "1,000 never sent: WhatsApp daily limit" in progress_text(ended, clock.now + timedelta(hours=30))
