@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
+TEXT_SUFFIXES = {".py", ".md", ".toml", ".txt", ".html", ".js", ".css", ".cfg", ".ini", ".sh", ""}
 README_LIMIT_BYTES = 16 * 1024
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 
@@ -93,7 +94,7 @@ def test_nothing_cites_files_outside_the_repository() -> None:
     citing = []
     for name in filter(None, tracked):
         path = ROOT / name
-        if not path.is_file() or path.suffix not in {".py", ".md", ".toml", ".txt", ".html", ".js", ".css", ".cfg", ".ini", ".sh", ""}:
+        if not path.is_file() or path.suffix not in TEXT_SUFFIXES:
             continue
         text = path.read_text(encoding="utf-8", errors="replace")
         citing += [f"{name}: {needle}" for needle in outside if needle in text]
