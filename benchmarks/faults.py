@@ -58,7 +58,8 @@ from core.geo.areas import CircleArea
 from core.services.alerts import AlertRequest, AlertService
 from core.services.roles import Roles
 from sandbox.nominatim import NominatimStandIn
-from sandbox.slack import OFFICER_ID, TIPS_CHANNEL_ID, SlackStandIn
+from sandbox.slack import SlackStandIn
+from sandbox.slack_workspace import OFFICER_ID, TIPS_CHANNEL_ID
 from sandbox.telegram import TelegramLimits, TelegramStandIn
 from storage.database import is_sqlite, make_async_engine, make_sync_engine
 from storage.migrate import upgrade

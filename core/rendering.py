@@ -15,7 +15,7 @@ from core.model import Alert, AlertStatus, AlertType, Channel
 from core.outbound import Button, MessageParts, OutboundMessage, TemplateCall
 
 TIP_BUTTON_LABEL = "I have information"
-# The alert template outside WhatsApp's 24-hour window (README: "The WhatsApp alert template").
+# The alert template outside WhatsApp's 24-hour window (docs/whatsapp.md: "The alert template").
 ALERT_TEMPLATE_LANGUAGE = "en_GB"
 TEMPLATE_TIP_LABEL = "Send information"
 TEMPLATE_STOP_LABEL = "Stop alerts"

@@ -1,4 +1,4 @@
-"""Settings from the environment (or a ``.env`` file), named as in DESIGN.md.
+"""Settings from the environment (or a ``.env`` file); each is described in docs/operations.md.
 
 A platform whose token is unset is off; ``enabled_channels`` says which are on.
 """

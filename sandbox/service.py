@@ -44,13 +44,8 @@ from sandbox.faults import FaultInjector
 from sandbox.mailbox import Mailbox
 from sandbox.nominatim import NominatimStandIn
 from sandbox.server import BackgroundServer, ServedStandIn
-from sandbox.slack import (
-    OFFICER_ID,
-    SECOND_OFFICER_ID,
-    SUPERVISOR_ID,
-    TIPS_CHANNEL_ID,
-    SlackStandIn,
-)
+from sandbox.slack import SlackStandIn
+from sandbox.slack_workspace import OFFICER_ID, SECOND_OFFICER_ID, SUPERVISOR_ID, TIPS_CHANNEL_ID
 from sandbox.smtp import SmtpSink
 from sandbox.telegram import TelegramStandIn
 from sandbox.whatsapp import WhatsAppLimits, WhatsAppStandIn

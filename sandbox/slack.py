@@ -1,4 +1,4 @@
-"""A local Slack Web API: the methods Lookout calls, with Slack's answers and limits, and a simulated Slack.
+"""A local Slack Web API: the methods Lookout calls, with Slack's answers and limits.
 
 ``GET|POST /api/<method>`` takes a JSON, form-encoded or multipart body plus the
 query string (slack_sdk sends JSON for chat.* and views.*, and the query string
@@ -14,10 +14,10 @@ post to a ``response_url`` (``/commands/…`` and ``/actions/…``, five uses wi
 thirty minutes). ``/_sandbox/…`` serves that record as JSON for tests, the
 console and benchmarks in other processes.
 
-``SimulatedSlackClient`` plays Slack towards an app's Request URL: slash
-commands, button presses, modal submissions and thread replies, signed with
-``v0=`` HMAC-SHA256 as Slack signs them, each carrying a fresh ``trigger_id``
-(valid 3 s, once) and ``response_url`` issued by the stand-in.
+The workspace's people and channels are in ``sandbox.slack_workspace``, Slack's
+Block Kit checks in ``sandbox.slack_blocks``; simulated officers
+(``sandbox.slack_users``) act towards an app's Request URL with the
+``trigger_id`` and ``response_url`` this stand-in issues.
 
 Run alone: ``python -m sandbox.slack --port 8082``.
 """
@@ -34,15 +34,13 @@ import random
 import string
 import threading
 import time
-import uuid
 from collections import Counter
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import parse_qsl
 
 import httpx
-from slack_sdk.signature import SignatureVerifier
 from starlette.applications import Starlette
 from starlette.datastructures import UploadFile
 from starlette.requests import Request
@@ -51,55 +49,26 @@ from starlette.routing import Route
 
 from sandbox.faults import FaultInjector
 from sandbox.server import BackgroundServer, ServedStandIn, public_base_url, route_path
-
-# The sandbox workspace, its app and its people.
-TEAM_ID = "T01LOOKOUT"
-TEAM_DOMAIN = "lookout-sandbox"
-TEAM_NAME = "Lookout Sandbox"
-APP_ID = "A01LOOKOUT0"
-BOT_ID = "B01LOOKOUTB"
-BOT_USER_ID = "U01LOOKOUTB"
-VERIFICATION_TOKEN = "sandbox-verification-token"  # the legacy ``token`` field Slack still puts in every payload
-
-OFFICER_ID = "U01OFFICER1"
-SECOND_OFFICER_ID = "U01OFFICER2"
-SUPERVISOR_ID = "U01SUPERVSR"
-STAFF_ID = "U01CIVSTAFF"  # in the workspace, but not an officer: for "who may send" checks
-TIPS_CHANNEL_ID = "C01TIPSQUEUE"
-OFFICERS_CHANNEL_ID = "C01OFFICERS"
-GENERAL_CHANNEL_ID = "C01GENERAL0"
+from sandbox.slack_blocks import MAX_MESSAGE_BLOCKS, block_problems, view_problems
+from sandbox.slack_workspace import (
+    APP_ID,
+    BOT_ID,
+    BOT_USER_ID,
+    SANDBOX_CHANNELS,
+    SANDBOX_USERS,
+    TEAM_DOMAIN,
+    TEAM_ID,
+    TEAM_NAME,
+    SandboxUser,
+    bot_profile,
+    user_json,
+)
 
 # Fields Slack takes as JSON-encoded strings when they travel in a form or the query string.
 _JSON_FIELDS = {"blocks", "attachments", "view", "files", "metadata"}
 _SCOPES = "chat:write,chat:write.public,commands,files:write,users:read,channels:history"
 MAX_TEXT = 40_000
-MAX_MESSAGE_BLOCKS = 50
-MAX_VIEW_BLOCKS = 100
 MAX_VIEW_STACK = 3
-
-
-@dataclass(frozen=True)
-class SandboxUser:
-    id: str
-    name: str
-    real_name: str
-    title: str
-    email: str
-    is_bot: bool = False
-
-
-SANDBOX_USERS: tuple[SandboxUser, ...] = (
-    SandboxUser(OFFICER_ID, "pc.ada.brooks", "PC Ada Brooks", "Police Constable, Stafford NPT", "ada.brooks@police.example"),
-    SandboxUser(SECOND_OFFICER_ID, "pc.tom.hale", "PC Tom Hale", "Police Constable, Stafford NPT", "tom.hale@police.example"),
-    SandboxUser(SUPERVISOR_ID, "sgt.ruth.okafor", "Sgt Ruth Okafor", "Sergeant, Stafford NPT", "ruth.okafor@police.example"),
-    SandboxUser(STAFF_ID, "jo.patel", "Jo Patel", "Civilian staff, front counter", "jo.patel@police.example"),
-    SandboxUser(BOT_USER_ID, "lookout", "Lookout", "", "", is_bot=True),
-)
-SANDBOX_CHANNELS: dict[str, str] = {
-    TIPS_CHANNEL_ID: "lookout-tips",
-    OFFICERS_CHANNEL_ID: "lookout-officers",
-    GENERAL_CHANNEL_ID: "general",
-}
 
 
 @dataclass
@@ -496,7 +465,7 @@ class SlackStandIn(ServedStandIn):
         user = self.users.get(str(call.params.get("user", "")))
         if user is None:
             raise _SlackError("user_not_found")
-        return {"user": _user_json(user)}
+        return {"user": user_json(user)}
 
     def _views_open(self, call: _Call) -> dict[str, Any]:
         user_id = self._exchange_trigger(call.params)
@@ -624,7 +593,7 @@ class SlackStandIn(ServedStandIn):
     def _message_json(self, message: SlackMessage) -> dict[str, Any]:
         out: dict[str, Any] = {"type": "message", "text": message.text, "user": message.user, "ts": message.ts, "team": TEAM_ID}
         if message.from_bot:
-            out.update(bot_id=BOT_ID, app_id=APP_ID, bot_profile=_bot_profile())
+            out.update(bot_id=BOT_ID, app_id=APP_ID, bot_profile=bot_profile())
         if message.blocks is not None:
             out["blocks"] = message.blocks
         if message.files:
@@ -874,13 +843,14 @@ class SlackStandIn(ServedStandIn):
         name = user.name if user else user_id.lower()
         return {"id": user_id, "username": name, "name": name, "team_id": TEAM_ID}
 
-    def _record_person_message(self, user_id: str, channel: str, text: str, thread_ts: str | None) -> SlackMessage:
+    def _record_person_message(self, user_id: str, channel: str, text: str, blocks: list[dict[str, Any]],
+                               thread_ts: str | None) -> SlackMessage:
         with self._lock:
             try:
                 channel = self._known_channel(channel)
             except _SlackError:
                 raise ValueError(f"no channel {channel!r} in the sandbox workspace (add_channel first)") from None
-            return self._add_message(channel, text, _rich_text_blocks(text), user_id, {"text": text}, thread_ts=thread_ts)
+            return self._add_message(channel, text, blocks, user_id, {"text": text}, thread_ts=thread_ts)
 
     def _record_interaction(self, interaction: Interaction) -> None:
         with self._lock:
@@ -1016,291 +986,6 @@ _METHODS = {
 }
 
 
-class SimulatedSlackClient:
-    """Plays Slack towards an app's Request URL, with triggers and response URLs issued by ``stand_in``.
-
-    Every request is signed with the stand-in's signing secret as Slack signs
-    it; each method returns the app's HTTP answer, and the exchange is kept in
-    ``stand_in.interactions``. Slack gives up on an app that has not answered
-    within 3 s, so ``timeout`` defaults to that. ``transport`` lets a test
-    drive an ASGI app in-process (``httpx.ASGITransport``).
-    """
-
-    def __init__(self, stand_in: SlackStandIn, request_url: str, *, transport: httpx.AsyncBaseTransport | None = None,
-                 timeout: float = 3.0) -> None:
-        self._stand_in = stand_in
-        self.request_url = request_url
-        self._http = httpx.AsyncClient(transport=transport, timeout=timeout)
-        self._event_numbers = itertools.count(1)
-
-    async def aclose(self) -> None:
-        await self._http.aclose()
-
-    async def __aenter__(self) -> SimulatedSlackClient:
-        return self
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        await self.aclose()
-
-    # --- what a person does in Slack ---------------------------------------------------------
-
-    async def slash_command(self, user_id: str, command: str, text: str = "",
-                            channel_id: str = OFFICERS_CHANNEL_ID) -> httpx.Response:
-        stand_in = self._stand_in
-        fields = {
-            "token": VERIFICATION_TOKEN, "team_id": TEAM_ID, "team_domain": TEAM_DOMAIN,
-            "channel_id": channel_id, "channel_name": stand_in.channel_name(channel_id),
-            "user_id": user_id, "user_name": stand_in._payload_user(user_id)["name"],
-            "command": command, "text": text, "api_app_id": APP_ID, "is_enterprise_install": "false",
-            "response_url": stand_in.issue_response_url("commands", user_id, channel_id),
-            "trigger_id": stand_in.issue_trigger(user_id),
-        }
-        answer = await self._deliver("slash_command", user_id, fields, urlencode(fields), "application/x-www-form-urlencoded")
-        stand_in._settle_command_answer(user_id, channel_id, answer)
-        return answer
-
-    async def block_action(self, user_id: str, action_id: str, value: str | None = None, *, channel_id: str | None = None,
-                           message_ts: str | None = None, view_id: str | None = None, block_id: str | None = None,
-                           action_type: str = "button",
-                           values: Mapping[str, Mapping[str, Any]] | None = None) -> httpx.Response:
-        """Press a button (or choose an option) on a message (``channel_id`` + ``message_ts``) or in a modal (``view_id``).
-
-        The element is looked up by ``action_id`` in the message's or view's blocks, so the payload carries its
-        real block_id, text and style; ``values`` is the modal's input state, as for ``view_submission``.
-        """
-        if view_id is not None:
-            payload, blocks = self._in_view(user_id, view_id, values or {})
-        elif channel_id is not None and message_ts is not None:
-            payload, blocks = self._on_message(user_id, channel_id, message_ts, values or {})
-        else:
-            raise ValueError("a block action happens on a message (channel_id and message_ts) or in a view (view_id)")
-        found_block, element = _find_element(blocks, action_id, block_id)
-        payload["actions"] = [_action_json(action_id, block_id or found_block, value, element, action_type)]
-        return await self._deliver_payload("block_actions", user_id, payload)
-
-    async def view_submission(self, user_id: str, view_id: str, values: Mapping[str, Mapping[str, Any]] | None = None, *,
-                              private_metadata: str | None = None, callback_id: str | None = None) -> httpx.Response:
-        """Submit a modal; ``values`` is ``{block_id: {action_id: value}}``, shaped per element as Slack sends it.
-
-        The app's answer is then applied as Slack would: a bare 200 closes the modal, ``response_action``
-        "errors" keeps it open, "update" / "push" / "clear" change the user's modal stack.
-        """
-        view = self._view_with_state(view_id, values or {}, callback_id)
-        if private_metadata is not None:
-            view["private_metadata"] = private_metadata
-        if callback_id is not None:
-            view["callback_id"] = callback_id
-        payload = {**self._envelope("view_submission", user_id), "view": view, "response_urls": []}
-        answer = await self._deliver_payload("view_submission", user_id, payload)
-        self._stand_in._settle_view_submission(user_id, view_id, answer)
-        return answer
-
-    async def message_event(self, user_id: str, channel_id: str, text: str, *, thread_ts: str | None = None) -> httpx.Response:
-        """A person posts in a channel (or replies in a thread): the message joins the channel, then the event goes out."""
-        message = self._stand_in._record_person_message(user_id, channel_id, text, thread_ts)
-        event: dict[str, Any] = {
-            "client_msg_id": str(uuid.uuid4()), "type": "message", "text": text, "user": user_id, "ts": message.ts,
-            "team": TEAM_ID, "blocks": message.blocks, "channel": message.channel, "event_ts": message.ts,
-            "channel_type": "im" if message.channel.startswith("D") else "channel",
-        }
-        if thread_ts:
-            parent = self._stand_in.message(message.channel, thread_ts)
-            event.update(thread_ts=thread_ts, parent_user_id=parent.user if parent else BOT_USER_ID)
-        body = {
-            "token": VERIFICATION_TOKEN, "team_id": TEAM_ID, "context_team_id": TEAM_ID, "api_app_id": APP_ID,
-            "event": event, "type": "event_callback", "event_id": f"Ev{next(self._event_numbers):09d}",
-            "event_time": int(time.time()),
-            "authorizations": [{"enterprise_id": None, "team_id": TEAM_ID, "user_id": BOT_USER_ID, "is_bot": True,
-                                "is_enterprise_install": False}],
-            "is_ext_shared_channel": False,
-        }
-        return await self._deliver("event_callback", user_id, body, json.dumps(body), "application/json")
-
-    # --- the wire ------------------------------------------------------------------------------
-
-    async def post_signed(self, body: str, content_type: str, *, timestamp: int | None = None,
-                          signing_secret: str | None = None, headers: Mapping[str, str] | None = None) -> httpx.Response:
-        """POST ``body`` as Slack would; an old ``timestamp`` or another ``signing_secret`` makes a request the app must refuse.
-
-        ``headers`` adds e.g. ``X-Slack-Retry-Num`` / ``X-Slack-Retry-Reason`` to play Slack's retries.
-        """
-        stamp = str(int(time.time()) if timestamp is None else timestamp)
-        verifier = SignatureVerifier(signing_secret or self._stand_in.signing_secret)
-        signed = {
-            "Content-Type": content_type,
-            "User-Agent": "Slackbot 1.0 (+https://api.slack.com/robots)",
-            "X-Slack-Request-Timestamp": stamp,
-            "X-Slack-Signature": verifier.generate_signature(timestamp=stamp, body=body) or "",
-            **(headers or {}),
-        }
-        return await self._http.post(self.request_url, content=body.encode(), headers=signed)
-
-    async def _deliver_payload(self, kind: str, user_id: str, payload: dict[str, Any]) -> httpx.Response:
-        body = urlencode({"payload": json.dumps(payload)})
-        return await self._deliver(kind, user_id, payload, body, "application/x-www-form-urlencoded")
-
-    async def _deliver(self, kind: str, user_id: str, recorded: dict[str, Any], body: str, content_type: str) -> httpx.Response:
-        started = time.monotonic()
-        answer = await self.post_signed(body, content_type)
-        elapsed = time.monotonic() - started
-        self._stand_in._record_interaction(Interaction(kind, user_id, recorded, answer.status_code, answer.text, elapsed, started))
-        return answer
-
-    # --- payloads ---------------------------------------------------------------------------------
-
-    def _envelope(self, kind: str, user_id: str) -> dict[str, Any]:
-        return {
-            "type": kind, "user": self._stand_in._payload_user(user_id), "api_app_id": APP_ID, "token": VERIFICATION_TOKEN,
-            "trigger_id": self._stand_in.issue_trigger(user_id), "team": {"id": TEAM_ID, "domain": TEAM_DOMAIN},
-            "enterprise": None, "is_enterprise_install": False,
-        }
-
-    def _view_with_state(self, view_id: str, values: Mapping[str, Mapping[str, Any]], callback_id: str | None) -> dict[str, Any]:
-        view = dict(self._stand_in.view(view_id) or _unknown_view(view_id, callback_id))
-        view["state"] = {"values": _state_values(view.get("blocks") or [], values)}
-        return view
-
-    def _in_view(self, user_id: str, view_id: str,
-                 values: Mapping[str, Mapping[str, Any]]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-        view = self._view_with_state(view_id, values, None)
-        payload = {**self._envelope("block_actions", user_id), "container": {"type": "view", "view_id": view_id},
-                   "view": view, "state": view["state"]}
-        return payload, view.get("blocks") or []
-
-    def _on_message(self, user_id: str, channel_id: str, message_ts: str,
-                    values: Mapping[str, Mapping[str, Any]]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-        """Where the button was: the channel, the message (Slack leaves out an ephemeral one) and a response_url."""
-        stand_in = self._stand_in
-        ephemeral = stand_in.ephemeral_message(channel_id, message_ts)
-        message = None if ephemeral else stand_in.message_payload(channel_id, message_ts)
-        blocks = (ephemeral.blocks if ephemeral else (message or {}).get("blocks")) or []
-        payload = {
-            **self._envelope("block_actions", user_id),
-            "container": {"type": "message", "message_ts": message_ts, "channel_id": channel_id,
-                          "is_ephemeral": ephemeral is not None},
-            "channel": {"id": channel_id, "name": stand_in.channel_name(channel_id)},
-            "state": {"values": _state_values(blocks, values)},
-            "response_url": stand_in.issue_response_url("actions", user_id, channel_id, message_ts=message_ts,
-                                                        ephemeral=ephemeral is not None),
-        }
-        if message is not None:
-            payload["message"] = message
-        return payload, blocks
-
-
-# --- payload shapes ------------------------------------------------------------------------------
-
-
-def _find_element(blocks: list[dict[str, Any]], action_id: str, block_id: str | None) -> tuple[str, dict[str, Any] | None]:
-    """The block and element carrying ``action_id`` (Slack names a block when the app did not)."""
-    for index, block in enumerate(blocks):
-        for _, element in _elements_of(block):
-            if element.get("action_id") == action_id and block_id in (None, block.get("block_id")):
-                return str(block.get("block_id") or f"b{index}"), element
-    return block_id or "b0", None
-
-
-def _elements_of(block: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
-    """The interactive elements of a block, each with its JSON pointer below the block."""
-    if isinstance(block.get("elements"), list) and block.get("type") == "actions":
-        yield from ((f"/elements/{i}", e) for i, e in enumerate(block["elements"]) if isinstance(e, dict))
-    for key in ("accessory", "element"):
-        if isinstance(block.get(key), dict):
-            yield f"/{key}", block[key]
-
-
-def _action_json(action_id: str, block_id: str, value: str | None, element: dict[str, Any] | None,
-                 action_type: str) -> dict[str, Any]:
-    kind = str((element or {}).get("type") or action_type)
-    action: dict[str, Any] = {"type": kind, "action_id": action_id, "block_id": block_id,
-                              "action_ts": f"{time.time():.6f}"}
-    if kind == "button":
-        action["text"] = (element or {}).get("text") or {"type": "plain_text", "text": value or action_id, "emoji": True}
-        if value is not None:
-            action["value"] = value
-        if element and element.get("style"):
-            action["style"] = element["style"]
-    else:
-        action.update(_state_entry(kind, value, element))  # a select reports its choice as input state does
-    return action
-
-
-def _state_values(blocks: list[dict[str, Any]], values: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
-    """``{block_id: {action_id: value}}`` as Slack reports input state: shaped by each element's type."""
-    state: dict[str, Any] = {}
-    for block_id, actions in values.items():
-        for action_id, value in actions.items():
-            _, element = _find_element(blocks, action_id, block_id)
-            entry = value if isinstance(value, dict) else _state_entry(str((element or {}).get("type") or "plain_text_input"),
-                                                                       value, element)
-            state.setdefault(block_id, {})[action_id] = entry
-    return state
-
-
-def _state_entry(kind: str, value: Any, element: dict[str, Any] | None) -> dict[str, Any]:
-    if kind in {"static_select", "external_select", "radio_buttons"}:
-        return {"type": kind, "selected_option": _option(value, element)}
-    if kind in {"multi_static_select", "checkboxes"}:
-        chosen = value if isinstance(value, list) else [value]
-        return {"type": kind, "selected_options": [_option(v, element) for v in chosen]}
-    single = {"datepicker": "selected_date", "timepicker": "selected_time", "datetimepicker": "selected_date_time",
-              "users_select": "selected_user", "conversations_select": "selected_conversation",
-              "channels_select": "selected_channel"}
-    if kind in single:
-        return {"type": kind, single[kind]: value}
-    return {"type": kind, "value": value}
-
-
-def _option(value: Any, element: dict[str, Any] | None) -> dict[str, Any]:
-    """The option object Slack echoes back: the element's own option when it has one with this value."""
-    options = list((element or {}).get("options") or [])
-    for group in (element or {}).get("option_groups") or []:
-        options.extend(group.get("options") or [])
-    known = next((o for o in options if isinstance(o, dict) and o.get("value") == value), None)
-    return known or {"text": {"type": "plain_text", "text": str(value), "emoji": True}, "value": value}
-
-
-def _unknown_view(view_id: str, callback_id: str | None) -> dict[str, Any]:
-    """A stand-in for a view the stand-in never opened, so tests can submit made-up modals."""
-    return {"id": view_id, "team_id": TEAM_ID, "type": "modal", "blocks": [], "private_metadata": "",
-            "callback_id": callback_id or "", "state": {"values": {}}, "hash": f"{int(time.time())}.sandbox",
-            "title": {"type": "plain_text", "text": "Modal"}, "clear_on_close": False, "notify_on_close": False,
-            "close": None, "submit": None, "previous_view_id": None, "root_view_id": view_id, "app_id": APP_ID,
-            "external_id": "", "app_installed_team_id": TEAM_ID, "bot_id": BOT_ID}
-
-
-def _rich_text_blocks(text: str) -> list[dict[str, Any]]:
-    """The blocks Slack's own client attaches to what a person types."""
-    return [{"type": "rich_text", "block_id": "sbx", "elements": [
-        {"type": "rich_text_section", "elements": [{"type": "text", "text": text}]}]}]
-
-
-def _user_json(user: SandboxUser) -> dict[str, Any]:
-    first, _, last = user.real_name.rpartition(" ")
-    profile = {
-        "title": user.title, "phone": "", "skype": "", "real_name": user.real_name, "real_name_normalized": user.real_name,
-        "display_name": user.name, "display_name_normalized": user.name, "fields": None, "status_text": "",
-        "status_emoji": "", "status_expiration": 0, "avatar_hash": "g0000000000", "first_name": first, "last_name": last,
-        "image_48": f"https://secure.gravatar.com/avatar/{user.id}.jpg?s=48", "team": TEAM_ID,
-    }
-    if user.email:
-        profile["email"] = user.email
-    if user.is_bot:
-        profile.update(bot_id=BOT_ID, api_app_id=APP_ID, always_active=True)
-    return {
-        "id": user.id, "team_id": TEAM_ID, "name": user.name, "deleted": False, "color": "9f69e7",
-        "real_name": user.real_name, "tz": "Europe/London", "tz_label": "Greenwich Mean Time", "tz_offset": 0,
-        "profile": profile, "is_admin": False, "is_owner": False, "is_primary_owner": False, "is_restricted": False,
-        "is_ultra_restricted": False, "is_bot": user.is_bot, "is_app_user": False, "updated": 1712345678,
-        "is_email_confirmed": not user.is_bot, "who_can_share_contact_card": "EVERYONE",
-    }
-
-
-def _bot_profile() -> dict[str, Any]:
-    return {"id": BOT_ID, "app_id": APP_ID, "name": "Lookout", "icons": {}, "deleted": False, "updated": 1712345678,
-            "team_id": TEAM_ID}
-
-
 # --- checking what apps send ------------------------------------------------------------------------
 
 
@@ -1315,7 +1000,7 @@ def _checked_content(params: Mapping[str, Any]) -> tuple[str, list[dict[str, Any
     if len(text) > MAX_TEXT:
         raise _SlackError("msg_too_long")
     if blocks is not None:
-        problems = _block_problems(blocks, "/blocks", MAX_MESSAGE_BLOCKS)
+        problems = block_problems(blocks, "/blocks", MAX_MESSAGE_BLOCKS)
         if problems:
             raise _SlackError("invalid_blocks", errors=problems,
                               response_metadata={"messages": [f"[ERROR] {p}" for p in problems]})
@@ -1323,76 +1008,10 @@ def _checked_content(params: Mapping[str, Any]) -> tuple[str, list[dict[str, Any
 
 
 def _checked_view(view: Any) -> dict[str, Any]:
-    problems = _view_problems(view)
+    problems = view_problems(view)
     if problems:
         raise _SlackError("invalid_arguments", response_metadata={"messages": [f"[ERROR] {p}" for p in problems]})
     return dict(view)
-
-
-def _view_problems(view: Any) -> list[str]:
-    if not isinstance(view, dict):
-        return ["missing required field: view [json-pointer:/view]"]
-    problems = []
-    if view.get("type") != "modal":
-        problems.append("must be one of: modal [json-pointer:/view/type]")
-    for key, limit in (("title", 24), ("submit", 24), ("close", 24)):
-        problems += _text_problems(view.get(key), f"/view/{key}", limit, required=key == "title")
-    if len(str(view.get("private_metadata") or "")) > 3000:
-        problems.append("must be less than 3001 characters [json-pointer:/view/private_metadata]")
-    if len(str(view.get("callback_id") or "")) > 255:
-        problems.append("must be less than 256 characters [json-pointer:/view/callback_id]")
-    return problems + _block_problems(view.get("blocks", []), "/view/blocks", MAX_VIEW_BLOCKS)
-
-
-def _block_problems(blocks: Any, pointer: str, max_blocks: int) -> list[str]:
-    """Slack's own checks on the parts of Block Kit Lookout uses, worded as Slack words them."""
-    if not isinstance(blocks, list):
-        return [f"must be an array [json-pointer:{pointer}]"]
-    if len(blocks) > max_blocks:
-        return [f"must be less than {max_blocks + 1} items [json-pointer:{pointer}]"]
-    problems: list[str] = []
-    for index, block in enumerate(blocks):
-        where = f"{pointer}/{index}"
-        if not isinstance(block, dict) or not block.get("type"):
-            problems.append(f"missing required field: type [json-pointer:{where}]")
-            continue
-        problems += _one_block_problems(block, where)
-    return problems
-
-
-def _one_block_problems(block: dict[str, Any], where: str) -> list[str]:
-    problems: list[str] = []
-    kind = block["type"]
-    if kind == "section":
-        if block.get("text") is None and not block.get("fields"):
-            problems.append(f"must provide either text or fields [json-pointer:{where}]")
-        problems += _text_problems(block.get("text"), f"{where}/text", 3000)
-        for i, item in enumerate(block.get("fields") or []):
-            problems += _text_problems(item, f"{where}/fields/{i}", 2000)
-    elif kind == "header":
-        problems += _text_problems(block.get("text"), f"{where}/text", 150, required=True)
-    elif kind == "actions" and len(block.get("elements") or []) > 25:
-        problems.append(f"must be less than 26 items [json-pointer:{where}/elements]")
-    if len(str(block.get("block_id") or "")) > 255:
-        problems.append(f"must be less than 256 characters [json-pointer:{where}/block_id]")
-    for below, element in _elements_of(block):
-        if element.get("type") == "button":
-            problems += _text_problems(element.get("text"), f"{where}{below}/text", 75, required=True)
-            if len(str(element.get("value") or "")) > 2000:
-                problems.append(f"must be less than 2001 characters [json-pointer:{where}{below}/value]")
-    return problems
-
-
-def _text_problems(text: Any, where: str, limit: int, *, required: bool = False) -> list[str]:
-    if text is None:
-        return [f"missing required field: text [json-pointer:{where}]"] if required else []
-    if not isinstance(text, dict) or text.get("type") not in {"plain_text", "mrkdwn"} or not isinstance(text.get("text"), str):
-        return [f"must be a text object [json-pointer:{where}]"]
-    if not text["text"]:
-        return [f"must be more than 0 characters [json-pointer:{where}/text]"]
-    if len(text["text"]) > limit:
-        return [f"must be less than {limit + 1} characters [json-pointer:{where}/text]"]
-    return []
 
 
 # --- the wire -----------------------------------------------------------------------------------------

@@ -25,7 +25,7 @@ from sandbox.console.places import presets_json
 from sandbox.console.slack_pane import SlackPane
 from sandbox.console.telegram_phone import TelegramPhone
 from sandbox.console.whatsapp_phone import WhatsAppPhone
-from sandbox.slack import TIPS_CHANNEL_ID
+from sandbox.slack_workspace import TIPS_CHANNEL_ID
 from sandbox.smtp import SmtpSink
 
 STATIC = Path(__file__).parent / "static"

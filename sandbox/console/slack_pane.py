@@ -14,7 +14,8 @@ from typing import Any
 import httpx
 
 from sandbox.console.inputs import AppUnreachable, BadInput, NotReady
-from sandbox.slack import EphemeralMessage, SimulatedSlackClient, SlackMessage, SlackStandIn
+from sandbox.slack import EphemeralMessage, SlackMessage, SlackStandIn
+from sandbox.slack_users import SimulatedSlackClient
 
 MAX_MESSAGES = 200  # per channel, newest kept: the demo's tips channel can grow long
 MAX_VALUE = 3000

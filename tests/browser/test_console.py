@@ -26,7 +26,7 @@ from playwright.sync_api import Page, expect
 
 from core.geo.cells import cell_to_int, snap
 from sandbox.console.people import WHATSAPP_RESIDENT_ID
-from sandbox.slack import OFFICER_ID
+from sandbox.slack_workspace import OFFICER_ID
 from sandbox.whatsapp import WhatsAppLimits
 from storage.database import make_sync_engine
 from storage.tables import places, residents, subscriptions

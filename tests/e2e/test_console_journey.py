@@ -9,7 +9,7 @@ Slack tips channel as a reply in the alert's thread.
 from __future__ import annotations
 
 
-from sandbox.slack import OFFICERS_CHANNEL_ID, TIPS_CHANNEL_ID
+from sandbox.slack_workspace import OFFICERS_CHANNEL_ID, TIPS_CHANNEL_ID
 from tests.support.console import (
     ALERT_FORM,
     CONTACT,

@@ -2,7 +2,7 @@
 
 The red team saw 46% of 100 simultaneous residents' webhooks answered 500: the conversation's replies met
 Telegram's 429, waited once, met it again and failed. Replies are now paced at the bot's rate, first replies first,
-and a 429 is waited out. The time to answer everyone is a figure of ``lookout bench doors`` (README), not asserted.
+and a 429 is waited out. The time to answer everyone is a figure of ``lookout bench doors`` (docs/performance.md), not asserted.
 """
 from __future__ import annotations
 

@@ -11,14 +11,9 @@ import pytest
 
 from core.clock import utc_now
 from sandbox.nominatim import NominatimStandIn
-from sandbox.slack import (
-    OFFICER_ID,
-    OFFICERS_CHANNEL_ID,
-    SUPERVISOR_ID,
-    SimulatedSlackClient,
-    SlackLimits,
-    SlackStandIn,
-)
+from sandbox.slack import SlackLimits, SlackStandIn
+from sandbox.slack_users import SimulatedSlackClient
+from sandbox.slack_workspace import OFFICER_ID, OFFICERS_CHANNEL_ID, SUPERVISOR_ID
 from sandbox.telegram import TelegramStandIn
 from storage.database import make_async_engine
 from storage.tables import alerts, audit_log, inbound_updates

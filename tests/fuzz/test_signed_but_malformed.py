@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 import pytest
 import sqlalchemy as sa
 
-from sandbox.slack import OFFICER_ID
+from sandbox.slack_workspace import OFFICER_ID
 from storage.tables import tips
 from tests.integration.test_whatsapp_conversation import Running, app, subscribe  # noqa: F401 - app is a fixture
 from tests.support.slack_officer import officer_app

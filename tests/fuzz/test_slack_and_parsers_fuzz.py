@@ -16,7 +16,7 @@ from core.errors import LookoutError
 from core.force import ForceConfigError, load_force_config
 from core.geo.coords import parse_distance, parse_lat_lon
 from core.geocoding import normalise_uk_postcode
-from sandbox.slack import OFFICER_ID, STAFF_ID
+from sandbox.slack_workspace import OFFICER_ID, STAFF_ID
 from tests.fuzz.common import EXAMPLES, FUZZ, json_values
 from tests.support.slack_officer import officer_app
 

@@ -30,7 +30,8 @@ from core.geocoding import GeopyGeocoder
 from sandbox.console.people import TELEGRAM_RESIDENT, WHATSAPP_RESIDENT_ID
 from sandbox.server import BackgroundServer
 from sandbox.service import Sandbox, SandboxConfig
-from sandbox.slack import OFFICER_ID, OFFICERS_CHANNEL_ID, SimulatedSlackClient
+from sandbox.slack_users import SimulatedSlackClient
+from sandbox.slack_workspace import OFFICER_ID, OFFICERS_CHANNEL_ID
 from sandbox.telegram_users import SECRET_HEADER
 
 # The smallest valid PNG: 1x1, transparent.

@@ -23,7 +23,9 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from sandbox.server import BackgroundServer
-from sandbox.slack import (
+from sandbox.slack import SlackFaults, SlackLimits, SlackStandIn
+from sandbox.slack_users import SimulatedSlackClient
+from sandbox.slack_workspace import (
     BOT_ID,
     BOT_USER_ID,
     GENERAL_CHANNEL_ID,
@@ -31,10 +33,6 @@ from sandbox.slack import (
     OFFICERS_CHANNEL_ID,
     SUPERVISOR_ID,
     TIPS_CHANNEL_ID,
-    SimulatedSlackClient,
-    SlackFaults,
-    SlackLimits,
-    SlackStandIn,
 )
 
 TOKEN = "xoxb-sandbox"

@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 import sqlalchemy as sa
 
 from core.model import AlertState
-from sandbox.slack import OFFICER_ID, OFFICERS_CHANNEL_ID, SECOND_OFFICER_ID, STAFF_ID, SUPERVISOR_ID
+from sandbox.slack_workspace import OFFICERS_CHANNEL_ID, OFFICER_ID, SECOND_OFFICER_ID, STAFF_ID, SUPERVISOR_ID
 from storage.tables import alerts as alerts_table
 from storage.tables import audit_log
 from tests.support.residents import STAFFORD, add_residents, offset, resident_at

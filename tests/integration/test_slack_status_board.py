@@ -15,7 +15,8 @@ from core.outbound import DeliveryResult
 from core.services.alerts import AlertService
 from core.services.progress import ProgressService
 from core.services.roles import Roles
-from sandbox.slack import OFFICERS_CHANNEL_ID, SlackLimits, SlackStandIn
+from sandbox.slack import SlackLimits, SlackStandIn
+from sandbox.slack_workspace import OFFICERS_CHANNEL_ID
 from tests.integration.test_delivery_worker import send_alert
 from tests.support.clock import FakeClock
 from tests.support.fakes import FakeAdapter

@@ -21,7 +21,8 @@ from sqlalchemy.engine import make_url
 
 from core.model import MessageKind, TipPhoto, TipState
 from core.services.tips import NewTip
-from sandbox.slack import OFFICER_ID, SECOND_OFFICER_ID, STAFF_ID, TIPS_CHANNEL_ID, SlackMessage
+from sandbox.slack import SlackMessage
+from sandbox.slack_workspace import OFFICER_ID, SECOND_OFFICER_ID, STAFF_ID, TIPS_CHANNEL_ID
 from storage.tables import audit_log, deliveries, messages, refused_attempts, tip_notes
 from storage.tables import tips as tips_table
 from tests.support.residents import STAFFORD, add_residents, resident_at

@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 
 from sandbox.service import Sandbox
-from sandbox.slack import OFFICER_ID, OFFICERS_CHANNEL_ID, TIPS_CHANNEL_ID
+from sandbox.slack_workspace import OFFICER_ID, OFFICERS_CHANNEL_ID, TIPS_CHANNEL_ID
 from tests.support.processes import Server, lookout_env
 
 INCIDENT = "MV-20261125-0456"

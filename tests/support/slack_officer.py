@@ -27,17 +27,9 @@ from core.delivery.worker import DeliveryWorker
 from core.model import Channel
 from core.settings import Settings
 from sandbox.nominatim import NominatimStandIn
-from sandbox.slack import (
-    OFFICER_ID,
-    OFFICERS_CHANNEL_ID,
-    SECOND_OFFICER_ID,
-    SUPERVISOR_ID,
-    TIPS_CHANNEL_ID,
-    SimulatedSlackClient,
-    SlackLimits,
-    SlackMessage,
-    SlackStandIn,
-)
+from sandbox.slack import SlackLimits, SlackMessage, SlackStandIn
+from sandbox.slack_users import SimulatedSlackClient
+from sandbox.slack_workspace import OFFICER_ID, OFFICERS_CHANNEL_ID, SECOND_OFFICER_ID, SUPERVISOR_ID, TIPS_CHANNEL_ID
 from tests.support.fakes import FakeAdapter
 
 ROOT = Path(__file__).resolve().parents[2]
