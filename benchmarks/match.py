@@ -3,9 +3,10 @@
 A synthetic population (default a million residents around Stafford) is built
 once and cached, then three things are timed, each as the median of a few runs:
 
-- ``circle_3km``: the whole send path for a 3 km circle — cover the area, then
-  in one transaction create the message, resolve recipients and write their
-  delivery rows (``INSERT … SELECT``), and commit;
+- ``circle_3km``: the whole send path for a 3 km circle — cover the area and
+  rank its cells nearest first (``cover_ms``), then in one transaction create
+  the message, resolve recipients and write their delivery rows nearest first
+  (``INSERT … SELECT``), and commit;
 - ``circle_3km_resolve`` / ``street_100m_resolve``: resolution alone
   (``count_recipients``), nothing written;
 - ``street_100m``: the whole send path for a 100 m street with 50 m either side;
@@ -51,13 +52,15 @@ from core.delivery.priority import Priority
 from core.errors import LookoutError
 from core.force import ALL_TOPICS, load_force_config
 from core.geo.areas import Area, CircleArea, StreetArea
-from core.geo.cells import Cover, cover_area
+from core.geo.cells import Cover, area_cells, cover_area, cover_of
+from core.geo.nearness import Nearness, nearness
 from core.geo.projection import projection_around
 from core.model import Audience, MessageKind
 from core.ports import RecipientCriteria
 from storage.database import make_async_engine
 from storage.migrate import upgrade
-from storage.outbox import SqlOutbox, recipients_query
+from storage.matching import recipients, recipients_statement
+from storage.outbox import SqlOutbox
 from storage.tables import deliveries, messages, places, reachable_places, residents, subscriptions
 from storage.uow import SqlUnitOfWork
 
@@ -317,8 +320,10 @@ def _street_near_centre() -> StreetArea:
     return StreetArea("Bench Street", LineString([(west_lon, west_lat), (east_lon, east_lat)]), STREET_BUFFER_M)
 
 
-def _criteria(cover: Cover, at: datetime) -> RecipientCriteria:
-    return RecipientCriteria(cover, topics=ALERT_TOPICS, sectors=(), audience=Audience.BOTH, testers_only=False, at=at)
+def _criteria(cover: Cover, at: datetime, ranking: Nearness | None = None) -> RecipientCriteria:
+    return RecipientCriteria(
+        cover, topics=ALERT_TOPICS, sectors=(), audience=Audience.BOTH, testers_only=False, at=at, nearness=ranking
+    )
 
 
 # -- the timings --------------------------------------------------------------
@@ -339,11 +344,13 @@ async def _time_send(engine: AsyncEngine, area: Area, repeats: int) -> dict[str,
 async def _send_once(engine: AsyncEngine, area: Area) -> _Run:
     now = datetime.now(UTC)
     started = time.perf_counter()
-    cover = cover_area(area, RESOLUTION)
+    # As the alert service's send does: the cover, and its cells' distances for the nearest-first order.
+    cells = area_cells(area, RESOLUTION)
+    criteria = _criteria(cover_of(cells, RESOLUTION), now, nearness(area, RESOLUTION, cells))
     covered = time.perf_counter()
     async with SqlUnitOfWork(engine, clock=utc_now) as uow:
         message_id = await uow.outbox.new_message(MessageKind.ALERT)
-        counts = await uow.outbox.queue_for_recipients(message_id, _criteria(cover, now), now, priority=Priority.URGENT)
+        counts = await uow.outbox.queue_for_recipients(message_id, criteria, now, priority=Priority.URGENT)
         await uow.commit()
     finished = time.perf_counter()
     await _forget_message(engine, message_id)
@@ -398,7 +405,7 @@ async def _bruteforce_once(engine: AsyncEngine) -> _Run:
 async def _all_eligible_places(engine: AsyncEngine, at: datetime) -> tuple[np.ndarray, np.ndarray]:
     """(cell, resident_id) of every place whose resident the 3 km alert's filters accept.
 
-    Mirrors ``recipients_query`` minus the area: with no sectors named, both
+    Mirrors ``recipients_statement`` minus the area: with no sectors named, both
     residents and businesses need a subscription to ``all`` or the topic.
     """
     r = residents
@@ -448,7 +455,7 @@ def _prefixed(prefix: str, figures: dict[str, Any]) -> dict[str, Any]:
 
 
 async def _query_plan(engine: AsyncEngine, criteria: RecipientCriteria) -> dict[str, Any]:
-    """The planner's plan for ``recipients_query``, and which tables it reads whole."""
+    """The planner's plan for ``recipients_statement``, and which tables it reads whole."""
     statement, parameters = await _captured_sql(engine, criteria)
     sqlite = engine.dialect.name == "sqlite"
     async with engine.connect() as conn:
@@ -462,7 +469,7 @@ async def _query_plan(engine: AsyncEngine, criteria: RecipientCriteria) -> dict[
 
 
 async def _captured_sql(engine: AsyncEngine, criteria: RecipientCriteria) -> tuple[str, Any]:
-    """The SQL and driver parameters ``recipients_query`` really sends (bind processors applied).
+    """The SQL and driver parameters the recipients statement really sends (bind processors applied).
 
     Captured from a real execution rather than compiled by hand, so the plan
     is for exactly what the outbox runs; the rows themselves are discarded.
@@ -475,7 +482,8 @@ async def _captured_sql(engine: AsyncEngine, criteria: RecipientCriteria) -> tup
     async with engine.connect() as conn:
         event.listen(conn.sync_connection, "before_cursor_execute", capture)
         try:
-            await conn.execute(recipients_query(criteria, conn.dialect.name))
+            shape, values = recipients(criteria, conn.dialect.name)
+            await conn.execute(recipients_statement(shape), values)
         finally:
             event.remove(conn.sync_connection, "before_cursor_execute", capture)
     return captured[-1]

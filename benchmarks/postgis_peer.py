@@ -181,7 +181,7 @@ def _within(area: CircleArea | StreetArea) -> tuple[str, dict[str, Any]]:
 
 
 def _matched_sql(area: CircleArea | StreetArea, topics: tuple[str, ...], at: datetime) -> tuple[str, dict[str, Any]]:
-    """The peer's ``recipients_query``: same filters (audience both, no sectors named), one row per resident."""
+    """The peer's recipients query (Lookout's is ``storage.matching.recipients_statement``): same filters (audience both, no sectors named), one row per resident."""
     within, parameters = _within(area)
     sql = f"""
         SELECT resident_id AS id, channel, address FROM homes

@@ -15,7 +15,7 @@ from core.channels import WHATSAPP_SERVICE_WINDOW, WINDOW_MARGIN
 from core.model import Channel
 from core.ports import AllowanceGrant, RecipientCriteria
 from storage.database import upsert_insert
-from storage.outbox import recipients_query
+from storage.matching import recipients, recipients_statement
 from storage.tables import messaging_allowance, residents
 
 _BATCH = 500  # addresses per IN (...) list
@@ -80,7 +80,8 @@ class SqlMessagingAllowance:
         return count or 0
 
     async def needing_places(self, criteria: RecipientCriteria, channel: Channel, now: datetime, window: timedelta) -> int:
-        matched = recipients_query(criteria, self._conn.dialect.name).subquery("matched")
+        shape, values = recipients(criteria, self._conn.dialect.name)
+        matched = recipients_statement(shape).subquery("matched")
         a, r = messaging_allowance.c, residents.c
         # The worker's test (core.channels.in_service_window): the window counts as closed a little early.
         window_open = r.last_inbound_at > now - (WHATSAPP_SERVICE_WINDOW - WINDOW_MARGIN)
@@ -92,6 +93,7 @@ class SqlMessagingAllowance:
                 matched.c.channel == channel.value,
                 or_(r.last_inbound_at.is_(None), ~window_open),
                 ~already.exists(),
-            )
+            ),
+            values,
         )
         return count or 0

@@ -8,8 +8,9 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections import defaultdict
 from datetime import datetime
+from functools import lru_cache
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import Select, and_, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from core.delivery.holds import DAILY_LIMIT_HOLD, DAILY_LIMIT_REASON, QUIET_HOLD
@@ -23,10 +24,21 @@ from core.model import (
     MessageKind,
 )
 from core.ports import AlertCount, CellCounts, DeliverySummary, RecipientCriteria
-from storage.outbox import recipients_query
+from storage.matching import Shape, recipients, recipients_statement
 from storage.tables import alerts, deliveries, messages, places, residents
 
 _ALERT_KINDS = (MessageKind.ALERT.value, MessageKind.ALERT_UPDATE.value, MessageKind.ALERT_CANCEL.value)
+
+
+@lru_cache(maxsize=256)
+def _cells_statement(shape: Shape) -> Select:
+    """Matched residents per cell of their places (built once per shape, as the recipients query is)."""
+    matched = recipients_statement(shape).subquery("matched")
+    return (
+        select(places.c.cell, func.count(func.distinct(places.c.resident_id)))
+        .select_from(matched.join(places, places.c.resident_id == matched.c.id))
+        .group_by(places.c.cell)
+    )
 
 
 class SqlReports:
@@ -34,12 +46,8 @@ class SqlReports:
         self._conn = conn
 
     async def recipient_cells(self, criteria: RecipientCriteria) -> CellCounts:
-        matched = recipients_query(criteria, self._conn.dialect.name).subquery("matched")
-        rows = await self._conn.execute(
-            select(places.c.cell, func.count(func.distinct(places.c.resident_id)))
-            .select_from(matched.join(places, places.c.resident_id == matched.c.id))
-            .group_by(places.c.cell)
-        )
+        shape, values = recipients(criteria, self._conn.dialect.name)
+        rows = await self._conn.execute(_cells_statement(shape), values)
         # A matched resident's other places may lie outside the area: keep the cells of the cover only.
         # Filtering here (a sorted scan of the few ranges) avoids a several-hundred-term OR in SQL.
         ranges = criteria.cover.ranges

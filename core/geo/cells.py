@@ -61,7 +61,11 @@ class Cover:
 
 def cover_area(area: Area, resolution: int) -> Cover:
     """Every resolution-``resolution`` cell that overlaps ``area``."""
-    cells = area_cells(area, resolution)
+    return cover_of(area_cells(area, resolution), resolution)
+
+
+def cover_of(cells: list[str], resolution: int) -> Cover:
+    """The cover of ``cells`` (an area's, from ``area_cells``: computed once when its nearness needs them too)."""
     return Cover(resolution, len(cells), cells_to_ranges(cells, resolution))
 
 

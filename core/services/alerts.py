@@ -20,7 +20,7 @@ from core.geo.areas import Area
 from core.delivery.allowance import ALLOWANCE_WINDOW
 from core.delivery.priority import Priority, alert_priority
 from core.delivery.ratelimit import HEADROOM
-from core.geo.cells import cover_area
+from core.geo.cells import area_cells, cover_of
 from core.geo.nearness import nearness
 from core.model import (
     Address,
@@ -603,15 +603,17 @@ class AlertService:
 
     def _criteria(self, alert: Alert, *, ranked: bool = False) -> RecipientCriteria:
         """Who the alert is for; ``ranked`` adds the distances that put the nearest first (for writing rows)."""
+        resolution = self._force.resolution
+        cells = area_cells(alert.area, resolution)  # once, for the cover and the ranking alike
         return RecipientCriteria(
-            cover=cover_area(alert.area, self._force.resolution),
+            cover=cover_of(cells, resolution),
             topics=alert.topics,
             everyone=alert.everyone,
             sectors=alert.sectors,
             audience=alert.audience,
             testers_only=alert.status is not AlertStatus.ACTUAL,
             at=self._clock(),
-            nearness=nearness(alert.area, self._force.resolution) if ranked else None,
+            nearness=nearness(alert.area, resolution, cells) if ranked else None,
         )
 
     async def _recipients(self, uow: UnitOfWork, alert: Alert) -> ChannelCounts:

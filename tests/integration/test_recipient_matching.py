@@ -19,6 +19,7 @@ from core.delivery.priority import Priority
 from core.force import ALL_TOPICS
 from core.geo.areas import CircleArea
 from core.geo.cells import Cover, cover_area, snap
+from core.geo.nearness import nearness
 from core.model import Audience, Channel, MessageKind, Place, Resident
 from core.ports import RecipientCriteria
 from storage.outbox import SqlOutbox
@@ -148,6 +149,40 @@ async def test_topics_sectors_and_audiences(engine, uow_factory):
     assert who(await matched(engine, criteria(topics=("horse",), audience=Audience.RESIDENTS))) == ids(everything, burglary, horse)
     assert who(await matched(engine, criteria(topics=(), audience=Audience.BUSINESSES))) == ids(farm)
     assert who(await matched(engine, criteria(topics=(), sectors=("retail", "farming"), audience=Audience.BUSINESSES))) == ids(shop, farm)
+
+
+async def test_nearest_first_rows_match_the_rule_and_rank_a_resident_by_their_nearest_place(engine, uow_factory):
+    """The ranked send (the statement the alert service's send runs) writes the rule's residents, turns in
+    order of distance, a resident with several places by the nearest; a second area of the same shape reuses
+    the one built statement with its own values."""
+    # Distances far apart: a place's distance is its cell centre's, up to ~75 m from the place itself.
+    near = resident_at(*STAFFORD)
+    two_places = resident_at(*offset(*STAFFORD, north_m=-900))
+    two_places.places.append(Place("Work", snap(*offset(*STAFFORD, east_m=-250), 10)))
+    middle = resident_at(*offset(*STAFFORD, north_m=550))
+    far = resident_at(*offset(*STAFFORD, north_m=850))
+    elsewhere = resident_at(*offset(*STAFFORD, north_m=2500))
+    await add_residents(uow_factory, far, middle, near, two_places, elsewhere)
+
+    async def nearest_first(area: CircleArea) -> list[int]:
+        ranked = RecipientCriteria(
+            cover_area(area, 10), topics=("burglary",), sectors=(), audience=Audience.BOTH, testers_only=False, at=AT,
+            nearness=nearness(area, 10),
+        )
+        async with engine.begin() as conn:
+            expected = {row.id for row in (await conn.execute(rule(ranked))).all()}
+            outbox = SqlOutbox(conn, utc_now)
+            message_id = await outbox.new_message(MessageKind.ALERT)
+            await outbox.queue_for_recipients(message_id, ranked, AT, priority=Priority.ROUTINE)
+            rows = (await conn.execute(
+                sa.select(deliveries.c.resident_id).where(deliveries.c.message_id == message_id).order_by(deliveries.c.turn)
+            )).scalars().all()
+        assert set(rows) == expected
+        return list(rows)
+
+    assert await nearest_first(CircleArea(*STAFFORD, 1000)) == [near.id, two_places.id, middle.id, far.id]
+    # The same shape of alert 2.5 km north: only ``elsewhere``, so the first area's values were not kept.
+    assert await nearest_first(CircleArea(*offset(*STAFFORD, north_m=2500), 400)) == [elsewhere.id]
 
 
 async def test_inactive_paused_erased_and_testers(engine, uow_factory):
