@@ -78,8 +78,11 @@ class SqlOutbox:
         self, message_id: int, criteria: RecipientCriteria, now: datetime, *, priority: int
     ) -> ChannelCounts:
         shape, values = recipients(criteria, self._conn.dialect.name)
-        heads = await self._queue_heads(priority, now)
-        await self._conn.execute(_queue_statement(shape), values | _delivery_values(message_id, now, priority, heads))
+        values |= _delivery_values(message_id, now, priority)
+        if shape.dialect == "postgresql":
+            # One round trip: the rows written and counted by one statement (a street's send is mostly round trips).
+            return _counts((await self._conn.execute(_queue_counted_statement(shape), values)).all())
+        await self._conn.execute(_queue_statement(shape), values)
         return await self._message_counts(message_id)
 
     async def queue_copy(
@@ -93,7 +96,8 @@ class SqlOutbox:
     ) -> ChannelCounts:
         d, r = deliveries, residents
         heads = await self._queue_heads(priority, now)
-        turn = _turns(d.c.channel, (func.min(d.c.turn), func.max(d.c.resident_id)))
+        head = case(heads, value=d.c.channel, else_=0) if heads else literal(0)
+        turn = _turns(d.c.channel, (func.min(d.c.turn), func.max(d.c.resident_id)), head)
         source = (
             select(*_new_delivery(func.max(d.c.resident_id), d.c.channel, d.c.address, turn))
             .select_from(d.join(r, r.c.id == d.c.resident_id))
@@ -106,7 +110,7 @@ class SqlOutbox:
             .group_by(d.c.channel, d.c.address)
         )
         await self._conn.execute(
-            insert(deliveries).from_select(_DELIVERY_COLUMNS, source), _delivery_values(message_id, now, priority, heads)
+            insert(deliveries).from_select(_DELIVERY_COLUMNS, source), _delivery_values(message_id, now, priority)
         )
         return await self._message_counts(message_id)
 
@@ -141,18 +145,8 @@ class SqlOutbox:
         return {(Channel(channel), level): count for channel, level, count in rows}
 
     async def _queue_heads(self, priority: int, now: datetime) -> dict[str, int]:
-        """Per channel, the turn its queue of ``priority`` has reached: the lowest turn due now.
-
-        A new message's rows start there, so it takes turns with the messages
-        already going out rather than waiting behind them (or jumping them).
-        Rows held for later (quiet hours, retries) do not hold the head back.
-        """
-        d = deliveries
-        rows = await self._conn.execute(
-            select(d.c.channel, func.min(d.c.turn))
-            .where(text(OPEN_DELIVERY_STATES), d.c.priority == priority, d.c.next_attempt_at <= now)
-            .group_by(d.c.channel)
-        )
+        """Per channel, the turn its queue of ``priority`` has reached (see ``_heads``)."""
+        rows = await self._conn.execute(_heads(), {"priority": priority, "now": now})
         return {channel: head for channel, head in rows if head is not None}
 
     async def _message_counts(self, message_id: int) -> ChannelCounts:
@@ -173,19 +167,46 @@ def _count_statement(shape: Shape) -> Select:
 
 @lru_cache(maxsize=256)
 def _queue_statement(shape: Shape) -> Insert:
-    """The delivery rows of every recipient, nearest first within each channel (``_delivery_values`` fills it)."""
+    """The delivery rows of every recipient, nearest first within each channel, each channel's
+    turns counted on from its queue's head (``_delivery_values`` fills it)."""
     matched = recipients_statement(shape).subquery("matched")
-    turn = _turns(matched.c.channel, (matched.c.metres, matched.c.id))
-    source = select(*_new_delivery(matched.c.id, matched.c.channel, matched.c.address, turn))
+    heads = _heads().subquery("heads")
+    turn = _turns(matched.c.channel, (matched.c.metres, matched.c.id), func.coalesce(heads.c.head, 0))
+    source = select(*_new_delivery(matched.c.id, matched.c.channel, matched.c.address, turn)).select_from(
+        matched.outerjoin(heads, heads.c.channel == matched.c.channel)
+    )
     return insert(deliveries).from_select(_DELIVERY_COLUMNS, source)
 
 
-def _turns(channel: ColumnElement[str], order_by: tuple[ColumnElement[Any], ...]) -> ColumnElement[int]:
-    """Each row's turn: its place in ``order_by`` within its channel, counted on from that channel's head
-    (parameters ``head_<channel>``, 0 for a channel with no queue)."""
-    place = func.row_number().over(partition_by=channel, order_by=order_by)
-    heads = {c.value: bindparam(f"head_{c.value}", type_=Integer) for c in Channel}
-    return place + case(heads, value=channel, else_=0)
+@lru_cache(maxsize=256)
+def _queue_counted_statement(shape: Shape) -> Select:
+    """``_queue_statement``, answering the rows it wrote per channel (PostgreSQL: an INSERT in a CTE)."""
+    written = _queue_statement(shape).returning(deliveries.c.channel).cte("written")
+    return select(written.c.channel, func.count()).group_by(written.c.channel).order_by(written.c.channel)
+
+
+def _heads() -> Select:
+    """Per channel, the turn its queue of priority ``:priority`` has reached: the lowest turn due at ``:now``.
+
+    A new message's rows start there, so it takes turns with the messages
+    already going out rather than waiting behind them (or jumping them).
+    Rows held for later (quiet hours, retries) do not hold the head back.
+    """
+    d = deliveries
+    return (
+        select(d.c.channel, func.min(d.c.turn).label("head"))
+        .where(
+            text(OPEN_DELIVERY_STATES),
+            d.c.priority == bindparam("priority", type_=d.c.priority.type),
+            d.c.next_attempt_at <= bindparam("now", type_=d.c.next_attempt_at.type),
+        )
+        .group_by(d.c.channel)
+    )
+
+
+def _turns(channel: ColumnElement[str], order_by: tuple[ColumnElement[Any], ...], head: ColumnElement[int]) -> ColumnElement[int]:
+    """Each row's turn: its place in ``order_by`` within its channel, counted on from that channel's ``head``."""
+    return func.row_number().over(partition_by=channel, order_by=order_by) + head
 
 
 def _new_delivery(resident_id: ColumnElement[Any], channel: ColumnElement[Any], address: ColumnElement[Any],
@@ -207,10 +228,8 @@ def _new_delivery(resident_id: ColumnElement[Any], channel: ColumnElement[Any], 
     ]
 
 
-def _delivery_values(message_id: int, now: datetime, priority: int, heads: dict[str, int]) -> dict[str, Any]:
-    return {"message_id": message_id, "now": now, "priority": priority} | {
-        f"head_{c.value}": heads.get(c.value, 0) for c in Channel
-    }
+def _delivery_values(message_id: int, now: datetime, priority: int) -> dict[str, Any]:
+    return {"message_id": message_id, "now": now, "priority": priority}
 
 
 _DELIVERY_COLUMNS = [
