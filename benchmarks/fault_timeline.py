@@ -30,7 +30,7 @@ BURSTS_AT = (35.0, 40.0, 45.0)
 BURST_CALLS = {"Telegram API": 15, "Slack API": 5}
 GEOCODER_TIMEOUT = (50.0, 61.0, 8.0)  # from, until, seconds before Nominatim answers
 DATABASE_AT = 63.0
-GEOCODER_CLIENT_TIMEOUT_S = 5.0  # core.geocoding.GeopyGeocoder's default
+GEOCODER_CLIENT_TIMEOUT_S = 5.0  # bots.geocoding.GeopyGeocoder's default
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from bots.body_limit import add_body_limit
+from bots.geocoding import GeopyGeocoder
 from bots.logs import REDACTOR
 from bots.metrics import Metrics, add_metrics
 from core.clock import Clock, utc_now
@@ -28,7 +29,7 @@ from core.delivery.ratelimit import HEADROOM
 from core.delivery.worker import DeliveryWorker, WorkerConfig
 from core.errors import NotFound
 from core.force import ForceConfig, load_force_config
-from core.geocoding import Geocoder, GeopyGeocoder
+from core.geocoding import Geocoder
 from core.model import RESIDENT_CHANNELS, Address, Channel
 from core.outbound import ChannelAdapter
 from core.origin import act_from

@@ -8,7 +8,7 @@ machine. Tests can add places, slow the server down, make it fail with a given
 status, and read back every request it received with a monotonic timestamp.
 
     with NominatimStandIn() as nominatim:
-        geocoder = GeopyGeocoder(domain=nominatim.domain, scheme=nominatim.scheme)
+        geocoder = GeopyGeocoder(  # bots.geocodingdomain=nominatim.domain, scheme=nominatim.scheme)
 
 Run on its own for the demo: ``python -m sandbox.nominatim --port 8089``.
 """

@@ -9,7 +9,8 @@ import pytest
 from aiogram.exceptions import TelegramNetworkError
 
 from bots.telegram.adapter import TelegramAdapter, make_bot
-from core.geocoding import GeocoderUnavailable, GeopyGeocoder
+from bots.geocoding import GeopyGeocoder
+from core.geocoding import GeocoderUnavailable
 from core.model import Address, Channel
 from core.outbound import OutboundMessage
 from sandbox.faults import FaultInjector, WireFaults

@@ -10,12 +10,8 @@ from dataclasses import replace
 import pytest
 from shapely.geometry import LineString
 
-from core.geocoding import (
-    GeocoderUnavailable,
-    GeopyGeocoder,
-    NoMatch,
-    NOMINATIM_MIN_DELAY_SECONDS,
-)
+from bots.geocoding import NOMINATIM_MIN_DELAY_SECONDS, GeopyGeocoder
+from core.geocoding import GeocoderUnavailable, NoMatch
 from sandbox.nominatim import NominatimStandIn, Place, street_place
 
 USER_AGENT = "lookout-tests"

@@ -26,7 +26,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from core.geocoding import GeopyGeocoder
+from bots.geocoding import GeopyGeocoder
 from sandbox.console.people import TELEGRAM_RESIDENT, WHATSAPP_RESIDENT_ID
 from sandbox.server import BackgroundServer
 from sandbox.service import Sandbox, SandboxConfig

@@ -5,7 +5,7 @@ import pytest
 
 from core.errors import InvalidInput
 from core.geo.areas import CircleArea, StreetArea
-from core.geocoding import GeopyGeocoder
+from bots.geocoding import GeopyGeocoder
 from core.services.areas import Where, resolve_area
 from sandbox.nominatim import NominatimStandIn
 
