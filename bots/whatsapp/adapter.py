@@ -11,9 +11,7 @@ from __future__ import annotations
 import logging
 from typing import ClassVar
 
-import httpx
-
-from bots.whatsapp.graph import PAIR_RATE, THROUGHPUT, UNDELIVERABLE, WINDOW_CLOSED, CloudApi, GraphError
+from bots.whatsapp.graph import NETWORK_ERRORS, PAIR_RATE, THROUGHPUT, UNDELIVERABLE, WINDOW_CLOSED, CloudApi, GraphError
 from bots.whatsapp.messages import MAX_BODY, MAX_BUTTONS, buttons_message, template_message, text_message
 from core.channels import PUBLISHED_LIMITS, ChannelLimits
 from core.model import Address, Channel
@@ -48,7 +46,7 @@ class WhatsAppAdapter:
             return DeliveryResult.sent(wamid)
         except GraphError as exc:
             return result_for(exc, self.limits)
-        except httpx.HTTPError as exc:  # network trouble, timeouts
+        except NETWORK_ERRORS as exc:  # network trouble, timeouts
             return DeliveryResult.retry(f"{type(exc).__name__}: {exc}")
 
     async def aclose(self) -> None:
