@@ -98,6 +98,33 @@ class SqlDeliveryQueue:
     async def record(self, outcomes: Sequence[Outcome], now: datetime) -> None:
         if not outcomes:
             return
+        if self._conn.dialect.name == "postgresql":
+            await self._record_at_once(outcomes, now)
+        else:
+            await self._record_each(outcomes, now)
+        gone = sorted({o.deactivate_resident for o in outcomes if o.deactivate_resident is not None})
+        if gone:
+            await self._conn.execute(update(residents).where(residents.c.id.in_(gone)).values(active=False))
+
+    async def _record_at_once(self, outcomes: Sequence[Outcome], now: datetime) -> None:
+        """PostgreSQL: the whole batch in one UPDATE joined to arrays of outcomes. Executed row by row
+        (even pipelined), 500 outcomes were 500 statements for both the worker and the server to handle."""
+        stamp = deliveries.c.next_attempt_at.type
+        dialect = self._conn.dialect
+        await self._conn.execute(
+            _RECORD_ALL,
+            {
+                "ids": [o.delivery_id for o in outcomes],
+                "states": [o.state.value for o in outcomes],
+                "attempts": [o.attempts for o in outcomes],
+                "nexts": [stamp.process_bind_param(o.next_attempt_at, dialect) for o in outcomes],
+                "providers": [o.provider_message_id for o in outcomes],
+                "errors": [_error_text(o.error) for o in outcomes],
+                "now": now,
+            },
+        )
+
+    async def _record_each(self, outcomes: Sequence[Outcome], now: datetime) -> None:
         d = deliveries
         await self._conn.execute(
             update(d)
@@ -118,14 +145,11 @@ class SqlDeliveryQueue:
                     "b_attempts": o.attempts,
                     "b_next": o.next_attempt_at,
                     "b_provider": o.provider_message_id,
-                    "b_error": (o.error or None) and o.error[:500],
+                    "b_error": _error_text(o.error),
                 }
                 for o in outcomes
             ],
         )
-        gone = sorted({o.deactivate_resident for o in outcomes if o.deactivate_resident is not None})
-        if gone:
-            await self._conn.execute(update(residents).where(residents.c.id.in_(gone)).values(active=False))
 
     async def release(self, delivery_ids: Sequence[int], now: datetime) -> None:
         if delivery_ids:
@@ -181,6 +205,24 @@ class SqlDeliveryQueue:
             .values(next_attempt_at=now, last_error=None, updated_at=now)
         )
         return result.rowcount
+
+
+# Only rows still leased (``sending``) take an outcome: one given back or re-claimed meanwhile keeps its state.
+_RECORD_ALL = text(
+    """
+    UPDATE deliveries AS d
+    SET state = o.state, attempts = o.attempts, next_attempt_at = COALESCE(o.next_attempt_at, d.next_attempt_at),
+        provider_message_id = o.provider_message_id, last_error = o.last_error, lease_until = NULL, updated_at = :now
+    FROM unnest(CAST(:ids AS integer[]), CAST(:states AS varchar[]), CAST(:attempts AS integer[]),
+                CAST(:nexts AS timestamp[]), CAST(:providers AS varchar[]), CAST(:errors AS varchar[]))
+         AS o(id, state, attempts, next_attempt_at, provider_message_id, last_error)
+    WHERE d.id = o.id AND d.state = 'sending'
+    """
+).bindparams(bindparam("now", type_=deliveries.c.updated_at.type))
+
+
+def _error_text(error: str | None) -> str | None:
+    return (error or None) and error[:500]
 
 
 def _quiet(start: str | None, end: str | None) -> QuietHours | None:

@@ -5,7 +5,7 @@ worker reserves the next few slots in one UPDATE (the row lock serialises
 workers) and sends at those times, so all workers together keep the even
 spacing one worker would (a GCRA). Why the database and not Redis: the
 workers already hold PostgreSQL connections, a reservation is one short
-UPDATE per ~1/30 s of sending, and the embedded SQLite default (one worker)
+UPDATE per ~1/10 s of sending, and the embedded SQLite default (one worker)
 needs nothing extra.
 """
 from __future__ import annotations

@@ -40,6 +40,7 @@ logger = logging.getLogger("lookout.worker")
 
 CLAIM_RETRY_SECONDS = 2.0
 ALERT_CACHE_SIZE = 1000
+RENDERED_CACHE_SIZE = 10_000
 ALERT_KINDS = (MessageKind.ALERT, MessageKind.ALERT_UPDATE, MessageKind.ALERT_CANCEL)
 THREADED_TIP_KINDS = (MessageKind.TIP_TO_OFFICERS, MessageKind.TIP_FOLLOW_UP)
 BODY_KINDS = (MessageKind.OFFICER_NOTICE, MessageKind.TIP_REDACTION)  # rendered when queued: the text is stored
@@ -103,6 +104,8 @@ class DeliveryWorker:
         self._spacers = {c: ChatSpacer(a.limits.per_chat_interval, monotonic) for c, a in self._adapters.items()}
         self._chat_turns = {c: ChatTurns() for c in self._adapters}
         self._alerts: dict[int, Alert] = {}
+        self._alert_loads: dict[int, asyncio.Future[Alert]] = {}  # alerts being read, so each is read once
+        self._rendered: dict[tuple[object, ...], OutboundMessage] = {}
         self._outcomes: list[tuple[Outcome, int]] = []
         self._outstanding: dict[Channel, int] = {c: 0 for c in self._adapters}
         self._stopping = asyncio.Event()
@@ -441,12 +444,16 @@ class DeliveryWorker:
 
     async def _render(self, channel: Channel, row: ClaimedDelivery) -> OutboundMessage:
         if row.kind in ALERT_KINDS and row.alert_id is not None:
-            alert = await self._alert(row.alert_id)
-            original = await self._alert(alert.original_id) if row.kind is MessageKind.ALERT_CANCEL and alert.original_id else None
-            message = render_alert(alert, self._force_name, channel, reply_to=row.reply_to, original=original)
-            if channel is Channel.WHATSAPP:
-                window_open = in_service_window(row.last_inbound_at, self._clock())
-                message = with_whatsapp_window(message, alert, self._alert_template, window_open=window_open)
+            window_open = channel is Channel.WHATSAPP and in_service_window(row.last_inbound_at, self._clock())
+            # Every recipient of an alert on a channel reads the same message (but for what it replies to and,
+            # on WhatsApp, whether the 24-hour window is open): render it once, not once per recipient.
+            key = (row.alert_id, row.kind, channel, row.reply_to, window_open)
+            message = self._rendered.get(key)
+            if message is None:
+                message = await self._render_alert(channel, row, window_open)
+                if len(self._rendered) >= RENDERED_CACHE_SIZE:
+                    self._rendered.clear()  # alert text never changes once sent; this only bounds memory
+                self._rendered[key] = message
             return message
         if row.kind in BODY_KINDS:
             async with self._uow(read_only=True) as uow:
@@ -470,16 +477,35 @@ class DeliveryWorker:
                 return render_reply_to_tipster(tip, note, self._force_name, channel)
         raise LookupError(f"no renderer for {row.kind.value} message {row.message_id}")
 
+    async def _render_alert(self, channel: Channel, row: ClaimedDelivery, window_open: bool) -> OutboundMessage:
+        assert row.alert_id is not None
+        alert = await self._alert(row.alert_id)
+        original = await self._alert(alert.original_id) if row.kind is MessageKind.ALERT_CANCEL and alert.original_id else None
+        message = render_alert(alert, self._force_name, channel, reply_to=row.reply_to, original=original)
+        if channel is Channel.WHATSAPP:
+            message = with_whatsapp_window(message, alert, self._alert_template, window_open=window_open)
+        return message
+
     async def _alert(self, alert_id: int) -> Alert:
         alert = self._alerts.get(alert_id)
+        if alert is not None:
+            return alert
+        # The first rows of a broadcast reach here together, one per sender: one read serves them all.
+        loading = self._alert_loads.get(alert_id)
+        if loading is None:
+            loading = asyncio.ensure_future(self._load_alert(alert_id))
+            self._alert_loads[alert_id] = loading
+            loading.add_done_callback(lambda _: self._alert_loads.pop(alert_id, None))
+        return await asyncio.shield(loading)  # a sender stopped meanwhile does not cancel the others' read
+
+    async def _load_alert(self, alert_id: int) -> Alert:
+        async with self._uow(read_only=True) as uow:
+            alert = await uow.alerts.get(alert_id)
         if alert is None:
-            async with self._uow(read_only=True) as uow:
-                alert = await uow.alerts.get(alert_id)
-            if alert is None:
-                raise LookupError(f"alert {alert_id} is gone")
-            if len(self._alerts) >= ALERT_CACHE_SIZE:
-                self._alerts.clear()  # alert text never changes once sent; this only bounds memory
-            self._alerts[alert_id] = alert
+            raise LookupError(f"alert {alert_id} is gone")
+        if len(self._alerts) >= ALERT_CACHE_SIZE:
+            self._alerts.clear()  # alert text never changes once sent; this only bounds memory
+        self._alerts[alert_id] = alert
         return alert
 
     # --- writing back ------------------------------------------------------------------

@@ -9,8 +9,9 @@ import sqlalchemy as sa
 from core.delivery.policy import RetryPolicy
 from core.delivery.worker import DeliveryWorker
 from core.geo.areas import CircleArea
-from core.model import AlertState, Channel, QuietHours
+from core.model import AlertState, Channel, DeliveryState, QuietHours
 from core.outbound import DeliveryResult
+from core.ports import Outcome
 from core.services.alerts import AlertRequest, AlertService
 from core.services.roles import Roles
 from storage.tables import deliveries, residents
@@ -210,6 +211,31 @@ async def test_a_dead_workers_lease_expires_and_the_row_is_sent(service, worker,
     clock.advance(seconds=61)
     await worker.run_until_idle()
     assert [str(m.to) for m in telegram.sent] == [str(someone.address)]
+
+
+async def test_a_batch_of_outcomes_is_written_to_each_row_still_leased_and_no_other(service, uow_factory, engine, clock):
+    await add_residents(uow_factory, *(resident_at(*STAFFORD) for _ in range(4)))
+    await send_alert(service)
+    async with uow_factory() as uow:
+        sent, failed, dead, given_back = await uow.deliveries.claim(Channel.TELEGRAM, 10, clock(), clock() + timedelta(seconds=60))
+        await uow.commit()
+    async with uow_factory() as uow:  # the worker gave one back (stopping) before its outcome was flushed
+        await uow.deliveries.release([given_back.id], clock())
+        await uow.commit()
+    retry_at = clock() + timedelta(seconds=30)
+    async with uow_factory() as uow:
+        await uow.deliveries.record([
+            Outcome(sent.id, DeliveryState.SENT, 1, provider_message_id="4711"),
+            Outcome(failed.id, DeliveryState.FAILED, 1, next_attempt_at=retry_at, error="Bad Gateway"),
+            Outcome(dead.id, DeliveryState.DEAD, 1, error="x" * 600),
+            Outcome(given_back.id, DeliveryState.SENT, 1, provider_message_id="4712"),
+        ], clock())
+        await uow.commit()
+    rows = await states(engine)
+    assert rows[str(sent.address)][:2] == ("sent", 1) and rows[str(sent.address)][4] == "4711"
+    assert rows[str(failed.address)][:4] == ("failed", 1, retry_at, "Bad Gateway")
+    assert rows[str(dead.address)][:2] == ("dead", 1) and rows[str(dead.address)][3] == "x" * 500
+    assert rows[str(given_back.address)][:2] == ("pending", 0) and rows[str(given_back.address)][4] is None
 
 
 async def test_an_adapter_crash_is_retried_not_lost(service, worker, telegram, uow_factory, engine, clock):
