@@ -5,18 +5,24 @@ inside its client, so it cannot be pointed at ``WHATSAPP_API_BASE`` (the
 sandbox in tests and the demo) without rewriting requests in a custom
 transport, and Lookout needs only three endpoints. Errors come back as
 ``GraphError`` with Meta's code, so callers decide what each one means.
+
+httpx sends through aiohttp's connection pool (``httpx_aiohttp``, by httpx's
+maintainer): with a broadcast's hundreds of sends in flight, httpx's own pool
+(httpcore) spent 2–7 ms of CPU per request against 0.7 ms through aiohttp's, and
+the delivery worker spent more time in its HTTP client than anywhere else
+(docs/delivery-performance.md).
 """
 from __future__ import annotations
 
 from typing import Any
 
 import httpx
+from httpx_aiohttp import AiohttpTransport
 
 REQUEST_TIMEOUT_S = 15.0
-# A broadcast keeps many sends in flight. Every connection the pool opens stays open for the next send:
-# httpx's default keeps only 20 alive, so at hundreds in flight most sends paid a new connection and
-# its teardown. 64 covers 1,000 messages/s at the Graph API's usual latency.
-CONNECTIONS = 64
+# A broadcast keeps hundreds of sends in flight; every connection the pool opens stays open for the
+# next send (httpx's default keeps only 20 alive, so most sends paid a new connection and its teardown).
+CONNECTIONS = 256
 MAX_MEDIA_BYTES = 16 * 1024 * 1024  # Meta's largest media (video); photos are at most 5 MB
 
 # Meta's error codes Lookout treats specially (developers.facebook.com/docs/whatsapp/cloud-api/support/error-codes).
@@ -60,8 +66,8 @@ class CloudApi:
     ) -> None:
         self.phone_number_id = phone_number_id
         self._client = httpx.AsyncClient(
-            base_url=api_base.rstrip("/") + "/", headers={"Authorization": f"Bearer {token}"}, timeout=timeout, transport=transport,
-            limits=httpx.Limits(max_connections=CONNECTIONS, max_keepalive_connections=CONNECTIONS),
+            base_url=api_base.rstrip("/") + "/", headers={"Authorization": f"Bearer {token}"}, timeout=timeout,
+            transport=transport or AiohttpTransport(limits=httpx.Limits(max_connections=CONNECTIONS, max_keepalive_connections=CONNECTIONS)),
         )
 
     async def send(self, to: str, message: dict[str, Any]) -> str:
