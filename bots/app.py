@@ -47,10 +47,12 @@ from core.settings import Settings
 from storage.database import is_sqlite, make_async_engine
 from storage.locks import ProcessLock, process_lock
 from storage.migrate import current_revision, head_revision
-from storage.rate_buckets import PostgresSlotSource
+from storage.rate_buckets import slot_source
 from storage.uow import unit_of_work_factory
 
 logger = logging.getLogger("lookout")
+
+RELAY_ONLY = frozenset({Channel.EMAIL})  # on SQLite only the relay has a second sender (the pages) to share its pace with
 
 
 @dataclass
@@ -73,15 +75,17 @@ class Lookout:
     _conversation_bot: Any = field(default=None, repr=False)
 
     def worker(self) -> DeliveryWorker:
-        """A delivery worker for the enabled platforms; on PostgreSQL its rates are shared with other workers."""
-        source = None if is_sqlite(self.settings.database_url) else PostgresSlotSource(self.engine)
+        """A delivery worker for the enabled platforms. Its rates are schedules in the database shared with every
+        other sender: on PostgreSQL all of them (several workers); on SQLite (one worker) the mail relay's alone,
+        which the email pages send through too (bots/email/pages/site.py)."""
         return DeliveryWorker(
             self.uow,
             self.adapters,
             force_name=self.force.name,
             timezone=self.force.settings.timezone,
             alert_template=self.settings.whatsapp_alert_template,
-            slot_source=source,
+            slot_source=slot_source(self.engine),
+            shared_channels=RELAY_ONLY if is_sqlite(self.settings.database_url) else None,
             config=WorkerConfig(lease=timedelta(seconds=self.settings.worker_lease_seconds)),
             rates=paces_of(self.settings).free,
             paid_rates=paces_of(self.settings).paid,

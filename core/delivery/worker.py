@@ -16,7 +16,7 @@ import logging
 import math
 import random
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -73,6 +73,7 @@ class DeliveryWorker:
         policy: RetryPolicy = RetryPolicy(),
         config: WorkerConfig = WorkerConfig(),
         slot_source: SlotSource | None = None,
+        shared_channels: Collection[Channel] | None = None,  # the channels paced through slot_source (None: all)
         rates: Mapping[Channel, float | None] | None = None,
         paid_rates: Mapping[Channel, float] | None = None,
         daily_limits: Mapping[Channel, int | None] | None = None,
@@ -89,12 +90,15 @@ class DeliveryWorker:
         self._config = config
         self._clock = clock
         self._rng = random.Random()
+        def source(channel: Channel) -> SlotSource | None:
+            return slot_source if shared_channels is None or channel in shared_channels else None
+
         self._pacers = {
-            c: self._pacer(c, a, slot_source, (rates or {}).get(c, _DEFAULT), monotonic) for c, a in self._adapters.items()
+            c: self._pacer(c, a, source(c), (rates or {}).get(c, _DEFAULT), monotonic) for c, a in self._adapters.items()
         }
         # Paid lanes (Telegram's paid broadcast): urgent alerts go at this rate instead, until refused for want of balance.
         self._paid_pacers = {
-            c: self._pacer(c, self._adapters[c], slot_source, rate, monotonic, lane="paid")
+            c: self._pacer(c, self._adapters[c], source(c), rate, monotonic, lane="paid")
             for c, rate in (paid_rates or {}).items() if c in self._adapters
         }
         # People per rolling 24 hours a channel may reach outside their service window (WhatsApp's messaging limit).

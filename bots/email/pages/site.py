@@ -26,8 +26,7 @@ from core.model import Channel
 from core.ports import UnitOfWorkFactory
 from core.services.subscriptions import SubscriptionService
 from core.services.tips import TipService
-from storage.database import is_sqlite
-from storage.rate_buckets import PostgresSlotSource
+from storage.rate_buckets import slot_source
 
 if TYPE_CHECKING:
     from bots.app import Lookout
@@ -78,12 +77,11 @@ async def read_form(request: Request) -> FormData:
 
 
 def relay_pacer(lookout: Lookout) -> Pacer:
-    """The relay's pace for the pages' emails. On PostgreSQL it is the delivery workers' own shared bucket for email
-    (the worker names it ``channel:email``), so pages and workers together stay within LOOKOUT_EMAIL_PER_SECOND."""
+    """The relay's pace for the pages' emails: the delivery workers' own schedule for email in the database (the
+    worker names it ``channel:email``, on SQLite as on PostgreSQL), so pages and workers together, in one process
+    or several, stay within LOOKOUT_EMAIL_PER_SECOND."""
     rate = lookout.settings.email_per_second * HEADROOM
-    if is_sqlite(lookout.settings.database_url):
-        return Pacer(rate)
-    return SharedPacer(f"channel:{Channel.EMAIL.value}", rate, PostgresSlotSource(lookout.engine))
+    return SharedPacer(f"channel:{Channel.EMAIL.value}", rate, slot_source(lookout.engine))
 
 
 def client_of(request: Request) -> str:
