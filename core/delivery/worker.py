@@ -367,7 +367,8 @@ class DeliveryWorker:
                 return None
             result = await self._adapters[channel].send(row.address, message)
         if result.ok:
-            return Outcome(row.id, DeliveryState.SENT, row.attempts + 1, provider_message_id=result.provider_message_id)
+            return Outcome(row.id, DeliveryState.SENT, row.attempts + 1, provider_message_id=result.provider_message_id,
+                           tip_post=row.kind is MessageKind.TIP_TO_OFFICERS and row.tip_id is not None)
         if result.over_daily_limit:
             # Meta counted differently (another number of the portfolio, say): wait for a place, as if we had known.
             return Outcome(row.id, DeliveryState.PENDING, row.attempts, next_attempt_at=self._clock() + REFUSED_HOLD,
@@ -456,6 +457,11 @@ class DeliveryWorker:
             async with self._uow(read_only=True) as uow:
                 body = await uow.outbox.body(row.message_id)
             return OutboundMessage(text=body or "", in_place=row.kind is MessageKind.TIP_REDACTION)
+        if row.kind is MessageKind.TIP_TO_OFFICERS and row.tip_id is None:
+            # Its tipster was erased before it went (SubscriptionService.erase): the tip without them, in its thread.
+            async with self._uow(read_only=True) as uow:
+                body = await uow.outbox.body(row.message_id)
+            return OutboundMessage(text=body or "", reply_to=row.reply_to)
         if row.kind is MessageKind.TIPS_THREAD and row.thread_key:
             return render_thread_root(row.thread_key, await self._alert(row.alert_id) if row.alert_id else None)
         if row.tip_id is not None:
@@ -497,6 +503,7 @@ class DeliveryWorker:
             async with self._uow() as uow:
                 await uow.deliveries.record([o for o, _ in batch], now)
                 await uow.deliveries.finish_alerts(sorted({m for _, m in batch}), now)
+                await self._rewrite_erased_tip_posts(uow, [o.delivery_id for o, _ in batch if o.tip_post and o.state is DeliveryState.SENT], now)
                 await uow.commit()
         except Exception as exc:
             # Keep the outcomes and try again on the next flush: the rows stay
@@ -508,6 +515,16 @@ class DeliveryWorker:
                 logger.exception("could not record %d delivery outcomes; will retry", len(batch))
             return
         self._outage.recovered()
+
+    @staticmethod
+    async def _rewrite_erased_tip_posts(uow: UnitOfWork, landed: list[int], now: datetime) -> None:
+        """Tip posts drawn with their tipster that landed after the tipster was erased: queue the edit that takes
+        them off (in the transaction that records the landing, which the erasure's lock on the row orders against)."""
+        if not landed:
+            return
+        for post, text in await uow.outbox.erased_tip_posts(landed):
+            message_id = await uow.outbox.new_message(MessageKind.TIP_REDACTION, body=text)
+            await uow.outbox.queue_to(message_id, post, None, now, priority=Priority.EXPECTED)
 
     async def _flush_periodically(self) -> None:
         while True:
