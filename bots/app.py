@@ -37,6 +37,7 @@ from core.ports import UnitOfWorkFactory
 from core.pseudonyms import TipsterPseudonyms
 from core.services.alerts import AlertService, Paces
 from core.services.cap_feed import CapService
+from core.services.inbound_once import InboundOnce
 from core.services.maintenance import MaintenanceService, RetentionPeriods
 from core.services.notices import OfficerNotices
 from core.services.residents import ResidentService
@@ -246,6 +247,7 @@ def create_app(lookout: Lookout) -> FastAPI:
     app = FastAPI(title=f"Lookout — {lookout.force.name}", lifespan=lifespan, docs_url=None, redoc_url=None)
     app.add_middleware(MarkOrigin)
     app.state.lookout = lookout
+    inbound = InboundOnce(lookout.uow, clock=lookout.clock)  # every door handles each inbound once through it
     telegram = lookout.adapters.get(Channel.TELEGRAM)
     if telegram is not None:
         from bots.telegram.webhook import add_telegram_webhook
@@ -256,7 +258,7 @@ def create_app(lookout: Lookout) -> FastAPI:
             bot=lookout.telegram_conversation_bot(),
             dispatcher=lookout.telegram_dispatcher(),
             secret=secret.get_secret_value() if secret else None,
-            uow=lookout.uow,
+            inbound=inbound,
         )
 
     whatsapp = lookout.adapters.get(Channel.WHATSAPP)
@@ -278,7 +280,7 @@ def create_app(lookout: Lookout) -> FastAPI:
             app_secret=wa_settings.whatsapp_app_secret.get_secret_value() if wa_settings.whatsapp_app_secret else None,
             verify_token=wa_settings.whatsapp_verify_token.get_secret_value() if wa_settings.whatsapp_verify_token else None,
             phone_number_id=wa_settings.whatsapp_phone_number_id,
-            uow=lookout.uow,
+            inbound=inbound,
             clock=lookout.clock,
         )
 
@@ -297,12 +299,12 @@ def create_app(lookout: Lookout) -> FastAPI:
             uow=lookout.uow,
             clock=lookout.clock,
         )
-        add_slack_route(app, app.state.slack)
+        add_slack_route(app, app.state.slack, inbound=inbound)
 
     if Channel.EMAIL in lookout.channels:
         from bots.email.pages import add_subscribe_pages
 
-        add_subscribe_pages(app, lookout)
+        add_subscribe_pages(app, lookout, inbound=inbound)
 
     token = lookout.settings.metrics_token
     add_metrics(app, Metrics(lookout.uow, lookout.channels, clock=lookout.clock), token=token.get_secret_value() if token else None)

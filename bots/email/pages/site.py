@@ -24,6 +24,7 @@ from core.force import ForceConfig
 from core.geocoding import Geocoder
 from core.model import Channel
 from core.ports import UnitOfWorkFactory
+from core.services.inbound_once import InboundOnce
 from core.services.subscriptions import SubscriptionService
 from core.services.tips import TipService
 from storage.rate_buckets import slot_source
@@ -98,7 +99,7 @@ def token_of(request: Request, form: FormData | None = None) -> str | None:
     return request.query_params.get("t")
 
 
-def add_subscribe_pages(app: FastAPI, lookout: Lookout) -> None:
+def add_subscribe_pages(app: FastAPI, lookout: Lookout, *, inbound: InboundOnce) -> None:
     """Serve the ``/subscribe`` pages (email must be on: LOOKOUT_SMTP_URL and LOOKOUT_LINK_SECRET)."""
     from bots.email.pages import manage, signup, tip, unsubscribe  # here: each of them imports this module
 
@@ -110,7 +111,7 @@ def add_subscribe_pages(app: FastAPI, lookout: Lookout) -> None:
     secret = settings.link_secret.get_secret_value()
     mail = PageMail(SmtpTarget.from_url(settings.smtp_url.get_secret_value()), settings.email_from, signer, lookout.force,
                     relay_pacer(lookout))
-    ledger = Ledger(lookout.uow, secret, mails_per_hour=settings.page_emails_per_hour, clock=lookout.clock)
+    ledger = Ledger(inbound, secret, mails_per_hour=settings.page_emails_per_hour, clock=lookout.clock)
     site = Site(
         force=lookout.force,
         subscriptions=lookout.subscriptions,
