@@ -458,10 +458,7 @@ class DeliveryWorker:
                 body = await uow.outbox.body(row.message_id)
             return OutboundMessage(text=body or "", in_place=row.kind is MessageKind.TIP_REDACTION)
         if row.kind is MessageKind.TIP_TO_OFFICERS and row.tip_id is None:
-            # Its tipster was erased before it went (SubscriptionService.erase): the tip without them, in its thread.
-            async with self._uow(read_only=True) as uow:
-                body = await uow.outbox.body(row.message_id)
-            return OutboundMessage(text=body or "", reply_to=row.reply_to)
+            return await self._erased_tip_post(row)
         if row.kind is MessageKind.TIPS_THREAD and row.thread_key:
             return render_thread_root(row.thread_key, await self._alert(row.alert_id) if row.alert_id else None)
         if row.tip_id is not None:
@@ -469,6 +466,8 @@ class DeliveryWorker:
                 tip = await uow.tips.get(row.tip_id)
                 note = await uow.tips.note(row.note_id) if row.note_id is not None else None
                 photos = await uow.tips.photos(row.tip_id) if row.kind is MessageKind.TIP_TO_OFFICERS else []
+            if tip is None and row.kind is MessageKind.TIP_TO_OFFICERS:
+                return await self._erased_tip_post(row)  # erased since this row was claimed
             if tip is None:
                 raise LookupError(f"tip {row.tip_id} of delivery {row.id} is gone")
             if row.kind is MessageKind.TIP_TO_OFFICERS:
@@ -479,6 +478,15 @@ class DeliveryWorker:
             if note is not None and row.kind is MessageKind.REPLY_TO_TIPSTER:
                 return render_reply_to_tipster(tip, note, self._force_name, channel)
         raise LookupError(f"no renderer for {row.kind.value} message {row.message_id}")
+
+    async def _erased_tip_post(self, row: ClaimedDelivery) -> OutboundMessage:
+        """A tip post whose tipster was erased before it went (SubscriptionService.erase): the tip without them,
+        in its thread, from the text the erasure left on the message."""
+        async with self._uow(read_only=True) as uow:
+            body = await uow.outbox.body(row.message_id)
+        if body is None:
+            raise LookupError(f"tip post {row.message_id} of delivery {row.id} is gone")
+        return OutboundMessage(text=body, reply_to=row.reply_to)
 
     async def _alert(self, alert_id: int) -> Alert:
         alert = self._alerts.get(alert_id)

@@ -347,6 +347,11 @@ async def test_a_tip_still_queued_when_its_tipster_is_erased_goes_without_them(d
         assert post.is_reply  # still in its thread
         assert "1 photo erased with the tipster's data before they were posted" in post.text and not post.files
         assert not [c for c in app.slack.calls if "Sam Jones" in json.dumps(c)]  # never sent anywhere with their name
+        # The text it went as was kept only until it was posted: the hourly retention job clears it.
+        await app.lookout.maintenance.purge_expired_data()
+        kept = await rows(app, sa.select(messages.c.body).where(messages.c.kind == MessageKind.TIP_TO_OFFICERS.value,
+                                                                 messages.c.body.is_not(None)))
+        assert kept == []
 
 
 async def test_a_tip_being_posted_when_its_tipster_is_erased_is_rewritten_as_it_lands(database_url, clock):
