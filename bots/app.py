@@ -37,6 +37,7 @@ from core.ports import UnitOfWorkFactory
 from core.pseudonyms import TipsterPseudonyms
 from core.services.alerts import AlertService, Paces
 from core.services.cap_feed import CapService
+from core.services.inbound_once import InboundOnce
 from core.services.maintenance import MaintenanceService, RetentionPeriods
 from core.services.notices import OfficerNotices
 from core.services.residents import ResidentService
@@ -47,10 +48,12 @@ from core.settings import Settings
 from storage.database import is_sqlite, make_async_engine
 from storage.locks import ProcessLock, process_lock
 from storage.migrate import current_revision, head_revision
-from storage.rate_buckets import PostgresSlotSource
+from storage.rate_buckets import slot_source
 from storage.uow import unit_of_work_factory
 
 logger = logging.getLogger("lookout")
+
+RELAY_ONLY = frozenset({Channel.EMAIL})  # on SQLite only the relay has a second sender (the pages) to share its pace with
 
 
 @dataclass
@@ -73,15 +76,17 @@ class Lookout:
     _conversation_bot: Any = field(default=None, repr=False)
 
     def worker(self) -> DeliveryWorker:
-        """A delivery worker for the enabled platforms; on PostgreSQL its rates are shared with other workers."""
-        source = None if is_sqlite(self.settings.database_url) else PostgresSlotSource(self.engine)
+        """A delivery worker for the enabled platforms. Its rates are schedules in the database shared with every
+        other sender: on PostgreSQL all of them (several workers); on SQLite (one worker) the mail relay's alone,
+        which the email pages send through too (bots/email/pages/site.py)."""
         return DeliveryWorker(
             self.uow,
             self.adapters,
             force_name=self.force.name,
             timezone=self.force.settings.timezone,
             alert_template=self.settings.whatsapp_alert_template,
-            slot_source=source,
+            slot_source=slot_source(self.engine),
+            shared_channels=RELAY_ONLY if is_sqlite(self.settings.database_url) else None,
             config=WorkerConfig(lease=timedelta(seconds=self.settings.worker_lease_seconds)),
             rates=paces_of(self.settings).free,
             paid_rates=paces_of(self.settings).paid,
@@ -242,6 +247,7 @@ def create_app(lookout: Lookout) -> FastAPI:
     app = FastAPI(title=f"Lookout — {lookout.force.name}", lifespan=lifespan, docs_url=None, redoc_url=None)
     app.add_middleware(MarkOrigin)
     app.state.lookout = lookout
+    inbound = InboundOnce(lookout.uow, clock=lookout.clock)  # every door handles each inbound once through it
     telegram = lookout.adapters.get(Channel.TELEGRAM)
     if telegram is not None:
         from bots.telegram.webhook import add_telegram_webhook
@@ -252,7 +258,7 @@ def create_app(lookout: Lookout) -> FastAPI:
             bot=lookout.telegram_conversation_bot(),
             dispatcher=lookout.telegram_dispatcher(),
             secret=secret.get_secret_value() if secret else None,
-            uow=lookout.uow,
+            inbound=inbound,
         )
 
     whatsapp = lookout.adapters.get(Channel.WHATSAPP)
@@ -274,7 +280,7 @@ def create_app(lookout: Lookout) -> FastAPI:
             app_secret=wa_settings.whatsapp_app_secret.get_secret_value() if wa_settings.whatsapp_app_secret else None,
             verify_token=wa_settings.whatsapp_verify_token.get_secret_value() if wa_settings.whatsapp_verify_token else None,
             phone_number_id=wa_settings.whatsapp_phone_number_id,
-            uow=lookout.uow,
+            inbound=inbound,
             clock=lookout.clock,
         )
 
@@ -293,12 +299,12 @@ def create_app(lookout: Lookout) -> FastAPI:
             uow=lookout.uow,
             clock=lookout.clock,
         )
-        add_slack_route(app, app.state.slack)
+        add_slack_route(app, app.state.slack, inbound=inbound)
 
     if Channel.EMAIL in lookout.channels:
         from bots.email.pages import add_subscribe_pages
 
-        add_subscribe_pages(app, lookout)
+        add_subscribe_pages(app, lookout, inbound=inbound)
 
     token = lookout.settings.metrics_token
     add_metrics(app, Metrics(lookout.uow, lookout.channels, clock=lookout.clock), token=token.get_secret_value() if token else None)

@@ -112,6 +112,14 @@ class Outbox(Protocol):
         """The text stored with a message rendered when it was queued (OFFICER_NOTICE, TIP_REDACTION)."""
         ...
 
+    async def detach_tip_post(self, message_id: int, body: str) -> None:
+        """A tip's post still on its way when its tipster is erased: it outlives the tip, as ``body``
+        (the tip without who sent it), and goes as that."""
+
+    async def erased_tip_posts(self, delivery_ids: Sequence[int]) -> list[tuple[Address, str]]:
+        """Of these tip posts (sent as rendered from their tip), those detached on their way (their tipster
+        erased meanwhile): each post's own address and the text that must replace it."""
+
     async def queue_to(
         self, message_id: int, address: Address, resident_id: int | None, now: datetime, *, priority: int
     ) -> None:
@@ -191,6 +199,7 @@ class Outcome:
     provider_message_id: str | None = None
     error: str | None = None
     deactivate_resident: int | None = None
+    tip_post: bool = False  # a tip's post drawn from the tip itself: checked as it lands for an erasure on its way
 
 
 class DeliveryQueue(Protocol):
@@ -226,6 +235,16 @@ class RepliedMessage:
     tip_id: int | None
 
 
+@dataclass(frozen=True)
+class TipPost:
+    """A tip's post to the officers' queue: made (``address`` is the post's own, ``slack:<channel>/<ts>``) or
+    still on its way (``address`` None: queued, or being sent)."""
+
+    tip: Tip
+    message_id: int
+    address: Address | None
+
+
 class TipRepository(Protocol):
     async def add(self, tip: Tip, photos: Sequence[TipPhoto], now: datetime) -> Tip:
         """Store a tip with its photos, giving it an id and a reference like ``T-2026-000045``."""
@@ -237,8 +256,10 @@ class TipRepository(Protocol):
     async def count_since(self, resident_id: int, since: datetime) -> int:
         """What the resident sent officers since then: tips and answers to officers (flood control counts both)."""
         ...
-    async def posts_of(self, resident_id: int) -> list[tuple[Tip, Address]]:
-        """The resident's tips already posted to the officers' queue, with the address of each post."""
+    async def posts_of(self, resident_id: int) -> list[TipPost]:
+        """The posts of the resident's tips to the officers' queue, made or still on their way (not those that
+        failed for good). Their delivery rows stay locked until the transaction ends, so a worker can neither
+        take a queued one nor record a landed one meanwhile: an erasure sees each post as it is."""
         ...
     async def officer_replied(self, tip_id: int) -> bool:
         """Whether an officer has written to the tipster about this tip (only then may the tipster answer on it)."""
@@ -306,7 +327,8 @@ class Retention(Protocol):
     async def purge_inbound(self, received_before: datetime) -> int: ...
 
     async def forget_redaction_texts(self, refusals_before: datetime) -> int:
-        """Clear the text of finished TIP_REDACTION messages (an erased tipster's tip, kept only to edit its post);
+        """Clear the text of finished TIP_REDACTION messages and detached tip posts (an erased tipster's tip, kept
+        only to edit its post or to send it);
         delete refusal counts older than the cut-off."""
         ...
 

@@ -95,10 +95,13 @@ def tip_summary_lines(tip: Tip, alert: Alert | None, photo_count: int) -> list[s
     return lines
 
 
-def redacted_tip_text(tip: Tip, alert: Alert | None) -> str:
-    """The tip's post once its sender has erased their data: what they saw stays (it is evidence), who they are goes."""
+def redacted_tip_text(tip: Tip, alert: Alert | None, *, photos_posted: bool = True) -> str:
+    """The tip's post once its sender has erased their data: what they saw stays (it is evidence), who they are goes.
+    ``photos_posted`` False: the post was still on its way, and its photos were erased with the tip."""
     erased = replace(tip, resident_id=None, contact=None, tipster=None)
-    lines = tip_summary_lines(erased, alert, len(tip.media))
+    lines = tip_summary_lines(erased, alert, len(tip.media) if photos_posted else 0)
+    if tip.media and not photos_posted:
+        lines.append(f"{len(tip.media)} photo{'s' if len(tip.media) != 1 else ''} erased with the tipster's data before they were posted")
     lines.append(f"Status: {STATE_LABELS[tip.state]} (closed: the tipster's data is erased)")
     return "\n".join(lines)
 

@@ -37,6 +37,10 @@ def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
 
+def is_sqlite_engine(engine: AsyncEngine) -> bool:
+    return engine.dialect.name == "sqlite"
+
+
 def sync_url(url: str) -> URL:
     parsed = _normalise(url)
     return parsed.set(drivername="sqlite") if parsed.get_backend_name() == "sqlite" else parsed

@@ -22,6 +22,7 @@ from core.model import Address, Channel, DeliveryState, MessageKind
 from core.ports import ChannelCounts, RecipientCriteria
 from storage.matching import Shape, recipients, recipients_statement
 from storage.tables import OPEN_DELIVERY_STATES, deliveries, messages, residents
+from storage.tips import post_address
 
 _UNSENT = (DeliveryState.PENDING.value, DeliveryState.FAILED.value)
 
@@ -55,6 +56,20 @@ class SqlOutbox:
 
     async def body(self, message_id: int) -> str | None:
         return (await self._conn.execute(select(messages.c.body).where(messages.c.id == message_id))).scalar_one_or_none()
+
+    async def detach_tip_post(self, message_id: int, body: str) -> None:
+        # No longer the tip's (so deleting the tip leaves it), and rendered from its own text from now on.
+        await self._conn.execute(update(messages).where(messages.c.id == message_id).values(tip_id=None, body=body))
+
+    async def erased_tip_posts(self, delivery_ids: Sequence[int]) -> list[tuple[Address, str]]:
+        d, m = deliveries, messages
+        rows = await self._conn.execute(
+            select(d.c.address, d.c.provider_message_id, m.c.body)
+            .select_from(d.join(m, m.c.id == d.c.message_id))
+            .where(d.c.id.in_(delivery_ids), d.c.provider_message_id.is_not(None), m.c.kind == MessageKind.TIP_TO_OFFICERS.value,
+                   m.c.tip_id.is_(None), m.c.body.is_not(None))
+        )
+        return [(post_address(r.address, r.provider_message_id), r.body) for r in rows]
 
     async def queue_to(
         self, message_id: int, address: Address, resident_id: int | None, now: datetime, *, priority: int

@@ -1,19 +1,27 @@
-"""Send-slot schedules in PostgreSQL, shared by every worker process.
+"""Send-slot schedules in the database, shared by every process that sends through one channel.
 
 Each channel has one row holding the time of its next free send slot. A
-worker reserves the next few slots in one UPDATE (the row lock serialises
-workers) and sends at those times, so all workers together keep the even
-spacing one worker would (a GCRA). Why the database and not Redis: the
-workers already hold PostgreSQL connections, a reservation is one short
-UPDATE per ~1/10 s of sending, and the embedded SQLite default (one worker)
-needs nothing extra.
+sender reserves the next few slots in one transaction (PostgreSQL's row lock,
+SQLite's single writer, serialise them) and sends at those times, so all
+senders together keep the even spacing one would (a GCRA). Why the database
+and not Redis: every process already holds its connections, and a reservation
+is one short write per ~1/10 s of sending.
+
+"Now" is the database's own clock, as every process sharing the row must agree
+on it; these are seconds of real pacing, not the service's business time (which
+comes from the injected ``Clock``).
 """
 from __future__ import annotations
 
-from sqlalchemy import text
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from core.delivery.ratelimit import SlotSource
+from storage.database import is_sqlite_engine, upsert_insert, write_transaction
 from storage.outages import reported_as_unavailable
+from storage.tables import rate_buckets
 
 _NOW = "(clock_timestamp() AT TIME ZONE 'UTC')"
 _RESERVE = text(
@@ -46,3 +54,32 @@ class PostgresSlotSource:
         # Known only once committed: a transaction cut off by an outage may have rolled the new row back.
         self._known.add(key)
         return max(0.0, float(delay))
+
+
+# SQLite's clock in seconds since 1970 (julianday 2440587.5 is 1970-01-01 00:00 UTC), to the microsecond or so.
+_SQLITE_NOW = text("SELECT (julianday('now') - 2440587.5) * 86400.0")
+
+
+class SqliteSlotSource:
+    """``core.delivery.ratelimit.SlotSource`` on SQLite: the same schedule row, read and moved in one write
+    transaction (SQLite has one writer at a time, so two processes cannot take the same slot)."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+
+    async def reserve(self, key: str, count: int, rate: float) -> float:
+        async with reported_as_unavailable(), write_transaction(self._engine) as conn:
+            now = datetime.fromtimestamp((await conn.execute(_SQLITE_NOW)).scalar_one(), UTC)
+            booked = (await conn.execute(select(rate_buckets.c.next_slot).where(rate_buckets.c.key == key))).scalar_one_or_none()
+            first = max(booked, now) if booked is not None else now
+            following = first + timedelta(seconds=count / rate)
+            await conn.execute(
+                upsert_insert(conn, rate_buckets).values(key=key, next_slot=following)
+                .on_conflict_do_update(index_elements=[rate_buckets.c.key], set_={"next_slot": following})
+            )
+        return max(0.0, (first - now).total_seconds())
+
+
+def slot_source(engine: AsyncEngine) -> SlotSource:
+    """The send-slot schedules of this engine's database."""
+    return SqliteSlotSource(engine) if is_sqlite_engine(engine) else PostgresSlotSource(engine)

@@ -32,15 +32,16 @@ class SqlRetention:
         return result.rowcount
 
     async def forget_redaction_texts(self, refusals_before: datetime) -> int:
-        """Drop the copy of an erased tipster's tip kept to edit its Slack post, once no delivery of it is open;
-        and refusal counts older than the cut-off."""
+        """Drop the copy of an erased tipster's tip kept to edit its Slack post (or to send a post that was on its
+        way), once no delivery of it is open; and refusal counts older than the cut-off."""
         open_delivery = exists(select(deliveries.c.id).where(
             deliveries.c.message_id == messages.c.id,
             deliveries.c.state.in_((DeliveryState.PENDING.value, DeliveryState.SENDING.value, DeliveryState.FAILED.value)),
         ))
         result = await self._conn.execute(
             update(messages)
-            .where(messages.c.kind == MessageKind.TIP_REDACTION.value, messages.c.body.is_not(None), ~open_delivery)
+            .where(messages.c.kind.in_((MessageKind.TIP_REDACTION.value, MessageKind.TIP_TO_OFFICERS.value)),
+                   messages.c.body.is_not(None), ~open_delivery)
             .values(body=None)
         )
         await self._conn.execute(delete(refused_attempts).where(refused_attempts.c.hour < refusals_before))

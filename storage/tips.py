@@ -4,15 +4,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import delete, func, insert, or_, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from core.model import TIPSTER, Address, MessageKind, Tip, TipNote, TipPhoto, TipState
-from core.ports import RepliedMessage
+from core.model import TIPSTER, Address, DeliveryState, MessageKind, Tip, TipNote, TipPhoto, TipState
+from core.ports import RepliedMessage, TipPost
 from storage.database import upsert_insert
 from storage.references import next_reference
 from storage.tables import deliveries, messages, tip_media, tip_notes, tip_threads, tips
+
+_ON_THE_WAY = (DeliveryState.PENDING.value, DeliveryState.FAILED.value, DeliveryState.SENDING.value)
 
 
 def tip_from_row(row: Row) -> Tip:
@@ -21,6 +23,12 @@ def tip_from_row(row: Row) -> Tip:
         media=tuple(row.media), lat=row.lat, lon=row.lon, anonymous=row.anonymous, contact=row.contact,
         tipster=row.tipster, state=TipState(row.state), thread_key=row.thread_key, created_at=row.created_at,
     )
+
+
+def post_address(queue_address: str, post_id: str) -> Address:
+    """Where a post made to ``queue_address`` (``slack:<channel>``) is, to edit it: ``slack:<channel>/<ts>``."""
+    queue = Address.parse(queue_address)
+    return Address(queue.channel, f"{queue.id.split('/')[0]}/{post_id}")
 
 
 def _note(row: Row) -> TipNote:
@@ -74,21 +82,20 @@ class SqlTipRepository:
         )
         return (await self._conn.execute(select(sent_tips.scalar_subquery() + answers.scalar_subquery()))).scalar_one()
 
-    async def posts_of(self, resident_id: int) -> list[tuple[Tip, Address]]:
-        """The resident's tips already posted to the officers' queue, each with the address of its post
-        (``slack:<channel>/<ts>``)."""
+    async def posts_of(self, resident_id: int) -> list[TipPost]:
+        d = deliveries
         query = (
-            select(tips, deliveries.c.address.label("post_address"), deliveries.c.provider_message_id.label("post_id"))
-            .select_from(tips.join(messages, messages.c.tip_id == tips.c.id).join(deliveries, deliveries.c.message_id == messages.c.id))
+            select(tips, messages.c.id.label("message_id"), d.c.address.label("post_address"), d.c.provider_message_id.label("post_id"))
+            .select_from(tips.join(messages, messages.c.tip_id == tips.c.id).join(d, d.c.message_id == messages.c.id))
             .where(tips.c.resident_id == resident_id, messages.c.kind == MessageKind.TIP_TO_OFFICERS.value,
-                   deliveries.c.provider_message_id.is_not(None))
+                   or_(d.c.provider_message_id.is_not(None), d.c.state.in_(_ON_THE_WAY)))
             .order_by(tips.c.id)
+            .with_for_update(of=d)  # PostgreSQL; SQLite's one writer at a time needs no lock
         )
-        posts = []
-        for row in await self._conn.execute(query):
-            queue = Address.parse(row.post_address)
-            posts.append((tip_from_row(row), Address(queue.channel, f"{queue.id.split('/')[0]}/{row.post_id}")))
-        return posts
+        return [
+            TipPost(tip_from_row(row), row.message_id, post_address(row.post_address, row.post_id) if row.post_id else None)
+            for row in await self._conn.execute(query)
+        ]
 
     async def officer_replied(self, tip_id: int) -> bool:
         query = select(tip_notes.c.id).where(tip_notes.c.tip_id == tip_id, tip_notes.c.author != TIPSTER).limit(1)

@@ -39,6 +39,7 @@ from core.ports import UnitOfWorkFactory
 from core.services.alerts import AlertService
 from core.services.audit import AuditService
 from core.clock import Clock
+from core.services.inbound_once import InboundOnce
 from core.services.progress import ProgressService
 from core.services.roles import Roles
 from core.services.stats import StatsService
@@ -110,7 +111,7 @@ async def _log_listener_error(error: Exception, body: dict[str, Any]) -> None:
     logger.error("Slack %s failed before it was answered", kind, exc_info=error)
 
 
-def add_slack_route(app: FastAPI, officer: SlackOfficer) -> None:
+def add_slack_route(app: FastAPI, officer: SlackOfficer, *, inbound: InboundOnce) -> None:
     limit_body(app, EVENTS_PATH, MAX_BODY_BYTES)
 
     @app.post(EVENTS_PATH, include_in_schema=False)
@@ -132,7 +133,7 @@ def add_slack_route(app: FastAPI, officer: SlackOfficer) -> None:
             logger.warning("refused a signed Slack request: %s", problem)
             return JSONResponse({"ok": False, "error": problem}, status_code=400)
         key = request_key(parsed)
-        return await handle_once(officer.deps.uow, key, lambda: officer.handler.handle(request), clock=officer.deps.clock)
+        return await handle_once(inbound, key, lambda: officer.handler.handle(request))
 
 
 def _is_ssl_check(request: Request, body: bytes) -> bool:

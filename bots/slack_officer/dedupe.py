@@ -5,9 +5,10 @@ does not de-duplicate, so a slow answer could raise an alert twice. Around
 bolt's handling (in the route, since bolt's global middleware does not wrap
 its listeners), the request's own identity (the ``trigger_id`` Slack issues
 for each command, button press and submission; the ``event_id`` of an event)
-is recorded in the inbound log shared by every web process; a request seen
-before is answered 200 and dropped. A request whose handling failed is
-forgotten again, so Slack's retry of it is handled.
+goes through the inbound-once service (core/services/inbound_once.py) shared
+by every web process; a request seen before is answered 200 and dropped. A
+request whose handling failed (raised, or answered 5xx) is forgotten again, so
+Slack's retry of it is handled.
 """
 from __future__ import annotations
 
@@ -15,19 +16,16 @@ import hashlib
 import json
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
 from typing import Any
 from urllib.parse import parse_qs
 
 from starlette.responses import Response
 
-from core.clock import Clock
-from core.ports import UnitOfWorkFactory
+from core.services.inbound_once import ALREADY_HANDLED, InboundOnce
 
 logger = logging.getLogger("lookout.slack")
 
 SOURCE = "slack"
-STALE_AFTER = timedelta(seconds=60)  # a request left unfinished this long was lost with its process
 _MAX_KEY = 128
 _INTERACTIVE = {"block_actions", "view_submission", "view_closed", "shortcut", "message_action"}
 
@@ -69,33 +67,12 @@ def _bounded(key: str) -> str:
     return key if len(key) <= _MAX_KEY else "sha256:" + hashlib.sha256(key.encode()).hexdigest()
 
 
-async def handle_once(
-    uow: UnitOfWorkFactory, key: str | None, handle: Callable[[], Awaitable[Response]], *, clock: Clock
-) -> Response:
+async def handle_once(inbound: InboundOnce, key: str | None, handle: Callable[[], Awaitable[Response]]) -> Response:
     """Run ``handle`` unless the request ``key`` was handled (or is being handled) already."""
     if key is None:
         return await handle()
-    async with uow() as work:
-        fresh = await work.inbound.begin(SOURCE, key, clock(), STALE_AFTER)
-        await work.commit()
-    if not fresh:
+    response = await inbound.handle(SOURCE, key, handle, failed=lambda answer: answer.status_code >= 500)
+    if response is ALREADY_HANDLED:
         logger.info("Slack sent a %s again; it was handled already", key.split(":", 1)[0])
         return Response(status_code=200)
-    try:
-        response = await handle()
-    except BaseException:
-        await _forget(uow, key)
-        raise
-    if response.status_code >= 500:
-        await _forget(uow, key)
-    else:
-        async with uow() as work:
-            await work.inbound.finish(SOURCE, key, clock())
-            await work.commit()
-    return response
-
-
-async def _forget(uow: UnitOfWorkFactory, key: str) -> None:
-    async with uow() as work:
-        await work.inbound.forget(SOURCE, key)
-        await work.commit()
+    return response  # type: ignore[return-value]

@@ -7,7 +7,6 @@ answered 2xx) is acknowledged and ignored.
 """
 from __future__ import annotations
 
-import asyncio
 import hmac
 import json
 import logging
@@ -25,7 +24,7 @@ from pydantic import ValidationError
 from bots.body_limit import limit_body
 from bots.inbound_json import load_platform_json
 from core.outages import StorageUnavailable
-from core.ports import UnitOfWorkFactory
+from core.services.inbound_once import STALE_AFTER, InboundOnce
 
 
 logger = logging.getLogger("lookout.telegram")
@@ -34,8 +33,6 @@ SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 WEBHOOK_PATH = "/telegram/webhook"
 MAX_BODY_BYTES = 1_000_000  # Telegram updates are a few KB; anything this big is not from Telegram
 SOURCE = "telegram"  # in the inbound log
-STALE_AFTER = timedelta(seconds=60)  # an update left unfinished this long was lost with its process
-FORGET_RETRY_PAUSES_S = (0.5, 1.0, 2.0, 2.0, 2.0, 2.0)  # about 10 s: a restarting database is back by then
 
 
 @runtime_checkable
@@ -49,7 +46,7 @@ class BatchedConversations(Protocol):
     async def flush(self, *, handled: tuple[str, str] | None = None) -> None: ...
 
 
-def add_telegram_webhook(app: FastAPI, *, bot: Bot, dispatcher: Dispatcher, secret: str | None, uow: UnitOfWorkFactory) -> None:
+def add_telegram_webhook(app: FastAPI, *, bot: Bot, dispatcher: Dispatcher, secret: str | None, inbound: InboundOnce) -> None:
     conversations = dispatcher.fsm.storage
     if not isinstance(conversations, BatchedConversations):
         raise TypeError("the Telegram webhook needs a conversation storage that batches an update's changes (storage.fsm.SqlFsmStorage)")
@@ -78,13 +75,14 @@ def add_telegram_webhook(app: FastAPI, *, bot: Bot, dispatcher: Dispatcher, secr
                 # The conversation's changes and "handled" in one write, before Telegram has its answer.
                 await conversations.flush(handled=(SOURCE, key))
         except Exception as error:
-            # Answer 500 so Telegram retries, and (if this process claimed it) forget the id so the retry is handled.
+            # Answer 500 so Telegram retries, and (if this process claimed it) forget the id so the retry is handled
+            # (retried through a database outage: while the claim stands, the retry would be dropped as a duplicate).
             if isinstance(error, StorageUnavailable):
                 logger.warning("Telegram update %s not handled: %s", key, error)  # an outage: one line, not a traceback each
             else:
                 logger.exception("Telegram update %s failed", key)
             if claimed:
-                await _forget(uow, key)
+                await inbound.forget(SOURCE, key)
             return JSONResponse({"ok": False, "error": "internal"}, status_code=500)
         return JSONResponse({"ok": True})
 
@@ -111,22 +109,3 @@ def _parse(body: bytes, bot: Bot) -> Update | None:
     except (ValidationError, RecursionError):
         return None
 
-
-async def _forget(uow: UnitOfWorkFactory, key: str) -> None:
-    # While the update stays claimed, Telegram's retry is answered "duplicate" and never handled: so when the
-    # database itself is what failed (a restart), wait for it a little before answering 500 (bench faults found this).
-    pauses = list(FORGET_RETRY_PAUSES_S)
-    while True:
-        try:
-            async with uow() as work:
-                await work.inbound.forget(SOURCE, key)
-                await work.commit()
-            return
-        except StorageUnavailable:
-            if not pauses:
-                break
-            await asyncio.sleep(pauses.pop(0))
-        except Exception:
-            break
-    # The claim lapses after STALE_AFTER instead.
-    logger.warning("Telegram update %s could not be released for its retry; it will be after %s", key, STALE_AFTER)

@@ -3,15 +3,15 @@
 A POST is checked against ``X-Hub-Signature-256`` over the raw bytes before
 anything else: a missing, malformed or wrong signature gets 401 and nothing
 is stored. Each message id (wamid) is handled once however often Meta
-retries; a message whose handling fails is forgotten and answered 500, so
-Meta's retry is handled. Statuses are idempotent and simply applied.
+retries (core/services/inbound_once.py); a message whose handling fails is
+forgotten and answered 500, so Meta's retry is handled. Statuses are
+idempotent and simply applied.
 """
 from __future__ import annotations
 
 import hmac
 import json
 import logging
-from datetime import datetime, timedelta
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
@@ -22,7 +22,7 @@ from bots.whatsapp.bot import WhatsAppBot
 from bots.whatsapp.payloads import NotAWebhook, parse_webhook
 from bots.whatsapp.signature import HEADER, signature_ok
 from core.clock import Clock
-from core.ports import UnitOfWorkFactory
+from core.services.inbound_once import InboundOnce
 
 logger = logging.getLogger("lookout.whatsapp")
 
@@ -30,12 +30,11 @@ WEBHOOK_PATH = "/whatsapp/webhook"
 SOURCE = "whatsapp"
 MAX_BODY_BYTES = 1_000_000  # webhooks are a few KB (media come by id); anything this big is not from Meta
 MAX_CHALLENGE = 200
-STALE_AFTER = timedelta(seconds=60)  # a message left unfinished this long was lost with its process
 
 
 def add_whatsapp_webhook(
     app: FastAPI, *, bot: WhatsAppBot, app_secret: str | None, verify_token: str | None, phone_number_id: str | None,
-    uow: UnitOfWorkFactory, clock: Clock,
+    inbound: InboundOnce, clock: Clock,
 ) -> None:
     secret = app_secret.encode() if app_secret else None
     token = verify_token.encode() if verify_token else None
@@ -73,33 +72,12 @@ def add_whatsapp_webhook(
                 logger.exception("recording %d WhatsApp statuses failed", len(batch.statuses))
                 return JSONResponse({"ok": False, "error": "internal"}, status_code=500)
         for message in batch.messages:
-            if not await _begin(uow, message.wamid, clock()):
-                continue  # Meta delivered it again; it was (or is being) handled
             try:
-                await bot.on_message(message)
+                # A message Meta delivered again, handled (or being handled) already, is simply passed over.
+                await inbound.handle(SOURCE, message.wamid, lambda: bot.on_message(message))  # noqa: B023 - awaited here
             except Exception:
-                # 500 makes Meta deliver the webhook again; forgetting the id lets that retry be handled.
+                # 500 makes Meta deliver the webhook again; the id was forgotten, so that retry is handled.
                 logger.exception("WhatsApp message %s failed", message.wamid)
-                await _forget(uow, message.wamid)
                 return JSONResponse({"ok": False, "error": "internal"}, status_code=500)
-            await _finish(uow, message.wamid, clock())
         return JSONResponse({"ok": True})
 
-
-async def _begin(uow: UnitOfWorkFactory, wamid: str, now: datetime) -> bool:
-    async with uow() as work:
-        fresh = await work.inbound.begin(SOURCE, wamid, now, STALE_AFTER)
-        await work.commit()
-    return fresh
-
-
-async def _finish(uow: UnitOfWorkFactory, wamid: str, now: datetime) -> None:
-    async with uow() as work:
-        await work.inbound.finish(SOURCE, wamid, now)
-        await work.commit()
-
-
-async def _forget(uow: UnitOfWorkFactory, wamid: str) -> None:
-    async with uow() as work:
-        await work.inbound.forget(SOURCE, wamid)
-        await work.commit()

@@ -16,7 +16,7 @@ import logging
 import math
 import random
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -74,6 +74,7 @@ class DeliveryWorker:
         policy: RetryPolicy = RetryPolicy(),
         config: WorkerConfig = WorkerConfig(),
         slot_source: SlotSource | None = None,
+        shared_channels: Collection[Channel] | None = None,  # the channels paced through slot_source (None: all)
         rates: Mapping[Channel, float | None] | None = None,
         paid_rates: Mapping[Channel, float] | None = None,
         daily_limits: Mapping[Channel, int | None] | None = None,
@@ -90,12 +91,15 @@ class DeliveryWorker:
         self._config = config
         self._clock = clock
         self._rng = random.Random()
+        def source(channel: Channel) -> SlotSource | None:
+            return slot_source if shared_channels is None or channel in shared_channels else None
+
         self._pacers = {
-            c: self._pacer(c, a, slot_source, (rates or {}).get(c, _DEFAULT), monotonic) for c, a in self._adapters.items()
+            c: self._pacer(c, a, source(c), (rates or {}).get(c, _DEFAULT), monotonic) for c, a in self._adapters.items()
         }
         # Paid lanes (Telegram's paid broadcast): urgent alerts go at this rate instead, until refused for want of balance.
         self._paid_pacers = {
-            c: self._pacer(c, self._adapters[c], slot_source, rate, monotonic, lane="paid")
+            c: self._pacer(c, self._adapters[c], source(c), rate, monotonic, lane="paid")
             for c, rate in (paid_rates or {}).items() if c in self._adapters
         }
         # People per rolling 24 hours a channel may reach outside their service window (WhatsApp's messaging limit).
@@ -366,7 +370,8 @@ class DeliveryWorker:
                 return None
             result = await self._adapters[channel].send(row.address, message)
         if result.ok:
-            return Outcome(row.id, DeliveryState.SENT, row.attempts + 1, provider_message_id=result.provider_message_id)
+            return Outcome(row.id, DeliveryState.SENT, row.attempts + 1, provider_message_id=result.provider_message_id,
+                           tip_post=row.kind is MessageKind.TIP_TO_OFFICERS and row.tip_id is not None)
         if result.over_daily_limit:
             # Meta counted differently (another number of the portfolio, say): wait for a place, as if we had known.
             return Outcome(row.id, DeliveryState.PENDING, row.attempts, next_attempt_at=self._clock() + REFUSED_HOLD,
@@ -459,6 +464,8 @@ class DeliveryWorker:
             async with self._uow(read_only=True) as uow:
                 body = await uow.outbox.body(row.message_id)
             return OutboundMessage(text=body or "", in_place=row.kind is MessageKind.TIP_REDACTION)
+        if row.kind is MessageKind.TIP_TO_OFFICERS and row.tip_id is None:
+            return await self._erased_tip_post(row)
         if row.kind is MessageKind.TIPS_THREAD and row.thread_key:
             return render_thread_root(row.thread_key, await self._alert(row.alert_id) if row.alert_id else None)
         if row.tip_id is not None:
@@ -466,6 +473,8 @@ class DeliveryWorker:
                 tip = await uow.tips.get(row.tip_id)
                 note = await uow.tips.note(row.note_id) if row.note_id is not None else None
                 photos = await uow.tips.photos(row.tip_id) if row.kind is MessageKind.TIP_TO_OFFICERS else []
+            if tip is None and row.kind is MessageKind.TIP_TO_OFFICERS:
+                return await self._erased_tip_post(row)  # erased since this row was claimed
             if tip is None:
                 raise LookupError(f"tip {row.tip_id} of delivery {row.id} is gone")
             if row.kind is MessageKind.TIP_TO_OFFICERS:
@@ -485,6 +494,15 @@ class DeliveryWorker:
         if channel is Channel.WHATSAPP:
             message = with_whatsapp_window(message, alert, self._alert_template, window_open=window_open)
         return message
+
+    async def _erased_tip_post(self, row: ClaimedDelivery) -> OutboundMessage:
+        """A tip post whose tipster was erased before it went (SubscriptionService.erase): the tip without them,
+        in its thread, from the text the erasure left on the message."""
+        async with self._uow(read_only=True) as uow:
+            body = await uow.outbox.body(row.message_id)
+        if body is None:
+            raise LookupError(f"tip post {row.message_id} of delivery {row.id} is gone")
+        return OutboundMessage(text=body, reply_to=row.reply_to)
 
     async def _alert(self, alert_id: int) -> Alert:
         alert = self._alerts.get(alert_id)
@@ -519,6 +537,7 @@ class DeliveryWorker:
             async with self._uow() as uow:
                 await uow.deliveries.record([o for o, _ in batch], now)
                 await uow.deliveries.finish_alerts(sorted({m for _, m in batch}), now)
+                await self._rewrite_erased_tip_posts(uow, [o.delivery_id for o, _ in batch if o.tip_post and o.state is DeliveryState.SENT], now)
                 await uow.commit()
         except Exception as exc:
             # Keep the outcomes and try again on the next flush: the rows stay
@@ -530,6 +549,16 @@ class DeliveryWorker:
                 logger.exception("could not record %d delivery outcomes; will retry", len(batch))
             return
         self._outage.recovered()
+
+    @staticmethod
+    async def _rewrite_erased_tip_posts(uow: UnitOfWork, landed: list[int], now: datetime) -> None:
+        """Tip posts drawn with their tipster that landed after the tipster was erased: queue the edit that takes
+        them off (in the transaction that records the landing, which the erasure's lock on the row orders against)."""
+        if not landed:
+            return
+        for post, text in await uow.outbox.erased_tip_posts(landed):
+            message_id = await uow.outbox.new_message(MessageKind.TIP_REDACTION, body=text)
+            await uow.outbox.queue_to(message_id, post, None, now, priority=Priority.EXPECTED)
 
     async def _flush_periodically(self) -> None:
         while True:

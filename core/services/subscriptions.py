@@ -217,14 +217,22 @@ class SubscriptionService:
 
     async def _redact_tip_posts(self, uow: UnitOfWork, resident_id: int) -> None:
         """Queue an edit of each post that shows the person's name or handle (tips they let officers contact them
-        about): the worker rewrites it without them. The text is kept only until that edit is made."""
+        about): the worker rewrites it without them. The text is kept only until that edit is made.
+
+        A post still on its way (queued, or being sent this moment) is detached from the tip and goes as the tip
+        without them; if the worker had already drawn it with their name, it rewrites it as it lands
+        (``DeliveryWorker.flush``). Either way what they saw reaches the officers, and who they are does not stay."""
         now = self._clock()
-        for tip, post in await uow.tips.posts_of(resident_id):
+        for post in await uow.tips.posts_of(resident_id):
+            tip = post.tip
+            alert = await uow.alerts.get(tip.alert_id) if tip.alert_id is not None else None
+            if post.address is None:
+                await uow.outbox.detach_tip_post(post.message_id, redacted_tip_text(tip, alert, photos_posted=False))
+                continue
             if tip.anonymous and not tip.contact:
                 continue  # shows a pseudonym only
-            alert = await uow.alerts.get(tip.alert_id) if tip.alert_id is not None else None
             message_id = await uow.outbox.new_message(MessageKind.TIP_REDACTION, body=redacted_tip_text(tip, alert))
-            await uow.outbox.queue_to(message_id, post, None, now, priority=Priority.EXPECTED)
+            await uow.outbox.queue_to(message_id, post.address, None, now, priority=Priority.EXPECTED)
 
     def _snap_all(self, places: Sequence[NewPlace]) -> list[Place]:
         if not places:

@@ -5,17 +5,25 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 
 import httpx
 import pytest
+import sqlalchemy as sa
 from sqlalchemy import event
 
 from bots.app import Lookout, build, create_app
 from bots.email.pages.ledger import mailbox_of
+from core.delivery.ratelimit import HEADROOM
+from core.geo.areas import CircleArea
 from core.model import Channel
+from core.services.alerts import AlertRequest
 from core.settings import Settings
 from sandbox.smtp import SmtpSink
+from storage.tables import rate_buckets
+from tests.support.outages import eventually
 from tests.support.residents import STAFFORD, add_residents, resident_at
 
 pytestmark = pytest.mark.calendar  # make test runs it again with the clock moved
@@ -31,20 +39,26 @@ class Pages:
     app: object
 
 
-@pytest.fixture
-async def pages(database_url: str, uow_factory, clock) -> AsyncIterator[Pages]:  # noqa: ANN001
+@asynccontextmanager
+async def open_pages(database_url: str, uow_factory, clock, **env: str) -> AsyncIterator[Pages]:  # noqa: ANN001
     await add_residents(uow_factory, resident_at(*STAFFORD, channel=Channel.EMAIL, ident=SUBSCRIBER))
     with SmtpSink() as sink:
         lookout = build(Settings(
             _env_file=None, LOOKOUT_DATABASE_URL=database_url, LOOKOUT_SMTP_URL=sink.url, LOOKOUT_LINK_SECRET="pages-link-secret-0123456789",
             LOOKOUT_PUBLIC_URL="http://lookout.test", LOOKOUT_GEOCODER_DOMAIN="127.0.0.1:9", LOOKOUT_GEOCODER_SCHEME="http",
-            LOOKOUT_PAGE_EMAILS_PER_HOUR="12",
+            LOOKOUT_PAGE_EMAILS_PER_HOUR="12", **env,
         ), clock=clock)
         app = create_app(lookout)
         # No lifespan yet: the queued links stay queued until a test starts the app's background parts.
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://lookout.test") as client:
             yield Pages(lookout, client, sink, app)
         await lookout.aclose()
+
+
+@pytest.fixture
+async def pages(database_url: str, uow_factory, clock) -> AsyncIterator[Pages]:  # noqa: ANN001
+    async with open_pages(database_url, uow_factory, clock) as opened:
+        yield opened
 
 
 def statements_of(lookout: Lookout) -> list[str]:
@@ -99,3 +113,39 @@ async def test_variants_of_one_mailbox_share_its_three_emails_and_the_site_caps_
         overall = await work.inbound.count("email-all", "")
     assert overall == 12  # 3 of the 4 variants (one mailbox), then 9 others, then nothing more this hour
     assert mailbox == 3 + 9
+
+
+RELAY_PER_SECOND = 0.01  # one email in every ~100 s: whoever sends second must wait far longer than the test runs
+
+
+async def test_page_emails_and_the_delivery_worker_take_turns_from_one_relay_pace(database_url: str, uow_factory, clock) -> None:  # noqa: ANN001
+    async with open_pages(database_url, uow_factory, clock, LOOKOUT_EMAIL_PER_SECOND=str(RELAY_PER_SECOND)) as pages:
+        # The worker sends an alert to the subscriber: the relay's first slot, at once.
+        alerts = pages.lookout.alerts
+        draft = await alerts.draft(AlertRequest(incident_number="MV-20261125-0456", headline="Burglary", message="Two men seen.",
+                                                area=CircleArea(*STAFFORD, 500), everyone=True), "cli:test")
+        await alerts.send(draft.id, "cli:test")  # type: ignore[arg-type]
+        await pages.lookout.worker().run_until_idle()
+        assert len(pages.sink.messages_to(SUBSCRIBER)) == 1
+        after_worker = await _relay_schedule(pages)
+        assert after_worker is not None  # the worker's email took its slot from the relay's schedule in the database
+
+        # Then the page's manage link: it books the next slot of that same schedule and waits for it.
+        async with pages.app.router.lifespan_context(pages.app):  # type: ignore[attr-defined]
+            await pages.client.post("/subscribe/manage/link", data={"email": SUBSCRIBER})
+
+            async def booked() -> bool:
+                return await _relay_schedule(pages) != after_worker
+
+            await eventually(booked, "the page's email to book a slot")
+            after_page = await _relay_schedule(pages)
+            sent = len(pages.sink.messages_to(SUBSCRIBER))
+    interval = timedelta(seconds=1 / (RELAY_PER_SECOND * HEADROOM))
+    assert abs(after_page - (after_worker + interval)) < timedelta(milliseconds=1)  # the slot after the worker's, not its own
+    assert sent == 1  # so the manage link was not sent beside the alert: it waits its turn
+
+
+async def _relay_schedule(pages: Pages):  # noqa: ANN202 - the next free slot of the relay's schedule, or None
+    async with pages.lookout.uow(read_only=True) as work:
+        found = await work.connection.execute(sa.select(rate_buckets.c.next_slot).where(rate_buckets.c.key == "channel:email"))
+        return found.scalar_one_or_none()

@@ -324,6 +324,53 @@ async def test_erasure_takes_the_tipsters_name_off_their_posts_and_keeps_what_th
         assert "Blue car" in kept.body and cleared.body is None
 
 
+NAMED = dict(may_contact=True, contact="Sam Jones (@samj) on Telegram")
+
+
+def tip_posts_saying(app, text: str) -> list[SlackMessage]:
+    return [m for m in app.slack.messages_in(TIPS_CHANNEL_ID) if text in m.text]
+
+
+def without_the_tipster(post: SlackMessage) -> bool:
+    shown = json.dumps([post.text, post.blocks])
+    return "erased their data" in post.text and "Sam Jones" not in shown and "samj" not in shown
+
+
+async def test_a_tip_still_queued_when_its_tipster_is_erased_goes_without_them(database_url, clock):
+    async with officer_app(database_url, clock=clock) as app:
+        (resident,) = await add_residents(app.lookout.uow, resident_at(*STAFFORD))
+        tip = await app.lookout.tips.submit(resident.address, NewTip("Blue car, reg AB12 CDE", photos=[TipPhoto("car.jpg", "image/jpeg", b"\xff\xd8")], **NAMED))
+        assert await app.lookout.subscriptions.erase(resident.address)  # before the worker has posted it
+        async with app.delivering():
+            (post,) = await eventually(lambda: tip_posts_saying(app, "Blue car, reg AB12 CDE"), timeout=15, what="the tip's post")
+        assert without_the_tipster(post) and tip.reference in post.text and buttons(post) == []
+        assert post.is_reply  # still in its thread
+        assert "1 photo erased with the tipster's data before they were posted" in post.text and not post.files
+        assert not [c for c in app.slack.calls if "Sam Jones" in json.dumps(c)]  # never sent anywhere with their name
+        # The text it went as was kept only until it was posted: the hourly retention job clears it.
+        await app.lookout.maintenance.purge_expired_data()
+        kept = await rows(app, sa.select(messages.c.body).where(messages.c.kind == MessageKind.TIP_TO_OFFICERS.value,
+                                                                 messages.c.body.is_not(None)))
+        assert kept == []
+
+
+async def test_a_tip_being_posted_when_its_tipster_is_erased_is_rewritten_as_it_lands(database_url, clock):
+    async with officer_app(database_url, clock=clock) as app, app.delivering():
+        await tip_in_the_queue(app, "Someone else's tip, which opens the day's thread")
+        (resident,) = await add_residents(app.lookout.uow, resident_at(*STAFFORD))
+        app.slack.app.set(latency_seconds=5)  # Slack slow to answer: the post is on the wire while the erasure runs
+        tip = await app.lookout.tips.submit(resident.address, NewTip("Blue car, reg AB12 CDE", **NAMED))
+        await eventually(lambda: app.slack.app.injected().get("latency"), what="the tip's post on its way")
+        assert await app.lookout.subscriptions.erase(resident.address)
+        assert tip_posts_saying(app, "Blue car") == []  # it had not landed: this is the post in flight
+        app.slack.app.set(latency_seconds=0)
+        (landed,) = await eventually(lambda: tip_posts_saying(app, "Blue car"), timeout=15, what="the post to land")
+        assert "Sam Jones" in landed.text  # drawn before the erasure, so it went with their name...
+        await eventually(lambda: without_the_tipster(current(app, landed)), timeout=15, what="the post rewritten")  # ...and is rewritten
+        rewritten = current(app, landed)
+        assert "Blue car, reg AB12 CDE" in rewritten.text and tip.reference in rewritten.text and buttons(rewritten) == []
+
+
 async def test_after_an_erasure_sqlite_keeps_no_readable_copy_in_the_database_or_its_wal(sqlite_template, tmp_path, clock):
     # About SQLite's own files, so on SQLite alone (PostgreSQL's vacuum is its own business: docs/privacy.md).
     shutil.copy(sqlite_template, tmp_path / "erasure.db")

@@ -1,4 +1,5 @@
-"""What the pages remember between requests, in the inbound-update log every web process shares.
+"""What the pages remember between requests, through the inbound-once service (core/services/inbound_once.py)
+whose log every web process shares.
 
 - A confirmation link is acted on once: its use is recorded, and a second
   press says "already confirmed" and changes nothing (so choices changed
@@ -22,7 +23,7 @@ import hmac
 from datetime import timedelta
 
 from core.clock import Clock
-from core.ports import UnitOfWorkFactory
+from core.services.inbound_once import InboundOnce
 
 CONFIRMED = "email-confirm"
 TIP_SENT = "email-tip"
@@ -38,11 +39,11 @@ SLOT_STALE_AFTER = timedelta(days=1)
 
 
 class Ledger:
-    def __init__(self, uow: UnitOfWorkFactory, secret: str, *, mails_per_hour: int = 120, clock: Clock) -> None:
-        self._uow = uow
+    def __init__(self, inbound: InboundOnce, secret: str, *, mails_per_hour: int = 120, clock: Clock) -> None:
+        self._inbound = inbound
         self._mails_per_hour = mails_per_hour
         self._key = hmac.new(secret.encode(), b"lookout-pages-ledger", hashlib.sha256).digest()
-        self._clock = clock
+        self._clock = clock  # for the clock hour an email counts in
 
     def _fingerprint(self, text: str) -> str:
         return hmac.new(self._key, text.encode(), hashlib.sha256).hexdigest()[:48]
@@ -50,7 +51,7 @@ class Ledger:
     async def begin(self, kind: str, secret_text: str) -> str | None:
         """The ledger key if this is the first use of ``secret_text`` for ``kind``; ``None`` if it was used."""
         key = self._fingerprint(secret_text)
-        return key if await self._begin(kind, key, STALE_AFTER) else None
+        return key if await self._inbound.claim(kind, key, stale_after=STALE_AFTER) else None
 
     async def take_mail_slot(self, address: str, client: str) -> str | None:
         """Reserve one of this hour's emails to ``address`` asked for by ``client`` (its IP address); ``None`` when
@@ -68,30 +69,19 @@ class Ledger:
         return slot
 
     async def _take(self, kind: str, prefix: str, allowance: int) -> str | None:
-        async with self._uow() as work:
-            used = await work.inbound.count(kind, prefix)
+        used = await self._inbound.count(kind, prefix)
         for slot in range(used, allowance):  # from the count on: one try, unless another request took that slot
             key = f"{prefix}{slot}"
-            if await self._begin(kind, key, SLOT_STALE_AFTER):
+            if await self._inbound.claim(kind, key, stale_after=SLOT_STALE_AFTER):
                 return key
         return None
 
     async def finish(self, kind: str, key: str) -> None:
-        async with self._uow() as work:
-            await work.inbound.finish(kind, key, self._clock())
-            await work.commit()
+        await self._inbound.finish(kind, key)
 
     async def undo(self, kind: str, key: str) -> None:
         """The action failed: as if it was never begun (an email not sent does not count against the address)."""
-        async with self._uow() as work:
-            await work.inbound.forget(kind, key)
-            await work.commit()
-
-    async def _begin(self, kind: str, key: str, stale_after: timedelta) -> bool:
-        async with self._uow() as work:
-            fresh = await work.inbound.begin(kind, key, self._clock(), stale_after)
-            await work.commit()
-        return fresh
+        await self._inbound.forget(kind, key)
 
 
 def mailbox_of(address: str) -> str:

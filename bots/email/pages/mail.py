@@ -5,8 +5,8 @@ before the address is confirmed there is no resident to hang a row on (and
 nothing may be stored). The confirmation is sent while the person waits, to
 tell them whether it went; a manage link is queued (``ManageLinks``) so the
 page answers in the same time whether or not the address is signed up. Both
-take their turn from the relay's pace (``LOOKOUT_EMAIL_PER_SECOND``, shared
-with the delivery workers on PostgreSQL) and carry the one-click unsubscribe
+take their turn from the relay's pace (``LOOKOUT_EMAIL_PER_SECOND``: one schedule
+in the database shared with the delivery workers, on SQLite as on PostgreSQL) and carry the one-click unsubscribe
 headers, like every email Lookout sends.
 """
 from __future__ import annotations

@@ -24,10 +24,10 @@ from core.force import ForceConfig
 from core.geocoding import Geocoder
 from core.model import Channel
 from core.ports import UnitOfWorkFactory
+from core.services.inbound_once import InboundOnce
 from core.services.subscriptions import SubscriptionService
 from core.services.tips import TipService
-from storage.database import is_sqlite
-from storage.rate_buckets import PostgresSlotSource
+from storage.rate_buckets import slot_source
 
 if TYPE_CHECKING:
     from bots.app import Lookout
@@ -78,12 +78,11 @@ async def read_form(request: Request) -> FormData:
 
 
 def relay_pacer(lookout: Lookout) -> Pacer:
-    """The relay's pace for the pages' emails. On PostgreSQL it is the delivery workers' own shared bucket for email
-    (the worker names it ``channel:email``), so pages and workers together stay within LOOKOUT_EMAIL_PER_SECOND."""
+    """The relay's pace for the pages' emails: the delivery workers' own schedule for email in the database (the
+    worker names it ``channel:email``, on SQLite as on PostgreSQL), so pages and workers together, in one process
+    or several, stay within LOOKOUT_EMAIL_PER_SECOND."""
     rate = lookout.settings.email_per_second * HEADROOM
-    if is_sqlite(lookout.settings.database_url):
-        return Pacer(rate)
-    return SharedPacer(f"channel:{Channel.EMAIL.value}", rate, PostgresSlotSource(lookout.engine))
+    return SharedPacer(f"channel:{Channel.EMAIL.value}", rate, slot_source(lookout.engine))
 
 
 def client_of(request: Request) -> str:
@@ -100,7 +99,7 @@ def token_of(request: Request, form: FormData | None = None) -> str | None:
     return request.query_params.get("t")
 
 
-def add_subscribe_pages(app: FastAPI, lookout: Lookout) -> None:
+def add_subscribe_pages(app: FastAPI, lookout: Lookout, *, inbound: InboundOnce) -> None:
     """Serve the ``/subscribe`` pages (email must be on: LOOKOUT_SMTP_URL and LOOKOUT_LINK_SECRET)."""
     from bots.email.pages import manage, signup, tip, unsubscribe  # here: each of them imports this module
 
@@ -112,7 +111,7 @@ def add_subscribe_pages(app: FastAPI, lookout: Lookout) -> None:
     secret = settings.link_secret.get_secret_value()
     mail = PageMail(SmtpTarget.from_url(settings.smtp_url.get_secret_value()), settings.email_from, signer, lookout.force,
                     relay_pacer(lookout))
-    ledger = Ledger(lookout.uow, secret, mails_per_hour=settings.page_emails_per_hour, clock=lookout.clock)
+    ledger = Ledger(inbound, secret, mails_per_hour=settings.page_emails_per_hour, clock=lookout.clock)
     site = Site(
         force=lookout.force,
         subscriptions=lookout.subscriptions,
