@@ -12,7 +12,6 @@ Slack's retry of it is handled.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 from collections.abc import Awaitable, Callable
@@ -26,7 +25,6 @@ from core.services.inbound_once import ALREADY_HANDLED, InboundOnce
 logger = logging.getLogger("lookout.slack")
 
 SOURCE = "slack"
-_MAX_KEY = 128
 _INTERACTIVE = {"block_actions", "view_submission", "view_closed", "shortcut", "message_action"}
 
 
@@ -49,22 +47,18 @@ def parse_body(raw: bytes, content_type: str) -> dict[str, Any]:
 def request_key(body: dict[str, Any]) -> str | None:
     """What identifies this request among all Slack sends, or None for requests that need no guarding."""
     if body.get("command") and body.get("trigger_id"):
-        return _bounded(f"command:{body['trigger_id']}")
+        return f"command:{body['trigger_id']}"
     kind = body.get("type")
     if kind in _INTERACTIVE:
         if body.get("trigger_id"):
-            return _bounded(f"{kind}:{body['trigger_id']}")
+            return f"{kind}:{body['trigger_id']}"
         user = (body.get("user") or {}).get("id", "")
         actions = body.get("actions") or [{}]
         view = body.get("view") or {}
-        return _bounded(f"{kind}:{user}:{actions[0].get('action_ts', '')}:{view.get('id', '')}:{view.get('hash', '')}")
+        return f"{kind}:{user}:{actions[0].get('action_ts', '')}:{view.get('id', '')}:{view.get('hash', '')}"
     if kind == "event_callback" and body.get("event_id"):
-        return _bounded(f"event:{body['event_id']}")
+        return f"event:{body['event_id']}"
     return None
-
-
-def _bounded(key: str) -> str:
-    return key if len(key) <= _MAX_KEY else "sha256:" + hashlib.sha256(key.encode()).hexdigest()
 
 
 async def handle_once(inbound: InboundOnce, key: str | None, handle: Callable[[], Awaitable[Response]]) -> Response:

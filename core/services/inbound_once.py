@@ -25,6 +25,7 @@ and this service's ``forget``.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
@@ -41,6 +42,15 @@ T = TypeVar("T")
 # A platform's update left unfinished this long was lost with its process (handling one takes well under a second).
 STALE_AFTER = timedelta(seconds=60)
 FORGET_RETRY_PAUSES_S = (0.5, 1.0, 2.0, 2.0, 2.0, 2.0)  # about 10 s: a restarting database is back by then
+MAX_KEY = 128  # the log's column; a platform's id is far shorter, a forged one may not be
+
+
+def stored_key(key: str) -> str:
+    """The key as the log keeps it: itself when it is short printable ASCII (every genuine platform id is), else
+    its SHA-256, so that a forged or odd id (too long, a NUL byte that PostgreSQL refuses) is still handled once."""
+    if len(key) <= MAX_KEY and key.isascii() and key.isprintable():
+        return key
+    return "sha256:" + hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 class AlreadyHandled:
@@ -70,13 +80,13 @@ class InboundOnce:
     async def claim(self, source: str, key: str, *, stale_after: timedelta = STALE_AFTER) -> bool:
         """True if this inbound should be handled now (see the module's docstring)."""
         async with self._uow() as work:
-            fresh = await work.inbound.begin(source, key, self._clock(), stale_after)
+            fresh = await work.inbound.begin(source, stored_key(key), self._clock(), stale_after)
             await work.commit()
         return fresh
 
     async def finish(self, source: str, key: str) -> None:
         async with self._uow() as work:
-            await work.inbound.finish(source, key, self._clock())
+            await work.inbound.finish(source, stored_key(key), self._clock())
             await work.commit()
 
     async def forget(self, source: str, key: str) -> bool:
@@ -86,7 +96,7 @@ class InboundOnce:
         while True:
             try:
                 async with self._uow() as work:
-                    await work.inbound.forget(source, key)
+                    await work.inbound.forget(source, stored_key(key))
                     await work.commit()
                 return True
             except StorageUnavailable:
