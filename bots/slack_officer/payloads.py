@@ -43,7 +43,9 @@ def _interaction_problem(body: dict[str, Any]) -> str | None:
     user = body.get("user")
     if not isinstance(user, dict) or not isinstance(user.get("id"), str) or not user["id"]:
         return "interaction without a user"
-    for field in ("view", "container", "channel", "message", "team"):
+    if "view" in body and not isinstance(body["view"], dict):  # bolt reads any view it is given, even a null one
+        return "interaction whose view is not an object"
+    for field in ("container", "channel", "message", "team"):
         if field in body and body[field] is not None and not isinstance(body[field], dict):
             return f"interaction whose {field} is not an object"
     actions = body.get("actions")

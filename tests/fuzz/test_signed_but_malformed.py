@@ -47,3 +47,15 @@ async def test_a_lone_surrogate_in_a_signed_slack_request_is_refused_not_a_500(d
         payload = {"type": "block_actions", "user": {"id": OFFICER_ID}, "actions": [{"action_id": "x", "value": LONE_SURROGATE}], "trigger_id": "4.5.6"}
         answer = await running.simulated.post_signed(urlencode({"payload": json.dumps(payload)}), "application/x-www-form-urlencoded")
         assert answer.status_code == 400 and "surrogate" in answer.text
+
+
+async def test_a_shortcut_with_a_null_view_or_a_nul_in_its_trigger_is_answered_not_a_500(database_url: str, clock) -> None:
+    """Found by the fuzz suite: bolt reads any ``view`` it is given (a null one raised inside it), and PostgreSQL
+    refused a trigger_id holding a NUL byte as the key of the inbound log."""
+    async with officer_app(database_url, errors_expected=True, clock=clock) as running:
+        for payload in (
+            {"type": "shortcut", "user": {"id": OFFICER_ID}, "view": None, "trigger_id": "7.8.9"},
+            {"type": "shortcut", "user": {"id": OFFICER_ID}, "callback_id": "nothing", "trigger_id": "7.8.\x00"},
+        ):
+            answer = await running.simulated.post_signed(urlencode({"payload": json.dumps(payload)}), "application/x-www-form-urlencoded")
+            assert answer.status_code < 500, (payload, answer.status_code, answer.text)
