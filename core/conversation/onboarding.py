@@ -192,11 +192,11 @@ async def on_label(turn: Turn, label: str) -> Prompt:
 def ask_topics(turn: Turn, lead: str | None = None) -> Prompt:
     _ = turn.gettext
     chosen = set(turn.data.get("topics") or [])
-    options = [Option("tp:done", _("Done ✔️"), pinned=True)]
-    options += [
+    options = [
         Option(f"tp:{key}", topic.label, description=topic.description, ticked=key in chosen)
         for key, topic in turn.force.topics.items()
     ]
+    options.append(Option("tp:done", _("Done ✔️"), pinned=True))
     if turn.step is Step.MANAGE_TOPICS:
         question = _("Tick what you'd like alerts about, then tap <b>Done</b>.")
     else:
