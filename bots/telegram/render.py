@@ -61,7 +61,7 @@ def inline_keyboard(options: tuple[Option, ...]) -> InlineKeyboardMarkup:
 def location_keyboard(language: str) -> ReplyKeyboardMarkup:
     _ = translator(language)
     return ReplyKeyboardMarkup(
-        keyboard=[[KeyboardButton(text=_("📍 Send location"), request_location=True)]],
+        keyboard=[[KeyboardButton(text=_("📍 Share my location"), request_location=True)]],
         resize_keyboard=True,
         one_time_keyboard=True,
         input_field_placeholder=_("or type a postcode, e.g. ST16 2LZ"),

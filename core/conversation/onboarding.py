@@ -91,7 +91,7 @@ async def on_age(turn: Turn, old_enough: bool) -> Prompt:
 def ask_place(turn: Turn, lead: str | None = None) -> Prompt:
     _ = turn.gettext
     turn.go(Step.LOCATION)
-    question = _("Where do you want alerts for? Tap <b>Send location</b>, or type a postcode or street and town.")
+    question = _("Where do you want alerts for? Share your location with the button, or type a postcode or street and town.")
     return turn.say(_join(lead, question), ask_location=True)
 
 
