@@ -5,10 +5,11 @@ Rows are keyed by (channel, address id): ``("telegram", "777001")``,
 nothing to keep looks like, so a refusal or an erasure leaves none.
 
 A webhook can wrap an update in ``batched()``: ``begin_update`` claims the
-update in the inbound log and reads the sender's conversation in the same
-transaction; ``load``/``save`` then work on that copy; ``flush`` writes the
-change together with marking the update handled. An update then costs the
-conversation two transactions, however the handling goes. Outside a batch
+update in the inbound log and reads the sender's conversation (and their
+subscription) in the same transaction; ``load``/``save`` then work on that
+copy; ``flush`` writes the change together with marking the update handled.
+An update then costs two transactions, however the handling goes (a service
+the conversation calls, say to subscribe them, has its own). Outside a batch
 every call is its own transaction.
 """
 from __future__ import annotations
@@ -26,10 +27,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from core.clock import Clock
 from core.conversation.state import Conversation, Step
-from core.model import Address
+from core.model import Address, Resident
 from storage.database import read_transaction, upsert_insert, write_transaction
 from storage.inbound import SqlInboundLog
 from storage.outages import reported_as_unavailable
+from storage.residents import SqlResidentRepository
 from storage.tables import conversations
 
 
@@ -37,6 +39,7 @@ from storage.tables import conversations
 class _Batch:
     read: dict[Address, Conversation] = field(default_factory=dict)  # as stored when the update was claimed
     changed: dict[Address, Conversation] = field(default_factory=dict)  # saved by the handling, written by flush()
+    residents: dict[Address, Resident | None] = field(default_factory=dict)  # read with the claim, handed out once
 
 
 _current_batch: ContextVar[_Batch | None] = ContextVar("lookout_conversation_batch", default=None)
@@ -60,6 +63,20 @@ class SqlConversationStore:
         if batch is not None:
             batch.read[address] = copy.deepcopy(found)
         return found
+
+    async def load_with_resident(self, address: Address) -> tuple[Conversation, Resident | None]:
+        batch = _current_batch.get()
+        if batch is not None and address in batch.residents:  # read in the transaction that claimed the update
+            return await self.load(address), batch.residents.pop(address)
+        known = batch is not None and (address in batch.read or address in batch.changed)
+        async with reported_as_unavailable(), read_transaction(self._engine) as conn:
+            found = None if known else await _read(conn, address)
+            resident = await SqlResidentRepository(conn, self._clock).get_by_address(address)
+        if found is None:
+            return await self.load(address), resident
+        if batch is not None:
+            batch.read[address] = copy.deepcopy(found)
+        return found, resident
 
     async def save(self, address: Address, conversation: Conversation) -> None:
         batch = _current_batch.get()
@@ -91,12 +108,13 @@ class SqlConversationStore:
 
     async def begin_update(self, source: str, update_id: str, *, address: Address | None, stale_after: timedelta) -> bool:
         """Inside ``batched()``: claim the inbound update (``InboundLog.begin``) and, in the same
-        transaction, read the sender's conversation, so handling it needs no further read of it."""
+        transaction, read the sender's conversation and who they are, so handling it needs no further read of them."""
         batch = _current_batch.get()
         async with reported_as_unavailable(), write_transaction(self._engine) as conn:
             fresh = await SqlInboundLog(conn).begin(source, update_id, self._clock(), stale_after)
             if fresh and batch is not None and address is not None:
                 batch.read[address] = await _read(conn, address)
+                batch.residents[address] = await SqlResidentRepository(conn, self._clock).get_by_address(address)
         return fresh
 
     async def flush(self, *, handled: tuple[str, str] | None = None) -> None:

@@ -8,7 +8,8 @@ change:
 
 - the same choices again (a topic ticked) → the message is edited in place;
 - an outcome with nothing to choose ("Saved.", "Paused for 8 h.") → it replaces the question;
-- a new question → the pressed message loses its buttons (no stale taps) and the question follows;
+- a new question, or an answer to ``keep`` (a tip's reference, the summary of a subscription) → the pressed
+  message loses its buttons (no stale taps) and the answer follows as a new message;
 - ``new_message`` (an expired button, a problem, a tap on an alert) → said below, the message left as it was.
 """
 from __future__ import annotations
@@ -41,7 +42,7 @@ def render_prompt(prompt: Prompt, chat_id: int, pressed: Pressed | None = None) 
     buttons = inline_keyboard(options) if options else None
     if pressed is not None and pressed.message_id is not None and not prompt.new_message:
         same_question = options and tuple(o.id for o in options) == pressed.option_ids
-        outcome = not options and not prompt.ask_location
+        outcome = not options and not prompt.ask_location and not prompt.keep
         if pressed.editable and (same_question or outcome):
             return [EditMessageText(chat_id=chat_id, message_id=pressed.message_id, text=prompt.text, reply_markup=buttons,
                                     link_preview_options=_NO_PREVIEW)]

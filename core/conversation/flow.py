@@ -21,10 +21,10 @@ from core.conversation.prompts import Option, Prompt
 from core.conversation.state import ConversationStore, Step
 from core.conversation.texts import esc, language_or_default
 from core.conversation.turn import LANGUAGE_KEY, MENU_KEY, PhotoSource, Services, Turn
-from core.errors import InvalidInput, LookoutError, NotFound
+from core.errors import InvalidInput, LookoutError
 from core.force import ForceConfig
 from core.geocoding import Geocoder
-from core.model import Address, Resident
+from core.model import Address
 from core.services.subscriptions import SubscriptionService
 from core.services.tips import TipService
 
@@ -69,8 +69,7 @@ class ResidentConversation:
 
         ``app_language``: the language the person's app is set to, where the platform says (spoken until they
         choose one with /language, and saved as theirs when they subscribe)."""
-        conversation = await self._store.load(address)
-        resident = await self._resident(address)
+        conversation, resident = await self._store.load_with_resident(address)
         language = resident.language if resident is not None else conversation.data.get(LANGUAGE_KEY) or app_language
         turn = Turn(address, conversation, self._services, resident, language_or_default(language), contact)
         try:
@@ -84,12 +83,6 @@ class ResidentConversation:
         if not turn.forgotten:
             await self._store.save(address, turn.conversation)
         return prompt
-
-    async def _resident(self, address: Address) -> Resident | None:
-        try:
-            return await self._services.subscriptions.get(address)
-        except NotFound:
-            return None
 
     # --- which step takes it ----------------------------------------------------------------------
 

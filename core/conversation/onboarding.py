@@ -178,7 +178,8 @@ async def on_label(turn: Turn, label: str) -> Prompt:
         return turn.say(
             _("Added <b>{label}</b>. You now get alerts for: {places}.").format(
                 label=esc(resident.places[-1].label), places=esc(", ".join(p.label for p in resident.places))
-            )
+            ),
+            keep=True,
         )
     turn.data["label"] = label
     turn.data["topics"] = [ALL_TOPICS]
@@ -253,7 +254,7 @@ async def finish(turn: Turn, sector: str | None) -> Prompt:
     )
     turn.resident = resident
     turn.reset()
-    return turn.say(summary(turn, resident))
+    return turn.say(summary(turn, resident), keep=True)
 
 
 def _join(lead: str | None, text: str) -> str:

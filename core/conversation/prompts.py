@@ -40,4 +40,6 @@ class Prompt:
     # once it is answered leaves this one alone): a remark on the tap (an expired button, a problem with
     # their input), or the answer to a button on an alert or an officer's reply.
     new_message: bool = False
+    # Worth a message of its own (a tip's reference, what they subscribed to): never written over the question it answers.
+    keep: bool = False
     commands_menu: bool = False  # the options are the commands named in the text (an app with its own command menu may leave them out)

@@ -168,7 +168,7 @@ async def _submit(turn: Turn, *, may_contact: bool) -> Prompt | None:
              "If it's an emergency, call 999.").format(reference=esc(tip.reference))
     if missing:
         text += "\n\n" + _("{count} photo(s) could not be fetched, so they were not sent. You can send them in a new message.").format(count=missing)
-    return turn.say(text)
+    return turn.say(text, keep=True)
 
 
 async def _fetch_photos(turn: Turn, refs: list[str]) -> tuple[list[TipPhoto], int]:

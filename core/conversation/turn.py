@@ -91,10 +91,11 @@ class Turn:
         document: Document | None = None,
         menu: str | None = None,
         new_message: bool = False,
+        keep: bool = False,
         commands_menu: bool = False,
     ) -> Prompt:
         if menu is not None:
             self.data[MENU_KEY] = menu
         return Prompt(
-            text, self.language, tuple(options), ask_location=ask_location, document=document, new_message=new_message, commands_menu=commands_menu
+            text, self.language, tuple(options), ask_location=ask_location, document=document, new_message=new_message, keep=keep, commands_menu=commands_menu
         )

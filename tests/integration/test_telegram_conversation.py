@@ -131,6 +131,19 @@ async def test_a_new_question_takes_the_buttons_off_the_one_answered(app: Runnin
     assert app.telegram.callback_answers  # the button's spinner was stopped
 
 
+async def test_a_summary_or_a_tip_reference_is_a_message_of_its_own(app: Running) -> None:
+    phone = app.phone(880007)
+    subscribe(phone)
+    summary, sector_question = phone.messages()[-1], phone.messages()[-2]
+    assert "You're all set" in summary.visible and "Are you signing up for a business?" in sector_question.visible
+    assert sector_question.reply_markup is None  # answered: its buttons are gone
+    phone.send("A van without plates on Eastgate Street.")
+    phone.press("Yes, send it")
+    phone.press("Stay anonymous")
+    thanks, question = phone.messages()[-1], phone.messages()[-2]
+    assert "Your reference is" in thanks.visible and "Can officers contact you" in question.visible and question.reply_markup is None
+
+
 async def test_help_lists_the_commands_in_words_without_a_second_menu_of_buttons(app: Running) -> None:
     phone = app.phone(880003)
     phone.send("/help")
