@@ -1,4 +1,4 @@
-"""Migration 0012: the conversations of both apps move from ``conversation_states`` into ``conversations``, both databases."""
+"""Migration 0013: the conversations of both apps move from ``conversation_states`` into ``conversations``, both databases."""
 from __future__ import annotations
 
 import json
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from storage.database import make_sync_engine
 from storage.migrate import upgrade
 
-BEFORE = "0008_delivery_priority_turn"
+BEFORE = "0012_messaging_allowance"
 POSTGRES_URL = os.environ.get("LOOKOUT_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 AT = datetime(2026, 12, 1, 9, 30)
 OLD = sa.table(

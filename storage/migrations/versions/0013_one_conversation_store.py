@@ -8,8 +8,8 @@ place again) and a lookup's candidates in the old shape (the same). Downgrading 
 Telegram's cannot be given aiogram's keys back (the bot id is not in the database), so they go: at worst a
 resident half-way through a step starts it again.
 
-Revision ID: 0012_conversations
-Revises: 0008_delivery_priority_turn
+Revision ID: 0013_conversations
+Revises: 0012_messaging_allowance
 Create Date: 2026-12-02
 """
 from __future__ import annotations
@@ -20,8 +20,8 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0012_conversations'
-down_revision = '0008_delivery_priority_turn'
+revision = '0013_conversations'
+down_revision = '0012_messaging_allowance'
 branch_labels = None
 depends_on = None
 
