@@ -35,7 +35,7 @@ from core.services.alerts import AlertRequest, AlertService
 from core.services.roles import Roles
 from storage.database import is_sqlite, make_async_engine
 from storage.migrate import upgrade
-from storage.tables import conversation_states, deliveries, inbound_updates, residents
+from storage.tables import conversations, deliveries, inbound_updates, residents
 from storage.uow import unit_of_work_factory
 
 SECRET = "bench-load-secret-0123456789"
@@ -174,5 +174,5 @@ async def _empty(engine) -> None:  # noqa: ANN001
     update ids start at 1 each run, and ones already seen would be answered as duplicates."""
     await _reset(engine)
     async with engine.begin() as conn:
-        for table in (inbound_updates, conversation_states):
+        for table in (inbound_updates, conversations):
             await conn.execute(table.delete())

@@ -47,6 +47,7 @@ from core.services.tips import TipService
 from core.settings import Settings
 from storage.database import is_sqlite, make_async_engine
 from storage.locks import ProcessLock, process_lock
+from storage.conversations import SqlConversationStore
 from storage.migrate import current_revision, head_revision
 from storage.rate_buckets import slot_source
 from storage.uow import unit_of_work_factory
@@ -104,14 +105,9 @@ class Lookout:
             self._conversation_bot = make_conversation_bot(self.settings.telegram_bot_token.get_secret_value(), self.settings.telegram_api_base)
         return self._conversation_bot
 
-    def telegram_dispatcher(self):  # noqa: ANN201 - an aiogram Dispatcher (aiogram is imported only when Telegram is on)
-        from bots.telegram.bot import build_dispatcher
-        from storage.fsm import SqlFsmStorage
-
-        return build_dispatcher(
-            SqlFsmStorage(self.engine, clock=self.clock), force=self.force, residents=self.residents,
-            subscriptions=self.subscriptions, tips=self.tips, geocoder=self.geocoder, clock=self.clock,
-        )
+    def conversations(self) -> SqlConversationStore:
+        """The one conversation store, for every chat app's webhook."""
+        return SqlConversationStore(self.engine, clock=self.clock)
 
     def lock(self, name: str) -> ProcessLock:
         return process_lock(self.settings.database_url, self.engine, name)
@@ -250,13 +246,20 @@ def create_app(lookout: Lookout) -> FastAPI:
     inbound = InboundOnce(lookout.uow, clock=lookout.clock)  # every door handles each inbound once through it
     telegram = lookout.adapters.get(Channel.TELEGRAM)
     if telegram is not None:
+        from bots.telegram.bot import build_telegram_bot
         from bots.telegram.webhook import add_telegram_webhook
 
         secret = lookout.settings.telegram_webhook_secret
+        conversations = lookout.conversations()
+        bot = lookout.telegram_conversation_bot()
         add_telegram_webhook(
             app,
-            bot=lookout.telegram_conversation_bot(),
-            dispatcher=lookout.telegram_dispatcher(),
+            bot=bot,
+            handler=build_telegram_bot(
+                bot, force=lookout.force, subscriptions=lookout.subscriptions, tips=lookout.tips, geocoder=lookout.geocoder,
+                residents=lookout.residents, store=conversations, clock=lookout.clock,
+            ),
+            conversations=conversations,
             secret=secret.get_secret_value() if secret else None,
             inbound=inbound,
         )
@@ -266,7 +269,6 @@ def create_app(lookout: Lookout) -> FastAPI:
         from bots.whatsapp.bot import build_whatsapp_bot
         from bots.whatsapp.webhook import add_whatsapp_webhook
         from core.services.receipts import ReceiptService
-        from storage.conversations import SqlConversationStore
 
         wa_settings = lookout.settings
         add_whatsapp_webhook(
@@ -275,7 +277,7 @@ def create_app(lookout: Lookout) -> FastAPI:
                 whatsapp.api,  # type: ignore[attr-defined]
                 force=lookout.force, subscriptions=lookout.subscriptions, tips=lookout.tips, geocoder=lookout.geocoder,
                 residents=lookout.residents, receipts=ReceiptService(lookout.uow, clock=lookout.clock),
-                store=SqlConversationStore(lookout.engine, clock=lookout.clock), clock=lookout.clock,
+                store=lookout.conversations(), clock=lookout.clock,
             ),
             app_secret=wa_settings.whatsapp_app_secret.get_secret_value() if wa_settings.whatsapp_app_secret else None,
             verify_token=wa_settings.whatsapp_verify_token.get_secret_value() if wa_settings.whatsapp_verify_token else None,

@@ -1,22 +1,48 @@
-"""Conversation state for bots that are not on aiogram (WhatsApp), in the same table as aiogram's FSM.
+"""The one conversation store: where each resident is in the conversation, for every chat app.
 
-Rows are keyed by the resident's address (``whatsapp:447700900123``), which
-cannot collide with aiogram's keys (``<bot id>:<chat id>:…``). ``chat_id``
-is aiogram's, used by the Telegram bot's erasure; these rows hold 0 there
-and are found by key.
+Rows are keyed by (channel, address id): ``("telegram", "777001")``,
+``("whatsapp", "447700900123")``. No row is what an idle conversation with
+nothing to keep looks like, so a refusal or an erasure leaves none.
+
+A webhook can wrap an update in ``batched()``: ``begin_update`` claims the
+update in the inbound log and reads the sender's conversation (and their
+subscription) in the same transaction; ``load``/``save`` then work on that
+copy; ``flush`` writes the change together with marking the update handled.
+An update then costs two transactions, however the handling goes (a service
+the conversation calls, say to subscribe them, has its own). Outside a batch
+every call is its own transaction.
 """
 from __future__ import annotations
 
+import copy
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
 from sqlalchemy import delete, select
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from core.clock import Clock
 from core.conversation.state import Conversation, Step
-from core.model import Address
+from core.model import Address, Resident
 from storage.database import read_transaction, upsert_insert, write_transaction
-from storage.tables import conversation_states
+from storage.inbound import SqlInboundLog
+from storage.outages import reported_as_unavailable
+from storage.residents import SqlResidentRepository
+from storage.tables import conversations
 
-NOT_A_TELEGRAM_CHAT = 0
+
+@dataclass
+class _Batch:
+    read: dict[Address, Conversation] = field(default_factory=dict)  # as stored when the update was claimed
+    changed: dict[Address, Conversation] = field(default_factory=dict)  # saved by the handling, written by flush()
+    residents: dict[Address, Resident | None] = field(default_factory=dict)  # read with the claim, handed out once
+
+
+_current_batch: ContextVar[_Batch | None] = ContextVar("lookout_conversation_batch", default=None)
 
 
 class SqlConversationStore:
@@ -24,31 +50,110 @@ class SqlConversationStore:
         self._engine = engine
         self._clock = clock
 
+    # --- ConversationStore ------------------------------------------------------------------------
+
     async def load(self, address: Address) -> Conversation:
-        async with read_transaction(self._engine) as conn:
-            row = (
-                await conn.execute(
-                    select(conversation_states.c.state, conversation_states.c.data).where(conversation_states.c.key == str(address))
-                )
-            ).first()
-        if row is None:
-            return Conversation()
-        try:
-            step = Step(row.state) if row.state else None
-        except ValueError:  # a step from an older version of the conversation: start afresh, keep the language
-            step = None
-        return Conversation(step, dict(row.data or {}))
+        batch = _current_batch.get()
+        if batch is not None:
+            known = batch.changed.get(address) or batch.read.get(address)
+            if known is not None:
+                return copy.deepcopy(known)  # the caller changes it freely; the batch keeps what was saved
+        async with reported_as_unavailable(), read_transaction(self._engine) as conn:
+            found = await _read(conn, address)
+        if batch is not None:
+            batch.read[address] = copy.deepcopy(found)
+        return found
+
+    async def load_with_resident(self, address: Address) -> tuple[Conversation, Resident | None]:
+        batch = _current_batch.get()
+        if batch is not None and address in batch.residents:  # read in the transaction that claimed the update
+            return await self.load(address), batch.residents.pop(address)
+        known = batch is not None and (address in batch.read or address in batch.changed)
+        async with reported_as_unavailable(), read_transaction(self._engine) as conn:
+            found = None if known else await _read(conn, address)
+            resident = await SqlResidentRepository(conn, self._clock).get_by_address(address)
+        if found is None:
+            return await self.load(address), resident
+        if batch is not None:
+            batch.read[address] = copy.deepcopy(found)
+        return found, resident
 
     async def save(self, address: Address, conversation: Conversation) -> None:
-        if conversation.step is None and not conversation.data:
-            await self.forget(address)  # nothing to keep is no row at all (not even the number)
+        batch = _current_batch.get()
+        if batch is not None:
+            batch.changed[address] = copy.deepcopy(conversation)
             return
-        now = self._clock()
-        values = {"state": conversation.step.value if conversation.step else None, "data": conversation.data, "updated_at": now}
-        async with write_transaction(self._engine) as conn:
-            statement = upsert_insert(conn, conversation_states).values(key=str(address), chat_id=NOT_A_TELEGRAM_CHAT, **values)
-            await conn.execute(statement.on_conflict_do_update(index_elements=[conversation_states.c.key], set_=values))
+        async with reported_as_unavailable(), write_transaction(self._engine) as conn:
+            await self._write(conn, address, conversation)
 
     async def forget(self, address: Address) -> None:
-        async with write_transaction(self._engine) as conn:
-            await conn.execute(delete(conversation_states).where(conversation_states.c.key == str(address)))
+        """Erasure: the row goes now (not at the end of a batch), and a batch will not write it back."""
+        batch = _current_batch.get()
+        if batch is not None:
+            batch.changed.pop(address, None)
+            batch.read[address] = Conversation()
+        async with reported_as_unavailable(), write_transaction(self._engine) as conn:
+            await conn.execute(_where(delete(conversations), address))
+
+    # --- one update's batch -------------------------------------------------------------------------
+
+    @asynccontextmanager
+    async def batched(self) -> AsyncIterator[None]:
+        """Keep this task's reads and saves until ``flush()`` (which must be called inside)."""
+        token = _current_batch.set(_Batch())
+        try:
+            yield
+        finally:
+            _current_batch.reset(token)
+
+    async def begin_update(self, source: str, update_id: str, *, address: Address | None, stale_after: timedelta) -> bool:
+        """Inside ``batched()``: claim the inbound update (``InboundLog.begin``) and, in the same
+        transaction, read the sender's conversation and who they are, so handling it needs no further read of them."""
+        batch = _current_batch.get()
+        async with reported_as_unavailable(), write_transaction(self._engine) as conn:
+            fresh = await SqlInboundLog(conn).begin(source, update_id, self._clock(), stale_after)
+            if fresh and batch is not None and address is not None:
+                batch.read[address] = await _read(conn, address)
+                batch.residents[address] = await SqlResidentRepository(conn, self._clock).get_by_address(address)
+        return fresh
+
+    async def flush(self, *, handled: tuple[str, str] | None = None) -> None:
+        """Write the batch's saved conversations, and mark the inbound update ``handled`` (source, id), in one transaction."""
+        batch = _current_batch.get()
+        changed = [(a, c) for a, c in batch.changed.items() if c != batch.read.get(a)] if batch else []
+        if not changed and handled is None:
+            return
+        async with reported_as_unavailable(), write_transaction(self._engine) as conn:
+            for address, conversation in changed:
+                await self._write(conn, address, conversation)
+            if handled is not None:
+                await SqlInboundLog(conn).finish(*handled, self._clock())
+        if batch is not None:
+            for address, conversation in changed:
+                batch.read[address] = batch.changed.pop(address)
+
+    async def _write(self, conn: AsyncConnection, address: Address, conversation: Conversation) -> None:
+        if conversation.step is None and not conversation.data:
+            # Nothing to keep is no row at all (not even the chat or the number).
+            await conn.execute(_where(delete(conversations), address))
+            return
+        values: dict[str, Any] = {
+            "step": conversation.step.value if conversation.step else None, "data": conversation.data, "updated_at": self._clock(),
+        }
+        statement = upsert_insert(conn, conversations).values(channel=address.channel.value, address=address.id, **values)
+        await conn.execute(statement.on_conflict_do_update(index_elements=[conversations.c.channel, conversations.c.address], set_=values))
+
+
+async def _read(conn: AsyncConnection, address: Address) -> Conversation:
+    row = (await conn.execute(_where(select(conversations.c.step, conversations.c.data), address))).first()
+    if row is None:
+        return Conversation()
+    try:
+        step = Step(row.step) if row.step else None
+    except ValueError:  # a step from an older version of the conversation: start afresh, keep the data (the language)
+        step = None
+    return Conversation(step, dict(row.data or {}))
+
+
+def _where(statement: Any, address: Address) -> Any:
+    return statement.where(conversations.c.channel == address.channel.value, conversations.c.address == address.id)

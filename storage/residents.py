@@ -111,21 +111,31 @@ class SqlResidentRepository:
         return (await self._conn.execute(query)).first() is not None
 
     async def _load(self, condition) -> Resident | None:  # noqa: ANN001 - a SQL expression
-        row = (await self._conn.execute(select(residents).where(condition))).first()
-        if row is None:
-            return None
-        place_rows = await self._conn.execute(
-            select(places.c.id, places.c.label, places.c.cell).where(places.c.resident_id == row.id).order_by(places.c.id)
+        # One statement, not three: every resident message reads this. A row per (place, topic), at most a few
+        # dozen (five places, the force's topics).
+        query = (
+            select(residents, places.c.id.label("place_id"), places.c.label.label("place_label"), places.c.cell.label("place_cell"),
+                   subscriptions.c.topic.label("topic"))
+            .select_from(
+                residents.outerjoin(places, places.c.resident_id == residents.c.id)
+                .outerjoin(subscriptions, subscriptions.c.resident_id == residents.c.id)
+            )
+            .where(condition)
+            .order_by(places.c.id)
         )
-        topic_rows = await self._conn.execute(select(subscriptions.c.topic).where(subscriptions.c.resident_id == row.id))
+        found = (await self._conn.execute(query)).all()
+        if not found:
+            return None
+        row = found[0]
+        place_rows = {r.place_id: r for r in found if r.place_id is not None}  # in id order, each once
         return Resident(
             id=row.id,
             address=Address.parse(row.address),
             language=row.language,
             age_confirmed=row.age_confirmed,
             sector=row.sector,
-            topics=frozenset(topic_rows.scalars()),
-            places=[Place(label=p.label, cell=int_to_cell(p.cell), id=p.id) for p in place_rows],
+            topics=frozenset(r.topic for r in found if r.topic is not None),
+            places=[Place(label=p.place_label, cell=int_to_cell(p.place_cell), id=p.place_id) for p in place_rows.values()],
             paused_until=row.paused_until,
             quiet_hours=_quiet(row),
             active=row.active,

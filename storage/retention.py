@@ -7,9 +7,9 @@ from sqlalchemy import delete, exists, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from core.model import DeliveryState, MessageKind
-from storage.tables import conversation_states, deliveries, inbound_updates, messages, refused_attempts, residents, tips
+from storage.tables import conversations, deliveries, inbound_updates, messages, refused_attempts, residents, tips
 
-LANGUAGE_KEY = "lang"  # the one thing a resident's idle conversation keeps (Telegram keeps a subscriber's language there)
+LANGUAGE_KEY = "lang"  # the one thing a subscriber's idle conversation keeps (core/conversation/turn.py)
 _FINISHED_STATES = (DeliveryState.SENT.value, DeliveryState.DEAD.value, DeliveryState.SKIPPED.value)
 
 
@@ -48,21 +48,22 @@ class SqlRetention:
         return result.rowcount
 
     async def purge_conversations(self, idle_before: datetime) -> int:
-        c = conversation_states
-        stale = (await self._conn.execute(select(c.c.key, c.c.chat_id, c.c.state, c.c.data).where(c.c.updated_at < idle_before))).all()
+        """Conversations left alone since ``idle_before``: a subscriber keeps only their language, anyone else nothing."""
+        c = conversations
+        stale = (await self._conn.execute(select(c.c.channel, c.c.address, c.c.step, c.c.data).where(c.c.updated_at < idle_before))).all()
         if not stale:
             return 0
-        # WhatsApp rows are keyed by the address; aiogram's carry the Telegram chat id.
-        owners = {row.key: row.key if row.chat_id == 0 else f"telegram:{row.chat_id}" for row in stale}
+        owners = {(row.channel, row.address): f"{row.channel}:{row.address}" for row in stale}  # as residents.address spells it
         subscribed = set((await self._conn.execute(select(residents.c.address).where(residents.c.address.in_(set(owners.values()))))).scalars())
         purged = 0
         for row in stale:
+            mine = (c.c.channel == row.channel) & (c.c.address == row.address)
             language = (row.data or {}).get(LANGUAGE_KEY)
-            if owners[row.key] in subscribed and language:
-                if row.state is not None or row.data != {LANGUAGE_KEY: language}:
-                    await self._conn.execute(update(c).where(c.c.key == row.key).values(state=None, data={LANGUAGE_KEY: language}))
+            if owners[(row.channel, row.address)] in subscribed and language:
+                if row.step is not None or row.data != {LANGUAGE_KEY: language}:
+                    await self._conn.execute(update(c).where(mine).values(step=None, data={LANGUAGE_KEY: language}))
                     purged += 1
             else:
-                await self._conn.execute(delete(c).where(c.c.key == row.key))
+                await self._conn.execute(delete(c).where(mine))
                 purged += 1
         return purged

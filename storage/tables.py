@@ -333,16 +333,16 @@ inbound_updates = Table(
     Index("ix_inbound_updates_received", "received_at"),
 )
 
-# Conversation state (aiogram FSM) in the database, so any web process can serve any update.
-conversation_states = Table(
-    "conversation_states",
+# Each resident's place in the conversation, whatever the app, so any web process can take their next message.
+conversations = Table(
+    "conversations",
     metadata,
-    Column("key", String(200), primary_key=True),
-    Column("chat_id", BigInteger, nullable=False),
-    Column("state", String(100), nullable=True),
+    Column("channel", String(16), primary_key=True),
+    Column("address", String(200), primary_key=True),  # the address's id on its channel (a chat id, a phone number)
+    Column("step", String(100), nullable=True),
     Column("data", JSON, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
-    Index("ix_conversation_states_chat", "chat_id"),
+    Index("ix_conversations_updated", "updated_at"),
 )
 
 # Who counted against a platform's allowance of people per rolling 24 hours (WhatsApp's messaging limit):

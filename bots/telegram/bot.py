@@ -1,22 +1,27 @@
-"""The Telegram bot: aiogram's dispatcher with Lookout's routers, services, translations and error replies."""
+"""The Telegram resident bot: an update in, the shared conversation's answer out (aiogram is only the Bot API client).
+
+``inbound`` turns the update into a conversation event, ``ResidentConversation``
+decides the answer, ``render`` draws it as Telegram calls. A person blocking
+the bot is not a conversation: it marks them unreachable so alerts stop.
+"""
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
-from typing import Any
 
-from aiogram import Dispatcher
-from aiogram.filters import ExceptionTypeFilter
-from aiogram.fsm.storage.base import BaseStorage
-from aiogram.types import BotCommand, CallbackQuery, ErrorEvent, Message, TelegramObject
-from aiogram.utils.i18n import I18n
-from aiogram.utils.i18n import gettext as _
+from aiogram import Bot
+from aiogram.exceptions import TelegramBadRequest
+from aiogram.methods import AnswerCallbackQuery, EditMessageReplyMarkup, EditMessageText, SendMessage
+from aiogram.types import BotCommand, Update
 
-from bots.telegram.i18n import ResidentLanguage, make_i18n
-from bots.telegram.routers import fallback, manage, membership, onboarding
-from bots.telegram.routers import tips as tip_flow
+from bots.telegram.inbound import Inbound, blocked_by, to_inbound
+from bots.telegram.photos import TelegramPhotos
+from bots.telegram.render import render_prompt
 from core.clock import Clock
-from core.errors import InvalidInput, LookoutError
+from core.conversation.flow import ResidentConversation
+from core.conversation.manage import command_descriptions
+from core.conversation.prompts import Prompt
+from core.conversation.state import ConversationStore
+from core.conversation.texts import translator
 from core.force import ForceConfig
 from core.geocoding import Geocoder
 from core.services.residents import ResidentService
@@ -25,77 +30,72 @@ from core.services.tips import TipService
 
 logger = logging.getLogger("lookout.telegram")
 
+# The updates Lookout asks Telegram for (setWebhook's allowed_updates).
+ALLOWED_UPDATES = ["callback_query", "message", "my_chat_member"]
 
-def build_dispatcher(
-    storage: BaseStorage,
+
+class TelegramResidentBot:
+    def __init__(self, bot: Bot, conversation: ResidentConversation, *, residents: ResidentService) -> None:
+        self.bot = bot
+        self._conversation = conversation
+        self._residents = residents
+
+    async def on_update(self, update: Update) -> None:
+        gone = blocked_by(update)
+        if gone is not None:
+            await self._residents.mark_unreachable(gone)
+            return
+        inbound = to_inbound(update)
+        if inbound is None:
+            if update.callback_query is not None:  # a press in a group, say: stop its spinner, nothing more
+                await self._acknowledge(update.callback_query.id)
+            return
+        if inbound.pressed is not None:
+            await self._acknowledge(inbound.pressed.query_id)
+        if inbound.event is None:
+            return
+        prompt = await self._conversation.handle(inbound.address, inbound.event, contact=inbound.contact, app_language=inbound.app_language)
+        if prompt is not None:
+            await self._show(inbound, prompt)
+
+    async def _show(self, inbound: Inbound, prompt: Prompt) -> None:
+        chat_id = int(inbound.address.id)
+        for call in render_prompt(prompt, chat_id, inbound.pressed):
+            try:
+                await self.bot(call)
+            except TelegramBadRequest as exc:
+                if not isinstance(call, EditMessageText | EditMessageReplyMarkup):
+                    raise
+                # The message is gone, or can no longer be edited: the answer goes as a new message instead.
+                logger.info("could not edit message %s: %s", call.message_id, exc.message)
+                if isinstance(call, EditMessageText):
+                    await self.bot(SendMessage(chat_id=chat_id, text=call.text, reply_markup=call.reply_markup,
+                                               link_preview_options=call.link_preview_options))
+
+    async def _acknowledge(self, query_id: str) -> None:
+        try:
+            await self.bot(AnswerCallbackQuery(callback_query_id=query_id))
+        except TelegramBadRequest as exc:  # already answered (Telegram delivered the update again), or too old
+            logger.info("could not answer a button press: %s", exc.message)
+
+
+def build_telegram_bot(
+    bot: Bot,
     *,
     force: ForceConfig,
-    residents: ResidentService,
     subscriptions: SubscriptionService,
     tips: TipService,
     geocoder: Geocoder,
+    residents: ResidentService,
+    store: ConversationStore,
     clock: Clock,
-) -> Dispatcher:
-    dispatcher = Dispatcher(storage=storage)
-    # Order matters: a conversation step (onboarding, managing) takes a message before the tips catch-alls.
-    for module in (membership, onboarding, manage, tip_flow, fallback):
-        dispatcher.include_router(module.build_router())
-    # Lookout talks one to one: groups, channels and updates with no sender are acknowledged and left alone.
-    dispatcher.message.outer_middleware(only_private_chats)
-    dispatcher.callback_query.outer_middleware(only_private_chats)
-    i18n = make_i18n()
-    ResidentLanguage(i18n).setup(dispatcher)
-    dispatcher.errors.register(_explain_error, ExceptionTypeFilter(LookoutError))
-    # Services reach handlers as keyword arguments (aiogram's workflow data).
-    dispatcher.workflow_data.update(
-        force=force, residents=residents, subscriptions=subscriptions, tips=tips, geocoder=geocoder, i18n=i18n, clock=clock
+) -> TelegramResidentBot:
+    conversation = ResidentConversation(
+        force=force, subscriptions=subscriptions, tips=tips, geocoder=geocoder, store=store, photos=TelegramPhotos(bot), clock=clock
     )
-    return dispatcher
+    return TelegramResidentBot(bot, conversation, residents=residents)
 
 
-async def only_private_chats(
-    handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]], event: TelegramObject, data: dict[str, Any]
-) -> Any:
-    message = event.message if isinstance(event, CallbackQuery) else event
-    sender = getattr(event, "from_user", None)
-    if sender is None or sender.is_bot or not isinstance(message, Message) or message.chat.type != "private" or message.chat.id != sender.id:
-        return None
-    return await handler(event, data)
-
-
-async def _explain_error(event: ErrorEvent) -> bool:
-    """A problem meant for the resident (bad input, not subscribed, too many tips): tell them politely."""
-    exc = event.exception
-    text = " ".join(exc.errors.values()) if isinstance(exc, InvalidInput) else str(exc)
-    update = event.update
-    if update.callback_query is not None:
-        await update.callback_query.answer()
-        if update.callback_query.message is not None:
-            await update.callback_query.message.answer(_(text), parse_mode=None)
-    elif update.message is not None:
-        await update.message.answer(_(text), parse_mode=None)
-    logger.info("told a resident: %s", type(exc).__name__)
-    return True
-
-
-def allowed_updates(dispatcher: Dispatcher) -> list[str]:
-    """The update types Lookout's handlers use, for setWebhook."""
-    return sorted(set(dispatcher.resolve_used_update_types()) | {"my_chat_member"})
-
-
-def menu(i18n: I18n, locale: str) -> list[BotCommand]:
-    """The command menu (setMyCommands) in one language."""
-    with i18n.context(), i18n.use_locale(locale):
-        return [
-            BotCommand(command="start", description=_("Subscribe to alerts")),
-            BotCommand(command="places", description=_("Your places")),
-            BotCommand(command="topics", description=_("What you get alerts about")),
-            BotCommand(command="business", description=_("Alerts for your business")),
-            BotCommand(command="pause", description=_("Pause alerts")),
-            BotCommand(command="resume", description=_("Resume alerts")),
-            BotCommand(command="quiet", description=_("Quiet hours")),
-            BotCommand(command="language", description=_("Change language")),
-            BotCommand(command="mydata", description=_("A copy of your data")),
-            BotCommand(command="stop", description=_("Unsubscribe and delete your data")),
-            BotCommand(command="help", description=_("Help")),
-        ]
+def command_menu(language: str) -> list[BotCommand]:
+    """The app's command menu (setMyCommands) in one language: the conversation's own words for each command."""
+    return [BotCommand(command=name, description=text) for name, text in command_descriptions(translator(language)).items()]

@@ -4,8 +4,9 @@ from __future__ import annotations
 import asyncio
 
 from bots.app import build
-from bots.telegram.bot import allowed_updates, menu
+from bots.telegram.bot import ALLOWED_UPDATES, command_menu
 from bots.telegram.webhook import WEBHOOK_PATH
+from core.conversation.texts import DEFAULT_LANGUAGE, available_languages
 from core.errors import LookoutError
 from core.model import Channel
 from core.settings import Settings
@@ -26,20 +27,18 @@ async def _register(settings: Settings) -> str:
     try:
         bot = lookout.adapters[Channel.TELEGRAM].bot  # type: ignore[attr-defined]
         url = settings.public_url.rstrip("/") + WEBHOOK_PATH  # type: ignore[union-attr]
-        dispatcher = lookout.telegram_dispatcher()
-        updates = allowed_updates(dispatcher)
+        updates = ALLOWED_UPDATES
         await bot.set_webhook(
             url,
             secret_token=settings.telegram_webhook_secret.get_secret_value(),  # type: ignore[union-attr]
             allowed_updates=updates,
             drop_pending_updates=False,
         )
-        # The command menu, in English for everyone and in each other language for its speakers.
-        i18n = dispatcher["i18n"]
-        await bot.set_my_commands(menu(i18n, "en"))
-        for locale in i18n.available_locales:
-            if locale != "en":
-                await bot.set_my_commands(menu(i18n, locale), language_code=locale)
+        # The command menu, in the default language for everyone and in each other language for its speakers.
+        await bot.set_my_commands(command_menu(DEFAULT_LANGUAGE))
+        for language in available_languages():
+            if language != DEFAULT_LANGUAGE:
+                await bot.set_my_commands(command_menu(language), language_code=language)
         info = await bot.get_webhook_info()
     finally:
         await lookout.aclose()

@@ -1,4 +1,4 @@
-"""``POST /telegram/webhook``: verify, de-duplicate, hand to the dispatcher, answer fast.
+"""``POST /telegram/webhook``: verify, de-duplicate, hand to the resident bot, answer fast.
 
 Telegram sends the ``secret_token`` given to setWebhook back in
 ``X-Telegram-Bot-Api-Secret-Token``; a wrong or missing one gets 403 and
@@ -14,15 +14,16 @@ from contextlib import AbstractAsyncContextManager
 from datetime import timedelta
 from typing import Protocol, runtime_checkable
 
-from aiogram import Bot, Dispatcher
+from aiogram import Bot
 from aiogram.types import Update
-from aiogram.types.update import UpdateTypeLookupError
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
 from bots.body_limit import limit_body
 from bots.inbound_json import load_platform_json
+from bots.telegram.inbound import sender_of
+from core.model import Address
 from core.outages import StorageUnavailable
 from core.services.inbound_once import STALE_AFTER, InboundOnce
 
@@ -37,19 +38,24 @@ SOURCE = "telegram"  # in the inbound log
 
 @runtime_checkable
 class BatchedConversations(Protocol):
-    """Conversation storage that keeps an update's changes and writes them once (storage.fsm.SqlFsmStorage)."""
+    """Conversation storage that keeps an update's changes and writes them once (storage.conversations.SqlConversationStore)."""
 
     def batched(self) -> AbstractAsyncContextManager[None]: ...
 
-    async def begin_update(self, source: str, update_id: str, *, chat_id: int | None, stale_after: timedelta) -> bool: ...
+    async def begin_update(self, source: str, update_id: str, *, address: Address | None, stale_after: timedelta) -> bool: ...
 
     async def flush(self, *, handled: tuple[str, str] | None = None) -> None: ...
 
 
-def add_telegram_webhook(app: FastAPI, *, bot: Bot, dispatcher: Dispatcher, secret: str | None, inbound: InboundOnce) -> None:
-    conversations = dispatcher.fsm.storage
-    if not isinstance(conversations, BatchedConversations):
-        raise TypeError("the Telegram webhook needs a conversation storage that batches an update's changes (storage.fsm.SqlFsmStorage)")
+class UpdateHandler(Protocol):
+    """What answers an update (bots.telegram.bot.TelegramResidentBot)."""
+
+    async def on_update(self, update: Update) -> None: ...
+
+
+def add_telegram_webhook(
+    app: FastAPI, *, bot: Bot, handler: UpdateHandler, conversations: BatchedConversations, secret: str | None, inbound: InboundOnce
+) -> None:
     expected = secret.encode() if secret else None
     if expected is None:
         logger.warning("TELEGRAM_WEBHOOK_SECRET is not set: %s refuses every request", WEBHOOK_PATH)
@@ -68,10 +74,10 @@ def add_telegram_webhook(app: FastAPI, *, bot: Bot, dispatcher: Dispatcher, secr
         claimed = False
         try:
             async with conversations.batched():
-                claimed = await conversations.begin_update(SOURCE, key, chat_id=_sender(update), stale_after=STALE_AFTER)
+                claimed = await conversations.begin_update(SOURCE, key, address=sender_of(update), stale_after=STALE_AFTER)
                 if not claimed:
                     return JSONResponse({"ok": True, "duplicate": True})
-                await dispatcher.feed_update(bot, update)
+                await handler.on_update(update)
                 # The conversation's changes and "handled" in one write, before Telegram has its answer.
                 await conversations.flush(handled=(SOURCE, key))
         except Exception as error:
@@ -85,16 +91,6 @@ def add_telegram_webhook(app: FastAPI, *, bot: Bot, dispatcher: Dispatcher, secr
                 await inbound.forget(SOURCE, key)
             return JSONResponse({"ok": False, "error": "internal"}, status_code=500)
         return JSONResponse({"ok": True})
-
-
-def _sender(update: Update) -> int | None:
-    """The chat whose conversation this update belongs to: the sender's own (Lookout talks one to one)."""
-    try:
-        event = update.event
-    except UpdateTypeLookupError:  # a kind of update this aiogram does not know: the dispatcher skips it
-        return None
-    user = getattr(event, "from_user", None)
-    return user.id if user is not None else None
 
 
 def _parse(body: bytes, bot: Bot) -> Update | None:

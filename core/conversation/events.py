@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-# Everything a resident can ask for by name (Telegram's /commands, WhatsApp's typed keywords).
+# Everything a resident can ask for by name (a /command, or a typed keyword where the app has no commands).
 COMMANDS = frozenset(
     {"start", "stop", "help", "places", "topics", "business", "pause", "resume", "quiet", "language", "mydata"}
 )
@@ -13,6 +13,7 @@ COMMANDS = frozenset(
 class Text:
     body: str
     reply_to: str | None = None  # the platform's id of the message this answers, if any
+    quote: str | None = None  # the words of that message, where the platform includes them
 
 
 @dataclass(frozen=True)
@@ -24,9 +25,10 @@ class Location:
 
 @dataclass(frozen=True)
 class Photo:
-    ref: str  # the platform's id for fetching the picture later (WhatsApp: a media id)
+    ref: str  # the platform's id for fetching the picture later (a media id, a file id)
     caption: str | None = None
     reply_to: str | None = None
+    quote: str | None = None
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ import inspect
 import logging
 import re
 import unicodedata
+from dataclasses import replace
 
 from core.clock import Clock
 from core.conversation import manage, onboarding, tips
@@ -20,10 +21,10 @@ from core.conversation.prompts import Option, Prompt
 from core.conversation.state import ConversationStore, Step
 from core.conversation.texts import esc, language_or_default
 from core.conversation.turn import LANGUAGE_KEY, MENU_KEY, PhotoSource, Services, Turn
-from core.errors import InvalidInput, LookoutError, NotFound
+from core.errors import InvalidInput, LookoutError
 from core.force import ForceConfig
 from core.geocoding import Geocoder
-from core.model import Address, Resident
+from core.model import Address
 from core.services.subscriptions import SubscriptionService
 from core.services.tips import TipService
 
@@ -34,6 +35,8 @@ _CHOICE_STEPS = (
     Step.AGE, Step.CHOOSE_PLACE, Step.CONFIRM_PLACE, Step.LABEL, Step.TOPICS, Step.MANAGE_TOPICS, Step.SECTOR,
     Step.TIP_OFFER, Step.TIP_ANONYMITY, Step.TIP_COLLECTING,
 )
+# Buttons on what the delivery engine sent (an alert, an officer's reply), not on a question of the conversation.
+_ON_DELIVERIES = ("tip", "ans", "stop")
 # Options that only mean something in one step; tapped later (an old message), they have expired.
 _STEP_OF_PREFIX = {
     "age": (Step.AGE,),
@@ -59,11 +62,15 @@ class ResidentConversation:
         self._services = Services(force, subscriptions, tips, geocoder, photos, clock)
         self._store = store
 
-    async def handle(self, address: Address, event: Event, *, contact: str | None = None) -> Prompt | None:
-        """What to say back to ``event`` (None: nothing, e.g. a repeated flood notice)."""
-        conversation = await self._store.load(address)
-        resident = await self._resident(address)
-        language = resident.language if resident is not None else conversation.data.get(LANGUAGE_KEY)
+    async def handle(
+        self, address: Address, event: Event, *, contact: str | None = None, app_language: str | None = None
+    ) -> Prompt | None:
+        """What to say back to ``event`` (None: nothing, e.g. a repeated flood notice).
+
+        ``app_language``: the language the person's app is set to, where the platform says (spoken until they
+        choose one with /language, and saved as theirs when they subscribe)."""
+        conversation, resident = await self._store.load_with_resident(address)
+        language = resident.language if resident is not None else conversation.data.get(LANGUAGE_KEY) or app_language
         turn = Turn(address, conversation, self._services, resident, language_or_default(language), contact)
         try:
             prompt = await self._dispatch(turn, event)
@@ -72,16 +79,10 @@ class ResidentConversation:
             logger.info("told a resident: %s", type(exc).__name__)
             _ = turn.gettext
             text = " ".join(exc.errors.values()) if isinstance(exc, InvalidInput) else str(exc)
-            return Prompt(esc(_(text)), turn.language)
+            return Prompt(esc(_(text)), turn.language, new_message=True)
         if not turn.forgotten:
             await self._store.save(address, turn.conversation)
         return prompt
-
-    async def _resident(self, address: Address) -> Resident | None:
-        try:
-            return await self._services.subscriptions.get(address)
-        except NotFound:
-            return None
 
     # --- which step takes it ----------------------------------------------------------------------
 
@@ -118,6 +119,12 @@ class ResidentConversation:
         return await result if inspect.isawaitable(result) else result
 
     async def _choice(self, turn: Turn, choice: Choice) -> Prompt | None:
+        prompt = await self._answer_choice(turn, choice)
+        if prompt is not None and choice.id.partition(":")[0] in _ON_DELIVERIES:
+            return replace(prompt, new_message=True)  # the alert (or the officer's reply) stays as it was
+        return prompt
+
+    async def _answer_choice(self, turn: Turn, choice: Choice) -> Prompt | None:
         prefix, _sep, rest = choice.id.partition(":")
         allowed = _STEP_OF_PREFIX.get(prefix)
         if allowed is not None and turn.step not in allowed:

@@ -8,7 +8,7 @@ from datetime import time, timedelta
 from core.conversation.onboarding import ADD, ask_place, ask_topics, sector_options
 from core.conversation.prompts import Document, Option, Prompt
 from core.conversation.state import Step
-from core.conversation.texts import HELP, LANGUAGE_NAMES, available_languages, esc, language_or_default
+from core.conversation.texts import HELP, LANGUAGE_NAMES, Translate, available_languages, esc, language_or_default
 from core.conversation.turn import LANGUAGE_KEY, Turn
 from core.errors import NotFound
 from core.model import MAX_PLACES_PER_RESIDENT, Address, QuietHours, Resident
@@ -26,10 +26,10 @@ def _subscribed(turn: Turn) -> Resident:
     return turn.resident
 
 
-def help_prompt(turn: Turn) -> Prompt:
-    _ = turn.gettext
-    text = _(HELP).format(force=esc(turn.force.name))
-    descriptions = {
+def command_descriptions(_: Translate) -> dict[str, str]:
+    """Each command in a few words, in the menu's order (the help menu; an app's own command menu)."""
+    return {
+        "start": _("Subscribe to alerts"),
         "places": _("Your places"),
         "topics": _("What you get alerts about"),
         "business": _("Alerts for your business"),
@@ -39,11 +39,18 @@ def help_prompt(turn: Turn) -> Prompt:
         "language": _("Change language"),
         "mydata": _("A copy of your data"),
         "stop": _("Unsubscribe and delete your data"),
+        "help": _("Help"),
     }
+
+
+def help_prompt(turn: Turn) -> Prompt:
+    _ = turn.gettext
+    text = _(HELP).format(force=esc(turn.force.name))
+    descriptions = command_descriptions(_)
     # The row's title is the keyword itself, so people who prefer typing learn it by tapping.
     options = [Option(f"menu:{name}", name.upper(), description=descriptions[name]) for name in MENU]
     # Help in the middle of a step (a tip half written) leaves the step as it is.
-    return turn.say(text, options, menu="help" if turn.step is None else None)
+    return turn.say(text, options, menu="help" if turn.step is None else None, commands_menu=True)
 
 
 # --- places ------------------------------------------------------------------------------

@@ -91,7 +91,7 @@ async def on_age(turn: Turn, old_enough: bool) -> Prompt:
 def ask_place(turn: Turn, lead: str | None = None) -> Prompt:
     _ = turn.gettext
     turn.go(Step.LOCATION)
-    question = _("Where do you want alerts for? Tap <b>Send location</b>, or type a postcode or street and town.")
+    question = _("Where do you want alerts for? Share your location with the button, or type a postcode or street and town.")
     return turn.say(_join(lead, question), ask_location=True)
 
 
@@ -178,7 +178,8 @@ async def on_label(turn: Turn, label: str) -> Prompt:
         return turn.say(
             _("Added <b>{label}</b>. You now get alerts for: {places}.").format(
                 label=esc(resident.places[-1].label), places=esc(", ".join(p.label for p in resident.places))
-            )
+            ),
+            keep=True,
         )
     turn.data["label"] = label
     turn.data["topics"] = [ALL_TOPICS]
@@ -192,11 +193,11 @@ async def on_label(turn: Turn, label: str) -> Prompt:
 def ask_topics(turn: Turn, lead: str | None = None) -> Prompt:
     _ = turn.gettext
     chosen = set(turn.data.get("topics") or [])
-    options = [Option("tp:done", _("Done ✔️"), pinned=True)]
-    options += [
+    options = [
         Option(f"tp:{key}", topic.label, description=topic.description, ticked=key in chosen)
         for key, topic in turn.force.topics.items()
     ]
+    options.append(Option("tp:done", _("Done ✔️"), pinned=True))
     if turn.step is Step.MANAGE_TOPICS:
         question = _("Tick what you'd like alerts about, then tap <b>Done</b>.")
     else:
@@ -253,7 +254,7 @@ async def finish(turn: Turn, sector: str | None) -> Prompt:
     )
     turn.resident = resident
     turn.reset()
-    return turn.say(summary(turn, resident))
+    return turn.say(summary(turn, resident), keep=True)
 
 
 def _join(lead: str | None, text: str) -> str:

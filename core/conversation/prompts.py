@@ -1,7 +1,8 @@
 """What the conversation says back: text and choices as data, for each platform to show its own way.
 
 Text uses the catalogue's light markup (``<b>``, ``<i>``; values HTML-escaped)
-and names commands as Telegram does (``/stop``); a platform converts both.
+and names commands with a slash (``/stop``); a platform converts both where it
+has other ways (``*bold*``, typed keywords).
 """
 from __future__ import annotations
 
@@ -35,3 +36,10 @@ class Prompt:
     options: tuple[Option, ...] = ()
     ask_location: bool = False  # offer the platform's "send my location" control
     document: Document | None = None  # a file to hand over (my data); ``text`` goes with it
+    # Said as a new message, leaving the message they tapped as it was (a platform that rewrites a question
+    # once it is answered leaves this one alone): a remark on the tap (an expired button, a problem with
+    # their input), or the answer to a button on an alert or an officer's reply.
+    new_message: bool = False
+    # Worth a message of its own (a tip's reference, what they subscribed to): never written over the question it answers.
+    keep: bool = False
+    commands_menu: bool = False  # the options are the commands named in the text (an app with its own command menu may leave them out)

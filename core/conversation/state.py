@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Protocol
 
-from core.model import Address
+from core.model import Address, Resident
 
 
 class Step(StrEnum):
@@ -34,6 +34,9 @@ class Conversation:
 
 class ConversationStore(Protocol):
     async def load(self, address: Address) -> Conversation: ...
+
+    async def load_with_resident(self, address: Address) -> tuple[Conversation, Resident | None]:
+        """The conversation and who it is with (None: not subscribed), read together: each message needs both."""
 
     async def save(self, address: Address, conversation: Conversation) -> None: ...
 

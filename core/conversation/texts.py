@@ -1,8 +1,7 @@
 """The conversation's words in the resident's language: the gettext catalogues in ``core/locales``.
 
-The same catalogues as the Telegram bot's (aiogram reads them through Babel;
-here the standard library's gettext reads the compiled ``.mo`` files), so a
-sentence both bots say is translated once.
+The standard library's gettext reads the compiled ``.mo`` files; every app
+shows the same sentences, so each is written and translated once.
 """
 from __future__ import annotations
 
@@ -22,11 +21,11 @@ Translate = Callable[[str], str]
 
 
 def N_(message: str) -> str:  # noqa: N802 - gettext's conventional name for "mark, don't translate yet"
-    """Mark a message for the catalogue; each bot translates it into its resident's language."""
+    """Mark a message for the catalogue; it is translated into each resident's language when said."""
     return message
 
 
-# Sentences both bots say word for word: one source, one translation.
+# The longest sentences, kept here so the catalogues' extraction finds them in one place.
 WELCOME = N_(
         "Hello! This is <b>Lookout</b>, run by {force}.\n\n"
         "We send you instant alerts about crime happening near you right now — a missing child, a burglary, bogus callers — "

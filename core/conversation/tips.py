@@ -8,6 +8,7 @@ are kept as the platform's references and fetched only when the tip is sent.
 from __future__ import annotations
 
 import logging
+import re
 from datetime import datetime
 from typing import Any
 
@@ -25,6 +26,7 @@ logger = logging.getLogger("lookout.conversation.tips")
 ALERT_KINDS = (MessageKind.ALERT, MessageKind.ALERT_UPDATE, MessageKind.ALERT_CANCEL)
 FLOOD_NOTICE_KEY = "flood_notice_at"
 FLOOD_NOTICE_EVERY = 60  # seconds: one polite notice a minute, however many tips arrive
+TIP_REFERENCE = re.compile(r"\bT-\d{4}-\d{6}\b")
 
 TipEvent = Text | Photo | Location
 
@@ -64,12 +66,17 @@ async def idle_message(turn: Turn, event: TipEvent) -> Prompt:
     """A message outside any step: an answer to an officer, information about an alert, or out of the blue."""
     _ = turn.gettext
     if turn.resident is None:
-        return await onboarding.start(turn)  # on WhatsApp a first "hello" is how people begin
+        return await onboarding.start(turn)  # a first "hello" from a stranger is how many people begin
     if event.reply_to:
         replied = await turn.services.tips.replied_to(turn.address, event.reply_to)
         if replied is not None and replied.kind is MessageKind.REPLY_TO_TIPSTER and replied.tip_id is not None:
             tip = await turn.services.tips.get_for(turn.address, replied.tip_id)
             return await _answer_officer(turn, event, tip.reference or "")
+        named = TIP_REFERENCE.search(event.quote or "") if isinstance(event, Text | Photo) else None
+        if replied is None and named is not None:
+            # The officer's message names the tip: enough when its delivery record is not written yet, or already
+            # purged (answer() still checks the tip is theirs and an officer wrote to them about it).
+            return await _answer_officer(turn, event, named.group(0))
         if replied is not None and replied.kind in ALERT_KINDS:
             draft = empty_draft(replied.alert_id)
             problem = _add_to_draft(turn, draft, event)
@@ -161,7 +168,7 @@ async def _submit(turn: Turn, *, may_contact: bool) -> Prompt | None:
              "If it's an emergency, call 999.").format(reference=esc(tip.reference))
     if missing:
         text += "\n\n" + _("{count} photo(s) could not be fetched, so they were not sent. You can send them in a new message.").format(count=missing)
-    return turn.say(text)
+    return turn.say(text, keep=True)
 
 
 async def _fetch_photos(turn: Turn, refs: list[str]) -> tuple[list[TipPhoto], int]:
@@ -224,7 +231,7 @@ async def _answer_officer(turn: Turn, event: TipEvent, reference: str) -> Prompt
 
 def expired(turn: Turn) -> Prompt:
     _ = turn.gettext
-    return turn.say(_("That button has expired. Send /help to see what you can do."))
+    return turn.say(_("That button has expired. Send /help to see what you can do."), new_message=True)
 
 
 # --- inside ----------------------------------------------------------------------------------------

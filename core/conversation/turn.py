@@ -46,7 +46,7 @@ class Turn:
     services: Services
     resident: Resident | None
     language: str
-    contact: str | None = None  # how officers could reach them, if they agree (e.g. "Sam (+44…) on WhatsApp")
+    contact: str | None = None  # how officers could reach them, if they agree (e.g. "Sam (@sam) on <the app>")
     forgotten: bool = False  # erased: nothing of this conversation may be saved again
 
     @property
@@ -90,7 +90,12 @@ class Turn:
         ask_location: bool = False,
         document: Document | None = None,
         menu: str | None = None,
+        new_message: bool = False,
+        keep: bool = False,
+        commands_menu: bool = False,
     ) -> Prompt:
         if menu is not None:
             self.data[MENU_KEY] = menu
-        return Prompt(text, self.language, tuple(options), ask_location=ask_location, document=document)
+        return Prompt(
+            text, self.language, tuple(options), ask_location=ask_location, document=document, new_message=new_message, keep=keep, commands_menu=commands_menu
+        )

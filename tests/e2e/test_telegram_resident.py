@@ -24,7 +24,7 @@ from sandbox.telegram import TelegramLimits, TelegramStandIn
 from sandbox.telegram_users import SimulatedUser, TelegramUsers
 from storage.database import make_sync_engine
 from storage.tables import (
-    conversation_states,
+    conversations,
     deliveries,
     metadata,
     places,
@@ -105,7 +105,7 @@ def test_subscribe_by_location_receive_alerts_send_a_tip_talk_to_an_officer_and_
     (cell,) = rows(database_url, sa.select(places.c.cell))
     assert cell.cell == cell_to_int(snap(52.80671, -2.11742, 10))
     assert {r.topic for r in rows(database_url, sa.select(subscriptions.c.topic))} == {"burglary"}
-    state_json = json.dumps([list(r) for r in rows(database_url, sa.select(conversation_states.c.data))], default=str)
+    state_json = json.dumps([list(r) for r in rows(database_url, sa.select(conversations.c.data))], default=str)
     assert "52.80671" not in state_json and "-2.11742" not in state_json  # only the snapped cell's centre was ever kept
 
     # An alert raised by an officer, with hostile text that must arrive literally.
@@ -125,7 +125,7 @@ def test_subscribe_by_location_receive_alerts_send_a_tip_talk_to_an_officer_and_
     phone.send_photo(b"\xff\xd8\xff\xe0 a jpeg", caption="Blue jacket")
     phone.share_location(52.80512, -2.11902)
     phone.press("Done")
-    phone.press("Officers may contact me")
+    phone.press("You may contact me")
     ack = phone.last().visible
     (tip,) = rows(database_url, sa.select(tips))
     assert tip.reference in ack
@@ -176,7 +176,7 @@ def test_subscribe_by_location_receive_alerts_send_a_tip_talk_to_an_officer_and_
         {"from": "you", "text": "A black holdall.", "at": mine["conversation"][1]["at"]}]
     assert exported["tips_blocked"] is False and OFFICER not in json.dumps(exported)
     phone.send("/stop")
-    phone.press("Yes, delete everything")
+    phone.press("Yes, delete it all")
     assert "deleted" in phone.last().visible
 
     # The tip's post in Slack keeps what they saw (evidence) but loses who they are, through the worker's chat.update.
@@ -190,7 +190,7 @@ def test_subscribe_by_location_receive_alerts_send_a_tip_talk_to_an_officer_and_
         raw = b"".join(Path(f).read_bytes() for f in (path, f"{path}-wal") if Path(f).exists())
         for gone in (b"sam_s", b"A black holdall", b"Was he carrying anything"):
             assert gone not in raw, gone
-    for table in (residents, places, subscriptions, tips, tip_notes, conversation_states):
+    for table in (residents, places, subscriptions, tips, tip_notes, conversations):
         assert rows(database_url, sa.select(sa.func.count()).select_from(table))[0][0] == 0, table.name
     assert rows(database_url, sa.select(sa.func.count()).select_from(deliveries).where(deliveries.c.address == "telegram:777001"))[0][0] == 0
 
@@ -228,9 +228,9 @@ def test_postcode_onboarding_age_refusal_flood_control_and_bad_updates(service, 
     assert sum("Please wait a minute" in t for t in texts) == 1
     assert rows(database_url, sa.select(sa.func.count()).select_from(tips))[0][0] == 3
 
-    # A typed message that is not a command nor a reply, from someone not subscribed.
+    # A typed message that is not a command nor a reply, from someone not subscribed: the welcome, as /start gives.
     Phone(telegram, users, SimulatedUser(777004)).send("hello?")
-    assert "/start" in telegram.messages_to(777004)[-1].visible
+    assert "are you 12 or older?" in telegram.messages_to(777004)[-1].visible
 
 
 def test_managing_places_pause_quiet_hours_business_and_language(service, database_url: str) -> None:
@@ -367,8 +367,8 @@ def test_a_refusal_after_choosing_a_language_keeps_nothing_not_even_the_chat(ser
     child.press("Polski")
     child.send("/start")
     child.users.presses_button(child.user, child.last().message_id, "age:1")  # "Yes, I'm 12 or older" (in Polish)
-    assert rows(database_url, sa.select(sa.func.count()).select_from(conversation_states))[0][0] == 1  # mid-way: kept, for now
+    assert rows(database_url, sa.select(sa.func.count()).select_from(conversations))[0][0] == 1  # mid-way: kept, for now
     child.send("/start")
     child.users.presses_button(child.user, child.last().message_id, "age:0")  # "No, I'm younger"
     assert child.last().visible != "" and rows(database_url, sa.select(sa.func.count()).select_from(residents))[0][0] == 0
-    assert rows(database_url, sa.select(conversation_states.c.key, conversation_states.c.data)) == []
+    assert rows(database_url, sa.select(conversations.c.address, conversations.c.data)) == []

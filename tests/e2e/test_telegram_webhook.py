@@ -91,7 +91,7 @@ def test_a_stranger_is_answered_and_the_command_menu_is_registered_per_language(
     users = TelegramUsers(telegram)
     answer = users.sends_text(SimulatedUser(777), "hello")
     assert answer.status_code == 200
-    assert "/start" in telegram.messages_to(777)[-1].visible  # never silence
+    assert "are you 12 or older?" in telegram.messages_to(777)[-1].visible  # never silence: the welcome, as /start gives
     deadline = time.monotonic() + 5  # marked handled just after the answer went back
     while count(database_url, inbound_updates, inbound_updates.c.handled_at.is_not(None)) != 1:
         assert time.monotonic() < deadline, "the update was never marked handled"

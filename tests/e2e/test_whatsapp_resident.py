@@ -23,7 +23,7 @@ from sandbox.slack import SlackLimits, SlackStandIn
 from sandbox.whatsapp import WhatsAppLimits, WhatsAppStandIn
 from storage.database import make_sync_engine
 from storage.tables import (
-    conversation_states,
+    conversations,
     deliveries,
     inbound_updates,
     places,
@@ -114,7 +114,7 @@ async def test_subscribe_by_location_alerts_in_and_out_of_the_window_a_tip_an_of
     (cell,) = rows(database_url, sa.select(places.c.cell))
     assert cell.cell == cell_to_int(snap(52.80671, -2.11742, 10))
     assert {r.topic for r in rows(database_url, sa.select(subscriptions.c.topic))} == {"burglary"}
-    state_json = json.dumps([list(r) for r in rows(database_url, sa.select(conversation_states.c.data))], default=str)
+    state_json = json.dumps([list(r) for r in rows(database_url, sa.select(conversations.c.data))], default=str)
     assert "52.8067" not in state_json and "-2.1174" not in state_json  # never the coordinates, not even in conversation
 
     # An alert inside the 24-hour window: free-form, with an "I have information" reply button.
@@ -188,7 +188,7 @@ async def test_subscribe_by_location_alerts_in_and_out_of_the_window_a_tip_an_of
     await phone.quick_reply("Stop alerts")
     await phone.tap("Yes, delete it all")
     assert "deleted" in phone.last().text
-    for table in (residents, places, subscriptions, tips, tip_notes, tip_media, conversation_states):
+    for table in (residents, places, subscriptions, tips, tip_notes, tip_media, conversations):
         assert count(database_url, table) == 0, table.name
     assert count(database_url, deliveries, deliveries.c.address == address) == 0
 
@@ -222,7 +222,7 @@ async def test_postcode_onboarding_and_a_webhook_that_refuses_what_meta_did_not_
             signature = "sha256=" + hmac.new(APP_SECRET.encode(), junk, hashlib.sha256).hexdigest()
             answer = await client.post(url, content=junk, headers={"X-Hub-Signature-256": signature})
             assert answer.status_code == 400, junk
-    for table in (inbound_updates, residents, conversation_states):
+    for table in (inbound_updates, residents, conversations):
         assert count(database_url, table) == 0, table.name
     assert wa.sent_count() == 0
 

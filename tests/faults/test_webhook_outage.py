@@ -11,8 +11,8 @@ import hmac
 import json
 
 import httpx
-from aiogram import Bot, Dispatcher
-from aiogram.types import Message
+from aiogram import Bot
+from aiogram.types import Update
 from fastapi import FastAPI
 
 from bots.telegram.webhook import SECRET_HEADER, WEBHOOK_PATH, add_telegram_webhook
@@ -20,7 +20,7 @@ from bots.whatsapp.webhook import WEBHOOK_PATH as WHATSAPP_PATH
 from bots.whatsapp.webhook import add_whatsapp_webhook
 from core.outages import StorageUnavailable
 from core.services.inbound_once import InboundOnce
-from storage.fsm import SqlFsmStorage
+from storage.conversations import SqlConversationStore
 from tests.support.outages import RefusedStatements, eventually
 
 SECRET = "webhook-outage-secret"
@@ -31,19 +31,18 @@ UPDATE = {"update_id": 7001, "message": {"message_id": 1, "date": 1_700_000_000,
 
 async def test_the_retry_of_an_update_the_database_failed_is_handled(engine, uow_factory, clock) -> None:
     handled: list[str] = []
-    dispatcher = Dispatcher(storage=SqlFsmStorage(engine, clock=clock))
     with RefusedStatements().installed(engine) as outage:
 
-        @dispatcher.message()
-        async def note(message: Message) -> None:
-            handled.append(message.text or "")
-            if len(handled) == 1:  # the database goes away while the first delivery is being handled
-                outage.on = True
-                raise StorageUnavailable("OperationalError: terminating connection due to administrator command")
+        class Note:
+            async def on_update(self, update: Update) -> None:
+                handled.append(update.message.text or "")  # type: ignore[union-attr]
+                if len(handled) == 1:  # the database goes away while the first delivery is being handled
+                    outage.on = True
+                    raise StorageUnavailable("OperationalError: terminating connection due to administrator command")
 
         app = FastAPI()
-        add_telegram_webhook(app, bot=Bot("123456:OUTAGE"), dispatcher=dispatcher, secret=SECRET,
-                             inbound=InboundOnce(uow_factory, clock=clock))
+        add_telegram_webhook(app, bot=Bot("123456:OUTAGE"), handler=Note(), conversations=SqlConversationStore(engine, clock=clock),
+                             secret=SECRET, inbound=InboundOnce(uow_factory, clock=clock))
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://lookout") as telegram:
 
             async def restart_ends() -> None:

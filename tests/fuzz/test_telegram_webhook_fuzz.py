@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from bots.app import build, create_app
 from core.settings import Settings
 from sandbox.telegram import TelegramLimits, TelegramStandIn
-from storage.tables import conversation_states, inbound_updates, residents, tips
+from storage.tables import conversations, inbound_updates, residents, tips
 from tests.fuzz.common import FUZZ, json_values, rows_in
 
 TOKEN = "123456:FUZZ"
@@ -97,5 +97,5 @@ async def test_nothing_is_stored_without_the_secret(app, engine, body: dict[str,
     except UnicodeEncodeError:
         return  # httpx refuses a non-latin-1 header before anything is sent: nothing reached the app
     assert answer.status_code == 403
-    for table in (inbound_updates, residents, tips, conversation_states):
+    for table in (inbound_updates, residents, tips, conversations):
         assert await rows_in(engine, table) == 0

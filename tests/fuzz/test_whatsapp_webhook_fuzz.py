@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from bots.app import build, create_app
 from core.settings import Settings
 from sandbox.whatsapp import WhatsAppLimits, WhatsAppStandIn
-from storage.tables import conversation_states, inbound_updates, residents, tips
+from storage.tables import conversations, inbound_updates, residents, tips
 from tests.fuzz.common import FUZZ, json_values, rows_in
 
 TOKEN = "fuzz-token"
@@ -111,5 +111,5 @@ async def test_nothing_is_stored_without_a_good_signature(app, engine, body: dic
     except UnicodeEncodeError:
         return  # httpx refuses a non-latin-1 header before anything is sent: nothing reached the app
     assert answer.status_code == 401
-    for table in (inbound_updates, residents, tips, conversation_states):
+    for table in (inbound_updates, residents, tips, conversations):
         assert await rows_in(engine, table) == 0

@@ -8,7 +8,7 @@ import pytest
 import sqlalchemy as sa
 
 from core.services.maintenance import MaintenanceService, RetentionPeriods
-from storage.tables import conversation_states, residents
+from storage.tables import conversations, residents
 from tests.integration.test_whatsapp_conversation import Running, app, subscribe  # noqa: F401 - app is a fixture
 from tests.support.clock import FakeClock
 from tests.support.whatsapp_phone import WhatsAppPhone
@@ -22,7 +22,8 @@ def clock() -> FakeClock:
 
 
 def states(app: Running) -> list:
-    return app.rows(sa.select(conversation_states.c.key, conversation_states.c.state, conversation_states.c.data))
+    c = conversations
+    return app.rows(sa.select((c.c.channel + ":" + c.c.address).label("key"), c.c.step, c.c.data))
 
 
 async def test_an_under_age_refusal_keeps_nothing_not_even_the_number(app: Running) -> None:

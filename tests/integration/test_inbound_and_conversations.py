@@ -1,13 +1,15 @@
-"""The inbound log (each update once) and the aiogram FSM storage, on SQLite and PostgreSQL."""
+"""The inbound log (each update once) and the conversation store, on SQLite and PostgreSQL."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from aiogram.fsm.state import State, StatesGroup
-from aiogram.fsm.storage.base import StorageKey
+from sqlalchemy import select
 
-from storage.fsm import SqlFsmStorage
+from core.conversation.state import Conversation, Step
+from core.model import Address, Channel
+from storage.conversations import SqlConversationStore
+from storage.tables import conversations
 
 pytestmark = pytest.mark.calendar  # make test runs it again with the clock moved
 
@@ -46,69 +48,64 @@ async def test_a_failed_update_is_forgotten_for_the_platform_to_retry(uow_factor
     assert await begin(uow_factory, "9") is True
 
 
-class Onboarding(StatesGroup):
-    location = State()
+ONE = Address(Channel.TELEGRAM, "42")
 
 
-async def test_conversation_state_survives_across_storage_instances(engine, clock):
-    key = StorageKey(bot_id=1, chat_id=42, user_id=42)
-    first, second = SqlFsmStorage(engine, clock=clock), SqlFsmStorage(engine, clock=clock)  # two web processes
-    assert await first.get_state(key) is None and await first.get_data(key) == {}
-    await first.set_state(key, Onboarding.location)
-    await first.set_data(key, {"label": "Home", "topics": ["burglary"]})
-    assert await second.get_state(key) == "Onboarding:location"
-    assert await second.update_data(key, {"sector": None}) == {"label": "Home", "topics": ["burglary"], "sector": None}
-    await second.set_state(key, None)
-    assert await first.get_state(key) is None and (await first.get_data(key))["label"] == "Home"
-    await first.forget_chat(42)
-    assert await second.get_data(key) == {}
+async def test_conversation_state_survives_across_store_instances(engine, clock):
+    first, second = SqlConversationStore(engine, clock=clock), SqlConversationStore(engine, clock=clock)  # two web processes
+    assert await first.load(ONE) == Conversation()
+    await first.save(ONE, Conversation(Step.LOCATION, {"label": "Home", "topics": ["burglary"]}))
+    assert await second.load(ONE) == Conversation(Step.LOCATION, {"label": "Home", "topics": ["burglary"]})
+    assert await second.load(Address(Channel.WHATSAPP, "42")) == Conversation()  # keyed by channel and address
+    await second.save(ONE, Conversation(None, {"lang": "pl"}))
+    assert await first.load(ONE) == Conversation(None, {"lang": "pl"})
+    await first.forget(ONE)
+    assert await second.load(ONE) == Conversation() and await stored_conversation(engine, ONE) is None
 
 
-async def stored_conversation(engine, chat_id: int):
+async def stored_conversation(engine, address: Address):
     """What another web process would read: the row itself, not this task's batch."""
-    from sqlalchemy import select
-
-    from storage.tables import conversation_states as table
-
     async with engine.connect() as conn:
-        return (await conn.execute(select(table.c.state, table.c.data).where(table.c.chat_id == chat_id))).first()
+        c = conversations
+        query = select(c.c.step, c.c.data).where(c.c.channel == address.channel.value, c.c.address == address.id)
+        return (await conn.execute(query)).first()
 
 
 async def test_a_batched_update_reads_once_and_writes_its_changes_with_handled(engine, uow_factory, clock):
-    key = StorageKey(bot_id=1, chat_id=43, user_id=43)
-    storage = SqlFsmStorage(engine, clock=clock)
-    await storage.set_data(key, {"lang": "pl"})
-    assert await begin(uow_factory, "50") is True
-    async with storage.batched():
-        assert await storage.get_data(key) == {"lang": "pl"}
-        await storage.set_state(key, Onboarding.location)
-        await storage.update_data(key, {"label": "Home"})
-        assert await storage.get_state(key) == "Onboarding:location"
-        assert tuple(await stored_conversation(engine, 43)) == (None, {"lang": "pl"})  # nothing written yet
-        await storage.flush(handled=("telegram", "50"))
-        assert tuple(await stored_conversation(engine, 43)) == ("Onboarding:location", {"lang": "pl", "label": "Home"})
+    store = SqlConversationStore(engine, clock=clock)
+    someone = Address(Channel.TELEGRAM, "43")
+    await store.save(someone, Conversation(None, {"lang": "pl"}))
+    async with store.batched():
+        assert await store.begin_update("telegram", "50", address=someone, stale_after=STALE) is True
+        conversation = await store.load(someone)
+        assert conversation == Conversation(None, {"lang": "pl"})
+        conversation.step, conversation.data["label"] = Step.LOCATION, "Home"
+        await store.save(someone, conversation)
+        assert await store.load(someone) == Conversation(Step.LOCATION, {"lang": "pl", "label": "Home"})
+        assert tuple(await stored_conversation(engine, someone)) == (None, {"lang": "pl"})  # nothing written yet
+        await store.flush(handled=("telegram", "50"))
+        assert tuple(await stored_conversation(engine, someone)) == ("location", {"lang": "pl", "label": "Home"})
     assert await begin(uow_factory, "50", NOW + timedelta(hours=1)) is False  # marked handled by the flush
 
 
 async def test_a_batch_that_empties_a_conversation_deletes_its_row(engine, clock):
-    key = StorageKey(bot_id=1, chat_id=44, user_id=44)
-    storage = SqlFsmStorage(engine, clock=clock)
-    await storage.set_state(key, Onboarding.location)
-    async with storage.batched():
-        await storage.set_state(key, None)
-        await storage.set_data(key, {})
-        await storage.flush()
-    assert await stored_conversation(engine, 44) is None
+    store = SqlConversationStore(engine, clock=clock)
+    someone = Address(Channel.TELEGRAM, "44")
+    await store.save(someone, Conversation(Step.AGE, {}))
+    async with store.batched():
+        await store.save(someone, Conversation())
+        await store.flush()
+    assert await stored_conversation(engine, someone) is None
 
 
 async def test_erasure_inside_a_batch_is_immediate_and_not_undone_by_the_flush(engine, clock):
-    key = StorageKey(bot_id=1, chat_id=45, user_id=45)
-    storage = SqlFsmStorage(engine, clock=clock)
-    await storage.set_data(key, {"lang": "pl", "tip": {"texts": ["a van"]}})
-    async with storage.batched():
-        await storage.update_data(key, {"label": "Home"})
-        await storage.forget_chat(45)
-        assert await stored_conversation(engine, 45) is None
-        assert await storage.get_data(key) == {}
-        await storage.flush()
-    assert await stored_conversation(engine, 45) is None
+    store = SqlConversationStore(engine, clock=clock)
+    someone = Address(Channel.TELEGRAM, "45")
+    await store.save(someone, Conversation(Step.TIP_COLLECTING, {"lang": "pl", "tip": {"texts": ["a van"]}}))
+    async with store.batched():
+        await store.save(someone, Conversation(Step.TIP_COLLECTING, {"lang": "pl", "label": "Home"}))
+        await store.forget(someone)
+        assert await stored_conversation(engine, someone) is None
+        assert await store.load(someone) == Conversation()
+        await store.flush()
+    assert await stored_conversation(engine, someone) is None

@@ -28,7 +28,7 @@ from sandbox.nominatim import NominatimStandIn
 from sandbox.server import BackgroundServer
 from sandbox.whatsapp import WhatsAppLimits, WhatsAppStandIn
 from storage.database import make_sync_engine
-from storage.tables import conversation_states, places, residents, subscriptions, tips
+from storage.tables import conversations, places, residents, subscriptions, tips
 from tests.support.residents import STAFFORD
 from tests.support.whatsapp_phone import WhatsAppPhone
 
@@ -230,4 +230,4 @@ async def test_tips_out_of_the_blue_by_replying_to_an_alert_photos_gone_and_floo
     texts = phone.texts()
     assert sum("Please wait a minute" in t for t in texts) == 1
     assert len(app.rows(sa.select(tips.c.id))) == 1 + 1 + 1  # the first, the alert's, and one more within the minute
-    assert app.rows(sa.select(sa.func.count()).select_from(conversation_states))[0][0] == 1
+    assert app.rows(sa.select(sa.func.count()).select_from(conversations))[0][0] == 1

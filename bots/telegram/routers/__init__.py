@@ -1,1 +1,0 @@
-"""aiogram routers, one module per part of the resident's conversation."""
