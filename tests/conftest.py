@@ -52,9 +52,8 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-@pytest.fixture(scope="session")
-def postgres_schema_url() -> str:
-    """A fresh PostgreSQL schema for this test session, migrated to head."""
+def postgres_admin() -> sa.Engine:
+    """An engine on the test PostgreSQL; the test is skipped when it is unreachable, and fails under CI=true."""
     admin = sa.create_engine(POSTGRES_URL, connect_args={"connect_timeout": 3})
     try:
         with admin.connect():
@@ -65,6 +64,13 @@ def postgres_schema_url() -> str:
         if IN_CI:
             pytest.fail(f"{message} (CI=true: PostgreSQL is required)", pytrace=False)
         pytest.skip(message)
+    return admin
+
+
+@pytest.fixture(scope="session")
+def postgres_schema_url() -> str:
+    """A fresh PostgreSQL schema for this test session, migrated to head."""
+    admin = postgres_admin()
     schema = f"lookout_test_{uuid.uuid4().hex[:10]}"
     with admin.begin() as conn:
         conn.exec_driver_sql(f"CREATE SCHEMA {schema}")

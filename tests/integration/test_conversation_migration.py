@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import os
 import uuid
 from collections.abc import Iterator
 from datetime import datetime
@@ -13,9 +12,9 @@ import sqlalchemy as sa
 
 from storage.database import make_sync_engine
 from storage.migrate import upgrade
+from tests.conftest import POSTGRES_URL, postgres_admin
 
 BEFORE = "0012_messaging_allowance"
-POSTGRES_URL = os.environ.get("LOOKOUT_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 AT = datetime(2026, 12, 1, 9, 30)
 OLD = sa.table(
     "conversation_states", sa.column("key"), sa.column("chat_id"), sa.column("state"), sa.column("data", sa.JSON),
@@ -28,13 +27,7 @@ def empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[s
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'before.db'}"
         return
-    admin = sa.create_engine(POSTGRES_URL, connect_args={"connect_timeout": 3})
-    try:
-        with admin.connect():
-            pass
-    except sa.exc.OperationalError as exc:
-        admin.dispose()
-        pytest.skip(f"PostgreSQL at {POSTGRES_URL} is unreachable: {exc.orig}")
+    admin = postgres_admin()
     schema = f"lookout_migration_{uuid.uuid4().hex[:10]}"
     with admin.begin() as conn:
         conn.exec_driver_sql(f"CREATE SCHEMA {schema}")

@@ -25,9 +25,9 @@ from sandbox.nominatim import NominatimStandIn
 from sandbox.server import BackgroundServer
 from sandbox.telegram import TelegramLimits, TelegramStandIn
 from sandbox.telegram_users import SimulatedUser, TelegramUsers
-from storage.database import make_sync_engine
 from storage.tables import conversations, residents
 from tests.support.clock import FakeClock
+from tests.support.database import rows
 from tests.support.residents import STAFFORD
 from tests.support.telegram_phone import Phone
 
@@ -48,11 +48,7 @@ class Running:
         return Phone(self.telegram, self.users, SimulatedUser(chat_id, **user))
 
     def rows(self, query: sa.Select) -> list:
-        engine = make_sync_engine(self.database_url)
-        with engine.connect() as conn:
-            found = conn.execute(query).all()
-        engine.dispose()
-        return found
+        return rows(self.database_url, query)
 
     def conversations(self) -> list:
         c = conversations

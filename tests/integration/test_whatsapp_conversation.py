@@ -27,8 +27,8 @@ from core.settings import Settings
 from sandbox.nominatim import NominatimStandIn
 from sandbox.server import BackgroundServer
 from sandbox.whatsapp import WhatsAppLimits, WhatsAppStandIn
-from storage.database import make_sync_engine
 from storage.tables import conversations, places, residents, subscriptions, tips
+from tests.support.database import rows
 from tests.support.residents import STAFFORD
 from tests.support.whatsapp_phone import WhatsAppPhone
 
@@ -45,11 +45,7 @@ class Running:
     database_url: str
 
     def rows(self, query: sa.Select) -> list:
-        engine = make_sync_engine(self.database_url)
-        with engine.connect() as conn:
-            found = conn.execute(query).all()
-        engine.dispose()
-        return found
+        return rows(self.database_url, query)
 
 
 @pytest.fixture
