@@ -5,7 +5,7 @@ sender reserves the next few slots in one transaction (PostgreSQL's row lock,
 SQLite's single writer, serialise them) and sends at those times, so all
 senders together keep the even spacing one would (a GCRA). Why the database
 and not Redis: every process already holds its connections, and a reservation
-is one short write per ~1/10 s of sending.
+is one short write per ~1/10 s of sending at broadcast rates (one per send below 100/s).
 
 "Now" is the database's own clock, as every process sharing the row must agree
 on it; these are seconds of real pacing, not the service's business time (which
