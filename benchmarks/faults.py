@@ -47,7 +47,7 @@ from benchmarks.fault_residents import (
     tips_through_the_run,
 )
 from benchmarks.fault_timeline import GEOCODER_TIMEOUT, Clock, DatabaseFault, StandInFaults, Timeline, cleared
-from benchmarks.population import build_population
+from runtime.population import build_population
 from benchmarks.postgres_cluster import local_cluster, restart, terminate_sessions
 from benchmarks.serve_process import ServeProcess
 from benchmarks.telegram_side import LOCKED, TelegramSide

@@ -26,7 +26,7 @@ import aiohttp
 from sqlalchemy import func, select
 
 from benchmarks.fanout import CENTRE, FORCE_CONFIG, OFFICER, SUPERVISOR, TOKEN, _Receiver, _reset
-from benchmarks.population import build_population
+from runtime.population import build_population
 from benchmarks.serve_process import ServeProcess
 from core.clock import utc_now
 from core.force import load_force_config

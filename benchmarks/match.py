@@ -45,7 +45,7 @@ from shapely.geometry import LineString
 from sqlalchemy import Column, MetaData, String, Table, delete, event, exists, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from benchmarks.population import build_population
+from runtime.population import build_population
 from benchmarks.postgis_peer import open_peer_population, peer_resolve, peer_send, peer_version, prepare_peer_database
 from core.clock import utc_now
 from core.delivery.priority import Priority

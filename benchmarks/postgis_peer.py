@@ -30,7 +30,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from benchmarks.population import PopulationChunk, population_chunks
+from runtime.population import PopulationChunk, population_chunks
 from core.clock import utc_now
 from core.errors import LookoutError
 from core.force import ALL_TOPICS

@@ -37,7 +37,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from benchmarks.fanout import CENTRE, FORCE_CONFIG, OFFICER, SUPERVISOR, TOKEN, _Receiver, _reset, _service
-from benchmarks.population import build_population
+from runtime.population import build_population
 from benchmarks.serve_process import ServeProcess
 from bots.telegram.adapter import TelegramAdapter, make_bot
 from core.clock import utc_now

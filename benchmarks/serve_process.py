@@ -32,12 +32,12 @@ class ServeProcess:
         self._env = {k: v for k, v in os.environ.items() if not k.startswith(_PLATFORM_PREFIXES)}
         self._env.update(settings)
         self._env["LOOKOUT_PUBLIC_URL"] = self.url
-        serve = [sys.executable, "-m", "bots.cli", "serve", "--port", str(self.port)]
+        serve = [sys.executable, "-m", "runtime.cli", "serve", "--port", str(self.port)]
         if web_processes > 1:
             serve.append("--reuse-port")
         self._commands = [serve] + [[*serve, "--no-worker", "--no-scheduler"] for _ in range(web_processes - 1)]
         # More delivery workers (PostgreSQL): ``lookout worker`` processes beside the serve process's own.
-        self._commands += [[sys.executable, "-m", "bots.cli", "worker"] for _ in range(workers - 1)]
+        self._commands += [[sys.executable, "-m", "runtime.cli", "worker"] for _ in range(workers - 1)]
         self._processes: list[subprocess.Popen[bytes]] = []
         self.exit_code: int | None = None
 

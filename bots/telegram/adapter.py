@@ -74,8 +74,9 @@ class TelegramAdapter:
     channel: ClassVar[Channel] = Channel.TELEGRAM
     limits: ClassVar[ChannelLimits] = PUBLISHED_LIMITS[Channel.TELEGRAM]
 
-    def __init__(self, bot: Bot) -> None:
-        self.bot = bot
+    def __init__(self, bot: Bot, *, conversation_bot: Bot | None = None) -> None:
+        self.bot = bot  # the delivery worker's sends, paced by the engine
+        self.conversation_bot = conversation_bot or bot  # the webhook's replies (make_conversation_bot), closed with this adapter
 
     async def send(self, to: Address, message: OutboundMessage) -> DeliveryResult:
         markup = None
@@ -126,6 +127,8 @@ class TelegramAdapter:
 
     async def aclose(self) -> None:
         await self.bot.session.close()
+        if self.conversation_bot is not self.bot:
+            await self.conversation_bot.session.close()
 
 
 class ReplyLanes:

@@ -3,12 +3,11 @@ from __future__ import annotations
 
 import asyncio
 
-from bots.app import build
+from bots.telegram.adapter import make_bot
 from bots.telegram.bot import ALLOWED_UPDATES, command_menu
 from bots.telegram.webhook import WEBHOOK_PATH
 from core.conversation.texts import DEFAULT_LANGUAGE, available_languages
 from core.errors import LookoutError
-from core.model import Channel
 from core.settings import Settings
 
 
@@ -23,9 +22,8 @@ def set_webhook(settings: Settings) -> str:
 
 
 async def _register(settings: Settings) -> str:
-    lookout = build(settings)
+    bot = make_bot(settings.telegram_bot_token.get_secret_value(), settings.telegram_api_base)  # type: ignore[union-attr]
     try:
-        bot = lookout.adapters[Channel.TELEGRAM].bot  # type: ignore[attr-defined]
         url = settings.public_url.rstrip("/") + WEBHOOK_PATH  # type: ignore[union-attr]
         updates = ALLOWED_UPDATES
         await bot.set_webhook(
@@ -41,5 +39,5 @@ async def _register(settings: Settings) -> str:
                 await bot.set_my_commands(command_menu(language), language_code=language)
         info = await bot.get_webhook_info()
     finally:
-        await lookout.aclose()
+        await bot.session.close()
     return f"Telegram will send {', '.join(updates)} updates to {info.url}; the command menu is set."

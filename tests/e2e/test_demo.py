@@ -38,7 +38,7 @@ def test_the_demo_serves_the_console_with_the_telegram_webhook_registered(tmp_pa
         demo.send_signal(signal.SIGINT)
         output, _ = demo.communicate(timeout=20)
     assert demo.returncode == 0, output
-    # Up to the stop: a scheduler job that Ctrl+C cuts short still logs its CancelledError (bots/scheduler.py).
+    # Up to the stop: a scheduler job that Ctrl+C cuts short still logs its CancelledError (runtime/scheduler.py).
     assert "Traceback" not in output.split("Shutting down")[0], output
     assert f"Console: http://127.0.0.1:{sandbox_port}/" in output
     assert f"Mailbox: http://127.0.0.1:{sandbox_port}/#mailbox" in output

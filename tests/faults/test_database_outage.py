@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bots.scheduler import LeaderScheduler
+from runtime.scheduler import LeaderScheduler
 from core.delivery.worker import DeliveryWorker, WorkerConfig
 from core.geo.areas import CircleArea
 from core.model import Address, Channel

@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bots.app import build, create_app
+from runtime.app import build, create_app
 from core.settings import Settings
 from sandbox.telegram import TelegramLimits, TelegramStandIn
 from storage.tables import conversations, inbound_updates, residents, tips

@@ -10,7 +10,7 @@ import pytest
 from lxml import etree
 from shapely.geometry import LineString
 
-from bots.app import build, create_app
+from runtime.app import build, create_app
 from core.errors import NotFound
 from core.geo.areas import CircleArea, StreetArea
 from core.services.alerts import AlertRequest, AlertService

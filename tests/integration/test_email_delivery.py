@@ -9,7 +9,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import sqlalchemy as sa
 
-from bots.app import build, describe_platforms
+from runtime.app import build, describe_platforms
 from bots.email.adapter import EmailAdapter
 from bots.email.links import LinkSigner, Purpose
 from bots.email.mailer import Mailer, SmtpTarget

@@ -5,7 +5,7 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from bots.app import build, create_app
+from runtime.app import build, create_app
 from core.geo.areas import CircleArea
 from core.model import Address, Channel
 from core.services.alerts import AlertRequest, AlertService

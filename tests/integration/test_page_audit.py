@@ -4,7 +4,7 @@ from __future__ import annotations
 import httpx
 import sqlalchemy as sa
 
-from bots.app import build, create_app
+from runtime.app import build, create_app
 from bots.email.links import LinkSigner
 from core.model import Channel
 from core.settings import Settings

@@ -14,7 +14,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy import event
 
-from bots.app import Lookout, build, create_app
+from runtime.app import Lookout, build, create_app
 from bots.email.pages.ledger import mailbox_of
 from core.delivery.ratelimit import HEADROOM
 from core.geo.areas import CircleArea

@@ -18,7 +18,7 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
-from bots.app import Lookout, build, create_app
+from runtime.app import Lookout, build, create_app
 from core.services.maintenance import MaintenanceService, RetentionPeriods
 from core.settings import Settings
 from sandbox.nominatim import NominatimStandIn

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import pytest
 import sqlalchemy as sa
 
-from bots.app import Lookout, build, create_app
+from runtime.app import Lookout, build, create_app
 from bots.whatsapp.adapter import WhatsAppAdapter
 from bots.whatsapp.graph import CloudApi
 from core.delivery.worker import DeliveryWorker

@@ -18,7 +18,7 @@ from bots.whatsapp.graph import CloudApi
 from core.delivery.holds import DAILY_LIMIT_HOLD, DAILY_LIMIT_REASON
 from core.delivery.worker import DeliveryWorker
 from core.geo.areas import CircleArea
-from core.model import Channel, DeliveryState
+from core.model import Channel
 from core.services.alerts import AlertRequest, AlertService, Paces, daily_limit_in_words
 from core.services.progress import ProgressService
 from core.services.roles import Roles

@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 
 ROOT = Path(__file__).resolve().parents[2]
-LOOKOUT = [sys.executable, "-m", "bots.cli"]
+LOOKOUT = [sys.executable, "-m", "runtime.cli"]
 
 
 def free_port() -> int:

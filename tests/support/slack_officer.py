@@ -21,7 +21,7 @@ from typing import Any
 import httpx
 from fastapi import FastAPI
 
-from bots.app import Lookout, build, create_app
+from runtime.app import Lookout, build, create_app
 from core.clock import Clock
 from core.delivery.worker import DeliveryWorker
 from core.model import Channel

@@ -6,7 +6,7 @@ import logging
 
 import pytest
 
-from bots.logs import REDACTOR, configure_logging
+from runtime.logs import REDACTOR, configure_logging
 
 TOKEN = "123456:ABCdefGHIjklMNOpqrSTUvwxYZ012345"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from bots.app import paces_of
+from runtime.app import paces_of
 from core.model import Channel
 from core.settings import Settings
 

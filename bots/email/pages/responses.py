@@ -2,7 +2,7 @@
 
 The pages carry signed links in their URLs, so no page may leak its address:
 ``Referrer-Policy: no-referrer`` keeps it out of other sites' logs, and the
-logs' redaction (``bots.logs``) hides the ``t`` parameter in the access log.
+logs' redaction (``runtime.logs``) hides the ``t`` parameter in the access log.
 """
 from __future__ import annotations
 

@@ -24,13 +24,12 @@ from core.force import ForceConfig
 from core.geocoding import Geocoder
 from core.model import Channel
 from core.ports import UnitOfWorkFactory
-from core.services.inbound_once import InboundOnce
 from core.services.subscriptions import SubscriptionService
 from core.services.tips import TipService
 from storage.rate_buckets import slot_source
 
 if TYPE_CHECKING:
-    from bots.app import Lookout
+    from bots.platform import Host
 
 
 
@@ -77,12 +76,12 @@ async def read_form(request: Request) -> FormData:
         return FormData()
 
 
-def relay_pacer(lookout: Lookout) -> Pacer:
+def relay_pacer(host: Host) -> Pacer:
     """The relay's pace for the pages' emails: the delivery workers' own schedule for email in the database (the
     worker names it ``channel:email``, on SQLite as on PostgreSQL), so pages and workers together, in one process
     or several, stay within LOOKOUT_EMAIL_PER_SECOND."""
-    rate = lookout.settings.email_per_second * HEADROOM
-    return SharedPacer(f"channel:{Channel.EMAIL.value}", rate, slot_source(lookout.engine))
+    rate = host.settings.email_per_second * HEADROOM
+    return SharedPacer(f"channel:{Channel.EMAIL.value}", rate, slot_source(host.engine))
 
 
 def client_of(request: Request) -> str:
@@ -99,31 +98,31 @@ def token_of(request: Request, form: FormData | None = None) -> str | None:
     return request.query_params.get("t")
 
 
-def add_subscribe_pages(app: FastAPI, lookout: Lookout, *, inbound: InboundOnce) -> None:
-    """Serve the ``/subscribe`` pages (email must be on: LOOKOUT_SMTP_URL and LOOKOUT_LINK_SECRET)."""
+def add_subscribe_pages(app: FastAPI, host: Host) -> ManageLinks:
+    """Serve the ``/subscribe`` pages (email must be on: LOOKOUT_SMTP_URL and LOOKOUT_LINK_SECRET); the queued
+    manage links they send are returned, to be started and stopped with the app."""
     from bots.email.pages import manage, signup, tip, unsubscribe  # here: each of them imports this module
 
-    settings = lookout.settings
+    settings = host.settings
     assert settings.smtp_url is not None and settings.link_secret is not None, "email is off"
     # Links always point at the configured address, never one taken from a request's Host header: that would let
     # anyone have a confirmation or manage link for someone else's address sent pointing at their own site.
     signer = LinkSigner.from_settings(settings)
     secret = settings.link_secret.get_secret_value()
-    mail = PageMail(SmtpTarget.from_url(settings.smtp_url.get_secret_value()), settings.email_from, signer, lookout.force,
-                    relay_pacer(lookout))
-    ledger = Ledger(inbound, secret, mails_per_hour=settings.page_emails_per_hour, clock=lookout.clock)
+    mail = PageMail(SmtpTarget.from_url(settings.smtp_url.get_secret_value()), settings.email_from, signer, host.force,
+                    relay_pacer(host))
+    ledger = Ledger(host.inbound, secret, mails_per_hour=settings.page_emails_per_hour, clock=host.clock)
     site = Site(
-        force=lookout.force,
-        subscriptions=lookout.subscriptions,
-        tips=lookout.tips,
-        geocoder=lookout.geocoder,
-        uow=lookout.uow,
+        force=host.force,
+        subscriptions=host.subscriptions,
+        tips=host.tips,
+        geocoder=host.geocoder,
+        uow=host.uow,
         signer=signer,
         mail=mail,
         ledger=ledger,
-        links=ManageLinks(mail, ledger, lookout.subscriptions),
+        links=ManageLinks(mail, ledger, host.subscriptions),
     )
-    app.state.manage_links = site.links  # started and stopped with the app
     router = APIRouter(include_in_schema=False)
     stylesheet = files("bots.email").joinpath("static/pages.css").read_bytes()
 
@@ -142,3 +141,4 @@ def add_subscribe_pages(app: FastAPI, lookout: Lookout, *, inbound: InboundOnce)
     unsubscribe.register(router, site)
     tip.register(router, site)
     app.include_router(router)
+    return site.links

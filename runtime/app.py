@@ -12,7 +12,6 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
@@ -21,9 +20,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from bots.body_limit import add_body_limit
+from bots.email.platform import PLATFORM as EMAIL
+from bots.platform import Background, Platform
+from bots.slack_officer.platform import PLATFORM as SLACK
+from bots.telegram.platform import PLATFORM as TELEGRAM
+from bots.whatsapp.platform import PLATFORM as WHATSAPP
 from bots.geocoding import GeopyGeocoder
-from bots.logs import REDACTOR
-from bots.metrics import Metrics, add_metrics
+from runtime.logs import REDACTOR
+from runtime.metrics import Metrics, add_metrics
 from core.clock import Clock, utc_now
 from core.delivery.ratelimit import HEADROOM
 from core.delivery.worker import DeliveryWorker, WorkerConfig
@@ -54,6 +58,8 @@ from storage.uow import unit_of_work_factory
 
 logger = logging.getLogger("lookout")
 
+# Every platform, in the order their doors are mounted; each is on when its credentials are set.
+PLATFORMS: tuple[Platform, ...] = (TELEGRAM, WHATSAPP, SLACK, EMAIL)
 RELAY_ONLY = frozenset({Channel.EMAIL})  # on SQLite only the relay has a second sender (the pages) to share its pace with
 
 
@@ -74,7 +80,10 @@ class Lookout:
     clock: Clock  # the one "now" of every service, worker and repository this process builds
     adapters: dict[Channel, ChannelAdapter] = field(default_factory=dict)
     channels: tuple[Channel, ...] = field(default=())
-    _conversation_bot: Any = field(default=None, repr=False)
+    inbound: InboundOnce = field(init=False)  # every door handles each inbound once through it
+
+    def __post_init__(self) -> None:
+        self.inbound = InboundOnce(self.uow, clock=self.clock)
 
     def worker(self) -> DeliveryWorker:
         """A delivery worker for the enabled platforms. Its rates are schedules in the database shared with every
@@ -96,15 +105,6 @@ class Lookout:
             clock=self.clock,
         )
 
-    def telegram_conversation_bot(self):  # noqa: ANN201 - an aiogram Bot
-        """The bot that answers residents in conversation (its own session, its replies paced: see PaceReplies)."""
-        if self._conversation_bot is None:
-            from bots.telegram.adapter import make_conversation_bot
-
-            assert self.settings.telegram_bot_token is not None, "Telegram is off"
-            self._conversation_bot = make_conversation_bot(self.settings.telegram_bot_token.get_secret_value(), self.settings.telegram_api_base)
-        return self._conversation_bot
-
     def conversations(self) -> SqlConversationStore:
         """The one conversation store, for every chat app's webhook."""
         return SqlConversationStore(self.engine, clock=self.clock)
@@ -119,8 +119,6 @@ class Lookout:
     async def aclose(self) -> None:
         for adapter in self.adapters.values():
             await adapter.aclose()
-        if self._conversation_bot is not None:
-            await self._conversation_bot.session.close()
         await self.geocoder.aclose()
         await self.engine.dispose()
 
@@ -153,7 +151,7 @@ def build(settings: Settings | None = None, *, clock: Clock = utc_now) -> Lookou
     tips = TipService(uow, force, roles=roles, officer_queue=tips_queue, pseudonyms=TipsterPseudonyms(pseudonym_secret(settings)), clock=clock)
     return Lookout(
         settings, force, engine, uow, alerts, maintenance, residents, subscriptions, tips, geocoder, clock,
-        build_adapters(settings, force_name=force.name, engine=engine), channels,
+        build_adapters(settings, force=force, engine=engine), channels,
     )
 
 
@@ -167,35 +165,13 @@ def pseudonym_secret(settings: Settings) -> bytes | None:
     return None
 
 
-def build_adapters(settings: Settings, *, force_name: str, engine: AsyncEngine) -> dict[Channel, ChannelAdapter]:
-    """One adapter per platform whose credentials are set (the others are off).
-    Email signs its links in the force's name and keeps its bounce counts in the database."""
+def build_adapters(settings: Settings, *, force: ForceConfig, engine: AsyncEngine) -> dict[Channel, ChannelAdapter]:
+    """One adapter per platform whose credentials are set (the others are off)."""
     adapters: dict[Channel, ChannelAdapter] = {}
-    if settings.telegram_bot_token:
-        from bots.telegram.adapter import TelegramAdapter, make_bot
-
-        adapters[Channel.TELEGRAM] = TelegramAdapter(make_bot(settings.telegram_bot_token.get_secret_value(), settings.telegram_api_base))
-    if settings.whatsapp_token and settings.whatsapp_phone_number_id:
-        from bots.whatsapp.adapter import WhatsAppAdapter
-        from bots.whatsapp.graph import CloudApi
-
-        api = CloudApi(settings.whatsapp_token.get_secret_value(), settings.whatsapp_phone_number_id, settings.whatsapp_api_base)
-        adapters[Channel.WHATSAPP] = WhatsAppAdapter(api)
-    if settings.slack_bot_token and settings.slack_signing_secret:
-        from bots.slack_officer.adapter import SlackAdapter, make_client
-
-        adapters[Channel.SLACK] = SlackAdapter(make_client(settings.slack_bot_token.get_secret_value(), settings.slack_api_base))
-    if settings.smtp_url and settings.link_secret:
-        from bots.email.adapter import EmailAdapter
-        from bots.email.links import LinkSigner
-        from bots.email.mailer import Mailer, SmtpTarget
-        from storage.bounces import SqlBounceCounts
-
-        adapters[Channel.EMAIL] = EmailAdapter(
-            Mailer(SmtpTarget.from_url(settings.smtp_url.get_secret_value())), LinkSigner.from_settings(settings),
-            SqlBounceCounts(engine), sender=settings.email_from, force_name=force_name,
-            per_second=settings.email_per_second, bounce_limit=settings.email_bounce_limit,
-        )
+    for platform in PLATFORMS:
+        adapter = platform.build_adapter(settings, force=force, engine=engine)
+        if adapter is not None:
+            adapters[platform.channel] = adapter
     return adapters
 
 
@@ -222,91 +198,15 @@ class MarkOrigin:
 
 
 def create_app(lookout: Lookout) -> FastAPI:
-    @asynccontextmanager
-    async def lifespan(_app: FastAPI):  # noqa: ANN202
-        # Whoever built the Lookout closes it (the runner stops the worker and scheduler first).
-        logger.info("Lookout for %s: %s", lookout.force.name, describe_platforms(lookout))
-        slack = getattr(_app.state, "slack", None)
-        links = getattr(_app.state, "manage_links", None)  # the email pages' queued manage links
-        if slack is not None:  # the officers' app keeps sent alerts' status messages current from here
-            await slack.start()
-        if links is not None:
-            await links.start()
-        try:
-            yield
-        finally:
-            if links is not None:
-                await links.stop()
-            if slack is not None:
-                await slack.stop()
-
-    app = FastAPI(title=f"Lookout — {lookout.force.name}", lifespan=lifespan, docs_url=None, redoc_url=None)
+    app = FastAPI(title=f"Lookout — {lookout.force.name}", lifespan=_lifespan(lookout), docs_url=None, redoc_url=None)
     app.add_middleware(MarkOrigin)
     app.state.lookout = lookout
-    inbound = InboundOnce(lookout.uow, clock=lookout.clock)  # every door handles each inbound once through it
-    telegram = lookout.adapters.get(Channel.TELEGRAM)
-    if telegram is not None:
-        from bots.telegram.bot import build_telegram_bot
-        from bots.telegram.webhook import add_telegram_webhook
-
-        secret = lookout.settings.telegram_webhook_secret
-        conversations = lookout.conversations()
-        bot = lookout.telegram_conversation_bot()
-        add_telegram_webhook(
-            app,
-            bot=bot,
-            handler=build_telegram_bot(
-                bot, force=lookout.force, subscriptions=lookout.subscriptions, tips=lookout.tips, geocoder=lookout.geocoder,
-                residents=lookout.residents, store=conversations, clock=lookout.clock,
-            ),
-            conversations=conversations,
-            secret=secret.get_secret_value() if secret else None,
-            inbound=inbound,
-        )
-
-    whatsapp = lookout.adapters.get(Channel.WHATSAPP)
-    if whatsapp is not None:
-        from bots.whatsapp.bot import build_whatsapp_bot
-        from bots.whatsapp.webhook import add_whatsapp_webhook
-        from core.services.receipts import ReceiptService
-
-        wa_settings = lookout.settings
-        add_whatsapp_webhook(
-            app,
-            bot=build_whatsapp_bot(
-                whatsapp.api,  # type: ignore[attr-defined]
-                force=lookout.force, subscriptions=lookout.subscriptions, tips=lookout.tips, geocoder=lookout.geocoder,
-                residents=lookout.residents, receipts=ReceiptService(lookout.uow, clock=lookout.clock),
-                store=lookout.conversations(), clock=lookout.clock,
-            ),
-            app_secret=wa_settings.whatsapp_app_secret.get_secret_value() if wa_settings.whatsapp_app_secret else None,
-            verify_token=wa_settings.whatsapp_verify_token.get_secret_value() if wa_settings.whatsapp_verify_token else None,
-            phone_number_id=wa_settings.whatsapp_phone_number_id,
-            inbound=inbound,
-            clock=lookout.clock,
-        )
-
-    slack_adapter = lookout.adapters.get(Channel.SLACK)
-    if slack_adapter is not None and lookout.settings.slack_signing_secret is not None:
-        from bots.slack_officer.app import add_slack_route, build_slack_officer
-
-        app.state.slack = build_slack_officer(
-            client=slack_adapter.client,  # type: ignore[attr-defined]
-            signing_secret=lookout.settings.slack_signing_secret.get_secret_value(),
-            alerts=lookout.alerts,
-            force=lookout.force,
-            geocoder=lookout.geocoder,
-            roles=Roles(officers=lookout.settings.officer_ids, supervisors=lookout.settings.supervisor_ids),
-            tips=lookout.tips,
-            uow=lookout.uow,
-            clock=lookout.clock,
-        )
-        add_slack_route(app, app.state.slack, inbound=inbound)
-
-    if Channel.EMAIL in lookout.channels:
-        from bots.email.pages import add_subscribe_pages
-
-        add_subscribe_pages(app, lookout, inbound=inbound)
+    background: list[Background] = []  # what the platforms run beside the app, started and stopped by its lifespan
+    for platform in PLATFORMS:
+        adapter = lookout.adapters.get(platform.channel)
+        if adapter is not None:
+            background.extend(platform.mount(app, lookout, adapter))
+    app.state.background = background
 
     token = lookout.settings.metrics_token
     add_metrics(app, Metrics(lookout.uow, lookout.channels, clock=lookout.clock), token=token.get_secret_value() if token else None)
@@ -350,6 +250,24 @@ def create_app(lookout: Lookout) -> FastAPI:
         return JSONResponse({"status": "ok", "database": "ok", "schema": current})
 
     return app
+
+
+def _lifespan(lookout: Lookout):  # noqa: ANN202 - FastAPI's lifespan shape
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):  # noqa: ANN202
+        # Whoever built the Lookout closes it (the runner stops the worker and scheduler first).
+        logger.info("Lookout for %s: %s", lookout.force.name, describe_platforms(lookout))
+        started: list[Background] = []
+        try:
+            for part in app.state.background:
+                await part.start()
+                started.append(part)
+            yield
+        finally:
+            for part in reversed(started):
+                await part.stop()
+
+    return lifespan
 
 
 def paces_of(settings: Settings) -> Paces:

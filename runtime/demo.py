@@ -19,9 +19,9 @@ from rich.panel import Panel
 from sqlalchemy import String, cast, func, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from benchmarks.population import build_population
-from bots.app import Lookout, build
-from bots.serving import run_parts
+from runtime.population import build_population
+from runtime.app import Lookout, build
+from runtime.serving import run_parts
 from bots.telegram.registration import set_webhook
 from core.errors import LookoutError
 from core.force import ForceConfig

@@ -1,6 +1,10 @@
-"""The core's room rule, read from the source: nothing under ``core/`` imports a platform SDK, an HTTP
-client, a web framework, a database library or another room of the product (storage, the bots, the
-sandbox). Adapters live outside the core and are handed in; see docs/architecture.md."""
+"""The rooms' rules, read from the source (docs/architecture.md):
+
+- nothing under ``core/`` imports a platform SDK, an HTTP client, a web framework, a database library or
+  another room of the product (adapters live outside the core and are handed in);
+- a platform package under ``bots/`` imports no other platform and never the runtime (the runtime loops
+  over the platforms' one surface, ``bots/platform.py``);
+- nothing in the product imports ``benchmarks/`` but the ``lookout bench`` command that runs them."""
 from __future__ import annotations
 
 import ast
@@ -9,7 +13,11 @@ from pathlib import Path
 
 import pytest
 
-CORE = Path(__file__).resolve().parents[2] / "core"
+ROOT = Path(__file__).resolve().parents[2]
+CORE = ROOT / "core"
+PLATFORMS = ("telegram", "whatsapp", "slack_officer", "email")
+# What every platform package may share: the one surface, and two HTTP helpers of the doors.
+SHARED_BY_PLATFORMS = frozenset({"bots.platform", "bots.body_limit", "bots.inbound_json"})
 
 # Top-level packages (and a few standard-library modules) the core must never import.
 FORBIDDEN = frozenset({
@@ -41,13 +49,21 @@ def imported_modules(source: str) -> Iterator[tuple[int, str]]:
             yield from ((node.lineno, f"{node.module}.{alias.name}") for alias in node.names)
 
 
-def forbidden_imports(source: str) -> list[tuple[int, str]]:
+def forbidden_imports(source: str, forbidden: frozenset[str] = FORBIDDEN) -> list[tuple[int, str]]:
     found = []
     for line, module in imported_modules(source):
         parts = module.split(".")
-        if any(".".join(parts[:n]) in FORBIDDEN for n in range(1, len(parts) + 1)):
+        if any(".".join(parts[:n]) in forbidden for n in range(1, len(parts) + 1)):
             found.append((line, module))
     return found
+
+
+def offenders_under(folder: Path, forbidden: frozenset[str]) -> list[str]:
+    return [
+        f"{path.relative_to(ROOT)}:{line} imports {module}"
+        for path in sorted(folder.rglob("*.py"))
+        for line, module in forbidden_imports(path.read_text(encoding="utf-8"), forbidden)
+    ]
 
 
 def test_no_module_under_core_imports_an_sdk_a_framework_or_another_room() -> None:
@@ -59,6 +75,31 @@ def test_no_module_under_core_imports_an_sdk_a_framework_or_another_room() -> No
         for line, module in forbidden_imports(path.read_text(encoding="utf-8"))
     ]
     assert offenders == []
+
+
+@pytest.mark.parametrize("platform", PLATFORMS)
+def test_a_platform_imports_no_other_platform_and_not_the_runtime(platform: str) -> None:
+    others = frozenset(f"bots.{name}" for name in PLATFORMS if name != platform)
+    other_bots = {f"bots.{path.stem}" for path in (ROOT / "bots").glob("*.py")} - SHARED_BY_PLATFORMS - {"bots.__init__"}
+    forbidden = others | other_bots | {"runtime", "benchmarks", "sandbox", "tests"}
+    assert offenders_under(ROOT / "bots" / platform, frozenset(forbidden)) == []
+
+
+def test_nothing_in_the_product_imports_the_benchmarks_but_the_bench_command() -> None:
+    offenders = [
+        offender
+        for room in ("core", "storage", "bots", "runtime", "sandbox")
+        for offender in offenders_under(ROOT / room, frozenset({"benchmarks"}))
+        if not offender.startswith("runtime/bench.py:")
+    ]
+    assert offenders == []
+
+
+def test_every_platform_is_in_the_runtime_loop() -> None:
+    from runtime.app import PLATFORMS as MOUNTED
+
+    assert sorted(type(p).__module__ for p in MOUNTED) == sorted(f"bots.{name}.platform" for name in PLATFORMS)
+    assert len({p.channel for p in MOUNTED}) == len(MOUNTED)
 
 
 @pytest.mark.parametrize(

@@ -17,8 +17,8 @@ from collections.abc import Iterator
 import uvicorn
 import uvloop
 
-from bots.app import Lookout, build, create_app, describe_platforms
-from bots.scheduler import LeaderScheduler
+from runtime.app import Lookout, build, create_app, describe_platforms
+from runtime.scheduler import LeaderScheduler
 from core.errors import LookoutError
 from core.settings import Settings
 from storage.database import is_sqlite
@@ -82,7 +82,7 @@ async def run_parts(
         if web:
             server = _Uvicorn(uvicorn.Config(
                 create_app(lookout), host=host, port=port, log_level="info", lifespan="on",
-                log_config=None,  # uvicorn's lines go through the app's handler (bots.logs): scrubbed, one format
+                log_config=None,  # uvicorn's lines go through the app's handler (runtime.logs): scrubbed, one format
             ))
             sockets = [_shared_socket(host, port)] if reuse_port else None
             tasks.append(asyncio.create_task(server.serve(sockets=sockets), name="web"))

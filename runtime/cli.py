@@ -6,8 +6,8 @@ import os
 import typer
 from rich.console import Console
 
-from bots.cli_alerts import alert_app
-from bots.logs import configure_logging
+from runtime.cli_alerts import alert_app
+from runtime.logs import configure_logging
 from core.errors import LookoutError
 from core.force import ForceConfigError
 from core.settings import Settings
@@ -62,7 +62,7 @@ def serve(
     ),
 ) -> None:
     """Run the web app, the delivery worker and the scheduler (the embedded default)."""
-    from bots.serving import run_forever
+    from runtime.serving import run_forever
 
     _run_or_explain(
         lambda: run_forever(_settings(), web=True, worker=worker, scheduler=scheduler, host=host, port=port, reuse_port=reuse_port)
@@ -72,7 +72,7 @@ def serve(
 @app.command("worker")
 def worker_command() -> None:
     """Run only the delivery worker (scale out: several on PostgreSQL)."""
-    from bots.serving import run_forever
+    from runtime.serving import run_forever
 
     _run_or_explain(lambda: run_forever(_settings(), web=False, worker=True, scheduler=False))
 
@@ -80,7 +80,7 @@ def worker_command() -> None:
 @app.command("scheduler")
 def scheduler_command() -> None:
     """Run only the scheduler (one leads; others stand by and take over)."""
-    from bots.serving import run_forever
+    from runtime.serving import run_forever
 
     _run_or_explain(lambda: run_forever(_settings(), web=False, worker=False, scheduler=True))
 
@@ -92,7 +92,7 @@ def demo(
     sandbox_port: int = typer.Option(8090, help="Port for the sandbox: the platforms' stand-ins and the console."),
 ) -> None:
     """Run the whole service on SQLite with demo data and the sandbox console, no accounts needed."""
-    from bots.demo import run_demo
+    from runtime.demo import run_demo
 
     _run_or_explain(lambda: run_demo(port=port, residents=residents, sandbox_port=sandbox_port))
 
@@ -109,7 +109,7 @@ def bench_match(
     json_output: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
     """Time recipient resolution plus delivery-row writes for 3 km and street-sized areas."""
-    from bots.bench import bench_match as run
+    from runtime.bench import bench_match as run
 
     _run_or_explain(
         lambda: run(residents=residents, database_url=database_url, repeats=repeats, rebuild=rebuild, peer=peer, as_json=json_output)
@@ -124,7 +124,7 @@ def bench_fanout(
     json_output: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
     """Time the delivery worker against a local Telegram Bot API, unlimited and rate-limited."""
-    from bots.bench import bench_fanout as run
+    from runtime.bench import bench_fanout as run
 
     _run_or_explain(lambda: run(recipients=recipients, database_url=database_url, limited_recipients=limited_recipients, as_json=json_output))
 
@@ -140,7 +140,7 @@ def bench_load(
     json_output: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
     """Webhook answer times (p50/p99) and errors under resident load while an alert fans out."""
-    from bots.bench import bench_load as run
+    from runtime.bench import bench_load as run
 
     _run_or_explain(
         lambda: run(
@@ -159,7 +159,7 @@ def bench_reach(
     json_output: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
     """Urgent first behind a routine alert, nearest first, and seconds to reach 95% at the platforms' real ceilings."""
-    from bots.bench import bench_reach as run
+    from runtime.bench import bench_reach as run
 
     _run_or_explain(lambda: run(database_url=database_url, routine=routine, urgent=urgent, reach=reach, as_json=json_output))
 
@@ -176,7 +176,7 @@ def bench_faults(
     json_output: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
     """Platform latency, resets and 5xx bursts, a timing-out geocoder and a PostgreSQL restart mid fan-out: is anything lost?"""
-    from bots.bench import bench_faults as run
+    from runtime.bench import bench_faults as run
 
     if postgres_fault not in ("restart", "terminate"):
         err.print("[red]--postgres-fault is 'restart' or 'terminate'.[/red]")
@@ -194,7 +194,7 @@ def bench_doors(
     json_output: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
     """300 MB unauthenticated POSTs to the webhooks, and a burst of residents against Telegram's limits."""
-    from bots.bench import bench_doors as run
+    from runtime.bench import bench_doors as run
 
     _run_or_explain(lambda: run(database_url=database_url, residents=residents, as_json=json_output))
 

@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
-from bots.app import Lookout, build
+from runtime.app import Lookout, build
 from core.errors import InvalidInput, LookoutError
 from core.geo.coords import parse_distance
 from core.force import ForceConfig

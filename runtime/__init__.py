@@ -1,0 +1,8 @@
+"""The runtime: what turns the core, storage and the platforms into running processes.
+
+The composition root (``app``: settings → storage → services → platforms → one
+ASGI app), the process runner (``serving``), the scheduler's runner, the
+``lookout`` command line (``cli``, ``cli_alerts``, ``bench``, ``demo``), the
+synthetic population the demo and the benchmarks seed, metrics and logs.
+The platforms themselves live in ``bots/``; nothing there imports this package.
+"""
