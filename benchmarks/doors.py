@@ -29,10 +29,11 @@ from benchmarks.serve_process import ServeProcess
 from sandbox.telegram import TelegramLimits, TelegramStandIn
 from sandbox.telegram_users import SECRET_HEADER, SimulatedUser
 from storage.migrate import upgrade
+from runtime.examples import EXAMPLE_FORCE_CONFIG
 
 TOKEN = "123456:BENCHDOORS"
 SECRET = "bench-doors-webhook-secret"
-FORCE_CONFIG = Path(__file__).resolve().parents[1] / "config" / "force.example.toml"
+FORCE_CONFIG = EXAMPLE_FORCE_CONFIG
 HUGE = 300 * 1024 * 1024
 CHUNK = 256 * 1024
 WEBHOOKS = ("/slack/events", "/whatsapp/webhook", "/telegram/webhook")

@@ -20,7 +20,6 @@ import sys
 import tempfile
 import time
 from datetime import UTC, datetime
-from pathlib import Path
 from collections.abc import Sequence
 from typing import Any
 
@@ -42,10 +41,11 @@ from storage.migrate import upgrade
 from storage.rate_buckets import PostgresSlotSource
 from storage.tables import deliveries, places, residents, subscriptions
 from storage.uow import unit_of_work_factory
+from runtime.examples import EXAMPLE_FORCE_CONFIG
 
 TOKEN = "123456:BENCH"
 CENTRE = (52.8067, -2.1174)
-FORCE_CONFIG = Path(__file__).resolve().parent.parent / "config" / "force.example.toml"
+FORCE_CONFIG = EXAMPLE_FORCE_CONFIG
 OFFICER = "cli:bench"
 SUPERVISOR = "bench-supervisor"  # a 50,000-recipient alert is above the example force's approval threshold
 

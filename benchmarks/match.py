@@ -63,6 +63,7 @@ from storage.matching import recipients, recipients_statement
 from storage.outbox import SqlOutbox
 from storage.tables import deliveries, messages, places, reachable_places, residents, subscriptions
 from storage.uow import SqlUnitOfWork
+from runtime.examples import EXAMPLE_FORCE_CONFIG
 
 TOWN = "Stafford"
 TOWN_CENTRE = (52.8067, -2.1174)
@@ -74,7 +75,7 @@ STREET_LENGTH_M = 100.0
 STREET_BUFFER_M = 50.0
 STREET_NORTH_OF_CENTRE_M = 300.0
 ALERT_TOPICS = ("burglary",)
-EXAMPLE_FORCE = Path(__file__).resolve().parent.parent / "config" / "force.example.toml"
+EXAMPLE_FORCE = EXAMPLE_FORCE_CONFIG
 # Bump when population.py draws residents differently, so old caches are rebuilt.
 POPULATION_VERSION = 1
 

@@ -4,19 +4,23 @@ A platform whose token is unset is off; ``enabled_channels`` says which are on.
 """
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from core.model import Channel
 
 DEFAULT_DATABASE_URL = "sqlite:///var/lookout.db"
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
 
     database_url: str = Field(DEFAULT_DATABASE_URL, validation_alias="LOOKOUT_DATABASE_URL")
-    force_config: str = Field("config/force.example.toml", validation_alias="LOOKOUT_FORCE_CONFIG")
+    # Unset: the example force shipped inside the package (a trial; ``lookout init`` writes one to edit).
+    force_config: str | None = Field(None, validation_alias="LOOKOUT_FORCE_CONFIG")
     public_url: str | None = Field(None, validation_alias="LOOKOUT_PUBLIC_URL")
 
     telegram_bot_token: SecretStr | None = Field(None, validation_alias="TELEGRAM_BOT_TOKEN")
@@ -65,7 +69,12 @@ class Settings(BaseSettings):
     geocoder_scheme: str | None = Field(None, validation_alias="LOOKOUT_GEOCODER_SCHEME")
     geocoder_user_agent: str = Field("lookout-community-alerts", validation_alias="LOOKOUT_GEOCODER_USER_AGENT")
 
-    log_format: str = Field("text", pattern="^(text|json)$", validation_alias="LOOKOUT_LOG_FORMAT")
+    log_format: Literal["text", "json"] = Field("text", validation_alias="LOOKOUT_LOG_FORMAT")
+    log_level: str = Field("INFO", validation_alias="LOOKOUT_LOG_LEVEL")
+    # PostgreSQL connections each process may hold: the pool kept open, and how many more under a burst.
+    # Every process has its own pool, so the database must allow (processes x (size + overflow)) plus the locks.
+    db_pool_size: int = Field(10, ge=1, le=500, validation_alias="LOOKOUT_DB_POOL_SIZE")
+    db_max_overflow: int = Field(10, ge=0, le=500, validation_alias="LOOKOUT_DB_MAX_OVERFLOW")
     # When set, GET /metrics answers only requests bearing ``Authorization: Bearer <token>``.
     metrics_token: SecretStr | None = Field(None, validation_alias="LOOKOUT_METRICS_TOKEN")
     # Keys the pseudonyms officers see for anonymous tipsters (HMAC); unset, it is derived from SLACK_SIGNING_SECRET.
@@ -86,6 +95,19 @@ class Settings(BaseSettings):
         if isinstance(value, str) and not value.strip().replace(",", "").replace("_", "").isdigit():
             raise ValueError("WHATSAPP_DAILY_LIMIT must be a number of people (250, 2000, 10000, 100000) or 'unlimited'")
         return value.strip().replace(",", "").replace("_", "") if isinstance(value, str) else value
+
+    @field_validator("log_format", mode="before")
+    @classmethod
+    def _lower_format(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _known_level(cls, value: object) -> object:
+        level = value.strip().upper() if isinstance(value, str) else value
+        if level not in LOG_LEVELS:
+            raise ValueError(f"must be one of {', '.join(LOG_LEVELS)}")
+        return level
 
     @field_validator("database_url")
     @classmethod

@@ -11,7 +11,6 @@ import logging
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
-from pathlib import Path
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
@@ -26,8 +25,10 @@ from bots.slack_officer.platform import PLATFORM as SLACK
 from bots.telegram.platform import PLATFORM as TELEGRAM
 from bots.whatsapp.platform import PLATFORM as WHATSAPP
 from bots.geocoding import GeopyGeocoder
+from runtime.examples import force_config_path
 from runtime.logs import REDACTOR
 from runtime.metrics import Metrics, add_metrics
+from runtime.version import lookout_version
 from core.clock import Clock, utc_now
 from core.delivery.ratelimit import HEADROOM
 from core.delivery.worker import DeliveryWorker, WorkerConfig
@@ -127,8 +128,8 @@ def build(settings: Settings | None = None, *, clock: Clock = utc_now) -> Lookou
     """Everything wired from ``settings``; ``clock`` is handed to every part (a test or a replay gives its own)."""
     settings = settings or Settings()
     REDACTOR.add(secret.get_secret_value() for secret in settings.secrets())
-    force = load_force_config(Path(settings.force_config))
-    engine = make_async_engine(settings.database_url)
+    force = load_force_config(force_config_path(settings.force_config))
+    engine = make_async_engine(settings.database_url, pool_size=settings.db_pool_size, max_overflow=settings.db_max_overflow)
     uow = unit_of_work_factory(engine, clock=clock)
     channels = settings.enabled_channels
     geocoder = GeopyGeocoder(
@@ -229,8 +230,8 @@ def create_app(lookout: Lookout) -> FastAPI:
 
     @app.get("/healthz")
     async def healthz() -> dict[str, str]:
-        """Alive: the process answers. Says nothing about the database."""
-        return {"status": "ok"}
+        """Alive: the process answers (and which version it runs). Says nothing about the database."""
+        return {"status": "ok", "version": lookout_version()}
 
     @app.get("/readyz")
     async def readyz() -> JSONResponse:

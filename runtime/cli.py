@@ -1,16 +1,18 @@
 """The ``lookout`` command: serve, db, demo, bench, and the officer's alert actions."""
 from __future__ import annotations
 
-import os
+import sys
 
 import typer
-from rich.console import Console
+from pydantic import ValidationError
+from rich.markup import escape
 
-from runtime.cli_alerts import alert_app
-from runtime.logs import configure_logging
-from core.errors import LookoutError
-from core.force import ForceConfigError
 from core.settings import Settings
+from runtime.cli_alerts import alert_app
+from runtime.cli_config import config_app, init
+from runtime.cli_support import EXIT_FAILED, EXIT_MISCONFIGURED, err, load_settings, out, run_or_explain, settings_problems
+from runtime.logs import REDACTOR, configure_logging
+from runtime.version import lookout_version
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="Lookout: community alerts for police forces.")
 db_app = typer.Typer(no_args_is_help=True, help="Database schema (Alembic migrations).")
@@ -20,17 +22,21 @@ app.add_typer(db_app, name="db")
 app.add_typer(alert_app, name="alert")
 app.add_typer(bench_app, name="bench")
 app.add_typer(telegram_app, name="telegram")
+app.add_typer(config_app, name="config")
+app.command("init")(init)
 
-err = Console(stderr=True)
-out = Console()
+
+def _print_version(asked: bool) -> None:
+    if asked:
+        out.print(f"lookout {lookout_version()}", highlight=False)
+        raise typer.Exit()
 
 
-def _settings() -> Settings:
-    try:
-        return Settings()
-    except Exception as exc:  # pydantic's ValidationError: show it as a configuration error
-        err.print(f"[red]Configuration error:[/red] {exc}")
-        raise typer.Exit(2) from None
+@app.callback()
+def lookout(
+    version: bool = typer.Option(False, "--version", callback=_print_version, is_eager=True, help="Print the version and exit."),
+) -> None:
+    """Lookout: community alerts for police forces."""
 
 
 @db_app.command("upgrade")
@@ -38,9 +44,20 @@ def db_upgrade() -> None:
     """Migrate the database to the newest schema (safe to run again)."""
     from storage.migrate import head_revision, upgrade
 
-    settings = _settings()
+    settings = load_settings()
     upgrade(settings.database_url)
     out.print(f"Database schema is at revision [bold]{head_revision()}[/bold] (current).")
+
+
+@db_app.command("current")
+def db_current() -> None:
+    """Say which schema revision the database is at and whether it is the one this version needs (exit 1 if not)."""
+    from runtime.config_check import check_database
+
+    words, current = check_database(load_settings())
+    (out if current else err).print(f"Database: {words}", highlight=False)
+    if not current:
+        raise typer.Exit(EXIT_FAILED)
 
 
 @telegram_app.command("set-webhook")
@@ -48,7 +65,7 @@ def telegram_set_webhook() -> None:
     """Register LOOKOUT_PUBLIC_URL/telegram/webhook with Telegram, with the secret and the update types used."""
     from bots.telegram.registration import set_webhook
 
-    _run_or_explain(lambda: out.print(set_webhook(_settings())))
+    run_or_explain(lambda: out.print(set_webhook(load_settings())))
 
 
 @app.command()
@@ -64,8 +81,8 @@ def serve(
     """Run the web app, the delivery worker and the scheduler (the embedded default)."""
     from runtime.serving import run_forever
 
-    _run_or_explain(
-        lambda: run_forever(_settings(), web=True, worker=worker, scheduler=scheduler, host=host, port=port, reuse_port=reuse_port)
+    run_or_explain(
+        lambda: run_forever(load_settings(), web=True, worker=worker, scheduler=scheduler, host=host, port=port, reuse_port=reuse_port)
     )
 
 
@@ -74,7 +91,7 @@ def worker_command() -> None:
     """Run only the delivery worker (scale out: several on PostgreSQL)."""
     from runtime.serving import run_forever
 
-    _run_or_explain(lambda: run_forever(_settings(), web=False, worker=True, scheduler=False))
+    run_or_explain(lambda: run_forever(load_settings(), web=False, worker=True, scheduler=False))
 
 
 @app.command("scheduler")
@@ -82,7 +99,7 @@ def scheduler_command() -> None:
     """Run only the scheduler (one leads; others stand by and take over)."""
     from runtime.serving import run_forever
 
-    _run_or_explain(lambda: run_forever(_settings(), web=False, worker=False, scheduler=True))
+    run_or_explain(lambda: run_forever(load_settings(), web=False, worker=False, scheduler=True))
 
 
 @app.command()
@@ -94,7 +111,7 @@ def demo(
     """Run the whole service on SQLite with demo data and the sandbox console, no accounts needed."""
     from runtime.demo import run_demo
 
-    _run_or_explain(lambda: run_demo(port=port, residents=residents, sandbox_port=sandbox_port))
+    run_or_explain(lambda: run_demo(port=port, residents=residents, sandbox_port=sandbox_port))
 
 
 @bench_app.command("match")
@@ -111,7 +128,7 @@ def bench_match(
     """Time recipient resolution plus delivery-row writes for 3 km and street-sized areas."""
     from runtime.bench import bench_match as run
 
-    _run_or_explain(
+    run_or_explain(
         lambda: run(residents=residents, database_url=database_url, repeats=repeats, rebuild=rebuild, peer=peer, as_json=json_output)
     )
 
@@ -126,7 +143,7 @@ def bench_fanout(
     """Time the delivery worker against a local Telegram Bot API, unlimited and rate-limited."""
     from runtime.bench import bench_fanout as run
 
-    _run_or_explain(lambda: run(recipients=recipients, database_url=database_url, limited_recipients=limited_recipients, as_json=json_output))
+    run_or_explain(lambda: run(recipients=recipients, database_url=database_url, limited_recipients=limited_recipients, as_json=json_output))
 
 
 @bench_app.command("load")
@@ -142,7 +159,7 @@ def bench_load(
     """Webhook answer times (p50/p99) and errors under resident load while an alert fans out."""
     from runtime.bench import bench_load as run
 
-    _run_or_explain(
+    run_or_explain(
         lambda: run(
             database_url=database_url, rate=rate, seconds=seconds, fanout=fanout, senders=senders, web_processes=web_processes,
             as_json=json_output,
@@ -161,7 +178,7 @@ def bench_reach(
     """Urgent first behind a routine alert, nearest first, and seconds to reach 95% at the platforms' real ceilings."""
     from runtime.bench import bench_reach as run
 
-    _run_or_explain(lambda: run(database_url=database_url, routine=routine, urgent=urgent, reach=reach, as_json=json_output))
+    run_or_explain(lambda: run(database_url=database_url, routine=routine, urgent=urgent, reach=reach, as_json=json_output))
 
 
 MIN_FAULT_RECIPIENTS = 400  # tip senders and chatters are drawn from them
@@ -181,7 +198,7 @@ def bench_faults(
     if postgres_fault not in ("restart", "terminate"):
         err.print("[red]--postgres-fault is 'restart' or 'terminate'.[/red]")
         raise typer.Exit(2)
-    nothing_lost = _run_or_explain(lambda: run(database_url=database_url, recipients=recipients, postgres_fault=postgres_fault,
+    nothing_lost = run_or_explain(lambda: run(database_url=database_url, recipients=recipients, postgres_fault=postgres_fault,
                                                as_json=json_output))
     if not nothing_lost:
         raise typer.Exit(1)
@@ -196,25 +213,32 @@ def bench_doors(
     """300 MB unauthenticated POSTs to the webhooks, and a burst of residents against Telegram's limits."""
     from runtime.bench import bench_doors as run
 
-    _run_or_explain(lambda: run(database_url=database_url, residents=residents, as_json=json_output))
+    run_or_explain(lambda: run(database_url=database_url, residents=residents, as_json=json_output))
 
 
-def _run_or_explain(action):  # noqa: ANN001, ANN202 - a zero-argument callable, and what it returns
-    """Run ``action``; configuration and domain errors become a message and exit code, not a traceback."""
-    try:
-        return action()
-    except ForceConfigError as exc:
-        err.print(f"[red]Force configuration error:[/red] {exc}")
-        raise typer.Exit(2) from None
-    except LookoutError as exc:
-        err.print(f"[red]{exc}[/red]")
-        raise typer.Exit(1) from None
 
 
 def main() -> None:
-    # Read before Settings (which may be invalid and must be able to say so in a log).
-    configure_logging(os.environ.get("LOOKOUT_LOG_FORMAT", "text").strip().lower())
-    app()
+    configure_logging_from_settings()
+    try:
+        app()
+    except ValidationError as exc:  # settings read below a command (the demo's, a helper's): the same message, exit 2
+        err.print("[red]Configuration error:[/red]")
+        for line in settings_problems(exc):
+            err.print(f"  {escape(line)}", highlight=False)
+        sys.exit(EXIT_MISCONFIGURED)
+
+
+def configure_logging_from_settings() -> None:
+    """Logs in the format and at the level the settings give (environment or ``.env``, like every setting).
+    Settings that do not validate get plain text at INFO: the command then says what is wrong and exits 2."""
+    try:
+        settings = Settings()
+    except ValidationError:
+        configure_logging()
+        return
+    REDACTOR.add(secret.get_secret_value() for secret in settings.secrets())
+    configure_logging(settings.log_format, settings.log_level)
 
 
 if __name__ == "__main__":

@@ -7,16 +7,19 @@ import json
 import re
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TypeVar
 
 import typer
-from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
 from runtime.app import Lookout, build
+from runtime.cli_support import EXIT_FAILED, EXIT_MISCONFIGURED, err, load_settings, out
 from core.errors import InvalidInput, LookoutError
+from core.force import ForceConfigError
 from core.geo.coords import parse_distance
 from core.force import ForceConfig
 from core.model import RESIDENT_CHANNELS, Alert, AlertState, Channel, DeliveryState
@@ -26,8 +29,6 @@ from core.services.areas import Where, resolve_area
 from core.services.progress import ProgressService
 
 alert_app = typer.Typer(no_args_is_help=True, help="Preview, send, update, cancel and list alerts.")
-out = Console()
-err = Console(stderr=True)
 T = TypeVar("T")
 
 _DONE = (DeliveryState.SENT, DeliveryState.DEAD, DeliveryState.SKIPPED)
@@ -41,9 +42,11 @@ def _default_actor() -> str:
 def _run(work: Callable[[Lookout], Awaitable[T]]) -> T:
     """Build the app, run ``work``, close everything; errors become messages and exit codes."""
 
+    settings = load_settings()
+
     async def main() -> T:
         act_from("cli")  # what officers do from a shell is audited as coming from it
-        lookout = build()
+        lookout = build(settings)
         try:
             return await work(lookout)
         finally:
@@ -53,11 +56,22 @@ def _run(work: Callable[[Lookout], Awaitable[T]]) -> T:
         return asyncio.run(main())
     except InvalidInput as exc:
         for field, problem in exc.errors.items():
-            err.print(f"[red]{field}:[/red] {problem}")
-        raise typer.Exit(2) from None
+            err.print(f"[red]{field}:[/red] {escape(problem)}")
+        raise typer.Exit(EXIT_MISCONFIGURED) from None
+    except ForceConfigError as exc:
+        err.print(f"[red]Force configuration error:[/red] {escape(str(exc))}", highlight=False)
+        raise typer.Exit(EXIT_MISCONFIGURED) from None
     except LookoutError as exc:
-        err.print(f"[red]{exc}[/red]")
-        raise typer.Exit(1) from None
+        err.print(f"[red]{escape(str(exc))}[/red]", highlight=False)
+        raise typer.Exit(EXIT_FAILED) from None
+
+
+def _json_needs_yes(as_json: bool, yes: bool) -> None:
+    """``--json`` output is read by a program: a confirmation prompt would be mixed into it, so ``--yes`` is required."""
+    if as_json and not yes:
+        err.print("[red]--json needs --yes:[/red] a confirmation prompt would be mixed into the JSON. "
+                  "Check the alert first with `lookout alert preview`, then send with --yes --json.")
+        raise typer.Exit(EXIT_MISCONFIGURED)
 
 
 def _parse_expiry(text: str | None, now: datetime) -> datetime | None:
@@ -243,6 +257,8 @@ def send(
     """Send an alert: a saved draft by reference, or a new one from the options (previewed first)."""
     compose = Compose(**{k: v for k, v in locals().items() if k in _COMPOSE_FIELDS})
     who = actor or _default_actor()
+    _json_needs_yes(as_json, yes)
+    waited: list[WaitOutcome] = []
 
     async def work(lookout: Lookout) -> SendResult:
         if reference:
@@ -265,15 +281,21 @@ def send(
         if not as_json:
             _print_sent(result)
         if wait:
-            await _wait_for_deliveries(lookout, result, timeout, quiet=as_json)
+            waited.append(await _wait_for_deliveries(lookout, result, timeout, quiet=as_json))
             result = SendResult(await lookout.alerts.get(result.alert.reference or ""), result.recipients)  # its state now
         return result
 
     result = _run(work)
+    outcome = waited[0] if waited else None
     if as_json:
-        out.print_json(_alert_json(result.alert, result.recipients))
+        extra = {"wait": outcome.as_json()} if outcome else {}
+        out.print_json(_alert_json(result.alert, result.recipients, **extra))
     elif result.alert.state.value == "scheduled":
         _print_sent(result)
+    if outcome is not None and outcome.failed:
+        # A script waiting on the send learns from the exit code that not everything was delivered.
+        err.print(f"[yellow]{outcome.why_not_delivered()}[/yellow]")
+        raise typer.Exit(EXIT_FAILED)
 
 
 @alert_app.command()
@@ -317,6 +339,7 @@ def cancel(
 ) -> None:
     """Cancel an alert: stop deliveries not yet made, tell those reached."""
     who = actor or _default_actor()
+    _json_needs_yes(as_json, yes)
     if not yes and not typer.confirm(f"Cancel {reference}?", default=False):
         raise typer.Exit(1)
     result = _run(lambda lookout: lookout.alerts.cancel(reference, who, reason=reason))
@@ -343,11 +366,41 @@ def list_alerts(
     out.print(table)
 
 
-async def _wait_for_deliveries(lookout: Lookout, result: SendResult, timeout: float, *, quiet: bool) -> None:
-    """Poll the delivery rows and draw a progress bar until none is left to send."""
+@dataclass
+class WaitOutcome:
+    """How ``send --wait`` ended: the alert's deliveries by state, and why waiting stopped early (if it did)."""
+
+    states: dict[DeliveryState, int]
+    gave_up: str | None = None  # "timeout" or "daily_limit"
+
+    @property
+    def dead(self) -> int:
+        return self.states.get(DeliveryState.DEAD, 0)
+
+    @property
+    def failed(self) -> bool:
+        return self.gave_up is not None or self.dead > 0
+
+    def why_not_delivered(self) -> str:
+        reasons = []
+        if self.dead:
+            reasons.append(f"{self.dead:,} deliveries died (each gave up after its retries; the reasons are on the rows)")
+        if self.gave_up == "timeout":
+            reasons.append("stopped waiting before every delivery was made (--timeout); they carry on in the background")
+        if self.gave_up == "daily_limit":
+            reasons.append("the rest are held by the WhatsApp daily limit and go as places free")
+        return "Not all delivered: " + "; ".join(reasons) + "."
+
+    def as_json(self) -> dict[str, object]:
+        return {"delivered": not self.failed, "gave_up": self.gave_up, "states": {s.value: n for s, n in sorted(self.states.items())}}
+
+
+async def _wait_for_deliveries(lookout: Lookout, result: SendResult, timeout: float, *, quiet: bool) -> WaitOutcome:
+    """Poll the delivery rows and draw a progress bar until none is left to send (or waiting gives up)."""
     total = result.total
     if total == 0:
-        return
+        return WaitOutcome({})
+    gave_up: str | None = None
     started = last_change = time.monotonic()
     done_before = -1
     # The ETA is the bar's own: what is left at the pace measured so far.
@@ -367,6 +420,7 @@ async def _wait_for_deliveries(lookout: Lookout, result: SendResult, timeout: fl
                 # The rest wait for places in WhatsApp's daily limit: hours, not seconds. Don't sit here for them.
                 bar.console.print(f"{held:,} held by the WhatsApp daily limit: they go as places free while the "
                                   "alert is live (see docs/operations.md).")
+                gave_up = "daily_limit"
                 break
             if done != done_before:
                 done_before, last_change = done, now
@@ -375,6 +429,7 @@ async def _wait_for_deliveries(lookout: Lookout, result: SendResult, timeout: fl
                 last_change = now
             if now - started > timeout:
                 bar.console.print(f"Stopped waiting after {timeout:.0f} s; deliveries carry on in the background.")
+                gave_up = "timeout"
                 break
             await asyncio.sleep(0.5)
     states: dict[DeliveryState, int] = {}
@@ -383,3 +438,4 @@ async def _wait_for_deliveries(lookout: Lookout, result: SendResult, timeout: fl
             states[state] = states.get(state, 0) + n
     if not quiet:
         out.print("Final: " + ", ".join(f"{n:,} {s.value}" for s, n in sorted(states.items())))
+    return WaitOutcome(states, gave_up)

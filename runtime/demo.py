@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from pathlib import Path
 
 from rich.console import Console
 from rich.panel import Panel
@@ -32,10 +31,10 @@ from sandbox.console.people import EMAIL_RESIDENT, TELEGRAM_RESIDENT
 from sandbox.service import DEFAULT_PORT, DEFAULT_SMTP_PORT, Sandbox, SandboxConfig
 from storage.migrate import upgrade
 from storage.tables import residents
+from runtime.examples import EXAMPLE_FORCE_CONFIG
 
-ROOT = Path(__file__).resolve().parent.parent
 DEMO_DATABASE_URL = "sqlite:///var/demo.db"
-DEMO_FORCE = ROOT / "config" / "force.example.toml"
+DEMO_FORCE = EXAMPLE_FORCE_CONFIG
 DEMO_CENTRE = (52.8067, -2.1174)  # Stafford
 # One demo resident in this many signed up by email (the rest: 60% Telegram, 40% WhatsApp).
 EMAIL_ONE_IN = 20
@@ -130,7 +129,7 @@ async def _subscribe_console_residents(lookout: Lookout) -> None:
 
 def _banner(force_name: str, *, port: int, seeded: int, sandbox: Sandbox, registered: str) -> None:
     env = (
-        f"export LOOKOUT_DATABASE_URL={DEMO_DATABASE_URL} LOOKOUT_FORCE_CONFIG={DEMO_FORCE.relative_to(ROOT)} "
+        f"export LOOKOUT_DATABASE_URL={DEMO_DATABASE_URL} "
         f"LOOKOUT_GEOCODER_DOMAIN={sandbox.geocoder_domain} LOOKOUT_GEOCODER_SCHEME=http"
     )
     text = (

@@ -1,4 +1,4 @@
-"""Logging: plain text or one JSON object a line (``LOOKOUT_LOG_FORMAT=json``), never a secret.
+"""Logging: plain text or one JSON object a line (``LOOKOUT_LOG_FORMAT=json``) at ``LOOKOUT_LOG_LEVEL``, never a secret.
 
 Every record passes a redaction filter: the configured tokens and secrets, and
 anything shaped like a Telegram bot token (aiogram's request URLs carry it), and
@@ -65,22 +65,28 @@ class JsonFormatter(logging.Formatter):
 REDACTOR = RedactSecrets()
 
 
-def configure_logging(log_format: str = "text") -> None:
+def configure_logging(log_format: str = "text", level: str = "INFO") -> None:
+    """The one logging setup of every process: one handler on the root logger, in ``log_format``, at ``level``,
+    scrubbing every line. uvicorn's loggers and Python's warnings come through it too."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter() if log_format == "json" else logging.Formatter(TEXT_FORMAT))
     handler.addFilter(REDACTOR)
     root = logging.getLogger()
     root.handlers[:] = [handler]
-    root.setLevel(logging.INFO)
+    root.setLevel(level)
+    # Chatty libraries stay at WARNING unless the operator asks for DEBUG.
     for chatty in _QUIET:
-        logging.getLogger(chatty).setLevel(logging.WARNING)
-    route_uvicorn_logs()
+        logging.getLogger(chatty).setLevel(logging.DEBUG if level == "DEBUG" else logging.WARNING)
+    logging.captureWarnings(True)  # a library's warning is a log line like any other, not raw text on stderr
+    route_uvicorn_logs(level)
 
 
-def route_uvicorn_logs() -> None:
+def route_uvicorn_logs(level: str = "INFO") -> None:
     """Send uvicorn's error and access lines through the root handler: redacted and formatted like every other line.
-    (The runner starts uvicorn with ``log_config=None`` so uvicorn does not put its own handlers back.)"""
+    (The runner starts uvicorn with ``log_config=None`` and ``log_level=None`` so uvicorn neither puts its own
+    handlers back nor sets its own levels.)"""
     for name in UVICORN_LOGGERS:
         log = logging.getLogger(name)
         log.handlers.clear()
+        log.setLevel(level)
         log.propagate = True

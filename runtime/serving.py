@@ -81,8 +81,9 @@ async def run_parts(
             stoppers.append(leader.stop)
         if web:
             server = _Uvicorn(uvicorn.Config(
-                create_app(lookout), host=host, port=port, log_level="info", lifespan="on",
-                log_config=None,  # uvicorn's lines go through the app's handler (runtime.logs): scrubbed, one format
+                create_app(lookout), host=host, port=port, lifespan="on",
+                # uvicorn's lines go through the app's handler at the app's level (runtime.logs): scrubbed, one format.
+                log_config=None, log_level=None,
             ))
             sockets = [_shared_socket(host, port)] if reuse_port else None
             tasks.append(asyncio.create_task(server.serve(sockets=sockets), name="web"))

@@ -37,6 +37,14 @@ def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
 
+def sqlite_file(url: str) -> Path | None:
+    """The file a SQLite URL names (None for PostgreSQL and in-memory databases)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database == ":memory:":
+        return None
+    return Path(parsed.database)
+
+
 def is_sqlite_engine(engine: AsyncEngine) -> bool:
     return engine.dialect.name == "sqlite"
 
@@ -129,7 +137,9 @@ def upsert_insert(connection: AsyncConnection | Connection, table: Table) -> pos
     return dialect.insert(table)
 
 
-def make_async_engine(url: str) -> AsyncEngine:
+def make_async_engine(url: str, *, pool_size: int = 10, max_overflow: int = 10) -> AsyncEngine:
+    """An engine for ``url``; on PostgreSQL a pool of ``pool_size`` connections kept open and up to
+    ``max_overflow`` more under a burst (LOOKOUT_DB_POOL_SIZE, LOOKOUT_DB_MAX_OVERFLOW). SQLite has no pool to size."""
     target = async_url(url)
     if target.get_backend_name() == "sqlite":
         _ensure_sqlite_folder(target)
@@ -140,7 +150,7 @@ def make_async_engine(url: str) -> AsyncEngine:
     # After PostgreSQL restarts, the first statement on a dead connection fails as a
     # disconnect; SQLAlchemy then discards every connection the pool held, and the failed
     # webhook (answered 500) or worker batch is simply done again.
-    return create_async_engine(target, pool_size=10, max_overflow=10)
+    return create_async_engine(target, pool_size=pool_size, max_overflow=max_overflow)
 
 
 def make_sync_engine(url: str) -> Engine:

@@ -41,6 +41,16 @@ def head_revision() -> str:
     return head
 
 
+def database_revision(database_url: str) -> str | None:
+    """The revision the database is at (None: it has no Lookout tables yet), for ``lookout db current``."""
+    engine = make_sync_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            return MigrationContext.configure(connection).get_current_revision()
+    finally:
+        engine.dispose()
+
+
 async def current_revision(engine: AsyncEngine) -> str | None:
     async with engine.connect() as conn:
         return await conn.run_sync(lambda sync_conn: MigrationContext.configure(sync_conn).get_current_revision())

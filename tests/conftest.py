@@ -25,9 +25,10 @@ from storage.database import make_async_engine, make_sync_engine
 from storage.migrate import head_revision, upgrade
 from storage.tables import metadata
 from storage.uow import unit_of_work_factory
+from runtime.examples import EXAMPLE_FORCE_CONFIG
 
 ROOT = Path(__file__).resolve().parent.parent
-EXAMPLE_FORCE = ROOT / "config" / "force.example.toml"
+EXAMPLE_FORCE = EXAMPLE_FORCE_CONFIG
 POSTGRES_URL = os.environ.get("LOOKOUT_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 IN_CI = os.environ.get("CI", "").lower() == "true"
 

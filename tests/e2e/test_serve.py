@@ -6,6 +6,7 @@ import pytest
 import sqlalchemy as sa
 
 from storage.database import make_sync_engine
+from runtime.version import lookout_version
 from storage.migrate import head_revision
 from tests.support.processes import Server, lookout_env, run_lookout
 
@@ -14,7 +15,7 @@ def test_health_and_readiness(database_url: str) -> None:
     server = Server(lookout_env(database_url))
     try:
         server.wait_until_up()
-        assert httpx.get(f"{server.url}/healthz").json() == {"status": "ok"}
+        assert httpx.get(f"{server.url}/healthz").json() == {"status": "ok", "version": lookout_version()}
         ready = httpx.get(f"{server.url}/readyz")
         assert ready.status_code == 200 and ready.json()["schema"] == head_revision()
 

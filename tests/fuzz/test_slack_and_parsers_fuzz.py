@@ -19,8 +19,9 @@ from core.geocoding import normalise_uk_postcode
 from sandbox.slack_workspace import OFFICER_ID, STAFF_ID
 from tests.fuzz.common import EXAMPLES, FUZZ, json_values
 from tests.support.slack_officer import officer_app
+from runtime.examples import EXAMPLE_FORCE_CONFIG
 
-EXAMPLE_FORCE = Path(__file__).resolve().parents[2] / "config" / "force.example.toml"
+EXAMPLE_FORCE = EXAMPLE_FORCE_CONFIG
 
 # Huge strings come cheap (a repeated character): drawing 4,000 random characters would exhaust hypothesis's budget.
 odd_text = st.one_of(st.text(max_size=60), st.integers(3000, 5000).map(lambda n: "ŵ<&" * n), st.sampled_from(

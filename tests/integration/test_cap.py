@@ -18,6 +18,7 @@ from core.services.cap_feed import CapService
 from core.services.roles import Roles
 from core.settings import Settings
 from tests.support.residents import STAFFORD, add_residents, resident_at
+from runtime.examples import EXAMPLE_FORCE_CONFIG
 
 pytestmark = pytest.mark.calendar  # make test runs it again with the clock moved
 
@@ -35,7 +36,7 @@ def valid_cap(xml: bytes) -> ET.Element:
 
 @pytest.fixture
 async def app_and_alerts(database_url: str, uow_factory, force, clock):
-    lookout = build(Settings(LOOKOUT_DATABASE_URL=database_url, LOOKOUT_FORCE_CONFIG="config/force.example.toml"), clock=clock)
+    lookout = build(Settings(LOOKOUT_DATABASE_URL=database_url, LOOKOUT_FORCE_CONFIG=str(EXAMPLE_FORCE_CONFIG)), clock=clock)
     app = create_app(lookout)
     alerts = AlertService(uow_factory, force, roles=Roles(), clock=clock)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://lookout.test") as client:

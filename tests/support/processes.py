@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import httpx
+from runtime.examples import EXAMPLE_FORCE_CONFIG
 
 ROOT = Path(__file__).resolve().parents[2]
 LOOKOUT = [sys.executable, "-m", "runtime.cli"]
@@ -25,7 +26,7 @@ def lookout_env(database_url: str, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("LOOKOUT_", "TELEGRAM_", "SLACK_", "WHATSAPP_"))}
     env.update(
         LOOKOUT_DATABASE_URL=database_url,
-        LOOKOUT_FORCE_CONFIG=str(ROOT / "config" / "force.example.toml"),
+        LOOKOUT_FORCE_CONFIG=str(EXAMPLE_FORCE_CONFIG),
         # Any lookup that escapes the stand-ins fails fast on a closed loopback port.
         LOOKOUT_GEOCODER_DOMAIN="127.0.0.1:9",
         LOOKOUT_GEOCODER_SCHEME="http",

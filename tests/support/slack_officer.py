@@ -31,9 +31,9 @@ from sandbox.slack import SlackLimits, SlackMessage, SlackStandIn
 from sandbox.slack_users import SimulatedSlackClient
 from sandbox.slack_workspace import OFFICER_ID, OFFICERS_CHANNEL_ID, SECOND_OFFICER_ID, SUPERVISOR_ID, TIPS_CHANNEL_ID
 from tests.support.fakes import FakeAdapter
+from runtime.examples import EXAMPLE_FORCE_CONFIG
 
-ROOT = Path(__file__).resolve().parents[2]
-EXAMPLE_FORCE = ROOT / "config" / "force.example.toml"
+EXAMPLE_FORCE = EXAMPLE_FORCE_CONFIG
 TOKEN = "xoxb-officer-app"
 SECRET = "officer-app-signing-secret"
 EVENTS_URL = "http://lookout.test/slack/events"

@@ -10,9 +10,9 @@ import pytest
 from core.errors import InvalidInput
 from core.force import ForceConfig, ForceConfigError, load_force_config
 from core.geo.areas import PolygonArea
+from runtime.examples import EXAMPLE_FORCE_CONFIG
 
-ROOT = Path(__file__).resolve().parents[2]
-EXAMPLE = ROOT / "config" / "force.example.toml"
+EXAMPLE = EXAMPLE_FORCE_CONFIG
 
 TOPICS = ["all", "missing", "bogus_callers", "burglary", "vehicle", "rural", "horse", "canal", "school", "cycle", "fraud", "asb"]
 SECTORS = ["retail", "licensed", "farming", "construction", "fuel", "hospitality", "education", "care_homes", "worship", "transport"]
