@@ -51,7 +51,7 @@ from core.services.subscriptions import SubscriptionService
 from core.services.tips import TipService
 from core.settings import Settings
 from storage.database import is_sqlite, make_async_engine
-from storage.locks import ProcessLock, process_lock
+from storage.locks import ProcessLock, lock_is_held, process_lock
 from storage.conversations import SqlConversationStore
 from storage.migrate import current_revision, head_revision
 from storage.rate_buckets import slot_source
@@ -210,7 +210,9 @@ def create_app(lookout: Lookout) -> FastAPI:
     app.state.background = background
 
     token = lookout.settings.metrics_token
-    add_metrics(app, Metrics(lookout.uow, lookout.channels, clock=lookout.clock), token=token.get_secret_value() if token else None)
+    metrics = Metrics(lookout.uow, lookout.channels, clock=lookout.clock,
+                      scheduler_leads=lambda: lock_is_held(lookout.settings.database_url, lookout.engine, "scheduler"))
+    add_metrics(app, metrics, token=token.get_secret_value() if token else None)
     add_body_limit(app)  # last added = outermost: no body reaches a route (or the metrics) past its limit
     cap = CapService(lookout.uow, lookout.force, clock=lookout.clock)
 

@@ -129,8 +129,40 @@ class AdvisoryLock:
                 pass
 
 
+def _lock_file(database_url: str, name: str) -> Path:
+    database = make_url(database_url).database or "lookout.db"
+    return Path(f"{database}.{name}.lock")
+
+
 def process_lock(database_url: str, engine: AsyncEngine, name: str) -> ProcessLock:
     if is_sqlite(database_url):
-        database = make_url(database_url).database or "lookout.db"
-        return FileLock(Path(f"{database}.{name}.lock"), name)
+        return FileLock(_lock_file(database_url, name), name)
     return AdvisoryLock(engine, name)
+
+
+async def lock_is_held(database_url: str, engine: AsyncEngine, name: str) -> bool:
+    """Whether some process (this one included) holds the lock ``name`` now: asked of the database (or, on
+    SQLite, of the kernel), so every process gives the same answer. For ``lookout_scheduler_leaders``."""
+    if is_sqlite(database_url):
+        path = _lock_file(database_url, name)
+        if not path.exists():
+            return False
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            # A shared lock is refused while anyone holds the exclusive one; taken, it is let go at once (it never
+            # keeps a scheduler out: a candidate that met it waits one standby round).
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        finally:
+            os.close(fd)  # closing the file lets the shared lock go
+        return False
+    async with engine.connect() as conn:
+        key = advisory_key(name, (await conn.execute(text("SELECT current_schema()"))).scalar_one())
+        # A bigint advisory key is held as (classid = high 32 bits, objid = low 32 bits, objsubid = 1).
+        held = await conn.execute(text(
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted AND objsubid = 1"
+            " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+            " AND classid::bigint = :high AND objid::bigint = :low"
+        ), {"high": key >> 32, "low": key & 0xFFFFFFFF})
+        return held.scalar_one() > 0

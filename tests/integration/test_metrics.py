@@ -12,6 +12,7 @@ from core.services.alerts import AlertRequest, AlertService
 from core.services.roles import Roles
 from core.services.tips import NewTip, TipService
 from core.settings import Settings
+from runtime.version import lookout_version
 from tests.support.residents import STAFFORD, add_residents, resident_at
 
 
@@ -66,4 +67,24 @@ async def test_metrics_need_the_bearer_token_when_one_is_set(database_url: str, 
             allowed = await http.get("/metrics", headers={"Authorization": "Bearer scrape-me-please"})
             assert allowed.status_code == 200 and "lookout_deliveries" in allowed.text
     finally:
+        await lookout.aclose()
+
+
+async def test_metrics_name_the_version_and_whether_a_scheduler_leads(database_url: str, clock):
+    lookout = build(Settings(LOOKOUT_DATABASE_URL=database_url), clock=clock)
+    # Another process's scheduler: its own engine, as a separate `lookout scheduler` would have.
+    other = build(Settings(LOOKOUT_DATABASE_URL=database_url), clock=clock)
+    leader = other.lock("scheduler")
+    try:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=create_app(lookout)), base_url="http://lookout.test") as http:
+            before = samples((await http.get("/metrics")).text)
+            assert before[("lookout_scheduler_leaders", ())] == 0
+            assert before[("lookout_build_info", (("version", lookout_version()),))] == 1
+            assert await leader.try_acquire()
+            assert samples((await http.get("/metrics")).text)[("lookout_scheduler_leaders", ())] == 1
+            await leader.release()
+            assert samples((await http.get("/metrics")).text)[("lookout_scheduler_leaders", ())] == 0
+    finally:
+        await leader.release()
+        await other.aclose()
         await lookout.aclose()
