@@ -31,11 +31,6 @@ WEBHOOK_PATHS = ("/telegram/webhook", "/whatsapp/webhook", "/slack/events")
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 MULTIPROCESS_DIR = "PROMETHEUS_MULTIPROC_DIR"  # prometheus_client's own variable, read when it is imported
 
-# Every metric the app exports (deploy/monitoring's rules and dashboard may use only these; a test checks).
-EXPORTED = (
-    "lookout_build_info", "lookout_deliveries", "lookout_queue_due", "lookout_queue_oldest_due_seconds", "lookout_tips",
-    "lookout_scheduler_leaders", "lookout_webhook_seconds",
-)
 
 
 def multiprocess_dir() -> str | None:
