@@ -218,7 +218,8 @@ OPEN_DELIVERY_STATES = "state IN ('pending', 'failed', 'sending')"
 deliveries = Table(
     "deliveries",
     metadata,
-    Column("id", Integer, primary_key=True),
+    # 64-bit (migration 0014); on SQLite the INTEGER PRIMARY KEY rowid, which is 64-bit already.
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
     # No foreign key: checking it once per row of a 57,000-row send cost ~10% of
     # the send; deleting a message deletes its rows by trigger (migration 0009).
     Column("message_id", Integer, nullable=False),
