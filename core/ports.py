@@ -319,12 +319,13 @@ class InboundLog(Protocol):
 
 
 class Retention(Protocol):
-    async def purge_deliveries(self, finished_before: datetime) -> int:
+    # The purges delete at most ``limit`` rows each call and say how many: the caller commits between calls.
+    async def purge_deliveries(self, finished_before: datetime, *, limit: int) -> int:
         """Delete finished (sent, dead, skipped) delivery rows last touched before the cut-off."""
 
-    async def purge_tips(self, created_before: datetime) -> int: ...
+    async def purge_tips(self, created_before: datetime, *, limit: int) -> int: ...
 
-    async def purge_inbound(self, received_before: datetime) -> int: ...
+    async def purge_inbound(self, received_before: datetime, *, limit: int) -> int: ...
 
     async def forget_redaction_texts(self, refusals_before: datetime) -> int:
         """Clear the text of finished TIP_REDACTION messages and detached tip posts (an erased tipster's tip, kept

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete, exists, select, update
+from sqlalchemy import delete, exists, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from core.model import DeliveryState, MessageKind
@@ -17,18 +17,26 @@ class SqlRetention:
     def __init__(self, conn: AsyncConnection) -> None:
         self._conn = conn
 
-    async def purge_deliveries(self, finished_before: datetime) -> int:
-        result = await self._conn.execute(
-            delete(deliveries).where(deliveries.c.state.in_(_FINISHED_STATES), deliveries.c.updated_at < finished_before)
-        )
+    # Each purge deletes at most ``limit`` rows, picked by key in a subquery (the one form of a limited DELETE that
+    # SQLite and PostgreSQL share): the caller commits between batches, so a big purge never holds the write
+    # lock (SQLite) or a long transaction (PostgreSQL) for long.
+
+    async def purge_deliveries(self, finished_before: datetime, *, limit: int) -> int:
+        due = select(deliveries.c.id).where(
+            deliveries.c.state.in_(_FINISHED_STATES), deliveries.c.updated_at < finished_before
+        ).limit(limit)
+        result = await self._conn.execute(delete(deliveries).where(deliveries.c.id.in_(due.scalar_subquery())))
         return result.rowcount
 
-    async def purge_tips(self, created_before: datetime) -> int:
-        result = await self._conn.execute(delete(tips).where(tips.c.created_at < created_before))
+    async def purge_tips(self, created_before: datetime, *, limit: int) -> int:
+        due = select(tips.c.id).where(tips.c.created_at < created_before).limit(limit)
+        result = await self._conn.execute(delete(tips).where(tips.c.id.in_(due.scalar_subquery())))
         return result.rowcount
 
-    async def purge_inbound(self, received_before: datetime) -> int:
-        result = await self._conn.execute(delete(inbound_updates).where(inbound_updates.c.received_at < received_before))
+    async def purge_inbound(self, received_before: datetime, *, limit: int) -> int:
+        key = tuple_(inbound_updates.c.source, inbound_updates.c.update_id)
+        due = select(inbound_updates.c.source, inbound_updates.c.update_id).where(inbound_updates.c.received_at < received_before).limit(limit)
+        result = await self._conn.execute(delete(inbound_updates).where(key.in_(due)))
         return result.rowcount
 
     async def forget_redaction_texts(self, refusals_before: datetime) -> int:

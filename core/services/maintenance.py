@@ -5,15 +5,19 @@ Each job only writes rows; the delivery worker does any sending.
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from core.clock import Clock
 from core.delivery.holds import quiet_hours_end
-from core.ports import UnitOfWorkFactory
+from core.ports import UnitOfWork, UnitOfWorkFactory
 
 logger = logging.getLogger("lookout.maintenance")
+# Rows one retention transaction deletes: a few tens of milliseconds of writing, so webhooks and the worker
+# wait no longer than that for the write lock while a month of rows goes.
+PURGE_BATCH = 5_000
 
 
 @dataclass(frozen=True)
@@ -31,8 +35,10 @@ class MaintenanceService:
         timezone: str,
         retention: RetentionPeriods,
         clock: Clock,
+        purge_batch: int = PURGE_BATCH,
     ) -> None:
         self._uow = uow
+        self._batch = purge_batch
         self._zone = ZoneInfo(timezone)
         self._retention = retention
         self._clock = clock
@@ -57,13 +63,16 @@ class MaintenanceService:
         return count
 
     async def purge_expired_data(self) -> tuple[int, int]:
-        """Delete finished delivery rows and tips older than the retention periods."""
+        """Delete finished delivery rows and tips older than the retention periods, in batches of
+        ``purge_batch`` rows, each its own transaction: the first purge after a long pause (or of a big month)
+        never holds the database's write lock for long, and a purge cut short keeps what it already did."""
         now = self._clock()
+        deliveries = await self._in_batches(
+            lambda uow: uow.retention.purge_deliveries(now - timedelta(days=self._retention.delivery_days), limit=self._batch))
+        tips = await self._in_batches(lambda uow: uow.retention.purge_tips(now - timedelta(days=self._retention.tip_days), limit=self._batch))
+        # Platforms retry an update for at most a day; two days of ids is plenty to spot repeats.
+        await self._in_batches(lambda uow: uow.retention.purge_inbound(now - timedelta(days=2), limit=self._batch))
         async with self._uow() as uow:
-            deliveries = await uow.retention.purge_deliveries(now - timedelta(days=self._retention.delivery_days))
-            tips = await uow.retention.purge_tips(now - timedelta(days=self._retention.tip_days))
-            # Platforms retry an update for at most a day; two days of ids is plenty to spot repeats.
-            await uow.retention.purge_inbound(now - timedelta(days=2))
             await uow.retention.forget_redaction_texts(now - timedelta(days=self._retention.delivery_days))
             conversations = await uow.retention.purge_conversations(now - timedelta(hours=self._retention.conversation_hours))
             await uow.commit()
@@ -72,3 +81,14 @@ class MaintenanceService:
         if deliveries or tips:
             logger.info("retention: deleted %d delivery rows and %d tips", deliveries, tips)
         return deliveries, tips
+
+    async def _in_batches(self, purge: Callable[[UnitOfWork], Awaitable[int]]) -> int:
+        """Run ``purge`` (one batch) in a transaction of its own until a batch comes back short."""
+        total = 0
+        while True:
+            async with self._uow() as uow:
+                done = await purge(uow)
+                await uow.commit()
+            total += done
+            if done < self._batch:
+                return total
