@@ -5,12 +5,11 @@ import sys
 
 import typer
 from pydantic import ValidationError
-from rich.markup import escape
 
 from core.settings import Settings
 from runtime.cli_alerts import alert_app
 from runtime.cli_config import config_app, init
-from runtime.cli_support import EXIT_FAILED, EXIT_MISCONFIGURED, err, load_settings, out, run_or_explain, settings_problems
+from runtime.cli_support import EXIT_FAILED, EXIT_MISCONFIGURED, err, load_settings, out, report_settings_problems, run_or_explain
 from runtime.logs import REDACTOR, configure_logging
 from runtime.version import lookout_version
 
@@ -45,7 +44,7 @@ def db_upgrade() -> None:
     from storage.migrate import head_revision, upgrade
 
     settings = load_settings()
-    upgrade(settings.database_url)
+    run_or_explain(lambda: upgrade(settings.database_url))
     out.print(f"Database schema is at revision [bold]{head_revision()}[/bold] (current).")
 
 
@@ -223,9 +222,7 @@ def main() -> None:
     try:
         app()
     except ValidationError as exc:  # settings read below a command (the demo's, a helper's): the same message, exit 2
-        err.print("[red]Configuration error:[/red]")
-        for line in settings_problems(exc):
-            err.print(f"  {escape(line)}", highlight=False)
+        report_settings_problems(exc)
         sys.exit(EXIT_MISCONFIGURED)
 
 

@@ -13,6 +13,7 @@ import typer
 from pydantic import ValidationError
 from rich.console import Console
 from rich.markup import escape
+from sqlalchemy.exc import OperationalError
 
 from core.errors import LookoutError
 from core.force import ForceConfigError
@@ -36,14 +37,18 @@ def settings_problems(exc: ValidationError) -> list[str]:
     return lines
 
 
+def report_settings_problems(exc: ValidationError) -> None:
+    err.print("[red]Configuration error:[/red]")
+    for line in settings_problems(exc):
+        err.print(f"  {escape(line)}", highlight=False)
+
+
 def load_settings() -> Settings:
     """The settings from the environment and ``.env``; a bad one ends the command with exit 2 and a message."""
     try:
         return Settings()
     except ValidationError as exc:
-        err.print("[red]Configuration error:[/red]")
-        for line in settings_problems(exc):
-            err.print(f"  {escape(line)}", highlight=False)
+        report_settings_problems(exc)
         raise typer.Exit(EXIT_MISCONFIGURED) from None
 
 
@@ -56,4 +61,8 @@ def run_or_explain(action: Callable[[], T]) -> T:
         raise typer.Exit(EXIT_MISCONFIGURED) from None
     except LookoutError as exc:
         err.print(f"[red]{escape(str(exc))}[/red]", highlight=False)
+        raise typer.Exit(EXIT_FAILED) from None
+    except OperationalError as exc:  # the database refused or is not there: say which, in a line
+        reason = str(exc.orig or exc).strip().splitlines()[0]
+        err.print(f"[red]The database did not answer:[/red] {escape(reason)} (LOOKOUT_DATABASE_URL)", highlight=False)
         raise typer.Exit(EXIT_FAILED) from None
