@@ -28,6 +28,7 @@ from bots.geocoding import GeopyGeocoder
 from runtime.examples import force_config_path
 from runtime.logs import REDACTOR
 from runtime.metrics import Metrics, add_metrics
+from runtime.scheduler import SCHEDULER_LOCK
 from runtime.version import lookout_version
 from core.clock import Clock, utc_now
 from core.delivery.ratelimit import HEADROOM
@@ -211,7 +212,7 @@ def create_app(lookout: Lookout) -> FastAPI:
 
     token = lookout.settings.metrics_token
     metrics = Metrics(lookout.uow, lookout.channels, clock=lookout.clock,
-                      scheduler_leads=lambda: lock_is_held(lookout.settings.database_url, lookout.engine, "scheduler"))
+                      scheduler_leads=lambda: lock_is_held(lookout.settings.database_url, lookout.engine, SCHEDULER_LOCK))
     add_metrics(app, metrics, token=token.get_secret_value() if token else None)
     add_body_limit(app)  # last added = outermost: no body reaches a route (or the metrics) past its limit
     cap = CapService(lookout.uow, lookout.force, clock=lookout.clock)

@@ -23,6 +23,7 @@ from storage.locks import ProcessLock
 
 logger = logging.getLogger("lookout.scheduler")
 
+SCHEDULER_LOCK = "scheduler"  # the lock whose holder leads (and whose holders /metrics counts)
 STANDBY_RETRY_S = 5.0
 LOCK_CHECK_S = 10.0
 # A scheduled alert later than this (Lookout was down) is flagged, not sent blind.

@@ -18,7 +18,7 @@ import uvicorn
 import uvloop
 
 from runtime.app import Lookout, build, create_app, describe_platforms
-from runtime.scheduler import LeaderScheduler
+from runtime.scheduler import SCHEDULER_LOCK, LeaderScheduler
 from core.errors import LookoutError
 from core.settings import Settings
 from storage.database import is_sqlite
@@ -76,7 +76,7 @@ async def run_parts(
             tasks.append(asyncio.create_task(delivery.run(), name="worker"))
             stoppers.append(delivery.stop)
         if scheduler:
-            leader = LeaderScheduler(lookout.lock("scheduler"), lookout.alerts, lookout.maintenance)
+            leader = LeaderScheduler(lookout.lock(SCHEDULER_LOCK), lookout.alerts, lookout.maintenance)
             tasks.append(asyncio.create_task(leader.run(), name="scheduler"))
             stoppers.append(leader.stop)
         if web:

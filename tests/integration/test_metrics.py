@@ -12,6 +12,7 @@ from core.services.alerts import AlertRequest, AlertService
 from core.services.roles import Roles
 from core.services.tips import NewTip, TipService
 from core.settings import Settings
+from runtime.scheduler import SCHEDULER_LOCK
 from runtime.version import lookout_version
 from tests.support.residents import STAFFORD, add_residents, resident_at
 
@@ -74,7 +75,7 @@ async def test_metrics_name_the_version_and_whether_a_scheduler_leads(database_u
     lookout = build(Settings(LOOKOUT_DATABASE_URL=database_url), clock=clock)
     # Another process's scheduler: its own engine, as a separate `lookout scheduler` would have.
     other = build(Settings(LOOKOUT_DATABASE_URL=database_url), clock=clock)
-    leader = other.lock("scheduler")
+    leader = other.lock(SCHEDULER_LOCK)
     try:
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=create_app(lookout)), base_url="http://lookout.test") as http:
             before = samples((await http.get("/metrics")).text)
