@@ -17,9 +17,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from runtime.app import Lookout, build
-from runtime.cli_support import EXIT_FAILED, EXIT_MISCONFIGURED, err, load_settings, out
-from core.errors import InvalidInput, LookoutError
-from core.force import ForceConfigError
+from runtime.cli_support import EXIT_FAILED, EXIT_MISCONFIGURED, err, load_settings, out, run_or_explain
+from core.errors import InvalidInput
 from core.geo.coords import parse_distance
 from core.force import ForceConfig
 from core.model import RESIDENT_CHANNELS, Alert, AlertState, Channel, DeliveryState
@@ -52,18 +51,15 @@ def _run(work: Callable[[Lookout], Awaitable[T]]) -> T:
         finally:
             await lookout.aclose()
 
-    try:
-        return asyncio.run(main())
-    except InvalidInput as exc:
-        for field, problem in exc.errors.items():
-            err.print(f"[red]{field}:[/red] {escape(problem)}")
-        raise typer.Exit(EXIT_MISCONFIGURED) from None
-    except ForceConfigError as exc:
-        err.print(f"[red]Force configuration error:[/red] {escape(str(exc))}", highlight=False)
-        raise typer.Exit(EXIT_MISCONFIGURED) from None
-    except LookoutError as exc:
-        err.print(f"[red]{escape(str(exc))}[/red]", highlight=False)
-        raise typer.Exit(EXIT_FAILED) from None
+    def run() -> T:
+        try:
+            return asyncio.run(main())
+        except InvalidInput as exc:  # each field on its own line, as the officer named it
+            for field, problem in exc.errors.items():
+                err.print(f"[red]{field}:[/red] {escape(problem)}")
+            raise typer.Exit(EXIT_MISCONFIGURED) from None
+
+    return run_or_explain(run)
 
 
 def _json_needs_yes(as_json: bool, yes: bool) -> None:
