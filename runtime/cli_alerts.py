@@ -380,7 +380,8 @@ class WaitOutcome:
     def why_not_delivered(self) -> str:
         reasons = []
         if self.dead:
-            reasons.append(f"{self.dead:,} deliveries died (each gave up after its retries; the reasons are on the rows)")
+            deliveries = "delivery" if self.dead == 1 else "deliveries"
+            reasons.append(f"{self.dead:,} {deliveries} died (refused for good, or out of retries: the reasons are on the rows)")
         if self.gave_up == "timeout":
             reasons.append("stopped waiting before every delivery was made (--timeout); they carry on in the background")
         if self.gave_up == "daily_limit":

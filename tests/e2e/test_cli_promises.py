@@ -68,7 +68,7 @@ def test_wait_exit_code_says_whether_every_delivery_was_made(database_url: str, 
     if blocked:
         assert done.returncode == 1, done.stderr
         assert report["wait"] == {"delivered": False, "gave_up": None, "states": {"dead": 1, "sent": len(CHATS) - 1}}
-        assert "1 deliveries died" in done.stderr
+        assert "1 delivery died" in done.stderr
     else:
         assert done.returncode == 0, done.stderr
         assert report["wait"] == {"delivered": True, "gave_up": None, "states": {"sent": len(CHATS)}}

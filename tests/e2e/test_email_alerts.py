@@ -3,6 +3,7 @@ resident through a real SMTP server on loopback, and a dead address is given up 
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 from urllib.parse import parse_qs, urlsplit
 
@@ -14,7 +15,7 @@ from core.model import Channel
 from sandbox.smtp import SmtpSink
 from storage.database import make_async_engine
 from storage.uow import unit_of_work_factory
-from tests.support.processes import Server, lookout_env, run_json
+from tests.support.processes import Server, lookout_env, run_json, run_lookout
 from tests.support.residents import STAFFORD, add_residents, resident_at
 
 SECRET = "e2e-email-link-secret"
@@ -43,8 +44,12 @@ def test_an_alert_update_and_cancellation_reach_an_email_resident(database_url: 
         server = Server(env)
         try:
             server.wait_until_up()
-            sent = run_json(["alert", "send", *COMPOSE, "--yes", "--wait"], env)
+            # The bouncing address dies at once (limit 1), so --wait says not everything was delivered: exit 1.
+            waited = run_lookout(["alert", "send", *COMPOSE, "--yes", "--json", "--wait"], env)
+            assert waited.returncode == 1 and "1 delivery died" in waited.stderr, waited.stderr
+            sent = json.loads(waited.stdout)
             assert sent["recipients"] == {"email": 2} and sent["state"] == "sent"
+            assert sent["wait"] == {"delivered": False, "gave_up": None, "states": {"dead": 1, "sent": 1}}
             (alert,) = sink.wait_for("ada@example.org")
             assert alert.subject == "Police alert: Missing boy, 9" and "Sam <9> & his dog" in alert.body("plain")
             assert "Sam &lt;9&gt; &amp; his dog" in alert.body("html")
