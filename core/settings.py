@@ -167,7 +167,7 @@ def _tile_template_problem(template: str) -> str | None:
     if not re.match(r"^https?://[^/{}\s]+/", template) or any(ch.isspace() for ch in template):
         return "must be an http:// or https:// URL with a host and a path, without spaces"
     try:
-        names = [name for _, name, spec, _ in Formatter().parse(template) if name is not None]
+        names = [name for _, name, _, _ in Formatter().parse(template) if name is not None]
     except ValueError:
         return "has an unmatched { or }"
     for placeholder in TILE_PLACEHOLDERS:

@@ -206,7 +206,7 @@ def draw_tile(z: int, x: int, y: int, places: Sequence[Place]) -> bytes:
         draw.rectangle([(station[0] - 5, station[1] - 5), (station[0] + 5, station[1] + 5)], fill=RAIL)
         paint.label(STATION[0], (station[0], station[1] + 14), 0, 12)
     for road, points in drawn:
-        if z >= 16 or (z >= 14 and road.kind in ("primary", "secondary")):
+        if z >= 15 or (z >= 13 and road.kind in ("primary", "secondary")):
             _label_line(paint, road.name, points, 13 if z >= 16 else 12)
     for place in places:
         if place.category == "place" and place.type in ("town", "village") and z <= 15:

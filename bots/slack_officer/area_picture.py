@@ -6,7 +6,7 @@ The map is the force's raster tiles (``LOOKOUT_MAP_TILES``, fetched by
 and the H3 cells that hold the recipients are drawn over it, see-through, so
 the streets stay readable under them. Without tiles (none configured, or the
 server failed) the same frame is drawn on a plain ground with a grid every
-scale-bar length and the names Lookout has for the place, so the preview
+scale-bar length, the centre still named by its street, so the preview
 always goes out. Each cell is shaded by how many recipients it holds, in
 bands, never as numbers per cell.
 """
@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import io
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from PIL import Image, ImageDraw, ImageFont
@@ -160,7 +160,8 @@ def frame_for(area: Area, cells: Mapping[str, int], *, whole_zoom: bool) -> MapF
 
 
 def centre_name(area: Area) -> str:
-    """What the centre is called on the picture: the place the officer gave, in the words residents read."""
+    """What the centre is called on the picture: the words residents read, for a circle the street at its centre
+    (looked up when the area was made: ``core.services.areas``), with or without a map under it."""
     if isinstance(area, CircleArea):
         return area.label or f"{area.lat:.5f}, {area.lon:.5f}"
     if isinstance(area, StreetArea | PolygonArea):
@@ -168,10 +169,9 @@ def centre_name(area: Area) -> str:
     return ""
 
 
-def draw_area(area: Area, cells: Mapping[str, int], frame: MapFrame, captions: Captions, *,
-              basemap: Basemap | None, names: Sequence[str] = ()) -> bytes:
+def draw_area(area: Area, cells: Mapping[str, int], frame: MapFrame, captions: Captions, *, basemap: Basemap | None) -> bytes:
     """The PNG: captions on top, the map (or a plain ground and grid), the area and its recipients' cells, the centre
-    marked and named, scale bar, attribution and legend. ``names``: more place names to write when there is no map."""
+    marked and named (by the street there, see ``centre_name``), scale bar, attribution and legend."""
     image = Image.new("RGB", (WIDTH, HEIGHT), BACKGROUND)
     scale_m = nice_scale_length(frame.span_m)
     if basemap is not None:
@@ -197,8 +197,6 @@ def draw_area(area: Area, cells: Mapping[str, int], frame: MapFrame, captions: C
         for line in _lines(area.line):
             draw.line(frame.ring(line.coords), fill=STREET, width=4, joint="curve")
     _centre(draw, frame, area)
-    if basemap is None:
-        _names(draw, names)
     _title(draw, captions)
     _north_arrow(draw)
     _scale_bar(draw, frame, scale_m)
@@ -224,17 +222,6 @@ def _centre(draw: ImageDraw.ImageDraw, frame: MapFrame, area: Area) -> None:
         width = draw.textlength(name, font=font)
         left = min(max(x + 12, 8), WIDTH - width - 8)
         draw.text((left, y - 24), name, fill=INK, font=font, stroke_width=3, stroke_fill=HALO)
-
-
-def _names(draw: ImageDraw.ImageDraw, names: Sequence[str]) -> None:
-    """Without a map: the nearby names Lookout knows, listed in the top left so the officer can place the area."""
-    wanted = [n for n in dict.fromkeys(names) if n][:4]
-    if not wanted:
-        return
-    font = _font(14)
-    text = "Near: " + " · ".join(wanted)
-    draw.rectangle([(10, MAP_TOP + 10), (22 + draw.textlength(text[:110], font=font), MAP_TOP + 34)], fill=HALO)
-    draw.text((16, MAP_TOP + 14), text[:110], fill=INK, font=font)
 
 
 def _grid(draw: ImageDraw.ImageDraw, frame: MapFrame, step_m: float) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 
 from bots.map_tiles.client import TileClient, TileError
 from bots.slack_officer.area_picture import Basemap, Captions, draw_area, frame_for
@@ -29,8 +29,7 @@ def captions(preview: Preview) -> Captions:
     )
 
 
-async def preview_picture(preview: Preview, cells: Mapping[str, int], tiles: TileClient | None, *,
-                          names: Sequence[str] = ()) -> bytes:
+async def preview_picture(preview: Preview, cells: Mapping[str, int], tiles: TileClient | None) -> bytes:
     """The PNG of the preview's area. Tiles that fail (slow, refused, not an image) cost one log line, not the preview."""
     area = preview.alert.area
     basemap = None
@@ -43,5 +42,5 @@ async def preview_picture(preview: Preview, cells: Mapping[str, int], tiles: Til
                            preview.alert.reference, exc)
             frame = frame_for(area, cells, whole_zoom=False)
     return await asyncio.to_thread(  # a few hundred ms of drawing for a 3 km circle: off the event loop
-        draw_area, area, cells, frame, captions(preview), basemap=basemap, names=names,
+        draw_area, area, cells, frame, captions(preview), basemap=basemap,
     )
