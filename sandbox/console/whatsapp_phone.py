@@ -14,9 +14,10 @@ from typing import Any
 import httpx
 
 from sandbox.console.inputs import AppUnreachable, BadInput, NotReady
-from sandbox.whatsapp import SentMessage, SimulatedUser, WebhookDelivery, WhatsAppStandIn
-
-MAX_TEXT = 4096
+from sandbox.whatsapp import SentMessage, WhatsAppStandIn
+from sandbox.whatsapp_payloads import MAX_TEXT
+from sandbox.whatsapp_users import SimulatedUser
+from sandbox.whatsapp_webhooks import WebhookDelivery
 
 
 @dataclass
