@@ -197,7 +197,7 @@ def test_the_console_page_is_served_with_a_strict_content_policy(sandbox: Sandbo
     page = httpx.get(sandbox.console_url)
     assert page.status_code == 200 and "text/html" in page.headers["content-type"]
     assert "script-src 'self'" in page.headers["content-security-policy"]
-    for asset in ("console.css", "js/main.js", "js/telegram.js", "js/whatsapp.js", "js/slack.js", "js/blockkit.js"):
+    for asset in ("console.css", "js/main.js", "js/telegram.js", "js/whatsapp.js", "js/slack.js", "js/blockkit.js", "js/glyphs.js"):
         assert httpx.get(f"{sandbox.base_url}/_console/static/{asset}").status_code == 200, asset
     doors = httpx.get(f"{sandbox.base_url}/_console/api/config").json()["doors"]
     assert doors["app_url"] == sandbox.config.app_url and doors["telegram"] == "/telegram"
