@@ -63,6 +63,11 @@ from sandbox.whatsapp_payloads import POLICE_ALERT, Template, recipient, validat
 from sandbox.whatsapp_users import SimulatedUser, act_as_user
 from sandbox.whatsapp_webhooks import WebhookDelivery, envelope, post_signed
 
+# What a test or the console builds a stand-in with, or reads back from it. WhatsAppLimits and Template
+# are the stand-in's settings, so they are offered here too; the rest lives in the modules named above.
+__all__ = ["POLICE_ALERT", "InboundMessage", "Media", "Rejection", "SentMessage", "Template", "WhatsAppFaults",
+           "WhatsAppLimits", "WhatsAppStandIn"]
+
 _STATUSES = ("sent", "delivered", "read", "failed")
 
 
