@@ -25,8 +25,9 @@ WIDTH = 100
 
 HEADER = """\
 # Lookout's settings, one block each: what it means, then the variable with its default.
-# Copy this file to .env (docker compose), or to /etc/lookout/lookout.env (the systemd units),
-# and uncomment what you change; a line left commented keeps the default shown.
+# Copy this file to deploy/.env (docker compose: add POSTGRES_PASSWORD=<letters and digits> too),
+# or to /etc/lookout/lookout.env (the systemd units), and uncomment what you change; a line left
+# commented keeps the default shown.
 # A platform whose credentials are unset is off. Settings marked (secret) never appear in logs:
 # keep the file itself out of version control (chmod 600).
 #
