@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
@@ -18,6 +19,8 @@ from PIL import Image, UnidentifiedImageError
 
 from bots.map_tiles.cache import TileCache
 from bots.map_tiles.mercator import TILE_SIZE, tiles_across
+
+logger = logging.getLogger("lookout.tiles")
 
 CONNECTIONS = 2
 TIMEOUT_SECONDS = 5.0  # the preview waits for its picture; past this it is drawn without tiles
@@ -97,7 +100,10 @@ class TileClient:
         content = answer.content
         if len(content) > MAX_TILE_BYTES or not _is_image(content):
             raise TileError(f"the tile server's answer for tile {z}/{x}/{y} is not an image")
-        await asyncio.to_thread(self._cache.put, z, x, y, content)
+        try:
+            await asyncio.to_thread(self._cache.put, z, x, y, content)
+        except OSError as exc:  # a full or read-only disk costs the cache, not the picture
+            logger.warning("map tile cache not written (%s)", type(exc).__name__)
         return content
 
 

@@ -96,3 +96,16 @@ def test_the_cache_stays_within_its_budget_dropping_the_oldest_first(tmp_path):
     assert sum(p.stat().st_size for p in tmp_path.rglob("*.tile")) <= 10_000
     assert kept and kept[-1] == 29 and 0 not in kept
     assert not list(tmp_path.rglob(".part-*"))
+
+
+async def test_a_cache_that_cannot_be_written_costs_the_cache_not_the_tile(tmp_path):
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("a file where the cache's folder should be")
+    with TileStandIn() as tiles:
+        client = TileClient(tiles.template, attribution=ATTRIBUTION, user_agent="Lookout/test",
+                            cache=TileCache(blocked, tiles.template, max_bytes=10**6))
+        try:
+            content = await client.tile(15, 16191, 10782)
+        finally:
+            await client.aclose()
+    assert content.startswith(b"\x89PNG")
