@@ -85,6 +85,11 @@ class Geocoder(Protocol):
         """Candidates for ``query``, best first; never empty (raises ``NoMatch``)."""
         ...
 
+    async def street_near(self, lat: float, lon: float) -> str | None:
+        """The street (or else the neighbourhood) at a point, with its town: ``Eastgate Street, Stafford``,
+        how residents read where an alert is. None when the provider knows none there or cannot be reached."""
+        ...
+
     async def aclose(self) -> None: ...
 
 

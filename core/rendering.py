@@ -30,6 +30,11 @@ def status_label(alert: Alert) -> str:
     return "" if alert.status is AlertStatus.ACTUAL else f"{alert.status.value.upper()} — "
 
 
+def residents_count(count: int) -> str:
+    """``1 resident``, ``2,000 residents``: how every count of people reached reads."""
+    return f"{count:,} resident{'' if count == 1 else 's'}"
+
+
 KIND_LABELS = {AlertType.ALERT: "Police alert", AlertType.UPDATE: "Update", AlertType.CANCEL: "Cancelled"}
 
 

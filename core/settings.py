@@ -4,15 +4,18 @@ A platform whose token is unset is off; ``enabled_channels`` says which are on.
 """
 from __future__ import annotations
 
+import re
+from string import Formatter
 from typing import Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from core.model import Channel
 
 DEFAULT_DATABASE_URL = "sqlite:///var/lookout.db"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+TILE_PLACEHOLDERS = ("z", "x", "y")
 
 
 class Settings(BaseSettings):
@@ -69,6 +72,14 @@ class Settings(BaseSettings):
     geocoder_scheme: str | None = Field(None, validation_alias="LOOKOUT_GEOCODER_SCHEME")
     geocoder_user_agent: str = Field("lookout-community-alerts", validation_alias="LOOKOUT_GEOCODER_USER_AGENT")
 
+    # The preview's base map: an XYZ raster tile server's URL template, e.g. https://tiles.force.example/{z}/{x}/{y}.png,
+    # and the attribution its licence asks for (drawn on every picture). Unset: the picture is drawn without tiles.
+    map_tiles: str | None = Field(None, validation_alias="LOOKOUT_MAP_TILES")
+    map_tiles_attribution: str | None = Field(None, max_length=120, validation_alias="LOOKOUT_MAP_TILES_ATTRIBUTION")
+    # Tiles fetched are kept on disk, shared by every process of the host, up to this size (oldest dropped first).
+    map_tiles_cache_dir: str = Field("var/tiles", validation_alias="LOOKOUT_MAP_TILES_CACHE_DIR")
+    map_tiles_cache_mb: int = Field(100, ge=1, le=10_000, validation_alias="LOOKOUT_MAP_TILES_CACHE_MB")
+
     log_format: Literal["text", "json"] = Field("text", validation_alias="LOOKOUT_LOG_FORMAT")
     log_level: str = Field("INFO", validation_alias="LOOKOUT_LOG_LEVEL")
     # PostgreSQL connections each process may hold: the pool kept open, and how many more under a burst.
@@ -116,6 +127,27 @@ class Settings(BaseSettings):
             raise ValueError("LOOKOUT_DATABASE_URL must be a sqlite:/// or postgresql+psycopg:// URL")
         return value
 
+    @field_validator("map_tiles", "map_tiles_attribution", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("map_tiles")
+    @classmethod
+    def _tile_template(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        return check_tile_template(value.strip())
+
+    @model_validator(mode="after")
+    def _tiles_are_attributed(self) -> Settings:
+        if self.map_tiles and not self.map_tiles_attribution:
+            raise ValueError(
+                "LOOKOUT_MAP_TILES_ATTRIBUTION must be set with LOOKOUT_MAP_TILES: the tile server's licence asks for "
+                "its credit on every picture (for OpenStreetMap data: © OpenStreetMap contributors)"
+            )
+        return self
+
     @staticmethod
     def _ids(text: str) -> frozenset[str]:
         return frozenset(part.strip() for part in text.split(",") if part.strip())
@@ -141,3 +173,28 @@ class Settings(BaseSettings):
         if self.smtp_url and self.link_secret:
             on.append(Channel.EMAIL)
         return tuple(on)
+
+
+def check_tile_template(template: str) -> str:
+    """``template`` if it is an http(s) URL with ``{z}``, ``{x}`` and ``{y}`` once each and nothing else to fill in;
+    otherwise a ``ValueError`` saying what is wrong, naming the setting."""
+    problem = _tile_template_problem(template)
+    if problem:
+        raise ValueError(f"LOOKOUT_MAP_TILES {problem}, e.g. https://tiles.example.org/{{z}}/{{x}}/{{y}}.png")
+    return template
+
+
+def _tile_template_problem(template: str) -> str | None:
+    if not re.match(r"^https?://[^/{}\s]+/", template) or any(ch.isspace() for ch in template):
+        return "must be an http:// or https:// URL with a host and a path, without spaces"
+    try:
+        names = [name for _, name, _, _ in Formatter().parse(template) if name is not None]
+    except ValueError:
+        return "has an unmatched { or }"
+    for placeholder in TILE_PLACEHOLDERS:
+        if names.count(placeholder) != 1:
+            return f"must hold {{{placeholder}}} exactly once"
+    unknown = sorted(set(names) - set(TILE_PLACEHOLDERS))
+    if unknown:
+        return f"may hold only {{z}}, {{x}} and {{y}} (not {', '.join('{' + n + '}' for n in unknown)})"
+    return None

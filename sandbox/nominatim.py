@@ -1,7 +1,9 @@
 """A local stand-in for a Nominatim server, speaking Nominatim's own JSON.
 
 It answers ``GET /search`` (``format=json`` or ``jsonv2``, ``limit``,
-``polygon_geojson``, ``addressdetails``, ``countrycodes``) and ``GET /status``
+``polygon_geojson``, ``addressdetails``, ``countrycodes``), ``GET /reverse``
+(``lat``, ``lon``: the nearest street within ``REVERSE_REACH_M``, else the
+nearest town, else Nominatim's "Unable to geocode") and ``GET /status``
 from a small built-in gazetteer of a Staffordshire-like town centred on
 Stafford, so the geocoder, the demo and end-to-end tests never leave the
 machine. Tests can add places, slow the server down, make it fail with a given
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import math
 import re
 import threading
 import time
@@ -33,6 +36,7 @@ from sandbox.server import BackgroundServer, route_path
 
 LICENCE = "Data © OpenStreetMap contributors, ODbL 1.0. http://osm.org/copyright"
 
+REVERSE_REACH_M = 400.0  # a point further than this from every street is answered with its town
 # Nominatim's defaults and ceiling for ``limit``.
 DEFAULT_LIMIT = 10
 MAX_LIMIT = 40
@@ -239,6 +243,37 @@ def find_places(places: Iterable[Place], query: str, country_codes: Sequence[str
     return sorted(found, key=lambda place: -place.importance)
 
 
+def nearest_place(places: Iterable[Place], lat: float, lon: float) -> Place | None:
+    """What Nominatim's reverse lookup at street zoom answers: the nearest street within ``REVERSE_REACH_M``,
+    else the nearest town or village, else nothing."""
+    streets = [(metres_to_line(place, lat, lon), place) for place in places if place.category == "highway" and place.geometry]
+    close = [(metres, place) for metres, place in streets if metres <= REVERSE_REACH_M]
+    if close:
+        return min(close, key=lambda found: found[0])[1]
+    towns = [place for place in places if place.category == "place" and place.type in ("town", "village")]
+    return min(towns, key=lambda town: math.dist(_metres(town.lat, town.lon, lat), _metres(lat, lon, lat)), default=None)
+
+
+def _metres(lat: float, lon: float, at_lat: float) -> tuple[float, float]:
+    """(east, north) in metres on a plane that is true enough within a town."""
+    return lon * 111_320.0 * math.cos(math.radians(at_lat)), lat * 110_574.0
+
+
+def metres_to_line(place: Place, lat: float, lon: float) -> float:
+    point = _metres(lat, lon, lat)
+    coords = [_metres(float(c[1]), float(c[0]), lat) for c in (place.geometry or {}).get("coordinates", [])]
+    if len(coords) < 2:
+        return math.inf
+    return min(_to_segment(point, a, b) for a, b in zip(coords, coords[1:], strict=False))
+
+
+def _to_segment(p: tuple[float, float], a: tuple[float, float], b: tuple[float, float]) -> float:
+    dx, dy = b[0] - a[0], b[1] - a[1]
+    length = dx * dx + dy * dy
+    t = 0.0 if length == 0 else max(0.0, min(1.0, ((p[0] - a[0]) * dx + (p[1] - a[1]) * dy) / length))
+    return math.dist(p, (a[0] + t * dx, a[1] + t * dy))
+
+
 # --- rendering Nominatim's JSON -------------------------------------------------------------
 
 
@@ -307,7 +342,8 @@ class NominatimStandIn:
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         # Wire faults (sandbox.faults) besides set_delay/fail_with: a latency past the client's timeout is a timeout.
-        self.app = FaultInjector(Starlette(routes=[Route("/search", self._search), Route("/status", self._status)]))
+        self.app = FaultInjector(Starlette(routes=[Route("/search", self._search), Route("/reverse", self._reverse),
+                                                   Route("/status", self._status)]))
         self._server = BackgroundServer(self.app, "Nominatim stand-in")
 
     # -- what tests and the demo adjust --
@@ -415,6 +451,27 @@ class NominatimStandIn:
             )
             for place in found
         ])
+
+    async def _reverse(self, request: Request) -> Response:
+        self._record(request)
+        with self._lock:
+            faults = _Faults(self._state.faults.delay_seconds, self._state.faults.fail_status)
+            places = list(self._state.places)
+        await self._sit_out(faults.delay_seconds)
+        if faults.fail_status is not None:
+            return PlainTextResponse("The stand-in was told to fail.", status_code=faults.fail_status)
+        params = request.query_params
+        try:
+            lat, lon = float(params.get("lat", "")), float(params.get("lon", ""))
+        except ValueError:
+            return _error(400, "Floating-point number expected for parameter 'lat' and 'lon'")
+        place = nearest_place(places, lat, lon)
+        if place is None:
+            return JSONResponse({"error": "Unable to geocode"})
+        return JSONResponse(render_place(
+            place, _place_id(place, places), jsonv2=params.get("format", "xml") == "jsonv2",
+            address_details=params.get("addressdetails", "1") not in ("0", "false"), geojson=_flag(params, "polygon_geojson"),
+        ))
 
     async def _sit_out(self, seconds: float) -> None:
         # Sleep in short steps so stop() need not wait for a long artificial delay.

@@ -4,6 +4,7 @@
     /slack/api/<method>                Slack Web API      SLACK_API_BASE=http://127.0.0.1:P/slack/api/
     /whatsapp/<version>/<id>/messages  WhatsApp Cloud API WHATSAPP_API_BASE=http://127.0.0.1:P/whatsapp/v21.0
     /nominatim/search                  Nominatim          LOOKOUT_GEOCODER_DOMAIN=127.0.0.1:P/nominatim (scheme http)
+    /tiles/<z>/<x>/<y>.png             map tiles          LOOKOUT_MAP_TILES=http://127.0.0.1:P/tiles/{z}/{x}/{y}.png
     /mail/api/messages                 the mailbox: what the SMTP relay stand-in received (sandbox.mailbox)
     /                                  the console (a web page for playing residents and officers)
 
@@ -48,6 +49,8 @@ from sandbox.slack import SlackStandIn
 from sandbox.slack_workspace import OFFICER_ID, SECOND_OFFICER_ID, SUPERVISOR_ID, TIPS_CHANNEL_ID
 from sandbox.smtp import SmtpSink
 from sandbox.telegram import TelegramStandIn
+from sandbox.tiles import ATTRIBUTION as TILES_ATTRIBUTION
+from sandbox.tiles import TileStandIn
 from sandbox.whatsapp import WhatsAppLimits, WhatsAppStandIn
 
 DEFAULT_PORT = 8090
@@ -95,6 +98,7 @@ class Sandbox(ServedStandIn):
                                         version=config.whatsapp_version, callback_url=config.whatsapp_callback_url,
                                         limits=WhatsAppLimits(per_user_burst=45))
         self.nominatim = NominatimStandIn()
+        self.tiles = TileStandIn()
         self.console = Console(
             TelegramPhone(self.telegram, TELEGRAM_RESIDENT),
             WhatsAppPhone(self.whatsapp, WHATSAPP_RESIDENT_ID, WHATSAPP_RESIDENT_NAME),
@@ -108,6 +112,7 @@ class Sandbox(ServedStandIn):
             Mount("/slack", app=self.slack.app),
             Mount("/whatsapp", app=self.whatsapp.app),
             Mount("/nominatim", app=self.nominatim.app),
+            Mount("/tiles", app=self.tiles.app),
             Mount("/mail", app=self.mailbox.app),
             *self.console.routes(),
         ]))
@@ -121,12 +126,13 @@ class Sandbox(ServedStandIn):
             self.smtp.stop()
             raise
         # URLs the stand-ins hand out (Slack response URLs, …) must name their place on this server.
-        for stand_in, prefix in ((self.telegram, "telegram"), (self.slack, "slack"), (self.whatsapp, "whatsapp")):
+        for stand_in, prefix in ((self.telegram, "telegram"), (self.slack, "slack"), (self.whatsapp, "whatsapp"),
+                                 (self.tiles, "tiles")):
             stand_in.serve_at(f"{self.base_url}/{prefix}")
         return self
 
     def stop(self) -> None:
-        for stand_in in (self.telegram, self.slack, self.whatsapp):
+        for stand_in in (self.telegram, self.slack, self.whatsapp, self.tiles):
             stand_in.serve_at(None)
         super().stop()
         self.smtp.stop()
@@ -200,6 +206,8 @@ class Sandbox(ServedStandIn):
             "LOOKOUT_GEOCODER": "nominatim",
             "LOOKOUT_GEOCODER_DOMAIN": self.geocoder_domain,
             "LOOKOUT_GEOCODER_SCHEME": "http",
+            "LOOKOUT_MAP_TILES": self.tiles.template,
+            "LOOKOUT_MAP_TILES_ATTRIBUTION": TILES_ATTRIBUTION,
             "LOOKOUT_SMTP_URL": self.smtp_url,
             "LOOKOUT_LINK_SECRET": config.link_secret,
             "LOOKOUT_EMAIL_FROM": config.email_from,

@@ -201,3 +201,20 @@ def candidates_from(locations: Sequence[Location], query: PreparedQuery, limit: 
         return [centroid] if centroid is not None else []
     found = (_candidate_from(location) for location in locations)
     return _merge_same_label([candidate for candidate in found if candidate is not None])[:limit]
+
+
+_STREET_KEYS = ("road", "pedestrian", "footway", "square")
+_NEIGHBOURHOOD_KEYS = ("neighbourhood", "quarter", "suburb", "residential", "hamlet", "village")
+
+
+def street_words(location: Location | None) -> str | None:
+    """``Eastgate Street, Stafford`` (or ``Forebridge, Stafford``) from a reverse lookup's address details; None
+    when they name no street or neighbourhood (a town alone says too little, a house number too much)."""
+    if location is None or checked_point(location.latitude, location.longitude) is None:
+        return None
+    address = _address(location)
+    where = next((str(address[key]) for key in (*_STREET_KEYS, *_NEIGHBOURHOOD_KEYS) if address.get(key)), None)
+    if where is None:
+        return None
+    town = _locality(address)
+    return f"{where}, {town}" if town and town != where else where

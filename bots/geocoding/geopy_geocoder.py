@@ -22,8 +22,8 @@ from geopy.extra.rate_limiter import AsyncRateLimiter
 from geopy.geocoders import Nominatim, get_geocoder_for_service
 from geopy.location import Location
 
-from bots.geocoding.answers import candidates_from, checked_point
-from core.geocoding import GeocodeCandidate, GeocoderUnavailable, NoMatch, prepare_query
+from bots.geocoding.answers import candidates_from, checked_point, street_words
+from core.geocoding import KIND_STREET, GeocodeCandidate, GeocoderUnavailable, NoMatch, prepare_query
 
 logger = logging.getLogger(__name__)
 
@@ -165,6 +165,30 @@ class GeopyGeocoder:
         self._cache.put(cache_key, candidates)
         logger.debug("geocode answered by provider: %d candidate(s)", len(candidates))
         return candidates
+
+    async def street_near(self, lat: float, lon: float) -> str | None:
+        """The street at a point, in words (Nominatim's reverse lookup at street zoom), cached like searches.
+
+        Never raises: the words are a nicety on top of the point, so a provider that fails or has no reverse
+        lookup leaves the caller's own words (logged as a warning, without the point)."""
+        cache_key = (f"near:{lat:.5f},{lon:.5f}", 1)
+        cached = self._cache.get(cache_key)
+        if cached is not None:
+            return cached[0].label or None
+        try:
+            async with asyncio.timeout(self._timeout):
+                location = await self._reverse(lat, lon)
+        except (geopy.exc.GeopyError, TimeoutError, ValueError, NotImplementedError) as error:
+            logger.warning("street lookup unavailable: %s", type(error).__name__)
+            return None
+        words = street_words(location if isinstance(location, Location) else None)
+        self._cache.put(cache_key, [GeocodeCandidate(words or "", lat, lon, KIND_STREET)])
+        return words
+
+    async def _reverse(self, lat: float, lon: float) -> Any:
+        if self._limiter is None:
+            return await self._geolocator.reverse((lat, lon), exactly_one=True)
+        return await self._limiter(self._geolocator.reverse, (lat, lon), exactly_one=True, zoom=17, addressdetails=True)
 
     async def aclose(self) -> None:
         await self._geolocator.__aexit__(None, None, None)

@@ -6,13 +6,11 @@ cannot post there, the officer is told how to fix it (the draft is kept).
 """
 from __future__ import annotations
 
-import asyncio
 import logging
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bots.slack_officer.area_picture import draw_area
 from bots.slack_officer.blocks.cards import (
     card_message,
     closed_card,
@@ -21,10 +19,11 @@ from bots.slack_officer.blocks.cards import (
     who,
 )
 from bots.slack_officer.deps import OfficerDeps
+from bots.slack_officer.preview_picture import preview_picture
 from bots.slack_officer.replies import Officer
 from core.errors import Conflict, LookoutError
 from core.model import Address, Channel
-from core.rendering import status_label
+from core.rendering import residents_count
 
 logger = logging.getLogger("lookout.slack")
 
@@ -52,15 +51,11 @@ async def post_preview(deps: OfficerDeps, client: AsyncWebClient, officer: Offic
     alert = preview.alert
     reference = alert.reference or str(alert_id)
     channel = officer.channel or officer.user
-    png = await asyncio.to_thread(  # a few hundred ms of drawing for a 3 km circle: off the event loop
-        draw_area, alert.area, cells,
-        title=f"{status_label(alert)}{reference} · {alert.headline}",
-        subtitle=f"{alert.area_description} · {preview.total:,} residents would be reached",
-    )
+    png = await preview_picture(preview, cells, deps.tiles)
     try:
         await client.files_upload_v2(
             channel=channel, content=png, filename=f"{reference}-area.png", title=f"The area of {reference}",
-            alt_txt=f"Map sketch of {alert.area_description}, shaded where the {preview.total:,} recipients live",
+            alt_txt=f"Map of {alert.area_description}, shaded where the {residents_count(preview.total)} it would reach live",
             initial_comment=f"The area of *{reference}*: outline in red, residents it would reach shaded in blue.",
         )
         posted = await client.chat_postMessage(channel=channel, **card_message(preview_card(preview, deps.force)))

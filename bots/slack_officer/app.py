@@ -26,6 +26,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bots.body_limit import limit_body
+from bots.map_tiles.client import TileClient
 from bots.slack_officer import actions, commands, events, views
 from bots.slack_officer.dedupe import handle_once, parse_body, request_key
 from bots.slack_officer.payloads import problem_with
@@ -72,6 +73,8 @@ class SlackOfficer:
             await asyncio.gather(self._board_task, return_exceptions=True)
             self._board_task = None
         await self.deps.tasks.drain()
+        if self.deps.tiles is not None:
+            await self.deps.tiles.aclose()
 
 
 def build_slack_officer(
@@ -85,11 +88,12 @@ def build_slack_officer(
     tips: TipService,
     uow: UnitOfWorkFactory,
     clock: Clock,
+    tiles: TileClient | None = None,
 ) -> SlackOfficer:
     progress = ProgressService(uow, clock=clock)
     deps = OfficerDeps(
         alerts=alerts, progress=progress, stats=StatsService(uow, clock=clock), audit=AuditService(uow, clock=clock), force=force,
-        geocoder=geocoder, roles=roles, uow=uow, tasks=BackgroundTasks(), tips=tips, clock=clock,
+        geocoder=geocoder, roles=roles, uow=uow, tasks=BackgroundTasks(), tips=tips, clock=clock, tiles=tiles,
     )
     app = AsyncApp(client=client, signing_secret=signing_secret, process_before_response=True)
 

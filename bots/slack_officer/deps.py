@@ -6,6 +6,7 @@ import weakref
 from dataclasses import dataclass, field
 from typing import Any
 
+from bots.map_tiles.client import TileClient
 from bots.slack_officer.tasks import BackgroundTasks
 from core.clock import Clock
 from core.force import ForceConfig
@@ -37,6 +38,7 @@ class OfficerDeps:
     tasks: BackgroundTasks
     tips: TipService
     clock: Clock
+    tiles: TileClient | None = None  # the street map under the preview's picture (LOOKOUT_MAP_TILES), when set
     ack_budget: float = ACK_BUDGET_SECONDS
     _alert_locks: weakref.WeakValueDictionary[int, asyncio.Lock] = field(default_factory=weakref.WeakValueDictionary)
     _tip_locks: weakref.WeakValueDictionary[str, asyncio.Lock] = field(default_factory=weakref.WeakValueDictionary)

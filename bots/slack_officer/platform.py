@@ -29,6 +29,7 @@ class SlackPlatform:
 
     def mount(self, app: FastAPI, host: Host, adapter: ChannelAdapter) -> Sequence[Background]:
         """The slash command, buttons and forms; the status board (keeping sent alerts' cards current) runs beside the app."""
+        from bots.map_tiles.configured import tile_client
         from bots.slack_officer.adapter import SlackAdapter
         from bots.slack_officer.app import add_slack_route, build_slack_officer
         from core.services.roles import Roles
@@ -44,6 +45,7 @@ class SlackPlatform:
             tips=host.tips,
             uow=host.uow,
             clock=host.clock,
+            tiles=tile_client(host.settings, host.force),
         )
         add_slack_route(app, officer, inbound=host.inbound)
         return (officer,)

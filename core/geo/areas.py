@@ -37,7 +37,8 @@ class CircleArea:
     lat: float
     lon: float
     radius_m: float
-    label: str | None = None
+    label: str | None = None  # the centre in residents' words: "Eastgate Street, Stafford"
+    given: str | None = None  # what the officer typed (a postcode, an address), so an edit starts from it
     kind: Literal["circle"] = "circle"
 
     def __post_init__(self) -> None:
@@ -64,7 +65,8 @@ class CircleArea:
         return f"within {format_distance(self.radius_m)} of {where}"
 
     def to_dict(self) -> dict[str, Any]:
-        return {"kind": self.kind, "lat": self.lat, "lon": self.lon, "radius_m": self.radius_m, "label": self.label}
+        return {"kind": self.kind, "lat": self.lat, "lon": self.lon, "radius_m": self.radius_m, "label": self.label,
+                "given": self.given}
 
 
 @dataclass(frozen=True)
@@ -162,7 +164,7 @@ def area_from_dict(data: dict[str, Any]) -> Area:
     """Rebuild an area stored with ``to_dict``."""
     kind = data.get("kind")
     if kind == "circle":
-        return CircleArea(float(data["lat"]), float(data["lon"]), float(data["radius_m"]), data.get("label"))
+        return CircleArea(float(data["lat"]), float(data["lon"]), float(data["radius_m"]), data.get("label"), data.get("given"))
     if kind == "street":
         return StreetArea(str(data["name"]), shape(data["line"]), float(data["buffer_m"]))  # type: ignore[arg-type]
     if kind == "polygon":

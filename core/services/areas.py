@@ -1,5 +1,13 @@
-"""Turning an officer's "where" into an area: a point, a postcode, an address, a street or a named area."""
+"""Turning an officer's "where" into an area: a point, a postcode, an address, a street or a named area.
+
+A circle is named for residents by the street at its centre ("within 1 km of
+Eastgate Street, Stafford"): a postcode alone means little to most people, a
+point's coordinates nothing, and an address's house number says more about
+one household than an alert should.
+"""
 from __future__ import annotations
+
+import re
 
 from dataclasses import dataclass
 
@@ -37,7 +45,8 @@ async def resolve_area(where: Where, *, force: ForceConfig, geocoder: Geocoder |
     kind = chosen[0]
     if kind == "at":
         lat, lon = parse_lat_lon(where.at or "", "at")
-        return CircleArea(lat, lon, where.radius_m or DEFAULT_RADIUS_M)
+        label = await geocoder.street_near(lat, lon) if geocoder is not None else None
+        return CircleArea(lat, lon, where.radius_m or DEFAULT_RADIUS_M, label=label)
     if kind == "area":
         return force.area(where.area or "")
     if geocoder is None:
@@ -57,7 +66,9 @@ async def _postcode_area(where: Where, geocoder: Geocoder) -> CircleArea:
         best = (await geocoder.search(postcode, limit=1))[0]
     except GeocodingError as exc:
         raise InvalidInput.one("postcode", str(exc)) from None
-    return CircleArea(best.lat, best.lon, where.radius_m or DEFAULT_RADIUS_M, label=postcode)
+    # Without a street, the postcode with its town ("ST16 2LZ, Stafford"), never the bare postcode.
+    label = await geocoder.street_near(best.lat, best.lon) or best.label
+    return CircleArea(best.lat, best.lon, where.radius_m or DEFAULT_RADIUS_M, label=label, given=postcode)
 
 
 async def _address_area(where: Where, geocoder: Geocoder) -> CircleArea:
@@ -71,7 +82,13 @@ async def _address_area(where: Where, geocoder: Geocoder) -> CircleArea:
     if len(labels) > 1:
         raise InvalidInput.one("address", f"'{query}' matches several places: {'; '.join(labels[:5])}. Add the town or a postcode.")
     best = candidates[0]
-    return CircleArea(best.lat, best.lon, where.radius_m or DEFAULT_RADIUS_M, label=best.label)
+    label = await geocoder.street_near(best.lat, best.lon) or _without_house_number(best.label)
+    return CircleArea(best.lat, best.lon, where.radius_m or DEFAULT_RADIUS_M, label=label, given=query)
+
+
+def _without_house_number(label: str) -> str:
+    """``12 Eastgate Street, Stafford ST16 2LZ`` → ``Eastgate Street, Stafford ST16 2LZ``."""
+    return re.sub(r"^\s*\d+[A-Za-z]?(?:-\d+[A-Za-z]?)?,?\s+", "", label) or label
 
 
 async def _street_area(where: Where, geocoder: Geocoder) -> Area:

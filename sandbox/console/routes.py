@@ -72,12 +72,16 @@ class Console:
             "telegram/location": self._telegram_location,
             "telegram/button": self._telegram_button,
             "telegram/photo": self._telegram_photo,
+            "telegram/new_resident": self._telegram_new_resident,
+            "telegram/reset": self._telegram_reset,
             "whatsapp/text": self._whatsapp_text,
             "whatsapp/location": self._whatsapp_location,
             "whatsapp/button": self._whatsapp_button,
             "whatsapp/list": self._whatsapp_list,
             "whatsapp/quick_reply": self._whatsapp_quick_reply,
             "whatsapp/image": self._whatsapp_image,
+            "whatsapp/new_resident": self._whatsapp_new_resident,
+            "whatsapp/reset": self._whatsapp_reset,
             "slack/command": self._slack_command,
             "slack/message": self._slack_message,
             "slack/action": self._slack_action,
@@ -170,6 +174,12 @@ class Console:
         action = await self.telegram.send_photo(content, inputs.optional_text(body, "caption", max_length=1024))
         return asdict(action)
 
+    async def _telegram_new_resident(self, request: Request) -> dict[str, Any]:
+        return await self.telegram.new_resident()
+
+    async def _telegram_reset(self, request: Request) -> dict[str, Any]:
+        return await self.telegram.reset()
+
     # --- a resident on WhatsApp ------------------------------------------------------------------------
 
     async def _whatsapp_text(self, request: Request) -> dict[str, Any]:
@@ -204,6 +214,12 @@ class Console:
         if kind not in {"image/jpeg", "image/png"}:
             raise BadInput("data: WhatsApp takes JPEG or PNG pictures")
         return asdict(await self.whatsapp.send_image(content, kind, inputs.optional_text(body, "caption", max_length=1024)))
+
+    async def _whatsapp_new_resident(self, request: Request) -> dict[str, Any]:
+        return self.whatsapp.new_resident()
+
+    async def _whatsapp_reset(self, request: Request) -> dict[str, Any]:
+        return self.whatsapp.reset()
 
     # --- an officer on Slack ----------------------------------------------------------------------------
 

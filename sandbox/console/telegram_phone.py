@@ -4,11 +4,13 @@ Every action is an Update posted by ``TelegramUsers`` to the webhook the app
 registered with ``setWebhook``, with its secret header, exactly as Telegram
 posts it. The chat the page draws is the stand-in's record of what the bot
 sent this user (edits applied, deleted messages gone) interleaved with what
-the resident did.
+the resident did. **New resident** puts a fresh simulated user on the phone;
+**Reset** clears what the phone shows (the stand-in keeps its record).
 """
 from __future__ import annotations
 
 import asyncio
+import random
 import threading
 import time
 from collections.abc import Callable
@@ -18,6 +20,7 @@ from typing import Any
 import httpx
 
 from sandbox.console.inputs import AppUnreachable, BadInput, NotReady
+from sandbox.console.people import new_telegram_resident
 from sandbox.console.telegram_html import message_nodes
 from sandbox.telegram import SentRecord, TelegramStandIn
 from sandbox.telegram_users import SimulatedUser, TelegramUsers
@@ -46,13 +49,38 @@ class ResidentAction:
 
 
 class TelegramPhone:
-    def __init__(self, stand_in: TelegramStandIn, user: SimulatedUser) -> None:
+    def __init__(self, stand_in: TelegramStandIn, user: SimulatedUser, *, rng: random.Random | None = None) -> None:
         self.stand_in = stand_in
         self.user = user
         self._users = TelegramUsers(stand_in, first_update_id=(int(time.time()) - _UPDATE_ID_EPOCH) * 10)
         self._actions: list[ResidentAction] = []
+        self._hidden_through = 0  # the bot's messages up to this message_id were cleared from the view by Reset
+        self._residents: list[SimulatedUser] = [user]  # everyone who has been on this phone
+        self._rng = rng or random.Random()
         self._log_lock = threading.Lock()
         self._one_at_a_time = asyncio.Lock()  # a phone does one thing at a time; updates arrive in order
+
+    # --- the phone itself ------------------------------------------------------------------------
+
+    async def new_resident(self) -> dict[str, Any]:
+        """A fresh simulated user on this phone, unknown to the app, with an empty chat."""
+        async with self._one_at_a_time:  # what the last resident was doing finishes first
+            taken = {r.chat_id for r in list(self.stand_in.sent)} | {r.id for r in self._residents}
+            user = new_telegram_resident(len(self._residents) - 1, taken, self._rng)
+            with self._log_lock:
+                self.user, self._hidden_through = user, 0
+                self._residents.append(user)
+                self._actions.clear()
+        return {"user": user.as_json()}
+
+    async def reset(self) -> dict[str, Any]:
+        """Clear the chat on the phone: the bot's messages so far and the resident's actions leave the view."""
+        async with self._one_at_a_time:
+            shown = self.stand_in.messages_to(self.user.id)
+            with self._log_lock:
+                self._hidden_through = max((r.message_id for r in shown), default=self._hidden_through)
+                self._actions.clear()
+        return {"user": self.user.as_json()}
 
     # --- what the resident does ------------------------------------------------------------
 
@@ -126,28 +154,28 @@ class TelegramPhone:
     # --- what the page shows -------------------------------------------------------------------
 
     def snapshot(self) -> dict[str, Any]:
-        records = self.stand_in.messages_to(self.user.id)
         with self._log_lock:
-            actions = list(self._actions)
+            user, hidden_through, actions = self.user, self._hidden_through, list(self._actions)
+        records = [r for r in self.stand_in.messages_to(user.id) if r.message_id > hidden_through]
         answers = {a.get("callback_query_id"): a for a in list(self.stand_in.callback_answers)}
         timeline = [_bot_bubble(r, self.stand_in) for r in records]
         timeline += [_resident_entry(a, answers.get(a.callback_id)) for a in actions]
         timeline.sort(key=lambda item: item["at"])
         webhook = self.stand_in.webhook
         return {
-            "user": self.user.as_json(),
+            "user": user.as_json(),
             "bot": self.stand_in.bot_user(),
             "now": time.monotonic(),  # the clock of every "at" here, so the page can show wall-clock times
             "webhook": {"registered": bool(webhook.get("url")), "url": webhook.get("url", ""),
                         "allowed_updates": webhook.get("allowed_updates") or []},
             "timeline": timeline,
-            "typing": self._typing(records),
+            "typing": self._typing(user, records),
             "keyboard": _reply_keyboard(records, actions),
             "force_reply": _force_reply(records, actions),
         }
 
-    def _typing(self, records: list[SentRecord]) -> str | None:
-        action = self.stand_in.last_chat_action(self.user.id)
+    def _typing(self, user: SimulatedUser, records: list[SentRecord]) -> str | None:
+        action = self.stand_in.last_chat_action(user.id)
         if action is None or time.monotonic() - action.at > TYPING_SECONDS:
             return None
         if any(r.at > action.at for r in records):  # a message ends the chat action

@@ -4,9 +4,13 @@ Every action is a webhook signed with the app secret (``X-Hub-Signature-256``)
 in the Cloud API's real payload shape, sent by the stand-in's simulated user:
 text, location, interactive ``button_reply`` / ``list_reply``, and a template's
 quick-reply ``button``. Taps must match a button the app's message really had.
+**New resident** puts a fresh simulated user (a number the stand-in has not
+seen) on the phone; **Reset** clears what the phone shows (the stand-in keeps
+its record, and the resident's 24-hour window stays as it is).
 """
 from __future__ import annotations
 
+import random
 import threading
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -14,9 +18,11 @@ from typing import Any
 import httpx
 
 from sandbox.console.inputs import AppUnreachable, BadInput, NotReady
-from sandbox.whatsapp import SentMessage, SimulatedUser, WebhookDelivery, WhatsAppStandIn
-
-MAX_TEXT = 4096
+from sandbox.console.people import new_resident_name, new_whatsapp_number
+from sandbox.whatsapp import Rejection, SentMessage, WhatsAppStandIn
+from sandbox.whatsapp_payloads import MAX_TEXT
+from sandbox.whatsapp_users import SimulatedUser
+from sandbox.whatsapp_webhooks import WebhookDelivery
 
 
 @dataclass
@@ -36,16 +42,50 @@ class ResidentMessage:
 
 
 class WhatsAppPhone:
-    def __init__(self, stand_in: WhatsAppStandIn, wa_id: str, name: str) -> None:
+    def __init__(self, stand_in: WhatsAppStandIn, wa_id: str, name: str, *, rng: random.Random | None = None) -> None:
         self.stand_in = stand_in
         self.wa_id = wa_id
         self.name = name
         self._messages: list[ResidentMessage] = []
+        # Reset hides what came before: how many of the business's messages to this number, and of the refusals.
+        self._hidden_sent = 0
+        self._hidden_refusals = 0
+        self._numbers: set[str] = {wa_id}  # everyone who has been on this phone
+        self._rng = rng or random.Random()
         self._lock = threading.Lock()
 
     @property
     def _user(self) -> SimulatedUser:
         return self.stand_in.user(self.wa_id, self.name)
+
+    # --- the phone itself ------------------------------------------------------------------------
+
+    def new_resident(self) -> dict[str, str]:
+        """A fresh simulated user on this phone: a number WhatsApp's stand-in has not seen, an empty chat."""
+        taken = ({m.to for m in list(self.stand_in.sent)} | {m.wa_id for m in list(self.stand_in.inbound)}
+                 | {r.to for r in list(self.stand_in.rejected) if r.to} | self._numbers)
+        try:
+            wa_id = new_whatsapp_number(taken, self._rng)
+        except ValueError as exc:
+            raise NotReady(str(exc)) from None
+        with self._lock:
+            self.name = new_resident_name(len(self._numbers) - 1)
+            self.wa_id = wa_id
+            self._numbers.add(wa_id)
+            self._hidden_sent = self._hidden_refusals = 0
+            self._messages.clear()
+        return {"wa_id": self.wa_id, "name": self.name}
+
+    def reset(self) -> dict[str, str]:
+        """Clear the chat on the phone: what the business sent so far and the resident's messages leave the view."""
+        with self._lock:
+            self._hidden_sent = len(self.stand_in.sent_to(self.wa_id))
+            self._hidden_refusals = len(self._refusals(self.wa_id))
+            self._messages.clear()
+        return {"wa_id": self.wa_id, "name": self.name}
+
+    def _refusals(self, wa_id: str) -> list[Rejection]:
+        return [r for r in list(self.stand_in.rejected) if r.to == wa_id]
 
     # --- what the resident does -------------------------------------------------------------
 
@@ -122,21 +162,23 @@ class WhatsAppPhone:
 
     def snapshot(self) -> dict[str, Any]:
         with self._lock:
-            mine = list(self._messages)
-        sent = self.stand_in.sent_to(self.wa_id)
+            wa_id, name, mine = self.wa_id, self.name, list(self._messages)
+            hidden_sent, hidden_refusals = self._hidden_sent, self._hidden_refusals
+        # Both records only grow, so what Reset hid is a prefix of each.
+        sent = self.stand_in.sent_to(wa_id)[hidden_sent:]
         timeline = [_business_bubble(m, self.stand_in) for m in sent]
         timeline += [{"from": "resident", **asdict(m),
                       "image_url": f"/_console/api/whatsapp/media/{m.media_id}" if m.media_id else None} for m in mine]
         timeline += [{"from": "system", "at": r.at, "code": r.code, "text": r.details or f"error {r.code}"}
-                     for r in list(self.stand_in.rejected) if r.to == self.wa_id]
+                     for r in self._refusals(wa_id)[hidden_refusals:]]
         timeline.sort(key=lambda item: item["at"])
         return {
-            "wa_id": self.wa_id,
-            "name": self.name,
+            "wa_id": wa_id,
+            "name": name,
             "business_number": self.stand_in.display_phone_number,
             "now": self.stand_in.now(),  # the clock of every "at" here (the stand-in's, which tests can move on)
             "webhook": self.stand_in.callback_url or "",
-            "window_open": self.stand_in.window_open(self.wa_id),
+            "window_open": self.stand_in.window_open(wa_id),
             "timeline": timeline,
         }
 

@@ -42,7 +42,7 @@ def test_a_resident_joins_an_officer_alerts_by_slash_command_and_the_tip_reaches
 ) -> None:
     problems: list[str] = []
     page.on("pageerror", lambda error: problems.append(str(error)))
-    page.on("dialog", lambda dialog: dialog.accept())  # the Send button's confirm ("It goes to 1 residents now")
+    page.on("dialog", lambda dialog: dialog.accept())  # the Send button's confirm ("It goes to 1 resident now")
     with app_with_sandbox(database_url) as service:
         page.goto(service.sandbox.console_url)
         expect(page.locator("body")).to_have_attribute("data-ready", "1")

@@ -63,7 +63,7 @@ def test_preview_send_update_cancel_list(env: dict[str, str], database_url: str)
 
 def test_send_in_one_go_by_postcode_and_by_street(env: dict[str, str]) -> None:
     by_postcode = run_json(["alert", "send", *COMPOSE, "--postcode", "st16 2lz", "--radius", "2km", "--yes"], env)
-    assert by_postcode["area"] == "within 2 km of ST16 2LZ"
+    assert by_postcode["area"] == "within 2 km of Eastgate Street, Stafford"
     by_street = run_json(["alert", "send", *COMPOSE, "--street", "Eastgate Street, Stafford", "--yes"], env)
     assert by_street["area"].startswith("Eastgate Street") and by_street["area"].endswith("50 m either side")
     named = run_json(["alert", "send", *COMPOSE, "--area", "town_centre", "--yes"], env)

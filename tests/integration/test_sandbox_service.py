@@ -33,6 +33,7 @@ from sandbox.service import Sandbox, SandboxConfig
 from sandbox.slack_users import SimulatedSlackClient
 from sandbox.slack_workspace import OFFICER_ID, OFFICERS_CHANNEL_ID
 from sandbox.telegram_users import SECRET_HEADER
+from tests.support.console import flatten
 
 # The smallest valid PNG: 1x1, transparent.
 PNG = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII=")
@@ -196,7 +197,7 @@ def test_the_console_page_is_served_with_a_strict_content_policy(sandbox: Sandbo
     page = httpx.get(sandbox.console_url)
     assert page.status_code == 200 and "text/html" in page.headers["content-type"]
     assert "script-src 'self'" in page.headers["content-security-policy"]
-    for asset in ("console.css", "js/main.js", "js/telegram.js", "js/whatsapp.js", "js/slack.js", "js/blockkit.js"):
+    for asset in ("console.css", "js/main.js", "js/telegram.js", "js/whatsapp.js", "js/slack.js", "js/blockkit.js", "js/glyphs.js"):
         assert httpx.get(f"{sandbox.base_url}/_console/static/{asset}").status_code == 200, asset
     doors = httpx.get(f"{sandbox.base_url}/_console/api/config").json()["doors"]
     assert doors["app_url"] == sandbox.config.app_url and doors["telegram"] == "/telegram"
@@ -269,6 +270,61 @@ async def test_the_whatsapp_phone_sends_signed_webhooks_and_taps_real_buttons(sa
     phone = state(sandbox)["whatsapp"]
     assert phone["window_open"] and [m["from"] for m in phone["timeline"]] == ["resident", "business", "resident", "resident"]
     assert phone["timeline"][1]["buttons"] == [{"id": "tip:7", "title": "I have information"}]
+
+
+async def test_telegram_reset_clears_the_phone_and_a_new_resident_is_a_stranger_to_the_app(
+    bot: Bot, sandbox: Sandbox, app: App
+) -> None:
+    await bot.set_webhook(f"{app.url}/telegram/webhook", secret_token=sandbox.config.telegram_webhook_secret)
+    await bot.send_message(TELEGRAM_RESIDENT.id, "Welcome back")
+    assert console(sandbox, "telegram/text", {"text": "/start"}).json()["status"] == 200
+    assert [item["from"] for item in state(sandbox)["telegram"]["timeline"]] == ["bot", "resident"]
+
+    reset = console(sandbox, "telegram/reset", {})
+    assert reset.status_code == 200 and reset.json()["user"]["id"] == TELEGRAM_RESIDENT.id
+    assert state(sandbox)["telegram"]["timeline"] == []
+    await bot.send_message(TELEGRAM_RESIDENT.id, "After the reset")
+    assert [flatten(item["nodes"]) for item in state(sandbox)["telegram"]["timeline"]] == ["After the reset"]
+    assert len(sandbox.telegram.messages_to(TELEGRAM_RESIDENT.id)) == 2  # the stand-in's record is untouched
+
+    fresh = console(sandbox, "telegram/new_resident", {}).json()["user"]
+    phone = state(sandbox)["telegram"]
+    assert fresh["id"] != TELEGRAM_RESIDENT.id and phone["user"] == fresh and phone["timeline"] == []
+    assert console(sandbox, "telegram/text", {"text": "/start"}).json()["status"] == 200
+    update = app.telegram[-1]["message"]
+    assert update["from"]["id"] == update["chat"]["id"] == fresh["id"] and update["from"]["first_name"] == fresh["first_name"]
+    await bot.send_message(TELEGRAM_RESIDENT.id, "For the first resident only")
+    assert [item["from"] for item in state(sandbox)["telegram"]["timeline"]] == ["resident"]
+    second = console(sandbox, "telegram/new_resident", {}).json()["user"]
+    assert second["id"] not in {fresh["id"], TELEGRAM_RESIDENT.id} and second["first_name"] != fresh["first_name"]
+
+
+async def test_whatsapp_reset_clears_the_phone_and_a_new_resident_writes_from_a_new_number(sandbox: Sandbox, app: App) -> None:
+    assert console(sandbox, "whatsapp/text", {"text": "hello"}).json()["status"] == 200
+    async with httpx.AsyncClient(headers={"Authorization": f"Bearer {sandbox.config.whatsapp_token}"}) as client:
+        graph = f"{sandbox.whatsapp_api_base}/{sandbox.config.whatsapp_phone_number_id}/messages"
+        text = {"messaging_product": "whatsapp", "to": WHATSAPP_RESIDENT_ID, "type": "text", "text": {"body": "Hi Alice"}}
+        assert (await client.post(graph, json=text)).status_code == 200
+        assert (await client.post(graph, json={**text, "to": "447700900999"})).status_code == 400  # no window: 131047
+        assert len(state(sandbox)["whatsapp"]["timeline"]) == 2
+
+        assert console(sandbox, "whatsapp/reset", {}).json() == {"wa_id": WHATSAPP_RESIDENT_ID, "name": "Alice"}
+        phone = state(sandbox)["whatsapp"]
+        assert phone["timeline"] == [] and phone["window_open"]  # the view is cleared, not what WhatsApp knows
+        sandbox.whatsapp.advance(6)  # Meta's pair rate: one message per 6 s to a user
+        assert (await client.post(graph, json={**text, "text": {"body": "After the reset"}})).status_code == 200
+        assert [item["text"] for item in state(sandbox)["whatsapp"]["timeline"]] == ["After the reset"]
+
+        fresh = console(sandbox, "whatsapp/new_resident", {}).json()
+        assert fresh["wa_id"] not in {WHATSAPP_RESIDENT_ID, "447700900999"} and fresh["wa_id"].startswith("447700900")
+        phone = state(sandbox)["whatsapp"]
+        assert (phone["wa_id"], phone["name"], phone["timeline"], phone["window_open"]) == (fresh["wa_id"], fresh["name"], [], False)
+        assert console(sandbox, "whatsapp/text", {"text": "hi"}).json()["status"] == 200
+        value = app.whatsapp[-1]["entry"][0]["changes"][0]["value"]
+        assert value["messages"][0]["from"] == fresh["wa_id"] and value["contacts"][0]["profile"]["name"] == fresh["name"]
+        sandbox.whatsapp.advance(6)
+        assert (await client.post(graph, json={**text, "text": {"body": "Only Alice sees this"}})).status_code == 200
+    assert [item["from"] for item in state(sandbox)["whatsapp"]["timeline"]] == ["resident"]
 
 
 async def test_the_slack_pane_signs_commands_and_shows_modal_errors(sandbox: Sandbox, app: App) -> None:

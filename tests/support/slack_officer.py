@@ -30,6 +30,8 @@ from sandbox.nominatim import NominatimStandIn
 from sandbox.slack import SlackLimits, SlackMessage, SlackStandIn
 from sandbox.slack_users import SimulatedSlackClient
 from sandbox.slack_workspace import OFFICER_ID, OFFICERS_CHANNEL_ID, SECOND_OFFICER_ID, SUPERVISOR_ID, TIPS_CHANNEL_ID
+from sandbox.tiles import ATTRIBUTION as TILES_ATTRIBUTION
+from sandbox.tiles import TileStandIn
 from tests.support.fakes import FakeAdapter
 from runtime.examples import EXAMPLE_FORCE_CONFIG
 
@@ -202,8 +204,10 @@ class _Errors(logging.Handler):
 
 @asynccontextmanager
 async def officer_app(database_url: str, *, force: Path = EXAMPLE_FORCE, limits: SlackLimits | None = None,
-                      errors_expected: bool = False, clock: Clock) -> AsyncIterator[OfficerApp]:
-    """The app, failing the test if anything was logged as an error (unless ``errors_expected``)."""
+                      errors_expected: bool = False, map_tiles: TileStandIn | None = None, tile_cache: Path | None = None,
+                      clock: Clock) -> AsyncIterator[OfficerApp]:
+    """The app, failing the test if anything was logged as an error (unless ``errors_expected``).
+    ``map_tiles``: a running tile stand-in for the preview's street map, its tiles cached in ``tile_cache``."""
     slack = SlackStandIn(TOKEN, SECRET, limits=limits or SlackLimits(post_per_channel_per_second=None))
     nominatim = NominatimStandIn()
     errors = _Errors()
@@ -223,6 +227,9 @@ async def officer_app(database_url: str, *, force: Path = EXAMPLE_FORCE, limits:
             slack_tips_channel=TIPS_CHANNEL_ID,
             geocoder_domain=nominatim.domain,
             geocoder_scheme="http",
+            map_tiles=map_tiles.template if map_tiles else None,
+            map_tiles_attribution=TILES_ATTRIBUTION if map_tiles else None,
+            map_tiles_cache_dir=str(tile_cache or ROOT / "var" / "tiles"),
         )
         lookout = build(settings, clock=clock)
         app = create_app(lookout)

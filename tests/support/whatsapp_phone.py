@@ -6,7 +6,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from sandbox.whatsapp import SentMessage, WebhookDelivery, WhatsAppStandIn
+from sandbox.whatsapp import SentMessage, WhatsAppStandIn
+from sandbox.whatsapp_webhooks import WebhookDelivery
 
 MORE = "page:"  # the row that shows the next page of a long list
 

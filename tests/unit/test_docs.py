@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parents[2]
 SKIPPED_FOLDERS = {".git", ".venv", "var", "__pycache__", ".pytest_cache", ".hypothesis", "node_modules"}
 TEXT_SUFFIXES = {".py", ".md", ".toml", ".txt", ".html", ".js", ".css", ".cfg", ".ini", ".sh", ""}
 README_LIMIT_BYTES = 16 * 1024
-PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+PAGES = [*sorted(ROOT.glob("*.md")), *sorted((ROOT / "docs").glob("*.md"))]  # README, CONTRIBUTING, … and the manual
 
 _FENCE = re.compile(r"^```.*?^```", re.M | re.S)
 _CODE = re.compile(r"`[^`\n]*`")

@@ -45,6 +45,9 @@ class Gazetteer:
             raise self.answers[0]
         return list(self.answers)  # type: ignore[arg-type]
 
+    async def street_near(self, lat: float, lon: float) -> str | None:
+        return None
+
     async def aclose(self) -> None:
         pass
 

@@ -23,7 +23,7 @@ from bots.slack_officer.blocks.common import (
 )
 from core.force import ForceConfig
 from core.model import Alert, AlertState, AlertStatus, AlertType, Channel, DeliveryState
-from core.rendering import alert_title, format_duration, status_label
+from core.rendering import alert_title, format_duration, residents_count, status_label
 from core.services.alerts import Preview, daily_limit_in_words, reach_in_words, timing_in_words
 from core.services.progress import DeliveryReport
 from core.services.roles import SLACK_USER_ID
@@ -92,7 +92,7 @@ def preview_card(preview: Preview, force: ForceConfig, *, note: str | None = Non
     alert = preview.alert
     reach = " · ".join(f"{channel_name(c)} {n:,}" for c, n in sorted(preview.recipients.items())) or "nobody on any channel"
     blocks: list[Block] = [header(f"{status_label(alert)}Preview {alert.reference}"), *_summary(alert, force)]
-    blocks.append(section(f":busts_in_silhouette: *Would reach {preview.total:,} residents* — {reach}\n"
+    blocks.append(section(f":busts_in_silhouette: *Would reach {residents_count(preview.total)}* — {reach}\n"
                           f":round_pushpin: {esc(preview.area_description)}. The picture of the area is just above."))
     if preview.eta_95_s:
         blocks.append(context(f":stopwatch: {esc(timing_in_words(preview))}"))
@@ -109,7 +109,7 @@ def preview_card(preview: Preview, force: ForceConfig, *, note: str | None = Non
     value = card_value(alert)
     buttons = [
         button("Send", SEND, value, style="primary",
-               confirm=confirm_dialog(f"Send {alert.reference}?", f"It goes to {preview.total:,} residents now.", "Send")),
+               confirm=confirm_dialog(f"Send {alert.reference}?", f"It goes to {residents_count(preview.total)} now.", "Send")),
     ]
     if preview.approval_needed:
         buttons.append(button("Approve", APPROVE, value))
@@ -121,7 +121,7 @@ def preview_card(preview: Preview, force: ForceConfig, *, note: str | None = Non
     ]
     blocks.append({"type": "actions", "block_id": "alert_card", "elements": buttons})
     blocks.append(context(f"Drafted by {who(alert.author)} · {local_time(alert.created_at, force.settings.timezone)}"))
-    text = f"{status_label(alert)}Preview of {alert.reference}: {esc(alert.headline)} — would reach {preview.total:,} residents"
+    text = f"{status_label(alert)}Preview of {alert.reference}: {esc(alert.headline)} — would reach {residents_count(preview.total)}"
     return text, blocks
 
 

@@ -246,10 +246,11 @@ def form_from_alert(alert: Alert, force: ForceConfig) -> ComposeForm:
     area = alert.area
     if isinstance(area, CircleArea):
         form.radius = format_distance(area.radius_m).replace(" ", "")
-        if area.label and normalise_uk_postcode(area.label):
-            form.where_kind, form.where = "postcode", area.label
-        elif area.label:
-            form.where_kind, form.where = "address", area.label
+        typed = area.given or area.label
+        if typed and normalise_uk_postcode(typed):
+            form.where_kind, form.where = "postcode", typed
+        elif typed and area.given:
+            form.where_kind, form.where = "address", typed
         else:
             form.where_kind, form.where = "location", f"{area.lat:.6f}, {area.lon:.6f}"
     elif isinstance(area, StreetArea):

@@ -48,6 +48,29 @@ export async function actOnPhone(platform, foot, path, body, describe, refresh) 
   }
 }
 
+// The phone's own buttons: New resident (a fresh simulated user, unknown to the app) and Reset (clear the chat).
+export function setupPhoneTools(platform, phone, foot, refresh) {
+  const tools = {
+    'new-resident': ['new_resident', (result) => `New resident: ${result.name || result.user?.first_name}`],
+    reset: ['reset', () => 'Chat cleared on this phone'],
+  };
+  for (const [action, [path, describe]] of Object.entries(tools)) {
+    phone.querySelector(`[data-action="${action}"]`).addEventListener('click', async () => {
+      try {
+        const result = await post(`${platform}/${path}`, {});
+        foot.textContent = describe(result);
+        foot.className = 'phone-foot ok';
+      } catch (error) {
+        foot.textContent = error.message;
+        foot.className = 'phone-foot fail';
+        toast(error.message, 'error');
+      } finally {
+        refresh();
+      }
+    });
+  }
+}
+
 export function readFileAsDataUrl(file) {
   return new Promise((resolve, reject) => {
     const reader = new FileReader();

@@ -5,39 +5,79 @@
 // Stateful elements carry data-block-id / data-action-id / data-kind so a modal's state can be read back.
 
 import { el, localImage, outLink } from './dom.js';
+import { EMOJI, emojify, glyphText } from './glyphs.js';
 
 const STATEFUL = new Set(['plain_text_input', 'static_select', 'multi_static_select', 'radio_buttons', 'checkboxes',
   'datepicker', 'timepicker', 'number_input', 'email_text_input', 'url_text_input']);
 
 // --- mrkdwn -----------------------------------------------------------------------------------------
 
+// Slack escapes only these three; "&amp;" last, so "&amp;lt;" stays the text "&lt;".
 function decode(text) {
   return text.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
 }
 
-// Bold, italic, strike and code inside one run of text (Slack does not nest them across links).
+// *bold*, _italic_ and ~strike~ as Slack reads them: the marks hug the words (no space inside) and stand
+// at word edges, so snake_case_names, 2*3*4 and file~1~ stay as typed.
+const EDGE_BEFORE = '(?<![\\p{L}\\p{N}])';
+const EDGE_AFTER = '(?![\\p{L}\\p{N}])';
+const marked = (mark) => `${EDGE_BEFORE}${mark}[^${mark}\\s](?:[^${mark}\\n]*?[^${mark}\\s])?${mark}${EDGE_AFTER}`;
+const STYLES = new RegExp(`(\`\`\`[\\s\\S]+?\`\`\`|\`[^\`\\n]+\`|${marked('\\*')}|${marked('_')}|${marked('~')})`, 'u');
+const MARKS = { '*': 'strong', _: 'em', '~': 's' };
+
+// Bold, italic, strike and code inside one run of text (Slack does not nest them across links); emoji
+// shortcodes everywhere but in code. split() puts each match (the pattern's one group) at an odd index.
 function styled(text) {
-  const pattern = /(```[\s\S]+?```|`[^`\n]+`|\*[^*\n]+\*|_[^_\n]+_|~[^~\n]+~)/g;
-  return text.split(pattern).filter((piece) => piece !== '').map((piece) => {
-    if (piece.startsWith('```') && piece.length > 6) return el('pre', { class: 'sk-pre' }, decode(piece.slice(3, -3)));
-    if (piece.startsWith('`') && piece.length > 2) return el('code', {}, decode(piece.slice(1, -1)));
-    const marks = { '*': 'strong', _: 'em', '~': 's' };
-    const tag = marks[piece[0]];
-    if (tag && piece.length > 2 && piece.endsWith(piece[0])) return el(tag, {}, styled(piece.slice(1, -1)));
-    return document.createTextNode(decode(piece));
+  return text.split(STYLES).flatMap((piece, index) => {
+    if (piece === '') return [];
+    if (index % 2 === 0) return glyphText(emojify(decode(piece)));
+    if (piece.startsWith('```')) return [el('pre', { class: 'sk-pre' }, decode(piece.slice(3, -3)))];
+    if (piece.startsWith('`')) return [el('code', {}, decode(piece.slice(1, -1)))];
+    return [el(MARKS[piece[0]], {}, styled(piece.slice(1, -1)))];
   });
 }
 
-export function mrkdwn(text, ctx = {}) {
+// Links, mentions and styled text within lines that are not quotes.
+function inline(text, ctx) {
   const out = [];
   const pattern = /<([^<>\s][^<>]*)>/g;
   let last = 0;
-  for (const match of String(text ?? '').matchAll(pattern)) {
-    if (match.index > last) out.push(...styled(String(text).slice(last, match.index)));
+  for (const match of text.matchAll(pattern)) {
+    if (match.index > last) out.push(...styled(text.slice(last, match.index)));
     out.push(special(match[1], ctx));
     last = match.index + match[0].length;
   }
-  out.push(...styled(String(text ?? '').slice(last)));
+  out.push(...styled(text.slice(last)));
+  return out;
+}
+
+// Slack's mrkdwn: lines that start with ">" are a quote (">>>" quotes the rest of the message).
+export function mrkdwn(text, ctx = {}) {
+  const out = [];
+  const lines = String(text ?? '').split('\n');
+  let plainLines = [];
+  let quoted = [];
+  const flush = () => {
+    if (plainLines.length) out.push(...inline(plainLines.join('\n'), ctx));
+    if (quoted.length) out.push(el('blockquote', { class: 'sk-quote' }, inline(quoted.join('\n'), ctx)));
+    plainLines = [];
+    quoted = [];
+  };
+  for (const [index, line] of lines.entries()) {
+    if (line.startsWith('>>>')) {
+      if (plainLines.length) flush();
+      quoted.push(line.slice(3).replace(/^ /, ''), ...lines.slice(index + 1));
+      break;
+    }
+    if (line.startsWith('>')) {
+      if (plainLines.length) flush();
+      quoted.push(line.slice(1).replace(/^ /, ''));
+    } else {
+      if (quoted.length) flush();
+      plainLines.push(line);
+    }
+  }
+  flush();
   return out;
 }
 
@@ -58,10 +98,11 @@ function special(inner, ctx) {
 export function textObject(text, ctx) {
   if (!text) return [];
   if (text.type === 'mrkdwn') return mrkdwn(text.text, ctx);
-  return [document.createTextNode(String(text.text ?? ''))];
+  return glyphText(plain(text));
 }
 
-const plain = (text) => String(text?.text ?? '');
+// A plain_text object's text; Slack shows its :shortcodes: as emoji unless "emoji" is false.
+const plain = (text) => (text?.emoji === false ? String(text?.text ?? '') : emojify(text?.text));
 
 // --- blocks -------------------------------------------------------------------------------------------
 
@@ -86,7 +127,7 @@ const BLOCKS = {
     return section;
   },
   header(block) {
-    return el('h4', { class: 'sk-block sk-header' }, plain(block.text));
+    return el('h4', { class: 'sk-block sk-header' }, glyphText(plain(block.text)));
   },
   divider() {
     return el('hr', { class: 'sk-block sk-divider' });
@@ -127,6 +168,7 @@ function flattenRichText(items) {
     if (item.type === 'text') return item.text;
     if (item.type === 'link') return outLink(item.url, item.text || item.url);
     if (item.type === 'user') return `@${item.user_id}`;
+    if (item.type === 'emoji') return EMOJI[item.name] ?? `:${item.name}:`;
     if (item.elements) return flattenRichText(item.elements);
     return '';
   });
@@ -157,7 +199,8 @@ function element(item, block, blockId, ctx, stateOnly) {
         if (item.url) window.open(item.url, '_blank', 'noopener');
         dispatch(item.value ?? null);
       };
-      return el('button', { type: 'button', class: `sk-btn${style}`, dataset: { ...data, testid: 'sk-button' }, onclick }, plain(item.text));
+      return el('button', { type: 'button', class: `sk-btn${style}`, dataset: { ...data, testid: 'sk-button' }, onclick },
+        glyphText(plain(item.text)));
     }
     case 'static_select':
     case 'external_select':

@@ -1,7 +1,8 @@
 // The Telegram phone: the bot's messages as Telegram draws them, and a resident's taps and words sent as Updates.
 
-import { actOnPhone, answered, readFileAsDataUrl } from './api.js';
+import { actOnPhone, answered, readFileAsDataUrl, setupPhoneTools } from './api.js';
 import { clock, el, icon, localImage, outLink, renderIfChanged, toast } from './dom.js';
+import { deliveryMark, glyphText } from './glyphs.js';
 import { pickLocation } from './places.js';
 
 const phone = () => document.querySelector('[data-testid="telegram-phone"]');
@@ -18,7 +19,7 @@ const TAGS = { b: 'b', i: 'i', u: 'u', s: 's', code: 'code', pre: 'pre', blockqu
 
 function renderNodes(nodes) {
   return (nodes || []).map((node) => {
-    if (node.t === 'text') return document.createTextNode(node.v);
+    if (node.t === 'text') return glyphText(node.v);
     if (node.t === 'a') return outLink(node.href, renderNodes(node.c));
     const item = el(TAGS[node.t] || 'span', {}, renderNodes(node.c));
     if (node.t === 'spoiler') {
@@ -40,6 +41,7 @@ function act(path, body, describe) {
 
 export function setupTelegram(onChange) {
   refresh = onChange;
+  setupPhoneTools('telegram', phone(), part('tg-last'), refresh);
   const form = part('tg-composer');
   const input = form.querySelector('input[name="text"]');
   form.addEventListener('submit', async (event) => {
@@ -110,7 +112,7 @@ function botBubble(message, byId, offset) {
 function inlineButton(message, button) {
   if (button.url) return outLink(button.url, el('span', { class: 'kb-btn link' }, `${button.text} ↗`));
   if (button.data === undefined) {
-    return el('button', { type: 'button', class: 'kb-btn', disabled: true, title: 'Not simulated in the sandbox' }, button.text);
+    return el('button', { type: 'button', class: 'kb-btn', disabled: true, title: 'Not simulated in the sandbox' }, glyphText(button.text));
   }
   return el('button', {
     type: 'button',
@@ -120,7 +122,7 @@ function inlineButton(message, button) {
       event.currentTarget.classList.add('pending');
       await act('button', { message_id: message.id, data: button.data }, `button “${button.text}”`);
     },
-  }, button.text);
+  }, glyphText(button.text));
 }
 
 function residentEntry(item, byId, offset) {
@@ -134,10 +136,9 @@ function residentEntry(item, byId, offset) {
   if (item.on_message && byId.has(item.on_message)) parts.push(quote(byId.get(item.on_message)));
   if (item.kind === 'location') parts.push(locationCard(item));
   if (item.kind === 'photo' && item.file) parts.push(localImage(item.file.url, 'Your photo', 'bubble-photo'));
-  if (item.text) parts.push(el('div', { class: 'bubble-text' }, item.text));
+  if (item.text) parts.push(el('div', { class: 'bubble-text' }, glyphText(item.text)));
   const ok = item.status >= 200 && item.status < 300;
-  parts.push(el('span', { class: 'meta' }, clock(item.at + offset), ' ',
-    el('span', { class: ok ? 'tick ok' : 'tick fail', title: item.error || answered(item.status) }, ok ? '✓✓' : '!')));
+  parts.push(el('span', { class: 'meta' }, clock(item.at + offset), ' ', deliveryMark(ok, item.error || answered(item.status))));
   return el('article', { class: 'bubble me', dataset: { testid: 'tg-my-message', status: item.status ?? '' } }, parts);
 }
 
@@ -189,7 +190,7 @@ function replyButton(keyboard, button) {
       if (button.request_location) await shareLocation(keyboard.message_id);
       else await act('text', { text: button.text, keyboard_message: keyboard.message_id }, `“${short(button.text)}”`);
     },
-  }, button.request_location ? [icon('pin'), ` ${button.text}`] : button.text);
+  }, button.request_location ? [icon('pin'), ` ${button.text}`] : glyphText(button.text));
 }
 
 function announceAnswers(timeline) {

@@ -1,7 +1,8 @@
 // The WhatsApp phone: what the business sent, as WhatsApp draws it, and a resident's replies sent as signed webhooks.
 
-import { actOnPhone, answered, readFileAsDataUrl } from './api.js';
+import { actOnPhone, answered, readFileAsDataUrl, setupPhoneTools } from './api.js';
 import { append, clock, el, icon, localImage, renderIfChanged } from './dom.js';
+import { deliveryMark, glyphText } from './glyphs.js';
 import { pickLocation } from './places.js';
 
 const phone = () => document.querySelector('[data-testid="whatsapp-phone"]');
@@ -15,6 +16,7 @@ function act(path, body, describe) {
 
 export function setupWhatsApp(onChange) {
   refresh = onChange;
+  setupPhoneTools('whatsapp', phone(), part('wa-last'), refresh);
   const form = part('wa-composer');
   const input = form.querySelector('input[name="text"]');
   form.addEventListener('submit', async (event) => {
@@ -66,9 +68,9 @@ function formatted(text) {
     if (piece.startsWith('```') && piece.endsWith('```') && piece.length > 6) return el('code', {}, piece.slice(3, -3));
     const marks = { '*': 'strong', _: 'em', '~': 's' };
     const tag = marks[piece[0]];
-    if (tag && piece.length > 2 && piece.endsWith(piece[0])) return el(tag, {}, piece.slice(1, -1));
-    return document.createTextNode(piece);
-  });
+    if (tag && piece.length > 2 && piece.endsWith(piece[0])) return el(tag, {}, glyphText(piece.slice(1, -1)));
+    return glyphText(piece);
+  }).flat();
 }
 
 function businessBubble(message, byId, offset) {
@@ -89,13 +91,13 @@ function businessBubble(message, byId, offset) {
     choices.push(el('button', {
       type: 'button', class: 'wa-choice', dataset: { testid: 'wa-reply-button' },
       onclick: () => act('button', { message_id: message.id, id: button.id }, `button “${button.title}”`),
-    }, `↩ ${button.title}`));
+    }, '↩ ', glyphText(button.title)));
   }
   for (const text of message.quick_replies || []) {
     choices.push(el('button', {
       type: 'button', class: 'wa-choice', dataset: { testid: 'wa-quick-reply' },
       onclick: () => act('quick_reply', { message_id: message.id, text }, `quick reply “${text}”`),
-    }, `↩ ${text}`));
+    }, '↩ ', glyphText(text)));
   }
   if (message.list) {
     choices.push(el('button', {
@@ -116,10 +118,9 @@ function residentBubble(item, byId, offset) {
   else if (item.kind === 'image') {
     if (item.image_url) parts.push(localImage(item.image_url, 'Your picture', 'bubble-photo'));
     if (item.text) parts.push(el('div', { class: 'bubble-text' }, item.text));
-  } else parts.push(el('div', { class: 'bubble-text' }, item.text));
+  } else parts.push(el('div', { class: 'bubble-text' }, glyphText(item.text)));
   const ok = item.status >= 200 && item.status < 300;
-  parts.push(el('span', { class: 'meta' }, clock(item.at + offset), ' ',
-    el('span', { class: ok ? 'tick ok' : 'tick fail', title: item.error || answered(item.status) }, ok ? '✓✓' : '!')));
+  parts.push(el('span', { class: 'meta' }, clock(item.at + offset), ' ', deliveryMark(ok, item.error || answered(item.status))));
   return el('article', { class: 'bubble me', dataset: { testid: 'wa-my-message', status: item.status ?? '' } }, parts);
 }
 
@@ -142,7 +143,7 @@ function openList(message) {
     el('legend', {}, section.title || 'Choices'),
     section.rows.map((row) => el('label', { class: 'wa-row' },
       el('input', { type: 'radio', name, value: row.id, required: true }),
-      el('span', {}, row.title, row.description ? el('small', {}, row.description) : null))))));
+      el('span', {}, glyphText(row.title), row.description ? el('small', {}, row.description) : null))))));
   form.onsubmit = async (event) => {
     event.preventDefault();
     const chosen = form.querySelector(`input[name="${name}"]:checked`);
