@@ -38,6 +38,7 @@ def test_init_writes_a_starter_config_that_loads_and_never_overwrites(tmp_path: 
     written = lookout(["init"], tmp_path)
     assert written.returncode == 0, written.stderr
     config, areas = tmp_path / "force.toml", tmp_path / "areas.geojson"
+    assert areas.is_file()
     force = load_force_config(config)  # the starter is a valid force config with its areas beside it
     assert force.name == load_force_config(EXAMPLE_FORCE_CONFIG).name and force.areas
     assert f"LOOKOUT_FORCE_CONFIG={config.resolve()}" in written.stdout

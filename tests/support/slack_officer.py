@@ -36,6 +36,7 @@ from tests.support.fakes import FakeAdapter
 from runtime.examples import EXAMPLE_FORCE_CONFIG
 
 EXAMPLE_FORCE = EXAMPLE_FORCE_CONFIG
+ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "xoxb-officer-app"
 SECRET = "officer-app-signing-secret"
 EVENTS_URL = "http://lookout.test/slack/events"
