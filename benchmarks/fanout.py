@@ -27,6 +27,7 @@ import httpx
 from sqlalchemy import insert, select, func
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from benchmarks.cpu import run_first
 from bots.telegram.adapter import TelegramAdapter, make_bot
 from core.clock import utc_now
 from core.delivery.worker import DeliveryWorker
@@ -229,6 +230,7 @@ class _Receiver:
 
     def __enter__(self) -> _Receiver:
         self._process = subprocess.Popen(self._args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.runs_first = run_first(self._process.pid)
         deadline = time.monotonic() + 20
         while True:
             try:
@@ -238,6 +240,11 @@ class _Receiver:
                 if time.monotonic() > deadline:
                     raise RuntimeError("the Telegram stand-in did not start") from None
                 time.sleep(0.05)
+
+    @property
+    def pid(self) -> int:
+        assert self._process is not None, "not started"
+        return self._process.pid
 
     def stats(self) -> dict[str, Any]:
         return httpx.get(f"{self.base_url}/_sandbox/stats", timeout=5).json()

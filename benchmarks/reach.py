@@ -15,8 +15,12 @@ pair rate to one user):
 - ``reach_95_s`` (PostgreSQL only): an ``Immediate`` alert to ``reach`` residents,
   60% Telegram with paid broadcast at 1,000/s and 40% WhatsApp at 1,000/s,
   delivered by two worker processes (``lookout serve`` and ``lookout worker``);
-  seconds until 95% of them have it, each channel's rate over its own 95%, and
-  the 429s the stand-ins answered.
+  seconds until 95% of them have it, each channel's rate over its own 95%, the
+  429s the stand-ins answered, and the CPU each process used per message
+  (``cpu_ms_per_message_*``, read from /proc) with the rate this machine's
+  cores could carry at that cost. The stand-ins run at a higher scheduling
+  priority than everything else (``reach_stand_ins_run_first``), as platforms
+  on their own machines would: see ``benchmarks.cpu``.
 
 The in-process worker of the first two figures is the same ``DeliveryWorker``
 ``lookout serve`` runs. Figures, not pass/fail.
@@ -25,6 +29,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+import os
 import tempfile
 import time
 from pathlib import Path
@@ -36,6 +41,7 @@ from pyproj import Geod
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from benchmarks.cpu import cpu_seconds, database_backend_pids
 from benchmarks.fanout import CENTRE, FORCE_CONFIG, OFFICER, SUPERVISOR, TOKEN, _Receiver, _reset, _service
 from runtime.population import build_population
 from benchmarks.serve_process import ServeProcess
@@ -238,6 +244,7 @@ async def _reach(engine: AsyncEngine, url: str, force: ForceConfig, reach: int, 
             await asyncio.sleep(2)  # the workers are claiming
             alert = await _send(_service(engine, force), CircleArea(*CENTRE, ROUTINE_RADIUS_M), "Immediate")
             started = time.monotonic()
+            cpu_before = await _cpu_by_process(engine, serve, telegram, whatsapp)
             totals = await _per_channel(engine, alert.message_id, sent_only=False)
             reached: dict[str, float] = {}
             while len(reached) < len(totals) + 1 and time.monotonic() - started < 900:
@@ -249,6 +256,8 @@ async def _reach(engine: AsyncEngine, url: str, force: ForceConfig, reach: int, 
                 if "all" not in reached and sum(sent.values()) >= 0.95 * sum(totals.values()):
                     reached["all"] = now
                 await asyncio.sleep(0.25)
+            cpu_used = {name: seconds - cpu_before.get(name, 0.0) for name, seconds in (await _cpu_by_process(engine, serve, telegram, whatsapp)).items()}
+            sent = await _per_channel(engine, alert.message_id, sent_only=True)
             alive = serve.alive
         telegram_stats, whatsapp_stats = telegram.stats(), whatsapp.stats()
     figures: dict[str, Any] = {
@@ -264,6 +273,8 @@ async def _reach(engine: AsyncEngine, url: str, force: ForceConfig, reach: int, 
         "telegram_stars_spent": telegram_stats.get("stars_spent"),
         "reach_whatsapp_429": sum(whatsapp_stats["rejected"].get(code, 0) for code in ("130429", "131056")),
     }
+    figures.update(_cpu_per_message(cpu_used, sent))
+    figures["reach_stand_ins_run_first"] = telegram.runs_first and whatsapp.runs_first
     for channel, rate in (("telegram", PAID_RATE), ("whatsapp", WHATSAPP_RATE)):
         total = totals.get(channel, 0)
         seconds = reached.get(channel)
@@ -282,3 +293,37 @@ async def _per_channel(engine: AsyncEngine, message_id: int, *, sent_only: bool)
     async with engine.connect() as conn:
         return {channel: count for channel, count in await conn.execute(query.group_by(deliveries.c.channel))}
 
+
+
+async def _cpu_by_process(engine: AsyncEngine, serve: ServeProcess, telegram: _Receiver, whatsapp: _Receiver) -> dict[str, float]:
+    used = {
+        "workers": serve.cpu_seconds(),
+        "telegram_stand_in": cpu_seconds([telegram.pid]),
+        "whatsapp_stand_in": cpu_seconds([whatsapp.pid]),
+    }
+    if engine.url.host in (None, "127.0.0.1", "localhost", "::1"):  # its server processes are on this machine
+        used["database"] = cpu_seconds(await database_backend_pids(engine))
+    return used
+
+
+def _cpu_per_message(used: dict[str, float], sent: dict[str, int]) -> dict[str, Any]:
+    """Milliseconds of CPU per message each part used while the alert went out (a stand-in: per message of its
+    channel), and how many messages a second this machine's cores could carry at that cost with nothing else
+    running: its ceiling, whatever the platforms allow."""
+    total_sent = sum(sent.values())
+    if not total_sent:
+        return {}
+    per_message = {
+        "workers": used["workers"] / total_sent,
+        "telegram_stand_in": used["telegram_stand_in"] / max(1, sent.get("telegram", 0)),
+        "whatsapp_stand_in": used["whatsapp_stand_in"] / max(1, sent.get("whatsapp", 0)),
+    }
+    if "database" in used:
+        per_message["database"] = used["database"] / total_sent
+    overall = sum(used.values()) / total_sent
+    figures: dict[str, Any] = {f"cpu_ms_per_message_{name}": round(ms * 1000, 3) for name, ms in per_message.items()}
+    figures["cpu_ms_per_message"] = round(overall * 1000, 3)
+    figures["cpu_seconds_used"] = round(sum(used.values()), 1)
+    figures["cores"] = os.cpu_count()
+    figures["messages_per_s_cores_can_carry"] = round((os.cpu_count() or 1) / overall) if overall else None
+    return figures

@@ -17,6 +17,8 @@ from pathlib import Path
 
 import httpx
 
+from benchmarks.cpu import cpu_seconds
+
 _PLATFORM_PREFIXES = ("LOOKOUT_", "TELEGRAM_", "SLACK_", "WHATSAPP_")
 
 
@@ -68,12 +70,7 @@ class ServeProcess:
 
     def cpu_seconds(self) -> float:
         """User + system CPU time the serve processes have used so far (Linux /proc)."""
-        ticks = os.sysconf("SC_CLK_TCK")
-        total = 0.0
-        for process in self._processes:
-            fields = Path(f"/proc/{process.pid}/stat").read_text().rsplit(")", 1)[1].split()
-            total += (int(fields[11]) + int(fields[12])) / ticks  # utime, stime: fields 14 and 15 of the line
-        return total
+        return cpu_seconds(p.pid for p in self._processes)
 
     def peak_rss_mb(self) -> float:
         """The largest peak resident memory among the serve processes (Linux /proc, VmHWM)."""

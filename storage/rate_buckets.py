@@ -43,15 +43,16 @@ class PostgresSlotSource:
     """``core.delivery.ratelimit.SlotSource`` on a PostgreSQL table."""
 
     def __init__(self, engine: AsyncEngine) -> None:
-        self._engine = engine
+        self._autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
         self._known: set[str] = set()
 
     async def reserve(self, key: str, count: int, rate: float) -> float:
-        async with reported_as_unavailable(), self._engine.begin() as conn:
+        # Each statement is atomic on its own (the UPDATE locks the row it moves), so each commits by itself:
+        # one round trip per reservation rather than three with BEGIN and COMMIT.
+        async with reported_as_unavailable(), self._autocommit.connect() as conn:
             if key not in self._known:
                 await conn.execute(_CREATE, {"key": key})
             delay = (await conn.execute(_RESERVE, {"key": key, "count": count, "rate": rate})).scalar_one()
-        # Known only once committed: a transaction cut off by an outage may have rolled the new row back.
         self._known.add(key)
         return max(0.0, float(delay))
 
