@@ -23,6 +23,7 @@ from bots.body_limit import add_body_limit
 from bots.email.platform import PLATFORM as EMAIL
 from bots.platform import Background, Platform
 from bots.slack_officer.platform import PLATFORM as SLACK
+from bots.sms.platform import PLATFORM as SMS
 from bots.telegram.platform import PLATFORM as TELEGRAM
 from bots.whatsapp.platform import PLATFORM as WHATSAPP
 from bots.geocoding import GeopyGeocoder
@@ -59,7 +60,7 @@ from storage.uow import unit_of_work_factory
 logger = logging.getLogger("lookout")
 
 # Every platform, in the order their doors are mounted; each is on when its credentials are set.
-PLATFORMS: tuple[Platform, ...] = (TELEGRAM, WHATSAPP, SLACK, EMAIL)
+PLATFORMS: tuple[Platform, ...] = (TELEGRAM, WHATSAPP, SLACK, EMAIL, SMS)
 RELAY_ONLY = frozenset({Channel.EMAIL})  # on SQLite only the relay has a second sender (the pages) to share its pace with
 
 
@@ -272,7 +273,11 @@ def _lifespan(lookout: Lookout):  # noqa: ANN202 - FastAPI's lifespan shape
 
 def paces_of(settings: Settings) -> Paces:
     """The rates the delivery worker sends at, as the alert preview estimates with them."""
-    free = {Channel.WHATSAPP: settings.whatsapp_messages_per_second * HEADROOM}
+    # Twilio counts segments a second; an alert is at most SMS_MAX_SEGMENTS of them, so texts go at that share.
+    free = {
+        Channel.WHATSAPP: settings.whatsapp_messages_per_second * HEADROOM,
+        Channel.SMS: settings.sms_messages_per_second * HEADROOM / settings.sms_max_segments,
+    }
     paid = {Channel.TELEGRAM: settings.telegram_paid_broadcast_rate * HEADROOM} if settings.telegram_paid_broadcast else {}
     daily = {Channel.WHATSAPP: settings.whatsapp_daily_limit} if settings.whatsapp_daily_limit is not None else {}
     return Paces(free=free, paid=paid, daily_limits=daily)
