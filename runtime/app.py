@@ -19,6 +19,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from bots.alert_page.routes import add_alert_pages
 from bots.body_limit import add_body_limit
 from bots.email.platform import PLATFORM as EMAIL
 from bots.platform import Background, Platform
@@ -29,6 +30,7 @@ from bots.whatsapp.platform import PLATFORM as WHATSAPP
 from bots.geocoding import GeopyGeocoder
 from runtime.logs import REDACTOR
 from runtime.metrics import Metrics, add_metrics
+from core.alert_pages import page_key
 from core.clock import Clock, utc_now
 from core.delivery.ratelimit import HEADROOM
 from core.delivery.worker import DeliveryWorker, WorkerConfig
@@ -213,6 +215,7 @@ def create_app(lookout: Lookout) -> FastAPI:
     add_metrics(app, Metrics(lookout.uow, lookout.channels, clock=lookout.clock), token=token.get_secret_value() if token else None)
     add_body_limit(app)  # last added = outermost: no body reaches a route (or the metrics) past its limit
     cap = CapService(lookout.uow, lookout.force, clock=lookout.clock)
+    add_alert_pages(app, uow=lookout.uow, force=lookout.force, key=page_key(lookout.settings))
 
     @app.get("/cap/alerts/{reference}.xml", include_in_schema=False)
     async def cap_alert(reference: str) -> Response:

@@ -11,6 +11,7 @@ import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
+import httpx
 import pytest
 import sqlalchemy as sa
 
@@ -126,6 +127,11 @@ async def test_the_whole_journey_by_text(app: Running, force, clock) -> None:
     assert count_segments(alert_text).count <= 2 and "MV-20261125-0456" in alert_text
     assert "More: " + app.url + "/alerts/" in alert_text and "STOP to end" in alert_text
     assert app.sms.sent_to(phone.number)[-1].num_segments <= 2  # as the provider counts them
+    link = alert_text.split("More: ")[1].split()[0]
+    async with httpx.AsyncClient() as client:
+        page, guessed = await client.get(link), await client.get(link[:-3] + "abc")
+    assert page.status_code == 200 and message.split(".")[0] in page.text and "MV-20261125-0456" in page.text
+    assert phone.number not in page.text and guessed.status_code == 404
     await phone.wait_for(lambda: app.rows(sa.select(deliveries.c.delivered_at).where(deliveries.c.delivered_at.is_not(None))))
 
     # A text within a day of the alert is offered as information about it; a picture comes with it.
