@@ -8,15 +8,23 @@ say, the preview with the same, so both count the same segments.
 """
 from __future__ import annotations
 
+from dataclasses import replace
+
 from core.outbound import MessageParts
-from core.sms_segments import count_segments
+from core.sms_segments import count_segments, gsm_friendly
 
 REPLY_LINE = "Reply with what you saw. STOP to end"
 ELLIPSIS = "..."  # GSM-7: "…" would turn the whole text into UCS-2, more than halving what fits
 
 
 def alert_sms(parts: MessageParts, force_name: str, max_segments: int, *, link: str | None = None) -> str:
-    """The alert within ``max_segments``; ``link`` (the public page) is added only when the message is cut."""
+    """The alert within ``max_segments``; ``link`` (the public page) is added only when the message is cut.
+    Dashes, curly quotes and the like become their GSM-7 twins first (core/sms_segments.py)."""
+    parts = replace(
+        parts, headline=gsm_friendly(parts.headline or parts.heading), body=gsm_friendly(parts.body),
+        contact=gsm_friendly(parts.contact) if parts.contact else None,
+    )
+    force_name = gsm_friendly(force_name)
     status = f"{parts.status}: " if parts.status else ""
     head = f"{status}{force_name}: {parts.headline or parts.heading}"
     tail = [f"Incident {parts.incident_number}" if parts.incident_number else None, parts.contact]

@@ -30,7 +30,7 @@ from bots.whatsapp.platform import PLATFORM as WHATSAPP
 from bots.geocoding import GeopyGeocoder
 from runtime.logs import REDACTOR
 from runtime.metrics import Metrics, add_metrics
-from core.alert_pages import page_key
+from core.alert_pages import alert_page_link, page_key
 from core.clock import Clock, utc_now
 from core.delivery.ratelimit import HEADROOM
 from core.delivery.worker import DeliveryWorker, WorkerConfig
@@ -42,7 +42,7 @@ from core.outbound import ChannelAdapter
 from core.origin import act_from
 from core.ports import UnitOfWorkFactory
 from core.pseudonyms import TipsterPseudonyms
-from core.services.alerts import AlertService, Paces
+from core.services.alerts import AlertService, Paces, SmsPricing
 from core.services.cap_feed import CapService
 from core.services.inbound_once import InboundOnce
 from core.services.maintenance import MaintenanceService, RetentionPeriods
@@ -141,7 +141,8 @@ def build(settings: Settings | None = None, *, clock: Clock = utc_now) -> Lookou
         user_agent=settings.geocoder_user_agent,
     )
     roles = Roles(officers=settings.officer_ids, supervisors=settings.supervisor_ids)
-    alerts = AlertService(uow, force, roles=roles, channels=channels, paces=paces_of(settings), clock=clock)
+    sms = SmsPricing(settings.sms_max_segments, settings.sms_price_per_segment, lambda reference: alert_page_link(settings, reference))
+    alerts = AlertService(uow, force, roles=roles, channels=channels, paces=paces_of(settings), sms=sms, clock=clock)
     maintenance = MaintenanceService(
         uow,
         timezone=force.settings.timezone,

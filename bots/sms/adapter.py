@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import replace
 from typing import ClassVar
 
 import httpx
@@ -45,11 +44,7 @@ class SmsAdapter:
         if parts is None:
             return gsm_friendly(message.text)
         link = self._alert_link(parts.reference) if parts.reference else None
-        plain = replace(
-            parts, headline=gsm_friendly(parts.headline or parts.heading), body=gsm_friendly(parts.body),
-            contact=gsm_friendly(parts.contact) if parts.contact else None,
-        )
-        return alert_sms(plain, gsm_friendly(self.force_name), self.max_segments, link=link)
+        return alert_sms(parts, self.force_name, self.max_segments, link=link)
 
     async def send(self, to: Address, message: OutboundMessage) -> DeliveryResult:
         try:

@@ -21,8 +21,7 @@ from core.delivery.worker import DeliveryWorker
 from core.geo.areas import CircleArea
 from core.model import Address, Channel
 from core.outbound import OutboundMessage
-from core.services.alerts import AlertRequest, AlertService
-from core.services.roles import Roles
+from core.services.alerts import AlertRequest, sms_cost_in_words
 from core.settings import Settings
 from core.sms_segments import count_segments
 from runtime.app import Lookout, build, create_app
@@ -101,7 +100,7 @@ async def join(phone: SmsPhone) -> None:
     assert "You're all set" in phone.last()
 
 
-async def test_the_whole_journey_by_text(app: Running, force, clock) -> None:
+async def test_the_whole_journey_by_text(app: Running) -> None:
     phone = SmsPhone(app.sms, "+447700900501")
     address = Address(Channel.SMS, phone.number)
     await join(phone)
@@ -117,10 +116,15 @@ async def test_the_whole_journey_by_text(app: Running, force, clock) -> None:
     await phone.text("Done")
 
     # An alert longer than two segments is cut at a word, with a link to its public page.
-    alerts = AlertService(app.lookout.uow, force, roles=Roles(officers=frozenset({OFFICER})), clock=clock)
+    alerts = app.lookout.alerts
     message = "Two men claiming to be from the water board are calling at homes on the estate. " * 6
     draft = await alerts.draft(AlertRequest(everyone=True, incident_number="MV-20261125-0456", headline="Bogus callers",
                                             message=message.strip(), area=CircleArea(*STAFFORD, 2000)), OFFICER)
+    assert draft.id is not None
+    preview = await alerts.preview(draft.id, OFFICER)
+    cost = preview.sms_cost
+    assert cost is not None and (cost.segments, cost.encoding, cost.texts) == (2, "GSM-7", 1) and cost.price == 0.08
+    assert "SMS: 2 segments a text (GSM-7); 1 text, 2 segments, about 0.08" == sms_cost_in_words(cost)
     await alerts.send(draft.id, OFFICER)
     await app.deliver()
     alert_text = await phone.wait_for_text("Bogus callers")
