@@ -201,7 +201,6 @@ def _print_sent(result: SendResult) -> None:
     out.print(f"[green]{result.alert.reference} ({result.alert.type.value.lower()}) queued[/green]: {result.total:,} residents ({by_channel}).")
 
 
-@alert_app.command()
 def _sms_cost_json(preview: Preview) -> dict | None:
     cost = preview.sms_cost
     if cost is None:
@@ -210,6 +209,7 @@ def _sms_cost_json(preview: Preview) -> dict | None:
             "segments": cost.total_segments, "price": cost.price}
 
 
+@alert_app.command()
 def preview(
     incident: str = INCIDENT, headline: str = HEADLINE, message: str = MESSAGE,
     at: str = AT, postcode: str = POSTCODE, address: str = ADDRESS, street: str = STREET, area: str = AREA,
