@@ -39,6 +39,7 @@ from sandbox.console.people import (
 )
 from sandbox.console.routes import Console, Doors
 from sandbox.console.slack_pane import SlackPane
+from sandbox.console.sms_phone import SmsPhonePane
 from sandbox.console.telegram_phone import TelegramPhone
 from sandbox.console.whatsapp_phone import WhatsAppPhone
 from sandbox.faults import FaultInjector
@@ -112,6 +113,7 @@ class Sandbox(ServedStandIn):
             lambda: Doors(app_url=self.config.app_url or "", smtp=self.smtp.url),
             mailbox=self.smtp,
         )
+        self.sms_phone = SmsPhonePane(self.sms)  # a page of its own: /_console/sms
         # The outer injector finds each call's connection, so a mounted stand-in's faults can reset it.
         self.app = FaultInjector(Starlette(routes=[
             Mount("/telegram", app=self.telegram.app),
@@ -120,6 +122,7 @@ class Sandbox(ServedStandIn):
             Mount("/sms", app=self.sms.app),
             Mount("/nominatim", app=self.nominatim.app),
             Mount("/mail", app=self.mailbox.app),
+            *self.sms_phone.routes(),
             *self.console.routes(),
         ]))
         self._server = BackgroundServer(self.app, "sandbox", port)

@@ -72,6 +72,7 @@ class SentText:
     num_segments: int
     status: str = "queued"
     error_code: int | None = None
+    at: float = field(default_factory=time.time)
 
 
 @dataclass
