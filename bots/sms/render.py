@@ -33,7 +33,8 @@ def sms_text(markup: str) -> str:
     """``<b>Done</b>. Send /stop`` → ``Done. Send DELETE``, in GSM-7 where it can be."""
     text = _TAG.sub("", markup)
     text = _COMMAND.sub(lambda m: keyword_for(m.group(1)), text)
-    return _DECORATION.sub("", gsm_friendly(html.unescape(text)))
+    plain = _DECORATION.sub("", gsm_friendly(html.unescape(text)))
+    return "\n".join(line.rstrip() for line in plain.split("\n"))
 
 
 def render_prompt(prompt: Prompt) -> list[str]:
