@@ -22,6 +22,7 @@ Twilio signs them; STOP, START and their synonyms update the opted-out list.
 """
 from __future__ import annotations
 
+import asyncio
 import base64
 import secrets
 import threading
@@ -89,13 +90,15 @@ def _sid(prefix: str) -> str:
 class SmsStandIn(ServedStandIn):
     def __init__(
         self, account_sid: str, auth_token: str, *, webhook_url: str | None = None, number: str = "+447700900000",
-        max_per_second: float | None = None, port: int = 0,
+        max_per_second: float | None = None, report_after: float = 0.2, port: int = 0,
     ) -> None:
         self.account_sid = account_sid
         self.auth_token = auth_token
         self.webhook_url = webhook_url
         self.number = number
         self.max_per_second = max_per_second
+        # Carriers report seconds later, never before the sender has Twilio's answer in hand: so here too.
+        self.report_after = report_after
         self.landlines: set[str] = set()
         self.unreachable: dict[str, int] = {}  # number → 30003, 30005 or 30006, reported undelivered
         self.opted_out: set[str] = set()
@@ -188,6 +191,7 @@ class SmsStandIn(ServedStandIn):
         return JSONResponse(resource, status_code=201, background=task)
 
     async def _report(self, text: SentText, callback: str) -> None:
+        await asyncio.sleep(self.report_after)
         code = self.unreachable.get(text.to)
         steps = [("sent", None), ("undelivered", code)] if code else [("sent", None), ("delivered", None)]
         for status, error in steps:

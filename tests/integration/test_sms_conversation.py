@@ -166,6 +166,20 @@ async def test_the_whole_journey_by_text(app: Running) -> None:
     assert "Welcome back" in phone.last()
 
 
+async def test_a_landline_reported_by_the_carrier_is_dead_and_the_resident_inactive(app: Running) -> None:
+    phone = SmsPhone(app.sms, "+441785000002")  # it can text (a landline with a text service), not receive alerts
+    await join(phone)
+    app.sms.unreachable[phone.number] = 30006
+    draft = await app.lookout.alerts.draft(AlertRequest(everyone=True, incident_number="MV-20261125-0457", headline="Missing man",
+                                                        message="Have you seen him?", area=CircleArea(*STAFFORD, 2000)), OFFICER)
+    assert draft.id is not None
+    await app.lookout.alerts.send(draft.id, OFFICER)
+    await app.deliver()
+    dead = await phone.wait_for(lambda: app.rows(sa.select(deliveries.c.last_error).where(deliveries.c.state == "dead")))
+    assert "30006" in dead[0].last_error and app.sms.sent_to(phone.number)[-1].status == "undelivered"
+    assert app.rows(sa.select(residents.c.active))[0].active is False
+
+
 async def test_signatures_and_each_message_once(app: Running) -> None:
     phone = app.sms.phone("+447700900502")
     form = phone.inbound_form("Hello")
