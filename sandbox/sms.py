@@ -22,6 +22,7 @@ Twilio signs them; STOP, START and their synonyms update the opted-out list.
 """
 from __future__ import annotations
 
+import argparse
 import asyncio
 import base64
 import secrets
@@ -112,6 +113,7 @@ class SmsStandIn(ServedStandIn):
         self.app = Starlette(routes=[
             Route(f"{base}/Messages.json", self._create_message, methods=["POST"]),
             Route(f"{base}/Messages/{{message}}/Media/{{media}}", self._get_media, methods=["GET"]),
+            Route("/_sandbox/stats", self._stats),  # for benchmarks in another process
         ])
         self._server = BackgroundServer(self.app, "SMS stand-in", port)
 
@@ -131,6 +133,15 @@ class SmsStandIn(ServedStandIn):
 
     def phone(self, number: str) -> SimulatedPhone:
         return SimulatedPhone(self, number)
+
+    async def _stats(self, request: Request) -> JSONResponse:
+        with self._lock:
+            sent = list(self.sent)
+            rejected = len(self.rejected)
+        return JSONResponse({
+            "sent": len(sent), "segments": sum(t.num_segments for t in sent), "rejected": rejected,
+            "first_at": sent[0].at if sent else None, "last_at": sent[-1].at if sent else None,
+        })
 
     # --- the Messages resource --------------------------------------------------------------------
 
@@ -265,3 +276,20 @@ class SimulatedPhone:
     def received(self) -> list[str]:
         return self.stand_in.texts_to(self.number)
 
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="A local Twilio Programmable Messaging stand-in.")
+    parser.add_argument("--port", type=int, default=8084)
+    parser.add_argument("--account", default="AC" + "0" * 32)
+    parser.add_argument("--token", default="sandbox-sms-auth-token")
+    parser.add_argument("--rate", type=float, default=0, help="API requests/s before 20429; 0 = unlimited")
+    args = parser.parse_args()
+    import uvicorn
+
+    stand_in = SmsStandIn(args.account, args.token, max_per_second=args.rate or None)
+    uvicorn.run(stand_in.app, host="127.0.0.1", port=args.port, log_level="warning", access_log=False)
+
+
+if __name__ == "__main__":
+    main()
