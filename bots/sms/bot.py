@@ -40,7 +40,6 @@ class SmsBot:
 
     async def on_message(self, message: InboundSms) -> None:
         address = Address(Channel.SMS, message.sender)
-        await self._residents.note_inbound(address, self._clock())
         event = to_event(message)
         prompt = await self._conversation.handle(address, event, contact=contact_for(message))
         if prompt is None:
