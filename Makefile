@@ -41,7 +41,7 @@ bench: $(STAMP)
 # entries in core/locales/*/LC_MESSAGES/lookout.po) and compile them.
 translations: $(STAMP)
 	$(BIN)/pybabel extract -k _ -k __ -k N_ --no-location --sort-output --project=Lookout \
-	    --copyright-holder="Lookout contributors" -o core/locales/lookout.pot bots/telegram core/conversation bots/whatsapp
+	    --copyright-holder="Lookout contributors" -o core/locales/lookout.pot bots/telegram core/conversation bots/whatsapp bots/sms
 	$(BIN)/pybabel update -i core/locales/lookout.pot -d core/locales -D lookout --no-fuzzy-matching
 	$(BIN)/pybabel compile -d core/locales -D lookout
 

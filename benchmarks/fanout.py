@@ -7,6 +7,8 @@ would; the worker runs in this one. Figures, not pass/fail:
 - ``limit_per_s`` / ``limited_achieved_per_s`` / ``rate_limited_responses``: with the receiver
   enforcing 30 messages/s and answering 429 + retry_after beyond it;
 - ``first_delivery_p95_ms``: from ``send`` returning to the first message arriving, over small alerts;
+- ``sms_*``: the same alert by text through a local Twilio Messages resource (``sandbox.sms``), paced at the
+  sender's configured rate (``SMS_MESSAGES_PER_SECOND`` segments a second, shared by ``SMS_MAX_SEGMENTS``);
 - ``peak_rss_mb`` of this process (worker + database client).
 """
 from __future__ import annotations
@@ -28,8 +30,11 @@ from sqlalchemy import insert, select, func
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from benchmarks.cpu import run_first
+from bots.sms.adapter import SmsAdapter
+from bots.sms.twilio_api import Sender, TwilioApi
 from bots.telegram.adapter import TelegramAdapter, make_bot
 from core.clock import utc_now
+from core.delivery.ratelimit import HEADROOM
 from core.delivery.worker import DeliveryWorker
 from core.force import ForceConfig, load_force_config
 from core.geo.areas import CircleArea
@@ -45,6 +50,8 @@ from storage.uow import unit_of_work_factory
 from runtime.examples import EXAMPLE_FORCE_CONFIG
 
 TOKEN = "123456:BENCH"
+SMS_ACCOUNT = "AC" + "be" * 16
+SMS_TOKEN = "bench-sms-token"
 CENTRE = (52.8067, -2.1174)
 FORCE_CONFIG = EXAMPLE_FORCE_CONFIG
 OFFICER = "cli:bench"
@@ -52,7 +59,8 @@ SUPERVISOR = "bench-supervisor"  # a 50,000-recipient alert is above the example
 
 
 async def run_fanout_benchmark(
-    *, recipients: int, database_url: str | None, limited_recipients: int = 600, limit: float = 30.0, latency_samples: int = 20
+    *, recipients: int, database_url: str | None, limited_recipients: int = 600, limit: float = 30.0, latency_samples: int = 20,
+    sms_recipients: int = 0, sms_rate: float = 1.0, sms_max_segments: int = 3,
 ) -> dict[str, Any]:
     force = load_force_config(FORCE_CONFIG)
     with tempfile.TemporaryDirectory(prefix="lookout-bench-") as folder:
@@ -72,6 +80,11 @@ async def run_fanout_benchmark(
             await _seed(engine, limited_recipients, force.resolution)
             with _Receiver(rate=limit) as receiver:
                 figures.update(await _limited(engine, force, receiver, limited_recipients, limit))
+            if sms_recipients:
+                await _reset(engine)
+                await _seed(engine, sms_recipients, force.resolution, channel=Channel.SMS)
+                with _Receiver(rate=None, module="sandbox.sms", args=["--account", SMS_ACCOUNT, "--token", SMS_TOKEN]) as receiver:
+                    figures.update(await _sms(engine, force, receiver, sms_recipients, sms_rate, sms_max_segments))
         finally:
             await engine.dispose()
     figures["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
@@ -106,6 +119,37 @@ async def _limited(engine: AsyncEngine, force: ForceConfig, receiver: _Receiver,
         "limited_recipients": recipients,
         "limited_achieved_per_s": round((stats["sent"] - 1) / window, 2) if window > 0 else None,
         "rate_limited_responses": stats["rate_limited"],
+    }
+
+
+async def _sms(
+    engine: AsyncEngine, force: ForceConfig, receiver: _Receiver, recipients: int, rate: float, max_segments: int
+) -> dict[str, Any]:
+    """The alert to ``recipients`` texters at the pace the runtime gives SMS (runtime/app.py: ``paces_of``)."""
+    api = TwilioApi(SMS_ACCOUNT, SMS_TOKEN, receiver.base_url, Sender("+447700900000"))
+    adapter = SmsAdapter(api, force_name=force.name, max_segments=max_segments, alert_link=lambda reference: None)
+    pace = rate * HEADROOM / max_segments
+    worker = DeliveryWorker(
+        unit_of_work_factory(engine, clock=utc_now), {Channel.SMS: adapter}, force_name=force.name, rates={Channel.SMS: pace},
+        slot_source=None if engine.dialect.name == "sqlite" else PostgresSlotSource(engine), clock=utc_now,
+    )
+    await _send(_service(engine, force))
+    started = time.perf_counter()
+    await _run_until_done(worker, engine)
+    elapsed = time.perf_counter() - started
+    stats = receiver.stats()
+    window = (stats["last_at"] or 0) - (stats["first_at"] or 0)
+    return {
+        "sms_recipients": recipients,
+        "sms_configured_segments_per_s": rate,
+        "sms_max_segments": max_segments,
+        "sms_pace_texts_per_s": round(pace, 2),
+        "sms_texts": stats["sent"],
+        "sms_segments": stats["segments"],
+        "sms_achieved_texts_per_s": round((stats["sent"] - 1) / window, 2) if window > 0 else None,
+        "sms_achieved_segments_per_s": round((stats["segments"] - 1) / window, 2) if window > 0 else None,
+        "sms_refused": stats["rejected"],
+        "sms_seconds": round(elapsed, 2),
     }
 
 
@@ -200,18 +244,22 @@ async def _reset(engine: AsyncEngine) -> None:
             await conn.exec_driver_sql("ALTER TABLE audit_log ENABLE TRIGGER USER")
 
 
-async def _seed(engine: AsyncEngine, count: int, resolution: int) -> None:
-    """``count`` Telegram residents at the centre, all subscribed to everything."""
+async def _seed(engine: AsyncEngine, count: int, resolution: int, *, channel: Channel = Channel.TELEGRAM) -> None:
+    """``count`` residents of ``channel`` (Telegram or SMS) at the centre, all subscribed to everything."""
     cell = cell_to_int(snap(*CENTRE, resolution))
     now = datetime.now(UTC)
     async with engine.begin() as conn:
         await conn.execute(
             insert(residents),
-            [{"id": i, "channel": "telegram", "address": f"telegram:{1_000_000 + i}", "language": "en", "age_confirmed": True,
+            [{"id": i, "channel": channel.value, "address": _address(channel, i), "language": "en", "age_confirmed": True,
               "is_tester": False, "active": True, "created_at": now} for i in range(1, count + 1)],
         )
         await conn.execute(insert(places), [{"resident_id": i, "label": "Home", "cell": cell, "created_at": now} for i in range(1, count + 1)])
         await conn.execute(insert(subscriptions), [{"resident_id": i, "topic": "all"} for i in range(1, count + 1)])
+
+
+def _address(channel: Channel, number: int) -> str:
+    return f"sms:+4477{number:08d}" if channel is Channel.SMS else f"telegram:{1_000_000 + number}"
 
 
 class _Receiver:
@@ -238,7 +286,7 @@ class _Receiver:
                 return self
             except httpx.TransportError:
                 if time.monotonic() > deadline:
-                    raise RuntimeError("the Telegram stand-in did not start") from None
+                    raise RuntimeError(f"the stand-in ({self._args[2]}) did not start") from None
                 time.sleep(0.05)
 
     @property

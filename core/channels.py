@@ -30,7 +30,13 @@ PUBLISHED_LIMITS: dict[Channel, ChannelLimits] = {
     # adapter replaces this figure with it. An email could carry far more text, but an alert should read the
     # same everywhere, so it keeps to the phones' 4,096. Links stand in for buttons.
     Channel.EMAIL: ChannelLimits(max_text=4096, messages_per_second=10, per_chat_interval=0.0, max_buttons=0),
+    # Twilio takes a body of up to 1,600 characters and sends it as segments; a long code sends about one
+    # segment a second (the sender's real rate is SMS_MESSAGES_PER_SECOND). Choices are numbered lines.
+    Channel.SMS: ChannelLimits(max_text=1600, messages_per_second=1, per_chat_interval=1.0, max_buttons=0),
 }
+# Channels that cut an alert to fit themselves (SMS: within SMS_MAX_SEGMENTS, with a link to the whole alert),
+# so they never limit what officers may write.
+SHORTENS_ALERTS = frozenset({Channel.SMS})
 
 
 def strictest_text_limit(channels: Iterable[Channel]) -> int:
@@ -40,6 +46,7 @@ def strictest_text_limit(channels: Iterable[Channel]) -> int:
     counts, so an alert written today still fits when a platform is turned on.
     """
     resident = [c for c in channels if c in RESIDENT_CHANNELS] or list(RESIDENT_CHANNELS)
+    resident = [c for c in resident if c not in SHORTENS_ALERTS] or [Channel.TELEGRAM]
     return min(PUBLISHED_LIMITS[c].max_text for c in resident)
 
 

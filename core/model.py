@@ -23,9 +23,10 @@ class Channel(StrEnum):
     WHATSAPP = "whatsapp"
     SLACK = "slack"
     EMAIL = "email"
+    SMS = "sms"
 
 
-RESIDENT_CHANNELS: tuple[Channel, ...] = (Channel.TELEGRAM, Channel.WHATSAPP, Channel.EMAIL)
+RESIDENT_CHANNELS: tuple[Channel, ...] = (Channel.TELEGRAM, Channel.WHATSAPP, Channel.EMAIL, Channel.SMS)
 
 _ADDRESS_ID = re.compile(r"^[A-Za-z0-9_.@+/\-]{1,200}$")
 
@@ -34,7 +35,7 @@ _ADDRESS_ID = re.compile(r"^[A-Za-z0-9_.@+/\-]{1,200}$")
 class Address:
     """Where a message goes, as a value that round-trips through text.
 
-    ``telegram:123456``, ``whatsapp:447700900123``, ``slack:C0123/1712345.000100``
+    ``telegram:123456``, ``whatsapp:447700900123``, ``sms:+447700900123``, ``slack:C0123/1712345.000100``
     (a channel plus, for Slack, the thread to reply in).
     """
 

@@ -233,6 +233,7 @@ class RepliedMessage:
     kind: MessageKind
     alert_id: int | None
     tip_id: int | None
+    headline: str | None = None  # the alert's, when it is one (said back to the resident)
 
 
 @dataclass(frozen=True)
@@ -278,6 +279,10 @@ class TipRepository(Protocol):
     async def replied_to(self, address: Address, provider_message_id: str) -> RepliedMessage | None:
         """The message sent to ``address`` that the platform knows as ``provider_message_id``."""
 
+    async def latest_sent(self, address: Address, since: datetime) -> RepliedMessage | None:
+        """The newest alert or officer's reply sent to ``address`` since ``since``: on a channel without replies
+        (SMS), what a message from them most likely answers."""
+
 
 @dataclass(frozen=True)
 class Backlog:
@@ -291,6 +296,7 @@ class OperationalCounts(Protocol):
     """What /metrics reports about the queue and the tips."""
 
     async def deliveries_by_state(self) -> dict[tuple[Channel, DeliveryState], int]: ...
+
     async def due_backlog(self, now: datetime) -> dict[Channel, Backlog]: ...
     async def tips_by_state(self) -> dict[TipState, int]: ...
 

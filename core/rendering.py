@@ -108,6 +108,9 @@ def render_alert(
     """
     parts = _alert_parts(alert, force_name)
     urgent = alert.urgency.value == "Immediate"
+    if channel is Channel.SMS:
+        # The SMS adapter cuts the parts to its segment budget (core/sms_alerts.py); replying is how to tell officers.
+        return OutboundMessage(text="\n\n".join(parts), urgent=urgent, parts=alert_parts(alert))
     if channel is Channel.EMAIL:
         # The tip is a link the adapter signs for each recipient, not a button; ``reply_to`` threads the email.
         return OutboundMessage(text="\n\n".join(parts), reply_to=reply_to, urgent=urgent, parts=alert_parts(alert))

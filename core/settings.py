@@ -53,6 +53,18 @@ class Settings(BaseSettings):
     # (docs/platforms.md); "unlimited" (None) turns the count off.
     whatsapp_daily_limit: int | None = Field(2000, ge=1, validation_alias="WHATSAPP_DAILY_LIMIT")
 
+    # SMS in Twilio's wire format (bots/sms): on when both the account SID and its auth token are set.
+    sms_account_sid: str | None = Field(None, validation_alias="SMS_ACCOUNT_SID")
+    sms_auth_token: SecretStr | None = Field(None, validation_alias="SMS_AUTH_TOKEN")
+    sms_from: str | None = Field(None, validation_alias="SMS_FROM")  # a number (+447700900000) or an alphanumeric sender
+    sms_messaging_service_sid: str | None = Field(None, validation_alias="SMS_MESSAGING_SERVICE_SID")
+    sms_api_base: str = Field("https://api.twilio.com", validation_alias="SMS_API_BASE")
+    # Segments a second the sender may send: a long code about 1 (the safe default), a short code 100, a
+    # messaging service the sum of its numbers (docs/platforms.md).
+    sms_messages_per_second: float = Field(1.0, gt=0, le=1000, validation_alias="SMS_MESSAGES_PER_SECOND")
+    sms_max_segments: int = Field(3, ge=1, le=10, validation_alias="SMS_MAX_SEGMENTS")
+    sms_price_per_segment: float = Field(0.04, ge=0, le=10, validation_alias="SMS_PRICE_PER_SEGMENT")
+
     # Email (bots/email): on when both the relay and the link-signing secret are set.
     smtp_url: SecretStr | None = Field(None, validation_alias="LOOKOUT_SMTP_URL")
     email_from: str = Field("Lookout alerts <alerts@lookout.invalid>", validation_alias="LOOKOUT_EMAIL_FROM")
@@ -94,7 +106,7 @@ class Settings(BaseSettings):
     def secrets(self) -> list[SecretStr]:
         """Every credential set, so logs can be scrubbed of them."""
         values = (self.telegram_bot_token, self.telegram_webhook_secret, self.slack_bot_token, self.slack_signing_secret,
-                  self.whatsapp_token, self.whatsapp_app_secret, self.whatsapp_verify_token, self.smtp_url, self.link_secret,
+                  self.whatsapp_token, self.whatsapp_app_secret, self.whatsapp_verify_token, self.sms_auth_token, self.smtp_url, self.link_secret,
                   self.metrics_token, self.pseudonym_secret)
         return [v for v in values if v is not None]
 
@@ -119,6 +131,11 @@ class Settings(BaseSettings):
         if level not in LOG_LEVELS:
             raise ValueError(f"must be one of {', '.join(LOG_LEVELS)}")
         return level
+    @model_validator(mode="after")
+    def _one_sms_sender(self) -> Settings:
+        if self.sms_account_sid and self.sms_auth_token and not (self.sms_from or self.sms_messaging_service_sid):
+            raise ValueError("SMS is on: set SMS_FROM (the number or sender name) or SMS_MESSAGING_SERVICE_SID")
+        return self
 
     @field_validator("database_url")
     @classmethod
@@ -172,6 +189,8 @@ class Settings(BaseSettings):
             on.append(Channel.SLACK)
         if self.smtp_url and self.link_secret:
             on.append(Channel.EMAIL)
+        if self.sms_account_sid and self.sms_auth_token:
+            on.append(Channel.SMS)
         return tuple(on)
 
 

@@ -125,6 +125,9 @@ def render_reply_to_tipster(tip: Tip, note: TipNote, force_name: str, channel: C
                              headline=f"A reply from {force_name}", body=note.text, reference=tip.reference,
                              tip_alert_id=tip.alert_id, closing=closing)
         return OutboundMessage(text=f"{heading}\n\n{note.text}\n\n{closing}", parts=parts)
+    if channel is Channel.SMS:
+        # No buttons and no threads in a text: the resident simply replies, and the answer goes to this tip.
+        return OutboundMessage(text=f"{heading}\n\n{note.text}\n\nReply to this text to write back.")
     if channel is Channel.TELEGRAM:
         text = f"<b>{escape_telegram_html(heading)}</b>\n\n{escape_telegram_html(note.text)}\n\n<i>{closing}</i>"
     elif channel is Channel.SLACK:

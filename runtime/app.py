@@ -18,10 +18,12 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from bots.alert_page.routes import add_alert_pages
 from bots.body_limit import add_body_limit
 from bots.email.platform import PLATFORM as EMAIL
 from bots.platform import Background, Platform
 from bots.slack_officer.platform import PLATFORM as SLACK
+from bots.sms.platform import PLATFORM as SMS
 from bots.telegram.platform import PLATFORM as TELEGRAM
 from bots.whatsapp.platform import PLATFORM as WHATSAPP
 from bots.geocoding import GeopyGeocoder
@@ -30,6 +32,7 @@ from runtime.logs import REDACTOR
 from runtime.metrics import Metrics, add_metrics
 from runtime.scheduler import SCHEDULER_LOCK
 from runtime.version import lookout_version
+from core.alert_pages import alert_page_link, page_key
 from core.clock import Clock, utc_now
 from core.delivery.ratelimit import HEADROOM
 from core.delivery.worker import DeliveryWorker, WorkerConfig
@@ -41,7 +44,7 @@ from core.outbound import ChannelAdapter
 from core.origin import act_from
 from core.ports import UnitOfWorkFactory
 from core.pseudonyms import TipsterPseudonyms
-from core.services.alerts import AlertService, Paces
+from core.services.alerts import AlertService, Paces, SmsPricing
 from core.services.cap_feed import CapService
 from core.services.inbound_once import InboundOnce
 from core.services.maintenance import MaintenanceService, RetentionPeriods
@@ -61,7 +64,7 @@ from storage.uow import unit_of_work_factory
 logger = logging.getLogger("lookout")
 
 # Every platform, in the order their doors are mounted; each is on when its credentials are set.
-PLATFORMS: tuple[Platform, ...] = (TELEGRAM, WHATSAPP, SLACK, EMAIL)
+PLATFORMS: tuple[Platform, ...] = (TELEGRAM, WHATSAPP, SLACK, EMAIL, SMS)
 RELAY_ONLY = frozenset({Channel.EMAIL})  # on SQLite only the relay has a second sender (the pages) to share its pace with
 
 
@@ -140,7 +143,8 @@ def build(settings: Settings | None = None, *, clock: Clock = utc_now) -> Lookou
         user_agent=settings.geocoder_user_agent,
     )
     roles = Roles(officers=settings.officer_ids, supervisors=settings.supervisor_ids)
-    alerts = AlertService(uow, force, roles=roles, channels=channels, paces=paces_of(settings), clock=clock)
+    sms = SmsPricing(settings.sms_max_segments, settings.sms_price_per_segment, lambda reference: alert_page_link(settings, reference))
+    alerts = AlertService(uow, force, roles=roles, channels=channels, paces=paces_of(settings), sms=sms, clock=clock)
     maintenance = MaintenanceService(
         uow,
         timezone=force.settings.timezone,
@@ -216,6 +220,7 @@ def create_app(lookout: Lookout) -> FastAPI:
     add_metrics(app, metrics, token=token.get_secret_value() if token else None)
     add_body_limit(app)  # last added = outermost: no body reaches a route (or the metrics) past its limit
     cap = CapService(lookout.uow, lookout.force, clock=lookout.clock)
+    add_alert_pages(app, uow=lookout.uow, force=lookout.force, key=page_key(lookout.settings))
 
     @app.get("/cap/alerts/{reference}.xml", include_in_schema=False)
     async def cap_alert(reference: str) -> Response:
@@ -276,7 +281,11 @@ def _lifespan(lookout: Lookout):  # noqa: ANN202 - FastAPI's lifespan shape
 
 def paces_of(settings: Settings) -> Paces:
     """The rates the delivery worker sends at, as the alert preview estimates with them."""
-    free = {Channel.WHATSAPP: settings.whatsapp_messages_per_second * HEADROOM}
+    # Twilio counts segments a second; an alert is at most SMS_MAX_SEGMENTS of them, so texts go at that share.
+    free = {
+        Channel.WHATSAPP: settings.whatsapp_messages_per_second * HEADROOM,
+        Channel.SMS: settings.sms_messages_per_second * HEADROOM / settings.sms_max_segments,
+    }
     paid = {Channel.TELEGRAM: settings.telegram_paid_broadcast_rate * HEADROOM} if settings.telegram_paid_broadcast else {}
     daily = {Channel.WHATSAPP: settings.whatsapp_daily_limit} if settings.whatsapp_daily_limit is not None else {}
     return Paces(free=free, paid=paid, daily_limits=daily)

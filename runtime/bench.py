@@ -14,6 +14,7 @@ from benchmarks.faults import run_faults_benchmark
 from benchmarks.load import run_load_benchmark
 from benchmarks.match import run_match_benchmark
 from benchmarks.reach import run_reach_benchmark
+from core.settings import Settings
 
 
 def bench_match(
@@ -52,10 +53,12 @@ def _print_side_by_side(pair: dict, residents: int) -> None:
     Console().print(table)
 
 
-def bench_fanout(*, recipients: int, database_url: str | None, limited_recipients: int, as_json: bool) -> None:
-    figures = asyncio.run(
-        run_fanout_benchmark(recipients=recipients, database_url=database_url, limited_recipients=limited_recipients)
-    )
+def bench_fanout(*, recipients: int, database_url: str | None, limited_recipients: int, sms_recipients: int, as_json: bool) -> None:
+    settings = Settings()  # SMS at the sender's configured rate
+    figures = asyncio.run(run_fanout_benchmark(
+        recipients=recipients, database_url=database_url, limited_recipients=limited_recipients, sms_recipients=sms_recipients,
+        sms_rate=settings.sms_messages_per_second, sms_max_segments=settings.sms_max_segments,
+    ))
     _print(figures, "lookout bench fanout", as_json)
 
 

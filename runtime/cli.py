@@ -136,13 +136,16 @@ def bench_match(
 def bench_fanout(
     recipients: int = typer.Option(50_000, help="Recipients for the unlimited run."),
     limited_recipients: int = typer.Option(600, help="Recipients for the run against a 30 msg/s limit."),
+    sms_recipients: int = typer.Option(
+        100, min=0, help="Texters for the SMS run, at SMS_MESSAGES_PER_SECOND (a long code's 1/s: 100 texts take about 5 min); 0 skips it."),
     database_url: str | None = typer.Option(None, help="Database to run on (default: a temporary SQLite file)."),
     json_output: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
-    """Time the delivery worker against a local Telegram Bot API, unlimited and rate-limited."""
+    """Time the delivery worker against a local Telegram Bot API (unlimited and rate-limited) and a local Twilio."""
     from runtime.bench import bench_fanout as run
 
-    run_or_explain(lambda: run(recipients=recipients, database_url=database_url, limited_recipients=limited_recipients, as_json=json_output))
+    run_or_explain(lambda: run(recipients=recipients, database_url=database_url, limited_recipients=limited_recipients,
+                                sms_recipients=sms_recipients, as_json=json_output))
 
 
 @bench_app.command("load")

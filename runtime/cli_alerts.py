@@ -23,7 +23,7 @@ from core.geo.coords import parse_distance
 from core.force import ForceConfig
 from core.model import RESIDENT_CHANNELS, Alert, AlertState, Channel, DeliveryState
 from core.origin import act_from
-from core.services.alerts import AlertRequest, Preview, SendResult, daily_limit_in_words, reach_in_words, timing_in_words
+from core.services.alerts import AlertRequest, Preview, SendResult, daily_limit_in_words, reach_in_words, sms_cost_in_words, timing_in_words
 from core.services.areas import Where, resolve_area
 from core.services.progress import ProgressService
 
@@ -193,6 +193,8 @@ def _print_preview(preview: Preview, force: ForceConfig) -> None:
     table.add_row("Reach in total", f"[bold]{preview.total:,}[/bold]")
     if preview.eta_95_s:
         table.add_row("How soon", timing_in_words(preview))
+        if preview.sms_cost is not None:
+            table.add_row("Texts", sms_cost_in_words(preview.sms_cost))
     if preview.daily_limit is not None:
         table.add_row("Daily limit", f"[yellow]{daily_limit_in_words(preview.daily_limit)}[/yellow]")
     table.add_row("Expires", alert.expires_at.isoformat(timespec="minutes") if alert.expires_at else "—")
@@ -207,6 +209,14 @@ def _print_sent(result: SendResult) -> None:
         return
     by_channel = ", ".join(f"{n:,} on {c.value}" for c, n in result.recipients.items()) or "nobody matched"
     out.print(f"[green]{result.alert.reference} ({result.alert.type.value.lower()}) queued[/green]: {result.total:,} residents ({by_channel}).")
+
+
+def _sms_cost_json(preview: Preview) -> dict | None:
+    cost = preview.sms_cost
+    if cost is None:
+        return None
+    return {"segments_per_text": cost.segments, "encoding": cost.encoding, "texts": cost.texts,
+            "segments": cost.total_segments, "price": cost.price}
 
 
 @alert_app.command()
@@ -228,7 +238,7 @@ def preview(
             out.print_json(_alert_json(result.alert, result.recipients, approval_needed=result.approval_needed,
                                        eta_95_s={c.value: s for c, s in result.eta_95_s.items()},
                                        stars_estimate=result.stars_estimate,
-                                       daily_limit=_forecast_json(result)))
+                                       daily_limit=_forecast_json(result), sms_cost=_sms_cost_json(result)))
             return
         _print_preview(result, lookout.force)
         out.print(f"Draft saved. Send it with: [bold]lookout alert send {draft.reference}[/bold]")

@@ -7,6 +7,7 @@ server — and serves the console, whose Telegram phone is a subscribed
 resident of the demo: an alert raised near Stafford town centre reaches it.
 So does the console's mailbox: a few of the demo residents, and Robin in the
 town centre, signed up by email, and the sandbox's SMTP relay keeps what they get.
+SMS is on against the sandbox's Twilio stand-in, and some demo residents get their alerts by text.
 """
 from __future__ import annotations
 
@@ -36,8 +37,10 @@ from runtime.examples import EXAMPLE_FORCE_CONFIG
 DEMO_DATABASE_URL = "sqlite:///var/demo.db"
 DEMO_FORCE = EXAMPLE_FORCE_CONFIG
 DEMO_CENTRE = (52.8067, -2.1174)  # Stafford
-# One demo resident in this many signed up by email (the rest: 60% Telegram, 40% WhatsApp).
+# One demo resident in this many signed up by email, and one in this many WhatsApp residents texts instead
+# (the rest: 60% Telegram, 40% WhatsApp).
 EMAIL_ONE_IN = 20
+SMS_ONE_IN = 4
 
 logger = logging.getLogger("lookout.demo")
 
@@ -100,6 +103,7 @@ async def _seed(engine: AsyncEngine, force: ForceConfig, count: int) -> int:
             telegram_share=0.6,
         )
         await _move_some_to_email(engine)
+        await _move_some_to_sms(engine)
         return count
     return existing
 
@@ -110,6 +114,15 @@ async def _move_some_to_email(engine: AsyncEngine) -> None:
     address = "email:resident" + cast(residents.c.id, String) + "@example.org"
     async with engine.begin() as conn:
         await conn.execute(update(residents).where(every).values(channel=Channel.EMAIL.value, address=address))
+
+
+async def _move_some_to_sms(engine: AsyncEngine) -> None:
+    """Make every ``SMS_ONE_IN``-th seeded WhatsApp resident a text-message subscriber, on the same number."""
+    prefix = f"{Channel.WHATSAPP.value}:"
+    chosen = (residents.c.channel == Channel.WHATSAPP.value) & (residents.c.id % SMS_ONE_IN == 0)
+    address = "sms:+" + func.substr(residents.c.address, len(prefix) + 1)
+    async with engine.begin() as conn:
+        await conn.execute(update(residents).where(chosen).values(channel=Channel.SMS.value, address=address))
 
 
 async def _subscribe_console_residents(lookout: Lookout) -> None:
@@ -139,8 +152,8 @@ def _banner(force_name: str, *, port: int, seeded: int, sandbox: Sandbox, regist
         f"[bold]Mailbox:[/bold] {sandbox.mailbox_url}  (Robin, {EMAIL_RESIDENT}, signed up by email in the town centre;\n"
         f"  mail goes through the SMTP relay stand-in on {sandbox.smtp_url}). Sign-up page: http://127.0.0.1:{port}/subscribe\n"
         f"App: http://127.0.0.1:{port}/healthz and /readyz\n"
-        f"Sandbox: Telegram, Slack, WhatsApp and Nominatim stand-ins on {sandbox.base_url} "
-        f"(/telegram, /slack/api/, /whatsapp, /nominatim).\n"
+        f"Sandbox: Telegram, Slack, WhatsApp, SMS (Twilio) and Nominatim stand-ins on {sandbox.base_url} "
+        f"(/telegram, /slack/api/, /whatsapp, /sms, /nominatim).\n"
         f"{registered}\n\n"
         "Raise an alert from a second terminal, in this folder, and watch it arrive in the console:\n"
         f"  {env}\n"

@@ -3,6 +3,7 @@
     /telegram/bot<token>/<method>      Telegram Bot API   TELEGRAM_API_BASE=http://127.0.0.1:P/telegram
     /slack/api/<method>                Slack Web API      SLACK_API_BASE=http://127.0.0.1:P/slack/api/
     /whatsapp/<version>/<id>/messages  WhatsApp Cloud API WHATSAPP_API_BASE=http://127.0.0.1:P/whatsapp/v21.0
+    /sms/2010-04-01/Accounts/<sid>/…   Twilio Messaging   SMS_API_BASE=http://127.0.0.1:P/sms
     /nominatim/search                  Nominatim          LOOKOUT_GEOCODER_DOMAIN=127.0.0.1:P/nominatim (scheme http)
     /tiles/<z>/<x>/<y>.png             map tiles          LOOKOUT_MAP_TILES=http://127.0.0.1:P/tiles/{z}/{x}/{y}.png
     /mail/api/messages                 the mailbox: what the SMTP relay stand-in received (sandbox.mailbox)
@@ -39,6 +40,7 @@ from sandbox.console.people import (
 )
 from sandbox.console.routes import Console, Doors
 from sandbox.console.slack_pane import SlackPane
+from sandbox.console.sms_phone import SmsPhonePane
 from sandbox.console.telegram_phone import TelegramPhone
 from sandbox.console.whatsapp_phone import WhatsAppPhone
 from sandbox.faults import FaultInjector
@@ -48,6 +50,7 @@ from sandbox.server import BackgroundServer, ServedStandIn
 from sandbox.slack import SlackStandIn
 from sandbox.slack_workspace import OFFICER_ID, SECOND_OFFICER_ID, SUPERVISOR_ID, TIPS_CHANNEL_ID
 from sandbox.smtp import SmtpSink
+from sandbox.sms import SmsStandIn
 from sandbox.telegram import TelegramStandIn
 from sandbox.tiles import ATTRIBUTION as TILES_ATTRIBUTION
 from sandbox.tiles import TileStandIn
@@ -71,6 +74,9 @@ class SandboxConfig:
     whatsapp_app_secret: str = "sandbox-app-secret"
     whatsapp_verify_token: str = "sandbox-verify-token"
     whatsapp_version: str = "v21.0"
+    sms_account_sid: str = "AC" + "5a" * 16
+    sms_auth_token: str = "sandbox-sms-auth-token"
+    sms_from: str = "+447700900000"
     link_secret: str = "sandbox-link-secret"
     email_from: str = "Police alerts (sandbox) <alerts@lookout.example>"
 
@@ -81,6 +87,10 @@ class SandboxConfig:
     @property
     def whatsapp_callback_url(self) -> str | None:
         return f"{self.app_url.rstrip('/')}/whatsapp/webhook" if self.app_url else None
+
+    @property
+    def sms_webhook_url(self) -> str | None:
+        return f"{self.app_url.rstrip('/')}/sms/webhook" if self.app_url else None
 
 
 class Sandbox(ServedStandIn):
@@ -97,6 +107,7 @@ class Sandbox(ServedStandIn):
         self.whatsapp = WhatsAppStandIn(config.whatsapp_token, config.whatsapp_phone_number_id, config.whatsapp_app_secret,
                                         version=config.whatsapp_version, callback_url=config.whatsapp_callback_url,
                                         limits=WhatsAppLimits(per_user_burst=45))
+        self.sms = SmsStandIn(config.sms_account_sid, config.sms_auth_token, webhook_url=config.sms_webhook_url, number=config.sms_from)
         self.nominatim = NominatimStandIn()
         self.tiles = TileStandIn()
         self.console = Console(
@@ -106,14 +117,17 @@ class Sandbox(ServedStandIn):
             lambda: Doors(app_url=self.config.app_url or "", smtp=self.smtp.url),
             mailbox=self.smtp,
         )
+        self.sms_phone = SmsPhonePane(self.sms)  # a page of its own: /_console/sms
         # The outer injector finds each call's connection, so a mounted stand-in's faults can reset it.
         self.app = FaultInjector(Starlette(routes=[
             Mount("/telegram", app=self.telegram.app),
             Mount("/slack", app=self.slack.app),
             Mount("/whatsapp", app=self.whatsapp.app),
+            Mount("/sms", app=self.sms.app),
             Mount("/nominatim", app=self.nominatim.app),
             Mount("/tiles", app=self.tiles.app),
             Mount("/mail", app=self.mailbox.app),
+            *self.sms_phone.routes(),
             *self.console.routes(),
         ]))
         self._server = BackgroundServer(self.app, "sandbox", port)
@@ -127,12 +141,12 @@ class Sandbox(ServedStandIn):
             raise
         # URLs the stand-ins hand out (Slack response URLs, …) must name their place on this server.
         for stand_in, prefix in ((self.telegram, "telegram"), (self.slack, "slack"), (self.whatsapp, "whatsapp"),
-                                 (self.tiles, "tiles")):
+                                 (self.sms, "sms"), (self.tiles, "tiles")):
             stand_in.serve_at(f"{self.base_url}/{prefix}")
         return self
 
     def stop(self) -> None:
-        for stand_in in (self.telegram, self.slack, self.whatsapp, self.tiles):
+        for stand_in in (self.telegram, self.slack, self.whatsapp, self.sms, self.tiles):
             stand_in.serve_at(None)
         super().stop()
         self.smtp.stop()
@@ -144,6 +158,7 @@ class Sandbox(ServedStandIn):
         """
         self.config = replace(self.config, app_url=app_url)
         self.whatsapp.callback_url = self.config.whatsapp_callback_url
+        self.sms.webhook_url = self.config.sms_webhook_url
 
     # --- where the app finds each platform ---------------------------------------------------------
 
@@ -203,6 +218,12 @@ class Sandbox(ServedStandIn):
             "WHATSAPP_APP_SECRET": config.whatsapp_app_secret,
             "WHATSAPP_VERIFY_TOKEN": config.whatsapp_verify_token,
             "WHATSAPP_API_BASE": self.whatsapp_api_base,
+            "SMS_ACCOUNT_SID": config.sms_account_sid,
+            "SMS_AUTH_TOKEN": config.sms_auth_token,
+            "SMS_FROM": config.sms_from,
+            "SMS_API_BASE": f"{self.base_url}/sms",
+            # The stand-in takes texts as fast as they come: a short code's rate keeps the demo's fan-out short.
+            "SMS_MESSAGES_PER_SECOND": "100",
             "LOOKOUT_GEOCODER": "nominatim",
             "LOOKOUT_GEOCODER_DOMAIN": self.geocoder_domain,
             "LOOKOUT_GEOCODER_SCHEME": "http",

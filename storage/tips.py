@@ -12,8 +12,9 @@ from core.model import TIPSTER, Address, DeliveryState, MessageKind, Tip, TipNot
 from core.ports import RepliedMessage, TipPost
 from storage.database import upsert_insert
 from storage.references import next_reference
-from storage.tables import deliveries, messages, tip_media, tip_notes, tip_threads, tips
+from storage.tables import alerts, deliveries, messages, tip_media, tip_notes, tip_threads, tips
 
+_ALERT_KINDS = (MessageKind.ALERT, MessageKind.ALERT_UPDATE, MessageKind.ALERT_CANCEL)
 _ON_THE_WAY = (DeliveryState.PENDING.value, DeliveryState.FAILED.value, DeliveryState.SENDING.value)
 
 
@@ -145,3 +146,22 @@ class SqlTipRepository:
             )
         ).first()
         return RepliedMessage(MessageKind(row.kind), row.alert_id, row.tip_id) if row else None
+
+    async def latest_sent(self, address: Address, since: datetime) -> RepliedMessage | None:
+        kinds = [k.value for k in (*_ALERT_KINDS, MessageKind.REPLY_TO_TIPSTER)]
+        row = (
+            await self._conn.execute(
+                select(messages.c.kind, messages.c.alert_id, messages.c.tip_id, alerts.c.headline)
+                .select_from(
+                    deliveries.join(messages, messages.c.id == deliveries.c.message_id)
+                    .outerjoin(alerts, alerts.c.id == messages.c.alert_id)
+                )
+                .where(
+                    deliveries.c.address == str(address), deliveries.c.state == DeliveryState.SENT.value,
+                    deliveries.c.updated_at >= since, messages.c.kind.in_(kinds),
+                )
+                .order_by(deliveries.c.updated_at.desc(), deliveries.c.id.desc())
+                .limit(1)
+            )
+        ).first()
+        return RepliedMessage(MessageKind(row.kind), row.alert_id, row.tip_id, row.headline) if row else None

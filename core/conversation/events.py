@@ -4,8 +4,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 # Everything a resident can ask for by name (a /command, or a typed keyword where the app has no commands).
+# ``optout`` is the carriers' STOP on SMS: no more messages at once, the subscription kept (inactive) so START
+# resumes it; ``stop`` unsubscribes and erases, after asking.
 COMMANDS = frozenset(
-    {"start", "stop", "help", "places", "topics", "business", "pause", "resume", "quiet", "language", "mydata"}
+    {"start", "stop", "help", "places", "topics", "business", "pause", "resume", "quiet", "language", "mydata", "optout"}
 )
 
 

@@ -114,6 +114,7 @@ class ResidentConversation:
             "language": manage.language,
             "mydata": manage.my_data,
             "stop": manage.stop,
+            "optout": manage.opt_out,
         }
         result = handlers.get(name, manage.help_prompt)(turn)
         return await result if inspect.isawaitable(result) else result
@@ -245,6 +246,12 @@ class ResidentConversation:
 
 
 def match_option(options: tuple[Option, ...], text: str) -> Option | None:
+    """The option a typed answer names: its number as listed (where choices are shown as numbered lines),
+    its words, or its first word."""
+    number = text.strip().rstrip(".)")
+    if number.isascii() and number.isdigit():
+        index = int(number) - 1
+        return options[index] if 0 <= index < len(options) else None
     wanted = _words(text)
     if not wanted:
         return None

@@ -45,7 +45,7 @@ def command_descriptions(_: Translate) -> dict[str, str]:
 
 def help_prompt(turn: Turn) -> Prompt:
     _ = turn.gettext
-    text = _(HELP).format(force=esc(turn.force.name))
+    text = _(HELP).format(force=esc(turn.force.name)) + "\n" + _("/optout — no more alerts for now, your settings kept (/start resumes them)")
     descriptions = command_descriptions(_)
     # The row's title is the keyword itself, so people who prefer typing learn it by tapping.
     options = [Option(f"menu:{name}", name.upper(), description=descriptions[name]) for name in MENU]
@@ -215,6 +215,15 @@ def stop(turn: Turn) -> Prompt:
     options = [Option("st:yes", _("Yes, delete it all")), Option("st:no", _("No, keep my alerts"))]
     text = _("This unsubscribes you and deletes everything we hold about you: your places, topics and any tips you sent. Are you sure?")
     return turn.say(text, options, menu="stop")
+
+
+async def opt_out(turn: Turn) -> Prompt:
+    """No more messages, at once (the carriers' STOP): kept as an inactive subscription that START resumes."""
+    _ = turn.gettext
+    turn.reset()
+    if turn.resident is not None and turn.resident.active:
+        await turn.services.subscriptions.opt_out(turn.address)
+    return turn.say(_("You're unsubscribed and will get no more alerts. Send /start to get them again; /stop deletes your data."))
 
 
 async def on_stop(turn: Turn, sure: bool, forget: Callable[[Address], Awaitable[None]]) -> Prompt:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from core.conversation import onboarding
@@ -27,6 +27,8 @@ ALERT_KINDS = (MessageKind.ALERT, MessageKind.ALERT_UPDATE, MessageKind.ALERT_CA
 FLOOD_NOTICE_KEY = "flood_notice_at"
 FLOOD_NOTICE_EVERY = 60  # seconds: one polite notice a minute, however many tips arrive
 TIP_REFERENCE = re.compile(r"\bT-\d{4}-\d{6}\b")
+# How long after an alert (or an officer's reply) a message that is not a reply is taken to be about it.
+RECENT = timedelta(hours=24)
 
 TipEvent = Text | Photo | Location
 
@@ -83,14 +85,28 @@ async def idle_message(turn: Turn, event: TipEvent) -> Prompt:
             turn.data["tip"] = draft
             turn.go(Step.TIP_ANONYMITY)
             return turn.say(problem or _("Thank you. Can officers contact you about this?"), _anonymity_options(turn))
-    draft = empty_draft(None)
+    latest = None if event.reply_to else await turn.services.tips.latest_sent(turn.address, RECENT)
+    if latest is not None and latest.kind is MessageKind.REPLY_TO_TIPSTER and latest.tip_id is not None:
+        # Where a message cannot be a reply (a text message), one soon after an officer's answers the officer.
+        tip = await turn.services.tips.get_for(turn.address, latest.tip_id)
+        return await _answer_officer(turn, event, tip.reference or "")
+    about = latest if latest is not None and latest.kind in ALERT_KINDS else None
+    draft = empty_draft(about.alert_id if about else None)
+    draft["headline"] = about.headline if about else None
     _add_to_draft(turn, draft, event)
     turn.data["tip"] = draft
     turn.go(Step.TIP_OFFER)
-    return turn.say(
-        _("Would you like to send this to the police as information? For an emergency, call 999."),
-        [Option("tf:send", _("Yes, send it")), Option("tf:discard", _("No"))],
-    )
+    return offer(turn, about.headline if about else None)
+
+
+def offer(turn: Turn, headline: str | None) -> Prompt:
+    """"Send this to the police?", about the alert they had in the last day when there is one."""
+    _ = turn.gettext
+    if headline:
+        question = _("Send this to the police about <b>{headline}</b>? For an emergency, call 999.").format(headline=esc(headline))
+    else:
+        question = _("Would you like to send this to the police as information? For an emergency, call 999.")
+    return turn.say(question, [Option("tf:send", _("Yes, send it")), Option("tf:discard", _("No"))])
 
 
 # --- collecting -----------------------------------------------------------------------------------
@@ -139,11 +155,7 @@ def ask_again(turn: Turn) -> Prompt:
         return not_collectable(turn)
     if turn.step is Step.TIP_ANONYMITY:
         return ask_anonymity(turn)
-    _ = turn.gettext
-    return turn.say(
-        _("Would you like to send this to the police as information? For an emergency, call 999."),
-        [Option("tf:send", _("Yes, send it")), Option("tf:discard", _("No"))],
-    )
+    return offer(turn, (turn.data.get("tip") or {}).get("headline"))
 
 
 async def _submit(turn: Turn, *, may_contact: bool) -> Prompt | None:

@@ -39,8 +39,10 @@ from core.model import (
 )
 from core.ports import CellCounts, ChannelCounts, RecipientCriteria, UnitOfWork, UnitOfWorkFactory
 from core.origin import current_origin
-from core.rendering import alert_plain_text, escape_slack_mrkdwn, format_duration
+from core.rendering import alert_parts, alert_plain_text, escape_slack_mrkdwn, format_duration
 from core.services.roles import SYSTEM_ACTOR, Roles
+from core.sms_alerts import alert_sms
+from core.sms_segments import count_segments
 
 PAID_BROADCAST_STARS = 0.1  # Telegram's fee per paid-broadcast message (docs/platforms.md)
 MAX_HEADLINE = 120
@@ -101,6 +103,29 @@ class DailyLimitForecast:
 
 
 @dataclass(frozen=True)
+class SmsPricing:
+    """What an alert costs by text: the segment budget, the price of a segment, and its public page (the link a cut text ends with)."""
+
+    max_segments: int
+    price_per_segment: float
+    link_for: Callable[[str], str | None] = lambda reference: None
+
+
+@dataclass(frozen=True)
+class SmsCost:
+    """The alert as a text: segments each, how many texts, the estimated price of them all."""
+
+    segments: int
+    encoding: str  # "GSM-7" or "UCS-2"
+    texts: int
+    price: float
+
+    @property
+    def total_segments(self) -> int:
+        return self.segments * self.texts
+
+
+@dataclass(frozen=True)
 class Preview:
     alert: Alert
     area_description: str
@@ -113,6 +138,7 @@ class Preview:
     stars_estimate: float | None = None
     # Set when the alert would use more of WhatsApp's daily messaging limit than is left.
     daily_limit: DailyLimitForecast | None = None
+    sms_cost: SmsCost | None = None  # when it goes to anyone by text
 
     @property
     def total(self) -> int:
@@ -139,11 +165,22 @@ def reach_in_words(alert: Alert, force: ForceConfig) -> str:
 
 def timing_in_words(preview: Preview) -> str:
     """How long each channel will take to reach 95% of its residents, and a paid broadcast's cost."""
-    parts = [f"{channel.value.capitalize()} {format_duration(seconds)}" for channel, seconds in sorted(preview.eta_95_s.items())]
+    parts = [f"{CHANNEL_NAMES.get(channel, channel.value.capitalize())} {format_duration(seconds)}"
+             for channel, seconds in sorted(preview.eta_95_s.items())]
     text = "95% reached in about: " + ", ".join(parts) if parts else "Nobody to reach"
     if preview.stars_estimate is not None:
         text += f"; Telegram paid broadcast: about {preview.stars_estimate:,.0f} Stars"
     return text
+
+
+CHANNEL_NAMES = {Channel.WHATSAPP: "WhatsApp", Channel.SMS: "SMS"}  # the others read right capitalised
+
+
+def sms_cost_in_words(cost: SmsCost) -> str:
+    """The preview's SMS line: segments a text and the estimated price (at SMS_PRICE_PER_SEGMENT)."""
+    each = "1 segment" if cost.segments == 1 else f"{cost.segments} segments"
+    texts = "1 text" if cost.texts == 1 else f"{cost.texts:,} texts"
+    return f"SMS: {each} a text ({cost.encoding}); {texts}, {cost.total_segments:,} segments, about {cost.price:,.2f}"
 
 
 def daily_limit_in_words(forecast: DailyLimitForecast) -> str:
@@ -185,9 +222,11 @@ class AlertService:
         roles: Roles,
         channels: Sequence[Channel] = (),
         paces: Paces = Paces(),
+        sms: SmsPricing | None = None,
         clock: Clock,
     ) -> None:
         self._uow = uow
+        self._sms = sms
         self._force = force
         self._roles = roles
         self._text_limit = strictest_text_limit(channels)
@@ -299,7 +338,16 @@ class AlertService:
         going = {c: n - (limited.held if limited and limited.channel is c else 0) for c, n in counts.items()}
         etas = {c: self._eta_95(c, n, priority, ahead) for c, n in going.items() if n}
         return Preview(alert, alert.area_description, counts, needed and alert.approver is None, reason, etas,
-                       self._stars(counts.get(Channel.TELEGRAM, 0), priority), limited)
+                       self._stars(counts.get(Channel.TELEGRAM, 0), priority), limited, self._sms_cost(alert, counts.get(Channel.SMS, 0)))
+
+    def _sms_cost(self, alert: Alert, texts: int) -> SmsCost | None:
+        """The alert as the SMS adapter will cut it (core/sms_alerts.py), counted and priced."""
+        if self._sms is None or not texts:
+            return None
+        link = self._sms.link_for(alert.reference) if alert.reference else None
+        text = alert_sms(alert_parts(alert), self._force.name, self._sms.max_segments, link=link)
+        counted = count_segments(text)
+        return SmsCost(counted.count, counted.encoding, texts, round(counted.count * texts * self._sms.price_per_segment, 2))
 
     async def _daily_limit(self, uow: UnitOfWork, alert: Alert, counts: ChannelCounts) -> DailyLimitForecast | None:
         """The forecast when the alert would need more places in a channel's daily limit than are left.

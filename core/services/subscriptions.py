@@ -144,6 +144,10 @@ class SubscriptionService:
             raise InvalidInput.one("until", "Pick a time in the future.")
         return await self._change(address, paused_until=until or PAUSED_INDEFINITELY)
 
+    async def opt_out(self, address: Address) -> Resident:
+        """No more alerts (the carriers' STOP on SMS); /start or START makes them active again."""
+        return await self._change(address, active=False)
+
     async def resume(self, address: Address) -> Resident:
         return await self._change(address, paused_until=None, active=True)
 

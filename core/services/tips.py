@@ -166,6 +166,12 @@ class TipService:
         async with self._uow(read_only=True) as uow:
             return await uow.tips.replied_to(address, provider_message_id)
 
+    async def latest_sent(self, address: Address, within: timedelta) -> RepliedMessage | None:
+        """The newest alert or officer's reply sent to a resident in the last ``within`` (what a message on a
+        channel without replies answers)."""
+        async with self._uow(read_only=True) as uow:
+            return await uow.tips.latest_sent(address, self._clock() - within)
+
     async def get_for(self, address: Address, tip_id: int) -> Tip:
         """A resident's own tip, by id (from a button)."""
         async with self._uow(read_only=True) as uow:

@@ -42,6 +42,9 @@ def test_the_demo_serves_the_console_with_the_telegram_webhook_registered(tmp_pa
     assert "Traceback" not in output.split("Shutting down")[0], output
     assert f"Console: http://127.0.0.1:{sandbox_port}/" in output
     assert f"Mailbox: http://127.0.0.1:{sandbox_port}/#mailbox" in output
-    with sqlite3.connect(tmp_path / "var" / "demo.db") as db:  # some of the demo's residents signed up by email
+    assert "platforms on: telegram, whatsapp, slack, email, sms" in output  # SMS against the sandbox's stand-in
+    with sqlite3.connect(tmp_path / "var" / "demo.db") as db:  # some of the demo's residents signed up by email, some by text
         emails = {address for (address,) in db.execute("SELECT address FROM residents WHERE channel = 'email'")}
+        texts = [address for (address,) in db.execute("SELECT address FROM residents WHERE channel = 'sms'")]
     assert "email:robin@example.org" in emails and len(emails) > 1
+    assert texts and all(address.startswith("sms:+447") for address in texts)

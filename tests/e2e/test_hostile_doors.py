@@ -20,10 +20,10 @@ from tests.support.processes import Server, lookout_env
 
 VERIFY_TOKEN = "verify-token-never-logged-0123"
 CLOSED = "http://127.0.0.1:9"  # every platform call fails fast: these tests never get that far
-ROUTES = ["/slack/events", "/whatsapp/webhook", "/telegram/webhook", "/subscribe", "/healthz", "/no/such/route"]
+ROUTES = ["/slack/events", "/whatsapp/webhook", "/telegram/webhook", "/sms/webhook", "/sms/status", "/subscribe", "/healthz", "/no/such/route"]
 # The routes that read a body; the others answer (403, 404, 405) without reading it, which is as good.
 READING = {"/slack/events": "", "/whatsapp/webhook": "", "/telegram/webhook": "X-Telegram-Bot-Api-Secret-Token: doors-telegram-secret\r\n",
-           "/subscribe": ""}
+           "/sms/webhook": "X-Twilio-Signature: c2lnbmF0dXJl\r\n", "/subscribe": ""}
 
 
 @pytest.fixture(scope="module")
@@ -37,6 +37,8 @@ def server(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> I
         WHATSAPP_VERIFY_TOKEN=VERIFY_TOKEN, WHATSAPP_API_BASE=CLOSED,
         TELEGRAM_BOT_TOKEN="123456:DOORS", TELEGRAM_WEBHOOK_SECRET="doors-telegram-secret", TELEGRAM_API_BASE=CLOSED,
         LOOKOUT_SMTP_URL="smtp://127.0.0.1:9", LOOKOUT_LINK_SECRET="doors-link-secret-0123456789",
+        SMS_ACCOUNT_SID="AC" + "d" * 32, SMS_AUTH_TOKEN="doors-sms-token-0123", SMS_FROM="+447700900000", SMS_API_BASE=CLOSED,
+        LOOKOUT_PUBLIC_URL="http://lookout.test",
     )
     running = Server(env)
     try:
@@ -90,6 +92,7 @@ def test_small_bodies_still_reach_the_doors(server: Server) -> None:
     assert httpx.post(f"{server.url}/whatsapp/webhook", content=b"{}").status_code == 401  # the signature check, as before
     assert httpx.post(f"{server.url}/slack/events", content=b"x" * (DEFAULT_LIMIT + 1)).status_code == 401
     assert httpx.post(f"{server.url}/subscribe", content=b"x" * (DEFAULT_LIMIT + 1)).status_code == 413
+    assert httpx.post(f"{server.url}/sms/webhook", content=b"Body=hi", headers={"X-Twilio-Signature": "x"}).status_code == 403
 
 
 def test_every_line_uvicorn_writes_is_scrubbed_and_in_the_app_format(server: Server) -> None:

@@ -15,7 +15,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 CORE = ROOT / "core"
-PLATFORMS = ("telegram", "whatsapp", "slack_officer", "email")
+PLATFORMS = ("telegram", "whatsapp", "slack_officer", "email", "sms")
 # What every platform package may share: the one surface, and two HTTP helpers of the doors.
 SHARED_BY_PLATFORMS = frozenset({"bots.platform", "bots.body_limit", "bots.inbound_json"})
 

@@ -14,7 +14,7 @@ from babel.messages.pofile import read_po
 ROOT = Path(__file__).resolve().parents[2]
 LOCALES = ROOT / "core" / "locales"
 LANGUAGES = sorted(p.name for p in LOCALES.iterdir() if p.is_dir())
-SOURCES = [ROOT / "bots" / "telegram", ROOT / "core" / "conversation", ROOT / "bots" / "whatsapp"]
+SOURCES = [ROOT / "bots" / "telegram", ROOT / "core" / "conversation", ROOT / "bots" / "whatsapp", ROOT / "bots" / "sms"]
 
 
 def catalogue(language: str):  # noqa: ANN201 - a babel Catalog

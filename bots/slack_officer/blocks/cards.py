@@ -24,7 +24,7 @@ from bots.slack_officer.blocks.common import (
 from core.force import ForceConfig
 from core.model import Alert, AlertState, AlertStatus, AlertType, Channel, DeliveryState
 from core.rendering import alert_title, format_duration, residents_count, status_label
-from core.services.alerts import Preview, daily_limit_in_words, reach_in_words, timing_in_words
+from core.services.alerts import Preview, daily_limit_in_words, reach_in_words, sms_cost_in_words, timing_in_words
 from core.services.progress import DeliveryReport
 from core.services.roles import SLACK_USER_ID
 
@@ -33,7 +33,7 @@ APPROVE = "alert_approve"
 EDIT = "alert_edit"
 DISCARD = "alert_discard"
 
-_CHANNEL_NAMES = {Channel.TELEGRAM: "Telegram", Channel.WHATSAPP: "WhatsApp", Channel.SLACK: "Slack", Channel.EMAIL: "Email"}
+_CHANNEL_NAMES = {Channel.TELEGRAM: "Telegram", Channel.WHATSAPP: "WhatsApp", Channel.SLACK: "Slack", Channel.EMAIL: "Email", Channel.SMS: "SMS"}
 
 
 def card_value(alert: Alert) -> str:
@@ -96,6 +96,8 @@ def preview_card(preview: Preview, force: ForceConfig, *, note: str | None = Non
                           f":round_pushpin: {esc(preview.area_description)}. The picture of the area is just above."))
     if preview.eta_95_s:
         blocks.append(context(f":stopwatch: {esc(timing_in_words(preview))}"))
+        if preview.sms_cost is not None:
+            blocks.append(context(f":iphone: {esc(sms_cost_in_words(preview.sms_cost))}"))
     if preview.daily_limit is not None:
         blocks.append(section(f":no_entry: *Over the daily limit*: {esc(daily_limit_in_words(preview.daily_limit))}"))
     blocks += _practice_note(alert)

@@ -1,0 +1,49 @@
+"""``GET /alerts/{reference}/{token}``: the whole alert as officers wrote it, the area in words, incident number
+and contact; nothing about any resident. Only sent alerts whose status the force publishes (as the CAP feed);
+a wrong token or anything else is the same 404."""
+from __future__ import annotations
+
+from fastapi import FastAPI
+from fastapi.responses import HTMLResponse
+from jinja2 import Environment, select_autoescape
+
+from core.alert_pages import PAGE_PREFIX, token_ok
+from core.force import ForceConfig
+from core.ports import UnitOfWorkFactory
+from core.rendering import KIND_LABELS, status_label
+from core.cap import is_public
+
+_PAGE = Environment(autoescape=select_autoescape(default=True, default_for_string=True)).from_string(
+    """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="robots" content="noindex"><title>{{ title }}</title></head>
+<body><main>
+<p>{{ force }}</p>
+<h1>{{ title }}</h1>
+{% for paragraph in paragraphs %}<p>{{ paragraph }}</p>
+{% endfor %}<dl>
+<dt>Area</dt><dd>{{ area }}</dd>
+<dt>Incident number</dt><dd>{{ incident }}</dd>
+<dt>Contact</dt><dd>{{ contact }}</dd>
+<dt>Reference</dt><dd>{{ reference }}</dd>
+</dl>
+<p>In an emergency call 999.</p>
+</main></body></html>
+""")
+NOT_FOUND = HTMLResponse("<!doctype html><title>Not found</title><p>No such alert.</p>", status_code=404)
+
+
+def add_alert_pages(app: FastAPI, *, uow: UnitOfWorkFactory, force: ForceConfig, key: bytes | None) -> None:
+    @app.get(PAGE_PREFIX + "/{reference}/{token}", include_in_schema=False)
+    async def alert_page(reference: str, token: str) -> HTMLResponse:
+        if key is None or len(reference) > 40 or not token_ok(key, reference, token):
+            return NOT_FOUND
+        async with uow(read_only=True) as work:
+            alert = await work.alerts.get_by_reference(reference)
+        if alert is None or alert.sent_at is None or not is_public(force, alert):
+            return NOT_FOUND
+        return HTMLResponse(_PAGE.render(
+            force=force.name, title=f"{status_label(alert)}{KIND_LABELS[alert.type]}: {alert.headline}",
+            paragraphs=[p for p in alert.message.split("\n") if p.strip()], area=alert.area_description,
+            incident=alert.incident_number, contact=alert.contact, reference=alert.reference,
+        ))
