@@ -22,13 +22,14 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from core.clock import Clock
 from core.conversation.state import Conversation, Step
 from core.model import Address, Resident
-from storage.database import read_transaction, upsert_insert, write_transaction
+from storage.database import read_transaction, write_transaction
 from storage.inbound import SqlInboundLog
 from storage.outages import reported_as_unavailable
 from storage.residents import SqlResidentRepository
@@ -43,6 +44,21 @@ class _Batch:
 
 
 _current_batch: ContextVar[_Batch | None] = ContextVar("lookout_conversation_batch", default=None)
+
+# Every resident message reads and writes its conversation: the statements are built once, with bound parameters,
+# so an update costs no statement building and no cache key (SQLAlchemy memoises both on the statement object).
+_SAME_ROW = (conversations.c.channel == bindparam("key_channel"), conversations.c.address == bindparam("key_address"))
+_READ = select(conversations.c.step, conversations.c.data).where(*_SAME_ROW)
+_DELETE = delete(conversations).where(*_SAME_ROW)
+
+
+def _upsert(dialect: Any) -> Any:
+    insert = dialect.insert(conversations)
+    changed = {c: insert.excluded[c] for c in ("step", "data", "updated_at")}
+    return insert.on_conflict_do_update(index_elements=[conversations.c.channel, conversations.c.address], set_=changed)
+
+
+_UPSERT = {"postgresql": _upsert(postgresql), "sqlite": _upsert(sqlite)}  # SQLite and PostgreSQL spell ON CONFLICT alike
 
 
 class SqlConversationStore:
@@ -93,7 +109,7 @@ class SqlConversationStore:
             batch.changed.pop(address, None)
             batch.read[address] = Conversation()
         async with reported_as_unavailable(), write_transaction(self._engine) as conn:
-            await conn.execute(_where(delete(conversations), address))
+            await conn.execute(_DELETE, _key(address))
 
     # --- one update's batch -------------------------------------------------------------------------
 
@@ -135,17 +151,15 @@ class SqlConversationStore:
     async def _write(self, conn: AsyncConnection, address: Address, conversation: Conversation) -> None:
         if conversation.step is None and not conversation.data:
             # Nothing to keep is no row at all (not even the chat or the number).
-            await conn.execute(_where(delete(conversations), address))
+            await conn.execute(_DELETE, _key(address))
             return
-        values: dict[str, Any] = {
-            "step": conversation.step.value if conversation.step else None, "data": conversation.data, "updated_at": self._clock(),
-        }
-        statement = upsert_insert(conn, conversations).values(channel=address.channel.value, address=address.id, **values)
-        await conn.execute(statement.on_conflict_do_update(index_elements=[conversations.c.channel, conversations.c.address], set_=values))
+        row = {"channel": address.channel.value, "address": address.id, "step": conversation.step.value if conversation.step else None,
+               "data": conversation.data, "updated_at": self._clock()}
+        await conn.execute(_UPSERT[conn.dialect.name], row)
 
 
 async def _read(conn: AsyncConnection, address: Address) -> Conversation:
-    row = (await conn.execute(_where(select(conversations.c.step, conversations.c.data), address))).first()
+    row = (await conn.execute(_READ, _key(address))).first()
     if row is None:
         return Conversation()
     try:
@@ -155,5 +169,5 @@ async def _read(conn: AsyncConnection, address: Address) -> Conversation:
     return Conversation(step, dict(row.data or {}))
 
 
-def _where(statement: Any, address: Address) -> Any:
-    return statement.where(conversations.c.channel == address.channel.value, conversations.c.address == address.id)
+def _key(address: Address) -> dict[str, str]:
+    return {"key_channel": address.channel.value, "key_address": address.id}

@@ -2,12 +2,29 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import bindparam, delete, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from storage.database import upsert_insert
 from storage.tables import inbound_updates
+
+
+# Every platform update is claimed and then marked handled: both statements are built once, with bound
+# parameters, so an update costs no statement building and no cache key (memoised on the statement object).
+def _claim(dialect: Any) -> Any:
+    insert = dialect.insert(inbound_updates)
+    return (insert.on_conflict_do_nothing(index_elements=[inbound_updates.c.source, inbound_updates.c.update_id])
+            .returning(inbound_updates.c.update_id))  # rowcount is not reliable here on every driver
+
+
+_CLAIM = {"postgresql": _claim(postgresql), "sqlite": _claim(sqlite)}  # SQLite and PostgreSQL spell ON CONFLICT alike
+_FINISH = (
+    update(inbound_updates)
+    .where(inbound_updates.c.source == bindparam("key_source"), inbound_updates.c.update_id == bindparam("key_update_id"))
+    .values(handled_at=bindparam("now", type_=inbound_updates.c.handled_at.type))
+)
 
 
 class SqlInboundLog:
@@ -16,10 +33,7 @@ class SqlInboundLog:
 
     async def begin(self, source: str, update_id: str, now: datetime, stale_after: timedelta) -> bool:
         created = await self._conn.execute(
-            upsert_insert(self._conn, inbound_updates)
-            .values(source=source, update_id=update_id, received_at=now)
-            .on_conflict_do_nothing(index_elements=[inbound_updates.c.source, inbound_updates.c.update_id])
-            .returning(inbound_updates.c.update_id)  # rowcount is not reliable here on every driver
+            _CLAIM[self._conn.dialect.name], {"source": source, "update_id": update_id, "received_at": now}
         )
         if created.first() is not None:
             return True
@@ -32,8 +46,7 @@ class SqlInboundLog:
         return retaken.rowcount == 1
 
     async def finish(self, source: str, update_id: str, now: datetime) -> None:
-        u = inbound_updates
-        await self._conn.execute(update(u).where(u.c.source == source, u.c.update_id == update_id).values(handled_at=now))
+        await self._conn.execute(_FINISH, {"key_source": source, "key_update_id": update_id, "now": now})
 
     async def forget(self, source: str, update_id: str) -> None:
         u = inbound_updates

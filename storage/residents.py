@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 from datetime import datetime, time
+from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import Select, bindparam, delete, func, insert, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -12,6 +13,22 @@ from core.geo.cells import cell_to_int, int_to_cell
 from core.model import Address, DeliveryState, Place, QuietHours, Resident, Tip
 from storage.tables import deliveries, places, residents, subscriptions, tips
 from storage.tips import tip_from_row
+
+
+# A resident with their places and topics, in one statement, not three: every resident message reads this. A row per
+# (place, topic), at most a few dozen (five places, the force's topics). Built once, with a bound parameter, so a
+# message costs no statement building and no cache key (SQLAlchemy memoises both on the statement object).
+_WITH_PLACES_AND_TOPICS = (
+    select(residents, places.c.id.label("place_id"), places.c.label.label("place_label"), places.c.cell.label("place_cell"),
+           subscriptions.c.topic.label("topic"))
+    .select_from(
+        residents.outerjoin(places, places.c.resident_id == residents.c.id)
+        .outerjoin(subscriptions, subscriptions.c.resident_id == residents.c.id)
+    )
+    .order_by(places.c.id)
+)
+_BY_ID = _WITH_PLACES_AND_TOPICS.where(residents.c.id == bindparam("key_id"))
+_BY_ADDRESS = _WITH_PLACES_AND_TOPICS.where(residents.c.address == bindparam("key_address"))
 
 
 def _quiet(row: Row) -> QuietHours | None:
@@ -101,29 +118,17 @@ class SqlResidentRepository:
         await self._conn.execute(delete(residents).where(residents.c.id == resident_id))  # places, topics cascade
 
     async def get(self, resident_id: int) -> Resident | None:
-        return await self._load(residents.c.id == resident_id)
+        return await self._load(_BY_ID, {"key_id": resident_id})
 
     async def get_by_address(self, address: Address) -> Resident | None:
-        return await self._load(residents.c.address == str(address))
+        return await self._load(_BY_ADDRESS, {"key_address": str(address)})
 
     async def is_subscribed(self, address: Address) -> bool:
         query = select(residents.c.id).where(residents.c.address == str(address)).limit(1)
         return (await self._conn.execute(query)).first() is not None
 
-    async def _load(self, condition) -> Resident | None:  # noqa: ANN001 - a SQL expression
-        # One statement, not three: every resident message reads this. A row per (place, topic), at most a few
-        # dozen (five places, the force's topics).
-        query = (
-            select(residents, places.c.id.label("place_id"), places.c.label.label("place_label"), places.c.cell.label("place_cell"),
-                   subscriptions.c.topic.label("topic"))
-            .select_from(
-                residents.outerjoin(places, places.c.resident_id == residents.c.id)
-                .outerjoin(subscriptions, subscriptions.c.resident_id == residents.c.id)
-            )
-            .where(condition)
-            .order_by(places.c.id)
-        )
-        found = (await self._conn.execute(query)).all()
+    async def _load(self, query: Select[Any], key: dict[str, Any]) -> Resident | None:
+        found = (await self._conn.execute(query, key)).all()
         if not found:
             return None
         row = found[0]
