@@ -76,6 +76,29 @@ def _alert_parts(alert: Alert, force_name: str) -> list[str]:
     return parts
 
 
+def split_at_lines(text: str, limit: int) -> list[str]:
+    """``text`` in parts of at most ``limit`` characters, cut at line breaks where possible (a line longer than
+    ``limit`` is cut within), for platforms whose messages have a length limit (WhatsApp, SMS). No part is blank."""
+    if len(text) <= limit:
+        return [text]
+    parts: list[str] = []
+    current = ""
+    for line in text.splitlines(keepends=True):
+        while len(line) > limit:
+            if current:
+                parts.append(current)
+                current = ""
+            parts.append(line[:limit])
+            line = line[limit:]
+        if len(current) + len(line) > limit:
+            parts.append(current)
+            current = ""
+        current += line
+    if current:
+        parts.append(current)
+    return [p.strip("\n") for p in parts if p.strip()] or [text[:limit]]
+
+
 def escape_telegram_html(text: str) -> str:
     return html.escape(text, quote=False)
 

@@ -15,6 +15,7 @@ import re
 from core.conversation.events import COMMANDS
 from core.conversation.prompts import Option, Prompt
 from core.conversation.texts import translator
+from core.rendering import split_at_lines
 from core.sms_segments import gsm_friendly
 
 MAX_TEXT = 1600  # Twilio's longest Body; longer answers (my data) go as several texts
@@ -42,11 +43,11 @@ def render_prompt(prompt: Prompt) -> list[str]:
     text = sms_text(prompt.text)
     if prompt.document is not None:
         content = prompt.document.data.decode("utf-8", errors="replace")
-        return split(f"{text}\n\n{content}")
+        return split_at_lines(f"{text}\n\n{content}", MAX_TEXT)
     # The help's choices are the keywords its text lists already.
     if prompt.options and not prompt.commands_menu:
         text = f"{text}\n\n{numbered(prompt)}"
-    return split(text)
+    return split_at_lines(text, MAX_TEXT)
 
 
 def numbered(prompt: Prompt) -> str:
@@ -67,23 +68,3 @@ def _label(option: Option, language: str) -> str:
         _ = translator(language)
         return _("{choice} (chosen)").format(choice=label)
     return label
-
-
-def split(text: str, limit: int = MAX_TEXT) -> list[str]:
-    """Cut at line breaks where possible, so no text is over ``limit`` characters."""
-    parts: list[str] = []
-    current = ""
-    for line in text.splitlines(keepends=True):
-        while len(line) > limit:
-            if current:
-                parts.append(current)
-                current = ""
-            parts.append(line[:limit])
-            line = line[limit:]
-        if len(current) + len(line) > limit:
-            parts.append(current)
-            current = ""
-        current += line
-    if current:
-        parts.append(current)
-    return [p.strip("\n") for p in parts if p.strip()] or [text[:limit]]

@@ -26,6 +26,7 @@ from bots.whatsapp.messages import (
 from core.conversation.events import COMMANDS
 from core.conversation.prompts import Option, Prompt
 from core.conversation.texts import translator
+from core.rendering import split_at_lines
 
 PAGE_PREFIX = "page:"
 _TAGS = {"b": "*", "i": "_", "s": "~"}
@@ -46,11 +47,11 @@ def render_prompt(prompt: Prompt, *, page: int = 0, reply_to: str | None = None)
     if prompt.document is not None:
         # The stand-in (and so the tests and the demo) has no document messages: the file goes as text.
         content = prompt.document.data.decode("utf-8", errors="replace")
-        return [text_message(part) for part in _parts(f"{text}\n\n{content}", MAX_TEXT)]
+        return [text_message(part) for part in split_at_lines(f"{text}\n\n{content}", MAX_TEXT)]
     if prompt.ask_location:
         return [location_request(text)]
     if not prompt.options:
-        return [text_message(part, reply_to=reply_to if i == 0 else None) for i, part in enumerate(_parts(text, MAX_TEXT))]
+        return [text_message(part, reply_to=reply_to if i == 0 else None) for i, part in enumerate(split_at_lines(text, MAX_TEXT))]
     if _fit_buttons(prompt.options):
         return [buttons_message(text, [(o.id, _label(o)) for o in prompt.options], reply_to=reply_to)]
     _ = translator(prompt.language)
@@ -99,25 +100,3 @@ def _label(option: Option) -> str:
     if option.ticked is None:
         return option.label
     return ("✅ " if option.ticked else "▫️ ") + option.label
-
-
-def _parts(text: str, limit: int) -> list[str]:
-    """Split at line breaks where possible, so no message is over ``limit``."""
-    if len(text) <= limit:
-        return [text]
-    parts: list[str] = []
-    current = ""
-    for line in text.splitlines(keepends=True):
-        while len(line) > limit:
-            if current:
-                parts.append(current)
-                current = ""
-            parts.append(line[:limit])
-            line = line[limit:]
-        if len(current) + len(line) > limit:
-            parts.append(current)
-            current = ""
-        current += line
-    if current:
-        parts.append(current)
-    return [p.strip("\n") or p for p in parts]
