@@ -2,17 +2,13 @@
 from __future__ import annotations
 
 import json
-import uuid
-from collections.abc import Iterator
 from datetime import datetime
-from pathlib import Path
 
-import pytest
 import sqlalchemy as sa
 
 from storage.database import make_sync_engine
 from storage.migrate import upgrade
-from tests.conftest import POSTGRES_URL, postgres_admin
+from tests.support.migrations import empty_database  # noqa: F401 - the fixture
 
 BEFORE = "0012_messaging_allowance"
 AT = datetime(2026, 12, 1, 9, 30)
@@ -20,23 +16,6 @@ OLD = sa.table(
     "conversation_states", sa.column("key"), sa.column("chat_id"), sa.column("state"), sa.column("data", sa.JSON),
     sa.column("updated_at"),
 )
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'before.db'}"
-        return
-    admin = postgres_admin()
-    schema = f"lookout_migration_{uuid.uuid4().hex[:10]}"
-    with admin.begin() as conn:
-        conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
-    try:
-        yield sa.engine.make_url(POSTGRES_URL).update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(hide_password=False)
-    finally:
-        with admin.begin() as conn:
-            conn.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
-        admin.dispose()
 
 
 def test_both_apps_conversations_move_with_their_steps_and_nothing_of_the_old_shape_survives(empty_database: str) -> None:

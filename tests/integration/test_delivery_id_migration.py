@@ -1,17 +1,14 @@
 """Migration 0014: delivery ids are 64-bit on both databases, and the rows already there keep theirs."""
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterator
 from datetime import datetime
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
 from storage.database import make_sync_engine
 from storage.migrate import upgrade
-from tests.conftest import POSTGRES_URL, postgres_admin
+from tests.support.migrations import empty_database  # noqa: F401 - the fixture
 
 BEFORE = "0013_conversations"
 AT = datetime(2026, 12, 2, 9, 0)
@@ -25,23 +22,6 @@ DELIVERIES = sa.table(
 def row(address: str, **fields: object) -> dict[str, object]:
     return {"message_id": 1, "channel": "telegram", "address": address, "state": "pending", "attempts": 0,
             "next_attempt_at": AT, "created_at": AT, "updated_at": AT, **fields}
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'before.db'}"
-        return
-    admin = postgres_admin()
-    schema = f"lookout_migration_{uuid.uuid4().hex[:10]}"
-    with admin.begin() as conn:
-        conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
-    try:
-        yield sa.engine.make_url(POSTGRES_URL).update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(hide_password=False)
-    finally:
-        with admin.begin() as conn:
-            conn.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
-        admin.dispose()
 
 
 def test_delivery_ids_pass_two_to_the_31_and_existing_rows_keep_theirs(empty_database: str) -> None:
