@@ -423,7 +423,8 @@ class NominatimStandIn:
             return JSONResponse({"status": 0, "message": "OK"})
         return PlainTextResponse("OK")
 
-    async def _search(self, request: Request) -> Response:
+    async def _places_unless_faulted(self, request: Request) -> list[Place] | Response:
+        """Record the request, sit out any delay the test set, and give the gazetteer, or the failure the test asked for."""
         self._record(request)
         with self._lock:
             faults = _Faults(self._state.faults.delay_seconds, self._state.faults.fail_status)
@@ -431,6 +432,12 @@ class NominatimStandIn:
         await self._sit_out(faults.delay_seconds)
         if faults.fail_status is not None:
             return PlainTextResponse("The stand-in was told to fail.", status_code=faults.fail_status)
+        return places
+
+    async def _search(self, request: Request) -> Response:
+        places = await self._places_unless_faulted(request)
+        if isinstance(places, Response):
+            return places
         params = request.query_params
         output_format = params.get("format", "jsonv2")
         if output_format not in ("json", "jsonv2"):
@@ -453,13 +460,9 @@ class NominatimStandIn:
         ])
 
     async def _reverse(self, request: Request) -> Response:
-        self._record(request)
-        with self._lock:
-            faults = _Faults(self._state.faults.delay_seconds, self._state.faults.fail_status)
-            places = list(self._state.places)
-        await self._sit_out(faults.delay_seconds)
-        if faults.fail_status is not None:
-            return PlainTextResponse("The stand-in was told to fail.", status_code=faults.fail_status)
+        places = await self._places_unless_faulted(request)
+        if isinstance(places, Response):
+            return places
         params = request.query_params
         try:
             lat, lon = float(params.get("lat", "")), float(params.get("lon", ""))
