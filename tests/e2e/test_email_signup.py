@@ -49,6 +49,12 @@ def sign_up(site: EmailSite, email: str = ADA, *, where: str = "ST16 2LZ", topic
     return httpx.post(f"{site.url}/subscribe", data=form, timeout=20)
 
 
+def signed_up(site: EmailSite, email: str = ADA, **choices: object) -> None:
+    """Sign up and see the page say the email went (so a failure shows the page's words, not a missing email)."""
+    answer = sign_up(site, email, **choices)  # type: ignore[arg-type]
+    assert answer.status_code == 200 and "Check your email" in text_of(answer), text_of(answer)
+
+
 def confirm(site: EmailSite, link: str) -> httpx.Response:
     token = link.split("?t=", 1)[1]
     return httpx.post(f"{site.url}/subscribe/confirm", data={"t": token}, timeout=10)
@@ -165,7 +171,7 @@ def test_bad_input_gets_a_clear_message_and_changes_nothing(site: EmailSite) -> 
     assert len(site.sink.messages_to("flood@example.org")) == 3
 
     # Links: tampered or expired, for every purpose.
-    sign_up(site)
+    signed_up(site)
     link = link_in(site.mail_to(ADA, "Confirm"), "/subscribe/confirm")
     token = link.split("?t=", 1)[1]
     tampered = token[:-3] + ("AAA" if not token.endswith("AAA") else "BBB")
@@ -198,7 +204,7 @@ def test_bad_input_gets_a_clear_message_and_changes_nothing(site: EmailSite) -> 
 
 
 def test_one_click_unsubscribe_from_the_mail_header_erases_and_repeats_harmlessly(site: EmailSite) -> None:
-    sign_up(site)
+    signed_up(site)
     mail = site.mail_to(ADA, "Confirm")
     confirm(site, link_in(mail, "/subscribe/confirm"))
     assert subscribed(site) == [f"email:{ADA}"]
@@ -216,7 +222,7 @@ def test_one_click_unsubscribe_from_the_mail_header_erases_and_repeats_harmlessl
 
 
 def test_manage_places_topics_sector_pause_and_a_fresh_link_that_tells_nobody_who_is_signed_up(site: EmailSite) -> None:
-    sign_up(site)
+    signed_up(site)
     confirm(site, link_in(site.mail_to(ADA, "Confirm"), "/subscribe/confirm"))
 
     # Asking for a fresh manage link: the same answer for a subscriber and a stranger; only the subscriber gets mail.
@@ -260,7 +266,7 @@ def test_manage_places_topics_sector_pause_and_a_fresh_link_that_tells_nobody_wh
 
 
 def test_a_tip_from_an_alert_email_link_lands_in_the_slack_tips_thread(site: EmailSite) -> None:
-    sign_up(site)
+    signed_up(site)
     confirm(site, link_in(site.mail_to(ADA, "Confirm"), "/subscribe/confirm"))
     _, lat, lon = STAFFORD_POSTCODE
     sent = run_json(["alert", "send", "--incident", "MV-20261125-0456", "--headline", "Burglary on Eastgate Street",

@@ -91,6 +91,7 @@ def email_site(database_url: str, **extra_env: str) -> Iterator[EmailSite]:
             yield site
         finally:
             output = server.stop()
+            print(output[-6000:])  # pytest shows it beside a failure: what the server said while the test waited
             assert "Traceback" not in output, output[-4000:]
             # The pages' links are as good as passwords: none may reach the log.
             for mail in sink.messages():
