@@ -41,6 +41,7 @@ from storage.uow import unit_of_work_factory
 SECRET = "bench-load-secret-0123456789"
 MAX_SECONDS = 60.0
 MAX_IN_FLIGHT = 2000
+REPLIES_QUIET_S = 10.0  # replies still owed after this long without one are counted as not sent
 
 
 async def run_load_benchmark(
@@ -72,8 +73,10 @@ async def run_load_benchmark(
                 await asyncio.sleep(2)  # the fan-out is under way
                 sent_before, server_cpu_before = await _sent(engine), server.cpu_seconds()
                 latencies, errors, elapsed, generator_cpu = await _load(f"{server.url}/telegram/webhook", chats, rate=rate, seconds=seconds)
+                load_ended = time.monotonic()
                 sent_during, server_cpu = await _sent(engine) - sent_before, server.cpu_seconds() - server_cpu_before
                 server_rss_mb = server.peak_rss_mb()
+                replies, last_reply_at = await _replies(engine, receiver, expected=len(latencies))
         finally:
             await engine.dispose()
     ordered = sorted(latencies)
@@ -94,6 +97,10 @@ async def run_load_benchmark(
         "p99_ms": percentile(0.99),
         "max_ms": round(ordered[-1] * 1000, 1) if ordered else 0.0,
         "mean_ms": round(statistics.fmean(ordered) * 1000, 1) if ordered else 0.0,
+        # Each message is answered by one reply; past the bot's pace (Telegram's 30 a second) the webhook is
+        # answered first and the replies follow, so here is when the last of them reached "Telegram".
+        "replies_sent": replies,
+        "last_reply_after_load_s": round(max(0.0, last_reply_at - load_ended), 1) if last_reply_at else None,
         "fanout_recipients": queued,
         "fanout_sent_during_load_per_s": round(sent_during / elapsed, 1),
         "load_generator_cpu_percent": round(100 * generator_cpu / elapsed, 1),
@@ -162,6 +169,20 @@ def _update(update_id: int, chat: int, text: str) -> dict[str, Any]:
     if text.startswith("/"):
         message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(text)}]
     return {"update_id": update_id, "message": message}
+
+
+async def _replies(engine, receiver: _Receiver, *, expected: int) -> tuple[int, float | None]:  # noqa: ANN001
+    """The bot's replies the Telegram stand-in took (every message it took, less the fan-out's), once all
+    ``expected`` have come or they stop coming; and when the last came (the machine's monotonic clock, to ½ s)."""
+    replies, last_at, still_since = 0, None, time.monotonic()
+    while time.monotonic() - still_since < REPLIES_QUIET_S:
+        now = receiver.stats()["sent"] - await _sent(engine)
+        if now != replies:
+            replies, last_at, still_since = now, time.monotonic(), time.monotonic()
+        if replies >= expected:
+            break
+        await asyncio.sleep(0.5)
+    return replies, last_at
 
 
 async def _sent(engine) -> int:  # noqa: ANN001

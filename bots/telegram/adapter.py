@@ -33,6 +33,7 @@ from core.channels import PUBLISHED_LIMITS, ChannelLimits
 from core.delivery.ratelimit import HEADROOM
 from core.model import Address, Channel
 from core.outbound import DeliveryResult, OutboundMessage
+from core.replies import waiting_its_turn
 
 logger = logging.getLogger("lookout.telegram")
 
@@ -131,6 +132,11 @@ class TelegramAdapter:
             await self.conversation_bot.session.close()
 
 
+# A reply whose turn comes within this is sent before its webhook is answered (a resident tapping quickly
+# through the questions waits at most one interval of the pace); one that would wait longer follows the answer.
+INLINE_WAIT_S = 0.25
+
+
 class ReplyLanes:
     """Evenly spaced permits at ``rate`` a second, each to the most urgent waiter: a resident's first reply to a
     message before anyone's second, and in arrival order within each. So in a burst every resident hears back
@@ -147,6 +153,9 @@ class ReplyLanes:
         self._turns: asyncio.Task[None] | None = None
 
     async def acquire(self, lane: int) -> None:
+        ahead = len(self._waiting) * self.interval + max(self._next, self._paused_until) - time.monotonic()
+        if ahead > INLINE_WAIT_S:
+            waiting_its_turn()  # the webhook answers now; this reply follows at the bot's pace
         permit: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         heapq.heappush(self._waiting, (lane, next(self._order), permit))
         if self._turns is None or self._turns.done():
@@ -203,6 +212,7 @@ class PaceReplies(BaseRequestMiddleware):
                 waited += exc.retry_after
                 if waited > self.patience:
                     raise
+                waiting_its_turn()
                 self.lanes.pause(exc.retry_after)  # every reply of this process waits it out, not only this one
 
 

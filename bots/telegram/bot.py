@@ -1,15 +1,19 @@
 """The Telegram resident bot: an update in, the shared conversation's answer out (aiogram is only the Bot API client).
 
 ``inbound`` turns the update into a conversation event, ``ResidentConversation``
-decides the answer, ``render`` draws it as Telegram calls. A person blocking
-the bot is not a conversation: it marks them unreachable so alerts stop.
+decides the answer, ``render`` draws it as Telegram calls. The answer is
+returned to be sent later (``core/replies.py``): the webhook stores the
+update's effects, answers Telegram, and then the reply goes at the bot's pace.
+A person blocking the bot is not a conversation: it marks them unreachable so
+alerts stop.
 """
 from __future__ import annotations
 
 import logging
+from functools import partial
 
 from aiogram import Bot
-from aiogram.exceptions import TelegramBadRequest
+from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError
 from aiogram.methods import AnswerCallbackQuery, EditMessageReplyMarkup, EditMessageText, SendMessage
 from aiogram.types import BotCommand, Update
 
@@ -24,6 +28,7 @@ from core.conversation.state import ConversationStore
 from core.conversation.texts import translator
 from core.force import ForceConfig
 from core.geocoding import Geocoder
+from core.replies import Send
 from core.services.residents import ResidentService
 from core.services.subscriptions import SubscriptionService
 from core.services.tips import TipService
@@ -40,25 +45,31 @@ class TelegramResidentBot:
         self._conversation = conversation
         self._residents = residents
 
-    async def on_update(self, update: Update) -> None:
+    async def on_update(self, update: Update) -> Send | None:
+        """Take the update into the conversation; return its reply, to be sent once the webhook is answered."""
         gone = blocked_by(update)
         if gone is not None:
             await self._residents.mark_unreachable(gone)
-            return
+            return None
         inbound = to_inbound(update)
         if inbound is None:
             if update.callback_query is not None:  # a press in a group, say: stop its spinner, nothing more
                 await self._acknowledge(update.callback_query.id)
-            return
+            return None
         if inbound.pressed is not None:
             await self._acknowledge(inbound.pressed.query_id)
         if inbound.event is None:
-            return
+            return None
         prompt = await self._conversation.handle(inbound.address, inbound.event, contact=inbound.contact, app_language=inbound.app_language)
-        if prompt is not None:
-            await self._show(inbound, prompt)
+        return None if prompt is None else partial(self._show, inbound, prompt)
 
     async def _show(self, inbound: Inbound, prompt: Prompt) -> None:
+        try:
+            await self._send_calls(inbound, prompt)
+        except TelegramForbiddenError:  # blocked the bot since writing (their my_chat_member update may come later)
+            await self._residents.mark_unreachable(inbound.address)
+
+    async def _send_calls(self, inbound: Inbound, prompt: Prompt) -> None:
         chat_id = int(inbound.address.id)
         for call in render_prompt(prompt, chat_id, inbound.pressed):
             try:

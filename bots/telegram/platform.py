@@ -33,6 +33,7 @@ class TelegramPlatform:
         from bots.telegram.adapter import TelegramAdapter
         from bots.telegram.bot import build_telegram_bot
         from bots.telegram.webhook import add_telegram_webhook
+        from core.replies import ReplyQueue
 
         assert isinstance(adapter, TelegramAdapter)
         secret = host.settings.telegram_webhook_secret
@@ -42,11 +43,12 @@ class TelegramPlatform:
             bot, force=host.force, subscriptions=host.subscriptions, tips=host.tips, geocoder=host.geocoder,
             residents=host.residents, store=conversations, clock=host.clock,
         )
+        replies = ReplyQueue("Telegram")
         add_telegram_webhook(
             app, bot=bot, handler=handler, conversations=conversations,
-            secret=secret.get_secret_value() if secret else None, inbound=host.inbound,
+            secret=secret.get_secret_value() if secret else None, inbound=host.inbound, replies=replies,
         )
-        return ()
+        return (replies,)
 
 
 PLATFORM = TelegramPlatform()

@@ -1,15 +1,16 @@
 """The conversation bot's calls to Telegram, made safe to lose and to repeat.
 
-The bot answers a resident from inside the webhook handler. If one of those
-calls fails on the way (a reset connection, a 5xx from Telegram's front end,
-an answer cut short), the whole update fails, Telegram delivers it again, and
-the handler runs again from the top — but by then the steps that did succeed
-have changed things: the buttons were already removed, the conversation moved
-on. Two request middlewares keep that from ending in an error loop or silence:
+The bot's reply to a resident is sent after the webhook has its answer
+(``core/replies.py``): the update's step is already stored, and Telegram will
+not deliver it again. A call that fails on the way (a reset connection, a 5xx
+from Telegram's front end, an answer cut short) must therefore be tried again
+here, and a call that did reach Telegram must be safe to repeat. Two request
+middlewares see to it:
 
-- ``RetryTransientFailures``: a call that failed in transit is tried again
-  twice, briefly, before the update is failed (a resident may, rarely, see an
-  answer twice when Telegram had it but the reply was lost — better than none);
+- ``RetryTransientFailures``: a call that failed in transit is tried again,
+  with growing pauses, for about twenty seconds before the reply is given up
+  (and logged); a resident may, rarely, see an answer twice when Telegram had
+  it but the answer was lost — better than none;
 - ``EditsAlreadyMade``: an edit Telegram refuses with "message is not
   modified" is already in effect (a repeated update, or a retried call): done.
 
@@ -28,9 +29,11 @@ from aiogram.exceptions import ClientDecodeError, TelegramBadRequest, TelegramNe
 from aiogram.methods import EditMessageCaption, EditMessageReplyMarkup, EditMessageText, TelegramMethod
 from aiogram.methods.base import TelegramType
 
+from core.replies import waiting_its_turn
+
 logger = logging.getLogger("lookout.telegram")
 
-RETRY_PAUSES_S = (0.5, 1.5)  # two more tries, and out of a burst of 5xx within about two seconds
+RETRY_PAUSES_S = (0.5, 1.5, 5.0, 15.0)  # through a burst of 5xx or a short outage of Telegram's front end
 _IN_TRANSIT = (TelegramNetworkError, TelegramServerError, ClientDecodeError)  # ClientDecodeError: a proxy's HTML 5xx page
 _EDITS = (EditMessageReplyMarkup, EditMessageText, EditMessageCaption)
 _NOT_MODIFIED = "message is not modified"
@@ -46,6 +49,7 @@ class RetryTransientFailures(BaseRequestMiddleware):
                 return await make_request(bot, method)
             except _IN_TRANSIT as exc:
                 logger.info("Telegram %s failed in transit (%s); trying again in %.1f s", method.__api_method__, type(exc).__name__, pause)
+                waiting_its_turn()  # the webhook need not wait for the retry
                 await asyncio.sleep(pause)
         return await make_request(bot, method)
 

@@ -3,7 +3,10 @@
 Telegram sends the ``secret_token`` given to setWebhook back in
 ``X-Telegram-Bot-Api-Secret-Token``; a wrong or missing one gets 403 and
 nothing is stored. A repeated ``update_id`` (Telegram retries anything not
-answered 2xx) is acknowledged and ignored.
+answered 2xx) is acknowledged and ignored. The update's effects and its
+"handled" mark are written before Telegram has its answer; the bot's reply is
+sent before the answer when it can go at once, else after it at the bot's
+pace (``core/replies.py``).
 """
 from __future__ import annotations
 
@@ -25,6 +28,7 @@ from bots.inbound_json import load_platform_json
 from bots.telegram.inbound import sender_of
 from core.model import Address
 from core.outages import StorageUnavailable
+from core.replies import ReplyQueue, Send
 from core.services.inbound_once import STALE_AFTER, InboundOnce
 
 
@@ -50,11 +54,14 @@ class BatchedConversations(Protocol):
 class UpdateHandler(Protocol):
     """What answers an update (bots.telegram.bot.TelegramResidentBot)."""
 
-    async def on_update(self, update: Update) -> None: ...
+    async def on_update(self, update: Update) -> Send | None:
+        """Take the update in; return its reply (sent once Telegram has its answer), if any."""
+        ...
 
 
 def add_telegram_webhook(
-    app: FastAPI, *, bot: Bot, handler: UpdateHandler, conversations: BatchedConversations, secret: str | None, inbound: InboundOnce
+    app: FastAPI, *, bot: Bot, handler: UpdateHandler, conversations: BatchedConversations, secret: str | None,
+    inbound: InboundOnce, replies: ReplyQueue,
 ) -> None:
     expected = secret.encode() if secret else None
     if expected is None:
@@ -71,13 +78,14 @@ def add_telegram_webhook(
         if update is None:
             return JSONResponse({"ok": False, "error": "not a Telegram update"}, status_code=400)
         key = str(update.update_id)
+        sender = sender_of(update)
         claimed = False
         try:
             async with conversations.batched():
-                claimed = await conversations.begin_update(SOURCE, key, address=sender_of(update), stale_after=STALE_AFTER)
+                claimed = await conversations.begin_update(SOURCE, key, address=sender, stale_after=STALE_AFTER)
                 if not claimed:
                     return JSONResponse({"ok": True, "duplicate": True})
-                await handler.on_update(update)
+                reply = await handler.on_update(update)
                 # The conversation's changes and "handled" in one write, before Telegram has its answer.
                 await conversations.flush(handled=(SOURCE, key))
         except Exception as error:
@@ -90,6 +98,8 @@ def add_telegram_webhook(
             if claimed:
                 await inbound.forget(SOURCE, key)
             return JSONResponse({"ok": False, "error": "internal"}, status_code=500)
+        if reply is not None:
+            await replies.send(sender.id if sender is not None else key, reply)
         return JSONResponse({"ok": True})
 
 

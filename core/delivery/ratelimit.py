@@ -88,6 +88,10 @@ class ChatTurns:
     def __init__(self) -> None:
         self._locks: dict[str, tuple[asyncio.Lock, int]] = {}  # chat → (lock, holders and waiters)
 
+    def busy(self, chat: str) -> bool:
+        """Someone has (or waits for) ``chat``'s turn: asking now means waiting."""
+        return chat in self._locks
+
     @asynccontextmanager
     async def turn(self, chat: str) -> AsyncIterator[None]:
         lock, users = self._locks.get(chat) or (asyncio.Lock(), 0)

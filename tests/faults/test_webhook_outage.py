@@ -19,6 +19,7 @@ from bots.telegram.webhook import SECRET_HEADER, WEBHOOK_PATH, add_telegram_webh
 from bots.whatsapp.webhook import WEBHOOK_PATH as WHATSAPP_PATH
 from bots.whatsapp.webhook import add_whatsapp_webhook
 from core.outages import StorageUnavailable
+from core.replies import ReplyQueue
 from core.services.inbound_once import InboundOnce
 from storage.conversations import SqlConversationStore
 from tests.support.outages import RefusedStatements, eventually
@@ -39,10 +40,11 @@ async def test_the_retry_of_an_update_the_database_failed_is_handled(engine, uow
                 if len(handled) == 1:  # the database goes away while the first delivery is being handled
                     outage.on = True
                     raise StorageUnavailable("OperationalError: terminating connection due to administrator command")
+                return None  # nothing to reply
 
         app = FastAPI()
         add_telegram_webhook(app, bot=Bot("123456:OUTAGE"), handler=Note(), conversations=SqlConversationStore(engine, clock=clock),
-                             secret=SECRET, inbound=InboundOnce(uow_factory, clock=clock))
+                             secret=SECRET, inbound=InboundOnce(uow_factory, clock=clock), replies=ReplyQueue("Telegram"))
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://lookout") as telegram:
 
             async def restart_ends() -> None:
