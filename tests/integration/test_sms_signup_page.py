@@ -6,12 +6,9 @@ a code's ten minutes pass when the test says. Nothing is kept before the right c
 """
 from __future__ import annotations
 
-import asyncio
 import logging
 import re
 from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
 
 import httpx
 import pytest
@@ -20,74 +17,16 @@ import sqlalchemy as sa
 from bots.email.links import LinkSigner, Purpose
 from core.clock import Clock
 from core.geo.cells import cell_to_int, snap
-from core.settings import Settings
-from runtime.app import Lookout, build, create_app
-from sandbox.nominatim import NominatimStandIn
-from sandbox.server import BackgroundServer
-from sandbox.smtp import SmtpSink
-from sandbox.sms import SmsStandIn
 from storage.tables import inbound_updates, places, residents, subscriptions
 from tests.support.clock import FakeClock
 from tests.support.database import count, rows
-from tests.support.processes import free_port
 from tests.support.sms_phone import SmsPhone
-
-ACCOUNT = "AC" + "1" * 32
-TOKEN = "sms-signup-auth-token"
-LINK_SECRET = "sms-signup-link-secret-0123456789"
-STAFFORD_POSTCODE = (52.80705, -2.11350)  # the stand-in's centroid of ST16 2LZ
+from tests.support.sms_signup import LINK_SECRET, STAFFORD_POSTCODE, Site, running, site_codes, text_of, token_in
 
 
 @pytest.fixture
 def clock() -> Clock:
     return FakeClock()
-
-
-@dataclass
-class Site:
-    url: str
-    sms: SmsStandIn
-    sink: SmtpSink
-    lookout: Lookout
-    database_url: str
-
-    def sign_up(self, mobile: str = "07700 900601", *, channel: str = "sms", **more: str) -> httpx.Response:
-        form: dict[str, str | list[str]] = {"channel": channel, "mobile": mobile, "email": "", "where": "ST16 2LZ",
-                                            "label": "home", "topics": ["burglary"], "sector": "", "age": "yes"}
-        form.update(more)
-        return httpx.post(f"{self.url}/subscribe", data=form, timeout=20)
-
-    def enter(self, token: str, code: str) -> httpx.Response:
-        return httpx.post(f"{self.url}/subscribe/code", data={"t": token, "code": code}, timeout=20)
-
-    def new_code(self, token: str) -> httpx.Response:
-        return httpx.post(f"{self.url}/subscribe/code/new", data={"t": token}, timeout=20)
-
-    def codes_to(self, number: str) -> list[str]:
-        return [m.group(1) for body in self.sms.texts_to(number) if (m := re.match(r"(\d{6}) is your code", body))]
-
-    def residents(self) -> list:
-        return rows(self.database_url, sa.select(residents))
-
-
-@contextmanager
-def running(database_url: str, clock: Clock, *, sms: bool = True) -> Iterator[Site]:
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    with SmsStandIn(ACCOUNT, TOKEN, webhook_url=f"{url}/sms/webhook") as stand_in, NominatimStandIn() as nominatim, SmtpSink() as sink:
-        env = {"SMS_ACCOUNT_SID": ACCOUNT, "SMS_AUTH_TOKEN": TOKEN, "SMS_FROM": stand_in.number, "SMS_API_BASE": stand_in.api_base} if sms else {}
-        settings = Settings(
-            _env_file=None, LOOKOUT_DATABASE_URL=database_url, LOOKOUT_PUBLIC_URL=url, LOOKOUT_SMTP_URL=sink.url,
-            LOOKOUT_LINK_SECRET=LINK_SECRET, LOOKOUT_GEOCODER_DOMAIN=nominatim.domain, LOOKOUT_GEOCODER_SCHEME="http", **env,
-        )
-        lookout = build(settings, clock=clock)
-        server = BackgroundServer(create_app(lookout), "lookout", port)
-        server.start()
-        try:
-            yield Site(url, stand_in, sink, lookout, database_url)
-        finally:
-            server.stop()
-            asyncio.run(lookout.aclose())
 
 
 @pytest.fixture
@@ -102,21 +41,6 @@ def site(database_url: str, clock: Clock, caplog: pytest.LogCaptureFixture) -> I
         assert not any(code in r.getMessage() for r in caplog.records), "a code was logged"
 
 
-def site_codes(stand_in: SmsStandIn) -> list[str]:
-    return [m.group(1) for t in stand_in.sent if (m := re.match(r"(\d{6}) is your code", t.body))]
-
-
-def text_of(response: httpx.Response) -> str:
-    words = re.sub(r"<[^>]+>", " ", response.text)
-    return " ".join(words.replace("&#39;", "'").replace("&quot;", '"').replace("&amp;", "&").split())
-
-
-def token_in(page: httpx.Response) -> str:
-    found = re.search(r'name="t" value="([^"]+)"', page.text)
-    assert found, text_of(page)
-    return found.group(1)
-
-
 def other_than(code: str) -> str:
     return f"{(int(code) + 1) % 1_000_000:06d}"
 
@@ -127,6 +51,8 @@ async def test_signing_up_by_text_subscribes_the_number_once_its_code_is_typed(s
     page = text_of(form)
     assert "alerts by email or text message" in page and "Text message (SMS)" in page and "UK mobile phone number" in page
     assert 'autocomplete="tel-national"' in form.text
+    privacy = text_of(httpx.get(f"{site.url}/subscribe/privacy"))
+    assert "If you sign up by text message" in privacy and "type in the code we text you" in privacy
 
     sent = site.sign_up("+44 (0)7700 900-601", sector="retail", topics=["burglary", "bogus_callers"])
     assert sent.status_code == 200, text_of(sent)
