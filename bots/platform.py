@@ -47,6 +47,9 @@ class Host(Protocol):
     tips: TipService
     geocoder: Geocoder
     clock: Clock
+    # The delivery adapters of the platforms that are on, by channel: a page may send through one (the web
+    # sign-up's code by text goes through the SMS adapter) without importing that platform's package.
+    adapters: dict[Channel, ChannelAdapter]
 
     @property
     def inbound(self) -> InboundOnce:

@@ -25,6 +25,7 @@ class Purpose(StrEnum):
     MANAGE = "manage"  # change topics and places
     UNSUBSCRIBE = "unsubscribe"  # one click, no questions
     TIP = "tip"  # reply to one alert with information
+    TEXT_CODE = "text-code"  # a sign-up by text message, waiting for the code sent to the number (never a link)
 
 
 # How long each kind of link works. Unsubscribing never expires: an old email must still let someone leave
@@ -34,6 +35,8 @@ MAX_AGE_SECONDS: dict[Purpose, int | None] = {
     Purpose.MANAGE: 30 * 24 * 3600,
     Purpose.UNSUBSCRIBE: None,
     Purpose.TIP: 14 * 24 * 3600,
+    # An outer bound only: the code inside works for CODE_LIFETIME (bots/email/pages/text_code.py), by the site's clock.
+    Purpose.TEXT_CODE: 3600,
 }
 
 # Where links point when LOOKOUT_PUBLIC_URL is unset: `lookout serve`'s own address, right for a trial on one machine.

@@ -26,6 +26,7 @@ KEYWORDS = (
 PHONE = re.compile(r"\+[1-9][0-9]{6,14}")
 SID = re.compile(r"[A-Z]{2}[0-9a-fA-F]{32}")
 MAX_BODY = 1600
+MAX_MEDIA = 10  # Twilio's most media in one MMS
 
 
 class NotAnSms(ValueError):
@@ -50,7 +51,7 @@ def parse_inbound(form: dict[str, str]) -> InboundSms:
     if len(body) > MAX_BODY:
         raise NotAnSms("Body is longer than any text message")
     count = form.get("NumMedia", "0")
-    if not count.isascii() or not count.isdigit() or int(count) > 10:
+    if not count.isascii() or not count.isdigit() or int(count) > MAX_MEDIA:
         raise NotAnSms("NumMedia is not a number of pictures")
     media = tuple(
         (form[f"MediaUrl{i}"], form.get(f"MediaContentType{i}", "")) for i in range(int(count)) if form.get(f"MediaUrl{i}")
@@ -64,10 +65,11 @@ def keyword(text: str) -> str | None:
 
 
 def to_event(message: InboundSms) -> Event:
-    """The event for the conversation. A text with pictures is its first picture, captioned with the text."""
+    """The event for the conversation. A text with pictures is one photo event carrying every picture (an MMS holds
+    up to ten), captioned with the text; the pictures are fetched when the tip is sent."""
     pictures = [url for url, kind in message.media if kind.startswith("image/")]
     if pictures:
-        return Photo(pictures[0], message.body.strip() or None)
+        return Photo(pictures[0], message.body.strip() or None, more=tuple(pictures[1:]))
     if message.media:
         return Unsupported("media")  # a video, an audio clip, a contact card
     if not message.body.strip():

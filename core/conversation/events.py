@@ -31,6 +31,12 @@ class Photo:
     caption: str | None = None
     reply_to: str | None = None
     quote: str | None = None
+    more: tuple[str, ...] = ()  # further pictures in the same message (an MMS carries up to ten)
+
+    @property
+    def refs(self) -> tuple[str, ...]:
+        """Every picture the message carries, in the order sent."""
+        return (self.ref, *self.more)
 
 
 @dataclass(frozen=True)

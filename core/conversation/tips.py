@@ -258,9 +258,10 @@ def _add_to_draft(turn: Turn, draft: dict[str, Any], event: TipEvent) -> str | N
             return _("That's more text than one tip can hold. Tap <b>Done</b> to send what you have.")
         draft["texts"].append(text)
     if isinstance(event, Photo):
-        if len(draft["photos"]) >= MAX_PHOTOS:
+        room = MAX_PHOTOS - len(draft["photos"])
+        draft["photos"].extend(event.refs[:max(room, 0)])
+        if len(event.refs) > room:
             return _("That's the most photos one tip can hold. Tap <b>Done</b> to send them.")
-        draft["photos"].append(event.ref)
     if isinstance(event, Location):
         # Where they saw something: evidence, kept as sent (not snapped like a home).
         draft["location"] = [event.lat, event.lon]

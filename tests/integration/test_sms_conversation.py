@@ -226,3 +226,41 @@ async def test_the_adapter_reads_twilios_refusals(app: Running) -> None:
     limited = await adapter.send(Address(Channel.SMS, "+447700900505"), message)
     assert limited.retryable and limited.retry_after and "20429" in (limited.error or "")
     await adapter.aclose()
+
+
+async def test_every_picture_of_an_mms_is_fetched_and_attached_to_the_tip(app: Running) -> None:
+    phone = SmsPhone(app.sms, "+447700900506")
+    await join(phone)
+    pictures = ((b"\xff\xd8 first", "image/jpeg"), (b"\x89PNG second", "image/png"), (b"GIF89a third", "image/gif"))
+    # A signed inbound webhook as Twilio posts an MMS: NumMedia=3 and MediaUrl0..2 on the provider's API.
+    call = await phone.text("The van, its number plate and the driver", pictures=pictures)
+    assert call.form["NumMedia"] == "3" and all(f"MediaUrl{i}" in call.form for i in range(3))
+    assert "Send this to the police" in phone.last() or "Would you like to send this" in phone.last()
+    await phone.text("YES")
+    await phone.text("1")  # anonymous
+    (tip,) = app.rows(sa.select(tips.c.id, tips.c.reference, tips.c.text))
+    assert tip.reference in phone.last() and tip.text == "The van, its number plate and the driver"
+    media = app.rows(sa.select(tip_media.c.name, tip_media.c.content_type, tip_media.c.data).where(tip_media.c.tip_id == tip.id)
+                     .order_by(tip_media.c.id))
+    assert [(m.name, m.content_type, bytes(m.data)) for m in media] == [
+        ("photo-1.jpg", "image/jpeg", b"\xff\xd8 first"), ("photo-2.png", "image/png", b"\x89PNG second"),
+        ("photo-3.gif", "image/gif", b"GIF89a third"),
+    ]
+
+
+async def test_an_mms_picture_that_is_not_an_image_or_too_large_is_left_out(app: Running) -> None:
+    phone = SmsPhone(app.sms, "+447700900507")
+    await join(phone)
+    # The message says image/jpeg for each; the provider serves a web page for one and 6 MB for another.
+    form = phone.device.inbound_form("Outside the shop", pictures=((b"\xff\xd8 ok", "image/jpeg"), (b"<html>", "image/jpeg"),
+                                                                   (b"x" * (6 * 1024 * 1024), "image/jpeg")))
+    media_sid = form["MediaUrl1"].rsplit("/", 1)[1]
+    app.sms.media[media_sid] = (b"<html>", "text/html")
+    call = await app.sms.post_signed(app.sms.webhook_url or "", form)
+    assert call.status_code == 200
+    await phone.text("YES")
+    await phone.text("1")
+    (tip,) = app.rows(sa.select(tips.c.id, tips.c.reference))
+    assert "2 photo(s) could not be fetched" in phone.last()
+    media = app.rows(sa.select(tip_media.c.data).where(tip_media.c.tip_id == tip.id))
+    assert [bytes(m.data) for m in media] == [b"\xff\xd8 ok"]

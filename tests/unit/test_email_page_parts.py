@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bots.email.pages.forms import email_address
+from bots.email.pages.forms import email_address, mobile_in_words, mobile_number
 from bots.email.pages.places import area_size_words, find_place
 from core.errors import InvalidInput
 from core.geo.cells import cell_centre, snap
@@ -82,6 +82,34 @@ async def test_lookup_failures_become_messages_on_the_address_field(force, failu
         await find_place(Gazetteer(failure), force, "ST16 2LZ")
     assert says in refused.value.errors["where"]
     assert "share your location" not in refused.value.errors["where"]  # there is no such button on a web page
+
+
+@pytest.mark.parametrize("typed", [
+    "07700 900123", "07700900123", "+44 7700 900123", "+447700900123", "+44 (0)7700 900123", "+44 07700 900123",
+    "0044 7700 900123", "447700900123", "(07700) 900-123", "07700.900.123", " 07700 900 123 ",
+])
+def test_uk_mobile_numbers_in_any_usual_form_are_stored_in_e164(typed: str) -> None:
+    assert str(mobile_number(typed)) == "sms:+447700900123"
+    assert mobile_in_words("+447700900123") == "07700 900123"
+
+
+@pytest.mark.parametrize(("typed", "says"), [
+    ("", "Enter your mobile phone number"),
+    ("01785 123456", "landline"),
+    ("020 7946 0000", "landline"),
+    ("+1 415 555 0100", "only send texts to UK mobile numbers"),
+    ("0033 6 12 34 56 78", "only send texts to UK mobile numbers"),
+    ("07700 9OO123", "digits only"),
+    ("07700 90012", "11 digits starting 07"),
+    ("07700 9001234", "11 digits starting 07"),
+    ("07000 123456", "11 digits starting 07"),  # personal numbering, not a mobile
+    ("07600 123456", "11 digits starting 07"),  # a pager
+    ("0" * 40, "too long"),
+])
+def test_other_numbers_are_refused_with_a_message_for_the_mobile_field(typed: str, says: str) -> None:
+    with pytest.raises(InvalidInput) as refused:
+        mobile_number(typed)
+    assert list(refused.value.errors) == ["mobile"] and says in refused.value.errors["mobile"]
 
 
 def test_the_area_kept_is_described_in_metres() -> None:

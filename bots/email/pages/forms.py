@@ -6,6 +6,7 @@ the page can list them at the top and link each to its input.
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -21,6 +22,14 @@ from core.services.tips import MAX_CONTACT, MAX_TIP_TEXT
 # What a place is to the person, as the Telegram bot offers it; stored as its label.
 PLACE_LABELS: dict[str, str] = {"home": "Home", "work": "Work", "school": "School", "other": "Other"}
 MAX_EMAIL_LENGTH = 254  # RFC 5321's path limit less the angle brackets
+MAX_MOBILE_LENGTH = 30  # "+44 (0) 7700 900 123" and room for stray spaces
+# How the alerts reach the person: email, or text message where SMS is on.
+CHANNELS = ("email", "sms")
+# UK mobile numbers (Ofcom's numbering plan): 07 and nine digits, in the 071-075 and 077-079 ranges, or 07624
+# (the Isle of Man). 070 is personal numbering and the rest of 076 pagers: neither receives texts from us.
+_UK_MOBILE = re.compile(r"07(?:[1-57-9]\d{8}|624\d{6})")
+_SEPARATORS = re.compile(r"[\s.\-()/]")
+MOBILE_EXAMPLE = "07700 900123"
 
 
 @dataclass(frozen=True)
@@ -76,6 +85,42 @@ def email_address(text: str) -> Address:
         ) from None
 
 
+def mobile_number(text: str) -> Address:
+    """The address an SMS subscription is stored under (E.164, ``+447700900123``) from a UK mobile number typed in any
+    usual form (``07700 900123``, ``+44 7700 900123``, ``+44 (0)7700 900123``, ``0044 7700 900123``,
+    ``447700900123``); ``InvalidInput`` on ``mobile`` otherwise."""
+    typed = text.strip()
+    if not typed:
+        raise InvalidInput.one("mobile", f"Enter your mobile phone number, like {MOBILE_EXAMPLE}.")
+    if len(typed) > MAX_MOBILE_LENGTH:
+        raise InvalidInput.one("mobile", f"That number is too long. Enter a UK mobile number, like {MOBILE_EXAMPLE}.")
+    compact = _SEPARATORS.sub("", typed.replace("(0)", ""))
+    international = compact.startswith(("+", "00"))
+    if international and not compact.startswith(("+44", "0044")):
+        raise InvalidInput.one("mobile", f"We can only send texts to UK mobile numbers. Enter one like {MOBILE_EXAMPLE}.")
+    if international:
+        national = "0" + compact.removeprefix("+44").removeprefix("0044").removeprefix("0")  # "+44 07700…" happens
+    elif compact.startswith("44") and len(compact) == 12:
+        national = "0" + compact[2:]
+    else:
+        national = compact
+    if not national.isascii() or not national.isdigit():
+        raise InvalidInput.one("mobile", f"Enter a mobile number using digits only, like {MOBILE_EXAMPLE}.")
+    if national[:2] in ("01", "02", "03") and len(national) in (10, 11):
+        raise InvalidInput.one("mobile", f"That looks like a landline number, which can't get texts. Enter a mobile number, like {MOBILE_EXAMPLE}.")
+    if not _UK_MOBILE.fullmatch(national):
+        raise InvalidInput.one("mobile", f"Enter a UK mobile number: 11 digits starting 07, like {MOBILE_EXAMPLE}.")
+    return Address(Channel.SMS, "+44" + national[1:])
+
+
+def mobile_in_words(number: str) -> str:
+    """``+447700900123`` as people write it: ``07700 900123``."""
+    if number.startswith("+44") and len(number) == 13:
+        national = "0" + number[3:]
+        return f"{national[:5]} {national[5:]}"
+    return number
+
+
 def place_query(text: str) -> str:
     query = " ".join(text.split())
     if not query:
@@ -115,6 +160,8 @@ class SignUp:
     """The sign-up form as typed, kept to show again when something needs fixing."""
 
     email: str = ""
+    channel: str = "email"  # one of CHANNELS
+    mobile: str = ""
     where: str = ""
     label: str = "home"
     topics: tuple[str, ...] = (ALL_TOPICS,)
@@ -128,6 +175,8 @@ class SignUp:
         # Cut at twice each field's limit: enough for the checks to say "too long", bounded to show again.
         return cls(
             email=_text(form, "email")[:MAX_EMAIL_LENGTH * 2],
+            channel=_text(form, "channel") if _text(form, "channel") in CHANNELS else "email",
+            mobile=_text(form, "mobile")[:MAX_MOBILE_LENGTH * 2],
             where=_text(form, "where")[:MAX_QUERY_LENGTH * 2],
             label=_text(form, "label") if _text(form, "label") in PLACE_LABELS else "home",
             topics=tuple(t for t in form.getlist("topics") if isinstance(t, str))[:64],

@@ -5,11 +5,14 @@ whose log every web process shares.
   press says "already confirmed" and changes nothing (so choices changed
   since are not overwritten by an old link).
 - A tip form is sent once: a reload or a double press does not file it twice.
-- The pages' emails are capped a clock hour: ``MAILS_PER_HOUR`` to one
-  mailbox (``jo.e+x@gmail.com`` and ``joe@gmail.com`` are one mailbox),
+- The pages' emails, and the sign-up's codes by text, are capped a clock
+  hour: ``MAILS_PER_HOUR`` to one mailbox (``jo.e+x@gmail.com`` and
+  ``joe@gmail.com`` are one mailbox) or one mobile number,
   ``MAILS_PER_CLIENT_HOUR`` asked for by one client address, and
-  ``LOOKOUT_PAGE_EMAILS_PER_HOUR`` in all, so the forms cannot be used to
-  flood an inbox or the relay, however the address is spelt.
+  ``LOOKOUT_PAGE_EMAILS_PER_HOUR`` in all (emails and texts together), so the
+  forms cannot be used to flood an inbox, a phone, the relay or the SMS bill,
+  however the address is spelt.
+- A code sent by text is tried at most ``CODE_TRIES`` times, right or wrong.
 
 Keys are HMACs (with the link secret) of the token or address, so the log
 holds neither, and nobody holding the log can test a guessed address
@@ -30,7 +33,9 @@ TIP_SENT = "email-tip"
 MAIL_SENT = "email-mail"
 MAIL_CLIENT = "email-client"
 MAIL_ALL = "email-all"
-MAILS_PER_HOUR = 3  # to one mailbox
+CODE_TRIED = "sms-code-try"
+CODE_CONFIRMED = "sms-code-confirm"
+MAILS_PER_HOUR = 3  # to one mailbox (or one mobile number)
 MAILS_PER_CLIENT_HOUR = 20  # asked for from one client address (a household, office or library may share one)
 # A use begun but never finished this long ago was lost with its process: it may be taken again.
 STALE_AFTER = timedelta(minutes=5)
@@ -68,6 +73,14 @@ class Ledger:
             return None
         return slot
 
+    async def take_try(self, kind: str, secret_text: str, allowance: int) -> str | None:
+        """One of ``allowance`` tries at ``secret_text`` (a code's nonce); ``None`` when all were used. Tries are never given
+        back: counting them before the check is what stops several guesses at once from getting past the limit."""
+        key = await self._take(kind, f"{self._fingerprint(secret_text)}:", allowance)
+        if key is not None:
+            await self._inbound.finish(kind, key)
+        return key
+
     async def _take(self, kind: str, prefix: str, allowance: int) -> str | None:
         used = await self._inbound.count(kind, prefix)
         for slot in range(used, allowance):  # from the count on: one try, unless another request took that slot
@@ -85,7 +98,9 @@ class Ledger:
 
 
 def mailbox_of(address: str) -> str:
-    """The mailbox an address reaches, for counting: lower case, without a ``+tag`` and without dots before the @
+    """The mailbox an address (or mobile number) reaches, for counting: lower case, without a ``+tag`` and without dots before the @
     (many providers ignore both, so each variant would otherwise get an allowance of its own)."""
+    if "@" not in address:
+        return address  # a mobile number (E.164): one spelling already
     local, _, domain = address.lower().rpartition("@")
     return f"{local.split('+', 1)[0].replace('.', '')}@{domain}"

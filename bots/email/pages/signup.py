@@ -4,7 +4,9 @@ Nothing is stored until the confirmation link is followed and its button
 pressed: the form's choices travel inside the signed confirmation link
 (places only as the centre of their cell). The button is there because mail
 scanners open every link in a message with GET; the subscription is made on
-POST, once per link.
+POST, once per link. Where SMS is on, the person may choose text messages
+instead: a code is texted to their mobile number and typed on a second page
+(``text_code.py``).
 """
 from __future__ import annotations
 
@@ -24,6 +26,7 @@ from bots.email.pages.forms import (
     chosen_topics,
     collect,
     email_address,
+    mobile_number,
     place_label,
     place_query,
     topics_anchor,
@@ -32,6 +35,7 @@ from bots.email.pages.ledger import CONFIRMED, MAIL_SENT, MAILS_PER_HOUR
 from bots.email.pages.mail import choices_in_words
 from bots.email.pages.places import Found, find_place, place_options
 from bots.email.pages.site import Site, client_of, read_form, token_of
+from bots.email.pages.text_code import CodeNotSent, code_page, read_pending, send_code
 from core.errors import InvalidInput, NotAllowed
 from core.model import Address, Channel
 from core.services.subscriptions import NewPlace
@@ -95,8 +99,9 @@ async def _sign_up(site: Site, typed: SignUp, form: FormData, client: str) -> HT
     problems = Problems()
     address: Address | None = None
     found = Found()
+    by_text = typed.channel == "sms" and site.texts is not None
     try:
-        address = email_address(typed.email)
+        address = mobile_number(typed.mobile) if by_text else email_address(typed.email)
     except InvalidInput as error:
         collect(problems, error)
     try:
@@ -123,12 +128,19 @@ async def _sign_up(site: Site, typed: SignUp, form: FormData, client: str) -> HT
 
     spot = found.spot
     payload = {
-        "email": address.id,
         "places": [{"label": place_label(typed.label), "lat": spot.lat, "lon": spot.lon}],
         "topics": list(topics),
         "sector": sector,
         "age": True,
     }
+    if by_text:
+        try:
+            token = await send_code(site, address, payload, client)
+        except CodeNotSent as failure:
+            problems.add("mobile", str(failure))
+            return _form(site, typed, problems=problems, found=found, status=failure.status)
+        return code_page(site, token, read_pending(site, token))
+    payload = {"email": address.id, **payload}
     slot = await site.ledger.take_mail_slot(address.id, client)
     if slot is None:
         problems.add("email", f"We've sent as many emails as we can (at most {MAILS_PER_HOUR} an hour to one address). Please "

@@ -19,10 +19,12 @@ from bots.email.pages.ledger import Ledger
 from bots.email.pages.mail import ManageLinks, PageMail
 from bots.email.pages.places import area_size_words
 from bots.email.pages.responses import STYLESHEET_PATH, page
+from core.clock import Clock
 from core.delivery.ratelimit import HEADROOM, Pacer, SharedPacer
 from core.force import ForceConfig
 from core.geocoding import Geocoder
 from core.model import Channel
+from core.outbound import ChannelAdapter
 from core.ports import UnitOfWorkFactory
 from core.services.subscriptions import SubscriptionService
 from core.services.tips import TipService
@@ -46,6 +48,9 @@ class Site:
     mail: PageMail
     ledger: Ledger
     links: ManageLinks
+    clock: Clock
+    # The SMS channel's adapter when SMS is on: the sign-up then offers text messages, its code sent through it.
+    texts: ChannelAdapter | None = None
 
     def values(self) -> dict[str, Any]:
         """What every page template needs: the force's name and contact, and the privacy facts."""
@@ -60,6 +65,7 @@ class Site:
             "topic_options": topic_options(self.force),
             "label_options": label_options(),
             "sectors": list(self.force.sectors.values()),
+            "sms_on": self.texts is not None,
         }
 
     def page(self, template: str, *, status: int = 200, **values: Any) -> HTMLResponse:
@@ -99,9 +105,9 @@ def token_of(request: Request, form: FormData | None = None) -> str | None:
 
 
 def add_subscribe_pages(app: FastAPI, host: Host) -> ManageLinks:
-    """Serve the ``/subscribe`` pages (email must be on: LOOKOUT_SMTP_URL and LOOKOUT_LINK_SECRET); the queued
-    manage links they send are returned, to be started and stopped with the app."""
-    from bots.email.pages import manage, signup, tip, unsubscribe  # here: each of them imports this module
+    """Serve the ``/subscribe`` pages (email must be on: LOOKOUT_SMTP_URL and LOOKOUT_LINK_SECRET; with SMS on too, the
+    sign-up offers text messages); the queued manage links they send are returned, to be started and stopped with the app."""
+    from bots.email.pages import manage, signup, text_code, tip, unsubscribe  # here: each of them imports this module
 
     settings = host.settings
     assert settings.smtp_url is not None and settings.link_secret is not None, "email is off"
@@ -122,6 +128,8 @@ def add_subscribe_pages(app: FastAPI, host: Host) -> ManageLinks:
         mail=mail,
         ledger=ledger,
         links=ManageLinks(mail, ledger, host.subscriptions),
+        clock=host.clock,
+        texts=host.adapters.get(Channel.SMS),
     )
     router = APIRouter(include_in_schema=False)
     stylesheet = files("bots.email").joinpath("static/pages.css").read_bytes()
@@ -137,6 +145,8 @@ def add_subscribe_pages(app: FastAPI, host: Host) -> ManageLinks:
         return site.page("privacy.html")
 
     signup.register(router, site)
+    if site.texts is not None:
+        text_code.register(router, site)
     manage.register(router, site)
     unsubscribe.register(router, site)
     tip.register(router, site)
