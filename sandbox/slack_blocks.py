@@ -115,9 +115,6 @@ def _text_input_problems(element: dict[str, Any], where: str) -> list[str]:
     limit = element.get("max_length")
     if limit is not None and (not isinstance(limit, int) or not 1 <= limit <= 3000):
         return [f"must be between 1 and 3000 [json-pointer:{where}/max_length]"]
-    initial = element.get("initial_value")
-    if isinstance(initial, str) and len(initial) > (limit or 3000):
-        return [f"must be less than {(limit or 3000) + 1} characters [json-pointer:{where}/initial_value]"]
     return []
 
 
