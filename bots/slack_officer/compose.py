@@ -53,7 +53,7 @@ def expiry_of(form: ComposeForm, now: datetime) -> datetime | None:
 
 
 def request_from(form: ComposeForm, area: Area, now: datetime, force: ForceConfig | None = None) -> AlertRequest:
-    """The request as typed; a template's severity (the form has no field for it) comes with the template."""
+    """The request as typed; the severity (the form has no field for it) is the template's, else the edited draft's."""
     template = force.templates.get(form.template) if force is not None and form.template else None
     return AlertRequest(
         incident_number=form.incident_number,
@@ -69,7 +69,7 @@ def request_from(form: ComposeForm, area: Area, now: datetime, force: ForceConfi
         contact=form.contact or None,
         expires_at=expiry_of(form, now),
         template=form.template or None,
-        **({"severity": template.severity} if template is not None and template.severity else {}),
+        **({"severity": severity} if (severity := (template.severity if template else None) or form.severity) else {}),
     )
 
 

@@ -98,6 +98,16 @@ async def test_a_template_fills_the_form_and_its_placeholders_must_be_filled_in(
         assert alert.severity == "Severe" and alert.urgency == "Immediate" and alert.everyone  # the template's
         assert drafted.detail["template"] == "missing_person"
 
+        seen = len(app.slack.views)
+        await app.press(OFFICER_ID, card, "alert_edit")  # the form has no severity field: an edit keeps the draft's
+        editing = await app.next_modal(OFFICER_ID, seen)
+        assert view_problems(editing) == []
+        await app.simulated.view_submission(OFFICER_ID, editing["id"], values_of(editing, headline="Missing: Amy Smith, aged 9"))
+        await eventually(lambda: len(app.cards()) == 2, what="the edited preview")
+        async with app.lookout.engine.connect() as conn:
+            edited = (await conn.execute(sa.select(alerts_table).where(alerts_table.c.headline == "Missing: Amy Smith, aged 9"))).one()
+        assert edited.severity == "Severe"
+
 
 async def test_choosing_another_template_refills_only_what_it_says_and_a_non_officer_changes_nothing(database_url, clock):
     async with officer_app(database_url, clock=clock) as app:

@@ -100,6 +100,7 @@ class ComposeForm:
     expires_hours: str = ""
     contact: str = ""
     template: str = ""  # the force template it was started from, if any
+    severity: str = ""  # no field of its own: a draft's, carried through Edit in the modal's private_metadata
 
 
 def template_action(key: str) -> str:

@@ -59,6 +59,7 @@ async def compose_submitted(ack: AsyncAck, body: dict[str, Any], view: dict[str,
         deps.tasks.spawn(deps.audit.refused(officer.user, "draft", "", reason=str(exc)), name="audit refusal")
         return
     form = read_form(view["state"]["values"])
+    form.severity = str(metadata.get("severity") or "")
     lookup = asyncio.ensure_future(
         checked_request(form, alerts=deps.alerts, force=deps.force, geocoder=deps.geocoder, author=officer.user, now=deps.clock())
     )
