@@ -2,7 +2,9 @@
 Slack (which checks every view against Slack's Block Kit limits), on SQLite and PostgreSQL."""
 from __future__ import annotations
 
+import json
 from typing import Any
+from urllib.parse import urlencode
 
 import sqlalchemy as sa
 
@@ -123,6 +125,14 @@ async def test_choosing_another_template_refills_only_what_it_says_and_a_non_off
         assert view_problems(again) == []
 
         views_before = len(app.slack.views)
+        for number, hostile in enumerate(({"selected_option": "found_safe"}, {},
+                                          {"selected_option": {"value": "no_such_template"}})):
+            payload = {"type": "block_actions", "user": {"id": OFFICER_ID}, "trigger_id": f"9.9.{number}",
+                       "view": {"id": modal["id"], "state": []},
+                       "actions": [{"type": "static_select", "action_id": "value", "block_id": "template", **hostile}]}
+            answer = await app.simulated.post_signed(urlencode({"payload": json.dumps(payload)}), "application/x-www-form-urlencoded")
+            assert answer.status_code == 200, answer.text
+        assert len(app.slack.views) == views_before  # a choice that names no template changes nothing
         answer = await app.simulated.block_action(STAFF_ID, "value", "found_safe", view_id=modal["id"], block_id="template")
         assert answer.status_code == 200
         refused = await eventually(lambda: app.ephemeral_texts(STAFF_ID), what="the refusal")

@@ -29,8 +29,8 @@ async def template_chosen(ack: AsyncAck, body: dict[str, Any], client: AsyncWebC
     view = body.get("view") or {}
     metadata = metadata_of(view)
     officer = Officer(str((body.get("user") or {}).get("id", "")), metadata.get("channel"))
-    action = (body.get("actions") or [{}])[0]
-    key = str((action.get("selected_option") or {}).get("value") or "")
+    chosen = (body.get("actions") or [{}])[0].get("selected_option")
+    key = str(chosen.get("value") or "") if isinstance(chosen, dict) else ""
     template = deps.force.templates.get(key)
     if template is None or not view.get("id"):
         logger.warning("a template choice %r on view %r matched no template of the force; ignored", key[:40], view.get("id"))
@@ -40,7 +40,9 @@ async def template_chosen(ack: AsyncAck, body: dict[str, Any], client: AsyncWebC
     except NotAllowed as exc:
         deps.tasks.spawn(refuse(deps, client, officer, "template", key, str(exc)), name="refusal")
         return
-    form = read_form((view.get("state") or {}).get("values") or {})
+    state = view.get("state")
+    values = state.get("values") if isinstance(state, dict) else None
+    form = read_form(values if isinstance(values, dict) else {})
     filled = apply_template(form, key, template)
     redrawn = compose_modal(deps.force, metadata=metadata, form=form, title=compose_title(metadata), filled=filled)
 
