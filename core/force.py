@@ -17,8 +17,11 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from shapely.geometry import shape
 
 from core.errors import InvalidInput, LookoutError
-from core.geo.areas import PolygonArea
+from core.geo.areas import MAX_RADIUS_M, MIN_RADIUS_M, PolygonArea
 from core.geo.cells import DEFAULT_RESOLUTION, MAX_RESOLUTION, MIN_RESOLUTION
+from core.geo.coords import format_distance, parse_distance
+from core.model import Audience, Severity, Urgency
+from core.templates import malformed_braces, placeholders
 
 ALL_TOPICS = "all"
 
@@ -76,6 +79,80 @@ class Sector(_Strict):
     _key_shape = field_validator("key")(Topic._key_shape.__func__)  # type: ignore[attr-defined]
 
 
+def _one_of(value: str | None, kind: type, allowed: tuple[str, ...]) -> str | None:
+    if value is None:
+        return None
+    for member in kind:  # type: ignore[attr-defined]
+        if member.value in allowed and value.strip().lower() == member.value.lower():
+            return str(member.value)
+    raise ValueError(f"'{value}' is not one of {', '.join(allowed)}")
+
+
+class AlertTemplate(_Strict):
+    """``[templates.<key>]``: an alert officers start from, its ``{placeholders}`` filled in by them."""
+
+    label: str = Field(min_length=1, max_length=60, description="what officers choose it by")
+    headline: str = Field(min_length=1, max_length=120)
+    message: str = Field(min_length=1, max_length=3000)
+    topics: list[str] = Field(default_factory=list)
+    everyone: bool = False
+    urgency: str | None = None
+    severity: str | None = None
+    audience: str | None = None
+    radius: str | None = None
+
+    @field_validator("headline", "message")
+    @classmethod
+    def _placeholders_well_formed(cls, value: str) -> str:
+        if malformed_braces(value):
+            raise ValueError("a brace that is not part of a placeholder; placeholders are lower-case names in braces, "
+                             "such as {name} or {street}")
+        return value
+
+    @field_validator("urgency")
+    @classmethod
+    def _urgency(cls, value: str | None) -> str | None:
+        return _one_of(value, Urgency, tuple(u.value for u in Urgency if u is not Urgency.UNKNOWN))
+
+    @field_validator("severity")
+    @classmethod
+    def _severity(cls, value: str | None) -> str | None:
+        return _one_of(value, Severity, tuple(s.value for s in Severity))
+
+    @field_validator("audience")
+    @classmethod
+    def _audience(cls, value: str | None) -> str | None:
+        return _one_of(value, Audience, tuple(a.value for a in Audience))
+
+    @field_validator("radius")
+    @classmethod
+    def _radius(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        try:
+            metres = parse_distance(value)
+        except InvalidInput as exc:
+            raise ValueError(exc.errors["radius"]) from None
+        if not MIN_RADIUS_M <= metres <= MAX_RADIUS_M:
+            raise ValueError(f"'{value}' is outside {format_distance(MIN_RADIUS_M)} to {format_distance(MAX_RADIUS_M)}")
+        return value
+
+    @model_validator(mode="after")
+    def _reach(self) -> AlertTemplate:
+        if self.everyone and self.topics:
+            raise ValueError("give everyone = true or topics, not both")
+        return self
+
+    @property
+    def placeholders(self) -> tuple[str, ...]:
+        """Every placeholder of the headline and the message, each once."""
+        return tuple(dict.fromkeys((*placeholders(self.headline), *placeholders(self.message))))
+
+    @property
+    def radius_m(self) -> float | None:
+        return parse_distance(self.radius) if self.radius else None
+
+
 class ForceSettings(_Strict):
     """The TOML file's shape (before the named areas are loaded)."""
 
@@ -97,6 +174,7 @@ class ForceSettings(_Strict):
     areas_file: str | None = None
     topics: list[Topic] = Field(min_length=1)
     sectors: list[Sector] = Field(default_factory=list)
+    templates: dict[str, AlertTemplate] = Field(default_factory=dict)
 
     @field_validator("incident_pattern")
     @classmethod
@@ -139,6 +217,15 @@ class ForceSettings(_Strict):
             raise ValueError(f"topics: one topic must have key '{ALL_TOPICS}' (all local crime)")
         if self.incident_example and not re.fullmatch(self.incident_pattern, self.incident_example):
             raise ValueError("incident_example: does not match incident_pattern")
+        topics = [t.key for t in self.topics]
+        for key, template in self.templates.items():
+            if not _KEY.match(key):
+                raise ValueError(f"templates.{key}: template keys are lower-case letters, digits and _ (up to 31), "
+                                 "starting with a letter")
+            unknown = [t for t in template.topics if t not in topics]
+            if unknown:
+                raise ValueError(f"templates.{key}.topics: unknown topic {', '.join(map(repr, unknown))}; "
+                                 f"choose from {', '.join(topics)}")
         return self
 
 
@@ -165,6 +252,17 @@ class ForceConfig:
     @property
     def sectors(self) -> dict[str, Sector]:
         return {s.key: s for s in self.settings.sectors}
+
+    @property
+    def templates(self) -> dict[str, AlertTemplate]:
+        return dict(self.settings.templates)
+
+    def template(self, key: str, field: str = "template") -> AlertTemplate:
+        found = self.settings.templates.get(key.strip())
+        if found is None:
+            known = ", ".join(self.settings.templates) or "(none configured)"
+            raise InvalidInput.one(field, f"no template '{key.strip()}'; choose from {known}")
+        return found
 
     @property
     def resolution(self) -> int:

@@ -17,14 +17,17 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from runtime.app import Lookout, build
+from runtime.examples import force_config_path
 from runtime.cli_support import EXIT_FAILED, EXIT_MISCONFIGURED, err, load_settings, out, run_or_explain
 from core.errors import InvalidInput
+from core.geo.areas import Area, CircleArea
 from core.geo.coords import parse_distance
-from core.force import ForceConfig
-from core.model import RESIDENT_CHANNELS, Alert, AlertState, Channel, DeliveryState
+from core.force import ForceConfig, load_force_config
+from core.model import RESIDENT_CHANNELS, Alert, AlertState, Channel, DeliveryState, Severity
 from core.origin import act_from
 from core.services.alerts import AlertRequest, Preview, SendResult, daily_limit_in_words, reach_in_words, sms_cost_in_words, timing_in_words
-from core.services.areas import Where, resolve_area
+from core.services.areas import DEFAULT_RADIUS_M, Where, resolve_area
+from core.templates import fill as fill_in, in_words, parse_fills
 from core.services.progress import ProgressService
 
 alert_app = typer.Typer(no_args_is_help=True, help="Preview, send, update, cancel and list alerts.")
@@ -93,42 +96,99 @@ def _split(text: str | None) -> list[str]:
 
 
 class Compose:
-    """The compose options shared by ``preview`` and ``send``."""
+    """The compose options shared by ``preview`` and ``send``; ``--template`` fills what the options leave out."""
 
     def __init__(self, **options: object) -> None:
         self.options = options
 
-    async def request(self, lookout: Lookout) -> AlertRequest:
-        o = self.options
-        radius = parse_distance(str(o["radius"]), "radius") if o.get("radius") else None
-        buffer = parse_distance(str(o["buffer"]), "buffer") if o.get("buffer") else None
-        where = Where(at=o.get("at"), postcode=o.get("postcode"), street=o.get("street"), area=o.get("area"),  # type: ignore[arg-type]
-                      address=o.get("address"), radius_m=radius, buffer_m=buffer)  # type: ignore[arg-type]
-        missing = {name: "is required" for name in ("incident", "headline", "message") if not o.get(name)}
+    def _from_template(self, force: ForceConfig, errors: dict[str, str]) -> dict[str, object]:
+        """The options with the template's text and defaults where the command line gave none, placeholders filled."""
+        o = dict(self.options)
+        fills: dict[str, str] = {}
+        try:
+            fills = parse_fills(list(o.get("fill") or []), "--fill")  # type: ignore[arg-type]
+        except InvalidInput as exc:
+            errors.update(exc.errors)
+        if not o.get("template"):
+            if fills:
+                errors["--fill"] = "--fill fills in a template's placeholders: give --template KEY too (`lookout alert templates`)"
+            return o
+        try:
+            template = force.template(str(o["template"]), "--template")
+        except InvalidInput as exc:
+            errors.update(exc.errors)
+            return o
+        unknown = [name for name in fills if name not in template.placeholders]
+        if unknown:
+            errors["--fill"] = (f"the {o['template']} template has no {in_words(unknown)}; "
+                                f"its placeholders are {in_words(template.placeholders) if template.placeholders else '(none)'}")
+        o["headline"] = fill_in(str(o.get("headline") or template.headline), fills)
+        o["message"] = fill_in(str(o.get("message") or template.message), fills)
+        if not o.get("everyone") and not o.get("topics"):  # who it is for: the command line's choice, else the template's
+            o["everyone"], o["topics"] = template.everyone, ",".join(template.topics)
+        for name in ("urgency", "audience", "radius"):
+            o[name] = o.get(name) or getattr(template, name)
+        o["severity"] = template.severity
+        return o
+
+    async def request(self, lookout: Lookout, author: str) -> AlertRequest:
+        """The request, or one ``InvalidInput`` naming every mistake at once (as the Slack form does)."""
+        errors: dict[str, str] = {}
+        o = self._from_template(lookout.force, errors)
+        missing = {f"--{name}": "is required" for name in ("incident", "headline", "message") if not o.get(name)}
         if not o.get("everyone") and not o.get("topics"):
-            missing["everyone"] = "choose who this is for: --everyone (everyone in the area) or --topics KEY,… (specific topics)"
-        if missing:
-            raise InvalidInput({f"--{name}": problem for name, problem in missing.items()})
-        area = await resolve_area(where, force=lookout.force, geocoder=lookout.geocoder)
-        return AlertRequest(
-            incident_number=str(o["incident"]),
-            headline=str(o["headline"]),
-            message=str(o["message"]),
+            missing["--everyone"] = "choose who this is for: --everyone (everyone in the area) or --topics KEY,… (specific topics)"
+        errors.update(missing)
+
+        def checked(fn: Callable[[], T], fallback: T) -> T:
+            try:
+                return fn()
+            except InvalidInput as exc:
+                errors.update(exc.errors)
+                return fallback
+
+        radius = checked(lambda: parse_distance(str(o["radius"]), "radius") if o.get("radius") else None, None)
+        buffer = checked(lambda: parse_distance(str(o["buffer"]), "buffer") if o.get("buffer") else None, None)
+        expires = checked(lambda: _parse_expiry(o.get("expires"), lookout.clock()), None)  # type: ignore[arg-type]
+        where = Where(at=o.get("at"), postcode=o.get("postcode"), street=o.get("street"), area=o.get("area"),  # type: ignore[arg-type]
+                      address=o.get("address"), radius_m=radius, buffer_m=buffer)
+        try:
+            area: Area = await resolve_area(where, force=lookout.force, geocoder=lookout.geocoder)
+        except InvalidInput as exc:  # the other fields are still checked, against a stand-in area
+            errors.update(exc.errors)
+            area = CircleArea(0.0, 0.0, DEFAULT_RADIUS_M, label="the area")
+        request = AlertRequest(
+            incident_number=str(o.get("incident") or ""),
+            headline=str(o.get("headline") or ""),
+            message=str(o.get("message") or ""),
             area=area,
             topics=_split(o.get("topics")),  # type: ignore[arg-type]
             everyone=bool(o.get("everyone")),
             sectors=_split(o.get("sectors")),  # type: ignore[arg-type]
             audience=str(o.get("audience") or "both"),
             urgency=str(o.get("urgency") or "Immediate"),
+            severity=str(o.get("severity") or Severity.MODERATE.value),
             status=str(o.get("status") or "Actual"),
             contact=o.get("contact") or None,  # type: ignore[arg-type]
-            expires_at=_parse_expiry(o.get("expires"), lookout.clock()),  # type: ignore[arg-type]
+            expires_at=expires,
+            template=str(o["template"]) if o.get("template") and "--template" not in errors else None,
         )
+        try:
+            lookout.alerts.compose(request, author)  # checks only: nothing is stored
+        except InvalidInput as exc:
+            said = {_SAID_AS.get(name, name) for name in missing}  # "--incident: is required" says it already
+            errors.update({name: problem for name, problem in exc.errors.items() if name not in said})
+        if errors:
+            raise InvalidInput(errors)
+        return request
 
+
+# Core's field names for the options a missing-option error already names.
+_SAID_AS = {"--incident": "incident_number", "--headline": "headline", "--message": "message", "--everyone": "reach"}
 
 _COMPOSE_FIELDS = {
     "incident", "headline", "message", "at", "postcode", "address", "street", "area", "radius", "buffer",
-    "topics", "everyone", "sectors", "audience", "urgency", "status", "contact", "expires",
+    "topics", "everyone", "sectors", "audience", "urgency", "status", "contact", "expires", "template", "fill",
 }
 
 
@@ -141,13 +201,16 @@ POSTCODE = typer.Option(None, "--postcode", help="Centre on a UK postcode.")
 ADDRESS = typer.Option(None, "--address", help='Centre on an address, "12 Eastgate Street, Stafford".')
 STREET = typer.Option(None, "--street", help='A street, "NAME, TOWN".')
 AREA = typer.Option(None, "--area", help="A named area from the force config.")
-RADIUS = typer.Option(None, "--radius", help="50m to 3km (default 500m).")
+RADIUS = typer.Option(None, "--radius", help="50m to 3km (default the template's, else 500m).")
 BUFFER = typer.Option(None, "--buffer", help="For a street: 25m to 100m either side (default 50m).")
 TOPICS = typer.Option(None, "--topics", help="Comma-separated topic keys: only residents who chose one of them.")
+TEMPLATE = typer.Option(None, "--template", help="Start from one of the force's templates (`lookout alert templates`); "
+                        "options given here override its text and defaults.")
+FILL = typer.Option(None, "--fill", help='Fill in a template placeholder: --fill name="Amy Smith" (once for each).')
 EVERYONE = typer.Option(False, "--everyone", help="Everyone in the area, whatever topics they chose (or give --topics).")
 SECTORS = typer.Option(None, "--sectors", help="Comma-separated business sector keys.")
-AUDIENCE = typer.Option("both", "--audience", help="residents, businesses or both.")
-URGENCY = typer.Option("Immediate", "--urgency", help="Immediate, Expected, Future, Past.")
+AUDIENCE = typer.Option(None, "--audience", help="residents, businesses or both (default the template's, else both).")
+URGENCY = typer.Option(None, "--urgency", help="Immediate, Expected, Future, Past (default the template's, else Immediate).")
 STATUS = typer.Option("Actual", "--status", help="Actual, Exercise or Test (practice reaches testers only).")
 CONTACT = typer.Option(None, "--contact", help="Contact text (default: the force's).")
 EXPIRES = typer.Option(None, "--expires", help="6h, 2d, or an ISO time (default: the force's).")
@@ -225,14 +288,14 @@ def preview(
     at: str = AT, postcode: str = POSTCODE, address: str = ADDRESS, street: str = STREET, area: str = AREA,
     radius: str = RADIUS, buffer: str = BUFFER, topics: str = TOPICS, everyone: bool = EVERYONE, sectors: str = SECTORS,
     audience: str = AUDIENCE, urgency: str = URGENCY, status: str = STATUS, contact: str = CONTACT,
-    expires: str = EXPIRES, actor: str = ACTOR, as_json: bool = JSON,
+    expires: str = EXPIRES, template: str = TEMPLATE, fill: list[str] = FILL, actor: str = ACTOR, as_json: bool = JSON,
 ) -> None:
     """Save a draft and show who it would reach. Nothing is sent."""
     compose = Compose(**{k: v for k, v in locals().items() if k in _COMPOSE_FIELDS})
     who = actor or _default_actor()
 
     async def work(lookout: Lookout) -> None:
-        draft = await lookout.alerts.draft(await compose.request(lookout), who)
+        draft = await lookout.alerts.draft(await compose.request(lookout, who), who)
         result = await lookout.alerts.preview(draft.id, who)  # type: ignore[arg-type]
         if as_json:
             out.print_json(_alert_json(result.alert, result.recipients, approval_needed=result.approval_needed,
@@ -253,7 +316,7 @@ def send(
     at: str = AT, postcode: str = POSTCODE, address: str = ADDRESS, street: str = STREET, area: str = AREA,
     radius: str = RADIUS, buffer: str = BUFFER, topics: str = TOPICS, everyone: bool = EVERYONE, sectors: str = SECTORS,
     audience: str = AUDIENCE, urgency: str = URGENCY, status: str = STATUS, contact: str = CONTACT,
-    expires: str = EXPIRES, actor: str = ACTOR, as_json: bool = JSON,
+    expires: str = EXPIRES, template: str = TEMPLATE, fill: list[str] = FILL, actor: str = ACTOR, as_json: bool = JSON,
     yes: bool = typer.Option(False, "--yes", "-y", help="Send without asking to confirm the preview."),
     approved_by: str = typer.Option(None, "--approved-by", help="Supervisor id who approved it (when approval is needed)."),
     send_at: str = typer.Option(None, "--send-at", help="Schedule instead: an ISO time with zone, or 30m / 2h from now."),
@@ -270,7 +333,7 @@ def send(
         if reference:
             alert = await lookout.alerts.get(reference)
         else:
-            alert = await lookout.alerts.draft(await compose.request(lookout), who)
+            alert = await lookout.alerts.draft(await compose.request(lookout, who), who)
         shown = await lookout.alerts.preview(alert.id, who)  # type: ignore[arg-type]
         if not as_json:
             _print_preview(shown, lookout.force)
@@ -370,6 +433,30 @@ def list_alerts(
         table.add_row(a.reference, a.type.value, a.state.value, a.status.value, a.headline, a.area_description,
                       a.created_at.strftime("%Y-%m-%d %H:%M") if a.created_at else "")
     out.print(table)
+
+
+@alert_app.command("templates")
+def list_templates(as_json: bool = JSON) -> None:
+    """The force's alert templates, to start from with `send --template KEY --fill NAME=VALUE`."""
+    force = run_or_explain(lambda: load_force_config(force_config_path(load_settings().force_config)))
+    templates = force.templates
+    if as_json:
+        out.print_json(json.dumps([
+            {"key": key, "label": t.label, "headline": t.headline, "message": t.message, "placeholders": list(t.placeholders),
+             "everyone": t.everyone, "topics": t.topics, "urgency": t.urgency, "severity": t.severity, "audience": t.audience,
+             "radius": t.radius}
+            for key, t in templates.items()
+        ]))
+        return
+    if not templates:
+        out.print("This force has no alert templates. Add [templates.<key>] tables to the force config (see docs/alerts.md).")
+        return
+    for key, t in templates.items():  # two lines each: fits an 80-column terminal
+        who = "everyone in the area" if t.everyone else ("topics " + ", ".join(t.topics) if t.topics else "the officer chooses who")
+        defaults = ", ".join(part for part in (who, t.urgency, t.radius) if part)
+        out.print(f"[bold]{key}[/bold]  {escape(t.label)}: {escape(defaults)}", highlight=False)
+        out.print(f"    fill in: {escape(' '.join(f'{{{p}}}' for p in t.placeholders)) or '(nothing)'}", highlight=False)
+    out.print('Start from one with: [bold]lookout alert preview --template KEY --fill name="…" …[/bold]', highlight=False)
 
 
 @dataclass

@@ -31,7 +31,7 @@ def config_check(
     if as_json:
         out.print_json(json.dumps({
             "force_config": str(report.force_path), "force": report.force.name,
-            "example_force": is_example_force(report.force_path),
+            "example_force": is_example_force(report.force_path), "templates": list(report.force.templates),
             "platforms_on": [c.value for c in report.platforms_on], "platforms_off": [c.value for c in report.platforms_off],
             "database": report.database, "database_ready": report.database_ready, "warnings": report.warnings,
         }))
@@ -39,7 +39,7 @@ def config_check(
         example = " [dim](the example shipped with Lookout)[/dim]" if is_example_force(report.force_path) else ""
         out.print(f"[green]Settings:[/green] valid (log format {settings.log_format}, level {settings.log_level})")
         out.print(f"[green]Force config:[/green] {escape(str(report.force_path))}{example}: {escape(report.force.name)}, "
-                  f"{len(report.force.topics)} topics, {len(report.force.areas)} named areas", highlight=False)
+                  f"{len(report.force.topics)} topics, {len(report.force.templates)} alert templates, {len(report.force.areas)} named areas", highlight=False)
         out.print(f"Platforms on: [bold]{', '.join(c.value for c in report.platforms_on) or 'none'}[/bold]"
                   + (f"; off (credentials not set): {', '.join(c.value for c in report.platforms_off)}" if report.platforms_off else ""))
         colour = "green" if report.database_ready else "red"

@@ -15,6 +15,7 @@ from typing import Any
 
 MAX_MESSAGE_BLOCKS = 50
 MAX_VIEW_BLOCKS = 100
+MAX_SELECT_OPTIONS = 100
 
 
 def view_problems(view: Any) -> list[str]:
@@ -61,6 +62,13 @@ def _oneblock_problems(block: dict[str, Any], where: str) -> list[str]:
         problems += _text_problems(block.get("text"), f"{where}/text", 150, required=True)
     elif kind == "actions" and len(block.get("elements") or []) > 25:
         problems.append(f"must be less than 26 items [json-pointer:{where}/elements]")
+    elif kind == "input":
+        problems += _text_problems(block.get("label"), f"{where}/label", 2000, required=True)
+        problems += _text_problems(block.get("hint"), f"{where}/hint", 2000)
+        if "dispatch_action" in block and not isinstance(block["dispatch_action"], bool):
+            problems.append(f"must be a boolean [json-pointer:{where}/dispatch_action]")
+        if not isinstance(block.get("element"), dict):
+            problems.append(f"missing required field: element [json-pointer:{where}/element]")
     if len(str(block.get("block_id") or "")) > 255:
         problems.append(f"must be less than 256 characters [json-pointer:{where}/block_id]")
     for below, element in elements_of(block):
@@ -68,7 +76,46 @@ def _oneblock_problems(block: dict[str, Any], where: str) -> list[str]:
             problems += _text_problems(element.get("text"), f"{where}{below}/text", 75, required=True)
             if len(str(element.get("value") or "")) > 2000:
                 problems.append(f"must be less than 2001 characters [json-pointer:{where}{below}/value]")
+        if len(str(element.get("action_id") or "")) > 255:
+            problems.append(f"must be less than 256 characters [json-pointer:{where}{below}/action_id]")
+        problems += _text_problems(element.get("placeholder"), f"{where}{below}/placeholder", 150)
+        if element.get("type") in ("static_select", "multi_static_select"):
+            problems += _select_problems(element, f"{where}{below}")
+        if element.get("type") == "plain_text_input":
+            problems += _text_input_problems(element, f"{where}{below}")
     return problems
+
+
+def _select_problems(element: dict[str, Any], where: str) -> list[str]:
+    options = element.get("options")
+    if not isinstance(options, list) or not options:
+        return [f"must provide either options or option_groups [json-pointer:{where}]"]
+    if len(options) > MAX_SELECT_OPTIONS:
+        return [f"must be less than {MAX_SELECT_OPTIONS + 1} items [json-pointer:{where}/options]"]
+    problems: list[str] = []
+    values = []
+    for i, item in enumerate(options):
+        item = item if isinstance(item, dict) else {}
+        problems += _text_problems(item.get("text"), f"{where}/options/{i}/text", 75, required=True)
+        value = item.get("value")
+        if not isinstance(value, str) or not value:
+            problems.append(f"missing required field: value [json-pointer:{where}/options/{i}/value]")
+        elif len(value) > 150:
+            problems.append(f"must be less than 151 characters [json-pointer:{where}/options/{i}/value]")
+        values.append(value)
+    chosen = [element["initial_option"]] if isinstance(element.get("initial_option"), dict) else element.get("initial_options") or []
+    for i, item in enumerate(chosen):
+        if not isinstance(item, dict) or item not in options:
+            pointer = "initial_option" if "initial_option" in element else f"initial_options/{i}"
+            problems.append(f"must match one of the options [json-pointer:{where}/{pointer}]")
+    return problems
+
+
+def _text_input_problems(element: dict[str, Any], where: str) -> list[str]:
+    limit = element.get("max_length")
+    if limit is not None and (not isinstance(limit, int) or not 1 <= limit <= 3000):
+        return [f"must be between 1 and 3000 [json-pointer:{where}/max_length]"]
+    return []
 
 
 def _text_problems(text: Any, where: str, limit: int, *, required: bool = False) -> list[str]:

@@ -52,7 +52,9 @@ def expiry_of(form: ComposeForm, now: datetime) -> datetime | None:
     return now + timedelta(hours=hours)
 
 
-def request_from(form: ComposeForm, area: Area, now: datetime) -> AlertRequest:
+def request_from(form: ComposeForm, area: Area, now: datetime, force: ForceConfig | None = None) -> AlertRequest:
+    """The request as typed; the severity (the form has no field for it) is the template's, else the edited draft's."""
+    template = force.templates.get(form.template) if force is not None and form.template else None
     return AlertRequest(
         incident_number=form.incident_number,
         headline=form.headline,
@@ -66,6 +68,8 @@ def request_from(form: ComposeForm, area: Area, now: datetime) -> AlertRequest:
         status=form.status,
         contact=form.contact or None,
         expires_at=expiry_of(form, now),
+        template=form.template or None,
+        **({"severity": severity} if (severity := (template.severity if template else None) or form.severity) else {}),
     )
 
 
@@ -84,7 +88,7 @@ async def checked_request(
         errors.update(exc.errors)
         area = CircleArea(0.0, 0.0, DEFAULT_RADIUS_M, label=form.where.strip() or "the area")
     try:
-        request = request_from(form, area, now)
+        request = request_from(form, area, now, force)
         alerts.compose(request, author)  # checks only: nothing is stored
     except InvalidInput as exc:
         errors = {**exc.errors, **errors}

@@ -43,6 +43,7 @@ from core.rendering import alert_parts, alert_plain_text, escape_slack_mrkdwn, f
 from core.services.roles import SYSTEM_ACTOR, Roles
 from core.sms_alerts import alert_sms
 from core.sms_segments import count_segments
+from core.templates import require_filled
 
 PAID_BROADCAST_STARS = 0.1  # Telegram's fee per paid-broadcast message (docs/platforms.md)
 MAX_HEADLINE = 120
@@ -71,6 +72,7 @@ class AlertRequest:
     status: str = AlertStatus.ACTUAL.value
     contact: str | None = None
     expires_at: datetime | None = None
+    template: str | None = None  # the force template it was started from (recorded in the audit log)
 
 
 @dataclass(frozen=True)
@@ -249,8 +251,10 @@ class AlertService:
                 return None
 
         incident = check("incident_number", lambda: self._force.check_incident_number(request.incident_number or ""))
-        headline = check("headline", lambda: clean_text(request.headline, "headline", MAX_HEADLINE))
-        message = check("message", lambda: clean_text(request.message, "message", self._text_limit))
+        headline = check("headline", lambda: require_filled(clean_text(request.headline, "headline", MAX_HEADLINE), "headline"))
+        message = check("message", lambda: require_filled(clean_text(request.message, "message", self._text_limit), "message"))
+        if request.template:
+            check("template", lambda: self._force.template(request.template or ""))
         contact = check("contact", lambda: clean_text(request.contact or self._force.contact, "contact", MAX_CONTACT))
         topics = check("reach", lambda: self._check_reach(request))
         sectors = check("sectors", lambda: self._force.check_sectors(list(request.sectors)))
@@ -320,7 +324,8 @@ class AlertService:
         alert = self.compose(request, author)
         async with self._uow() as uow:
             await uow.alerts.add(alert)
-            await self._audit(uow, author, "draft", alert, area=alert.area_description)
+            extra = {"template": request.template} if request.template else {}
+            await self._audit(uow, author, "draft", alert, area=alert.area_description, **extra)
             await uow.commit()
         return alert
 

@@ -14,6 +14,10 @@ On the console's WhatsApp phone, a resident who is not subscribed joins the
 same way WhatsApp offers it: the age reply button, "Send location" on the
 bot's location request, a label, topics ticked in a paged list and Done, and
 "carry on as a resident"; the summary shows, and the database has them.
+
+An officer starts from a template in the console's Slack pane: choosing it
+redraws the form filled in, a placeholder left is an error on its field, and
+the filled-in alert comes to a preview.
 """
 from __future__ import annotations
 
@@ -218,3 +222,33 @@ def test_a_whatsapp_resident_joins_on_the_console_phone(database_url: str, page:
     assert place.label == "Home" and place.cell == cell_to_int(snap(*TOWN_CENTRE, 10))
     assert topics == {"asb"}
     assert not problems, problems
+
+
+def test_an_officer_starts_from_a_template_in_the_console_and_fills_in_its_placeholders(database_url: str, page: Page) -> None:
+    problems: list[str] = []
+    page.on("pageerror", lambda error: problems.append(str(error)))
+    with app_with_sandbox(database_url) as service:
+        page.goto(service.sandbox.console_url)
+        expect(page.locator("body")).to_have_attribute("data-ready", "1")
+        page.get_by_test_id("sk-user").select_option(OFFICER_ID)
+        page.get_by_test_id("sk-channel").filter(has_text="lookout-officers").click()
+        page.get_by_label("Message the channel, or type a slash command such as /alert").fill("/alert")
+        page.keyboard.press("Enter")
+        modal = page.get_by_test_id("sk-modal")
+        expect(modal).to_be_visible(timeout=SLOW)
+        modal.get_by_label("Incident number").fill(INCIDENT)
+        modal.get_by_label("Start from a template").select_option("bogus_callers")  # dispatches: the form is redrawn
+        expect(modal.get_by_label("Headline")).to_have_value("Bogus callers in {street}", timeout=SLOW)
+        expect(modal.get_by_label("Incident number")).to_have_value(INCIDENT)  # what was typed stays
+        expect(modal.get_by_label("Radius")).to_have_value("1km")
+        modal.get_by_label("Where: postcode").fill("ST16 2LZ")
+        modal.get_by_role("button", name="Preview").click()
+        expect(modal.get_by_test_id("sk-input-error").first).to_contain_text("Fill in {street}", timeout=SLOW)
+        message = modal.get_by_label("Message").input_value()
+        modal.get_by_label("Headline").fill("Bogus callers in Eastgate Street")
+        modal.get_by_label("Message").fill(message.replace("{street}", "Eastgate Street").replace(
+            "{claim}", "from the water board").replace("{description}", "two men in hi-vis jackets"))
+        modal.get_by_role("button", name="Preview").click()
+        expect(modal).to_be_hidden(timeout=SLOW)
+        expect(page.get_by_test_id("sk-message").filter(has_text="Bogus callers in Eastgate Street").first).to_be_visible(timeout=SLOW)
+    assert problems == []

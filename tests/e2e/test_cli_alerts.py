@@ -146,3 +146,51 @@ def test_everyone_or_topics_must_be_chosen_and_the_preview_says_which(env: dict[
     assert both.returncode == 2 and "not both" in both.stderr
     shown = run_lookout(["alert", "preview", *COMPOSE, "--at", f"{STAFFORD[0]},{STAFFORD[1]}"], env)
     assert shown.returncode == 0 and "Everyone in the area" in shown.stdout
+
+
+MISSING = ["--template", "missing_person", "--incident", "MV-20261125-0456", "--fill", "name=Amy", "--fill", "age=9",
+           "--fill", "last_seen=at 3pm on Eastgate Street", "--fill", "clothing=a red coat and wellies"]
+
+
+def test_templates_are_listed(env: dict[str, str]) -> None:
+    listed = run_json(["alert", "templates"], env)
+    assert [t["key"] for t in listed] == ["missing_person", "bogus_callers", "burglary_in_progress", "vehicle_crime",
+                                          "road_closure", "found_safe"]
+    assert listed[0]["placeholders"] == ["name", "age", "last_seen", "clothing"] and listed[0]["everyone"] is True
+    human = run_lookout(["alert", "templates"], env)
+    assert human.returncode == 0 and "missing_person" in human.stdout and "{last_seen}" in human.stdout
+
+
+def test_send_from_a_template_filled_in_with_the_command_line_overriding_its_defaults(env: dict[str, str],
+                                                                                      database_url: str) -> None:
+    sent = run_json(["alert", "send", *MISSING, "--at", f"{STAFFORD[0]},{STAFFORD[1]}", "--yes"], env)
+    assert sent["total"] == 5 and sent["area"].startswith("within 2 km")  # the template's radius: not the one 5 km away
+    (alert,) = rows(database_url, sa.select(alerts).where(alerts.c.reference == sent["reference"]))
+    assert alert.headline == "Missing: Amy, aged 9" and alert.everyone and alert.severity == "Severe"
+    assert alert.message.startswith("We are concerned for Amy, aged 9, who was last seen at 3pm on Eastgate Street. "
+                                    "Amy was wearing a red coat and wellies.")
+    (drafted,) = rows(database_url, sa.select(audit_log).where(audit_log.c.action == "draft"))
+    assert drafted.detail["template"] == "missing_person"
+
+    overridden = run_json(["alert", "preview", *MISSING, "--at", f"{STAFFORD[0]},{STAFFORD[1]}", "--radius", "500m",
+                           "--urgency", "Expected", "--topics", "missing", "--headline", "Have you seen {name}?"], env)
+    (alert,) = rows(database_url, sa.select(alerts).where(alerts.c.reference == overridden["reference"]))
+    assert overridden["area"].startswith("within 500 m") and alert.urgency == "Expected"
+    assert not alert.everyone and alert.topics == ["missing"] and alert.headline == "Have you seen Amy?"
+
+
+def test_unfilled_placeholders_come_back_with_every_other_mistake_and_nothing_is_written(env: dict[str, str],
+                                                                                       database_url: str) -> None:
+    done = run_lookout(["alert", "send", "--template", "missing_person", "--fill", "name=Amy", "--fill", "colour=red",
+                        "--at", "95,-2.1", "--yes"], env)
+    assert done.returncode == 2, done.stdout + done.stderr
+    said = done.stderr
+    assert "--incident: is required" in said and "at: latitude 95.0" in said
+    assert "headline: Fill in {age}: replace it with the details" in said
+    assert "message: Fill in {age}, {last_seen} and {clothing}: replace each with the details" in said
+    assert "--fill: the missing_person template has no {colour}" in said and "Traceback" not in said
+    unknown = run_lookout(["alert", "send", "--template", "missing_persn", "--at", "52.8,-2.1", "--yes"], env)
+    assert unknown.returncode == 2 and "--template: no template 'missing_persn'; choose from missing_person" in unknown.stderr
+    loose = run_lookout(["alert", "send", *COMPOSE, "--fill", "name=Amy", "--at", "52.8,-2.1", "--yes"], env)
+    assert loose.returncode == 2 and "--fill: --fill fills in a template's placeholders" in loose.stderr
+    assert count(database_url, alerts) == 0 and count(database_url, audit_log) == 0

@@ -56,6 +56,7 @@ def test_config_check_from_an_empty_directory_uses_the_packaged_example_and_says
     missing = lookout(["config", "check"], tmp_path, LOOKOUT_DATABASE_URL=database)
     assert missing.returncode == 1, missing.stdout + missing.stderr  # valid, but the database is not there yet
     assert "Mercia Vale Police" in missing.stdout and "does not exist yet" in missing.stdout
+    assert "6 alert templates" in missing.stdout
     assert not (tmp_path / "lookout.db").exists()  # checking never creates a database
 
     assert lookout(["db", "upgrade"], tmp_path, LOOKOUT_DATABASE_URL=database).returncode == 0
@@ -65,6 +66,7 @@ def test_config_check_from_an_empty_directory_uses_the_packaged_example_and_says
     report = json.loads(trial.stdout)
     assert report["example_force"] is True and report["platforms_on"] == ["telegram"] and "slack" in report["platforms_off"]
     assert report["database_ready"] is True and report["warnings"] == []  # a stand-in on this machine: a trial
+    assert report["templates"][0] == "missing_person"
 
 
 def test_config_check_warns_about_the_example_force_sqlite_shared_and_plain_http(tmp_path: Path) -> None:

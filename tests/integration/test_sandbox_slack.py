@@ -167,6 +167,29 @@ async def test_modals_need_a_fresh_trigger_used_once(client: AsyncWebClient, sla
     assert (await api_error(client.views_open(trigger_id=late, view=COMPOSE_VIEW))).response["error"] == "expired_trigger_id"
 
 
+async def test_modal_inputs_and_selects_are_held_to_slacks_limits(client: AsyncWebClient, slack: SlackStandIn):
+    def with_select(**element: Any) -> dict[str, Any]:
+        select = {"type": "static_select", "action_id": "choice", **element}
+        return {**COMPOSE_VIEW, "blocks": [{"type": "input", "block_id": "t", "dispatch_action": True,
+                                           "label": {"type": "plain_text", "text": "Template"}, "element": select}]}
+
+    def option(text: str, value: str) -> dict[str, Any]:
+        return {"text": {"type": "plain_text", "text": text}, "value": value}
+
+    fine = with_select(options=[option("Missing person", "missing")], initial_option=option("Missing person", "missing"))
+    assert (await client.views_open(trigger_id=slack.issue_trigger(OFFICER_ID), view=fine))["view"]["blocks"]
+    cases = [
+        (with_select(options=[option(f"T{i}", f"t{i}") for i in range(101)]), "/view/blocks/0/element/options"),
+        (with_select(options=[option("x" * 76, "x")]), "/view/blocks/0/element/options/0/text/text"),
+        (with_select(options=[option("x", "v" * 151)]), "/view/blocks/0/element/options/0/value"),
+        (with_select(options=[option("x", "x")], initial_option=option("y", "y")), "/view/blocks/0/element/initial_option"),
+        ({**fine, "blocks": [{**fine["blocks"][0], "label": None}]}, "/view/blocks/0/label"),
+    ]
+    for view, pointer in cases:
+        refused = (await api_error(client.views_open(trigger_id=slack.issue_trigger(OFFICER_ID), view=view))).response
+        assert refused["error"] == "invalid_arguments" and pointer in refused["response_metadata"]["messages"][0], pointer
+
+
 async def test_files_upload_v2_lands_in_the_thread(client: AsyncWebClient, slack: SlackStandIn):
     parent = await client.chat_postMessage(channel=TIPS_CHANNEL_ID, text="Tip 12: a white van")
     photo = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4

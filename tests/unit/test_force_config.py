@@ -144,6 +144,10 @@ def _prepend(extra: str) -> Callable[[str], str]:
 
 _SAME = _append("")
 
+
+def _template(extra: str = "", *, key: str = "burgled", label: str = "Burglary", message: str = "Near {street}.") -> str:
+    return f'\n[templates.{key}]\nlabel = "{label}"\nheadline = "Burglary in {{street}}"\nmessage = "{message}"\n{extra}\n'
+
 # (id, edit to the TOML, areas file content, expected field, which file is named: "config" or "areas")
 BROKEN = [
     ("bad-toml-syntax", _replace('name = "Test Vale Police"', 'name = "Test Vale Police'), VALID_AREAS, "(syntax)", "config"),
@@ -170,6 +174,22 @@ BROKEN = [
     ("negative-threshold", _replace("approval_threshold = 100", "approval_threshold = -1"), VALID_AREAS, "approval_threshold", "config"),
     ("no-topics", lambda t: t.split("[[topics]]")[0] + "topics = []\n", VALID_AREAS, "topics", "config"),
     ("areas-file-missing", _replace('"areas.geojson"', '"nowhere.geojson"'), VALID_AREAS, "areas_file", "config"),
+    ("template-unknown-topic", _append(_template('topics = ["unicorns"]')), VALID_AREAS, "templates.burgled.topics", "config"),
+    ("template-bad-urgency", _append(_template('urgency = "Soonish"')), VALID_AREAS, "templates.burgled.urgency", "config"),
+    ("template-unknown-severity", _append(_template('severity = "Awful"')), VALID_AREAS, "templates.burgled.severity", "config"),
+    ("template-bad-audience", _append(_template('audience = "everybody"')), VALID_AREAS, "templates.burgled.audience", "config"),
+    ("template-radius-too-big", _append(_template('radius = "5km"')), VALID_AREAS, "templates.burgled.radius", "config"),
+    ("template-radius-not-a-distance", _append(_template('radius = "near"')), VALID_AREAS, "templates.burgled.radius", "config"),
+    ("template-everyone-and-topics", _append(_template('everyone = true\ntopics = ["burglary"]')), VALID_AREAS,
+     "templates.burgled", "config"),
+    ("template-stray-brace", _append(_template(message="Seen near {street.")), VALID_AREAS, "templates.burgled.message", "config"),
+    ("template-capital-placeholder", _append(_template(message="Seen near {Street}.")), VALID_AREAS,
+     "templates.burgled.message", "config"),
+    ("template-without-headline", _append('\n[templates.burgled]\nlabel = "Burglary"\nmessage = "m"\n'), VALID_AREAS,
+     "templates.burgled.headline", "config"),
+    ("template-unknown-field", _append(_template('colour = "red"')), VALID_AREAS, "templates.burgled.colour", "config"),
+    ("template-label-too-long", _append(_template(label="x" * 61)), VALID_AREAS, "templates.burgled.label", "config"),
+    ("template-bad-key", _append(_template(key='"Burgled!"')), VALID_AREAS, "templates.Burgled!", "config"),
     ("areas-not-feature-collection", _SAME, {"type": "Feature", "properties": {}, "geometry": None}, "type", "areas"),
     ("areas-features-not-a-list", _SAME, {"type": "FeatureCollection", "features": {}}, "type", "areas"),
     ("areas-a-list", _SAME, [], "type", "areas"),
@@ -348,3 +368,22 @@ def test_ticking_a_specific_topic_unticks_all_local_crime_and_back():
     assert toggle_topic({"burglary", "missing"}, "all") == {"all"}
     assert toggle_topic({"burglary", "missing"}, "missing") == {"burglary"}
     assert settle_topics(["all", "burglary"]) == ("burglary",) and settle_topics(["all"]) == ("all",)
+
+
+def test_templates_load_with_their_placeholders_and_defaults(tmp_path: Path) -> None:
+    config = load_force_config(write(tmp_path, VALID + _template('topics = ["burglary"]\nurgency = "expected"\nradius = "750m"')))
+    template = config.template("burgled")
+    assert template.placeholders == ("street",) and template.topics == ["burglary"]
+    assert template.urgency == "Expected" and template.radius_m == 750.0  # names read as Lookout spells them
+    with pytest.raises(InvalidInput) as unknown:
+        config.template("burgld", "--template")
+    assert unknown.value.errors == {"--template": "no template 'burgld'; choose from burgled"}
+
+
+def test_the_example_templates_are_the_six_a_force_starts_with(example: ForceConfig) -> None:
+    assert list(example.templates) == ["missing_person", "bogus_callers", "burglary_in_progress", "vehicle_crime",
+                                       "road_closure", "found_safe"]
+    missing = example.templates["missing_person"]
+    assert missing.everyone and missing.urgency == "Immediate" and missing.severity == "Severe"
+    assert missing.placeholders == ("name", "age", "last_seen", "clothing")
+    assert all(t.placeholders for t in example.templates.values())

@@ -31,7 +31,7 @@ from tests.support.clock import FakeClock
 from tests.support.residents import STAFFORD, offset
 
 INPUTS = {"incident_number", "headline", "message", "where_kind", "where", "named_area", "radius", "reach", "topics", "sectors",
-          "audience", "urgency", "status", "expires", "contact"}
+          "audience", "urgency", "status", "expires", "contact", "template"}
 
 
 def test_every_field_core_can_name_lands_on_a_block_of_the_modal(force):
@@ -40,7 +40,7 @@ def test_every_field_core_can_name_lands_on_a_block_of_the_modal(force):
     assert blocks == INPUTS
     core_fields = ["incident_number", "headline", "message", "contact", "reach", "topics", "sectors", "audience", "urgency",
                    "severity", "certainty", "status", "expires", "radius", "buffer", "where", "at", "postcode",
-                   "address", "street", "area", "send_at", "address_line"]
+                   "address", "street", "area", "send_at", "address_line", "template"]
     placed = block_errors({name: "is wrong" for name in core_fields}, force)
     assert set(placed) <= blocks
     assert "Send_at: is wrong." in placed["headline"]  # a field the modal does not have is named under the headline

@@ -1,4 +1,5 @@
-"""Buttons: the alert card's Send, Approve, Edit and Discard; a tip's Acknowledge, Reply, Mark actioned and Mark spam."""
+"""Buttons: the alert card's Send, Approve, Edit and Discard; a tip's Acknowledge, Reply, Mark actioned and Mark spam;
+the compose modal's "Start from a template"."""
 from __future__ import annotations
 
 from slack_bolt.async_app import AsyncApp
@@ -9,6 +10,7 @@ from bots.slack_officer.actions.card import (
     edit_pressed,
     send_pressed,
 )
+from bots.slack_officer.actions.compose import template_chosen
 from bots.slack_officer.actions.tips import (
     ACK,
     DONE,
@@ -20,6 +22,7 @@ from bots.slack_officer.actions.tips import (
     spam_pressed,
 )
 from bots.slack_officer.blocks.cards import APPROVE, DISCARD, EDIT, SEND
+from bots.slack_officer.blocks.compose import TEMPLATE
 
 
 def register(app: AsyncApp) -> None:
@@ -32,3 +35,5 @@ def register(app: AsyncApp) -> None:
     app.action(REPLY)(reply_pressed)
     app.action(DONE)(done_pressed)
     app.action(SPAM)(spam_pressed)
+    # Every compose input's action_id is the same; the template select is the only one that dispatches.
+    app.action({"block_id": TEMPLATE})(template_chosen)

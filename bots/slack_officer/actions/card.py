@@ -84,7 +84,8 @@ async def _edit(p: _Pressed) -> None:
     alert = await p.deps.alerts.get(p.reference)
     if alert.state is not AlertState.DRAFT:
         raise Conflict(f"{p.reference} is {alert.state.value} and can't be edited.")
-    metadata = {"channel": p.channel, "replaces": {"id": p.alert_id, "ref": p.reference, "channel": p.channel, "ts": p.ts}}
+    metadata = {"channel": p.channel, "replaces": {"id": p.alert_id, "ref": p.reference, "channel": p.channel, "ts": p.ts},
+                "severity": alert.severity.value}  # the form has no field for it: kept through the edit
     view = compose_modal(p.deps.force, metadata=metadata, form=form_from_alert(alert, p.deps.force), title=f"Edit {p.reference}")
     await p.client.views_open(trigger_id=p.body["trigger_id"], view=view)
 

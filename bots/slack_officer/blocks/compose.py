@@ -4,6 +4,12 @@ Every input's ``block_id`` is named for the field it holds, and core's
 ``InvalidInput`` names fields the same way (``incident_number``, ``radius``…),
 so ``block_errors`` puts each problem under its own field as Slack's
 ``response_action: errors`` wants it.
+
+"Start from a template" (when the force has templates) sits at the top; choosing
+one redraws the modal with the template's text and defaults (``apply_template``).
+Slack keeps what was typed in an input across ``views.update`` while its block_id
+and action_id stay the same, so the fields a template fills get an action_id of
+their own (``template_action``); the form is read back whatever the action_id.
 """
 from __future__ import annotations
 
@@ -20,7 +26,7 @@ from bots.slack_officer.blocks.common import (
     plain,
     section,
 )
-from core.force import ForceConfig
+from core.force import AlertTemplate, ForceConfig
 from core.geo.areas import CircleArea, PolygonArea, StreetArea
 from core.geo.coords import format_distance
 from core.geocoding import normalise_uk_postcode
@@ -44,6 +50,7 @@ URGENCY = "urgency"
 STATUS = "status"
 EXPIRES = "expires"
 CONTACT = "contact"
+TEMPLATE = "template"
 
 WHERE_KINDS: dict[str, str] = {
     "postcode": "Postcode (a circle around it)",
@@ -69,7 +76,7 @@ _FIELD_BLOCKS = {
     "reach": REACH, "topics": TOPICS, "sectors": SECTORS, "audience": AUDIENCE, "urgency": URGENCY, "severity": URGENCY,
     "certainty": URGENCY, "status": STATUS, "expires": EXPIRES, "radius": RADIUS, "buffer": RADIUS,
     "where": WHERE, "where_kind": WHERE_KIND, "at": WHERE, "location": WHERE, "postcode": WHERE, "address": WHERE,
-    "street": WHERE, "area": NAMED_AREA,
+    "street": WHERE, "area": NAMED_AREA, "template": TEMPLATE,
 }
 
 
@@ -92,6 +99,37 @@ class ComposeForm:
     status: str = AlertStatus.ACTUAL.value
     expires_hours: str = ""
     contact: str = ""
+    template: str = ""  # the force template it was started from, if any
+    severity: str = ""  # no field of its own: a draft's, carried through Edit in the modal's private_metadata
+
+
+def template_action(key: str) -> str:
+    """The action_id of the fields a template filled: new to Slack, so it shows the template's text, not what was typed."""
+    return f"{ACTION}_{key}"[:255]
+
+
+def apply_template(form: ComposeForm, key: str, template: AlertTemplate) -> set[str]:
+    """Fill ``form`` from the template (its text, who it is for, urgency, audience, radius); the blocks it changed.
+
+    What the template does not say (the incident number, where, expiry, contact) stays as the officer left it.
+    """
+    form.template = key
+    form.headline, form.message = template.headline, template.message
+    filled = {HEADLINE, MESSAGE}
+    if template.everyone or template.topics:
+        form.reach = "everyone" if template.everyone else "topics"
+        form.topics = list(template.topics)
+        filled |= {REACH, TOPICS}
+    if template.urgency:
+        form.urgency = template.urgency
+        filled.add(URGENCY)
+    if template.audience:
+        form.audience = template.audience
+        filled.add(AUDIENCE)
+    if template.radius and form.where_kind not in ("street", "area"):
+        form.radius = template.radius
+        filled.add(RADIUS)
+    return filled
 
 
 def hours_label(hours: int) -> str:
@@ -113,20 +151,27 @@ def compose_modal(
     form: ComposeForm | None = None,
     title: str = "New alert",
     problems: dict[str, str] | None = None,
+    filled: set[str] | None = None,
 ) -> dict[str, Any]:
     """The modal; ``problems`` (block id → text) are shown under their fields when Slack's own errors
-    cannot be used any more (an address lookup that finished after the submission was answered)."""
+    cannot be used any more (an address lookup that finished after the submission was answered).
+    ``filled``: the blocks a template has just filled, drawn with the template's action_id."""
     form = form or ComposeForm(contact=force.contact, expires_hours=str(force.settings.default_alert_hours))
     problems = problems or {}
+    fresh = template_action(form.template) if filled and form.template else None
     blocks: list[Block] = []
     if problems:
         blocks.append(section(":warning: *Please correct the fields marked below; nothing has been saved.*"))
 
     def add(block: Block) -> None:
+        if fresh and block["block_id"] in (filled or ()):
+            block["element"]["action_id"] = fresh
         blocks.append(block)
         if block["block_id"] in problems:
             blocks.append(context(f":warning: {problems[block['block_id']]}"))
 
+    if force.templates:
+        add(_template_input(force, form.template))
     example = force.settings.incident_example
     add(_text_input(INCIDENT, "Incident number", form.incident_number, placeholder=example or None, max_length=64))
     add(_text_input(HEADLINE, "Headline", form.headline, placeholder="What is happening, in one line", max_length=HEADLINE_MAX))
@@ -200,6 +245,19 @@ def _multi_select(block_id: str, label: str, choices: list[tuple[str, str]], cho
             "hint": plain(hint, 2000)}
 
 
+def _template_input(force: ForceConfig, chosen: str) -> Block:
+    options = [option(t.label, key) for key, t in list(force.templates.items())[:MAX_SELECT_OPTIONS]]
+    element: Block = {"type": "static_select", "action_id": ACTION, "options": options,
+                      "placeholder": plain("Choose a template…", 150)}
+    initial = next((o for o in options if o["value"] == chosen), None)
+    if initial is not None:
+        element["initial_option"] = initial
+    # dispatch_action: choosing one sends a block action at once, and the modal is redrawn filled in.
+    return {"type": "input", "block_id": TEMPLATE, "dispatch_action": True, "optional": True,
+            "label": plain("Start from a template", 2000), "element": element,
+            "hint": plain("Fills in the form below. Replace each {placeholder} in the headline and message with the details.", 2000)}
+
+
 def _named_area_input(force: ForceConfig, chosen: str) -> Block:
     areas = sorted(force.areas.items(), key=lambda item: item[1].name)
     if len(areas) > MAX_SELECT_OPTIONS:  # more than a select can hold: type it
@@ -218,14 +276,21 @@ def _named_area_input(force: ForceConfig, chosen: str) -> Block:
 def read_form(values: dict[str, Any]) -> ComposeForm:
     """The submitted state (``view.state.values``), whatever element each field was drawn with."""
 
+    def entry_of(block_id: str) -> dict[str, Any]:
+        entries = values.get(block_id) or {}
+        if not isinstance(entries, dict):
+            return {}
+        entry = entries.get(ACTION) or next((e for e in entries.values() if isinstance(e, dict)), None) or {}
+        return entry if isinstance(entry, dict) else {}
+
     def one(block_id: str) -> str:
-        entry = (values.get(block_id) or {}).get(ACTION) or {}
+        entry = entry_of(block_id)
         if entry.get("selected_option"):
             return str(entry["selected_option"].get("value") or "")
         return str(entry.get("value") or "")
 
     def many(block_id: str) -> list[str]:
-        entry = (values.get(block_id) or {}).get(ACTION) or {}
+        entry = entry_of(block_id)
         return [str(o.get("value")) for o in entry.get("selected_options") or [] if o.get("value")]
 
     return ComposeForm(
@@ -233,6 +298,7 @@ def read_form(values: dict[str, Any]) -> ComposeForm:
         where=one(WHERE), named_area=one(NAMED_AREA), radius=one(RADIUS), reach=one(REACH), topics=many(TOPICS), sectors=many(SECTORS),
         audience=one(AUDIENCE) or Audience.BOTH.value, urgency=one(URGENCY) or Urgency.IMMEDIATE.value,
         status=one(STATUS) or AlertStatus.ACTUAL.value, expires_hours=one(EXPIRES), contact=one(CONTACT),
+        template=one(TEMPLATE),
     )
 
 
@@ -275,6 +341,8 @@ def block_errors(errors: dict[str, str], force: ForceConfig) -> dict[str, str]:
         shown.add(NAMED_AREA)
     if force.sectors:
         shown.add(SECTORS)
+    if force.templates:
+        shown.add(TEMPLATE)
     placed: dict[str, list[str]] = {}
     for name, problem in errors.items():
         block = _FIELD_BLOCKS.get(name)

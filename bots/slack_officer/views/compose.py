@@ -43,7 +43,7 @@ def metadata_of(view: dict[str, Any]) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
-def _title(metadata: dict[str, Any]) -> str:
+def compose_title(metadata: dict[str, Any]) -> str:
     replaced = metadata.get("replaces")
     return f"Edit {replaced['ref']}" if isinstance(replaced, dict) and replaced.get("ref") else "New alert"
 
@@ -59,6 +59,7 @@ async def compose_submitted(ack: AsyncAck, body: dict[str, Any], view: dict[str,
         deps.tasks.spawn(deps.audit.refused(officer.user, "draft", "", reason=str(exc)), name="audit refusal")
         return
     form = read_form(view["state"]["values"])
+    form.severity = str(metadata.get("severity") or "")
     lookup = asyncio.ensure_future(
         checked_request(form, alerts=deps.alerts, force=deps.force, geocoder=deps.geocoder, author=officer.user, now=deps.clock())
     )
@@ -66,7 +67,7 @@ async def compose_submitted(ack: AsyncAck, body: dict[str, Any], view: dict[str,
         request = await asyncio.wait_for(asyncio.shield(lookup), deps.ack_budget)
     except TimeoutError:
         await ack(response_action="update", view=notice_modal(
-            _title(metadata), ":mag: Looking up the place… The preview will appear in the channel in a moment; "
+            compose_title(metadata), ":mag: Looking up the place… The preview will appear in the channel in a moment; "
             "if something needs correcting, the form comes back here with it marked."))
         deps.tasks.spawn(_after_slow_lookup(deps, client, officer, lookup, view["id"], form, metadata), name="compose lookup")
         return
@@ -111,7 +112,7 @@ async def _after_slow_lookup(
     """The lookup finished after Slack had its answer: show the form again with the problems, or go on to the preview."""
 
     async def show_form(problems: dict[str, str]) -> None:
-        view = compose_modal(deps.force, metadata=metadata, form=form, title=_title(metadata), problems=problems)
+        view = compose_modal(deps.force, metadata=metadata, form=form, title=compose_title(metadata), problems=problems)
         await client.views_update(view_id=view_id, view=view)
 
     async def work() -> None:
@@ -126,7 +127,7 @@ async def _after_slow_lookup(
             raise
         draft = await deps.alerts.draft(request, officer.user)
         await client.views_update(view_id=view_id, view=notice_modal(
-            _title(metadata), f":white_check_mark: *{draft.reference}* is saved as a draft; its preview is in the channel."))
+            compose_title(metadata), f":white_check_mark: *{draft.reference}* is saved as a draft; its preview is in the channel."))
         await _preview(deps, client, officer, draft, metadata)
 
     await carry_out(deps, client, officer, action="draft", subject="", doing="looking up the place", work=work)
