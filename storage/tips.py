@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import delete, func, insert, or_, select, update
+from sqlalchemy import bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -16,6 +16,20 @@ from storage.tables import alerts, deliveries, messages, tip_media, tip_notes, t
 
 _ALERT_KINDS = (MessageKind.ALERT, MessageKind.ALERT_UPDATE, MessageKind.ALERT_CANCEL)
 _ON_THE_WAY = (DeliveryState.PENDING.value, DeliveryState.FAILED.value, DeliveryState.SENDING.value)
+
+# The newest alert or officer's reply sent to an address since a moment: asked of every free-text message a
+# resident writes, so the statement is built (and its cache key found) once, not per message.
+_LATEST_SENT = (
+    select(messages.c.kind, messages.c.alert_id, messages.c.tip_id, alerts.c.headline)
+    .select_from(deliveries.join(messages, messages.c.id == deliveries.c.message_id).outerjoin(alerts, alerts.c.id == messages.c.alert_id))
+    .where(
+        deliveries.c.address == bindparam("address"), deliveries.c.state == DeliveryState.SENT.value,
+        deliveries.c.updated_at >= bindparam("since"),
+        messages.c.kind.in_([k.value for k in (*_ALERT_KINDS, MessageKind.REPLY_TO_TIPSTER)]),
+    )
+    .order_by(deliveries.c.updated_at.desc(), deliveries.c.id.desc())
+    .limit(1)
+)
 
 
 def tip_from_row(row: Row) -> Tip:
@@ -148,20 +162,5 @@ class SqlTipRepository:
         return RepliedMessage(MessageKind(row.kind), row.alert_id, row.tip_id) if row else None
 
     async def latest_sent(self, address: Address, since: datetime) -> RepliedMessage | None:
-        kinds = [k.value for k in (*_ALERT_KINDS, MessageKind.REPLY_TO_TIPSTER)]
-        row = (
-            await self._conn.execute(
-                select(messages.c.kind, messages.c.alert_id, messages.c.tip_id, alerts.c.headline)
-                .select_from(
-                    deliveries.join(messages, messages.c.id == deliveries.c.message_id)
-                    .outerjoin(alerts, alerts.c.id == messages.c.alert_id)
-                )
-                .where(
-                    deliveries.c.address == str(address), deliveries.c.state == DeliveryState.SENT.value,
-                    deliveries.c.updated_at >= since, messages.c.kind.in_(kinds),
-                )
-                .order_by(deliveries.c.updated_at.desc(), deliveries.c.id.desc())
-                .limit(1)
-            )
-        ).first()
+        row = (await self._conn.execute(_LATEST_SENT, {"address": str(address), "since": since})).first()
         return RepliedMessage(MessageKind(row.kind), row.alert_id, row.tip_id, row.headline) if row else None

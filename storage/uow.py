@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncTransactio
 from core.clock import Clock
 from storage.alerts import SqlAlertRepository
 from storage.audit import SqlAuditLog
-from storage.database import READ_ONLY, write_turn
+from storage.database import only_reading, write_turn
 from storage.deliveries import SqlDeliveryQueue
 from storage.inbound import SqlInboundLog
 from storage.operations import SqlOperationalCounts
@@ -66,7 +66,7 @@ class SqlUnitOfWork:
         try:
             self._conn = await self._engine.connect()
             if self._read_only:
-                await self._conn.execution_options(**{READ_ONLY: True})
+                await only_reading(self._conn)
             self._tx = await self._conn.begin()
         except BaseException as error:
             try:
