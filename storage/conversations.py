@@ -6,11 +6,12 @@ nothing to keep looks like, so a refusal or an erasure leaves none.
 
 A webhook can wrap an update in ``batched()``: ``begin_update`` claims the
 update in the inbound log and reads the sender's conversation (and their
-subscription) in the same transaction; ``load``/``save`` then work on that
+subscription) on the same connection; ``load``/``save`` then work on that
 copy; ``flush`` writes the change together with marking the update handled.
-An update then costs two transactions, however the handling goes (a service
-the conversation calls, say to subscribe them, has its own). Outside a batch
-every call is its own transaction.
+An update then costs two trips to the database's pool, however the handling
+goes (a service the conversation calls, say to subscribe them, has its own);
+on PostgreSQL, a step with one write sends no BEGIN or COMMIT (``one_write``).
+Outside a batch every call is its own transaction.
 """
 from __future__ import annotations
 
@@ -29,8 +30,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from core.clock import Clock
 from core.conversation.state import Conversation, Step
 from core.model import Address, Resident
-from storage.database import read_transaction, write_transaction
-from storage.inbound import SqlInboundLog
+from storage.database import one_write, read_transaction, write_transaction
+from storage.inbound import MARK_HANDLED, SqlInboundLog, handled_parameters
 from storage.outages import reported_as_unavailable
 from storage.residents import SqlResidentRepository
 from storage.tables import conversations
@@ -59,6 +60,17 @@ def _upsert(dialect: Any) -> Any:
 
 
 _UPSERT = {"postgresql": _upsert(postgresql), "sqlite": _upsert(sqlite)}  # SQLite and PostgreSQL spell ON CONFLICT alike
+
+
+def _with_handled(write: Any, name: str) -> Any:
+    """PostgreSQL: ``write`` as a data-modifying WITH of the update's "handled" mark. One statement is atomic
+    by itself, so the step and the mark commit together with no BEGIN or COMMIT round trip."""
+    return MARK_HANDLED.add_cte(write.cte(name))
+
+
+_ROW_VALUES = {c: bindparam(c, type_=conversations.c[c].type) for c in ("channel", "address", "step", "data", "updated_at")}
+_UPSERT_AND_HANDLED = _with_handled(_upsert(postgresql).values(_ROW_VALUES), "saved")
+_DELETE_AND_HANDLED = _with_handled(_DELETE, "forgotten")
 
 
 class SqlConversationStore:
@@ -123,10 +135,11 @@ class SqlConversationStore:
             _current_batch.reset(token)
 
     async def begin_update(self, source: str, update_id: str, *, address: Address | None, stale_after: timedelta) -> bool:
-        """Inside ``batched()``: claim the inbound update (``InboundLog.begin``) and, in the same
-        transaction, read the sender's conversation and who they are, so handling it needs no further read of them."""
+        """Inside ``batched()``: claim the inbound update (``InboundLog.begin``) and, on the same connection,
+        read the sender's conversation and who they are, so handling it needs no further read of them."""
         batch = _current_batch.get()
-        async with reported_as_unavailable(), write_transaction(self._engine) as conn:
+        # One write (the claim, or the retaking of a stale claim) and two reads: no transaction needed.
+        async with reported_as_unavailable(), one_write(self._engine) as conn:
             fresh = await SqlInboundLog(conn).begin(source, update_id, self._clock(), stale_after)
             if fresh and batch is not None and address is not None:
                 batch.read[address] = await _read(conn, address)
@@ -139,23 +152,38 @@ class SqlConversationStore:
         changed = [(a, c) for a, c in batch.changed.items() if c != batch.read.get(a)] if batch else []
         if not changed and handled is None:
             return
-        async with reported_as_unavailable(), write_transaction(self._engine) as conn:
-            for address, conversation in changed:
-                await self._write(conn, address, conversation)
-            if handled is not None:
-                await SqlInboundLog(conn).finish(*handled, self._clock())
+        # The conversation's step and "handled" commit together (a crash between them would have the update
+        # handled again from the next step); on PostgreSQL as one statement, elsewhere in one transaction.
+        if handled is not None and len(changed) == 1 and self._engine.dialect.name == "postgresql":
+            address, conversation = changed[0]
+            together, row = (_DELETE_AND_HANDLED, _key(address)) if _nothing_to_keep(conversation) else (_UPSERT_AND_HANDLED, self._row(address, conversation))
+            async with reported_as_unavailable(), one_write(self._engine) as conn:
+                await conn.execute(together, {**row, **handled_parameters(*handled, self._clock())})
+        else:
+            writes = one_write if len(changed) + (handled is not None) == 1 else write_transaction
+            async with reported_as_unavailable(), writes(self._engine) as conn:
+                for address, conversation in changed:
+                    await self._write(conn, address, conversation)
+                if handled is not None:
+                    await SqlInboundLog(conn).finish(*handled, self._clock())
         if batch is not None:
             for address, conversation in changed:
                 batch.read[address] = batch.changed.pop(address)
 
     async def _write(self, conn: AsyncConnection, address: Address, conversation: Conversation) -> None:
-        if conversation.step is None and not conversation.data:
-            # Nothing to keep is no row at all (not even the chat or the number).
+        if _nothing_to_keep(conversation):
             await conn.execute(_DELETE, _key(address))
             return
-        row = {"channel": address.channel.value, "address": address.id, "step": conversation.step.value if conversation.step else None,
-               "data": conversation.data, "updated_at": self._clock()}
-        await conn.execute(_UPSERT[conn.dialect.name], row)
+        await conn.execute(_UPSERT[conn.dialect.name], self._row(address, conversation))
+
+    def _row(self, address: Address, conversation: Conversation) -> dict[str, Any]:
+        return {"channel": address.channel.value, "address": address.id, "step": conversation.step.value if conversation.step else None,
+                "data": conversation.data, "updated_at": self._clock()}
+
+
+def _nothing_to_keep(conversation: Conversation) -> bool:
+    """Nothing to keep is no row at all (not even the chat or the number)."""
+    return conversation.step is None and not conversation.data
 
 
 async def _read(conn: AsyncConnection, address: Address) -> Conversation:

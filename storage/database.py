@@ -117,6 +117,21 @@ async def write_turn(engine: AsyncEngine) -> AsyncIterator[None]:
 
 
 @asynccontextmanager
+async def one_write(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+    """A connection for work that writes with one statement (and may read besides): on PostgreSQL each
+    statement commits itself (a single statement is atomic on its own, and at READ COMMITTED the reads see
+    the same as inside a transaction), which saves the BEGIN and COMMIT round trips; on SQLite the
+    write transaction, with this process's turn to write."""
+    if engine.dialect.name != "postgresql":
+        async with write_transaction(engine) as conn:
+            yield conn
+        return
+    async with engine.connect() as conn:
+        await conn.execution_options(isolation_level="AUTOCOMMIT")
+        yield conn
+
+
+@asynccontextmanager
 async def write_transaction(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
     """``engine.begin()`` taking this process's turn to write first."""
     async with write_turn(engine), engine.begin() as conn:

@@ -20,11 +20,17 @@ def _claim(dialect: Any) -> Any:
 
 
 _CLAIM = {"postgresql": _claim(postgresql), "sqlite": _claim(sqlite)}  # SQLite and PostgreSQL spell ON CONFLICT alike
-_FINISH = (
+# Marking an update handled; other statements may carry it (storage/conversations.py writes a conversation's step
+# with it in one statement on PostgreSQL), with the parameters ``handled_parameters`` gives.
+MARK_HANDLED = (
     update(inbound_updates)
     .where(inbound_updates.c.source == bindparam("key_source"), inbound_updates.c.update_id == bindparam("key_update_id"))
     .values(handled_at=bindparam("now", type_=inbound_updates.c.handled_at.type))
 )
+
+
+def handled_parameters(source: str, update_id: str, now: datetime) -> dict[str, object]:
+    return {"key_source": source, "key_update_id": update_id, "now": now}
 
 
 class SqlInboundLog:
@@ -46,7 +52,7 @@ class SqlInboundLog:
         return retaken.rowcount == 1
 
     async def finish(self, source: str, update_id: str, now: datetime) -> None:
-        await self._conn.execute(_FINISH, {"key_source": source, "key_update_id": update_id, "now": now})
+        await self._conn.execute(MARK_HANDLED, handled_parameters(source, update_id, now))
 
     async def forget(self, source: str, update_id: str) -> None:
         u = inbound_updates
