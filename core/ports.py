@@ -412,10 +412,11 @@ class ProgressWatches(Protocol):
 
     async def add(self, alert_id: int, address: Address, now: datetime) -> None: ...
 
-    async def claim(self, now: datetime, lease_until: datetime, limit: int) -> list[ProgressWatch]:
-        """Lease unfinished watches that nobody holds (never leased, or the holder's lease ran out)."""
+    async def claim(self, lease: timedelta, limit: int) -> list[ProgressWatch]:
+        """Lease unfinished watches that nobody holds (never leased, or the holder's lease ran out), for ``lease``
+        by the database's clock (machines' clocks differ)."""
 
-    async def renew(self, alert_id: int, lease_until: datetime, *, updated_at: datetime | None = None) -> None: ...
+    async def renew(self, alert_id: int, lease: timedelta, *, updated_at: datetime | None = None) -> None: ...
 
     async def finish(self, alert_id: int, now: datetime) -> None: ...
 
