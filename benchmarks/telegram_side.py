@@ -38,6 +38,7 @@ class WebhookAnswers:
     gave_up: int = 0  # updates never answered 2xx: Telegram would drop them
     failed_then_ignored: int = 0  # a retry answered "already handled" though no attempt had succeeded
     locked: int = 0  # answers that said "database is locked"
+    log: list[tuple[float, str]] = field(default_factory=list)  # (time.monotonic() at the answer, status) of every answer
 
 
 class TelegramSide:
@@ -61,8 +62,10 @@ class TelegramSide:
                 answer = await self.client.post(webhook["url"], json=body, headers=headers, timeout=ANSWER_TIMEOUT_S)
             except httpx.HTTPError:
                 self.answers.statuses["transport error"] += 1
+                self.answers.log.append((time.monotonic(), "transport error"))
                 continue
             self.answers.statuses[str(answer.status_code)] += 1
+            self.answers.log.append((time.monotonic(), str(answer.status_code)))
             if LOCKED in answer.text:
                 self.answers.locked += 1
             if 200 <= answer.status_code < 300:

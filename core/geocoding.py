@@ -10,11 +10,12 @@ geopy service by name) is an adapter, ``bots/geocoding/``.
 """
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
-from shapely.geometry import LineString, MultiLineString
+from shapely.geometry import LineString, MultiLineString, mapping, shape
 
 from core.errors import LookoutError
 
@@ -77,6 +78,35 @@ class GeocodeCandidate:
     lon: float
     kind: str
     line: LineString | MultiLineString | None = None
+
+
+class GeocodeCache(Protocol):
+    """Answers kept for every process of a deployment (storage: a table, each answer with an expiry).
+
+    Nominatim's policy asks for caching per application, not per process; a process's own small cache sits in
+    front of this one."""
+
+    async def get(self, key: str) -> list[GeocodeCandidate] | None:
+        """The answer kept for ``key`` if it has not expired, else None."""
+        ...
+
+    async def put(self, key: str, candidates: list[GeocodeCandidate]) -> None: ...
+
+
+def candidates_to_json(candidates: list[GeocodeCandidate]) -> str:
+    """Candidates as JSON text (a street's line as GeoJSON), for a cache to keep."""
+    return json.dumps([
+        {"label": c.label, "lat": c.lat, "lon": c.lon, "kind": c.kind, "line": mapping(c.line) if c.line is not None else None}
+        for c in candidates
+    ])
+
+
+def candidates_from_json(text: str) -> list[GeocodeCandidate]:
+    """The candidates ``candidates_to_json`` wrote."""
+    return [
+        GeocodeCandidate(item["label"], item["lat"], item["lon"], item["kind"], shape(item["line"]) if item.get("line") else None)
+        for item in json.loads(text)
+    ]
 
 
 @runtime_checkable

@@ -178,7 +178,8 @@ class ClaimedDelivery:
     note_id: int | None = None
     thread_key: str | None = None
     thread_waiting: bool = False  # the tips thread's root is not posted yet
-    lease_until: datetime | None = None
+    lease_until: datetime | None = None  # by the database's clock: for reading, not for comparing with this machine's
+    lease_deadline: float | None = None  # the worker's own monotonic reading by which the lease has surely not ended
     resident_active: bool = True
     resident_erased: bool = False
     paused_until: datetime | None = None
@@ -204,17 +205,19 @@ class Outcome:
 
 class DeliveryQueue(Protocol):
     async def claim(
-        self, channel: Channel, limit: int, now: datetime, lease_until: datetime, *, more_urgent_than: int | None = None
+        self, channel: Channel, limit: int, now: datetime, lease: timedelta, *, more_urgent_than: int | None = None
     ) -> list[ClaimedDelivery]:
         """Lease up to ``limit`` due rows of ``channel`` (pending/failed and due, or sending with an expired lease),
-        most urgent first; ``more_urgent_than``: only rows of a lower priority number than that."""
+        most urgent first; ``more_urgent_than``: only rows of a lower priority number than that. A lease lasts
+        ``lease`` by the database's clock, and ends by it: machines' clocks differ, the database's is one."""
 
     async def record(self, outcomes: Sequence[Outcome], now: datetime) -> None: ...
 
     async def release(self, delivery_ids: Sequence[int], now: datetime) -> None:
         """Give leased rows back unsent (a worker stopping)."""
 
-    async def release_expired_leases(self, now: datetime) -> int: ...
+    async def release_expired_leases(self, now: datetime) -> int:
+        """Rows whose lease has ended (by the database's clock) back to pending; ``now`` stamps the change."""
 
     async def finish_alerts(self, message_ids: Sequence[int], now: datetime) -> int:
         """Mark alerts ``sent`` whose deliveries are all done; returns how many changed."""
@@ -409,10 +412,11 @@ class ProgressWatches(Protocol):
 
     async def add(self, alert_id: int, address: Address, now: datetime) -> None: ...
 
-    async def claim(self, now: datetime, lease_until: datetime, limit: int) -> list[ProgressWatch]:
-        """Lease unfinished watches that nobody holds (never leased, or the holder's lease ran out)."""
+    async def claim(self, lease: timedelta, limit: int) -> list[ProgressWatch]:
+        """Lease unfinished watches that nobody holds (never leased, or the holder's lease ran out), for ``lease``
+        by the database's clock (machines' clocks differ)."""
 
-    async def renew(self, alert_id: int, lease_until: datetime, *, updated_at: datetime | None = None) -> None: ...
+    async def renew(self, alert_id: int, lease: timedelta, *, updated_at: datetime | None = None) -> None: ...
 
     async def finish(self, alert_id: int, now: datetime) -> None: ...
 

@@ -83,6 +83,8 @@ class Settings(BaseSettings):
     geocoder_domain: str | None = Field(None, validation_alias="LOOKOUT_GEOCODER_DOMAIN")
     geocoder_scheme: str | None = Field(None, validation_alias="LOOKOUT_GEOCODER_SCHEME")
     geocoder_user_agent: str = Field("lookout-community-alerts", validation_alias="LOOKOUT_GEOCODER_USER_AGENT")
+    # How long the geocoder's answers are kept in the database for every process (0: each process's own cache only).
+    geocoder_cache_days: float = Field(30.0, ge=0, le=365, validation_alias="LOOKOUT_GEOCODER_CACHE_DAYS")
 
     # The preview's base map: an XYZ raster tile server's URL template, e.g. https://tiles.force.example/{z}/{x}/{y}.png,
     # and the attribution its licence asks for (drawn on every picture). Unset: the picture is drawn without tiles.

@@ -58,7 +58,8 @@ from storage.database import is_sqlite, make_async_engine
 from storage.locks import ProcessLock, lock_is_held, process_lock
 from storage.conversations import SqlConversationStore
 from storage.migrate import current_revision, head_revision
-from storage.rate_buckets import slot_source
+from storage.geocode_cache import SqlGeocodeCache
+from storage.rate_buckets import PostgresSlotSource, slot_source
 from storage.uow import unit_of_work_factory
 
 logger = logging.getLogger("lookout")
@@ -141,6 +142,9 @@ def build(settings: Settings | None = None, *, clock: Clock = utc_now) -> Lookou
         domain=settings.geocoder_domain,
         scheme=settings.geocoder_scheme,
         user_agent=settings.geocoder_user_agent,
+        # Nominatim's one request a second and its cache are per deployment: on PostgreSQL every process shares them.
+        slots=None if is_sqlite(settings.database_url) else PostgresSlotSource(engine),
+        shared_cache=SqlGeocodeCache(engine, keep=timedelta(days=settings.geocoder_cache_days)) if settings.geocoder_cache_days else None,
     )
     roles = Roles(officers=settings.officer_ids, supervisors=settings.supervisor_ids)
     sms = SmsPricing(settings.sms_max_segments, settings.sms_price_per_segment, lambda reference: alert_page_link(settings, reference))

@@ -8,6 +8,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from benchmarks.cluster import run_cluster_drill
 from benchmarks.doors import run_doors_benchmark
 from benchmarks.fanout import run_fanout_benchmark
 from benchmarks.faults import run_faults_benchmark
@@ -103,6 +104,29 @@ def bench_doors(*, database_url: str | None, residents: int, as_json: bool) -> N
     Console().print(posts)
     figures = {**figures, "webhook_answers": ", ".join(f"{status}: {n:,}" for status, n in figures["webhook_answers"].items())}
     _print(figures, f"lookout bench doors ({figures['database']})", as_json=False)
+
+
+def bench_cluster(*, database_url: str | None, residents: int, as_json: bool) -> bool:
+    """Run the cluster drill; True when nothing was lost."""
+    err = Console(stderr=True)
+    figures = asyncio.run(run_cluster_drill(database_url=database_url, residents=residents,
+                                            say=lambda line: err.print(line, highlight=False)))
+    if as_json:
+        print(json.dumps(figures))
+        return not figures["lost"]
+    shown = {k: v for k, v in figures.items() if k not in ("lost", "logs_tail", "exit_codes", "tracebacks_in_logs")}
+    shown["webhook_answers"] = ", ".join(f"{status}: {n:,}" for status, n in figures["webhook_answers"].items())
+    shown["processes_died_unasked"] = ", ".join(figures["processes_died_unasked"]) or "none"
+    shown["exit_codes"] = ", ".join(f"{name}: {'killed' if code is None else code}" for name, code in figures["exit_codes"].items())
+    _print(shown, f"lookout bench cluster ({figures['database']})", as_json=False)
+    console = Console()
+    if figures["lost"]:
+        for name, tail in figures.get("logs_tail", {}).items():
+            err.print(f"--- {name} (last lines)\n{tail}", highlight=False, markup=False)
+        console.print(f"[red bold]Lost:[/red bold] {'; '.join(figures['lost'])}")
+    else:
+        console.print("[green bold]Nothing lost.[/green bold]")
+    return not figures["lost"]
 
 
 def _print_faults(figures: dict) -> None:

@@ -206,6 +206,21 @@ def bench_faults(
         raise typer.Exit(1)
 
 
+@bench_app.command("cluster")
+def bench_cluster(
+    residents: int = typer.Option(5_000, min=100, max=100_000, help="Residents of the alert fanning out (≈3 min at 30/s for 5,000)."),
+    database_url: str | None = typer.Option(None, help="A local PostgreSQL cluster to run on (in a schema of its own) and restart "
+                                            "— every session on it is cut off. Default: a private server started for the drill."),
+    json_output: bool = typer.Option(False, "--json", help="Print one JSON object."),
+) -> None:
+    """Two web processes, two workers, two schedulers on PostgreSQL: kill -9 one of each kind and restart the database mid fan-out."""
+    from runtime.bench import bench_cluster as run
+
+    nothing_lost = run_or_explain(lambda: run(database_url=database_url, residents=residents, as_json=json_output))
+    if not nothing_lost:
+        raise typer.Exit(1)
+
+
 @bench_app.command("doors")
 def bench_doors(
     residents: int = typer.Option(100, min=1, max=2_000, help="Residents messaging the bot at the same moment."),

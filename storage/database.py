@@ -8,7 +8,10 @@ from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from pathlib import Path
 
-from sqlalchemy import Connection, Engine, Table, create_engine, event
+from datetime import timedelta
+
+from sqlalchemy import Connection, DateTime, Engine, Interval, Table, create_engine, event, func, literal, literal_column
+from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
@@ -187,3 +190,23 @@ def make_sync_engine(url: str) -> Engine:
         _tune_sqlite(engine)
         return engine
     return create_engine(target, pool_pre_ping=True)
+
+
+# The database's own clock, in UTC as timestamps are stored (naive). Leases are timed by it, as the send slots
+# are (storage/rate_buckets.py): processes on machines whose clocks differ must agree on when a lease ends.
+_PG_NOW = "(clock_timestamp() AT TIME ZONE 'UTC')"
+_SQLITE_FORMAT = "%Y-%m-%d %H:%M:%f"  # milliseconds; "000" pads it to the six digits stored values have
+
+
+def database_now(dialect_name: str) -> ColumnElement:
+    """SQL for the database's "now", comparable with stored timestamps."""
+    if dialect_name == "postgresql":
+        return literal_column(_PG_NOW, type_=DateTime())
+    return func.strftime(_SQLITE_FORMAT, "now").concat("000")
+
+
+def database_after(dialect_name: str, span: timedelta) -> ColumnElement:
+    """SQL for the database's "now" plus ``span``: a lease's end, written as stored timestamps are."""
+    if dialect_name == "postgresql":
+        return literal_column(_PG_NOW, type_=DateTime()) + literal(span, Interval())
+    return func.strftime(_SQLITE_FORMAT, "now", f"{span.total_seconds():+.3f} seconds").concat("000")

@@ -8,7 +8,7 @@ guarantee for the single worker SQLite supports.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 
 from sqlalchemy import and_, bindparam, exists, func, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -25,6 +25,7 @@ from core.model import (
     Urgency,
 )
 from core.ports import ClaimedDelivery, Outcome
+from storage.database import database_after, database_now
 from storage.tables import OPEN_DELIVERY_STATES, alerts, deliveries, messages, residents, tip_threads
 
 _DUE_STATES = (DeliveryState.PENDING.value, DeliveryState.FAILED.value)
@@ -36,12 +37,14 @@ class SqlDeliveryQueue:
         self._conn = conn
 
     async def claim(
-        self, channel: Channel, limit: int, now: datetime, lease_until: datetime, *, more_urgent_than: int | None = None
+        self, channel: Channel, limit: int, now: datetime, lease: timedelta, *, more_urgent_than: int | None = None
     ) -> list[ClaimedDelivery]:
         d = deliveries
+        dialect = self._conn.dialect.name
         due = or_(
             and_(d.c.state.in_(_DUE_STATES), d.c.next_attempt_at <= now),
-            and_(d.c.state == DeliveryState.SENDING.value, d.c.lease_until < now),  # a dead worker's lease
+            # A dead worker's lease, ended by the database's clock (as it was begun): no machine's clock is asked.
+            and_(d.c.state == DeliveryState.SENDING.value, d.c.lease_until < database_now(dialect)),
         )
         # Urgent first, then each row's turn (nearest first, alerts of one priority taking turns), from
         # the partial index of open rows: the condition below is the index's own, so both databases use it.
@@ -58,7 +61,7 @@ class SqlDeliveryQueue:
         claimed = await self._conn.execute(
             update(d)
             .where(d.c.id.in_(pick.scalar_subquery()))
-            .values(state=DeliveryState.SENDING.value, lease_until=lease_until, updated_at=now)
+            .values(state=DeliveryState.SENDING.value, lease_until=database_after(dialect, lease), updated_at=now)
             .returning(d.c.id)
         )
         ids = list(claimed.scalars())
@@ -162,7 +165,8 @@ class SqlDeliveryQueue:
     async def release_expired_leases(self, now: datetime) -> int:
         result = await self._conn.execute(
             update(deliveries)
-            .where(deliveries.c.state == DeliveryState.SENDING.value, deliveries.c.lease_until < now)
+            .where(deliveries.c.state == DeliveryState.SENDING.value,
+                   deliveries.c.lease_until < database_now(self._conn.dialect.name))
             .values(state=DeliveryState.PENDING.value, lease_until=None, updated_at=now)
         )
         return result.rowcount

@@ -309,6 +309,17 @@ rate_buckets = Table(
     Column("next_slot", UTCDateTime, nullable=False),
 )
 
+# The geocoder's answers, shared by every process (Nominatim asks each application to cache): keyed by a
+# SHA-256 of the normalised query, never linked to anyone, dropped once expired (storage/geocode_cache.py).
+geocode_answers = Table(
+    "geocode_answers",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("answer", Text, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Index("ix_geocode_answers_expires_at", "expires_at"),
+)
+
 # Officer-facing status messages kept current with an alert's delivery (Slack's status message after
 # Send). Leased, so one web process updates each, and another takes over if that one dies.
 progress_watches = Table(

@@ -4,6 +4,13 @@ Nominatim's usage policy shapes this module: at most one request per second
 from the whole application, an identifying User-Agent, and caching of results.
 Coordinates that come back are never logged (nor are the queries, which are
 often someone's home address).
+
+Several processes (PostgreSQL) share the one request a second and the cache:
+given a ``slots`` source, each request waits for a slot of a schedule kept in
+the database (the one the delivery workers' send slots use, timed by the
+database's clock); given a ``shared_cache``, answers are kept there for every
+process, behind this process's own small cache. Without them (SQLite, one
+process) the limit and the cache are this process's own.
 """
 from __future__ import annotations
 
@@ -13,8 +20,9 @@ import logging
 import math
 import threading
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 import geopy.exc
 from geopy.adapters import AioHTTPAdapter
@@ -23,7 +31,8 @@ from geopy.geocoders import Nominatim, get_geocoder_for_service
 from geopy.location import Location
 
 from bots.geocoding.answers import candidates_from, checked_point, street_words
-from core.geocoding import KIND_STREET, GeocodeCandidate, GeocoderUnavailable, NoMatch, prepare_query
+from core.delivery.ratelimit import SlotSource
+from core.geocoding import KIND_ADDRESS, KIND_STREET, GeocodeCache, GeocodeCandidate, GeocoderUnavailable, NoMatch, prepare_query
 
 logger = logging.getLogger(__name__)
 
@@ -136,6 +145,8 @@ class GeopyGeocoder:
         timeout: float = 5.0,
         country_codes: str = "gb",
         cache_size: int = 2048,
+        slots: SlotSource | None = None,
+        shared_cache: GeocodeCache | None = None,
     ) -> None:
         if not (math.isfinite(timeout) and timeout > 0):
             raise ValueError("timeout must be a positive number of seconds")
@@ -146,7 +157,16 @@ class GeopyGeocoder:
         )
         self._is_nominatim = isinstance(self._geolocator, Nominatim)
         self._limiter = _nominatim_limiter(self._geolocator.api) if self._is_nominatim else None
+        self._slots = slots if self._is_nominatim else None
+        # One schedule per Nominatim server, whichever process asks.
+        self._slot_key = f"geocoder:{urlsplit(self._geolocator.api).netloc}"[:64]
         self._cache = _LruCache(cache_size)
+        self._shared = shared_cache
+
+    @property
+    def slot_key(self) -> str:
+        """The shared schedule this geocoder's requests take their turns from (one per provider server)."""
+        return self._slot_key
 
     async def search(self, query: str, *, limit: int = 5) -> list[GeocodeCandidate]:
         """Candidates for ``query``, best first; raises ``NoMatch`` rather than return nothing."""
@@ -154,7 +174,7 @@ class GeopyGeocoder:
             raise ValueError("limit must be at least 1")
         prepared = prepare_query(query)
         cache_key = (prepared.cache_key, limit)
-        cached = self._cache.get(cache_key)
+        cached = self._cache.get(cache_key) or await self._shared_get(f"search:{limit}:{prepared.cache_key}", cache_key)
         if cached is not None:
             logger.debug("geocode answered from cache: %d candidate(s)", len(cached))
             return cached
@@ -163,6 +183,10 @@ class GeopyGeocoder:
         if not candidates:
             raise NoMatch()
         self._cache.put(cache_key, candidates)
+        if candidates[0].kind != KIND_ADDRESS:
+            # A house found first means someone typed their address: that answer stays in this process's memory, never
+            # in the database. Postcodes, streets and places are public geography, kept for every process.
+            await self._shared_put(f"search:{limit}:{prepared.cache_key}", candidates)
         logger.debug("geocode answered by provider: %d candidate(s)", len(candidates))
         return candidates
 
@@ -172,7 +196,7 @@ class GeopyGeocoder:
         Never raises: the words are a nicety on top of the point, so a provider that fails or has no reverse
         lookup leaves the caller's own words (logged as a warning, without the point)."""
         cache_key = (f"near:{lat:.5f},{lon:.5f}", 1)
-        cached = self._cache.get(cache_key)
+        cached = self._cache.get(cache_key) or await self._shared_get(cache_key[0], cache_key)
         if cached is not None:
             return cached[0].label or None
         try:
@@ -183,12 +207,48 @@ class GeopyGeocoder:
             return None
         words = street_words(location if isinstance(location, Location) else None)
         self._cache.put(cache_key, [GeocodeCandidate(words or "", lat, lon, KIND_STREET)])
+        await self._shared_put(cache_key[0], [GeocodeCandidate(words or "", 0.0, 0.0, KIND_STREET)])  # the words only: the point is the key's
         return words
+
+    async def _shared_get(self, key: str, local_key: tuple[str, int]) -> list[GeocodeCandidate] | None:
+        """The shared cache's answer (kept in this process's cache too); None when it has none or cannot be read."""
+        if self._shared is None:
+            return None
+        try:
+            found = await self._shared.get(key)
+        except Exception as error:  # the cache is a saving, never a reason to fail a lookup
+            logger.warning("shared geocoder cache unreadable: %s", type(error).__name__)
+            return None
+        if found:
+            self._cache.put(local_key, found)
+        return found or None
+
+    async def _shared_put(self, key: str, candidates: list[GeocodeCandidate]) -> None:
+        if self._shared is None:
+            return
+        try:
+            await self._shared.put(key, candidates)
+        except Exception as error:
+            logger.warning("shared geocoder cache not written: %s", type(error).__name__)
+
+    async def _in_turn(self, call: Callable[..., Awaitable[Any]], *args: Any, **kwargs: Any) -> Any:
+        """``call`` at the deployment's next free second (the database's schedule), or this process's own if the
+        database cannot give one."""
+        if self._slots is not None:
+            try:
+                delay = await self._slots.reserve(self._slot_key, 1, 1.0 / NOMINATIM_MIN_DELAY_SECONDS)
+            except Exception as error:
+                logger.warning("shared geocoder slot unavailable (%s); keeping to this process's own second", type(error).__name__)
+            else:
+                await asyncio.sleep(delay)
+                return await call(*args, **kwargs)
+        assert self._limiter is not None
+        return await self._limiter(call, *args, **kwargs)
 
     async def _reverse(self, lat: float, lon: float) -> Any:
         if self._limiter is None:
             return await self._geolocator.reverse((lat, lon), exactly_one=True)
-        return await self._limiter(self._geolocator.reverse, (lat, lon), exactly_one=True, zoom=17, addressdetails=True)
+        return await self._in_turn(self._geolocator.reverse, (lat, lon), exactly_one=True, zoom=17, addressdetails=True)
 
     async def aclose(self) -> None:
         await self._geolocator.__aexit__(None, None, None)
@@ -220,7 +280,7 @@ class GeopyGeocoder:
     async def _ask_provider(self, text: str, limit: int) -> Any:
         if self._limiter is None:
             return await self._geolocator.geocode(text, exactly_one=False)
-        return await self._limiter(
+        return await self._in_turn(
             self._geolocator.geocode,
             text,
             exactly_one=False,

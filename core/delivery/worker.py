@@ -90,6 +90,7 @@ class DeliveryWorker:
         self._policy = policy
         self._config = config
         self._clock = clock
+        self._monotonic = monotonic
         self._rng = random.Random()
         def source(channel: Channel) -> SlotSource | None:
             return slot_source if shared_channels is None or channel in shared_channels else None
@@ -276,11 +277,14 @@ class DeliveryWorker:
     async def _claim(self, channel: Channel, limit: int, *, above: int | None = None) -> list[ClaimedDelivery]:
         """Lease due rows; ``above``: only those more urgent than that priority."""
         now = self._clock()
+        # The lease is timed by the database's clock; this process keeps to it by its own monotonic clock, read
+        # before asking, so its deadline falls no later than the lease's end whatever this machine's clock says.
+        deadline = self._monotonic() + self._config.lease.total_seconds()
         async with self._uow() as uow:
-            rows = await uow.deliveries.claim(channel, limit, now, now + self._config.lease, more_urgent_than=above)
+            rows = await uow.deliveries.claim(channel, limit, now, self._config.lease, more_urgent_than=above)
             rows = await self._within_allowance(uow, channel, rows, now)
             await uow.commit()
-        return rows
+        return [replace(row, lease_deadline=deadline) for row in rows]
 
     async def _within_allowance(self, uow: UnitOfWork, channel: Channel, rows: list[ClaimedDelivery], now: datetime) -> list[ClaimedDelivery]:
         """The rows that may go now under the channel's daily limit; the others are held in this same transaction
@@ -363,7 +367,7 @@ class DeliveryWorker:
                 message = replace(message, paid_broadcast=True)
             await self._spacers[channel].wait_turn(row.address.id)
             await (paid or self._pacers[channel]).acquire()
-            if row.lease_until is not None and row.lease_until <= self._clock():
+            if row.lease_deadline is not None and row.lease_deadline <= self._monotonic():
                 # Kept too long here (a long 429 pause, say): another worker may have it
                 # now. Leave it alone rather than risk sending it twice.
                 logger.warning("delivery %s: lease ran out before sending; leaving it to be claimed again", row.id)

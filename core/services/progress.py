@@ -111,9 +111,8 @@ class ProgressService:
             await uow.commit()
 
     async def claim(self, lease: timedelta, limit: int = 20) -> list[ProgressWatch]:
-        now = self._clock()
         async with self._uow() as uow:
-            claimed = await uow.watches.claim(now, now + lease, limit)
+            claimed = await uow.watches.claim(lease, limit)
             await uow.commit()
         return claimed
 
@@ -121,7 +120,7 @@ class ProgressService:
         """Hold the watch for another ``lease``; ``changed`` records that the message was just updated."""
         now = self._clock()
         async with self._uow() as uow:
-            await uow.watches.renew(alert_id, now + lease, updated_at=now if changed else None)
+            await uow.watches.renew(alert_id, lease, updated_at=now if changed else None)
             await uow.commit()
         return now
 

@@ -13,6 +13,7 @@ from core.model import AlertState, Channel, DeliveryState, QuietHours
 from core.outbound import DeliveryResult
 from core.ports import Outcome
 from core.services.alerts import AlertRequest, AlertService
+from core.services.maintenance import MaintenanceService, RetentionPeriods
 from core.services.roles import Roles
 from storage.tables import deliveries, residents
 from tests.support.clock import START, FakeClock
@@ -203,21 +204,49 @@ async def test_a_dead_workers_lease_expires_and_the_row_is_sent(service, worker,
     (someone,) = await add_residents(uow_factory, resident_at(*STAFFORD))
     await send_alert(service)
     async with uow_factory() as uow:  # another worker claims it, then dies without recording
-        claimed = await uow.deliveries.claim(Channel.TELEGRAM, 10, clock(), clock() + timedelta(seconds=60))
+        claimed = await uow.deliveries.claim(Channel.TELEGRAM, 10, clock(), timedelta(seconds=60))
         await uow.commit()
     assert len(claimed) == 1
     await worker.run_until_idle()
     assert telegram.sent == []  # still leased to the dead worker
-    clock.advance(seconds=61)
+    await database_clock_passes_leases(engine, timedelta(seconds=61))
     await worker.run_until_idle()
     assert [str(m.to) for m in telegram.sent] == [str(someone.address)]
+
+
+async def test_a_lease_is_timed_by_the_databases_clock_not_by_a_workers(service, uow_factory, force, telegram, engine, clock):
+    """Two machines whose clocks disagree by an hour: the one running ahead must not take the other's rows."""
+    await add_residents(uow_factory, resident_at(*STAFFORD), resident_at(*STAFFORD))
+    await send_alert(service)
+    async with uow_factory() as uow:  # a worker claims both and is still sending them
+        claimed = await uow.deliveries.claim(Channel.TELEGRAM, 10, clock(), timedelta(seconds=60))
+        await uow.commit()
+    assert len(claimed) == 2
+    ahead = FakeClock(clock() + timedelta(hours=1))
+    hasty = DeliveryWorker(uow_factory, {Channel.TELEGRAM: telegram}, force_name=force.name, clock=ahead, monotonic=ahead.monotonic)
+    await hasty.run_until_idle()
+    assert telegram.sent == []  # by its own clock the leases ended long ago; by the database's they have not
+    maintenance = MaintenanceService(uow_factory, timezone="Europe/London", retention=RetentionPeriods(), clock=ahead)
+    assert await maintenance.sweep_stale_leases() == 0  # nor does a scheduler running ahead give them back
+    await database_clock_passes_leases(engine, timedelta(seconds=61))
+    assert await maintenance.sweep_stale_leases() == 2
+    await hasty.run_until_idle()
+    assert len(telegram.sent) == 2
+
+
+async def database_clock_passes_leases(engine, span: timedelta) -> None:
+    """As if the database's clock had moved on by ``span``: every lease ends that much earlier."""
+    async with engine.begin() as conn:
+        leased = (await conn.execute(sa.select(deliveries.c.id, deliveries.c.lease_until).where(deliveries.c.lease_until.is_not(None)))).all()
+        for row_id, until in leased:
+            await conn.execute(deliveries.update().where(deliveries.c.id == row_id).values(lease_until=until - span))
 
 
 async def test_a_batch_of_outcomes_is_written_to_each_row_still_leased_and_no_other(service, uow_factory, engine, clock):
     await add_residents(uow_factory, *(resident_at(*STAFFORD) for _ in range(4)))
     await send_alert(service)
     async with uow_factory() as uow:
-        sent, failed, dead, given_back = await uow.deliveries.claim(Channel.TELEGRAM, 10, clock(), clock() + timedelta(seconds=60))
+        sent, failed, dead, given_back = await uow.deliveries.claim(Channel.TELEGRAM, 10, clock(), timedelta(seconds=60))
         await uow.commit()
     async with uow_factory() as uow:  # the worker gave one back (stopping) before its outcome was flushed
         await uow.deliveries.release([given_back.id], clock())

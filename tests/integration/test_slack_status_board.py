@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+import sqlalchemy as sa
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bots.slack_officer.blocks.cards import card_message, status_card
@@ -17,6 +18,7 @@ from core.services.progress import ProgressService
 from core.services.roles import Roles
 from sandbox.slack import SlackLimits, SlackStandIn
 from sandbox.slack_workspace import OFFICERS_CHANNEL_ID
+from storage.tables import progress_watches
 from tests.integration.test_delivery_worker import send_alert
 from tests.support.clock import FakeClock
 from tests.support.fakes import FakeAdapter
@@ -62,26 +64,37 @@ async def test_the_report_tells_blocked_from_failed_and_says_when_it_finished(uo
     assert after.took is not None and timedelta(seconds=6) < after.took <= timedelta(seconds=8)
 
 
-async def test_a_watch_is_held_by_one_process_and_taken_over_when_its_lease_runs_out(uow_factory, alerts, clock):
+async def test_a_watch_is_held_by_one_process_and_taken_over_when_its_lease_runs_out(uow_factory, alerts, engine, clock):
     alert = await send_alert(alerts)
     first, second = ProgressService(uow_factory, clock=clock), ProgressService(uow_factory, clock=clock)
     await first.watch(alert.id, Address(Channel.SLACK, f"{OFFICERS_CHANNEL_ID}/1712345.000100"))
     (held,) = await first.claim(timedelta(seconds=20))
     assert held.alert_id == alert.id and str(held.address) == f"slack:{OFFICERS_CHANNEL_ID}/1712345.000100"
     assert await second.claim(timedelta(seconds=20)) == []
-    clock.advance(seconds=15)
+    ahead = ProgressService(uow_factory, clock=FakeClock(clock() + timedelta(hours=1)))
+    assert await ahead.claim(timedelta(seconds=20)) == []  # a machine whose clock runs ahead: leases are the database's
+    await database_clock_passes_watch_leases(engine, timedelta(seconds=15))
     await first.renew(alert.id, timedelta(seconds=20), changed=False)
-    clock.advance(seconds=15)
+    await database_clock_passes_watch_leases(engine, timedelta(seconds=15))
     assert await second.claim(timedelta(seconds=20)) == []  # renewed: still the first's
-    clock.advance(seconds=30)  # the first process died and stopped renewing
+    await database_clock_passes_watch_leases(engine, timedelta(seconds=30))  # the first process died and stopped renewing
     (taken,) = await second.claim(timedelta(seconds=20))
     assert taken.alert_id == alert.id
     await second.finish(alert.id)
-    clock.advance(seconds=60)
+    await database_clock_passes_watch_leases(engine, timedelta(seconds=60))
     assert await first.claim(timedelta(seconds=20)) == []  # finished watches are never claimed again
 
 
-async def test_after_a_restart_the_next_process_posts_the_final_report(uow_factory, force, alerts, worker, clock):
+async def database_clock_passes_watch_leases(engine, span: timedelta) -> None:
+    """As if the database's clock had moved on by ``span``: every watch's lease ends that much earlier."""
+    async with engine.begin() as conn:
+        leased = (await conn.execute(sa.select(progress_watches.c.alert_id, progress_watches.c.lease_until)
+                                     .where(progress_watches.c.lease_until.is_not(None)))).all()
+        for alert_id, until in leased:
+            await conn.execute(progress_watches.update().where(progress_watches.c.alert_id == alert_id).values(lease_until=until - span))
+
+
+async def test_after_a_restart_the_next_process_posts_the_final_report(uow_factory, force, alerts, worker, engine, clock):
     await add_residents(uow_factory, resident_at(*STAFFORD), resident_at(*STAFFORD))
     alert = await send_alert(alerts)
     with SlackStandIn(TOKEN, limits=SlackLimits(post_per_channel_per_second=None)) as slack:
@@ -103,6 +116,7 @@ async def test_after_a_restart_the_next_process_posts_the_final_report(uow_facto
         await restarted.tick()
         assert restarted.holding == []  # the dead process's lease still holds
         clock.advance(seconds=21)
+        await database_clock_passes_watch_leases(engine, timedelta(seconds=21))
         await restarted.tick()
         final = slack.message(OFFICERS_CHANNEL_ID, card["ts"])
         assert "Delivered in" in final.blocks[-2]["text"]["text"] and final.blocks[0]["text"]["text"].startswith("Sent:")
