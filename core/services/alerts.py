@@ -40,6 +40,7 @@ from core.model import (
 from core.ports import CellCounts, ChannelCounts, RecipientCriteria, UnitOfWork, UnitOfWorkFactory
 from core.origin import current_origin
 from core.rendering import alert_parts, alert_plain_text, escape_slack_mrkdwn, format_duration
+from core.services.reach import ReachReport
 from core.services.roles import SYSTEM_ACTOR, Roles
 from core.sms_alerts import alert_sms
 from core.sms_segments import count_segments
@@ -645,6 +646,21 @@ class AlertService:
         async with self._uow(read_only=True) as uow:
             alert = await self._get(uow, alert_id)
             return await uow.outbox.progress(alert.message_id) if alert.message_id else {}
+
+    async def reach_report(self, reference: str, actor: str) -> ReachReport:
+        """Who the sent alert reached, on which channel, when and where; an officer's export, so audited."""
+        self._roles.require_officer(actor)
+        async with self._uow() as uow:
+            alert = await self._by_reference(uow, reference)
+            if alert.message_id is None:
+                raise Conflict(f"{alert.reference} is {alert.state.value} and was never sent, so there is no report yet.")
+            rows = await uow.reports.reach_rows(alert.message_id)
+            cover = cover_of(area_cells(alert.area, self._force.resolution), self._force.resolution)
+            cells = await uow.reports.reach_cells(alert.message_id, cover)
+            tips = await uow.reports.tips_about(alert.id)  # type: ignore[arg-type]
+            await self._audit(uow, actor, "report", alert, deliveries=sum(r.count for r in rows), tips=tips)
+            await uow.commit()
+        return ReachReport(alert, rows, cells, tips)
 
     async def reach_by_cell(self, alert_id: int) -> CellCounts:
         """The residents the alert would reach (or reached), per H3 cell of its area: for the preview's picture."""
