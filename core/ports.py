@@ -439,6 +439,9 @@ class ProgressWatches(Protocol):
 
     async def finish(self, alert_id: int, now: datetime) -> None: ...
 
+    async def move(self, alert_id: int, address: Address) -> None:
+        """The message was posted (a watch made with no message yet): where it is now."""
+
     async def address_of(self, alert_id: int) -> Address | None:
         """Where the alert's status message is (its card), if it has one."""
         ...

@@ -227,8 +227,11 @@ class AlertService:
         paces: Paces = Paces(),
         sms: SmsPricing | None = None,
         clock: Clock,
+        cards: str | None = None,
     ) -> None:
+        """``cards``: the officers' Slack channel, where the card of an alert sent from outside Slack is posted."""
         self._uow = uow
+        self._cards = cards
         self._sms = sms
         self._force = force
         self._roles = roles
@@ -423,6 +426,7 @@ class AlertService:
                 result = await self._send_approved_update(uow, alert, actor, now)
             else:
                 result = await self._send_in(uow, alert, actor, now)
+            await self._card(uow, result.alert, now)
             await uow.commit()
         return result
 
@@ -468,6 +472,7 @@ class AlertService:
                     done.append(alert)
                     continue
                 done.append(await self._send_in(uow, alert, alert.author, now, scheduled=True))
+                await self._card(uow, alert, now, scheduled=True)
             await uow.commit()
         return done
 
@@ -520,6 +525,7 @@ class AlertService:
                 return SendResult(follow_up, {})
             counts = await self._queue_follow_up(uow, follow_up, [original.message_id], REACHED, now)  # type: ignore[list-item]
             await self._audit(uow, actor, "update", follow_up, original=original.reference, recipients=sum(counts.values()))
+            await self._card(uow, follow_up, now)
             await uow.commit()
         return SendResult(follow_up, counts)
 
@@ -558,8 +564,16 @@ class AlertService:
                 uow, actor, "cancel", original, notice=notice.reference, skipped=skipped, notified=sum(counts.values())
             )
             await self._tell_supervisors_of_cancel(uow, original, actor, reason_text, sum(counts.values()), skipped, now)
+            await self._card(uow, notice, now)
             await uow.commit()
         return SendResult(notice, counts)
+
+    async def _card(self, uow: UnitOfWork, alert: Alert, now: datetime, *, scheduled: bool = False) -> None:
+        """An alert sent from the command line or on a schedule gets its card in the officers' channel, as a
+        Slack-raised one has in the officer's: a watch with no message yet, which the Slack status board posts and
+        then keeps current. (In Slack, the card the officer pressed Send on is the watch.)"""
+        if self._cards and (scheduled or current_origin() != "slack"):
+            await uow.watches.add(alert.id, Address(Channel.SLACK, f"{self._cards}/"), now)  # type: ignore[arg-type]
 
     async def _tell_supervisors_of_cancel(
         self, uow: UnitOfWork, original: Alert, actor: str, reason: str, notified: int, skipped: int, now: datetime

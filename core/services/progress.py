@@ -125,6 +125,11 @@ class ProgressService:
             await uow.commit()
         return now
 
+    async def move(self, alert_id: int, address: Address) -> None:
+        async with self._uow() as uow:
+            await uow.watches.move(alert_id, address)
+            await uow.commit()
+
     async def finish(self, alert_id: int) -> None:
         async with self._uow() as uow:
             await uow.watches.finish(alert_id, self._clock())
