@@ -118,7 +118,11 @@ async def test_resolved_on_the_card_and_cancel_in_the_list_reach_everyone_the_al
 
         (original,) = await rows(app, alerts_table, alerts_table.c.reference == reference)
         assert original.state == AlertState.CANCELLED.value
-        # A button left on an older message: the state is checked again, politely, and nothing changes.
-        await app.press(OFFICER_ID, card, "alert_card_update")
+        # The alert's own card is redrawn: cancelled, only its report left to ask for.
+        await eventually(lambda: app.card(card).blocks[0]["text"]["text"] == f"Cancelled: {reference}", what="the redrawn card")
+        assert action_ids(app.card(card).blocks) == ["alert_card_report"]
+        # A button left on an older message (the list): the state is checked again, politely, and nothing changes.
+        await app.simulated.block_action(OFFICER_ID, "alert_card_update", row["elements"][0]["value"],
+                                         channel_id=listed[0].channel, message_ts=listed[0].message_ts, block_id="alert_list_1")
         await eventually(lambda: any(f"{reference} is cancelled and can't be updated" in t for t in app.ephemeral_texts(OFFICER_ID)))
         assert len(app.telegram.sent) == 6
