@@ -359,6 +359,19 @@ CellCounts = dict[str, int]  # H3 cell → residents
 
 
 @dataclass(frozen=True)
+class ReachRow:
+    """Deliveries of one message in one (minute, channel, state) group, with how many were reported delivered and
+    read; the minute is when the row last changed state (for a sent row: when it was sent)."""
+
+    minute: datetime
+    channel: Channel
+    state: DeliveryState
+    count: int
+    delivered: int
+    read: int
+
+
+@dataclass(frozen=True)
 class DeliverySummary:
     """What the per-state counts of a message's deliveries do not say on their own."""
 
@@ -386,6 +399,16 @@ class Reports(Protocol):
         """Matching residents per H3 cell of the cover (a resident with two places in it counts in both)."""
 
     async def delivery_summary(self, message_id: int) -> DeliverySummary: ...
+
+    async def reach_rows(self, message_id: int) -> list[ReachRow]:
+        """A message's deliveries counted per minute, channel and state (for the alert's report)."""
+
+    async def reach_cells(self, message_id: int, cover: Cover) -> dict[str, dict[DeliveryState, int]]:
+        """A message's recipients per H3 cell of the cover and delivery state (a resident with two places in it
+        counts in both)."""
+
+    async def tips_about(self, alert_id: int) -> int:
+        """How many tips residents sent about the alert."""
 
     async def subscribers(self) -> dict[Channel, int]:
         """Active, not erased residents per channel."""
@@ -419,6 +442,9 @@ class ProgressWatches(Protocol):
     async def renew(self, alert_id: int, lease: timedelta, *, updated_at: datetime | None = None) -> None: ...
 
     async def finish(self, alert_id: int, now: datetime) -> None: ...
+
+    async def move(self, alert_id: int, address: Address) -> None:
+        """The message was posted (a watch made with no message yet): where it is now."""
 
     async def address_of(self, alert_id: int) -> Address | None:
         """Where the alert's status message is (its card), if it has one."""

@@ -37,6 +37,8 @@ class Settings(BaseSettings):
     slack_signing_secret: SecretStr | None = Field(None, validation_alias="SLACK_SIGNING_SECRET")
     slack_api_base: str = Field("https://slack.com/api/", validation_alias="SLACK_API_BASE")
     slack_tips_channel: str | None = Field(None, validation_alias="SLACK_TIPS_CHANNEL")
+    # Where the card of an alert raised outside Slack (the command line, the scheduler) is posted.
+    slack_officers_channel: str | None = Field(None, validation_alias="SLACK_OFFICERS_CHANNEL")
     slack_officer_ids: str = Field("", validation_alias="SLACK_OFFICER_IDS")
     slack_supervisor_ids: str = Field("", validation_alias="SLACK_SUPERVISOR_IDS")
 

@@ -148,7 +148,9 @@ def build(settings: Settings | None = None, *, clock: Clock = utc_now) -> Lookou
     )
     roles = Roles(officers=settings.officer_ids, supervisors=settings.supervisor_ids)
     sms = SmsPricing(settings.sms_max_segments, settings.sms_price_per_segment, lambda reference: alert_page_link(settings, reference))
-    alerts = AlertService(uow, force, roles=roles, channels=channels, paces=paces_of(settings), sms=sms, clock=clock)
+    cards = settings.slack_officers_channel if settings.slack_bot_token else None  # read by the Slack status board
+    alerts = AlertService(uow, force, roles=roles, channels=channels, paces=paces_of(settings), sms=sms, clock=clock,
+                          cards=cards)
     maintenance = MaintenanceService(
         uow,
         timezone=force.settings.timezone,

@@ -9,6 +9,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import TypeVar
 
 import typer
@@ -433,6 +434,47 @@ def list_alerts(
         table.add_row(a.reference, a.type.value, a.state.value, a.status.value, a.headline, a.area_description,
                       a.created_at.strftime("%Y-%m-%d %H:%M") if a.created_at else "")
     out.print(table)
+
+
+@alert_app.command("report")
+def report(
+    reference: str = typer.Argument(..., help="The alert's reference (A-2026-000123)."),
+    csv_dir: Path = typer.Option(None, "--csv", help="Write A-…-deliveries.csv and A-…-cells.csv into this folder."),
+    actor: str = ACTOR, as_json: bool = JSON,
+) -> None:
+    """Who a sent alert reached: per channel (sent, delivered, read, failed, skipped), tips, minute by minute."""
+    who = actor or _default_actor()
+    if csv_dir is not None and not csv_dir.is_dir():
+        err.print(f"--csv: {escape(str(csv_dir))} is not a folder.")
+        raise typer.Exit(2)
+    result = _run(lambda lookout: lookout.alerts.reach_report(reference, who))
+    ref = result.alert.reference or reference
+    written = []
+    if csv_dir is not None:
+        for name, text in ((f"{ref}-deliveries.csv", result.deliveries_csv()), (f"{ref}-cells.csv", result.cells_csv())):
+            (csv_dir / name).write_text(text, encoding="utf-8")
+            written.append(str(csv_dir / name))
+    channels = {c.value: {"sent": r.sent, "delivered": r.delivered, "read": r.read, "failed": r.failed,
+                          "skipped": r.skipped, "waiting": r.waiting} for c, r in result.by_channel.items()}
+    if as_json:
+        out.print_json(json.dumps({
+            "reference": ref, "state": result.alert.state.value, "channels": channels, "tips": result.tips,
+            "timeline": [{"minute_utc": m.at.strftime("%Y-%m-%dT%H:%MZ"), "sent": m.sent, "failed": m.failed}
+                         for m in result.timeline],
+            "csv": written,
+        }))
+        return
+    table = Table("Channel", "Sent", "Delivered", "Read", "Failed", "Skipped", "To go")
+    for name, r in channels.items():
+        table.add_row(name, *(f"{r[k]:,}" for k in ("sent", "delivered", "read", "failed", "skipped", "waiting")))
+    out.print(f"[bold]{ref}[/bold] {escape(result.alert.headline)} ({result.alert.state.value}): "
+              f"{result.total.sent:,} of {result.total.total:,} sent, {result.tips:,} tips", highlight=False)
+    out.print(table)
+    for m in result.timeline[-10:]:
+        out.print(f"  {m.at:%H:%M} UTC  {m.sent:,} sent" + (f", {m.failed:,} failed" if m.failed else "")
+                  + f"  ({m.sent_so_far:,} so far)", highlight=False)
+    for path in written:
+        out.print(f"Wrote {escape(path)}", highlight=False)
 
 
 @alert_app.command("templates")

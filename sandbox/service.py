@@ -48,7 +48,7 @@ from sandbox.mailbox import Mailbox
 from sandbox.nominatim import NominatimStandIn
 from sandbox.server import BackgroundServer, ServedStandIn
 from sandbox.slack import SlackStandIn
-from sandbox.slack_workspace import OFFICER_ID, SECOND_OFFICER_ID, SUPERVISOR_ID, TIPS_CHANNEL_ID
+from sandbox.slack_workspace import OFFICER_ID, OFFICERS_CHANNEL_ID, SECOND_OFFICER_ID, SUPERVISOR_ID, TIPS_CHANNEL_ID
 from sandbox.smtp import SmtpSink
 from sandbox.sms import SmsStandIn
 from sandbox.telegram import TelegramStandIn
@@ -211,6 +211,7 @@ class Sandbox(ServedStandIn):
             "SLACK_SIGNING_SECRET": config.slack_signing_secret,
             "SLACK_API_BASE": self.slack_api_url,
             "SLACK_TIPS_CHANNEL": TIPS_CHANNEL_ID,
+            "SLACK_OFFICERS_CHANNEL": OFFICERS_CHANNEL_ID,  # cards of alerts sent with `lookout alert send`
             "SLACK_OFFICER_IDS": f"{OFFICER_ID},{SECOND_OFFICER_ID}",
             "SLACK_SUPERVISOR_IDS": SUPERVISOR_ID,
             "WHATSAPP_TOKEN": config.whatsapp_token,

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections import defaultdict
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import lru_cache
 
 from sqlalchemy import Select, and_, func, select
@@ -23,9 +23,10 @@ from core.model import (
     DeliveryState,
     MessageKind,
 )
-from core.ports import AlertCount, CellCounts, DeliverySummary, RecipientCriteria
+from core.geo.cells import Cover
+from core.ports import AlertCount, CellCounts, DeliverySummary, ReachRow, RecipientCriteria
 from storage.matching import Shape, recipients, recipients_statement
-from storage.tables import alerts, deliveries, messages, places, residents
+from storage.tables import alerts, deliveries, messages, places, residents, tips
 
 _ALERT_KINDS = (MessageKind.ALERT.value, MessageKind.ALERT_UPDATE.value, MessageKind.ALERT_CANCEL.value)
 
@@ -84,6 +85,39 @@ class SqlReports:
             limit_held=limit_held or 0, limit_skipped=limit_skipped or 0,
         )
 
+    async def reach_rows(self, message_id: int) -> list[ReachRow]:
+        d = deliveries
+        if self._conn.dialect.name == "postgresql":
+            minute = func.date_trunc("minute", d.c.updated_at)
+        else:  # SQLite keeps the naive UTC time as text: its first 16 characters are the minute
+            minute = func.strftime("%Y-%m-%d %H:%M", d.c.updated_at)
+        rows = await self._conn.execute(
+            select(minute.label("minute"), d.c.channel, d.c.state, func.count(), func.count(d.c.delivered_at),
+                   func.count(d.c.read_at))
+            .where(d.c.message_id == message_id)
+            .group_by(minute, d.c.channel, d.c.state)
+            .order_by(minute, d.c.channel, d.c.state)
+        )
+        return [ReachRow(_minute(at), Channel(channel), DeliveryState(state), n, delivered, read)
+                for at, channel, state, n, delivered, read in rows]
+
+    async def reach_cells(self, message_id: int, cover: Cover) -> dict[str, dict[DeliveryState, int]]:
+        d = deliveries
+        rows = await self._conn.execute(
+            select(places.c.cell, d.c.state, func.count(func.distinct(d.c.resident_id)))
+            .select_from(d.join(places, places.c.resident_id == d.c.resident_id))
+            .where(d.c.message_id == message_id)
+            .group_by(places.c.cell, d.c.state)
+        )
+        cells: dict[str, dict[DeliveryState, int]] = defaultdict(dict)
+        for cell, state, count in rows:
+            if _in_ranges(cell, cover.ranges):  # a recipient's places outside the area are not shaded
+                cells[int_to_cell(cell)][DeliveryState(state)] = count
+        return dict(cells)
+
+    async def tips_about(self, alert_id: int) -> int:
+        return await self._conn.scalar(select(func.count()).select_from(tips).where(tips.c.alert_id == alert_id)) or 0
+
     async def subscribers(self) -> dict[Channel, int]:
         r = residents
         rows = await self._conn.execute(
@@ -115,6 +149,12 @@ class SqlReports:
         for state, count in rows:
             totals[DeliveryState(state)] += count
         return dict(totals)
+
+
+def _minute(value: datetime | str) -> datetime:
+    if isinstance(value, str):
+        value = datetime.strptime(value, "%Y-%m-%d %H:%M")
+    return value.replace(tzinfo=UTC)
 
 
 def _in_ranges(value: int, ranges: tuple[tuple[int, int], ...]) -> bool:

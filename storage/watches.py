@@ -49,6 +49,10 @@ class SqlProgressWatches:
             .values(finished_at=now, lease_until=None, updated_at=now)
         )
 
+    async def move(self, alert_id: int, address: Address) -> None:
+        await self._conn.execute(update(progress_watches).where(progress_watches.c.alert_id == alert_id)
+                                 .values(address=str(address)))
+
     async def address_of(self, alert_id: int) -> Address | None:
         address = await self._conn.scalar(select(progress_watches.c.address).where(progress_watches.c.alert_id == alert_id))
         return Address.parse(address) if address else None

@@ -110,6 +110,21 @@ async def start_status(deps: OfficerDeps, client: AsyncWebClient, officer: Offic
         await deps.progress.watch(alert_id, Address(Channel.SLACK, f"{channel}/{ts}"))
 
 
+async def redraw_status(deps: OfficerDeps, client: AsyncWebClient, alert_id: int) -> None:
+    """Redraw a sent alert's card now (after its cancellation: "Cancelled", and only Report left on it)."""
+    address = await deps.progress.card_of(alert_id)
+    if address is None:
+        return
+    channel, _, ts = address.id.partition("/")
+    if not ts:  # not posted yet: the status board draws it as it is
+        return
+    report = await deps.progress.report(alert_id)
+    try:
+        await client.chat_update(channel=channel, ts=ts, **card_message(status_card(report, deps.force, deps.clock())))
+    except SlackApiError as exc:
+        logger.info("the card of alert %s could not be redrawn (%s); left as it was", alert_id, exc.response.get("error"))
+
+
 async def replace_draft(deps: OfficerDeps, client: AsyncWebClient, officer: Officer, replaced: dict, new_reference: str) -> None:
     """After an Edit: drop the old draft and close its card, pointing at the new one."""
     try:

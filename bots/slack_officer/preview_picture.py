@@ -15,6 +15,7 @@ from bots.map_tiles.client import TileClient, TileError
 from bots.slack_officer.area_picture import Basemap, Captions, draw_area, frame_for
 from core.rendering import residents_count, status_label
 from core.services.alerts import Preview
+from core.services.reach import ReachReport
 
 logger = logging.getLogger("lookout.slack")
 
@@ -44,3 +45,24 @@ async def preview_picture(preview: Preview, cells: Mapping[str, int], tiles: Til
     return await asyncio.to_thread(  # a few hundred ms of drawing for a 3 km circle: off the event loop
         draw_area, area, cells, frame, captions(preview), basemap=basemap,
     )
+
+
+async def report_picture(report: ReachReport, tiles: TileClient | None) -> bytes:
+    """The report's map: the area, its cells shaded by how many residents the alert was sent to there."""
+    alert = report.alert
+    sent = residents_count(report.total.sent)
+    labels = Captions(
+        title=f"{status_label(alert)}{alert.reference} · {alert.headline}",
+        subtitle=f"{alert.area_description} · sent to {sent}",
+        footer=f"Sent to {sent}; cells are shaded by how many of them have a place there · north up",
+    )
+    cells = report.reached_cells
+    frame = frame_for(alert.area, cells, whole_zoom=tiles is not None)
+    basemap = None
+    if tiles is not None:
+        try:
+            basemap = Basemap(await tiles.window(frame.window()), tiles.attribution)
+        except TileError as exc:
+            logger.warning("map tiles for the report of %s failed (%s); drawn without the street map", alert.reference, exc)
+            frame = frame_for(alert.area, cells, whole_zoom=False)
+    return await asyncio.to_thread(draw_area, alert.area, cells, frame, labels, basemap=basemap)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from slack_sdk.errors import SlackApiError
@@ -23,6 +23,7 @@ from bots.slack_officer.blocks.cards import status_card
 from core.clock import Clock
 from core.errors import NotFound
 from core.force import ForceConfig
+from core.model import Address, Channel
 from core.outages import Outage, StorageUnavailable
 from core.ports import ProgressWatch
 from core.services.progress import DeliveryReport, ProgressService
@@ -35,7 +36,8 @@ LEASE = timedelta(seconds=20)
 # While nothing moves (quiet-hour holds, a stopped worker) the card's "so far" is refreshed this often.
 REFRESH_ELAPSED = timedelta(seconds=30)
 # Slack answers these when the card can never be updated again (deleted, channel gone, app removed).
-_GONE = frozenset({"message_not_found", "channel_not_found", "cant_update_message", "is_archived", "not_in_channel"})
+_GONE = frozenset({"message_not_found", "channel_not_found", "cant_update_message", "is_archived", "not_in_channel",
+                   "restricted_action"})
 
 
 @dataclass
@@ -145,7 +147,13 @@ class StatusBoard:
     async def _update_card(self, alert_id: int, held: _Held, text: str, blocks: list, now: datetime) -> bool:
         channel, ts = split_address(held.watch.address)
         try:
-            await self._client.chat_update(channel=channel, ts=ts, text=text, blocks=blocks)
+            if ts is None:  # sent from the command line or on a schedule: the card is posted in the officers' channel
+                posted = await self._client.chat_postMessage(channel=channel, text=text, blocks=blocks)
+                address = Address(Channel.SLACK, f"{posted['channel']}/{posted['ts']}")
+                await self._progress.move(alert_id, address)
+                held.watch = replace(held.watch, address=address)
+            else:
+                await self._client.chat_update(channel=channel, ts=ts, text=text, blocks=blocks)
         except SlackApiError as exc:
             error = str(exc.response.get("error") or "")
             if exc.response.status_code == 429 or error == "ratelimited":

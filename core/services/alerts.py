@@ -40,6 +40,7 @@ from core.model import (
 from core.ports import CellCounts, ChannelCounts, RecipientCriteria, UnitOfWork, UnitOfWorkFactory
 from core.origin import current_origin
 from core.rendering import alert_parts, alert_plain_text, escape_slack_mrkdwn, format_duration
+from core.services.reach import ReachReport
 from core.services.roles import SYSTEM_ACTOR, Roles
 from core.sms_alerts import alert_sms
 from core.sms_segments import count_segments
@@ -226,8 +227,11 @@ class AlertService:
         paces: Paces = Paces(),
         sms: SmsPricing | None = None,
         clock: Clock,
+        cards: str | None = None,
     ) -> None:
+        """``cards``: the officers' Slack channel, where the card of an alert sent from outside Slack is posted."""
         self._uow = uow
+        self._cards = cards
         self._sms = sms
         self._force = force
         self._roles = roles
@@ -422,6 +426,7 @@ class AlertService:
                 result = await self._send_approved_update(uow, alert, actor, now)
             else:
                 result = await self._send_in(uow, alert, actor, now)
+            await self._card(uow, result.alert, now)
             await uow.commit()
         return result
 
@@ -467,6 +472,7 @@ class AlertService:
                     done.append(alert)
                     continue
                 done.append(await self._send_in(uow, alert, alert.author, now, scheduled=True))
+                await self._card(uow, alert, now, scheduled=True)
             await uow.commit()
         return done
 
@@ -519,6 +525,7 @@ class AlertService:
                 return SendResult(follow_up, {})
             counts = await self._queue_follow_up(uow, follow_up, [original.message_id], REACHED, now)  # type: ignore[list-item]
             await self._audit(uow, actor, "update", follow_up, original=original.reference, recipients=sum(counts.values()))
+            await self._card(uow, follow_up, now)
             await uow.commit()
         return SendResult(follow_up, counts)
 
@@ -557,8 +564,16 @@ class AlertService:
                 uow, actor, "cancel", original, notice=notice.reference, skipped=skipped, notified=sum(counts.values())
             )
             await self._tell_supervisors_of_cancel(uow, original, actor, reason_text, sum(counts.values()), skipped, now)
+            await self._card(uow, notice, now)
             await uow.commit()
         return SendResult(notice, counts)
+
+    async def _card(self, uow: UnitOfWork, alert: Alert, now: datetime, *, scheduled: bool = False) -> None:
+        """An alert sent from the command line or on a schedule gets its card in the officers' channel, as a
+        Slack-raised one has in the officer's: a watch with no message yet, which the Slack status board posts and
+        then keeps current. (In Slack, the card the officer pressed Send on is the watch.)"""
+        if self._cards and (scheduled or current_origin() != "slack"):
+            await uow.watches.add(alert.id, Address(Channel.SLACK, f"{self._cards}/"), now)  # type: ignore[arg-type]
 
     async def _tell_supervisors_of_cancel(
         self, uow: UnitOfWork, original: Alert, actor: str, reason: str, notified: int, skipped: int, now: datetime
@@ -645,6 +660,21 @@ class AlertService:
         async with self._uow(read_only=True) as uow:
             alert = await self._get(uow, alert_id)
             return await uow.outbox.progress(alert.message_id) if alert.message_id else {}
+
+    async def reach_report(self, reference: str, actor: str) -> ReachReport:
+        """Who the sent alert reached, on which channel, when and where; an officer's export, so audited."""
+        self._roles.require_officer(actor)
+        async with self._uow() as uow:
+            alert = await self._by_reference(uow, reference)
+            if alert.message_id is None:
+                raise Conflict(f"{alert.reference} is {alert.state.value} and was never sent, so there is no report yet.")
+            rows = await uow.reports.reach_rows(alert.message_id)
+            cover = cover_of(area_cells(alert.area, self._force.resolution), self._force.resolution)
+            cells = await uow.reports.reach_cells(alert.message_id, cover)
+            tips = await uow.reports.tips_about(alert.id)  # type: ignore[arg-type]
+            await self._audit(uow, actor, "report", alert, deliveries=sum(r.count for r in rows), tips=tips)
+            await uow.commit()
+        return ReachReport(alert, rows, cells, tips)
 
     async def reach_by_cell(self, alert_id: int) -> CellCounts:
         """The residents the alert would reach (or reached), per H3 cell of its area: for the preview's picture."""

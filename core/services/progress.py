@@ -124,6 +124,16 @@ class ProgressService:
             await uow.commit()
         return now
 
+    async def card_of(self, alert_id: int) -> Address | None:
+        """Where the alert's status message is, if it has one."""
+        async with self._uow(read_only=True) as uow:
+            return await uow.watches.address_of(alert_id)
+
+    async def move(self, alert_id: int, address: Address) -> None:
+        async with self._uow() as uow:
+            await uow.watches.move(alert_id, address)
+            await uow.commit()
+
     async def finish(self, alert_id: int) -> None:
         async with self._uow() as uow:
             await uow.watches.finish(alert_id, self._clock())

@@ -194,3 +194,24 @@ def test_unfilled_placeholders_come_back_with_every_other_mistake_and_nothing_is
     loose = run_lookout(["alert", "send", *COMPOSE, "--fill", "name=Amy", "--at", "52.8,-2.1", "--yes"], env)
     assert loose.returncode == 2 and "--fill: --fill fills in a template's placeholders" in loose.stderr
     assert count(database_url, alerts) == 0 and count(database_url, audit_log) == 0
+
+
+def test_report_counts_a_sent_alert_and_writes_its_csv_files(env: dict[str, str], database_url: str, tmp_path) -> None:
+    sent = run_json(["alert", "send", *COMPOSE, "--at", f"{STAFFORD[0]},{STAFFORD[1]}", "--radius", "500m", "--yes"], env)
+    report = run_json(["alert", "report", sent["reference"].lower(), "--csv", str(tmp_path)], env)
+    assert report["reference"] == sent["reference"] and report["tips"] == 0 and report["timeline"] == []
+    assert report["channels"] == {"telegram": {"sent": 0, "delivered": 0, "read": 0, "failed": 0, "skipped": 0, "waiting": 5}}
+    deliveries = (tmp_path / f"{sent['reference']}-deliveries.csv").read_text().splitlines()
+    assert deliveries[0] == "alert,minute_utc,channel,state,deliveries,reported_delivered,reported_read"
+    assert deliveries[1].startswith(sent["reference"]) and deliveries[1].endswith(",telegram,pending,5,0,0")
+    cells = (tmp_path / f"{sent['reference']}-cells.csv").read_text().splitlines()
+    assert cells[0] == "alert,h3_cell,state,residents" and sum(int(line.split(",")[3]) for line in cells[1:]) == 5
+    human = run_lookout(["alert", "report", sent["reference"]], env)
+    assert human.returncode == 0 and "0 of 5 sent, 0 tips" in human.stdout
+    assert {r.action for r in rows(database_url, sa.select(audit_log).where(audit_log.c.subject == sent["reference"]))} >= {"send", "report"}
+
+    draft = run_json(["alert", "preview", *COMPOSE, "--at", f"{STAFFORD[0]},{STAFFORD[1]}"], env)
+    never = run_lookout(["alert", "report", draft["reference"]], env)
+    assert never.returncode != 0 and "never sent, so there is no report yet" in never.stdout + never.stderr
+    nowhere = run_lookout(["alert", "report", sent["reference"], "--csv", str(tmp_path / "missing")], env)
+    assert nowhere.returncode == 2 and "is not a folder" in nowhere.stderr

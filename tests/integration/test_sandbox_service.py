@@ -210,6 +210,7 @@ def test_app_environment_points_every_platform_at_the_sandbox(sandbox: Sandbox) 
     assert env["WHATSAPP_API_BASE"] == f"{sandbox.base_url}/whatsapp/v21.0"
     assert env["LOOKOUT_GEOCODER_DOMAIN"] == f"127.0.0.1:{sandbox.port}/nominatim"
     assert env["SLACK_OFFICER_IDS"].split(",") == ["U01OFFICER1", "U01OFFICER2"]
+    assert env["SLACK_OFFICERS_CHANNEL"] == "C01OFFICERS"  # cards of alerts sent from the command line
     assert env["LOOKOUT_PUBLIC_URL"] == sandbox.config.app_url
 
 

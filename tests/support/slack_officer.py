@@ -209,9 +209,10 @@ class _Errors(logging.Handler):
 @asynccontextmanager
 async def officer_app(database_url: str, *, force: Path = EXAMPLE_FORCE, limits: SlackLimits | None = None,
                       errors_expected: bool = False, map_tiles: TileStandIn | None = None, tile_cache: Path | None = None,
-                      clock: Clock) -> AsyncIterator[OfficerApp]:
+                      officers_channel: str | None = None, clock: Clock) -> AsyncIterator[OfficerApp]:
     """The app, failing the test if anything was logged as an error (unless ``errors_expected``).
-    ``map_tiles``: a running tile stand-in for the preview's street map, its tiles cached in ``tile_cache``."""
+    ``map_tiles``: a running tile stand-in for the preview's street map, its tiles cached in ``tile_cache``;
+    ``officers_channel``: SLACK_OFFICERS_CHANNEL, where the cards of alerts sent from outside Slack go."""
     slack = SlackStandIn(TOKEN, SECRET, limits=limits or SlackLimits(post_per_channel_per_second=None))
     nominatim = NominatimStandIn()
     errors = _Errors()
@@ -229,6 +230,7 @@ async def officer_app(database_url: str, *, force: Path = EXAMPLE_FORCE, limits:
             slack_officer_ids=f"{OFFICER_ID},{SECOND_OFFICER_ID}",
             slack_supervisor_ids=SUPERVISOR_ID,
             slack_tips_channel=TIPS_CHANNEL_ID,
+            slack_officers_channel=officers_channel,
             geocoder_domain=nominatim.domain,
             geocoder_scheme="http",
             map_tiles=map_tiles.template if map_tiles else None,

@@ -17,6 +17,7 @@ from bots.slack_officer.blocks.compose import (
     form_from_alert,
     read_form,
 )
+from bots.slack_officer.blocks.listing import LIST_LIMIT, alert_list
 from bots.slack_officer.compose import where_of
 from bots.slack_officer.dedupe import parse_body, request_key
 from core.errors import InvalidInput
@@ -170,3 +171,20 @@ def test_the_preview_and_the_report_give_the_daily_limit_in_numbers(force):
     ended = DeliveryReport(alert, {Channel.WHATSAPP: {DeliveryState.SENT: 1_000, DeliveryState.SKIPPED: 1_000}}, 0, 0,
                            clock.now, limit_skipped=1_000)
     assert "1,000 never sent: WhatsApp daily limit" in progress_text(ended, clock.now + timedelta(hours=30))
+
+
+def test_the_list_offers_a_sent_alerts_buttons_within_slacks_fifty_blocks(force):
+    service = AlertService(lambda **_: None, force, roles=Roles(), clock=FakeClock())  # type: ignore[arg-type]
+    listed = []
+    for n, state in enumerate([AlertState.SENT] * 14 + [AlertState.DRAFT], start=1):
+        alert = service.compose(AlertRequest(incident_number="MV-20261125-0456", headline=f"Alert {n}", message="Sam.",
+                                             area=CircleArea(*STAFFORD, 500), everyone=True), "U0OFFICER")
+        alert.id, alert.reference, alert.state, alert.message_id = n, f"A-2026-{n:06d}", state, n if state is AlertState.SENT else None
+        listed.append(alert)
+    assert len(listed) == LIST_LIMIT
+    _, blocks = alert_list(listed, force)
+    assert len(blocks) <= 50
+    rows = [b for b in blocks if b["type"] == "actions"]
+    assert len(rows) == 14 and len({b["block_id"] for b in rows}) == 14  # the draft has none; block ids are unique
+    assert [e["text"]["text"] for e in rows[0]["elements"]] == ["Update", "Resolved", "Cancel", "Report"]
+    assert parse_card_value(rows[0]["elements"][0]["value"]) == (1, "A-2026-000001")

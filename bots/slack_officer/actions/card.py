@@ -1,4 +1,4 @@
-"""The alert card's buttons. Each acknowledges at once; the action itself runs after the answer.
+"""The alert card's buttons: a draft's Send, Approve, Edit, Discard; a sent alert's Update, Resolved, Cancel, Report. Each acknowledges at once; the action itself runs after the answer.
 
 Who may press what is core's to decide (any officer may send a draft, only a
 supervisor other than the author may approve it); a refusal is audited and
@@ -22,6 +22,7 @@ from bots.slack_officer.blocks.cards import (
 )
 from bots.slack_officer.blocks.compose import compose_modal, form_from_alert
 from bots.slack_officer.deps import OfficerDeps, deps_of
+from bots.slack_officer.follow_ups import open_cancel, open_update, post_report
 from bots.slack_officer.replies import Officer, carry_out, refuse, tell
 from core.errors import Conflict, NotAllowed
 from core.model import AlertState
@@ -111,3 +112,36 @@ async def edit_pressed(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClie
 
 async def discard_pressed(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: Any) -> None:
     await _handle(ack, body, client, context, action="discard", doing="discarding {ref}", work=_discard)
+
+
+# A sent alert's buttons (its card, /alert list, its report): the same modals and report as the commands.
+async def _open_update(p: _Pressed) -> None:
+    await open_update(p.deps, p.client, p.officer, p.body["trigger_id"], p.reference)
+
+
+async def _open_resolve(p: _Pressed) -> None:
+    await open_update(p.deps, p.client, p.officer, p.body["trigger_id"], p.reference, resolved=True)
+
+
+async def _open_cancel(p: _Pressed) -> None:
+    await open_cancel(p.deps, p.client, p.officer, p.body["trigger_id"], p.reference)
+
+
+async def _report(p: _Pressed) -> None:
+    await post_report(p.deps, p.client, p.officer, p.reference)
+
+
+async def update_pressed(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: Any) -> None:
+    await _handle(ack, body, client, context, action="open update", doing="opening the update of {ref}", work=_open_update)
+
+
+async def resolve_pressed(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: Any) -> None:
+    await _handle(ack, body, client, context, action="open resolve", doing="opening the resolution of {ref}", work=_open_resolve)
+
+
+async def cancel_pressed(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: Any) -> None:
+    await _handle(ack, body, client, context, action="open cancel", doing="opening the cancellation of {ref}", work=_open_cancel)
+
+
+async def report_pressed(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: Any) -> None:
+    await _handle(ack, body, client, context, action="report", doing="reporting on {ref}", work=_report)

@@ -32,6 +32,12 @@ SEND = "alert_send"
 APPROVE = "alert_approve"
 EDIT = "alert_edit"
 DISCARD = "alert_discard"
+# A sent alert's buttons (on its card and in /alert list): each opens the same modal or report as the command.
+UPDATE = "alert_card_update"
+CANCEL = "alert_card_cancel"
+RESOLVE = "alert_card_resolve"
+REPORT = "alert_card_report"
+_FOLLOWED_UP = (AlertState.SENDING, AlertState.SENT)
 
 _CHANNEL_NAMES = {Channel.TELEGRAM: "Telegram", Channel.WHATSAPP: "WhatsApp", Channel.SLACK: "Slack", Channel.EMAIL: "Email", Channel.SMS: "SMS"}
 
@@ -127,6 +133,18 @@ def preview_card(preview: Preview, force: ForceConfig, *, note: str | None = Non
     return text, blocks
 
 
+def sent_buttons(alert: Alert, *, block_id: str = "alert_sent") -> list[Block]:
+    """Update, Cancel and Resolved while an original alert is live; Report once anything was sent."""
+    value = card_value(alert)
+    buttons: list[Block] = []
+    if alert.type is AlertType.ALERT and alert.state in _FOLLOWED_UP:
+        buttons += [button("Update", UPDATE, value), button("Resolved", RESOLVE, value),
+                    button("Cancel", CANCEL, value, style="danger")]
+    if alert.message_id is not None:
+        buttons.append(button("Report", REPORT, value))
+    return [{"type": "actions", "block_id": block_id, "elements": buttons}] if buttons else []
+
+
 def closed_card(alert: Alert, force: ForceConfig, outcome: str) -> tuple[str, list[Block]]:
     """A draft that will not be sent (discarded, or replaced by an edited one): no buttons any more."""
     blocks = [header(f"{status_label(alert)}{alert.reference}"), *_summary(alert, force), section(outcome)]
@@ -190,6 +208,7 @@ def status_card(report: DeliveryReport, force: ForceConfig, now: datetime) -> tu
     blocks: list[Block] = [header(f"{status_label(alert)}{state}: {kind}{alert.reference}"), *_summary(alert, force)]
     blocks.append(section(progress_text(report, now)))
     blocks += _practice_note(alert)
+    blocks += sent_buttons(alert)
     credits = f"Drafted by {who(alert.author)}"
     if alert.approver:
         credits += f" · approved by {who(alert.approver)}"

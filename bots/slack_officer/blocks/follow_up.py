@@ -1,4 +1,5 @@
-"""The modals for ``/alert update A-…`` and ``/alert cancel A-…`` (the cancel modal is the confirmation)."""
+"""The modals for ``/alert update A-…`` (and *Resolved*, an update that says it is over) and ``/alert cancel A-…``
+(the cancel modal is the confirmation)."""
 from __future__ import annotations
 
 import json
@@ -27,21 +28,36 @@ def _input(block_id: str, label: str, value: str, *, multiline: bool, max_length
     return {"type": "input", "block_id": block_id, "label": plain(label), "element": element, "optional": optional}
 
 
-def update_modal(original: Alert, reached: int, metadata: dict[str, Any]) -> dict[str, Any]:
-    """Prefilled with the original's headline and contact; the message says what has changed."""
+RESOLVED_PREFIX = "Resolved: "
+
+
+def update_modal(original: Alert, reached: int, metadata: dict[str, Any], *, resolved: bool = False) -> dict[str, Any]:
+    """Prefilled with the original's headline and contact; the message says what has changed.
+
+    ``resolved``: the same update, prefilled to tell everyone reached that it is over ("Resolved: …").
+    """
+    if resolved:
+        headline = original.headline if original.headline.startswith(RESOLVED_PREFIX) else RESOLVED_PREFIX + original.headline
+        title, submit, what = f"Resolve {original.reference}", "Send resolution", "What happened"
+        intro = (f"Tell the residents *{original.reference}* ({esc(original.headline)}) reached that it is over: "
+                 f"*{reached:,}* now. It goes as an update, as soon as you press Send resolution.")
+        example = "e.g. Sam has been found safe and well. Thank you for your help, please stop sharing the appeal."
+    else:
+        headline, title, submit, what = original.headline, f"Update {original.reference}", "Send update", "What has changed"
+        intro = (f"An update to *{original.reference}* ({esc(original.headline)}) goes to exactly the residents "
+                 f"the original reached or is reaching: *{reached:,}* now. It is sent as soon as you press Send update.")
+        example = "e.g. The boy has been found safe. Thank you for your help."
     return {
         "type": "modal",
         "callback_id": UPDATE_CALLBACK,
         "private_metadata": json.dumps(metadata),
-        "title": plain(f"Update {original.reference}", 24),
-        "submit": plain("Send update", 24),
+        "title": plain(title, 24),
+        "submit": plain(submit, 24),
         "close": plain("Cancel", 24),
         "blocks": [
-            section(f"An update to *{original.reference}* ({esc(original.headline)}) goes to exactly the residents "
-                    f"the original reached or is reaching: *{reached:,}* now. It is sent as soon as you press Send update."),
-            _input(HEADLINE, "Headline", original.headline, multiline=False, max_length=120),
-            _input(MESSAGE, "What has changed", "", multiline=True, max_length=3000,
-                   placeholder="e.g. The boy has been found safe. Thank you for your help."),
+            section(intro),
+            _input(HEADLINE, "Headline", headline[:120], multiline=False, max_length=120),
+            _input(MESSAGE, what, "", multiline=True, max_length=3000, placeholder=example),
             _input(CONTACT, "Contact", original.contact, multiline=True, max_length=300),
         ],
     }

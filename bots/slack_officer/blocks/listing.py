@@ -1,7 +1,7 @@
 """What ``/alert list``, ``/alert stats`` and ``/alert help`` show (ephemeral, to the officer who asked)."""
 from __future__ import annotations
 
-from bots.slack_officer.blocks.cards import channel_name
+from bots.slack_officer.blocks.cards import channel_name, sent_buttons
 from bots.slack_officer.blocks.common import (
     Block,
     context,
@@ -34,7 +34,9 @@ def alert_list(alerts: list[Alert], force: ForceConfig) -> tuple[str, list[Block
             f"{_STATE_ICONS.get(a.state, '')} `{a.reference}` *{esc(a.headline)}*\n"
             f"{kind}{a.state.value}{practice} · {esc(a.area_description)} · {local_time(a.created_at, force.settings.timezone)}"
         ))
-    blocks.append(context("`/alert update A-…` sends a follow-up to the same residents; `/alert cancel A-…` cancels."))
+        blocks += sent_buttons(a, block_id=f"alert_list_{a.id}")  # 15 alerts: at most 33 blocks, under Slack's 50
+    blocks.append(context("*Update* sends a follow-up to the same residents, *Resolved* tells them it is over, "
+                          "*Cancel* cancels, *Report* shows who it reached (also `/alert report A-…`)."))
     return f"The last {len(alerts)} alerts", blocks
 
 
@@ -69,6 +71,7 @@ def help_message(force: ForceConfig, *, officer: bool) -> tuple[str, list[Block]
             "• `/alert list` — the latest alerts and their state\n"
             "• `/alert update A-2026-000123` — a follow-up to exactly the residents the alert reached\n"
             "• `/alert cancel A-2026-000123` — stop it and tell those already reached\n"
+            "• `/alert report A-2026-000123` — who it reached, by channel and minute, on a map, with CSV files\n"
             "• `/alert stats` — the last 30 days in figures\n"
             "• `/alert help` — this"
         ),

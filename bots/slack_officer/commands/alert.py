@@ -1,4 +1,4 @@
-"""``/alert`` (the compose modal), ``/alert list|update A-…|cancel A-…|stats|help``.
+"""``/alert`` (the compose modal), ``/alert list|update A-…|cancel A-…|report A-…|stats|help``.
 
 Slack wants the command answered within 3 s and a modal opened within 3 s
 of the trigger: each branch acknowledges first and does the rest (database
@@ -15,7 +15,6 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bots.slack_officer.blocks.common import esc, section
 from bots.slack_officer.blocks.compose import compose_modal
-from bots.slack_officer.blocks.follow_up import cancel_modal, update_modal
 from bots.slack_officer.blocks.listing import (
     LIST_LIMIT,
     alert_list,
@@ -23,15 +22,13 @@ from bots.slack_officer.blocks.listing import (
     stats_message,
 )
 from bots.slack_officer.deps import OfficerDeps, deps_of
+from bots.slack_officer.follow_ups import open_cancel, open_update, post_report
 from bots.slack_officer.replies import Officer, carry_out
-from core.errors import Conflict, NotAllowed
-from core.model import AlertState, AlertType
+from core.errors import NotAllowed
 
 logger = logging.getLogger("lookout.slack")
 
 COMMAND = "/alert"
-_UPDATABLE = (AlertState.SENDING, AlertState.SENT, AlertState.EXPIRED)
-_CANCELLABLE = (AlertState.SENDING, AlertState.SENT)
 
 
 async def alert_command(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond, context: Any) -> None:
@@ -64,7 +61,10 @@ async def alert_command(ack: AsyncAck, body: dict[str, Any], client: AsyncWebCli
         await ack()
         opener = _open_update if verb == "update" else _open_cancel
         deps.tasks.spawn(opener(deps, client, officer, trigger, rest.split()[0].upper()), name=f"open {verb} modal")
-    elif verb in ("update", "cancel"):
+    elif verb == "report" and rest:
+        await ack()
+        deps.tasks.spawn(_report(deps, client, officer, rest.split()[0].upper()), name="alert report")
+    elif verb in ("update", "cancel", "report"):
         await ack(text=f"Which alert? For example `/alert {verb} A-2026-000123` (`/alert list` shows recent ones).")
     else:
         text, blocks = help_message(deps.force, officer=True)
@@ -97,37 +97,15 @@ async def _stats(deps: OfficerDeps, client: AsyncWebClient, officer: Officer, re
 
 
 async def _open_update(deps: OfficerDeps, client: AsyncWebClient, officer: Officer, trigger: str, reference: str) -> None:
-    async def work() -> None:
-        original = await deps.alerts.get(reference)
-        _check_original(original.reference or reference, original.type, original.state, _UPDATABLE, "updated")
-        deps.alerts.require_updatable(original)  # an expired alert: say so before the modal, not after it
-        reached = await _reached(deps, original.id)  # type: ignore[arg-type]
-        metadata = {"ref": original.reference, "channel": officer.channel}
-        await client.views_open(trigger_id=trigger, view=update_modal(original, reached, metadata))
-
-    await carry_out(deps, client, officer, action="open update", subject=reference, doing=f"opening the update of {reference}", work=work)
+    await carry_out(deps, client, officer, action="open update", subject=reference, doing=f"opening the update of {reference}",
+                    work=lambda: open_update(deps, client, officer, trigger, reference))
 
 
 async def _open_cancel(deps: OfficerDeps, client: AsyncWebClient, officer: Officer, trigger: str, reference: str) -> None:
-    async def work() -> None:
-        original = await deps.alerts.get(reference)
-        _check_original(original.reference or reference, original.type, original.state, _CANCELLABLE, "cancelled")
-        reached = await _reached(deps, original.id)  # type: ignore[arg-type]
-        metadata = {"ref": original.reference, "channel": officer.channel}
-        await client.views_open(trigger_id=trigger, view=cancel_modal(original, reached, metadata))
-
-    await carry_out(deps, client, officer, action="open cancel", subject=reference, doing=f"opening the cancellation of {reference}", work=work)
+    await carry_out(deps, client, officer, action="open cancel", subject=reference, doing=f"opening the cancellation of {reference}",
+                    work=lambda: open_cancel(deps, client, officer, trigger, reference))
 
 
-def _check_original(reference: str, kind: AlertType, state: AlertState, allowed: tuple[AlertState, ...], verb: str) -> None:
-    """Say so at once rather than after the officer has filled in the modal (core checks again on submit)."""
-    if kind is not AlertType.ALERT:
-        raise Conflict(f"{reference} is an {kind.value.lower()}; use the original alert's reference.")
-    if state not in allowed:
-        raise Conflict(f"{reference} is {state.value} and can't be {verb}.")
-
-
-async def _reached(deps: OfficerDeps, alert_id: int) -> int:
-    report = await deps.progress.report(alert_id)
-    return report.total - report.skipped
-
+async def _report(deps: OfficerDeps, client: AsyncWebClient, officer: Officer, reference: str) -> None:
+    await carry_out(deps, client, officer, action="report", subject=reference, doing=f"reporting on {reference}",
+                    work=lambda: post_report(deps, client, officer, reference))

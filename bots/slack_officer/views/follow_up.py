@@ -13,7 +13,7 @@ from typing import Any
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bots.slack_officer.alert_cards import post_update_for_approval, start_status
+from bots.slack_officer.alert_cards import post_update_for_approval, redraw_status, start_status
 from bots.slack_officer.blocks.follow_up import (
     MESSAGE,
     REASON,
@@ -83,6 +83,7 @@ async def cancel_submitted(ack: AsyncAck, body: dict[str, Any], view: dict[str, 
     async def work() -> None:
         result = await deps.alerts.cancel(reference, officer.user, reason=reason)
         await start_status(deps, client, officer, result.alert.id, channel=officer.channel)  # type: ignore[arg-type]
+        await redraw_status(deps, client, result.alert.original_id)  # type: ignore[arg-type]
 
     deps.tasks.spawn(carry_out(deps, client, officer, action="cancel", subject=reference, doing=f"cancelling {reference}",
                                work=work), name=f"cancel {reference}")
