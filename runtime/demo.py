@@ -53,6 +53,9 @@ logger = logging.getLogger("lookout.demo")
 
 def run_demo(*, port: int, residents: int, sandbox_port: int = DEFAULT_PORT, smtp_port: int = DEFAULT_SMTP_PORT) -> None:
     upgrade(DEMO_DATABASE_URL)
+    if not _free(port):
+        asked, port = port, _a_free_port()
+        logger.warning("port %d is taken: the app takes port %d instead", asked, port)
     app_url = f"http://127.0.0.1:{port}"
     sandbox = _start_sandbox(SandboxConfig(app_url=app_url), sandbox_port, smtp_port)
     try:
@@ -100,6 +103,12 @@ def _free(port: int) -> bool:
         except OSError:
             return False
     return True
+
+
+def _a_free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 def _write_env_file(environment: dict[str, str]) -> None:

@@ -127,13 +127,16 @@ def test_the_demo_serves_the_console_prints_commands_that_work_in_80_columns_and
     assert texts and all(address.startswith("sms:+447") for address in texts)
 
 
-def test_a_taken_mail_port_moves_only_the_mail_relay_and_the_banner_says_where(tmp_path: Path, taken_port: int) -> None:
+def test_a_taken_port_moves_only_what_it_was_for_and_the_banner_says_where(tmp_path: Path, taken_port: int) -> None:
     sandbox_port = free_port()
-    demo = Demo(tmp_path, "--port", str(free_port()), "--sandbox-port", str(sandbox_port), "--smtp-port", str(taken_port),
+    # The same port taken for the app and the mail relay: each moves to a free one, the sandbox stays where asked.
+    demo = Demo(tmp_path, "--port", str(taken_port), "--sandbox-port", str(sandbox_port), "--smtp-port", str(taken_port),
                 "--residents", "0")
     try:
         banner = demo.banner()
         assert f"Console: http://127.0.0.1:{sandbox_port}/  (open it in your browser)" in banner  # still where it was asked
+        app = next(line for line in banner if line.startswith("App: ")).split()[1].removesuffix("/healthz")
+        assert app != f"http://127.0.0.1:{taken_port}" and httpx.get(f"{app}/readyz", timeout=5).status_code == 200
         relay = next(line for line in banner if "smtp://127.0.0.1:" in line).split("smtp://127.0.0.1:")[1].rstrip(".")
         assert int(relay) != taken_port
         env_file = (tmp_path / "var" / "demo.env").read_text()
@@ -142,3 +145,5 @@ def test_a_taken_mail_port_moves_only_the_mail_relay_and_the_banner_says_where(t
     finally:
         output = demo.stop()
     assert f"port {taken_port} is taken: the mail relay stand-in takes a free port instead" in output
+    assert f"port {taken_port} is taken: the app takes port {app.rsplit(':', 1)[1]} instead" in output
+    assert demo.process.returncode == 0 and "Traceback" not in output, output
