@@ -105,12 +105,15 @@ def scheduler_command() -> None:
 def demo(
     port: int = typer.Option(8000, help="Port for the app."),
     residents: int = typer.Option(2000, help="Demo residents to seed on first run."),
-    sandbox_port: int = typer.Option(8090, help="Port for the sandbox: the platforms' stand-ins and the console."),
+    sandbox_port: int = typer.Option(8090, help="Port for the sandbox: the platforms' stand-ins and the console (a free one if taken)."),
+    smtp_port: int = typer.Option(8025, help="Port for the sandbox's mail relay stand-in (a free one if taken)."),
 ) -> None:
-    """Run the whole service on SQLite with demo data and the sandbox console, no accounts needed."""
+    """Run the whole service on SQLite with demo data and the sandbox console, no accounts needed.
+
+    Writes var/demo.env: `source var/demo.env` in a second terminal points `lookout alert …` at the demo."""
     from runtime.demo import run_demo
 
-    run_or_explain(lambda: run_demo(port=port, residents=residents, sandbox_port=sandbox_port))
+    run_or_explain(lambda: run_demo(port=port, residents=residents, sandbox_port=sandbox_port, smtp_port=smtp_port))
 
 
 @bench_app.command("match")

@@ -20,6 +20,7 @@ from rich.table import Table
 from runtime.app import Lookout, build
 from runtime.examples import force_config_path
 from runtime.cli_support import EXIT_FAILED, EXIT_MISCONFIGURED, err, load_settings, out, run_or_explain
+from runtime.serving import require_current_schema
 from core.errors import InvalidInput
 from core.geo.areas import Area, CircleArea
 from core.geo.coords import parse_distance
@@ -51,6 +52,7 @@ def _run(work: Callable[[Lookout], Awaitable[T]]) -> T:
         act_from("cli")  # what officers do from a shell is audited as coming from it
         lookout = build(settings)
         try:
+            await require_current_schema(lookout, then="try again")
             return await work(lookout)
         finally:
             await lookout.aclose()
@@ -158,6 +160,8 @@ class Compose:
         except InvalidInput as exc:  # the other fields are still checked, against a stand-in area
             errors.update(exc.errors)
             area = CircleArea(0.0, 0.0, DEFAULT_RADIUS_M, label="the area")
+            if radius is not None and not (where.street or where.area):  # and the radius, as it would be around the place
+                checked(lambda: CircleArea(0.0, 0.0, radius, label="the area"), None)
         request = AlertRequest(
             incident_number=str(o.get("incident") or ""),
             headline=str(o.get("headline") or ""),

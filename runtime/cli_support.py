@@ -17,6 +17,7 @@ from sqlalchemy.exc import OperationalError
 
 from core.errors import LookoutError
 from core.force import ForceConfigError
+from core.outages import StorageUnavailable
 from core.settings import Settings
 
 EXIT_FAILED = 1
@@ -65,4 +66,7 @@ def run_or_explain(action: Callable[[], T]) -> T:
     except OperationalError as exc:  # the database refused or is not there: say which, in a line
         reason = str(exc.orig or exc).strip().splitlines()[0]
         err.print(f"[red]The database did not answer:[/red] {escape(reason)} (LOOKOUT_DATABASE_URL)", highlight=False)
+        raise typer.Exit(EXIT_FAILED) from None
+    except StorageUnavailable as exc:  # the same, met inside a service (it already names the driver's error in a line)
+        err.print(f"[red]The database did not answer:[/red] {escape(str(exc))} (LOOKOUT_DATABASE_URL)", highlight=False)
         raise typer.Exit(EXIT_FAILED) from None

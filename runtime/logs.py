@@ -23,7 +23,8 @@ _BOT_TOKEN = re.compile(r"(?<![0-9])[0-9]{5,}:[A-Za-z0-9_-]{20,}")
 _URL_CREDENTIAL = re.compile(r"([?&](?:t|hub\.verify_token)=)[^&\s\"]+")
 # uvicorn configures its own loggers to bypass the root handler (and so this filter and the JSON format).
 UVICORN_LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.access")
-_QUIET = ("httpx", "aiogram.event", "alembic.runtime.migration", "apscheduler")
+# aiosmtpd's "mail.log" is the sandbox's mail relay stand-in: a dozen INFO lines for every email it takes.
+_QUIET = ("httpx", "aiogram.event", "alembic.runtime.migration", "apscheduler", "mail.log")
 
 
 class RedactSecrets(logging.Filter):
@@ -90,3 +91,14 @@ def route_uvicorn_logs(level: str = "INFO") -> None:
         log.handlers.clear()
         log.setLevel(level)
         log.propagate = True
+
+
+def quiet_for_the_demo(level: str = "INFO") -> None:
+    """``lookout demo``'s terminal keeps its banner in sight: no access lines and no uvicorn start-up lines
+    (the console polls the sandbox every second, and the stand-ins call the app back for every delivery's status),
+    unless the operator asks for DEBUG. Warnings and errors still show."""
+    if level == "DEBUG":
+        route_uvicorn_logs(level)  # everything, whatever a stand-in's server set
+        return
+    for name in ("uvicorn.access", "uvicorn.error"):
+        logging.getLogger(name).setLevel(logging.WARNING)

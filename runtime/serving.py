@@ -21,7 +21,7 @@ from runtime.app import Lookout, build, create_app, describe_platforms
 from runtime.scheduler import SCHEDULER_LOCK, LeaderScheduler
 from core.errors import LookoutError
 from core.settings import Settings
-from storage.database import is_sqlite
+from storage.database import is_sqlite, sqlite_file
 
 logger = logging.getLogger("lookout")
 
@@ -47,13 +47,20 @@ class _Uvicorn(uvicorn.Server):
         yield
 
 
-async def require_current_schema(lookout: Lookout) -> None:
+async def require_current_schema(lookout: Lookout, *, then: str = "start again") -> None:
+    """Refuse a database whose schema is not the one this code needs, saying how to fix it.
+
+    A SQLite file that does not exist is not opened (that would leave an empty file behind for the next command)."""
+    path = sqlite_file(lookout.settings.database_url)
+    if path is not None and not path.exists():
+        raise SchemaOutOfDate(f"There is no database at {path} yet, so no Lookout tables. "
+                              f"Create it with `lookout db upgrade` (with the same LOOKOUT_DATABASE_URL), then {then}.")
     current, head = await lookout.schema_status()
     if current != head:
         state = "has no Lookout tables yet" if current is None else f"is at revision {current}"
         raise SchemaOutOfDate(
             f"The database schema {state}; this version of Lookout needs revision {head}. "
-            "Run `lookout db upgrade` (with the same LOOKOUT_DATABASE_URL), then start again."
+            f"Run `lookout db upgrade` (with the same LOOKOUT_DATABASE_URL), then {then}."
         )
 
 

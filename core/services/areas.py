@@ -15,10 +15,18 @@ from core.errors import InvalidInput
 from core.force import ForceConfig
 from core.geo.areas import DEFAULT_STREET_BUFFER_M, Area, CircleArea, StreetArea
 from core.geo.coords import parse_lat_lon
-from core.geocoding import Geocoder, GeocodingError, normalise_uk_postcode
+from core.geocoding import GeocoderUnavailable, Geocoder, GeocodingError, normalise_uk_postcode
 
 DEFAULT_RADIUS_M = 500.0
 STREET_FALLBACK_RADIUS_M = 150.0
+# The lookup's own words ask a resident to share their location; an officer has other ways to say where.
+LOOKUP_DOWN = ("the address lookup isn't answering right now, so this place can't be found. Try again in a minute, "
+               "or give the centre as a location (LAT,LON) or a named area instead.")
+
+
+def _lookup_problem(exc: GeocodingError) -> str:
+    """What an officer reads when a lookup fails."""
+    return LOOKUP_DOWN if isinstance(exc, GeocoderUnavailable) else str(exc)
 
 
 @dataclass(frozen=True)
@@ -65,7 +73,7 @@ async def _postcode_area(where: Where, geocoder: Geocoder) -> CircleArea:
     try:
         best = (await geocoder.search(postcode, limit=1))[0]
     except GeocodingError as exc:
-        raise InvalidInput.one("postcode", str(exc)) from None
+        raise InvalidInput.one("postcode", _lookup_problem(exc)) from None
     # Without a street, the postcode with its town ("ST16 2LZ, Stafford"), never the bare postcode.
     label = await geocoder.street_near(best.lat, best.lon) or best.label
     return CircleArea(best.lat, best.lon, where.radius_m or DEFAULT_RADIUS_M, label=label, given=postcode)
@@ -77,7 +85,7 @@ async def _address_area(where: Where, geocoder: Geocoder) -> CircleArea:
     try:
         candidates = await geocoder.search(query, limit=5)
     except GeocodingError as exc:
-        raise InvalidInput.one("address", str(exc)) from None
+        raise InvalidInput.one("address", _lookup_problem(exc)) from None
     labels = list(dict.fromkeys(c.label for c in candidates))
     if len(labels) > 1:
         raise InvalidInput.one("address", f"'{query}' matches several places: {'; '.join(labels[:5])}. Add the town or a postcode.")
@@ -96,7 +104,7 @@ async def _street_area(where: Where, geocoder: Geocoder) -> Area:
     try:
         candidates = await geocoder.search(query, limit=5)
     except GeocodingError as exc:
-        raise InvalidInput.one("street", str(exc)) from None
+        raise InvalidInput.one("street", _lookup_problem(exc)) from None
     streets = [c for c in candidates if c.line is not None] or candidates
     labels = list(dict.fromkeys(c.label for c in streets))
     if len(labels) > 1:

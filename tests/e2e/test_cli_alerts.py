@@ -8,10 +8,11 @@ import sqlalchemy as sa
 
 from core.clock import utc_now
 from sandbox.nominatim import NominatimStandIn
-from storage.database import make_async_engine
+from storage.database import make_async_engine, sqlite_file
 from storage.tables import alerts, audit_log, deliveries
 from storage.uow import unit_of_work_factory
 from tests.support.database import count, rows
+from tests.support.migrations import empty_database  # noqa: F401 - the fixture
 from tests.support.processes import lookout_env, run_json, run_lookout
 from tests.support.residents import STAFFORD, add_residents, offset, resident_at
 from tests.support.slack_officer import force_config
@@ -215,3 +216,38 @@ def test_report_counts_a_sent_alert_and_writes_its_csv_files(env: dict[str, str]
     assert never.returncode != 0 and "never sent, so there is no report yet" in never.stdout + never.stderr
     nowhere = run_lookout(["alert", "report", sent["reference"], "--csv", str(tmp_path / "missing")], env)
     assert nowhere.returncode == 2 and "is not a folder" in nowhere.stderr
+
+
+def test_every_wrong_option_comes_back_at_once_as_in_slack(env: dict[str, str], database_url: str) -> None:
+    done = run_lookout(["alert", "send", "--incident", "bad", "--headline", "", "--message", "m", "--topics", "unicorns",
+                        "--urgency", "soon", "--expires", "nonsense", "--at", "95,-2.1", "--radius", "9km", "--yes"], env)
+    assert done.returncode == 2, done.stdout + done.stderr
+    for option in ("incident_number:", "--headline: is required", "at:", "radius:", "topics:", "urgency:", "expires:"):
+        assert option in done.stderr, (option, done.stderr)
+    assert "Traceback" not in done.stderr
+    assert count(database_url, alerts) == 0 and count(database_url, audit_log) == 0
+
+
+def test_a_lookup_that_fails_is_said_in_officer_words_with_the_other_problems(env: dict[str, str], database_url: str) -> None:
+    down = {**env, "LOOKOUT_GEOCODER_DOMAIN": "127.0.0.1:9"}  # nothing listens there: the lookup fails
+    done = run_lookout(["alert", "preview", *COMPOSE[:4], "--message", "", "--everyone", "--postcode", "ST16 2LZ",
+                        "--radius", "9km"], down)
+    assert done.returncode == 2, done.stdout + done.stderr
+    stderr = " ".join(done.stderr.split())  # as printed, wrapped at the terminal's width
+    assert "postcode: the address lookup isn't answering right now" in stderr
+    assert "give the centre as a location (LAT,LON) or a named area" in stderr and "share your location" not in stderr
+    assert "--message: is required" in stderr and "radius: the radius must be between" in stderr and "Traceback" not in stderr
+    assert count(database_url, alerts) == 0
+
+
+@pytest.mark.parametrize("command", [
+    ["alert", "list"], ["alert", "send", "A-2026-000001", "--yes"], ["alert", "preview", *COMPOSE, "--at", "52.8,-2.1"],
+])
+def test_a_database_without_the_schema_says_to_run_db_upgrade_and_creates_no_file(empty_database: str, command: list[str]) -> None:
+    done = run_lookout(command, lookout_env(empty_database))
+    assert done.returncode == 1, done.stdout + done.stderr
+    stderr = " ".join(done.stderr.split())
+    assert "no Lookout tables" in stderr and "`lookout db upgrade` (with the same LOOKOUT_DATABASE_URL)" in stderr
+    assert "Traceback" not in done.stderr
+    path = sqlite_file(empty_database)
+    assert path is None or not path.exists()

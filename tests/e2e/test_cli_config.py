@@ -130,7 +130,7 @@ def test_a_missing_force_config_exits_2_without_a_traceback(tmp_path: Path, comm
     assert "nowhere.toml" in done.stderr and "Traceback" not in done.stderr
 
 
-@pytest.mark.parametrize("command", [["db", "upgrade"], ["db", "current"], ["config", "check"]])
+@pytest.mark.parametrize("command", [["db", "upgrade"], ["db", "current"], ["config", "check"], ["alert", "list"]])
 def test_an_unreachable_database_is_a_one_line_answer_and_exit_1(tmp_path: Path, command: list[str]) -> None:
     done = lookout(command, tmp_path, LOOKOUT_DATABASE_URL="postgresql+psycopg://nobody@127.0.0.1:1/lookout")
     assert done.returncode == 1, done.stdout + done.stderr

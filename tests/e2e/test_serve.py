@@ -41,6 +41,7 @@ def test_serve_refuses_an_unmigrated_database_and_names_the_fix(tmp_path) -> Non
     done = run_lookout(["serve", "--port", "9"], lookout_env(f"sqlite:///{tmp_path}/empty.db"))
     assert done.returncode == 1
     assert "lookout db upgrade" in done.stderr and "no Lookout tables" in done.stderr
+    assert not (tmp_path / "empty.db").exists()  # no empty file left behind for the next command to trip on
 
 
 def test_db_upgrade_then_serve(tmp_path) -> None:

@@ -88,6 +88,8 @@ async def test_mistakes_come_back_inline_on_their_fields_and_nothing_is_saved(da
         app.nominatim.fail_with(503)
         down = await app.submit(OFFICER_ID, modal["id"], where="ST16 2DH")  # not looked up before, so not cached
         assert set(down.json()["errors"]) == {"where"} and "try again" in down.json()["errors"]["where"].lower()
+        # In an officer's words: another way to say where, not the resident's "share your location".
+        assert "or a named area" in down.json()["errors"]["where"] and "share your location" not in down.json()["errors"]["where"]
         app.nominatim.fail_with(None)
 
         area = await app.submit(OFFICER_ID, modal["id"], where_kind="area", named_area=None, where=None)
