@@ -56,7 +56,7 @@ def render_prompt(prompt: Prompt, *, page: int = 0, reply_to: str | None = None)
         return [buttons_message(text, [(o.id, _label(o)) for o in prompt.options], reply_to=reply_to)]
     _ = translator(prompt.language)
     rows = [list_row(o.id, _label(o), o.description) for o in page_options(prompt, page)]
-    return [list_message(text, _("Choose"), rows, reply_to=reply_to)]
+    return [list_message(text, prompt.list_button or _("Choose"), rows, reply_to=reply_to)]
 
 
 def page_options(prompt: Prompt, page: int) -> list[Option]:

@@ -42,4 +42,6 @@ class Prompt:
     new_message: bool = False
     # Worth a message of its own (a tip's reference, what they subscribed to): never written over the question it answers.
     keep: bool = False
+    # What a platform's button that opens a list of the options says it opens ("Choose topics"); None: a plain "Choose".
+    list_button: str | None = None
     commands_menu: bool = False  # the options are the commands named in the text (an app with its own command menu may leave them out)

@@ -128,9 +128,10 @@ async def test_managing_by_keywords_lists_and_buttons(app: Running) -> None:
     await phone.tap("Done")
     assert {r.topic for r in app.rows(sa.select(subscriptions.c.topic))} == {"asb"}
 
-    # An old button from onboarding has expired; it changes nothing.
+    # An old button from onboarding no longer works; it changes nothing, and what they can do now is listed.
     await phone.user.picks_list_row("tp:burglary", on=onboarding_topics.id)
-    assert "expired" in phone.last().text
+    assert phone.last().text.startswith("That button is from an earlier message, so it no longer works.")
+    assert phone.last().content["type"] == "list" and "TOPICS" in json.dumps(phone.last().content)
     assert {r.topic for r in app.rows(sa.select(subscriptions.c.topic))} == {"asb"}
 
     # My data, as text (the stand-in has no document messages).
