@@ -27,6 +27,7 @@ JOIN, ADD = "join", "add"
 # How long a resident may wait for a place's street name: past this, the words without it.
 STREET_LOOKUP_SECONDS = 2.0
 PLACE_LABELS = ("home", "work", "school", "other")
+RECOMMENDED = "recommended"  # the topics' one-tap answer: all local crime, and on
 MAX_CHOICE_LABEL = 60
 
 
@@ -235,12 +236,18 @@ def ask_topics(turn: Turn, lead: str | None = None) -> Prompt:
         for key, topic in turn.force.topics.items()
     ]
     options.append(Option("tp:done", _("Done ✔️"), pinned=True))
+    if turn.step is Step.TOPICS:  # joining: the choice most people make, one tap and on to the next question
+        recommended = Option(
+            f"tp:{RECOMMENDED}", _("All local crime (recommended)"), description=_("Every alert near you, in one tap"),
+            quick=True, short=_("⭐ All local crime"),
+        )
+        options.insert(0, recommended)
     if turn.step is Step.MANAGE_TOPICS:
         question = _("Tick what you'd like alerts about, then tap <b>Done</b>.")
     else:
         question = _(
-            "Which alerts would you like? <b>All local crime</b> covers everything; or pick the ones you care about. "
-            "Tap <b>Done</b> when ready."
+            "Which alerts would you like? <b>All local crime</b> covers everything near you, and most people choose it. "
+            "Or tick the ones you care about, then tap <b>Done</b>."
         )
     return turn.say(_join(lead, question), options, list_button=_("Choose topics"))
 
@@ -248,7 +255,10 @@ def ask_topics(turn: Turn, lead: str | None = None) -> Prompt:
 async def on_topic(turn: Turn, key: str) -> Prompt:
     _ = turn.gettext
     chosen = set(turn.data.get("topics") or [])
-    if key != "done":
+    if key == RECOMMENDED:
+        chosen = {ALL_TOPICS}
+        turn.data["topics"] = [ALL_TOPICS]
+    elif key != "done":
         if key in turn.force.topics:
             chosen = toggle_topic(chosen, key)
         turn.data["topics"] = sorted(chosen)

@@ -16,6 +16,9 @@ class Option:
     description: str | None = None
     ticked: bool | None = None  # in a multi-select: whether it is chosen (None: not a multi-select)
     pinned: bool = False  # kept in view when a platform pages long lists ("Done")
+    # The recommended answer: where an app would tuck the options away in a list, it stays one tap away beside it.
+    quick: bool = False
+    short: str | None = None  # the label, shorter, for apps whose buttons and rows are tight (WhatsApp's 20 and 24)
 
     def __post_init__(self) -> None:
         if len(self.id.encode()) > 64:

@@ -193,9 +193,13 @@ async def test_a_shared_location_is_confirmed_by_its_street_and_the_summary_name
     phone.share_location(*STAFFORD)
     assert phone.last().visible.startswith("Got it — near Greengate Street, Stafford.\n\nWhat is this place to you?")
     phone.press("Home")
-    phone.press("Done")
+    first_row = phone.last().reply_markup["inline_keyboard"][0]  # type: ignore[index]
+    assert [b["text"] for b in first_row] == ["All local crime (recommended)"]
+    phone.press("All local crime (recommended)")  # one tap, and on to the next question
+    assert "Are you signing up for a business?" in phone.last().visible
     phone.press("I'm a resident")
     assert "Alerts near: Home (near Greengate Street, Stafford)" in phone.last().visible
+    assert "Topics: All local crime" in phone.last().visible
     stored = json.dumps([list(row) for row in app.conversations()], default=str)
     assert "Greengate" not in stored and str(STAFFORD[0]) not in stored  # nothing of the place kept in the conversation
 
