@@ -196,6 +196,11 @@ def test_a_whatsapp_resident_joins_on_the_console_phone(database_url: str, page:
         expect(business.last).to_contain_text("What is this place to you?", timeout=SLOW)
         pick("Home")
 
+        # The recommended answer is one tap; the topics are a tap away, in a list whose button says so.
+        expect(wa.get_by_test_id("wa-reply-button").filter(has_text="All local crime")).to_be_visible(timeout=SLOW)
+        tap("Choose topics")
+        expect(wa.get_by_test_id("wa-list-open").last).to_contain_text("Choose topics", timeout=SLOW)
+
         # Twelve topics and a pinned Done: a paged list. Tick one on the second page: that unticks "All local
         # crime" on the first (the pages wrap round), then Done.
         pick("More…")
