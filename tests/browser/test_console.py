@@ -107,7 +107,7 @@ def test_a_resident_joins_an_officer_alerts_by_slash_command_and_the_tip_reaches
         alert = bot.filter(has_text=INCIDENT)
         expect(alert).to_be_visible(timeout=SLOW)
         expect(alert).to_contain_text(CONTACT)
-        expect(alert.locator("b").first).to_contain_text("Police alert")  # the bot's HTML, drawn as elements
+        expect(alert.locator("b").first).to_contain_text("🚨 Mercia Vale Police: Bogus callers")  # the bot's HTML, drawn as elements
         expect(counter).not_to_have_text("0")
         page.locator(".bubble-group", has=alert).get_by_role("button", name="I have information").click()
         expect(page.get_by_test_id("tg-button-press").last).to_contain_text("app answered 200")
