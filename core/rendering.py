@@ -38,8 +38,13 @@ def residents_count(count: int) -> str:
 KIND_LABELS = {AlertType.ALERT: "Police alert", AlertType.UPDATE: "Update", AlertType.CANCEL: "Cancelled"}
 
 
+# The first line a resident reads: a mark, then who it is from and what. An alert needs no word for "alert".
+TITLE_MARKS = {AlertType.ALERT: "🚨", AlertType.UPDATE: "🔄 Update —", AlertType.CANCEL: "❌ Cancelled —"}
+
+
 def alert_title(alert: Alert, force_name: str) -> str:
-    return f"{status_label(alert)}{KIND_LABELS[alert.type]} from {force_name}: {alert.headline}"
+    """``🚨 Mercia Vale Police: Bogus callers``; ``🔄 Update — Mercia Vale Police: …`` for a follow-up."""
+    return f"{status_label(alert)}{TITLE_MARKS[alert.type]} {force_name}: {alert.headline}"
 
 
 def alert_parts(alert: Alert) -> MessageParts:
@@ -144,8 +149,9 @@ def render_alert(
     elif channel is Channel.SLACK:
         title, *rest = (escape_slack_mrkdwn(p) for p in parts)
         text = "\n\n".join([f"*{title}*", *rest])
-    else:
-        text = "\n\n".join(parts)
+    else:  # WhatsApp: its own bold, so the headline stands out as it does elsewhere
+        title, *rest = parts
+        text = "\n\n".join([f"*{' '.join(title.split())}*", *rest])
     edit = None
     if alert.type is AlertType.CANCEL and channel is Channel.TELEGRAM and reply_to and original is not None:
         edit = cancelled_original_text(original, force_name)

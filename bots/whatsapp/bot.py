@@ -48,8 +48,8 @@ class WhatsAppBot:
         prompt = await self._conversation.handle(address, event, contact=contact_for(message))
         if prompt is None:
             return
-        if page is None:
-            page = page_of(prompt, event.id) if isinstance(event, Choice) else 0
+        if page is None and isinstance(event, Choice) and any(o.id == event.id for o in prompt.options):
+            page = page_of(prompt, event.id)  # ticking in a list: it opens again where they were ticking
         try:
             await self._sender.send(message.wa_id, render_prompt(prompt, page=page))
         except GraphError as exc:

@@ -15,6 +15,7 @@ from typing import Any
 from bots.whatsapp.messages import (
     MAX_BUTTON_TITLE,
     MAX_BUTTONS,
+    MAX_ROW_TITLE,
     MAX_ROWS,
     MAX_TEXT,
     buttons_message,
@@ -41,8 +42,11 @@ def whatsapp_text(markup: str) -> str:
     return html.unescape(text)
 
 
-def render_prompt(prompt: Prompt, *, page: int = 0, reply_to: str | None = None) -> list[dict[str, Any]]:
-    """The messages (usually one) that show ``prompt``, in order."""
+def render_prompt(prompt: Prompt, *, page: int | None = None, reply_to: str | None = None) -> list[dict[str, Any]]:
+    """The messages (usually one) that show ``prompt``, in order.
+
+    ``page``: the page of a long list being browsed or ticked; None when the question is new, which shows a
+    list with a recommended (``quick``) option as two buttons: that option, and one opening the list."""
     text = whatsapp_text(prompt.text)
     if prompt.document is not None:
         # The stand-in (and so the tests and the demo) has no document messages: the file goes as text.
@@ -55,8 +59,12 @@ def render_prompt(prompt: Prompt, *, page: int = 0, reply_to: str | None = None)
     if _fit_buttons(prompt.options):
         return [buttons_message(text, [(o.id, _label(o)) for o in prompt.options], reply_to=reply_to)]
     _ = translator(prompt.language)
-    rows = [list_row(o.id, _label(o), o.description) for o in page_options(prompt, page)]
-    return [list_message(text, _("Choose"), rows, reply_to=reply_to)]
+    opens = prompt.list_button or _("Choose")
+    quick = next((o for o in prompt.options if o.quick), None)
+    if page is None and quick is not None:
+        return [buttons_message(text, [(quick.id, _short(quick, MAX_BUTTON_TITLE)), (f"{PAGE_PREFIX}0", opens)], reply_to=reply_to)]
+    rows = [list_row(o.id, _short(o, MAX_ROW_TITLE), o.description) for o in page_options(prompt, page or 0)]
+    return [list_message(text, opens, rows, reply_to=reply_to)]
 
 
 def page_options(prompt: Prompt, page: int) -> list[Option]:
@@ -94,6 +102,11 @@ def _pages(options: tuple[Option, ...]) -> list[list[Option]]:
 
 def _fit_buttons(options: tuple[Option, ...]) -> bool:
     return len(options) <= MAX_BUTTONS and all(len(_label(o)) <= MAX_BUTTON_TITLE for o in options)
+
+
+def _short(option: Option, limit: int) -> str:
+    label = _label(option)
+    return option.short if option.short and len(label) > limit else label
 
 
 def _label(option: Option) -> str:

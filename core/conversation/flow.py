@@ -45,6 +45,13 @@ _STEP_OF_PREFIX = {
     "lb": (Step.LABEL,),
     "tp": (Step.TOPICS, Step.MANAGE_TOPICS),
 }
+# The tip's buttons, likewise, each in the step that asks it.
+_STEP_OF_TIP_ACTION = {
+    "done": (Step.TIP_COLLECTING,),
+    "send": (Step.TIP_OFFER,),
+    "anon": (Step.TIP_ANONYMITY,),
+    "contact": (Step.TIP_ANONYMITY,),
+}
 
 
 class ResidentConversation:
@@ -129,7 +136,7 @@ class ResidentConversation:
         prefix, _sep, rest = choice.id.partition(":")
         allowed = _STEP_OF_PREFIX.get(prefix)
         if allowed is not None and turn.step not in allowed:
-            return tips.expired(turn)
+            return await self._stale(turn)
         if prefix == "age":
             return await onboarding.on_age(turn, rest == "yes")
         if prefix == "gp":
@@ -147,7 +154,7 @@ class ResidentConversation:
         if prefix == "pl":
             action, _sep, index = rest.partition(":")
             if action not in ("add", "ren", "rm"):
-                return tips.expired(turn)
+                return await self._stale(turn)
             return await manage.on_place_action(turn, action, int(index) if index.isdigit() else -1)
         if prefix == "pz" and rest.isdigit():
             return await manage.on_pause(turn, int(rest))
@@ -164,10 +171,32 @@ class ResidentConversation:
         if prefix == "ans" and rest.isdigit():
             return await tips.on_answer_button(turn, int(rest))
         if prefix == "tf":
+            if rest in _STEP_OF_TIP_ACTION and turn.step not in _STEP_OF_TIP_ACTION[rest]:
+                return await self._stale(turn)
             return await tips.on_tip_step(turn, rest)
         if prefix == "menu":
             return await self._command(turn, rest)
-        return tips.expired(turn)
+        return await self._stale(turn)
+
+    async def _stale(self, turn: Turn) -> Prompt:
+        """A button from an earlier message: say so, and show where they are now (the question they are on,
+        or what they can do), so the next tap is one that works."""
+        _ = turn.gettext
+        lead = _("That button is from an earlier message, so it no longer works.")
+        step = turn.step
+        if step is Step.RENAME_PLACE:
+            shown = turn.say(_("What should this place be called? (for example Grandma's, or Stables)"))
+        elif step is Step.TIP_ANSWERING:
+            shown = turn.say(_("Write your answer to the officer about {reference}:").format(reference=esc(turn.data.get("answering") or "")))
+        elif step is not None:
+            shown = await self._again(turn) or tips.expired(turn)
+        elif turn.resident is None:
+            shown = turn.say(_("Send /start to sign up for alerts."), [Option("menu:start", _("Sign up"))])
+        else:
+            shown = manage.help_prompt(turn)
+        if step is not None:
+            lead += " " + _("Here's where you were:")
+        return replace(shown, text=f"{lead}\n\n{shown.text}", new_message=True)
 
     async def _idle(self, turn: Turn, event: Event) -> Prompt | None:
         if isinstance(event, Text | Photo | Location):

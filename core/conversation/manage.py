@@ -50,7 +50,7 @@ def help_prompt(turn: Turn) -> Prompt:
     # The row's title is the keyword itself, so people who prefer typing learn it by tapping.
     options = [Option(f"menu:{name}", name.upper(), description=descriptions[name]) for name in MENU]
     # Help in the middle of a step (a tip half written) leaves the step as it is.
-    return turn.say(text, options, menu="help" if turn.step is None else None, commands_menu=True)
+    return turn.say(text, options, menu="help" if turn.step is None else None, commands_menu=True, list_button=_("Choose an action"))
 
 
 # --- places ------------------------------------------------------------------------------
@@ -68,7 +68,7 @@ def places(turn: Turn) -> Prompt:
     if len(resident.places) < MAX_PLACES_PER_RESIDENT:
         options.append(Option("pl:add", _("➕ Add a place"), pinned=True))
     text = _("<b>Your places</b>\n{places}\n\nYou can have up to {most}.").format(places=listing, most=MAX_PLACES_PER_RESIDENT)
-    return turn.say(text, options, menu="places")
+    return turn.say(text, options, menu="places", list_button=_("Choose a place"))
 
 
 async def on_place_action(turn: Turn, action: str, index: int) -> Prompt:
@@ -113,7 +113,7 @@ def business(turn: Turn) -> Prompt:
     turn.reset()
     current = turn.force.sectors[resident.sector].label if resident.sector else _("none — you get alerts as a resident")
     text = _("Business sector: {sector}. Pick a sector, or carry on as a resident.").format(sector=esc(current))
-    return turn.say(text, sector_options(turn), menu="business")
+    return turn.say(text, sector_options(turn), menu="business", list_button=_("Choose a sector"))
 
 
 async def on_sector(turn: Turn, key: str) -> Prompt:
@@ -134,7 +134,8 @@ def pause(turn: Turn) -> Prompt:
     _subscribed(turn)
     turn.reset()
     names = {1: _("1 hour"), 8: _("8 hours"), 24: _("24 hours"), 0: _("Until I resume")}
-    return turn.say(_("Pause alerts for how long?"), [Option(f"pz:{h}", names[h]) for h in PAUSE_HOURS], menu="pause")
+    return turn.say(_("Pause alerts for how long?"), [Option(f"pz:{h}", names[h]) for h in PAUSE_HOURS], menu="pause",
+                    list_button=_("Choose how long"))
 
 
 async def on_pause(turn: Turn, hours: int) -> Prompt:
@@ -165,7 +166,7 @@ def quiet(turn: Turn) -> Prompt:
         "Quiet hours: {current}.\nDuring quiet hours, alerts wait until the morning — except urgent ones, which always come straight away."
     ).format(current=current)
     options = [Option(f"qt:{key}", f"{start}–{end}") for key, (start, end) in QUIET_PRESETS.items()]
-    return turn.say(text, [*options, Option("qt:off", _("No quiet hours"))], menu="quiet")
+    return turn.say(text, [*options, Option("qt:off", _("No quiet hours"))], menu="quiet", list_button=_("Choose hours"))
 
 
 async def on_quiet(turn: Turn, preset_key: str) -> Prompt:
@@ -183,7 +184,7 @@ def language(turn: Turn) -> Prompt:
     _ = turn.gettext
     turn.reset()
     options = [Option(f"lg:{code}", LANGUAGE_NAMES.get(code, code)) for code in available_languages()]
-    return turn.say(_("Choose your language:"), options, menu="language")
+    return turn.say(_("Choose your language:"), options, menu="language", list_button=_("Choose language"))
 
 
 async def on_language(turn: Turn, code: str) -> Prompt:

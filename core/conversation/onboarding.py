@@ -7,6 +7,8 @@ only that cell, never the coordinates.
 """
 from __future__ import annotations
 
+import asyncio
+import logging
 from typing import Any
 
 from core.conversation.prompts import Option, Prompt
@@ -19,8 +21,13 @@ from core.geocoding import GeocodingError
 from core.model import Resident
 from core.services.subscriptions import NewPlace
 
+logger = logging.getLogger("lookout.conversation")
+
 JOIN, ADD = "join", "add"
+# How long a resident may wait for a place's street name: past this, the words without it.
+STREET_LOOKUP_SECONDS = 2.0
 PLACE_LABELS = ("home", "work", "school", "other")
+RECOMMENDED = "recommended"  # the topics' one-tap answer: all local crime, and on
 MAX_CHOICE_LABEL = 60
 
 
@@ -36,11 +43,38 @@ def topics_text(turn: Turn, topics: frozenset[str] | set[str]) -> str:
     return ", ".join(force.topics[key].label for key in force.topics if key in topics)
 
 
-def summary(turn: Turn, resident: Resident) -> str:
+async def street_of(turn: Turn, cell: str) -> str | None:
+    """The street at a place's cell (its centre: the point a resident shared is never sent anywhere), in words;
+    None when the lookup fails or takes longer than a resident should wait."""
+    lat, lon = cell_centre(cell)
+    try:
+        async with asyncio.timeout(STREET_LOOKUP_SECONDS):
+            return await turn.services.geocoder.street_near(lat, lon)
+    except Exception as exc:  # a nicety: whatever went wrong, the conversation carries on without it
+        logger.warning("street of a place unavailable: %s", type(exc).__name__)
+        return None
+
+
+async def places_text(turn: Turn, resident: Resident) -> str:
+    """``Home (near Eastgate Street, Stafford), Work``: each place by its label and, where known, its street."""
+    _ = turn.gettext
+    try:
+        async with asyncio.timeout(STREET_LOOKUP_SECONDS):
+            streets = await asyncio.gather(*(street_of(turn, p.cell) for p in resident.places))
+    except TimeoutError:
+        streets = [None] * len(resident.places)
+    named = [
+        _("{label} (near {street})").format(label=p.label, street=street) if street else p.label
+        for p, street in zip(resident.places, streets, strict=True)
+    ]
+    return ", ".join(named)
+
+
+async def summary(turn: Turn, resident: Resident) -> str:
     _ = turn.gettext
     lines = [
         _("<b>You're all set.</b>"),
-        _("Alerts near: {places}").format(places=esc(", ".join(p.label for p in resident.places))),
+        _("Alerts near: {places}").format(places=esc(await places_text(turn, resident))),
         _("Topics: {topics}").format(topics=esc(topics_text(turn, resident.topics))),
     ]
     if resident.sector:
@@ -61,7 +95,7 @@ async def start(turn: Turn) -> Prompt:
         if not resident.active or resident.paused_until is not None:
             resident = await turn.services.subscriptions.resume(turn.address)  # they came back
         welcome = _("Welcome back. You're subscribed to {force} alerts.").format(force=esc(turn.force.name))
-        return turn.say(welcome + "\n\n" + summary(turn, resident))
+        return turn.say(welcome + "\n\n" + await summary(turn, resident))
     turn.go(Step.AGE)
     return ask_age(turn)
 
@@ -102,8 +136,12 @@ def not_a_place(turn: Turn) -> Prompt:
 
 async def on_location(turn: Turn, lat: float, lon: float) -> Prompt:
     _ = turn.gettext
-    turn.data["place"] = snap(lat, lon, turn.force.resolution)
+    cell = snap(lat, lon, turn.force.resolution)
+    turn.data["place"] = cell
     turn.data.pop(CANDIDATES_KEY, None)
+    street = await street_of(turn, cell)
+    if street:
+        return ask_label(turn, _("Got it — near {street}.").format(street=esc(street)))
     return ask_label(turn, _("Got it — thank you."))
 
 
@@ -130,7 +168,7 @@ def ask_which_place(turn: Turn) -> Prompt:
         options = [Option("cp:yes", _("Yes, that's right")), Option("cp:no", _("No, try again"))]
         return turn.say(_("Is this right?\n📍 {place}").format(place=esc(candidates[0]["label"])), options)
     choices = [Option(f"gp:{i}", _shorten(c["label"])) for i, c in enumerate(candidates)]
-    return turn.say(_("Which one do you mean?"), [*choices, Option("gp:none", _("None of these"))])
+    return turn.say(_("Which one do you mean?"), [*choices, Option("gp:none", _("None of these"))], list_button=_("Choose a place"))
 
 
 async def on_candidate(turn: Turn, index: int) -> Prompt:
@@ -163,7 +201,7 @@ def ask_label(turn: Turn, lead: str | None = None) -> Prompt:
     _ = turn.gettext
     turn.go(Step.LABEL)
     options = [Option(f"lb:{key}", label_text(turn, key)) for key in PLACE_LABELS]
-    return turn.say(_join(lead, _("What is this place to you?")), options)
+    return turn.say(_join(lead, _("What is this place to you?")), options, list_button=_("Choose a name"))
 
 
 async def on_label(turn: Turn, label: str) -> Prompt:
@@ -198,20 +236,29 @@ def ask_topics(turn: Turn, lead: str | None = None) -> Prompt:
         for key, topic in turn.force.topics.items()
     ]
     options.append(Option("tp:done", _("Done ✔️"), pinned=True))
+    if turn.step is Step.TOPICS:  # joining: the choice most people make, one tap and on to the next question
+        recommended = Option(
+            f"tp:{RECOMMENDED}", _("All local crime (recommended)"), description=_("Every alert near you, in one tap"),
+            quick=True, short=_("⭐ All local crime"),
+        )
+        options.insert(0, recommended)
     if turn.step is Step.MANAGE_TOPICS:
         question = _("Tick what you'd like alerts about, then tap <b>Done</b>.")
     else:
         question = _(
-            "Which alerts would you like? <b>All local crime</b> covers everything; or pick the ones you care about. "
-            "Tap <b>Done</b> when ready."
+            "Which alerts would you like? <b>All local crime</b> covers everything near you, and most people choose it. "
+            "Or tick the ones you care about, then tap <b>Done</b>."
         )
-    return turn.say(_join(lead, question), options)
+    return turn.say(_join(lead, question), options, list_button=_("Choose topics"))
 
 
 async def on_topic(turn: Turn, key: str) -> Prompt:
     _ = turn.gettext
     chosen = set(turn.data.get("topics") or [])
-    if key != "done":
+    if key == RECOMMENDED:
+        chosen = {ALL_TOPICS}
+        turn.data["topics"] = [ALL_TOPICS]
+    elif key != "done":
         if key in turn.force.topics:
             chosen = toggle_topic(chosen, key)
         turn.data["topics"] = sorted(chosen)
@@ -237,7 +284,7 @@ async def ask_sector(turn: Turn) -> Prompt:
         return await finish(turn, None)
     turn.go(Step.SECTOR)
     text = _("Are you signing up for a business? Pick its sector to get alerts for businesses like yours, or carry on as a resident.")
-    return turn.say(text, sector_options(turn))
+    return turn.say(text, sector_options(turn), list_button=_("Choose a sector"))
 
 
 async def finish(turn: Turn, sector: str | None) -> Prompt:
@@ -254,7 +301,7 @@ async def finish(turn: Turn, sector: str | None) -> Prompt:
     )
     turn.resident = resident
     turn.reset()
-    return turn.say(summary(turn, resident), keep=True)
+    return turn.say(await summary(turn, resident), keep=True)
 
 
 def _join(lead: str | None, text: str) -> str:

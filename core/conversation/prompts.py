@@ -16,6 +16,9 @@ class Option:
     description: str | None = None
     ticked: bool | None = None  # in a multi-select: whether it is chosen (None: not a multi-select)
     pinned: bool = False  # kept in view when a platform pages long lists ("Done")
+    # The recommended answer: where an app would tuck the options away in a list, it stays one tap away beside it.
+    quick: bool = False
+    short: str | None = None  # the label, shorter, for apps whose buttons and rows are tight (WhatsApp's 20 and 24)
 
     def __post_init__(self) -> None:
         if len(self.id.encode()) > 64:
@@ -42,4 +45,6 @@ class Prompt:
     new_message: bool = False
     # Worth a message of its own (a tip's reference, what they subscribed to): never written over the question it answers.
     keep: bool = False
+    # What a platform's button that opens a list of the options says it opens ("Choose topics"); None: a plain "Choose".
+    list_button: str | None = None
     commands_menu: bool = False  # the options are the commands named in the text (an app with its own command menu may leave them out)

@@ -32,6 +32,7 @@ WELCOME = N_(
         "and you can send back what you see.\n\n"
         "<b>What we keep:</b> the areas you choose (rounded to about 100 metres, never your exact location), "
         "the topics you pick, and this chat's number so we can message you. Delete it all at any time with /stop.\n\n"
+        "Lookout is not for emergencies: if someone is in danger or a crime is happening now, call 999.\n\n"
         "First: are you {age} or older?"
 )
 HELP = N_(

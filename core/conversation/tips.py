@@ -39,7 +39,8 @@ def empty_draft(alert_id: int | None) -> dict[str, Any]:
 
 def _collecting_options(turn: Turn) -> list[Option]:
     _ = turn.gettext
-    return [Option("tf:done", _("Done — send it")), Option("tf:cancel", _("Cancel"))]
+    # Done asks one more question (may officers contact them?) before anything is sent: the label says so.
+    return [Option("tf:done", _("Done — next question")), Option("tf:cancel", _("Cancel"))]
 
 
 def _anonymity_options(turn: Turn) -> list[Option]:
@@ -58,7 +59,8 @@ def on_tip_button(turn: Turn, alert_id: int | None) -> Prompt:
     return turn.say(
         _(
             "Thank you for helping. Tell us what you saw: send a message, photos, and the location where you saw it "
-            "(📎 → Location). Tap <b>Done</b> when you've finished.\n\nIn an emergency call 999."
+            "(📎 → Location). Tap <b>Done</b> when you've finished: we'll ask one more question, then send it to officers.\n\n"
+            "In an emergency call 999."
         ),
         _collecting_options(turn),
     )

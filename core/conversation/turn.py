@@ -93,9 +93,11 @@ class Turn:
         new_message: bool = False,
         keep: bool = False,
         commands_menu: bool = False,
+        list_button: str | None = None,
     ) -> Prompt:
         if menu is not None:
             self.data[MENU_KEY] = menu
         return Prompt(
-            text, self.language, tuple(options), ask_location=ask_location, document=document, new_message=new_message, keep=keep, commands_menu=commands_menu
+            text, self.language, tuple(options), ask_location=ask_location, document=document, new_message=new_message, keep=keep, commands_menu=commands_menu,
+            list_button=list_button,
         )

@@ -107,7 +107,7 @@ def test_a_resident_joins_an_officer_alerts_by_slash_command_and_the_tip_reaches
         alert = bot.filter(has_text=INCIDENT)
         expect(alert).to_be_visible(timeout=SLOW)
         expect(alert).to_contain_text(CONTACT)
-        expect(alert.locator("b").first).to_contain_text("Police alert")  # the bot's HTML, drawn as elements
+        expect(alert.locator("b").first).to_contain_text("🚨 Mercia Vale Police: Bogus callers")  # the bot's HTML, drawn as elements
         expect(counter).not_to_have_text("0")
         page.locator(".bubble-group", has=alert).get_by_role("button", name="I have information").click()
         expect(page.get_by_test_id("tg-button-press").last).to_contain_text("app answered 200")
@@ -195,6 +195,11 @@ def test_a_whatsapp_resident_joins_on_the_console_phone(database_url: str, page:
         expect(answered).to_contain_text("location Stafford town centre")
         expect(business.last).to_contain_text("What is this place to you?", timeout=SLOW)
         pick("Home")
+
+        # The recommended answer is one tap; the topics are a tap away, in a list whose button says so.
+        expect(wa.get_by_test_id("wa-reply-button").filter(has_text="All local crime")).to_be_visible(timeout=SLOW)
+        tap("Choose topics")
+        expect(wa.get_by_test_id("wa-list-open").last).to_contain_text("Choose topics", timeout=SLOW)
 
         # Twelve topics and a pinned Done: a paged list. Tick one on the second page: that unticks "All local
         # crime" on the first (the pages wrap round), then Done.

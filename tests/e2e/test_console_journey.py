@@ -33,9 +33,12 @@ def test_subscribe_raise_by_slash_command_receive_and_send_a_tip_into_the_slack_
         service.tap("12 or older")
         assert service.state()["telegram"]["keyboard"]["rows"][0][0]["request_location"]
         service.share_location(*TOWN_CENTRE)
+        service.bot_said("near Greengate Street, Stafford")  # the shared location, confirmed by its street
         service.tap("Home")
+        service.bot_said("Which alerts would you like?")  # a reply may follow the webhook's answer: wait for it
         service.tap("Bogus callers")  # unticks All local crime: bogus callers only
         service.tap("Done")
+        service.bot_said("signing up for a business")
         service.tap("I'm a resident")
         assert "Bogus callers" in flatten(service.bot_said("You're all set")["nodes"])
 
@@ -57,7 +60,9 @@ def test_subscribe_raise_by_slash_command_receive_and_send_a_tip_into_the_slack_
         # The tip: "I have information", what they saw, Done, anonymous.
         service.tap("I have information")
         service.say("Two men in hi-vis knocking on doors in Eastgate Street & <b>Mill Lane</b>")
-        service.tap("Done")
+        service.bot_said("Got it. Add more")
+        service.tap("Done")  # "Done — next question": it asks one more
+        service.bot_said("Can officers contact you")
         service.tap("Stay anonymous")
         thanks = flatten(service.bot_said("reached the officers")["nodes"])
         reference = next(word.strip(".") for word in thanks.split() if word.startswith("T-"))

@@ -104,6 +104,7 @@ async def test_subscribe_by_location_alerts_in_and_out_of_the_window_a_tip_an_of
     assert phone.last().content["type"] == "location_request_message"
     await phone.share_location(52.80671, -2.11742)
     await phone.tap("Home")
+    await phone.tap("Choose topics")  # beside the one-tap "All local crime": the list of topics
     await phone.tap("Burglary")  # unticks All local crime: burglary only
     ticked = json.dumps(phone.last().content, ensure_ascii=False)
     assert "✅ Burglary" in ticked and "✅ All local crime" not in ticked
@@ -238,7 +239,7 @@ async def test_postcode_onboarding_and_a_webhook_that_refuses_what_meta_did_not_
     assert "Is this right?" in phone.last().text and "ST16 2LZ" in phone.last().text
     await phone.send("yes")  # typed, not tapped
     await phone.send("Work")
-    await phone.tap("Done")
+    await phone.tap("All local crime")  # the recommended answer, one tap
     await phone.tap("Retail")
     assert "You're all set" in phone.last().text and "Retail" in phone.last().text
     assert rows(database_url, sa.select(residents.c.sector))[0].sector == "retail"

@@ -117,8 +117,8 @@ async def test_an_alert_its_update_and_its_cancellation_arrive_by_email(service,
     assert first.subject == "Police alert: Burglary in progress" and first.mail_from == "alerts@mercia-vale.police.example"
     text, html = first.body("plain"), first.body("html")
     for body in (text, html):
-        assert body.index("MV-20261125-0456") < body.index("Two men")
-        assert "Call 101" in body  # the force's contact, with the incident number, above the message
+        assert body.index("Two men") < body.index("MV-20261125-0456")  # what happened first, then the incident number
+        assert "Call 101" in body  # the force's contact, with the incident number, after the message
     assert 'Two men <in> a "white" van & a dog.' in text and "Two men &lt;in&gt; a &#34;white&#34; van &amp; a dog." in html
     (tip,) = link(first, "/subscribe/tip")
     assert signed(tip, Purpose.TIP) == {"email": near.address.id, "alert": alert.id}

@@ -179,7 +179,7 @@ async def test_exercise_alerts_are_labelled_and_reach_only_testers(database_url,
         card = await app.raise_alert(status="Exercise")
         text = card_text(card)
         assert card.blocks[0]["text"]["text"].startswith("EXERCISE — Preview")
-        assert "EXERCISE — Police alert from Mercia Vale Police" in text and "only residents who opted in as testers" in text
+        assert "EXERCISE — 🚨 Mercia Vale Police" in text and "only residents who opted in as testers" in text
         assert "Would reach 1 resident" in text
 
 

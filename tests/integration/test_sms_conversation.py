@@ -28,7 +28,7 @@ from runtime.app import Lookout, build, create_app
 from sandbox.nominatim import NominatimStandIn
 from sandbox.server import BackgroundServer
 from sandbox.sms import SmsStandIn
-from storage.tables import conversations, deliveries, inbound_updates, residents, tip_media, tip_notes, tips
+from storage.tables import conversations, deliveries, inbound_updates, residents, subscriptions, tip_media, tip_notes, tips
 from tests.support.database import count, rows
 from tests.support.processes import free_port
 from tests.support.residents import STAFFORD
@@ -98,6 +98,25 @@ async def join(phone: SmsPhone) -> None:
     await phone.text("Done")
     await phone.text("1")  # a resident, not a business
     assert "You're all set" in phone.last()
+
+
+async def test_joining_by_text_all_crime_is_reply_1_and_the_summary_names_the_street(app: Running) -> None:
+    phone = SmsPhone(app.sms, "+447700900509")
+    await phone.text("Hello")
+    assert "call 999" in phone.last()
+    await phone.text("1")  # 12 or older
+    await phone.text("ST16 2DH")
+    if "Reply 1 for" in phone.last() and "Home" not in phone.last():
+        await phone.text("1")
+    await phone.text("home")
+    assert "Reply 1 for All local crime (recommended), 2 for All local crime (chosen)" in phone.last()
+    await phone.text("1")  # one answer, and on to the next question
+    assert "signing up for a business" in phone.last()
+    await phone.text("1")
+    summary = phone.last()
+    assert "Alerts near: Home (near " in summary and "Topics: All local crime" in summary
+    assert count_segments(summary).encoding == "GSM-7"
+    assert {r.topic for r in app.rows(sa.select(subscriptions.c.topic))} == {"all"}
 
 
 async def test_the_whole_journey_by_text(app: Running) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -61,9 +61,15 @@ def clock() -> FakeClock:
 
 
 @pytest.fixture
-async def app(database_url: str, caplog: pytest.LogCaptureFixture, clock) -> AsyncIterator[Running]:
+def nominatim() -> Iterator[NominatimStandIn]:
+    with NominatimStandIn() as stand_in:
+        yield stand_in
+
+
+@pytest.fixture
+async def app(database_url: str, caplog: pytest.LogCaptureFixture, clock, nominatim: NominatimStandIn) -> AsyncIterator[Running]:
     limits = TelegramLimits(per_chat_burst=50)  # a test taps far faster than a person
-    with TelegramStandIn(TOKEN, limits=limits) as telegram, NominatimStandIn() as nominatim:
+    with TelegramStandIn(TOKEN, limits=limits) as telegram:
         settings = Settings(
             LOOKOUT_DATABASE_URL=database_url, TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_API_BASE=telegram.base_url,
             TELEGRAM_WEBHOOK_SECRET=SECRET, LOOKOUT_GEOCODER_DOMAIN=nominatim.domain, LOOKOUT_GEOCODER_SCHEME="http",
@@ -154,8 +160,65 @@ async def test_an_expired_button_is_said_below_and_leaves_its_message_alone(app:
     subscribe(phone)
     first_age_question = phone.messages()[0]
     app.users.presses_button(phone.user, first_age_question.message_id, "age:yes")  # long answered
-    assert "That button has expired" in phone.last().visible
+    answer = phone.last()
+    assert answer.message_id != first_age_question.message_id
+    assert answer.visible.startswith("That button is from an earlier message, so it no longer works.")
+    assert "/places" in answer.visible  # what they can do now, not only the bad news
     assert "are you 12 or older?" in next(m for m in phone.messages() if m.message_id == first_age_question.message_id).visible
+
+
+async def test_an_old_button_mid_question_shows_the_question_they_are_on(app: Running) -> None:
+    phone = app.phone(880014)
+    phone.send("/start")
+    phone.press("12 or older")
+    phone.share_location(*STAFFORD)  # now on "What is this place to you?"
+    first_age_question = phone.messages()[0]
+    app.users.presses_button(phone.user, first_age_question.message_id, "age:no")
+    answer = phone.last()
+    assert answer.visible.startswith("That button is from an earlier message") and "Here's where you were:" in answer.visible
+    assert "What is this place to you?" in answer.visible
+    assert "Home" in json.dumps(answer.reply_markup)  # the buttons that work now
+    phone.press("Home")  # and they do
+    assert "Which alerts would you like?" in phone.last().visible
+    assert app.conversations()[0].step == "topics"
+
+
+# --- a shared location in words ---------------------------------------------------------------------
+
+
+async def test_a_shared_location_is_confirmed_by_its_street_and_the_summary_names_it(app: Running) -> None:
+    phone = app.phone(880015)
+    phone.send("/start")
+    phone.press("12 or older")
+    phone.share_location(*STAFFORD)
+    assert phone.last().visible.startswith("Got it — near Greengate Street, Stafford.\n\nWhat is this place to you?")
+    phone.press("Home")
+    first_row = phone.last().reply_markup["inline_keyboard"][0]  # type: ignore[index]
+    assert [b["text"] for b in first_row] == ["All local crime (recommended)"]
+    phone.press("All local crime (recommended)")  # one tap, and on to the next question
+    assert "Are you signing up for a business?" in phone.last().visible
+    phone.press("I'm a resident")
+    assert "Alerts near: Home (near Greengate Street, Stafford)" in phone.last().visible
+    assert "Topics: All local crime" in phone.last().visible
+    stored = json.dumps([list(row) for row in app.conversations()], default=str)
+    assert "Greengate" not in stored and str(STAFFORD[0]) not in stored  # nothing of the place kept in the conversation
+
+
+@pytest.mark.parametrize("fault", ["slow", "down"])
+async def test_a_street_lookup_that_fails_or_dawdles_leaves_the_words_without_it(app: Running, nominatim, fault: str) -> None:
+    if fault == "slow":
+        nominatim.set_delay(30)  # far beyond what a resident is kept waiting
+    else:
+        nominatim.fail_with(503)
+    phone = app.phone(880016)
+    phone.send("/start")
+    phone.press("12 or older")
+    phone.share_location(*STAFFORD)
+    assert phone.last().visible.startswith("Got it — thank you.\n\nWhat is this place to you?")
+    phone.press("Home")
+    phone.press("Done")
+    phone.press("I'm a resident")
+    assert "Alerts near: Home\n" in phone.last().visible
 
 
 async def test_buttons_sent_before_the_move_still_work(app: Running) -> None:

@@ -75,9 +75,34 @@ async def subscribe(phone: WhatsAppPhone) -> None:
     await phone.tap("12 or older")
     await phone.share_location(*STAFFORD)
     await phone.tap("Home")
-    await phone.tap("Done")
+    await phone.tap("All local crime")  # the recommended answer, one tap
     await phone.tap("I'm a resident")
     assert "You're all set" in phone.last().text
+
+
+async def test_joining_names_the_street_offers_all_crime_in_one_tap_and_lists_say_what_they_open(app: Running) -> None:
+    phone = WhatsAppPhone(app.wa, "447700900409")
+    await phone.send("hi")
+    assert "call 999" in phone.last().text  # the welcome says what Lookout is not for
+    await phone.tap("12 or older")
+    await phone.share_location(*STAFFORD)
+    assert phone.last().text.startswith("Got it — near Greengate Street, Stafford.")
+    await phone.tap("Home")
+    question = phone.last()
+    assert question.content["type"] == "button"  # not tucked away in a list: the recommended answer, and the list
+    titles = [b["reply"]["title"] for b in question.content["action"]["buttons"]]
+    assert titles == ["⭐ All local crime", "Choose topics"]
+    await phone.tap("Choose topics")
+    listed = phone.last()
+    assert listed.content["type"] == "list" and listed.content["action"]["button"] == "Choose topics"
+    rows = [r["title"] for r in listed.content["action"]["sections"][0]["rows"]]
+    assert rows[:2] == ["Done ✔️", "⭐ All local crime"] and "✅ All local crime" in rows
+    await phone.tap("Burglary")
+    assert phone.last().content["type"] == "list"  # ticking: the list again, where they were
+    await phone.tap("Done")
+    await phone.tap("I'm a resident")
+    assert "Alerts near: Home (near Greengate Street, Stafford)" in phone.last().text
+    assert {r.topic for r in app.rows(sa.select(subscriptions.c.topic))} == {"burglary"}
 
 
 async def test_managing_by_keywords_lists_and_buttons(app: Running) -> None:
@@ -128,9 +153,10 @@ async def test_managing_by_keywords_lists_and_buttons(app: Running) -> None:
     await phone.tap("Done")
     assert {r.topic for r in app.rows(sa.select(subscriptions.c.topic))} == {"asb"}
 
-    # An old button from onboarding has expired; it changes nothing.
-    await phone.user.picks_list_row("tp:burglary", on=onboarding_topics.id)
-    assert "expired" in phone.last().text
+    # An old button from onboarding no longer works; it changes nothing, and what they can do now is listed.
+    await phone.user.taps_button("tp:recommended", on=onboarding_topics.id)
+    assert phone.last().text.startswith("That button is from an earlier message, so it no longer works.")
+    assert phone.last().content["type"] == "list" and "TOPICS" in json.dumps(phone.last().content)
     assert {r.topic for r in app.rows(sa.select(subscriptions.c.topic))} == {"asb"}
 
     # My data, as text (the stand-in has no document messages).

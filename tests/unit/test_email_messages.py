@@ -46,7 +46,7 @@ def token(url: str) -> str:
     return parse_qs(urlsplit(url).query)["t"][0]
 
 
-def test_an_alert_has_its_subject_incident_and_contact_first_and_a_tip_link_for_its_recipient() -> None:
+def test_an_alert_says_what_happened_before_its_incident_and_contact_and_links_a_tip_for_its_recipient() -> None:
     message = render_alert(alert(), FORCE, Channel.EMAIL)
     assert message.parts is not None and message.buttons == ()  # a link, signed per recipient, not a button
     email = mail(message)
@@ -55,7 +55,8 @@ def test_an_alert_has_its_subject_incident_and_contact_first_and_a_tip_link_for_
     text = email.get_body(("plain",)).get_content()
     html = email.get_body(("html",)).get_content()
     for body in (text, html):
-        assert body.index("MV-20261125-0456") < body.index("Two men seen") and body.index("Call 101") < body.index("Two men seen")
+        # What happened first (then where), and only then the incident number and who to call.
+        assert body.index("Two men seen") < body.index("Stafford town centre") < body.index("MV-20261125-0456") < body.index("Call 101")
         assert "Stafford town centre" in body and "Mercia Vale Police" in body
         (tip,) = links(body, "/subscribe/tip")
         assert SIGNER.read(Purpose.TIP, token(tip)) == {"email": TO, "alert": 7}

@@ -11,7 +11,9 @@ from core.conversation.prompts import Document, Option, Prompt
 from core.conversation.state import Conversation, Step
 from core.conversation.texts import available_languages
 from core.conversation.turn import Services, Turn
-from core.model import Address, Channel
+from core.geo.areas import CircleArea
+from core.model import Address, Alert, AlertType, Audience, Channel
+from core.rendering import render_alert
 from tests.support.clock import FakeClock
 
 
@@ -92,3 +94,36 @@ def test_every_question_with_choices_fits_whatsapps_limits_in_every_language(lan
                 for row in interactive["action"].get("sections", [{}])[0].get("rows", []):
                     assert len(row["title"]) <= MAX_ROW_TITLE and len(row.get("description", "")) <= MAX_ROW_DESCRIPTION
                 assert not interactive["body"]["text"].endswith("…"), "a question was cut short"
+
+
+def test_a_list_with_a_recommended_answer_is_first_two_buttons_the_answer_and_one_opening_the_list() -> None:
+    options = (
+        Option("tp:recommended", "All local crime (recommended)", quick=True, short="⭐ All local crime"),
+        *(Option(f"tp:{n}", f"Topic {n}", ticked=False) for n in range(12)),
+        Option("tp:done", "Done ✔️", pinned=True),
+    )
+    prompt = Prompt("Which alerts?", "en", options, list_button="Choose topics")
+
+    (fresh,) = render_prompt(prompt)  # a new question
+    assert fresh["interactive"]["type"] == "button"
+    assert [b["reply"] for b in fresh["interactive"]["action"]["buttons"]] == [
+        {"id": "tp:recommended", "title": "⭐ All local crime"}, {"id": "page:0", "title": "Choose topics"},
+    ]
+    (browsing,) = render_prompt(prompt, page=0)  # "Choose topics" tapped, or ticking in the list
+    assert browsing["interactive"]["type"] == "list" and browsing["interactive"]["action"]["button"] == "Choose topics"
+    titles = [r["title"] for r in browsing["interactive"]["action"]["sections"][0]["rows"]]
+    assert titles[:2] == ["Done ✔️", "⭐ All local crime"] and all(len(t) <= MAX_ROW_TITLE for t in titles)
+
+
+def test_an_alert_reads_force_first_with_its_headline_bold() -> None:
+    fields: dict[str, object] = dict(
+        incident_number="MV-20261125-0456", headline="Bogus callers", message="Two men claiming to be from the water board.",
+        contact="Call 101.", area=CircleArea(52.8067, -2.1174, 500), area_description="within 500 m of Eastgate Street, Stafford",
+        topics=("all",), sectors=(), audience=Audience.RESIDENTS, author="cli:test", id=7, reference="A-2026-000007",
+    )
+    whatsapp = render_alert(Alert(**fields), "Mercia Vale Police", Channel.WHATSAPP).text
+    assert whatsapp.split("\n\n")[:2] == ["*🚨 Mercia Vale Police: Bogus callers*", "Two men claiming to be from the water board."]
+    telegram = render_alert(Alert(**fields), "Mercia Vale Police", Channel.TELEGRAM).text
+    assert telegram.startswith("<b>🚨 Mercia Vale Police: Bogus callers</b>\n\n")
+    update = render_alert(Alert(**{**fields, "type": AlertType.UPDATE, "original_id": 7}), "Mercia Vale Police", Channel.WHATSAPP).text
+    assert update.startswith("*🔄 Update — Mercia Vale Police: Bogus callers*")
