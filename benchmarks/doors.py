@@ -26,10 +26,10 @@ from typing import Any
 import httpx
 
 from benchmarks.serve_process import ServeProcess
+from runtime.examples import EXAMPLE_FORCE_CONFIG
 from sandbox.telegram import TelegramLimits, TelegramStandIn
 from sandbox.telegram_users import SECRET_HEADER, SimulatedUser
 from storage.migrate import upgrade
-from runtime.examples import EXAMPLE_FORCE_CONFIG
 
 TOKEN = "123456:BENCHDOORS"
 SECRET = "bench-doors-webhook-secret"

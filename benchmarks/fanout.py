@@ -21,12 +21,12 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
-from sqlalchemy import insert, select, func
+from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from benchmarks.cpu import run_first
@@ -42,12 +42,12 @@ from core.geo.cells import cell_to_int, snap
 from core.model import Channel
 from core.services.alerts import AlertRequest, AlertService
 from core.services.roles import Roles
+from runtime.examples import EXAMPLE_FORCE_CONFIG
 from storage.database import is_sqlite, make_async_engine
 from storage.migrate import upgrade
 from storage.rate_buckets import PostgresSlotSource
 from storage.tables import deliveries, places, residents, subscriptions
 from storage.uow import unit_of_work_factory
-from runtime.examples import EXAMPLE_FORCE_CONFIG
 
 TOKEN = "123456:BENCH"
 SMS_ACCOUNT = "AC" + "be" * 16
@@ -183,7 +183,7 @@ def _service(engine: AsyncEngine, force: ForceConfig) -> AlertService:
     return AlertService(unit_of_work_factory(engine, clock=utc_now), force, roles=Roles(supervisors=frozenset({SUPERVISOR})), clock=utc_now)
 
 
-def _worker(engine: AsyncEngine, force: ForceConfig, receiver: _Receiver, *, rate: float | None | object) -> DeliveryWorker:
+def _worker(engine: AsyncEngine, force: ForceConfig, receiver: _Receiver, *, rate: float | object | None) -> DeliveryWorker:
     adapter = TelegramAdapter(make_bot(TOKEN, receiver.base_url))
     source = None if engine.dialect.name == "sqlite" else PostgresSlotSource(engine)
     rates = {} if rate is ... else {Channel.TELEGRAM: rate}

@@ -25,6 +25,7 @@ tables there, nor another benchmark's.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import tempfile
 from collections import Counter
 from collections.abc import Callable
@@ -47,7 +48,6 @@ from benchmarks.fault_residents import (
     tips_through_the_run,
 )
 from benchmarks.fault_timeline import GEOCODER_TIMEOUT, Clock, DatabaseFault, StandInFaults, Timeline, cleared
-from runtime.population import build_population
 from benchmarks.postgres_cluster import local_cluster, restart, terminate_sessions
 from benchmarks.serve_process import ServeProcess
 from benchmarks.telegram_side import LOCKED, TelegramSide
@@ -57,6 +57,7 @@ from core.force import ForceConfig, load_force_config
 from core.geo.areas import CircleArea
 from core.services.alerts import AlertRequest, AlertService
 from core.services.roles import Roles
+from runtime.population import build_population
 from sandbox.nominatim import NominatimStandIn
 from sandbox.slack import SlackStandIn
 from sandbox.slack_workspace import OFFICER_ID, TIPS_CHANNEL_ID
@@ -248,7 +249,7 @@ class _Readiness:
     def unready_seconds(self, since: float) -> float:
         """How long /readyz was not 200 from ``since`` on (sample to sample)."""
         later = [(t, ok) for t, ok in self.samples if t >= since]
-        return round(sum(b[0] - a[0] for a, b in zip(later, later[1:], strict=False) if not a[1]), 2)
+        return round(sum(b[0] - a[0] for a, b in itertools.pairwise(later) if not a[1]), 2)
 
     def ready_again(self, since: float) -> float | None:
         """The first sample from ``since`` on that answered 200 after one that did not (or the first 200 if none failed)."""
@@ -381,7 +382,7 @@ def _recovery(fault: DatabaseFault, readiness: _Readiness, telegram: TelegramSta
     # The fan-out's longest silence from just before the fault until well after it: how long sending stopped.
     arrivals = sorted(r.at - clock.zero for r in list(telegram.sent) if MAIN_HEADLINE in r.visible)
     window = [t for t in arrivals if started - 1.0 <= t <= done + 30.0]
-    gap_start, gap_end = max(zip(window, window[1:], strict=False), key=lambda pair: pair[1] - pair[0], default=(started, started))
+    gap_start, gap_end = max(itertools.pairwise(window), key=lambda pair: pair[1] - pair[0], default=(started, started))
     return {
         "postgres_fault": fault.description,
         "postgres_fault_seconds": round(done - started, 2),

@@ -26,13 +26,13 @@ import aiohttp
 from sqlalchemy import func, select
 
 from benchmarks.fanout import CENTRE, FORCE_CONFIG, OFFICER, SUPERVISOR, TOKEN, _Receiver, _reset
-from runtime.population import build_population
 from benchmarks.serve_process import ServeProcess
 from core.clock import utc_now
 from core.force import load_force_config
 from core.geo.areas import CircleArea
 from core.services.alerts import AlertRequest, AlertService
 from core.services.roles import Roles
+from runtime.population import build_population
 from storage.database import is_sqlite, make_async_engine
 from storage.migrate import upgrade
 from storage.tables import conversations, deliveries, inbound_updates, residents

@@ -45,7 +45,6 @@ from shapely.geometry import LineString
 from sqlalchemy import Column, MetaData, String, Table, delete, event, exists, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from runtime.population import build_population
 from benchmarks.postgis_peer import open_peer_population, peer_resolve, peer_send, peer_version, prepare_peer_database
 from core.clock import utc_now
 from core.delivery.priority import Priority
@@ -57,13 +56,14 @@ from core.geo.nearness import Nearness, nearness
 from core.geo.projection import projection_around
 from core.model import Audience, MessageKind
 from core.ports import RecipientCriteria
+from runtime.examples import EXAMPLE_FORCE_CONFIG
+from runtime.population import build_population
 from storage.database import make_async_engine
-from storage.migrate import upgrade
 from storage.matching import recipients, recipients_statement
+from storage.migrate import upgrade
 from storage.outbox import SqlOutbox
 from storage.tables import deliveries, messages, places, reachable_places, residents, subscriptions
 from storage.uow import SqlUnitOfWork
-from runtime.examples import EXAMPLE_FORCE_CONFIG
 
 TOWN = "Stafford"
 TOWN_CENTRE = (52.8067, -2.1174)

@@ -30,12 +30,12 @@ import sqlalchemy as sa
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from runtime.population import PopulationChunk, population_chunks
 from core.clock import utc_now
 from core.errors import LookoutError
 from core.force import ALL_TOPICS
 from core.geo.areas import CircleArea, StreetArea
 from core.model import DeliveryState, MessageKind
+from runtime.population import PopulationChunk, population_chunks
 from storage.database import make_async_engine, make_sync_engine
 from storage.migrate import upgrade
 from storage.outbox import SqlOutbox

@@ -43,7 +43,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from benchmarks.cpu import cpu_seconds, database_backend_pids
 from benchmarks.fanout import CENTRE, FORCE_CONFIG, OFFICER, SUPERVISOR, TOKEN, _Receiver, _reset, _service
-from runtime.population import build_population
 from benchmarks.serve_process import ServeProcess
 from bots.telegram.adapter import TelegramAdapter, make_bot
 from core.clock import utc_now
@@ -54,6 +53,7 @@ from core.geo.areas import CircleArea
 from core.geo.cells import int_to_cell
 from core.model import Channel
 from core.services.alerts import AlertRequest, AlertService
+from runtime.population import build_population
 from storage.database import is_sqlite, make_async_engine
 from storage.migrate import upgrade
 from storage.rate_buckets import PostgresSlotSource

@@ -199,7 +199,7 @@ def format_duration(seconds: float) -> str:
     """A span as people say it: "4.2 s", "35 s", "3 min 10 s", "1 h 5 min"."""
     if seconds < 10:
         return f"{seconds:.1f} s"
-    whole = int(round(seconds))
+    whole = round(seconds)
     if whole < 60:
         return f"{whole} s"
     minutes, whole = divmod(whole, 60)

@@ -83,7 +83,7 @@ class ReplyQueue:
                 released.set()  # behind this chat's earlier reply
             async with self._turns.turn(chat):
                 await send()
-        except Exception as error:  # noqa: BLE001 - one reply's failure must not stop the others
+        except Exception as error:
             logger.warning("a %s reply to a resident was not sent: %s", self._name, type(error).__name__)
         finally:
             released.set()

@@ -21,17 +21,12 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from bots.alert_page.routes import add_alert_pages
 from bots.body_limit import add_body_limit
 from bots.email.platform import PLATFORM as EMAIL
+from bots.geocoding import GeopyGeocoder
 from bots.platform import Background, Platform
 from bots.slack_officer.platform import PLATFORM as SLACK
 from bots.sms.platform import PLATFORM as SMS
 from bots.telegram.platform import PLATFORM as TELEGRAM
 from bots.whatsapp.platform import PLATFORM as WHATSAPP
-from bots.geocoding import GeopyGeocoder
-from runtime.examples import force_config_path
-from runtime.logs import REDACTOR
-from runtime.metrics import Metrics, add_metrics
-from runtime.scheduler import SCHEDULER_LOCK
-from runtime.version import lookout_version
 from core.alert_pages import alert_page_link, page_key
 from core.clock import Clock, utc_now
 from core.delivery.ratelimit import HEADROOM
@@ -40,8 +35,8 @@ from core.errors import NotFound
 from core.force import ForceConfig, load_force_config
 from core.geocoding import Geocoder
 from core.model import RESIDENT_CHANNELS, Address, Channel
-from core.outbound import ChannelAdapter
 from core.origin import act_from
+from core.outbound import ChannelAdapter
 from core.ports import UnitOfWorkFactory
 from core.pseudonyms import TipsterPseudonyms
 from core.services.alerts import AlertService, Paces, SmsPricing
@@ -54,11 +49,16 @@ from core.services.roles import Roles
 from core.services.subscriptions import SubscriptionService
 from core.services.tips import TipService
 from core.settings import Settings
-from storage.database import is_sqlite, make_async_engine
-from storage.locks import ProcessLock, lock_is_held, process_lock
+from runtime.examples import force_config_path
+from runtime.logs import REDACTOR
+from runtime.metrics import Metrics, add_metrics
+from runtime.scheduler import SCHEDULER_LOCK
+from runtime.version import lookout_version
 from storage.conversations import SqlConversationStore
-from storage.migrate import current_revision, head_revision
+from storage.database import is_sqlite, make_async_engine
 from storage.geocode_cache import SqlGeocodeCache
+from storage.locks import ProcessLock, lock_is_held, process_lock
+from storage.migrate import current_revision, head_revision
 from storage.rate_buckets import PostgresSlotSource, slot_source
 from storage.uow import unit_of_work_factory
 

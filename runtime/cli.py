@@ -9,7 +9,15 @@ from pydantic import ValidationError
 from core.settings import Settings
 from runtime.cli_alerts import alert_app
 from runtime.cli_config import config_app, init
-from runtime.cli_support import EXIT_FAILED, EXIT_MISCONFIGURED, err, load_settings, out, report_settings_problems, run_or_explain
+from runtime.cli_support import (
+    EXIT_FAILED,
+    EXIT_MISCONFIGURED,
+    err,
+    load_settings,
+    out,
+    report_settings_problems,
+    run_or_explain,
+)
 from runtime.logs import REDACTOR, configure_logging
 from runtime.version import lookout_version
 

@@ -17,20 +17,29 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
-from runtime.app import Lookout, build
-from runtime.examples import force_config_path
-from runtime.cli_support import EXIT_FAILED, EXIT_MISCONFIGURED, err, load_settings, out, run_or_explain
-from runtime.serving import require_current_schema
 from core.errors import InvalidInput
+from core.force import ForceConfig, load_force_config
 from core.geo.areas import Area, CircleArea
 from core.geo.coords import parse_distance
-from core.force import ForceConfig, load_force_config
 from core.model import RESIDENT_CHANNELS, Alert, AlertState, Channel, DeliveryState, Severity
 from core.origin import act_from
-from core.services.alerts import AlertRequest, Preview, SendResult, daily_limit_in_words, reach_in_words, sms_cost_in_words, timing_in_words
+from core.services.alerts import (
+    AlertRequest,
+    Preview,
+    SendResult,
+    daily_limit_in_words,
+    reach_in_words,
+    sms_cost_in_words,
+    timing_in_words,
+)
 from core.services.areas import DEFAULT_RADIUS_M, Where, resolve_area
-from core.templates import fill as fill_in, in_words, parse_fills
 from core.services.progress import ProgressService
+from core.templates import fill as fill_in
+from core.templates import in_words, parse_fills
+from runtime.app import Lookout, build
+from runtime.cli_support import EXIT_FAILED, EXIT_MISCONFIGURED, err, load_settings, out, run_or_explain
+from runtime.examples import force_config_path
+from runtime.serving import require_current_schema
 
 alert_app = typer.Typer(no_args_is_help=True, help="Preview, send, update, cancel and list alerts.")
 T = TypeVar("T")

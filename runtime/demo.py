@@ -22,21 +22,21 @@ from pathlib import Path
 from sqlalchemy import String, cast, func, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from runtime.population import build_population
-from runtime.app import Lookout, build
-from runtime.serving import run_parts
 from bots.telegram.registration import set_webhook
 from core.errors import LookoutError
 from core.force import ForceConfig
 from core.model import Address, Channel
 from core.services.subscriptions import NewPlace
 from core.settings import Settings
+from runtime.app import Lookout, build
+from runtime.examples import EXAMPLE_FORCE_CONFIG
+from runtime.logs import quiet_for_the_demo
+from runtime.population import build_population
+from runtime.serving import run_parts
 from sandbox.console.people import EMAIL_RESIDENT, TELEGRAM_RESIDENT
 from sandbox.service import DEFAULT_PORT, DEFAULT_SMTP_PORT, Sandbox, SandboxConfig
 from storage.migrate import upgrade
 from storage.tables import residents
-from runtime.examples import EXAMPLE_FORCE_CONFIG
-from runtime.logs import quiet_for_the_demo
 
 DEMO_DATABASE_URL = "sqlite:///var/demo.db"
 DEMO_ENV = Path("var/demo.env")  # the demo's settings as export lines, for `source var/demo.env` in a second terminal

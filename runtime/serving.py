@@ -17,10 +17,10 @@ from collections.abc import Iterator
 import uvicorn
 import uvloop
 
-from runtime.app import Lookout, build, create_app, describe_platforms
-from runtime.scheduler import SCHEDULER_LOCK, LeaderScheduler
 from core.errors import LookoutError
 from core.settings import Settings
+from runtime.app import Lookout, build, create_app, describe_platforms
+from runtime.scheduler import SCHEDULER_LOCK, LeaderScheduler
 from storage.database import is_sqlite, sqlite_file
 
 logger = logging.getLogger("lookout")

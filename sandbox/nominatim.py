@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import math
 import re
 import threading
@@ -264,7 +265,7 @@ def metres_to_line(place: Place, lat: float, lon: float) -> float:
     coords = [_metres(float(c[1]), float(c[0]), lat) for c in (place.geometry or {}).get("coordinates", [])]
     if len(coords) < 2:
         return math.inf
-    return min(_to_segment(point, a, b) for a, b in zip(coords, coords[1:], strict=False))
+    return min(_to_segment(point, a, b) for a, b in itertools.pairwise(coords))
 
 
 def _to_segment(p: tuple[float, float], a: tuple[float, float], b: tuple[float, float]) -> float:

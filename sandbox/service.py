@@ -49,8 +49,8 @@ from sandbox.nominatim import NominatimStandIn
 from sandbox.server import BackgroundServer, ServedStandIn
 from sandbox.slack import SlackStandIn
 from sandbox.slack_workspace import OFFICER_ID, OFFICERS_CHANNEL_ID, SECOND_OFFICER_ID, SUPERVISOR_ID, TIPS_CHANNEL_ID
-from sandbox.smtp import SmtpSink
 from sandbox.sms import SmsStandIn
+from sandbox.smtp import SmtpSink
 from sandbox.telegram import TelegramStandIn
 from sandbox.tiles import ATTRIBUTION as TILES_ATTRIBUTION
 from sandbox.tiles import TileStandIn

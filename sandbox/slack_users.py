@@ -21,7 +21,15 @@ from slack_sdk.signature import SignatureVerifier
 
 from sandbox.slack import Interaction, SlackStandIn
 from sandbox.slack_blocks import elements_of
-from sandbox.slack_workspace import APP_ID, BOT_ID, BOT_USER_ID, OFFICERS_CHANNEL_ID, TEAM_DOMAIN, TEAM_ID, VERIFICATION_TOKEN
+from sandbox.slack_workspace import (
+    APP_ID,
+    BOT_ID,
+    BOT_USER_ID,
+    OFFICERS_CHANNEL_ID,
+    TEAM_DOMAIN,
+    TEAM_ID,
+    VERIFICATION_TOKEN,
+)
 
 
 class SimulatedSlackClient:

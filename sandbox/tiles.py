@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import itertools
 import math
 import threading
 from collections.abc import Iterable, Sequence
@@ -168,7 +169,7 @@ class _Painter:
 
 def _longest_leg(points: Sequence[tuple[float, float]]) -> tuple[tuple[float, float], float, float]:
     """The middle of a line's longest segment, its angle in degrees (counter-clockwise on screen) and its length."""
-    legs = list(zip(points, points[1:], strict=False))
+    legs = list(itertools.pairwise(points))
     (x0, y0), (x1, y1) = max(legs, key=lambda leg: math.dist(*leg))
     return ((x0 + x1) / 2, (y0 + y1) / 2), math.degrees(math.atan2(y0 - y1, x1 - x0)), math.dist((x0, y0), (x1, y1))
 

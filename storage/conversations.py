@@ -167,7 +167,7 @@ class SqlConversationStore:
                 if handled is not None:
                     await SqlInboundLog(conn).finish(*handled, self._clock())
         if batch is not None:
-            for address, conversation in changed:
+            for address, _ in changed:
                 batch.read[address] = batch.changed.pop(address)
 
     async def _write(self, conn: AsyncConnection, address: Address, conversation: Conversation) -> None:

@@ -6,15 +6,25 @@ import weakref
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
+from datetime import timedelta
 from pathlib import Path
 
-from datetime import timedelta
-
-from sqlalchemy import Connection, DateTime, Engine, Interval, Table, create_engine, event, func, literal, literal_column
-from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy import (
+    Connection,
+    DateTime,
+    Engine,
+    Interval,
+    Table,
+    create_engine,
+    event,
+    func,
+    literal,
+    literal_column,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.sql.elements import ColumnElement
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
 SQLITE_MMAP_BYTES = 256 * 1024 * 1024

@@ -121,7 +121,7 @@ def parameters(criteria: RecipientCriteria, shape: Shape) -> dict[str, Any]:
         values["sectors"] = list(criteria.sectors)
     if shape.ranked:
         near = criteria.nearness
-        assert near is not None  # noqa: S101 - the shape says so
+        assert near is not None
         values |= {"near_keep": near.keep, "near_fill": near.fill}
         if shape.dialect == "postgresql":
             values |= {"rank_cells": [cell for cell, _ in near.metres], "rank_metres": [m for _, m in near.metres]}

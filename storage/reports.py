@@ -14,7 +14,7 @@ from sqlalchemy import Select, and_, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from core.delivery.holds import DAILY_LIMIT_HOLD, DAILY_LIMIT_REASON, QUIET_HOLD
-from core.geo.cells import int_to_cell
+from core.geo.cells import Cover, int_to_cell
 from core.model import (
     AlertState,
     AlertStatus,
@@ -23,7 +23,6 @@ from core.model import (
     DeliveryState,
     MessageKind,
 )
-from core.geo.cells import Cover
 from core.ports import AlertCount, CellCounts, DeliverySummary, ReachRow, RecipientCriteria
 from storage.matching import Shape, recipients, recipients_statement
 from storage.tables import alerts, deliveries, messages, places, residents, tips

@@ -14,7 +14,6 @@ from core.model import Address, DeliveryState, Place, QuietHours, Resident, Tip
 from storage.tables import deliveries, places, residents, subscriptions, tips
 from storage.tips import tip_from_row
 
-
 # A resident with their places and topics, in one statement, not three: every resident message reads this. A row per
 # (place, topic), at most a few dozen (five places, the force's topics). Built once, with a bound parameter, so a
 # message costs no statement building and no cache key (SQLAlchemy memoises both on the statement object).

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncTransactio
 
 from core.clock import Clock
 from storage.alerts import SqlAlertRepository
+from storage.allowance import SqlMessagingAllowance
 from storage.audit import SqlAuditLog
 from storage.database import only_reading, write_turn
 from storage.deliveries import SqlDeliveryQueue
@@ -17,13 +18,11 @@ from storage.operations import SqlOperationalCounts
 from storage.outages import is_outage, unavailable
 from storage.outbox import SqlOutbox
 from storage.receipts import SqlReceipts
-from storage.allowance import SqlMessagingAllowance
 from storage.reports import SqlReports
 from storage.residents import SqlResidentRepository
 from storage.retention import SqlRetention
 from storage.tips import SqlTipRepository
 from storage.watches import SqlProgressWatches
-
 
 logger = logging.getLogger("lookout.storage")
 

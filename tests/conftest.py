@@ -21,11 +21,11 @@ import sqlalchemy as sa
 
 from core.clock import Clock, utc_now
 from core.force import ForceConfig, load_force_config
+from runtime.examples import EXAMPLE_FORCE_CONFIG
 from storage.database import make_async_engine, make_sync_engine
 from storage.migrate import head_revision, upgrade
 from storage.tables import metadata
 from storage.uow import unit_of_work_factory
-from runtime.examples import EXAMPLE_FORCE_CONFIG
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE_FORCE = EXAMPLE_FORCE_CONFIG
@@ -127,11 +127,11 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
 
 
 @pytest.hookimpl(optionalhook=True)
-def pytest_testnodedown(node, error) -> None:  # noqa: ANN001 - an xdist WorkerController
+def pytest_testnodedown(node, error) -> None:
     _ran_on.update(getattr(node, "workeroutput", {}).get("lookout_ran_on", {}))
 
 
-def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:  # noqa: ANN001
+def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
     if _ran_on:
         terminalreporter.section("databases")
         for name in ("sqlite", "postgresql"):

@@ -8,10 +8,10 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, select_autoescape
 
 from core.alert_pages import PAGE_PREFIX, token_ok
+from core.cap import is_public
 from core.force import ForceConfig
 from core.ports import UnitOfWorkFactory
 from core.rendering import KIND_LABELS, status_label
-from core.cap import is_public
 
 _PAGE = Environment(autoescape=select_autoescape(default=True, default_for_string=True)).from_string(
     """<!doctype html>

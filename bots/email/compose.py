@@ -1,9 +1,9 @@
 """Putting an email together: headers, the plain-text part and the HTML part."""
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
-from datetime import UTC, datetime
 
 
 def build_email(

@@ -32,7 +32,15 @@ from geopy.location import Location
 
 from bots.geocoding.answers import candidates_from, checked_point, street_words
 from core.delivery.ratelimit import SlotSource
-from core.geocoding import KIND_ADDRESS, KIND_STREET, GeocodeCache, GeocodeCandidate, GeocoderUnavailable, NoMatch, prepare_query
+from core.geocoding import (
+    KIND_ADDRESS,
+    KIND_STREET,
+    GeocodeCache,
+    GeocodeCandidate,
+    GeocoderUnavailable,
+    NoMatch,
+    prepare_query,
+)
 
 logger = logging.getLogger(__name__)
 

@@ -29,17 +29,17 @@ from bots.body_limit import limit_body
 from bots.map_tiles.client import TileClient
 from bots.slack_officer import actions, commands, events, views
 from bots.slack_officer.dedupe import handle_once, parse_body, request_key
-from bots.slack_officer.payloads import problem_with
 from bots.slack_officer.deps import CONTEXT_KEY, OfficerDeps
+from bots.slack_officer.payloads import problem_with
 from bots.slack_officer.signature import is_valid_request
 from bots.slack_officer.status_board import StatusBoard
 from bots.slack_officer.tasks import BackgroundTasks
+from core.clock import Clock
 from core.force import ForceConfig
 from core.geocoding import Geocoder
 from core.ports import UnitOfWorkFactory
 from core.services.alerts import AlertService
 from core.services.audit import AuditService
-from core.clock import Clock
 from core.services.inbound_once import InboundOnce
 from core.services.progress import ProgressService
 from core.services.roles import Roles

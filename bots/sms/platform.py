@@ -23,10 +23,10 @@ class SmsPlatform:
     def build_adapter(self, settings: Settings, *, force: ForceConfig, engine: AsyncEngine) -> SmsAdapter | None:
         if not (settings.sms_account_sid and settings.sms_auth_token):
             return None
-        from core.alert_pages import alert_page_link
         from bots.sms.adapter import SmsAdapter
         from bots.sms.twilio_api import Sender, TwilioApi
         from bots.sms.webhook import STATUS_PATH
+        from core.alert_pages import alert_page_link
 
         public = settings.public_url.rstrip("/") if settings.public_url else None
         api = TwilioApi(

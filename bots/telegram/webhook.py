@@ -31,7 +31,6 @@ from core.outages import StorageUnavailable
 from core.replies import ReplyQueue, Send
 from core.services.inbound_once import STALE_AFTER, InboundOnce
 
-
 logger = logging.getLogger("lookout.telegram")
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"

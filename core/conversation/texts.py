@@ -20,7 +20,7 @@ LANGUAGE_NAMES = {"en": "English", "pl": "Polski"}
 Translate = Callable[[str], str]
 
 
-def N_(message: str) -> str:  # noqa: N802 - gettext's conventional name for "mark, don't translate yet"
+def N_(message: str) -> str:
     """Mark a message for the catalogue; it is translated into each resident's language when said."""
     return message
 

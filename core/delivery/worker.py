@@ -32,9 +32,14 @@ from core.model import Alert, AlertState, Channel, DeliveryState, MessageKind, U
 from core.outages import Outage, StorageUnavailable
 from core.outbound import ChannelAdapter, DeliveryResult, OutboundMessage
 from core.ports import ClaimedDelivery, Outcome, UnitOfWork, UnitOfWorkFactory
-from core.services.notices import OfficerNotices
 from core.rendering import render_alert, with_whatsapp_window
-from core.tip_rendering import render_reply_to_tipster, render_thread_root, render_tip_follow_up, render_tip_for_officers
+from core.services.notices import OfficerNotices
+from core.tip_rendering import (
+    render_reply_to_tipster,
+    render_thread_root,
+    render_tip_follow_up,
+    render_tip_for_officers,
+)
 
 logger = logging.getLogger("lookout.worker")
 
@@ -121,7 +126,7 @@ class DeliveryWorker:
         channel: Channel,
         adapter: ChannelAdapter,
         source: SlotSource | None,
-        rate: float | None | object,
+        rate: float | object | None,
         monotonic: Callable[[], float],
         *,
         lane: str = "",
@@ -300,7 +305,7 @@ class DeliveryWorker:
         refused = [address for address in dict.fromkeys(str(row.address) for row in asking) if address not in grant.granted]
         if not refused:
             return rows
-        retry_at = dict(zip(refused, grant.retry_at))
+        retry_at = dict(zip(refused, grant.retry_at, strict=False))
         held = [
             Outcome(row.id, DeliveryState.PENDING, row.attempts, next_attempt_at=retry_at[str(row.address)], error=DAILY_LIMIT_HOLD)
             for row in asking if str(row.address) in retry_at

@@ -14,12 +14,12 @@ from datetime import datetime, timedelta
 
 from core.channels import PUBLISHED_LIMITS, strictest_text_limit
 from core.clock import Clock
-from core.errors import Conflict, InvalidInput, NotAllowed, NotFound
-from core.force import ForceConfig
-from core.geo.areas import Area
 from core.delivery.allowance import ALLOWANCE_WINDOW
 from core.delivery.priority import Priority, alert_priority
 from core.delivery.ratelimit import HEADROOM
+from core.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from core.force import ForceConfig
+from core.geo.areas import Area
 from core.geo.cells import area_cells, cover_of
 from core.geo.nearness import nearness
 from core.model import (
@@ -37,8 +37,8 @@ from core.model import (
     Severity,
     Urgency,
 )
-from core.ports import CellCounts, ChannelCounts, RecipientCriteria, UnitOfWork, UnitOfWorkFactory
 from core.origin import current_origin
+from core.ports import CellCounts, ChannelCounts, RecipientCriteria, UnitOfWork, UnitOfWorkFactory
 from core.rendering import alert_parts, alert_plain_text, escape_slack_mrkdwn, format_duration
 from core.services.reach import ReachReport
 from core.services.roles import SYSTEM_ACTOR, Roles

@@ -8,14 +8,13 @@ one household than an alert should.
 from __future__ import annotations
 
 import re
-
 from dataclasses import dataclass
 
 from core.errors import InvalidInput
 from core.force import ForceConfig
 from core.geo.areas import DEFAULT_STREET_BUFFER_M, Area, CircleArea, StreetArea
 from core.geo.coords import parse_lat_lon
-from core.geocoding import GeocoderUnavailable, Geocoder, GeocodingError, normalise_uk_postcode
+from core.geocoding import Geocoder, GeocoderUnavailable, GeocodingError, normalise_uk_postcode
 
 DEFAULT_RADIUS_M = 500.0
 STREET_FALLBACK_RADIUS_M = 150.0

@@ -17,7 +17,7 @@ from sandbox.service import Sandbox
 INCIDENT = "MV-20261125-0456"
 
 
-def alert_email(public_url: str):  # noqa: ANN201 - an EmailMessage
+def alert_email(public_url: str):
     alert = Alert(incident_number=INCIDENT, headline="Bogus callers", message="Two men claiming to be from the water board.",
                   contact="Call 101 quoting the incident number.", area=CircleArea(52.8067, -2.1174, 1000),
                   area_description="1 km around ST16 2LZ", topics=("bogus_callers",), sectors=(), audience=Audience.BOTH,

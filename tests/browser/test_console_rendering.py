@@ -181,5 +181,5 @@ def _share_of(glyph: Locator, colour: tuple[int, int, int], tolerance: int = 40)
     expect(glyph.first).to_be_visible()
     picture = Image.open(io.BytesIO(glyph.first.screenshot())).convert("RGB")
     counts = picture.getcolors(maxcolors=picture.width * picture.height) or []
-    near = sum(count for count, pixel in counts if all(abs(a - b) <= tolerance for a, b in zip(pixel, colour)))
+    near = sum(count for count, pixel in counts if all(abs(a - b) <= tolerance for a, b in zip(pixel, colour, strict=False)))
     return near / (picture.width * picture.height)

@@ -18,7 +18,7 @@ COMPOSE = ["--incident", "MV-20261125-0456", "--headline", "Missing boy, 9", "--
 
 @pytest.fixture
 def residents(database_url: str):
-    async def seed():  # noqa: ANN202
+    async def seed():
         engine = make_async_engine(database_url)
         added = await add_residents(
             unit_of_work_factory(engine, clock=utc_now),
@@ -34,7 +34,7 @@ def residents(database_url: str):
 
 # The processes and the platform are what this exercises; storage has its tests on both databases.
 def test_send_wait_update_cancel_reach_telegram(database_url: str, residents, tmp_path) -> None:
-    near, near_missing, far = residents
+    near, _near_missing, far = residents
     with TelegramStandIn(TOKEN) as telegram:
         env = lookout_env(database_url, TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_API_BASE=telegram.base_url)
         server = Server(env)
@@ -83,7 +83,7 @@ def test_send_at_schedules_and_the_scheduler_sends(database_url: str, residents)
         assert {a["reference"]: a["state"] for a in run_json(["alert", "list"], env)}[scheduled["reference"]] == "sent"
 
 
-def _wait_for(condition, timeout: float = 20) -> None:  # noqa: ANN001
+def _wait_for(condition, timeout: float = 20) -> None:
     import time
 
     deadline = time.monotonic() + timeout

@@ -8,7 +8,6 @@ Slack tips channel as a reply in the alert's thread.
 """
 from __future__ import annotations
 
-
 from sandbox.slack_workspace import OFFICERS_CHANNEL_ID, TIPS_CHANNEL_ID
 from tests.support.console import (
     ALERT_FORM,
@@ -68,7 +67,7 @@ def test_subscribe_raise_by_slash_command_receive_and_send_a_tip_into_the_slack_
         reference = next(word.strip(".") for word in thanks.split() if word.startswith("T-"))
 
         # In Slack: the alert's thread in the tips channel, the tip a reply in it with its reference and buttons.
-        def tip_in_thread():  # noqa: ANN202
+        def tip_in_thread():
             for root in service.slack(TIPS_CHANNEL_ID)["messages"]:
                 for reply in root["replies"]:
                     if reference in slack_text(reply):

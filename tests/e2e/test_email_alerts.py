@@ -26,7 +26,7 @@ COMPOSE = ["--incident", "MV-20261125-0456", "--headline", "Missing boy, 9", "--
 
 @pytest.fixture
 def residents(database_url: str):
-    async def seed():  # noqa: ANN202
+    async def seed():
         engine = make_async_engine(database_url)
         added = await add_residents(unit_of_work_factory(engine, clock=utc_now), resident_at(*STAFFORD, channel=Channel.EMAIL, ident="ada@example.org"),
                                     resident_at(*STAFFORD, channel=Channel.EMAIL, ident="bounce@example.org"))

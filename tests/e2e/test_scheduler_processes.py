@@ -20,9 +20,9 @@ pytestmark = pytest.mark.calendar  # make test runs it again with the clock move
 class LoggedProcess:
     """A ``lookout`` subprocess whose output is collected as it runs."""
 
-    def __init__(self, args: list[str], env: dict[str, str], log_path) -> None:  # noqa: ANN001
+    def __init__(self, args: list[str], env: dict[str, str], log_path) -> None:
         self.log_path = log_path
-        self._log = open(log_path, "w")  # noqa: SIM115 - closed in stop()
+        self._log = open(log_path, "w")
         self.process = subprocess.Popen([*LOOKOUT, *args], env=env, cwd=ROOT, stdout=self._log, stderr=subprocess.STDOUT)
 
     def output(self) -> str:

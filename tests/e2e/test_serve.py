@@ -5,8 +5,8 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
-from storage.database import make_sync_engine
 from runtime.version import lookout_version
+from storage.database import make_sync_engine
 from storage.migrate import head_revision
 from tests.support.processes import Server, lookout_env, run_lookout
 

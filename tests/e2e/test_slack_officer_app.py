@@ -37,7 +37,7 @@ SECRET = "e2e-signing-secret"
 def service(database_url: str):
     """``lookout serve`` with Slack and Telegram pointed at their stand-ins, two residents near Stafford."""
 
-    async def seed():  # noqa: ANN202
+    async def seed():
         engine = make_async_engine(database_url)
         await add_residents(unit_of_work_factory(engine, clock=utc_now), resident_at(*STAFFORD),
                             resident_at(*offset(*STAFFORD, north_m=300), topics=frozenset({"missing"})))

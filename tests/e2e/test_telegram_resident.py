@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+from pathlib import Path
 
 import httpx
-from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
@@ -196,7 +196,7 @@ def test_subscribe_by_location_receive_alerts_send_a_tip_talk_to_an_officer_and_
 
 
 def test_postcode_onboarding_age_refusal_flood_control_and_bad_updates(service, database_url: str) -> None:
-    telegram, _slack, env = service
+    telegram, _slack, _env = service
     users = TelegramUsers(telegram)
 
     child = Phone(telegram, users, SimulatedUser(777002))

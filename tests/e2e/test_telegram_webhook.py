@@ -45,7 +45,7 @@ def test_blocking_the_bot_marks_the_resident_inactive_once(service, database_url
     assert telegram.webhook["secret_token"] == SECRET  # registered by `lookout telegram set-webhook`
     assert "my_chat_member" in telegram.webhook["allowed_updates"]
 
-    async def seed():  # noqa: ANN202
+    async def seed():
         engine = make_async_engine(database_url)
         (someone,) = await add_residents(unit_of_work_factory(engine, clock=utc_now), resident_at(*STAFFORD))
         await engine.dispose()

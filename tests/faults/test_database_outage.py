@@ -15,7 +15,6 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from runtime.scheduler import LeaderScheduler
 from core.delivery.worker import DeliveryWorker, WorkerConfig
 from core.geo.areas import CircleArea
 from core.model import Address, Channel
@@ -23,6 +22,7 @@ from core.outages import Outage, StorageUnavailable
 from core.outbound import DeliveryResult, OutboundMessage
 from core.services.alerts import AlertRequest, AlertService
 from core.services.roles import Roles
+from runtime.scheduler import LeaderScheduler
 from storage.tables import deliveries, residents
 from tests.support.fakes import FakeAdapter
 from tests.support.outages import RefusedStatements, eventually

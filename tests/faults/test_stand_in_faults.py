@@ -8,8 +8,8 @@ import httpx
 import pytest
 from aiogram.exceptions import TelegramNetworkError
 
-from bots.telegram.adapter import TelegramAdapter, make_bot
 from bots.geocoding import GeopyGeocoder
+from bots.telegram.adapter import TelegramAdapter, make_bot
 from core.geocoding import GeocoderUnavailable
 from core.model import Address, Channel
 from core.outbound import OutboundMessage
@@ -129,7 +129,7 @@ async def test_a_reset_reaches_aiogram_as_a_network_error(telegram: TelegramStan
 def test_the_injector_wraps_any_asgi_app_and_passes_other_scopes_through() -> None:
     seen: list[str] = []
 
-    async def app(scope, receive, send) -> None:  # noqa: ANN001 - a bare ASGI app
+    async def app(scope, receive, send) -> None:
         seen.append(scope["type"])
 
     injector = FaultInjector(app, WireFaults(errors_next=1))

@@ -81,7 +81,7 @@ class _WhatsAppBot:
     async def on_statuses(self, _reports: list) -> None:
         raise AssertionError("no statuses were sent")
 
-    async def on_message(self, message) -> None:  # noqa: ANN001 - bots.whatsapp.payloads.InboundMessage
+    async def on_message(self, message) -> None:
         self.handled.append(message.content["body"])
         if len(self.handled) == 1:
             self._outage.on = True

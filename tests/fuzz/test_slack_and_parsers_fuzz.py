@@ -15,10 +15,10 @@ from core.errors import LookoutError
 from core.force import ForceConfigError, load_force_config
 from core.geo.coords import parse_distance, parse_lat_lon
 from core.geocoding import normalise_uk_postcode
+from runtime.examples import EXAMPLE_FORCE_CONFIG
 from sandbox.slack_workspace import OFFICER_ID, STAFF_ID
 from tests.fuzz.common import EXAMPLES, FUZZ, json_values
 from tests.support.slack_officer import officer_app
-from runtime.examples import EXAMPLE_FORCE_CONFIG
 
 EXAMPLE_FORCE = EXAMPLE_FORCE_CONFIG
 

@@ -55,7 +55,7 @@ async def app(database_url: str, clock):
         await lookout.aclose()
 
 
-def post(client: httpx.AsyncClient, path: str, fields: dict[str, str], signature: str | None = None):  # noqa: ANN201
+def post(client: httpx.AsyncClient, path: str, fields: dict[str, str], signature: str | None = None):
     body = urlencode(fields, encoding="utf-8", errors="surrogatepass")
     if signature is None:
         signature = RequestValidator(TOKEN).compute_signature(f"{PUBLIC}{path}", fields)

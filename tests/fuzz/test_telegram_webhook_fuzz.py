@@ -15,8 +15,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from runtime.app import build, create_app
 from core.settings import Settings
+from runtime.app import build, create_app
 from sandbox.telegram import TelegramLimits, TelegramStandIn
 from storage.tables import conversations, inbound_updates, residents, tips
 from tests.fuzz.common import FUZZ, json_values, rows_in
@@ -66,7 +66,7 @@ async def app(database_url: str, clock):
         await lookout.aclose()
 
 
-def post(client: httpx.AsyncClient, body: bytes, secret: str | None = SECRET):  # noqa: ANN201
+def post(client: httpx.AsyncClient, body: bytes, secret: str | None = SECRET):
     headers = {"content-type": "application/json"}
     if secret is not None:
         headers["X-Telegram-Bot-Api-Secret-Token"] = secret

@@ -17,8 +17,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from runtime.app import build, create_app
 from core.settings import Settings
+from runtime.app import build, create_app
 from sandbox.whatsapp import WhatsAppLimits, WhatsAppStandIn
 from storage.tables import conversations, inbound_updates, residents, tips
 from tests.fuzz.common import FUZZ, json_values, rows_in
@@ -83,7 +83,7 @@ async def app(database_url: str, clock):
         await lookout.aclose()
 
 
-def post(client: httpx.AsyncClient, body: bytes, signature: str | None = None):  # noqa: ANN201
+def post(client: httpx.AsyncClient, body: bytes, signature: str | None = None):
     if signature is None:
         signature = "sha256=" + hmac.new(APP_SECRET.encode(), body, hashlib.sha256).hexdigest()
     return client.post("/whatsapp/webhook", content=body, headers={"content-type": "application/json", "X-Hub-Signature-256": signature})

@@ -10,15 +10,15 @@ import pytest
 from lxml import etree
 from shapely.geometry import LineString
 
-from runtime.app import build, create_app
 from core.errors import NotFound
 from core.geo.areas import CircleArea, StreetArea
 from core.services.alerts import AlertRequest, AlertService
 from core.services.cap_feed import CapService
 from core.services.roles import Roles
 from core.settings import Settings
-from tests.support.residents import STAFFORD, add_residents, resident_at
+from runtime.app import build, create_app
 from runtime.examples import EXAMPLE_FORCE_CONFIG
+from tests.support.residents import STAFFORD, add_residents, resident_at
 
 pytestmark = pytest.mark.calendar  # make test runs it again with the clock moved
 
@@ -44,7 +44,7 @@ async def app_and_alerts(database_url: str, uow_factory, force, clock):
     await lookout.aclose()
 
 
-async def send(alerts: AlertService, area, status: str = "Actual"):  # noqa: ANN001
+async def send(alerts: AlertService, area, status: str = "Actual"):
     draft = await alerts.draft(AlertRequest(
         everyone=True, incident_number="MV-20261125-0456", headline="Bogus callers <claiming> water & gas", message="Two men at doors.",
         area=area, status=status, urgency="Immediate"), OFFICER)

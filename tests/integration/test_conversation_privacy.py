@@ -47,7 +47,7 @@ async def test_a_typed_address_goes_with_the_step_that_offered_it(app: Running) 
     assert step == "location" and "ST16" not in str(data) and "candidates" not in data
 
 
-async def test_abandoned_conversations_are_purged_and_a_subscriber_keeps_only_their_language(app: Running, uow_factory, clock) -> None:  # noqa: ANN001
+async def test_abandoned_conversations_are_purged_and_a_subscriber_keeps_only_their_language(app: Running, uow_factory, clock) -> None:
     resident = WhatsAppPhone(app.wa, "447700900406")
     await subscribe(resident)
     await resident.send("There's a van parked on the pavement outside number 4.")  # a tip offered, then left

@@ -53,13 +53,13 @@ def telegram() -> HookedAdapter:
     return HookedAdapter()
 
 
-def worker_for(uow_factory, force, adapter, claim: int = 1000) -> DeliveryWorker:  # noqa: ANN001
+def worker_for(uow_factory, force, adapter, claim: int = 1000) -> DeliveryWorker:
     # One row in flight at a time and small claims: the order of sends is the order of claims.
     config = WorkerConfig(max_claim=claim, max_in_flight=1)
     return DeliveryWorker(uow_factory, {Channel.TELEGRAM: adapter}, force_name=force.name, config=config, clock=clock)
 
 
-async def send_alert(service: AlertService, area, urgency: str):  # noqa: ANN001
+async def send_alert(service: AlertService, area, urgency: str):
     request = AlertRequest(incident_number="MV-20261125-0456", headline=f"{urgency} alert", message="Please look out.",
                            area=area, urgency=urgency, everyone=True)
     draft = await service.draft(request, OFFICER)
@@ -73,7 +73,7 @@ def _headline(message: OutboundMessage) -> str:
     return "?"
 
 
-async def residents_around(uow_factory, count: int, first_m: float = 100, step_m: float = 10):  # noqa: ANN001
+async def residents_around(uow_factory, count: int, first_m: float = 100, step_m: float = 10):
     return await add_residents(
         uow_factory, *[resident_at(*offset(*STAFFORD, north_m=first_m + step_m * i)) for i in range(count)]
     )
@@ -99,12 +99,12 @@ async def test_expected_goes_before_future_and_a_due_retry_does_not_jump_an_urge
     telegram.answer(first.address, DeliveryResult.retry("busy", after=0.0, pause_channel=False))  # fails once, due again at once
     await send_alert(service, CircleArea(*STAFFORD, 1000), "Future")
     worker = worker_for(uow_factory, force, telegram, claim=1)
-    rows = await worker._claim(Channel.TELEGRAM, 1)  # noqa: SLF001 - lease the nearest routine row, then fail it
+    rows = await worker._claim(Channel.TELEGRAM, 1)
     assert len(rows) == 1
     await send_alert(service, CircleArea(*STAFFORD, 1000), "Expected")
     await send_alert(service, CircleArea(*STAFFORD, 1000), "Immediate")
     for row in rows:
-        await worker._deliver(Channel.TELEGRAM, row)  # noqa: SLF001
+        await worker._deliver(Channel.TELEGRAM, row)
     await worker.flush()
     await worker.run_until_idle()
     assert [_headline(m.message) for m in telegram.sent] == ["Immediate"] * 3 + ["Expected"] * 3 + ["Future"] * 3

@@ -270,7 +270,7 @@ async def test_a_batch_of_outcomes_is_written_to_each_row_still_leased_and_no_ot
 async def test_an_adapter_crash_is_retried_not_lost(service, worker, telegram, uow_factory, engine, clock):
     (someone,) = await add_residents(uow_factory, resident_at(*STAFFORD))
 
-    async def explode(to, message):  # noqa: ANN001
+    async def explode(to, message):
         raise RuntimeError("boom")
 
     original_send, telegram.send = telegram.send, explode  # type: ignore[method-assign]
@@ -284,7 +284,7 @@ async def test_an_adapter_crash_is_retried_not_lost(service, worker, telegram, u
 
 
 class _BrokenClaims:
-    async def claim(self, *args, **kwargs):  # noqa: ANN002, ANN003
+    async def claim(self, *args, **kwargs):
         raise OSError("the database is restarting")
 
 
@@ -293,17 +293,17 @@ class _FlakyUnitOfWork:
 
     failures = 1
 
-    def __init__(self, inner) -> None:  # noqa: ANN001
+    def __init__(self, inner) -> None:
         self._inner = inner
 
-    async def __aenter__(self):  # noqa: ANN204
+    async def __aenter__(self):
         uow = await self._inner.__aenter__()
         if _FlakyUnitOfWork.failures:
             _FlakyUnitOfWork.failures -= 1
             uow.deliveries = _BrokenClaims()
         return uow
 
-    async def __aexit__(self, *exc_info) -> None:  # noqa: ANN002
+    async def __aexit__(self, *exc_info) -> None:
         await self._inner.__aexit__(*exc_info)
 
 

@@ -9,7 +9,6 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import sqlalchemy as sa
 
-from runtime.app import build, describe_platforms
 from bots.email.adapter import EmailAdapter
 from bots.email.links import LinkSigner, Purpose
 from bots.email.mailer import Mailer, SmtpTarget
@@ -21,6 +20,7 @@ from core.services.alerts import AlertService
 from core.services.roles import Roles
 from core.services.tips import NewTip, TipService
 from core.settings import Settings
+from runtime.app import build, describe_platforms
 from sandbox.smtp import ReceivedMail, SmtpSink
 from storage.bounces import SqlBounceCounts
 from storage.tables import deliveries, residents
@@ -80,7 +80,7 @@ def service(uow_factory, force, clock) -> AlertService:
     return AlertService(uow_factory, force, roles=Roles(), clock=clock)
 
 
-def email_resident(ident: str | None = None, *, at: tuple[float, float] = STAFFORD):  # noqa: ANN201 - a Resident
+def email_resident(ident: str | None = None, *, at: tuple[float, float] = STAFFORD):
     return resident_at(*at, channel=Channel.EMAIL, ident=ident)
 
 

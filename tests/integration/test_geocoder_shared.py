@@ -27,7 +27,7 @@ def nominatim() -> Iterator[NominatimStandIn]:
         yield stand_in
 
 
-def process_geocoder(nominatim: NominatimStandIn, engine, *, keep: timedelta = timedelta(days=30)) -> GeopyGeocoder:  # noqa: ANN001
+def process_geocoder(nominatim: NominatimStandIn, engine, *, keep: timedelta = timedelta(days=30)) -> GeopyGeocoder:
     return GeopyGeocoder(domain=nominatim.domain, scheme="http", user_agent="lookout-tests", slots=slot_source(engine),
                          shared_cache=SqlGeocodeCache(engine, keep=keep))
 

@@ -5,13 +5,13 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from runtime.app import build, create_app
 from core.geo.areas import CircleArea
 from core.model import Address, Channel
 from core.services.alerts import AlertRequest, AlertService
 from core.services.roles import Roles
 from core.services.tips import NewTip, TipService
 from core.settings import Settings
+from runtime.app import build, create_app
 from runtime.scheduler import SCHEDULER_LOCK
 from runtime.version import lookout_version
 from tests.support.residents import STAFFORD, add_residents, resident_at

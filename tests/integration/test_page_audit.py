@@ -4,10 +4,10 @@ from __future__ import annotations
 import httpx
 import sqlalchemy as sa
 
-from runtime.app import build, create_app
 from bots.email.links import LinkSigner
 from core.model import Channel
 from core.settings import Settings
+from runtime.app import build, create_app
 from sandbox.smtp import SmtpSink
 from storage.tables import audit_log
 from tests.support.residents import STAFFORD, add_residents, resident_at
@@ -15,7 +15,7 @@ from tests.support.residents import STAFFORD, add_residents, resident_at
 SUBSCRIBER = "grace.hopper@example.org"
 
 
-async def test_unsubscribing_on_the_page_is_audited_as_from_the_web(database_url: str, uow_factory, clock) -> None:  # noqa: ANN001
+async def test_unsubscribing_on_the_page_is_audited_as_from_the_web(database_url: str, uow_factory, clock) -> None:
     await add_residents(uow_factory, resident_at(*STAFFORD, channel=Channel.EMAIL, ident=SUBSCRIBER))
     with SmtpSink() as sink:
         settings = Settings(

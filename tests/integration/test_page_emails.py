@@ -14,13 +14,13 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy import event
 
-from runtime.app import Lookout, build, create_app
 from bots.email.pages.ledger import mailbox_of
 from core.delivery.ratelimit import HEADROOM
 from core.geo.areas import CircleArea
 from core.model import Channel
 from core.services.alerts import AlertRequest
 from core.settings import Settings
+from runtime.app import Lookout, build, create_app
 from sandbox.smtp import SmtpSink
 from storage.tables import rate_buckets
 from tests.support.outages import eventually
@@ -40,7 +40,7 @@ class Pages:
 
 
 @asynccontextmanager
-async def open_pages(database_url: str, uow_factory, clock, **env: str) -> AsyncIterator[Pages]:  # noqa: ANN001
+async def open_pages(database_url: str, uow_factory, clock, **env: str) -> AsyncIterator[Pages]:
     await add_residents(uow_factory, resident_at(*STAFFORD, channel=Channel.EMAIL, ident=SUBSCRIBER))
     with SmtpSink() as sink:
         lookout = build(Settings(
@@ -56,7 +56,7 @@ async def open_pages(database_url: str, uow_factory, clock, **env: str) -> Async
 
 
 @pytest.fixture
-async def pages(database_url: str, uow_factory, clock) -> AsyncIterator[Pages]:  # noqa: ANN001
+async def pages(database_url: str, uow_factory, clock) -> AsyncIterator[Pages]:
     async with open_pages(database_url, uow_factory, clock) as opened:
         yield opened
 
@@ -66,7 +66,7 @@ def statements_of(lookout: Lookout) -> list[str]:
     seen: list[str] = []
 
     @event.listens_for(lookout.engine.sync_engine, "before_cursor_execute")
-    def record(conn, cursor, statement, parameters, context, executemany) -> None:  # noqa: ANN001, ARG001
+    def record(conn, cursor, statement, parameters, context, executemany) -> None:
         seen.append(re.sub(r"\s+", " ", statement))
 
     return seen
@@ -118,7 +118,7 @@ async def test_variants_of_one_mailbox_share_its_three_emails_and_the_site_caps_
 RELAY_PER_SECOND = 0.01  # one email in every ~100 s: whoever sends second must wait far longer than the test runs
 
 
-async def test_page_emails_and_the_delivery_worker_take_turns_from_one_relay_pace(database_url: str, uow_factory, clock) -> None:  # noqa: ANN001
+async def test_page_emails_and_the_delivery_worker_take_turns_from_one_relay_pace(database_url: str, uow_factory, clock) -> None:
     async with open_pages(database_url, uow_factory, clock, LOOKOUT_EMAIL_PER_SECOND=str(RELAY_PER_SECOND)) as pages:
         # The worker sends an alert to the subscriber: the relay's first slot, at once.
         alerts = pages.lookout.alerts
@@ -145,7 +145,7 @@ async def test_page_emails_and_the_delivery_worker_take_turns_from_one_relay_pac
     assert sent == 1  # so the manage link was not sent beside the alert: it waits its turn
 
 
-async def _relay_schedule(pages: Pages):  # noqa: ANN202 - the next free slot of the relay's schedule, or None
+async def _relay_schedule(pages: Pages):
     async with pages.lookout.uow(read_only=True) as work:
         found = await work.connection.execute(sa.select(rate_buckets.c.next_slot).where(rate_buckets.c.key == "channel:email"))
         return found.scalar_one_or_none()

@@ -16,8 +16,8 @@ from core.model import Channel, MessageKind
 from core.services.alerts import AlertRequest, AlertService
 from core.services.notices import OfficerNotices
 from core.services.roles import Roles
-from storage.tables import deliveries, messages
 from sandbox.telegram import TelegramLimits, TelegramStandIn
+from storage.tables import deliveries, messages
 from tests.support.residents import STAFFORD, add_residents, offset, resident_at
 
 TOKEN = "123456:PAID"
@@ -30,7 +30,7 @@ def clock() -> datetime:
     return datetime.now(UTC)
 
 
-async def send_to_everyone(uow_factory, force, urgency: str, residents: int, author: str = OFFICER) -> None:  # noqa: ANN001
+async def send_to_everyone(uow_factory, force, urgency: str, residents: int, author: str = OFFICER) -> None:
     await add_residents(uow_factory, *[resident_at(*offset(*STAFFORD, north_m=5 * i)) for i in range(residents)])
     roles = Roles(officers=frozenset({SLACK_OFFICER}), supervisors=frozenset({"U_SUPER"}))
     service = AlertService(uow_factory, force, roles=roles, clock=clock)
@@ -39,13 +39,13 @@ async def send_to_everyone(uow_factory, force, urgency: str, residents: int, aut
     await service.send(draft.id, author)
 
 
-async def open_rows(uow_factory, channel: Channel) -> int:  # noqa: ANN001
+async def open_rows(uow_factory, channel: Channel) -> int:
     async with uow_factory(read_only=True) as uow:
         counts = await uow.operations.deliveries_by_state()
     return sum(n for (c, state), n in counts.items() if c is channel and state.value in ("pending", "sending", "failed"))
 
 
-async def deliver(uow_factory, force, telegram: TelegramStandIn, workers: int = 1) -> None:  # noqa: ANN001
+async def deliver(uow_factory, force, telegram: TelegramStandIn, workers: int = 1) -> None:
     adapters = [TelegramAdapter(make_bot(TOKEN, telegram.base_url)) for _ in range(workers)]
     notices = OfficerNotices(uow_factory, slack=True, clock=clock)
     several = [DeliveryWorker(uow_factory, {Channel.TELEGRAM: adapter}, force_name=force.name, clock=clock,

@@ -71,7 +71,7 @@ async def test_a_second_preview_of_the_place_fetches_no_tile(database_url, clock
         await app.raise_alert()
         fetched = len(tiles.requests)
         await app.raise_alert(headline={"value": "Missing boy, 9: seen again"})
-        first, second = pictures(app)
+        _first, second = pictures(app)
     assert fetched > 0 and len(tiles.requests) == fetched
     assert share_of(opened(second), LAND) > 0.2
 

@@ -31,7 +31,7 @@ async def test_the_report_counts_sent_failed_read_and_tips_per_minute_and_cell(u
     alerts = AlertService(uow_factory, force, roles=Roles(), clock=clock)
     telegram = FakeAdapter(Channel.TELEGRAM)
     worker = DeliveryWorker(uow_factory, {Channel.TELEGRAM: telegram}, force_name=force.name, clock=clock, monotonic=clock.monotonic)
-    first, second, gone, _far = await add_residents(uow_factory, resident_at(*STAFFORD), resident_at(*STAFFORD),
+    first, _second, gone, _far = await add_residents(uow_factory, resident_at(*STAFFORD), resident_at(*STAFFORD),
                                                     resident_at(*STAFFORD), resident_at(*offset(*STAFFORD, north_m=4000)))
     telegram.answer(gone.address, DeliveryResult.permanent("Forbidden: bot was blocked by the user", recipient_gone=True))
     alert = await send_alert(alerts)

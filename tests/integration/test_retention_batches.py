@@ -20,7 +20,7 @@ def clock() -> FakeClock:
     return FakeClock()
 
 
-def delivery(i: int, state: str, when) -> dict[str, object]:  # noqa: ANN001
+def delivery(i: int, state: str, when) -> dict[str, object]:
     return {"message_id": 1, "channel": "telegram", "address": f"telegram:{i}", "state": state, "attempts": 1,
             "next_attempt_at": when, "created_at": when, "updated_at": when}
 
@@ -39,11 +39,11 @@ async def test_a_big_purge_takes_several_short_transactions_and_leaves_nothing_b
     commits: list[int] = []
     sync_engine = engine.sync_engine
 
-    def seen(conn, cursor, statement, parameters, context, executemany) -> None:  # noqa: ANN001
+    def seen(conn, cursor, statement, parameters, context, executemany) -> None:
         if statement.lstrip().upper().startswith("DELETE FROM DELIVERIES"):
             statements.append(statement)
 
-    def committed(conn) -> None:  # noqa: ANN001
+    def committed(conn) -> None:
         commits.append(len(statements))
 
     event.listen(sync_engine, "before_cursor_execute", seen)

@@ -11,12 +11,11 @@ from urllib.parse import urlencode
 import sqlalchemy as sa
 
 from core.model import AlertState
-from sandbox.slack_workspace import OFFICERS_CHANNEL_ID, OFFICER_ID, SECOND_OFFICER_ID, STAFF_ID, SUPERVISOR_ID
+from sandbox.slack_workspace import OFFICER_ID, OFFICERS_CHANNEL_ID, SECOND_OFFICER_ID, STAFF_ID, SUPERVISOR_ID
 from storage.tables import alerts as alerts_table
 from storage.tables import audit_log
 from tests.support.residents import STAFFORD, add_residents, offset, resident_at
 from tests.support.slack_officer import button_value, card_text, eventually, force_config, officer_app
-
 
 
 async def seed(app, *, testers: int = 0) -> None:

@@ -51,7 +51,7 @@ def worker(uow_factory, force, telegram, clock) -> DeliveryWorker:
 
 
 async def test_the_report_tells_blocked_from_failed_and_says_when_it_finished(uow_factory, alerts, worker, telegram, clock):
-    reached, gone = await add_residents(uow_factory, resident_at(*STAFFORD), resident_at(*STAFFORD))
+    _reached, gone = await add_residents(uow_factory, resident_at(*STAFFORD), resident_at(*STAFFORD))
     telegram.answer(gone.address, DeliveryResult.permanent("Forbidden: bot was blocked by the user", recipient_gone=True))
     alert = await send_alert(alerts)
     progress = ProgressService(uow_factory, clock=clock)
@@ -180,9 +180,9 @@ async def test_the_status_card_says_how_long_the_rest_will_take_at_the_pace_so_f
     half = FakeAdapter(Channel.TELEGRAM)
     worker = DeliveryWorker(uow_factory, {Channel.TELEGRAM: half}, force_name=force.name, clock=clock,
                             monotonic=clock.monotonic)
-    rows = await worker._claim(Channel.TELEGRAM, 2)  # noqa: SLF001 - two of the four go out
+    rows = await worker._claim(Channel.TELEGRAM, 2)
     for row in rows:
-        await worker._deliver(Channel.TELEGRAM, row)  # noqa: SLF001
+        await worker._deliver(Channel.TELEGRAM, row)
     await worker.flush()
     clock.advance(seconds=10)
     report = await progress.report(alert.id)

@@ -11,8 +11,8 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
-import shutil
 import re
+import shutil
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -306,7 +306,7 @@ async def test_erasure_takes_the_tipsters_name_off_their_posts_and_keeps_what_th
     async with officer_app(database_url, clock=clock) as app, app.delivering():
         resident, tip, card = await tip_in_the_queue(app, "Blue car, reg AB12 CDE", may_contact=True,
                                                      contact="Sam Jones (@samj) on Telegram")
-        _, anonymous, anonymous_card = await tip_in_the_queue(app, "Someone else's anonymous tip")
+        _, _anonymous, anonymous_card = await tip_in_the_queue(app, "Someone else's anonymous tip")
         assert "Sam Jones" in card.text
         assert await app.lookout.subscriptions.erase(resident.address)
         await eventually(lambda: "erased their data" in current(app, card).text, timeout=15, what="the post redacted")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import httpx
 
-from runtime.app import build, create_app
 from core.settings import Settings
+from runtime.app import build, create_app
 from sandbox.server import BackgroundServer
 from sandbox.service import Sandbox, SandboxConfig
 from tests.support.processes import free_port

@@ -28,7 +28,16 @@ from runtime.app import Lookout, build, create_app
 from sandbox.nominatim import NominatimStandIn
 from sandbox.server import BackgroundServer
 from sandbox.sms import SmsStandIn
-from storage.tables import conversations, deliveries, inbound_updates, residents, subscriptions, tip_media, tip_notes, tips
+from storage.tables import (
+    conversations,
+    deliveries,
+    inbound_updates,
+    residents,
+    subscriptions,
+    tip_media,
+    tip_notes,
+    tips,
+)
 from tests.support.database import count, rows
 from tests.support.processes import free_port
 from tests.support.residents import STAFFORD

@@ -18,9 +18,9 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
-from runtime.app import Lookout, build, create_app
 from core.services.maintenance import MaintenanceService, RetentionPeriods
 from core.settings import Settings
+from runtime.app import Lookout, build, create_app
 from sandbox.nominatim import NominatimStandIn
 from sandbox.server import BackgroundServer
 from sandbox.telegram import TelegramLimits, TelegramStandIn
@@ -278,7 +278,7 @@ async def test_a_typed_address_goes_with_the_step_that_offered_it(app: Running) 
     assert step == "label" and "ST16" not in str(data)  # chosen: only its cell is kept
 
 
-async def test_abandoned_conversations_are_purged_and_a_subscriber_keeps_only_their_language(app: Running, uow_factory, clock) -> None:  # noqa: ANN001
+async def test_abandoned_conversations_are_purged_and_a_subscriber_keeps_only_their_language(app: Running, uow_factory, clock) -> None:
     resident = app.phone(880012, language_code="pl")
     subscribe_in_polish(resident)
     assert app.rows(sa.select(residents.c.language)) == [("pl",)]

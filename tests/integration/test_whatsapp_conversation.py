@@ -15,7 +15,6 @@ from dataclasses import dataclass
 import pytest
 import sqlalchemy as sa
 
-from runtime.app import Lookout, build, create_app
 from bots.whatsapp.adapter import WhatsAppAdapter
 from bots.whatsapp.graph import CloudApi
 from core.delivery.worker import DeliveryWorker
@@ -24,6 +23,7 @@ from core.model import Channel
 from core.services.alerts import AlertRequest, AlertService
 from core.services.roles import Roles
 from core.settings import Settings
+from runtime.app import Lookout, build, create_app
 from sandbox.nominatim import NominatimStandIn
 from sandbox.server import BackgroundServer
 from sandbox.whatsapp import WhatsAppLimits, WhatsAppStandIn
@@ -31,7 +31,6 @@ from storage.tables import conversations, places, residents, subscriptions, tips
 from tests.support.database import rows
 from tests.support.residents import STAFFORD
 from tests.support.whatsapp_phone import WhatsAppPhone
-
 
 TOKEN = "conversation-token"
 PHONE_ID = "100000000000001"

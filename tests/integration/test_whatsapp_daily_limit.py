@@ -43,14 +43,14 @@ def stand_in(clock: FakeClock, messaging_limit: int | None) -> WhatsAppStandIn:
     return WhatsAppStandIn(TOKEN, PHONE_ID, limits=limits, clock=lambda: clock().timestamp())
 
 
-def worker_for(uow_factory, force, wa: WhatsAppStandIn, clock: FakeClock, limit: int | None) -> tuple[DeliveryWorker, WhatsAppAdapter]:  # noqa: ANN001
+def worker_for(uow_factory, force, wa: WhatsAppStandIn, clock: FakeClock, limit: int | None) -> tuple[DeliveryWorker, WhatsAppAdapter]:
     adapter = WhatsAppAdapter(CloudApi(TOKEN, PHONE_ID, wa.api_base))
     worker = DeliveryWorker(uow_factory, {Channel.WHATSAPP: adapter}, force_name=force.name, clock=clock,
                             monotonic=clock.monotonic, daily_limits={Channel.WHATSAPP: limit})
     return worker, adapter
 
 
-async def residents_in_a_line(uow_factory, clock: FakeClock, count: int, *, chatty: int | None = None) -> list[str]:  # noqa: ANN001
+async def residents_in_a_line(uow_factory, clock: FakeClock, count: int, *, chatty: int | None = None) -> list[str]:
     """``count`` WhatsApp residents 100 m apart going north (nearest first); ``chatty`` (an index) wrote to us an
     hour ago, so their service window is open. Returns their numbers, nearest first."""
     people = [
@@ -62,7 +62,7 @@ async def residents_in_a_line(uow_factory, clock: FakeClock, count: int, *, chat
     return [p.address.id for p in people]
 
 
-def service(uow_factory, force, clock, limit: int | None) -> AlertService:  # noqa: ANN001
+def service(uow_factory, force, clock, limit: int | None) -> AlertService:
     paces = Paces(daily_limits={Channel.WHATSAPP: limit} if limit is not None else {})
     return AlertService(uow_factory, force, roles=Roles(), channels=(Channel.WHATSAPP,), paces=paces, clock=clock)
 
@@ -74,7 +74,7 @@ def request(clock: FakeClock) -> AlertRequest:
                         expires_at=clock.now + timedelta(days=3))
 
 
-async def states(engine) -> dict[str, tuple[str, str | None, int]]:  # noqa: ANN001
+async def states(engine) -> dict[str, tuple[str, str | None, int]]:
     """The alert's own row per number (a cancellation's rows come later and are left out)."""
     async with engine.connect() as conn:
         rows = await conn.execute(sa.select(deliveries.c.address, deliveries.c.state, deliveries.c.last_error, deliveries.c.attempts)

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import pytest
 
+from bots.geocoding import GeopyGeocoder
 from core.errors import InvalidInput
 from core.geo.areas import CircleArea, StreetArea
-from bots.geocoding import GeopyGeocoder
 from core.services.areas import Where, resolve_area
 from sandbox.nominatim import NominatimStandIn
 

@@ -13,7 +13,7 @@ from storage.uow import unit_of_work_factory
 from tests.support.residents import STAFFORD, add_residents, resident_at
 
 
-def seed_telegram_residents_and_send(database_url: str, force, count: int, *, send_at: datetime | None = None) -> str:  # noqa: ANN001
+def seed_telegram_residents_and_send(database_url: str, force, count: int, *, send_at: datetime | None = None) -> str:
     """``count`` Telegram residents in Stafford and one alert to them; returns its reference."""
 
     async def seed() -> str:

@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import httpx
+
 from runtime.examples import EXAMPLE_FORCE_CONFIG
 
 ROOT = Path(__file__).resolve().parents[2]

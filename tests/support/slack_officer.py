@@ -21,11 +21,12 @@ from typing import Any
 import httpx
 from fastapi import FastAPI
 
-from runtime.app import Lookout, build, create_app
 from core.clock import Clock
 from core.delivery.worker import DeliveryWorker
 from core.model import Channel
 from core.settings import Settings
+from runtime.app import Lookout, build, create_app
+from runtime.examples import EXAMPLE_FORCE_CONFIG
 from sandbox.nominatim import NominatimStandIn
 from sandbox.slack import SlackLimits, SlackMessage, SlackStandIn
 from sandbox.slack_users import SimulatedSlackClient
@@ -33,7 +34,6 @@ from sandbox.slack_workspace import OFFICER_ID, OFFICERS_CHANNEL_ID, SECOND_OFFI
 from sandbox.tiles import ATTRIBUTION as TILES_ATTRIBUTION
 from sandbox.tiles import TileStandIn
 from tests.support.fakes import FakeAdapter
-from runtime.examples import EXAMPLE_FORCE_CONFIG
 
 EXAMPLE_FORCE = EXAMPLE_FORCE_CONFIG
 ROOT = Path(__file__).resolve().parents[2]

@@ -17,8 +17,8 @@ from core.settings import Settings
 from runtime.app import Lookout, build, create_app
 from sandbox.nominatim import NominatimStandIn
 from sandbox.server import BackgroundServer
-from sandbox.smtp import SmtpSink
 from sandbox.sms import SmsStandIn
+from sandbox.smtp import SmtpSink
 from storage.tables import residents
 from tests.support.database import rows
 from tests.support.processes import free_port

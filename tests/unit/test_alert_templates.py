@@ -3,7 +3,14 @@ from __future__ import annotations
 
 import pytest
 
-from bots.slack_officer.blocks.compose import ACTION, ComposeForm, apply_template, compose_modal, read_form, template_action
+from bots.slack_officer.blocks.compose import (
+    ACTION,
+    ComposeForm,
+    apply_template,
+    compose_modal,
+    read_form,
+    template_action,
+)
 from core.errors import InvalidInput
 from core.geo.areas import CircleArea
 from core.services.alerts import AlertRequest, AlertService

@@ -34,7 +34,7 @@ def alert(**changes: object) -> Alert:
     return Alert(**fields)  # type: ignore[arg-type]
 
 
-def mail(message: OutboundMessage):  # noqa: ANN201 - an EmailMessage
+def mail(message: OutboundMessage):
     return email_for(message, TO, sender=SENDER, force_name=FORCE, links=SIGNER)
 
 

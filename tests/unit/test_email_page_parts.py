@@ -1,7 +1,6 @@
 """The sign-up pages' pieces that need no server: reading addresses, choosing a place, hiding tokens from the log."""
 from __future__ import annotations
 
-
 import pytest
 
 from bots.email.pages.forms import email_address, mobile_in_words, mobile_number

@@ -226,7 +226,7 @@ BROKEN = [
 
 
 @pytest.mark.parametrize(("edit", "areas", "field", "named"), [pytest.param(*case[1:], id=case[0]) for case in BROKEN])
-def test_broken_config_names_file_and_field(tmp_path: Path, edit, areas, field: str, named: str) -> None:  # noqa: ANN001
+def test_broken_config_names_file_and_field(tmp_path: Path, edit, areas, field: str, named: str) -> None:
     config = write(tmp_path, edit(VALID), areas)
     with pytest.raises(ForceConfigError) as excinfo:
         load_force_config(config)

@@ -96,7 +96,7 @@ def cells_to_check(lat: float, lon: float, resolution: int) -> list[str]:
     return list(h3.grid_disk(snap(lat, lon, resolution), 1))
 
 
-def check_cells(cover: Cover, cells: set[str], inside_depth, clearance, what: str) -> None:  # noqa: ANN001
+def check_cells(cover: Cover, cells: set[str], inside_depth, clearance, what: str) -> None:
     """``inside_depth(cell)``: per-vertex depth inside the area (m, positive = inside);
     ``clearance(cell)``: distance (m) from the cell polygon to the area (0 if they touch)."""
     for cell in sorted(cells):
@@ -111,7 +111,7 @@ def check_cells(cover: Cover, cells: set[str], inside_depth, clearance, what: st
             assert not covered, f"{what}: cell {cell} is {gap:.2f} m clear of the area but covered"
 
 
-def assert_cover_matches(area, residents: list[tuple[float, float]], depths, clearance, what: str) -> None:  # noqa: ANN001
+def assert_cover_matches(area, residents: list[tuple[float, float]], depths, clearance, what: str) -> None:
     """At every resolution: each resident clearly inside has their cell covered, and every
     cell around a resident is covered or not as ``check_cells`` demands.
     ``depths(lonlats)``: depth inside the area (m) of each point."""
@@ -133,7 +133,7 @@ def assert_cover_matches(area, residents: list[tuple[float, float]], depths, cle
 
 @PROPERTY_SETTINGS
 @given(lat=uk_lat, lon=uk_lon, radius_m=radius, square=square_points, edge=edge_points)
-def test_circle_cover_matches_geodesic_reference(lat, lon, radius_m, square, edge) -> None:  # noqa: ANN001
+def test_circle_cover_matches_geodesic_reference(lat, lon, radius_m, square, edge) -> None:
     area = CircleArea(lat, lon, radius_m)
     local = Local(lat, lon)
 
@@ -169,7 +169,7 @@ segment = st.tuples(bearing, st.floats(min_value=20.0, max_value=800.0))
     square=square_points,
     edge=edge_points,
 )
-def test_street_cover_matches_metric_reference(lat, lon, segments, buffer_m, square, edge) -> None:  # noqa: ANN001
+def test_street_cover_matches_metric_reference(lat, lon, segments, buffer_m, square, edge) -> None:
     lonlats = [(lon, lat)]
     for azimuth, length in segments:
         next_lon, next_lat, _ = GEOD.fwd(*lonlats[-1], azimuth, length)
@@ -218,7 +218,7 @@ def test_street_cover_matches_metric_reference(lat, lon, segments, buffer_m, squ
     square=square_points,
     edge=edge_points,
 )
-def test_polygon_cover_matches_metric_reference(lat, lon, spokes, square, edge) -> None:  # noqa: ANN001
+def test_polygon_cover_matches_metric_reference(lat, lon, spokes, square, edge) -> None:
     # A star-shaped (so simple, often concave) polygon: spoke i at an angle within
     # its own sector of the circle, at its own distance from the centre.
     n = len(spokes)

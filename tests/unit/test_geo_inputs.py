@@ -69,7 +69,7 @@ BAD_LAT_LON = [
 
 
 @pytest.mark.parametrize(("lat", "lon"), BAD_LAT_LON)
-def test_check_lat_lon_refuses_and_names_the_field(lat, lon) -> None:  # noqa: ANN001
+def test_check_lat_lon_refuses_and_names_the_field(lat, lon) -> None:
     with pytest.raises(InvalidInput) as excinfo:
         check_lat_lon(lat, lon, "home")
     assert field_of(excinfo) == "home"
@@ -235,7 +235,7 @@ def test_too_long_street_made_of_pieces() -> None:
         pytest.param("nan", id="nan"),
     ],
 )
-def test_street_without_a_usable_line(line) -> None:  # noqa: ANN001
+def test_street_without_a_usable_line(line) -> None:
     if line == "nan":
         with pytest.warns(RuntimeWarning):  # shapely warns when it is handed NaN
             line = LineString([(-2.1, 52.8), (NAN, 52.8)])
@@ -278,7 +278,7 @@ def test_too_large_polygon() -> None:
         pytest.param("nan", id="nan"),
     ],
 )
-def test_polygon_that_is_not_a_usable_polygon(polygon) -> None:  # noqa: ANN001
+def test_polygon_that_is_not_a_usable_polygon(polygon) -> None:
     if polygon == "nan":
         with pytest.warns(RuntimeWarning):  # shapely warns when it is handed NaN
             polygon = Polygon([(0, 0), (0, 1), (NAN, 1), (0, 0)])
@@ -290,7 +290,7 @@ def test_polygon_that_is_not_a_usable_polygon(polygon) -> None:  # noqa: ANN001
 # ---------------------------------------------------------------- round trips
 
 
-def _round_trip_cases():  # noqa: ANN202
+def _round_trip_cases():
     lat, lon = STAFFORD
     hole = box(lat, lon, 200).exterior.coords
     with_hole = Polygon(box(lat, lon, 1000).exterior.coords, [list(hole)[::-1]])
@@ -310,7 +310,7 @@ def _round_trip_cases():  # noqa: ANN202
 
 
 @pytest.mark.parametrize("area", _round_trip_cases())
-def test_area_round_trips_through_a_dict_and_json(area) -> None:  # noqa: ANN001
+def test_area_round_trips_through_a_dict_and_json(area) -> None:
     data = area.to_dict()
     assert data["kind"] == area.kind
     again = area_from_dict(data)

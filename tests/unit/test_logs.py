@@ -12,7 +12,7 @@ TOKEN = "123456:ABCdefGHIjklMNOpqrSTUvwxYZ012345"
 
 
 @pytest.mark.parametrize("log_format", ["text", "json"])
-def test_secrets_and_bot_tokens_are_scrubbed_from_messages_and_tracebacks(log_format: str, capsys) -> None:  # noqa: ANN001
+def test_secrets_and_bot_tokens_are_scrubbed_from_messages_and_tracebacks(log_format: str, capsys) -> None:
     configure_logging(log_format)
     REDACTOR.add(["signing-secret-0123456789", "short"])
     log = logging.getLogger("lookout.test")

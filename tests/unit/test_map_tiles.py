@@ -69,7 +69,7 @@ async def test_a_slow_tile_server_is_a_tile_error_after_the_timeout(tmp_path):
         client = TileClient(tiles.template, attribution=ATTRIBUTION, user_agent="Lookout/test",
                             cache=TileCache(tmp_path, tiles.template, max_bytes=10**6), timeout=0.2)
         try:
-            with pytest.raises(TileError, match="did not answer within 0.2 s"):
+            with pytest.raises(TileError, match=r"did not answer within 0\.2 s"):
                 await client.tile(15, 16191, 10782)
         finally:
             await client.aclose()

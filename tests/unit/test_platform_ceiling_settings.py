@@ -4,9 +4,9 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from runtime.app import paces_of
 from core.model import Channel
 from core.settings import Settings
+from runtime.app import paces_of
 
 
 @pytest.mark.parametrize("typed, limit", [(None, 2000), ("250", 250), ("100,000", 100_000), ("Unlimited", None)])

@@ -43,7 +43,7 @@ async def test_one_chats_replies_keep_their_order_and_other_chats_do_not_wait_fo
     first_may_go = asyncio.Event()
     sent: list[str] = []
 
-    def reply(text: str, *, wait_for: asyncio.Event | None = None):  # noqa: ANN202
+    def reply(text: str, *, wait_for: asyncio.Event | None = None):
         async def send() -> None:
             if wait_for is not None:
                 waiting_its_turn()

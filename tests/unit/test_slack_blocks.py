@@ -8,7 +8,15 @@ from datetime import timedelta
 import pytest
 from PIL import Image
 
-from bots.slack_officer.area_picture import HEIGHT, WIDTH, Captions, centre_name, draw_area, frame_for, nice_scale_length
+from bots.slack_officer.area_picture import (
+    HEIGHT,
+    WIDTH,
+    Captions,
+    centre_name,
+    draw_area,
+    frame_for,
+    nice_scale_length,
+)
 from bots.slack_officer.blocks.cards import duration, parse_card_value, preview_card, progress_text
 from bots.slack_officer.blocks.compose import (
     ComposeForm,

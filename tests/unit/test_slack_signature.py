@@ -23,7 +23,7 @@ BODY = (
 EXPECTED = "v0=a2114d57b48eac39b9ad189dd8316235a7b4a8d21a10bd27519666489c69b503"
 
 
-def frozen(at: float = float(TIMESTAMP)):  # noqa: ANN201 - a clock
+def frozen(at: float = float(TIMESTAMP)):
     return lambda: at
 
 

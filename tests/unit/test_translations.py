@@ -17,7 +17,7 @@ LANGUAGES = sorted(p.name for p in LOCALES.iterdir() if p.is_dir())
 SOURCES = [ROOT / "bots" / "telegram", ROOT / "core" / "conversation", ROOT / "bots" / "whatsapp", ROOT / "bots" / "sms"]
 
 
-def catalogue(language: str):  # noqa: ANN201 - a babel Catalog
+def catalogue(language: str):
     with (LOCALES / language / "LC_MESSAGES" / "lookout.po").open("rb") as po:
         return read_po(po, locale=language)
 

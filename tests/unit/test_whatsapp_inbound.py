@@ -100,7 +100,7 @@ def test_anything_else_is_not_a_webhook(data: Any) -> None:
         parse_webhook(data, PHONE_ID, NOW)
 
 
-def event_of(kind: str, content: dict[str, Any], **extra: Any):  # noqa: ANN201 - an Event or None
+def event_of(kind: str, content: dict[str, Any], **extra: Any):
     (inbound,) = parse_webhook(webhook({"messages": [message(kind, content, **extra)]}), PHONE_ID, NOW).messages
     return to_event(inbound)
 

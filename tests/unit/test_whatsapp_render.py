@@ -1,7 +1,6 @@
 """How conversation prompts look on WhatsApp: markup, buttons or lists, pages, and Meta's size limits."""
 from __future__ import annotations
 
-
 import pytest
 
 from bots.whatsapp.messages import MAX_BODY, MAX_BUTTON_TITLE, MAX_ROW_DESCRIPTION, MAX_ROW_TITLE, MAX_ROWS, MAX_TEXT

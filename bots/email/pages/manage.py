@@ -34,7 +34,6 @@ from core.errors import InvalidInput, NotFound
 from core.model import Address, Channel, Resident
 from core.services.subscriptions import PAUSED_INDEFINITELY, NewPlace
 
-
 SAVED = {
     "topics": "Your topics are saved.",
     "sector": "Your business sector is saved.",

@@ -14,7 +14,7 @@ import h3
 from core.errors import InvalidInput
 from core.force import ForceConfig
 from core.geo.cells import cell_centre, snap
-from core.geocoding import GeocoderUnavailable, Geocoder, GeocodingError
+from core.geocoding import Geocoder, GeocoderUnavailable, GeocodingError
 
 MAX_CANDIDATES = 5
 UNAVAILABLE_MESSAGE = "The address lookup isn't answering right now. Please try again in a minute."

@@ -9,9 +9,8 @@ The audit log is append-only: triggers refuse UPDATE and DELETE on it.
 """
 from __future__ import annotations
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '0001'
 down_revision = None

@@ -11,7 +11,6 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-
 revision = '0008_pseudonyms_audit_source'
 down_revision = '0007'
 branch_labels = None

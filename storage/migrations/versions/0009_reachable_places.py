@@ -15,9 +15,8 @@ SQLite's are per row.
 """
 from __future__ import annotations
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '0008_reachable_places'
 down_revision = '0008_pseudonyms_audit_source'

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from alembic import op
 
-
 revision = '0009_deliveries_message_cascade'
 down_revision = '0008_reachable_places'
 branch_labels = None

@@ -7,9 +7,8 @@ Create Date: 2026-12-02
 """
 from __future__ import annotations
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '0008_delivery_priority_turn'
 down_revision = '0009_deliveries_message_cascade'

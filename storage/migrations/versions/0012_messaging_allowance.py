@@ -6,9 +6,8 @@ Create Date: 2026-12-02
 """
 from __future__ import annotations
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '0012_messaging_allowance'
 down_revision = '0008_delivery_priority_turn'

@@ -16,9 +16,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '0013_conversations'
 down_revision = '0012_messaging_allowance'

@@ -12,9 +12,8 @@ Create Date: 2026-12-02
 """
 from __future__ import annotations
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '0014_deliveries_bigint_id'
 down_revision = '0013_conversations'
