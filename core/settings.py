@@ -144,7 +144,10 @@ class Settings(BaseSettings):
     @field_validator("database_url")
     @classmethod
     def _known_database(cls, value: str) -> str:
-        if not value.startswith(("sqlite", "postgresql")):
+        # The drivers installed (storage/database.py runs psycopg2 and bare postgresql URLs on psycopg 3).
+        scheme, found, _ = value.partition("://")
+        if not found or scheme not in ("sqlite", "sqlite+aiosqlite", "sqlite+pysqlite", "postgresql", "postgresql+psycopg",
+                                       "postgresql+psycopg2"):
             raise ValueError("LOOKOUT_DATABASE_URL must be a sqlite:/// or postgresql+psycopg:// URL")
         return value
 
