@@ -7,7 +7,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install demo test fuzz bench lock translations clean
+.PHONY: install demo check test fuzz bench lock translations clean
 
 install: $(STAMP)
 
@@ -20,6 +20,10 @@ $(STAMP): pyproject.toml requirements.lock
 
 demo: $(STAMP)
 	$(BIN)/lookout demo
+
+# The type checker over the product's packages (its settings are [tool.mypy] in pyproject.toml).
+check: $(STAMP)
+	$(BIN)/mypy
 
 # Three test processes: most end-to-end tests wait on real servers, so a third
 # keeps both cores busy (each process has its own PostgreSQL schema and files).
@@ -53,4 +57,4 @@ lock:
 	rm -rf /tmp/lookout-lock
 
 clean:
-	rm -rf $(VENV) .pytest_cache .hypothesis
+	rm -rf $(VENV) .pytest_cache .hypothesis .mypy_cache

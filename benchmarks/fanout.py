@@ -23,6 +23,7 @@ import tempfile
 import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from types import EllipsisType
 from typing import Any
 
 import httpx
@@ -183,10 +184,10 @@ def _service(engine: AsyncEngine, force: ForceConfig) -> AlertService:
     return AlertService(unit_of_work_factory(engine, clock=utc_now), force, roles=Roles(supervisors=frozenset({SUPERVISOR})), clock=utc_now)
 
 
-def _worker(engine: AsyncEngine, force: ForceConfig, receiver: _Receiver, *, rate: float | object | None) -> DeliveryWorker:
+def _worker(engine: AsyncEngine, force: ForceConfig, receiver: _Receiver, *, rate: float | EllipsisType | None) -> DeliveryWorker:
     adapter = TelegramAdapter(make_bot(TOKEN, receiver.base_url))
     source = None if engine.dialect.name == "sqlite" else PostgresSlotSource(engine)
-    rates = {} if rate is ... else {Channel.TELEGRAM: rate}
+    rates: dict[Channel, float | None] = {} if isinstance(rate, EllipsisType) else {Channel.TELEGRAM: rate}  # ...: the platform's own
     return DeliveryWorker(
         unit_of_work_factory(engine, clock=utc_now), {Channel.TELEGRAM: adapter}, force_name=force.name, rates=rates, slot_source=source,
         clock=utc_now,

@@ -183,7 +183,7 @@ async def _measure_side_by_side(
     and committed. One untimed round first warms both sides' caches.
     """
     peer, build_s = await open_peer_population(url, population, rebuild=rebuild)
-    areas = {"circle_3km": _circle(), "street_100m": _street_near_centre()}
+    areas: dict[str, CircleArea | StreetArea] = {"circle_3km": _circle(), "street_100m": _street_near_centre()}
     covers = {name: cover_area(area, RESOLUTION) for name, area in areas.items()}
     runs: dict[str, dict[str, list[_Run]]] = {"lookout": defaultdict(list), "postgis": defaultdict(list)}
     try:

@@ -125,6 +125,7 @@ async def open_peer_population(url: str, population: Population, *, rebuild: boo
         await conn.exec_driver_sql("DROP TABLE IF EXISTS homes")
         await conn.exec_driver_sql(_HOMES_DDL)
         driver = (await conn.get_raw_connection()).driver_connection
+        assert driver is not None
         chunks = population_chunks(
             residents=population.residents, centre=population.centre, radius_m=population.radius_m,
             resolution=population.resolution, seed=population.seed, topics=population.topics, sectors=population.sectors,

@@ -46,10 +46,14 @@ class Host(Protocol):
     subscriptions: SubscriptionService
     tips: TipService
     geocoder: Geocoder
-    clock: Clock
     # The delivery adapters of the platforms that are on, by channel: a page may send through one (the web
     # sign-up's code by text goes through the SMS adapter) without importing that platform's package.
     adapters: dict[Channel, ChannelAdapter]
+
+    @property
+    def clock(self) -> Clock:
+        """The one "now" of the process: a platform reads it, never replaces it."""
+        ...
 
     @property
     def inbound(self) -> InboundOnce:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 import tomllib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -207,7 +208,8 @@ class ForceSettings(_Strict):
 
     @model_validator(mode="after")
     def _unique_keys_and_example(self) -> ForceSettings:
-        for list_name, items in (("topics", self.topics), ("sectors", self.sectors)):
+        keyed: tuple[tuple[str, Sequence[Topic | Sector]], ...] = (("topics", self.topics), ("sectors", self.sectors))
+        for list_name, items in keyed:
             seen: set[str] = set()
             for index, item in enumerate(items):
                 if item.key in seen:
@@ -357,7 +359,7 @@ def _load_areas(config_file: Path, areas_file: str) -> dict[str, PolygonArea]:
             raise ForceConfigError(path, f"{field}.properties.key", f"'{key}' appears twice")
         try:
             geometry = shape(feature["geometry"])
-            areas[key] = PolygonArea(name.strip(), geometry)  # type: ignore[arg-type]
+            areas[key] = PolygonArea(name.strip(), geometry)
         except InvalidInput as exc:
             raise ForceConfigError(path, f"{field}.geometry", "; ".join(exc.errors.values())) from None
         except (KeyError, TypeError, ValueError, AttributeError) as exc:

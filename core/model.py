@@ -238,7 +238,7 @@ class Alert:
 
 @dataclass
 class Tip:
-    resident_id: int
+    resident_id: int | None  # None once the tipster erased their data (the tip stays: it is evidence)
     text: str
     alert_id: int | None = None
     media: tuple[str, ...] = ()

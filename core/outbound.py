@@ -125,7 +125,12 @@ class DeliveryResult:
 
 class ChannelAdapter(Protocol):
     channel: ClassVar[Channel]
-    limits: ClassVar[ChannelLimits]
+
+    @property
+    def limits(self) -> ChannelLimits:
+        """The pace the worker keeps to: the platform's published limits (a class variable) or, where they are the
+        deployment's own (the email relay), the instance's."""
+        ...
 
     async def send(self, to: Address, message: OutboundMessage) -> DeliveryResult: ...
 

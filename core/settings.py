@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from string import Formatter
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -144,8 +145,15 @@ class Settings(BaseSettings):
     @field_validator("database_url")
     @classmethod
     def _known_database(cls, value: str) -> str:
-        if not value.startswith(("sqlite", "postgresql")):
+        # The drivers installed (storage/database.py runs psycopg2 and bare postgresql URLs on psycopg 3).
+        scheme, found, _ = value.partition("://")
+        if not found or scheme not in ("sqlite", "sqlite+aiosqlite", "sqlite+pysqlite", "postgresql", "postgresql+psycopg",
+                                       "postgresql+psycopg2"):
             raise ValueError("LOOKOUT_DATABASE_URL must be a sqlite:/// or postgresql+psycopg:// URL")
+        try:
+            urlsplit(value).port
+        except ValueError:
+            raise ValueError("LOOKOUT_DATABASE_URL: the port after the host must be a number from 0 to 65535") from None
         return value
 
     @field_validator("map_tiles", "map_tiles_attribution", mode="before")

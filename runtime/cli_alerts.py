@@ -118,7 +118,7 @@ class Compose:
         o = dict(self.options)
         fills: dict[str, str] = {}
         try:
-            fills = parse_fills(list(o.get("fill") or []), "--fill")  # type: ignore[arg-type]
+            fills = parse_fills(list(o.get("fill") or []), "--fill")  # type: ignore[call-overload]
         except InvalidInput as exc:
             errors.update(exc.errors)
         if not o.get("template"):
@@ -163,7 +163,7 @@ class Compose:
         buffer = checked(lambda: parse_distance(str(o["buffer"]), "buffer") if o.get("buffer") else None, None)
         expires = checked(lambda: _parse_expiry(o.get("expires"), lookout.clock()), None)  # type: ignore[arg-type]
         where = Where(at=o.get("at"), postcode=o.get("postcode"), street=o.get("street"), area=o.get("area"),  # type: ignore[arg-type]
-                      address=o.get("address"), radius_m=radius, buffer_m=buffer)
+                      address=o.get("address"), radius_m=radius, buffer_m=buffer)  # type: ignore[arg-type]
         try:
             area: Area = await resolve_area(where, force=lookout.force, geocoder=lookout.geocoder)
         except InvalidInput as exc:  # the other fields are still checked, against a stand-in area

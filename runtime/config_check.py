@@ -93,7 +93,8 @@ def check_database(settings: Settings) -> tuple[str, bool]:
     try:
         current = database_revision(settings.database_url)
     except SQLAlchemyError as exc:
-        return f"unreachable ({type(exc.orig or exc).__name__}: {str(exc.orig or exc).strip().splitlines()[0]})", False
+        cause = getattr(exc, "orig", None) or exc  # only DBAPI errors carry the driver's own
+        return f"unreachable ({type(cause).__name__}: {(str(cause).strip().splitlines() or [''])[0]})", False
     head = head_revision()
     if current is None:
         return "reachable, no Lookout tables yet: run `lookout db upgrade`", False

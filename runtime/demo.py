@@ -18,6 +18,7 @@ import socket
 import sys
 import textwrap
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import String, cast, func, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -59,7 +60,7 @@ def run_demo(*, port: int, residents: int, sandbox_port: int = DEFAULT_PORT, smt
     app_url = f"http://127.0.0.1:{port}"
     sandbox = _start_sandbox(SandboxConfig(app_url=app_url), sandbox_port, smtp_port)
     try:
-        environment = {"LOOKOUT_DATABASE_URL": DEMO_DATABASE_URL, "LOOKOUT_FORCE_CONFIG": str(DEMO_FORCE),
+        environment: dict[str, Any] = {"LOOKOUT_DATABASE_URL": DEMO_DATABASE_URL, "LOOKOUT_FORCE_CONFIG": str(DEMO_FORCE),
                        **sandbox.app_environment()}
         registered = _register_telegram_webhook(environment)
         settings = Settings(**environment)
@@ -70,7 +71,7 @@ def run_demo(*, port: int, residents: int, sandbox_port: int = DEFAULT_PORT, smt
         sandbox.stop()
 
 
-def _register_telegram_webhook(environment: dict[str, str]) -> str:
+def _register_telegram_webhook(environment: dict[str, Any]) -> str:
     """What ``lookout telegram set-webhook`` does, so Telegram (here the sandbox) learns the app's webhook
     and secret and the console's Telegram phone reaches the app through the real door."""
     try:

@@ -85,8 +85,8 @@ class Metrics:
             due.add_metric([channel.value], waiting.due if waiting else 0)
             oldest.add_metric([channel.value], waiting.oldest_due_seconds if waiting else 0)
         tip_states = GaugeMetricFamily("lookout_tips", "Tips by state", labels=["state"])
-        for state in TipState:
-            tip_states.add_metric([state.value], tips.get(state, 0))
+        for tip_state in TipState:
+            tip_states.add_metric([tip_state.value], tips.get(tip_state, 0))
         families: list[Metric] = [deliveries, due, oldest, tip_states]
         if self._scheduler_leads is not None:
             leaders = GaugeMetricFamily("lookout_scheduler_leaders", "Schedulers holding the leader lock (1 is right; 0: none leads)")

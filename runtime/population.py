@@ -171,6 +171,7 @@ async def _fold_wal(engine: AsyncEngine) -> None:
     """
     async with engine.connect() as conn:
         driver = (await conn.get_raw_connection()).driver_connection
+        assert driver is not None
         await driver.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
 
@@ -214,7 +215,7 @@ def _sectors(gen: _Generator, count: int) -> list[str | None]:
         return [None] * count
     business = gen.rng.random(count) < BUSINESS_SHARE
     picked = gen.sectors[gen.rng.integers(0, len(gen.sectors), count)]
-    return np.where(business, picked, None).tolist()
+    return np.where(business, picked, np.array(None, dtype=object)).tolist()
 
 
 def _places(gen: _Generator, ids: np.ndarray) -> tuple[list[int], list[str], list[int], list[float], list[float]]:

@@ -30,6 +30,7 @@ import socket
 import struct
 import threading
 from collections import Counter
+from collections.abc import MutableMapping
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
@@ -111,7 +112,7 @@ class FaultInjector:
 
     # --- the wire -------------------------------------------------------------------------
 
-    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+    async def __call__(self, scope: MutableMapping[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
@@ -128,7 +129,7 @@ class FaultInjector:
         finally:
             _CONNECTION.reset(token)
 
-    async def _faulted(self, scope: dict[str, Any], receive: Any, send: Any, connection: Any) -> None:
+    async def _faulted(self, scope: MutableMapping[str, Any], receive: Any, send: Any, connection: Any) -> None:
         # Decided on arrival, so "the next N calls" are the next N to arrive, whatever the latency.
         action, status, latency = self._decide()
         if action == "reset" and connection is None:
@@ -136,7 +137,7 @@ class FaultInjector:
             action, status = "error", 502
         self._count("reset" if action == "reset" else str(status) if action == "error" else None, latency)
         if action == "reset":
-            await _reset(connection)  # type: ignore[arg-type]
+            await _reset(connection)
             return
         if latency:
             await asyncio.sleep(latency)
@@ -167,7 +168,7 @@ class FaultInjector:
             if latency and fault != "reset":
                 self._injected["latency"] += 1
 
-    async def _control(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+    async def _control(self, scope: MutableMapping[str, Any], receive: Any, send: Any) -> None:
         method = scope["method"]
         if method == "POST":
             try:
@@ -208,7 +209,7 @@ async def _reset(connection: Any) -> None:
         await asyncio.sleep(0)
 
 
-def _path_below_mount(scope: dict[str, Any]) -> str:
+def _path_below_mount(scope: MutableMapping[str, Any]) -> str:
     path, root = scope.get("path", ""), scope.get("root_path", "")
     return path[len(root):] if root and path.startswith(root) else path
 

@@ -254,7 +254,8 @@ def _check_quick_reply_buttons(components: list[Any], template: Template) -> Non
         if component.get("sub_type") != "quick_reply":
             raise invalid("Param template['components'][]['sub_type'] must be one of {QUICK_REPLY}.")
         index = component.get("index")
-        if not str(index).isdigit() or int(index) >= len(template.quick_replies):
+        # isdecimal, not isdigit: "²" is a digit that int() refuses.
+        if not str(index).isdecimal() or int(str(index)) >= len(template.quick_replies):
             raise GraphError(131009, f"Button at index {index} is not a quick reply button of template {template.name}")
 
 

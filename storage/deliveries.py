@@ -27,6 +27,7 @@ from core.model import (
 from core.ports import ClaimedDelivery, Outcome
 from storage.database import database_after, database_now
 from storage.tables import OPEN_DELIVERY_STATES, alerts, deliveries, messages, residents, tip_threads
+from storage.types import UTCDateTime
 
 _DUE_STATES = (DeliveryState.PENDING.value, DeliveryState.FAILED.value)
 _OPEN_STATES = (DeliveryState.PENDING.value, DeliveryState.SENDING.value, DeliveryState.FAILED.value)
@@ -113,6 +114,7 @@ class SqlDeliveryQueue:
         """PostgreSQL: the whole batch in one UPDATE joined to arrays of outcomes. Executed row by row
         (even pipelined), 500 outcomes were 500 statements for both the worker and the server to handle."""
         stamp = deliveries.c.next_attempt_at.type
+        assert isinstance(stamp, UTCDateTime)
         dialect = self._conn.dialect
         await self._conn.execute(
             _RECORD_ALL,

@@ -166,6 +166,7 @@ def _conditions(shape: Shape) -> list[ColumnElement[bool]]:
     if shape.residents:  # "everyone in the area" reaches residents whatever their topics
         audiences.append(rp.c.sector.is_(None) if shape.everyone else and_(rp.c.sector.is_(None), subscribed))
     if shape.businesses:
+        wanted: ColumnElement[bool]
         if shape.by_sector:
             wanted = rp.c.sector.in_(bindparam("sectors", expanding=True, type_=String))
         else:

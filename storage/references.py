@@ -13,8 +13,8 @@ async def next_reference(conn: AsyncConnection, prefix: str, year: int) -> str:
     An upsert with RETURNING is atomic on both databases, so two processes
     never get the same number, and a rolled-back transaction gives its number back.
     """
-    stmt = upsert_insert(conn, reference_counters).values(prefix=prefix, year=year, value=1)
-    stmt = stmt.on_conflict_do_update(
+    insert = upsert_insert(conn, reference_counters).values(prefix=prefix, year=year, value=1)
+    stmt = insert.on_conflict_do_update(
         index_elements=[reference_counters.c.prefix, reference_counters.c.year],
         set_={"value": reference_counters.c.value + 1},
     ).returning(reference_counters.c.value)

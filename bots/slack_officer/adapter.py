@@ -76,6 +76,8 @@ class SlackAdapter:
             await self._wait_turn(channel)
             try:
                 if message.in_place:  # ``slack:<channel>/<ts>`` names the message to rewrite
+                    if thread_ts is None:
+                        return DeliveryResult.permanent(f"{to.id} names no message to rewrite in place")
                     answer = await self.client.chat_update(channel=channel, ts=thread_ts, text=message.text,
                                                            blocks=message_blocks(message))
                 else:

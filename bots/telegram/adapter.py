@@ -84,13 +84,13 @@ class TelegramAdapter:
             markup = InlineKeyboardMarkup(
                 inline_keyboard=[[InlineKeyboardButton(text=b.label, callback_data=b.data)] for b in message.buttons]
             )
-        reply = None
-        if message.reply_to and message.reply_to.isdigit():
+        reply, reply_to = None, int(message.reply_to) if message.reply_to and message.reply_to.isdecimal() else None
+        if reply_to is not None:
             # If the original was deleted, send anyway rather than fail the update.
-            reply = ReplyParameters(message_id=int(message.reply_to), allow_sending_without_reply=True)
+            reply = ReplyParameters(message_id=reply_to, allow_sending_without_reply=True)
         try:
-            if message.edit_original and reply is not None:
-                await self._edit_original(int(to.id), reply.message_id, message.edit_original)
+            if message.edit_original and reply_to is not None:
+                await self._edit_original(int(to.id), reply_to, message.edit_original)
             sent = await self.bot.send_message(
                 chat_id=int(to.id),
                 text=message.text,

@@ -79,7 +79,7 @@ class TelegramResidentBot:
                     raise
                 # The message is gone, or can no longer be edited: the answer goes as a new message instead.
                 logger.info("could not edit message %s: %s", call.message_id, exc.message)
-                if isinstance(call, EditMessageText):
+                if isinstance(call, EditMessageText) and call.text is not None:
                     await self.bot(SendMessage(chat_id=chat_id, text=call.text, reply_markup=call.reply_markup,
                                                link_preview_options=call.link_preview_options))
 

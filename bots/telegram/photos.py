@@ -19,4 +19,4 @@ class TelegramPhotos:
             raise PhotoGone(exc.message) from exc
         if data is None:
             raise PhotoGone(ref)
-        return TipPhoto(name=f"photo-{number}.jpg", content_type="image/jpeg", data=data.getvalue())
+        return TipPhoto(name=f"photo-{number}.jpg", content_type="image/jpeg", data=data.read())

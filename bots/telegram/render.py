@@ -14,6 +14,8 @@ change:
 """
 from __future__ import annotations
 
+from typing import Any
+
 from aiogram.methods import EditMessageReplyMarkup, EditMessageText, SendDocument, SendMessage, TelegramMethod
 from aiogram.types import (
     BufferedInputFile,
@@ -33,7 +35,7 @@ SHORT_LABEL = 18  # characters: buttons this short go two to a row
 _NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 
 
-def render_prompt(prompt: Prompt, chat_id: int, pressed: Pressed | None = None) -> list[TelegramMethod[object]]:
+def render_prompt(prompt: Prompt, chat_id: int, pressed: Pressed | None = None) -> list[TelegramMethod[Any]]:
     """The calls (usually one) that show ``prompt`` in the chat, in order."""
     if prompt.document is not None:
         document = BufferedInputFile(prompt.document.data, filename=prompt.document.filename)

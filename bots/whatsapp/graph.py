@@ -81,7 +81,8 @@ class CloudApi:
 
     async def upload(self, data: bytes, mime_type: str, filename: str) -> str:
         """Upload a file for sending; returns its media id."""
-        files = {"file": (filename, data, mime_type), "messaging_product": (None, "whatsapp"), "type": (None, mime_type)}
+        files: dict[str, tuple[str | None, bytes | str] | tuple[str | None, bytes | str, str | None]] = {
+            "file": (filename, data, mime_type), "messaging_product": (None, "whatsapp"), "type": (None, mime_type)}
         answer = _graph_json(await self._client.post(f"{self.phone_number_id}/media", files=files))
         return str(answer["id"])
 

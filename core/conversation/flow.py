@@ -8,10 +8,10 @@ prompt and leaves the conversation as it was.
 from __future__ import annotations
 
 import copy
-import inspect
 import logging
 import re
 import unicodedata
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 
 from core.clock import Clock
@@ -109,7 +109,7 @@ class ResidentConversation:
         return await self._in_step(turn, event)
 
     async def _command(self, turn: Turn, name: str) -> Prompt | None:
-        handlers = {
+        handlers: dict[str, Callable[[Turn], Prompt | Awaitable[Prompt]]] = {
             "start": onboarding.start,
             "help": manage.help_prompt,
             "places": manage.places,
@@ -124,7 +124,7 @@ class ResidentConversation:
             "optout": manage.opt_out,
         }
         result = handlers.get(name, manage.help_prompt)(turn)
-        return await result if inspect.isawaitable(result) else result
+        return result if isinstance(result, Prompt) else await result
 
     async def _choice(self, turn: Turn, choice: Choice) -> Prompt | None:
         prompt = await self._answer_choice(turn, choice)

@@ -66,7 +66,7 @@ def on_tip_button(turn: Turn, alert_id: int | None) -> Prompt:
     )
 
 
-async def idle_message(turn: Turn, event: TipEvent) -> Prompt:
+async def idle_message(turn: Turn, event: TipEvent) -> Prompt | None:
     """A message outside any step: an answer to an officer, information about an alert, or out of the blue."""
     _ = turn.gettext
     if turn.resident is None:
@@ -170,7 +170,7 @@ async def _submit(turn: Turn, *, may_contact: bool) -> Prompt | None:
         return turn.say(_("Sorry — we couldn't fetch your photos. Please send them again, or tell us in words."), _collecting_options(turn))
     location = tuple(draft["location"]) if draft["location"] else None
     new = NewTip(
-        text="\n\n".join(draft["texts"]), alert_id=draft["alert_id"], photos=photos, location=location,  # type: ignore[arg-type]
+        text="\n\n".join(draft["texts"]), alert_id=draft["alert_id"], photos=photos, location=location,
         may_contact=may_contact, contact=turn.contact if may_contact else None,
     )
     try:
@@ -225,12 +225,12 @@ async def on_answer_button(turn: Turn, tip_id: int) -> Prompt:
     return turn.say(_("Write your answer to the officer about {reference}:").format(reference=esc(tip.reference)))
 
 
-async def on_answer(turn: Turn, event: TipEvent) -> Prompt:
+async def on_answer(turn: Turn, event: TipEvent) -> Prompt | None:
     reference = turn.data.get("answering") or ""
     return await _answer_officer(turn, event, reference)
 
 
-async def _answer_officer(turn: Turn, event: TipEvent, reference: str) -> Prompt:
+async def _answer_officer(turn: Turn, event: TipEvent, reference: str) -> Prompt | None:
     _ = turn.gettext
     text = _words_in(event)
     if not text.strip():

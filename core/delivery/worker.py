@@ -263,9 +263,10 @@ class DeliveryWorker:
         covers the platforms' answer times.
         """
         rates = [p.rate for p in (self._pacers[channel], self._paid_pacers.get(channel)) if p is not None]
-        if any(rate is None for rate in rates):
+        known = [rate for rate in rates if rate is not None]
+        if len(known) < len(rates):
             return self._config.max_in_flight
-        window = math.ceil(max(rates) * SENDER_WINDOW_S)  # type: ignore[type-var]
+        window = math.ceil(max(known) * SENDER_WINDOW_S)
         return min(self._config.max_in_flight, max(MIN_SENDERS, window))
 
     def _claim_size(self, channel: Channel) -> int:
@@ -322,7 +323,8 @@ class DeliveryWorker:
         if not rows:
             return
         best = min(row.priority for row in rows)
-        kept, returned = [], []
+        kept: list[_Queued] = []
+        returned: list[_Queued] = []
         while not queue.empty():
             item = queue.get_nowait()
             queue.task_done()
@@ -422,7 +424,7 @@ class DeliveryWorker:
         attempts = row.attempts if throttled else row.attempts + 1
         if self._policy.exhausted(attempts):
             return Outcome(row.id, DeliveryState.DEAD, attempts, error=f"gave up after {attempts} attempts: {result.error}")
-        wait = result.retry_after if throttled else self._policy.delay(attempts, None, self._rng)
+        wait = result.retry_after if result.retry_after is not None else self._policy.delay(attempts, None, self._rng)
         return Outcome(row.id, DeliveryState.FAILED, attempts, next_attempt_at=now + timedelta(seconds=wait), error=result.error)
 
     def _not_attempted(self, row: ClaimedDelivery, reason: str) -> Outcome:

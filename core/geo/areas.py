@@ -166,9 +166,9 @@ def area_from_dict(data: dict[str, Any]) -> Area:
     if kind == "circle":
         return CircleArea(float(data["lat"]), float(data["lon"]), float(data["radius_m"]), data.get("label"), data.get("given"))
     if kind == "street":
-        return StreetArea(str(data["name"]), shape(data["line"]), float(data["buffer_m"]))  # type: ignore[arg-type]
+        return StreetArea(str(data["name"]), shape(data["line"]), float(data["buffer_m"]))
     if kind == "polygon":
-        return PolygonArea(str(data["name"]), shape(data["polygon"]))  # type: ignore[arg-type]
+        return PolygonArea(str(data["name"]), shape(data["polygon"]))
     raise InvalidInput.one("area", f"unknown area kind {kind!r}")
 
 
@@ -185,7 +185,7 @@ def polygon_from_text(name: str, text: str) -> PolygonArea:
             geometry = shapely.from_wkt(stripped)
     except (ValueError, TypeError, KeyError, AttributeError, shapely.errors.GEOSException):
         raise InvalidInput.one("area", "that outline could not be read as WKT or as a GeoJSON polygon") from None
-    return PolygonArea(name, geometry)  # type: ignore[arg-type]
+    return PolygonArea(name, geometry)
 
 
 def _exact_metres(metres: float) -> str:
@@ -196,4 +196,4 @@ def _exact_metres(metres: float) -> str:
 
 
 def _all_coords(geometry: BaseGeometry) -> list[tuple[float, float]]:
-    return [tuple(xy) for xy in shapely.get_coordinates(geometry).tolist()]  # type: ignore[misc]
+    return [tuple(xy) for xy in shapely.get_coordinates(geometry).tolist()]

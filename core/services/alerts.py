@@ -11,6 +11,8 @@ import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from enum import Enum
+from typing import TypeVar
 
 from core.channels import PUBLISHED_LIMITS, strictest_text_limit
 from core.clock import Clock
@@ -197,6 +199,9 @@ def daily_limit_in_words(forecast: DailyLimitForecast) -> str:
     )
 
 
+E = TypeVar("E", bound=Enum)
+
+
 def clean_text(value: str, field_name: str, max_length: int) -> str:
     """Trim, refuse empty, over-long or control-character text (newlines and tabs are fine)."""
     text = unicodedata.normalize("NFC", value or "").strip()
@@ -209,7 +214,7 @@ def clean_text(value: str, field_name: str, max_length: int) -> str:
     return text
 
 
-def _enum(kind: type, value: str, field_name: str):  # noqa: ANN202 - returns a member of kind
+def _enum(kind: type[E], value: str, field_name: str) -> E:
     for member in kind:
         if value.strip().lower() == member.value.lower():
             return member
@@ -610,7 +615,8 @@ class AlertService:
         return expired
 
     @staticmethod
-    def _follow_up(original: Alert, kind: AlertType, actor: str, now: datetime, **changes: str) -> Alert:
+    def _follow_up(original: Alert, kind: AlertType, actor: str, now: datetime, *, message: str,
+                   headline: str | None = None, contact: str | None = None) -> Alert:
         """An update or cancellation of ``original``: same area and audience, new text and author."""
         return replace(
             original,
@@ -626,7 +632,9 @@ class AlertService:
             sent_at=now,
             cancelled_at=None,
             message_id=None,
-            **changes,
+            message=message,
+            headline=original.headline if headline is None else headline,
+            contact=original.contact if contact is None else contact,
         )
 
     @staticmethod

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator, Mapping
-from typing import Any
+from typing import Any, Literal, overload
 
 import httpx
 
@@ -23,7 +23,7 @@ MAX_CHOICES = 100
 _COMMAND = re.compile(r"^/[a-z0-9_-]{1,31}$")
 _ID = re.compile(r"^[A-Za-z0-9._:-]{1,255}$")
 # How Slack reports an input the person left empty, by element type.
-_EMPTY_STATE = {
+_EMPTY_STATE: dict[str, tuple[str, Any]] = {
     "plain_text_input": ("value", None), "static_select": ("selected_option", None),
     "external_select": ("selected_option", None), "radio_buttons": ("selected_option", None),
     "multi_static_select": ("selected_options", []), "checkboxes": ("selected_options", []),
@@ -182,6 +182,10 @@ def _ephemeral_json(message: EphemeralMessage) -> dict[str, Any]:
             "files": [], "replies": []}
 
 
+@overload
+def _identifier(data: Mapping[str, Any], name: str, *, required: Literal[True] = ...) -> str: ...
+@overload
+def _identifier(data: Mapping[str, Any], name: str, *, required: Literal[False]) -> str | None: ...
 def _identifier(data: Mapping[str, Any], name: str, *, required: bool = True) -> str | None:
     value = data.get(name)
     if value is None or value == "":

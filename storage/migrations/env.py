@@ -25,7 +25,10 @@ connection = config.attributes.get("connection")
 if connection is not None:
     _run(connection)
 else:
-    engine = make_sync_engine(config.attributes.get("database_url") or config.get_main_option("sqlalchemy.url"))
+    url = config.attributes.get("database_url") or config.get_main_option("sqlalchemy.url")
+    if not url:
+        raise SystemExit("no database URL: run `lookout db upgrade`, or give alembic -x sqlalchemy.url=… ")
+    engine = make_sync_engine(url)
     with engine.begin() as conn:
         _run(conn)
     engine.dispose()

@@ -118,6 +118,15 @@ def test_a_bad_setting_exits_2_from_every_command_naming_it(tmp_path: Path, comm
     assert "Configuration error" in done.stderr and "LOOKOUT_LOG_LEVEL" in done.stderr and "Traceback" not in done.stderr
 
 
+@pytest.mark.parametrize("url", ["postgresql+asyncpg://nobody@127.0.0.1:1/lookout", "postgresql+psycopg://nobody@127.0.0.1:abc/lookout"])
+@pytest.mark.parametrize("command", [["db", "upgrade"], ["db", "current"], ["config", "check"], ["alert", "list"]])
+def test_a_database_url_lookout_cannot_use_exits_2(tmp_path: Path, command: list[str], url: str) -> None:
+    """A driver Lookout does not have, a port that is no number: both were tracebacks."""
+    done = lookout(command, tmp_path, LOOKOUT_DATABASE_URL=url)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "LOOKOUT_DATABASE_URL" in done.stderr and "Traceback" not in done.stderr
+
+
 @pytest.mark.parametrize("command", [["alert", "list"], ["serve"], ["db", "current"]])
 def test_a_missing_force_config_exits_2_without_a_traceback(tmp_path: Path, command: list[str]) -> None:
     database = f"sqlite:///{tmp_path}/x.db"

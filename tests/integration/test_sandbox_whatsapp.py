@@ -385,6 +385,15 @@ async def test_template_parameters_are_checked(client: httpx.AsyncClient) -> Non
     assert graph_error(no_such_button)["code"] == 131009
 
 
+async def test_a_button_index_that_is_a_digit_but_no_number_gets_131009(client: httpx.AsyncClient) -> None:
+    template = alert_template(*ALERT)
+    template["components"][1]["index"] = "²"  # str.isdigit() says yes; int() refuses it
+
+    answer = await send(client, ALICE, "template", template)
+
+    assert graph_error(answer)["code"] == 131009
+
+
 # --- authentication and malformed requests --------------------------------------------------------------
 
 

@@ -74,7 +74,7 @@ def register(router: APIRouter, site: Site) -> None:
         except BadLink as problem:
             return _link_problem(site, problem)
         assert token is not None  # read() refuses a missing token
-        done = {"email": address.id, "choices": choices_in_words(site.force, payload),
+        done: dict[str, Any] = {"email": address.id, "choices": choices_in_words(site.force, payload),
                 "manage_url": site.signer.manage_url(address.id), "unsubscribe_url": site.signer.unsubscribe_url(address.id)}
         key = await site.ledger.begin(CONFIRMED, token)
         if key is None:

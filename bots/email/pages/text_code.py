@@ -200,7 +200,7 @@ def register(router: APIRouter, site: Site) -> None:
 
 
 async def _subscribe(site: Site, pending: Pending) -> HTMLResponse:
-    done = {"number": mobile_in_words(pending.address.id), "choices": choices_in_words(site.force, pending.payload)}
+    done: dict[str, Any] = {"number": mobile_in_words(pending.address.id), "choices": choices_in_words(site.force, pending.payload)}
     key = await site.ledger.begin(CODE_CONFIRMED, pending.nonce)
     if key is None:
         return site.page("text_confirmed.html", already=True, **done)
