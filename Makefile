@@ -21,8 +21,11 @@ $(STAMP): pyproject.toml requirements.lock
 demo: $(STAMP)
 	$(BIN)/lookout demo
 
-# The type checker over the product's packages (its settings are [tool.mypy] in pyproject.toml).
+# The linter, the formatter's check and the type checker (their settings are [tool.ruff] and [tool.mypy]
+# in pyproject.toml). `ruff format .` and `ruff check --fix .` mend most of what the first two find.
 check: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
 # Three test processes: most end-to-end tests wait on real servers, so a third

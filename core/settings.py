@@ -151,7 +151,7 @@ class Settings(BaseSettings):
                                        "postgresql+psycopg2"):
             raise ValueError("LOOKOUT_DATABASE_URL must be a sqlite:/// or postgresql+psycopg:// URL")
         try:
-            urlsplit(value).port
+            _ = urlsplit(value).port  # reading it checks it: a port that is no number raises
         except ValueError:
             raise ValueError("LOOKOUT_DATABASE_URL: the port after the host must be a number from 0 to 65535") from None
         return value
