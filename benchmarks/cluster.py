@@ -27,6 +27,7 @@ Without ``database_url`` the drill runs on a PostgreSQL server of its own
 a schema of its own (``lookout_bench_cluster``) and restarts the local cluster
 serving that URL (``pg_ctlcluster``): every session on it is cut off.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -129,8 +130,11 @@ class Deployment:
         for part in self.parts:
             env = {**self._base, **self._settings}
             url = env["LOOKOUT_DATABASE_URL"]
-            env["LOOKOUT_DATABASE_URL"] = make_url(url).update_query_dict(
-                {"application_name": f"{APPLICATION}-{part.name}"}).render_as_string(hide_password=False)
+            env["LOOKOUT_DATABASE_URL"] = (
+                make_url(url)
+                .update_query_dict({"application_name": f"{APPLICATION}-{part.name}"})
+                .render_as_string(hide_password=False)
+            )
             with part.log_path.open("wb") as log:  # the child holds its own copy
                 part.process = subprocess.Popen(part.argv, env=env, stdout=log, stderr=subprocess.STDOUT)
 
@@ -176,16 +180,24 @@ class Database:
 def _database(database_url: str | None) -> Iterator[Database]:
     if database_url is None:
         with PrivatePostgres() as server:
-            yield Database(server.url, f"a private PostgreSQL on port {server.port}", "public",
-                           lambda: server.restart(POSTGRES_DOWN_S))
+            yield Database(
+                server.url,
+                f"a private PostgreSQL on port {server.port}",
+                "public",
+                lambda: server.restart(POSTGRES_DOWN_S),
+            )
         return
     if not database_url.startswith("postgresql"):
-        raise LookoutError("The cluster drill runs on PostgreSQL: several processes share it. Give a postgresql+psycopg:// URL, "
-                           "or none for a private server.")
+        raise LookoutError(
+            "The cluster drill runs on PostgreSQL: several processes share it. Give a postgresql+psycopg:// URL, "
+            "or none for a private server."
+        )
     cluster = local_cluster(database_url)
     if cluster is None:
-        raise LookoutError("No PostgreSQL cluster on this machine serves that URL (pg_lsclusters), so it cannot be restarted. "
-                           "Leave out --database-url: the drill then starts a private server of its own.")
+        raise LookoutError(
+            "No PostgreSQL cluster on this machine serves that URL (pg_lsclusters), so it cannot be restarted. "
+            "Leave out --database-url: the drill then starts a private server of its own."
+        )
 
     def restart_cluster() -> tuple[float, float]:
         started = time.monotonic()
@@ -202,8 +214,9 @@ class Leaders:
     samples: list[tuple[float, str | None]] = field(default_factory=list)  # (monotonic, part name or None)
 
 
-async def run_cluster_drill(*, database_url: str | None, residents: int = 5_000,
-                            say: Callable[[str], None] = lambda _: None) -> dict[str, Any]:
+async def run_cluster_drill(
+    *, database_url: str | None, residents: int = 5_000, say: Callable[[str], None] = lambda _: None
+) -> dict[str, Any]:
     force = load_force_config(FORCE_CONFIG)
     with tempfile.TemporaryDirectory(prefix="lookout-cluster-") as folder, _database(database_url) as database:
         upgrade(database.url)
@@ -211,14 +224,30 @@ async def run_cluster_drill(*, database_url: str | None, residents: int = 5_000,
         try:
             await _empty(engine)
             say(f"seeding {residents:,} residents on {database.description}")
-            await build_population(engine, residents=residents, centre=CENTRE, radius_m=900, resolution=force.resolution, seed=29,
-                                   topics=["all"], sectors=[], telegram_share=1.0)
+            await build_population(
+                engine,
+                residents=residents,
+                centre=CENTRE,
+                radius_m=900,
+                resolution=force.resolution,
+                seed=29,
+                topics=["all"],
+                sectors=[],
+                telegram_share=1.0,
+            )
             chats = await _telegram_chats(engine)
-            with TelegramStandIn(TOKEN, limits=TelegramLimits(per_bot_per_second=None)) as telegram, NominatimStandIn() as nominatim:
+            with (
+                TelegramStandIn(TOKEN, limits=TelegramLimits(per_bot_per_second=None)) as telegram,
+                NominatimStandIn() as nominatim,
+            ):
                 settings = {
-                    "LOOKOUT_DATABASE_URL": database.url, "LOOKOUT_FORCE_CONFIG": str(FORCE_CONFIG),
-                    "TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_API_BASE": telegram.base_url, "TELEGRAM_WEBHOOK_SECRET": SECRET,
-                    "LOOKOUT_GEOCODER_DOMAIN": nominatim.domain, "LOOKOUT_GEOCODER_SCHEME": "http",
+                    "LOOKOUT_DATABASE_URL": database.url,
+                    "LOOKOUT_FORCE_CONFIG": str(FORCE_CONFIG),
+                    "TELEGRAM_BOT_TOKEN": TOKEN,
+                    "TELEGRAM_API_BASE": telegram.base_url,
+                    "TELEGRAM_WEBHOOK_SECRET": SECRET,
+                    "LOOKOUT_GEOCODER_DOMAIN": nominatim.domain,
+                    "LOOKOUT_GEOCODER_SCHEME": "http",
                     "LOOKOUT_WORKER_LEASE_SECONDS": str(LEASE_S),
                 }
                 deployment = Deployment(settings, Path(folder), _free_port())
@@ -228,13 +257,18 @@ async def run_cluster_drill(*, database_url: str | None, residents: int = 5_000,
                     starting = time.monotonic()
                     await _until_up(engine, deployment, database.schema)
                     say(f"all six up in {time.monotonic() - starting:.0f} s")
-                    httpx.post(f"{telegram.base_url}/bot{TOKEN}/setWebhook",
-                               data={"url": f"{deployment.url}/telegram/webhook", "secret_token": SECRET}, timeout=10).raise_for_status()
+                    httpx.post(
+                        f"{telegram.base_url}/bot{TOKEN}/setWebhook",
+                        data={"url": f"{deployment.url}/telegram/webhook", "secret_token": SECRET},
+                        timeout=10,
+                    ).raise_for_status()
                     figures = await _drill(engine, force, telegram, deployment, database, chats, say)
                 finally:
                     exit_codes = deployment.stop()
                 figures["exit_codes"] = exit_codes
-                figures["tracebacks_in_logs"] = {p.name: p.log().count("Traceback (most recent call last)") for p in deployment.parts}
+                figures["tracebacks_in_logs"] = {
+                    p.name: p.log().count("Traceback (most recent call last)") for p in deployment.parts
+                }
                 if figures["lost"]:
                     figures["logs_tail"] = {p.name: p.log()[-1500:] for p in deployment.parts}
         finally:
@@ -255,7 +289,9 @@ async def _until_up(engine: AsyncEngine, deployment: Deployment, schema: str, ti
         while True:
             dead = deployment.dead_unexpectedly()
             if dead:
-                raise LookoutError(f"{', '.join(dead)} did not start; its log:\n{deployment.part(dead[0]).log()[-3000:]}")
+                raise LookoutError(
+                    f"{', '.join(dead)} did not start; its log:\n{deployment.part(dead[0]).log()[-3000:]}"
+                )
             try:
                 ready = (await client.get(f"{deployment.url}/readyz", timeout=2)).status_code == 200
             except httpx.HTTPError:
@@ -269,15 +305,21 @@ async def _until_up(engine: AsyncEngine, deployment: Deployment, schema: str, ti
                 # Both web processes: each answers on its own connections, so a handful of fresh ones reach both.
                 return
             if time.monotonic() > deadline:
-                raise LookoutError(f"the deployment did not come up in {timeout:.0f} s (ready {ready}, sessions {sorted(sessions)}, "
-                                   f"leader {leader})")
+                raise LookoutError(
+                    f"the deployment did not come up in {timeout:.0f} s (ready {ready}, sessions {sorted(sessions)}, "
+                    f"leader {leader})"
+                )
             await asyncio.sleep(0.3)
 
 
 async def _sessions(engine: AsyncEngine) -> set[str]:
     async with engine.connect() as conn:
-        names = (await conn.execute(sa.text("SELECT application_name FROM pg_stat_activity WHERE application_name LIKE :p"),
-                                    {"p": f"{APPLICATION}-%"})).scalars()
+        names = (
+            await conn.execute(
+                sa.text("SELECT application_name FROM pg_stat_activity WHERE application_name LIKE :p"),
+                {"p": f"{APPLICATION}-%"},
+            )
+        ).scalars()
         return {name.removeprefix(f"{APPLICATION}-") for name in names}
 
 
@@ -285,12 +327,17 @@ async def _leader(engine: AsyncEngine, schema: str) -> str | None:
     """The part holding the scheduler's advisory lock, named by its session's application_name."""
     key = advisory_key(SCHEDULER_LOCK, schema)
     async with engine.connect() as conn:
-        name = (await conn.execute(sa.text(
-            "SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid"
-            " WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1"
-            " AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())"
-            " AND l.classid::bigint = :high AND l.objid::bigint = :low"
-        ), {"high": key >> 32, "low": key & 0xFFFFFFFF})).scalar_one_or_none()
+        name = (
+            await conn.execute(
+                sa.text(
+                    "SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid"
+                    " WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1"
+                    " AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+                    " AND l.classid::bigint = :high AND l.objid::bigint = :low"
+                ),
+                {"high": key >> 32, "low": key & 0xFFFFFFFF},
+            )
+        ).scalar_one_or_none()
     return name.removeprefix(f"{APPLICATION}-") if name else None
 
 
@@ -307,20 +354,33 @@ async def _watch_leaders(engine: AsyncEngine, schema: str, leaders: Leaders, sto
             pass
 
 
-async def _drill(engine: AsyncEngine, force: Any, telegram: TelegramStandIn, deployment: Deployment, database: Database,
-                 chats: list[int], say: Callable[[str], None]) -> dict[str, Any]:
+async def _drill(
+    engine: AsyncEngine,
+    force: Any,
+    telegram: TelegramStandIn,
+    deployment: Deployment,
+    database: Database,
+    chats: list[int],
+    say: Callable[[str], None],
+) -> dict[str, Any]:
     fanout_s = len(chats) / TELEGRAM_PACE
     at = {what: max(1.0, share * fanout_s) for what, share in KILLS.items()}
-    service = AlertService(unit_of_work_factory(engine, clock=utc_now), force, roles=Roles(supervisors=frozenset({SUPERVISOR})),
-                           clock=utc_now)
+    service = AlertService(
+        unit_of_work_factory(engine, clock=utc_now),
+        force,
+        roles=Roles(supervisors=frozenset({SUPERVISOR})),
+        clock=utc_now,
+    )
     async with httpx.AsyncClient(limits=httpx.Limits(max_connections=100, keepalive_expiry=2.0)) as client:
         side = TelegramSide(telegram, client)
         leaders, stop_watching, stop_chatter = Leaders(), asyncio.Event(), asyncio.Event()
         queued = await _send_now(service)
         clock = Clock()
         await _schedule(service, datetime.now(UTC) + timedelta(seconds=at["scheduler"] + SCHEDULED_AFTER_KILL_S))
-        say(f"  0.0 s  alert sent to {queued:,} residents (≈{fanout_s:.0f} s at Telegram's pace); "
-            f"a second one scheduled for {at['scheduler'] + SCHEDULED_AFTER_KILL_S:.0f} s")
+        say(
+            f"  0.0 s  alert sent to {queued:,} residents (≈{fanout_s:.0f} s at Telegram's pace); "
+            f"a second one scheduled for {at['scheduler'] + SCHEDULED_AFTER_KILL_S:.0f} s"
+        )
         watching = asyncio.create_task(_watch_leaders(engine, database.schema, leaders, stop_watching))
         chatting = asyncio.create_task(chatter(side, chats, stop_chatter))
         events: dict[str, Any] = {}
@@ -346,7 +406,10 @@ async def _drill(engine: AsyncEngine, force: Any, telegram: TelegramStandIn, dep
             await clock.until(at["postgres"])
             say(f"{clock.now():5.1f} s  PostgreSQL: restart ({database.description})")
             stopped, back = await asyncio.to_thread(database.restart)
-            events["postgres_stopped_at_s"], events["postgres_back_at_s"] = round(stopped - clock.zero, 1), round(back - clock.zero, 1)
+            events["postgres_stopped_at_s"], events["postgres_back_at_s"] = (
+                round(stopped - clock.zero, 1),
+                round(back - clock.zero, 1),
+            )
             say(f"{clock.now():5.1f} s  PostgreSQL back after {back - stopped:.1f} s")
             say(f"{clock.now():5.1f} s  waiting for every delivery to settle")
             settled = await _settle(engine, clock, deadline_s=fanout_s * 1.5 + LEASE_S + 60)
@@ -356,22 +419,38 @@ async def _drill(engine: AsyncEngine, force: Any, telegram: TelegramStandIn, dep
             stop_watching.set()
             await watching
         ready = await _ready(client, deployment)
-        figures = await _figures(engine, telegram, side, deployment, leaders, events, clock, stopped, back, settled, chatted, ready)
+        figures = await _figures(
+            engine, telegram, side, deployment, leaders, events, clock, stopped, back, settled, chatted, ready
+        )
     return figures
 
 
 async def _send_now(service: AlertService) -> int:
-    draft = await service.draft(AlertRequest(everyone=True, incident_number="MV-20261202-0101", headline=MAIN_HEADLINE,
-                                             message="Please look out for a man of 78 in a green coat, last seen near the market.",
-                                             area=CircleArea(*CENTRE, 1000)), OFFICER)
+    draft = await service.draft(
+        AlertRequest(
+            everyone=True,
+            incident_number="MV-20261202-0101",
+            headline=MAIN_HEADLINE,
+            message="Please look out for a man of 78 in a green coat, last seen near the market.",
+            area=CircleArea(*CENTRE, 1000),
+        ),
+        OFFICER,
+    )
     await service.approve(draft.id, SUPERVISOR)  # type: ignore[arg-type]
     return (await service.send(draft.id, OFFICER)).total  # type: ignore[arg-type]
 
 
 async def _schedule(service: AlertService, at: datetime) -> None:
-    draft = await service.draft(AlertRequest(everyone=True, incident_number="MV-20261202-0102", headline=SCHEDULED_HEADLINE,
-                                             message="Volunteers are searching the canal path; please check sheds and garages.",
-                                             area=CircleArea(*CENTRE, 300)), OFFICER)
+    draft = await service.draft(
+        AlertRequest(
+            everyone=True,
+            incident_number="MV-20261202-0102",
+            headline=SCHEDULED_HEADLINE,
+            message="Volunteers are searching the canal path; please check sheds and garages.",
+            area=CircleArea(*CENTRE, 300),
+        ),
+        OFFICER,
+    )
     await service.approve(draft.id, SUPERVISOR)  # type: ignore[arg-type]
     await service.schedule(draft.id, OFFICER, at)  # type: ignore[arg-type]
 
@@ -387,8 +466,11 @@ async def _settle(engine: AsyncEngine, clock: Clock, *, deadline_s: float) -> bo
     while clock.now() < deadline_s:
         try:
             async with engine.connect() as conn:
-                scheduled_waiting = (await conn.execute(sa.select(sa.func.count()).select_from(alerts)
-                                                        .where(alerts.c.state == "scheduled"))).scalar_one()
+                scheduled_waiting = (
+                    await conn.execute(
+                        sa.select(sa.func.count()).select_from(alerts).where(alerts.c.state == "scheduled")
+                    )
+                ).scalar_one()
             if not scheduled_waiting and not await _count(engine, OPEN_STATES):
                 return True
         except Exception:  # this process's own connections dropped with the restart: look again
@@ -407,20 +489,38 @@ async def _ready(client: httpx.AsyncClient, deployment: Deployment) -> bool:
 async def _alert_deliveries(engine: AsyncEngine) -> list[tuple[int, str, str]]:
     query = (
         sa.select(deliveries.c.address, alerts.c.headline, deliveries.c.state)
-        .select_from(deliveries.join(messages, deliveries.c.message_id == messages.c.id).join(alerts, messages.c.alert_id == alerts.c.id))
+        .select_from(
+            deliveries.join(messages, deliveries.c.message_id == messages.c.id).join(
+                alerts, messages.c.alert_id == alerts.c.id
+            )
+        )
         .where(deliveries.c.address.like("telegram:%"))
     )
     async with engine.connect() as conn:
-        return [(int(address.split(":", 1)[1]), headline, state) for address, headline, state in (await conn.execute(query)).all()]
+        return [
+            (int(address.split(":", 1)[1]), headline, state)
+            for address, headline, state in (await conn.execute(query)).all()
+        ]
 
 
 def _first(samples: list[tuple[float, str | None]], since: float, wanted: Callable[[str | None], bool]) -> float | None:
     return next((t for t, leader in samples if t >= since and wanted(leader)), None)
 
 
-async def _figures(engine: AsyncEngine, telegram: TelegramStandIn, side: TelegramSide, deployment: Deployment, leaders: Leaders,
-                   events: dict[str, Any], clock: Clock, stopped: float, back: float, settled: bool, chatted: int,
-                   ready: bool) -> dict[str, Any]:
+async def _figures(
+    engine: AsyncEngine,
+    telegram: TelegramStandIn,
+    side: TelegramSide,
+    deployment: Deployment,
+    leaders: Leaders,
+    events: dict[str, Any],
+    clock: Clock,
+    stopped: float,
+    back: float,
+    settled: bool,
+    chatted: int,
+    ready: bool,
+) -> dict[str, Any]:
     expected = await _alert_deliveries(engine)
     received: Counter[tuple[int, str]] = Counter()
     for record in list(telegram.sent):
@@ -431,7 +531,11 @@ async def _figures(engine: AsyncEngine, telegram: TelegramStandIn, side: Telegra
     missing = sum(1 for chat, headline, _ in expected if (chat, headline) not in received)
     not_sent = sum(1 for *_, state in expected if state != "sent")
     killed = deployment.part(events["leader_killed"]).killed_at if events.get("leader_killed") else None
-    took_over = _first(leaders.samples, killed, lambda name: name is not None and name != events["leader_killed"]) if killed else None
+    took_over = (
+        _first(leaders.samples, killed, lambda name: name is not None and name != events["leader_killed"])
+        if killed
+        else None
+    )
     leading_again = _first(leaders.samples, back, lambda name: name is not None)
     answers = side.answers
     outage = (stopped, back + GRACE_AFTER_RESTART_S)
@@ -473,7 +577,10 @@ def _lost(figures: dict[str, Any]) -> list[str]:
         (2 - figures["alerts"], "scheduled alert never sent"),
         (figures["deliveries_not_sent"], "alert deliveries not sent"),
         (figures["receiver_missing"], "alerts never received"),
-        (max(0, figures["receiver_duplicates"] - figures["duplicates_allowed"]), "duplicates beyond one per row in flight at the kill"),
+        (
+            max(0, figures["receiver_duplicates"] - figures["duplicates_allowed"]),
+            "duplicates beyond one per row in flight at the kill",
+        ),
         (int(figures["scheduler_failover_s"] is None), "no standby scheduler took over"),
         (int(figures["scheduler_leading_again_after_restart_s"] is None), "no scheduler leading after the restart"),
         (figures["webhook_5xx_otherwise"], "webhook 5xx answers while PostgreSQL was up"),

@@ -1,4 +1,5 @@
 """CPU seconds of the processes a benchmark drives, read from Linux's /proc (a process gone since reads as 0)."""
+
 from __future__ import annotations
 
 import os

@@ -12,6 +12,7 @@
 Figures, not assertions; the tests (tests/e2e/test_hostile_doors.py,
 tests/e2e/test_resident_burst.py) hold the behaviour.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -48,7 +49,9 @@ async def run_doors_benchmark(*, database_url: str | None = None, residents: int
             with ServeProcess(settings, Path(folder) / "serve.log") as serve:
                 register_webhook(telegram, serve.url)
                 before = serve.peak_rss_mb()
-                oversized = [oversized_post(serve.port, path, streamed) for path in WEBHOOKS for streamed in (False, True)]
+                oversized = [
+                    oversized_post(serve.port, path, streamed) for path in WEBHOOKS for streamed in (False, True)
+                ]
                 after = serve.peak_rss_mb()
                 cpu = serve.cpu_seconds()
                 burst = await resident_burst(telegram, residents)
@@ -66,16 +69,28 @@ async def run_doors_benchmark(*, database_url: str | None = None, residents: int
 def serve_settings(url: str, telegram: TelegramStandIn) -> dict[str, str]:
     closed = "http://127.0.0.1:9"  # platforms the scenario does not talk to: any call fails fast
     return {
-        "LOOKOUT_DATABASE_URL": url, "LOOKOUT_FORCE_CONFIG": str(FORCE_CONFIG),
-        "TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_API_BASE": telegram.base_url, "TELEGRAM_WEBHOOK_SECRET": SECRET,
-        "SLACK_BOT_TOKEN": "xoxb-bench-doors", "SLACK_SIGNING_SECRET": "bench-doors-signing-secret", "SLACK_API_BASE": f"{closed}/api/",
-        "WHATSAPP_TOKEN": "bench-doors", "WHATSAPP_PHONE_NUMBER_ID": "100000000000001", "WHATSAPP_APP_SECRET": "bench-doors-app-secret",
-        "WHATSAPP_API_BASE": closed, "LOOKOUT_GEOCODER_DOMAIN": "127.0.0.1:9", "LOOKOUT_GEOCODER_SCHEME": "http",
+        "LOOKOUT_DATABASE_URL": url,
+        "LOOKOUT_FORCE_CONFIG": str(FORCE_CONFIG),
+        "TELEGRAM_BOT_TOKEN": TOKEN,
+        "TELEGRAM_API_BASE": telegram.base_url,
+        "TELEGRAM_WEBHOOK_SECRET": SECRET,
+        "SLACK_BOT_TOKEN": "xoxb-bench-doors",
+        "SLACK_SIGNING_SECRET": "bench-doors-signing-secret",
+        "SLACK_API_BASE": f"{closed}/api/",
+        "WHATSAPP_TOKEN": "bench-doors",
+        "WHATSAPP_PHONE_NUMBER_ID": "100000000000001",
+        "WHATSAPP_APP_SECRET": "bench-doors-app-secret",
+        "WHATSAPP_API_BASE": closed,
+        "LOOKOUT_GEOCODER_DOMAIN": "127.0.0.1:9",
+        "LOOKOUT_GEOCODER_SCHEME": "http",
     }
 
 
 def register_webhook(telegram: TelegramStandIn, serve_url: str) -> None:
-    answer = httpx.post(f"{telegram.base_url}/bot{TOKEN}/setWebhook", data={"url": f"{serve_url}/telegram/webhook", "secret_token": SECRET})
+    answer = httpx.post(
+        f"{telegram.base_url}/bot{TOKEN}/setWebhook",
+        data={"url": f"{serve_url}/telegram/webhook", "secret_token": SECRET},
+    )
     answer.raise_for_status()
 
 
@@ -88,7 +103,9 @@ def oversized_post(port: int, path: str, streamed: bool) -> dict[str, Any]:
     sent = 0
     started = time.perf_counter()
     with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
-        sock.sendall(f"POST {path} HTTP/1.1\r\nHost: lookout\r\nContent-Type: application/json\r\n{secret}{framing}\r\n\r\n".encode())
+        sock.sendall(
+            f"POST {path} HTTP/1.1\r\nHost: lookout\r\nContent-Type: application/json\r\n{secret}{framing}\r\n\r\n".encode()
+        )
         status = None
         while sent < HUGE:
             readable, writable, _ = select.select([sock], [sock], [], 30)
@@ -103,8 +120,13 @@ def oversized_post(port: int, path: str, streamed: bool) -> dict[str, Any]:
             status = int(sock.recv(4096).split(b" ", 2)[1])
         except (OSError, IndexError, ValueError):
             status = None
-    return {"path": path, "body": "chunked" if streamed else "declared", "status": status,
-            "mb_sent_before_answer": round(sent / 1024 / 1024, 1), "seconds": round(time.perf_counter() - started, 2)}
+    return {
+        "path": path,
+        "body": "chunked" if streamed else "declared",
+        "status": status,
+        "mb_sent_before_answer": round(sent / 1024 / 1024, 1),
+        "seconds": round(time.perf_counter() - started, 2),
+    }
 
 
 async def resident_burst(telegram: TelegramStandIn, residents: int) -> dict[str, Any]:
@@ -113,15 +135,29 @@ async def resident_burst(telegram: TelegramStandIn, residents: int) -> dict[str,
     people = [SimulatedUser(880_000 + n, first_name=f"Resident {n}") for n in range(residents)]
     webhook = telegram.webhook
     headers = {SECRET_HEADER: webhook["secret_token"]}
-    updates = [{"update_id": 500_000 + n, "message": {"message_id": 1, "from": person.as_json(), "chat": person.chat(),
-                                                      "date": int(time.time()), "text": "/start",
-                                                      "entities": [{"type": "bot_command", "offset": 0, "length": 6}]}}
-               for n, person in enumerate(people)]
+    updates = [
+        {
+            "update_id": 500_000 + n,
+            "message": {
+                "message_id": 1,
+                "from": person.as_json(),
+                "chat": person.chat(),
+                "date": int(time.time()),
+                "text": "/start",
+                "entities": [{"type": "bot_command", "offset": 0, "length": 6}],
+            },
+        }
+        for n, person in enumerate(people)
+    ]
     # One event loop sends them all at once (threads would compete with the stand-in for this process's GIL).
     async with httpx.AsyncClient(limits=httpx.Limits(max_connections=residents), timeout=30) as client:
         start = time.monotonic()  # the stand-in stamps what it receives with time.monotonic()
-        answers = await asyncio.gather(*(client.post(webhook["url"], json=u, headers=headers) for u in updates), return_exceptions=True)
-    statuses: Counter[str] = Counter(str(a.status_code) if isinstance(a, httpx.Response) else type(a).__name__ for a in answers)
+        answers = await asyncio.gather(
+            *(client.post(webhook["url"], json=u, headers=headers) for u in updates), return_exceptions=True
+        )
+    statuses: Counter[str] = Counter(
+        str(a.status_code) if isinstance(a, httpx.Response) else type(a).__name__ for a in answers
+    )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline and any(not telegram.messages_to(p.id) for p in people):
         await asyncio.sleep(0.05)

@@ -11,6 +11,7 @@ would; the worker runs in this one. Figures, not pass/fail:
   sender's configured rate (``SMS_MESSAGES_PER_SECOND`` segments a second, shared by ``SMS_MAX_SEGMENTS``);
 - ``peak_rss_mb`` of this process (worker + database client).
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -60,8 +61,15 @@ SUPERVISOR = "bench-supervisor"  # a 50,000-recipient alert is above the example
 
 
 async def run_fanout_benchmark(
-    *, recipients: int, database_url: str | None, limited_recipients: int = 600, limit: float = 30.0, latency_samples: int = 20,
-    sms_recipients: int = 0, sms_rate: float = 1.0, sms_max_segments: int = 3,
+    *,
+    recipients: int,
+    database_url: str | None,
+    limited_recipients: int = 600,
+    limit: float = 30.0,
+    latency_samples: int = 20,
+    sms_recipients: int = 0,
+    sms_rate: float = 1.0,
+    sms_max_segments: int = 3,
 ) -> dict[str, Any]:
     force = load_force_config(FORCE_CONFIG)
     with tempfile.TemporaryDirectory(prefix="lookout-bench-") as folder:
@@ -71,7 +79,10 @@ async def run_fanout_benchmark(
         try:
             await _reset(engine)
             await _seed(engine, recipients, force.resolution)
-            figures: dict[str, Any] = {"database": "sqlite" if is_sqlite(url) else "postgresql", "recipients": recipients}
+            figures: dict[str, Any] = {
+                "database": "sqlite" if is_sqlite(url) else "postgresql",
+                "recipients": recipients,
+            }
             with _Receiver(rate=None) as receiver:
                 figures.update(await _unlimited(engine, force, receiver, recipients))
                 figures["first_delivery_p95_ms"], figures["first_delivery_p50_ms"] = await _first_delivery(
@@ -84,7 +95,9 @@ async def run_fanout_benchmark(
             if sms_recipients:
                 await _reset(engine)
                 await _seed(engine, sms_recipients, force.resolution, channel=Channel.SMS)
-                with _Receiver(rate=None, module="sandbox.sms", args=["--account", SMS_ACCOUNT, "--token", SMS_TOKEN]) as receiver:
+                with _Receiver(
+                    rate=None, module="sandbox.sms", args=["--account", SMS_ACCOUNT, "--token", SMS_TOKEN]
+                ) as receiver:
                     figures.update(await _sms(engine, force, receiver, sms_recipients, sms_rate, sms_max_segments))
         finally:
             await engine.dispose()
@@ -108,7 +121,9 @@ async def _unlimited(engine: AsyncEngine, force: ForceConfig, receiver: _Receive
     }
 
 
-async def _limited(engine: AsyncEngine, force: ForceConfig, receiver: _Receiver, recipients: int, limit: float) -> dict[str, Any]:
+async def _limited(
+    engine: AsyncEngine, force: ForceConfig, receiver: _Receiver, recipients: int, limit: float
+) -> dict[str, Any]:
     service = _service(engine, force)
     worker = _worker(engine, force, receiver, rate=...)
     await _send(service)
@@ -131,8 +146,12 @@ async def _sms(
     adapter = SmsAdapter(api, force_name=force.name, max_segments=max_segments, alert_link=lambda reference: None)
     pace = rate * HEADROOM / max_segments
     worker = DeliveryWorker(
-        unit_of_work_factory(engine, clock=utc_now), {Channel.SMS: adapter}, force_name=force.name, rates={Channel.SMS: pace},
-        slot_source=None if engine.dialect.name == "sqlite" else PostgresSlotSource(engine), clock=utc_now,
+        unit_of_work_factory(engine, clock=utc_now),
+        {Channel.SMS: adapter},
+        force_name=force.name,
+        rates={Channel.SMS: pace},
+        slot_source=None if engine.dialect.name == "sqlite" else PostgresSlotSource(engine),
+        clock=utc_now,
     )
     await _send(_service(engine, force))
     started = time.perf_counter()
@@ -154,7 +173,9 @@ async def _sms(
     }
 
 
-async def _first_delivery(engine: AsyncEngine, force: ForceConfig, receiver: _Receiver, samples: int) -> tuple[float, float]:
+async def _first_delivery(
+    engine: AsyncEngine, force: ForceConfig, receiver: _Receiver, samples: int
+) -> tuple[float, float]:
     """Small alerts sent while the worker idles: how soon does the first message land?"""
     await _reset(engine)
     await _seed(engine, 5, force.resolution)
@@ -181,15 +202,28 @@ async def _first_delivery(engine: AsyncEngine, force: ForceConfig, receiver: _Re
 
 
 def _service(engine: AsyncEngine, force: ForceConfig) -> AlertService:
-    return AlertService(unit_of_work_factory(engine, clock=utc_now), force, roles=Roles(supervisors=frozenset({SUPERVISOR})), clock=utc_now)
+    return AlertService(
+        unit_of_work_factory(engine, clock=utc_now),
+        force,
+        roles=Roles(supervisors=frozenset({SUPERVISOR})),
+        clock=utc_now,
+    )
 
 
-def _worker(engine: AsyncEngine, force: ForceConfig, receiver: _Receiver, *, rate: float | EllipsisType | None) -> DeliveryWorker:
+def _worker(
+    engine: AsyncEngine, force: ForceConfig, receiver: _Receiver, *, rate: float | EllipsisType | None
+) -> DeliveryWorker:
     adapter = TelegramAdapter(make_bot(TOKEN, receiver.base_url))
     source = None if engine.dialect.name == "sqlite" else PostgresSlotSource(engine)
-    rates: dict[Channel, float | None] = {} if isinstance(rate, EllipsisType) else {Channel.TELEGRAM: rate}  # ...: the platform's own
+    rates: dict[Channel, float | None] = (
+        {} if isinstance(rate, EllipsisType) else {Channel.TELEGRAM: rate}
+    )  # ...: the platform's own
     return DeliveryWorker(
-        unit_of_work_factory(engine, clock=utc_now), {Channel.TELEGRAM: adapter}, force_name=force.name, rates=rates, slot_source=source,
+        unit_of_work_factory(engine, clock=utc_now),
+        {Channel.TELEGRAM: adapter},
+        force_name=force.name,
+        rates=rates,
+        slot_source=source,
         clock=utc_now,
     )
 
@@ -227,7 +261,9 @@ async def _close_adapters(worker: DeliveryWorker) -> None:
 
 async def _open_deliveries(engine: AsyncEngine) -> int:
     async with engine.connect() as conn:
-        query = select(func.count()).select_from(deliveries).where(deliveries.c.state.in_(["pending", "sending", "failed"]))
+        query = (
+            select(func.count()).select_from(deliveries).where(deliveries.c.state.in_(["pending", "sending", "failed"]))
+        )
         return (await conn.execute(query)).scalar_one()
 
 
@@ -252,10 +288,24 @@ async def _seed(engine: AsyncEngine, count: int, resolution: int, *, channel: Ch
     async with engine.begin() as conn:
         await conn.execute(
             insert(residents),
-            [{"id": i, "channel": channel.value, "address": _address(channel, i), "language": "en", "age_confirmed": True,
-              "is_tester": False, "active": True, "created_at": now} for i in range(1, count + 1)],
+            [
+                {
+                    "id": i,
+                    "channel": channel.value,
+                    "address": _address(channel, i),
+                    "language": "en",
+                    "age_confirmed": True,
+                    "is_tester": False,
+                    "active": True,
+                    "created_at": now,
+                }
+                for i in range(1, count + 1)
+            ],
         )
-        await conn.execute(insert(places), [{"resident_id": i, "label": "Home", "cell": cell, "created_at": now} for i in range(1, count + 1)])
+        await conn.execute(
+            insert(places),
+            [{"resident_id": i, "label": "Home", "cell": cell, "created_at": now} for i in range(1, count + 1)],
+        )
         await conn.execute(insert(subscriptions), [{"resident_id": i, "topic": "all"} for i in range(1, count + 1)])
 
 
@@ -266,8 +316,14 @@ def _address(channel: Channel, number: int) -> str:
 class _Receiver:
     """A platform stand-in in its own process: ``python -m sandbox.telegram`` unless another ``module`` and its ``args``."""
 
-    def __init__(self, *, rate: float | None, extra: Sequence[str] = (), module: str = "sandbox.telegram",
-                 args: Sequence[str] | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        rate: float | None,
+        extra: Sequence[str] = (),
+        module: str = "sandbox.telegram",
+        args: Sequence[str] | None = None,
+    ) -> None:
         with socket.socket() as sock:
             sock.bind(("127.0.0.1", 0))
             self.port = sock.getsockname()[1]
@@ -300,7 +356,9 @@ class _Receiver:
 
     def arrivals(self) -> list[tuple[int, float]]:
         """(chat id, when on the machine's monotonic clock) of each message the Telegram stand-in took, in order."""
-        return [(int(chat), float(at)) for chat, at in httpx.get(f"{self.base_url}/_sandbox/arrivals", timeout=30).json()]
+        return [
+            (int(chat), float(at)) for chat, at in httpx.get(f"{self.base_url}/_sandbox/arrivals", timeout=30).json()
+        ]
 
     def __exit__(self, *exc_info: object) -> None:
         if self._process is not None:

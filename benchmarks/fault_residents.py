@@ -12,6 +12,7 @@
 Each step waits for the bot's answer in the chat; one that never comes is a
 conversation left in silence.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -43,8 +44,11 @@ class TipConversation:
 async def tip_conversation(resident: Resident, number: int, clock: Clock) -> TipConversation:
     conversation = TipConversation(number, resident.chat_id, round(clock.now(), 1))
     steps = (
-        ("writes", lambda: resident.says(f"{TIP_MARKER}{number}: a white van without plates, parked on Eastgate Street"),
-         "send this to the police"),
+        (
+            "writes",
+            lambda: resident.says(f"{TIP_MARKER}{number}: a white van without plates, parked on Eastgate Street"),
+            "send this to the police",
+        ),
         ("taps Yes, send it", lambda: resident.presses("Yes, send it"), "contact you"),
         ("taps Stay anonymous", lambda: resident.presses("Stay anonymous"), "reached the officers"),
     )
@@ -84,8 +88,9 @@ class PostcodeTry:
     seconds: float | None = None  # from typing it to the webhook's answer
 
 
-async def postcodes_while_the_geocoder_times_out(side: TelegramSide, chats: list[int], clock: Clock,
-                                                 window: tuple[float, float]) -> list[PostcodeTry]:
+async def postcodes_while_the_geocoder_times_out(
+    side: TelegramSide, chats: list[int], clock: Clock, window: tuple[float, float]
+) -> list[PostcodeTry]:
     """New residents type a postcode during ``window`` (the geocoder timing out), then again after it."""
     start, end = window
     residents = [Resident(side, chat) for chat in chats[: len(POSTCODES)]]
@@ -98,9 +103,16 @@ async def postcodes_while_the_geocoder_times_out(side: TelegramSide, chats: list
             tries.append(asyncio.create_task(_types(resident, postcode, clock, while_timing_out=True)))
     during = list(await asyncio.gather(*tries))
     await clock.until(end + 1)
-    after = await asyncio.gather(*(_types(r, p, clock, while_timing_out=False)
-                                   for r, p, ok in zip(residents, POSTCODES, ready, strict=True) if ok))
-    not_ready = [PostcodeTry(r.chat_id, p, True) for r, p, ok in zip(residents, POSTCODES, ready, strict=True) if not ok]
+    after = await asyncio.gather(
+        *(
+            _types(r, p, clock, while_timing_out=False)
+            for r, p, ok in zip(residents, POSTCODES, ready, strict=True)
+            if ok
+        )
+    )
+    not_ready = [
+        PostcodeTry(r.chat_id, p, True) for r, p, ok in zip(residents, POSTCODES, ready, strict=True) if not ok
+    ]
     return [*during, *after, *not_ready]
 
 
@@ -110,7 +122,9 @@ async def _ready_for_a_place(resident: Resident) -> bool:
     if not await resident.says("/start") or await resident.sees("or older", after=seen) is None:
         return False
     seen = len(resident.messages())
-    return await resident.presses("or older") and await resident.sees("Where do you want alerts", after=seen) is not None
+    return (
+        await resident.presses("or older") and await resident.sees("Where do you want alerts", after=seen) is not None
+    )
 
 
 async def _types(resident: Resident, postcode: str, clock: Clock, *, while_timing_out: bool) -> PostcodeTry:

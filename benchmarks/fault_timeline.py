@@ -13,6 +13,7 @@ lands while it runs):
 Stand-ins are switched through their ``/_faults`` endpoint (``sandbox.faults``),
 and each phase's count is what the stand-in says it injected.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -99,21 +100,42 @@ class Timeline:
 
     async def run(self, clock: Clock) -> None:
         latency = {"latency_seconds": LATENCY[2]}
-        await self._phase(clock, LATENCY[0], LATENCY[1], [(t, f"latency {LATENCY[2] * 1000:.0f} ms", latency) for t in self.platforms],
-                          ("latency",))
-        resets = [(t, f"connection resets ({RESET_SHARES[t.target]:.0%} of calls)", {"reset_share": RESET_SHARES[t.target]})
-                  for t in self.platforms if t.target in RESET_SHARES]
+        await self._phase(
+            clock,
+            LATENCY[0],
+            LATENCY[1],
+            [(t, f"latency {LATENCY[2] * 1000:.0f} ms", latency) for t in self.platforms],
+            ("latency",),
+        )
+        resets = [
+            (t, f"connection resets ({RESET_SHARES[t.target]:.0%} of calls)", {"reset_share": RESET_SHARES[t.target]})
+            for t in self.platforms
+            if t.target in RESET_SHARES
+        ]
         await self._phase(clock, RESETS[0], RESETS[1], resets, ("reset",))
         await self._bursts(clock)
-        timing_out = f"timing out (answers after {GEOCODER_TIMEOUT[2]:.0f} s; Lookout waits {GEOCODER_CLIENT_TIMEOUT_S:.0f} s)"
-        await self._phase(clock, GEOCODER_TIMEOUT[0], GEOCODER_TIMEOUT[1],
-                          [(self.geocoder, timing_out, {"latency_seconds": GEOCODER_TIMEOUT[2]})], ("latency",))
+        timing_out = (
+            f"timing out (answers after {GEOCODER_TIMEOUT[2]:.0f} s; Lookout waits {GEOCODER_CLIENT_TIMEOUT_S:.0f} s)"
+        )
+        await self._phase(
+            clock,
+            GEOCODER_TIMEOUT[0],
+            GEOCODER_TIMEOUT[1],
+            [(self.geocoder, timing_out, {"latency_seconds": GEOCODER_TIMEOUT[2]})],
+            ("latency",),
+        )
         if self.database is not None:
             await clock.until(DATABASE_AT)
             await self._pull_database(clock, self.database)
 
-    async def _phase(self, clock: Clock, start: float, end: float, faults: list[tuple[StandInFaults, str, dict[str, Any]]],
-                     counted: tuple[str, ...]) -> None:
+    async def _phase(
+        self,
+        clock: Clock,
+        start: float,
+        end: float,
+        faults: list[tuple[StandInFaults, str, dict[str, Any]]],
+        counted: tuple[str, ...],
+    ) -> None:
         """Each (stand-in, what, settings) from ``start`` to ``end``; counted as the stand-in counts ``counted``."""
         await clock.until(start)
         before = {target.target: await target.injected() for target, _, _ in faults}
@@ -123,8 +145,15 @@ class Timeline:
         await clock.until(end)
         for target, fault, _ in faults:
             await target.clear()
-            self.injected.append(Injected(fault, target.target, start, round(clock.now(), 1),
-                                          _delta(before[target.target], await target.injected(), counted)))
+            self.injected.append(
+                Injected(
+                    fault,
+                    target.target,
+                    start,
+                    round(clock.now(), 1),
+                    _delta(before[target.target], await target.injected(), counted),
+                )
+            )
 
     async def _bursts(self, clock: Clock) -> None:
         targets = [t for t in self.platforms if t.target in BURST_CALLS]
@@ -133,23 +162,43 @@ class Timeline:
             await clock.until(second)
             for target in targets:
                 await target.set(errors_next=BURST_CALLS[target.target])
-            self.say(f"{clock.now():5.1f} s  a burst of 5xx: " + ", ".join(f"next {BURST_CALLS[t.target]} {t.target} calls" for t in targets))
+            self.say(
+                f"{clock.now():5.1f} s  a burst of 5xx: "
+                + ", ".join(f"next {BURST_CALLS[t.target]} {t.target} calls" for t in targets)
+            )
         await clock.until(BURSTS_AT[-1] + 4)  # the last burst is used up by then
         for target in targets:
             await target.clear()
             fault = f"{len(BURSTS_AT)} bursts of {BURST_CALLS[target.target]} × 500/502/503"
-            self.injected.append(Injected(fault, target.target, BURSTS_AT[0], round(clock.now(), 1),
-                                          _delta(before[target.target], await target.injected(), ("500", "502", "503"))))
+            self.injected.append(
+                Injected(
+                    fault,
+                    target.target,
+                    BURSTS_AT[0],
+                    round(clock.now(), 1),
+                    _delta(before[target.target], await target.injected(), ("500", "502", "503")),
+                )
+            )
 
     async def _pull_database(self, clock: Clock, database: DatabaseFault) -> None:
         self.say(f"{clock.now():5.1f} s  {database.target}: {database.description}")
         database.started_s = clock.now()
         count = await asyncio.to_thread(database.pull)
         database.done_s = clock.now()
-        self.say(f"{clock.now():5.1f} s  {database.target}: {database.description} done in {database.done_s - database.started_s:.1f} s")
+        self.say(
+            f"{clock.now():5.1f} s  {database.target}: {database.description} done in {database.done_s - database.started_s:.1f} s"
+        )
         unit = "restart" if database.description == "restart" else "session"
-        self.injected.append(Injected(database.description, database.target, round(database.started_s, 1), round(database.done_s, 1),
-                                      count, unit))
+        self.injected.append(
+            Injected(
+                database.description,
+                database.target,
+                round(database.started_s, 1),
+                round(database.done_s, 1),
+                count,
+                unit,
+            )
+        )
 
 
 def _delta(before: dict[str, int], after: dict[str, int], keys: tuple[str, ...]) -> int:

@@ -22,6 +22,7 @@ On PostgreSQL the run works in a schema of its own (``lookout_bench_faults``,
 emptied at the start) in the database given, so it never touches Lookout's
 tables there, nor another benchmark's.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -85,19 +86,36 @@ SERVE_LOG = Path(tempfile.gettempdir()) / "lookout-bench-faults-serve.log"
 
 
 async def run_faults_benchmark(
-    *, database_url: str | None, recipients: int = 2_500, postgres_fault: str = "restart", say: Callable[[str], None] = lambda _: None
+    *,
+    database_url: str | None,
+    recipients: int = 2_500,
+    postgres_fault: str = "restart",
+    say: Callable[[str], None] = lambda _: None,
 ) -> dict[str, Any]:
     force = load_force_config(FORCE_CONFIG)
     with tempfile.TemporaryDirectory(prefix="lookout-faults-") as folder:
-        url = _own_schema(database_url) if database_url and not is_sqlite(database_url) else database_url or f"sqlite:///{folder}/faults.db"
+        url = (
+            _own_schema(database_url)
+            if database_url and not is_sqlite(database_url)
+            else database_url or f"sqlite:///{folder}/faults.db"
+        )
         database_fault = _database_fault(url, postgres_fault)
         upgrade(url)
         engine = make_async_engine(url)
         try:
             await _empty(engine)
             say(f"seeding {recipients:,} residents")
-            await build_population(engine, residents=recipients, centre=CENTRE, radius_m=900, resolution=force.resolution, seed=23,
-                                   topics=["all"], sectors=[], telegram_share=1.0)
+            await build_population(
+                engine,
+                residents=recipients,
+                centre=CENTRE,
+                radius_m=900,
+                resolution=force.resolution,
+                seed=23,
+                topics=["all"],
+                sectors=[],
+                telegram_share=1.0,
+            )
             chats = await _telegram_chats(engine)
             # No per-bot limit at the stand-in: the worker keeps to Telegram's 30/s itself, and the bot's
             # answers to residents come on top. Slack keeps its real limit (about one post a second per channel).
@@ -107,8 +125,11 @@ async def run_faults_benchmark(
                 NominatimStandIn() as nominatim,
                 ServeProcess(_serve_settings(url, telegram, slack, nominatim), SERVE_LOG) as serve,
             ):
-                httpx.post(f"{telegram.base_url}/bot{TOKEN}/setWebhook",
-                           data={"url": f"{serve.url}/telegram/webhook", "secret_token": SECRET}, timeout=10).raise_for_status()
+                httpx.post(
+                    f"{telegram.base_url}/bot{TOKEN}/setWebhook",
+                    data={"url": f"{serve.url}/telegram/webhook", "secret_token": SECRET},
+                    timeout=10,
+                ).raise_for_status()
                 figures = await _run(engine, force, telegram, slack, nominatim, serve, chats, database_fault, say)
         finally:
             await engine.dispose()
@@ -146,32 +167,62 @@ def _database_fault(url: str, kind: str) -> DatabaseFault | None:
     return DatabaseFault("restart", f"PostgreSQL {cluster.version}/{cluster.name}", pull)
 
 
-def _serve_settings(url: str, telegram: TelegramStandIn, slack: SlackStandIn, nominatim: NominatimStandIn) -> dict[str, str]:
+def _serve_settings(
+    url: str, telegram: TelegramStandIn, slack: SlackStandIn, nominatim: NominatimStandIn
+) -> dict[str, str]:
     if not is_sqlite(url):
-        url = make_url(url).update_query_dict({"application_name": APPLICATION_NAME}).render_as_string(hide_password=False)
+        url = (
+            make_url(url)
+            .update_query_dict({"application_name": APPLICATION_NAME})
+            .render_as_string(hide_password=False)
+        )
     return {
-        "LOOKOUT_DATABASE_URL": url, "LOOKOUT_FORCE_CONFIG": str(FORCE_CONFIG),
-        "TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_API_BASE": telegram.base_url, "TELEGRAM_WEBHOOK_SECRET": SECRET,
-        "SLACK_BOT_TOKEN": SLACK_TOKEN, "SLACK_SIGNING_SECRET": SLACK_SECRET, "SLACK_API_BASE": slack.api_url,
-        "SLACK_TIPS_CHANNEL": TIPS_CHANNEL_ID, "SLACK_OFFICER_IDS": OFFICER_ID,
-        "LOOKOUT_GEOCODER_DOMAIN": nominatim.domain, "LOOKOUT_GEOCODER_SCHEME": "http",
+        "LOOKOUT_DATABASE_URL": url,
+        "LOOKOUT_FORCE_CONFIG": str(FORCE_CONFIG),
+        "TELEGRAM_BOT_TOKEN": TOKEN,
+        "TELEGRAM_API_BASE": telegram.base_url,
+        "TELEGRAM_WEBHOOK_SECRET": SECRET,
+        "SLACK_BOT_TOKEN": SLACK_TOKEN,
+        "SLACK_SIGNING_SECRET": SLACK_SECRET,
+        "SLACK_API_BASE": slack.api_url,
+        "SLACK_TIPS_CHANNEL": TIPS_CHANNEL_ID,
+        "SLACK_OFFICER_IDS": OFFICER_ID,
+        "LOOKOUT_GEOCODER_DOMAIN": nominatim.domain,
+        "LOOKOUT_GEOCODER_SCHEME": "http",
     }
 
 
-async def _run(engine: AsyncEngine, force: ForceConfig, telegram: TelegramStandIn, slack: SlackStandIn, nominatim: NominatimStandIn,
-               serve: ServeProcess, chats: list[int], database_fault: DatabaseFault | None, say: Callable[[str], None]) -> dict[str, Any]:
-    tip_chats, chatter_chats = chats[:TIP_RESIDENTS], chats[TIP_RESIDENTS:TIP_RESIDENTS + CHATTER_RESIDENTS]
+async def _run(
+    engine: AsyncEngine,
+    force: ForceConfig,
+    telegram: TelegramStandIn,
+    slack: SlackStandIn,
+    nominatim: NominatimStandIn,
+    serve: ServeProcess,
+    chats: list[int],
+    database_fault: DatabaseFault | None,
+    say: Callable[[str], None],
+) -> dict[str, Any]:
+    tip_chats, chatter_chats = chats[:TIP_RESIDENTS], chats[TIP_RESIDENTS : TIP_RESIDENTS + CHATTER_RESIDENTS]
     # Idle connections are dropped before uvicorn's 5 s keep-alive ends, so no request meets one the server has just
     # closed (a transport error that is nobody's fault); the fault switches use a fresh connection each time.
     async with (
         httpx.AsyncClient(limits=httpx.Limits(max_connections=200, keepalive_expiry=2.0)) as client,
         httpx.AsyncClient(limits=httpx.Limits(max_keepalive_connections=0)) as control,
     ):
-        platforms = [StandInFaults(control, "Telegram API", telegram.base_url), StandInFaults(control, "Slack API", slack.base_url)]
+        platforms = [
+            StandInFaults(control, "Telegram API", telegram.base_url),
+            StandInFaults(control, "Slack API", slack.base_url),
+        ]
         geocoder = StandInFaults(control, "Nominatim", nominatim.base_url)
         timeline = Timeline(platforms, geocoder, database_fault, say)
         side = TelegramSide(telegram, client)
-        service = AlertService(unit_of_work_factory(engine, clock=utc_now), force, roles=Roles(supervisors=frozenset({SUPERVISOR})), clock=utc_now)
+        service = AlertService(
+            unit_of_work_factory(engine, clock=utc_now),
+            force,
+            roles=Roles(supervisors=frozenset({SUPERVISOR})),
+            clock=utc_now,
+        )
         queued = await _send_now(service)
         clock = Clock()
         say(f"  0.0 s  alert sent to {queued:,} residents; a second one scheduled for {SCHEDULED_AFTER_S:.0f} s")
@@ -199,22 +250,50 @@ async def _run(engine: AsyncEngine, force: ForceConfig, telegram: TelegramStandI
         chatted = await chatting
         readiness.stop()
         await watching
-        figures = await _figures(engine, telegram, slack, side, serve, readiness, timeline, database_fault, tip_results,
-                                 postcode_results, clock, settled, chatted)
+        figures = await _figures(
+            engine,
+            telegram,
+            slack,
+            side,
+            serve,
+            readiness,
+            timeline,
+            database_fault,
+            tip_results,
+            postcode_results,
+            clock,
+            settled,
+            chatted,
+        )
     return figures
 
 
 async def _send_now(service: AlertService) -> int:
-    draft = await service.draft(AlertRequest(everyone=True, incident_number="MV-20261125-0456", headline=MAIN_HEADLINE,
-                                             message="A white van without plates seen near the market. Please report sightings.",
-                                             area=CircleArea(*CENTRE, 1000)), OFFICER)
+    draft = await service.draft(
+        AlertRequest(
+            everyone=True,
+            incident_number="MV-20261125-0456",
+            headline=MAIN_HEADLINE,
+            message="A white van without plates seen near the market. Please report sightings.",
+            area=CircleArea(*CENTRE, 1000),
+        ),
+        OFFICER,
+    )
     await service.approve(draft.id, SUPERVISOR)  # type: ignore[arg-type]
     return (await service.send(draft.id, OFFICER)).total  # type: ignore[arg-type]
 
 
 async def _schedule(service: AlertService, at: datetime) -> None:
-    draft = await service.draft(AlertRequest(everyone=True, incident_number="MV-20261125-0457", headline=SCHEDULED_HEADLINE,
-                                             message="Several sheds were broken into overnight.", area=CircleArea(*CENTRE, 300)), OFFICER)
+    draft = await service.draft(
+        AlertRequest(
+            everyone=True,
+            incident_number="MV-20261125-0457",
+            headline=SCHEDULED_HEADLINE,
+            message="Several sheds were broken into overnight.",
+            area=CircleArea(*CENTRE, 300),
+        ),
+        OFFICER,
+    )
     await service.approve(draft.id, SUPERVISOR)  # type: ignore[arg-type]
     await service.schedule(draft.id, OFFICER, at)  # type: ignore[arg-type]
 
@@ -283,7 +362,9 @@ async def _unsettled(engine: AsyncEngine) -> int:
 async def _stored_tips(engine: AsyncEngine) -> list[tuple[int, str]]:
     """(marker number, reference) of every tip the run's residents sent, as stored."""
     async with engine.connect() as conn:
-        rows = (await conn.execute(sa.select(tips.c.text, tips.c.reference).where(tips.c.text.like(f"%{TIP_MARKER}%")))).all()
+        rows = (
+            await conn.execute(sa.select(tips.c.text, tips.c.reference).where(tips.c.text.like(f"%{TIP_MARKER}%")))
+        ).all()
     return [(int(text.split(TIP_MARKER, 1)[1].split(":", 1)[0]), reference) for text, reference in rows]
 
 
@@ -296,16 +377,35 @@ async def _alert_deliveries(engine: AsyncEngine) -> list[tuple[int, str, str]]:
     """(chat, headline, state) of every alert delivery to Telegram."""
     query = (
         sa.select(deliveries.c.address, alerts.c.headline, deliveries.c.state)
-        .select_from(deliveries.join(messages, deliveries.c.message_id == messages.c.id).join(alerts, messages.c.alert_id == alerts.c.id))
+        .select_from(
+            deliveries.join(messages, deliveries.c.message_id == messages.c.id).join(
+                alerts, messages.c.alert_id == alerts.c.id
+            )
+        )
         .where(deliveries.c.address.like("telegram:%"))
     )
     async with engine.connect() as conn:
-        return [(int(address.split(":", 1)[1]), headline, state) for address, headline, state in (await conn.execute(query)).all()]
+        return [
+            (int(address.split(":", 1)[1]), headline, state)
+            for address, headline, state in (await conn.execute(query)).all()
+        ]
 
 
-async def _figures(engine: AsyncEngine, telegram: TelegramStandIn, slack: SlackStandIn, side: TelegramSide, serve: ServeProcess,
-                   readiness: _Readiness, timeline: Timeline, database_fault: DatabaseFault | None, conversations: list[TipConversation],
-                   postcodes: list[PostcodeTry], clock: Clock, settled: bool, chatted: int) -> dict[str, Any]:
+async def _figures(
+    engine: AsyncEngine,
+    telegram: TelegramStandIn,
+    slack: SlackStandIn,
+    side: TelegramSide,
+    serve: ServeProcess,
+    readiness: _Readiness,
+    timeline: Timeline,
+    database_fault: DatabaseFault | None,
+    conversations: list[TipConversation],
+    postcodes: list[PostcodeTry],
+    clock: Clock,
+    settled: bool,
+    chatted: int,
+) -> dict[str, Any]:
     expected = await _alert_deliveries(engine)
     received = _alerts_received(telegram)
     duplicates = sum(n - 1 for n in received.values() if n > 1)
@@ -406,8 +506,14 @@ def _lost(figures: dict[str, Any], tips_lost: int, stalled: list[TipConversation
         (len(stalled), "conversations left in silence"),
         (figures["webhook_updates_given_up"], "updates Telegram would have given up on"),
         (figures["webhook_failed_then_ignored"], "failed updates ignored on retry"),
-        (figures["postcodes_typed_while_geocoder_timed_out"] - figures["polite_geocoder_answers"], "postcodes answered with silence"),
-        (figures["postcodes_typed_again_after"] - figures["places_found_after"], "postcodes not found once the geocoder was back"),
+        (
+            figures["postcodes_typed_while_geocoder_timed_out"] - figures["polite_geocoder_answers"],
+            "postcodes answered with silence",
+        ),
+        (
+            figures["postcodes_typed_again_after"] - figures["places_found_after"],
+            "postcodes not found once the geocoder was back",
+        ),
         (figures["database_is_locked"], '"database is locked" errors'),
         (int(not figures["serve_alive"]), "serve process died"),
         (int(not figures["readyz_at_end"]), "/readyz not 200 at the end"),
@@ -434,7 +540,9 @@ async def _empty(engine: AsyncEngine) -> None:
     async with engine.begin() as conn:
         if engine.dialect.name == "postgresql":
             # TRUNCATE is a table-level reset: the audit log's triggers refuse row-by-row deletes.
-            await conn.exec_driver_sql(f"TRUNCATE {', '.join(t.name for t in metadata.sorted_tables)} RESTART IDENTITY CASCADE")
+            await conn.exec_driver_sql(
+                f"TRUNCATE {', '.join(t.name for t in metadata.sorted_tables)} RESTART IDENTITY CASCADE"
+            )
             return
         await conn.execute(alerts.update().values(original_id=None))
         for table in reversed(metadata.sorted_tables):

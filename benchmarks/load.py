@@ -11,6 +11,7 @@ at Telegram's pace. Figures: the time to answer each webhook call (p50/p95/p99),
 errors, and the fan-out's own rate during the load. Loopback only; bounded by
 ``seconds`` (≤ 60).
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -45,7 +46,12 @@ REPLIES_QUIET_S = 10.0  # replies still owed after this long without one are cou
 
 
 async def run_load_benchmark(
-    *, database_url: str | None, rate: float = 200.0, seconds: float = 30.0, fanout: int = 20_000, senders: int = 2_000,
+    *,
+    database_url: str | None,
+    rate: float = 200.0,
+    seconds: float = 30.0,
+    fanout: int = 20_000,
+    senders: int = 2_000,
     web_processes: int = 1,
 ) -> dict[str, Any]:
     seconds = min(seconds, MAX_SECONDS)
@@ -56,23 +62,53 @@ async def run_load_benchmark(
         engine = make_async_engine(url)
         try:
             await _empty(engine)
-            await build_population(engine, residents=fanout, centre=CENTRE, radius_m=900, resolution=force.resolution, seed=11,
-                                   topics=["all"], sectors=[], telegram_share=1.0)
+            await build_population(
+                engine,
+                residents=fanout,
+                centre=CENTRE,
+                radius_m=900,
+                resolution=force.resolution,
+                seed=11,
+                topics=["all"],
+                sectors=[],
+                telegram_share=1.0,
+            )
             async with engine.connect() as conn:
-                chats = [int(a.split(":")[1]) for a in (await conn.execute(select(residents.c.address).limit(senders))).scalars()]
+                chats = [
+                    int(a.split(":")[1])
+                    for a in (await conn.execute(select(residents.c.address).limit(senders))).scalars()
+                ]
             # The stand-in answers every call (no per-bot limit): the worker paces the fan-out at Telegram's
             # published 30/s itself, and the bot's answers to 200 people a second are what is being measured.
-            with _Receiver(rate=None) as receiver, ServeProcess(
-                _serve_settings(url, receiver.base_url), Path(folder) / "serve.log", web_processes=web_processes
-            ) as server:
-                service = AlertService(unit_of_work_factory(engine, clock=utc_now), force, roles=Roles(supervisors=frozenset({SUPERVISOR})), clock=utc_now)
-                draft = await service.draft(AlertRequest(everyone=True, incident_number="MV-20261125-0456", headline="Load test alert",
-                                                         message="Lookout load benchmark.", area=CircleArea(*CENTRE, 1000)), OFFICER)
+            with (
+                _Receiver(rate=None) as receiver,
+                ServeProcess(
+                    _serve_settings(url, receiver.base_url), Path(folder) / "serve.log", web_processes=web_processes
+                ) as server,
+            ):
+                service = AlertService(
+                    unit_of_work_factory(engine, clock=utc_now),
+                    force,
+                    roles=Roles(supervisors=frozenset({SUPERVISOR})),
+                    clock=utc_now,
+                )
+                draft = await service.draft(
+                    AlertRequest(
+                        everyone=True,
+                        incident_number="MV-20261125-0456",
+                        headline="Load test alert",
+                        message="Lookout load benchmark.",
+                        area=CircleArea(*CENTRE, 1000),
+                    ),
+                    OFFICER,
+                )
                 await service.approve(draft.id, SUPERVISOR)  # type: ignore[arg-type]
                 queued = (await service.send(draft.id, OFFICER)).total  # type: ignore[arg-type]
                 await asyncio.sleep(2)  # the fan-out is under way
                 sent_before, server_cpu_before = await _sent(engine), server.cpu_seconds()
-                latencies, errors, elapsed, generator_cpu = await _load(f"{server.url}/telegram/webhook", chats, rate=rate, seconds=seconds)
+                latencies, errors, elapsed, generator_cpu = await _load(
+                    f"{server.url}/telegram/webhook", chats, rate=rate, seconds=seconds
+                )
                 load_ended = time.monotonic()
                 sent_during = await _sent(engine) - sent_before
                 replies, last_reply_at = await _replies(engine, receiver, expected=len(latencies))
@@ -115,7 +151,9 @@ async def run_load_benchmark(
     }
 
 
-async def _load(webhook: str, chats: list[int], *, rate: float, seconds: float) -> tuple[list[float], int, float, float]:
+async def _load(
+    webhook: str, chats: list[int], *, rate: float, seconds: float
+) -> tuple[list[float], int, float, float]:
     latencies: list[float] = []
     errors = 0
     update_ids = itertools.count(1)
@@ -124,7 +162,9 @@ async def _load(webhook: str, chats: list[int], *, rate: float, seconds: float) 
     # request: aiohttp's client is lighter than httpx's. Its own CPU use is reported with the figures.
     connector = aiohttp.TCPConnector(limit=MAX_IN_FLIGHT)
     timeout = aiohttp.ClientTimeout(total=30)
-    async with aiohttp.ClientSession(connector=connector, timeout=timeout, headers={"X-Telegram-Bot-Api-Secret-Token": SECRET}) as client:
+    async with aiohttp.ClientSession(
+        connector=connector, timeout=timeout, headers={"X-Telegram-Bot-Api-Secret-Token": SECRET}
+    ) as client:
 
         async def one(update: dict[str, Any]) -> None:
             nonlocal errors
@@ -158,14 +198,22 @@ async def _load(webhook: str, chats: list[int], *, rate: float, seconds: float) 
 
 
 def _serve_settings(database_url: str, telegram_base: str) -> dict[str, str]:
-    return {"LOOKOUT_DATABASE_URL": database_url, "LOOKOUT_FORCE_CONFIG": str(FORCE_CONFIG), "TELEGRAM_BOT_TOKEN": TOKEN,
-            "TELEGRAM_API_BASE": telegram_base, "TELEGRAM_WEBHOOK_SECRET": SECRET,
-            "LOOKOUT_GEOCODER_DOMAIN": "127.0.0.1:9", "LOOKOUT_GEOCODER_SCHEME": "http"}
+    return {
+        "LOOKOUT_DATABASE_URL": database_url,
+        "LOOKOUT_FORCE_CONFIG": str(FORCE_CONFIG),
+        "TELEGRAM_BOT_TOKEN": TOKEN,
+        "TELEGRAM_API_BASE": telegram_base,
+        "TELEGRAM_WEBHOOK_SECRET": SECRET,
+        "LOOKOUT_GEOCODER_DOMAIN": "127.0.0.1:9",
+        "LOOKOUT_GEOCODER_SCHEME": "http",
+    }
 
 
 def _update(update_id: int, chat: int, text: str) -> dict[str, Any]:
     message: dict[str, Any] = {
-        "message_id": update_id, "date": int(time.time()), "text": text,
+        "message_id": update_id,
+        "date": int(time.time()),
+        "text": text,
         "chat": {"id": chat, "type": "private", "first_name": "Resident"},
         "from": {"id": chat, "is_bot": False, "first_name": "Resident", "language_code": "en"},
     }
@@ -190,7 +238,9 @@ async def _replies(engine, receiver: _Receiver, *, expected: int) -> tuple[int, 
 
 async def _sent(engine) -> int:  # noqa: ANN001
     async with engine.connect() as conn:
-        return (await conn.execute(select(func.count()).select_from(deliveries).where(deliveries.c.state == "sent"))).scalar_one()
+        return (
+            await conn.execute(select(func.count()).select_from(deliveries).where(deliveries.c.state == "sent"))
+        ).scalar_one()
 
 
 async def _empty(engine) -> None:  # noqa: ANN001

@@ -22,6 +22,7 @@ printed side by side.
 
 Figures, not assertions: nothing here fails when a target is missed.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -132,7 +133,9 @@ async def run_match_benchmark(
     peer_database = None
     if peer == PEER_POSTGIS:
         if database_url is None:
-            raise LookoutError("--peer postgis needs --database-url postgresql+psycopg://… (PostGIS runs inside PostgreSQL)")
+            raise LookoutError(
+                "--peer postgis needs --database-url postgresql+psycopg://… (PostGIS runs inside PostgreSQL)"
+            )
         # Before the long Lookout build: a missing PostGIS is reported (or installed) at once.
         peer_database = await asyncio.to_thread(prepare_peer_database, database_url)
     population = _population(residents)
@@ -206,7 +209,11 @@ async def _measure_side_by_side(
     if build_s is not None:
         figures["postgis_build_s"] = round(build_s, 1)
     for side, by_figure in runs.items():
-        figures[side] = {f"{figure}_{key}": value for figure, side_runs in by_figure.items() for key, value in _summary(side_runs).items()}
+        figures[side] = {
+            f"{figure}_{key}": value
+            for figure, side_runs in by_figure.items()
+            for key, value in _summary(side_runs).items()
+        }
     return figures
 
 
@@ -460,13 +467,19 @@ async def _query_plan(engine: AsyncEngine, criteria: RecipientCriteria) -> dict[
     statement, parameters = await _captured_sql(engine, criteria)
     sqlite = engine.dialect.name == "sqlite"
     async with engine.connect() as conn:
-        rows = (await conn.exec_driver_sql(("EXPLAIN QUERY PLAN " if sqlite else "EXPLAIN ") + statement, parameters)).all()
+        rows = (
+            await conn.exec_driver_sql(("EXPLAIN QUERY PLAN " if sqlite else "EXPLAIN ") + statement, parameters)
+        ).all()
     lines = [row[-1] if sqlite else row[0] for row in rows]
     tables = (reachable_places, residents, places, subscriptions)
     scanned = sorted({t.name for t in tables for line in lines if _reads_whole(line, t.name, sqlite)})
     # PostgreSQL JIT-compiles any plan it costs above jit_above_cost: tens to
     # hundreds of milliseconds, paid again on every send.
-    return {"query_plan": lines, "query_plan_full_scans": scanned, "query_plan_jit": any(line.startswith("JIT:") for line in lines)}
+    return {
+        "query_plan": lines,
+        "query_plan_full_scans": scanned,
+        "query_plan_jit": any(line.startswith("JIT:") for line in lines),
+    }
 
 
 async def _captured_sql(engine: AsyncEngine, criteria: RecipientCriteria) -> tuple[str, Any]:
@@ -502,7 +515,9 @@ def _reads_whole(line: str, table: str, sqlite: bool) -> bool:
 
 def _print_progress(total: int) -> Callable[[int], None]:
     def report(done: int) -> None:
-        print(f"\rbuilding population: {done:,}/{total:,}", end="" if done < total else "\n", file=sys.stderr, flush=True)
+        print(
+            f"\rbuilding population: {done:,}/{total:,}", end="" if done < total else "\n", file=sys.stderr, flush=True
+        )
 
     return report
 
@@ -525,7 +540,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--rebuild", action="store_true")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
-    parser.add_argument("--peer", choices=[PEER_POSTGIS], default=None, help="also ask the same of PostGIS, side by side")
+    parser.add_argument(
+        "--peer", choices=[PEER_POSTGIS], default=None, help="also ask the same of PostGIS, side by side"
+    )
     args = parser.parse_args(argv)
     figures = asyncio.run(
         run_match_benchmark(

@@ -15,6 +15,7 @@ centre (3 km) or of the street's line (50 m). Hit counts differ from
 Lookout's because a home there is a point, while Lookout knows only its H3
 cell and includes every cell that overlaps the area (see docs/performance.md).
 """
+
 from __future__ import annotations
 
 import os
@@ -64,7 +65,9 @@ def peer_url(database_url: str) -> URL:
     """The peer's own database on the same server: the benchmark database's name plus ``_postgis``, public schema."""
     url = make_url(database_url)
     if url.get_backend_name() != "postgresql":
-        raise LookoutError("--peer postgis needs --database-url postgresql+psycopg://… (PostGIS runs inside PostgreSQL)")
+        raise LookoutError(
+            "--peer postgis needs --database-url postgresql+psycopg://… (PostGIS runs inside PostgreSQL)"
+        )
     return url.set(database=f"{url.database}{PEER_SUFFIX}", query={})
 
 
@@ -76,7 +79,9 @@ def prepare_peer_database(database_url: str) -> str:
         with admin.connect() as conn:
             autocommit = conn.execution_options(isolation_level="AUTOCOMMIT")
             _ensure_postgis_available(autocommit)
-            exists = autocommit.execute(sa.text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": url.database}).first()
+            exists = autocommit.execute(
+                sa.text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": url.database}
+            ).first()
             if exists is None:
                 autocommit.exec_driver_sql(f'CREATE DATABASE "{url.database}"')
     finally:
@@ -99,11 +104,15 @@ def _ensure_postgis_available(conn: sa.Connection) -> None:
     major = int(conn.exec_driver_sql("SHOW server_version_num").scalar_one()) // 10000
     package = f"postgresql-{major}-postgis-3"
     if os.geteuid() != 0 or shutil.which("apt-get") is None:
-        raise LookoutError(f"PostGIS is not installed for the PostgreSQL server; install {package} (as root) and run again")
+        raise LookoutError(
+            f"PostGIS is not installed for the PostgreSQL server; install {package} (as root) and run again"
+        )
     print(f"installing {package} for the PostGIS comparison…", file=sys.stderr, flush=True)
     subprocess.run(["apt-get", "install", "-y", "-q", package], check=True, stdout=subprocess.DEVNULL)
     if not _postgis_available(conn):
-        raise LookoutError(f"{package} is installed here but the PostgreSQL server does not offer PostGIS (is it on another host?)")
+        raise LookoutError(
+            f"{package} is installed here but the PostgreSQL server does not offer PostGIS (is it on another host?)"
+        )
 
 
 def _postgis_available(conn: sa.Connection) -> bool:
@@ -127,13 +136,21 @@ async def open_peer_population(url: str, population: Population, *, rebuild: boo
         driver = (await conn.get_raw_connection()).driver_connection
         assert driver is not None
         chunks = population_chunks(
-            residents=population.residents, centre=population.centre, radius_m=population.radius_m,
-            resolution=population.resolution, seed=population.seed, topics=population.topics, sectors=population.sectors,
+            residents=population.residents,
+            centre=population.centre,
+            radius_m=population.radius_m,
+            resolution=population.resolution,
+            seed=population.seed,
+            topics=population.topics,
+            sectors=population.sectors,
         )
         for chunk in chunks:
-            async with driver.cursor() as cursor, cursor.copy(
-                "COPY homes (resident_id, channel, address, sector, is_tester, topics, home) FROM STDIN"
-            ) as copy:
+            async with (
+                driver.cursor() as cursor,
+                cursor.copy(
+                    "COPY homes (resident_id, channel, address, sector, is_tester, topics, home) FROM STDIN"
+                ) as copy,
+            ):
                 await copy.write("".join(_home_lines(chunk)))
         # Built after the load, as one would for a bulk import; then the rows are put in the
         # index's order, so the homes of one area share pages (PostGIS at its best: without
@@ -154,13 +171,17 @@ def _home_lines(chunk: PopulationChunk) -> list[str]:
         topics[resident_id].append(topic)
     who = {
         resident_id: (channel, address, sector or _NULL)
-        for resident_id, channel, address, sector in zip(chunk.resident_ids, chunk.channels, chunk.addresses, chunk.sectors, strict=True)
+        for resident_id, channel, address, sector in zip(
+            chunk.resident_ids, chunk.channels, chunk.addresses, chunk.sectors, strict=True
+        )
     }
     lines = []
     for resident_id, lat, lon in zip(chunk.place_resident_ids, chunk.place_lats, chunk.place_lons, strict=True):
         channel, address, sector = who[resident_id]
         # Generated values only (ints, fixed words, topic keys): nothing needs COPY escaping.
-        lines.append(f"{resident_id}\t{channel}\t{address}\t{sector}\tf\t{{{','.join(topics[resident_id])}}}\tSRID=4326;POINT({lon!r} {lat!r})\n")
+        lines.append(
+            f"{resident_id}\t{channel}\t{address}\t{sector}\tf\t{{{','.join(topics[resident_id])}}}\tSRID=4326;POINT({lon!r} {lat!r})\n"
+        )
     return lines
 
 
@@ -178,7 +199,10 @@ def _within(area: CircleArea | StreetArea) -> tuple[str, dict[str, Any]]:
             "ST_DWithin(home, ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)::geography, :metres)",
             {"lon": area.lon, "lat": area.lat, "metres": area.radius_m},
         )
-    return "ST_DWithin(home, ST_GeogFromText(:line), :metres)", {"line": f"SRID=4326;{area.line.wkt}", "metres": area.buffer_m}
+    return "ST_DWithin(home, ST_GeogFromText(:line), :metres)", {
+        "line": f"SRID=4326;{area.line.wkt}",
+        "metres": area.buffer_m,
+    }
 
 
 def _matched_sql(area: CircleArea | StreetArea, topics: tuple[str, ...], at: datetime) -> tuple[str, dict[str, Any]]:
@@ -193,16 +217,24 @@ def _matched_sql(area: CircleArea | StreetArea, topics: tuple[str, ...], at: dat
     return sql, parameters | {"topics": [ALL_TOPICS, *topics], "at": at.astimezone(UTC).replace(tzinfo=None)}
 
 
-async def peer_resolve(engine: AsyncEngine, area: CircleArea | StreetArea, topics: tuple[str, ...]) -> tuple[float, int]:
+async def peer_resolve(
+    engine: AsyncEngine, area: CircleArea | StreetArea, topics: tuple[str, ...]
+) -> tuple[float, int]:
     """Resolution alone, shaped as Lookout's ``count_recipients``: (ms, hits)."""
     matched, parameters = _matched_sql(area, topics, datetime.now(UTC))
     started = time.perf_counter()
     async with engine.connect() as conn:
-        rows = (await conn.execute(sa.text(f"SELECT channel, count(*) FROM ({matched}) m GROUP BY channel ORDER BY channel"), parameters)).all()
+        rows = (
+            await conn.execute(
+                sa.text(f"SELECT channel, count(*) FROM ({matched}) m GROUP BY channel ORDER BY channel"), parameters
+            )
+        ).all()
     return (time.perf_counter() - started) * 1000, sum(n for _, n in rows)
 
 
-async def peer_send(engine: AsyncEngine, area: CircleArea | StreetArea, topics: tuple[str, ...]) -> tuple[float, int, int]:
+async def peer_send(
+    engine: AsyncEngine, area: CircleArea | StreetArea, topics: tuple[str, ...]
+) -> tuple[float, int, int]:
     """A message and its delivery rows in one transaction, as Lookout's send writes them: (ms, hits, message id)."""
     now = datetime.now(UTC)
     matched, parameters = _matched_sql(area, topics, now)
@@ -214,7 +246,8 @@ async def peer_send(engine: AsyncEngine, area: CircleArea | StreetArea, topics: 
             sa.text(f"""
                 INSERT INTO deliveries (message_id, resident_id, channel, address, state, attempts, next_attempt_at, created_at, updated_at)
                 SELECT :message_id, m.id, m.channel, m.address, :state, 0, :now, :now, :now FROM ({matched}) m"""),
-            parameters | {"message_id": message_id, "state": DeliveryState.PENDING.value, "now": now.replace(tzinfo=None)},
+            parameters
+            | {"message_id": message_id, "state": DeliveryState.PENDING.value, "now": now.replace(tzinfo=None)},
         )
         hits = await _written(conn, message_id)
     return (time.perf_counter() - started) * 1000, hits, message_id
@@ -222,7 +255,12 @@ async def peer_send(engine: AsyncEngine, area: CircleArea | StreetArea, topics: 
 
 async def _written(conn: AsyncConnection, message_id: int) -> int:
     # Lookout's send reads its per-channel counts back the same way (SqlOutbox._message_counts).
-    rows = (await conn.execute(sa.text("SELECT channel, count(*) FROM deliveries WHERE message_id = :m GROUP BY channel"), {"m": message_id})).all()
+    rows = (
+        await conn.execute(
+            sa.text("SELECT channel, count(*) FROM deliveries WHERE message_id = :m GROUP BY channel"),
+            {"m": message_id},
+        )
+    ).all()
     return sum(n for _, n in rows)
 
 

@@ -7,6 +7,7 @@ refused until it is back. ``terminate``: ``pg_terminate_backend`` on the
 sessions of one application name only — Lookout's connections drop as in a
 restart, nobody else's do (for a PostgreSQL shared with other work).
 """
+
 from __future__ import annotations
 
 import shutil
@@ -35,7 +36,9 @@ def local_cluster(database_url: str) -> Cluster | None:
     if url.host not in _LOCAL_HOSTS or shutil.which("pg_lsclusters") is None:
         return None
     port = url.port or 5432
-    listing = subprocess.run(["pg_lsclusters", "--no-header"], capture_output=True, text=True, timeout=30, check=False).stdout
+    listing = subprocess.run(
+        ["pg_lsclusters", "--no-header"], capture_output=True, text=True, timeout=30, check=False
+    ).stdout
     for line in listing.splitlines():
         parts = line.split()
         if len(parts) >= 4 and parts[2] == str(port) and parts[3].startswith("online"):
@@ -46,8 +49,12 @@ def local_cluster(database_url: str) -> Cluster | None:
 def restart(cluster: Cluster) -> float:
     """Restart the cluster (blocking); the seconds it took."""
     started = time.monotonic()
-    subprocess.run(["pg_ctlcluster", "--skip-systemctl-redirect", cluster.version, cluster.name, "restart"],
-                   check=True, capture_output=True, timeout=120)
+    subprocess.run(
+        ["pg_ctlcluster", "--skip-systemctl-redirect", cluster.version, cluster.name, "restart"],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
     return time.monotonic() - started
 
 
@@ -56,7 +63,9 @@ def terminate_sessions(database_url: str, application_name: str) -> int:
     engine = make_sync_engine(database_url)
     try:
         with engine.begin() as conn:
-            query = sa.text("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = :name")
+            query = sa.text(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = :name"
+            )
             return int(conn.execute(query, {"name": application_name}).scalar_one())
     finally:
         engine.dispose()

@@ -7,6 +7,7 @@ newest PostgreSQL under ``/usr/lib/postgresql``, or on the ``PATH``), restarts
 it, and removes it afterwards. PostgreSQL refuses to run as root: when this
 process is root the server runs as the ``postgres`` user (``runuser``).
 """
+
 from __future__ import annotations
 
 import os
@@ -29,7 +30,9 @@ USER = "lookout"
 
 def server_binaries() -> Path | None:
     """The folder holding ``initdb`` and ``pg_ctl``: the newest under /usr/lib/postgresql, else the PATH's."""
-    installed = sorted(Path("/usr/lib/postgresql").glob("*/bin/pg_ctl"), key=lambda p: int(p.parent.parent.name), reverse=True)
+    installed = sorted(
+        Path("/usr/lib/postgresql").glob("*/bin/pg_ctl"), key=lambda p: int(p.parent.parent.name), reverse=True
+    )
     if installed:
         return installed[0].parent
     found = shutil.which("pg_ctl")
@@ -42,7 +45,9 @@ class PrivatePostgres:
     def __init__(self, *, max_connections: int = 300) -> None:
         binaries = server_binaries()
         if binaries is None:
-            raise LookoutError("No PostgreSQL server binaries found (initdb, pg_ctl); give --database-url of a local cluster instead.")
+            raise LookoutError(
+                "No PostgreSQL server binaries found (initdb, pg_ctl); give --database-url of a local cluster instead."
+            )
         self._bin = binaries
         self._max_connections = max_connections
         self._as: list[str] = []
@@ -63,7 +68,9 @@ class PrivatePostgres:
             try:
                 owner = pwd.getpwnam("postgres")
             except KeyError:
-                raise LookoutError("PostgreSQL will not run as root and there is no 'postgres' user to run it as.") from None
+                raise LookoutError(
+                    "PostgreSQL will not run as root and there is no 'postgres' user to run it as."
+                ) from None
             os.chown(self._folder, owner.pw_uid, owner.pw_gid)
             self._as = ["runuser", "-u", "postgres", "--"]
         try:
@@ -90,13 +97,17 @@ class PrivatePostgres:
         return stopped, time.monotonic()
 
     def _start(self) -> None:
-        options = (f"-p {self.port} -k {self._folder} -c listen_addresses=127.0.0.1 -c max_connections={self._max_connections}"
-                   " -c fsync=off -c synchronous_commit=off -c full_page_writes=off")
+        options = (
+            f"-p {self.port} -k {self._folder} -c listen_addresses=127.0.0.1 -c max_connections={self._max_connections}"
+            " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+        )
         assert self._folder is not None
         self._run("pg_ctl", "-D", str(self._data), "-l", str(self._folder / "server.log"), "-o", options, "-w", "start")
 
     def _run(self, program: str, *args: str) -> None:
-        done = subprocess.run([*self._as, str(self._bin / program), *args], capture_output=True, text=True, timeout=120, check=False)
+        done = subprocess.run(
+            [*self._as, str(self._bin / program), *args], capture_output=True, text=True, timeout=120, check=False
+        )
         if done.returncode != 0:
             raise LookoutError(f"{program} failed ({done.returncode}): {(done.stderr or done.stdout).strip()[-1000:]}")
 
@@ -104,7 +115,11 @@ class PrivatePostgres:
         if self._folder is None:
             return
         if (self._data / "postmaster.pid").exists():
-            subprocess.run([*self._as, str(self._bin / "pg_ctl"), "-D", str(self._data), "-m", "immediate", "-w", "stop"],
-                           capture_output=True, timeout=60, check=False)
+            subprocess.run(
+                [*self._as, str(self._bin / "pg_ctl"), "-D", str(self._data), "-m", "immediate", "-w", "stop"],
+                capture_output=True,
+                timeout=60,
+                check=False,
+            )
         shutil.rmtree(self._folder, ignore_errors=True)
         self._folder = None

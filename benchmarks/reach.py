@@ -25,6 +25,7 @@ pair rate to one user):
 The in-process worker of the first two figures is the same ``DeliveryWorker``
 ``lookout serve`` runs. Figures, not pass/fail.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -75,7 +76,12 @@ _GEOD = Geod(ellps="WGS84")
 
 
 async def run_reach_benchmark(
-    *, database_url: str | None, routine: int = 20_000, urgent: int = 500, reach: int = 50_000, say=print  # noqa: ANN001
+    *,
+    database_url: str | None,
+    routine: int = 20_000,
+    urgent: int = 500,
+    reach: int = 50_000,
+    say=print,  # noqa: ANN001
 ) -> dict[str, Any]:
     force = load_force_config(FORCE_CONFIG)
     figures: dict[str, Any] = {}
@@ -91,7 +97,9 @@ async def run_reach_benchmark(
                 figures["reach_95_s"] = None
                 figures["reach_note"] = "reach_95_s needs PostgreSQL (two worker processes): give --database-url"
             else:
-                say(f"reach: {reach:,} residents, Telegram paid broadcast and WhatsApp at {WHATSAPP_RATE:,.0f}/s, two workers")
+                say(
+                    f"reach: {reach:,} residents, Telegram paid broadcast and WhatsApp at {WHATSAPP_RATE:,.0f}/s, two workers"
+                )
                 try:
                     figures.update(await _reach(engine, url, force, reach, Path(folder)))
                 except RuntimeError as exc:  # the processes would not start: keep the figures already measured
@@ -107,16 +115,39 @@ async def run_reach_benchmark(
 
 async def _urgent_behind_routine(engine: AsyncEngine, force: ForceConfig, routine: int, urgent: int) -> dict[str, Any]:
     await _reset(engine)
-    await build_population(engine, residents=routine, centre=CENTRE, radius_m=ROUTINE_RADIUS_M, resolution=force.resolution,
-                           seed=11, topics=(), sectors=(), telegram_share=1.0)
-    await build_population(engine, residents=urgent, centre=URGENT_CENTRE, radius_m=URGENT_RADIUS_M, resolution=force.resolution,
-                           seed=12, topics=(), sectors=(), telegram_share=1.0)
+    await build_population(
+        engine,
+        residents=routine,
+        centre=CENTRE,
+        radius_m=ROUTINE_RADIUS_M,
+        resolution=force.resolution,
+        seed=11,
+        topics=(),
+        sectors=(),
+        telegram_share=1.0,
+    )
+    await build_population(
+        engine,
+        residents=urgent,
+        centre=URGENT_CENTRE,
+        radius_m=URGENT_RADIUS_M,
+        resolution=force.resolution,
+        seed=12,
+        topics=(),
+        sectors=(),
+        telegram_share=1.0,
+    )
     service = _service(engine, force)
     with _Receiver(rate=FREE_RATE) as telegram:
         adapter = TelegramAdapter(make_bot(TOKEN, telegram.base_url))
         source = None if engine.dialect.name == "sqlite" else PostgresSlotSource(engine)
-        worker = DeliveryWorker(unit_of_work_factory(engine, clock=utc_now), {Channel.TELEGRAM: adapter}, force_name=force.name,
-                                slot_source=source, clock=utc_now)
+        worker = DeliveryWorker(
+            unit_of_work_factory(engine, clock=utc_now),
+            {Channel.TELEGRAM: adapter},
+            force_name=force.name,
+            slot_source=source,
+            clock=utc_now,
+        )
         running = asyncio.create_task(worker.run())
         try:
             routine_alert = await _send(service, CircleArea(*CENTRE, ROUTINE_RADIUS_M), "Expected")
@@ -153,8 +184,14 @@ async def _urgent_behind_routine(engine: AsyncEngine, force: ForceConfig, routin
 
 async def _send(service: AlertService, area: CircleArea, urgency: str):  # noqa: ANN202
     draft = await service.draft(
-        AlertRequest(incident_number="MV-20261125-0456", headline=f"{urgency} benchmark alert", message="Lookout reach benchmark.",
-                     area=area, urgency=urgency, everyone=True),
+        AlertRequest(
+            incident_number="MV-20261125-0456",
+            headline=f"{urgency} benchmark alert",
+            message="Lookout reach benchmark.",
+            area=area,
+            urgency=urgency,
+            everyone=True,
+        ),
         OFFICER,
     )
     if (await service.preview(draft.id, OFFICER)).approval_needed:  # type: ignore[arg-type]
@@ -202,6 +239,7 @@ async def _distances(engine: AsyncEngine, message_id: int, centre: tuple[float, 
 
 def _spearman(a: list[float], b: list[float]) -> float:
     """Spearman's rank correlation (ties take their average rank)."""
+
     def ranks(values: list[float]) -> np.ndarray:
         array = np.asarray(values, dtype=float)
         order = array.argsort(kind="stable")
@@ -223,21 +261,45 @@ def _spearman(a: list[float], b: list[float]) -> float:
 
 async def _reach(engine: AsyncEngine, url: str, force: ForceConfig, reach: int, folder: Path) -> dict[str, Any]:
     await _reset(engine)
-    await build_population(engine, residents=reach, centre=CENTRE, radius_m=ROUTINE_RADIUS_M, resolution=force.resolution,
-                           seed=13, topics=(), sectors=(), telegram_share=TELEGRAM_SHARE)
+    await build_population(
+        engine,
+        residents=reach,
+        centre=CENTRE,
+        radius_m=ROUTINE_RADIUS_M,
+        resolution=force.resolution,
+        seed=13,
+        topics=(),
+        sectors=(),
+        telegram_share=TELEGRAM_SHARE,
+    )
     telegram_args = ["--token", TOKEN, "--rate", str(FREE_RATE), "--per-chat", "1", "--paid-rate", str(PAID_RATE)]
     # A force reaching 20,000 WhatsApp residents at once has Meta's 100,000 tier: both sides count against it,
     # so the daily limit's bookkeeping is on the measured path.
-    whatsapp_args = ["--token", WHATSAPP_TOKEN, "--phone-number-id", WHATSAPP_PHONE_ID, "--rate", str(WHATSAPP_RATE),
-                     "--messaging-limit", str(WHATSAPP_DAILY_LIMIT)]
-    with _Receiver(rate=None, args=telegram_args) as telegram, \
-            _Receiver(rate=None, module="sandbox.whatsapp", args=whatsapp_args) as whatsapp:
+    whatsapp_args = [
+        "--token",
+        WHATSAPP_TOKEN,
+        "--phone-number-id",
+        WHATSAPP_PHONE_ID,
+        "--rate",
+        str(WHATSAPP_RATE),
+        "--messaging-limit",
+        str(WHATSAPP_DAILY_LIMIT),
+    ]
+    with (
+        _Receiver(rate=None, args=telegram_args) as telegram,
+        _Receiver(rate=None, module="sandbox.whatsapp", args=whatsapp_args) as whatsapp,
+    ):
         settings = {
-            "LOOKOUT_DATABASE_URL": url, "LOOKOUT_FORCE_CONFIG": str(FORCE_CONFIG),
-            "TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_API_BASE": telegram.base_url,
-            "TELEGRAM_PAID_BROADCAST": "true", "TELEGRAM_PAID_BROADCAST_RATE": str(PAID_RATE),
-            "WHATSAPP_TOKEN": WHATSAPP_TOKEN, "WHATSAPP_PHONE_NUMBER_ID": WHATSAPP_PHONE_ID,
-            "WHATSAPP_API_BASE": f"{whatsapp.base_url}/v21.0", "WHATSAPP_MESSAGES_PER_SECOND": str(WHATSAPP_RATE),
+            "LOOKOUT_DATABASE_URL": url,
+            "LOOKOUT_FORCE_CONFIG": str(FORCE_CONFIG),
+            "TELEGRAM_BOT_TOKEN": TOKEN,
+            "TELEGRAM_API_BASE": telegram.base_url,
+            "TELEGRAM_PAID_BROADCAST": "true",
+            "TELEGRAM_PAID_BROADCAST_RATE": str(PAID_RATE),
+            "WHATSAPP_TOKEN": WHATSAPP_TOKEN,
+            "WHATSAPP_PHONE_NUMBER_ID": WHATSAPP_PHONE_ID,
+            "WHATSAPP_API_BASE": f"{whatsapp.base_url}/v21.0",
+            "WHATSAPP_MESSAGES_PER_SECOND": str(WHATSAPP_RATE),
             "WHATSAPP_DAILY_LIMIT": str(WHATSAPP_DAILY_LIMIT),
         }
         with ServeProcess(settings, folder / "reach-serve.log", workers=2) as serve:
@@ -256,7 +318,10 @@ async def _reach(engine: AsyncEngine, url: str, force: ForceConfig, reach: int, 
                 if "all" not in reached and sum(sent.values()) >= 0.95 * sum(totals.values()):
                     reached["all"] = now
                 await asyncio.sleep(0.25)
-            cpu_used = {name: seconds - cpu_before.get(name, 0.0) for name, seconds in (await _cpu_by_process(engine, serve, telegram, whatsapp)).items()}
+            cpu_used = {
+                name: seconds - cpu_before.get(name, 0.0)
+                for name, seconds in (await _cpu_by_process(engine, serve, telegram, whatsapp)).items()
+            }
             sent = await _per_channel(engine, alert.message_id, sent_only=True)
             alive = serve.alive
         telegram_stats, whatsapp_stats = telegram.stats(), whatsapp.stats()
@@ -266,10 +331,17 @@ async def _reach(engine: AsyncEngine, url: str, force: ForceConfig, reach: int, 
         "reach_workers": 2,
         "reach_processes_alive": alive,
         "reach_telegram_429": telegram_stats["rate_limited"],
-        "reach_first_delivery_s": round(min(x for x in (telegram_stats["first_at"], whatsapp_stats["first_at"]) if x) - started, 2)
-        if telegram_stats["first_at"] or whatsapp_stats["first_at"] else None,
-        "telegram_sending_window_s": round(telegram_stats["last_at"] - telegram_stats["first_at"], 1) if telegram_stats["first_at"] else None,
-        "whatsapp_sending_window_s": round(whatsapp_stats["last_at"] - whatsapp_stats["first_at"], 1) if whatsapp_stats["first_at"] else None,
+        "reach_first_delivery_s": round(
+            min(x for x in (telegram_stats["first_at"], whatsapp_stats["first_at"]) if x) - started, 2
+        )
+        if telegram_stats["first_at"] or whatsapp_stats["first_at"]
+        else None,
+        "telegram_sending_window_s": round(telegram_stats["last_at"] - telegram_stats["first_at"], 1)
+        if telegram_stats["first_at"]
+        else None,
+        "whatsapp_sending_window_s": round(whatsapp_stats["last_at"] - whatsapp_stats["first_at"], 1)
+        if whatsapp_stats["first_at"]
+        else None,
         "telegram_stars_spent": telegram_stats.get("stars_spent"),
         "reach_whatsapp_429": sum(whatsapp_stats["rejected"].get(code, 0) for code in ("130429", "131056")),
     }
@@ -294,8 +366,9 @@ async def _per_channel(engine: AsyncEngine, message_id: int, *, sent_only: bool)
         return {channel: count for channel, count in await conn.execute(query.group_by(deliveries.c.channel))}
 
 
-
-async def _cpu_by_process(engine: AsyncEngine, serve: ServeProcess, telegram: _Receiver, whatsapp: _Receiver) -> dict[str, float]:
+async def _cpu_by_process(
+    engine: AsyncEngine, serve: ServeProcess, telegram: _Receiver, whatsapp: _Receiver
+) -> dict[str, float]:
     used = {
         "workers": serve.cpu_seconds(),
         "telegram_stand_in": cpu_seconds([telegram.pid]),

@@ -4,6 +4,7 @@ With ``web_processes`` above one, the first process runs web, worker and
 scheduler and the others are web only, all sharing the port (``--reuse-port``);
 with ``workers`` above one, that many less one ``lookout worker`` processes join.
 """
+
 from __future__ import annotations
 
 import os
@@ -25,7 +26,9 @@ _PLATFORM_PREFIXES = ("LOOKOUT_", "TELEGRAM_", "SLACK_", "WHATSAPP_")
 class ServeProcess:
     """Started with exactly ``settings`` (nothing from this shell's Lookout or platform settings leaks in); logs to ``log_path``."""
 
-    def __init__(self, settings: Mapping[str, str], log_path: Path, *, web_processes: int = 1, workers: int = 1) -> None:
+    def __init__(
+        self, settings: Mapping[str, str], log_path: Path, *, web_processes: int = 1, workers: int = 1
+    ) -> None:
         with socket.socket() as sock:
             sock.bind(("127.0.0.1", 0))
             self.port = sock.getsockname()[1]
@@ -45,7 +48,9 @@ class ServeProcess:
 
     def __enter__(self) -> ServeProcess:
         with self.log_path.open("wb") as log:  # each child holds its own copy
-            self._processes = [subprocess.Popen(c, env=self._env, stdout=log, stderr=subprocess.STDOUT) for c in self._commands]
+            self._processes = [
+                subprocess.Popen(c, env=self._env, stdout=log, stderr=subprocess.STDOUT) for c in self._commands
+            ]
         deadline = time.monotonic() + 60
         while True:
             try:
@@ -55,7 +60,9 @@ class ServeProcess:
                 if time.monotonic() > deadline or any(p.poll() is not None for p in self._processes):
                     codes = [p.poll() for p in self._processes]
                     self.__exit__()
-                    raise RuntimeError(f"lookout serve did not start (exit codes {codes}); its log:\n{self.log()[-3000:]}") from None
+                    raise RuntimeError(
+                        f"lookout serve did not start (exit codes {codes}); its log:\n{self.log()[-3000:]}"
+                    ) from None
                 time.sleep(0.1)
         if len(self._processes) > 1:
             time.sleep(1)  # the first to answer may not be the last to start

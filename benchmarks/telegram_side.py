@@ -8,6 +8,7 @@ stand-in's record in this process. Every answer is counted by status; a retry
 answered "already handled" is counted apart, because it means an update that
 failed was never handled (a resident left in silence).
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -38,7 +39,9 @@ class WebhookAnswers:
     gave_up: int = 0  # updates never answered 2xx: Telegram would drop them
     failed_then_ignored: int = 0  # a retry answered "already handled" though no attempt had succeeded
     locked: int = 0  # answers that said "database is locked"
-    log: list[tuple[float, str]] = field(default_factory=list)  # (time.monotonic() at the answer, status) of every answer
+    log: list[tuple[float, str]] = field(
+        default_factory=list
+    )  # (time.monotonic() at the answer, status) of every answer
 
 
 class TelegramSide:
@@ -102,8 +105,13 @@ class Resident:
         return self.side.stand_in.messages_to(self.chat_id)
 
     async def says(self, text: str) -> bool:
-        message: dict[str, Any] = {"message_id": self.side.next_id(), "from": self.user, "chat": self.chat,
-                                   "date": int(time.time()), "text": text}
+        message: dict[str, Any] = {
+            "message_id": self.side.next_id(),
+            "from": self.user,
+            "chat": self.chat,
+            "date": int(time.time()),
+            "text": text,
+        }
         if text.startswith("/"):
             message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}]
         return await self.side.deliver({"message": message})
@@ -114,10 +122,17 @@ class Resident:
             for row in (record.reply_markup or {}).get("inline_keyboard", []):
                 for button in row:
                     if label in button.get("text", "") and "callback_data" in button:
-                        return await self.side.deliver({"callback_query": {
-                            "id": str(self.side.next_id()), "from": self.user, "chat_instance": str(self.chat_id * 7),
-                            "data": button["callback_data"], "message": self._bot_message(record),
-                        }})
+                        return await self.side.deliver(
+                            {
+                                "callback_query": {
+                                    "id": str(self.side.next_id()),
+                                    "from": self.user,
+                                    "chat_instance": str(self.chat_id * 7),
+                                    "data": button["callback_data"],
+                                    "message": self._bot_message(record),
+                                }
+                            }
+                        )
         return False
 
     async def sees(self, fragment: str, *, after: int, timeout: float = 10.0) -> SentRecord | None:
@@ -130,8 +145,12 @@ class Resident:
             await asyncio.sleep(0.1)
 
     def _bot_message(self, record: SentRecord) -> dict[str, Any]:
-        message: dict[str, Any] = {"message_id": record.message_id, "from": self.side.stand_in.bot_user(), "chat": self.chat,
-                                   "date": int(time.time())}
+        message: dict[str, Any] = {
+            "message_id": record.message_id,
+            "from": self.side.stand_in.bot_user(),
+            "chat": self.chat,
+            "date": int(time.time()),
+        }
         if record.kind == "text":
             message["text"] = record.visible
         if record.reply_markup and "inline_keyboard" in record.reply_markup:

@@ -10,6 +10,7 @@ serve process from 305 MB to 876 MB.
 Each door names its own limit (``limit_body``); every other route gets
 ``DEFAULT_LIMIT`` (the pages' forms are a few KB).
 """
+
 from __future__ import annotations
 
 import json
@@ -89,8 +90,15 @@ def _content_length(scope: Scope) -> int | None:
 
 async def _too_large(send: Send, limit: int) -> None:
     body = json.dumps({"ok": False, "error": f"request body over {limit} bytes"}).encode()
-    await send({
-        "type": "http.response.start", "status": 413,
-        "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()), (b"connection", b"close")],
-    })
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 413,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+                (b"connection", b"close"),
+            ],
+        }
+    )
     await send({"type": "http.response.body", "body": body})

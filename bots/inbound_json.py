@@ -7,6 +7,7 @@ surrogate becomes U+FFFD (the replacement character): the message, a tip
 perhaps, is kept and handled, with that one character visibly unreadable.
 Slack's door, where bolt re-reads the raw body, refuses such a request (400) instead.
 """
+
 from __future__ import annotations
 
 import json

@@ -11,6 +11,7 @@ Each platform (``bots/telegram``, ``bots/whatsapp``, ``bots/slack_officer``,
 The runtime loops over them; a platform never imports the runtime or another
 platform. ``Host`` is what a platform may use of a running Lookout.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence

@@ -5,6 +5,7 @@ reference), so nobody can walk the sequential references to find pages. The
 key is ``LOOKOUT_LINK_SECRET``, or, without it, one derived from the SMS auth
 token (the texts are what link to these pages).
 """
+
 from __future__ import annotations
 
 import base64
@@ -20,7 +21,9 @@ def page_key(settings: Settings) -> bytes | None:
     if settings.link_secret is not None:
         return settings.link_secret.get_secret_value().encode()
     if settings.sms_auth_token is not None:
-        return hmac.new(settings.sms_auth_token.get_secret_value().encode(), b"lookout-alert-pages", hashlib.sha256).digest()
+        return hmac.new(
+            settings.sms_auth_token.get_secret_value().encode(), b"lookout-alert-pages", hashlib.sha256
+        ).digest()
     return None
 
 

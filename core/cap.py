@@ -8,6 +8,7 @@ a ``circle`` ("lat,lon radius-in-km") or ``polygon``s with full coordinate
 precision. Which alerts are public is the force's choice (``cap_public_statuses``,
 default none); nothing else is ever served.
 """
+
 from __future__ import annotations
 
 import re
@@ -68,9 +69,15 @@ def render_cap(force: ForceConfig, alert: Alert, earlier: Sequence[Alert] = ()) 
     add(root, "source", force.name)
     add(root, "scope", "Public")
     if alert.type is not AlertType.ALERT and earlier:
-        add(root, "references", " ".join(
-            f"{cap_sender(force)},{cap_identifier(force, e)},{cap_time(e.sent_at, zone)}" for e in earlier if e.sent_at
-        ))
+        add(
+            root,
+            "references",
+            " ".join(
+                f"{cap_sender(force)},{cap_identifier(force, e)},{cap_time(e.sent_at, zone)}"
+                for e in earlier
+                if e.sent_at
+            ),
+        )
     add(root, "incidents", _CAP_ID_UNSAFE.sub("-", alert.incident_number))
 
     info = add(root, "info", None)
@@ -132,5 +139,11 @@ def render_feed(force: ForceConfig, alerts: Sequence[Alert], *, base_url: str, u
         add(entry, "title", alert.headline)
         add(entry, "updated", cap_time(alert.sent_at or updated, zone))
         add(entry, "summary", f"{alert.area_description}. Incident {alert.incident_number}.")
-        add(entry, "link", rel="alternate", type="application/cap+xml", href=f"{base_url}/cap/alerts/{alert.reference}.xml")
+        add(
+            entry,
+            "link",
+            rel="alternate",
+            type="application/cap+xml",
+            href=f"{base_url}/cap/alerts/{alert.reference}.xml",
+        )
     return ET.tostring(feed, encoding="utf-8", xml_declaration=True)

@@ -3,6 +3,7 @@
 The numbers are the platforms' published limits (see docs/platforms.md);
 adapters declare theirs from here and the core enforces them in one place.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable

@@ -4,6 +4,7 @@ Nothing deeper reads the wall clock itself, so a test (or a replay) gives one cl
 everything it builds and the whole system agrees on the time. ``utc_now`` is the real
 clock, chosen once by the composition root.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable

@@ -3,6 +3,7 @@
 Every message here may be shown to an officer or a resident as it is, so it is
 polite, specific and says what to do next.
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping

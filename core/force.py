@@ -4,6 +4,7 @@ Loaded once at start from the TOML file named by ``LOOKOUT_FORCE_CONFIG``.
 Every problem is reported as ``<file>: <field>: <what is wrong>`` so whoever
 edits the file can go straight to the line.
 """
+
 from __future__ import annotations
 
 import json
@@ -45,6 +46,8 @@ def settle_topics(picked: list[str] | tuple[str, ...]) -> tuple[str, ...]:
     """Topics ticked together on a form: specific ones win over All local crime, as ticking does."""
     specific = tuple(dict.fromkeys(t for t in picked if t != ALL_TOPICS))
     return specific or tuple(dict.fromkeys(picked))
+
+
 _KEY = re.compile(r"^[a-z][a-z0-9_]{0,30}$")
 
 
@@ -106,8 +109,10 @@ class AlertTemplate(_Strict):
     @classmethod
     def _placeholders_well_formed(cls, value: str) -> str:
         if malformed_braces(value):
-            raise ValueError("a brace that is not part of a placeholder; placeholders are lower-case names in braces, "
-                             "such as {name} or {street}")
+            raise ValueError(
+                "a brace that is not part of a placeholder; placeholders are lower-case names in braces, "
+                "such as {name} or {street}"
+            )
         return value
 
     @field_validator("urgency")
@@ -168,7 +173,9 @@ class ForceSettings(_Strict):
     minimum_age: int = Field(default=12, ge=12, le=21)
     location_precision: int = Field(default=DEFAULT_RESOLUTION, ge=MIN_RESOLUTION, le=MAX_RESOLUTION)
     default_alert_hours: int = Field(default=24, ge=1, le=24 * 14)
-    tips_per_minute: int = Field(default=3, ge=1, le=60, description="flood control: tips one resident may send a minute")
+    tips_per_minute: int = Field(
+        default=3, ge=1, le=60, description="flood control: tips one resident may send a minute"
+    )
     # CAP 1.2: who the force is as a sender, and which alerts anyone may read (feed and documents). Default: none.
     cap_sender: str = Field(default="", max_length=100, pattern=r"^[^\s,<&]*$")
     cap_public_statuses: list[str] = Field(default_factory=list)
@@ -222,12 +229,16 @@ class ForceSettings(_Strict):
         topics = [t.key for t in self.topics]
         for key, template in self.templates.items():
             if not _KEY.match(key):
-                raise ValueError(f"templates.{key}: template keys are lower-case letters, digits and _ (up to 31), "
-                                 "starting with a letter")
+                raise ValueError(
+                    f"templates.{key}: template keys are lower-case letters, digits and _ (up to 31), "
+                    "starting with a letter"
+                )
             unknown = [t for t in template.topics if t not in topics]
             if unknown:
-                raise ValueError(f"templates.{key}.topics: unknown topic {', '.join(map(repr, unknown))}; "
-                                 f"choose from {', '.join(topics)}")
+                raise ValueError(
+                    f"templates.{key}.topics: unknown topic {', '.join(map(repr, unknown))}; "
+                    f"choose from {', '.join(topics)}"
+                )
         return self
 
 
@@ -276,20 +287,25 @@ class ForceConfig:
             raise InvalidInput.one("incident_number", "every alert needs an incident number")
         if not re.fullmatch(self.settings.incident_pattern, text):
             example = f", for example {self.settings.incident_example}" if self.settings.incident_example else ""
-            raise InvalidInput.one("incident_number", f"'{text}' is not in this force's incident-number format{example}")
+            raise InvalidInput.one(
+                "incident_number", f"'{text}' is not in this force's incident-number format{example}"
+            )
         return text
 
     def check_topics(self, keys: list[str] | tuple[str, ...], field: str = "topics") -> tuple[str, ...]:
         unknown = [k for k in keys if k not in self.topics]
         if unknown:
-            raise InvalidInput.one(field, f"unknown topic {', '.join(map(repr, unknown))}; choose from {', '.join(self.topics)}")
+            raise InvalidInput.one(
+                field, f"unknown topic {', '.join(map(repr, unknown))}; choose from {', '.join(self.topics)}"
+            )
         return tuple(dict.fromkeys(keys))
 
     def check_sectors(self, keys: list[str] | tuple[str, ...], field: str = "sectors") -> tuple[str, ...]:
         unknown = [k for k in keys if k not in self.sectors]
         if unknown:
             raise InvalidInput.one(
-                field, f"unknown sector {', '.join(map(repr, unknown))}; choose from {', '.join(self.sectors) or '(none configured)'}"
+                field,
+                f"unknown sector {', '.join(map(repr, unknown))}; choose from {', '.join(self.sectors) or '(none configured)'}",
             )
         return tuple(dict.fromkeys(keys))
 
@@ -298,7 +314,9 @@ class ForceConfig:
         for area_key, area in self.areas.items():
             if key in (area_key, area.name.lower()):
                 return area
-        raise InvalidInput.one("area", f"no named area '{name}'; known areas: {', '.join(self.areas) or '(none configured)'}")
+        raise InvalidInput.one(
+            "area", f"no named area '{name}'; known areas: {', '.join(self.areas) or '(none configured)'}"
+        )
 
 
 def load_force_config(path: Path | str) -> ForceConfig:
@@ -307,7 +325,9 @@ def load_force_config(path: Path | str) -> ForceConfig:
     try:
         raw = tomllib.loads(file.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise ForceConfigError(file, "(file)", "no such file; set LOOKOUT_FORCE_CONFIG to the force's TOML file") from None
+        raise ForceConfigError(
+            file, "(file)", "no such file; set LOOKOUT_FORCE_CONFIG to the force's TOML file"
+        ) from None
     except OSError as exc:  # a directory, no permission, ...
         raise ForceConfigError(file, "(file)", f"cannot be read ({exc.strerror or exc})") from None
     except UnicodeDecodeError:
@@ -342,7 +362,11 @@ def _load_areas(config_file: Path, areas_file: str) -> dict[str, PolygonArea]:
         raise ForceConfigError(config_file, "areas_file", f"{path} cannot be read ({exc.strerror or exc})") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise ForceConfigError(path, "(syntax)", f"not valid GeoJSON ({exc})") from None
-    if not isinstance(data, dict) or data.get("type") != "FeatureCollection" or not isinstance(data.get("features"), list):
+    if (
+        not isinstance(data, dict)
+        or data.get("type") != "FeatureCollection"
+        or not isinstance(data.get("features"), list)
+    ):
         raise ForceConfigError(path, "type", "must be a GeoJSON FeatureCollection")
     areas: dict[str, PolygonArea] = {}
     for index, feature in enumerate(data["features"]):

@@ -8,6 +8,7 @@ passes before anything leaves the process, and UK postcode normalisation. The
 implementation that talks to a real provider (geopy: Nominatim by default, any
 geopy service by name) is an adapter, ``bots/geocoding/``.
 """
+
 from __future__ import annotations
 
 import json
@@ -50,8 +51,7 @@ class NoMatch(GeocodingError):
 
 class GeocoderUnavailable(GeocodingError):
     default_message = (
-        "The address lookup isn't answering right now. "
-        "Please try again in a minute, or share your location instead."
+        "The address lookup isn't answering right now. Please try again in a minute, or share your location instead."
     )
 
 
@@ -95,16 +95,26 @@ class GeocodeCache(Protocol):
 
 def candidates_to_json(candidates: list[GeocodeCandidate]) -> str:
     """Candidates as JSON text (a street's line as GeoJSON), for a cache to keep."""
-    return json.dumps([
-        {"label": c.label, "lat": c.lat, "lon": c.lon, "kind": c.kind, "line": mapping(c.line) if c.line is not None else None}
-        for c in candidates
-    ])
+    return json.dumps(
+        [
+            {
+                "label": c.label,
+                "lat": c.lat,
+                "lon": c.lon,
+                "kind": c.kind,
+                "line": mapping(c.line) if c.line is not None else None,
+            }
+            for c in candidates
+        ]
+    )
 
 
 def candidates_from_json(text: str) -> list[GeocodeCandidate]:
     """The candidates ``candidates_to_json`` wrote."""
     return [
-        GeocodeCandidate(item["label"], item["lat"], item["lon"], item["kind"], shape(item["line"]) if item.get("line") else None)
+        GeocodeCandidate(
+            item["label"], item["lat"], item["lon"], item["kind"], shape(item["line"]) if item.get("line") else None
+        )
         for item in json.loads(text)
     ]
 

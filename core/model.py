@@ -3,6 +3,7 @@
 Storage maps these to and from rows; the bots build them from platform updates.
 Times are always timezone-aware UTC.
 """
+
 from __future__ import annotations
 
 import re
@@ -155,8 +156,12 @@ class MessageKind(StrEnum):
     REPLY_TO_TIPSTER = "reply_to_tipster"
     TIPS_THREAD = "tips_thread"  # the root message a thread of tips hangs from
     TIP_FOLLOW_UP = "tip_follow_up"  # the tipster's answer to an officer, into the tip's thread
-    OFFICER_NOTICE = "officer_notice"  # a note for officers (e.g. supervisors told of a cancellation); its text is the body
-    TIP_REDACTION = "tip_redaction"  # a tip's post rewritten in place (the tipster erased their data); its text is the body
+    OFFICER_NOTICE = (
+        "officer_notice"  # a note for officers (e.g. supervisors told of a cancellation); its text is the body
+    )
+    TIP_REDACTION = (
+        "tip_redaction"  # a tip's post rewritten in place (the tipster erased their data); its text is the body
+    )
 
 
 @dataclass(frozen=True)
@@ -246,7 +251,9 @@ class Tip:
     lon: float | None = None
     anonymous: bool = True
     contact: str | None = None  # how officers may reach the tipster; only when not anonymous
-    tipster: str | None = None  # the pseudonym officers see (core/pseudonyms.py); never shared between anonymous and named tips
+    tipster: str | None = (
+        None  # the pseudonym officers see (core/pseudonyms.py); never shared between anonymous and named tips
+    )
     state: TipState = TipState.NEW
     thread_key: str | None = None
     created_at: datetime | None = None

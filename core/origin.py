@@ -4,6 +4,7 @@ A context variable, so it follows the request into every task it starts (Slack's
 without each service passing it along. Doors: ``slack``, ``telegram``, ``whatsapp``, ``sms``, ``web``
 (pages, CAP, metrics) and ``cli``; anything else (the worker, the scheduler) is ``system``.
 """
+
 from __future__ import annotations
 
 from contextvars import ContextVar

@@ -6,6 +6,7 @@ wrong". ``Outage`` is how a part waits: one warning when the database goes,
 one line when it is back, a short pause between tries growing with the outage — not a traceback
 every poll for as long as the database is down.
 """
+
 from __future__ import annotations
 
 import logging
@@ -13,7 +14,9 @@ import time
 from collections.abc import Callable
 
 FIRST_RETRY_SECONDS = 0.5
-LONGEST_RETRY_SECONDS = 2.0  # short: a restarted database is usually back within seconds, and a refused connection costs nothing
+LONGEST_RETRY_SECONDS = (
+    2.0  # short: a restarted database is usually back within seconds, and a refused connection costs nothing
+)
 
 
 class StorageUnavailable(Exception):
@@ -48,7 +51,10 @@ class Outage:
         if self._since is None:
             return
         self._logger.info(
-            "%s: the database is back after %.1f s (%d failed tries); carrying on", self._part, self._clock() - self._since, self._failures
+            "%s: the database is back after %.1f s (%d failed tries); carrying on",
+            self._part,
+            self._clock() - self._since,
+            self._failures,
         )
         self._since, self._failures = None, 0
 

@@ -4,6 +4,7 @@
 WhatsApp, Slack, …). Adapters hold their SDK client; they never decide policy:
 retries, rate limits and skipping live in the delivery engine.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

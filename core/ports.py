@@ -3,6 +3,7 @@
 Services open a unit of work, use its repositories, and commit once: a
 service call is one transaction.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -66,10 +67,12 @@ class ResidentRepository(Protocol):
     async def get_by_address(self, address: Address) -> Resident | None: ...
     async def is_subscribed(self, address: Address) -> bool:
         """Whether ``address`` has a subscription (one cheap query: no places or topics loaded)."""
+
     async def save(self, resident: Resident) -> None: ...
     async def save_activity(self, resident_id: int, at: datetime) -> None: ...
     async def save_flags(self, resident: Resident) -> None:
         """Save the resident's own settings (pause, quiet hours, language, flags), not places or topics."""
+
     async def tips_of(self, resident_id: int) -> list[Tip]: ...
     async def messages_received(self, resident_id: int) -> int: ...
 
@@ -257,17 +260,21 @@ class TipRepository(Protocol):
     async def get_by_reference(self, reference: str) -> Tip | None: ...
     async def set_state(self, tip_id: int, state: TipState, *, expected: TipState | None = None) -> bool:
         """Set the state (only if it is still ``expected``, when given); True if the row changed."""
+
     async def count_since(self, resident_id: int, since: datetime) -> int:
         """What the resident sent officers since then: tips and answers to officers (flood control counts both)."""
         ...
+
     async def posts_of(self, resident_id: int) -> list[TipPost]:
         """The posts of the resident's tips to the officers' queue, made or still on their way (not those that
         failed for good). Their delivery rows stay locked until the transaction ends, so a worker can neither
         take a queued one nor record a landed one meanwhile: an erasure sees each post as it is."""
         ...
+
     async def officer_replied(self, tip_id: int) -> bool:
         """Whether an officer has written to the tipster about this tip (only then may the tipster answer on it)."""
         ...
+
     async def photos(self, tip_id: int) -> list[TipPhoto]: ...
     async def add_note(self, note: TipNote) -> TipNote: ...
     async def note(self, note_id: int) -> TipNote | None: ...
@@ -352,6 +359,7 @@ class AuditLog(Protocol):
     async def count_refusal(self, actor: str, action: str, hour: datetime, source: str) -> int:
         """Add one to the refused attempts of (actor, action) in that hour; the count afterwards."""
         ...
+
     async def entries(self, subject: str | None = None, limit: int = 100) -> list[AuditEntry]: ...
 
 
@@ -476,7 +484,9 @@ class MessagingAllowance(Protocol):
         """People counted within the window."""
         ...
 
-    async def needing_places(self, criteria: RecipientCriteria, channel: Channel, now: datetime, window: timedelta) -> int:
+    async def needing_places(
+        self, criteria: RecipientCriteria, channel: Channel, now: datetime, window: timedelta
+    ) -> int:
         """How many of the residents the criteria match on ``channel`` would each take a new place now: outside
         their service window and not counted within the window."""
         ...

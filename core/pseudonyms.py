@@ -5,6 +5,7 @@ or one derived from ``SLACK_SIGNING_SECRET``), so trying ids does not find it. A
 "may be contacted" tips use different keys: a resident's anonymous tips share one pseudonym
 (officers can see they come from one source), their named tips another, and nothing links the two.
 """
+
 from __future__ import annotations
 
 import hashlib

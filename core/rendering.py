@@ -5,6 +5,7 @@ WhatsApp gets plain text. Buttons a channel cannot show become numbered lines.
 Email gets the plain text and the same content as ``MessageParts``, which the
 email adapter lays out (and escapes) in its templates.
 """
+
 from __future__ import annotations
 
 import html
@@ -184,7 +185,9 @@ def alert_template(alert: Alert, template_name: str) -> TemplateCall:
     return TemplateCall(template_name, ALERT_TEMPLATE_LANGUAGE, parameters, quick_replies)
 
 
-def with_whatsapp_window(message: OutboundMessage, alert: Alert, template_name: str, *, window_open: bool) -> OutboundMessage:
+def with_whatsapp_window(
+    message: OutboundMessage, alert: Alert, template_name: str, *, window_open: bool
+) -> OutboundMessage:
     """Add the template form of an alert: sent instead of the text when the 24-hour window is closed,
     and kept as the fallback when the window turns out closed after all (131047)."""
     return replace(message, template=alert_template(alert, template_name), template_only=not window_open)

@@ -20,6 +20,7 @@ given ``drain_seconds`` to go; a process killed outright loses what it had
 queued (at most the replies of the updates it answered in its last moments —
 alerts, tips and officers' replies are delivery rows, never queued here).
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -97,7 +98,9 @@ class ReplyQueue:
             return
         _, pending = await asyncio.wait(set(self._tasks), timeout=self._drain_seconds)
         if pending:
-            logger.warning("%d %s replies were still queued when the process stopped; not sent", len(pending), self._name)
+            logger.warning(
+                "%d %s replies were still queued when the process stopped; not sent", len(pending), self._name
+            )
             for task in pending:
                 task.cancel()
             await asyncio.gather(*pending, return_exceptions=True)

@@ -2,6 +2,7 @@
 
 A platform whose token is unset is off; ``enabled_channels`` says which are on.
 """
+
 from __future__ import annotations
 
 import re
@@ -59,7 +60,9 @@ class Settings(BaseSettings):
     # SMS in Twilio's wire format (bots/sms): on when both the account SID and its auth token are set.
     sms_account_sid: str | None = Field(None, validation_alias="SMS_ACCOUNT_SID")
     sms_auth_token: SecretStr | None = Field(None, validation_alias="SMS_AUTH_TOKEN")
-    sms_from: str | None = Field(None, validation_alias="SMS_FROM")  # a number (+447700900000) or an alphanumeric sender
+    sms_from: str | None = Field(
+        None, validation_alias="SMS_FROM"
+    )  # a number (+447700900000) or an alphanumeric sender
     sms_messaging_service_sid: str | None = Field(None, validation_alias="SMS_MESSAGING_SERVICE_SID")
     sms_api_base: str = Field("https://api.twilio.com", validation_alias="SMS_API_BASE")
     # Segments a second the sender may send: a long code about 1 (the safe default), a short code 100, a
@@ -110,9 +113,20 @@ class Settings(BaseSettings):
 
     def secrets(self) -> list[SecretStr]:
         """Every credential set, so logs can be scrubbed of them."""
-        values = (self.telegram_bot_token, self.telegram_webhook_secret, self.slack_bot_token, self.slack_signing_secret,
-                  self.whatsapp_token, self.whatsapp_app_secret, self.whatsapp_verify_token, self.sms_auth_token, self.smtp_url, self.link_secret,
-                  self.metrics_token, self.pseudonym_secret)
+        values = (
+            self.telegram_bot_token,
+            self.telegram_webhook_secret,
+            self.slack_bot_token,
+            self.slack_signing_secret,
+            self.whatsapp_token,
+            self.whatsapp_app_secret,
+            self.whatsapp_verify_token,
+            self.sms_auth_token,
+            self.smtp_url,
+            self.link_secret,
+            self.metrics_token,
+            self.pseudonym_secret,
+        )
         return [v for v in values if v is not None]
 
     @field_validator("whatsapp_daily_limit", mode="before")
@@ -121,7 +135,9 @@ class Settings(BaseSettings):
         if isinstance(value, str) and value.strip().lower() == "unlimited":
             return None
         if isinstance(value, str) and not value.strip().replace(",", "").replace("_", "").isdigit():
-            raise ValueError("WHATSAPP_DAILY_LIMIT must be a number of people (250, 2000, 10000, 100000) or 'unlimited'")
+            raise ValueError(
+                "WHATSAPP_DAILY_LIMIT must be a number of people (250, 2000, 10000, 100000) or 'unlimited'"
+            )
         return value.strip().replace(",", "").replace("_", "") if isinstance(value, str) else value
 
     @field_validator("log_format", mode="before")
@@ -136,6 +152,7 @@ class Settings(BaseSettings):
         if level not in LOG_LEVELS:
             raise ValueError(f"must be one of {', '.join(LOG_LEVELS)}")
         return level
+
     @model_validator(mode="after")
     def _one_sms_sender(self) -> Settings:
         if self.sms_account_sid and self.sms_auth_token and not (self.sms_from or self.sms_messaging_service_sid):
@@ -147,8 +164,14 @@ class Settings(BaseSettings):
     def _known_database(cls, value: str) -> str:
         # The drivers installed (storage/database.py runs psycopg2 and bare postgresql URLs on psycopg 3).
         scheme, found, _ = value.partition("://")
-        if not found or scheme not in ("sqlite", "sqlite+aiosqlite", "sqlite+pysqlite", "postgresql", "postgresql+psycopg",
-                                       "postgresql+psycopg2"):
+        if not found or scheme not in (
+            "sqlite",
+            "sqlite+aiosqlite",
+            "sqlite+pysqlite",
+            "postgresql",
+            "postgresql+psycopg",
+            "postgresql+psycopg2",
+        ):
             raise ValueError("LOOKOUT_DATABASE_URL must be a sqlite:/// or postgresql+psycopg:// URL")
         try:
             _ = urlsplit(value).port  # reading it checks it: a port that is no number raises

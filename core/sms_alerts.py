@@ -6,6 +6,7 @@ to answer. When the message had to be shortened, a link to the whole alert on
 its public page ends it. Pure: the SMS adapter calls it with what the settings
 say, the preview with the same, so both count the same segments.
 """
+
 from __future__ import annotations
 
 from dataclasses import replace
@@ -21,7 +22,9 @@ def alert_sms(parts: MessageParts, force_name: str, max_segments: int, *, link: 
     """The alert within ``max_segments``; ``link`` (the public page) is added only when the message is cut.
     Dashes, curly quotes and the like become their GSM-7 twins first (core/sms_segments.py)."""
     parts = replace(
-        parts, headline=gsm_friendly(parts.headline or parts.heading), body=gsm_friendly(parts.body),
+        parts,
+        headline=gsm_friendly(parts.headline or parts.heading),
+        body=gsm_friendly(parts.body),
         contact=gsm_friendly(parts.contact) if parts.contact else None,
     )
     force_name = gsm_friendly(force_name)

@@ -7,6 +7,7 @@ take two places. Any other character makes the whole text UCS-2: 70 in one
 message, 67 per segment. Providers charge per segment. Pure code: no provider
 is asked, so the preview can price an alert before it is sent.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -62,12 +63,34 @@ def fits(text: str, max_segments: int) -> bool:
 
 # Typographic characters the conversation and officers use that have a GSM-7 twin: one of them would make the
 # whole text UCS-2 (70 characters a segment instead of 160), so they are swapped, as providers' "smart encoding" does.
-_GSM_TWINS = str.maketrans({
-    "\u2014": "-", "\u2013": "-", "\u2012": "-", "\u2010": "-", "\u2011": "-", "\u2212": "-",
-    "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u2032": "'", "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u2033": '"',
-    "\u2022": "-", "\u00a0": " ", "\u2009": " ", "\u202f": " ", "\u200b": "", "\u2026": "...",
-    "\u00b4": "'", "\u02bc": "'", "\u00ab": '"', "\u00bb": '"',
-})
+_GSM_TWINS = str.maketrans(
+    {
+        "\u2014": "-",
+        "\u2013": "-",
+        "\u2012": "-",
+        "\u2010": "-",
+        "\u2011": "-",
+        "\u2212": "-",
+        "\u2018": "'",
+        "\u2019": "'",
+        "\u201a": "'",
+        "\u2032": "'",
+        "\u201c": '"',
+        "\u201d": '"',
+        "\u201e": '"',
+        "\u2033": '"',
+        "\u2022": "-",
+        "\u00a0": " ",
+        "\u2009": " ",
+        "\u202f": " ",
+        "\u200b": "",
+        "\u2026": "...",
+        "\u00b4": "'",
+        "\u02bc": "'",
+        "\u00ab": '"',
+        "\u00bb": '"',
+    }
+)
 
 
 def gsm_friendly(text: str) -> str:

@@ -5,6 +5,7 @@ An officer starting from a template replaces each placeholder with the details
 placeholder still in braces when the alert is checked is a mistake on its
 field, wherever the alert was written (``AlertService.compose``).
 """
+
 from __future__ import annotations
 
 import re
@@ -42,7 +43,9 @@ def require_filled(text: str, field: str) -> str:
     """``text`` unchanged, or ``InvalidInput`` on ``field`` naming every placeholder still to fill in."""
     left = placeholders(text)
     if left:
-        raise InvalidInput.one(field, f"Fill in {in_words(left)}: replace {'it' if len(left) == 1 else 'each'} with the details")
+        raise InvalidInput.one(
+            field, f"Fill in {in_words(left)}: replace {'it' if len(left) == 1 else 'each'} with the details"
+        )
     return text
 
 

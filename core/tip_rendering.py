@@ -5,6 +5,7 @@ pseudonym fixed on the tip when it arrived (core/pseudonyms.py), one for a
 resident's anonymous tips and another for their named ones, so nothing on an
 anonymous tip links it to the same person's named tips.
 """
+
 from __future__ import annotations
 
 from dataclasses import replace
@@ -57,11 +58,15 @@ def render_thread_root(key: str, alert: Alert | None) -> OutboundMessage:
         )
     else:
         day = date.fromisoformat(key.removeprefix("day:"))
-        text = f"*Tips that answer no alert — {day.strftime('%A %-d %B %Y')}*\nEach tip arrives as a reply in this thread."
+        text = (
+            f"*Tips that answer no alert — {day.strftime('%A %-d %B %Y')}*\nEach tip arrives as a reply in this thread."
+        )
     return OutboundMessage(text=text)
 
 
-def render_tip_for_officers(tip: Tip, alert: Alert | None, photos: list[TipPhoto], *, reply_to: str | None) -> OutboundMessage:
+def render_tip_for_officers(
+    tip: Tip, alert: Alert | None, photos: list[TipPhoto], *, reply_to: str | None
+) -> OutboundMessage:
     lines = tip_summary_lines(tip, alert, len(photos))
     lines.append(f"Status: {STATE_LABELS[tip.state]}")
     return OutboundMessage(
@@ -101,7 +106,9 @@ def redacted_tip_text(tip: Tip, alert: Alert | None, *, photos_posted: bool = Tr
     erased = replace(tip, resident_id=None, contact=None, tipster=None)
     lines = tip_summary_lines(erased, alert, len(tip.media) if photos_posted else 0)
     if tip.media and not photos_posted:
-        lines.append(f"{len(tip.media)} photo{'s' if len(tip.media) != 1 else ''} erased with the tipster's data before they were posted")
+        lines.append(
+            f"{len(tip.media)} photo{'s' if len(tip.media) != 1 else ''} erased with the tipster's data before they were posted"
+        )
     lines.append(f"Status: {STATE_LABELS[tip.state]} (closed: the tipster's data is erased)")
     return "\n".join(lines)
 
@@ -121,9 +128,15 @@ def render_reply_to_tipster(tip: Tip, note: TipNote, force_name: str, channel: C
         closing = "Please don't reply to this email: nobody reads replies to it."
         if tip.alert_id is not None:
             closing += " To tell officers more, use the Reply with information link."
-        parts = MessageParts(subject=f"A reply from {force_name} about your information", heading="Your information",
-                             headline=f"A reply from {force_name}", body=note.text, reference=tip.reference,
-                             tip_alert_id=tip.alert_id, closing=closing)
+        parts = MessageParts(
+            subject=f"A reply from {force_name} about your information",
+            heading="Your information",
+            headline=f"A reply from {force_name}",
+            body=note.text,
+            reference=tip.reference,
+            tip_alert_id=tip.alert_id,
+            closing=closing,
+        )
         return OutboundMessage(text=f"{heading}\n\n{note.text}\n\n{closing}", parts=parts)
     if channel is Channel.SMS:
         # No buttons and no threads in a text: the resident simply replies, and the answer goes to this tip.

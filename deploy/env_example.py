@@ -5,6 +5,7 @@ tests/unit/test_env_example.py fails while the file is out of step. The variable
 from ``core.settings.Settings``; the meanings from the settings table in docs/operations.md, which
 the settings class names as the place each setting is described (one text, read by people and here).
 """
+
 from __future__ import annotations
 
 import re
@@ -90,7 +91,8 @@ def render(settings_class: type[Settings] = Settings, operations_page: str | Non
         blocks.append("\n".join(lines))
     if undescribed:
         raise UndescribedSetting(
-            "No meaning in docs/operations.md's settings table for: " + ", ".join(undescribed)
+            "No meaning in docs/operations.md's settings table for: "
+            + ", ".join(undescribed)
             + ". Add a row (| `VARIABLE` | default | meaning |) for each, then run `python -m deploy.env_example`."
         )
     return HEADER + "\n" + "\n\n".join(blocks) + "\n"

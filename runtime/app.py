@@ -3,6 +3,7 @@
 Nothing here runs at import time; ``build()`` wires a ``Lookout`` and
 ``create_app()`` wraps it in the HTTP app.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -66,7 +67,9 @@ logger = logging.getLogger("lookout")
 
 # Every platform, in the order their doors are mounted; each is on when its credentials are set.
 PLATFORMS: tuple[Platform, ...] = (TELEGRAM, WHATSAPP, SLACK, EMAIL, SMS)
-RELAY_ONLY = frozenset({Channel.EMAIL})  # on SQLite only the relay has a second sender (the pages) to share its pace with
+RELAY_ONLY = frozenset(
+    {Channel.EMAIL}
+)  # on SQLite only the relay has a second sender (the pages) to share its pace with
 
 
 @dataclass
@@ -134,7 +137,9 @@ def build(settings: Settings | None = None, *, clock: Clock = utc_now) -> Lookou
     settings = settings or Settings()
     REDACTOR.add(secret.get_secret_value() for secret in settings.secrets())
     force = load_force_config(force_config_path(settings.force_config))
-    engine = make_async_engine(settings.database_url, pool_size=settings.db_pool_size, max_overflow=settings.db_max_overflow)
+    engine = make_async_engine(
+        settings.database_url, pool_size=settings.db_pool_size, max_overflow=settings.db_max_overflow
+    )
     uow = unit_of_work_factory(engine, clock=clock)
     channels = settings.enabled_channels
     geocoder = GeopyGeocoder(
@@ -144,26 +149,53 @@ def build(settings: Settings | None = None, *, clock: Clock = utc_now) -> Lookou
         user_agent=settings.geocoder_user_agent,
         # Nominatim's one request a second and its cache are per deployment: on PostgreSQL every process shares them.
         slots=None if is_sqlite(settings.database_url) else PostgresSlotSource(engine),
-        shared_cache=SqlGeocodeCache(engine, keep=timedelta(days=settings.geocoder_cache_days)) if settings.geocoder_cache_days else None,
+        shared_cache=SqlGeocodeCache(engine, keep=timedelta(days=settings.geocoder_cache_days))
+        if settings.geocoder_cache_days
+        else None,
     )
     roles = Roles(officers=settings.officer_ids, supervisors=settings.supervisor_ids)
-    sms = SmsPricing(settings.sms_max_segments, settings.sms_price_per_segment, lambda reference: alert_page_link(settings, reference))
+    sms = SmsPricing(
+        settings.sms_max_segments,
+        settings.sms_price_per_segment,
+        lambda reference: alert_page_link(settings, reference),
+    )
     cards = settings.slack_officers_channel if settings.slack_bot_token else None  # read by the Slack status board
-    alerts = AlertService(uow, force, roles=roles, channels=channels, paces=paces_of(settings), sms=sms, clock=clock,
-                          cards=cards)
+    alerts = AlertService(
+        uow, force, roles=roles, channels=channels, paces=paces_of(settings), sms=sms, clock=clock, cards=cards
+    )
     maintenance = MaintenanceService(
         uow,
         timezone=force.settings.timezone,
-        retention=RetentionPeriods(settings.retention_delivery_days, settings.retention_tip_days, settings.retention_conversation_hours),
+        retention=RetentionPeriods(
+            settings.retention_delivery_days, settings.retention_tip_days, settings.retention_conversation_hours
+        ),
         clock=clock,
     )
     residents = ResidentService(uow)
     subscriptions = SubscriptionService(uow, force, clock=clock)
     tips_queue = Address(Channel.SLACK, settings.slack_tips_channel) if settings.slack_tips_channel else None
-    tips = TipService(uow, force, roles=roles, officer_queue=tips_queue, pseudonyms=TipsterPseudonyms(pseudonym_secret(settings)), clock=clock)
+    tips = TipService(
+        uow,
+        force,
+        roles=roles,
+        officer_queue=tips_queue,
+        pseudonyms=TipsterPseudonyms(pseudonym_secret(settings)),
+        clock=clock,
+    )
     return Lookout(
-        settings, force, engine, uow, alerts, maintenance, residents, subscriptions, tips, geocoder, clock,
-        build_adapters(settings, force=force, engine=engine), channels,
+        settings,
+        force,
+        engine,
+        uow,
+        alerts,
+        maintenance,
+        residents,
+        subscriptions,
+        tips,
+        geocoder,
+        clock,
+        build_adapters(settings, force=force, engine=engine),
+        channels,
     )
 
 
@@ -173,7 +205,9 @@ def pseudonym_secret(settings: Settings) -> bytes | None:
     if settings.pseudonym_secret is not None:
         return settings.pseudonym_secret.get_secret_value().encode()
     if settings.slack_signing_secret is not None:
-        return hmac.new(settings.slack_signing_secret.get_secret_value().encode(), b"lookout-pseudonym-secret", hashlib.sha256).digest()
+        return hmac.new(
+            settings.slack_signing_secret.get_secret_value().encode(), b"lookout-pseudonym-secret", hashlib.sha256
+        ).digest()
     return None
 
 
@@ -221,8 +255,12 @@ def create_app(lookout: Lookout) -> FastAPI:
     app.state.background = background
 
     token = lookout.settings.metrics_token
-    metrics = Metrics(lookout.uow, lookout.channels, clock=lookout.clock,
-                      scheduler_leads=lambda: lock_is_held(lookout.settings.database_url, lookout.engine, SCHEDULER_LOCK))
+    metrics = Metrics(
+        lookout.uow,
+        lookout.channels,
+        clock=lookout.clock,
+        scheduler_leads=lambda: lock_is_held(lookout.settings.database_url, lookout.engine, SCHEDULER_LOCK),
+    )
     add_metrics(app, metrics, token=token.get_secret_value() if token else None)
     add_body_limit(app)  # last added = outermost: no body reaches a route (or the metrics) past its limit
     cap = CapService(lookout.uow, lookout.force, clock=lookout.clock)
@@ -259,7 +297,13 @@ def create_app(lookout: Lookout) -> FastAPI:
             return JSONResponse({"status": "unavailable", "database": "unreachable"}, status_code=503)
         if current != head:
             return JSONResponse(
-                {"status": "unavailable", "database": "ok", "schema": current, "expected": head, "fix": "lookout db upgrade"},
+                {
+                    "status": "unavailable",
+                    "database": "ok",
+                    "schema": current,
+                    "expected": head,
+                    "fix": "lookout db upgrade",
+                },
                 status_code=503,
             )
         return JSONResponse({"status": "ok", "database": "ok", "schema": current})
@@ -292,6 +336,8 @@ def paces_of(settings: Settings) -> Paces:
         Channel.WHATSAPP: settings.whatsapp_messages_per_second * HEADROOM,
         Channel.SMS: settings.sms_messages_per_second * HEADROOM / settings.sms_max_segments,
     }
-    paid = {Channel.TELEGRAM: settings.telegram_paid_broadcast_rate * HEADROOM} if settings.telegram_paid_broadcast else {}
+    paid = (
+        {Channel.TELEGRAM: settings.telegram_paid_broadcast_rate * HEADROOM} if settings.telegram_paid_broadcast else {}
+    )
     daily = {Channel.WHATSAPP: settings.whatsapp_daily_limit} if settings.whatsapp_daily_limit is not None else {}
     return Paces(free=free, paid=paid, daily_limits=daily)

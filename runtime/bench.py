@@ -1,4 +1,5 @@
 """``lookout bench …``: run a benchmark and print its figures."""
+
 from __future__ import annotations
 
 import asyncio
@@ -22,7 +23,9 @@ def bench_match(
     *, residents: int, database_url: str | None, repeats: int, rebuild: bool, peer: str | None = None, as_json: bool
 ) -> None:
     err = Console(stderr=True)
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err) as bar:
+    with Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err
+    ) as bar:
         task = bar.add_task("Building the synthetic population", total=residents, visible=False)
 
         def progress(done: int) -> None:
@@ -30,7 +33,12 @@ def bench_match(
 
         figures = asyncio.run(
             run_match_benchmark(
-                residents=residents, database_url=database_url, repeats=repeats, rebuild=rebuild, progress=progress, peer=peer
+                residents=residents,
+                database_url=database_url,
+                repeats=repeats,
+                rebuild=rebuild,
+                progress=progress,
+                peer=peer,
             )
         )
     _print(figures, "lookout bench match", as_json)
@@ -42,8 +50,13 @@ def _print_side_by_side(pair: dict, residents: int) -> None:
     """Lookout (H3 cells) and PostGIS (exact points) on the same residents and areas, medians of runs taken in turns."""
     lookout, postgis = pair["lookout"], pair["postgis"]
     table = Table(
-        "area", "Lookout resolve ms", "Lookout hits", "Lookout + rows written ms",
-        "PostGIS resolve ms", "PostGIS hits", "PostGIS + rows written ms",
+        "area",
+        "Lookout resolve ms",
+        "Lookout hits",
+        "Lookout + rows written ms",
+        "PostGIS resolve ms",
+        "PostGIS hits",
+        "PostGIS + rows written ms",
         title=f"lookout bench match: Lookout vs PostGIS {pair['postgis_version']}, {residents:,} residents",
     )
     for area, label in (("circle_3km", "3 km circle"), ("street_100m", "100 m street")):
@@ -54,21 +67,41 @@ def _print_side_by_side(pair: dict, residents: int) -> None:
     Console().print(table)
 
 
-def bench_fanout(*, recipients: int, database_url: str | None, limited_recipients: int, sms_recipients: int, as_json: bool) -> None:
+def bench_fanout(
+    *, recipients: int, database_url: str | None, limited_recipients: int, sms_recipients: int, as_json: bool
+) -> None:
     settings = Settings()  # SMS at the sender's configured rate
-    figures = asyncio.run(run_fanout_benchmark(
-        recipients=recipients, database_url=database_url, limited_recipients=limited_recipients, sms_recipients=sms_recipients,
-        sms_rate=settings.sms_messages_per_second, sms_max_segments=settings.sms_max_segments,
-    ))
+    figures = asyncio.run(
+        run_fanout_benchmark(
+            recipients=recipients,
+            database_url=database_url,
+            limited_recipients=limited_recipients,
+            sms_recipients=sms_recipients,
+            sms_rate=settings.sms_messages_per_second,
+            sms_max_segments=settings.sms_max_segments,
+        )
+    )
     _print(figures, "lookout bench fanout", as_json)
 
 
 def bench_load(
-    *, database_url: str | None, rate: float, seconds: float, fanout: int, senders: int, web_processes: int, as_json: bool
+    *,
+    database_url: str | None,
+    rate: float,
+    seconds: float,
+    fanout: int,
+    senders: int,
+    web_processes: int,
+    as_json: bool,
 ) -> None:
     figures = asyncio.run(
         run_load_benchmark(
-            database_url=database_url, rate=rate, seconds=seconds, fanout=fanout, senders=senders, web_processes=web_processes
+            database_url=database_url,
+            rate=rate,
+            seconds=seconds,
+            fanout=fanout,
+            senders=senders,
+            web_processes=web_processes,
         )
     )
     _print(figures, "lookout bench load", as_json)
@@ -76,16 +109,29 @@ def bench_load(
 
 def bench_reach(*, database_url: str | None, routine: int, urgent: int, reach: int, as_json: bool) -> None:
     err = Console(stderr=True)
-    figures = asyncio.run(run_reach_benchmark(database_url=database_url, routine=routine, urgent=urgent, reach=reach,
-                                              say=lambda line: err.print(line, highlight=False)))
+    figures = asyncio.run(
+        run_reach_benchmark(
+            database_url=database_url,
+            routine=routine,
+            urgent=urgent,
+            reach=reach,
+            say=lambda line: err.print(line, highlight=False),
+        )
+    )
     _print(figures, "lookout bench reach", as_json)
 
 
 def bench_faults(*, database_url: str | None, recipients: int, postgres_fault: str, as_json: bool) -> bool:
     """Run the fault scenario; True when nothing was lost."""
     err = Console(stderr=True)
-    figures = asyncio.run(run_faults_benchmark(database_url=database_url, recipients=recipients, postgres_fault=postgres_fault,
-                                               say=lambda line: err.print(line, highlight=False)))
+    figures = asyncio.run(
+        run_faults_benchmark(
+            database_url=database_url,
+            recipients=recipients,
+            postgres_fault=postgres_fault,
+            say=lambda line: err.print(line, highlight=False),
+        )
+    )
     if as_json:
         print(json.dumps(figures))
     else:
@@ -98,26 +144,47 @@ def bench_doors(*, database_url: str | None, residents: int, as_json: bool) -> N
     if as_json:
         print(json.dumps(figures))
         return
-    posts = Table("door", "body", "answer", "MB sent before the answer", "seconds", title="lookout bench doors: 300 MB unauthenticated POSTs")
+    posts = Table(
+        "door",
+        "body",
+        "answer",
+        "MB sent before the answer",
+        "seconds",
+        title="lookout bench doors: 300 MB unauthenticated POSTs",
+    )
     for post in figures["oversized_posts"]:
-        posts.add_row(post["path"], post["body"], str(post["status"]), f"{post['mb_sent_before_answer']:,.1f}", f"{post['seconds']:.2f}")
+        posts.add_row(
+            post["path"],
+            post["body"],
+            str(post["status"]),
+            f"{post['mb_sent_before_answer']:,.1f}",
+            f"{post['seconds']:.2f}",
+        )
     Console().print(posts)
-    figures = {**figures, "webhook_answers": ", ".join(f"{status}: {n:,}" for status, n in figures["webhook_answers"].items())}
+    figures = {
+        **figures,
+        "webhook_answers": ", ".join(f"{status}: {n:,}" for status, n in figures["webhook_answers"].items()),
+    }
     _print(figures, f"lookout bench doors ({figures['database']})", as_json=False)
 
 
 def bench_cluster(*, database_url: str | None, residents: int, as_json: bool) -> bool:
     """Run the cluster drill; True when nothing was lost."""
     err = Console(stderr=True)
-    figures = asyncio.run(run_cluster_drill(database_url=database_url, residents=residents,
-                                            say=lambda line: err.print(line, highlight=False)))
+    figures = asyncio.run(
+        run_cluster_drill(
+            database_url=database_url, residents=residents, say=lambda line: err.print(line, highlight=False)
+        )
+    )
     if as_json:
         print(json.dumps(figures))
         return not figures["lost"]
     shown = {k: v for k, v in figures.items() if k not in ("lost", "logs_tail", "exit_codes", "tracebacks_in_logs")}
     shown["webhook_answers"] = ", ".join(f"{status}: {n:,}" for status, n in figures["webhook_answers"].items())
     shown["processes_died_unasked"] = ", ".join(figures["processes_died_unasked"]) or "none"
-    shown["exit_codes"] = ", ".join(f"{name}: {'killed' if code is None else code}" for name, code in figures["exit_codes"].items())
+    shown["exit_codes"] = ", ".join(
+        f"{name}: {'killed' if code is None else code}" for name, code in figures["exit_codes"].items()
+    )
     _print(shown, f"lookout bench cluster ({figures['database']})", as_json=False)
     console = Console()
     if figures["lost"]:
@@ -131,11 +198,23 @@ def bench_cluster(*, database_url: str | None, residents: int, as_json: bool) ->
 
 def _print_faults(figures: dict) -> None:
     console = Console()
-    injected = Table("fault", "into", "from (s)", "until (s)", "how many", title=f"lookout bench faults ({figures['database']}): injected")
+    injected = Table(
+        "fault",
+        "into",
+        "from (s)",
+        "until (s)",
+        "how many",
+        title=f"lookout bench faults ({figures['database']}): injected",
+    )
     for fault in figures["faults"]:
         count, unit = fault["count"], fault["unit"]
-        injected.add_row(fault["fault"], fault["target"], f"{fault['from_s']:.1f}", f"{fault['until_s']:.1f}",
-                         f"{count:,} {unit}{'' if count == 1 else 's'}")
+        injected.add_row(
+            fault["fault"],
+            fault["target"],
+            f"{fault['from_s']:.1f}",
+            f"{fault['until_s']:.1f}",
+            f"{count:,} {unit}{'' if count == 1 else 's'}",
+        )
     console.print(injected)
     survived = {k: v for k, v in figures.items() if k not in ("faults", "lost")}
     survived["webhook_answers"] = ", ".join(f"{status}: {n:,}" for status, n in figures["webhook_answers"].items())

@@ -1,4 +1,5 @@
 """The ``lookout`` command: serve, db, demo, bench, and the officer's alert actions."""
+
 from __future__ import annotations
 
 import sys
@@ -41,7 +42,9 @@ def _print_version(asked: bool) -> None:
 
 @app.callback()
 def lookout(
-    version: bool = typer.Option(False, "--version", callback=_print_version, is_eager=True, help="Print the version and exit."),
+    version: bool = typer.Option(
+        False, "--version", callback=_print_version, is_eager=True, help="Print the version and exit."
+    ),
 ) -> None:
     """Lookout: community alerts for police forces."""
 
@@ -82,14 +85,18 @@ def serve(
     worker: bool = typer.Option(True, "--worker/--no-worker", help="Run the delivery worker in this process."),
     scheduler: bool = typer.Option(True, "--scheduler/--no-scheduler", help="Take part in the scheduler election."),
     reuse_port: bool = typer.Option(
-        False, "--reuse-port", help="Share the port with other `lookout serve --reuse-port` processes (PostgreSQL: scale out the web)."
+        False,
+        "--reuse-port",
+        help="Share the port with other `lookout serve --reuse-port` processes (PostgreSQL: scale out the web).",
     ),
 ) -> None:
     """Run the web app, the delivery worker and the scheduler (the embedded default)."""
     from runtime.serving import run_forever
 
     run_or_explain(
-        lambda: run_forever(load_settings(), web=True, worker=worker, scheduler=scheduler, host=host, port=port, reuse_port=reuse_port)
+        lambda: run_forever(
+            load_settings(), web=True, worker=worker, scheduler=scheduler, host=host, port=port, reuse_port=reuse_port
+        )
     )
 
 
@@ -113,7 +120,9 @@ def scheduler_command() -> None:
 def demo(
     port: int = typer.Option(8000, help="Port for the app."),
     residents: int = typer.Option(2000, help="Demo residents to seed on first run."),
-    sandbox_port: int = typer.Option(8090, help="Port for the sandbox: the platforms' stand-ins and the console (a free one if taken)."),
+    sandbox_port: int = typer.Option(
+        8090, help="Port for the sandbox: the platforms' stand-ins and the console (a free one if taken)."
+    ),
     smtp_port: int = typer.Option(8025, help="Port for the sandbox's mail relay stand-in (a free one if taken)."),
 ) -> None:
     """Run the whole service on SQLite with demo data and the sandbox console, no accounts needed.
@@ -131,7 +140,8 @@ def bench_match(
     repeats: int = typer.Option(3, min=1, help="Timed runs per figure (the median is printed)."),
     rebuild: bool = typer.Option(False, help="Build the population again even if cached."),
     peer: str | None = typer.Option(
-        None, help="'postgis': build the same residents in PostGIS (its own database beside --database-url) and print both side by side."
+        None,
+        help="'postgis': build the same residents in PostGIS (its own database beside --database-url) and print both side by side.",
     ),
     json_output: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
@@ -139,7 +149,14 @@ def bench_match(
     from runtime.bench import bench_match as run
 
     run_or_explain(
-        lambda: run(residents=residents, database_url=database_url, repeats=repeats, rebuild=rebuild, peer=peer, as_json=json_output)
+        lambda: run(
+            residents=residents,
+            database_url=database_url,
+            repeats=repeats,
+            rebuild=rebuild,
+            peer=peer,
+            as_json=json_output,
+        )
     )
 
 
@@ -148,15 +165,25 @@ def bench_fanout(
     recipients: int = typer.Option(50_000, help="Recipients for the unlimited run."),
     limited_recipients: int = typer.Option(600, help="Recipients for the run against a 30 msg/s limit."),
     sms_recipients: int = typer.Option(
-        100, min=0, help="Texters for the SMS run, at SMS_MESSAGES_PER_SECOND (a long code's 1/s: 100 texts take about 5 min); 0 skips it."),
+        100,
+        min=0,
+        help="Texters for the SMS run, at SMS_MESSAGES_PER_SECOND (a long code's 1/s: 100 texts take about 5 min); 0 skips it.",
+    ),
     database_url: str | None = typer.Option(None, help="Database to run on (default: a temporary SQLite file)."),
     json_output: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
     """Time the delivery worker against a local Telegram Bot API (unlimited and rate-limited) and a local Twilio."""
     from runtime.bench import bench_fanout as run
 
-    run_or_explain(lambda: run(recipients=recipients, database_url=database_url, limited_recipients=limited_recipients,
-                                sms_recipients=sms_recipients, as_json=json_output))
+    run_or_explain(
+        lambda: run(
+            recipients=recipients,
+            database_url=database_url,
+            limited_recipients=limited_recipients,
+            sms_recipients=sms_recipients,
+            as_json=json_output,
+        )
+    )
 
 
 @bench_app.command("load")
@@ -166,7 +193,9 @@ def bench_load(
     fanout: int = typer.Option(20_000, min=1, help="Recipients of the alert being sent during the load."),
     senders: int = typer.Option(2_000, min=1, help="How many different residents write."),
     database_url: str | None = typer.Option(None, help="Database to run on (default: a temporary SQLite file)."),
-    web_processes: int = typer.Option(1, min=1, max=16, help="`lookout serve` processes sharing the port (more than one: PostgreSQL)."),
+    web_processes: int = typer.Option(
+        1, min=1, max=16, help="`lookout serve` processes sharing the port (more than one: PostgreSQL)."
+    ),
     json_output: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
     """Webhook answer times (p50/p99) and errors under resident load while an alert fans out."""
@@ -174,7 +203,12 @@ def bench_load(
 
     run_or_explain(
         lambda: run(
-            database_url=database_url, rate=rate, seconds=seconds, fanout=fanout, senders=senders, web_processes=web_processes,
+            database_url=database_url,
+            rate=rate,
+            seconds=seconds,
+            fanout=fanout,
+            senders=senders,
+            web_processes=web_processes,
             as_json=json_output,
         )
     )
@@ -185,13 +219,17 @@ def bench_reach(
     routine: int = typer.Option(20_000, min=1, help="Telegram residents of the routine alert already fanning out."),
     urgent: int = typer.Option(500, min=2, help="Telegram residents of the Immediate alert sent behind it."),
     reach: int = typer.Option(50_000, min=1, help="Residents of the alert timed to 95% (PostgreSQL only)."),
-    database_url: str | None = typer.Option(None, help="Database to run on (default: a temporary SQLite file; its tables are emptied)."),
+    database_url: str | None = typer.Option(
+        None, help="Database to run on (default: a temporary SQLite file; its tables are emptied)."
+    ),
     json_output: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
     """Urgent first behind a routine alert, nearest first, and seconds to reach 95% at the platforms' real ceilings."""
     from runtime.bench import bench_reach as run
 
-    run_or_explain(lambda: run(database_url=database_url, routine=routine, urgent=urgent, reach=reach, as_json=json_output))
+    run_or_explain(
+        lambda: run(database_url=database_url, routine=routine, urgent=urgent, reach=reach, as_json=json_output)
+    )
 
 
 MIN_FAULT_RECIPIENTS = 400  # tip senders and chatters are drawn from them
@@ -199,10 +237,19 @@ MIN_FAULT_RECIPIENTS = 400  # tip senders and chatters are drawn from them
 
 @bench_app.command("faults")
 def bench_faults(
-    recipients: int = typer.Option(2_500, min=MIN_FAULT_RECIPIENTS, help="Recipients of the alert fanning out while the faults come (≈90 s at 30/s)."),
-    database_url: str | None = typer.Option(None, help="Database to run on (PostgreSQL: in a schema of its own; default: a temporary SQLite file)."),
-    postgres_fault: str = typer.Option("restart", help="On PostgreSQL: 'restart' the local cluster (pg_ctlcluster), or 'terminate' "
-                                       "only Lookout's sessions (for a server shared with other work)."),
+    recipients: int = typer.Option(
+        2_500,
+        min=MIN_FAULT_RECIPIENTS,
+        help="Recipients of the alert fanning out while the faults come (≈90 s at 30/s).",
+    ),
+    database_url: str | None = typer.Option(
+        None, help="Database to run on (PostgreSQL: in a schema of its own; default: a temporary SQLite file)."
+    ),
+    postgres_fault: str = typer.Option(
+        "restart",
+        help="On PostgreSQL: 'restart' the local cluster (pg_ctlcluster), or 'terminate' "
+        "only Lookout's sessions (for a server shared with other work).",
+    ),
     json_output: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
     """Platform latency, resets and 5xx bursts, a timing-out geocoder and a PostgreSQL restart mid fan-out: is anything lost?"""
@@ -211,17 +258,25 @@ def bench_faults(
     if postgres_fault not in ("restart", "terminate"):
         err.print("[red]--postgres-fault is 'restart' or 'terminate'.[/red]")
         raise typer.Exit(2)
-    nothing_lost = run_or_explain(lambda: run(database_url=database_url, recipients=recipients, postgres_fault=postgres_fault,
-                                               as_json=json_output))
+    nothing_lost = run_or_explain(
+        lambda: run(
+            database_url=database_url, recipients=recipients, postgres_fault=postgres_fault, as_json=json_output
+        )
+    )
     if not nothing_lost:
         raise typer.Exit(1)
 
 
 @bench_app.command("cluster")
 def bench_cluster(
-    residents: int = typer.Option(5_000, min=100, max=100_000, help="Residents of the alert fanning out (≈3 min at 30/s for 5,000)."),
-    database_url: str | None = typer.Option(None, help="A local PostgreSQL cluster to run on (in a schema of its own) and restart "
-                                            "— every session on it is cut off. Default: a private server started for the drill."),
+    residents: int = typer.Option(
+        5_000, min=100, max=100_000, help="Residents of the alert fanning out (≈3 min at 30/s for 5,000)."
+    ),
+    database_url: str | None = typer.Option(
+        None,
+        help="A local PostgreSQL cluster to run on (in a schema of its own) and restart "
+        "— every session on it is cut off. Default: a private server started for the drill.",
+    ),
     json_output: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
     """Two web processes, two workers, two schedulers on PostgreSQL: kill -9 one of each kind and restart the database mid fan-out."""
@@ -242,8 +297,6 @@ def bench_doors(
     from runtime.bench import bench_doors as run
 
     run_or_explain(lambda: run(database_url=database_url, residents=residents, as_json=json_output))
-
-
 
 
 def main() -> None:

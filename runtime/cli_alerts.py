@@ -1,4 +1,5 @@
 """``lookout alert …``: the officer's actions from a shell, over the same services as Slack."""
+
 from __future__ import annotations
 
 import asyncio
@@ -80,8 +81,10 @@ def _run(work: Callable[[Lookout], Awaitable[T]]) -> T:
 def _json_needs_yes(as_json: bool, yes: bool) -> None:
     """``--json`` output is read by a program: a confirmation prompt would be mixed into it, so ``--yes`` is required."""
     if as_json and not yes:
-        err.print("[red]--json needs --yes:[/red] a confirmation prompt would be mixed into the JSON. "
-                  "Check the alert first with `lookout alert preview`, then send with --yes --json.")
+        err.print(
+            "[red]--json needs --yes:[/red] a confirmation prompt would be mixed into the JSON. "
+            "Check the alert first with `lookout alert preview`, then send with --yes --json."
+        )
         raise typer.Exit(EXIT_MISCONFIGURED)
 
 
@@ -123,7 +126,9 @@ class Compose:
             errors.update(exc.errors)
         if not o.get("template"):
             if fills:
-                errors["--fill"] = "--fill fills in a template's placeholders: give --template KEY too (`lookout alert templates`)"
+                errors["--fill"] = (
+                    "--fill fills in a template's placeholders: give --template KEY too (`lookout alert templates`)"
+                )
             return o
         try:
             template = force.template(str(o["template"]), "--template")
@@ -132,11 +137,15 @@ class Compose:
             return o
         unknown = [name for name in fills if name not in template.placeholders]
         if unknown:
-            errors["--fill"] = (f"the {o['template']} template has no {in_words(unknown)}; "
-                                f"its placeholders are {in_words(template.placeholders) if template.placeholders else '(none)'}")
+            errors["--fill"] = (
+                f"the {o['template']} template has no {in_words(unknown)}; "
+                f"its placeholders are {in_words(template.placeholders) if template.placeholders else '(none)'}"
+            )
         o["headline"] = fill_in(str(o.get("headline") or template.headline), fills)
         o["message"] = fill_in(str(o.get("message") or template.message), fills)
-        if not o.get("everyone") and not o.get("topics"):  # who it is for: the command line's choice, else the template's
+        if not o.get("everyone") and not o.get(
+            "topics"
+        ):  # who it is for: the command line's choice, else the template's
             o["everyone"], o["topics"] = template.everyone, ",".join(template.topics)
         for name in ("urgency", "audience", "radius"):
             o[name] = o.get(name) or getattr(template, name)
@@ -149,7 +158,9 @@ class Compose:
         o = self._from_template(lookout.force, errors)
         missing = {f"--{name}": "is required" for name in ("incident", "headline", "message") if not o.get(name)}
         if not o.get("everyone") and not o.get("topics"):
-            missing["--everyone"] = "choose who this is for: --everyone (everyone in the area) or --topics KEY,… (specific topics)"
+            missing["--everyone"] = (
+                "choose who this is for: --everyone (everyone in the area) or --topics KEY,… (specific topics)"
+            )
         errors.update(missing)
 
         def checked(fn: Callable[[], T], fallback: T) -> T:
@@ -162,14 +173,23 @@ class Compose:
         radius = checked(lambda: parse_distance(str(o["radius"]), "radius") if o.get("radius") else None, None)
         buffer = checked(lambda: parse_distance(str(o["buffer"]), "buffer") if o.get("buffer") else None, None)
         expires = checked(lambda: _parse_expiry(o.get("expires"), lookout.clock()), None)  # type: ignore[arg-type]
-        where = Where(at=o.get("at"), postcode=o.get("postcode"), street=o.get("street"), area=o.get("area"),  # type: ignore[arg-type]
-                      address=o.get("address"), radius_m=radius, buffer_m=buffer)  # type: ignore[arg-type]
+        where = Where(
+            at=_text_or_none(o.get("at")),
+            postcode=_text_or_none(o.get("postcode")),
+            street=_text_or_none(o.get("street")),
+            area=_text_or_none(o.get("area")),
+            address=_text_or_none(o.get("address")),
+            radius_m=radius,
+            buffer_m=buffer,
+        )
         try:
             area: Area = await resolve_area(where, force=lookout.force, geocoder=lookout.geocoder)
         except InvalidInput as exc:  # the other fields are still checked, against a stand-in area
             errors.update(exc.errors)
             area = CircleArea(0.0, 0.0, DEFAULT_RADIUS_M, label="the area")
-            if radius is not None and not (where.street or where.area):  # and the radius, as it would be around the place
+            if radius is not None and not (
+                where.street or where.area
+            ):  # and the radius, as it would be around the place
                 checked(lambda: CircleArea(0.0, 0.0, radius, label="the area"), None)
         request = AlertRequest(
             incident_number=str(o.get("incident") or ""),
@@ -201,8 +221,26 @@ class Compose:
 _SAID_AS = {"--incident": "incident_number", "--headline": "headline", "--message": "message", "--everyone": "reach"}
 
 _COMPOSE_FIELDS = {
-    "incident", "headline", "message", "at", "postcode", "address", "street", "area", "radius", "buffer",
-    "topics", "everyone", "sectors", "audience", "urgency", "status", "contact", "expires", "template", "fill",
+    "incident",
+    "headline",
+    "message",
+    "at",
+    "postcode",
+    "address",
+    "street",
+    "area",
+    "radius",
+    "buffer",
+    "topics",
+    "everyone",
+    "sectors",
+    "audience",
+    "urgency",
+    "status",
+    "contact",
+    "expires",
+    "template",
+    "fill",
 }
 
 
@@ -218,13 +256,21 @@ AREA = typer.Option(None, "--area", help="A named area from the force config.")
 RADIUS = typer.Option(None, "--radius", help="50m to 3km (default the template's, else 500m).")
 BUFFER = typer.Option(None, "--buffer", help="For a street: 25m to 100m either side (default 50m).")
 TOPICS = typer.Option(None, "--topics", help="Comma-separated topic keys: only residents who chose one of them.")
-TEMPLATE = typer.Option(None, "--template", help="Start from one of the force's templates (`lookout alert templates`); "
-                        "options given here override its text and defaults.")
+TEMPLATE = typer.Option(
+    None,
+    "--template",
+    help="Start from one of the force's templates (`lookout alert templates`); "
+    "options given here override its text and defaults.",
+)
 FILL = typer.Option(None, "--fill", help='Fill in a template placeholder: --fill name="Amy Smith" (once for each).')
-EVERYONE = typer.Option(False, "--everyone", help="Everyone in the area, whatever topics they chose (or give --topics).")
+EVERYONE = typer.Option(
+    False, "--everyone", help="Everyone in the area, whatever topics they chose (or give --topics)."
+)
 SECTORS = typer.Option(None, "--sectors", help="Comma-separated business sector keys.")
 AUDIENCE = typer.Option(None, "--audience", help="residents, businesses or both (default the template's, else both).")
-URGENCY = typer.Option(None, "--urgency", help="Immediate, Expected, Future, Past (default the template's, else Immediate).")
+URGENCY = typer.Option(
+    None, "--urgency", help="Immediate, Expected, Future, Past (default the template's, else Immediate)."
+)
 STATUS = typer.Option("Actual", "--status", help="Actual, Exercise or Test (practice reaches testers only).")
 CONTACT = typer.Option(None, "--contact", help="Contact text (default: the force's).")
 EXPIRES = typer.Option(None, "--expires", help="6h, 2d, or an ISO time (default: the force's).")
@@ -252,7 +298,13 @@ def _forecast_json(preview: Preview) -> dict[str, object] | None:
     forecast = preview.daily_limit
     if forecast is None:
         return None
-    return {"channel": forecast.channel.value, "limit": forecast.limit, "left": forecast.left, "now": forecast.now, "held": forecast.held}
+    return {
+        "channel": forecast.channel.value,
+        "limit": forecast.limit,
+        "left": forecast.left,
+        "now": forecast.now,
+        "held": forecast.held,
+    }
 
 
 def _print_preview(preview: Preview, force: ForceConfig) -> None:
@@ -285,24 +337,48 @@ def _print_sent(result: SendResult) -> None:
         out.print(f"[green]{result.alert.reference} scheduled[/green] for {result.alert.send_at:%Y-%m-%d %H:%M %Z}.")
         return
     by_channel = ", ".join(f"{n:,} on {c.value}" for c, n in result.recipients.items()) or "nobody matched"
-    out.print(f"[green]{result.alert.reference} ({result.alert.type.value.lower()}) queued[/green]: {result.total:,} residents ({by_channel}).")
+    out.print(
+        f"[green]{result.alert.reference} ({result.alert.type.value.lower()}) queued[/green]: {result.total:,} residents ({by_channel})."
+    )
 
 
 def _sms_cost_json(preview: Preview) -> dict | None:
     cost = preview.sms_cost
     if cost is None:
         return None
-    return {"segments_per_text": cost.segments, "encoding": cost.encoding, "texts": cost.texts,
-            "segments": cost.total_segments, "price": cost.price}
+    return {
+        "segments_per_text": cost.segments,
+        "encoding": cost.encoding,
+        "texts": cost.texts,
+        "segments": cost.total_segments,
+        "price": cost.price,
+    }
 
 
 @alert_app.command()
 def preview(
-    incident: str = INCIDENT, headline: str = HEADLINE, message: str = MESSAGE,
-    at: str = AT, postcode: str = POSTCODE, address: str = ADDRESS, street: str = STREET, area: str = AREA,
-    radius: str = RADIUS, buffer: str = BUFFER, topics: str = TOPICS, everyone: bool = EVERYONE, sectors: str = SECTORS,
-    audience: str = AUDIENCE, urgency: str = URGENCY, status: str = STATUS, contact: str = CONTACT,
-    expires: str = EXPIRES, template: str = TEMPLATE, fill: list[str] = FILL, actor: str = ACTOR, as_json: bool = JSON,
+    incident: str = INCIDENT,
+    headline: str = HEADLINE,
+    message: str = MESSAGE,
+    at: str = AT,
+    postcode: str = POSTCODE,
+    address: str = ADDRESS,
+    street: str = STREET,
+    area: str = AREA,
+    radius: str = RADIUS,
+    buffer: str = BUFFER,
+    topics: str = TOPICS,
+    everyone: bool = EVERYONE,
+    sectors: str = SECTORS,
+    audience: str = AUDIENCE,
+    urgency: str = URGENCY,
+    status: str = STATUS,
+    contact: str = CONTACT,
+    expires: str = EXPIRES,
+    template: str = TEMPLATE,
+    fill: list[str] = FILL,
+    actor: str = ACTOR,
+    as_json: bool = JSON,
 ) -> None:
     """Save a draft and show who it would reach. Nothing is sent."""
     compose = Compose(**{k: v for k, v in locals().items() if k in _COMPOSE_FIELDS})
@@ -312,10 +388,17 @@ def preview(
         draft = await lookout.alerts.draft(await compose.request(lookout, who), who)
         result = await lookout.alerts.preview(draft.id, who)  # type: ignore[arg-type]
         if as_json:
-            out.print_json(_alert_json(result.alert, result.recipients, approval_needed=result.approval_needed,
-                                       eta_95_s={c.value: s for c, s in result.eta_95_s.items()},
-                                       stars_estimate=result.stars_estimate,
-                                       daily_limit=_forecast_json(result), sms_cost=_sms_cost_json(result)))
+            out.print_json(
+                _alert_json(
+                    result.alert,
+                    result.recipients,
+                    approval_needed=result.approval_needed,
+                    eta_95_s={c.value: s for c, s in result.eta_95_s.items()},
+                    stars_estimate=result.stars_estimate,
+                    daily_limit=_forecast_json(result),
+                    sms_cost=_sms_cost_json(result),
+                )
+            )
             return
         _print_preview(result, lookout.force)
         out.print(f"Draft saved. Send it with: [bold]lookout alert send {draft.reference}[/bold]")
@@ -326,14 +409,35 @@ def preview(
 @alert_app.command()
 def send(
     reference: str = typer.Argument(None, help="A draft's reference (A-2026-000123); or compose with the options."),
-    incident: str = INCIDENT, headline: str = HEADLINE, message: str = MESSAGE,
-    at: str = AT, postcode: str = POSTCODE, address: str = ADDRESS, street: str = STREET, area: str = AREA,
-    radius: str = RADIUS, buffer: str = BUFFER, topics: str = TOPICS, everyone: bool = EVERYONE, sectors: str = SECTORS,
-    audience: str = AUDIENCE, urgency: str = URGENCY, status: str = STATUS, contact: str = CONTACT,
-    expires: str = EXPIRES, template: str = TEMPLATE, fill: list[str] = FILL, actor: str = ACTOR, as_json: bool = JSON,
+    incident: str = INCIDENT,
+    headline: str = HEADLINE,
+    message: str = MESSAGE,
+    at: str = AT,
+    postcode: str = POSTCODE,
+    address: str = ADDRESS,
+    street: str = STREET,
+    area: str = AREA,
+    radius: str = RADIUS,
+    buffer: str = BUFFER,
+    topics: str = TOPICS,
+    everyone: bool = EVERYONE,
+    sectors: str = SECTORS,
+    audience: str = AUDIENCE,
+    urgency: str = URGENCY,
+    status: str = STATUS,
+    contact: str = CONTACT,
+    expires: str = EXPIRES,
+    template: str = TEMPLATE,
+    fill: list[str] = FILL,
+    actor: str = ACTOR,
+    as_json: bool = JSON,
     yes: bool = typer.Option(False, "--yes", "-y", help="Send without asking to confirm the preview."),
-    approved_by: str = typer.Option(None, "--approved-by", help="Supervisor id who approved it (when approval is needed)."),
-    send_at: str = typer.Option(None, "--send-at", help="Schedule instead: an ISO time with zone, or 30m / 2h from now."),
+    approved_by: str = typer.Option(
+        None, "--approved-by", help="Supervisor id who approved it (when approval is needed)."
+    ),
+    send_at: str = typer.Option(
+        None, "--send-at", help="Schedule instead: an ISO time with zone, or 30m / 2h from now."
+    ),
     wait: bool = typer.Option(False, "--wait", help="Show delivery progress until every delivery is done."),
     timeout: float = typer.Option(600.0, "--timeout", help="With --wait: give up waiting after this many seconds."),
 ) -> None:
@@ -365,7 +469,9 @@ def send(
             _print_sent(result)
         if wait:
             waited.append(await _wait_for_deliveries(lookout, result, timeout, quiet=as_json))
-            result = SendResult(await lookout.alerts.get(result.alert.reference or ""), result.recipients)  # its state now
+            result = SendResult(
+                await lookout.alerts.get(result.alert.reference or ""), result.recipients
+            )  # its state now
         return result
 
     result = _run(work)
@@ -386,8 +492,12 @@ def update(
     reference: str = typer.Argument(..., help="The original alert's reference."),
     message: str = typer.Option(..., "--message", help="What has changed."),
     headline: str = typer.Option(None, "--headline", help="New headline (default: the original's)."),
-    contact: str = CONTACT, actor: str = ACTOR, as_json: bool = JSON,
-    approved_by: str = typer.Option(None, "--approved-by", help="Supervisor id who approved it (when the alert needed approval)."),
+    contact: str = CONTACT,
+    actor: str = ACTOR,
+    as_json: bool = JSON,
+    approved_by: str = typer.Option(
+        None, "--approved-by", help="Supervisor id who approved it (when the alert needed approval)."
+    ),
 ) -> None:
     """Send a follow-up to exactly the residents the original alert reached.
 
@@ -406,9 +516,11 @@ def update(
     if as_json:
         out.print_json(_alert_json(result.alert, result.recipients))
     elif result.alert.state is AlertState.DRAFT:
-        out.print(f"[yellow]{result.alert.reference} (update of {reference}) needs a supervisor's approval[/yellow], as the "
-                  f"alert did. Nothing was sent. Send it with: [bold]lookout alert send {result.alert.reference} "
-                  "--approved-by <supervisor id>[/bold]")
+        out.print(
+            f"[yellow]{result.alert.reference} (update of {reference}) needs a supervisor's approval[/yellow], as the "
+            f"alert did. Nothing was sent. Send it with: [bold]lookout alert send {result.alert.reference} "
+            "--approved-by <supervisor id>[/bold]"
+        )
     else:
         _print_sent(result)
 
@@ -418,7 +530,8 @@ def cancel(
     reference: str = typer.Argument(..., help="The alert to cancel."),
     reason: str = typer.Option("", "--reason", help="Told to residents already reached, e.g. 'Found safe and well.'"),
     yes: bool = typer.Option(False, "--yes", "-y", help="Don't ask to confirm."),
-    actor: str = ACTOR, as_json: bool = JSON,
+    actor: str = ACTOR,
+    as_json: bool = JSON,
 ) -> None:
     """Cancel an alert: stop deliveries not yet made, tell those reached."""
     who = actor or _default_actor()
@@ -444,8 +557,15 @@ def list_alerts(
         return
     table = Table("Reference", "Type", "State", "Status", "Headline", "Area", "Created (UTC)")
     for a in alerts:
-        table.add_row(a.reference, a.type.value, a.state.value, a.status.value, a.headline, a.area_description,
-                      a.created_at.strftime("%Y-%m-%d %H:%M") if a.created_at else "")
+        table.add_row(
+            a.reference,
+            a.type.value,
+            a.state.value,
+            a.status.value,
+            a.headline,
+            a.area_description,
+            a.created_at.strftime("%Y-%m-%d %H:%M") if a.created_at else "",
+        )
     out.print(table)
 
 
@@ -453,7 +573,8 @@ def list_alerts(
 def report(
     reference: str = typer.Argument(..., help="The alert's reference (A-2026-000123)."),
     csv_dir: Path = typer.Option(None, "--csv", help="Write A-…-deliveries.csv and A-…-cells.csv into this folder."),
-    actor: str = ACTOR, as_json: bool = JSON,
+    actor: str = ACTOR,
+    as_json: bool = JSON,
 ) -> None:
     """Who a sent alert reached: per channel (sent, delivered, read, failed, skipped), tips, minute by minute."""
     who = actor or _default_actor()
@@ -464,28 +585,56 @@ def report(
     ref = result.alert.reference or reference
     written = []
     if csv_dir is not None:
-        for name, text in ((f"{ref}-deliveries.csv", result.deliveries_csv()), (f"{ref}-cells.csv", result.cells_csv())):
+        for name, text in (
+            (f"{ref}-deliveries.csv", result.deliveries_csv()),
+            (f"{ref}-cells.csv", result.cells_csv()),
+        ):
             (csv_dir / name).write_text(text, encoding="utf-8")
             written.append(str(csv_dir / name))
-    channels = {c.value: {"sent": r.sent, "delivered": r.delivered, "read": r.read, "failed": r.failed,
-                          "skipped": r.skipped, "waiting": r.waiting} for c, r in result.by_channel.items()}
+    channels = {
+        c.value: {
+            "sent": r.sent,
+            "delivered": r.delivered,
+            "read": r.read,
+            "failed": r.failed,
+            "skipped": r.skipped,
+            "waiting": r.waiting,
+        }
+        for c, r in result.by_channel.items()
+    }
     if as_json:
-        out.print_json(json.dumps({
-            "reference": ref, "state": result.alert.state.value, "channels": channels, "tips": result.tips,
-            "timeline": [{"minute_utc": m.at.strftime("%Y-%m-%dT%H:%MZ"), "sent": m.sent, "failed": m.failed}
-                         for m in result.timeline],
-            "csv": written,
-        }))
+        out.print_json(
+            json.dumps(
+                {
+                    "reference": ref,
+                    "state": result.alert.state.value,
+                    "channels": channels,
+                    "tips": result.tips,
+                    "timeline": [
+                        {"minute_utc": m.at.strftime("%Y-%m-%dT%H:%MZ"), "sent": m.sent, "failed": m.failed}
+                        for m in result.timeline
+                    ],
+                    "csv": written,
+                }
+            )
+        )
         return
     table = Table("Channel", "Sent", "Delivered", "Read", "Failed", "Skipped", "To go")
     for name, r in channels.items():
         table.add_row(name, *(f"{r[k]:,}" for k in ("sent", "delivered", "read", "failed", "skipped", "waiting")))
-    out.print(f"[bold]{ref}[/bold] {escape(result.alert.headline)} ({result.alert.state.value}): "
-              f"{result.total.sent:,} of {result.total.total:,} sent, {result.tips:,} tips", highlight=False)
+    out.print(
+        f"[bold]{ref}[/bold] {escape(result.alert.headline)} ({result.alert.state.value}): "
+        f"{result.total.sent:,} of {result.total.total:,} sent, {result.tips:,} tips",
+        highlight=False,
+    )
     out.print(table)
     for m in result.timeline[-10:]:
-        out.print(f"  {m.at:%H:%M} UTC  {m.sent:,} sent" + (f", {m.failed:,} failed" if m.failed else "")
-                  + f"  ({m.sent_so_far:,} so far)", highlight=False)
+        out.print(
+            f"  {m.at:%H:%M} UTC  {m.sent:,} sent"
+            + (f", {m.failed:,} failed" if m.failed else "")
+            + f"  ({m.sent_so_far:,} so far)",
+            highlight=False,
+        )
     for path in written:
         out.print(f"Wrote {escape(path)}", highlight=False)
 
@@ -496,22 +645,46 @@ def list_templates(as_json: bool = JSON) -> None:
     force = run_or_explain(lambda: load_force_config(force_config_path(load_settings().force_config)))
     templates = force.templates
     if as_json:
-        out.print_json(json.dumps([
-            {"key": key, "label": t.label, "headline": t.headline, "message": t.message, "placeholders": list(t.placeholders),
-             "everyone": t.everyone, "topics": t.topics, "urgency": t.urgency, "severity": t.severity, "audience": t.audience,
-             "radius": t.radius}
-            for key, t in templates.items()
-        ]))
+        out.print_json(
+            json.dumps(
+                [
+                    {
+                        "key": key,
+                        "label": t.label,
+                        "headline": t.headline,
+                        "message": t.message,
+                        "placeholders": list(t.placeholders),
+                        "everyone": t.everyone,
+                        "topics": t.topics,
+                        "urgency": t.urgency,
+                        "severity": t.severity,
+                        "audience": t.audience,
+                        "radius": t.radius,
+                    }
+                    for key, t in templates.items()
+                ]
+            )
+        )
         return
     if not templates:
-        out.print("This force has no alert templates. Add [templates.<key>] tables to the force config (see docs/alerts.md).")
+        out.print(
+            "This force has no alert templates. Add [templates.<key>] tables to the force config (see docs/alerts.md)."
+        )
         return
     for key, t in templates.items():  # two lines each: fits an 80-column terminal
-        who = "everyone in the area" if t.everyone else ("topics " + ", ".join(t.topics) if t.topics else "the officer chooses who")
+        who = (
+            "everyone in the area"
+            if t.everyone
+            else ("topics " + ", ".join(t.topics) if t.topics else "the officer chooses who")
+        )
         defaults = ", ".join(part for part in (who, t.urgency, t.radius) if part)
         out.print(f"[bold]{key}[/bold]  {escape(t.label)}: {escape(defaults)}", highlight=False)
-        out.print(f"    fill in: {escape(' '.join(f'{{{p}}}' for p in t.placeholders)) or '(nothing)'}", highlight=False)
-    out.print('Start from one with: [bold]lookout alert preview --template KEY --fill name="…" …[/bold]', highlight=False)
+        out.print(
+            f"    fill in: {escape(' '.join(f'{{{p}}}' for p in t.placeholders)) or '(nothing)'}", highlight=False
+        )
+    out.print(
+        'Start from one with: [bold]lookout alert preview --template KEY --fill name="…" …[/bold]', highlight=False
+    )
 
 
 @dataclass
@@ -533,15 +706,23 @@ class WaitOutcome:
         reasons = []
         if self.dead:
             deliveries = "delivery" if self.dead == 1 else "deliveries"
-            reasons.append(f"{self.dead:,} {deliveries} died (refused for good, or out of retries: the reasons are on the rows)")
+            reasons.append(
+                f"{self.dead:,} {deliveries} died (refused for good, or out of retries: the reasons are on the rows)"
+            )
         if self.gave_up == "timeout":
-            reasons.append("stopped waiting before every delivery was made (--timeout); they carry on in the background")
+            reasons.append(
+                "stopped waiting before every delivery was made (--timeout); they carry on in the background"
+            )
         if self.gave_up == "daily_limit":
             reasons.append("the rest are held by the WhatsApp daily limit and go as places free")
         return "Not all delivered: " + "; ".join(reasons) + "."
 
     def as_json(self) -> dict[str, object]:
-        return {"delivered": not self.failed, "gave_up": self.gave_up, "states": {s.value: n for s, n in sorted(self.states.items())}}
+        return {
+            "delivered": not self.failed,
+            "gave_up": self.gave_up,
+            "states": {s.value: n for s, n in sorted(self.states.items())},
+        }
 
 
 async def _wait_for_deliveries(lookout: Lookout, result: SendResult, timeout: float, *, quiet: bool) -> WaitOutcome:
@@ -553,8 +734,16 @@ async def _wait_for_deliveries(lookout: Lookout, result: SendResult, timeout: fl
     started = last_change = time.monotonic()
     done_before = -1
     # The ETA is the bar's own: what is left at the pace measured so far.
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  TextColumn("ETA"), TimeRemainingColumn(), console=err, disable=quiet) as bar:
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("ETA"),
+        TimeRemainingColumn(),
+        console=err,
+        disable=quiet,
+    ) as bar:
         task = bar.add_task(f"Delivering {result.alert.reference}", total=total)
         reports = ProgressService(lookout.uow, clock=lookout.clock)
         while True:
@@ -567,8 +756,10 @@ async def _wait_for_deliveries(lookout: Lookout, result: SendResult, timeout: fl
             held = (await reports.report(result.alert.id)).limit_held  # type: ignore[arg-type]
             if held and done + held >= total:
                 # The rest wait for places in WhatsApp's daily limit: hours, not seconds. Don't sit here for them.
-                bar.console.print(f"{held:,} held by the WhatsApp daily limit: they go as places free while the "
-                                  "alert is live (see docs/operations.md).")
+                bar.console.print(
+                    f"{held:,} held by the WhatsApp daily limit: they go as places free while the "
+                    "alert is live (see docs/operations.md)."
+                )
                 gave_up = "daily_limit"
                 break
             if done != done_before:
@@ -588,3 +779,8 @@ async def _wait_for_deliveries(lookout: Lookout, result: SendResult, timeout: fl
     if not quiet:
         out.print("Final: " + ", ".join(f"{n:,} {s.value}" for s, n in sorted(states.items())))
     return WaitOutcome(states, gave_up)
+
+
+def _text_or_none(value: object) -> str | None:
+    """An option's text as typed, or None when it was not given."""
+    return None if value is None else str(value)

@@ -4,6 +4,7 @@ Exit codes: 0 done; 1 it could not be done (a refusal, an unknown alert, deliver
 gave up); 2 the command or the configuration is wrong (a bad setting, a broken force config, bad input).
 A configuration mistake is a message naming the setting, never a traceback.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable

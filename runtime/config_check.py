@@ -4,6 +4,7 @@ It reads the settings (environment and ``.env``) and the force config as ``looko
 which platforms are on, asks the database which schema it holds (never creating one), and warns about
 choices that work but are wrong for a real deployment.
 """
+
 from __future__ import annotations
 
 import ipaddress
@@ -58,7 +59,9 @@ def warnings_for(settings: Settings, force_path: Path, *, processes: int) -> lis
     warnings: list[str] = []
     real = real_platforms(settings)
     if is_example_force(force_path) and (real or (settings.public_url and not is_loopback(settings.public_url))):
-        reason = f"{', '.join(c.value for c in real)} talk to the real platforms" if real else "LOOKOUT_PUBLIC_URL is public"
+        reason = (
+            f"{', '.join(c.value for c in real)} talk to the real platforms" if real else "LOOKOUT_PUBLIC_URL is public"
+        )
         warnings.append(
             f"The example force (Mercia Vale Police) is in use outside a trial ({reason}): run `lookout init`, edit the "
             "file it writes and set LOOKOUT_FORCE_CONFIG to it."
@@ -74,7 +77,9 @@ def warnings_for(settings: Settings, force_path: Path, *, processes: int) -> lis
             "WhatsApp accept only HTTPS webhooks, and email links would travel in clear."
         )
     if not settings.public_url and real:
-        warnings.append("LOOKOUT_PUBLIC_URL is unset: webhooks cannot be registered and email links point at 127.0.0.1.")
+        warnings.append(
+            "LOOKOUT_PUBLIC_URL is unset: webhooks cannot be registered and email links point at 127.0.0.1."
+        )
     if not settings.officer_ids and not settings.supervisor_ids and Channel.SLACK in settings.enabled_channels:
         warnings.append("SLACK_OFFICER_IDS and SLACK_SUPERVISOR_IDS are empty: nobody may raise an alert in Slack.")
     return warnings

@@ -9,6 +9,7 @@ So does the console's mailbox: a few of the demo residents, and Robin in the
 town centre, signed up by email, and the sandbox's SMTP relay keeps what they get.
 SMS is on against the sandbox's Twilio stand-in, and some demo residents get their alerts by text.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -52,7 +53,9 @@ SMS_ONE_IN = 4
 logger = logging.getLogger("lookout.demo")
 
 
-def run_demo(*, port: int, residents: int, sandbox_port: int = DEFAULT_PORT, smtp_port: int = DEFAULT_SMTP_PORT) -> None:
+def run_demo(
+    *, port: int, residents: int, sandbox_port: int = DEFAULT_PORT, smtp_port: int = DEFAULT_SMTP_PORT
+) -> None:
     upgrade(DEMO_DATABASE_URL)
     if not _free(port):
         asked, port = port, _a_free_port()
@@ -60,8 +63,11 @@ def run_demo(*, port: int, residents: int, sandbox_port: int = DEFAULT_PORT, smt
     app_url = f"http://127.0.0.1:{port}"
     sandbox = _start_sandbox(SandboxConfig(app_url=app_url), sandbox_port, smtp_port)
     try:
-        environment: dict[str, Any] = {"LOOKOUT_DATABASE_URL": DEMO_DATABASE_URL, "LOOKOUT_FORCE_CONFIG": str(DEMO_FORCE),
-                       **sandbox.app_environment()}
+        environment: dict[str, Any] = {
+            "LOOKOUT_DATABASE_URL": DEMO_DATABASE_URL,
+            "LOOKOUT_FORCE_CONFIG": str(DEMO_FORCE),
+            **sandbox.app_environment(),
+        }
         registered = _register_telegram_webhook(environment)
         settings = Settings(**environment)
         quiet_for_the_demo(settings.log_level)
@@ -128,7 +134,9 @@ async def _seed_and_serve(settings: Settings, sandbox: Sandbox, *, port: int, re
     lookout = build(settings)
     seeded = await _seed(lookout.engine, lookout.force, residents)
     await _subscribe_console_residents(lookout)
-    serving = asyncio.create_task(run_parts(lookout, web=True, worker=True, scheduler=True, host="127.0.0.1", port=port))
+    serving = asyncio.create_task(
+        run_parts(lookout, web=True, worker=True, scheduler=True, host="127.0.0.1", port=port)
+    )
     # The banner comes last, once the app answers, so the start-up lines do not push it off the screen.
     if await _listening(port, serving):
         await asyncio.sleep(0.2)  # the worker's and scheduler's first lines come just after the web's
@@ -201,7 +209,8 @@ async def _subscribe_console_residents(lookout: Lookout) -> None:
             known = await work.residents.get_by_address(address)
         if known is None:
             await lookout.subscriptions.subscribe(
-                address, age_confirmed=True, places=[NewPlace("Home", *DEMO_CENTRE)], topics=["all"])
+                address, age_confirmed=True, places=[NewPlace("Home", *DEMO_CENTRE)], topics=["all"]
+            )
 
 
 def _banner(force_name: str, *, port: int, seeded: int, sandbox: Sandbox, registered: str) -> None:
@@ -210,8 +219,14 @@ def _banner(force_name: str, *, port: int, seeded: int, sandbox: Sandbox, regist
     cli = ".venv/bin/lookout" if Path(".venv/bin/lookout").exists() else "lookout"
 
     def para(text: str, indent: str = "") -> str:
-        return textwrap.fill(text, BANNER_WIDTH, initial_indent=indent, subsequent_indent=indent,
-                             break_long_words=False, break_on_hyphens=False)
+        return textwrap.fill(
+            text,
+            BANNER_WIDTH,
+            initial_indent=indent,
+            subsequent_indent=indent,
+            break_long_words=False,
+            break_on_hyphens=False,
+        )
 
     commands = [
         f"export LOOKOUT_DATABASE_URL={DEMO_DATABASE_URL}",
@@ -230,17 +245,25 @@ def _banner(force_name: str, *, port: int, seeded: int, sandbox: Sandbox, regist
         f"Console: {sandbox.console_url}  (open it in your browser)",
         para("a Telegram phone (Sam, subscribed in the town centre), a WhatsApp phone and the officers' Slack.", "  "),
         f"Mailbox: {sandbox.mailbox_url}",
-        para(f"Robin ({EMAIL_RESIDENT}) signed up by email in the town centre; mail goes through the SMTP relay "
-             f"stand-in on {sandbox.smtp_url}.", "  "),
+        para(
+            f"Robin ({EMAIL_RESIDENT}) signed up by email in the town centre; mail goes through the SMTP relay "
+            f"stand-in on {sandbox.smtp_url}.",
+            "  ",
+        ),
         f"Sign-up page: {app}/subscribe",
         f"App: {app}/healthz and /readyz",
         f"Sandbox: {sandbox.base_url}",
-        para("Telegram (/telegram), Slack (/slack/api/), WhatsApp (/whatsapp), SMS (/sms, Twilio's) and Nominatim "
-             "(/nominatim) stand-ins.", "  "),
+        para(
+            "Telegram (/telegram), Slack (/slack/api/), WhatsApp (/whatsapp), SMS (/sms, Twilio's) and Nominatim "
+            "(/nominatim) stand-ins.",
+            "  ",
+        ),
         para(registered),
         "",
-        para(f"Raise an alert from a second terminal, in this folder, and watch it arrive in the console. "
-             f"`source {DEMO_ENV}` sets the same (and the rest of the demo's settings) in one go."),
+        para(
+            f"Raise an alert from a second terminal, in this folder, and watch it arrive in the console. "
+            f"`source {DEMO_ENV}` sets the same (and the rest of the demo's settings) in one go."
+        ),
         "",
         *(f"  {command}" for command in commands),
         "",

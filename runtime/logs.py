@@ -7,6 +7,7 @@ replaced by ``***`` before any handler formats them. uvicorn's own loggers
 (access and error) go through the same handler. Home coordinates never
 reach a log: locations are snapped to a cell the moment they arrive.
 """
+
 from __future__ import annotations
 
 import json

@@ -7,6 +7,7 @@ where the webhook is answered: with several web processes behind one port (``--r
 and every scrape reports the histogram summed over all of them; without it, each process reports its own.
 ``lookout_build_info{version}`` says which version answered.
 """
+
 from __future__ import annotations
 
 import hmac
@@ -30,7 +31,6 @@ WEBHOOK_PATHS = ("/telegram/webhook", "/whatsapp/webhook", "/slack/events")
 # Webhooks must answer in well under a second (Slack gives 3 s); buckets resolve the fast end.
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 MULTIPROCESS_DIR = "PROMETHEUS_MULTIPROC_DIR"  # prometheus_client's own variable, read when it is imported
-
 
 
 def multiprocess_dir() -> str | None:
@@ -65,7 +65,10 @@ class Metrics:
             os.makedirs(folder, exist_ok=True)  # each process writes its own file there
         self._own = CollectorRegistry()
         self.webhook_seconds = Histogram(
-            "lookout_webhook_seconds", "Time to answer a platform's webhook", ["path", "status"], buckets=LATENCY_BUCKETS,
+            "lookout_webhook_seconds",
+            "Time to answer a platform's webhook",
+            ["path", "status"],
+            buckets=LATENCY_BUCKETS,
             registry=self._own,
         )
 
@@ -74,9 +77,13 @@ class Metrics:
             by_state = await uow.operations.deliveries_by_state()
             backlog = await uow.operations.due_backlog(self._clock())
             tips = await uow.operations.tips_by_state()
-        deliveries = GaugeMetricFamily("lookout_deliveries", "Delivery rows by channel and state", labels=["channel", "state"])
+        deliveries = GaugeMetricFamily(
+            "lookout_deliveries", "Delivery rows by channel and state", labels=["channel", "state"]
+        )
         due = GaugeMetricFamily("lookout_queue_due", "Deliveries due to be sent now", labels=["channel"])
-        oldest = GaugeMetricFamily("lookout_queue_oldest_due_seconds", "How long the oldest due delivery has waited", labels=["channel"])
+        oldest = GaugeMetricFamily(
+            "lookout_queue_oldest_due_seconds", "How long the oldest due delivery has waited", labels=["channel"]
+        )
         # Every combination is written, zeros included, so a state that empties reads 0 rather than vanishing.
         for channel in sorted({*self._channels, *(c for c, _ in by_state)}):
             for state in DeliveryState:
@@ -89,7 +96,9 @@ class Metrics:
             tip_states.add_metric([tip_state.value], tips.get(tip_state, 0))
         families: list[Metric] = [deliveries, due, oldest, tip_states]
         if self._scheduler_leads is not None:
-            leaders = GaugeMetricFamily("lookout_scheduler_leaders", "Schedulers holding the leader lock (1 is right; 0: none leads)")
+            leaders = GaugeMetricFamily(
+                "lookout_scheduler_leaders", "Schedulers holding the leader lock (1 is right; 0: none leads)"
+            )
             leaders.add_metric([], 1 if await self._scheduler_leads() else 0)
             families.append(leaders)
         build = GaugeMetricFamily("lookout_build_info", "The version of Lookout answering", labels=["version"])
@@ -146,6 +155,10 @@ def add_metrics(app: FastAPI, metrics: Metrics, *, token: str | None = None) -> 
     @app.get("/metrics", include_in_schema=False)
     async def prometheus_metrics(request: Request) -> Response:
         if token and not bearer_matches(request.headers.get("authorization"), token):
-            return Response("A bearer token is required.\n", status_code=401, media_type="text/plain",
-                            headers={"WWW-Authenticate": 'Bearer realm="metrics"'})
+            return Response(
+                "A bearer token is required.\n",
+                status_code=401,
+                media_type="text/plain",
+                headers={"WWW-Authenticate": 'Bearer realm="metrics"'},
+            )
         return Response(await metrics.render(), media_type=CONTENT_TYPE_LATEST)

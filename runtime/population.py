@@ -9,6 +9,7 @@ Homes are uniform in *area* over a disc around the centre (radius drawn as
 ``R·√u``), drawn in a local metric projection so the disc is round on the
 ground, then snapped to H3 exactly as a real resident's place is.
 """
+
 from __future__ import annotations
 
 import math
@@ -37,7 +38,17 @@ TELEGRAM_ID_BASE = 9_000_000_000
 # otherwise re-read the same B-tree pages thousands of times.
 _SQLITE_BUILD_CACHE_KIB = 131_072
 
-_RESIDENT_COLUMNS = ("id", "channel", "address", "language", "age_confirmed", "sector", "is_tester", "active", "created_at")
+_RESIDENT_COLUMNS = (
+    "id",
+    "channel",
+    "address",
+    "language",
+    "age_confirmed",
+    "sector",
+    "is_tester",
+    "active",
+    "created_at",
+)
 _PLACE_COLUMNS = ("resident_id", "label", "cell", "created_at")
 _SUBSCRIPTION_COLUMNS = ("resident_id", "topic")
 _COPY_NULL = "\\N"  # NULL in COPY's text format
@@ -104,8 +115,15 @@ async def build_population(
         writer = await _writer_for(conn, created_at)
         try:
             chunks = population_chunks(
-                residents=residents, centre=centre, radius_m=radius_m, resolution=resolution, seed=seed,
-                topics=topics, sectors=sectors, telegram_share=telegram_share, first_id=first_id,
+                residents=residents,
+                centre=centre,
+                radius_m=radius_m,
+                resolution=resolution,
+                seed=seed,
+                topics=topics,
+                sectors=sectors,
+                telegram_share=telegram_share,
+                first_id=first_id,
             )
             done = 0
             for chunk in chunks:
@@ -273,13 +291,28 @@ class _SqliteWriter:
         n = len(chunk.resident_ids)
         await self._db.executemany(
             _insert_sql(residents, _RESIDENT_COLUMNS),
-            zip(chunk.resident_ids, chunk.channels, chunk.addresses, ["en"] * n, [1] * n, chunk.sectors,
-                [0] * n, [1] * n, [self._created_at] * n, strict=True),
+            zip(
+                chunk.resident_ids,
+                chunk.channels,
+                chunk.addresses,
+                ["en"] * n,
+                [1] * n,
+                chunk.sectors,
+                [0] * n,
+                [1] * n,
+                [self._created_at] * n,
+                strict=True,
+            ),
         )
         await self._db.executemany(
             _insert_sql(places, _PLACE_COLUMNS),
-            zip(chunk.place_resident_ids, chunk.place_labels, chunk.place_cells,
-                [self._created_at] * len(chunk.place_cells), strict=True),
+            zip(
+                chunk.place_resident_ids,
+                chunk.place_labels,
+                chunk.place_cells,
+                [self._created_at] * len(chunk.place_cells),
+                strict=True,
+            ),
         )
         await self._db.executemany(
             _insert_sql(subscriptions, _SUBSCRIPTION_COLUMNS),
@@ -307,17 +340,27 @@ class _PostgresWriter:
 
     async def write(self, chunk: PopulationChunk) -> None:
         at = self._created_at
-        await self._copy(residents, _RESIDENT_COLUMNS, (
-            f"{i}\t{c}\t{a}\ten\tt\t{s or _COPY_NULL}\tf\tt\t{at}\n"
-            for i, c, a, s in zip(chunk.resident_ids, chunk.channels, chunk.addresses, chunk.sectors, strict=True)
-        ))
-        await self._copy(places, _PLACE_COLUMNS, (
-            f"{r}\t{label}\t{cell}\t{at}\n"
-            for r, label, cell in zip(chunk.place_resident_ids, chunk.place_labels, chunk.place_cells, strict=True)
-        ))
-        await self._copy(subscriptions, _SUBSCRIPTION_COLUMNS, (
-            f"{r}\t{t}\n" for r, t in zip(chunk.subscription_resident_ids, chunk.subscription_topics, strict=True)
-        ))
+        await self._copy(
+            residents,
+            _RESIDENT_COLUMNS,
+            (
+                f"{i}\t{c}\t{a}\ten\tt\t{s or _COPY_NULL}\tf\tt\t{at}\n"
+                for i, c, a, s in zip(chunk.resident_ids, chunk.channels, chunk.addresses, chunk.sectors, strict=True)
+            ),
+        )
+        await self._copy(
+            places,
+            _PLACE_COLUMNS,
+            (
+                f"{r}\t{label}\t{cell}\t{at}\n"
+                for r, label, cell in zip(chunk.place_resident_ids, chunk.place_labels, chunk.place_cells, strict=True)
+            ),
+        )
+        await self._copy(
+            subscriptions,
+            _SUBSCRIPTION_COLUMNS,
+            (f"{r}\t{t}\n" for r, t in zip(chunk.subscription_resident_ids, chunk.subscription_topics, strict=True)),
+        )
 
     async def _copy(self, table: Table, columns: Sequence[str], lines: Iterable[str]) -> None:
         # Every value here is an int, a fixed word or a generated address:

@@ -7,6 +7,7 @@ Jobs only write rows; the delivery worker sends. While the database is away
 (a restart) the scheduler stands by and says so once; it never stops the
 process it runs in.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -30,7 +31,9 @@ LOCK_CHECK_S = 10.0
 SCHEDULE_GRACE = timedelta(minutes=30)
 
 
-def _job_intervals(alerts: AlertService, maintenance: MaintenanceService) -> list[tuple[str, Callable[[], Awaitable[object]], float]]:
+def _job_intervals(
+    alerts: AlertService, maintenance: MaintenanceService
+) -> list[tuple[str, Callable[[], Awaitable[object]], float]]:
     return [
         ("send scheduled alerts", lambda: alerts.send_due_scheduled(SCHEDULE_GRACE), 5),
         ("expire alerts", alerts.expire_due, 30),
@@ -85,7 +88,9 @@ class LeaderScheduler:
         )
         first_run = datetime.now(UTC)  # each job runs once on taking over, then on its interval
         for name, job, seconds in self._jobs:
-            scheduler.add_job(_logged(name, job), "interval", seconds=seconds, id=name, name=name, next_run_time=first_run)
+            scheduler.add_job(
+                _logged(name, job), "interval", seconds=seconds, id=name, name=name, next_run_time=first_run
+            )
         scheduler.start()
         self.leading = True
         logger.info("this process is the scheduler (%d jobs)", len(self._jobs))

@@ -4,6 +4,7 @@
 ``--no-worker`` / ``--no-scheduler``, ``lookout worker`` and ``lookout
 scheduler`` split them across processes sharing PostgreSQL.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -53,8 +54,10 @@ async def require_current_schema(lookout: Lookout, *, then: str = "start again")
     A SQLite file that does not exist is not opened (that would leave an empty file behind for the next command)."""
     path = sqlite_file(lookout.settings.database_url)
     if path is not None and not path.exists():
-        raise SchemaOutOfDate(f"There is no database at {path} yet, so no Lookout tables. "
-                              f"Create it with `lookout db upgrade` (with the same LOOKOUT_DATABASE_URL), then {then}.")
+        raise SchemaOutOfDate(
+            f"There is no database at {path} yet, so no Lookout tables. "
+            f"Create it with `lookout db upgrade` (with the same LOOKOUT_DATABASE_URL), then {then}."
+        )
     current, head = await lookout.schema_status()
     if current != head:
         state = "has no Lookout tables yet" if current is None else f"is at revision {current}"
@@ -65,7 +68,14 @@ async def require_current_schema(lookout: Lookout, *, then: str = "start again")
 
 
 async def run_parts(
-    lookout: Lookout, *, web: bool, worker: bool, scheduler: bool, host: str = "127.0.0.1", port: int = 8000, reuse_port: bool = False
+    lookout: Lookout,
+    *,
+    web: bool,
+    worker: bool,
+    scheduler: bool,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    reuse_port: bool = False,
 ) -> None:
     """Run the chosen parts until SIGINT/SIGTERM, then stop them cleanly."""
     worker_lock = lookout.lock("worker") if worker and is_sqlite(lookout.settings.database_url) else None
@@ -87,11 +97,17 @@ async def run_parts(
             tasks.append(asyncio.create_task(leader.run(), name="scheduler"))
             stoppers.append(leader.stop)
         if web:
-            server = _Uvicorn(uvicorn.Config(
-                create_app(lookout), host=host, port=port, lifespan="on",
-                # uvicorn's lines go through the app's handler at the app's level (runtime.logs): scrubbed, one format.
-                log_config=None, log_level=None,
-            ))
+            server = _Uvicorn(
+                uvicorn.Config(
+                    create_app(lookout),
+                    host=host,
+                    port=port,
+                    lifespan="on",
+                    # uvicorn's lines go through the app's handler at the app's level (runtime.logs): scrubbed, one format.
+                    log_config=None,
+                    log_level=None,
+                )
+            )
             sockets = [_shared_socket(host, port)] if reuse_port else None
             tasks.append(asyncio.create_task(server.serve(sockets=sockets), name="web"))
             stoppers.append(lambda: setattr(server, "should_exit", True))
@@ -137,9 +153,26 @@ def _shared_socket(host: str, port: int) -> socket.socket:
 
 
 def run_forever(
-    settings: Settings, *, web: bool, worker: bool, scheduler: bool, host: str = "127.0.0.1", port: int = 8000, reuse_port: bool = False
+    settings: Settings,
+    *,
+    web: bool,
+    worker: bool,
+    scheduler: bool,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    reuse_port: bool = False,
 ) -> None:
     # uvloop: the event loop in C. A web process spends much of each webhook in the loop itself
     # (sockets to the database and the platforms), and uvloop roughly halves that.
     with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
-        runner.run(run_parts(build(settings), web=web, worker=worker, scheduler=scheduler, host=host, port=port, reuse_port=reuse_port))
+        runner.run(
+            run_parts(
+                build(settings),
+                web=web,
+                worker=worker,
+                scheduler=scheduler,
+                host=host,
+                port=port,
+                reuse_port=reuse_port,
+            )
+        )

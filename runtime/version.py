@@ -1,4 +1,5 @@
 """The version Lookout reports: ``lookout --version``, ``/healthz`` and the ``lookout_build_info`` metric."""
+
 from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version

@@ -19,6 +19,7 @@ HTTP on the stand-in itself, for stand-ins in another process::
 
 ``/_faults`` and ``/_sandbox/…`` (inspection) are never faulted.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -68,7 +69,9 @@ class WireFaults:
 
     @property
     def on(self) -> bool:
-        return bool(self.latency_seconds or self.reset_share or self.resets_next or self.error_share or self.errors_next)
+        return bool(
+            self.latency_seconds or self.reset_share or self.resets_next or self.error_share or self.errors_next
+        )
 
 
 class FaultInjector:
@@ -133,7 +136,9 @@ class FaultInjector:
         # Decided on arrival, so "the next N calls" are the next N to arrive, whatever the latency.
         action, status, latency = self._decide()
         if action == "reset" and connection is None:
-            logger.warning("cannot reach this call's connection to reset it (not served by uvicorn?); answering 502 instead")
+            logger.warning(
+                "cannot reach this call's connection to reset it (not served by uvicorn?); answering 502 instead"
+            )
             action, status = "error", 502
         self._count("reset" if action == "reset" else str(status) if action == "error" else None, latency)
         if action == "reset":
@@ -193,7 +198,11 @@ def _connection_of(send: Any) -> Any:
     """The TCP connection behind uvicorn's own ``send`` (a bound method of its request cycle)."""
     transport = getattr(getattr(send, "__self__", None), "transport", None)
     # Duck-typed: uvloop's transports are not asyncio.BaseTransport subclasses.
-    return transport if callable(getattr(transport, "abort", None)) and callable(getattr(transport, "get_extra_info", None)) else None
+    return (
+        transport
+        if callable(getattr(transport, "abort", None)) and callable(getattr(transport, "get_extra_info", None))
+        else None
+    )
 
 
 async def _reset(connection: Any) -> None:
@@ -211,7 +220,7 @@ async def _reset(connection: Any) -> None:
 
 def _path_below_mount(scope: MutableMapping[str, Any]) -> str:
     path, root = scope.get("path", ""), scope.get("root_path", "")
-    return path[len(root):] if root and path.startswith(root) else path
+    return path[len(root) :] if root and path.startswith(root) else path
 
 
 async def _body(receive: Any) -> bytes:
@@ -225,7 +234,9 @@ async def _body(receive: Any) -> bytes:
 
 async def _proxy_error(send: Any, status: int) -> None:
     reason = _REASONS.get(status, "Server Error")
-    body = f"<html><head><title>{status} {reason}</title></head><body><h1>{status} {reason}</h1></body></html>\n".encode()
+    body = (
+        f"<html><head><title>{status} {reason}</title></head><body><h1>{status} {reason}</h1></body></html>\n".encode()
+    )
     await _answer(send, status, body, b"text/html")
 
 

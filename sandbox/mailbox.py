@@ -9,6 +9,7 @@ An email's HTML is someone else's markup: it is served under a CSP ``sandbox``
 and with ``<base target="_blank">`` so its links open in a new tab — where
 the app's /subscribe pages run normally — rather than inside the frame.
 """
+
 from __future__ import annotations
 
 import re
@@ -32,11 +33,13 @@ _NEW_TAB = '<base target="_blank">'
 class Mailbox:
     def __init__(self, sink: SmtpSink) -> None:
         self.sink = sink
-        self.app = Starlette(routes=[
-            Route("/api/messages", self._messages),
-            Route("/messages/{number:int}.html", self._html),
-            Route("/messages/{number:int}.eml", self._source),
-        ])
+        self.app = Starlette(
+            routes=[
+                Route("/api/messages", self._messages),
+                Route("/messages/{number:int}.html", self._html),
+                Route("/messages/{number:int}.eml", self._source),
+            ]
+        )
 
     async def _messages(self, request: Request) -> Response:
         return JSONResponse({"messages": self.sink.summary(), "refused": self.sink.refused}, headers=_NO_CACHE)
@@ -46,8 +49,11 @@ class Mailbox:
         if mail is None:
             return JSONResponse({"error": "no such message"}, status_code=404)
         html = mail.body("html") or "<p>This message has no HTML part.</p>"
-        return Response(opening_links_in_new_tabs(html), media_type="text/html",
-                        headers={**_NO_CACHE, "Content-Security-Policy": PREVIEW_POLICY})
+        return Response(
+            opening_links_in_new_tabs(html),
+            media_type="text/html",
+            headers={**_NO_CACHE, "Content-Security-Policy": PREVIEW_POLICY},
+        )
 
     async def _source(self, request: Request) -> Response:
         mail = self.sink.message(request.path_params["number"])
@@ -61,4 +67,4 @@ def opening_links_in_new_tabs(html: str) -> str:
     found = _HEAD.search(html)
     if found is None:
         return _NEW_TAB + html
-    return html[: found.end()] + _NEW_TAB + html[found.end():]
+    return html[: found.end()] + _NEW_TAB + html[found.end() :]

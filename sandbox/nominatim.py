@@ -14,6 +14,7 @@ status, and read back every request it received with a monotonic timestamp.
 
 Run on its own for the demo: ``python -m sandbox.nominatim --port 8089``.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -93,7 +94,12 @@ class Place:
             lats = [point[1] for point in self.geometry["coordinates"]]
             return [_coordinate(min(lats)), _coordinate(max(lats)), _coordinate(min(lons)), _coordinate(max(lons))]
         d = self.bbox_half_size
-        return [_coordinate(self.lat - d), _coordinate(self.lat + d), _coordinate(self.lon - d), _coordinate(self.lon + d)]
+        return [
+            _coordinate(self.lat - d),
+            _coordinate(self.lat + d),
+            _coordinate(self.lon - d),
+            _coordinate(self.lon + d),
+        ]
 
 
 def _coordinate(value: float) -> str:
@@ -122,9 +128,17 @@ def postcode_place(postcode: str, lat: float, lon: float, town: str) -> Place:
     """A postcode centroid, as Nominatim computes it (no OSM object behind it)."""
     address = _region(town, postcode)
     return Place(
-        category="place", type="postcode", lat=lat, lon=lon,
-        display_name=_display_name(postcode, address=address), address=address, name=postcode,
-        importance=0.3, place_rank=25, addresstype="postcode", bbox_half_size=0.0005,
+        category="place",
+        type="postcode",
+        lat=lat,
+        lon=lon,
+        display_name=_display_name(postcode, address=address),
+        address=address,
+        name=postcode,
+        importance=0.3,
+        place_rank=25,
+        addresstype="postcode",
+        bbox_half_size=0.0005,
     )
 
 
@@ -134,25 +148,46 @@ def address_place(
     """A house with a number on a road."""
     address = {"house_number": house_number, "road": road, **_region(town, postcode)}
     return Place(
-        category="place", type="house", lat=lat, lon=lon,
-        display_name=_display_name(address=address), address=address,
-        osm_type="node", osm_id=osm_id, importance=0.1, place_rank=30, addresstype="place",
+        category="place",
+        type="house",
+        lat=lat,
+        lon=lon,
+        display_name=_display_name(address=address),
+        address=address,
+        osm_type="node",
+        osm_id=osm_id,
+        importance=0.1,
+        place_rank=30,
+        addresstype="place",
     )
 
 
 def street_place(
-    road: str, town: str, line: Sequence[tuple[float, float]], *, osm_id: int,
-    postcode: str | None = None, highway: str = "residential",
+    road: str,
+    town: str,
+    line: Sequence[tuple[float, float]],
+    *,
+    osm_id: int,
+    postcode: str | None = None,
+    highway: str = "residential",
 ) -> Place:
     """A street as an OSM way; ``line`` is (lon, lat) pairs, GeoJSON's order."""
     address = {"road": road, **_region(town, postcode)}
     middle = line[len(line) // 2]
     return Place(
-        category="highway", type=highway, lat=middle[1], lon=middle[0],
-        display_name=_display_name(address=address), address=address, name=road,
-        osm_type="way", osm_id=osm_id,
+        category="highway",
+        type=highway,
+        lat=middle[1],
+        lon=middle[0],
+        display_name=_display_name(address=address),
+        address=address,
+        name=road,
+        osm_type="way",
+        osm_id=osm_id,
         geometry={"type": "LineString", "coordinates": [list(point) for point in line]},
-        importance=0.2, place_rank=26, addresstype="road",
+        importance=0.2,
+        place_rank=26,
+        addresstype="road",
     )
 
 
@@ -160,10 +195,19 @@ def settlement_place(name: str, kind: str, lat: float, lon: float, *, osm_id: in
     """A town or village, as an OSM place node."""
     address = {kind: name, **_ENGLAND, **_UK}
     return Place(
-        category="place", type=kind, lat=lat, lon=lon,
-        display_name=_display_name(address=address), address=address, name=name,
-        osm_type="node", osm_id=osm_id, importance=0.5, place_rank=16 if kind == "town" else 19,
-        addresstype=kind, bbox_half_size=0.03,
+        category="place",
+        type=kind,
+        lat=lat,
+        lon=lon,
+        display_name=_display_name(address=address),
+        address=address,
+        name=name,
+        osm_type="node",
+        osm_id=osm_id,
+        importance=0.5,
+        place_rank=16 if kind == "town" else 19,
+        addresstype=kind,
+        bbox_half_size=0.03,
     )
 
 
@@ -179,24 +223,34 @@ def stafford_gazetteer() -> list[Place]:
         postcode_place("ST17 4AH", 52.79930, -2.11010, "Stafford"),
         postcode_place("ST15 8BA", 52.90390, -2.14580, "Stone"),
         street_place(
-            "Eastgate Street", "Stafford",
+            "Eastgate Street",
+            "Stafford",
             [(-2.11615, 52.80676), (-2.11480, 52.80690), (-2.11321, 52.80710), (-2.11140, 52.80738)],
-            postcode="ST16 2LZ", highway="tertiary", osm_id=4256001,
+            postcode="ST16 2LZ",
+            highway="tertiary",
+            osm_id=4256001,
         ),
         street_place(
-            "Greengate Street", "Stafford",
+            "Greengate Street",
+            "Stafford",
             [(-2.11795, 52.80470), (-2.11780, 52.80560), (-2.11760, 52.80640), (-2.11745, 52.80700)],
-            postcode="ST16 2DH", highway="pedestrian", osm_id=4256002,
+            postcode="ST16 2DH",
+            highway="pedestrian",
+            osm_id=4256002,
         ),
         street_place(
-            "Station Road", "Stafford",
+            "Station Road",
+            "Stafford",
             [(-2.12310, 52.80360), (-2.12180, 52.80410), (-2.12020, 52.80470)],
-            postcode="ST16 2AE", osm_id=4256003,
+            postcode="ST16 2AE",
+            osm_id=4256003,
         ),
         street_place(
-            "Station Road", "Stone",
+            "Station Road",
+            "Stone",
             [(-2.14700, 52.90330), (-2.14590, 52.90390), (-2.14460, 52.90450)],
-            postcode="ST15 8BA", osm_id=4256004,
+            postcode="ST15 8BA",
+            osm_id=4256004,
         ),
         address_place("12", "Eastgate Street", "Stafford", "ST16 2LZ", 52.80712, -2.11321, osm_id=310001),
         address_place("3", "Greengate Street", "Stafford", "ST16 2DH", 52.80601, -2.11762, osm_id=310002),
@@ -237,7 +291,8 @@ def find_places(places: Iterable[Place], query: str, country_codes: Sequence[str
     if not query_words:
         return []
     found = [
-        place for place in places
+        place
+        for place in places
         if (not country_codes or place.country_code in country_codes)
         and (place.postcode == postcode if postcode else _matches_words(query_words, place))
     ]
@@ -247,12 +302,16 @@ def find_places(places: Iterable[Place], query: str, country_codes: Sequence[str
 def nearest_place(places: Iterable[Place], lat: float, lon: float) -> Place | None:
     """What Nominatim's reverse lookup at street zoom answers: the nearest street within ``REVERSE_REACH_M``,
     else the nearest town or village, else nothing."""
-    streets = [(metres_to_line(place, lat, lon), place) for place in places if place.category == "highway" and place.geometry]
+    streets = [
+        (metres_to_line(place, lat, lon), place) for place in places if place.category == "highway" and place.geometry
+    ]
     close = [(metres, place) for metres, place in streets if metres <= REVERSE_REACH_M]
     if close:
         return min(close, key=lambda found: found[0])[1]
     towns = [place for place in places if place.category == "place" and place.type in ("town", "village")]
-    return min(towns, key=lambda town: math.dist(_metres(town.lat, town.lon, lat), _metres(lat, lon, lat)), default=None)
+    return min(
+        towns, key=lambda town: math.dist(_metres(town.lat, town.lon, lat), _metres(lat, lon, lat)), default=None
+    )
 
 
 def _metres(lat: float, lon: float, at_lat: float) -> tuple[float, float]:
@@ -287,14 +346,16 @@ def render_place(place: Place, place_id: int, *, jsonv2: bool, address_details: 
     result.update({"lat": _coordinate(place.lat), "lon": _coordinate(place.lon)})
     # jsonv2 renamed "class" to "category".
     result["category" if jsonv2 else "class"] = place.category
-    result.update({
-        "type": place.type,
-        "place_rank": place.place_rank,
-        "importance": place.importance,
-        "addresstype": place.addresstype,
-        "name": place.name,
-        "display_name": place.display_name,
-    })
+    result.update(
+        {
+            "type": place.type,
+            "place_rank": place.place_rank,
+            "importance": place.importance,
+            "addresstype": place.addresstype,
+            "name": place.name,
+            "display_name": place.display_name,
+        }
+    )
     if address_details:
         result["address"] = dict(place.address)
     result["boundingbox"] = place.boundingbox()
@@ -343,8 +404,15 @@ class NominatimStandIn:
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         # Wire faults (sandbox.faults) besides set_delay/fail_with: a latency past the client's timeout is a timeout.
-        self.app = FaultInjector(Starlette(routes=[Route("/search", self._search), Route("/reverse", self._reverse),
-                                                   Route("/status", self._status)]))
+        self.app = FaultInjector(
+            Starlette(
+                routes=[
+                    Route("/search", self._search),
+                    Route("/reverse", self._reverse),
+                    Route("/status", self._status),
+                ]
+            )
+        )
         self._server = BackgroundServer(self.app, "Nominatim stand-in")
 
     # -- what tests and the demo adjust --
@@ -452,13 +520,18 @@ class NominatimStandIn:
             return _error(400, "Integer expected for parameter 'limit'")
         country_codes = [code.strip().lower() for code in params.get("countrycodes", "").split(",") if code.strip()]
         found = find_places(places, query, country_codes)[:limit]
-        return JSONResponse([
-            render_place(
-                place, _place_id(place, places), jsonv2=output_format == "jsonv2",
-                address_details=_flag(params, "addressdetails"), geojson=_flag(params, "polygon_geojson"),
-            )
-            for place in found
-        ])
+        return JSONResponse(
+            [
+                render_place(
+                    place,
+                    _place_id(place, places),
+                    jsonv2=output_format == "jsonv2",
+                    address_details=_flag(params, "addressdetails"),
+                    geojson=_flag(params, "polygon_geojson"),
+                )
+                for place in found
+            ]
+        )
 
     async def _reverse(self, request: Request) -> Response:
         places = await self._places_unless_faulted(request)
@@ -472,10 +545,15 @@ class NominatimStandIn:
         place = nearest_place(places, lat, lon)
         if place is None:
             return JSONResponse({"error": "Unable to geocode"})
-        return JSONResponse(render_place(
-            place, _place_id(place, places), jsonv2=params.get("format", "xml") == "jsonv2",
-            address_details=params.get("addressdetails", "1") not in ("0", "false"), geojson=_flag(params, "polygon_geojson"),
-        ))
+        return JSONResponse(
+            render_place(
+                place,
+                _place_id(place, places),
+                jsonv2=params.get("format", "xml") == "jsonv2",
+                address_details=params.get("addressdetails", "1") not in ("0", "false"),
+                geojson=_flag(params, "polygon_geojson"),
+            )
+        )
 
     async def _sit_out(self, seconds: float) -> None:
         # Sleep in short steps so stop() need not wait for a long artificial delay.

@@ -1,4 +1,5 @@
 """Serving a stand-in on loopback from a background thread."""
+
 from __future__ import annotations
 
 import socket
@@ -46,9 +47,13 @@ class BackgroundServer:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind(("127.0.0.1", self._wanted_port))
         self._port = sock.getsockname()[1]
-        config = uvicorn.Config(self.app, log_level="warning", access_log=False, lifespan="off", timeout_graceful_shutdown=1)
+        config = uvicorn.Config(
+            self.app, log_level="warning", access_log=False, lifespan="off", timeout_graceful_shutdown=1
+        )
         self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [sock]}, name=self.name, daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.run, kwargs={"sockets": [sock]}, name=self.name, daemon=True
+        )
         self._thread.start()
         deadline = time.monotonic() + startup_timeout
         while not self._server.started:
@@ -113,4 +118,4 @@ def public_base_url(request: Request) -> str:
 def route_path(request: Request) -> str:
     """The request's path below the stand-in's mount point (the whole path when it runs alone)."""
     path, root = request.url.path, request.scope.get("root_path", "")
-    return path[len(root):] if root and path.startswith(root) else path
+    return path[len(root) :] if root and path.startswith(root) else path

@@ -22,6 +22,7 @@ settings (``app_environment()``) never change between runs.
 
 Run alone: ``python -m sandbox --port 8090 --smtp-port 8025 --app-url http://127.0.0.1:8000``.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -104,10 +105,17 @@ class Sandbox(ServedStandIn):
         self.slack = SlackStandIn(config.slack_bot_token, config.slack_signing_secret)
         # The console plays a person tapping through a conversation: allow Meta's documented burst
         # (45 messages "borrowing" pair quota) rather than the strict one-per-6-s reading the tests default to.
-        self.whatsapp = WhatsAppStandIn(config.whatsapp_token, config.whatsapp_phone_number_id, config.whatsapp_app_secret,
-                                        version=config.whatsapp_version, callback_url=config.whatsapp_callback_url,
-                                        limits=WhatsAppLimits(per_user_burst=45))
-        self.sms = SmsStandIn(config.sms_account_sid, config.sms_auth_token, webhook_url=config.sms_webhook_url, number=config.sms_from)
+        self.whatsapp = WhatsAppStandIn(
+            config.whatsapp_token,
+            config.whatsapp_phone_number_id,
+            config.whatsapp_app_secret,
+            version=config.whatsapp_version,
+            callback_url=config.whatsapp_callback_url,
+            limits=WhatsAppLimits(per_user_burst=45),
+        )
+        self.sms = SmsStandIn(
+            config.sms_account_sid, config.sms_auth_token, webhook_url=config.sms_webhook_url, number=config.sms_from
+        )
         self.nominatim = NominatimStandIn()
         self.tiles = TileStandIn()
         self.console = Console(
@@ -119,17 +127,21 @@ class Sandbox(ServedStandIn):
         )
         self.sms_phone = SmsPhonePane(self.sms)  # a page of its own: /_console/sms
         # The outer injector finds each call's connection, so a mounted stand-in's faults can reset it.
-        self.app = FaultInjector(Starlette(routes=[
-            Mount("/telegram", app=self.telegram.app),
-            Mount("/slack", app=self.slack.app),
-            Mount("/whatsapp", app=self.whatsapp.app),
-            Mount("/sms", app=self.sms.app),
-            Mount("/nominatim", app=self.nominatim.app),
-            Mount("/tiles", app=self.tiles.app),
-            Mount("/mail", app=self.mailbox.app),
-            *self.sms_phone.routes(),
-            *self.console.routes(),
-        ]))
+        self.app = FaultInjector(
+            Starlette(
+                routes=[
+                    Mount("/telegram", app=self.telegram.app),
+                    Mount("/slack", app=self.slack.app),
+                    Mount("/whatsapp", app=self.whatsapp.app),
+                    Mount("/sms", app=self.sms.app),
+                    Mount("/nominatim", app=self.nominatim.app),
+                    Mount("/tiles", app=self.tiles.app),
+                    Mount("/mail", app=self.mailbox.app),
+                    *self.sms_phone.routes(),
+                    *self.console.routes(),
+                ]
+            )
+        )
         self._server = BackgroundServer(self.app, "sandbox", port)
 
     def start(self) -> Self:
@@ -140,8 +152,13 @@ class Sandbox(ServedStandIn):
             self.smtp.stop()
             raise
         # URLs the stand-ins hand out (Slack response URLs, …) must name their place on this server.
-        for stand_in, prefix in ((self.telegram, "telegram"), (self.slack, "slack"), (self.whatsapp, "whatsapp"),
-                                 (self.sms, "sms"), (self.tiles, "tiles")):
+        for stand_in, prefix in (
+            (self.telegram, "telegram"),
+            (self.slack, "slack"),
+            (self.whatsapp, "whatsapp"),
+            (self.sms, "sms"),
+            (self.tiles, "tiles"),
+        ):
             stand_in.serve_at(f"{self.base_url}/{prefix}")
         return self
 
@@ -240,17 +257,22 @@ class Sandbox(ServedStandIn):
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description="The Lookout sandbox: every platform stand-in and the console on one port.")
+    parser = argparse.ArgumentParser(
+        description="The Lookout sandbox: every platform stand-in and the console on one port."
+    )
     parser.add_argument("--port", type=int, default=DEFAULT_PORT)
     parser.add_argument("--smtp-port", type=int, default=DEFAULT_SMTP_PORT, help="the mail relay stand-in's own port")
     parser.add_argument("--app-url", default="http://127.0.0.1:8000", help="where Lookout listens (webhooks go there)")
     args = parser.parse_args()
     with Sandbox(SandboxConfig(app_url=args.app_url), port=args.port, smtp_port=args.smtp_port) as sandbox:
         exports = " \\\n  ".join(f"{name}={shlex.quote(value)}" for name, value in sandbox.app_environment().items())
-        print(f"Lookout sandbox on {sandbox.base_url}\n\nConsole: {sandbox.console_url}\n"
-              f"Mailbox: {sandbox.mailbox_url} (SMTP relay stand-in on {sandbox.smtp_url})\n\n"
-              f"Point Lookout at it (then `lookout telegram set-webhook`, `lookout serve`):\n  export {exports}\n\n"
-              "Stop with Ctrl+C.", flush=True)
+        print(
+            f"Lookout sandbox on {sandbox.base_url}\n\nConsole: {sandbox.console_url}\n"
+            f"Mailbox: {sandbox.mailbox_url} (SMTP relay stand-in on {sandbox.smtp_url})\n\n"
+            f"Point Lookout at it (then `lookout telegram set-webhook`, `lookout serve`):\n  export {exports}\n\n"
+            "Stop with Ctrl+C.",
+            flush=True,
+        )
         try:
             threading.Event().wait()
         except KeyboardInterrupt:

@@ -21,6 +21,7 @@ Block Kit checks in ``sandbox.slack_blocks``; simulated officers
 
 Run alone: ``python -m sandbox.slack --port 8082``.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -264,25 +265,27 @@ class SlackStandIn(ServedStandIn):
         self._stacks: dict[str, list[str]] = {}  # user -> open modal ids, root first
         self._uploads: dict[str, str] = {}  # upload key -> file id
         self._hook_numbers = itertools.count(1_000_000_001)
-        self.app = FaultInjector(Starlette(
-            routes=[
-                Route("/api/{method}", self._dispatch, methods=["GET", "POST"]),
-                Route("/upload/v1/{key}", self._receive_upload, methods=["POST"]),
-                Route("/files-pri/{team_file}/{name}", self._download_private),
-                Route("/commands/{team}/{hook}/{secret}", self._response_url, methods=["POST"]),
-                Route("/actions/{team}/{hook}/{secret}", self._response_url, methods=["POST"]),
-                Route("/_sandbox/stats", self._stats),
-                Route("/_sandbox/channels", self._channels_json),
-                Route("/_sandbox/channels/{channel}/messages", self._channel_messages_json),
-                Route("/_sandbox/ephemeral", self._ephemeral_json),
-                Route("/_sandbox/views", self._views_json),
-                Route("/_sandbox/files", self._files_json),
-                Route("/_sandbox/files/{file_id}", self._file_content),
-                Route("/_sandbox/response_urls", self._response_urls_json),
-                Route("/_sandbox/interactions", self._interactions_json),
-                Route("/_sandbox/calls", self._calls_json),
-            ]
-        ))  # latency, resets and 5xx bursts on the wire: sandbox.faults
+        self.app = FaultInjector(
+            Starlette(
+                routes=[
+                    Route("/api/{method}", self._dispatch, methods=["GET", "POST"]),
+                    Route("/upload/v1/{key}", self._receive_upload, methods=["POST"]),
+                    Route("/files-pri/{team_file}/{name}", self._download_private),
+                    Route("/commands/{team}/{hook}/{secret}", self._response_url, methods=["POST"]),
+                    Route("/actions/{team}/{hook}/{secret}", self._response_url, methods=["POST"]),
+                    Route("/_sandbox/stats", self._stats),
+                    Route("/_sandbox/channels", self._channels_json),
+                    Route("/_sandbox/channels/{channel}/messages", self._channel_messages_json),
+                    Route("/_sandbox/ephemeral", self._ephemeral_json),
+                    Route("/_sandbox/views", self._views_json),
+                    Route("/_sandbox/files", self._files_json),
+                    Route("/_sandbox/files/{file_id}", self._file_content),
+                    Route("/_sandbox/response_urls", self._response_urls_json),
+                    Route("/_sandbox/interactions", self._interactions_json),
+                    Route("/_sandbox/calls", self._calls_json),
+                ]
+            )
+        )  # latency, resets and 5xx bursts on the wire: sandbox.faults
         self._server = BackgroundServer(self.app, "Slack stand-in")
 
     @property
@@ -305,8 +308,9 @@ class SlackStandIn(ServedStandIn):
         with self._lock:
             return self._issue_trigger(user_id)
 
-    def issue_response_url(self, kind: str, user_id: str, channel_id: str, *, message_ts: str | None = None,
-                           ephemeral: bool = False) -> str:
+    def issue_response_url(
+        self, kind: str, user_id: str, channel_id: str, *, message_ts: str | None = None, ephemeral: bool = False
+    ) -> str:
         """A response_url on this stand-in: ``kind`` "commands" answers in the channel, "actions" can also
         replace or delete the message at ``message_ts`` (an ephemeral one when ``ephemeral``)."""
         if kind not in {"commands", "actions"}:
@@ -333,8 +337,13 @@ class SlackStandIn(ServedStandIn):
     def messages_in(self, channel: str, *, thread_ts: str | None = None) -> list[SlackMessage]:
         """Live messages in a channel, oldest first: all of them, or one thread (its parent and replies)."""
         with self._lock:
-            return [m for m in self.messages if m.channel == channel and not m.deleted
-                    and (thread_ts is None or m.ts == thread_ts or m.thread_ts == thread_ts)]
+            return [
+                m
+                for m in self.messages
+                if m.channel == channel
+                and not m.deleted
+                and (thread_ts is None or m.ts == thread_ts or m.thread_ts == thread_ts)
+            ]
 
     def texts_in(self, channel: str, *, thread_ts: str | None = None) -> list[str]:
         return [m.text for m in self.messages_in(channel, thread_ts=thread_ts)]
@@ -406,8 +415,15 @@ class SlackStandIn(ServedStandIn):
     # --- methods (called with the lock held) ------------------------------------------------
 
     def _auth_test(self, call: _Call) -> dict[str, Any]:
-        return {"url": f"https://{TEAM_DOMAIN}.slack.com/", "team": TEAM_NAME, "user": "lookout", "team_id": TEAM_ID,
-                "user_id": BOT_USER_ID, "bot_id": BOT_ID, "is_enterprise_install": False}
+        return {
+            "url": f"https://{TEAM_DOMAIN}.slack.com/",
+            "team": TEAM_NAME,
+            "user": "lookout",
+            "team_id": TEAM_ID,
+            "user_id": BOT_USER_ID,
+            "bot_id": BOT_ID,
+            "is_enterprise_install": False,
+        }
 
     def _chat_post_message(self, call: _Call) -> dict[str, Any]:
         params = call.params
@@ -425,10 +441,17 @@ class SlackStandIn(ServedStandIn):
         message = self._existing_message(params, "cant_update_message")
         if "text" not in params and "blocks" not in params:
             raise _SlackError("no_text")
-        text, blocks = _checked_content({"text": params.get("text", message.text), "blocks": params.get("blocks", message.blocks)})
+        text, blocks = _checked_content(
+            {"text": params.get("text", message.text), "blocks": params.get("blocks", message.blocks)}
+        )
         message.text, message.blocks = text, blocks  # an empty list of blocks removes them, as in Slack
         message.edits += 1
-        return {"channel": message.channel, "ts": message.ts, "text": message.text, "message": self._message_json(message)}
+        return {
+            "channel": message.channel,
+            "ts": message.ts,
+            "text": message.text,
+            "message": self._message_json(message),
+        }
 
     def _chat_delete(self, call: _Call) -> dict[str, Any]:
         message = self._existing_message(call.params, "cant_delete_message")
@@ -456,10 +479,13 @@ class SlackStandIn(ServedStandIn):
         thread = [parent, *(r for r in (self._by_ts[(channel, ts)] for ts in parent.replies) if not r.deleted)]
         start = _cursor_index(params.get("cursor"))
         limit = max(1, min(_int(params.get("limit"), 1000), 1000))
-        page = thread[start:start + limit]
+        page = thread[start : start + limit]
         more = start + limit < len(thread)
-        return {"messages": [self._message_json(m) for m in page], "has_more": more,
-                "response_metadata": {"next_cursor": _cursor(start + limit) if more else ""}}
+        return {
+            "messages": [self._message_json(m) for m in page],
+            "has_more": more,
+            "response_metadata": {"next_cursor": _cursor(start + limit) if more else ""},
+        }
 
     def _users_info(self, call: _Call) -> dict[str, Any]:
         user = self.users.get(str(call.params.get("user", "")))
@@ -496,7 +522,9 @@ class SlackStandIn(ServedStandIn):
         filename = str(params.get("filename") or "")
         length = _int(params.get("length"), 0)
         if not filename or length < 1:
-            raise _SlackError("invalid_arguments", response_metadata={"messages": ["[ERROR] filename and length are required"]})
+            raise _SlackError(
+                "invalid_arguments", response_metadata={"messages": ["[ERROR] filename and length are required"]}
+            )
         file_id = "F" + self._random_id(10)
         key = self._random_token(32)
         self.files[file_id] = UploadedFile(file_id, filename, length, key, _optional_str(params.get("alt_txt")))
@@ -507,7 +535,9 @@ class SlackStandIn(ServedStandIn):
         params = call.params
         wanted = params.get("files")
         if not isinstance(wanted, list) or not wanted:
-            raise _SlackError("invalid_arguments", response_metadata={"messages": ["[ERROR] files must be a JSON array"]})
+            raise _SlackError(
+                "invalid_arguments", response_metadata={"messages": ["[ERROR] files must be a JSON array"]}
+            )
         files = [self._uploaded(item) for item in wanted]
         channels = self._share_targets(params)
         thread_ts = _optional_str(params.get("thread_ts"))
@@ -561,10 +591,19 @@ class SlackStandIn(ServedStandIn):
         return f"{self._last_ts_us // 1_000_000}.{self._last_ts_us % 1_000_000:06d}"
 
     def _add_message(
-        self, channel: str, text: str, blocks: list[dict[str, Any]] | None, user: str, params: dict[str, Any],
-        *, thread_ts: str | None = None, files: list[dict[str, Any]] | None = None,
+        self,
+        channel: str,
+        text: str,
+        blocks: list[dict[str, Any]] | None,
+        user: str,
+        params: dict[str, Any],
+        *,
+        thread_ts: str | None = None,
+        files: list[dict[str, Any]] | None = None,
     ) -> SlackMessage:
-        message = SlackMessage(channel, self._next_ts(), text, blocks, user, params, time.monotonic(), thread_ts, files or [])
+        message = SlackMessage(
+            channel, self._next_ts(), text, blocks, user, params, time.monotonic(), thread_ts, files or []
+        )
         self.messages.append(message)
         self._by_ts[(channel, message.ts)] = message
         parent = self._by_ts.get((channel, thread_ts)) if thread_ts else None
@@ -573,7 +612,12 @@ class SlackStandIn(ServedStandIn):
         return message
 
     def _add_ephemeral(
-        self, channel: str, user: str, text: str, blocks: list[dict[str, Any]] | None, params: dict[str, Any],
+        self,
+        channel: str,
+        user: str,
+        text: str,
+        blocks: list[dict[str, Any]] | None,
+        params: dict[str, Any],
         thread_ts: str | None = None,
     ) -> EphemeralMessage:
         ephemeral = EphemeralMessage(channel, user, self._next_ts(), text, blocks, params, time.monotonic(), thread_ts)
@@ -591,7 +635,13 @@ class SlackStandIn(ServedStandIn):
         return message
 
     def _message_json(self, message: SlackMessage) -> dict[str, Any]:
-        out: dict[str, Any] = {"type": "message", "text": message.text, "user": message.user, "ts": message.ts, "team": TEAM_ID}
+        out: dict[str, Any] = {
+            "type": "message",
+            "text": message.text,
+            "user": message.user,
+            "ts": message.ts,
+            "team": TEAM_ID,
+        }
         if message.from_bot:
             out.update(bot_id=BOT_ID, app_id=APP_ID, bot_profile=bot_profile())
         if message.blocks is not None:
@@ -613,8 +663,14 @@ class SlackStandIn(ServedStandIn):
         replies = [self._by_ts[(parent.channel, ts)] for ts in parent.replies]
         live = [r for r in replies if not r.deleted]
         users = list(dict.fromkeys(r.user for r in live))
-        return {"reply_count": len(live), "reply_users_count": len(users), "reply_users": users,
-                "latest_reply": live[-1].ts if live else parent.ts, "is_locked": False, "subscribed": False}
+        return {
+            "reply_count": len(live),
+            "reply_users_count": len(users),
+            "reply_users": users,
+            "latest_reply": live[-1].ts if live else parent.ts,
+            "is_locked": False,
+            "subscribed": False,
+        }
 
     def _issue_trigger(self, user_id: str) -> str:
         trigger_id = f"{int(time.time())}{self._rng.randrange(1000):03d}.{self._rng.randrange(10**9, 10**10)}.{self._random_hex(32)}"
@@ -634,16 +690,30 @@ class SlackStandIn(ServedStandIn):
         trigger.used = True
         return trigger.user_id
 
-    def _new_view(self, sent: dict[str, Any], user_id: str, *, previous_view_id: str | None,
-                  root_view_id: str | None = None) -> dict[str, Any]:
+    def _new_view(
+        self, sent: dict[str, Any], user_id: str, *, previous_view_id: str | None, root_view_id: str | None = None
+    ) -> dict[str, Any]:
         view_id = "V" + self._random_id(10)
         view = {
-            "type": "modal", "blocks": [], "private_metadata": "", "callback_id": "", "external_id": "",
-            "clear_on_close": False, "notify_on_close": False, "close": None, "submit": None,
+            "type": "modal",
+            "blocks": [],
+            "private_metadata": "",
+            "callback_id": "",
+            "external_id": "",
+            "clear_on_close": False,
+            "notify_on_close": False,
+            "close": None,
+            "submit": None,
             **sent,
-            "id": view_id, "team_id": TEAM_ID, "state": {"values": {}}, "hash": self._view_hash(),
+            "id": view_id,
+            "team_id": TEAM_ID,
+            "state": {"values": {}},
+            "hash": self._view_hash(),
             "previous_view_id": previous_view_id,
-            "root_view_id": root_view_id or view_id, "app_id": APP_ID, "app_installed_team_id": TEAM_ID, "bot_id": BOT_ID,
+            "root_view_id": root_view_id or view_id,
+            "app_id": APP_ID,
+            "app_installed_team_id": TEAM_ID,
+            "bot_id": BOT_ID,
         }
         self._open_views[view_id] = view
         self._view_owners[view_id] = user_id
@@ -661,17 +731,28 @@ class SlackStandIn(ServedStandIn):
 
     def _replace_view(self, view_id: str, sent: dict[str, Any]) -> dict[str, Any]:
         current = self._open_views[view_id]
-        kept = {k: current[k] for k in ("id", "team_id", "previous_view_id", "root_view_id", "app_id",
-                                        "app_installed_team_id", "bot_id")}
-        view = {"private_metadata": "", "callback_id": "", "external_id": "", **sent, **kept,
-                "state": {"values": {}}, "hash": self._view_hash()}
+        kept = {
+            k: current[k]
+            for k in ("id", "team_id", "previous_view_id", "root_view_id", "app_id", "app_installed_team_id", "bot_id")
+        }
+        view = {
+            "private_metadata": "",
+            "callback_id": "",
+            "external_id": "",
+            **sent,
+            **kept,
+            "state": {"values": {}},
+            "hash": self._view_hash(),
+        }
         self._open_views[view_id] = view
         return view
 
     def _view_id_for(self, params: dict[str, Any]) -> str:
         view_id = params.get("view_id")
         if not view_id and params.get("external_id"):
-            view_id = next((v for v, body in self._open_views.items() if body.get("external_id") == params["external_id"]), None)
+            view_id = next(
+                (v for v, body in self._open_views.items() if body.get("external_id") == params["external_id"]), None
+            )
         if not view_id or view_id not in self._open_views:
             raise _SlackError("not_found")
         return str(view_id)
@@ -702,8 +783,15 @@ class SlackStandIn(ServedStandIn):
         wanted += [c for c in str(params.get("channels") or "").split(",") if c]
         return [self._postable_channel(c) for c in dict.fromkeys(wanted)]
 
-    def _share_files(self, channel: str, files: list[UploadedFile], comment: str | None, thread_ts: str | None,
-                     params: dict[str, Any], base_url: str) -> None:
+    def _share_files(
+        self,
+        channel: str,
+        files: list[UploadedFile],
+        comment: str | None,
+        thread_ts: str | None,
+        params: dict[str, Any],
+        base_url: str,
+    ) -> None:
         message = self._add_message(channel, comment or "", None, BOT_USER_ID, params, thread_ts=thread_ts)
         for uploaded in files:
             uploaded.shares.append((channel, message.ts))
@@ -714,15 +802,35 @@ class SlackStandIn(ServedStandIn):
         extension = uploaded.filename.rsplit(".", 1)[-1].lower() if "." in uploaded.filename else "binary"
         private = f"{base_url}/files-pri/{TEAM_ID}-{uploaded.id}/{uploaded.filename}"
         out: dict[str, Any] = {
-            "id": uploaded.id, "created": uploaded.created, "timestamp": uploaded.created, "name": uploaded.filename,
-            "title": uploaded.title or uploaded.filename, "mimetype": mimetype, "filetype": extension,
-            "pretty_type": extension.upper(), "user": BOT_USER_ID, "user_team": TEAM_ID, "editable": False,
-            "size": len(uploaded.content or b""), "mode": "hosted", "is_external": False, "external_type": "",
-            "is_public": bool(uploaded.shares), "public_url_shared": False, "display_as_bot": False, "username": "",
-            "url_private": private, "url_private_download": private,
+            "id": uploaded.id,
+            "created": uploaded.created,
+            "timestamp": uploaded.created,
+            "name": uploaded.filename,
+            "title": uploaded.title or uploaded.filename,
+            "mimetype": mimetype,
+            "filetype": extension,
+            "pretty_type": extension.upper(),
+            "user": BOT_USER_ID,
+            "user_team": TEAM_ID,
+            "editable": False,
+            "size": len(uploaded.content or b""),
+            "mode": "hosted",
+            "is_external": False,
+            "external_type": "",
+            "is_public": bool(uploaded.shares),
+            "public_url_shared": False,
+            "display_as_bot": False,
+            "username": "",
+            "url_private": private,
+            "url_private_download": private,
             "permalink": f"https://{TEAM_DOMAIN}.slack.com/files/{BOT_USER_ID}/{uploaded.id}/{uploaded.filename}",
-            "channels": list(dict.fromkeys(c for c, _ in uploaded.shares)), "groups": [], "ims": [],
-            "shares": self._shares_json(uploaded), "comments_count": 0, "has_rich_preview": False, "file_access": "visible",
+            "channels": list(dict.fromkeys(c for c, _ in uploaded.shares)),
+            "groups": [],
+            "ims": [],
+            "shares": self._shares_json(uploaded),
+            "comments_count": 0,
+            "has_rich_preview": False,
+            "file_access": "visible",
         }
         if uploaded.alt_txt:
             out["alt_txt"] = uploaded.alt_txt
@@ -731,8 +839,15 @@ class SlackStandIn(ServedStandIn):
     def _shares_json(self, uploaded: UploadedFile) -> dict[str, Any]:
         public: dict[str, list[dict[str, Any]]] = {}
         for channel, ts in uploaded.shares:
-            share = {"reply_users": [], "reply_users_count": 0, "reply_count": 0, "ts": ts,
-                     "channel_name": self.channels.get(channel, channel), "team_id": TEAM_ID, "share_user_id": BOT_USER_ID}
+            share = {
+                "reply_users": [],
+                "reply_users_count": 0,
+                "reply_count": 0,
+                "ts": ts,
+                "channel_name": self.channels.get(channel, channel),
+                "team_id": TEAM_ID,
+                "share_user_id": BOT_USER_ID,
+            }
             if uploaded.thread_ts:
                 share["thread_ts"] = uploaded.thread_ts
             public.setdefault(channel, []).append(share)
@@ -786,8 +901,11 @@ class SlackStandIn(ServedStandIn):
         with self._lock:
             hook = self._hooks.get(route_path(request))  # keyed below the mount point, as issued
             problem = self._response_url_problem(hook, body)
-            self.response_url_posts.append(ResponseUrlPost(str(request.url), body if isinstance(body, dict) else {},
-                                                           time.monotonic(), problem is None, problem))
+            self.response_url_posts.append(
+                ResponseUrlPost(
+                    str(request.url), body if isinstance(body, dict) else {}, time.monotonic(), problem is None, problem
+                )
+            )
             if problem is not None:
                 status = 400 if problem == "invalid_payload" else 404
                 return PlainTextResponse(problem, status_code=status)
@@ -815,7 +933,9 @@ class SlackStandIn(ServedStandIn):
         elif hook.message_ts and _truthy(body.get("replace_original")):
             self._replace_original(hook, text, blocks)
         elif body.get("response_type") == "in_channel":
-            self._add_message(hook.channel_id, text, blocks, BOT_USER_ID, body, thread_ts=_optional_str(body.get("thread_ts")))
+            self._add_message(
+                hook.channel_id, text, blocks, BOT_USER_ID, body, thread_ts=_optional_str(body.get("thread_ts"))
+            )
         else:
             self._add_ephemeral(hook.channel_id, hook.user_id, text, blocks, body)
 
@@ -843,8 +963,9 @@ class SlackStandIn(ServedStandIn):
         name = user.name if user else user_id.lower()
         return {"id": user_id, "username": name, "name": name, "team_id": TEAM_ID}
 
-    def _record_person_message(self, user_id: str, channel: str, text: str, blocks: list[dict[str, Any]],
-                               thread_ts: str | None) -> SlackMessage:
+    def _record_person_message(
+        self, user_id: str, channel: str, text: str, blocks: list[dict[str, Any]], thread_ts: str | None
+    ) -> SlackMessage:
         with self._lock:
             try:
                 channel = self._known_channel(channel)
@@ -901,67 +1022,113 @@ class SlackStandIn(ServedStandIn):
         with self._lock:
             bot_messages = [m for m in self.messages if m.from_bot]
             same = Counter((m.channel, m.thread_ts, m.text, json.dumps(m.blocks, sort_keys=True)) for m in bot_messages)
-            return JSONResponse({
-                "sent": len(bot_messages),
-                "rate_limited": self.rate_limited,
-                "channels": len({m.channel for m in bot_messages}),
-                "duplicates": sum(n - 1 for n in same.values() if n > 1),
-                "ephemeral": len(self.ephemeral),
-                "views": len(self.views),
-                "files": sum(1 for f in self.files.values() if f.completed),
-                "response_url_posts": len(self.response_url_posts),
-                "interactions": len(self.interactions),
-                "first_at": bot_messages[0].at if bot_messages else None,
-                "last_at": bot_messages[-1].at if bot_messages else None,
-            })
+            return JSONResponse(
+                {
+                    "sent": len(bot_messages),
+                    "rate_limited": self.rate_limited,
+                    "channels": len({m.channel for m in bot_messages}),
+                    "duplicates": sum(n - 1 for n in same.values() if n > 1),
+                    "ephemeral": len(self.ephemeral),
+                    "views": len(self.views),
+                    "files": sum(1 for f in self.files.values() if f.completed),
+                    "response_url_posts": len(self.response_url_posts),
+                    "interactions": len(self.interactions),
+                    "first_at": bot_messages[0].at if bot_messages else None,
+                    "last_at": bot_messages[-1].at if bot_messages else None,
+                }
+            )
 
     async def _channels_json(self, request: Request) -> JSONResponse:
         with self._lock:
             counts = Counter(m.channel for m in self.messages if not m.deleted)
-            return JSONResponse([{"id": cid, "name": name, "messages": counts[cid]} for cid, name in self.channels.items()])
+            return JSONResponse(
+                [{"id": cid, "name": name, "messages": counts[cid]} for cid, name in self.channels.items()]
+            )
 
     async def _channel_messages_json(self, request: Request) -> JSONResponse:
         channel, thread_ts = request.path_params["channel"], request.query_params.get("thread_ts")
         with self._lock:
-            chosen = [m for m in self.messages if m.channel == channel and not m.deleted
-                      and (thread_ts is None or m.ts == thread_ts or m.thread_ts == thread_ts)]
+            chosen = [
+                m
+                for m in self.messages
+                if m.channel == channel
+                and not m.deleted
+                and (thread_ts is None or m.ts == thread_ts or m.thread_ts == thread_ts)
+            ]
             return JSONResponse([self._message_json(m) for m in chosen])
 
     async def _ephemeral_json(self, request: Request) -> JSONResponse:
         user = request.query_params.get("user")
         with self._lock:
-            return JSONResponse([
-                {"channel": e.channel, "user": e.user, "message_ts": e.message_ts, "text": e.text, "blocks": e.blocks,
-                 "thread_ts": e.thread_ts, "edits": e.edits}
-                for e in self.ephemeral if not e.deleted and user in (None, e.user)
-            ])
+            return JSONResponse(
+                [
+                    {
+                        "channel": e.channel,
+                        "user": e.user,
+                        "message_ts": e.message_ts,
+                        "text": e.text,
+                        "blocks": e.blocks,
+                        "thread_ts": e.thread_ts,
+                        "edits": e.edits,
+                    }
+                    for e in self.ephemeral
+                    if not e.deleted and user in (None, e.user)
+                ]
+            )
 
     async def _views_json(self, request: Request) -> JSONResponse:
         with self._lock:
-            return JSONResponse({
-                "history": [{"method": r.method, "user_id": r.user_id, "view": r.view} for r in self.views],
-                "open": {user: stack for user, stack in self._stacks.items() if stack},
-            })
+            return JSONResponse(
+                {
+                    "history": [{"method": r.method, "user_id": r.user_id, "view": r.view} for r in self.views],
+                    "open": {user: stack for user, stack in self._stacks.items() if stack},
+                }
+            )
 
     async def _files_json(self, request: Request) -> JSONResponse:
         with self._lock:
-            return JSONResponse([
-                {"id": f.id, "filename": f.filename, "title": f.title, "length": f.length,
-                 "size": None if f.content is None else len(f.content), "completed": f.completed,
-                 "initial_comment": f.initial_comment, "thread_ts": f.thread_ts,
-                 "shares": [{"channel": c, "ts": ts} for c, ts in f.shares], "content_url": f"/_sandbox/files/{f.id}"}
-                for f in self.files.values()
-            ])
+            return JSONResponse(
+                [
+                    {
+                        "id": f.id,
+                        "filename": f.filename,
+                        "title": f.title,
+                        "length": f.length,
+                        "size": None if f.content is None else len(f.content),
+                        "completed": f.completed,
+                        "initial_comment": f.initial_comment,
+                        "thread_ts": f.thread_ts,
+                        "shares": [{"channel": c, "ts": ts} for c, ts in f.shares],
+                        "content_url": f"/_sandbox/files/{f.id}",
+                    }
+                    for f in self.files.values()
+                ]
+            )
 
     async def _response_urls_json(self, request: Request) -> JSONResponse:
         with self._lock:
-            return JSONResponse([{"url": p.url, "body": p.body, "accepted": p.accepted, "error": p.error}
-                                 for p in self.response_url_posts])
+            return JSONResponse(
+                [
+                    {"url": p.url, "body": p.body, "accepted": p.accepted, "error": p.error}
+                    for p in self.response_url_posts
+                ]
+            )
 
     async def _interactions_json(self, request: Request) -> JSONResponse:
         with self._lock:
-            return JSONResponse([{"kind": i.kind, "user_id": i.user_id, "body": i.body, "status": i.status,
-                                  "answer": i.answer, "elapsed": i.elapsed} for i in self.interactions])
+            return JSONResponse(
+                [
+                    {
+                        "kind": i.kind,
+                        "user_id": i.user_id,
+                        "body": i.body,
+                        "status": i.status,
+                        "answer": i.answer,
+                        "elapsed": i.elapsed,
+                    }
+                    for i in self.interactions
+                ]
+            )
 
     async def _calls_json(self, request: Request) -> JSONResponse:
         method = request.query_params.get("method")
@@ -1002,8 +1169,9 @@ def _checked_content(params: Mapping[str, Any]) -> tuple[str, list[dict[str, Any
     if blocks is not None:
         problems = block_problems(blocks, "/blocks", MAX_MESSAGE_BLOCKS)
         if problems:
-            raise _SlackError("invalid_blocks", errors=problems,
-                              response_metadata={"messages": [f"[ERROR] {p}" for p in problems]})
+            raise _SlackError(
+                "invalid_blocks", errors=problems, response_metadata={"messages": [f"[ERROR] {p}" for p in problems]}
+            )
     return text, blocks
 
 
@@ -1041,7 +1209,9 @@ async def _params(request: Request) -> dict[str, Any]:
             try:
                 params[name] = json.loads(params[name])
             except json.JSONDecodeError:
-                raise _SlackError("invalid_arguments", response_metadata={"messages": [f"[ERROR] {name} is not valid JSON"]}) from None
+                raise _SlackError(
+                    "invalid_arguments", response_metadata={"messages": [f"[ERROR] {name} is not valid JSON"]}
+                ) from None
     return params
 
 
@@ -1105,7 +1275,9 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8082)
     parser.add_argument("--token", default="xoxb-sandbox")
     parser.add_argument("--signing-secret", default="sandbox-signing-secret")
-    parser.add_argument("--rate", type=float, default=1.0, help="chat.postMessage per second per channel; 0 = unlimited")
+    parser.add_argument(
+        "--rate", type=float, default=1.0, help="chat.postMessage per second per channel; 0 = unlimited"
+    )
     parser.add_argument("--burst", type=int, default=3, help="posts a channel may burst before 429")
     args = parser.parse_args()
     import uvicorn

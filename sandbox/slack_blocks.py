@@ -8,6 +8,7 @@ Slack words them; the stand-in (``sandbox.slack``) turns them into its answers.
 Limits: https://api.slack.com/reference/block-kit/blocks and
 https://api.slack.com/reference/surfaces/views.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -103,7 +104,11 @@ def _select_problems(element: dict[str, Any], where: str) -> list[str]:
         elif len(value) > 150:
             problems.append(f"must be less than 151 characters [json-pointer:{where}/options/{i}/value]")
         values.append(value)
-    chosen = [element["initial_option"]] if isinstance(element.get("initial_option"), dict) else element.get("initial_options") or []
+    chosen = (
+        [element["initial_option"]]
+        if isinstance(element.get("initial_option"), dict)
+        else element.get("initial_options") or []
+    )
     for i, item in enumerate(chosen):
         if not isinstance(item, dict) or item not in options:
             pointer = "initial_option" if "initial_option" in element else f"initial_options/{i}"
@@ -121,7 +126,11 @@ def _text_input_problems(element: dict[str, Any], where: str) -> list[str]:
 def _text_problems(text: Any, where: str, limit: int, *, required: bool = False) -> list[str]:
     if text is None:
         return [f"missing required field: text [json-pointer:{where}]"] if required else []
-    if not isinstance(text, dict) or text.get("type") not in {"plain_text", "mrkdwn"} or not isinstance(text.get("text"), str):
+    if (
+        not isinstance(text, dict)
+        or text.get("type") not in {"plain_text", "mrkdwn"}
+        or not isinstance(text.get("text"), str)
+    ):
         return [f"must be a text object [json-pointer:{where}]"]
     if not text["text"]:
         return [f"must be more than 0 characters [json-pointer:{where}/text]"]

@@ -6,6 +6,7 @@ as Slack signs them, each carrying a fresh ``trigger_id`` (valid 3 s, once) and
 ``response_url`` issued by the Slack stand-in (``sandbox.slack``), which also
 shows what Slack would show after the app's answer.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -42,8 +43,14 @@ class SimulatedSlackClient:
     drive an ASGI app in-process (``httpx.ASGITransport``).
     """
 
-    def __init__(self, stand_in: SlackStandIn, request_url: str, *, transport: httpx.AsyncBaseTransport | None = None,
-                 timeout: float = 3.0) -> None:
+    def __init__(
+        self,
+        stand_in: SlackStandIn,
+        request_url: str,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        timeout: float = 3.0,
+    ) -> None:
         self._stand_in = stand_in
         self.request_url = request_url
         self._http = httpx.AsyncClient(transport=transport, timeout=timeout)
@@ -60,25 +67,44 @@ class SimulatedSlackClient:
 
     # --- what a person does in Slack ---------------------------------------------------------
 
-    async def slash_command(self, user_id: str, command: str, text: str = "",
-                            channel_id: str = OFFICERS_CHANNEL_ID) -> httpx.Response:
+    async def slash_command(
+        self, user_id: str, command: str, text: str = "", channel_id: str = OFFICERS_CHANNEL_ID
+    ) -> httpx.Response:
         stand_in = self._stand_in
         fields = {
-            "token": VERIFICATION_TOKEN, "team_id": TEAM_ID, "team_domain": TEAM_DOMAIN,
-            "channel_id": channel_id, "channel_name": stand_in.channel_name(channel_id),
-            "user_id": user_id, "user_name": stand_in._payload_user(user_id)["name"],
-            "command": command, "text": text, "api_app_id": APP_ID, "is_enterprise_install": "false",
+            "token": VERIFICATION_TOKEN,
+            "team_id": TEAM_ID,
+            "team_domain": TEAM_DOMAIN,
+            "channel_id": channel_id,
+            "channel_name": stand_in.channel_name(channel_id),
+            "user_id": user_id,
+            "user_name": stand_in._payload_user(user_id)["name"],
+            "command": command,
+            "text": text,
+            "api_app_id": APP_ID,
+            "is_enterprise_install": "false",
             "response_url": stand_in.issue_response_url("commands", user_id, channel_id),
             "trigger_id": stand_in.issue_trigger(user_id),
         }
-        answer = await self._deliver("slash_command", user_id, fields, urlencode(fields), "application/x-www-form-urlencoded")
+        answer = await self._deliver(
+            "slash_command", user_id, fields, urlencode(fields), "application/x-www-form-urlencoded"
+        )
         stand_in._settle_command_answer(user_id, channel_id, answer)
         return answer
 
-    async def block_action(self, user_id: str, action_id: str, value: str | None = None, *, channel_id: str | None = None,
-                           message_ts: str | None = None, view_id: str | None = None, block_id: str | None = None,
-                           action_type: str = "button",
-                           values: Mapping[str, Mapping[str, Any]] | None = None) -> httpx.Response:
+    async def block_action(
+        self,
+        user_id: str,
+        action_id: str,
+        value: str | None = None,
+        *,
+        channel_id: str | None = None,
+        message_ts: str | None = None,
+        view_id: str | None = None,
+        block_id: str | None = None,
+        action_type: str = "button",
+        values: Mapping[str, Mapping[str, Any]] | None = None,
+    ) -> httpx.Response:
         """Press a button (or choose an option) on a message (``channel_id`` + ``message_ts``) or in a modal (``view_id``).
 
         The element is looked up by ``action_id`` in the message's or view's blocks, so the payload carries its
@@ -94,8 +120,15 @@ class SimulatedSlackClient:
         payload["actions"] = [_action_json(action_id, block_id or found_block, value, element, action_type)]
         return await self._deliver_payload("block_actions", user_id, payload)
 
-    async def view_submission(self, user_id: str, view_id: str, values: Mapping[str, Mapping[str, Any]] | None = None, *,
-                              private_metadata: str | None = None, callback_id: str | None = None) -> httpx.Response:
+    async def view_submission(
+        self,
+        user_id: str,
+        view_id: str,
+        values: Mapping[str, Mapping[str, Any]] | None = None,
+        *,
+        private_metadata: str | None = None,
+        callback_id: str | None = None,
+    ) -> httpx.Response:
         """Submit a modal; ``values`` is ``{block_id: {action_id: value}}``, shaped per element as Slack sends it.
 
         The app's answer is then applied as Slack would: a bare 200 closes the modal, ``response_action``
@@ -111,31 +144,59 @@ class SimulatedSlackClient:
         self._stand_in._settle_view_submission(user_id, view_id, answer)
         return answer
 
-    async def message_event(self, user_id: str, channel_id: str, text: str, *, thread_ts: str | None = None) -> httpx.Response:
+    async def message_event(
+        self, user_id: str, channel_id: str, text: str, *, thread_ts: str | None = None
+    ) -> httpx.Response:
         """A person posts in a channel (or replies in a thread): the message joins the channel, then the event goes out."""
         message = self._stand_in._record_person_message(user_id, channel_id, text, _rich_text_blocks(text), thread_ts)
         event: dict[str, Any] = {
-            "client_msg_id": str(uuid.uuid4()), "type": "message", "text": text, "user": user_id, "ts": message.ts,
-            "team": TEAM_ID, "blocks": message.blocks, "channel": message.channel, "event_ts": message.ts,
+            "client_msg_id": str(uuid.uuid4()),
+            "type": "message",
+            "text": text,
+            "user": user_id,
+            "ts": message.ts,
+            "team": TEAM_ID,
+            "blocks": message.blocks,
+            "channel": message.channel,
+            "event_ts": message.ts,
             "channel_type": "im" if message.channel.startswith("D") else "channel",
         }
         if thread_ts:
             parent = self._stand_in.message(message.channel, thread_ts)
             event.update(thread_ts=thread_ts, parent_user_id=parent.user if parent else BOT_USER_ID)
         body = {
-            "token": VERIFICATION_TOKEN, "team_id": TEAM_ID, "context_team_id": TEAM_ID, "api_app_id": APP_ID,
-            "event": event, "type": "event_callback", "event_id": f"Ev{next(self._event_numbers):09d}",
+            "token": VERIFICATION_TOKEN,
+            "team_id": TEAM_ID,
+            "context_team_id": TEAM_ID,
+            "api_app_id": APP_ID,
+            "event": event,
+            "type": "event_callback",
+            "event_id": f"Ev{next(self._event_numbers):09d}",
             "event_time": int(time.time()),
-            "authorizations": [{"enterprise_id": None, "team_id": TEAM_ID, "user_id": BOT_USER_ID, "is_bot": True,
-                                "is_enterprise_install": False}],
+            "authorizations": [
+                {
+                    "enterprise_id": None,
+                    "team_id": TEAM_ID,
+                    "user_id": BOT_USER_ID,
+                    "is_bot": True,
+                    "is_enterprise_install": False,
+                }
+            ],
             "is_ext_shared_channel": False,
         }
         return await self._deliver("event_callback", user_id, body, json.dumps(body), "application/json")
 
     # --- the wire ------------------------------------------------------------------------------
 
-    async def post_signed(self, body: str, content_type: str, *, timestamp: int | None = None,
-                          signing_secret: str | None = None, headers: Mapping[str, str] | None = None) -> httpx.Response:
+    async def post_signed(
+        self,
+        body: str,
+        content_type: str,
+        *,
+        timestamp: int | None = None,
+        signing_secret: str | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> httpx.Response:
         """POST ``body`` as Slack would; an old ``timestamp`` or another ``signing_secret`` makes a request the app must refuse.
 
         ``headers`` adds e.g. ``X-Slack-Retry-Num`` / ``X-Slack-Retry-Reason`` to play Slack's retries.
@@ -155,36 +216,53 @@ class SimulatedSlackClient:
         body = urlencode({"payload": json.dumps(payload)})
         return await self._deliver(kind, user_id, payload, body, "application/x-www-form-urlencoded")
 
-    async def _deliver(self, kind: str, user_id: str, recorded: dict[str, Any], body: str, content_type: str) -> httpx.Response:
+    async def _deliver(
+        self, kind: str, user_id: str, recorded: dict[str, Any], body: str, content_type: str
+    ) -> httpx.Response:
         started = time.monotonic()
         answer = await self.post_signed(body, content_type)
         elapsed = time.monotonic() - started
-        self._stand_in._record_interaction(Interaction(kind, user_id, recorded, answer.status_code, answer.text, elapsed, started))
+        self._stand_in._record_interaction(
+            Interaction(kind, user_id, recorded, answer.status_code, answer.text, elapsed, started)
+        )
         return answer
 
     # --- payloads ---------------------------------------------------------------------------------
 
     def _envelope(self, kind: str, user_id: str) -> dict[str, Any]:
         return {
-            "type": kind, "user": self._stand_in._payload_user(user_id), "api_app_id": APP_ID, "token": VERIFICATION_TOKEN,
-            "trigger_id": self._stand_in.issue_trigger(user_id), "team": {"id": TEAM_ID, "domain": TEAM_DOMAIN},
-            "enterprise": None, "is_enterprise_install": False,
+            "type": kind,
+            "user": self._stand_in._payload_user(user_id),
+            "api_app_id": APP_ID,
+            "token": VERIFICATION_TOKEN,
+            "trigger_id": self._stand_in.issue_trigger(user_id),
+            "team": {"id": TEAM_ID, "domain": TEAM_DOMAIN},
+            "enterprise": None,
+            "is_enterprise_install": False,
         }
 
-    def _view_with_state(self, view_id: str, values: Mapping[str, Mapping[str, Any]], callback_id: str | None) -> dict[str, Any]:
+    def _view_with_state(
+        self, view_id: str, values: Mapping[str, Mapping[str, Any]], callback_id: str | None
+    ) -> dict[str, Any]:
         view = dict(self._stand_in.view(view_id) or _unknown_view(view_id, callback_id))
         view["state"] = {"values": _state_values(view.get("blocks") or [], values)}
         return view
 
-    def _in_view(self, user_id: str, view_id: str,
-                 values: Mapping[str, Mapping[str, Any]]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    def _in_view(
+        self, user_id: str, view_id: str, values: Mapping[str, Mapping[str, Any]]
+    ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
         view = self._view_with_state(view_id, values, None)
-        payload = {**self._envelope("block_actions", user_id), "container": {"type": "view", "view_id": view_id},
-                   "view": view, "state": view["state"]}
+        payload = {
+            **self._envelope("block_actions", user_id),
+            "container": {"type": "view", "view_id": view_id},
+            "view": view,
+            "state": view["state"],
+        }
         return payload, view.get("blocks") or []
 
-    def _on_message(self, user_id: str, channel_id: str, message_ts: str,
-                    values: Mapping[str, Mapping[str, Any]]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    def _on_message(
+        self, user_id: str, channel_id: str, message_ts: str, values: Mapping[str, Mapping[str, Any]]
+    ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
         """Where the button was: the channel, the message (Slack leaves out an ephemeral one) and a response_url."""
         stand_in = self._stand_in
         ephemeral = stand_in.ephemeral_message(channel_id, message_ts)
@@ -192,12 +270,17 @@ class SimulatedSlackClient:
         blocks = (ephemeral.blocks if ephemeral else (message or {}).get("blocks")) or []
         payload = {
             **self._envelope("block_actions", user_id),
-            "container": {"type": "message", "message_ts": message_ts, "channel_id": channel_id,
-                          "is_ephemeral": ephemeral is not None},
+            "container": {
+                "type": "message",
+                "message_ts": message_ts,
+                "channel_id": channel_id,
+                "is_ephemeral": ephemeral is not None,
+            },
             "channel": {"id": channel_id, "name": stand_in.channel_name(channel_id)},
             "state": {"values": _state_values(blocks, values)},
-            "response_url": stand_in.issue_response_url("actions", user_id, channel_id, message_ts=message_ts,
-                                                        ephemeral=ephemeral is not None),
+            "response_url": stand_in.issue_response_url(
+                "actions", user_id, channel_id, message_ts=message_ts, ephemeral=ephemeral is not None
+            ),
         }
         if message is not None:
             payload["message"] = message
@@ -207,7 +290,9 @@ class SimulatedSlackClient:
 # --- payload shapes ------------------------------------------------------------------------------
 
 
-def _find_element(blocks: list[dict[str, Any]], action_id: str, block_id: str | None) -> tuple[str, dict[str, Any] | None]:
+def _find_element(
+    blocks: list[dict[str, Any]], action_id: str, block_id: str | None
+) -> tuple[str, dict[str, Any] | None]:
     """The block and element carrying ``action_id`` (Slack names a block when the app did not)."""
     for index, block in enumerate(blocks):
         for _, element in elements_of(block):
@@ -216,13 +301,22 @@ def _find_element(blocks: list[dict[str, Any]], action_id: str, block_id: str | 
     return block_id or "b0", None
 
 
-def _action_json(action_id: str, block_id: str, value: str | None, element: dict[str, Any] | None,
-                 action_type: str) -> dict[str, Any]:
+def _action_json(
+    action_id: str, block_id: str, value: str | None, element: dict[str, Any] | None, action_type: str
+) -> dict[str, Any]:
     kind = str((element or {}).get("type") or action_type)
-    action: dict[str, Any] = {"type": kind, "action_id": action_id, "block_id": block_id,
-                              "action_ts": f"{time.time():.6f}"}
+    action: dict[str, Any] = {
+        "type": kind,
+        "action_id": action_id,
+        "block_id": block_id,
+        "action_ts": f"{time.time():.6f}",
+    }
     if kind == "button":
-        action["text"] = (element or {}).get("text") or {"type": "plain_text", "text": value or action_id, "emoji": True}
+        action["text"] = (element or {}).get("text") or {
+            "type": "plain_text",
+            "text": value or action_id,
+            "emoji": True,
+        }
         if value is not None:
             action["value"] = value
         if element and element.get("style"):
@@ -238,8 +332,11 @@ def _state_values(blocks: list[dict[str, Any]], values: Mapping[str, Mapping[str
     for block_id, actions in values.items():
         for action_id, value in actions.items():
             _, element = _find_element(blocks, action_id, block_id)
-            entry = value if isinstance(value, dict) else _state_entry(str((element or {}).get("type") or "plain_text_input"),
-                                                                       value, element)
+            entry = (
+                value
+                if isinstance(value, dict)
+                else _state_entry(str((element or {}).get("type") or "plain_text_input"), value, element)
+            )
             state.setdefault(block_id, {})[action_id] = entry
     return state
 
@@ -250,9 +347,14 @@ def _state_entry(kind: str, value: Any, element: dict[str, Any] | None) -> dict[
     if kind in {"multi_static_select", "checkboxes"}:
         chosen = value if isinstance(value, list) else [value]
         return {"type": kind, "selected_options": [_option(v, element) for v in chosen]}
-    single = {"datepicker": "selected_date", "timepicker": "selected_time", "datetimepicker": "selected_date_time",
-              "users_select": "selected_user", "conversations_select": "selected_conversation",
-              "channels_select": "selected_channel"}
+    single = {
+        "datepicker": "selected_date",
+        "timepicker": "selected_time",
+        "datetimepicker": "selected_date_time",
+        "users_select": "selected_user",
+        "conversations_select": "selected_conversation",
+        "channels_select": "selected_channel",
+    }
     if kind in single:
         return {"type": kind, single[kind]: value}
     return {"type": kind, "value": value}
@@ -269,14 +371,35 @@ def _option(value: Any, element: dict[str, Any] | None) -> dict[str, Any]:
 
 def _unknown_view(view_id: str, callback_id: str | None) -> dict[str, Any]:
     """A stand-in for a view the stand-in never opened, so tests can submit made-up modals."""
-    return {"id": view_id, "team_id": TEAM_ID, "type": "modal", "blocks": [], "private_metadata": "",
-            "callback_id": callback_id or "", "state": {"values": {}}, "hash": f"{int(time.time())}.sandbox",
-            "title": {"type": "plain_text", "text": "Modal"}, "clear_on_close": False, "notify_on_close": False,
-            "close": None, "submit": None, "previous_view_id": None, "root_view_id": view_id, "app_id": APP_ID,
-            "external_id": "", "app_installed_team_id": TEAM_ID, "bot_id": BOT_ID}
+    return {
+        "id": view_id,
+        "team_id": TEAM_ID,
+        "type": "modal",
+        "blocks": [],
+        "private_metadata": "",
+        "callback_id": callback_id or "",
+        "state": {"values": {}},
+        "hash": f"{int(time.time())}.sandbox",
+        "title": {"type": "plain_text", "text": "Modal"},
+        "clear_on_close": False,
+        "notify_on_close": False,
+        "close": None,
+        "submit": None,
+        "previous_view_id": None,
+        "root_view_id": view_id,
+        "app_id": APP_ID,
+        "external_id": "",
+        "app_installed_team_id": TEAM_ID,
+        "bot_id": BOT_ID,
+    }
 
 
 def _rich_text_blocks(text: str) -> list[dict[str, Any]]:
     """The blocks Slack's own client attaches to what a person types."""
-    return [{"type": "rich_text", "block_id": "sbx", "elements": [
-        {"type": "rich_text_section", "elements": [{"type": "text", "text": text}]}]}]
+    return [
+        {
+            "type": "rich_text",
+            "block_id": "sbx",
+            "elements": [{"type": "rich_text_section", "elements": [{"type": "text", "text": text}]}],
+        }
+    ]

@@ -4,6 +4,7 @@ Tests, the console and benchmarks name officers and channels by these ids; the
 stand-in (``sandbox.slack``) answers ``users.info`` and signs its messages with
 them, and the simulated client (``sandbox.slack_users``) puts them in payloads.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -38,9 +39,15 @@ class SandboxUser:
 
 
 SANDBOX_USERS: tuple[SandboxUser, ...] = (
-    SandboxUser(OFFICER_ID, "pc.ada.brooks", "PC Ada Brooks", "Police Constable, Stafford NPT", "ada.brooks@police.example"),
-    SandboxUser(SECOND_OFFICER_ID, "pc.tom.hale", "PC Tom Hale", "Police Constable, Stafford NPT", "tom.hale@police.example"),
-    SandboxUser(SUPERVISOR_ID, "sgt.ruth.okafor", "Sgt Ruth Okafor", "Sergeant, Stafford NPT", "ruth.okafor@police.example"),
+    SandboxUser(
+        OFFICER_ID, "pc.ada.brooks", "PC Ada Brooks", "Police Constable, Stafford NPT", "ada.brooks@police.example"
+    ),
+    SandboxUser(
+        SECOND_OFFICER_ID, "pc.tom.hale", "PC Tom Hale", "Police Constable, Stafford NPT", "tom.hale@police.example"
+    ),
+    SandboxUser(
+        SUPERVISOR_ID, "sgt.ruth.okafor", "Sgt Ruth Okafor", "Sergeant, Stafford NPT", "ruth.okafor@police.example"
+    ),
     SandboxUser(STAFF_ID, "jo.patel", "Jo Patel", "Civilian staff, front counter", "jo.patel@police.example"),
     SandboxUser(BOT_USER_ID, "lookout", "Lookout", "", "", is_bot=True),
 )
@@ -54,25 +61,58 @@ SANDBOX_CHANNELS: dict[str, str] = {
 def user_json(user: SandboxUser) -> dict[str, Any]:
     first, _, last = user.real_name.rpartition(" ")
     profile = {
-        "title": user.title, "phone": "", "skype": "", "real_name": user.real_name, "real_name_normalized": user.real_name,
-        "display_name": user.name, "display_name_normalized": user.name, "fields": None, "status_text": "",
-        "status_emoji": "", "status_expiration": 0, "avatar_hash": "g0000000000", "first_name": first, "last_name": last,
-        "image_48": f"https://secure.gravatar.com/avatar/{user.id}.jpg?s=48", "team": TEAM_ID,
+        "title": user.title,
+        "phone": "",
+        "skype": "",
+        "real_name": user.real_name,
+        "real_name_normalized": user.real_name,
+        "display_name": user.name,
+        "display_name_normalized": user.name,
+        "fields": None,
+        "status_text": "",
+        "status_emoji": "",
+        "status_expiration": 0,
+        "avatar_hash": "g0000000000",
+        "first_name": first,
+        "last_name": last,
+        "image_48": f"https://secure.gravatar.com/avatar/{user.id}.jpg?s=48",
+        "team": TEAM_ID,
     }
     if user.email:
         profile["email"] = user.email
     if user.is_bot:
         profile.update(bot_id=BOT_ID, api_app_id=APP_ID, always_active=True)
     return {
-        "id": user.id, "team_id": TEAM_ID, "name": user.name, "deleted": False, "color": "9f69e7",
-        "real_name": user.real_name, "tz": "Europe/London", "tz_label": "Greenwich Mean Time", "tz_offset": 0,
-        "profile": profile, "is_admin": False, "is_owner": False, "is_primary_owner": False, "is_restricted": False,
-        "is_ultra_restricted": False, "is_bot": user.is_bot, "is_app_user": False, "updated": 1712345678,
-        "is_email_confirmed": not user.is_bot, "who_can_share_contact_card": "EVERYONE",
+        "id": user.id,
+        "team_id": TEAM_ID,
+        "name": user.name,
+        "deleted": False,
+        "color": "9f69e7",
+        "real_name": user.real_name,
+        "tz": "Europe/London",
+        "tz_label": "Greenwich Mean Time",
+        "tz_offset": 0,
+        "profile": profile,
+        "is_admin": False,
+        "is_owner": False,
+        "is_primary_owner": False,
+        "is_restricted": False,
+        "is_ultra_restricted": False,
+        "is_bot": user.is_bot,
+        "is_app_user": False,
+        "updated": 1712345678,
+        "is_email_confirmed": not user.is_bot,
+        "who_can_share_contact_card": "EVERYONE",
     }
 
 
 def bot_profile() -> dict[str, Any]:
-    return {"id": BOT_ID, "app_id": APP_ID, "name": "Lookout", "icons": {}, "deleted": False, "updated": 1712345678,
-            "team_id": TEAM_ID}
-
+    return {
+        "id": BOT_ID,
+        "app_id": APP_ID,
+        "name": "Lookout",
+        "icons": {},
+        "deleted": False,
+        "updated": 1712345678,
+        "team_id": TEAM_ID,
+    }

@@ -20,6 +20,7 @@ Twilio signs them; STOP, START and their synonyms update the opted-out list.
         await phone.texts("hello")              # signed form POST to the app
         sms.texts_to("+447700900123")           # what the app sent back
 """
+
 from __future__ import annotations
 
 import argparse
@@ -45,8 +46,10 @@ OPT_OUT = frozenset({"stop", "stopall", "unsubscribe", "cancel", "end", "quit"})
 OPT_IN = frozenset({"start", "unstop", "yes"})
 MAX_BODY = 1600
 # GSM 03.38, counted here on its own (not with the product's code) so the stand-in checks what the app says.
-_GSM = set("@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿"
-           "abcdefghijklmnopqrstuvwxyzäöñüà")
+_GSM = set(
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿"
+    "abcdefghijklmnopqrstuvwxyzäöñüà"
+)
 _GSM_EXT = set("^{}\\[~]|€\f")
 
 
@@ -90,8 +93,15 @@ def _sid(prefix: str) -> str:
 
 class SmsStandIn(ServedStandIn):
     def __init__(
-        self, account_sid: str, auth_token: str, *, webhook_url: str | None = None, number: str = "+447700900000",
-        max_per_second: float | None = None, report_after: float = 0.2, port: int = 0,
+        self,
+        account_sid: str,
+        auth_token: str,
+        *,
+        webhook_url: str | None = None,
+        number: str = "+447700900000",
+        max_per_second: float | None = None,
+        report_after: float = 0.2,
+        port: int = 0,
     ) -> None:
         self.account_sid = account_sid
         self.auth_token = auth_token
@@ -110,11 +120,13 @@ class SmsStandIn(ServedStandIn):
         self._window: list[float] = []
         self._validator = RequestValidator(auth_token)
         base = f"/2010-04-01/Accounts/{account_sid}"
-        self.app = Starlette(routes=[
-            Route(f"{base}/Messages.json", self._create_message, methods=["POST"]),
-            Route(f"{base}/Messages/{{message}}/Media/{{media}}", self._get_media, methods=["GET"]),
-            Route("/_sandbox/stats", self._stats),  # for benchmarks in another process
-        ])
+        self.app = Starlette(
+            routes=[
+                Route(f"{base}/Messages.json", self._create_message, methods=["POST"]),
+                Route(f"{base}/Messages/{{message}}/Media/{{media}}", self._get_media, methods=["GET"]),
+                Route("/_sandbox/stats", self._stats),  # for benchmarks in another process
+            ]
+        )
         self._server = BackgroundServer(self.app, "SMS stand-in", port)
 
     @property
@@ -138,10 +150,15 @@ class SmsStandIn(ServedStandIn):
         with self._lock:
             sent = list(self.sent)
             rejected = len(self.rejected)
-        return JSONResponse({
-            "sent": len(sent), "segments": sum(t.num_segments for t in sent), "rejected": rejected,
-            "first_at": sent[0].at if sent else None, "last_at": sent[-1].at if sent else None,
-        })
+        return JSONResponse(
+            {
+                "sent": len(sent),
+                "segments": sum(t.num_segments for t in sent),
+                "rejected": rejected,
+                "first_at": sent[0].at if sent else None,
+                "last_at": sent[-1].at if sent else None,
+            }
+        )
 
     # --- the Messages resource --------------------------------------------------------------------
 
@@ -151,7 +168,10 @@ class SmsStandIn(ServedStandIn):
 
     @staticmethod
     def _error(http_status: int, code: int, message: str) -> JSONResponse:
-        return JSONResponse({"code": code, "message": message, "more_info": f"{MORE_INFO}{code}", "status": http_status}, status_code=http_status)
+        return JSONResponse(
+            {"code": code, "message": message, "more_info": f"{MORE_INFO}{code}", "status": http_status},
+            status_code=http_status,
+        )
 
     def _over_rate(self) -> bool:
         if self.max_per_second is None:
@@ -192,10 +212,19 @@ class SmsStandIn(ServedStandIn):
         with self._lock:
             self.sent.append(text)
         resource = {
-            "sid": text.sid, "account_sid": self.account_sid, "to": to, "from": form.get("From") or self.number,
-            "messaging_service_sid": form.get("MessagingServiceSid"), "body": body, "status": "queued",
-            "num_segments": str(text.num_segments), "num_media": "0", "direction": "outbound-api", "error_code": None,
-            "error_message": None, "uri": f"/2010-04-01/Accounts/{self.account_sid}/Messages/{text.sid}.json",
+            "sid": text.sid,
+            "account_sid": self.account_sid,
+            "to": to,
+            "from": form.get("From") or self.number,
+            "messaging_service_sid": form.get("MessagingServiceSid"),
+            "body": body,
+            "status": "queued",
+            "num_segments": str(text.num_segments),
+            "num_media": "0",
+            "direction": "outbound-api",
+            "error_code": None,
+            "error_message": None,
+            "uri": f"/2010-04-01/Accounts/{self.account_sid}/Messages/{text.sid}.json",
         }
         callback = form.get("StatusCallback")
         task = BackgroundTask(self._report, text, callback) if callback else None
@@ -207,8 +236,15 @@ class SmsStandIn(ServedStandIn):
         steps = [("sent", None), ("undelivered", code)] if code else [("sent", None), ("delivered", None)]
         for status, error in steps:
             text.status, text.error_code = status, error
-            form = {"MessageSid": text.sid, "SmsSid": text.sid, "AccountSid": self.account_sid, "From": self.number,
-                    "To": text.to, "MessageStatus": status, "SmsStatus": status}
+            form = {
+                "MessageSid": text.sid,
+                "SmsSid": text.sid,
+                "AccountSid": self.account_sid,
+                "From": self.number,
+                "To": text.to,
+                "MessageStatus": status,
+                "SmsStatus": status,
+            }
             if error:
                 form["ErrorCode"] = str(error)
             try:
@@ -248,13 +284,24 @@ class SimulatedPhone:
         self.stand_in = stand_in
         self.number = number
 
-    def inbound_form(self, body: str, *, pictures: tuple[tuple[bytes, str], ...] = (), sid: str | None = None) -> dict[str, str]:
+    def inbound_form(
+        self, body: str, *, pictures: tuple[tuple[bytes, str], ...] = (), sid: str | None = None
+    ) -> dict[str, str]:
         sms = self.stand_in
         message_sid = sid or _sid("MM" if pictures else "SM")
         form = {
-            "MessageSid": message_sid, "SmsMessageSid": message_sid, "SmsSid": message_sid, "AccountSid": sms.account_sid,
-            "From": self.number, "To": sms.number, "Body": body, "NumSegments": str(num_segments(body)),
-            "NumMedia": str(len(pictures)), "ApiVersion": "2010-04-01", "FromCountry": "GB", "ToCountry": "GB",
+            "MessageSid": message_sid,
+            "SmsMessageSid": message_sid,
+            "SmsSid": message_sid,
+            "AccountSid": sms.account_sid,
+            "From": self.number,
+            "To": sms.number,
+            "Body": body,
+            "NumSegments": str(num_segments(body)),
+            "NumMedia": str(len(pictures)),
+            "ApiVersion": "2010-04-01",
+            "FromCountry": "GB",
+            "ToCountry": "GB",
         }
         for index, (content, content_type) in enumerate(pictures):
             form[f"MediaUrl{index}"] = sms.add_media(message_sid, content, content_type)
@@ -275,7 +322,6 @@ class SimulatedPhone:
 
     def received(self) -> list[str]:
         return self.stand_in.texts_to(self.number)
-
 
 
 def main() -> None:

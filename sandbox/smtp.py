@@ -13,6 +13,7 @@ and it behaves like one in the two ways that matter to Lookout:
         ...
         [mail] = sink.messages_to("ada@example.org")
 """
+
 from __future__ import annotations
 
 import email.policy
@@ -54,7 +55,9 @@ class _Handler:
     def __init__(self, sink: SmtpSink) -> None:
         self._sink = sink
 
-    async def handle_RCPT(self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]) -> str:
+    async def handle_RCPT(
+        self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
+    ) -> str:
         local = address.partition("@")[0].lower()
         if local.startswith("bounce"):
             self._sink.refused += 1
@@ -70,7 +73,9 @@ class _Handler:
         data = raw if isinstance(raw, bytes) else str(raw).encode()
         message = BytesParser(policy=email.policy.default).parsebytes(data)
         assert isinstance(message, EmailMessage)
-        self._sink.record(ReceivedMail(str(envelope.mail_from), tuple(envelope.rcpt_tos), message, datetime.now(UTC), data))
+        self._sink.record(
+            ReceivedMail(str(envelope.mail_from), tuple(envelope.rcpt_tos), message, datetime.now(UTC), data)
+        )
         return "250 Message accepted for delivery"
 
 
@@ -124,7 +129,9 @@ class SmtpSink:
         """Block until ``address`` has ``count`` messages (for tests); ``TimeoutError`` otherwise."""
         with self._changed:
             if not self._changed.wait_for(lambda: len(self._to_locked(address)) >= count, timeout=timeout):
-                raise TimeoutError(f"{address} has {len(self._to_locked(address))} of {count} messages after {timeout}s")
+                raise TimeoutError(
+                    f"{address} has {len(self._to_locked(address))} of {count} messages after {timeout}s"
+                )
             return self._to_locked(address)
 
     def clear(self) -> None:
@@ -134,9 +141,16 @@ class SmtpSink:
     def summary(self) -> list[dict[str, Any]]:
         """The mailbox as JSON-ready rows, newest first (the console's mailbox view); ``id`` is the arrival number."""
         return [
-            {"id": number, "to": list(m.rcpt_to), "from": m.mail_from, "subject": m.subject, "received_at": m.received_at.isoformat(),
-             "text": m.body("plain"), "html": m.body("html"),
-             "headers": {k: str(v) for k, v in m.message.items()}}
+            {
+                "id": number,
+                "to": list(m.rcpt_to),
+                "from": m.mail_from,
+                "subject": m.subject,
+                "received_at": m.received_at.isoformat(),
+                "text": m.body("plain"),
+                "html": m.body("html"),
+                "headers": {k: str(v) for k, v in m.message.items()},
+            }
             for number, m in reversed(list(enumerate(self.messages())))
         ]
 

@@ -13,6 +13,7 @@ the webhook registered with ``setWebhook``.
 
 Run alone: ``python -m sandbox.telegram --port 8081``.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -38,8 +39,15 @@ from sandbox.server import BackgroundServer, ServedStandIn
 from sandbox.telegram_markup import EntityError, visible_text
 
 # Fields Telegram takes as JSON-serialised objects inside a form.
-_JSON_FIELDS = {"reply_markup", "reply_parameters", "link_preview_options", "entities", "allowed_updates", "commands",
-                "caption_entities"}
+_JSON_FIELDS = {
+    "reply_markup",
+    "reply_parameters",
+    "link_preview_options",
+    "entities",
+    "allowed_updates",
+    "commands",
+    "caption_entities",
+}
 MAX_TEXT = 4096
 MAX_CAPTION = 1024
 MAX_CALLBACK_DATA = 64
@@ -113,7 +121,12 @@ class _ApiError(Exception):
 
 class TelegramStandIn(ServedStandIn):
     def __init__(
-        self, token: str = "123456:TEST", *, limits: TelegramLimits | None = None, faults: TelegramFaults | None = None, seed: int = 0
+        self,
+        token: str = "123456:TEST",
+        *,
+        limits: TelegramLimits | None = None,
+        faults: TelegramFaults | None = None,
+        seed: int = 0,
     ) -> None:
         self.token = token
         self.limits = limits or TelegramLimits()
@@ -135,14 +148,16 @@ class TelegramStandIn(ServedStandIn):
         self._chat_tokens: dict[int, tuple[float, float]] = {}  # chat → (tokens, when counted)
         self._message_ids: dict[int, int] = defaultdict(int)
         self._by_id: dict[tuple[int, int], SentRecord] = {}
-        self.app = FaultInjector(Starlette(
-            routes=[
-                Route("/bot{token}/{method}", self._dispatch, methods=["GET", "POST"]),
-                Route("/file/bot{token}/{path:path}", self._download),
-                Route("/_sandbox/stats", self._stats),  # for benchmarks and tests in another process
-                Route("/_sandbox/arrivals", self._arrivals),
-            ]
-        ))  # latency, resets and 5xx bursts on the wire: sandbox.faults
+        self.app = FaultInjector(
+            Starlette(
+                routes=[
+                    Route("/bot{token}/{method}", self._dispatch, methods=["GET", "POST"]),
+                    Route("/file/bot{token}/{path:path}", self._download),
+                    Route("/_sandbox/stats", self._stats),  # for benchmarks and tests in another process
+                    Route("/_sandbox/arrivals", self._arrivals),
+                ]
+            )
+        )  # latency, resets and 5xx bursts on the wire: sandbox.faults
         self._server = BackgroundServer(self.app, "Telegram stand-in")
 
     # --- what tests read -----------------------------------------------------------------
@@ -249,7 +264,11 @@ class TelegramStandIn(ServedStandIn):
         return True
 
     def _get_webhook_info(self, params: dict[str, Any]) -> dict[str, Any]:
-        info: dict[str, Any] = {"url": self.webhook.get("url", ""), "has_custom_certificate": False, "pending_update_count": 0}
+        info: dict[str, Any] = {
+            "url": self.webhook.get("url", ""),
+            "has_custom_certificate": False,
+            "pending_update_count": 0,
+        }
         if self.webhook.get("url"):
             info["max_connections"] = self.webhook["max_connections"]
             if self.webhook.get("allowed_updates"):
@@ -269,8 +288,15 @@ class TelegramStandIn(ServedStandIn):
         record = self._record(params, "photo", caption, visible)
         record.file_id = stored.file_id
         result = self._message_json(record)
-        result["photo"] = [{"file_id": stored.file_id, "file_unique_id": stored.file_id[-12:], "width": 800, "height": 600,
-                            "file_size": len(stored.content)}]
+        result["photo"] = [
+            {
+                "file_id": stored.file_id,
+                "file_unique_id": stored.file_id[-12:],
+                "width": 800,
+                "height": 600,
+                "file_size": len(stored.content),
+            }
+        ]
         if caption:
             result["caption"] = visible
         return result
@@ -282,8 +308,12 @@ class TelegramStandIn(ServedStandIn):
         record = self._record(params, "document", caption, visible)
         record.file_id = stored.file_id
         result = self._message_json(record)
-        result["document"] = {"file_id": stored.file_id, "file_unique_id": stored.file_id[-12:], "file_name": stored.name,
-                              "file_size": len(stored.content)}
+        result["document"] = {
+            "file_id": stored.file_id,
+            "file_unique_id": stored.file_id[-12:],
+            "file_name": stored.name,
+            "file_size": len(stored.content),
+        }
         return result
 
     def _send_location(self, params: dict[str, Any]) -> dict[str, Any]:
@@ -302,7 +332,10 @@ class TelegramStandIn(ServedStandIn):
         visible = self._checked_text(text, params.get("parse_mode"), MAX_TEXT, "message text")
         markup = self._checked_markup(params.get("reply_markup"))
         if visible == record.visible and markup == record.reply_markup:
-            raise _ApiError(400, "Bad Request: message is not modified: specified new message content and reply markup are exactly the same")
+            raise _ApiError(
+                400,
+                "Bad Request: message is not modified: specified new message content and reply markup are exactly the same",
+            )
         record.text, record.visible, record.reply_markup, record.edits = text, visible, markup, record.edits + 1
         return self._message_json(record)
 
@@ -328,8 +361,12 @@ class TelegramStandIn(ServedStandIn):
         stored = self.files.get(str(params.get("file_id", "")))
         if stored is None:
             raise _ApiError(400, "Bad Request: invalid file_id")
-        return {"file_id": stored.file_id, "file_unique_id": stored.file_id[-12:], "file_size": len(stored.content),
-                "file_path": stored.file_path}
+        return {
+            "file_id": stored.file_id,
+            "file_unique_id": stored.file_id[-12:],
+            "file_size": len(stored.content),
+            "file_path": stored.file_path,
+        }
 
     def _set_my_commands(self, params: dict[str, Any]) -> bool:
         commands = params.get("commands")
@@ -475,7 +512,12 @@ class TelegramStandIn(ServedStandIn):
         return message
 
     def bot_user(self) -> dict[str, Any]:
-        return {"id": int(self.token.split(":")[0]), "is_bot": True, "first_name": "Lookout", "username": "lookout_sandbox_bot"}
+        return {
+            "id": int(self.token.split(":")[0]),
+            "is_bot": True,
+            "first_name": "Lookout",
+            "username": "lookout_sandbox_bot",
+        }
 
 
 _METHODS = {
@@ -551,11 +593,15 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=30.0, help="messages/s per bot; 0 = unlimited")
     parser.add_argument("--per-chat", type=float, default=1.0, help="seconds between messages to one chat; 0 = none")
     parser.add_argument("--paid-rate", type=float, default=1000.0, help="paid broadcast messages/s; 0 = unlimited")
-    parser.add_argument("--stars", type=float, default=None, help="the bot's Stars balance for paid broadcasts (default: endless)")
+    parser.add_argument(
+        "--stars", type=float, default=None, help="the bot's Stars balance for paid broadcasts (default: endless)"
+    )
     args = parser.parse_args()
     import uvicorn
 
-    limits = TelegramLimits(args.rate or None, args.per_chat or None, paid_per_second=args.paid_rate or None, stars_balance=args.stars)
+    limits = TelegramLimits(
+        args.rate or None, args.per_chat or None, paid_per_second=args.paid_rate or None, stars_balance=args.stars
+    )
     stand_in = TelegramStandIn(args.token, limits=limits)
     uvicorn.run(stand_in.app, host="127.0.0.1", port=args.port, log_level="warning", access_log=False)
 

@@ -5,6 +5,7 @@ Telegram parses ``parse_mode=HTML`` and ``MarkdownV2`` text itself and answers
 text it stores and shows is the text after parsing. Lookout must never trip
 this with a resident's or officer's words, so the stand-in checks as strictly.
 """
+
 from __future__ import annotations
 
 import html
@@ -12,8 +13,24 @@ import re
 from html.parser import HTMLParser
 
 # Telegram's HTML subset (core.telegram.org/bots/api#html-style).
-_HTML_TAGS = {"b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "span", "tg-spoiler", "a", "code", "pre",
-              "blockquote", "tg-emoji"}
+_HTML_TAGS = {
+    "b",
+    "strong",
+    "i",
+    "em",
+    "u",
+    "ins",
+    "s",
+    "strike",
+    "del",
+    "span",
+    "tg-spoiler",
+    "a",
+    "code",
+    "pre",
+    "blockquote",
+    "tg-emoji",
+}
 _HTML_ENTITY = re.compile(r"&(?!(?:lt|gt|amp|quot|#\d+|#x[0-9a-fA-F]+);)")
 _MARKDOWN_V2_RESERVED = set("_*[]()~`>#+-=|{}.!")
 
@@ -30,12 +47,12 @@ class _TelegramHtml(HTMLParser):
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag not in _HTML_TAGS:
-            raise EntityError(f"Unsupported start tag \"{tag}\"")
+            raise EntityError(f'Unsupported start tag "{tag}"')
         self.open.append(tag)
 
     def handle_endtag(self, tag: str) -> None:
         if not self.open or self.open[-1] != tag:
-            raise EntityError(f"Can't find end tag corresponding to start tag \"{self.open[-1] if self.open else tag}\"")
+            raise EntityError(f'Can\'t find end tag corresponding to start tag "{self.open[-1] if self.open else tag}"')
         self.open.pop()
 
     def handle_data(self, data: str) -> None:
@@ -45,14 +62,14 @@ class _TelegramHtml(HTMLParser):
 def parse_html(text: str) -> str:
     """The visible text of Telegram-HTML ``text``, or ``EntityError``."""
     if _HTML_ENTITY.search(text):
-        raise EntityError("Unsupported HTML entity or unescaped \"&\"")
+        raise EntityError('Unsupported HTML entity or unescaped "&"')
     if re.search(r"<(?![a-zA-Z/])", text):
-        raise EntityError("Unexpected \"<\": escape it as &lt;")
+        raise EntityError('Unexpected "<": escape it as &lt;')
     parser = _TelegramHtml()
     parser.feed(text)
     parser.close()
     if parser.open:
-        raise EntityError(f"Can't find end tag corresponding to start tag \"{parser.open[-1]}\"")
+        raise EntityError(f'Can\'t find end tag corresponding to start tag "{parser.open[-1]}"')
     return html.unescape("".join(parser.text))
 
 
@@ -72,7 +89,9 @@ def parse_markdown_v2(text: str) -> str:
         elif char == "\\":
             escaped = True
         elif char in _MARKDOWN_V2_RESERVED:
-            raise EntityError(f"Character '{char}' is reserved and must be escaped with the preceding '\\' (byte offset {offset})")
+            raise EntityError(
+                f"Character '{char}' is reserved and must be escaped with the preceding '\\' (byte offset {offset})"
+            )
         else:
             visible.append(char)
     return "".join(visible)

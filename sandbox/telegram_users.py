@@ -4,6 +4,7 @@ The webhook is whatever the bot registered with ``setWebhook`` on the
 stand-in (URL and ``secret_token``); every update carries a fresh
 ``update_id`` and, when a secret was set, ``X-Telegram-Bot-Api-Secret-Token``.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -26,7 +27,12 @@ class SimulatedUser:
     language_code: str = "en"
 
     def as_json(self) -> dict[str, Any]:
-        user: dict[str, Any] = {"id": self.id, "is_bot": False, "first_name": self.first_name, "language_code": self.language_code}
+        user: dict[str, Any] = {
+            "id": self.id,
+            "is_bot": False,
+            "first_name": self.first_name,
+            "language_code": self.language_code,
+        }
         if self.username:
             user["username"] = self.username
         return user
@@ -59,16 +65,27 @@ class TelegramUsers:
             message["reply_to_message"] = self._bot_message(user, reply_to)
         return self.post({"message": message})
 
-    def shares_location(self, user: SimulatedUser, lat: float, lon: float, *, live_period: int | None = None) -> httpx.Response:
+    def shares_location(
+        self, user: SimulatedUser, lat: float, lon: float, *, live_period: int | None = None
+    ) -> httpx.Response:
         location: dict[str, Any] = {"latitude": lat, "longitude": lon}
         if live_period is not None:
             location["live_period"] = live_period
         return self.post({"message": self._message(user, location=location)})
 
-    def sends_photo(self, user: SimulatedUser, content: bytes, *, caption: str | None = None, reply_to: int | None = None) -> httpx.Response:
+    def sends_photo(
+        self, user: SimulatedUser, content: bytes, *, caption: str | None = None, reply_to: int | None = None
+    ) -> httpx.Response:
         stored = self._stand_in.add_file(content, "photo.jpg")
-        photo = [{"file_id": stored.file_id, "file_unique_id": stored.file_id[-12:], "width": 800, "height": 600,
-                  "file_size": len(content)}]
+        photo = [
+            {
+                "file_id": stored.file_id,
+                "file_unique_id": stored.file_id[-12:],
+                "width": 800,
+                "height": 600,
+                "file_size": len(content),
+            }
+        ]
         message = self._message(user, photo=photo)
         if caption:
             message["caption"] = caption
@@ -103,7 +120,9 @@ class TelegramUsers:
 
     # --- the wire ----------------------------------------------------------------------
 
-    def post(self, update: dict[str, Any], *, secret: str | None = None, update_id: int | None = None) -> httpx.Response:
+    def post(
+        self, update: dict[str, Any], *, secret: str | None = None, update_id: int | None = None
+    ) -> httpx.Response:
         """Deliver one update to the registered webhook (``secret`` overrides the registered one)."""
         webhook = self._stand_in.webhook
         if not webhook.get("url"):
@@ -117,7 +136,13 @@ class TelegramUsers:
         return httpx.post(webhook["url"], json=body, headers=headers, timeout=10)
 
     def _message(self, user: SimulatedUser, **content: Any) -> dict[str, Any]:
-        return {"message_id": next(self._message_ids), "from": user.as_json(), "chat": user.chat(), "date": int(time.time()), **content}
+        return {
+            "message_id": next(self._message_ids),
+            "from": user.as_json(),
+            "chat": user.chat(),
+            "date": int(time.time()),
+            **content,
+        }
 
     def _bot_message(self, user: SimulatedUser, message_id: int) -> dict[str, Any]:
         """The bot's earlier message as Telegram embeds it in a reply or a callback."""

@@ -16,6 +16,7 @@ image, and read back every request with its User-Agent.
 
 In the one-port sandbox it is mounted at ``/tiles`` (``sandbox.service``).
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -92,9 +93,25 @@ MAP_ROADS: tuple[Road, ...] = (
     Road("Kingsway", "residential", ((-2.11950, 52.79500), (-2.11300, 52.79450), (-2.10700, 52.79500))),
     Road("Oxford Gardens", "residential", ((-2.12700, 52.80800), (-2.12300, 52.81000), (-2.12000, 52.81400))),
 )
-RIVER = ("River Sow", ((-2.14500, 52.80300), (-2.13000, 52.80400), (-2.12200, 52.80330), (-2.11790, 52.80330),
-                       (-2.11000, 52.80180), (-2.10000, 52.80420), (-2.08500, 52.80800)))
-RAILWAY: Line = ((-2.12400, 52.78000), (-2.12300, 52.80000), (-2.12350, 52.80400), (-2.12600, 52.82000), (-2.13000, 52.84000))
+RIVER = (
+    "River Sow",
+    (
+        (-2.14500, 52.80300),
+        (-2.13000, 52.80400),
+        (-2.12200, 52.80330),
+        (-2.11790, 52.80330),
+        (-2.11000, 52.80180),
+        (-2.10000, 52.80420),
+        (-2.08500, 52.80800),
+    ),
+)
+RAILWAY: Line = (
+    (-2.12400, 52.78000),
+    (-2.12300, 52.80000),
+    (-2.12350, 52.80400),
+    (-2.12600, 52.82000),
+    (-2.13000, 52.84000),
+)
 STATION = ("Stafford station", (-2.12360, 52.80410))
 PARKS: tuple[tuple[str, Line], ...] = (
     ("Victoria Park", ((-2.12230, 52.80520), (-2.11980, 52.80560), (-2.11900, 52.80380), (-2.12200, 52.80350))),
@@ -105,7 +122,9 @@ def world_px(lon: float, lat: float, zoom: int) -> tuple[float, float]:
     """Web Mercator pixels of the whole world at ``zoom``, as every XYZ tile server cuts them."""
     size = TILE * 2**zoom
     lat_r = math.radians(max(-85.0511, min(85.0511, lat)))
-    return (lon + 180.0) / 360.0 * size, (1.0 - math.log(math.tan(lat_r) + 1.0 / math.cos(lat_r)) / math.pi) / 2.0 * size
+    return (lon + 180.0) / 360.0 * size, (
+        1.0 - math.log(math.tan(lat_r) + 1.0 / math.cos(lat_r)) / math.pi
+    ) / 2.0 * size
 
 
 def _metres_per_px(lat: float, zoom: int) -> float:
@@ -127,7 +146,9 @@ def roads_of(places: Iterable[Place]) -> list[Road]:
         geometry = place.geometry or {}
         if place.category == "highway" and geometry.get("type") == "LineString":
             kind = place.type if place.type in ROAD_STYLES else "residential"
-            found.append(Road(place.name, kind, tuple((float(lon), float(lat)) for lon, lat, *_ in geometry["coordinates"])))
+            found.append(
+                Road(place.name, kind, tuple((float(lon), float(lat)) for lon, lat, *_ in geometry["coordinates"]))
+            )
     return [*found, *MAP_ROADS]
 
 
@@ -195,7 +216,9 @@ def draw_tile(z: int, x: int, y: int, places: Sequence[Place]) -> bytes:
             colour, metres = ROAD_STYLES[road.kind]
             width = paint.width(metres, 3 if road.kind in ("primary", "secondary") else 2)
             if paint.near(points, width + 4):
-                draw.line(points, fill=CASING if casing else colour, width=width + 2 if casing else width, joint="curve")
+                draw.line(
+                    points, fill=CASING if casing else colour, width=width + 2 if casing else width, joint="curve"
+                )
     for name, outline in PARKS:
         centre = paint.px(outline)
         if z >= 15:
@@ -276,5 +299,4 @@ class TileStandIn(ServedStandIn):
         if not 0 <= z <= MAX_ZOOM or not (0 <= x < 2**z and 0 <= y < 2**z):
             return PlainTextResponse("No such tile.", status_code=404)
         png = await asyncio.to_thread(draw_tile, z, x, y, self._places)  # tens of ms: not on the loop
-        return Response(png, media_type="image/png",
-                        headers={"Cache-Control": "max-age=604800"})
+        return Response(png, media_type="image/png", headers={"Cache-Control": "max-age=604800"})

@@ -31,6 +31,7 @@ their records, and the inspection and control routes under ``/_sandbox``.
 
 Run alone: ``python -m sandbox.whatsapp --port 8083``.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -65,8 +66,17 @@ from sandbox.whatsapp_webhooks import WebhookDelivery, envelope, post_signed
 
 # What a test or the console builds a stand-in with, or reads back from it. WhatsAppLimits and Template
 # are the stand-in's settings, so they are offered here too; the rest lives in the modules named above.
-__all__ = ["POLICE_ALERT", "InboundMessage", "Media", "Rejection", "SentMessage", "Template", "WhatsAppFaults",
-           "WhatsAppLimits", "WhatsAppStandIn"]
+__all__ = [
+    "POLICE_ALERT",
+    "InboundMessage",
+    "Media",
+    "Rejection",
+    "SentMessage",
+    "Template",
+    "WhatsAppFaults",
+    "WhatsAppLimits",
+    "WhatsAppStandIn",
+]
 
 _STATUSES = ("sent", "delivered", "read", "failed")
 
@@ -135,7 +145,6 @@ class Media:
         return base64.b64encode(hashlib.sha256(self.content).digest()).decode()
 
 
-
 # --- the stand-in --------------------------------------------------------------------------
 
 
@@ -179,23 +188,25 @@ class WhatsAppStandIn(ServedStandIn):
         self._clock_offset = 0.0
         self._recipients: dict[str, str] = {}  # every wamid issued -> wa_id
         self._next_media_id = 1_037_543_291_543_636
-        self.app = FaultInjector(Starlette(
-            routes=[
-                # Inspection and control first: "/_sandbox/stats" would otherwise match "/{version}/{media_id}".
-                Route("/_sandbox/stats", self._stats_route),
-                Route("/_sandbox/messages", self._messages_route),
-                Route("/_sandbox/rejected", self._rejected_route),
-                Route("/_sandbox/inbound", self._inbound_route),
-                Route("/_sandbox/windows", self._windows_route),
-                Route("/_sandbox/clock", self._clock_route, methods=["POST"]),
-                Route("/_sandbox/users/{wa_id}/messages", self._user_message_route, methods=["POST"]),
-                Route("/_sandbox/statuses", self._status_route, methods=["POST"]),
-                Route("/whatsapp_business/attachments/", self._download_media),
-                Route("/{version}/{phone_number_id}/messages", self._messages_endpoint, methods=["POST"]),
-                Route("/{version}/{phone_number_id}/media", self._upload_endpoint, methods=["POST"]),
-                Route("/{version}/{media_id}", self._media_endpoint, methods=["GET", "DELETE"]),
-            ]
-        ))  # latency, resets and 5xx bursts on the wire: sandbox.faults
+        self.app = FaultInjector(
+            Starlette(
+                routes=[
+                    # Inspection and control first: "/_sandbox/stats" would otherwise match "/{version}/{media_id}".
+                    Route("/_sandbox/stats", self._stats_route),
+                    Route("/_sandbox/messages", self._messages_route),
+                    Route("/_sandbox/rejected", self._rejected_route),
+                    Route("/_sandbox/inbound", self._inbound_route),
+                    Route("/_sandbox/windows", self._windows_route),
+                    Route("/_sandbox/clock", self._clock_route, methods=["POST"]),
+                    Route("/_sandbox/users/{wa_id}/messages", self._user_message_route, methods=["POST"]),
+                    Route("/_sandbox/statuses", self._status_route, methods=["POST"]),
+                    Route("/whatsapp_business/attachments/", self._download_media),
+                    Route("/{version}/{phone_number_id}/messages", self._messages_endpoint, methods=["POST"]),
+                    Route("/{version}/{phone_number_id}/media", self._upload_endpoint, methods=["POST"]),
+                    Route("/{version}/{media_id}", self._media_endpoint, methods=["GET", "DELETE"]),
+                ]
+            )
+        )  # latency, resets and 5xx bursts on the wire: sandbox.faults
         self._server = BackgroundServer(self.app, "WhatsApp stand-in")
 
     @property
@@ -273,7 +284,9 @@ class WhatsAppStandIn(ServedStandIn):
         message: dict[str, Any] = {} if context is None else {"context": context}
         with self._lock:
             now = self.now()
-            message.update({"from": wa_id, "id": self._new_wamid(wa_id), "timestamp": str(int(now)), "type": kind, kind: content})
+            message.update(
+                {"from": wa_id, "id": self._new_wamid(wa_id), "timestamp": str(int(now)), "type": kind, kind: content}
+            )
             # The window opens when the user writes, whether or not the app's webhook is up.
             self._ledger.note_inbound(wa_id, now)
             self.inbound.append(InboundMessage(message["id"], wa_id, kind, message, now))
@@ -327,7 +340,10 @@ class WhatsAppStandIn(ServedStandIn):
 
     def _envelope(self, value: dict[str, Any]) -> dict[str, Any]:
         return envelope(
-            value, display_phone_number=self.display_phone_number, phone_number_id=self.phone_number_id, waba_id=self.waba_id
+            value,
+            display_phone_number=self.display_phone_number,
+            phone_number_id=self.phone_number_id,
+            waba_id=self.waba_id,
         )
 
     def _conversation_and_pricing(self, message_id: str) -> dict[str, Any]:
@@ -337,7 +353,10 @@ class WhatsAppStandIn(ServedStandIn):
             if record is not None and record.type == "template":
                 category = self.templates[record.content["name"]].category.lower()
         conversation = {"id": hashlib.sha256(message_id.encode()).hexdigest()[:32], "origin": {"type": category}}
-        return {"conversation": conversation, "pricing": {"billable": True, "pricing_model": "CBP", "category": category}}
+        return {
+            "conversation": conversation,
+            "pricing": {"billable": True, "pricing_model": "CBP", "category": category},
+        }
 
     async def _report_failure_later(self, message_id: str, code: int) -> None:
         if not self.callback_url:
@@ -373,7 +392,7 @@ class WhatsAppStandIn(ServedStandIn):
 
     def _authorize(self, request: Request) -> None:
         header = request.headers.get("authorization", "")
-        token = header[len("Bearer "):] if header.startswith("Bearer ") else request.query_params.get("access_token")
+        token = header[len("Bearer ") :] if header.startswith("Bearer ") else request.query_params.get("access_token")
         # Bytes, not str: compare_digest refuses non-ASCII str, which would turn a bad token into a 500.
         if not token or not hmac.compare_digest(token.encode(), self.access_token.encode()):
             raise unauthorized()
@@ -462,7 +481,9 @@ class WhatsAppStandIn(ServedStandIn):
 
     def _reject(self, error: GraphError) -> JSONResponse:
         with self._lock:
-            self.rejected.append(Rejection(error.to, error.code, error.http_status, error.details, error.request, self.now()))
+            self.rejected.append(
+                Rejection(error.to, error.code, error.http_status, error.details, error.request, self.now())
+            )
             trace = "".join(self._rng.choice(string.ascii_letters + string.digits + "-_") for _ in range(23))
         return JSONResponse(error.answer(trace), status_code=error.http_status)
 
@@ -570,7 +591,9 @@ class WhatsAppStandIn(ServedStandIn):
     async def _inbound_route(self, request: Request) -> JSONResponse:
         with self._lock:
             records = list(self.inbound)
-        return JSONResponse([{"id": m.id, "wa_id": m.wa_id, "type": m.type, "message": m.message, "at": m.at} for m in records])
+        return JSONResponse(
+            [{"id": m.id, "wa_id": m.wa_id, "type": m.type, "message": m.message, "at": m.at} for m in records]
+        )
 
     async def _windows_route(self, request: Request) -> JSONResponse:
         with self._lock:
@@ -599,7 +622,9 @@ class WhatsAppStandIn(ServedStandIn):
     async def _status_route(self, request: Request) -> JSONResponse:
         data = await _json_or_empty(request)
         try:
-            delivery = await self.report_status(str(data.get("id")), str(data.get("status")), error_code=data.get("error_code"))
+            delivery = await self.report_status(
+                str(data.get("id")), str(data.get("status")), error_code=data.get("error_code")
+            )
         except (KeyError, ValueError, RuntimeError) as exc:
             return JSONResponse({"error": str(exc)}, status_code=400)
         except httpx.TransportError as exc:
@@ -664,11 +689,19 @@ def main() -> None:
     parser.add_argument("--token", default="sandbox-token")
     parser.add_argument("--phone-number-id", default="100000000000001")
     parser.add_argument("--app-secret", default="sandbox-app-secret")
-    parser.add_argument("--callback-url", default=None, help="the app's webhook, e.g. http://127.0.0.1:8000/whatsapp/webhook")
+    parser.add_argument(
+        "--callback-url", default=None, help="the app's webhook, e.g. http://127.0.0.1:8000/whatsapp/webhook"
+    )
     parser.add_argument("--rate", type=float, default=80.0, help="messages/s per number; 0 = unlimited")
-    parser.add_argument("--pair-interval", type=float, default=6.0, help="seconds between messages to one user; 0 = none")
-    parser.add_argument("--messaging-limit", type=int, default=0,
-                        help="unique people outside their service window per rolling 24 h (250, 2000, …); 0 = unlimited")
+    parser.add_argument(
+        "--pair-interval", type=float, default=6.0, help="seconds between messages to one user; 0 = none"
+    )
+    parser.add_argument(
+        "--messaging-limit",
+        type=int,
+        default=0,
+        help="unique people outside their service window per rolling 24 h (250, 2000, …); 0 = unlimited",
+    )
     args = parser.parse_args()
     import uvicorn
 
@@ -676,8 +709,11 @@ def main() -> None:
         args.token,
         args.phone_number_id,
         args.app_secret,
-        limits=WhatsAppLimits(per_number_per_second=args.rate or None, per_user_interval=args.pair_interval or None,
-                              messaging_limit=args.messaging_limit or None),
+        limits=WhatsAppLimits(
+            per_number_per_second=args.rate or None,
+            per_user_interval=args.pair_interval or None,
+            messaging_limit=args.messaging_limit or None,
+        ),
         callback_url=args.callback_url,
     )
     uvicorn.run(stand_in.app, host="127.0.0.1", port=args.port, log_level="warning", access_log=False)

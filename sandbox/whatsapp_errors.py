@@ -6,6 +6,7 @@ and failed later is reported in a ``failed`` status webhook whose ``errors[]``
 entry has its own shape (``webhook_error``). Codes:
 https://developers.facebook.com/docs/whatsapp/cloud-api/support/error-codes/
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -103,4 +104,10 @@ def webhook_error(code: int) -> dict[str, Any]:
     """The ``errors[]`` entry of a ``failed`` status webhook for ``code``."""
     title = _ERRORS.get(code, (400, "Message failed to send"))[1]
     details = _DETAILS.get(code, title)
-    return {"code": code, "title": title, "message": title, "error_data": {"details": details}, "href": ERROR_CODES_HREF}
+    return {
+        "code": code,
+        "title": title,
+        "message": title,
+        "error_data": {"details": details},
+        "href": ERROR_CODES_HREF,
+    }

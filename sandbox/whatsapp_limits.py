@@ -8,6 +8,7 @@ written to, when each user last wrote, who was reached outside their window)
 and answers whether a send at a given time breaks one. It is not thread-safe:
 the stand-in (``sandbox.whatsapp``) holds its lock around every call.
 """
+
 from __future__ import annotations
 
 from collections import deque

@@ -7,6 +7,7 @@ refuses raises the ``GraphError`` Meta answers (100 for a malformed parameter,
 131009 for interactive limits, 132000 / 132001 / 132018 for templates).
 Limits: https://developers.facebook.com/docs/whatsapp/cloud-api/messages
 """
+
 from __future__ import annotations
 
 import math
@@ -70,13 +71,13 @@ def recipient(body: dict[str, Any]) -> str:
     if body.get("messaging_product") != "whatsapp":
         raise invalid("The parameter messaging_product is required.")
     if body.get("recipient_type", "individual") != "individual":
-        raise invalid(f"Param recipient_type must be one of {{INDIVIDUAL}} - got \"{body.get('recipient_type')}\".")
+        raise invalid(f'Param recipient_type must be one of {{INDIVIDUAL}} - got "{body.get("recipient_type")}".')
     to = body.get("to")
     if not isinstance(to, str) or not to:
         raise invalid("The parameter to is required.")
     wa_id = re.sub(r"[\s()+-]", "", to)
     if not wa_id.isdigit() or not 7 <= len(wa_id) <= 15:
-        raise invalid(f"Param to must be a phone number in international format - got \"{to}\".")
+        raise invalid(f'Param to must be a phone number in international format - got "{to}".')
     return wa_id
 
 
@@ -131,7 +132,12 @@ def _text_shown(text: dict[str, Any]) -> str:
 def _location_shown(location: dict[str, Any]) -> str:
     for key, bound in (("latitude", 90), ("longitude", 180)):
         value = location.get(key)
-        if not isinstance(value, (int, float)) or isinstance(value, bool) or not math.isfinite(value) or abs(value) > bound:
+        if (
+            not isinstance(value, (int, float))
+            or isinstance(value, bool)
+            or not math.isfinite(value)
+            or abs(value) > bound
+        ):
             raise invalid(f"The parameter location['{key}'] is required and must be a number within ±{bound}.")
     return location.get("name") or location.get("address") or f"{location['latitude']},{location['longitude']}"
 
@@ -140,7 +146,7 @@ def _interactive_shown(interactive: dict[str, Any]) -> str:
     kind = interactive.get("type")
     if kind not in _INTERACTIVE_TYPES:
         choices = ", ".join(t.upper() for t in _INTERACTIVE_TYPES)
-        raise invalid(f'Param interactive[\'type\'] must be one of {{{choices}}} - got "{kind}".')
+        raise invalid(f"Param interactive['type'] must be one of {{{choices}}} - got \"{kind}\".")
     text = (interactive.get("body") or {}).get("text")
     if not isinstance(text, str) or not text:
         raise invalid("The parameter interactive['body']['text'] is required.")
@@ -149,14 +155,18 @@ def _interactive_shown(interactive: dict[str, Any]) -> str:
     action = interactive.get("action")
     if not isinstance(action, dict):
         raise invalid("The parameter interactive['action'] is required.")
-    {"button": _check_reply_buttons, "list": _check_list, "location_request_message": _check_location_request}[kind](action)
+    {"button": _check_reply_buttons, "list": _check_list, "location_request_message": _check_location_request}[kind](
+        action
+    )
     return text
 
 
 def _check_reply_buttons(action: dict[str, Any]) -> None:
     buttons = action.get("buttons")
     if not isinstance(buttons, list) or not 1 <= len(buttons) <= MAX_REPLY_BUTTONS:
-        raise GraphError(131009, f"Invalid buttons count. Min allowed buttons: 1, Max allowed buttons: {MAX_REPLY_BUTTONS}")
+        raise GraphError(
+            131009, f"Invalid buttons count. Min allowed buttons: 1, Max allowed buttons: {MAX_REPLY_BUTTONS}"
+        )
     for index, button in enumerate(buttons):
         where = f"interactive['action']['buttons'][{index}]"
         if not isinstance(button, dict) or button.get("type") != "reply" or not isinstance(button.get("reply"), dict):
@@ -178,9 +188,13 @@ def _check_list(action: dict[str, Any]) -> None:
         raise GraphError(131009, f"Button title length invalid. Min length: 1, Max length: {MAX_BUTTON_TITLE}")
     sections = action.get("sections")
     if not isinstance(sections, list) or not 1 <= len(sections) <= MAX_LIST_SECTIONS:
-        raise GraphError(131009, f"Invalid sections count. Min allowed sections: 1, Max allowed sections: {MAX_LIST_SECTIONS}")
+        raise GraphError(
+            131009, f"Invalid sections count. Min allowed sections: 1, Max allowed sections: {MAX_LIST_SECTIONS}"
+        )
     if len(sections) > 1 and not all(isinstance(s, dict) and s.get("title") for s in sections):
-        raise invalid("The parameter interactive['action']['sections'][]['title'] is required when there are several sections.")
+        raise invalid(
+            "The parameter interactive['action']['sections'][]['title'] is required when there are several sections."
+        )
     rows = [row for section in sections if isinstance(section, dict) for row in section.get("rows") or []]
     if len(rows) > MAX_LIST_ROWS:
         raise GraphError(131009, f"Total row count exceed max allowed count: {MAX_LIST_ROWS}")

@@ -6,6 +6,7 @@ app's message really had, as on a phone. ``act_as_user`` plays one such action
 from JSON, for the stand-in's ``/_sandbox/users/{wa_id}/messages`` route (the
 browser console, or a test in another process).
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -63,7 +64,9 @@ class SimulatedUser:
         reply = next((b["reply"] for b in buttons if b["reply"]["id"] == button_id), None)
         if reply is None:
             raise ValueError(f"message {on} has no reply button {button_id!r}")
-        return await self._tap(on, {"type": "button_reply", "button_reply": {"id": reply["id"], "title": reply["title"]}})
+        return await self._tap(
+            on, {"type": "button_reply", "button_reply": {"id": reply["id"], "title": reply["title"]}}
+        )
 
     async def picks_list_row(self, row_id: str, *, on: str) -> WebhookDelivery:
         sections = self._interactive(on, "list")["action"]["sections"]

@@ -5,6 +5,7 @@ app's callback URL as compact JSON (non-ASCII as ``\\uXXXX``, ``/`` as ``\\/``),
 signed with HMAC-SHA256 of those exact bytes under the app secret. The stand-in
 (``sandbox.whatsapp``) sends residents' messages and message statuses this way.
 """
+
 from __future__ import annotations
 
 import hashlib

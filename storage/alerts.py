@@ -1,4 +1,5 @@
 """Alerts and their follow-ups."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -120,13 +121,19 @@ class SqlAlertRepository:
         return [_alert(r) for r in rows]
 
     async def due_to_send(self, now: datetime) -> list[Alert]:
-        query = select(alerts).where(alerts.c.state == AlertState.SCHEDULED.value, alerts.c.send_at <= now).order_by(alerts.c.send_at)
+        query = (
+            select(alerts)
+            .where(alerts.c.state == AlertState.SCHEDULED.value, alerts.c.send_at <= now)
+            .order_by(alerts.c.send_at)
+        )
         if self._conn.dialect.name == "postgresql":
             query = query.with_for_update(skip_locked=True)
         return [_alert(r) for r in await self._conn.execute(query)]
 
     async def due_to_expire(self, now: datetime) -> list[Alert]:
         rows = await self._conn.execute(
-            select(alerts).where(alerts.c.state.in_(_LIVE), alerts.c.expires_at <= now, alerts.c.type == AlertType.ALERT.value)
+            select(alerts).where(
+                alerts.c.state.in_(_LIVE), alerts.c.expires_at <= now, alerts.c.type == AlertType.ALERT.value
+            )
         )
         return [_alert(r) for r in rows]

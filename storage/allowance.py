@@ -3,6 +3,7 @@
 Taking places is serialised per channel: on PostgreSQL by a transaction-scoped
 advisory lock (several workers), on SQLite by its one writer at a time.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -42,7 +43,9 @@ class SqlMessagingAllowance:
         counted: set[str] = set()
         for start in range(0, len(wanted), _BATCH):
             rows = await self._conn.execute(
-                select(a.address).where(a.channel == channel.value, a.address.in_(wanted[start:start + _BATCH]), a.counted_at > since)
+                select(a.address).where(
+                    a.channel == channel.value, a.address.in_(wanted[start : start + _BATCH]), a.counted_at > since
+                )
             )
             counted.update(rows.scalars())
         used = await self.used(channel, now, window)
@@ -52,10 +55,15 @@ class SqlMessagingAllowance:
         if taken:
             statement = upsert_insert(self._conn, messaging_allowance)
             await self._conn.execute(
-                statement.on_conflict_do_update(index_elements=[a.channel, a.address], set_={"counted_at": statement.excluded.counted_at}),
+                statement.on_conflict_do_update(
+                    index_elements=[a.channel, a.address], set_={"counted_at": statement.excluded.counted_at}
+                ),
                 [{"channel": channel.value, "address": address, "counted_at": now} for address in taken],
             )
-        return AllowanceGrant(frozenset(counted) | frozenset(taken), await self._retry_times(channel, len(refused), used + len(taken) - limit, since, window, now))
+        return AllowanceGrant(
+            frozenset(counted) | frozenset(taken),
+            await self._retry_times(channel, len(refused), used + len(taken) - limit, since, window, now),
+        )
 
     async def _retry_times(
         self, channel: Channel, refused: int, over: int, since: datetime, window: timedelta, now: datetime
@@ -66,8 +74,11 @@ class SqlMessagingAllowance:
             return ()
         a = messaging_allowance.c
         rows = await self._conn.execute(
-            select(a.counted_at).where(a.channel == channel.value, a.counted_at > since)
-            .order_by(a.counted_at).offset(max(0, over)).limit(refused)
+            select(a.counted_at)
+            .where(a.channel == channel.value, a.counted_at > since)
+            .order_by(a.counted_at)
+            .offset(max(0, over))
+            .limit(refused)
         )
         frees = [counted_at + window for counted_at in rows.scalars()]
         return tuple(frees + [now + window] * (refused - len(frees)))
@@ -75,17 +86,23 @@ class SqlMessagingAllowance:
     async def used(self, channel: Channel, now: datetime, window: timedelta) -> int:
         a = messaging_allowance.c
         count = await self._conn.scalar(
-            select(func.count()).select_from(messaging_allowance).where(a.channel == channel.value, a.counted_at > now - window)
+            select(func.count())
+            .select_from(messaging_allowance)
+            .where(a.channel == channel.value, a.counted_at > now - window)
         )
         return count or 0
 
-    async def needing_places(self, criteria: RecipientCriteria, channel: Channel, now: datetime, window: timedelta) -> int:
+    async def needing_places(
+        self, criteria: RecipientCriteria, channel: Channel, now: datetime, window: timedelta
+    ) -> int:
         shape, values = recipients(criteria, self._conn.dialect.name)
         matched = recipients_statement(shape).subquery("matched")
         a, r = messaging_allowance.c, residents.c
         # The worker's test (core.channels.in_service_window): the window counts as closed a little early.
         window_open = r.last_inbound_at > now - (WHATSAPP_SERVICE_WINDOW - WINDOW_MARGIN)
-        already = select(a.address).where(a.channel == channel.value, a.address == matched.c.address, a.counted_at > now - window)
+        already = select(a.address).where(
+            a.channel == channel.value, a.address == matched.c.address, a.counted_at > now - window
+        )
         count = await self._conn.scalar(
             select(func.count())
             .select_from(matched.join(residents, residents.c.id == matched.c.id))

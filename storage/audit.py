@@ -1,4 +1,5 @@
 """The append-only audit log (the database refuses UPDATE and DELETE on it)."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -31,9 +32,12 @@ class SqlAuditLog:
 
     async def count_refusal(self, actor: str, action: str, hour: datetime, source: str) -> int:
         key = refused_attempts.c
-        statement = upsert_insert(self._conn, refused_attempts).values(actor=actor, action=action, hour=hour, count=1, source=source)
-        statement = statement.on_conflict_do_update(index_elements=[key.actor, key.action, key.hour],
-                                                    set_={"count": key.count + 1})
+        statement = upsert_insert(self._conn, refused_attempts).values(
+            actor=actor, action=action, hour=hour, count=1, source=source
+        )
+        statement = statement.on_conflict_do_update(
+            index_elements=[key.actor, key.action, key.hour], set_={"count": key.count + 1}
+        )
         return (await self._conn.execute(statement.returning(key.count))).scalar_one()
 
     async def entries(self, subject: str | None = None, limit: int = 100) -> list[AuditEntry]:
@@ -42,7 +46,14 @@ class SqlAuditLog:
             query = query.where(audit_log.c.subject == subject)
         rows = await self._conn.execute(query)
         return [
-            AuditEntry(id=r.id, at=r.at, actor=r.actor, action=r.action, subject=r.subject, detail=r.detail,
-                       source=r.source or "unknown")
+            AuditEntry(
+                id=r.id,
+                at=r.at,
+                actor=r.actor,
+                action=r.action,
+                subject=r.subject,
+                detail=r.detail,
+                source=r.source or "unknown",
+            )
             for r in rows
         ]

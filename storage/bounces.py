@@ -5,6 +5,7 @@ shared by every worker process through the database. The email adapter asks
 after each refusal and, at the configured limit, reports the recipient gone
 (the delivery engine then makes the resident inactive, as for a blocked bot).
 """
+
 from __future__ import annotations
 
 from sqlalchemy import select, update
@@ -32,7 +33,9 @@ class SqlBounceCounts:
     async def delivered(self, address: Address) -> None:
         # Read first: almost every address has no bounces, and a read never waits for writers (SQLite WAL).
         async with read_transaction(self._engine) as conn:
-            count = (await conn.execute(select(residents.c.bounces).where(residents.c.address == str(address)))).scalar()
+            count = (
+                await conn.execute(select(residents.c.bounces).where(residents.c.address == str(address)))
+            ).scalar()
         if count:
             async with write_transaction(self._engine) as conn:
                 await conn.execute(update(residents).where(residents.c.address == str(address)).values(bounces=0))

@@ -13,6 +13,7 @@ goes (a service the conversation calls, say to subscribe them, has its own);
 on PostgreSQL, a step with one write sends no BEGIN or COMMIT (``one_write``).
 Outside a batch every call is its own transaction.
 """
+
 from __future__ import annotations
 
 import copy
@@ -59,7 +60,10 @@ def _upsert(dialect: Any) -> Any:
     return insert.on_conflict_do_update(index_elements=[conversations.c.channel, conversations.c.address], set_=changed)
 
 
-_UPSERT = {"postgresql": _upsert(postgresql), "sqlite": _upsert(sqlite)}  # SQLite and PostgreSQL spell ON CONFLICT alike
+_UPSERT = {
+    "postgresql": _upsert(postgresql),
+    "sqlite": _upsert(sqlite),
+}  # SQLite and PostgreSQL spell ON CONFLICT alike
 
 
 def _with_handled(write: Any, name: str) -> Any:
@@ -68,7 +72,9 @@ def _with_handled(write: Any, name: str) -> Any:
     return MARK_HANDLED.add_cte(write.cte(name))
 
 
-_ROW_VALUES = {c: bindparam(c, type_=conversations.c[c].type) for c in ("channel", "address", "step", "data", "updated_at")}
+_ROW_VALUES = {
+    c: bindparam(c, type_=conversations.c[c].type) for c in ("channel", "address", "step", "data", "updated_at")
+}
 _UPSERT_AND_HANDLED = _with_handled(_upsert(postgresql).values(_ROW_VALUES), "saved")
 _DELETE_AND_HANDLED = _with_handled(_DELETE, "forgotten")
 
@@ -134,7 +140,9 @@ class SqlConversationStore:
         finally:
             _current_batch.reset(token)
 
-    async def begin_update(self, source: str, update_id: str, *, address: Address | None, stale_after: timedelta) -> bool:
+    async def begin_update(
+        self, source: str, update_id: str, *, address: Address | None, stale_after: timedelta
+    ) -> bool:
         """Inside ``batched()``: claim the inbound update (``InboundLog.begin``) and, on the same connection,
         read the sender's conversation and who they are, so handling it needs no further read of them."""
         batch = _current_batch.get()
@@ -156,7 +164,11 @@ class SqlConversationStore:
         # handled again from the next step); on PostgreSQL as one statement, elsewhere in one transaction.
         if handled is not None and len(changed) == 1 and self._engine.dialect.name == "postgresql":
             address, conversation = changed[0]
-            together, row = (_DELETE_AND_HANDLED, _key(address)) if _nothing_to_keep(conversation) else (_UPSERT_AND_HANDLED, self._row(address, conversation))
+            together, row = (
+                (_DELETE_AND_HANDLED, _key(address))
+                if _nothing_to_keep(conversation)
+                else (_UPSERT_AND_HANDLED, self._row(address, conversation))
+            )
             async with reported_as_unavailable(), one_write(self._engine) as conn:
                 await conn.execute(together, {**row, **handled_parameters(*handled, self._clock())})
         else:
@@ -177,8 +189,13 @@ class SqlConversationStore:
         await conn.execute(_UPSERT[conn.dialect.name], self._row(address, conversation))
 
     def _row(self, address: Address, conversation: Conversation) -> dict[str, Any]:
-        return {"channel": address.channel.value, "address": address.id, "step": conversation.step.value if conversation.step else None,
-                "data": conversation.data, "updated_at": self._clock()}
+        return {
+            "channel": address.channel.value,
+            "address": address.id,
+            "step": conversation.step.value if conversation.step else None,
+            "data": conversation.data,
+            "updated_at": self._clock(),
+        }
 
 
 def _nothing_to_keep(conversation: Conversation) -> bool:

@@ -1,4 +1,5 @@
 """Engines for the configured database; nothing is created at import time."""
+
 from __future__ import annotations
 
 import asyncio
@@ -107,7 +108,9 @@ def _tune_sqlite(engine: Engine) -> None:
 # mostly sleep: a web process then manages ~70 updates a second with waits of
 # seconds. This process's writers instead take turns on an asyncio lock (first
 # come, first served, no polling); SQLite's busy timeout is left for other processes.
-_write_turns: weakref.WeakKeyDictionary[Engine, dict[asyncio.AbstractEventLoop, asyncio.Lock]] = weakref.WeakKeyDictionary()
+_write_turns: weakref.WeakKeyDictionary[Engine, dict[asyncio.AbstractEventLoop, asyncio.Lock]] = (
+    weakref.WeakKeyDictionary()
+)
 _holding_turn: ContextVar[bool] = ContextVar("lookout_holding_sqlite_write_turn", default=False)
 
 

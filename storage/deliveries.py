@@ -5,6 +5,7 @@ without waiting on or double-taking each other's rows. SQLite: the claim runs
 under ``BEGIN IMMEDIATE`` (one writer at a time), which gives the same
 guarantee for the single worker SQLite supports.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -80,20 +81,45 @@ class SqlDeliveryQueue:
         )
         # Tips hang from their thread's root message in the same channel.
         root = aliased(deliveries)
-        root_of_thread = select(root.c.provider_message_id, root.c.state).select_from(
-            tip_threads.join(root, root.c.message_id == tip_threads.c.message_id)
-        ).where(tip_threads.c.key == m.c.thread_key, root.c.address == d.c.address, root.c.message_id != m.c.id)
+        root_of_thread = (
+            select(root.c.provider_message_id, root.c.state)
+            .select_from(tip_threads.join(root, root.c.message_id == tip_threads.c.message_id))
+            .where(tip_threads.c.key == m.c.thread_key, root.c.address == d.c.address, root.c.message_id != m.c.id)
+        )
         thread_ts = root_of_thread.with_only_columns(root.c.provider_message_id).limit(1).scalar_subquery()
         thread_open = exists(root_of_thread.where(root.c.state.in_(_OPEN_STATES)))
         rows = await self._conn.execute(
             select(
-                d.c.id, d.c.message_id, d.c.address, d.c.attempts, d.c.resident_id, d.c.lease_until, d.c.priority, d.c.turn,
-                m.c.kind, m.c.alert_id, m.c.tip_id, m.c.note_id, m.c.thread_key,
-                a.c.state.label("alert_state"), a.c.expires_at, a.c.urgency,
-                func.coalesce(reply_to, thread_ts).label("reply_to"), thread_open.label("thread_open"),
-                r.c.active, r.c.erased_at, r.c.paused_until, r.c.quiet_start, r.c.quiet_end, r.c.last_inbound_at,
+                d.c.id,
+                d.c.message_id,
+                d.c.address,
+                d.c.attempts,
+                d.c.resident_id,
+                d.c.lease_until,
+                d.c.priority,
+                d.c.turn,
+                m.c.kind,
+                m.c.alert_id,
+                m.c.tip_id,
+                m.c.note_id,
+                m.c.thread_key,
+                a.c.state.label("alert_state"),
+                a.c.expires_at,
+                a.c.urgency,
+                func.coalesce(reply_to, thread_ts).label("reply_to"),
+                thread_open.label("thread_open"),
+                r.c.active,
+                r.c.erased_at,
+                r.c.paused_until,
+                r.c.quiet_start,
+                r.c.quiet_end,
+                r.c.last_inbound_at,
             )
-            .select_from(d.join(m, m.c.id == d.c.message_id).outerjoin(a, a.c.id == m.c.alert_id).outerjoin(r, r.c.id == d.c.resident_id))
+            .select_from(
+                d.join(m, m.c.id == d.c.message_id)
+                .outerjoin(a, a.c.id == m.c.alert_id)
+                .outerjoin(r, r.c.id == d.c.resident_id)
+            )
             .where(d.c.id.in_(ids))
             .order_by(d.c.priority, d.c.turn, d.c.id)
         )
@@ -167,8 +193,10 @@ class SqlDeliveryQueue:
     async def release_expired_leases(self, now: datetime) -> int:
         result = await self._conn.execute(
             update(deliveries)
-            .where(deliveries.c.state == DeliveryState.SENDING.value,
-                   deliveries.c.lease_until < database_now(self._conn.dialect.name))
+            .where(
+                deliveries.c.state == DeliveryState.SENDING.value,
+                deliveries.c.lease_until < database_now(self._conn.dialect.name),
+            )
             .values(state=DeliveryState.PENDING.value, lease_until=None, updated_at=now)
         )
         return result.rowcount
@@ -184,11 +212,9 @@ class SqlDeliveryQueue:
         )
         return result.rowcount
 
-
     async def quiet_holds(self) -> list[tuple[int, QuietHours | None]]:
         rows = await self._conn.execute(
-            select(residents.c.id, residents.c.quiet_start, residents.c.quiet_end)
-            .where(
+            select(residents.c.id, residents.c.quiet_start, residents.c.quiet_end).where(
                 exists().where(
                     deliveries.c.resident_id == residents.c.id,
                     deliveries.c.state == DeliveryState.PENDING.value,

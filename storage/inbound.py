@@ -1,4 +1,5 @@
 """The inbound log: each platform update handled once, even across web processes."""
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -15,8 +16,9 @@ from storage.tables import inbound_updates
 # parameters, so an update costs no statement building and no cache key (memoised on the statement object).
 def _claim(dialect: Any) -> Any:
     insert = dialect.insert(inbound_updates)
-    return (insert.on_conflict_do_nothing(index_elements=[inbound_updates.c.source, inbound_updates.c.update_id])
-            .returning(inbound_updates.c.update_id))  # rowcount is not reliable here on every driver
+    return insert.on_conflict_do_nothing(
+        index_elements=[inbound_updates.c.source, inbound_updates.c.update_id]
+    ).returning(inbound_updates.c.update_id)  # rowcount is not reliable here on every driver
 
 
 _CLAIM = {"postgresql": _claim(postgresql), "sqlite": _claim(sqlite)}  # SQLite and PostgreSQL spell ON CONFLICT alike
@@ -24,7 +26,9 @@ _CLAIM = {"postgresql": _claim(postgresql), "sqlite": _claim(sqlite)}  # SQLite 
 # with it in one statement on PostgreSQL), with the parameters ``handled_parameters`` gives.
 MARK_HANDLED = (
     update(inbound_updates)
-    .where(inbound_updates.c.source == bindparam("key_source"), inbound_updates.c.update_id == bindparam("key_update_id"))
+    .where(
+        inbound_updates.c.source == bindparam("key_source"), inbound_updates.c.update_id == bindparam("key_update_id")
+    )
     .values(handled_at=bindparam("now", type_=inbound_updates.c.handled_at.type))
 )
 
@@ -46,7 +50,12 @@ class SqlInboundLog:
         u = inbound_updates
         retaken = await self._conn.execute(
             update(u)
-            .where(u.c.source == source, u.c.update_id == update_id, u.c.handled_at.is_(None), u.c.received_at < now - stale_after)
+            .where(
+                u.c.source == source,
+                u.c.update_id == update_id,
+                u.c.handled_at.is_(None),
+                u.c.received_at < now - stale_after,
+            )
             .values(received_at=now)
         )
         return retaken.rowcount == 1
@@ -56,12 +65,16 @@ class SqlInboundLog:
 
     async def forget(self, source: str, update_id: str) -> None:
         u = inbound_updates
-        await self._conn.execute(delete(u).where(u.c.source == source, u.c.update_id == update_id, u.c.handled_at.is_(None)))
+        await self._conn.execute(
+            delete(u).where(u.c.source == source, u.c.update_id == update_id, u.c.handled_at.is_(None))
+        )
 
     async def count(self, source: str, prefix: str) -> int:
         u = inbound_updates
         # LIKE, not a range: PostgreSQL's collation may order ':' and digits its own way.
         found = await self._conn.execute(
-            select(func.count()).select_from(u).where(u.c.source == source, u.c.update_id.startswith(prefix, autoescape=True))
+            select(func.count())
+            .select_from(u)
+            .where(u.c.source == source, u.c.update_id.startswith(prefix, autoescape=True))
         )
         return found.scalar_one()

@@ -5,6 +5,7 @@ away by itself if the holder dies or its connection drops. SQLite: an
 exclusive ``flock`` on a file beside the database; the kernel releases it
 when the holder's process dies, however it dies.
 """
+
 from __future__ import annotations
 
 import fcntl
@@ -86,7 +87,9 @@ class AdvisoryLock:
             conn = await self._engine.connect()
             try:
                 if self._key is None:
-                    self._key = advisory_key(self.name, (await conn.execute(text("SELECT current_schema()"))).scalar_one())
+                    self._key = advisory_key(
+                        self.name, (await conn.execute(text("SELECT current_schema()"))).scalar_one()
+                    )
                 got = (await conn.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": self._key})).scalar_one()
                 await conn.commit()
             except BaseException:
@@ -160,9 +163,12 @@ async def lock_is_held(database_url: str, engine: AsyncEngine, name: str) -> boo
     async with engine.connect() as conn:
         key = advisory_key(name, (await conn.execute(text("SELECT current_schema()"))).scalar_one())
         # A bigint advisory key is held as (classid = high 32 bits, objid = low 32 bits, objsubid = 1).
-        held = await conn.execute(text(
-            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted AND objsubid = 1"
-            " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
-            " AND classid::bigint = :high AND objid::bigint = :low"
-        ), {"high": key >> 32, "low": key & 0xFFFFFFFF})
+        held = await conn.execute(
+            text(
+                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted AND objsubid = 1"
+                " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+                " AND classid::bigint = :high AND objid::bigint = :low"
+            ),
+            {"high": key >> 32, "low": key & 0xFFFFFFFF},
+        )
         return held.scalar_one() > 0

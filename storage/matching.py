@@ -14,6 +14,7 @@ ranking table written as literal ``VALUES`` rows made SQLAlchemy compile the
 whole statement again on every send. With one statement text per shape,
 psycopg also prepares it on the server after a few uses.
 """
+
 from __future__ import annotations
 
 import json
@@ -102,8 +103,9 @@ def recipients_statement(shape: Shape) -> CompoundSelect:
     several = _hits(shape, cover, ranks, several_places=True).subquery("several")
     return union_all(
         _hits(shape, cover, ranks, several_places=False),
-        select(several.c.id, several.c.channel, several.c.address, func.min(several.c.metres).label("metres"))
-        .group_by(several.c.id, several.c.channel, several.c.address),
+        select(several.c.id, several.c.channel, several.c.address, func.min(several.c.metres).label("metres")).group_by(
+            several.c.id, several.c.channel, several.c.address
+        ),
     )
 
 
@@ -132,7 +134,9 @@ def parameters(criteria: RecipientCriteria, shape: Shape) -> dict[str, Any]:
 
 def _like_escaped(text: str) -> str:
     """``text`` matched literally by LIKE … ESCAPE '/' (topic keys hold underscores)."""
-    return text.replace(_LIKE_ESCAPE, _LIKE_ESCAPE * 2).replace("%", f"{_LIKE_ESCAPE}%").replace("_", f"{_LIKE_ESCAPE}_")
+    return (
+        text.replace(_LIKE_ESCAPE, _LIKE_ESCAPE * 2).replace("%", f"{_LIKE_ESCAPE}%").replace("_", f"{_LIKE_ESCAPE}_")
+    )
 
 
 def _pairs(dialect: str, name: str, array_names: tuple[str, str], columns: tuple[Any, Any]) -> FromClause:
@@ -144,7 +148,8 @@ def _pairs(dialect: str, name: str, array_names: tuple[str, str], columns: tuple
         return func.unnest(*arrays).table_valued(first, second).render_derived(name)
     rows = func.json_each(bindparam(name, type_=String)).table_valued("value")
     return select(
-        func.json_extract(rows.c.value, "$[0]").label(first.name), func.json_extract(rows.c.value, "$[1]").label(second.name)
+        func.json_extract(rows.c.value, "$[0]").label(first.name),
+        func.json_extract(rows.c.value, "$[1]").label(second.name),
     ).cte(name)
 
 

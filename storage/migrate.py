@@ -1,4 +1,5 @@
 """Alembic, driven from code: ``lookout db upgrade`` and the start-up check."""
+
 from __future__ import annotations
 
 import functools

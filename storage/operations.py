@@ -1,4 +1,5 @@
 """Counts for /metrics: deliveries by state, the due backlog, tips by state."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -20,7 +21,9 @@ class SqlOperationalCounts:
     async def deliveries_by_state(self) -> dict[tuple[Channel, DeliveryState], int]:
         # (channel, state) leads ix_deliveries_claim, so this is an index-only count.
         rows = await self._conn.execute(
-            select(deliveries.c.channel, deliveries.c.state, func.count()).group_by(deliveries.c.channel, deliveries.c.state)
+            select(deliveries.c.channel, deliveries.c.state, func.count()).group_by(
+                deliveries.c.channel, deliveries.c.state
+            )
         )
         return {(Channel(channel), DeliveryState(state)): count for channel, state, count in rows}
 
@@ -30,7 +33,10 @@ class SqlOperationalCounts:
             .where(deliveries.c.state.in_(_DUE_STATES), deliveries.c.next_attempt_at <= now)
             .group_by(deliveries.c.channel)
         )
-        return {Channel(channel): Backlog(count, (now - oldest).total_seconds() if oldest else 0.0) for channel, count, oldest in rows}
+        return {
+            Channel(channel): Backlog(count, (now - oldest).total_seconds() if oldest else 0.0)
+            for channel, count, oldest in rows
+        }
 
     async def tips_by_state(self) -> dict[TipState, int]:
         rows = await self._conn.execute(select(tips.c.state, func.count()).group_by(tips.c.state))

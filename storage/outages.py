@@ -6,6 +6,7 @@ after its busy timeout: the DB-API calls these ``OperationalError`` or
 ``InterfaceError``, and SQLAlchemy flags a connection it had to throw away.
 Constraint violations and programming errors are not outages and pass through.
 """
+
 from __future__ import annotations
 
 from collections.abc import AsyncIterator

@@ -4,6 +4,7 @@ Recipients are resolved inside the database (``storage/matching.py``) and
 their delivery rows written by one ``INSERT … SELECT``, so 50,000 recipients
 never pass through Python.
 """
+
 from __future__ import annotations
 
 from collections import defaultdict
@@ -48,14 +49,23 @@ class SqlOutbox:
     ) -> int:
         result = await self._conn.execute(
             insert(messages)
-            .values(kind=kind.value, alert_id=alert_id, tip_id=tip_id, note_id=note_id, thread_key=thread_key, body=body,
-                    created_at=self._clock())
+            .values(
+                kind=kind.value,
+                alert_id=alert_id,
+                tip_id=tip_id,
+                note_id=note_id,
+                thread_key=thread_key,
+                body=body,
+                created_at=self._clock(),
+            )
             .returning(messages.c.id)
         )
         return result.scalar_one()
 
     async def body(self, message_id: int) -> str | None:
-        return (await self._conn.execute(select(messages.c.body).where(messages.c.id == message_id))).scalar_one_or_none()
+        return (
+            await self._conn.execute(select(messages.c.body).where(messages.c.id == message_id))
+        ).scalar_one_or_none()
 
     async def detach_tip_post(self, message_id: int, body: str) -> None:
         # No longer the tip's (so deleting the tip leaves it), and rendered from its own text from now on.
@@ -66,8 +76,13 @@ class SqlOutbox:
         rows = await self._conn.execute(
             select(d.c.address, d.c.provider_message_id, m.c.body)
             .select_from(d.join(m, m.c.id == d.c.message_id))
-            .where(d.c.id.in_(delivery_ids), d.c.provider_message_id.is_not(None), m.c.kind == MessageKind.TIP_TO_OFFICERS.value,
-                   m.c.tip_id.is_(None), m.c.body.is_not(None))
+            .where(
+                d.c.id.in_(delivery_ids),
+                d.c.provider_message_id.is_not(None),
+                m.c.kind == MessageKind.TIP_TO_OFFICERS.value,
+                m.c.tip_id.is_(None),
+                m.c.body.is_not(None),
+            )
         )
         return [(post_address(r.address, r.provider_message_id), r.body) for r in rows]
 
@@ -77,9 +92,17 @@ class SqlOutbox:
         heads = await self._queue_heads(priority, now)
         await self._conn.execute(
             insert(deliveries).values(
-                message_id=message_id, resident_id=resident_id, channel=address.channel.value, address=str(address),
-                state=DeliveryState.PENDING.value, attempts=0, next_attempt_at=now, created_at=now, updated_at=now,
-                priority=priority, turn=heads.get(address.channel.value, 0),
+                message_id=message_id,
+                resident_id=resident_id,
+                channel=address.channel.value,
+                address=str(address),
+                state=DeliveryState.PENDING.value,
+                attempts=0,
+                next_attempt_at=now,
+                created_at=now,
+                updated_at=now,
+                priority=priority,
+                turn=heads.get(address.channel.value, 0),
             )
         )
 
@@ -218,13 +241,16 @@ def _heads() -> Select:
     )
 
 
-def _turns(channel: ColumnElement[str], order_by: tuple[ColumnElement[Any], ...], head: ColumnElement[int]) -> ColumnElement[int]:
+def _turns(
+    channel: ColumnElement[str], order_by: tuple[ColumnElement[Any], ...], head: ColumnElement[int]
+) -> ColumnElement[int]:
     """Each row's turn: its place in ``order_by`` within its channel, counted on from that channel's ``head``."""
     return func.row_number().over(partition_by=channel, order_by=order_by) + head
 
 
-def _new_delivery(resident_id: ColumnElement[Any], channel: ColumnElement[Any], address: ColumnElement[Any],
-                  turn: ColumnElement[int]) -> list[ColumnElement[Any]]:
+def _new_delivery(
+    resident_id: ColumnElement[Any], channel: ColumnElement[Any], address: ColumnElement[Any], turn: ColumnElement[int]
+) -> list[ColumnElement[Any]]:
     """The SELECT list of a pending delivery row, in ``_DELIVERY_COLUMNS`` order (``_delivery_values`` fills it)."""
     now = bindparam("now", type_=deliveries.c.created_at.type)
     return [

@@ -11,6 +11,7 @@ is one short write per ~1/10 s of sending at broadcast rates (one per send below
 on it; these are seconds of real pacing, not the service's business time (which
 comes from the injected ``Clock``).
 """
+
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
@@ -71,11 +72,14 @@ class SqliteSlotSource:
     async def reserve(self, key: str, count: int, rate: float) -> float:
         async with reported_as_unavailable(), write_transaction(self._engine) as conn:
             now = datetime.fromtimestamp((await conn.execute(_SQLITE_NOW)).scalar_one(), UTC)
-            booked = (await conn.execute(select(rate_buckets.c.next_slot).where(rate_buckets.c.key == key))).scalar_one_or_none()
+            booked = (
+                await conn.execute(select(rate_buckets.c.next_slot).where(rate_buckets.c.key == key))
+            ).scalar_one_or_none()
             first = max(booked, now) if booked is not None else now
             following = first + timedelta(seconds=count / rate)
             await conn.execute(
-                upsert_insert(conn, rate_buckets).values(key=key, next_slot=following)
+                upsert_insert(conn, rate_buckets)
+                .values(key=key, next_slot=following)
                 .on_conflict_do_update(index_elements=[rate_buckets.c.key], set_={"next_slot": following})
             )
         return max(0.0, (first - now).total_seconds())

@@ -4,6 +4,7 @@ A report finds its row by (address, provider message id), the pair
 ``ix_deliveries_address_provider`` indexes. Times only move forward: a late
 "delivered" never overwrites an earlier one, and "read" implies delivered.
 """
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -35,12 +36,17 @@ class SqlReceipts:
         if row is None:
             return False
         if receipt.status is ReceiptStatus.DELIVERED:
-            await self._conn.execute(update(d).where(d.c.id == row.id, d.c.delivered_at.is_(None)).values(delivered_at=receipt.at))
+            await self._conn.execute(
+                update(d).where(d.c.id == row.id, d.c.delivered_at.is_(None)).values(delivered_at=receipt.at)
+            )
         elif receipt.status is ReceiptStatus.READ:
             await self._conn.execute(
                 update(d)
                 .where(d.c.id == row.id)
-                .values(read_at=func.coalesce(d.c.read_at, receipt.at), delivered_at=func.coalesce(d.c.delivered_at, receipt.at))
+                .values(
+                    read_at=func.coalesce(d.c.read_at, receipt.at),
+                    delivered_at=func.coalesce(d.c.delivered_at, receipt.at),
+                )
             )
         elif receipt.status is ReceiptStatus.FAILED and row.state == DeliveryState.SENT.value:
             await self._failed(row, receipt, now)

@@ -1,4 +1,5 @@
 """Human references (``A-2026-000123``, ``T-2026-000045``) from per-year counters."""
+
 from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncConnection

@@ -3,6 +3,7 @@
 Nothing here changes a row; each query is an aggregate, so no resident's
 address or cell ever leaves the database one by one except as a count per cell.
 """
+
 from __future__ import annotations
 
 from bisect import bisect_right
@@ -68,8 +69,12 @@ class SqlReports:
         limit_held, limit_skipped = (
             await self._conn.execute(
                 select(
-                    func.count().filter(and_(d.c.state == DeliveryState.PENDING.value, d.c.last_error == DAILY_LIMIT_HOLD)),
-                    func.count().filter(and_(d.c.state == DeliveryState.SKIPPED.value, d.c.last_error == DAILY_LIMIT_REASON)),
+                    func.count().filter(
+                        and_(d.c.state == DeliveryState.PENDING.value, d.c.last_error == DAILY_LIMIT_HOLD)
+                    ),
+                    func.count().filter(
+                        and_(d.c.state == DeliveryState.SKIPPED.value, d.c.last_error == DAILY_LIMIT_REASON)
+                    ),
                 ).where(d.c.message_id == message_id)
             )
         ).one()
@@ -80,8 +85,13 @@ class SqlReports:
             )
         ).one()
         return DeliverySummary(
-            unreachable=unreachable or 0, held=held or 0, last_change_at=last, delivered=delivered or 0, read=read or 0,
-            limit_held=limit_held or 0, limit_skipped=limit_skipped or 0,
+            unreachable=unreachable or 0,
+            held=held or 0,
+            last_change_at=last,
+            delivered=delivered or 0,
+            read=read or 0,
+            limit_held=limit_held or 0,
+            limit_skipped=limit_skipped or 0,
         )
 
     async def reach_rows(self, message_id: int) -> list[ReachRow]:
@@ -91,14 +101,22 @@ class SqlReports:
         else:  # SQLite keeps the naive UTC time as text: its first 16 characters are the minute
             minute = func.strftime("%Y-%m-%d %H:%M", d.c.updated_at)
         rows = await self._conn.execute(
-            select(minute.label("minute"), d.c.channel, d.c.state, func.count(), func.count(d.c.delivered_at),
-                   func.count(d.c.read_at))
+            select(
+                minute.label("minute"),
+                d.c.channel,
+                d.c.state,
+                func.count(),
+                func.count(d.c.delivered_at),
+                func.count(d.c.read_at),
+            )
             .where(d.c.message_id == message_id)
             .group_by(minute, d.c.channel, d.c.state)
             .order_by(minute, d.c.channel, d.c.state)
         )
-        return [ReachRow(_minute(at), Channel(channel), DeliveryState(state), n, delivered, read)
-                for at, channel, state, n, delivered, read in rows]
+        return [
+            ReachRow(_minute(at), Channel(channel), DeliveryState(state), n, delivered, read)
+            for at, channel, state, n, delivered, read in rows
+        ]
 
     async def reach_cells(self, message_id: int, cover: Cover) -> dict[str, dict[DeliveryState, int]]:
         d = deliveries

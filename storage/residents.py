@@ -1,4 +1,5 @@
 """Residents, their places (as H3 cells) and topic subscriptions."""
+
 from __future__ import annotations
 
 from datetime import datetime, time
@@ -18,11 +19,17 @@ from storage.tips import tip_from_row
 # (place, topic), at most a few dozen (five places, the force's topics). Built once, with a bound parameter, so a
 # message costs no statement building and no cache key (SQLAlchemy memoises both on the statement object).
 _WITH_PLACES_AND_TOPICS = (
-    select(residents, places.c.id.label("place_id"), places.c.label.label("place_label"), places.c.cell.label("place_cell"),
-           subscriptions.c.topic.label("topic"))
+    select(
+        residents,
+        places.c.id.label("place_id"),
+        places.c.label.label("place_label"),
+        places.c.cell.label("place_cell"),
+        subscriptions.c.topic.label("topic"),
+    )
     .select_from(
-        residents.outerjoin(places, places.c.resident_id == residents.c.id)
-        .outerjoin(subscriptions, subscriptions.c.resident_id == residents.c.id)
+        residents.outerjoin(places, places.c.resident_id == residents.c.id).outerjoin(
+            subscriptions, subscriptions.c.resident_id == residents.c.id
+        )
     )
     .order_by(places.c.id)
 )
@@ -63,7 +70,9 @@ class SqlResidentRepository:
     async def add(self, resident: Resident) -> Resident:
         resident.created_at = resident.created_at or self._clock()
         result = await self._conn.execute(
-            insert(residents).values(**self._columns(resident), created_at=resident.created_at).returning(residents.c.id)
+            insert(residents)
+            .values(**self._columns(resident), created_at=resident.created_at)
+            .returning(residents.c.id)
         )
         resident.id = result.scalar_one()
         await self._write_children(resident)
@@ -71,7 +80,9 @@ class SqlResidentRepository:
 
     async def save(self, resident: Resident) -> None:
         assert resident.id is not None, "save() is for residents already added"
-        await self._conn.execute(update(residents).where(residents.c.id == resident.id).values(**self._columns(resident)))
+        await self._conn.execute(
+            update(residents).where(residents.c.id == resident.id).values(**self._columns(resident))
+        )
         await self._conn.execute(delete(places).where(places.c.resident_id == resident.id))
         await self._conn.execute(delete(subscriptions).where(subscriptions.c.resident_id == resident.id))
         await self._write_children(resident)
@@ -97,15 +108,19 @@ class SqlResidentRepository:
 
     async def save_flags(self, resident: Resident) -> None:
         """Write the resident's own columns only (not places or topics)."""
-        await self._conn.execute(update(residents).where(residents.c.id == resident.id).values(**self._columns(resident)))
+        await self._conn.execute(
+            update(residents).where(residents.c.id == resident.id).values(**self._columns(resident))
+        )
 
     async def tips_of(self, resident_id: int) -> list[Tip]:
         rows = await self._conn.execute(select(tips).where(tips.c.resident_id == resident_id).order_by(tips.c.id))
         return [tip_from_row(r) for r in rows]
 
     async def messages_received(self, resident_id: int) -> int:
-        query = select(func.count()).select_from(deliveries).where(
-            deliveries.c.resident_id == resident_id, deliveries.c.state == DeliveryState.SENT.value
+        query = (
+            select(func.count())
+            .select_from(deliveries)
+            .where(deliveries.c.resident_id == resident_id, deliveries.c.state == DeliveryState.SENT.value)
         )
         return (await self._conn.execute(query)).scalar_one()
 
@@ -139,7 +154,9 @@ class SqlResidentRepository:
             age_confirmed=row.age_confirmed,
             sector=row.sector,
             topics=frozenset(r.topic for r in found if r.topic is not None),
-            places=[Place(label=p.place_label, cell=int_to_cell(p.place_cell), id=p.place_id) for p in place_rows.values()],
+            places=[
+                Place(label=p.place_label, cell=int_to_cell(p.place_cell), id=p.place_id) for p in place_rows.values()
+            ],
             paused_until=row.paused_until,
             quiet_hours=_quiet(row),
             active=row.active,

@@ -1,4 +1,5 @@
 """The schema, as SQLAlchemy Core tables. Alembic migrations mirror it."""
+
 from __future__ import annotations
 
 from sqlalchemy import (
@@ -84,7 +85,16 @@ subscriptions = Table(
 # an area's cover is answered by range scans of one covering index, without
 # visiting residents or subscriptions (see storage/outbox.py).
 REACH_TOPIC_SEPARATOR = ","
-REACH_COVERED = ["resident_id", "channel", "address", "sector", "is_tester", "paused_until", "topics", "resident_places"]
+REACH_COVERED = [
+    "resident_id",
+    "channel",
+    "address",
+    "sector",
+    "is_tester",
+    "paused_until",
+    "topics",
+    "resident_places",
+]
 reachable_places = Table(
     "reachable_places",
     metadata,
@@ -250,8 +260,13 @@ deliveries = Table(
     Index("ix_deliveries_message_state", "message_id", "state"),
     # The worker's claim in order: only rows still to send are in it, so sent ones cost nothing to skip.
     Index(
-        "ix_deliveries_queue", "channel", "priority", "turn", "next_attempt_at",
-        postgresql_where=text(OPEN_DELIVERY_STATES), sqlite_where=text(OPEN_DELIVERY_STATES),
+        "ix_deliveries_queue",
+        "channel",
+        "priority",
+        "turn",
+        "next_attempt_at",
+        postgresql_where=text(OPEN_DELIVERY_STATES),
+        sqlite_where=text(OPEN_DELIVERY_STATES),
     ),
     # A resident replies to a message: which one was it (by the platform's message id)?
     Index("ix_deliveries_address_provider", "address", "provider_message_id"),

@@ -1,4 +1,5 @@
 """Tips, their photos and notes, and the threads they are posted in."""
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -21,9 +22,14 @@ _ON_THE_WAY = (DeliveryState.PENDING.value, DeliveryState.FAILED.value, Delivery
 # resident writes, so the statement is built (and its cache key found) once, not per message.
 _LATEST_SENT = (
     select(messages.c.kind, messages.c.alert_id, messages.c.tip_id, alerts.c.headline)
-    .select_from(deliveries.join(messages, messages.c.id == deliveries.c.message_id).outerjoin(alerts, alerts.c.id == messages.c.alert_id))
+    .select_from(
+        deliveries.join(messages, messages.c.id == deliveries.c.message_id).outerjoin(
+            alerts, alerts.c.id == messages.c.alert_id
+        )
+    )
     .where(
-        deliveries.c.address == bindparam("address"), deliveries.c.state == DeliveryState.SENT.value,
+        deliveries.c.address == bindparam("address"),
+        deliveries.c.state == DeliveryState.SENT.value,
         deliveries.c.updated_at >= bindparam("since"),
         messages.c.kind.in_([k.value for k in (*_ALERT_KINDS, MessageKind.REPLY_TO_TIPSTER)]),
     )
@@ -34,9 +40,20 @@ _LATEST_SENT = (
 
 def tip_from_row(row: Row) -> Tip:
     return Tip(
-        id=row.id, reference=row.reference, resident_id=row.resident_id, alert_id=row.alert_id, text=row.text,
-        media=tuple(row.media), lat=row.lat, lon=row.lon, anonymous=row.anonymous, contact=row.contact,
-        tipster=row.tipster, state=TipState(row.state), thread_key=row.thread_key, created_at=row.created_at,
+        id=row.id,
+        reference=row.reference,
+        resident_id=row.resident_id,
+        alert_id=row.alert_id,
+        text=row.text,
+        media=tuple(row.media),
+        lat=row.lat,
+        lon=row.lon,
+        anonymous=row.anonymous,
+        contact=row.contact,
+        tipster=row.tipster,
+        state=TipState(row.state),
+        thread_key=row.thread_key,
+        created_at=row.created_at,
     )
 
 
@@ -60,9 +77,19 @@ class SqlTipRepository:
         result = await self._conn.execute(
             insert(tips)
             .values(
-                reference=tip.reference, alert_id=tip.alert_id, resident_id=tip.resident_id, text=tip.text,
-                media=[p.name for p in photos], lat=tip.lat, lon=tip.lon, anonymous=tip.anonymous, contact=tip.contact,
-                tipster=tip.tipster, state=tip.state.value, thread_key=tip.thread_key, created_at=tip.created_at,
+                reference=tip.reference,
+                alert_id=tip.alert_id,
+                resident_id=tip.resident_id,
+                text=tip.text,
+                media=[p.name for p in photos],
+                lat=tip.lat,
+                lon=tip.lon,
+                anonymous=tip.anonymous,
+                contact=tip.contact,
+                tipster=tip.tipster,
+                state=tip.state.value,
+                thread_key=tip.thread_key,
+                created_at=tip.created_at,
             )
             .returning(tips.c.id)
         )
@@ -71,7 +98,16 @@ class SqlTipRepository:
         if photos:
             await self._conn.execute(
                 insert(tip_media),
-                [{"tip_id": tip.id, "name": p.name, "content_type": p.content_type, "data": p.data, "created_at": now} for p in photos],
+                [
+                    {
+                        "tip_id": tip.id,
+                        "name": p.name,
+                        "content_type": p.content_type,
+                        "data": p.data,
+                        "created_at": now,
+                    }
+                    for p in photos
+                ],
             )
         return tip
 
@@ -90,9 +126,12 @@ class SqlTipRepository:
         return (await self._conn.execute(query.values(state=state.value))).rowcount == 1
 
     async def count_since(self, resident_id: int, since: datetime) -> int:
-        sent_tips = select(func.count()).select_from(tips).where(tips.c.resident_id == resident_id, tips.c.created_at >= since)
+        sent_tips = (
+            select(func.count()).select_from(tips).where(tips.c.resident_id == resident_id, tips.c.created_at >= since)
+        )
         answers = (
-            select(func.count()).select_from(tip_notes.join(tips, tips.c.id == tip_notes.c.tip_id))
+            select(func.count())
+            .select_from(tip_notes.join(tips, tips.c.id == tip_notes.c.tip_id))
             .where(tips.c.resident_id == resident_id, tip_notes.c.author == TIPSTER, tip_notes.c.created_at >= since)
         )
         return (await self._conn.execute(select(sent_tips.scalar_subquery() + answers.scalar_subquery()))).scalar_one()
@@ -100,15 +139,25 @@ class SqlTipRepository:
     async def posts_of(self, resident_id: int) -> list[TipPost]:
         d = deliveries
         query = (
-            select(tips, messages.c.id.label("message_id"), d.c.address.label("post_address"), d.c.provider_message_id.label("post_id"))
+            select(
+                tips,
+                messages.c.id.label("message_id"),
+                d.c.address.label("post_address"),
+                d.c.provider_message_id.label("post_id"),
+            )
             .select_from(tips.join(messages, messages.c.tip_id == tips.c.id).join(d, d.c.message_id == messages.c.id))
-            .where(tips.c.resident_id == resident_id, messages.c.kind == MessageKind.TIP_TO_OFFICERS.value,
-                   or_(d.c.provider_message_id.is_not(None), d.c.state.in_(_ON_THE_WAY)))
+            .where(
+                tips.c.resident_id == resident_id,
+                messages.c.kind == MessageKind.TIP_TO_OFFICERS.value,
+                or_(d.c.provider_message_id.is_not(None), d.c.state.in_(_ON_THE_WAY)),
+            )
             .order_by(tips.c.id)
             .with_for_update(of=d)  # PostgreSQL; SQLite's one writer at a time needs no lock
         )
         return [
-            TipPost(tip_from_row(row), row.message_id, post_address(row.post_address, row.post_id) if row.post_id else None)
+            TipPost(
+                tip_from_row(row), row.message_id, post_address(row.post_address, row.post_id) if row.post_id else None
+            )
             for row in await self._conn.execute(query)
         ]
 
@@ -126,7 +175,9 @@ class SqlTipRepository:
             .values(tip_id=note.tip_id, author=note.author, text=note.text, created_at=note.created_at)
             .returning(tip_notes.c.id)
         )
-        return TipNote(id=result.scalar_one(), tip_id=note.tip_id, author=note.author, text=note.text, created_at=note.created_at)
+        return TipNote(
+            id=result.scalar_one(), tip_id=note.tip_id, author=note.author, text=note.text, created_at=note.created_at
+        )
 
     async def note(self, note_id: int) -> TipNote | None:
         row = (await self._conn.execute(select(tip_notes).where(tip_notes.c.id == note_id))).first()
@@ -137,12 +188,20 @@ class SqlTipRepository:
         return [_note(r) for r in rows]
 
     async def thread_root(self, key: str) -> int | None:
-        return (await self._conn.execute(select(tip_threads.c.message_id).where(tip_threads.c.key == key))).scalar_one_or_none()
+        return (
+            await self._conn.execute(select(tip_threads.c.message_id).where(tip_threads.c.key == key))
+        ).scalar_one_or_none()
 
     async def start_thread(self, key: str, alert_id: int | None, message_id: int, now: datetime) -> int:
         # Two first tips at once: the loser's upsert does nothing; it drops its root and uses the winner's.
-        stmt = upsert_insert(self._conn, tip_threads).values(key=key, alert_id=alert_id, message_id=message_id, created_at=now)
-        won = (await self._conn.execute(stmt.on_conflict_do_nothing(index_elements=[tip_threads.c.key]).returning(tip_threads.c.key))).first()
+        stmt = upsert_insert(self._conn, tip_threads).values(
+            key=key, alert_id=alert_id, message_id=message_id, created_at=now
+        )
+        won = (
+            await self._conn.execute(
+                stmt.on_conflict_do_nothing(index_elements=[tip_threads.c.key]).returning(tip_threads.c.key)
+            )
+        ).first()
         if won is not None:
             return message_id
         await self._conn.execute(delete(messages).where(messages.c.id == message_id))

@@ -1,4 +1,5 @@
 """The SQL unit of work: one connection, one transaction, its repositories."""
+
 from __future__ import annotations
 
 import logging

@@ -1,4 +1,5 @@
 """Progress watches: which officer-facing status messages still need keeping current, and who holds each."""
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -24,7 +25,9 @@ class SqlProgressWatches:
     async def claim(self, lease: timedelta, limit: int) -> list[ProgressWatch]:
         w = progress_watches
         dialect = self._conn.dialect.name
-        free = or_(w.c.lease_until.is_(None), w.c.lease_until < database_now(dialect))  # by the database's clock, as leased
+        free = or_(
+            w.c.lease_until.is_(None), w.c.lease_until < database_now(dialect)
+        )  # by the database's clock, as leased
         wanted = select(w.c.alert_id).where(w.c.finished_at.is_(None), free).order_by(w.c.created_at).limit(limit)
         # The lease condition is checked again in the UPDATE itself, so two processes
         # racing for one watch cannot both take it (the loser's UPDATE matches no row).
@@ -40,7 +43,9 @@ class SqlProgressWatches:
         changes: dict[str, object] = {"lease_until": database_after(self._conn.dialect.name, lease)}
         if updated_at is not None:
             changes["updated_at"] = updated_at
-        await self._conn.execute(update(progress_watches).where(progress_watches.c.alert_id == alert_id).values(**changes))
+        await self._conn.execute(
+            update(progress_watches).where(progress_watches.c.alert_id == alert_id).values(**changes)
+        )
 
     async def finish(self, alert_id: int, now: datetime) -> None:
         await self._conn.execute(
@@ -50,9 +55,12 @@ class SqlProgressWatches:
         )
 
     async def move(self, alert_id: int, address: Address) -> None:
-        await self._conn.execute(update(progress_watches).where(progress_watches.c.alert_id == alert_id)
-                                 .values(address=str(address)))
+        await self._conn.execute(
+            update(progress_watches).where(progress_watches.c.alert_id == alert_id).values(address=str(address))
+        )
 
     async def address_of(self, alert_id: int) -> Address | None:
-        address = await self._conn.scalar(select(progress_watches.c.address).where(progress_watches.c.alert_id == alert_id))
+        address = await self._conn.scalar(
+            select(progress_watches.c.address).where(progress_watches.c.alert_id == alert_id)
+        )
         return Address.parse(address) if address else None

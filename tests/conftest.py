@@ -8,6 +8,7 @@ it is unreachable the PostgreSQL half is skipped locally and fails under CI=true
 the date by overriding the fixture with a ``FakeClock``. Everything a test builds takes
 it, ``uow_factory`` included, so no part reads another time.
 """
+
 from __future__ import annotations
 
 import os

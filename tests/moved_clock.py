@@ -8,6 +8,7 @@ next change of the clocks. ``make test`` runs the ``calendar`` tests this way; p
 pytest arguments to move the whole suite. The database servers keep the real time: the
 product never compares its clock with theirs.
 """
+
 from __future__ import annotations
 
 import os
@@ -42,7 +43,10 @@ def main(pytest_args: list[str]) -> int:
     now = datetime.now(UTC)
     site = Path(__file__).resolve().parent / "moved_clock_site"
     for label, when in moves(now):
-        print(f"\n== the tests again, the clock moved to {when.astimezone(LONDON):%a %d %b %Y %H:%M %Z} ({label})", flush=True)
+        print(
+            f"\n== the tests again, the clock moved to {when.astimezone(LONDON):%a %d %b %Y %H:%M %Z} ({label})",
+            flush=True,
+        )
         env = {
             **os.environ,
             "MOVED_CLOCK_OFFSET_SECONDS": str((when - now).total_seconds()),

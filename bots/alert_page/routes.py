@@ -1,6 +1,7 @@
 """``GET /alerts/{reference}/{token}``: the whole alert as officers wrote it, the area in words, incident number
 and contact; nothing about any resident. Only sent alerts whose status the force publishes (as the CAP feed);
 a wrong token or anything else is the same 404."""
+
 from __future__ import annotations
 
 from fastapi import FastAPI
@@ -29,7 +30,8 @@ _PAGE = Environment(autoescape=select_autoescape(default=True, default_for_strin
 </dl>
 <p>In an emergency call 999.</p>
 </main></body></html>
-""")
+"""
+)
 NOT_FOUND = HTMLResponse("<!doctype html><title>Not found</title><p>No such alert.</p>", status_code=404)
 
 
@@ -42,8 +44,14 @@ def add_alert_pages(app: FastAPI, *, uow: UnitOfWorkFactory, force: ForceConfig,
             alert = await work.alerts.get_by_reference(reference)
         if alert is None or alert.sent_at is None or not is_public(force, alert):
             return NOT_FOUND
-        return HTMLResponse(_PAGE.render(
-            force=force.name, title=f"{status_label(alert)}{KIND_LABELS[alert.type]}: {alert.headline}",
-            paragraphs=[p for p in alert.message.split("\n") if p.strip()], area=alert.area_description,
-            incident=alert.incident_number, contact=alert.contact, reference=alert.reference,
-        ))
+        return HTMLResponse(
+            _PAGE.render(
+                force=force.name,
+                title=f"{status_label(alert)}{KIND_LABELS[alert.type]}: {alert.headline}",
+                paragraphs=[p for p in alert.message.split("\n") if p.strip()],
+                area=alert.area_description,
+                incident=alert.incident_number,
+                contact=alert.contact,
+                reference=alert.reference,
+            )
+        )

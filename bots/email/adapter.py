@@ -12,6 +12,7 @@ What the relay says becomes what the delivery engine understands:
 
 The pace is the relay's allowance (``LOOKOUT_EMAIL_PER_SECOND``), enforced by the engine's pacer.
 """
+
 from __future__ import annotations
 
 import logging
@@ -81,7 +82,9 @@ class EmailAdapter:
             logger.exception("could not count a bounce")
             return DeliveryResult.permanent(reason)
         gone = count >= self._bounce_limit
-        return DeliveryResult.permanent(f"{reason} (bounce {count} of {self._bounce_limit} in a row)", recipient_gone=gone)
+        return DeliveryResult.permanent(
+            f"{reason} (bounce {count} of {self._bounce_limit} in a row)", recipient_gone=gone
+        )
 
     async def aclose(self) -> None:
         await self.mailer.aclose()

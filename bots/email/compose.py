@@ -1,4 +1,5 @@
 """Putting an email together: headers, the plain-text part and the HTML part."""
+
 from __future__ import annotations
 
 from datetime import UTC, datetime
@@ -7,7 +8,14 @@ from email.utils import format_datetime, make_msgid
 
 
 def build_email(
-    *, sender: str, to: str, subject: str, text: str, html: str, unsubscribe_url: str | None = None, urgent: bool = False
+    *,
+    sender: str,
+    to: str,
+    subject: str,
+    text: str,
+    html: str,
+    unsubscribe_url: str | None = None,
+    urgent: bool = False,
 ) -> EmailMessage:
     """A multipart/alternative message. With ``unsubscribe_url``, the RFC 8058 one-click headers too:
     mail apps show their own "Unsubscribe" and POST ``List-Unsubscribe=One-Click`` to that address."""

@@ -7,6 +7,7 @@ readable by whoever holds the link, so it never holds more than the address's
 own choices and never exact coordinates: places travel as the centre of their
 stored cell.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

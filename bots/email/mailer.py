@@ -6,6 +6,7 @@ byte; ``user:password@`` in the URL logs in. One connection is kept open and
 reused (a relay's TLS handshake per message would dominate), and re-opened
 when the relay has closed it.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -44,7 +45,9 @@ class SmtpTarget:
     def from_url(cls, url: str) -> SmtpTarget:
         parts = urlsplit(url)
         if parts.scheme not in SCHEMES or not parts.hostname:
-            raise ValueError("LOOKOUT_SMTP_URL must look like smtp://host:25, smtp+starttls://user:pass@host:587 or smtps://host:465")
+            raise ValueError(
+                "LOOKOUT_SMTP_URL must look like smtp://host:25, smtp+starttls://user:pass@host:587 or smtps://host:465"
+            )
         use_tls, start_tls = SCHEMES[parts.scheme]
         return cls(
             hostname=parts.hostname,
@@ -61,7 +64,9 @@ class MailError(Exception):
     ``about_recipient``: the refusal was of this recipient or this message (RCPT, DATA), not of us
     (login, sender address, greeting) — only those count towards an address's bounces."""
 
-    def __init__(self, text: str, *, code: int | None = None, permanent: bool = False, about_recipient: bool = False) -> None:
+    def __init__(
+        self, text: str, *, code: int | None = None, permanent: bool = False, about_recipient: bool = False
+    ) -> None:
         super().__init__(text)
         self.code = code
         self.permanent = permanent
@@ -83,16 +88,24 @@ class Mailer:
                 client = await self._connected()
                 eight_bit = client.supports_extension("8BITMIME")
                 await client.sendmail(
-                    *_envelope(message), message.as_bytes(policy=WIRE_POLICY if eight_bit else WIRE_POLICY_7BIT),
-                    mail_options=["BODY=8BITMIME"] if eight_bit else [], timeout=SEND_TIMEOUT_SECONDS,
+                    *_envelope(message),
+                    message.as_bytes(policy=WIRE_POLICY if eight_bit else WIRE_POLICY_7BIT),
+                    mail_options=["BODY=8BITMIME"] if eight_bit else [],
+                    timeout=SEND_TIMEOUT_SECONDS,
                 )
             except aiosmtplib.SMTPRecipientsRefused as refused:
                 code, text = next(iter(_refusals(refused)), (None, "recipient refused"))
-                raise MailError(text, code=code, permanent=code is not None and code >= 500, about_recipient=True) from None
+                raise MailError(
+                    text, code=code, permanent=code is not None and code >= 500, about_recipient=True
+                ) from None
             except aiosmtplib.SMTPResponseException as answer:
                 await self._drop()
-                raise MailError(answer.message, code=answer.code, permanent=answer.code >= 500,
-                                about_recipient=isinstance(answer, aiosmtplib.SMTPDataError)) from None
+                raise MailError(
+                    answer.message,
+                    code=answer.code,
+                    permanent=answer.code >= 500,
+                    about_recipient=isinstance(answer, aiosmtplib.SMTPDataError),
+                ) from None
             except (aiosmtplib.SMTPException, OSError, TimeoutError) as failure:
                 await self._drop()
                 raise MailError(f"mail relay unreachable: {type(failure).__name__}") from None
@@ -106,8 +119,13 @@ class Mailer:
             return self._client
         target = self._target
         client = aiosmtplib.SMTP(
-            hostname=target.hostname, port=target.port, use_tls=target.use_tls, start_tls=target.start_tls,
-            username=target.username, password=target.password, timeout=SEND_TIMEOUT_SECONDS,
+            hostname=target.hostname,
+            port=target.port,
+            use_tls=target.use_tls,
+            start_tls=target.start_tls,
+            username=target.username,
+            password=target.password,
+            timeout=SEND_TIMEOUT_SECONDS,
         )
         await client.connect()
         self._client = client  # from here a failure drops (closes) it

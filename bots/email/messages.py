@@ -7,6 +7,7 @@ as its plain text under the force's name. The templates lay it out
 carries the recipient's own signed links: manage, unsubscribe (also as the
 RFC 8058 headers) and, when the message answers an alert, the tip form.
 """
+
 from __future__ import annotations
 
 import re
@@ -29,9 +30,13 @@ def email_for(message: OutboundMessage, to: str, *, sender: str, force_name: str
     parts = message.parts or plain_parts(message, force_name)
     values = template_values(parts, to, force_name=force_name, links=links)
     email = build_email(
-        sender=sender, to=to, subject=values["subject"],
-        text=render("mail/message.txt", **values), html=render("mail/message.html", **values),
-        unsubscribe_url=values["unsubscribe_url"], urgent=message.urgent,
+        sender=sender,
+        to=to,
+        subject=values["subject"],
+        text=render("mail/message.txt", **values),
+        html=render("mail/message.html", **values),
+        unsubscribe_url=values["unsubscribe_url"],
+        urgent=message.urgent,
     )
     if message.reply_to and _MESSAGE_ID.match(message.reply_to):
         email["In-Reply-To"] = message.reply_to

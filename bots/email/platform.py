@@ -1,4 +1,5 @@
 """Email as the composition root sees it: the SMTP adapter from the settings, the ``/subscribe`` pages on the app."""
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -30,9 +31,13 @@ class EmailPlatform:
         from storage.bounces import SqlBounceCounts
 
         return EmailAdapter(
-            Mailer(SmtpTarget.from_url(settings.smtp_url.get_secret_value())), LinkSigner.from_settings(settings),
-            SqlBounceCounts(engine), sender=settings.email_from, force_name=force.name,
-            per_second=settings.email_per_second, bounce_limit=settings.email_bounce_limit,
+            Mailer(SmtpTarget.from_url(settings.smtp_url.get_secret_value())),
+            LinkSigner.from_settings(settings),
+            SqlBounceCounts(engine),
+            sender=settings.email_from,
+            force_name=force.name,
+            per_second=settings.email_per_second,
+            bounce_limit=settings.email_bounce_limit,
         )
 
     def mount(self, app: FastAPI, host: Host, adapter: ChannelAdapter) -> Sequence[Background]:

@@ -3,6 +3,7 @@
 Autoescaping is on for every ``.html`` template (and off for ``.txt``), so
 whatever a resident or an officer typed is shown as text, never as markup.
 """
+
 from __future__ import annotations
 
 from functools import cache

@@ -4,6 +4,7 @@ Labels from the address details, the kind of place, a street's line from its
 GeoJSON, one centroid for a postcode, one candidate per label. Coordinates
 that come back are never logged.
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
@@ -53,8 +54,22 @@ def _line_coordinates_valid(line: LineString | MultiLineString) -> bool:
 
 
 _SETTLEMENT_TYPES = frozenset(
-    {"city", "town", "village", "hamlet", "suburb", "quarter", "neighbourhood", "locality",
-     "isolated_dwelling", "administrative", "county", "state", "region", "municipality"}
+    {
+        "city",
+        "town",
+        "village",
+        "hamlet",
+        "suburb",
+        "quarter",
+        "neighbourhood",
+        "locality",
+        "isolated_dwelling",
+        "administrative",
+        "county",
+        "state",
+        "region",
+        "municipality",
+    }
 )
 
 

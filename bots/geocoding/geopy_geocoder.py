@@ -12,6 +12,7 @@ database's clock); given a ``shared_cache``, answers are kept there for every
 process, behind this process's own small cache. Without them (SQLite, one
 process) the limit and the cache are this process's own.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -95,9 +96,7 @@ def _nominatim_limiter(server: str) -> AsyncRateLimiter:
         return limiter
 
 
-def _build_geolocator(
-    service: str, *, domain: str | None, scheme: str | None, user_agent: str, timeout: float
-) -> Any:
+def _build_geolocator(service: str, *, domain: str | None, scheme: str | None, user_agent: str, timeout: float) -> Any:
     geocoder_class = get_geocoder_for_service(service)
     if issubclass(geocoder_class, Nominatim):
         geocoder_class = _dropping_invalid_places(geocoder_class)
@@ -215,7 +214,9 @@ class GeopyGeocoder:
             return None
         words = street_words(location if isinstance(location, Location) else None)
         self._cache.put(cache_key, [GeocodeCandidate(words or "", lat, lon, KIND_STREET)])
-        await self._shared_put(cache_key[0], [GeocodeCandidate(words or "", 0.0, 0.0, KIND_STREET)])  # the words only: the point is the key's
+        await self._shared_put(
+            cache_key[0], [GeocodeCandidate(words or "", 0.0, 0.0, KIND_STREET)]
+        )  # the words only: the point is the key's
         return words
 
     async def _shared_get(self, key: str, local_key: tuple[str, int]) -> list[GeocodeCandidate] | None:
@@ -246,7 +247,9 @@ class GeopyGeocoder:
             try:
                 delay = await self._slots.reserve(self._slot_key, 1, 1.0 / NOMINATIM_MIN_DELAY_SECONDS)
             except Exception as error:
-                logger.warning("shared geocoder slot unavailable (%s); keeping to this process's own second", type(error).__name__)
+                logger.warning(
+                    "shared geocoder slot unavailable (%s); keeping to this process's own second", type(error).__name__
+                )
             else:
                 await asyncio.sleep(delay)
                 return await call(*args, **kwargs)

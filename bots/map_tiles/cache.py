@@ -10,6 +10,7 @@ A tile is used for ``MAX_AGE`` after it was fetched: the OpenStreetMap tile
 policy asks clients without their own rule to keep tiles at least seven days,
 and a week-old street map is as good as today's for an alert's preview.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -25,7 +26,9 @@ _SHRINK_TO = 0.9
 
 
 class TileCache:
-    def __init__(self, directory: Path, template: str, *, max_bytes: int, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self, directory: Path, template: str, *, max_bytes: int, clock: Callable[[], float] = time.time
+    ) -> None:
         self._root = directory
         self._folder = directory / hashlib.sha256(template.encode()).hexdigest()[:16]
         self._max_bytes = max_bytes
@@ -58,7 +61,7 @@ class TileCache:
             Path(temporary).unlink(missing_ok=True)
             raise
         with self._lock:
-            self._size = (self._measure() if self._size is None else self._size + len(content))
+            self._size = self._measure() if self._size is None else self._size + len(content)
             if self._size > self._max_bytes:
                 self._size = self._trim()
 

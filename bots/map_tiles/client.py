@@ -5,6 +5,7 @@ to reach it), at most ``CONNECTIONS`` at a time per process, and only the
 tiles one picture needs: the OpenStreetMap tile usage policy's rules on
 identification and load, which any force's own server is glad of too.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -61,13 +62,22 @@ class Window:
 
 
 class TileClient:
-    def __init__(self, template: str, *, attribution: str, user_agent: str, cache: TileCache,
-                 timeout: float = TIMEOUT_SECONDS, transport: httpx.AsyncBaseTransport | None = None) -> None:
+    def __init__(
+        self,
+        template: str,
+        *,
+        attribution: str,
+        user_agent: str,
+        cache: TileCache,
+        timeout: float = TIMEOUT_SECONDS,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
         self.attribution = attribution  # drawn on every picture made of these tiles
         self._template = template
         self._cache = cache
-        self._http = httpx.AsyncClient(headers={"User-Agent": user_agent}, timeout=timeout, transport=transport,
-                                       follow_redirects=True)
+        self._http = httpx.AsyncClient(
+            headers={"User-Agent": user_agent}, timeout=timeout, transport=transport, follow_redirects=True
+        )
         self._gate = asyncio.Semaphore(CONNECTIONS)
 
     async def aclose(self) -> None:

@@ -1,4 +1,5 @@
 """The tile client the settings ask for (``LOOKOUT_MAP_TILES``), or None while no tile server is set."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -14,6 +15,12 @@ def tile_client(settings: Settings, force: ForceConfig) -> TileClient | None:
     if not settings.map_tiles:
         return None
     contact = settings.public_url or force.settings.cap_sender
-    cache = TileCache(Path(settings.map_tiles_cache_dir), settings.map_tiles, max_bytes=settings.map_tiles_cache_mb * 1_000_000)
-    return TileClient(settings.map_tiles, attribution=settings.map_tiles_attribution or "",
-                      user_agent=user_agent(force.name, contact), cache=cache)
+    cache = TileCache(
+        Path(settings.map_tiles_cache_dir), settings.map_tiles, max_bytes=settings.map_tiles_cache_mb * 1_000_000
+    )
+    return TileClient(
+        settings.map_tiles,
+        attribution=settings.map_tiles_attribution or "",
+        user_agent=user_agent(force.name, contact),
+        cache=cache,
+    )

@@ -1,4 +1,5 @@
 """Web Mercator (EPSG:3857) as XYZ tile servers cut it: "world pixels" at a zoom, 256 to a tile."""
+
 from __future__ import annotations
 
 import math

@@ -9,6 +9,7 @@ adapter spaces its own posts per channel and, after a 429, waits out
 message ``in_place`` rewrites the one its address names (chat.update): how a
 tip's post loses the tipster's name when they erase their data.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -46,7 +47,9 @@ def split_address(to: Address, reply_to: str | None = None) -> tuple[str, str | 
 
 def message_blocks(message: OutboundMessage) -> list[dict[str, Any]]:
     """The text as one mrkdwn section (the fallback ``text`` carries it too) and any buttons below it."""
-    blocks: list[dict[str, Any]] = [{"type": "section", "text": {"type": "mrkdwn", "text": message.text[:SECTION_TEXT_MAX]}}]
+    blocks: list[dict[str, Any]] = [
+        {"type": "section", "text": {"type": "mrkdwn", "text": message.text[:SECTION_TEXT_MAX]}}
+    ]
     if message.image_url:
         blocks.append({"type": "image", "image_url": message.image_url, "alt_text": "photo"})
     if message.buttons:
@@ -56,8 +59,12 @@ def message_blocks(message: OutboundMessage) -> list[dict[str, Any]]:
 
 def _button(button: Button) -> dict[str, Any]:
     # The data doubles as action_id (unique within the message, and what listeners match on) and value.
-    return {"type": "button", "action_id": button.data, "value": button.data,
-            "text": {"type": "plain_text", "text": button.label[:75], "emoji": True}}
+    return {
+        "type": "button",
+        "action_id": button.data,
+        "value": button.data,
+        "text": {"type": "plain_text", "text": button.label[:75], "emoji": True},
+    }
 
 
 class SlackAdapter:
@@ -78,12 +85,17 @@ class SlackAdapter:
                 if message.in_place:  # ``slack:<channel>/<ts>`` names the message to rewrite
                     if thread_ts is None:
                         return DeliveryResult.permanent(f"{to.id} names no message to rewrite in place")
-                    answer = await self.client.chat_update(channel=channel, ts=thread_ts, text=message.text,
-                                                           blocks=message_blocks(message))
+                    answer = await self.client.chat_update(
+                        channel=channel, ts=thread_ts, text=message.text, blocks=message_blocks(message)
+                    )
                 else:
                     answer = await self.client.chat_postMessage(
-                        channel=channel, thread_ts=thread_ts, text=message.text, blocks=message_blocks(message),
-                        unfurl_links=False, unfurl_media=False,
+                        channel=channel,
+                        thread_ts=thread_ts,
+                        text=message.text,
+                        blocks=message_blocks(message),
+                        unfurl_links=False,
+                        unfurl_media=False,
                     )
             except SlackApiError as exc:
                 return self._api_error(channel, exc)
@@ -107,7 +119,9 @@ class SlackAdapter:
             await self.client.files_upload_v2(channel=channel, thread_ts=thread_ts, file_uploads=uploads)
         except (SlackClientError, aiohttp.ClientError, TimeoutError) as exc:
             detail = exc.response.get("error") if isinstance(exc, SlackApiError) else type(exc).__name__
-            logger.error("%d photo(s) could not be added to Slack thread %s in %s: %s", len(uploads), thread_ts, channel, detail)
+            logger.error(
+                "%d photo(s) could not be added to Slack thread %s in %s: %s", len(uploads), thread_ts, channel, detail
+            )
 
     async def _wait_turn(self, channel: str) -> None:
         delay = self._not_before.get(channel, 0.0) - time.monotonic()

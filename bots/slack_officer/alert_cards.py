@@ -4,6 +4,7 @@ Used by the modal submissions and the card's buttons once Slack has had its
 answer. The card goes to the channel the officer was working in; when the app
 cannot post there, the officer is told how to fix it (the draft is kept).
 """
+
 from __future__ import annotations
 
 import logging
@@ -54,7 +55,10 @@ async def post_preview(deps: OfficerDeps, client: AsyncWebClient, officer: Offic
     png = await preview_picture(preview, cells, deps.tiles)
     try:
         await client.files_upload_v2(
-            channel=channel, content=png, filename=f"{reference}-area.png", title=f"The area of {reference}",
+            channel=channel,
+            content=png,
+            filename=f"{reference}-area.png",
+            title=f"The area of {reference}",
             alt_txt=f"Map of {alert.area_description}, shaded where the {residents_count(preview.total)} it would reach live",
             initial_comment=f"The area of *{reference}*: outline in red, residents it would reach shaded in blue.",
         )
@@ -70,8 +74,10 @@ async def post_preview(deps: OfficerDeps, client: AsyncWebClient, officer: Offic
 async def post_update_for_approval(deps: OfficerDeps, client: AsyncWebClient, officer: Officer, alert_id: int) -> None:
     """An update that needs approval again: its card (no picture: it goes to whoever the alert reached), Approve on it."""
     preview = await deps.alerts.preview(alert_id, officer.user)
-    note = (f"An update of an alert that needed a supervisor's approval: it goes to the {preview.total:,} residents the "
-            "alert reached once a supervisor (not its author) approves it and it is sent.")
+    note = (
+        f"An update of an alert that needed a supervisor's approval: it goes to the {preview.total:,} residents the "
+        "alert reached once a supervisor (not its author) approves it and it is sent."
+    )
     channel = officer.channel or officer.user
     try:
         await client.chat_postMessage(channel=channel, **card_message(preview_card(preview, deps.force, note=note)))
@@ -82,14 +88,23 @@ async def post_update_for_approval(deps: OfficerDeps, client: AsyncWebClient, of
         raise
 
 
-async def refresh_preview(deps: OfficerDeps, client: AsyncWebClient, officer: Officer, alert_id: int, channel: str, ts: str) -> None:
+async def refresh_preview(
+    deps: OfficerDeps, client: AsyncWebClient, officer: Officer, alert_id: int, channel: str, ts: str
+) -> None:
     """Redraw the card in place (after an approval): counts as they are now, approver shown."""
     preview = await deps.alerts.preview(alert_id, officer.user)
     await client.chat_update(channel=channel, ts=ts, **card_message(preview_card(preview, deps.force)))
 
 
-async def start_status(deps: OfficerDeps, client: AsyncWebClient, officer: Officer, alert_id: int, *,
-                       channel: str | None, ts: str | None = None) -> None:
+async def start_status(
+    deps: OfficerDeps,
+    client: AsyncWebClient,
+    officer: Officer,
+    alert_id: int,
+    *,
+    channel: str | None,
+    ts: str | None = None,
+) -> None:
     """Show the delivery on the card (``ts``) or a new status message, and have the status board keep it current."""
     report = await deps.progress.report(alert_id)
     message = card_message(status_card(report, deps.force, deps.clock()))
@@ -103,7 +118,9 @@ async def start_status(deps: OfficerDeps, client: AsyncWebClient, officer: Offic
             error = str(exc.response.get("error") or "")
             if error not in _CANNOT_POST:
                 raise
-            logger.info("status of alert %s can't go to %s (%s); sending it to the officer directly", alert_id, target, error)
+            logger.info(
+                "status of alert %s can't go to %s (%s); sending it to the officer directly", alert_id, target, error
+            )
             posted = await client.chat_postMessage(channel=officer.user, **message)
         channel, ts = str(posted["channel"]), str(posted["ts"])
     if not report.done:
@@ -122,10 +139,14 @@ async def redraw_status(deps: OfficerDeps, client: AsyncWebClient, alert_id: int
     try:
         await client.chat_update(channel=channel, ts=ts, **card_message(status_card(report, deps.force, deps.clock())))
     except SlackApiError as exc:
-        logger.info("the card of alert %s could not be redrawn (%s); left as it was", alert_id, exc.response.get("error"))
+        logger.info(
+            "the card of alert %s could not be redrawn (%s); left as it was", alert_id, exc.response.get("error")
+        )
 
 
-async def replace_draft(deps: OfficerDeps, client: AsyncWebClient, officer: Officer, replaced: dict, new_reference: str) -> None:
+async def replace_draft(
+    deps: OfficerDeps, client: AsyncWebClient, officer: Officer, replaced: dict, new_reference: str
+) -> None:
     """After an Edit: drop the old draft and close its card, pointing at the new one."""
     try:
         old = await deps.alerts.discard(int(replaced["id"]), officer.user)
@@ -133,4 +154,6 @@ async def replace_draft(deps: OfficerDeps, client: AsyncWebClient, officer: Offi
         logger.info("the edited draft %s was no longer a draft; its card is left as it is", replaced.get("ref"))
         return
     outcome = f":pencil2: Replaced by *{new_reference}*, edited by {who(officer.user)}. This draft will not be sent."
-    await client.chat_update(channel=str(replaced["channel"]), ts=str(replaced["ts"]), **card_message(closed_card(old, deps.force, outcome)))
+    await client.chat_update(
+        channel=str(replaced["channel"]), ts=str(replaced["ts"]), **card_message(closed_card(old, deps.force, outcome))
+    )

@@ -9,6 +9,7 @@ answering (``process_before_response``): listeners acknowledge first and hand
 slow work to ``BackgroundTasks``, which keeps hold of it, where bolt's own
 after-ack tasks would be unowned.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -92,8 +93,18 @@ def build_slack_officer(
 ) -> SlackOfficer:
     progress = ProgressService(uow, clock=clock)
     deps = OfficerDeps(
-        alerts=alerts, progress=progress, stats=StatsService(uow, clock=clock), audit=AuditService(uow, clock=clock), force=force,
-        geocoder=geocoder, roles=roles, uow=uow, tasks=BackgroundTasks(), tips=tips, clock=clock, tiles=tiles,
+        alerts=alerts,
+        progress=progress,
+        stats=StatsService(uow, clock=clock),
+        audit=AuditService(uow, clock=clock),
+        force=force,
+        geocoder=geocoder,
+        roles=roles,
+        uow=uow,
+        tasks=BackgroundTasks(),
+        tips=tips,
+        clock=clock,
+        tiles=tiles,
     )
     app = AsyncApp(client=client, signing_secret=signing_secret, process_before_response=True)
 
@@ -106,7 +117,9 @@ def build_slack_officer(
     for package in (commands, actions, views, events):
         package.register(app)
     board = StatusBoard(progress, client, force, clock=clock)
-    return SlackOfficer(app=app, handler=AsyncSlackRequestHandler(app), deps=deps, board=board, signing_secret=signing_secret)
+    return SlackOfficer(
+        app=app, handler=AsyncSlackRequestHandler(app), deps=deps, board=board, signing_secret=signing_secret
+    )
 
 
 async def _log_listener_error(error: Exception, body: dict[str, Any]) -> None:

@@ -10,6 +10,7 @@ scale-bar length, the centre still named by its street, so the preview
 always goes out. Each cell is shaded by how many recipients it holds, in
 bands, never as numbers per cell.
 """
+
 from __future__ import annotations
 
 import io
@@ -169,7 +170,9 @@ def centre_name(area: Area) -> str:
     return ""
 
 
-def draw_area(area: Area, cells: Mapping[str, int], frame: MapFrame, captions: Captions, *, basemap: Basemap | None) -> bytes:
+def draw_area(
+    area: Area, cells: Mapping[str, int], frame: MapFrame, captions: Captions, *, basemap: Basemap | None
+) -> bytes:
     """The PNG: captions on top, the map (or a plain ground and grid), the area and its recipients' cells, the centre
     marked and named (by the street there, see ``centre_name``), scale bar, attribution and legend."""
     image = Image.new("RGB", (WIDTH, HEIGHT), BACKGROUND)

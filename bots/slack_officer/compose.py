@@ -4,6 +4,7 @@ The area is resolved through core (``resolve_area``), which geocodes postcodes,
 addresses and streets; a lookup failure comes back as ``InvalidInput`` naming
 the field, like any other mistake.
 """
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -74,7 +75,13 @@ def request_from(form: ComposeForm, area: Area, now: datetime, force: ForceConfi
 
 
 async def checked_request(
-    form: ComposeForm, *, alerts: AlertService, force: ForceConfig, geocoder: Geocoder | None, author: str, now: datetime
+    form: ComposeForm,
+    *,
+    alerts: AlertService,
+    force: ForceConfig,
+    geocoder: Geocoder | None,
+    author: str,
+    now: datetime,
 ) -> AlertRequest:
     """The request, or one ``InvalidInput`` naming every field that is wrong (the area and the rest together).
 

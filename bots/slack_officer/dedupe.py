@@ -10,6 +10,7 @@ by every web process; a request seen before is answered 200 and dropped. A
 request whose handling failed (raised, or answered 5xx) is forgotten again, so
 Slack's retry of it is handled.
 """
+
 from __future__ import annotations
 
 import json

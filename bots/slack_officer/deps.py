@@ -1,4 +1,5 @@
 """What the listeners need, handed to them through bolt's ``context`` (so each package's ``register(app)`` stays plain)."""
+
 from __future__ import annotations
 
 import asyncio

@@ -1,5 +1,6 @@
 """A sent alert's follow-ups, shared by ``/alert update|cancel|report A-…`` and the buttons on its card and in
 ``/alert list``: the update, resolution and cancellation modals, and the report posted in the channel."""
+
 from __future__ import annotations
 
 from slack_sdk.web.async_client import AsyncWebClient
@@ -17,19 +18,23 @@ UPDATABLE = (AlertState.SENDING, AlertState.SENT, AlertState.EXPIRED)
 CANCELLABLE = (AlertState.SENDING, AlertState.SENT)
 
 
-async def open_update(deps: OfficerDeps, client: AsyncWebClient, officer: Officer, trigger: str, reference: str, *,
-                      resolved: bool = False) -> None:
+async def open_update(
+    deps: OfficerDeps, client: AsyncWebClient, officer: Officer, trigger: str, reference: str, *, resolved: bool = False
+) -> None:
     """The update modal; ``resolved``: the same, prefilled to tell everyone reached that it is over."""
     original = await deps.alerts.get(reference)
-    check_original(original.reference or reference, original.type, original.state, UPDATABLE,
-                   "resolved" if resolved else "updated")
+    check_original(
+        original.reference or reference, original.type, original.state, UPDATABLE, "resolved" if resolved else "updated"
+    )
     deps.alerts.require_updatable(original)  # an expired alert: say so before the modal, not after it
     reached = await _reached(deps, original.id)  # type: ignore[arg-type]
     metadata = {"ref": original.reference, "channel": officer.channel}
     await client.views_open(trigger_id=trigger, view=update_modal(original, reached, metadata, resolved=resolved))
 
 
-async def open_cancel(deps: OfficerDeps, client: AsyncWebClient, officer: Officer, trigger: str, reference: str) -> None:
+async def open_cancel(
+    deps: OfficerDeps, client: AsyncWebClient, officer: Officer, trigger: str, reference: str
+) -> None:
     original = await deps.alerts.get(reference)
     check_original(original.reference or reference, original.type, original.state, CANCELLABLE, "cancelled")
     reached = await _reached(deps, original.id)  # type: ignore[arg-type]
@@ -45,20 +50,33 @@ async def post_report(deps: OfficerDeps, client: AsyncWebClient, officer: Office
     posted = await client.chat_postMessage(channel=channel, **card_message(report_message(report, deps.force)))
     png = await report_picture(report, deps.tiles)
     await client.files_upload_v2(
-        channel=str(posted["channel"]), thread_ts=str(posted["ts"]),
+        channel=str(posted["channel"]),
+        thread_ts=str(posted["ts"]),
         initial_comment=f"Where *{ref}* reached residents (cells shaded by how many were sent it), and its figures as CSV.",
         file_uploads=[
-            {"content": png, "filename": f"{ref}-reach.png", "title": f"Where {ref} reached",
-             "alt_txt": f"Map of {report.alert.area_description}, shaded where the residents it was sent to live"},
-            {"content": report.deliveries_csv().encode(), "filename": f"{ref}-deliveries.csv",
-             "title": f"{ref}: deliveries per minute, channel and state"},
-            {"content": report.cells_csv().encode(), "filename": f"{ref}-cells.csv",
-             "title": f"{ref}: residents per map cell and delivery state"},
+            {
+                "content": png,
+                "filename": f"{ref}-reach.png",
+                "title": f"Where {ref} reached",
+                "alt_txt": f"Map of {report.alert.area_description}, shaded where the residents it was sent to live",
+            },
+            {
+                "content": report.deliveries_csv().encode(),
+                "filename": f"{ref}-deliveries.csv",
+                "title": f"{ref}: deliveries per minute, channel and state",
+            },
+            {
+                "content": report.cells_csv().encode(),
+                "filename": f"{ref}-cells.csv",
+                "title": f"{ref}: residents per map cell and delivery state",
+            },
         ],
     )
 
 
-def check_original(reference: str, kind: AlertType, state: AlertState, allowed: tuple[AlertState, ...], verb: str) -> None:
+def check_original(
+    reference: str, kind: AlertType, state: AlertState, allowed: tuple[AlertState, ...], verb: str
+) -> None:
     """Say so at once rather than after the officer has filled in the modal (core checks again on submit)."""
     if kind is not AlertType.ALERT:
         raise Conflict(f"{reference} is an {kind.value.lower()}; use the original alert's reference.")

@@ -5,6 +5,7 @@ proxy, a forged request with a leaked secret). Anything that does not have the
 fields every listener reads is answered 400 here, before bolt, rather than
 failing inside a listener with a 500.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -56,7 +57,9 @@ def _interaction_problem(body: dict[str, Any]) -> str | None:
     if body["type"] in ("view_submission", "view_closed"):
         view = body.get("view")
         # bolt reads the view's type and callback_id to route it: without them it raises instead of answering.
-        if not isinstance(view, dict) or not all(isinstance(view.get(key), str) and view[key] for key in ("type", "callback_id")):
+        if not isinstance(view, dict) or not all(
+            isinstance(view.get(key), str) and view[key] for key in ("type", "callback_id")
+        ):
             return "view interaction without a view type and callback_id"
     if body["type"] == "block_actions" and not actions:
         return "block_actions without actions"

@@ -1,4 +1,5 @@
 """The officers' Slack app as the composition root sees it: the adapter from the settings, ``/slack/events`` on the app."""
+
 from __future__ import annotations
 
 from collections.abc import Sequence

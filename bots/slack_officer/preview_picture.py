@@ -5,6 +5,7 @@ the picture's footer, its alt text and the card say one number. The cells only
 shade where recipients live: a resident with places in two cells shades both,
 so their sum can be more than the number reached and is never printed.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -39,11 +40,19 @@ async def preview_picture(preview: Preview, cells: Mapping[str, int], tiles: Til
         try:
             basemap = Basemap(await tiles.window(frame.window()), tiles.attribution)
         except TileError as exc:
-            logger.warning("map tiles for the preview of %s failed (%s); drawn without the street map",
-                           preview.alert.reference, exc)
+            logger.warning(
+                "map tiles for the preview of %s failed (%s); drawn without the street map",
+                preview.alert.reference,
+                exc,
+            )
             frame = frame_for(area, cells, whole_zoom=False)
     return await asyncio.to_thread(  # a few hundred ms of drawing for a 3 km circle: off the event loop
-        draw_area, area, cells, frame, captions(preview), basemap=basemap,
+        draw_area,
+        area,
+        cells,
+        frame,
+        captions(preview),
+        basemap=basemap,
     )
 
 
@@ -63,6 +72,8 @@ async def report_picture(report: ReachReport, tiles: TileClient | None) -> bytes
         try:
             basemap = Basemap(await tiles.window(frame.window()), tiles.attribution)
         except TileError as exc:
-            logger.warning("map tiles for the report of %s failed (%s); drawn without the street map", alert.reference, exc)
+            logger.warning(
+                "map tiles for the report of %s failed (%s); drawn without the street map", alert.reference, exc
+            )
             frame = frame_for(alert.area, cells, whole_zoom=False)
     return await asyncio.to_thread(draw_area, alert.area, cells, frame, labels, basemap=basemap)

@@ -6,6 +6,7 @@ direct message when the app cannot post there). Nothing fails silently: core's
 errors are shown as they are (they are written for people), anything else is
 logged with its traceback and the officer gets an apology.
 """
+
 from __future__ import annotations
 
 import logging
@@ -41,7 +42,11 @@ async def tell(client: AsyncWebClient, officer: Officer, text: str) -> None:
             await client.chat_postEphemeral(channel=officer.channel, user=officer.user, text=text)
             return
         except SlackApiError as exc:
-            logger.info("ephemeral note in %s failed (%s); sending it as a direct message", officer.channel, exc.response.get("error"))
+            logger.info(
+                "ephemeral note in %s failed (%s); sending it as a direct message",
+                officer.channel,
+                exc.response.get("error"),
+            )
     await client.chat_postMessage(channel=officer.user, text=text)
 
 
@@ -49,7 +54,9 @@ def invalid_text(exc: InvalidInput) -> str:
     return "Nothing was changed:\n" + "\n".join(f"• *{field}*: {problem}" for field, problem in exc.errors.items())
 
 
-async def refuse(deps: OfficerDeps, client: AsyncWebClient, officer: Officer, attempted: str, subject: str, reason: str) -> None:
+async def refuse(
+    deps: OfficerDeps, client: AsyncWebClient, officer: Officer, attempted: str, subject: str, reason: str
+) -> None:
     """Audit a refused attempt and tell the person why, politely."""
     try:
         await deps.audit.refused(officer.user, attempted, subject, reason=reason)

@@ -7,6 +7,7 @@ malformed headers (``int("abc")``; ``hmac.compare_digest`` on a non-ASCII
 string), which bolt turns into a 500: here every malformed, stale or wrong
 request is simply not valid, so the route answers 401.
 """
+
 from __future__ import annotations
 
 import hashlib

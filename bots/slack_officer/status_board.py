@@ -8,6 +8,7 @@ by itself after a restart, once the lease runs out, so the final report
 still appears. Each card is changed at most once every ``min_interval`` seconds
 (chat.update), and only when what it says has changed.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -36,8 +37,16 @@ LEASE = timedelta(seconds=20)
 # While nothing moves (quiet-hour holds, a stopped worker) the card's "so far" is refreshed this often.
 REFRESH_ELAPSED = timedelta(seconds=30)
 # Slack answers these when the card can never be updated again (deleted, channel gone, app removed).
-_GONE = frozenset({"message_not_found", "channel_not_found", "cant_update_message", "is_archived", "not_in_channel",
-                   "restricted_action"})
+_GONE = frozenset(
+    {
+        "message_not_found",
+        "channel_not_found",
+        "cant_update_message",
+        "is_archived",
+        "not_in_channel",
+        "restricted_action",
+    }
+)
 
 
 @dataclass
@@ -95,7 +104,9 @@ class StatusBoard:
             try:
                 await self._progress.renew(alert_id, timedelta(0), changed=False)
             except Exception:
-                logger.exception("could not hand back the Slack status of alert %s; its lease runs out by itself", alert_id)
+                logger.exception(
+                    "could not hand back the Slack status of alert %s; its lease runs out by itself", alert_id
+                )
         self._held.clear()
 
     def stop(self) -> None:
@@ -147,7 +158,11 @@ class StatusBoard:
     async def _update_card(self, alert_id: int, held: _Held, text: str, blocks: list, now: datetime) -> bool:
         channel, ts = split_address(held.watch.address)
         if ts is None:  # only a posted card is watched, and it has its ts
-            logger.error("the Slack status card of alert %s has no message ts (%s); no more updates", alert_id, held.watch.address)
+            logger.error(
+                "the Slack status card of alert %s has no message ts (%s); no more updates",
+                alert_id,
+                held.watch.address,
+            )
             await self._release(alert_id)
             return False
         try:
@@ -166,7 +181,9 @@ class StatusBoard:
                 logger.info("Slack asked to wait %.0f s before updating the status of alert %s", after, alert_id)
                 return False
             if error in _GONE:
-                logger.warning("the Slack status card of alert %s can't be updated (%s); no more updates", alert_id, error)
+                logger.warning(
+                    "the Slack status card of alert %s can't be updated (%s); no more updates", alert_id, error
+                )
                 await self._release(alert_id)
                 return False
             raise

@@ -6,6 +6,7 @@ tasks are held here (asyncio keeps only weak references to running tasks),
 anything that escapes a task's own error handling is logged, and ``drain``
 lets them finish when the web process stops.
 """
+
 from __future__ import annotations
 
 import asyncio

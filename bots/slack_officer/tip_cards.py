@@ -5,6 +5,7 @@ redrawn in place (chat.update) from the tip as it now is, so everyone in the
 channel sees its state, who changed it and when, and only the buttons that
 still make sense.
 """
+
 from __future__ import annotations
 
 from slack_bolt.context.ack.async_ack import AsyncAck
@@ -23,14 +24,25 @@ NOT_AN_OFFICER = (
 TIP_SORRY = "Sorry — something went wrong on our side while {doing}; nothing was changed. Please try again in a moment."
 
 
-async def redraw(deps: OfficerDeps, client: AsyncWebClient, officer: str, reference: str, channel: str, ts: str) -> None:
+async def redraw(
+    deps: OfficerDeps, client: AsyncWebClient, officer: str, reference: str, channel: str, ts: str
+) -> None:
     """The tip's message as it is now, for everyone in the channel."""
     queued = await deps.tips.for_queue(reference, officer)
     await client.chat_update(channel=channel, ts=ts, **tip_message(queued, deps.force.settings.timezone))
 
 
-async def change_state(deps: OfficerDeps, client: AsyncWebClient, officer: str, reference: str, state: TipState,
-                       channel: str, ts: str, *, block_tipster: bool = False) -> None:
+async def change_state(
+    deps: OfficerDeps,
+    client: AsyncWebClient,
+    officer: str,
+    reference: str,
+    state: TipState,
+    channel: str,
+    ts: str,
+    *,
+    block_tipster: bool = False,
+) -> None:
     """Change the tip, then redraw it. When it had moved on already, redraw it anyway (the message may be behind)
     and let the Conflict say why nothing changed."""
     try:
@@ -41,7 +53,9 @@ async def change_state(deps: OfficerDeps, client: AsyncWebClient, officer: str, 
     await redraw(deps, client, officer, reference, channel, ts)
 
 
-async def officers_only(ack: AsyncAck, deps: OfficerDeps, officer: Officer, action: str, reference: str, block: str) -> bool:
+async def officers_only(
+    ack: AsyncAck, deps: OfficerDeps, officer: Officer, action: str, reference: str, block: str
+) -> bool:
     """A tip modal submitted by someone who is not an officer: the reason under ``block``, the attempt audited."""
     if deps.roles.is_officer(officer.user):
         return True

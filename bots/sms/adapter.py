@@ -5,6 +5,7 @@ budget (``SMS_MAX_SEGMENTS``, core/sms_alerts.py), with a link to its public
 page when it had to be shortened. Twilio's answers become what the delivery
 engine understands (docs/sms.md, "Delivery").
 """
+
 from __future__ import annotations
 
 import logging

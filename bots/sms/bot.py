@@ -1,4 +1,5 @@
 """The SMS resident bot: an inbound text in, the conversation's answer out; status callbacks onto deliveries."""
+
 from __future__ import annotations
 
 import logging
@@ -23,14 +24,23 @@ logger = logging.getLogger("lookout.sms")
 
 # Twilio's message statuses as the delivery rows record them; "queued", "sending" and the like are on the way.
 STATUSES = {
-    "sent": ReceiptStatus.SENT, "delivered": ReceiptStatus.DELIVERED, "read": ReceiptStatus.READ,
-    "undelivered": ReceiptStatus.FAILED, "failed": ReceiptStatus.FAILED,
+    "sent": ReceiptStatus.SENT,
+    "delivered": ReceiptStatus.DELIVERED,
+    "read": ReceiptStatus.READ,
+    "undelivered": ReceiptStatus.FAILED,
+    "failed": ReceiptStatus.FAILED,
 }
 
 
 class SmsBot:
     def __init__(
-        self, conversation: ResidentConversation, api: TwilioApi, *, residents: ResidentService, receipts: ReceiptService, clock: Clock
+        self,
+        conversation: ResidentConversation,
+        api: TwilioApi,
+        *,
+        residents: ResidentService,
+        receipts: ReceiptService,
+        clock: Clock,
     ) -> None:
         self._conversation = conversation
         self._api = api
@@ -64,8 +74,12 @@ class SmsBot:
         if known is None:
             return
         code = int(error_code) if error_code and error_code.isdigit() else None
-        error = f"SMS {code or 'error'}: the text was not delivered ({status})" if known is ReceiptStatus.FAILED else None
-        receipt = Receipt(Address(Channel.SMS, to), sid, known, self._clock(), error=error, recipient_gone=code in GONE_CODES)
+        error = (
+            f"SMS {code or 'error'}: the text was not delivered ({status})" if known is ReceiptStatus.FAILED else None
+        )
+        receipt = Receipt(
+            Address(Channel.SMS, to), sid, known, self._clock(), error=error, recipient_gone=code in GONE_CODES
+        )
         await self._receipts.record([receipt])
 
 
@@ -82,6 +96,12 @@ def build_sms_bot(
     clock: Clock,
 ) -> SmsBot:
     conversation = ResidentConversation(
-        force=force, subscriptions=subscriptions, tips=tips, geocoder=geocoder, store=store, photos=SmsPhotos(api), clock=clock
+        force=force,
+        subscriptions=subscriptions,
+        tips=tips,
+        geocoder=geocoder,
+        store=store,
+        photos=SmsPhotos(api),
+        clock=clock,
     )
     return SmsBot(conversation, api, residents=residents, receipts=receipts, clock=clock)

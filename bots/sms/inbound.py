@@ -5,6 +5,7 @@ synonyms end the texts at once (``optout``); START and UNSTOP resume; HELP and
 INFO answer with the help. The bot's own keywords are those of WhatsApp, except
 that erasure is DELETE: STOP belongs to the carriers.
 """
+
 from __future__ import annotations
 
 import re
@@ -19,7 +20,9 @@ HELP_WORDS = frozenset({"help", "info"})
 ERASE = "delete"  # the bot's own /stop (unsubscribe and erase), since STOP is the carriers'
 KEYWORDS = (
     {name: name for name in COMMANDS - {"stop", "optout"}}
-    | dict.fromkeys(OPT_OUT, "optout") | dict.fromkeys(OPT_IN, "start") | dict.fromkeys(HELP_WORDS, "help")
+    | dict.fromkeys(OPT_OUT, "optout")
+    | dict.fromkeys(OPT_IN, "start")
+    | dict.fromkeys(HELP_WORDS, "help")
     | {ERASE: "stop", "menu": "help"}
 )
 # What a resident's number looks like in E.164 (Twilio always sends it so).
@@ -54,7 +57,9 @@ def parse_inbound(form: dict[str, str]) -> InboundSms:
     if not count.isascii() or not count.isdigit() or int(count) > MAX_MEDIA:
         raise NotAnSms("NumMedia is not a number of pictures")
     media = tuple(
-        (form[f"MediaUrl{i}"], form.get(f"MediaContentType{i}", "")) for i in range(int(count)) if form.get(f"MediaUrl{i}")
+        (form[f"MediaUrl{i}"], form.get(f"MediaContentType{i}", ""))
+        for i in range(int(count))
+        if form.get(f"MediaUrl{i}")
     )
     return InboundSms(sid, sender, body, media)
 

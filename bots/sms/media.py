@@ -3,13 +3,20 @@
 Every picture of a message (``MediaUrl0`` up to ``NumMedia``, at most ten) is fetched, each at most
 ``MAX_MEDIA_BYTES`` and an image by its content type; a tip keeps at most ``MAX_PHOTOS`` (core/services/tips.py).
 """
+
 from __future__ import annotations
 
 from bots.sms.twilio_api import TwilioApi, TwilioError
 from core.conversation.turn import PhotoGone
 from core.model import TipPhoto
 
-_EXTENSIONS = {"image/jpeg": ".jpg", "image/png": ".png", "image/gif": ".gif", "image/webp": ".webp", "image/heic": ".heic"}
+_EXTENSIONS = {
+    "image/jpeg": ".jpg",
+    "image/png": ".png",
+    "image/gif": ".gif",
+    "image/webp": ".webp",
+    "image/heic": ".heic",
+}
 
 
 class SmsPhotos:
@@ -27,5 +34,7 @@ class SmsPhotos:
                 raise PhotoGone(ref) from exc
             raise
         if not mime_type.startswith("image/"):
-            raise PhotoGone(ref)  # the provider's file is not a picture after all (the message said it was): not attached
+            raise PhotoGone(
+                ref
+            )  # the provider's file is not a picture after all (the message said it was): not attached
         return TipPhoto(name=f"photo-{number}{_EXTENSIONS.get(mime_type, '.jpg')}", content_type=mime_type, data=data)

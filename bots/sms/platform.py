@@ -1,4 +1,5 @@
 """SMS as the composition root sees it: the Twilio adapter from the settings, the two doors on the app."""
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -30,12 +31,16 @@ class SmsPlatform:
 
         public = settings.public_url.rstrip("/") if settings.public_url else None
         api = TwilioApi(
-            settings.sms_account_sid, settings.sms_auth_token.get_secret_value(), settings.sms_api_base,
+            settings.sms_account_sid,
+            settings.sms_auth_token.get_secret_value(),
+            settings.sms_api_base,
             Sender(settings.sms_from, settings.sms_messaging_service_sid),
             status_callback=f"{public}{STATUS_PATH}" if public else None,
         )
         return SmsAdapter(
-            api, force_name=force.name, max_segments=settings.sms_max_segments,
+            api,
+            force_name=force.name,
+            max_segments=settings.sms_max_segments,
             alert_link=lambda reference: alert_page_link(settings, reference),
         )
 
@@ -49,11 +54,22 @@ class SmsPlatform:
         settings = host.settings
         assert settings.sms_auth_token is not None  # the adapter is built only when it is set
         bot = build_sms_bot(
-            adapter.api, force=host.force, subscriptions=host.subscriptions, tips=host.tips, geocoder=host.geocoder,
-            residents=host.residents, receipts=ReceiptService(host.uow, clock=host.clock), store=host.conversations(), clock=host.clock,
+            adapter.api,
+            force=host.force,
+            subscriptions=host.subscriptions,
+            tips=host.tips,
+            geocoder=host.geocoder,
+            residents=host.residents,
+            receipts=ReceiptService(host.uow, clock=host.clock),
+            store=host.conversations(),
+            clock=host.clock,
         )
         add_sms_webhooks(
-            app, bot=bot, auth_token=settings.sms_auth_token.get_secret_value(), public_url=settings.public_url, inbound=host.inbound,
+            app,
+            bot=bot,
+            auth_token=settings.sms_auth_token.get_secret_value(),
+            public_url=settings.public_url,
+            inbound=host.inbound,
         )
         return ()
 

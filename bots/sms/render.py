@@ -7,6 +7,7 @@ their GSM-7 twins so a text costs as few segments as it can. Choices are
 numbered ("Reply 1 for Home, 2 for Work or 3 for Other."); the conversation
 takes the number, or a word naming the choice, as the answer.
 """
+
 from __future__ import annotations
 
 import html
@@ -52,7 +53,10 @@ def render_prompt(prompt: Prompt) -> list[str]:
 
 def numbered(prompt: Prompt) -> str:
     _ = translator(prompt.language)
-    choices = [_("{number} for {choice}").format(number=i, choice=_label(o, prompt.language)) for i, o in enumerate(prompt.options, 1)]
+    choices = [
+        _("{number} for {choice}").format(number=i, choice=_label(o, prompt.language))
+        for i, o in enumerate(prompt.options, 1)
+    ]
     if len(choices) == 1:
         listed = choices[0]
     else:

@@ -5,6 +5,7 @@ the full public URL followed by each parameter's name and value in sorted
 order, base64). The URL is the one Twilio was given, ``LOOKOUT_PUBLIC_URL``
 plus the path, never the Host header a request claims.
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
@@ -22,7 +23,9 @@ class _Form(dict[str, list[str]]):
         return self[name]
 
 
-def signature_ok(validator: RequestValidator | None, url: str | None, pairs: Sequence[tuple[str, str]], header: str | None) -> bool:
+def signature_ok(
+    validator: RequestValidator | None, url: str | None, pairs: Sequence[tuple[str, str]], header: str | None
+) -> bool:
     """Anything missing or malformed is simply not a match: the door answers 403, never 500."""
     if validator is None or url is None or not header or len(header) > MAX_SIGNATURE or not header.isascii():
         return False

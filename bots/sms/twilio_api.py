@@ -9,6 +9,7 @@ is for here: checking webhook signatures (``bots/sms/signature.py``).
 httpx sends through aiohttp's pool, as the WhatsApp client does, for the same
 reason (docs/delivery-performance.md).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -76,16 +77,27 @@ class Sender:
 
 class TwilioApi:
     def __init__(
-        self, account_sid: str, auth_token: str, api_base: str, sender: Sender, *, status_callback: str | None = None,
-        timeout: float = REQUEST_TIMEOUT_S, transport: httpx.AsyncBaseTransport | None = None,
+        self,
+        account_sid: str,
+        auth_token: str,
+        api_base: str,
+        sender: Sender,
+        *,
+        status_callback: str | None = None,
+        timeout: float = REQUEST_TIMEOUT_S,
+        transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self.account_sid = account_sid
         self.api_base = api_base.rstrip("/")
         self._sender = sender
         self._status_callback = status_callback
         self._client = httpx.AsyncClient(
-            auth=(account_sid, auth_token), timeout=timeout,
-            transport=transport or AiohttpTransport(limits=httpx.Limits(max_connections=CONNECTIONS, max_keepalive_connections=CONNECTIONS)),
+            auth=(account_sid, auth_token),
+            timeout=timeout,
+            transport=transport
+            or AiohttpTransport(
+                limits=httpx.Limits(max_connections=CONNECTIONS, max_keepalive_connections=CONNECTIONS)
+            ),
         )
 
     @property

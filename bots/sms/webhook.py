@@ -7,6 +7,7 @@ gets 400. Each MessageSid is handled once however often Twilio retries
 (core/services/inbound_once.py); a text whose handling fails is forgotten and
 answered 500, so the retry is handled. Statuses are idempotent and simply applied.
 """
+
 from __future__ import annotations
 
 import logging
@@ -48,11 +49,17 @@ def read_form(body: bytes) -> list[tuple[str, str]]:
     return pairs
 
 
-def add_sms_webhooks(app: FastAPI, *, bot: SmsBot, auth_token: str, public_url: str | None, inbound: InboundOnce) -> None:
+def add_sms_webhooks(
+    app: FastAPI, *, bot: SmsBot, auth_token: str, public_url: str | None, inbound: InboundOnce
+) -> None:
     validator = RequestValidator(auth_token)
     base = public_url.rstrip("/") if public_url else None
     if base is None:
-        logger.warning("LOOKOUT_PUBLIC_URL is not set: %s and %s refuse every request (signatures are over it)", WEBHOOK_PATH, STATUS_PATH)
+        logger.warning(
+            "LOOKOUT_PUBLIC_URL is not set: %s and %s refuse every request (signatures are over it)",
+            WEBHOOK_PATH,
+            STATUS_PATH,
+        )
     for path in (WEBHOOK_PATH, STATUS_PATH):
         limit_body(app, path, MAX_BODY_BYTES)
 

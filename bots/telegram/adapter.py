@@ -1,4 +1,5 @@
 """The Telegram ``ChannelAdapter``: aiogram's Bot, pointed at a configurable API base."""
+
 from __future__ import annotations
 
 import asyncio
@@ -42,9 +43,20 @@ logger = logging.getLogger("lookout.telegram")
 _RESPONSE_TYPES = [
     Response[method.__returning__]  # type: ignore[name-defined]
     for method in (
-        methods.SendMessage, methods.EditMessageText, methods.EditMessageReplyMarkup, methods.AnswerCallbackQuery,
-        methods.SendDocument, methods.SendPhoto, methods.SendLocation, methods.SendChatAction, methods.GetFile,
-        methods.DeleteMessage, methods.SetWebhook, methods.GetWebhookInfo, methods.SetMyCommands, methods.GetMe,
+        methods.SendMessage,
+        methods.EditMessageText,
+        methods.EditMessageReplyMarkup,
+        methods.AnswerCallbackQuery,
+        methods.SendDocument,
+        methods.SendPhoto,
+        methods.SendLocation,
+        methods.SendChatAction,
+        methods.GetFile,
+        methods.DeleteMessage,
+        methods.SetWebhook,
+        methods.GetWebhookInfo,
+        methods.SetMyCommands,
+        methods.GetMe,
     )
 ]
 
@@ -76,7 +88,9 @@ class TelegramAdapter:
 
     def __init__(self, bot: Bot, *, conversation_bot: Bot | None = None) -> None:
         self.bot = bot  # the delivery worker's sends, paced by the engine
-        self.conversation_bot = conversation_bot or bot  # the webhook's replies (make_conversation_bot), closed with this adapter
+        self.conversation_bot = (
+            conversation_bot or bot
+        )  # the webhook's replies (make_conversation_bot), closed with this adapter
 
     async def send(self, to: Address, message: OutboundMessage) -> DeliveryResult:
         markup = None
@@ -119,7 +133,10 @@ class TelegramAdapter:
         if the message is gone or too old to edit, the reply that follows still says it."""
         try:
             await self.bot.edit_message_text(
-                text=text, chat_id=chat_id, message_id=message_id, reply_markup=None,
+                text=text,
+                chat_id=chat_id,
+                message_id=message_id,
+                reply_markup=None,
                 link_preview_options=LinkPreviewOptions(is_disabled=True),
             )
         except (TelegramBadRequest, TelegramNotFound) as exc:
@@ -197,7 +214,9 @@ class PaceReplies(BaseRequestMiddleware):
         self.lanes = lanes
         self.patience = patience
 
-    async def __call__(self, make_request: NextRequestMiddlewareType[TelegramType], bot: Bot, method: TelegramMethod[TelegramType]) -> Response[TelegramType]:
+    async def __call__(
+        self, make_request: NextRequestMiddlewareType[TelegramType], bot: Bot, method: TelegramMethod[TelegramType]
+    ) -> Response[TelegramType]:
         if not _counts_as_a_message(method):
             return await make_request(bot, method)
         lane = ReplyLanes.FIRST if _SENT_IN_UPDATE.get() == 0 else ReplyLanes.LATER

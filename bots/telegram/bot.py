@@ -7,6 +7,7 @@ update's effects, answers Telegram, and then the reply goes at the bot's pace.
 A person blocking the bot is not a conversation: it marks them unreachable so
 alerts stop.
 """
+
 from __future__ import annotations
 
 import logging
@@ -60,7 +61,9 @@ class TelegramResidentBot:
             await self._acknowledge(inbound.pressed.query_id)
         if inbound.event is None:
             return None
-        prompt = await self._conversation.handle(inbound.address, inbound.event, contact=inbound.contact, app_language=inbound.app_language)
+        prompt = await self._conversation.handle(
+            inbound.address, inbound.event, contact=inbound.contact, app_language=inbound.app_language
+        )
         return None if prompt is None else partial(self._show, inbound, prompt)
 
     async def _show(self, inbound: Inbound, prompt: Prompt) -> None:
@@ -80,8 +83,14 @@ class TelegramResidentBot:
                 # The message is gone, or can no longer be edited: the answer goes as a new message instead.
                 logger.info("could not edit message %s: %s", call.message_id, exc.message)
                 if isinstance(call, EditMessageText) and call.text is not None:
-                    await self.bot(SendMessage(chat_id=chat_id, text=call.text, reply_markup=call.reply_markup,
-                                               link_preview_options=call.link_preview_options))
+                    await self.bot(
+                        SendMessage(
+                            chat_id=chat_id,
+                            text=call.text,
+                            reply_markup=call.reply_markup,
+                            link_preview_options=call.link_preview_options,
+                        )
+                    )
 
     async def _acknowledge(self, query_id: str) -> None:
         try:
@@ -102,11 +111,19 @@ def build_telegram_bot(
     clock: Clock,
 ) -> TelegramResidentBot:
     conversation = ResidentConversation(
-        force=force, subscriptions=subscriptions, tips=tips, geocoder=geocoder, store=store, photos=TelegramPhotos(bot), clock=clock
+        force=force,
+        subscriptions=subscriptions,
+        tips=tips,
+        geocoder=geocoder,
+        store=store,
+        photos=TelegramPhotos(bot),
+        clock=clock,
     )
     return TelegramResidentBot(bot, conversation, residents=residents)
 
 
 def command_menu(language: str) -> list[BotCommand]:
     """The app's command menu (setMyCommands) in one language: the conversation's own words for each command."""
-    return [BotCommand(command=name, description=text) for name, text in command_descriptions(translator(language)).items()]
+    return [
+        BotCommand(command=name, description=text) for name, text in command_descriptions(translator(language)).items()
+    ]

@@ -4,6 +4,7 @@ Lookout talks one to one: only a private chat with a person, writing as
 themselves, reaches the conversation; groups, channels, other bots and
 updates with no sender are acknowledged and left alone.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -18,8 +19,15 @@ from core.model import Address, Channel
 # Buttons sent by the aiogram journey before it moved onto the shared conversation (still on residents' screens
 # for a while): their data, as the conversation's option ids.
 _EARLIER_BUTTONS = {
-    "age:1": "age:yes", "age:0": "age:no", "cp:1": "cp:yes", "cp:0": "cp:no", "gp:-1": "gp:none",
-    "st:1": "st:yes", "st:0": "st:no", "pl:add:-1": "pl:add", "tf:anonymous": "tf:anon",
+    "age:1": "age:yes",
+    "age:0": "age:no",
+    "cp:1": "cp:yes",
+    "cp:0": "cp:no",
+    "gp:-1": "gp:none",
+    "st:1": "st:yes",
+    "st:0": "st:no",
+    "pl:add:-1": "pl:add",
+    "tf:anonymous": "tf:anon",
 }
 _EARLIER_PLACE_ACTIONS = {"pl:rename:": "pl:ren:", "pl:remove:": "pl:rm:"}
 _KICKED = "kicked"

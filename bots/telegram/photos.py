@@ -1,4 +1,5 @@
 """A tip's photos, fetched from Telegram by file id only when the tip is sent (``PhotoSource``)."""
+
 from __future__ import annotations
 
 from aiogram import Bot

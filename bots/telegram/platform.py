@@ -1,4 +1,5 @@
 """Telegram as the composition root sees it: the adapter from the settings, the webhook on the app."""
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -27,7 +28,10 @@ class TelegramPlatform:
 
         token = settings.telegram_bot_token.get_secret_value()
         # Two sessions: the worker's sends are paced by the delivery engine, the conversation's replies by PaceReplies.
-        return TelegramAdapter(make_bot(token, settings.telegram_api_base), conversation_bot=make_conversation_bot(token, settings.telegram_api_base))
+        return TelegramAdapter(
+            make_bot(token, settings.telegram_api_base),
+            conversation_bot=make_conversation_bot(token, settings.telegram_api_base),
+        )
 
     def mount(self, app: FastAPI, host: Host, adapter: ChannelAdapter) -> Sequence[Background]:
         from bots.telegram.adapter import TelegramAdapter
@@ -40,13 +44,24 @@ class TelegramPlatform:
         conversations = host.conversations()
         bot = adapter.conversation_bot
         handler = build_telegram_bot(
-            bot, force=host.force, subscriptions=host.subscriptions, tips=host.tips, geocoder=host.geocoder,
-            residents=host.residents, store=conversations, clock=host.clock,
+            bot,
+            force=host.force,
+            subscriptions=host.subscriptions,
+            tips=host.tips,
+            geocoder=host.geocoder,
+            residents=host.residents,
+            store=conversations,
+            clock=host.clock,
         )
         replies = ReplyQueue("Telegram")
         add_telegram_webhook(
-            app, bot=bot, handler=handler, conversations=conversations,
-            secret=secret.get_secret_value() if secret else None, inbound=host.inbound, replies=replies,
+            app,
+            bot=bot,
+            handler=handler,
+            conversations=conversations,
+            secret=secret.get_secret_value() if secret else None,
+            inbound=host.inbound,
+            replies=replies,
         )
         return (replies,)
 

@@ -1,4 +1,5 @@
 """Registering the webhook with Telegram (``lookout telegram set-webhook``)."""
+
 from __future__ import annotations
 
 import asyncio
@@ -15,9 +16,13 @@ def set_webhook(settings: Settings) -> str:
     if not settings.telegram_bot_token:
         raise LookoutError("TELEGRAM_BOT_TOKEN is not set, so Telegram is off; set it (from @BotFather) first.")
     if not settings.telegram_webhook_secret:
-        raise LookoutError("Set TELEGRAM_WEBHOOK_SECRET (any long random string) so Lookout can tell Telegram's calls from anyone else's.")
+        raise LookoutError(
+            "Set TELEGRAM_WEBHOOK_SECRET (any long random string) so Lookout can tell Telegram's calls from anyone else's."
+        )
     if not settings.public_url:
-        raise LookoutError("Set LOOKOUT_PUBLIC_URL to the address Telegram can reach, e.g. https://lookout.force.example")
+        raise LookoutError(
+            "Set LOOKOUT_PUBLIC_URL to the address Telegram can reach, e.g. https://lookout.force.example"
+        )
     return asyncio.run(_register(settings))
 
 

@@ -12,6 +12,7 @@ change:
   message loses its buttons (no stale taps) and the answer follows as a new message;
 - ``new_message`` (an expired button, a problem, a tap on an alert) → said below, the message left as it was.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -46,8 +47,15 @@ def render_prompt(prompt: Prompt, chat_id: int, pressed: Pressed | None = None) 
         same_question = options and tuple(o.id for o in options) == pressed.option_ids
         outcome = not options and not prompt.ask_location and not prompt.keep
         if pressed.editable and (same_question or outcome):
-            return [EditMessageText(chat_id=chat_id, message_id=pressed.message_id, text=prompt.text, reply_markup=buttons,
-                                    link_preview_options=_NO_PREVIEW)]
+            return [
+                EditMessageText(
+                    chat_id=chat_id,
+                    message_id=pressed.message_id,
+                    text=prompt.text,
+                    reply_markup=buttons,
+                    link_preview_options=_NO_PREVIEW,
+                )
+            ]
         if pressed.option_ids:
             clear = EditMessageReplyMarkup(chat_id=chat_id, message_id=pressed.message_id, reply_markup=None)
             return [clear, _send(prompt, chat_id, buttons)]
@@ -58,7 +66,7 @@ def inline_keyboard(options: tuple[Option, ...]) -> InlineKeyboardMarkup:
     buttons = [InlineKeyboardButton(text=_label(o), callback_data=o.id) for o in options]
     # A list to tick, or long labels: one to a row; a few short answers: side by side.
     per_row = 2 if all(o.ticked is None and len(o.label) <= SHORT_LABEL for o in options) else 1
-    return InlineKeyboardMarkup(inline_keyboard=[buttons[i:i + per_row] for i in range(0, len(buttons), per_row)])
+    return InlineKeyboardMarkup(inline_keyboard=[buttons[i : i + per_row] for i in range(0, len(buttons), per_row)])
 
 
 def location_keyboard(language: str) -> ReplyKeyboardMarkup:

@@ -17,6 +17,7 @@ middlewares see to it:
 The delivery worker's bot has neither: the worker has its own retry policy and
 must see every failure.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -34,7 +35,11 @@ from core.replies import waiting_its_turn
 logger = logging.getLogger("lookout.telegram")
 
 RETRY_PAUSES_S = (0.5, 1.5, 5.0, 15.0)  # through a burst of 5xx or a short outage of Telegram's front end
-_IN_TRANSIT = (TelegramNetworkError, TelegramServerError, ClientDecodeError)  # ClientDecodeError: a proxy's HTML 5xx page
+_IN_TRANSIT = (
+    TelegramNetworkError,
+    TelegramServerError,
+    ClientDecodeError,
+)  # ClientDecodeError: a proxy's HTML 5xx page
 _EDITS = (EditMessageReplyMarkup, EditMessageText, EditMessageCaption)
 _NOT_MODIFIED = "message is not modified"
 
@@ -43,19 +48,28 @@ class RetryTransientFailures(BaseRequestMiddleware):
     def __init__(self, pauses: tuple[float, ...] = RETRY_PAUSES_S) -> None:
         self.pauses = pauses
 
-    async def __call__(self, make_request: NextRequestMiddlewareType[TelegramType], bot: Bot, method: TelegramMethod[TelegramType]) -> Any:
+    async def __call__(
+        self, make_request: NextRequestMiddlewareType[TelegramType], bot: Bot, method: TelegramMethod[TelegramType]
+    ) -> Any:
         for pause in self.pauses:
             try:
                 return await make_request(bot, method)
             except _IN_TRANSIT as exc:
-                logger.info("Telegram %s failed in transit (%s); trying again in %.1f s", method.__api_method__, type(exc).__name__, pause)
+                logger.info(
+                    "Telegram %s failed in transit (%s); trying again in %.1f s",
+                    method.__api_method__,
+                    type(exc).__name__,
+                    pause,
+                )
                 waiting_its_turn()  # the webhook need not wait for the retry
                 await asyncio.sleep(pause)
         return await make_request(bot, method)
 
 
 class EditsAlreadyMade(BaseRequestMiddleware):
-    async def __call__(self, make_request: NextRequestMiddlewareType[TelegramType], bot: Bot, method: TelegramMethod[TelegramType]) -> Any:
+    async def __call__(
+        self, make_request: NextRequestMiddlewareType[TelegramType], bot: Bot, method: TelegramMethod[TelegramType]
+    ) -> Any:
         try:
             return await make_request(bot, method)
         except TelegramBadRequest as exc:

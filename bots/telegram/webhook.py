@@ -8,6 +8,7 @@ answered 2xx) is acknowledged and ignored. The update's effects and its
 sent before the answer when it can go at once, else after it at the bot's
 pace (``core/replies.py``).
 """
+
 from __future__ import annotations
 
 import hmac
@@ -45,7 +46,9 @@ class BatchedConversations(Protocol):
 
     def batched(self) -> AbstractAsyncContextManager[None]: ...
 
-    async def begin_update(self, source: str, update_id: str, *, address: Address | None, stale_after: timedelta) -> bool: ...
+    async def begin_update(
+        self, source: str, update_id: str, *, address: Address | None, stale_after: timedelta
+    ) -> bool: ...
 
     async def flush(self, *, handled: tuple[str, str] | None = None) -> None: ...
 
@@ -59,8 +62,14 @@ class UpdateHandler(Protocol):
 
 
 def add_telegram_webhook(
-    app: FastAPI, *, bot: Bot, handler: UpdateHandler, conversations: BatchedConversations, secret: str | None,
-    inbound: InboundOnce, replies: ReplyQueue,
+    app: FastAPI,
+    *,
+    bot: Bot,
+    handler: UpdateHandler,
+    conversations: BatchedConversations,
+    secret: str | None,
+    inbound: InboundOnce,
+    replies: ReplyQueue,
 ) -> None:
     expected = secret.encode() if secret else None
     if expected is None:
@@ -91,7 +100,9 @@ def add_telegram_webhook(
             # Answer 500 so Telegram retries, and (if this process claimed it) forget the id so the retry is handled
             # (retried through a database outage: while the claim stands, the retry would be dropped as a duplicate).
             if isinstance(error, StorageUnavailable):
-                logger.warning("Telegram update %s not handled: %s", key, error)  # an outage: one line, not a traceback each
+                logger.warning(
+                    "Telegram update %s not handled: %s", key, error
+                )  # an outage: one line, not a traceback each
             else:
                 logger.exception("Telegram update %s failed", key)
             if claimed:
@@ -113,4 +124,3 @@ def _parse(body: bytes, bot: Bot) -> Update | None:
         return Update.model_validate(data, context={"bot": bot})
     except (ValidationError, RecursionError):
         return None
-

@@ -6,6 +6,7 @@ worker decides from the resident's last message, and marks the message
 ``template_only``). If Meta says the window has closed after all (131047),
 the same alert goes again at once as the template.
 """
+
 from __future__ import annotations
 
 import logging
@@ -82,7 +83,9 @@ def result_for(error: GraphError, limits: ChannelLimits) -> DeliveryResult:
     if error.code == UNDELIVERABLE:
         return DeliveryResult.permanent(reason, recipient_gone=True)
     if error.code == WINDOW_CLOSED:
-        return DeliveryResult.permanent(f"{reason} (only an approved template may reach them, and this message has none)")
+        return DeliveryResult.permanent(
+            f"{reason} (only an approved template may reach them, and this message has none)"
+        )
     if error.transient:
         return DeliveryResult.retry(reason)
     return DeliveryResult.permanent(reason)

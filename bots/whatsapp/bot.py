@@ -1,4 +1,5 @@
 """The WhatsApp resident bot: a webhook message in, the conversation's answer out; status reports onto deliveries."""
+
 from __future__ import annotations
 
 import logging
@@ -27,7 +28,12 @@ logger = logging.getLogger("lookout.whatsapp")
 
 class WhatsAppBot:
     def __init__(
-        self, conversation: ResidentConversation, sender: ReplySender, *, residents: ResidentService, receipts: ReceiptService
+        self,
+        conversation: ResidentConversation,
+        sender: ReplySender,
+        *,
+        residents: ResidentService,
+        receipts: ReceiptService,
     ) -> None:
         self._conversation = conversation
         self._sender = sender
@@ -73,8 +79,13 @@ def _receipt(report: StatusReport) -> Receipt | None:
     if status is ReceiptStatus.FAILED:
         error = f"WhatsApp {report.error_code or 'error'}: {report.error_text or 'the message could not be delivered'}"
     return Receipt(
-        address, report.wamid, status, report.at, error=error,
-        recipient_gone=report.error_code == UNDELIVERABLE, window_closed=report.error_code == WINDOW_CLOSED,
+        address,
+        report.wamid,
+        status,
+        report.at,
+        error=error,
+        recipient_gone=report.error_code == UNDELIVERABLE,
+        window_closed=report.error_code == WINDOW_CLOSED,
     )
 
 
@@ -91,7 +102,13 @@ def build_whatsapp_bot(
     clock: Clock,
 ) -> WhatsAppBot:
     conversation = ResidentConversation(
-        force=force, subscriptions=subscriptions, tips=tips, geocoder=geocoder, store=store, photos=WhatsAppPhotos(api), clock=clock
+        force=force,
+        subscriptions=subscriptions,
+        tips=tips,
+        geocoder=geocoder,
+        store=store,
+        photos=WhatsAppPhotos(api),
+        clock=clock,
     )
     sender = ReplySender(api, pair_interval=PUBLISHED_LIMITS[Channel.WHATSAPP].per_chat_interval)
     return WhatsAppBot(conversation, sender, residents=residents, receipts=receipts)

@@ -12,6 +12,7 @@ maintainer): with a broadcast's hundreds of sends in flight, httpx's own pool
 the delivery worker spent more time in its HTTP client than anywhere else
 (docs/delivery-performance.md).
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -61,13 +62,23 @@ class GraphError(Exception):
 
 class CloudApi:
     def __init__(
-        self, token: str, phone_number_id: str, api_base: str, *, timeout: float = REQUEST_TIMEOUT_S,
+        self,
+        token: str,
+        phone_number_id: str,
+        api_base: str,
+        *,
+        timeout: float = REQUEST_TIMEOUT_S,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self.phone_number_id = phone_number_id
         self._client = httpx.AsyncClient(
-            base_url=api_base.rstrip("/") + "/", headers={"Authorization": f"Bearer {token}"}, timeout=timeout,
-            transport=transport or AiohttpTransport(limits=httpx.Limits(max_connections=CONNECTIONS, max_keepalive_connections=CONNECTIONS)),
+            base_url=api_base.rstrip("/") + "/",
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=timeout,
+            transport=transport
+            or AiohttpTransport(
+                limits=httpx.Limits(max_connections=CONNECTIONS, max_keepalive_connections=CONNECTIONS)
+            ),
         )
 
     async def send(self, to: str, message: dict[str, Any]) -> str:
@@ -82,7 +93,10 @@ class CloudApi:
     async def upload(self, data: bytes, mime_type: str, filename: str) -> str:
         """Upload a file for sending; returns its media id."""
         files: dict[str, tuple[str | None, bytes | str] | tuple[str | None, bytes | str, str | None]] = {
-            "file": (filename, data, mime_type), "messaging_product": (None, "whatsapp"), "type": (None, mime_type)}
+            "file": (filename, data, mime_type),
+            "messaging_product": (None, "whatsapp"),
+            "type": (None, mime_type),
+        }
         answer = _graph_json(await self._client.post(f"{self.phone_number_id}/media", files=files))
         return str(answer["id"])
 
@@ -115,6 +129,13 @@ def _graph_json(response: httpx.Response) -> dict[str, Any]:
             error_data = error.get("error_data")
             details = error_data.get("details") if isinstance(error_data, dict) else None
             code = error.get("code")
-            raise GraphError(response.status_code, code if isinstance(code, int) else None, str(error.get("message") or "error"), details)
-        raise GraphError(response.status_code if response.status_code >= 400 else 502, None, response.text[:200] or "no answer")
+            raise GraphError(
+                response.status_code,
+                code if isinstance(code, int) else None,
+                str(error.get("message") or "error"),
+                details,
+            )
+        raise GraphError(
+            response.status_code if response.status_code >= 400 else 502, None, response.text[:200] or "no answer"
+        )
     return data

@@ -1,4 +1,5 @@
 """From a WhatsApp message to a conversation event: taps, locations, photos, and typed keywords."""
+
 from __future__ import annotations
 
 from bots.whatsapp.payloads import InboundMessage

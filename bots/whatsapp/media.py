@@ -1,4 +1,5 @@
 """Photos residents send with tips: fetched from the Cloud API's media endpoint when the tip is sent."""
+
 from __future__ import annotations
 
 from bots.whatsapp.graph import INVALID_PARAMETER, CloudApi, GraphError

@@ -4,6 +4,7 @@ Each function returns the part of a ``/messages`` request after
 ``messaging_product`` and ``to``: ``{"type": …, <type>: {…}}`` plus
 ``context`` when it replies to a message.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -39,12 +40,16 @@ def buttons_message(body: str, buttons: Sequence[tuple[str, str]], *, reply_to: 
     """Reply buttons: (id, title) pairs, at most three."""
     if not 1 <= len(buttons) <= MAX_BUTTONS:
         raise ValueError(f"reply buttons: 1 to {MAX_BUTTONS}, not {len(buttons)}")
-    action = {"buttons": [{"type": "reply", "reply": {"id": i, "title": shorten(t, MAX_BUTTON_TITLE)}} for i, t in buttons]}
+    action = {
+        "buttons": [{"type": "reply", "reply": {"id": i, "title": shorten(t, MAX_BUTTON_TITLE)}} for i, t in buttons]
+    }
     interactive = {"type": "button", "body": {"text": shorten(body, MAX_BODY)}, "action": action}
     return _with_context({"type": "interactive", "interactive": interactive}, reply_to)
 
 
-def list_message(body: str, button: str, rows: Sequence[dict[str, str]], *, reply_to: str | None = None) -> dict[str, Any]:
+def list_message(
+    body: str, button: str, rows: Sequence[dict[str, str]], *, reply_to: str | None = None
+) -> dict[str, Any]:
     """A list: rows of {id, title[, description]}, at most ten, in one section."""
     if not 1 <= len(rows) <= MAX_ROWS:
         raise ValueError(f"list rows: 1 to {MAX_ROWS}, not {len(rows)}")
@@ -65,7 +70,11 @@ def list_row(option_id: str, title: str, description: str | None = None) -> dict
 
 def location_request(body: str) -> dict[str, Any]:
     """WhatsApp's own "Send location" button under ``body``."""
-    interactive = {"type": "location_request_message", "body": {"text": shorten(body, MAX_BODY)}, "action": {"name": "send_location"}}
+    interactive = {
+        "type": "location_request_message",
+        "body": {"text": shorten(body, MAX_BODY)},
+        "action": {"name": "send_location"},
+    }
     return {"type": "interactive", "interactive": interactive}
 
 
@@ -74,8 +83,15 @@ def template_message(template: TemplateCall) -> dict[str, Any]:
     if template.parameters:
         components.append({"type": "body", "parameters": [{"type": "text", "text": p} for p in template.parameters]})
     for index, button in enumerate(template.quick_replies):
-        components.append({
-            "type": "button", "sub_type": "quick_reply", "index": str(index),
-            "parameters": [{"type": "payload", "payload": button.data}],
-        })
-    return {"type": "template", "template": {"name": template.name, "language": {"code": template.language}, "components": components}}
+        components.append(
+            {
+                "type": "button",
+                "sub_type": "quick_reply",
+                "index": str(index),
+                "parameters": [{"type": "payload", "payload": button.data}],
+            }
+        )
+    return {
+        "type": "template",
+        "template": {"name": template.name, "language": {"code": template.language}, "components": components},
+    }

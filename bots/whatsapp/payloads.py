@@ -4,6 +4,7 @@ Only what Lookout uses is kept, checked as it is read; a body that is not a
 WhatsApp Business Account webhook raises ``NotAWebhook`` (the caller answers
 400). Changes for another phone number on the same app are skipped.
 """
+
 from __future__ import annotations
 
 import re
@@ -57,7 +58,11 @@ def parse_webhook(data: Any, phone_number_id: str | None, now: datetime) -> Webh
                 continue  # template reviews, account updates: nothing for the resident bot
             value = _dict(change.get("value"), "value")
             metadata = value.get("metadata")
-            if phone_number_id and isinstance(metadata, dict) and str(metadata.get("phone_number_id")) != phone_number_id:
+            if (
+                phone_number_id
+                and isinstance(metadata, dict)
+                and str(metadata.get("phone_number_id")) != phone_number_id
+            ):
                 continue
             names = _profile_names(value.get("contacts"))
             for message in _list(value.get("messages") or [], "messages"):
@@ -79,8 +84,13 @@ def _message(message: dict[str, Any], names: dict[str, str], now: datetime) -> I
     context = message.get("context")
     context_id = context.get("id") if isinstance(context, dict) and isinstance(context.get("id"), str) else None
     return InboundMessage(
-        wamid=wamid, wa_id=wa_id, sent_at=_time(message.get("timestamp"), now), kind=kind,
-        content=content if isinstance(content, dict) else {}, context_id=context_id, profile_name=names.get(wa_id),
+        wamid=wamid,
+        wa_id=wa_id,
+        sent_at=_time(message.get("timestamp"), now),
+        kind=kind,
+        content=content if isinstance(content, dict) else {},
+        context_id=context_id,
+        profile_name=names.get(wa_id),
     )
 
 

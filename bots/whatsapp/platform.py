@@ -1,4 +1,5 @@
 """WhatsApp as the composition root sees it: the Cloud API adapter from the settings, the webhook on the app."""
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -30,7 +31,13 @@ class WhatsAppPlatform:
         from bots.whatsapp.adapter import WhatsAppAdapter
         from bots.whatsapp.graph import CloudApi
 
-        return WhatsAppAdapter(CloudApi(settings.whatsapp_token.get_secret_value(), settings.whatsapp_phone_number_id, settings.whatsapp_api_base))
+        return WhatsAppAdapter(
+            CloudApi(
+                settings.whatsapp_token.get_secret_value(),
+                settings.whatsapp_phone_number_id,
+                settings.whatsapp_api_base,
+            )
+        )
 
     def mount(self, app: FastAPI, host: Host, adapter: ChannelAdapter) -> Sequence[Background]:
         from bots.whatsapp.adapter import WhatsAppAdapter
@@ -41,12 +48,24 @@ class WhatsAppPlatform:
         assert isinstance(adapter, WhatsAppAdapter)
         settings = host.settings
         bot = build_whatsapp_bot(
-            adapter.api, force=host.force, subscriptions=host.subscriptions, tips=host.tips, geocoder=host.geocoder,
-            residents=host.residents, receipts=ReceiptService(host.uow, clock=host.clock), store=host.conversations(), clock=host.clock,
+            adapter.api,
+            force=host.force,
+            subscriptions=host.subscriptions,
+            tips=host.tips,
+            geocoder=host.geocoder,
+            residents=host.residents,
+            receipts=ReceiptService(host.uow, clock=host.clock),
+            store=host.conversations(),
+            clock=host.clock,
         )
         add_whatsapp_webhook(
-            app, bot=bot, app_secret=_secret(settings.whatsapp_app_secret), verify_token=_secret(settings.whatsapp_verify_token),
-            phone_number_id=settings.whatsapp_phone_number_id, inbound=host.inbound, clock=host.clock,
+            app,
+            bot=bot,
+            app_secret=_secret(settings.whatsapp_app_secret),
+            verify_token=_secret(settings.whatsapp_verify_token),
+            phone_number_id=settings.whatsapp_phone_number_id,
+            inbound=host.inbound,
+            clock=host.clock,
         )
         return ()
 

@@ -6,6 +6,7 @@ more, or longer ones, a list (≤ 10 rows; longer lists are paged with a
 catalogue's light markup becomes WhatsApp's (``*bold*``, ``_italic_``) and
 Telegram's ``/commands`` become the keywords people type here (``STOP``).
 """
+
 from __future__ import annotations
 
 import html
@@ -55,14 +56,21 @@ def render_prompt(prompt: Prompt, *, page: int | None = None, reply_to: str | No
     if prompt.ask_location:
         return [location_request(text)]
     if not prompt.options:
-        return [text_message(part, reply_to=reply_to if i == 0 else None) for i, part in enumerate(split_at_lines(text, MAX_TEXT))]
+        return [
+            text_message(part, reply_to=reply_to if i == 0 else None)
+            for i, part in enumerate(split_at_lines(text, MAX_TEXT))
+        ]
     if _fit_buttons(prompt.options):
         return [buttons_message(text, [(o.id, _label(o)) for o in prompt.options], reply_to=reply_to)]
     _ = translator(prompt.language)
     opens = prompt.list_button or _("Choose")
     quick = next((o for o in prompt.options if o.quick), None)
     if page is None and quick is not None:
-        return [buttons_message(text, [(quick.id, _short(quick, MAX_BUTTON_TITLE)), (f"{PAGE_PREFIX}0", opens)], reply_to=reply_to)]
+        return [
+            buttons_message(
+                text, [(quick.id, _short(quick, MAX_BUTTON_TITLE)), (f"{PAGE_PREFIX}0", opens)], reply_to=reply_to
+            )
+        ]
     rows = [list_row(o.id, _short(o, MAX_ROW_TITLE), o.description) for o in page_options(prompt, page or 0)]
     return [list_message(text, opens, rows, reply_to=reply_to)]
 
@@ -76,7 +84,8 @@ def page_options(prompt: Prompt, page: int) -> list[Option]:
     index = page % len(pages)
     following = (index + 1) % len(pages)
     more = Option(
-        f"{PAGE_PREFIX}{following}", _("More…"),
+        f"{PAGE_PREFIX}{following}",
+        _("More…"),
         description=_("More choices ({page} of {pages})").format(page=following + 1, pages=len(pages)),
     )
     return [*pages[index], more]
@@ -97,7 +106,7 @@ def _pages(options: tuple[Option, ...]) -> list[list[Option]]:
     if len(rest) <= room:
         return [[*pinned, *rest]]
     size = room - 1  # one row for "More…"
-    return [[*pinned, *rest[i:i + size]] for i in range(0, len(rest), size)]
+    return [[*pinned, *rest[i : i + size]] for i in range(0, len(rest), size)]
 
 
 def _fit_buttons(options: tuple[Option, ...]) -> bool:

@@ -6,6 +6,7 @@ out the rest of the interval once and goes again, rather than failing the
 webhook. Other failures are raised: the bot answers 500 to a transient one (so
 Meta delivers the message again) and logs a permanent one.
 """
+
 from __future__ import annotations
 
 import asyncio

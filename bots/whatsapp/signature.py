@@ -1,4 +1,5 @@
 """``X-Hub-Signature-256``: Meta signs each webhook body with the app secret."""
+
 from __future__ import annotations
 
 import hashlib
@@ -18,4 +19,4 @@ def signature_ok(raw_body: bytes, header: str | None, app_secret: bytes | None) 
     if not app_secret or header is None or not _SHAPE.fullmatch(header):
         return False
     expected = hmac.new(app_secret, raw_body, hashlib.sha256).hexdigest()
-    return hmac.compare_digest(header[len("sha256="):].lower().encode("ascii"), expected.encode("ascii"))
+    return hmac.compare_digest(header[len("sha256=") :].lower().encode("ascii"), expected.encode("ascii"))

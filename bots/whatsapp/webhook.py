@@ -7,6 +7,7 @@ retries (core/services/inbound_once.py); a message whose handling fails is
 forgotten and answered 500, so Meta's retry is handled. Statuses are
 idempotent and simply applied.
 """
+
 from __future__ import annotations
 
 import hmac
@@ -33,8 +34,14 @@ MAX_CHALLENGE = 200
 
 
 def add_whatsapp_webhook(
-    app: FastAPI, *, bot: WhatsAppBot, app_secret: str | None, verify_token: str | None, phone_number_id: str | None,
-    inbound: InboundOnce, clock: Clock,
+    app: FastAPI,
+    *,
+    bot: WhatsAppBot,
+    app_secret: str | None,
+    verify_token: str | None,
+    phone_number_id: str | None,
+    inbound: InboundOnce,
+    clock: Clock,
 ) -> None:
     secret = app_secret.encode() if app_secret else None
     token = verify_token.encode() if verify_token else None
@@ -80,4 +87,3 @@ def add_whatsapp_webhook(
                 logger.exception("WhatsApp message %s failed", message.wamid)
                 return JSONResponse({"ok": False, "error": "internal"}, status_code=500)
         return JSONResponse({"ok": True})
-

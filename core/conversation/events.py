@@ -1,4 +1,5 @@
 """What a resident did, as the conversation sees it (the platform parses its own payloads into these)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -7,7 +8,20 @@ from dataclasses import dataclass
 # ``optout`` is the carriers' STOP on SMS: no more messages at once, the subscription kept (inactive) so START
 # resumes it; ``stop`` unsubscribes and erases, after asking.
 COMMANDS = frozenset(
-    {"start", "stop", "help", "places", "topics", "business", "pause", "resume", "quiet", "language", "mydata", "optout"}
+    {
+        "start",
+        "stop",
+        "help",
+        "places",
+        "topics",
+        "business",
+        "pause",
+        "resume",
+        "quiet",
+        "language",
+        "mydata",
+        "optout",
+    }
 )
 
 

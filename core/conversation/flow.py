@@ -5,6 +5,7 @@ Which step takes an event is decided here; what each step does lives in
 (bad input, not subscribed, a lookup that failed) comes back as a polite
 prompt and leaves the conversation as it was.
 """
+
 from __future__ import annotations
 
 import copy
@@ -32,8 +33,16 @@ logger = logging.getLogger("lookout.conversation")
 
 # Steps whose question is a set of options: a typed answer that names one is taken as a tap.
 _CHOICE_STEPS = (
-    Step.AGE, Step.CHOOSE_PLACE, Step.CONFIRM_PLACE, Step.LABEL, Step.TOPICS, Step.MANAGE_TOPICS, Step.SECTOR,
-    Step.TIP_OFFER, Step.TIP_ANONYMITY, Step.TIP_COLLECTING,
+    Step.AGE,
+    Step.CHOOSE_PLACE,
+    Step.CONFIRM_PLACE,
+    Step.LABEL,
+    Step.TOPICS,
+    Step.MANAGE_TOPICS,
+    Step.SECTOR,
+    Step.TIP_OFFER,
+    Step.TIP_ANONYMITY,
+    Step.TIP_COLLECTING,
 )
 # Buttons on what the delivery engine sent (an alert, an officer's reply), not on a question of the conversation.
 _ON_DELIVERIES = ("tip", "ans", "stop")
@@ -187,7 +196,11 @@ class ResidentConversation:
         if step is Step.RENAME_PLACE:
             shown = turn.say(_("What should this place be called? (for example Grandma's, or Stables)"))
         elif step is Step.TIP_ANSWERING:
-            shown = turn.say(_("Write your answer to the officer about {reference}:").format(reference=esc(turn.data.get("answering") or "")))
+            shown = turn.say(
+                _("Write your answer to the officer about {reference}:").format(
+                    reference=esc(turn.data.get("answering") or "")
+                )
+            )
         elif step is not None:
             shown = await self._again(turn) or tips.expired(turn)
         elif turn.resident is None:
@@ -293,10 +306,14 @@ def match_option(options: tuple[Option, ...], text: str) -> Option | None:
 
 def _words(text: str) -> list[str]:
     """Lower-case words, without emoji, ticks or punctuation: "✅ Burglary" and "burglary" match."""
-    letters = "".join(ch if unicodedata.category(ch)[0] in "LN" else " " for ch in unicodedata.normalize("NFC", text).casefold())
+    letters = "".join(
+        ch if unicodedata.category(ch)[0] in "LN" else " " for ch in unicodedata.normalize("NFC", text).casefold()
+    )
     return re.findall(r"\w+", letters)
 
 
 def _dry_run(turn: Turn) -> Turn:
     """A copy to ask "what is on screen?" without changing the real conversation."""
-    return Turn(turn.address, copy.deepcopy(turn.conversation), turn.services, turn.resident, turn.language, turn.contact)
+    return Turn(
+        turn.address, copy.deepcopy(turn.conversation), turn.services, turn.resident, turn.language, turn.contact
+    )

@@ -1,4 +1,5 @@
 """Managing a subscription: places, topics, business, pause and resume, quiet hours, language, my data, stop."""
+
 from __future__ import annotations
 
 import json
@@ -45,12 +46,18 @@ def command_descriptions(_: Translate) -> dict[str, str]:
 
 def help_prompt(turn: Turn) -> Prompt:
     _ = turn.gettext
-    text = _(HELP).format(force=esc(turn.force.name)) + "\n" + _("/optout — no more alerts for now, your settings kept (/start resumes them)")
+    text = (
+        _(HELP).format(force=esc(turn.force.name))
+        + "\n"
+        + _("/optout — no more alerts for now, your settings kept (/start resumes them)")
+    )
     descriptions = command_descriptions(_)
     # The row's title is the keyword itself, so people who prefer typing learn it by tapping.
     options = [Option(f"menu:{name}", name.upper(), description=descriptions[name]) for name in MENU]
     # Help in the middle of a step (a tip half written) leaves the step as it is.
-    return turn.say(text, options, menu="help" if turn.step is None else None, commands_menu=True, list_button=_("Choose an action"))
+    return turn.say(
+        text, options, menu="help" if turn.step is None else None, commands_menu=True, list_button=_("Choose an action")
+    )
 
 
 # --- places ------------------------------------------------------------------------------
@@ -67,7 +74,9 @@ def places(turn: Turn) -> Prompt:
         options.append(Option(f"pl:rm:{i}", _("🗑 Remove {label}").format(label=place.label)))
     if len(resident.places) < MAX_PLACES_PER_RESIDENT:
         options.append(Option("pl:add", _("➕ Add a place"), pinned=True))
-    text = _("<b>Your places</b>\n{places}\n\nYou can have up to {most}.").format(places=listing, most=MAX_PLACES_PER_RESIDENT)
+    text = _("<b>Your places</b>\n{places}\n\nYou can have up to {most}.").format(
+        places=listing, most=MAX_PLACES_PER_RESIDENT
+    )
     return turn.say(text, options, menu="places", list_button=_("Choose a place"))
 
 
@@ -81,7 +90,11 @@ async def on_place_action(turn: Turn, action: str, index: int) -> Prompt:
     if action == "rm":
         resident = await turn.services.subscriptions.remove_place(turn.address, index)
         turn.reset()
-        return turn.say(_("Removed. You now get alerts for: {places}.").format(places=esc(", ".join(p.label for p in resident.places))))
+        return turn.say(
+            _("Removed. You now get alerts for: {places}.").format(
+                places=esc(", ".join(p.label for p in resident.places))
+            )
+        )
     turn.reset()
     turn.data["rename_index"] = index
     turn.go(Step.RENAME_PLACE)
@@ -122,7 +135,9 @@ async def on_sector(turn: Turn, key: str) -> Prompt:
     await turn.services.subscriptions.set_sector(turn.address, sector)
     turn.reset()
     if sector:
-        return turn.say(_("Saved: alerts for {sector} businesses.").format(sector=esc(turn.force.sectors[sector].label)))
+        return turn.say(
+            _("Saved: alerts for {sector} businesses.").format(sector=esc(turn.force.sectors[sector].label))
+        )
     return turn.say(_("Saved: you get alerts as a resident."))
 
 
@@ -134,8 +149,12 @@ def pause(turn: Turn) -> Prompt:
     _subscribed(turn)
     turn.reset()
     names = {1: _("1 hour"), 8: _("8 hours"), 24: _("24 hours"), 0: _("Until I resume")}
-    return turn.say(_("Pause alerts for how long?"), [Option(f"pz:{h}", names[h]) for h in PAUSE_HOURS], menu="pause",
-                    list_button=_("Choose how long"))
+    return turn.say(
+        _("Pause alerts for how long?"),
+        [Option(f"pz:{h}", names[h]) for h in PAUSE_HOURS],
+        menu="pause",
+        list_button=_("Choose how long"),
+    )
 
 
 async def on_pause(turn: Turn, hours: int) -> Prompt:
@@ -166,7 +185,9 @@ def quiet(turn: Turn) -> Prompt:
         "Quiet hours: {current}.\nDuring quiet hours, alerts wait until the morning — except urgent ones, which always come straight away."
     ).format(current=current)
     options = [Option(f"qt:{key}", f"{start}–{end}") for key, (start, end) in QUIET_PRESETS.items()]
-    return turn.say(text, [*options, Option("qt:off", _("No quiet hours"))], menu="quiet", list_button=_("Choose hours"))
+    return turn.say(
+        text, [*options, Option("qt:off", _("No quiet hours"))], menu="quiet", list_button=_("Choose hours")
+    )
 
 
 async def on_quiet(turn: Turn, preset_key: str) -> Prompt:
@@ -214,7 +235,9 @@ def stop(turn: Turn) -> Prompt:
     _ = turn.gettext
     turn.reset()
     options = [Option("st:yes", _("Yes, delete it all")), Option("st:no", _("No, keep my alerts"))]
-    text = _("This unsubscribes you and deletes everything we hold about you: your places, topics and any tips you sent. Are you sure?")
+    text = _(
+        "This unsubscribes you and deletes everything we hold about you: your places, topics and any tips you sent. Are you sure?"
+    )
     return turn.say(text, options, menu="stop")
 
 
@@ -224,7 +247,9 @@ async def opt_out(turn: Turn) -> Prompt:
     turn.reset()
     if turn.resident is not None and turn.resident.active:
         await turn.services.subscriptions.opt_out(turn.address)
-    return turn.say(_("You're unsubscribed and will get no more alerts. Send /start to get them again; /stop deletes your data."))
+    return turn.say(
+        _("You're unsubscribed and will get no more alerts. Send /start to get them again; /stop deletes your data.")
+    )
 
 
 async def on_stop(turn: Turn, sure: bool, forget: Callable[[Address], Awaitable[None]]) -> Prompt:
@@ -238,5 +263,7 @@ async def on_stop(turn: Turn, sure: bool, forget: Callable[[Address], Awaitable[
     turn.forgotten = True
     turn.resident = None
     return turn.say(
-        _("Done. You're unsubscribed and everything we held about you has been deleted. Send /start if you ever want alerts again.")
+        _(
+            "Done. You're unsubscribed and everything we held about you has been deleted. Send /start if you ever want alerts again."
+        )
     )

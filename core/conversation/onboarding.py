@@ -5,6 +5,7 @@ conversation data says which journey the resident is on. A location is
 snapped to the force's H3 cell the moment it arrives; the conversation keeps
 only that cell, never the coordinates.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -80,7 +81,11 @@ async def summary(turn: Turn, resident: Resident) -> str:
     if resident.sector:
         lines.append(_("Business: {sector}").format(sector=esc(turn.force.sectors[resident.sector].label)))
     lines.append("")
-    lines.append(_("Change anything with /places, /topics, /business, /pause or /quiet. /help lists everything; /stop deletes your data."))
+    lines.append(
+        _(
+            "Change anything with /places, /topics, /business, /pause or /quiet. /help lists everything; /stop deletes your data."
+        )
+    )
     return "\n".join(lines)
 
 
@@ -104,7 +109,9 @@ def ask_age(turn: Turn) -> Prompt:
     _ = turn.gettext
     age = turn.force.settings.minimum_age
     text = _(WELCOME).format(force=esc(turn.force.name), age=age)
-    return turn.say(text, [Option("age:yes", _("Yes, I'm {age} or older").format(age=age)), Option("age:no", _("No, I'm younger"))])
+    return turn.say(
+        text, [Option("age:yes", _("Yes, I'm {age} or older").format(age=age)), Option("age:no", _("No, I'm younger"))]
+    )
 
 
 async def on_age(turn: Turn, old_enough: bool) -> Prompt:
@@ -112,8 +119,10 @@ async def on_age(turn: Turn, old_enough: bool) -> Prompt:
     if not old_enough:
         turn.clear()
         return turn.say(
-            _("Sorry — you need to be {age} or over to use Lookout. Nothing about you has been kept. "
-              "If you see a crime happening, tell a trusted adult or call 999.").format(age=turn.force.settings.minimum_age)
+            _(
+                "Sorry — you need to be {age} or over to use Lookout. Nothing about you has been kept. "
+                "If you see a crime happening, tell a trusted adult or call 999."
+            ).format(age=turn.force.settings.minimum_age)
         )
     turn.data["mode"] = JOIN
     return ask_place(turn)
@@ -125,13 +134,17 @@ async def on_age(turn: Turn, old_enough: bool) -> Prompt:
 def ask_place(turn: Turn, lead: str | None = None) -> Prompt:
     _ = turn.gettext
     turn.go(Step.LOCATION)
-    question = _("Where do you want alerts for? Share your location with the button, or type a postcode or street and town.")
+    question = _(
+        "Where do you want alerts for? Share your location with the button, or type a postcode or street and town."
+    )
     return turn.say(_join(lead, question), ask_location=True)
 
 
 def not_a_place(turn: Turn) -> Prompt:
     _ = turn.gettext
-    return turn.say(_("Please share your location with the button, or type a postcode like ST16 2LZ."), ask_location=True)
+    return turn.say(
+        _("Please share your location with the button, or type a postcode like ST16 2LZ."), ask_location=True
+    )
 
 
 async def on_location(turn: Turn, lat: float, lon: float) -> Prompt:
@@ -168,7 +181,9 @@ def ask_which_place(turn: Turn) -> Prompt:
         options = [Option("cp:yes", _("Yes, that's right")), Option("cp:no", _("No, try again"))]
         return turn.say(_("Is this right?\n📍 {place}").format(place=esc(candidates[0]["label"])), options)
     choices = [Option(f"gp:{i}", _shorten(c["label"])) for i, c in enumerate(candidates)]
-    return turn.say(_("Which one do you mean?"), [*choices, Option("gp:none", _("None of these"))], list_button=_("Choose a place"))
+    return turn.say(
+        _("Which one do you mean?"), [*choices, Option("gp:none", _("None of these"))], list_button=_("Choose a place")
+    )
 
 
 async def on_candidate(turn: Turn, index: int) -> Prompt:
@@ -238,8 +253,11 @@ def ask_topics(turn: Turn, lead: str | None = None) -> Prompt:
     options.append(Option("tp:done", _("Done ✔️"), pinned=True))
     if turn.step is Step.TOPICS:  # joining: the choice most people make, one tap and on to the next question
         recommended = Option(
-            f"tp:{RECOMMENDED}", _("All local crime (recommended)"), description=_("Every alert near you, in one tap"),
-            quick=True, short=_("⭐ All local crime"),
+            f"tp:{RECOMMENDED}",
+            _("All local crime (recommended)"),
+            description=_("Every alert near you, in one tap"),
+            quick=True,
+            short=_("⭐ All local crime"),
         )
         options.insert(0, recommended)
     if turn.step is Step.MANAGE_TOPICS:
@@ -283,7 +301,9 @@ async def ask_sector(turn: Turn) -> Prompt:
     if not turn.force.sectors:
         return await finish(turn, None)
     turn.go(Step.SECTOR)
-    text = _("Are you signing up for a business? Pick its sector to get alerts for businesses like yours, or carry on as a resident.")
+    text = _(
+        "Are you signing up for a business? Pick its sector to get alerts for businesses like yours, or carry on as a resident."
+    )
     return turn.say(text, sector_options(turn), list_button=_("Choose a sector"))
 
 

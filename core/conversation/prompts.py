@@ -4,6 +4,7 @@ Text uses the catalogue's light markup (``<b>``, ``<i>``; values HTML-escaped)
 and names commands with a slash (``/stop``); a platform converts both where it
 has other ways (``*bold*``, typed keywords).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -47,4 +48,6 @@ class Prompt:
     keep: bool = False
     # What a platform's button that opens a list of the options says it opens ("Choose topics"); None: a plain "Choose".
     list_button: str | None = None
-    commands_menu: bool = False  # the options are the commands named in the text (an app with its own command menu may leave them out)
+    commands_menu: bool = (
+        False  # the options are the commands named in the text (an app with its own command menu may leave them out)
+    )

@@ -1,4 +1,5 @@
 """Where a resident is in the conversation, kept in the database between messages."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field

@@ -3,6 +3,7 @@
 The standard library's gettext reads the compiled ``.mo`` files; every app
 shows the same sentences, so each is written and translated once.
 """
+
 from __future__ import annotations
 
 import gettext
@@ -27,26 +28,26 @@ def N_(message: str) -> str:
 
 # The longest sentences, kept here so the catalogues' extraction finds them in one place.
 WELCOME = N_(
-        "Hello! This is <b>Lookout</b>, run by {force}.\n\n"
-        "We send you instant alerts about crime happening near you right now — a missing child, a burglary, bogus callers — "
-        "and you can send back what you see.\n\n"
-        "<b>What we keep:</b> the areas you choose (rounded to about 100 metres, never your exact location), "
-        "the topics you pick, and this chat's number so we can message you. Delete it all at any time with /stop.\n\n"
-        "Lookout is not for emergencies: if someone is in danger or a crime is happening now, call 999.\n\n"
-        "First: are you {age} or older?"
+    "Hello! This is <b>Lookout</b>, run by {force}.\n\n"
+    "We send you instant alerts about crime happening near you right now — a missing child, a burglary, bogus callers — "
+    "and you can send back what you see.\n\n"
+    "<b>What we keep:</b> the areas you choose (rounded to about 100 metres, never your exact location), "
+    "the topics you pick, and this chat's number so we can message you. Delete it all at any time with /stop.\n\n"
+    "Lookout is not for emergencies: if someone is in danger or a crime is happening now, call 999.\n\n"
+    "First: are you {age} or older?"
 )
 HELP = N_(
-        "<b>Lookout — {force}</b>\n\n"
-        "When an alert arrives, tap <b>I have information</b> (or reply to it) to tell officers what you saw. "
-        "In an emergency always call 999.\n\n"
-        "/places — the places you get alerts for (up to 5)\n"
-        "/topics — what you get alerts about\n"
-        "/business — get alerts for your business sector\n"
-        "/pause — no alerts for a while; /resume to start again\n"
-        "/quiet — quiet hours at night (urgent alerts still come)\n"
-        "/language — change language\n"
-        "/mydata — a copy of everything we hold about you\n"
-        "/stop — unsubscribe and delete everything"
+    "<b>Lookout — {force}</b>\n\n"
+    "When an alert arrives, tap <b>I have information</b> (or reply to it) to tell officers what you saw. "
+    "In an emergency always call 999.\n\n"
+    "/places — the places you get alerts for (up to 5)\n"
+    "/topics — what you get alerts about\n"
+    "/business — get alerts for your business sector\n"
+    "/pause — no alerts for a while; /resume to start again\n"
+    "/quiet — quiet hours at night (urgent alerts still come)\n"
+    "/language — change language\n"
+    "/mydata — a copy of everything we hold about you\n"
+    "/stop — unsubscribe and delete everything"
 )
 
 

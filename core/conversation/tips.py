@@ -5,6 +5,7 @@ and the resident's answer (by the button or by replying to it) goes to the
 same tip. The draft lives in the conversation state until it is sent; photos
 are kept as the platform's references and fetched only when the tip is sent.
 """
+
 from __future__ import annotations
 
 import logging
@@ -102,10 +103,12 @@ async def idle_message(turn: Turn, event: TipEvent) -> Prompt | None:
 
 
 def offer(turn: Turn, headline: str | None) -> Prompt:
-    """"Send this to the police?", about the alert they had in the last day when there is one."""
+    """ "Send this to the police?", about the alert they had in the last day when there is one."""
     _ = turn.gettext
     if headline:
-        question = _("Send this to the police about <b>{headline}</b>? For an emergency, call 999.").format(headline=esc(headline))
+        question = _("Send this to the police about <b>{headline}</b>? For an emergency, call 999.").format(
+            headline=esc(headline)
+        )
     else:
         question = _("Would you like to send this to the police as information? For an emergency, call 999.")
     return turn.say(question, [Option("tf:send", _("Yes, send it")), Option("tf:discard", _("No"))])
@@ -167,21 +170,32 @@ async def _submit(turn: Turn, *, may_contact: bool) -> Prompt | None:
     if missing and not (draft["texts"] or photos or draft["location"]):
         draft["photos"] = []
         turn.go(Step.TIP_COLLECTING)
-        return turn.say(_("Sorry — we couldn't fetch your photos. Please send them again, or tell us in words."), _collecting_options(turn))
+        return turn.say(
+            _("Sorry — we couldn't fetch your photos. Please send them again, or tell us in words."),
+            _collecting_options(turn),
+        )
     location = tuple(draft["location"]) if draft["location"] else None
     new = NewTip(
-        text="\n\n".join(draft["texts"]), alert_id=draft["alert_id"], photos=photos, location=location,
-        may_contact=may_contact, contact=turn.contact if may_contact else None,
+        text="\n\n".join(draft["texts"]),
+        alert_id=draft["alert_id"],
+        photos=photos,
+        location=location,
+        may_contact=may_contact,
+        contact=turn.contact if may_contact else None,
     )
     try:
         tip = await turn.services.tips.submit(turn.address, new)
     except TooManyTips as exc:
         return _flood_notice(turn, str(exc))
     turn.reset()
-    text = _("Thank you — your information has reached the officers. Your reference is <b>{reference}</b>.\n\n"
-             "If it's an emergency, call 999.").format(reference=esc(tip.reference))
+    text = _(
+        "Thank you — your information has reached the officers. Your reference is <b>{reference}</b>.\n\n"
+        "If it's an emergency, call 999."
+    ).format(reference=esc(tip.reference))
     if missing:
-        text += "\n\n" + _("{count} photo(s) could not be fetched, so they were not sent. You can send them in a new message.").format(count=missing)
+        text += "\n\n" + _(
+            "{count} photo(s) could not be fetched, so they were not sent. You can send them in a new message."
+        ).format(count=missing)
     return turn.say(text, keep=True)
 
 
@@ -261,7 +275,7 @@ def _add_to_draft(turn: Turn, draft: dict[str, Any], event: TipEvent) -> str | N
         draft["texts"].append(text)
     if isinstance(event, Photo):
         room = MAX_PHOTOS - len(draft["photos"])
-        draft["photos"].extend(event.refs[:max(room, 0)])
+        draft["photos"].extend(event.refs[: max(room, 0)])
         if len(event.refs) > room:
             return _("That's the most photos one tip can hold. Tap <b>Done</b> to send them.")
     if isinstance(event, Location):

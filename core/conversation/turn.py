@@ -1,4 +1,5 @@
 """One event being handled: who, where they are in the conversation, the services, and their language."""
+
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -98,6 +99,13 @@ class Turn:
         if menu is not None:
             self.data[MENU_KEY] = menu
         return Prompt(
-            text, self.language, tuple(options), ask_location=ask_location, document=document, new_message=new_message, keep=keep, commands_menu=commands_menu,
+            text,
+            self.language,
+            tuple(options),
+            ask_location=ask_location,
+            document=document,
+            new_message=new_message,
+            keep=keep,
+            commands_menu=commands_menu,
             list_button=list_button,
         )

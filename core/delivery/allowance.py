@@ -11,6 +11,7 @@ transaction, nearest first, so several workers never grant the same place
 twice; rows left without one are held (pending, no attempt used) until a
 place frees, and skipped with the alert when it expires or is cancelled.
 """
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta

@@ -1,5 +1,6 @@
 """Rows held back without using an attempt: quiet hours (non-urgent alerts wait until the resident's quiet
 hours end) and WhatsApp's daily messaging limit (until a place frees)."""
+
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta

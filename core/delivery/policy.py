@@ -1,4 +1,5 @@
 """When to try a failed delivery again."""
+
 from __future__ import annotations
 
 import random

@@ -6,6 +6,7 @@ one-address messages — officers' replies to tipsters and tips into the
 officers' queue. Then ``Expected`` (1), then ``Future``/``Past`` (2).
 ``Unknown`` urgency counts as ``Expected``: not knowing is no reason to wait.
 """
+
 from __future__ import annotations
 
 from enum import IntEnum

@@ -6,6 +6,7 @@ processes share a channel's rate through a ``SlotSource`` (the database on
 PostgreSQL): they take turns from one shared schedule of send slots, so
 together they keep the same even spacing.
 """
+
 from __future__ import annotations
 
 import asyncio

@@ -9,6 +9,7 @@ per row in flight, never a loss. If the database goes away (a restart), the
 worker says so once, keeps its unrecorded outcomes, and carries on when it is
 back: claims back off, rows it could not prepare wait without using an attempt.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -97,16 +98,19 @@ class DeliveryWorker:
         self._clock = clock
         self._monotonic = monotonic
         self._rng = random.Random()
+
         def source(channel: Channel) -> SlotSource | None:
             return slot_source if shared_channels is None or channel in shared_channels else None
 
         self._pacers = {
-            c: self._pacer(c, a, source(c), (rates or {}).get(c, _DEFAULT), monotonic) for c, a in self._adapters.items()
+            c: self._pacer(c, a, source(c), (rates or {}).get(c, _DEFAULT), monotonic)
+            for c, a in self._adapters.items()
         }
         # Paid lanes (Telegram's paid broadcast): urgent alerts go at this rate instead, until refused for want of balance.
         self._paid_pacers = {
             c: self._pacer(c, self._adapters[c], source(c), rate, monotonic, lane="paid")
-            for c, rate in (paid_rates or {}).items() if c in self._adapters
+            for c, rate in (paid_rates or {}).items()
+            if c in self._adapters
         }
         # People per rolling 24 hours a channel may reach outside their service window (WhatsApp's messaging limit).
         self._daily_limits = {c: n for c, n in (daily_limits or {}).items() if n is not None and c in self._adapters}
@@ -232,7 +236,11 @@ class DeliveryWorker:
                     await uow.deliveries.release(leftovers, self._clock())
                     await uow.commit()
             except StorageUnavailable as exc:
-                logger.warning("could not give back %d unsent deliveries (%s); they return when their leases end", len(leftovers), exc)
+                logger.warning(
+                    "could not give back %d unsent deliveries (%s); they return when their leases end",
+                    len(leftovers),
+                    exc,
+                )
 
     async def _drain_once(self, channel: Channel) -> bool:
         rows = await self._claim(channel, self._claim_size(channel))
@@ -292,7 +300,9 @@ class DeliveryWorker:
             await uow.commit()
         return [replace(row, lease_deadline=deadline) for row in rows]
 
-    async def _within_allowance(self, uow: UnitOfWork, channel: Channel, rows: list[ClaimedDelivery], now: datetime) -> list[ClaimedDelivery]:
+    async def _within_allowance(
+        self, uow: UnitOfWork, channel: Channel, rows: list[ClaimedDelivery], now: datetime
+    ) -> list[ClaimedDelivery]:
         """The rows that may go now under the channel's daily limit; the others are held in this same transaction
         (pending, no attempt used) until a place frees for each, nearest first. Rows about to be skipped or held
         for another reason, and residents inside their service window, take no place."""
@@ -303,21 +313,36 @@ class DeliveryWorker:
         if not asking:
             return rows
         grant = await uow.allowance.take(channel, [str(row.address) for row in asking], limit, now, ALLOWANCE_WINDOW)
-        refused = [address for address in dict.fromkeys(str(row.address) for row in asking) if address not in grant.granted]
+        refused = [
+            address for address in dict.fromkeys(str(row.address) for row in asking) if address not in grant.granted
+        ]
         if not refused:
             return rows
         retry_at = dict(zip(refused, grant.retry_at, strict=False))
         held = [
-            Outcome(row.id, DeliveryState.PENDING, row.attempts, next_attempt_at=retry_at[str(row.address)], error=DAILY_LIMIT_HOLD)
-            for row in asking if str(row.address) in retry_at
+            Outcome(
+                row.id,
+                DeliveryState.PENDING,
+                row.attempts,
+                next_attempt_at=retry_at[str(row.address)],
+                error=DAILY_LIMIT_HOLD,
+            )
+            for row in asking
+            if str(row.address) in retry_at
         ]
         await uow.deliveries.record(held, now)
-        logger.info("%s daily limit (%d people per 24 hours): %d deliveries held until places free",
-                    channel.value, limit, len(held))
+        logger.info(
+            "%s daily limit (%d people per 24 hours): %d deliveries held until places free",
+            channel.value,
+            limit,
+            len(held),
+        )
         held_ids = {outcome.delivery_id for outcome in held}
         return [row for row in rows if row.id not in held_ids]
 
-    async def _give_back_less_urgent(self, channel: Channel, queue: asyncio.PriorityQueue[_Queued], rows: list[ClaimedDelivery]) -> None:
+    async def _give_back_less_urgent(
+        self, channel: Channel, queue: asyncio.PriorityQueue[_Queued], rows: list[ClaimedDelivery]
+    ) -> None:
         """Rows waiting here that are less urgent than ``rows`` go back to the queue, for whichever worker is free
         once the urgent ones are out: this process keeps only about a claim's worth of work."""
         if not rows:
@@ -339,7 +364,11 @@ class DeliveryWorker:
                 await uow.deliveries.release([item.row.id for item in returned], self._clock())
                 await uow.commit()
         except StorageUnavailable as exc:
-            logger.warning("could not give back %d less urgent deliveries (%s); they return when their leases end", len(returned), exc)
+            logger.warning(
+                "could not give back %d less urgent deliveries (%s); they return when their leases end",
+                len(returned),
+                exc,
+            )
 
     # --- one delivery ----------------------------------------------------------------
 
@@ -381,12 +410,22 @@ class DeliveryWorker:
                 return None
             result = await self._adapters[channel].send(row.address, message)
         if result.ok:
-            return Outcome(row.id, DeliveryState.SENT, row.attempts + 1, provider_message_id=result.provider_message_id,
-                           tip_post=row.kind is MessageKind.TIP_TO_OFFICERS and row.tip_id is not None)
+            return Outcome(
+                row.id,
+                DeliveryState.SENT,
+                row.attempts + 1,
+                provider_message_id=result.provider_message_id,
+                tip_post=row.kind is MessageKind.TIP_TO_OFFICERS and row.tip_id is not None,
+            )
         if result.over_daily_limit:
             # Meta counted differently (another number of the portfolio, say): wait for a place, as if we had known.
-            return Outcome(row.id, DeliveryState.PENDING, row.attempts, next_attempt_at=self._clock() + REFUSED_HOLD,
-                           error=DAILY_LIMIT_HOLD)
+            return Outcome(
+                row.id,
+                DeliveryState.PENDING,
+                row.attempts,
+                next_attempt_at=self._clock() + REFUSED_HOLD,
+                error=DAILY_LIMIT_HOLD,
+            )
         if result.paid_refused:
             await self._end_paid_lane(channel, result.error or "refused", row)
         if result.retry_after and result.pause_channel:
@@ -406,7 +445,8 @@ class DeliveryWorker:
             return
         logger.warning(
             "%s refused a paid broadcast (%s): urgent alerts now go at the free rate; top up the balance and restart",
-            channel.value, reason,
+            channel.value,
+            reason,
         )
         if self._notices is not None and row.alert_id is not None:
             try:
@@ -423,9 +463,13 @@ class DeliveryWorker:
         throttled = result.retry_after is not None
         attempts = row.attempts if throttled else row.attempts + 1
         if self._policy.exhausted(attempts):
-            return Outcome(row.id, DeliveryState.DEAD, attempts, error=f"gave up after {attempts} attempts: {result.error}")
+            return Outcome(
+                row.id, DeliveryState.DEAD, attempts, error=f"gave up after {attempts} attempts: {result.error}"
+            )
         wait = result.retry_after if result.retry_after is not None else self._policy.delay(attempts, None, self._rng)
-        return Outcome(row.id, DeliveryState.FAILED, attempts, next_attempt_at=now + timedelta(seconds=wait), error=result.error)
+        return Outcome(
+            row.id, DeliveryState.FAILED, attempts, next_attempt_at=now + timedelta(seconds=wait), error=result.error
+        )
 
     def _not_attempted(self, row: ClaimedDelivery, reason: str) -> Outcome:
         """Back to the queue shortly, without using up one of its attempts."""
@@ -442,7 +486,13 @@ class DeliveryWorker:
             return skipped("inactive")
         if row.kind in THREADED_TIP_KINDS and row.reply_to is None and row.thread_waiting:
             # The thread's root is not posted yet: wait for it (not an attempt), so the tip lands in its thread.
-            return Outcome(row.id, DeliveryState.PENDING, row.attempts, next_attempt_at=now + THREAD_WAIT, error="waiting for its thread")
+            return Outcome(
+                row.id,
+                DeliveryState.PENDING,
+                row.attempts,
+                next_attempt_at=now + THREAD_WAIT,
+                error="waiting for its thread",
+            )
         if row.kind not in ALERT_KINDS:
             return None
         if row.kind is not MessageKind.ALERT_CANCEL:
@@ -500,7 +550,9 @@ class DeliveryWorker:
     async def _render_alert(self, channel: Channel, row: ClaimedDelivery, window_open: bool) -> OutboundMessage:
         assert row.alert_id is not None
         alert = await self._alert(row.alert_id)
-        original = await self._alert(alert.original_id) if row.kind is MessageKind.ALERT_CANCEL and alert.original_id else None
+        original = (
+            await self._alert(alert.original_id) if row.kind is MessageKind.ALERT_CANCEL and alert.original_id else None
+        )
         message = render_alert(alert, self._force_name, channel, reply_to=row.reply_to, original=original)
         if channel is Channel.WHATSAPP:
             message = with_whatsapp_window(message, alert, self._alert_template, window_open=window_open)
@@ -548,7 +600,9 @@ class DeliveryWorker:
             async with self._uow() as uow:
                 await uow.deliveries.record([o for o, _ in batch], now)
                 await uow.deliveries.finish_alerts(sorted({m for _, m in batch}), now)
-                await self._rewrite_erased_tip_posts(uow, [o.delivery_id for o, _ in batch if o.tip_post and o.state is DeliveryState.SENT], now)
+                await self._rewrite_erased_tip_posts(
+                    uow, [o.delivery_id for o, _ in batch if o.tip_post and o.state is DeliveryState.SENT], now
+                )
                 await uow.commit()
         except Exception as exc:
             # Keep the outcomes and try again on the next flush: the rows stay

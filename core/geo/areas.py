@@ -3,6 +3,7 @@
 Geometries are held in lon/lat (WGS84); anything metric is done in a local
 projection around the area (see ``projection.py``), never in degrees.
 """
+
 from __future__ import annotations
 
 import math
@@ -65,8 +66,14 @@ class CircleArea:
         return f"within {format_distance(self.radius_m)} of {where}"
 
     def to_dict(self) -> dict[str, Any]:
-        return {"kind": self.kind, "lat": self.lat, "lon": self.lon, "radius_m": self.radius_m, "label": self.label,
-                "given": self.given}
+        return {
+            "kind": self.kind,
+            "lat": self.lat,
+            "lon": self.lon,
+            "radius_m": self.radius_m,
+            "label": self.label,
+            "given": self.given,
+        }
 
 
 @dataclass(frozen=True)
@@ -132,10 +139,13 @@ class PolygonArea:
         for lon, lat in _all_coords(self.polygon):
             check_lat_lon(lat, lon, "area")
         if not self.polygon.is_valid:
-            raise InvalidInput.one("area", f"the outline of '{self.name}' crosses itself ({shapely.is_valid_reason(self.polygon)})")
+            raise InvalidInput.one(
+                "area", f"the outline of '{self.name}' crosses itself ({shapely.is_valid_reason(self.polygon)})"
+            )
         if self.area_km2() > MAX_POLYGON_AREA_KM2:
             raise InvalidInput.one(
-                "area", f"'{self.name}' covers {self.area_km2():.0f} km²; the most Lookout targets is {MAX_POLYGON_AREA_KM2:.0f} km²"
+                "area",
+                f"'{self.name}' covers {self.area_km2():.0f} km²; the most Lookout targets is {MAX_POLYGON_AREA_KM2:.0f} km²",
             )
 
     @property
@@ -164,7 +174,9 @@ def area_from_dict(data: dict[str, Any]) -> Area:
     """Rebuild an area stored with ``to_dict``."""
     kind = data.get("kind")
     if kind == "circle":
-        return CircleArea(float(data["lat"]), float(data["lon"]), float(data["radius_m"]), data.get("label"), data.get("given"))
+        return CircleArea(
+            float(data["lat"]), float(data["lon"]), float(data["radius_m"]), data.get("label"), data.get("given")
+        )
     if kind == "street":
         return StreetArea(str(data["name"]), shape(data["line"]), float(data["buffer_m"]))
     if kind == "polygon":

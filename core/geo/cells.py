@@ -7,6 +7,7 @@ most one cell, about 150 m). Cells are stored as 64-bit integers; all the
 resolution-r descendants of a coarser cell form one contiguous integer range,
 so a compacted cover becomes a short list of ranges that a B-tree index scans.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -1,4 +1,5 @@
 """Coordinates as people type them, checked before anything is stored."""
+
 from __future__ import annotations
 
 import math

@@ -11,6 +11,7 @@ Large covers are ranked on coarser cells (the parent of a place's cell is a
 bit mask away in SQL), so the table stays a few thousand rows whatever the
 area and precision.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

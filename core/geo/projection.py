@@ -4,6 +4,7 @@ An azimuthal equidistant projection centred on the area keeps distances from
 the centre exact and everything else within centimetres over a few kilometres,
 which is all Lookout's areas ever span.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

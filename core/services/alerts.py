@@ -5,6 +5,7 @@ one transaction and leaves an audit entry; ``send`` resolves the recipients
 and writes every delivery row in that same transaction, so an alert is either
 fully queued or not sent at all.
 """
+
 from __future__ import annotations
 
 import unicodedata
@@ -170,8 +171,10 @@ def reach_in_words(alert: Alert, force: ForceConfig) -> str:
 
 def timing_in_words(preview: Preview) -> str:
     """How long each channel will take to reach 95% of its residents, and a paid broadcast's cost."""
-    parts = [f"{CHANNEL_NAMES.get(channel, channel.value.capitalize())} {format_duration(seconds)}"
-             for channel, seconds in sorted(preview.eta_95_s.items())]
+    parts = [
+        f"{CHANNEL_NAMES.get(channel, channel.value.capitalize())} {format_duration(seconds)}"
+        for channel, seconds in sorted(preview.eta_95_s.items())
+    ]
     text = "95% reached in about: " + ", ".join(parts) if parts else "Nobody to reach"
     if preview.stars_estimate is not None:
         text += f"; Telegram paid broadcast: about {preview.stars_estimate:,.0f} Stars"
@@ -260,8 +263,12 @@ class AlertService:
                 return None
 
         incident = check("incident_number", lambda: self._force.check_incident_number(request.incident_number or ""))
-        headline = check("headline", lambda: require_filled(clean_text(request.headline, "headline", MAX_HEADLINE), "headline"))
-        message = check("message", lambda: require_filled(clean_text(request.message, "message", self._text_limit), "message"))
+        headline = check(
+            "headline", lambda: require_filled(clean_text(request.headline, "headline", MAX_HEADLINE), "headline")
+        )
+        message = check(
+            "message", lambda: require_filled(clean_text(request.message, "message", self._text_limit), "message")
+        )
         if request.template:
             check("template", lambda: self._force.template(request.template or ""))
         contact = check("contact", lambda: clean_text(request.contact or self._force.contact, "contact", MAX_CONTACT))
@@ -351,8 +358,17 @@ class AlertService:
             await uow.commit()
         going = {c: n - (limited.held if limited and limited.channel is c else 0) for c, n in counts.items()}
         etas = {c: self._eta_95(c, n, priority, ahead) for c, n in going.items() if n}
-        return Preview(alert, alert.area_description, counts, needed and alert.approver is None, reason, etas,
-                       self._stars(counts.get(Channel.TELEGRAM, 0), priority), limited, self._sms_cost(alert, counts.get(Channel.SMS, 0)))
+        return Preview(
+            alert,
+            alert.area_description,
+            counts,
+            needed and alert.approver is None,
+            reason,
+            etas,
+            self._stars(counts.get(Channel.TELEGRAM, 0), priority),
+            limited,
+            self._sms_cost(alert, counts.get(Channel.SMS, 0)),
+        )
 
     def _sms_cost(self, alert: Alert, texts: int) -> SmsCost | None:
         """The alert as the SMS adapter will cut it (core/sms_alerts.py), counted and priced."""
@@ -361,7 +377,9 @@ class AlertService:
         link = self._sms.link_for(alert.reference) if alert.reference else None
         text = alert_sms(alert_parts(alert), self._force.name, self._sms.max_segments, link=link)
         counted = count_segments(text)
-        return SmsCost(counted.count, counted.encoding, texts, round(counted.count * texts * self._sms.price_per_segment, 2))
+        return SmsCost(
+            counted.count, counted.encoding, texts, round(counted.count * texts * self._sms.price_per_segment, 2)
+        )
 
     async def _daily_limit(self, uow: UnitOfWork, alert: Alert, counts: ChannelCounts) -> DailyLimitForecast | None:
         """The forecast when the alert would need more places in a channel's daily limit than are left.
@@ -455,7 +473,9 @@ class AlertService:
                 raise NotAllowed(f"{alert.reference} needs a supervisor's approval before it is scheduled: {reason}.")
             alert.state, alert.send_at = AlertState.SCHEDULED, send_at
             await uow.alerts.save(alert)
-            await self._audit(uow, actor, "schedule", alert, send_at=send_at.isoformat(), recipients_now=sum(counts.values()))
+            await self._audit(
+                uow, actor, "schedule", alert, send_at=send_at.isoformat(), recipients_now=sum(counts.values())
+            )
             await uow.commit()
         return Preview(alert, alert.area_description, counts, False, None)
 
@@ -473,7 +493,9 @@ class AlertService:
                 if late > grace or (alert.expires_at is not None and alert.expires_at <= now):
                     alert.state = AlertState.MISSED
                     await uow.alerts.save(alert)
-                    await self._audit(uow, SYSTEM_ACTOR, "schedule_missed", alert, late_seconds=int(late.total_seconds()))
+                    await self._audit(
+                        uow, SYSTEM_ACTOR, "schedule_missed", alert, late_seconds=int(late.total_seconds())
+                    )
                     done.append(alert)
                     continue
                 done.append(await self._send_in(uow, alert, alert.author, now, scheduled=True))
@@ -481,12 +503,16 @@ class AlertService:
             await uow.commit()
         return done
 
-    async def _send_in(self, uow: UnitOfWork, alert: Alert, actor: str, now: datetime, *, scheduled: bool = False) -> SendResult:
+    async def _send_in(
+        self, uow: UnitOfWork, alert: Alert, actor: str, now: datetime, *, scheduled: bool = False
+    ) -> SendResult:
         if alert.expires_at is not None and alert.expires_at <= now:
             raise Conflict(f"{alert.reference} expired before it was sent; draft it again with a later expiry.")
         message_id = await uow.outbox.new_message(MessageKind.ALERT, alert_id=alert.id)
         priority = alert_priority(MessageKind.ALERT, alert.urgency)
-        counts = await uow.outbox.queue_for_recipients(message_id, self._criteria(alert, ranked=True), now, priority=priority)
+        counts = await uow.outbox.queue_for_recipients(
+            message_id, self._criteria(alert, ranked=True), now, priority=priority
+        )
         needed, reason = self._approval(alert, sum(counts.values()))
         # A scheduled alert settled approval when it was scheduled.
         if needed and alert.approver is None and not scheduled:
@@ -494,7 +520,14 @@ class AlertService:
         alert.message_id, alert.sent_at = message_id, now
         alert.state = AlertState.SENDING if counts else AlertState.SENT
         await uow.alerts.save(alert)
-        await self._audit(uow, SYSTEM_ACTOR if scheduled else actor, "send", alert, recipients=sum(counts.values()), scheduled=scheduled)
+        await self._audit(
+            uow,
+            SYSTEM_ACTOR if scheduled else actor,
+            "send",
+            alert,
+            recipients=sum(counts.values()),
+            scheduled=scheduled,
+        )
         return SendResult(alert, counts)
 
     async def update(
@@ -525,11 +558,15 @@ class AlertService:
             if needed:
                 follow_up.state, follow_up.sent_at = AlertState.DRAFT, None
                 await uow.alerts.add(follow_up)
-                await self._audit(uow, actor, "update", follow_up, original=original.reference, awaiting_approval=reason)
+                await self._audit(
+                    uow, actor, "update", follow_up, original=original.reference, awaiting_approval=reason
+                )
                 await uow.commit()
                 return SendResult(follow_up, {})
             counts = await self._queue_follow_up(uow, follow_up, [original.message_id], REACHED, now)  # type: ignore[list-item]
-            await self._audit(uow, actor, "update", follow_up, original=original.reference, recipients=sum(counts.values()))
+            await self._audit(
+                uow, actor, "update", follow_up, original=original.reference, recipients=sum(counts.values())
+            )
             await self._card(uow, follow_up, now)
             await uow.commit()
         return SendResult(follow_up, counts)
@@ -568,7 +605,9 @@ class AlertService:
             await self._audit(
                 uow, actor, "cancel", original, notice=notice.reference, skipped=skipped, notified=sum(counts.values())
             )
-            await self._tell_supervisors_of_cancel(uow, original, actor, reason_text, sum(counts.values()), skipped, now)
+            await self._tell_supervisors_of_cancel(
+                uow, original, actor, reason_text, sum(counts.values()), skipped, now
+            )
             await self._card(uow, notice, now)
             await uow.commit()
         return SendResult(notice, counts)
@@ -586,7 +625,11 @@ class AlertService:
         """A cancellation never waits for anyone, so supervisors are told of it after the fact, in Slack."""
         if not self._slack or not self._roles.supervisors:
             return
-        who = f"<@{actor}>" if self._roles.is_officer(actor) and not actor.startswith("cli:") else escape_slack_mrkdwn(actor)
+        who = (
+            f"<@{actor}>"
+            if self._roles.is_officer(actor) and not actor.startswith("cli:")
+            else escape_slack_mrkdwn(actor)
+        )
         body = (
             f":no_entry: *{escape_slack_mrkdwn(original.reference or '')} was cancelled* by {who} (from {current_origin()}): "
             f"{escape_slack_mrkdwn(original.headline)}\n"
@@ -595,7 +638,9 @@ class AlertService:
         )
         message_id = await uow.outbox.new_message(MessageKind.OFFICER_NOTICE, alert_id=original.id, body=body)
         for supervisor in sorted(self._roles.supervisors):
-            await uow.outbox.queue_to(message_id, Address(Channel.SLACK, supervisor), None, now, priority=Priority.URGENT)
+            await uow.outbox.queue_to(
+                message_id, Address(Channel.SLACK, supervisor), None, now, priority=Priority.URGENT
+            )
 
     async def expire_due(self) -> list[Alert]:
         """Expire live alerts past their expiry: deliveries not yet made are skipped."""
@@ -615,8 +660,16 @@ class AlertService:
         return expired
 
     @staticmethod
-    def _follow_up(original: Alert, kind: AlertType, actor: str, now: datetime, *, message: str,
-                   headline: str | None = None, contact: str | None = None) -> Alert:
+    def _follow_up(
+        original: Alert,
+        kind: AlertType,
+        actor: str,
+        now: datetime,
+        *,
+        message: str,
+        headline: str | None = None,
+        contact: str | None = None,
+    ) -> Alert:
         """An update or cancellation of ``original``: same area and audience, new text and author."""
         return replace(
             original,
@@ -639,7 +692,11 @@ class AlertService:
 
     @staticmethod
     async def _queue_follow_up(
-        uow: UnitOfWork, follow_up: Alert, from_message_ids: Sequence[int], states: Sequence[DeliveryState], now: datetime
+        uow: UnitOfWork,
+        follow_up: Alert,
+        from_message_ids: Sequence[int],
+        states: Sequence[DeliveryState],
+        now: datetime,
     ) -> ChannelCounts:
         """Store the follow-up (unless it is stored already) and queue it to every address the earlier messages
         reached (in ``states``)."""
@@ -675,7 +732,9 @@ class AlertService:
         async with self._uow() as uow:
             alert = await self._by_reference(uow, reference)
             if alert.message_id is None:
-                raise Conflict(f"{alert.reference} is {alert.state.value} and was never sent, so there is no report yet.")
+                raise Conflict(
+                    f"{alert.reference} is {alert.state.value} and was never sent, so there is no report yet."
+                )
             rows = await uow.reports.reach_rows(alert.message_id)
             cover = cover_of(area_cells(alert.area, self._force.resolution), self._force.resolution)
             cells = await uow.reports.reach_cells(alert.message_id, cover)
@@ -713,7 +772,9 @@ class AlertService:
             return await uow.outbox.count_recipients(self._criteria(alert))
         original = await self._get(uow, alert.original_id)  # type: ignore[arg-type]
         progress = await uow.outbox.progress(original.message_id) if original.message_id else {}
-        counts = {channel: sum(n for state, n in states.items() if state in REACHED) for channel, states in progress.items()}
+        counts = {
+            channel: sum(n for state, n in states.items() if state in REACHED) for channel, states in progress.items()
+        }
         return {channel: n for channel, n in counts.items() if n}
 
     async def _approval_of(self, uow: UnitOfWork, alert: Alert, counts: ChannelCounts) -> tuple[bool, str | None]:
@@ -732,8 +793,10 @@ class AlertService:
         if original.state is AlertState.EXPIRED or (
             original.state in LIVE_STATES and original.expires_at is not None and original.expires_at <= now
         ):
-            raise Conflict(f"{original.reference} has expired, so it can't be updated: residents no longer see it as "
-                           "current. Raise a new alert if the situation needs one.")
+            raise Conflict(
+                f"{original.reference} has expired, so it can't be updated: residents no longer see it as "
+                "current. Raise a new alert if the situation needs one."
+            )
         self._require_state(original, LIVE_STATES, "updated")
 
     def _approval(self, alert: Alert, recipients: int) -> tuple[bool, str | None]:
@@ -741,7 +804,10 @@ class AlertService:
         if alert.status.value in settings.approval_required_statuses:
             return True, f"{alert.status.value} alerts always need approval in {self._force.name}"
         if recipients > settings.approval_threshold:
-            return True, f"it would reach {recipients:,} residents, more than the {settings.approval_threshold:,} a single officer may send to"
+            return (
+                True,
+                f"it would reach {recipients:,} residents, more than the {settings.approval_threshold:,} a single officer may send to",
+            )
         return False, None
 
     @staticmethod
@@ -755,7 +821,9 @@ class AlertService:
     async def _by_reference(uow: UnitOfWork, reference: str, *, lock: bool = False) -> Alert:
         alert = await uow.alerts.get_by_reference(reference, for_update=lock)
         if alert is None:
-            raise NotFound(f"There is no alert {reference.strip()!r}. References look like A-2026-000123; `lookout alert list` shows recent ones.")
+            raise NotFound(
+                f"There is no alert {reference.strip()!r}. References look like A-2026-000123; `lookout alert list` shows recent ones."
+            )
         return alert
 
     @staticmethod
@@ -771,5 +839,7 @@ class AlertService:
     @staticmethod
     async def _audit(uow: UnitOfWork, actor: str, action: str, alert: Alert, **detail: object) -> None:
         await uow.audit.append(
-            AuditEntry(actor=actor, action=action, subject=alert.reference or "", detail={"alert_id": alert.id, **detail})
+            AuditEntry(
+                actor=actor, action=action, subject=alert.reference or "", detail={"alert_id": alert.id, **detail}
+            )
         )

@@ -5,6 +5,7 @@ Eastgate Street, Stafford"): a postcode alone means little to most people, a
 point's coordinates nothing, and an address's house number says more about
 one household than an alert should.
 """
+
 from __future__ import annotations
 
 import re
@@ -19,8 +20,10 @@ from core.geocoding import Geocoder, GeocoderUnavailable, GeocodingError, normal
 DEFAULT_RADIUS_M = 500.0
 STREET_FALLBACK_RADIUS_M = 150.0
 # The lookup's own words ask a resident to share their location; an officer has other ways to say where.
-LOOKUP_DOWN = ("the address lookup isn't answering right now, so this place can't be found. Try again in a minute, "
-               "or give the centre as a location (LAT,LON) or a named area instead.")
+LOOKUP_DOWN = (
+    "the address lookup isn't answering right now, so this place can't be found. Try again in a minute, "
+    "or give the centre as a location (LAT,LON) or a named area instead."
+)
 
 
 def _lookup_problem(exc: GeocodingError) -> str:
@@ -48,7 +51,10 @@ class Where:
 async def resolve_area(where: Where, *, force: ForceConfig, geocoder: Geocoder | None) -> Area:
     chosen = where.chosen()
     if len(chosen) != 1:
-        raise InvalidInput.one("where", "say where the alert is for: exactly one of a location (LAT,LON), a postcode, an address, a street or a named area")
+        raise InvalidInput.one(
+            "where",
+            "say where the alert is for: exactly one of a location (LAT,LON), a postcode, an address, a street or a named area",
+        )
     kind = chosen[0]
     if kind == "at":
         lat, lon = parse_lat_lon(where.at or "", "at")
@@ -57,7 +63,9 @@ async def resolve_area(where: Where, *, force: ForceConfig, geocoder: Geocoder |
     if kind == "area":
         return force.area(where.area or "")
     if geocoder is None:
-        raise InvalidInput.one(kind, "address lookup is not configured here; give a location as LAT,LON or a named area")
+        raise InvalidInput.one(
+            kind, "address lookup is not configured here; give a location as LAT,LON or a named area"
+        )
     if kind == "postcode":
         return await _postcode_area(where, geocoder)
     if kind == "address":
@@ -87,7 +95,9 @@ async def _address_area(where: Where, geocoder: Geocoder) -> CircleArea:
         raise InvalidInput.one("address", _lookup_problem(exc)) from None
     labels = list(dict.fromkeys(c.label for c in candidates))
     if len(labels) > 1:
-        raise InvalidInput.one("address", f"'{query}' matches several places: {'; '.join(labels[:5])}. Add the town or a postcode.")
+        raise InvalidInput.one(
+            "address", f"'{query}' matches several places: {'; '.join(labels[:5])}. Add the town or a postcode."
+        )
     best = candidates[0]
     label = await geocoder.street_near(best.lat, best.lon) or _without_house_number(best.label)
     return CircleArea(best.lat, best.lon, where.radius_m or DEFAULT_RADIUS_M, label=label, given=query)
@@ -107,7 +117,9 @@ async def _street_area(where: Where, geocoder: Geocoder) -> Area:
     streets = [c for c in candidates if c.line is not None] or candidates
     labels = list(dict.fromkeys(c.label for c in streets))
     if len(labels) > 1:
-        raise InvalidInput.one("street", f"'{query}' matches several places: {'; '.join(labels[:5])}. Add the town or a postcode.")
+        raise InvalidInput.one(
+            "street", f"'{query}' matches several places: {'; '.join(labels[:5])}. Add the town or a postcode."
+        )
     best = streets[0]
     if best.line is not None:
         return StreetArea(best.label, best.line, where.buffer_m or DEFAULT_STREET_BUFFER_M)

@@ -6,6 +6,7 @@ are aggregated: the first of each (who, what, hour) is an audit row, the rest
 only add to that hour's count, so pressing a forbidden button in a loop cannot
 grow the append-only log without limit.
 """
+
 from __future__ import annotations
 
 from datetime import UTC
@@ -27,7 +28,9 @@ class AuditService:
 
     async def record(self, actor: str, action: str, subject: str = "", **detail: object) -> None:
         # The subject may come from what someone typed (``/alert cancel <anything>``): keep it to the column's size.
-        entry = AuditEntry(actor=actor[:MAX_ACTOR], action=action[:MAX_ACTION], subject=subject[:MAX_SUBJECT], detail=dict(detail))
+        entry = AuditEntry(
+            actor=actor[:MAX_ACTOR], action=action[:MAX_ACTION], subject=subject[:MAX_SUBJECT], detail=dict(detail)
+        )
         async with self._uow() as uow:
             await uow.audit.append(entry)
             await uow.commit()
@@ -41,8 +44,14 @@ class AuditService:
         async with self._uow() as uow:
             count = await uow.audit.count_refusal(actor, attempted, hour, current_origin())
             if count == 1:
-                await uow.audit.append(AuditEntry(actor=actor, action="refused", subject=subject[:MAX_SUBJECT],
-                                                  detail={"attempted": attempted, "reason": reason, "counted_by_hour": True}))
+                await uow.audit.append(
+                    AuditEntry(
+                        actor=actor,
+                        action="refused",
+                        subject=subject[:MAX_SUBJECT],
+                        detail={"attempted": attempted, "reason": reason, "counted_by_hour": True},
+                    )
+                )
             await uow.commit()
 
     async def entries(self, subject: str | None = None, limit: int = 100) -> list[AuditEntry]:

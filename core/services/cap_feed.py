@@ -1,4 +1,5 @@
 """Public alerts in CAP 1.2: one document per alert message, and the feed of those still live."""
+
 from __future__ import annotations
 
 from core.cap import is_public, render_cap, render_feed
@@ -28,13 +29,23 @@ class CapService:
             if alert.original_id is not None:
                 original = await uow.alerts.get(alert.original_id)
                 follow_ups = await uow.alerts.follow_ups(alert.original_id)
-                earlier = [a for a in [original, *follow_ups] if a is not None and a.sent_at and a.id != alert.id
-                           and a.sent_at <= (alert.sent_at or self._clock())]
+                earlier = [
+                    a
+                    for a in [original, *follow_ups]
+                    if a is not None
+                    and a.sent_at
+                    and a.id != alert.id
+                    and a.sent_at <= (alert.sent_at or self._clock())
+                ]
         return render_cap(self._force, alert, earlier)
 
     async def feed(self, base_url: str) -> bytes:
         now = self._clock()
         async with self._uow(read_only=True) as uow:
             recent = await uow.alerts.recent(FEED_SIZE * 4)
-        live = [a for a in recent if is_public(self._force, a) and a.state in LIVE and (a.expires_at is None or a.expires_at > now)]
+        live = [
+            a
+            for a in recent
+            if is_public(self._force, a) and a.state in LIVE and (a.expires_at is None or a.expires_at > now)
+        ]
         return render_feed(self._force, live[:FEED_SIZE], base_url=base_url.rstrip("/"), updated=now)

@@ -22,6 +22,7 @@ that writes its claim and its "finished" inside transactions of its own (the
 Telegram webhook, with the conversation's reads and writes) uses the same log
 and this service's ``forget``.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -106,8 +107,10 @@ class InboundOnce:
             except Exception:
                 logger.exception("%s inbound could not be released for its retry", source)
                 return False
-        logger.warning("%s inbound could not be released for its retry (the database is away); it will be once its claim lapses",
-                       source)
+        logger.warning(
+            "%s inbound could not be released for its retry (the database is away); it will be once its claim lapses",
+            source,
+        )
         return False
 
     async def count(self, source: str, prefix: str) -> int:

@@ -2,6 +2,7 @@
 
 Each job only writes rows; the delivery worker does any sending.
 """
+
 from __future__ import annotations
 
 import logging
@@ -68,13 +69,20 @@ class MaintenanceService:
         never holds the database's write lock for long, and a purge cut short keeps what it already did."""
         now = self._clock()
         deliveries = await self._in_batches(
-            lambda uow: uow.retention.purge_deliveries(now - timedelta(days=self._retention.delivery_days), limit=self._batch))
-        tips = await self._in_batches(lambda uow: uow.retention.purge_tips(now - timedelta(days=self._retention.tip_days), limit=self._batch))
+            lambda uow: uow.retention.purge_deliveries(
+                now - timedelta(days=self._retention.delivery_days), limit=self._batch
+            )
+        )
+        tips = await self._in_batches(
+            lambda uow: uow.retention.purge_tips(now - timedelta(days=self._retention.tip_days), limit=self._batch)
+        )
         # Platforms retry an update for at most a day; two days of ids is plenty to spot repeats.
         await self._in_batches(lambda uow: uow.retention.purge_inbound(now - timedelta(days=2), limit=self._batch))
         async with self._uow() as uow:
             await uow.retention.forget_redaction_texts(now - timedelta(days=self._retention.delivery_days))
-            conversations = await uow.retention.purge_conversations(now - timedelta(hours=self._retention.conversation_hours))
+            conversations = await uow.retention.purge_conversations(
+                now - timedelta(hours=self._retention.conversation_hours)
+            )
             await uow.commit()
         if conversations:
             logger.info("retention: purged %d abandoned conversations", conversations)

@@ -5,6 +5,7 @@ alerts fall back to the free rate. Every refused message says so, and so
 may every worker process; officers are told once per alert, in the thread
 of the alert's card (or, without a card, to the officer who sent it).
 """
+
 from __future__ import annotations
 
 from core.clock import Clock
@@ -34,10 +35,18 @@ class OfficerNotices:
             if alert is None or alert.id is None:
                 return False
             # The alert's row is locked until commit: a second worker waits here, then sees the entry.
-            if any(entry.action == PAID_REFUSED for entry in await uow.audit.entries(alert.reference or "", limit=1000)):
+            if any(
+                entry.action == PAID_REFUSED for entry in await uow.audit.entries(alert.reference or "", limit=1000)
+            ):
                 return False
-            await uow.audit.append(AuditEntry(actor=SYSTEM_ACTOR, action=PAID_REFUSED, subject=alert.reference or "",
-                                              detail={"alert_id": alert.id, "channel": channel.value, "reason": reason[:200]}))
+            await uow.audit.append(
+                AuditEntry(
+                    actor=SYSTEM_ACTOR,
+                    action=PAID_REFUSED,
+                    subject=alert.reference or "",
+                    detail={"alert_id": alert.id, "channel": channel.value, "reason": reason[:200]},
+                )
+            )
             to = await self._where(uow, alert.id, alert.author) if self._slack else None
             if to is not None:
                 body = (

@@ -7,6 +7,7 @@ quiet hours, when the last delivery finished). ``watch`` / ``claim`` /
 a lease, so a web process that dies mid-delivery hands its messages to the
 next one and the final report still appears.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -99,8 +100,15 @@ class ProgressService:
                 return DeliveryReport(alert, {}, 0, 0, None)
             by_channel = await uow.outbox.progress(alert.message_id)
             summary = await uow.reports.delivery_summary(alert.message_id)
-        return DeliveryReport(alert, by_channel, summary.unreachable, summary.held, summary.last_change_at,
-                              summary.limit_held, summary.limit_skipped)
+        return DeliveryReport(
+            alert,
+            by_channel,
+            summary.unreachable,
+            summary.held,
+            summary.last_change_at,
+            summary.limit_held,
+            summary.limit_skipped,
+        )
 
     # --- status messages -----------------------------------------------------------------
 

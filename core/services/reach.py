@@ -5,6 +5,7 @@ minute, channel and state, and per H3 cell of the area, never a resident's
 address. "Delivered" and "read" are what the platforms report back (WhatsApp
 statuses, SMS delivery receipts); Telegram and email report neither.
 """
+
 from __future__ import annotations
 
 import csv
@@ -68,8 +69,12 @@ class ReachReport:
     @property
     def total(self) -> ChannelReach:
         channels = list(self.by_channel.values())
-        return ChannelReach(**{name: sum(getattr(c, name) for c in channels)
-                               for name in ("sent", "delivered", "read", "failed", "skipped", "waiting")})
+        return ChannelReach(
+            **{
+                name: sum(getattr(c, name) for c in channels)
+                for name in ("sent", "delivered", "read", "failed", "skipped", "waiting")
+            }
+        )
 
     @property
     def timeline(self) -> list[Minute]:
@@ -90,16 +95,29 @@ class ReachReport:
     @property
     def reached_cells(self) -> dict[str, int]:
         """Residents sent the alert, per cell (for the shaded map)."""
-        return {cell: states[DeliveryState.SENT] for cell, states in self.cells.items() if states.get(DeliveryState.SENT)}
+        return {
+            cell: states[DeliveryState.SENT] for cell, states in self.cells.items() if states.get(DeliveryState.SENT)
+        }
 
     def deliveries_csv(self) -> str:
         """One line per minute, channel and delivery state: the figures behind the report, for the force's analysts."""
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(["alert", "minute_utc", "channel", "state", "deliveries", "reported_delivered", "reported_read"])
+        writer.writerow(
+            ["alert", "minute_utc", "channel", "state", "deliveries", "reported_delivered", "reported_read"]
+        )
         for row in self.rows:
-            writer.writerow([self.alert.reference, row.minute.strftime("%Y-%m-%dT%H:%MZ"), row.channel.value,
-                             row.state.value, row.count, row.delivered, row.read])
+            writer.writerow(
+                [
+                    self.alert.reference,
+                    row.minute.strftime("%Y-%m-%dT%H:%MZ"),
+                    row.channel.value,
+                    row.state.value,
+                    row.count,
+                    row.delivered,
+                    row.read,
+                ]
+            )
         return out.getvalue()
 
     def cells_csv(self) -> str:

@@ -5,6 +5,7 @@ failure reported after the platform had accepted a message is final for that
 row (``dead`` with the platform's reason), except a WhatsApp alert refused as
 outside the 24-hour window: that goes again, as the approved template.
 """
+
 from __future__ import annotations
 
 import logging

@@ -1,4 +1,5 @@
 """Services about residents that the bots call (the subscription journey grows here)."""
+
 from __future__ import annotations
 
 import logging

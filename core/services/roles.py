@@ -4,6 +4,7 @@ Slack user ids come from ``SLACK_OFFICER_IDS`` / ``SLACK_SUPERVISOR_IDS``; an
 empty officer list means nobody may send from Slack. Someone at the server's
 shell (actor ``cli:<user>``) is the operator and may act as an officer.
 """
+
 from __future__ import annotations
 
 import re
@@ -30,7 +31,9 @@ class Roles:
 
     def require_officer(self, actor: str) -> None:
         if not self.is_officer(actor):
-            raise NotAllowed("Only officers listed in SLACK_OFFICER_IDS can raise or change alerts. Ask your Lookout administrator to add you.")
+            raise NotAllowed(
+                "Only officers listed in SLACK_OFFICER_IDS can raise or change alerts. Ask your Lookout administrator to add you."
+            )
 
     def require_supervisor(self, actor: str) -> None:
         if not self.is_supervisor(actor):

@@ -1,4 +1,5 @@
 """Figures for ``/alert stats``: alerts and deliveries over a period, who can be reached now."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -27,7 +28,8 @@ class Stats:
         return sum(
             c.count
             for c in self.alert_counts
-            if c.type is kind and c.state in went_out
+            if c.type is kind
+            and c.state in went_out
             and (practice is None or (c.status is not AlertStatus.ACTUAL) == practice)
         )
 

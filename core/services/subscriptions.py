@@ -4,6 +4,7 @@ The Telegram and WhatsApp conversations both end in these calls, so the rules
 live here once: the minimum age, up to five places stored only as H3 cells,
 topics and sectors from the force config, and erasure that leaves nothing.
 """
+
 from __future__ import annotations
 
 import logging
@@ -39,9 +40,7 @@ class NewPlace:
 
 
 class SubscriptionService:
-    def __init__(
-        self, uow: UnitOfWorkFactory, force: ForceConfig, *, clock: Clock
-    ) -> None:
+    def __init__(self, uow: UnitOfWorkFactory, force: ForceConfig, *, clock: Clock) -> None:
         self._uow = uow
         self._force = force
         self._clock = clock
@@ -93,7 +92,9 @@ class SubscriptionService:
         async with self._uow() as uow:
             resident = await self._resident(uow, address)
             if len(resident.places) >= MAX_PLACES_PER_RESIDENT:
-                raise InvalidInput.one("places", f"You can have up to {MAX_PLACES_PER_RESIDENT} places. Remove one first.")
+                raise InvalidInput.one(
+                    "places", f"You can have up to {MAX_PLACES_PER_RESIDENT} places. Remove one first."
+                )
             resident.places.append(snapped)
             await uow.residents.save(resident)
             await uow.commit()
@@ -105,7 +106,9 @@ class SubscriptionService:
             if not 0 <= index < len(resident.places):
                 raise InvalidInput.one("places", "That place isn't in your list any more.")
             if len(resident.places) == 1:
-                raise InvalidInput.one("places", "This is your only place. Add another first, or use /stop to unsubscribe.")
+                raise InvalidInput.one(
+                    "places", "This is your only place. Add another first, or use /stop to unsubscribe."
+                )
             del resident.places[index]
             await uow.residents.save(resident)
             await uow.commit()
@@ -184,9 +187,14 @@ class SubscriptionService:
             "business_sector": resident.sector,
             "topics": sorted(resident.topics),
             "places": [_place_json(p) for p in resident.places],
-            "paused_until": "until resumed" if resident.paused_until == PAUSED_INDEFINITELY else _iso(resident.paused_until),
+            "paused_until": "until resumed"
+            if resident.paused_until == PAUSED_INDEFINITELY
+            else _iso(resident.paused_until),
             "quiet_hours": (
-                {"start": resident.quiet_hours.start.strftime("%H:%M"), "end": resident.quiet_hours.end.strftime("%H:%M")}
+                {
+                    "start": resident.quiet_hours.start.strftime("%H:%M"),
+                    "end": resident.quiet_hours.end.strftime("%H:%M"),
+                }
                 if resident.quiet_hours
                 else None
             ),
@@ -196,12 +204,22 @@ class SubscriptionService:
             # Whether officers keep this person's tips out of their queue (marked as spam, tipster blocked).
             "tips_blocked": resident.tips_blocked,
             "tips": [
-                {"reference": t.reference, "text": t.text, "sent_at": _iso(t.created_at), "anonymous": t.anonymous,
-                 "contact_given_to_officers": t.contact, "shown_to_officers_as": t.tipster, "state": t.state.value,
-                 "photos": len(t.media), "location": {"lat": t.lat, "lon": t.lon} if t.lat is not None else None,
-                 # Officers' replies and the person's answers; officers are named by role, as their replies were.
-                 "conversation": [{"from": "you" if n.author == TIPSTER else "officer", "text": n.text,
-                                   "at": _iso(n.created_at)} for n in notes[t.id]]}
+                {
+                    "reference": t.reference,
+                    "text": t.text,
+                    "sent_at": _iso(t.created_at),
+                    "anonymous": t.anonymous,
+                    "contact_given_to_officers": t.contact,
+                    "shown_to_officers_as": t.tipster,
+                    "state": t.state.value,
+                    "photos": len(t.media),
+                    "location": {"lat": t.lat, "lon": t.lon} if t.lat is not None else None,
+                    # Officers' replies and the person's answers; officers are named by role, as their replies were.
+                    "conversation": [
+                        {"from": "you" if n.author == TIPSTER else "officer", "text": n.text, "at": _iso(n.created_at)}
+                        for n in notes[t.id]
+                    ],
+                }
                 for t in tips
             ],
         }
@@ -214,7 +232,9 @@ class SubscriptionService:
                 return False
             await self._redact_tip_posts(uow, resident.id)  # type: ignore[arg-type]
             await uow.residents.erase(resident.id)  # type: ignore[arg-type]
-            await uow.audit.append(AuditEntry(actor="resident", action="erase", subject=f"{address.channel.value} resident"))
+            await uow.audit.append(
+                AuditEntry(actor="resident", action="erase", subject=f"{address.channel.value} resident")
+            )
             await uow.commit()
         logger.info("a %s resident erased their data", address.channel.value)
         return True
@@ -243,7 +263,9 @@ class SubscriptionService:
             raise InvalidInput.one("places", "Share a location or type a postcode so we know where to send alerts for.")
         if len(places) > MAX_PLACES_PER_RESIDENT:
             raise InvalidInput.one("places", f"You can have up to {MAX_PLACES_PER_RESIDENT} places.")
-        return [Place(clean_text(p.label, "label", MAX_LABEL), snap(p.lat, p.lon, self._force.resolution)) for p in places]
+        return [
+            Place(clean_text(p.label, "label", MAX_LABEL), snap(p.lat, p.lon, self._force.resolution)) for p in places
+        ]
 
     @staticmethod
     async def _resident(uow, address: Address) -> Resident:  # noqa: ANN001 - a UnitOfWork

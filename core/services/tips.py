@@ -8,6 +8,7 @@ so tips always land in their thread. Officer replies go back to the resident
 through their own app, and the resident's answers into the same thread. Every
 officer action is audited.
 """
+
 from __future__ import annotations
 
 import logging
@@ -44,8 +45,12 @@ NEXT_STATES: dict[TipState, frozenset[TipState]] = {
     TipState.SPAM: frozenset(),
 }
 STATE_ACTIONS = frozenset(f"tip.{state.value}" for state in TipState)  # how state changes are named in the audit
-_STATE_WORDS = {TipState.NEW: "new", TipState.ACKNOWLEDGED: "acknowledged", TipState.ACTIONED: "actioned",
-                TipState.SPAM: "marked as spam"}
+_STATE_WORDS = {
+    TipState.NEW: "new",
+    TipState.ACKNOWLEDGED: "acknowledged",
+    TipState.ACTIONED: "actioned",
+    TipState.SPAM: "marked as spam",
+}
 
 
 class TooManyTips(Conflict):
@@ -120,10 +125,16 @@ class TipService:
                 raise TooManyTips("Thank you — we have your information. Please wait a minute before sending more.")
             alert_id = await self._original_alert_id(uow, new.alert_id)
             tip = Tip(
-                resident_id=resident.id, text=text, alert_id=alert_id, lat=lat_lon[0] if lat_lon else None,
-                lon=lat_lon[1] if lat_lon else None, anonymous=not new.may_contact, contact=contact,
+                resident_id=resident.id,
+                text=text,
+                alert_id=alert_id,
+                lat=lat_lon[0] if lat_lon else None,
+                lon=lat_lon[1] if lat_lon else None,
+                anonymous=not new.may_contact,
+                contact=contact,
                 tipster=self._pseudonyms.for_tip(resident.id, anonymous=not new.may_contact),
-                thread_key=thread_key_for(alert_id, now, self._force.settings.timezone), created_at=now,
+                thread_key=thread_key_for(alert_id, now, self._force.settings.timezone),
+                created_at=now,
             )
             tip = await uow.tips.add(tip, new.photos, now)
             await uow.residents.save_activity(resident.id, now)
@@ -150,8 +161,10 @@ class TipService:
             if resident is None or tip.resident_id != resident.id:
                 raise NotFound(f"No tip {tip_reference} of yours was found.")
             if not await uow.tips.officer_replied(tip.id):  # type: ignore[arg-type]
-                raise NotAllowed(f"Officers haven't written to you about {tip.reference}, so there is nothing to answer. "
-                                 "To tell them something new, just send it as a message.")
+                raise NotAllowed(
+                    f"Officers haven't written to you about {tip.reference}, so there is nothing to answer. "
+                    "To tell them something new, just send it as a message."
+                )
             if await uow.tips.count_since(resident.id, now - FLOOD_WINDOW) >= self._force.settings.tips_per_minute:  # type: ignore[arg-type]
                 raise TooManyTips("Thank you — we have your information. Please wait a minute before sending more.")
             note = await uow.tips.add_note(TipNote(tip_id=tip.id, author=TIPSTER, text=body, created_at=now))  # type: ignore[arg-type]
@@ -202,7 +215,9 @@ class TipService:
             tip = await self._tip(uow, reference)
             resident = await uow.residents.get(tip.resident_id) if tip.resident_id is not None else None
             if resident is None:
-                raise NotAllowed(f"The tipster of {reference} has deleted their data, so they can no longer be reached.")
+                raise NotAllowed(
+                    f"The tipster of {reference} has deleted their data, so they can no longer be reached."
+                )
             note = await uow.tips.add_note(TipNote(tip_id=tip.id, author=officer, text=body, created_at=now))  # type: ignore[arg-type]
             message_id = await uow.outbox.new_message(MessageKind.REPLY_TO_TIPSTER, tip_id=tip.id, note_id=note.id)
             await uow.outbox.queue_to(message_id, resident.address, resident.id, now, priority=Priority.URGENT)
@@ -254,7 +269,9 @@ class TipService:
             return f"Tip {tip.reference} is already {_STATE_WORDS[wanted]}. Nothing was changed."
         return f"Tip {tip.reference} is {_STATE_WORDS[tip.state]}, so it can't be {_STATE_WORDS[wanted]} now. Nothing was changed."
 
-    async def _queue_to_officers(self, uow: UnitOfWork, kind: MessageKind, tip: Tip, *, note_id: int | None, now: datetime) -> None:
+    async def _queue_to_officers(
+        self, uow: UnitOfWork, kind: MessageKind, tip: Tip, *, note_id: int | None, now: datetime
+    ) -> None:
         if self._queue is None:
             logger.warning("tip %s kept, but no officers' queue is configured (SLACK_TIPS_CHANNEL)", tip.reference)
             return
@@ -263,7 +280,9 @@ class TipService:
             root = await uow.outbox.new_message(MessageKind.TIPS_THREAD, alert_id=tip.alert_id, thread_key=key)
             if await uow.tips.start_thread(key, tip.alert_id, root, now) == root:
                 await uow.outbox.queue_to(root, self._queue, None, now, priority=Priority.URGENT)
-        message_id = await uow.outbox.new_message(kind, alert_id=tip.alert_id, tip_id=tip.id, note_id=note_id, thread_key=key)
+        message_id = await uow.outbox.new_message(
+            kind, alert_id=tip.alert_id, tip_id=tip.id, note_id=note_id, thread_key=key
+        )
         await uow.outbox.queue_to(message_id, self._queue, None, now, priority=Priority.URGENT)
 
     @staticmethod
@@ -284,4 +303,6 @@ class TipService:
 
     @staticmethod
     async def _audit(uow: UnitOfWork, officer: str, action: str, tip: Tip, **detail: object) -> None:
-        await uow.audit.append(AuditEntry(actor=officer, action=action, subject=tip.reference or "", detail=dict(detail)))
+        await uow.audit.append(
+            AuditEntry(actor=officer, action=action, subject=tip.reference or "", detail=dict(detail))
+        )

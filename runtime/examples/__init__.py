@@ -4,6 +4,7 @@
 ``lookout init`` copies it out for a force to edit, and ``lookout config check`` warns when a deployment
 that talks to real platforms still uses it.
 """
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -6,6 +6,7 @@ the platform cannot take yet (no webhook registered, no app URL) is
 ``NotReady`` (409); an app that does not answer is ``AppUnreachable`` (502).
 Nothing the page sends can turn into a 500.
 """
+
 from __future__ import annotations
 
 import base64

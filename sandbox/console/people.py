@@ -5,6 +5,7 @@ the Telegram resident) still matches them after a restart. A phone's **New
 resident** button brings a fresh person onto it instead: an id or number the
 sandbox has not seen, so the app meets them as a stranger.
 """
+
 from __future__ import annotations
 
 import random

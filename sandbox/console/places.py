@@ -1,4 +1,5 @@
 """Preset places for the console's location picker: around Stafford, and in the sandbox's gazetteer."""
+
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass

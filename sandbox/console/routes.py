@@ -7,6 +7,7 @@ endpoints are the things a resident or an officer can do; each answers with
 how the app answered the platform's call, or a JSON error (400 bad input,
 409 not possible yet, 502 the app did not answer).
 """
+
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
@@ -36,7 +37,11 @@ CONTENT_SECURITY_POLICY = (
 )
 _IMAGE_TYPES = {"image/jpeg", "image/png", "image/gif", "image/webp"}
 # Files come from the app or a resident: the browser must take them for what the sandbox says they are.
-_FILE_HEADERS = {"X-Content-Type-Options": "nosniff", "Content-Security-Policy": "default-src 'none'", "Cache-Control": "no-store"}
+_FILE_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Content-Security-Policy": "default-src 'none'",
+    "Cache-Control": "no-store",
+}
 
 Handler = Callable[[Request], Awaitable[Any]]
 
@@ -56,8 +61,13 @@ class Doors:
 
 class Console:
     def __init__(
-        self, telegram: TelegramPhone, whatsapp: WhatsAppPhone, slack: SlackPane, doors: Callable[[], Doors],
-        *, mailbox: SmtpSink | None = None,
+        self,
+        telegram: TelegramPhone,
+        whatsapp: WhatsAppPhone,
+        slack: SlackPane,
+        doors: Callable[[], Doors],
+        *,
+        mailbox: SmtpSink | None = None,
     ) -> None:
         self.telegram = telegram
         self.whatsapp = whatsapp
@@ -102,8 +112,10 @@ class Console:
     # --- reading -------------------------------------------------------------------------------
 
     async def _page(self, request: Request) -> Response:
-        return FileResponse(STATIC / "index.html", headers={"Content-Security-Policy": CONTENT_SECURITY_POLICY,
-                                                            "Cache-Control": "no-store"})
+        return FileResponse(
+            STATIC / "index.html",
+            headers={"Content-Security-Policy": CONTENT_SECURITY_POLICY, "Cache-Control": "no-store"},
+        )
 
     async def _config(self, request: Request) -> dict[str, Any]:
         return {"doors": asdict(self._doors()), "places": presets_json(), "tips_channel": TIPS_CHANNEL_ID}
@@ -149,21 +161,25 @@ class Console:
     async def _telegram_text(self, request: Request) -> dict[str, Any]:
         body = await inputs.json_object(request)
         action = await self.telegram.send_text(
-            inputs.required_text(body, "text"), reply_to=inputs.optional_integer(body, "reply_to"),
-            keyboard_message=inputs.optional_integer(body, "keyboard_message"))
+            inputs.required_text(body, "text"),
+            reply_to=inputs.optional_integer(body, "reply_to"),
+            keyboard_message=inputs.optional_integer(body, "keyboard_message"),
+        )
         return asdict(action)
 
     async def _telegram_location(self, request: Request) -> dict[str, Any]:
         body = await inputs.json_object(request)
         latitude, longitude = inputs.coordinates(body)
-        action = await self.telegram.share_location(latitude, longitude,
-                                                    keyboard_message=inputs.optional_integer(body, "keyboard_message"))
+        action = await self.telegram.share_location(
+            latitude, longitude, keyboard_message=inputs.optional_integer(body, "keyboard_message")
+        )
         return asdict(action)
 
     async def _telegram_button(self, request: Request) -> dict[str, Any]:
         body = await inputs.json_object(request)
-        action = await self.telegram.press_button(inputs.required_integer(body, "message_id"),
-                                                  inputs.required_text(body, "data", max_length=64))
+        action = await self.telegram.press_button(
+            inputs.required_integer(body, "message_id"), inputs.required_text(body, "data", max_length=64)
+        )
         return asdict(action)
 
     async def _telegram_photo(self, request: Request) -> dict[str, Any]:
@@ -194,18 +210,30 @@ class Console:
 
     async def _whatsapp_button(self, request: Request) -> dict[str, Any]:
         body = await inputs.json_object(request)
-        return asdict(await self.whatsapp.tap_button(inputs.required_text(body, "message_id", max_length=200),
-                                                     inputs.required_text(body, "id", max_length=256)))
+        return asdict(
+            await self.whatsapp.tap_button(
+                inputs.required_text(body, "message_id", max_length=200),
+                inputs.required_text(body, "id", max_length=256),
+            )
+        )
 
     async def _whatsapp_list(self, request: Request) -> dict[str, Any]:
         body = await inputs.json_object(request)
-        return asdict(await self.whatsapp.pick_list_row(inputs.required_text(body, "message_id", max_length=200),
-                                                        inputs.required_text(body, "id", max_length=200)))
+        return asdict(
+            await self.whatsapp.pick_list_row(
+                inputs.required_text(body, "message_id", max_length=200),
+                inputs.required_text(body, "id", max_length=200),
+            )
+        )
 
     async def _whatsapp_quick_reply(self, request: Request) -> dict[str, Any]:
         body = await inputs.json_object(request)
-        return asdict(await self.whatsapp.tap_quick_reply(inputs.required_text(body, "message_id", max_length=200),
-                                                          inputs.required_text(body, "text", max_length=25)))
+        return asdict(
+            await self.whatsapp.tap_quick_reply(
+                inputs.required_text(body, "message_id", max_length=200),
+                inputs.required_text(body, "text", max_length=25),
+            )
+        )
 
     async def _whatsapp_image(self, request: Request) -> dict[str, Any]:
         body = await inputs.json_object(request)
@@ -213,7 +241,9 @@ class Console:
         kind = _image_type(content)
         if kind not in {"image/jpeg", "image/png"}:
             raise BadInput("data: WhatsApp takes JPEG or PNG pictures")
-        return asdict(await self.whatsapp.send_image(content, kind, inputs.optional_text(body, "caption", max_length=1024)))
+        return asdict(
+            await self.whatsapp.send_image(content, kind, inputs.optional_text(body, "caption", max_length=1024))
+        )
 
     async def _whatsapp_new_resident(self, request: Request) -> dict[str, Any]:
         return self.whatsapp.new_resident()
@@ -227,15 +257,21 @@ class Console:
         body = await inputs.json_object(request)
         line = inputs.required_text(body, "text", max_length=4000).strip()
         command, _, text = line.partition(" ")
-        return await self.slack.command(inputs.required_text(body, "user", max_length=64), command, text.strip(),
-                                        inputs.required_text(body, "channel", max_length=64))
+        return await self.slack.command(
+            inputs.required_text(body, "user", max_length=64),
+            command,
+            text.strip(),
+            inputs.required_text(body, "channel", max_length=64),
+        )
 
     async def _slack_message(self, request: Request) -> dict[str, Any]:
         body = await inputs.json_object(request)
-        return await self.slack.message(inputs.required_text(body, "user", max_length=64),
-                                        inputs.required_text(body, "channel", max_length=64),
-                                        inputs.required_text(body, "text", max_length=4000),
-                                        inputs.optional_text(body, "thread_ts", max_length=32))
+        return await self.slack.message(
+            inputs.required_text(body, "user", max_length=64),
+            inputs.required_text(body, "channel", max_length=64),
+            inputs.required_text(body, "text", max_length=4000),
+            inputs.optional_text(body, "thread_ts", max_length=32),
+        )
 
     async def _slack_action(self, request: Request) -> dict[str, Any]:
         body = await inputs.json_object(request)
@@ -243,8 +279,11 @@ class Console:
 
     async def _slack_submit(self, request: Request) -> dict[str, Any]:
         body = await inputs.json_object(request)
-        return await self.slack.submit(inputs.required_text(body, "user", max_length=64),
-                                       inputs.required_text(body, "view_id", max_length=64), body.get("values"))
+        return await self.slack.submit(
+            inputs.required_text(body, "user", max_length=64),
+            inputs.required_text(body, "view_id", max_length=64),
+            body.get("values"),
+        )
 
     async def _slack_close(self, request: Request) -> dict[str, Any]:
         body = await inputs.json_object(request)

@@ -5,6 +5,7 @@ messages go to the app's ``/slack/events`` signed with ``v0=`` HMAC, sent by
 ``SimulatedSlackClient``; what the app does (messages, threads, ephemeral
 messages, modals, files) is read from the Slack stand-in's records.
 """
+
 from __future__ import annotations
 
 import re
@@ -24,12 +25,19 @@ _COMMAND = re.compile(r"^/[a-z0-9_-]{1,31}$")
 _ID = re.compile(r"^[A-Za-z0-9._:-]{1,255}$")
 # How Slack reports an input the person left empty, by element type.
 _EMPTY_STATE: dict[str, tuple[str, Any]] = {
-    "plain_text_input": ("value", None), "static_select": ("selected_option", None),
-    "external_select": ("selected_option", None), "radio_buttons": ("selected_option", None),
-    "multi_static_select": ("selected_options", []), "checkboxes": ("selected_options", []),
-    "datepicker": ("selected_date", None), "timepicker": ("selected_time", None),
-    "users_select": ("selected_user", None), "conversations_select": ("selected_conversation", None),
-    "channels_select": ("selected_channel", None), "number_input": ("value", None), "email_text_input": ("value", None),
+    "plain_text_input": ("value", None),
+    "static_select": ("selected_option", None),
+    "external_select": ("selected_option", None),
+    "radio_buttons": ("selected_option", None),
+    "multi_static_select": ("selected_options", []),
+    "checkboxes": ("selected_options", []),
+    "datepicker": ("selected_date", None),
+    "timepicker": ("selected_time", None),
+    "users_select": ("selected_user", None),
+    "conversations_select": ("selected_conversation", None),
+    "channels_select": ("selected_channel", None),
+    "number_input": ("value", None),
+    "email_text_input": ("value", None),
     "url_text_input": ("value", None),
 }
 
@@ -66,14 +74,29 @@ class SlackPane:
         if view_id is not None:
             view = self._open_view(user_id, view_id)
             values = _state(action.get("values"), view.get("blocks") or [])
-            return await self._call(lambda slack: slack.block_action(
-                user_id, action_id, value, view_id=view_id, block_id=block_id, action_type=kind, values=values))
+            return await self._call(
+                lambda slack: slack.block_action(
+                    user_id, action_id, value, view_id=view_id, block_id=block_id, action_type=kind, values=values
+                )
+            )
         channel_id = self._channel(_identifier(action, "channel"))
         message_ts = _identifier(action, "message_ts")
-        if self.stand_in.message(channel_id, message_ts) is None and self.stand_in.ephemeral_message(channel_id, message_ts) is None:
+        if (
+            self.stand_in.message(channel_id, message_ts) is None
+            and self.stand_in.ephemeral_message(channel_id, message_ts) is None
+        ):
             raise BadInput(f"message_ts: there is no message {message_ts} in that channel")
-        return await self._call(lambda slack: slack.block_action(
-            user_id, action_id, value, channel_id=channel_id, message_ts=message_ts, block_id=block_id, action_type=kind))
+        return await self._call(
+            lambda slack: slack.block_action(
+                user_id,
+                action_id,
+                value,
+                channel_id=channel_id,
+                message_ts=message_ts,
+                block_id=block_id,
+                action_type=kind,
+            )
+        )
 
     async def submit(self, user_id: str, view_id: str, raw_values: Any) -> dict[str, Any]:
         self._person(user_id)
@@ -93,12 +116,16 @@ class SlackPane:
     async def _call(self, act: Callable[[SimulatedSlackClient], Any]) -> dict[str, Any]:
         url = self._request_url()
         if not url:
-            raise NotReady("the sandbox has no app URL, so there is no Slack Request URL to call (start it with --app-url)")
+            raise NotReady(
+                "the sandbox has no app URL, so there is no Slack Request URL to call (start it with --app-url)"
+            )
         try:
             async with SimulatedSlackClient(self.stand_in, url) as slack:
                 answer: httpx.Response = await act(slack)
         except httpx.TimeoutException:
-            raise AppUnreachable(f"the app did not answer within 3 s, so Slack gives up (operation_timeout) ({url})") from None
+            raise AppUnreachable(
+                f"the app did not answer within 3 s, so Slack gives up (operation_timeout) ({url})"
+            ) from None
         except httpx.HTTPError as exc:
             raise AppUnreachable(f"the app's Request URL did not answer: {type(exc).__name__} ({url})") from None
         try:
@@ -142,8 +169,11 @@ class SlackPane:
         for item in ephemeral:
             if item["thread_ts"]:
                 replies.setdefault(item["thread_ts"], []).append(item)
-        top = [{**_message_json(m, names), "replies": sorted(replies.get(m.ts, []), key=lambda r: float(r["ts"]))}
-               for m in messages if not m.is_reply][-MAX_MESSAGES:]
+        top = [
+            {**_message_json(m, names), "replies": sorted(replies.get(m.ts, []), key=lambda r: float(r["ts"]))}
+            for m in messages
+            if not m.is_reply
+        ][-MAX_MESSAGES:]
         top += [item for item in ephemeral if not item["thread_ts"]]
         top.sort(key=lambda item: float(item["ts"]))
         views = stand_in.open_views(user_id)
@@ -154,32 +184,60 @@ class SlackPane:
         return {
             "user": user_id,
             "people": [{"id": u.id, "name": u.name, "real_name": u.real_name, "title": u.title} for u in people],
-            "channels": [{"id": cid, "name": name, "count": counts.get(cid, 0)} for cid, name in dict(stand_in.channels).items()],
+            "channels": [
+                {"id": cid, "name": name, "count": counts.get(cid, 0)} for cid, name in dict(stand_in.channels).items()
+            ],
             "channel": channel_id,
             "messages": top,
             "modal": views[-1] if views else None,
             "modal_depth": len(views),
-            "interactions": [{"kind": i.kind, "status": i.status, "elapsed": round(i.elapsed, 3)}
-                             for i in list(stand_in.interactions) if i.user_id == user_id][-5:],
+            "interactions": [
+                {"kind": i.kind, "status": i.status, "elapsed": round(i.elapsed, 3)}
+                for i in list(stand_in.interactions)
+                if i.user_id == user_id
+            ][-5:],
             "request_url": self._request_url() or "",
         }
 
 
 def _message_json(message: SlackMessage, names: Mapping[str, str]) -> dict[str, Any]:
     return {
-        "ts": message.ts, "user": message.user, "user_name": names.get(message.user, message.user),
-        "bot": message.from_bot, "text": message.text, "blocks": message.blocks, "thread_ts": message.thread_ts,
-        "edited": message.edits > 0, "ephemeral": False,
-        "files": [{"id": f.get("id"), "name": f.get("name"), "title": f.get("title"),
-                   "image": str(f.get("mimetype", "")).startswith("image/"), "url": f"/_console/api/slack/files/{f.get('id')}"}
-                  for f in message.files],
+        "ts": message.ts,
+        "user": message.user,
+        "user_name": names.get(message.user, message.user),
+        "bot": message.from_bot,
+        "text": message.text,
+        "blocks": message.blocks,
+        "thread_ts": message.thread_ts,
+        "edited": message.edits > 0,
+        "ephemeral": False,
+        "files": [
+            {
+                "id": f.get("id"),
+                "name": f.get("name"),
+                "title": f.get("title"),
+                "image": str(f.get("mimetype", "")).startswith("image/"),
+                "url": f"/_console/api/slack/files/{f.get('id')}",
+            }
+            for f in message.files
+        ],
     }
 
 
 def _ephemeral_json(message: EphemeralMessage) -> dict[str, Any]:
-    return {"ts": message.message_ts, "user": "", "user_name": "Lookout", "bot": True, "text": message.text,
-            "blocks": message.blocks, "thread_ts": message.thread_ts, "edited": message.edits > 0, "ephemeral": True,
-            "files": [], "replies": []}
+    return {
+        "ts": message.message_ts,
+        "user": "",
+        "user_name": "Lookout",
+        "bot": True,
+        "text": message.text,
+        "blocks": message.blocks,
+        "thread_ts": message.thread_ts,
+        "edited": message.edits > 0,
+        "ephemeral": True,
+        "files": [],
+        "replies": [],
+    }
 
 
 @overload
@@ -203,7 +261,11 @@ def _value(value: Any, where: str) -> Any:
         if isinstance(value, str) and len(value) > MAX_VALUE:
             raise BadInput(f"{where}: at most {MAX_VALUE} characters")
         return value
-    if isinstance(value, list) and len(value) <= MAX_CHOICES and all(isinstance(v, str) and len(v) <= MAX_VALUE for v in value):
+    if (
+        isinstance(value, list)
+        and len(value) <= MAX_CHOICES
+        and all(isinstance(v, str) and len(v) <= MAX_VALUE for v in value)
+    ):
         return value
     raise BadInput(f"{where}: must be a string, a list of strings, or null")
 

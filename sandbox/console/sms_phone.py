@@ -5,6 +5,7 @@ plain screen of texts in and out, and a box to type one. What the resident
 types goes to the app exactly as Twilio would post it (``X-Twilio-Signature``);
 what the app sends is read from the SMS stand-in's record.
 """
+
 from __future__ import annotations
 
 import threading
@@ -65,7 +66,11 @@ class SmsPhonePane:
         received = [Text(t.at, "out", t.body, t.status, t.num_segments) for t in self.stand_in.sent_to(self.number)]
         with self._lock:
             texts = sorted([*self._sent, *received], key=lambda t: t.at)
-        return {"number": self.number, "opted_out": self.number in self.stand_in.opted_out, "texts": [asdict(t) for t in texts]}
+        return {
+            "number": self.number,
+            "opted_out": self.number in self.stand_in.opted_out,
+            "texts": [asdict(t) for t in texts],
+        }
 
     def routes(self) -> list[BaseRoute]:
         return [
@@ -75,7 +80,10 @@ class SmsPhonePane:
         ]
 
     async def _page(self, request: Request) -> Response:
-        return FileResponse(STATIC / "sms.html", headers={"Content-Security-Policy": CONTENT_SECURITY_POLICY, "Cache-Control": "no-store"})
+        return FileResponse(
+            STATIC / "sms.html",
+            headers={"Content-Security-Policy": CONTENT_SECURITY_POLICY, "Cache-Control": "no-store"},
+        )
 
     async def _state(self, request: Request) -> Response:
         return JSONResponse(self.snapshot(), headers={"Cache-Control": "no-store"})

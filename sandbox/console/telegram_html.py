@@ -6,6 +6,7 @@ it accepted into nodes ``{"t": "text", "v": …}`` and ``{"t": "b", "c": [...]}`
 mapped to a fixed set, so the page never turns a string from the bot into an
 element name or an attribute other than a checked link.
 """
+
 from __future__ import annotations
 
 from html.parser import HTMLParser
@@ -13,8 +14,20 @@ from typing import Any
 
 # Telegram's tags (core.telegram.org/bots/api#html-style) → what the console draws.
 _TAGS = {
-    "b": "b", "strong": "b", "i": "i", "em": "i", "u": "u", "ins": "u", "s": "s", "strike": "s", "del": "s",
-    "code": "code", "pre": "pre", "blockquote": "blockquote", "tg-spoiler": "spoiler", "a": "a",
+    "b": "b",
+    "strong": "b",
+    "i": "i",
+    "em": "i",
+    "u": "u",
+    "ins": "u",
+    "s": "s",
+    "strike": "s",
+    "del": "s",
+    "code": "code",
+    "pre": "pre",
+    "blockquote": "blockquote",
+    "tg-spoiler": "spoiler",
+    "a": "a",
 }
 _SAFE_SCHEMES = ("http://", "https://")
 _VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}

@@ -7,6 +7,7 @@ sent this user (edits applied, deleted messages gone) interleaved with what
 the resident did. **New resident** puts a fresh simulated user on the phone;
 **Reset** clears what the phone shows (the stand-in keeps its record).
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -84,7 +85,9 @@ class TelegramPhone:
 
     # --- what the resident does ------------------------------------------------------------
 
-    async def send_text(self, text: str, *, reply_to: int | None = None, keyboard_message: int | None = None) -> ResidentAction:
+    async def send_text(
+        self, text: str, *, reply_to: int | None = None, keyboard_message: int | None = None
+    ) -> ResidentAction:
         if len(text) > MAX_TEXT:
             raise BadInput(f"text: at most {MAX_TEXT} characters, as in Telegram")
         if reply_to is not None:
@@ -92,9 +95,12 @@ class TelegramPhone:
         action = ResidentAction(time.monotonic(), "text", text, on_message=reply_to, keyboard_message=keyboard_message)
         return await self._deliver(action, lambda: self._users.sends_text(self.user, text, reply_to=reply_to))
 
-    async def share_location(self, latitude: float, longitude: float, *, keyboard_message: int | None = None) -> ResidentAction:
-        action = ResidentAction(time.monotonic(), "location", latitude=latitude, longitude=longitude,
-                                keyboard_message=keyboard_message)
+    async def share_location(
+        self, latitude: float, longitude: float, *, keyboard_message: int | None = None
+    ) -> ResidentAction:
+        action = ResidentAction(
+            time.monotonic(), "location", latitude=latitude, longitude=longitude, keyboard_message=keyboard_message
+        )
         return await self._deliver(action, lambda: self._users.shares_location(self.user, latitude, longitude))
 
     async def send_photo(self, content: bytes, caption: str | None) -> ResidentAction:
@@ -110,7 +116,9 @@ class TelegramPhone:
     async def press_button(self, message_id: int, data: str) -> ResidentAction:
         """Press an inline button: only one the bot's message really has, as on a phone."""
         record = self._bot_message(message_id)
-        buttons = [b for row in (record.reply_markup or {}).get("inline_keyboard", []) for b in row if isinstance(b, dict)]
+        buttons = [
+            b for row in (record.reply_markup or {}).get("inline_keyboard", []) for b in row if isinstance(b, dict)
+        ]
         button = next((b for b in buttons if b.get("callback_data") == data), None)
         if button is None:
             raise BadInput(f"data: message {message_id} has no button with that callback data")
@@ -125,8 +133,10 @@ class TelegramPhone:
 
     async def _deliver(self, action: ResidentAction, post: Callable[[], httpx.Response]) -> ResidentAction:
         if not self.stand_in.webhook.get("url"):
-            raise NotReady("the app has not registered a Telegram webhook yet (setWebhook); is it running with "
-                           "this sandbox's TELEGRAM_API_BASE?")
+            raise NotReady(
+                "the app has not registered a Telegram webhook yet (setWebhook); is it running with "
+                "this sandbox's TELEGRAM_API_BASE?"
+            )
         async with self._one_at_a_time:
             try:
                 # TelegramUsers posts synchronously; in a thread, so the app can call this server while it answers.
@@ -166,8 +176,11 @@ class TelegramPhone:
             "user": user.as_json(),
             "bot": self.stand_in.bot_user(),
             "now": time.monotonic(),  # the clock of every "at" here, so the page can show wall-clock times
-            "webhook": {"registered": bool(webhook.get("url")), "url": webhook.get("url", ""),
-                        "allowed_updates": webhook.get("allowed_updates") or []},
+            "webhook": {
+                "registered": bool(webhook.get("url")),
+                "url": webhook.get("url", ""),
+                "allowed_updates": webhook.get("allowed_updates") or [],
+            },
             "timeline": timeline,
             "typing": self._typing(user, records),
             "keyboard": _reply_keyboard(records, actions),
@@ -186,7 +199,11 @@ class TelegramPhone:
 def _bot_bubble(record: SentRecord, stand_in: TelegramStandIn) -> dict[str, Any]:
     params = record.params
     bubble: dict[str, Any] = {
-        "from": "bot", "at": record.at, "id": record.message_id, "kind": record.kind, "edited": record.edits > 0,
+        "from": "bot",
+        "at": record.at,
+        "id": record.message_id,
+        "kind": record.kind,
+        "edited": record.edits > 0,
         "nodes": message_nodes(record.text, record.visible, params.get("parse_mode")),
     }
     reply_to = _reply_to(params)
@@ -194,13 +211,19 @@ def _bot_bubble(record: SentRecord, stand_in: TelegramStandIn) -> dict[str, Any]
         bubble["reply_to"] = reply_to
     markup = record.reply_markup or {}
     if isinstance(markup.get("inline_keyboard"), list):
-        bubble["buttons"] = [[_inline_button(b) for b in row if isinstance(b, dict)]
-                             for row in markup["inline_keyboard"] if isinstance(row, list)]
+        bubble["buttons"] = [
+            [_inline_button(b) for b in row if isinstance(b, dict)]
+            for row in markup["inline_keyboard"]
+            if isinstance(row, list)
+        ]
     if record.kind == "location":
         bubble["location"] = {"latitude": _float(params.get("latitude")), "longitude": _float(params.get("longitude"))}
     if record.file_id:
         stored = stand_in.file(record.file_id)
-        bubble["file"] = {"url": f"/_console/api/telegram/files/{record.file_id}", "name": stored.name if stored else ""}
+        bubble["file"] = {
+            "url": f"/_console/api/telegram/files/{record.file_id}",
+            "name": stored.name if stored else "",
+        }
     return bubble
 
 
@@ -233,8 +256,12 @@ def _reply_keyboard(records: list[SentRecord], actions: list[ResidentAction]) ->
         markup = record.reply_markup or {}
         if isinstance(markup.get("keyboard"), list):
             rows = [[_keyboard_button(b) for b in row] for row in markup["keyboard"] if isinstance(row, list)]
-            current = {"message_id": record.message_id, "rows": rows, "one_time": bool(markup.get("one_time_keyboard")),
-                       "placeholder": str(markup.get("input_field_placeholder") or "")}
+            current = {
+                "message_id": record.message_id,
+                "rows": rows,
+                "one_time": bool(markup.get("one_time_keyboard")),
+                "placeholder": str(markup.get("input_field_placeholder") or ""),
+            }
         elif markup.get("remove_keyboard"):
             current = None
     if current is not None:
@@ -247,9 +274,13 @@ def _keyboard_button(button: Any) -> dict[str, Any]:
         return {"text": button}
     if not isinstance(button, dict):
         return {"text": str(button)}
-    return {"text": str(button.get("text", "")), "request_location": bool(button.get("request_location")),
-            "unsupported": any(button.get(k) for k in ("request_contact", "request_poll", "web_app", "request_users",
-                                                        "request_chat"))}
+    return {
+        "text": str(button.get("text", "")),
+        "request_location": bool(button.get("request_location")),
+        "unsupported": any(
+            button.get(k) for k in ("request_contact", "request_poll", "web_app", "request_users", "request_chat")
+        ),
+    }
 
 
 def _force_reply(records: list[SentRecord], actions: list[ResidentAction]) -> dict[str, Any] | None:

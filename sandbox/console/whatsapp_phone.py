@@ -8,6 +8,7 @@ quick-reply ``button``. Taps must match a button the app's message really had.
 seen) on the phone; **Reset** clears what the phone shows (the stand-in keeps
 its record, and the resident's 24-hour window stays as it is).
 """
+
 from __future__ import annotations
 
 import random
@@ -62,8 +63,12 @@ class WhatsAppPhone:
 
     def new_resident(self) -> dict[str, str]:
         """A fresh simulated user on this phone: a number WhatsApp's stand-in has not seen, an empty chat."""
-        taken = ({m.to for m in list(self.stand_in.sent)} | {m.wa_id for m in list(self.stand_in.inbound)}
-                 | {r.to for r in list(self.stand_in.rejected) if r.to} | self._numbers)
+        taken = (
+            {m.to for m in list(self.stand_in.sent)}
+            | {m.wa_id for m in list(self.stand_in.inbound)}
+            | {r.to for r in list(self.stand_in.rejected) if r.to}
+            | self._numbers
+        )
         try:
             wa_id = new_whatsapp_number(taken, self._rng)
         except ValueError as exc:
@@ -124,7 +129,9 @@ class WhatsAppPhone:
     async def _deliver(self, message: ResidentMessage, webhook: Any) -> ResidentMessage:
         if not self.stand_in.callback_url:
             webhook.close()  # the coroutine never runs
-            raise NotReady("the sandbox has no app URL, so there is no WhatsApp webhook to call (start it with --app-url)")
+            raise NotReady(
+                "the sandbox has no app URL, so there is no WhatsApp webhook to call (start it with --app-url)"
+            )
         try:
             delivery: WebhookDelivery = await webhook
         except (KeyError, ValueError) as exc:  # a tap on something the message does not have
@@ -167,10 +174,18 @@ class WhatsAppPhone:
         # Both records only grow, so what Reset hid is a prefix of each.
         sent = self.stand_in.sent_to(wa_id)[hidden_sent:]
         timeline = [_business_bubble(m, self.stand_in) for m in sent]
-        timeline += [{"from": "resident", **asdict(m),
-                      "image_url": f"/_console/api/whatsapp/media/{m.media_id}" if m.media_id else None} for m in mine]
-        timeline += [{"from": "system", "at": r.at, "code": r.code, "text": r.details or f"error {r.code}"}
-                     for r in self._refusals(wa_id)[hidden_refusals:]]
+        timeline += [
+            {
+                "from": "resident",
+                **asdict(m),
+                "image_url": f"/_console/api/whatsapp/media/{m.media_id}" if m.media_id else None,
+            }
+            for m in mine
+        ]
+        timeline += [
+            {"from": "system", "at": r.at, "code": r.code, "text": r.details or f"error {r.code}"}
+            for r in self._refusals(wa_id)[hidden_refusals:]
+        ]
         timeline.sort(key=lambda item: item["at"])
         return {
             "wa_id": wa_id,
@@ -185,20 +200,37 @@ class WhatsAppPhone:
 
 def _business_bubble(message: SentMessage, stand_in: WhatsAppStandIn) -> dict[str, Any]:
     content = message.content
-    bubble: dict[str, Any] = {"from": "business", "at": message.at, "id": message.id, "type": message.type,
-                              "text": message.text, "reply_to": message.reply_to}
+    bubble: dict[str, Any] = {
+        "from": "business",
+        "at": message.at,
+        "id": message.id,
+        "type": message.type,
+        "text": message.text,
+        "reply_to": message.reply_to,
+    }
     if message.type == "interactive":
         kind = content.get("type")
         bubble["header"] = str((content.get("header") or {}).get("text") or "")
         bubble["footer"] = str((content.get("footer") or {}).get("text") or "")
         action = content.get("action") or {}
         if kind == "button":
-            bubble["buttons"] = [{"id": b["reply"]["id"], "title": b["reply"]["title"]} for b in action.get("buttons", [])]
+            bubble["buttons"] = [
+                {"id": b["reply"]["id"], "title": b["reply"]["title"]} for b in action.get("buttons", [])
+            ]
         elif kind == "list":
-            bubble["list"] = {"button": action.get("button", ""), "sections": [
-                {"title": s.get("title", ""), "rows": [{"id": r["id"], "title": r["title"], "description": r.get("description", "")}
-                                                      for r in s.get("rows", [])]}
-                for s in action.get("sections", [])]}
+            bubble["list"] = {
+                "button": action.get("button", ""),
+                "sections": [
+                    {
+                        "title": s.get("title", ""),
+                        "rows": [
+                            {"id": r["id"], "title": r["title"], "description": r.get("description", "")}
+                            for r in s.get("rows", [])
+                        ],
+                    }
+                    for s in action.get("sections", [])
+                ],
+            }
         elif kind == "location_request_message":
             bubble["location_request"] = True
     elif message.type == "template":

@@ -1,5 +1,6 @@
 """Alembic environment: runs on the connection ``storage.migrate`` hands over,
 or opens one from the configured database URL (for the ``alembic`` command)."""
+
 from __future__ import annotations
 
 from alembic import context

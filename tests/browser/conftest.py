@@ -3,6 +3,7 @@
 Without /usr/bin/chromium the tests are skipped locally and fail under CI=true
 (``.ci/run`` installs it).
 """
+
 from __future__ import annotations
 
 import os
@@ -14,8 +15,16 @@ from playwright.sync_api import Browser, Page, sync_playwright
 
 CHROMIUM = Path("/usr/bin/chromium")
 # As root in a container, without the network: no sandbox, no GPU, and none of Chromium's background calls home.
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 # Per test, not per session: Playwright's sync API keeps an event loop running in the test's thread until it

@@ -19,6 +19,7 @@ An officer starts from a template in the console's Slack pane: choosing it
 redraws the form filled in, a placeholder left is an error on its field, and
 the filled-in alert comes to a preview.
 """
+
 from __future__ import annotations
 
 import re
@@ -38,7 +39,9 @@ from tests.support.console import CONTACT, INCIDENT, TOWN_CENTRE, app_with_sandb
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOT = ROOT / "var" / "screenshots" / "console.png"
-SLOW = 20_000  # ms: the worker, the platforms' rate limits and the page's polling all lie between a click and its effect
+SLOW = (
+    20_000  # ms: the worker, the platforms' rate limits and the page's polling all lie between a click and its effect
+)
 
 
 def test_a_resident_joins_an_officer_alerts_by_slash_command_and_the_tip_reaches_the_slack_thread(
@@ -107,7 +110,9 @@ def test_a_resident_joins_an_officer_alerts_by_slash_command_and_the_tip_reaches
         alert = bot.filter(has_text=INCIDENT)
         expect(alert).to_be_visible(timeout=SLOW)
         expect(alert).to_contain_text(CONTACT)
-        expect(alert.locator("b").first).to_contain_text("🚨 Mercia Vale Police: Bogus callers")  # the bot's HTML, drawn as elements
+        expect(alert.locator("b").first).to_contain_text(
+            "🚨 Mercia Vale Police: Bogus callers"
+        )  # the bot's HTML, drawn as elements
         expect(counter).not_to_have_text("0")
         page.locator(".bubble-group", has=alert).get_by_role("button", name="I have information").click()
         expect(page.get_by_test_id("tg-button-press").last).to_contain_text("app answered 200")
@@ -191,7 +196,9 @@ def test_a_whatsapp_resident_joins_on_the_console_phone(database_url: str, page:
 
         # WhatsApp's location request: its "Send location" opens the console's picker.
         wa.get_by_role("button", name="Send location").last.click()
-        page.get_by_test_id("location-dialog").get_by_test_id("preset-place").filter(has_text="Stafford town centre").click()
+        page.get_by_test_id("location-dialog").get_by_test_id("preset-place").filter(
+            has_text="Stafford town centre"
+        ).click()
         expect(answered).to_contain_text("location Stafford town centre")
         expect(business.last).to_contain_text("What is this place to you?", timeout=SLOW)
         pick("Home")
@@ -215,7 +222,9 @@ def test_a_whatsapp_resident_joins_on_the_console_phone(database_url: str, page:
         summary = business.last
         expect(summary).to_contain_text("Anti-social behaviour")
         expect(summary).to_contain_text("Home")
-        assert not wa.get_by_test_id("wa-my-message").filter(has_not=page.locator(".tick.ok")).count()  # every webhook 200
+        assert (
+            not wa.get_by_test_id("wa-my-message").filter(has_not=page.locator(".tick.ok")).count()
+        )  # every webhook 200
 
     engine = make_sync_engine(database_url)
     with engine.connect() as conn:
@@ -229,7 +238,9 @@ def test_a_whatsapp_resident_joins_on_the_console_phone(database_url: str, page:
     assert not problems, problems
 
 
-def test_an_officer_starts_from_a_template_in_the_console_and_fills_in_its_placeholders(database_url: str, page: Page) -> None:
+def test_an_officer_starts_from_a_template_in_the_console_and_fills_in_its_placeholders(
+    database_url: str, page: Page
+) -> None:
     problems: list[str] = []
     page.on("pageerror", lambda error: problems.append(str(error)))
     with app_with_sandbox(database_url) as service:
@@ -251,9 +262,14 @@ def test_an_officer_starts_from_a_template_in_the_console_and_fills_in_its_place
         expect(modal.get_by_test_id("sk-input-error").first).to_contain_text("Fill in {street}", timeout=SLOW)
         message = modal.get_by_label("Message").input_value()
         modal.get_by_label("Headline").fill("Bogus callers in Eastgate Street")
-        modal.get_by_label("Message").fill(message.replace("{street}", "Eastgate Street").replace(
-            "{claim}", "from the water board").replace("{description}", "two men in hi-vis jackets"))
+        modal.get_by_label("Message").fill(
+            message.replace("{street}", "Eastgate Street")
+            .replace("{claim}", "from the water board")
+            .replace("{description}", "two men in hi-vis jackets")
+        )
         modal.get_by_role("button", name="Preview").click()
         expect(modal).to_be_hidden(timeout=SLOW)
-        expect(page.get_by_test_id("sk-message").filter(has_text="Bogus callers in Eastgate Street").first).to_be_visible(timeout=SLOW)
+        expect(
+            page.get_by_test_id("sk-message").filter(has_text="Bogus callers in Eastgate Street").first
+        ).to_be_visible(timeout=SLOW)
     assert problems == []

@@ -10,6 +10,7 @@ by clicking them, and axe-core's colour-contrast rule passes on the page full.
 The app behind the webhooks is a small receiver that answers 200: the app's
 own behaviour is the other browser tests' subject.
 """
+
 from __future__ import annotations
 
 import io
@@ -37,10 +38,12 @@ ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOT = ROOT / "var" / "screenshots" / "console-rendering.png"
 # What Lookout's Slack cards use, as Slack gets them: shortcodes, marks, entities (core.rendering escapes
 # & < >), a quoted note, and words whose underscores and stars are not formatting.
-SLACK_TEXT = (":rotating_light: *Police alert* for _Stafford_, ~draft~ sent\n"
-              ":white_check_mark: *Delivered in 1.3 s* to snake_case_name, 2*3*4 &amp; &lt;b&gt;Mill Lane&lt;/b&gt;\n"
-              "> Two men in hi-vis\n> knocking on doors\n"
-              "Status: :hourglass_flowing_sand: :unknown_code:")
+SLACK_TEXT = (
+    ":rotating_light: *Police alert* for _Stafford_, ~draft~ sent\n"
+    ":white_check_mark: *Delivered in 1.3 s* to snake_case_name, 2*3*4 &amp; &lt;b&gt;Mill Lane&lt;/b&gt;\n"
+    "> Two men in hi-vis\n> knocking on doors\n"
+    "Status: :hourglass_flowing_sand: :unknown_code:"
+)
 GREEN = (0x1E, 0x7B, 0x34)  # the drawn check box (the console's --ok)
 TICK_BLUE = (0x2F, 0x8F, 0xD8)  # Telegram's delivery ticks
 
@@ -55,8 +58,10 @@ def sandbox() -> Iterator[Sandbox]:
     receiver.start()
     try:
         with Sandbox(SandboxConfig(app_url=receiver.base_url)) as running:
-            registered = httpx.post(f"{running.telegram_api_base}/bot{running.config.telegram_token}/setWebhook",
-                                    json={"url": f"{receiver.base_url}/telegram/webhook"})
+            registered = httpx.post(
+                f"{running.telegram_api_base}/bot{running.config.telegram_token}/setWebhook",
+                json={"url": f"{receiver.base_url}/telegram/webhook"},
+            )
             assert registered.json()["ok"]
             yield running
     finally:
@@ -68,19 +73,45 @@ def test_slack_text_checks_and_ticks_show_as_the_platforms_show_them_without_an_
 ) -> None:
     problems: list[str] = []
     page.on("pageerror", lambda error: problems.append(str(error)))
-    slack = httpx.post(f"{sandbox.slack_api_url}chat.postMessage", headers={"Authorization": f"Bearer {sandbox.config.slack_bot_token}"},
-                       json={"channel": OFFICERS_CHANNEL_ID, "text": "Police alert", "blocks": [
-                           {"type": "section", "text": {"type": "mrkdwn", "text": SLACK_TEXT}},
-                           {"type": "actions", "elements": [{"type": "button", "action_id": "done", "value": "1",
-                                                             "text": {"type": "plain_text", "text": ":white_check_mark: Done"}}]},
-                       ]})
+    slack = httpx.post(
+        f"{sandbox.slack_api_url}chat.postMessage",
+        headers={"Authorization": f"Bearer {sandbox.config.slack_bot_token}"},
+        json={
+            "channel": OFFICERS_CHANNEL_ID,
+            "text": "Police alert",
+            "blocks": [
+                {"type": "section", "text": {"type": "mrkdwn", "text": SLACK_TEXT}},
+                {
+                    "type": "actions",
+                    "elements": [
+                        {
+                            "type": "button",
+                            "action_id": "done",
+                            "value": "1",
+                            "text": {"type": "plain_text", "text": ":white_check_mark: Done"},
+                        }
+                    ],
+                },
+            ],
+        },
+    )
     assert slack.json()["ok"], slack.text
     bot = f"{sandbox.telegram_api_base}/bot{sandbox.config.telegram_token}"
-    telegram = httpx.post(f"{bot}/sendMessage", json={
-        "chat_id": TELEGRAM_RESIDENT.id, "text": "<b>❌ CANCELLED</b> Topics:", "parse_mode": "HTML",
-        "reply_markup": {"inline_keyboard": [[{"text": "✅ Bogus callers", "callback_data": "tp:1"}],
-                                             [{"text": "▫️ All local crime", "callback_data": "tp:0"}],
-                                             [{"text": "Done ✔️", "callback_data": "tp:done"}]]}})
+    telegram = httpx.post(
+        f"{bot}/sendMessage",
+        json={
+            "chat_id": TELEGRAM_RESIDENT.id,
+            "text": "<b>❌ CANCELLED</b> Topics:",
+            "parse_mode": "HTML",
+            "reply_markup": {
+                "inline_keyboard": [
+                    [{"text": "✅ Bogus callers", "callback_data": "tp:1"}],
+                    [{"text": "▫️ All local crime", "callback_data": "tp:0"}],
+                    [{"text": "Done ✔️", "callback_data": "tp:done"}],
+                ]
+            },
+        },
+    )
     assert telegram.json()["ok"], telegram.text
 
     page.goto(sandbox.console_url)
@@ -103,7 +134,12 @@ def test_slack_text_checks_and_ticks_show_as_the_platforms_show_them_without_an_
 
     tg = page.get_by_test_id("telegram-phone")
     expect(tg.get_by_test_id("tg-inline-button").filter(has_text="✅ Bogus callers")).to_be_visible()
-    assert _share_of(tg.get_by_test_id("tg-inline-button").filter(has_text="Bogus callers").locator(".glyph-check-box"), GREEN) > 0.2
+    assert (
+        _share_of(
+            tg.get_by_test_id("tg-inline-button").filter(has_text="Bogus callers").locator(".glyph-check-box"), GREEN
+        )
+        > 0.2
+    )
     expect(tg.locator(".glyph-check")).to_have_count(1)  # Done ✔️
     expect(tg.locator(".glyph-cross")).to_have_count(1)  # ❌ CANCELLED
     tg.get_by_label("Message to the Lookout bot on Telegram").fill("Thanks ✓")
@@ -117,10 +153,16 @@ def test_slack_text_checks_and_ticks_show_as_the_platforms_show_them_without_an_
     wa.get_by_label("Message to Lookout on WhatsApp").fill("Hello")
     wa.get_by_role("button", name="Send", exact=True).click()
     expect(wa.get_by_test_id("wa-my-message").locator(".tick.ok")).to_be_visible()
-    graph = httpx.post(f"{sandbox.whatsapp_api_base}/{sandbox.config.whatsapp_phone_number_id}/messages",
-                       headers={"Authorization": f"Bearer {sandbox.config.whatsapp_token}"},
-                       json={"messaging_product": "whatsapp", "to": WHATSAPP_RESIDENT_ID, "type": "text",
-                             "text": {"body": "✅ *Subscribed* to Bogus callers"}})
+    graph = httpx.post(
+        f"{sandbox.whatsapp_api_base}/{sandbox.config.whatsapp_phone_number_id}/messages",
+        headers={"Authorization": f"Bearer {sandbox.config.whatsapp_token}"},
+        json={
+            "messaging_product": "whatsapp",
+            "to": WHATSAPP_RESIDENT_ID,
+            "type": "text",
+            "text": {"body": "✅ *Subscribed* to Bogus callers"},
+        },
+    )
     assert graph.status_code == 200, graph.text
     business = wa.get_by_test_id("wa-business-message").last
     expect(business.locator("strong")).to_have_text("Subscribed")
@@ -141,7 +183,9 @@ def test_new_resident_and_reset_buttons_on_both_phones(sandbox: Sandbox, page: P
     problems: list[str] = []
     page.on("pageerror", lambda error: problems.append(str(error)))
     bot = f"{sandbox.telegram_api_base}/bot{sandbox.config.telegram_token}"
-    assert httpx.post(f"{bot}/sendMessage", json={"chat_id": TELEGRAM_RESIDENT.id, "text": "Welcome back, Sam"}).json()["ok"]
+    assert httpx.post(f"{bot}/sendMessage", json={"chat_id": TELEGRAM_RESIDENT.id, "text": "Welcome back, Sam"}).json()[
+        "ok"
+    ]
     page.goto(sandbox.console_url)
     expect(page.locator("body")).to_have_attribute("data-ready", "1")
 
@@ -181,5 +225,7 @@ def _share_of(glyph: Locator, colour: tuple[int, int, int], tolerance: int = 40)
     expect(glyph.first).to_be_visible()
     picture = Image.open(io.BytesIO(glyph.first.screenshot())).convert("RGB")
     counts = picture.getcolors(maxcolors=picture.width * picture.height) or []
-    near = sum(count for count, pixel in counts if all(abs(a - b) <= tolerance for a, b in zip(pixel, colour, strict=False)))
+    near = sum(
+        count for count, pixel in counts if all(abs(a - b) <= tolerance for a, b in zip(pixel, colour, strict=False))
+    )
     return near / (picture.width * picture.height)

@@ -9,6 +9,7 @@ thread), and unsubscribes. axe-core runs on each page; any serious or
 critical violation fails the test. A second journey runs with JavaScript
 switched off and by keyboard alone.
 """
+
 from __future__ import annotations
 
 import re
@@ -110,9 +111,26 @@ def test_sign_up_confirm_change_topics_send_a_tip_and_unsubscribe_with_axe_on_ev
 
         # An alert, and its "reply with information" link (as the alert email carries it).
         _, lat, lon = STAFFORD_POSTCODE
-        sent = run_json(["alert", "send", "--incident", "MV-20261125-0456", "--headline", "Vehicle crime in Station Road",
-                         "--message", "Catalytic converters stolen overnight.", "--at", f"{lat},{lon}", "--radius", "2km",
-                         "--topics", "vehicle", "--yes"], site.env)
+        sent = run_json(
+            [
+                "alert",
+                "send",
+                "--incident",
+                "MV-20261125-0456",
+                "--headline",
+                "Vehicle crime in Station Road",
+                "--message",
+                "Catalytic converters stolen overnight.",
+                "--at",
+                f"{lat},{lon}",
+                "--radius",
+                "2km",
+                "--topics",
+                "vehicle",
+                "--yes",
+            ],
+            site.env,
+        )
         page.goto(site.signer.tip_url(EMAIL, sent["id"]))
         expect(page.get_by_text("Vehicle crime in Station Road")).to_be_visible()
         check(page)
@@ -161,10 +179,14 @@ def test_signing_up_works_without_javascript_and_by_keyboard_alone(database_url:
         for _ in range(40):
             page.keyboard.press("Tab")
             focused = page.evaluate_handle("document.activeElement")
-            reached.append(focused.get_property("id").json_value() or focused.get_property("textContent").json_value().strip())
+            reached.append(
+                focused.get_property("id").json_value() or focused.get_property("textContent").json_value().strip()
+            )
             if reached[-1] == "Send me a confirmation email":
                 break
-        questions = [r for r in reached if r in ("email", "where", "label-home", "topics-all", "topics-asb", "sector", "age-yes")]
+        questions = [
+            r for r in reached if r in ("email", "where", "label-home", "topics-all", "topics-asb", "sector", "age-yes")
+        ]
         assert questions == ["email", "where", "label-home", "topics-all", "topics-asb", "sector", "age-yes"], reached
         assert reached[0] == "Skip to main content" and reached[-1] == "Send me a confirmation email"
 
@@ -190,7 +212,9 @@ def _tip_in_slack(site: EmailSite, reference: str, timeout: float = 15) -> bool:
     # Polled here rather than with the async helper: Playwright's sync API keeps an event loop in this thread.
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if any(f"tipq:reply:{reference}" in str(m.blocks) and m.thread_ts for m in site.slack.messages_in(TIPS_CHANNEL)):
+        if any(
+            f"tipq:reply:{reference}" in str(m.blocks) and m.thread_ts for m in site.slack.messages_in(TIPS_CHANNEL)
+        ):
             return True
         time.sleep(0.1)
     return False

@@ -5,6 +5,7 @@ the stylesheet: the pages run no script); the code the Twilio stand-in
 received is typed on the second page; screenshots of both pages are kept in
 var/screenshots/ for a person to look at.
 """
+
 from __future__ import annotations
 
 import re
@@ -52,7 +53,10 @@ def test_sign_up_by_text_on_a_phone_screen(database_url: str, browser: Browser) 
         codes = [m.group(1) for body in site.sms.texts_to(NUMBER) if (m := re.match(r"(\d{6}) is your code", body))]
         assert len(codes) == 1
         code_box = page.get_by_label("Code from the text")
-        assert code_box.get_attribute("inputmode") == "numeric" and code_box.get_attribute("autocomplete") == "one-time-code"
+        assert (
+            code_box.get_attribute("inputmode") == "numeric"
+            and code_box.get_attribute("autocomplete") == "one-time-code"
+        )
         code_box.fill("000000" if codes[0] != "000000" else "111111")
         page.get_by_role("button", name="Confirm and start my alerts").click()
         expect(page.get_by_role("alert")).to_contain_text("That code isn't right")

@@ -1,4 +1,5 @@
 """An alert from the command line reaches residents' Telegram through the running service."""
+
 from __future__ import annotations
 
 import asyncio
@@ -13,7 +14,14 @@ from tests.support.processes import Server, lookout_env, run_json, run_lookout
 from tests.support.residents import STAFFORD, add_residents, offset, resident_at
 
 TOKEN = "123456:TEST"
-COMPOSE = ["--incident", "MV-20261125-0456", "--headline", "Missing boy, 9", "--message", "Sam <9> & his dog, last seen by the canal."]
+COMPOSE = [
+    "--incident",
+    "MV-20261125-0456",
+    "--headline",
+    "Missing boy, 9",
+    "--message",
+    "Sam <9> & his dog, last seen by the canal.",
+]
 
 
 @pytest.fixture
@@ -40,8 +48,22 @@ def test_send_wait_update_cancel_reach_telegram(database_url: str, residents, tm
         server = Server(env)
         try:
             server.wait_until_up()
-            sent = run_json(["alert", "send", *COMPOSE, "--at", f"{STAFFORD[0]},{STAFFORD[1]}", "--radius", "1km",
-                             "--topics", "missing", "--yes", "--wait"], env)
+            sent = run_json(
+                [
+                    "alert",
+                    "send",
+                    *COMPOSE,
+                    "--at",
+                    f"{STAFFORD[0]},{STAFFORD[1]}",
+                    "--radius",
+                    "1km",
+                    "--topics",
+                    "missing",
+                    "--yes",
+                    "--wait",
+                ],
+                env,
+            )
             assert sent["total"] == 2 and sent["state"] == "sent"  # --wait returned after every delivery was made
 
             chat = int(near.address.id)
@@ -58,7 +80,9 @@ def test_send_wait_update_cancel_reach_telegram(database_url: str, residents, tm
             update, cancel = [s for s in telegram.sent if s.chat_id == chat][1:]
             assert "Sam has been found safe." in update.text
             assert int(update.params["reply_parameters"]["message_id"]) == first.message_id
-            assert "Cancelled" in cancel.text and int(cancel.params["reply_parameters"]["message_id"]) == first.message_id
+            assert (
+                "Cancelled" in cancel.text and int(cancel.params["reply_parameters"]["message_id"]) == first.message_id
+            )
         finally:
             output = server.stop()
     assert "Traceback" not in output
@@ -69,10 +93,24 @@ def test_send_at_schedules_and_the_scheduler_sends(database_url: str, residents)
     near = residents[0]
     with TelegramStandIn(TOKEN) as telegram:
         env = lookout_env(database_url, TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_API_BASE=telegram.base_url)
-        scheduled = run_json(["alert", "send", *COMPOSE, "--everyone", "--area", "town_centre", "--send-at", "3s", "--yes"], env)
+        scheduled = run_json(
+            ["alert", "send", *COMPOSE, "--everyone", "--area", "town_centre", "--send-at", "3s", "--yes"], env
+        )
         assert scheduled["state"] == "scheduled" and telegram.sent_count() == 0
-        past = run_lookout(["alert", "send", *COMPOSE, "--everyone", "--area", "town_centre", "--send-at", "2020-01-01T09:00+00:00",
-                            "--yes"], env)
+        past = run_lookout(
+            [
+                "alert",
+                "send",
+                *COMPOSE,
+                "--everyone",
+                "--area",
+                "town_centre",
+                "--send-at",
+                "2020-01-01T09:00+00:00",
+                "--yes",
+            ],
+            env,
+        )
         assert past.returncode == 2 and "send_at: that time has passed" in past.stderr
         server = Server(env)
         try:

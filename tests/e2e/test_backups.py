@@ -12,6 +12,7 @@ Residents are seeded through the repositories before the server starts; the aler
 restored copy must answer ``/readyz`` with 200, hold the same residents, alerts and tips, byte for
 byte for the photo, and take a new alert (its sequences restored too).
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -41,8 +42,20 @@ from tests.support.processes import Server, lookout_env, run_json
 from tests.support.residents import STAFFORD, add_residents, offset, resident_at
 
 PHOTO = TipPhoto("van.jpg", "image/jpeg", bytes(range(256)) * 40)
-ALERT = ["--incident", "MV-20261125-0456", "--headline", "Bogus callers", "--message", "Two men claiming to be from the water board.",
-         "--everyone", "--at", f"{STAFFORD[0]},{STAFFORD[1]}", "--radius", "500m", "--yes"]
+ALERT = [
+    "--incident",
+    "MV-20261125-0456",
+    "--headline",
+    "Bogus callers",
+    "--message",
+    "Two men claiming to be from the water board.",
+    "--everyone",
+    "--at",
+    f"{STAFFORD[0]},{STAFFORD[1]}",
+    "--radius",
+    "500m",
+    "--yes",
+]
 
 # What a backup must keep, column by column. Alerts' and tips' states are left out: the running
 # worker may move them on between the backup and the moment the source is read for comparison.
@@ -50,10 +63,31 @@ KEPT = {
     "residents": sa.select(residents).order_by(residents.c.id),
     "places": sa.select(places.c.id, places.c.resident_id, places.c.label, places.c.cell).order_by(places.c.id),
     "subscriptions": sa.select(subscriptions).order_by(subscriptions.c.resident_id, subscriptions.c.topic),
-    "alerts": sa.select(alerts.c.id, alerts.c.reference, alerts.c.type, alerts.c.incident_number, alerts.c.headline, alerts.c.message,
-                        alerts.c.area, alerts.c.area_description, alerts.c.author, alerts.c.created_at).order_by(alerts.c.id),
-    "tips": sa.select(tips.c.id, tips.c.reference, tips.c.alert_id, tips.c.resident_id, tips.c.text, tips.c.lat, tips.c.lon,
-                      tips.c.anonymous, tips.c.contact, tips.c.tipster, tips.c.created_at).order_by(tips.c.id),
+    "alerts": sa.select(
+        alerts.c.id,
+        alerts.c.reference,
+        alerts.c.type,
+        alerts.c.incident_number,
+        alerts.c.headline,
+        alerts.c.message,
+        alerts.c.area,
+        alerts.c.area_description,
+        alerts.c.author,
+        alerts.c.created_at,
+    ).order_by(alerts.c.id),
+    "tips": sa.select(
+        tips.c.id,
+        tips.c.reference,
+        tips.c.alert_id,
+        tips.c.resident_id,
+        tips.c.text,
+        tips.c.lat,
+        tips.c.lon,
+        tips.c.anonymous,
+        tips.c.contact,
+        tips.c.tipster,
+        tips.c.created_at,
+    ).order_by(tips.c.id),
     "tip_media": sa.select(tip_media).order_by(tip_media.c.id),
 }
 
@@ -65,7 +99,9 @@ def kept(database_url: str) -> dict[str, list[tuple]]:
 async def _seed_residents(database_url: str) -> list[Address]:
     engine = make_async_engine(database_url)
     try:
-        seeded = [resident_at(*offset(*STAFFORD, north_m=60 * i), topics=frozenset({"all", "burglary"})) for i in range(6)]
+        seeded = [
+            resident_at(*offset(*STAFFORD, north_m=60 * i), topics=frozenset({"all", "burglary"})) for i in range(6)
+        ]
         await add_residents(unit_of_work_factory(engine, clock=utc_now), *seeded)
     finally:
         await engine.dispose()
@@ -75,15 +111,24 @@ async def _seed_residents(database_url: str) -> list[Address]:
 async def _send_tips(database_url: str, force: ForceConfig, tipsters: list[Address], alert_reference: str) -> None:
     engine = make_async_engine(database_url)
     try:
-        service = TipService(unit_of_work_factory(engine, clock=utc_now), force, roles=Roles(), officer_queue=None, clock=utc_now)
+        service = TipService(
+            unit_of_work_factory(engine, clock=utc_now), force, roles=Roles(), officer_queue=None, clock=utc_now
+        )
         [(alert_id,)] = rows(database_url, sa.select(alerts.c.id).where(alerts.c.reference == alert_reference))
-        await service.submit(tipsters[0], NewTip("White van outside number 12", alert_id=alert_id, photos=[PHOTO], location=(52.807, -2.117)))
-        await service.submit(tipsters[1], NewTip("Two men knocking on Eastgate Street", may_contact=True, contact="@sam on Telegram"))
+        await service.submit(
+            tipsters[0],
+            NewTip("White van outside number 12", alert_id=alert_id, photos=[PHOTO], location=(52.807, -2.117)),
+        )
+        await service.submit(
+            tipsters[1], NewTip("Two men knocking on Eastgate Street", may_contact=True, contact="@sam on Telegram")
+        )
     finally:
         await engine.dispose()
 
 
-def back_up_while_serving(source_url: str, force: ForceConfig, back_up: Callable[[], None]) -> tuple[dict[str, list[tuple]], str]:
+def back_up_while_serving(
+    source_url: str, force: ForceConfig, back_up: Callable[[], None]
+) -> tuple[dict[str, list[tuple]], str]:
     """Seed the source, serve it, write an alert and tips while it runs, back it up; the source's kept rows and the alert."""
     upgrade(source_url)
     tipsters = asyncio.run(_seed_residents(source_url))
@@ -110,7 +155,9 @@ def assert_restored_copy_serves(restored_url: str, source: dict[str, list[tuple]
         server.wait_until_up()
         ready = httpx.get(f"{server.url}/readyz", timeout=10)
         assert (ready.status_code, ready.json()["status"]) == (200, "ok")
-        again = run_json(["alert", "send", *ALERT], lookout_env(restored_url))  # the restored sequences hand out new ids
+        again = run_json(
+            ["alert", "send", *ALERT], lookout_env(restored_url)
+        )  # the restored sequences hand out new ids
         assert again["reference"] != alert_reference and again["total"] == 6
     finally:
         output = server.stop()
@@ -155,7 +202,9 @@ def libpq(url: str) -> str:
     return sa.engine.make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
-@pytest.mark.skipif(shutil.which("pg_dump") is None or shutil.which("pg_restore") is None, reason="pg_dump/pg_restore not installed")
+@pytest.mark.skipif(
+    shutil.which("pg_dump") is None or shutil.which("pg_restore") is None, reason="pg_dump/pg_restore not installed"
+)
 def test_a_running_postgresql_deployment_backed_up_and_restored(
     tmp_path: Path, force: ForceConfig, postgres_databases: tuple[str, str]
 ) -> None:
@@ -163,10 +212,16 @@ def test_a_running_postgresql_deployment_backed_up_and_restored(
     dump = tmp_path / "lookout.dump"
 
     def back_up() -> None:
-        subprocess.run(["pg_dump", "-Fc", "--file", str(dump), libpq(live_url)], check=True, capture_output=True, timeout=120)
+        subprocess.run(
+            ["pg_dump", "-Fc", "--file", str(dump), libpq(live_url)], check=True, capture_output=True, timeout=120
+        )
 
     source, reference = back_up_while_serving(live_url, force, back_up)
-    restored = subprocess.run(["pg_restore", "--no-owner", "--exit-on-error", "--dbname", libpq(restored_url), str(dump)],
-                              capture_output=True, text=True, timeout=120)
+    restored = subprocess.run(
+        ["pg_restore", "--no-owner", "--exit-on-error", "--dbname", libpq(restored_url), str(dump)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert restored.returncode == 0, restored.stderr
     assert_restored_copy_serves(restored_url, source, reference)

@@ -1,4 +1,5 @@
 """``lookout alert …`` as an operator types it, against real databases and a local Nominatim."""
+
 from __future__ import annotations
 
 import asyncio
@@ -17,8 +18,15 @@ from tests.support.processes import lookout_env, run_json, run_lookout
 from tests.support.residents import STAFFORD, add_residents, offset, resident_at
 from tests.support.slack_officer import force_config
 
-COMPOSE = ["--incident", "MV-20261125-0456", "--headline", "Bogus callers", "--message", "Two men claiming to be from the water board.",
-           "--everyone"]
+COMPOSE = [
+    "--incident",
+    "MV-20261125-0456",
+    "--headline",
+    "Bogus callers",
+    "--message",
+    "Two men claiming to be from the water board.",
+    "--everyone",
+]
 
 
 @pytest.fixture(scope="module")
@@ -42,7 +50,9 @@ def env(database_url: str, nominatim: NominatimStandIn) -> dict[str, str]:
 
 def test_preview_send_update_cancel_list(env: dict[str, str], database_url: str) -> None:
     preview = run_json(["alert", "preview", *COMPOSE, "--at", f"{STAFFORD[0]},{STAFFORD[1]}", "--radius", "500m"], env)
-    assert preview["state"] == "draft" and preview["recipients"] == {"telegram": 5} and preview["approval_needed"] is False
+    assert (
+        preview["state"] == "draft" and preview["recipients"] == {"telegram": 5} and preview["approval_needed"] is False
+    )
     assert count(database_url, deliveries) == 0
 
     sent = run_json(["alert", "send", preview["reference"], "--yes"], env)
@@ -89,43 +99,84 @@ def test_send_in_one_go_by_postcode_and_by_street(env: dict[str, str]) -> None:
 )
 # Validation happens before the database is touched, so one database shows it; the
 # service-level bad-input tests run on both.
-def test_bad_input_names_the_field_and_writes_nothing(env: dict[str, str], database_url: str, args: list[str], field: str) -> None:
+def test_bad_input_names_the_field_and_writes_nothing(
+    env: dict[str, str], database_url: str, args: list[str], field: str
+) -> None:
     done = run_lookout(["alert", "send", *COMPOSE, *args, "--yes"], env)
     assert done.returncode == 2, done.stdout + done.stderr
     assert f"{field}:" in done.stderr
     assert "Traceback" not in done.stderr
-    assert count(database_url, alerts) == 0 and count(database_url, deliveries) == 0 and count(database_url, audit_log) == 0
+    assert (
+        count(database_url, alerts) == 0
+        and count(database_url, deliveries) == 0
+        and count(database_url, audit_log) == 0
+    )
 
 
 def test_missing_incident_number_and_overlong_message(env: dict[str, str], database_url: str) -> None:
     no_incident = run_lookout(["alert", "send", "--headline", "h", "--message", "m", "--at", "52.8,-2.1", "--yes"], env)
     assert no_incident.returncode == 2 and "--incident:" in no_incident.stderr
-    too_long = run_lookout(["alert", "send", *COMPOSE[:4], "--everyone", "--message", "x" * 5000, "--at", "52.8,-2.1", "--yes"], env)
+    too_long = run_lookout(
+        ["alert", "send", *COMPOSE[:4], "--everyone", "--message", "x" * 5000, "--at", "52.8,-2.1", "--yes"], env
+    )
     assert too_long.returncode == 2 and "message:" in too_long.stderr
     assert count(database_url, alerts) == 0
 
 
 def test_unknown_reference_is_a_polite_error(env: dict[str, str]) -> None:
     done = run_lookout(["alert", "cancel", "A-2026-424242", "--yes"], env)
-    assert done.returncode == 1 and "There is no alert 'A-2026-424242'" in done.stderr and "Traceback" not in done.stderr
+    assert (
+        done.returncode == 1 and "There is no alert 'A-2026-424242'" in done.stderr and "Traceback" not in done.stderr
+    )
 
 
-def test_an_update_of_an_alert_that_needed_approval_waits_for_another_supervisor(env: dict[str, str], database_url: str,
-                                                                                tmp_path) -> None:
-    env = {**env, "LOOKOUT_FORCE_CONFIG": str(force_config(tmp_path, approval_threshold=2)),
-           "SLACK_SUPERVISOR_IDS": "U01SUPERVSR,U01SUPERVS2"}
-    sent = run_json(["alert", "send", *COMPOSE, "--at", f"{STAFFORD[0]},{STAFFORD[1]}", "--radius", "500m", "--yes",
-                     "--approved-by", "U01SUPERVSR"], env)
+def test_an_update_of_an_alert_that_needed_approval_waits_for_another_supervisor(
+    env: dict[str, str], database_url: str, tmp_path
+) -> None:
+    env = {
+        **env,
+        "LOOKOUT_FORCE_CONFIG": str(force_config(tmp_path, approval_threshold=2)),
+        "SLACK_SUPERVISOR_IDS": "U01SUPERVSR,U01SUPERVS2",
+    }
+    sent = run_json(
+        [
+            "alert",
+            "send",
+            *COMPOSE,
+            "--at",
+            f"{STAFFORD[0]},{STAFFORD[1]}",
+            "--radius",
+            "500m",
+            "--yes",
+            "--approved-by",
+            "U01SUPERVSR",
+        ],
+        env,
+    )
     assert sent["state"] == "sending" and sent["total"] == 5
 
     waiting = run_json(["alert", "update", sent["reference"], "--message", "Pay the caller in cash."], env)
     assert waiting["type"] == "Update" and waiting["state"] == "draft" and waiting["total"] == 0
     assert count(database_url, deliveries) == 5  # nothing queued for the update
     human = run_lookout(["alert", "update", sent["reference"], "--message", "Again, without approval."], env)
-    assert human.returncode == 0 and "needs a supervisor's approval" in human.stdout and "Nothing was sent" in human.stdout
+    assert (
+        human.returncode == 0 and "needs a supervisor's approval" in human.stdout and "Nothing was sent" in human.stdout
+    )
 
-    own = run_lookout(["alert", "update", sent["reference"], "--message", "Self-approved.", "--as", "U01SUPERVSR",
-                       "--approved-by", "U01SUPERVSR"], env)
+    own = run_lookout(
+        [
+            "alert",
+            "update",
+            sent["reference"],
+            "--message",
+            "Self-approved.",
+            "--as",
+            "U01SUPERVSR",
+            "--approved-by",
+            "U01SUPERVSR",
+        ],
+        env,
+    )
     assert own.returncode != 0 and "can't approve your own alert" in own.stdout + own.stderr
     assert count(database_url, deliveries) == 5
 
@@ -143,47 +194,101 @@ def test_everyone_or_topics_must_be_chosen_and_the_preview_says_which(env: dict[
     neither = run_lookout(["alert", "send", *COMPOSE[:-1], "--at", f"{STAFFORD[0]},{STAFFORD[1]}", "--yes"], env)
     assert neither.returncode == 2 and "--everyone" in neither.stderr and "--topics" in neither.stderr
     assert count(database_url, alerts) == 0
-    both = run_lookout(["alert", "preview", *COMPOSE, "--topics", "burglary", "--at", f"{STAFFORD[0]},{STAFFORD[1]}"], env)
+    both = run_lookout(
+        ["alert", "preview", *COMPOSE, "--topics", "burglary", "--at", f"{STAFFORD[0]},{STAFFORD[1]}"], env
+    )
     assert both.returncode == 2 and "not both" in both.stderr
     shown = run_lookout(["alert", "preview", *COMPOSE, "--at", f"{STAFFORD[0]},{STAFFORD[1]}"], env)
     assert shown.returncode == 0 and "Everyone in the area" in shown.stdout
 
 
-MISSING = ["--template", "missing_person", "--incident", "MV-20261125-0456", "--fill", "name=Amy", "--fill", "age=9",
-           "--fill", "last_seen=at 3pm on Eastgate Street", "--fill", "clothing=a red coat and wellies"]
+MISSING = [
+    "--template",
+    "missing_person",
+    "--incident",
+    "MV-20261125-0456",
+    "--fill",
+    "name=Amy",
+    "--fill",
+    "age=9",
+    "--fill",
+    "last_seen=at 3pm on Eastgate Street",
+    "--fill",
+    "clothing=a red coat and wellies",
+]
 
 
 def test_templates_are_listed(env: dict[str, str]) -> None:
     listed = run_json(["alert", "templates"], env)
-    assert [t["key"] for t in listed] == ["missing_person", "bogus_callers", "burglary_in_progress", "vehicle_crime",
-                                          "road_closure", "found_safe"]
+    assert [t["key"] for t in listed] == [
+        "missing_person",
+        "bogus_callers",
+        "burglary_in_progress",
+        "vehicle_crime",
+        "road_closure",
+        "found_safe",
+    ]
     assert listed[0]["placeholders"] == ["name", "age", "last_seen", "clothing"] and listed[0]["everyone"] is True
     human = run_lookout(["alert", "templates"], env)
     assert human.returncode == 0 and "missing_person" in human.stdout and "{last_seen}" in human.stdout
 
 
-def test_send_from_a_template_filled_in_with_the_command_line_overriding_its_defaults(env: dict[str, str],
-                                                                                      database_url: str) -> None:
+def test_send_from_a_template_filled_in_with_the_command_line_overriding_its_defaults(
+    env: dict[str, str], database_url: str
+) -> None:
     sent = run_json(["alert", "send", *MISSING, "--at", f"{STAFFORD[0]},{STAFFORD[1]}", "--yes"], env)
     assert sent["total"] == 5 and sent["area"].startswith("within 2 km")  # the template's radius: not the one 5 km away
     (alert,) = rows(database_url, sa.select(alerts).where(alerts.c.reference == sent["reference"]))
     assert alert.headline == "Missing: Amy, aged 9" and alert.everyone and alert.severity == "Severe"
-    assert alert.message.startswith("We are concerned for Amy, aged 9, who was last seen at 3pm on Eastgate Street. "
-                                    "Amy was wearing a red coat and wellies.")
+    assert alert.message.startswith(
+        "We are concerned for Amy, aged 9, who was last seen at 3pm on Eastgate Street. "
+        "Amy was wearing a red coat and wellies."
+    )
     (drafted,) = rows(database_url, sa.select(audit_log).where(audit_log.c.action == "draft"))
     assert drafted.detail["template"] == "missing_person"
 
-    overridden = run_json(["alert", "preview", *MISSING, "--at", f"{STAFFORD[0]},{STAFFORD[1]}", "--radius", "500m",
-                           "--urgency", "Expected", "--topics", "missing", "--headline", "Have you seen {name}?"], env)
+    overridden = run_json(
+        [
+            "alert",
+            "preview",
+            *MISSING,
+            "--at",
+            f"{STAFFORD[0]},{STAFFORD[1]}",
+            "--radius",
+            "500m",
+            "--urgency",
+            "Expected",
+            "--topics",
+            "missing",
+            "--headline",
+            "Have you seen {name}?",
+        ],
+        env,
+    )
     (alert,) = rows(database_url, sa.select(alerts).where(alerts.c.reference == overridden["reference"]))
     assert overridden["area"].startswith("within 500 m") and alert.urgency == "Expected"
     assert not alert.everyone and alert.topics == ["missing"] and alert.headline == "Have you seen Amy?"
 
 
-def test_unfilled_placeholders_come_back_with_every_other_mistake_and_nothing_is_written(env: dict[str, str],
-                                                                                       database_url: str) -> None:
-    done = run_lookout(["alert", "send", "--template", "missing_person", "--fill", "name=Amy", "--fill", "colour=red",
-                        "--at", "95,-2.1", "--yes"], env)
+def test_unfilled_placeholders_come_back_with_every_other_mistake_and_nothing_is_written(
+    env: dict[str, str], database_url: str
+) -> None:
+    done = run_lookout(
+        [
+            "alert",
+            "send",
+            "--template",
+            "missing_person",
+            "--fill",
+            "name=Amy",
+            "--fill",
+            "colour=red",
+            "--at",
+            "95,-2.1",
+            "--yes",
+        ],
+        env,
+    )
     assert done.returncode == 2, done.stdout + done.stderr
     said = done.stderr
     assert "--incident: is required" in said and "at: latitude 95.0" in said
@@ -191,17 +296,24 @@ def test_unfilled_placeholders_come_back_with_every_other_mistake_and_nothing_is
     assert "message: Fill in {age}, {last_seen} and {clothing}: replace each with the details" in said
     assert "--fill: the missing_person template has no {colour}" in said and "Traceback" not in said
     unknown = run_lookout(["alert", "send", "--template", "missing_persn", "--at", "52.8,-2.1", "--yes"], env)
-    assert unknown.returncode == 2 and "--template: no template 'missing_persn'; choose from missing_person" in unknown.stderr
+    assert (
+        unknown.returncode == 2
+        and "--template: no template 'missing_persn'; choose from missing_person" in unknown.stderr
+    )
     loose = run_lookout(["alert", "send", *COMPOSE, "--fill", "name=Amy", "--at", "52.8,-2.1", "--yes"], env)
     assert loose.returncode == 2 and "--fill: --fill fills in a template's placeholders" in loose.stderr
     assert count(database_url, alerts) == 0 and count(database_url, audit_log) == 0
 
 
 def test_report_counts_a_sent_alert_and_writes_its_csv_files(env: dict[str, str], database_url: str, tmp_path) -> None:
-    sent = run_json(["alert", "send", *COMPOSE, "--at", f"{STAFFORD[0]},{STAFFORD[1]}", "--radius", "500m", "--yes"], env)
+    sent = run_json(
+        ["alert", "send", *COMPOSE, "--at", f"{STAFFORD[0]},{STAFFORD[1]}", "--radius", "500m", "--yes"], env
+    )
     report = run_json(["alert", "report", sent["reference"].lower(), "--csv", str(tmp_path)], env)
     assert report["reference"] == sent["reference"] and report["tips"] == 0 and report["timeline"] == []
-    assert report["channels"] == {"telegram": {"sent": 0, "delivered": 0, "read": 0, "failed": 0, "skipped": 0, "waiting": 5}}
+    assert report["channels"] == {
+        "telegram": {"sent": 0, "delivered": 0, "read": 0, "failed": 0, "skipped": 0, "waiting": 5}
+    }
     deliveries = (tmp_path / f"{sent['reference']}-deliveries.csv").read_text().splitlines()
     assert deliveries[0] == "alert,minute_utc,channel,state,deliveries,reported_delivered,reported_read"
     assert deliveries[1].startswith(sent["reference"]) and deliveries[1].endswith(",telegram,pending,5,0,0")
@@ -209,7 +321,9 @@ def test_report_counts_a_sent_alert_and_writes_its_csv_files(env: dict[str, str]
     assert cells[0] == "alert,h3_cell,state,residents" and sum(int(line.split(",")[3]) for line in cells[1:]) == 5
     human = run_lookout(["alert", "report", sent["reference"]], env)
     assert human.returncode == 0 and "0 of 5 sent, 0 tips" in human.stdout
-    assert {r.action for r in rows(database_url, sa.select(audit_log).where(audit_log.c.subject == sent["reference"]))} >= {"send", "report"}
+    assert {
+        r.action for r in rows(database_url, sa.select(audit_log).where(audit_log.c.subject == sent["reference"]))
+    } >= {"send", "report"}
 
     draft = run_json(["alert", "preview", *COMPOSE, "--at", f"{STAFFORD[0]},{STAFFORD[1]}"], env)
     never = run_lookout(["alert", "report", draft["reference"]], env)
@@ -219,8 +333,30 @@ def test_report_counts_a_sent_alert_and_writes_its_csv_files(env: dict[str, str]
 
 
 def test_every_wrong_option_comes_back_at_once_as_in_slack(env: dict[str, str], database_url: str) -> None:
-    done = run_lookout(["alert", "send", "--incident", "bad", "--headline", "", "--message", "m", "--topics", "unicorns",
-                        "--urgency", "soon", "--expires", "nonsense", "--at", "95,-2.1", "--radius", "9km", "--yes"], env)
+    done = run_lookout(
+        [
+            "alert",
+            "send",
+            "--incident",
+            "bad",
+            "--headline",
+            "",
+            "--message",
+            "m",
+            "--topics",
+            "unicorns",
+            "--urgency",
+            "soon",
+            "--expires",
+            "nonsense",
+            "--at",
+            "95,-2.1",
+            "--radius",
+            "9km",
+            "--yes",
+        ],
+        env,
+    )
     assert done.returncode == 2, done.stdout + done.stderr
     for option in ("incident_number:", "--headline: is required", "at:", "radius:", "topics:", "urgency:", "expires:"):
         assert option in done.stderr, (option, done.stderr)
@@ -228,22 +364,37 @@ def test_every_wrong_option_comes_back_at_once_as_in_slack(env: dict[str, str], 
     assert count(database_url, alerts) == 0 and count(database_url, audit_log) == 0
 
 
-def test_a_lookup_that_fails_is_said_in_officer_words_with_the_other_problems(env: dict[str, str], database_url: str) -> None:
+def test_a_lookup_that_fails_is_said_in_officer_words_with_the_other_problems(
+    env: dict[str, str], database_url: str
+) -> None:
     down = {**env, "LOOKOUT_GEOCODER_DOMAIN": "127.0.0.1:9"}  # nothing listens there: the lookup fails
-    done = run_lookout(["alert", "preview", *COMPOSE[:4], "--message", "", "--everyone", "--postcode", "ST16 2LZ",
-                        "--radius", "9km"], down)
+    done = run_lookout(
+        ["alert", "preview", *COMPOSE[:4], "--message", "", "--everyone", "--postcode", "ST16 2LZ", "--radius", "9km"],
+        down,
+    )
     assert done.returncode == 2, done.stdout + done.stderr
     stderr = " ".join(done.stderr.split())  # as printed, wrapped at the terminal's width
     assert "postcode: the address lookup isn't answering right now" in stderr
     assert "give the centre as a location (LAT,LON) or a named area" in stderr and "share your location" not in stderr
-    assert "--message: is required" in stderr and "radius: the radius must be between" in stderr and "Traceback" not in stderr
+    assert (
+        "--message: is required" in stderr
+        and "radius: the radius must be between" in stderr
+        and "Traceback" not in stderr
+    )
     assert count(database_url, alerts) == 0
 
 
-@pytest.mark.parametrize("command", [
-    ["alert", "list"], ["alert", "send", "A-2026-000001", "--yes"], ["alert", "preview", *COMPOSE, "--at", "52.8,-2.1"],
-])
-def test_a_database_without_the_schema_says_to_run_db_upgrade_and_creates_no_file(empty_database: str, command: list[str]) -> None:
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["alert", "list"],
+        ["alert", "send", "A-2026-000001", "--yes"],
+        ["alert", "preview", *COMPOSE, "--at", "52.8,-2.1"],
+    ],
+)
+def test_a_database_without_the_schema_says_to_run_db_upgrade_and_creates_no_file(
+    empty_database: str, command: list[str]
+) -> None:
     done = run_lookout(command, lookout_env(empty_database))
     assert done.returncode == 1, done.stdout + done.stderr
     stderr = " ".join(done.stderr.split())

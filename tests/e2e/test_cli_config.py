@@ -1,5 +1,6 @@
 """``lookout --version``, ``init``, ``config check`` and ``db current`` as an operator runs them: from any directory,
 with real processes, the example force found inside the package."""
+
 from __future__ import annotations
 
 import json
@@ -20,13 +21,19 @@ SECRET = "telegram-webhook-secret-0123456789"
 
 def clean_env(**settings: str) -> dict[str, str]:
     """The environment without any Lookout setting but the ones given (so nothing leaks in from the test run)."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("LOOKOUT_", "TELEGRAM_", "SLACK_", "WHATSAPP_", "SMS_"))}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("LOOKOUT_", "TELEGRAM_", "SLACK_", "WHATSAPP_", "SMS_"))
+    }
     env.update(COLUMNS="200", **settings)
     return env
 
 
 def lookout(args: list[str], cwd: Path, **settings: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*LOOKOUT, *args], env=clean_env(**settings), cwd=cwd, capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [*LOOKOUT, *args], env=clean_env(**settings), cwd=cwd, capture_output=True, text=True, timeout=120
+    )
 
 
 def test_version_from_any_directory(tmp_path: Path) -> None:
@@ -60,11 +67,20 @@ def test_config_check_from_an_empty_directory_uses_the_packaged_example_and_says
     assert not (tmp_path / "lookout.db").exists()  # checking never creates a database
 
     assert lookout(["db", "upgrade"], tmp_path, LOOKOUT_DATABASE_URL=database).returncode == 0
-    trial = lookout(["config", "check", "--json"], tmp_path, LOOKOUT_DATABASE_URL=database,
-                    TELEGRAM_BOT_TOKEN="123456:ABCdefGHIjklMNOpqrSTUvwxYZ012345", TELEGRAM_API_BASE="http://127.0.0.1:9")
+    trial = lookout(
+        ["config", "check", "--json"],
+        tmp_path,
+        LOOKOUT_DATABASE_URL=database,
+        TELEGRAM_BOT_TOKEN="123456:ABCdefGHIjklMNOpqrSTUvwxYZ012345",
+        TELEGRAM_API_BASE="http://127.0.0.1:9",
+    )
     assert trial.returncode == 0, trial.stderr
     report = json.loads(trial.stdout)
-    assert report["example_force"] is True and report["platforms_on"] == ["telegram"] and "slack" in report["platforms_off"]
+    assert (
+        report["example_force"] is True
+        and report["platforms_on"] == ["telegram"]
+        and "slack" in report["platforms_off"]
+    )
     assert report["database_ready"] is True and report["warnings"] == []  # a stand-in on this machine: a trial
     assert report["templates"][0] == "missing_person"
 
@@ -72,9 +88,14 @@ def test_config_check_from_an_empty_directory_uses_the_packaged_example_and_says
 def test_config_check_warns_about_the_example_force_sqlite_shared_and_plain_http(tmp_path: Path) -> None:
     database = f"sqlite:///{tmp_path}/lookout.db"
     assert lookout(["db", "upgrade"], tmp_path, LOOKOUT_DATABASE_URL=database).returncode == 0
-    done = lookout(["config", "check", "--processes", "3"], tmp_path, LOOKOUT_DATABASE_URL=database,
-                   TELEGRAM_BOT_TOKEN="123456:ABCdefGHIjklMNOpqrSTUvwxYZ012345", TELEGRAM_WEBHOOK_SECRET=SECRET,
-                   LOOKOUT_PUBLIC_URL="http://lookout.force.example")
+    done = lookout(
+        ["config", "check", "--processes", "3"],
+        tmp_path,
+        LOOKOUT_DATABASE_URL=database,
+        TELEGRAM_BOT_TOKEN="123456:ABCdefGHIjklMNOpqrSTUvwxYZ012345",
+        TELEGRAM_WEBHOOK_SECRET=SECRET,
+        LOOKOUT_PUBLIC_URL="http://lookout.force.example",
+    )
     assert done.returncode == 0, done.stderr  # warnings do not fail the check
     warnings = [line for line in done.stdout.splitlines() if line.startswith("Warning:")]
     assert len(warnings) == 3, done.stdout
@@ -85,8 +106,14 @@ def test_config_check_warns_about_the_example_force_sqlite_shared_and_plain_http
 
     # The force's own config, over HTTPS, one process: nothing to warn about.
     assert lookout(["init"], tmp_path).returncode == 0
-    own = lookout(["config", "check"], tmp_path, LOOKOUT_DATABASE_URL=database, LOOKOUT_FORCE_CONFIG=str(tmp_path / "force.toml"),
-                  TELEGRAM_BOT_TOKEN="123456:ABCdefGHIjklMNOpqrSTUvwxYZ012345", LOOKOUT_PUBLIC_URL="https://lookout.force.example")
+    own = lookout(
+        ["config", "check"],
+        tmp_path,
+        LOOKOUT_DATABASE_URL=database,
+        LOOKOUT_FORCE_CONFIG=str(tmp_path / "force.toml"),
+        TELEGRAM_BOT_TOKEN="123456:ABCdefGHIjklMNOpqrSTUvwxYZ012345",
+        LOOKOUT_PUBLIC_URL="https://lookout.force.example",
+    )
     assert own.returncode == 0 and "Warning" not in own.stdout, own.stdout
 
 
@@ -103,22 +130,47 @@ def test_db_current_says_where_the_schema_is(tmp_path: Path) -> None:
     database = f"sqlite:///{tmp_path}/lookout.db"
     before = lookout(["db", "current"], tmp_path, LOOKOUT_DATABASE_URL=database)
     assert before.returncode == 1 and "lookout db upgrade" in before.stderr
-    assert lookout(["db", "upgrade", ], tmp_path, LOOKOUT_DATABASE_URL=database).returncode == 0
+    assert (
+        lookout(
+            [
+                "db",
+                "upgrade",
+            ],
+            tmp_path,
+            LOOKOUT_DATABASE_URL=database,
+        ).returncode
+        == 0
+    )
     after = lookout(["db", "current"], tmp_path, LOOKOUT_DATABASE_URL=database)
     assert after.returncode == 0 and head_revision() in after.stdout
 
 
-@pytest.mark.parametrize("command", [
-    ["serve"], ["worker"], ["scheduler"], ["db", "upgrade"], ["db", "current"], ["config", "check"], ["alert", "list"],
-    ["alert", "send", "A-2026-000001", "--yes"], ["alert", "cancel", "A-2026-000001", "--yes"], ["telegram", "set-webhook"],
-])
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["serve"],
+        ["worker"],
+        ["scheduler"],
+        ["db", "upgrade"],
+        ["db", "current"],
+        ["config", "check"],
+        ["alert", "list"],
+        ["alert", "send", "A-2026-000001", "--yes"],
+        ["alert", "cancel", "A-2026-000001", "--yes"],
+        ["telegram", "set-webhook"],
+    ],
+)
 def test_a_bad_setting_exits_2_from_every_command_naming_it(tmp_path: Path, command: list[str]) -> None:
     done = lookout(command, tmp_path, LOOKOUT_DATABASE_URL=f"sqlite:///{tmp_path}/x.db", LOOKOUT_LOG_LEVEL="chatty")
     assert done.returncode == 2, done.stdout + done.stderr
-    assert "Configuration error" in done.stderr and "LOOKOUT_LOG_LEVEL" in done.stderr and "Traceback" not in done.stderr
+    assert (
+        "Configuration error" in done.stderr and "LOOKOUT_LOG_LEVEL" in done.stderr and "Traceback" not in done.stderr
+    )
 
 
-@pytest.mark.parametrize("url", ["postgresql+asyncpg://nobody@127.0.0.1:1/lookout", "postgresql+psycopg://nobody@127.0.0.1:abc/lookout"])
+@pytest.mark.parametrize(
+    "url", ["postgresql+asyncpg://nobody@127.0.0.1:1/lookout", "postgresql+psycopg://nobody@127.0.0.1:abc/lookout"]
+)
 @pytest.mark.parametrize("command", [["db", "upgrade"], ["db", "current"], ["config", "check"], ["alert", "list"]])
 def test_a_database_url_lookout_cannot_use_exits_2(tmp_path: Path, command: list[str], url: str) -> None:
     """A driver Lookout does not have, a port that is no number: both were tracebacks."""
@@ -131,7 +183,9 @@ def test_a_database_url_lookout_cannot_use_exits_2(tmp_path: Path, command: list
 def test_a_missing_force_config_exits_2_without_a_traceback(tmp_path: Path, command: list[str]) -> None:
     database = f"sqlite:///{tmp_path}/x.db"
     assert lookout(["db", "upgrade"], tmp_path, LOOKOUT_DATABASE_URL=database).returncode == 0
-    done = lookout(command, tmp_path, LOOKOUT_DATABASE_URL=database, LOOKOUT_FORCE_CONFIG=str(tmp_path / "nowhere.toml"))
+    done = lookout(
+        command, tmp_path, LOOKOUT_DATABASE_URL=database, LOOKOUT_FORCE_CONFIG=str(tmp_path / "nowhere.toml")
+    )
     if command == ["db", "current"]:  # the database alone: the force config is not its business
         assert done.returncode == 0
         return

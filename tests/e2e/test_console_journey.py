@@ -6,6 +6,7 @@ sends it from the preview; the resident receives it with the incident number
 and contact, presses "I have information" and sends a tip, which appears in the
 Slack tips channel as a reply in the alert's thread.
 """
+
 from __future__ import annotations
 
 from sandbox.slack_workspace import OFFICERS_CHANNEL_ID, TIPS_CHANNEL_ID
@@ -47,8 +48,12 @@ def test_subscribe_raise_by_slash_command_receive_and_send_a_tip_into_the_slack_
         wrong = service.submit(modal["id"], {**ALERT_FORM, "incident_number": {"value": "x"}})
         assert set(wrong["errors"]) == {"incident_number"}  # inline on its field, the modal stays open
         assert not service.submit(modal["id"], ALERT_FORM).get("errors")
-        card = eventually(lambda: next((m for m in service.slack(OFFICERS_CHANNEL_ID)["messages"]
-                                        if "alert_send" in str(m["blocks"])), None), what="the preview card")
+        card = eventually(
+            lambda: next(
+                (m for m in service.slack(OFFICERS_CHANNEL_ID)["messages"] if "alert_send" in str(m["blocks"])), None
+            ),
+            what="the preview card",
+        )
         assert "Would reach 1 resident" in slack_text(card)
         service.press(OFFICERS_CHANNEL_ID, card, "alert_send")
 

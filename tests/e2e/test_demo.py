@@ -1,4 +1,5 @@
 """``lookout demo`` from an empty folder: the app, the sandbox and its console come up with no further step."""
+
 from __future__ import annotations
 
 import signal
@@ -28,8 +29,15 @@ class Demo:
         self.folder = folder
         self.env = {**lookout_env("sqlite:///var/demo.db"), "PYTHONPATH": str(ROOT), "COLUMNS": "80"}
         self.lines: list[str] = []
-        self.process = subprocess.Popen([*LOOKOUT, "demo", *args], cwd=folder, env=self.env, stdout=subprocess.PIPE,
-                                        stderr=subprocess.STDOUT, text=True, errors="replace")
+        self.process = subprocess.Popen(
+            [*LOOKOUT, "demo", *args],
+            cwd=folder,
+            env=self.env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            errors="replace",
+        )
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
 
@@ -46,7 +54,7 @@ class Demo:
             time.sleep(0.1)
         end = self.lines.index(BANNER_END)
         start = next(i for i in range(end, -1, -1) if " Lookout demo " in self.lines[i])
-        return self.lines[start:end + 1]
+        return self.lines[start : end + 1]
 
     def stop(self) -> str:
         self.process.send_signal(signal.SIGINT)
@@ -76,8 +84,17 @@ def commands_in(banner: list[str]) -> list[str]:
 
 def test_the_demo_serves_the_console_prints_commands_that_work_in_80_columns_and_keeps_quiet(tmp_path: Path) -> None:
     app_port, sandbox_port, smtp_port = free_port(), free_port(), free_port()
-    demo = Demo(tmp_path, "--port", str(app_port), "--sandbox-port", str(sandbox_port), "--smtp-port", str(smtp_port),
-                "--residents", "30")
+    demo = Demo(
+        tmp_path,
+        "--port",
+        str(app_port),
+        "--sandbox-port",
+        str(sandbox_port),
+        "--smtp-port",
+        str(smtp_port),
+        "--residents",
+        "30",
+    )
     sandbox = f"http://127.0.0.1:{sandbox_port}"
     try:
         banner = demo.banner()
@@ -94,23 +111,36 @@ def test_the_demo_serves_the_console_prints_commands_that_work_in_80_columns_and
         assert any(f"smtp://127.0.0.1:{smtp_port}" in line for line in banner)
         commands = commands_in(banner)
         assert commands[0] == "  export LOOKOUT_DATABASE_URL=sqlite:///var/demo.db"
-        pasted = subprocess.run(["bash", "-c", "\n".join(commands)], cwd=tmp_path, env=demo.env, capture_output=True, text=True,
-                                timeout=120)
+        pasted = subprocess.run(
+            ["bash", "-c", "\n".join(commands)], cwd=tmp_path, env=demo.env, capture_output=True, text=True, timeout=120
+        )
         assert pasted.returncode == 0, pasted.stdout + pasted.stderr
         assert "A-2026-000001 (alert) queued" in pasted.stdout
         # The same settings from var/demo.env, as the banner says.
         assert any("source var/demo.env" in line for line in banner)
-        sourced = subprocess.run(["bash", "-c", "source var/demo.env && .venv/bin/lookout alert list --json"], cwd=tmp_path,
-                                 env=lookout_env("sqlite:///elsewhere.db"), capture_output=True, text=True, timeout=60)
+        sourced = subprocess.run(
+            ["bash", "-c", "source var/demo.env && .venv/bin/lookout alert list --json"],
+            cwd=tmp_path,
+            env=lookout_env("sqlite:///elsewhere.db"),
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         assert sourced.returncode == 0 and '"reference": "A-2026-000001"' in sourced.stdout, sourced.stderr
 
         # What would be chatter: the console polling, a resident writing in, an email through the relay stand-in.
         for _ in range(3):
             httpx.get(f"{sandbox}/_console/api/state", timeout=5)
             httpx.get(f"{sandbox}/mail/api/messages", timeout=5)
-        assert httpx.post(f"{sandbox}/_console/api/telegram/text", json={"text": "/start"}, timeout=30).json()["status"] == 200
+        assert (
+            httpx.post(f"{sandbox}/_console/api/telegram/text", json={"text": "/start"}, timeout=30).json()["status"]
+            == 200
+        )
         deadline = time.monotonic() + 60
-        while not any("robin@example.org" in mail["to"] for mail in httpx.get(f"{sandbox}/mail/api/messages", timeout=5).json()["messages"]):
+        while not any(
+            "robin@example.org" in mail["to"]
+            for mail in httpx.get(f"{sandbox}/mail/api/messages", timeout=5).json()["messages"]
+        ):
             assert time.monotonic() < deadline, "Robin's email did not arrive"
             time.sleep(0.5)
     finally:
@@ -120,7 +150,9 @@ def test_the_demo_serves_the_console_prints_commands_that_work_in_80_columns_and
     assert "platforms on: telegram, whatsapp, slack, email, sms" in output  # SMS against the sandbox's stand-in
     after_banner = output.split(BANNER_END, 1)[1]
     assert "HTTP/1.1" not in output and "mail.log" not in output, after_banner  # no access lines, no SMTP chatter
-    with sqlite3.connect(tmp_path / "var" / "demo.db") as db:  # some of the demo's residents signed up by email, some by text
+    with sqlite3.connect(
+        tmp_path / "var" / "demo.db"
+    ) as db:  # some of the demo's residents signed up by email, some by text
         emails = {address for (address,) in db.execute("SELECT address FROM residents WHERE channel = 'email'")}
         texts = [address for (address,) in db.execute("SELECT address FROM residents WHERE channel = 'sms'")]
     assert "email:robin@example.org" in emails and len(emails) > 1
@@ -130,11 +162,22 @@ def test_the_demo_serves_the_console_prints_commands_that_work_in_80_columns_and
 def test_a_taken_port_moves_only_what_it_was_for_and_the_banner_says_where(tmp_path: Path, taken_port: int) -> None:
     sandbox_port = free_port()
     # The same port taken for the app and the mail relay: each moves to a free one, the sandbox stays where asked.
-    demo = Demo(tmp_path, "--port", str(taken_port), "--sandbox-port", str(sandbox_port), "--smtp-port", str(taken_port),
-                "--residents", "0")
+    demo = Demo(
+        tmp_path,
+        "--port",
+        str(taken_port),
+        "--sandbox-port",
+        str(sandbox_port),
+        "--smtp-port",
+        str(taken_port),
+        "--residents",
+        "0",
+    )
     try:
         banner = demo.banner()
-        assert f"Console: http://127.0.0.1:{sandbox_port}/  (open it in your browser)" in banner  # still where it was asked
+        assert (
+            f"Console: http://127.0.0.1:{sandbox_port}/  (open it in your browser)" in banner
+        )  # still where it was asked
         app = next(line for line in banner if line.startswith("App: ")).split()[1].removesuffix("/healthz")
         assert app != f"http://127.0.0.1:{taken_port}" and httpx.get(f"{app}/readyz", timeout=5).status_code == 200
         relay = next(line for line in banner if "smtp://127.0.0.1:" in line).split("smtp://127.0.0.1:")[1].rstrip(".")

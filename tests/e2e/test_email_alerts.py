@@ -1,5 +1,6 @@
 """``lookout serve`` with email on: an alert from the command line, its update and its cancellation reach an email
 resident through a real SMTP server on loopback, and a dead address is given up on."""
+
 from __future__ import annotations
 
 import asyncio
@@ -20,16 +21,30 @@ from tests.support.residents import STAFFORD, add_residents, resident_at
 
 SECRET = "e2e-email-link-secret"
 PUBLIC = "https://lookout.mercia-vale.police.example"
-COMPOSE = ["--incident", "MV-20261125-0456", "--headline", "Missing boy, 9", "--message", "Sam <9> & his dog, last seen by the canal.",
-           "--at", f"{STAFFORD[0]},{STAFFORD[1]}", "--radius", "1km", "--everyone"]
+COMPOSE = [
+    "--incident",
+    "MV-20261125-0456",
+    "--headline",
+    "Missing boy, 9",
+    "--message",
+    "Sam <9> & his dog, last seen by the canal.",
+    "--at",
+    f"{STAFFORD[0]},{STAFFORD[1]}",
+    "--radius",
+    "1km",
+    "--everyone",
+]
 
 
 @pytest.fixture
 def residents(database_url: str):
     async def seed():
         engine = make_async_engine(database_url)
-        added = await add_residents(unit_of_work_factory(engine, clock=utc_now), resident_at(*STAFFORD, channel=Channel.EMAIL, ident="ada@example.org"),
-                                    resident_at(*STAFFORD, channel=Channel.EMAIL, ident="bounce@example.org"))
+        added = await add_residents(
+            unit_of_work_factory(engine, clock=utc_now),
+            resident_at(*STAFFORD, channel=Channel.EMAIL, ident="ada@example.org"),
+            resident_at(*STAFFORD, channel=Channel.EMAIL, ident="bounce@example.org"),
+        )
         await engine.dispose()
         return added
 
@@ -39,8 +54,14 @@ def residents(database_url: str):
 # The processes and the relay are what this exercises; storage has its tests on both databases.
 def test_an_alert_update_and_cancellation_reach_an_email_resident(database_url: str, residents) -> None:
     with SmtpSink() as sink:
-        env = lookout_env(database_url, LOOKOUT_SMTP_URL=sink.url, LOOKOUT_LINK_SECRET=SECRET, LOOKOUT_PUBLIC_URL=PUBLIC,
-                          LOOKOUT_EMAIL_FROM="Mercia Vale Police <alerts@mercia-vale.police.example>", LOOKOUT_EMAIL_BOUNCE_LIMIT="1")
+        env = lookout_env(
+            database_url,
+            LOOKOUT_SMTP_URL=sink.url,
+            LOOKOUT_LINK_SECRET=SECRET,
+            LOOKOUT_PUBLIC_URL=PUBLIC,
+            LOOKOUT_EMAIL_FROM="Mercia Vale Police <alerts@mercia-vale.police.example>",
+            LOOKOUT_EMAIL_BOUNCE_LIMIT="1",
+        )
         server = Server(env)
         try:
             server.wait_until_up()
@@ -54,7 +75,10 @@ def test_an_alert_update_and_cancellation_reach_an_email_resident(database_url: 
             assert alert.subject == "Police alert: Missing boy, 9" and "Sam <9> & his dog" in alert.body("plain")
             assert "Sam &lt;9&gt; &amp; his dog" in alert.body("html")
             (tip,) = re.findall(rf"{re.escape(PUBLIC)}/subscribe/tip\?t=[\w.\-]+", alert.body("plain"))
-            assert LinkSigner(SECRET, PUBLIC).read(Purpose.TIP, parse_qs(urlsplit(tip).query)["t"][0])["email"] == "ada@example.org"
+            assert (
+                LinkSigner(SECRET, PUBLIC).read(Purpose.TIP, parse_qs(urlsplit(tip).query)["t"][0])["email"]
+                == "ada@example.org"
+            )
             assert alert.message["List-Unsubscribe"].startswith(f"<{PUBLIC}/subscribe/unsubscribe?t=")
 
             run_json(["alert", "update", sent["reference"], "--message", "Sam has been found safe."], env)

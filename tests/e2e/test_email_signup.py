@@ -5,6 +5,7 @@ played by httpx posting the pages' forms, and the links are followed from the
 emails the sink received. Every bad input is answered with a clear message
 and leaves the database as it was.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -40,9 +41,22 @@ def site(database_url: str):
         yield running
 
 
-def sign_up(site: EmailSite, email: str = ADA, *, where: str = "ST16 2LZ", topics: tuple[str, ...] = ("burglary",),
-            age: bool = True, **more: str) -> httpx.Response:
-    form: dict[str, str | list[str]] = {"email": email, "where": where, "label": "home", "topics": list(topics), "sector": ""}
+def sign_up(
+    site: EmailSite,
+    email: str = ADA,
+    *,
+    where: str = "ST16 2LZ",
+    topics: tuple[str, ...] = ("burglary",),
+    age: bool = True,
+    **more: str,
+) -> httpx.Response:
+    form: dict[str, str | list[str]] = {
+        "email": email,
+        "where": where,
+        "label": "home",
+        "topics": list(topics),
+        "sector": "",
+    }
     if age:
         form["age"] = "yes"
     form.update(more)
@@ -75,7 +89,10 @@ def test_sign_up_then_confirm_from_the_email_link_subscribes_once(site: EmailSit
     assert form.status_code == 200
     assert "Mercia Vale Police" in form.text and '<html lang="en-GB">' in form.text
     headers = form.headers
-    assert "script-src" not in headers["content-security-policy"] and "frame-ancestors 'none'" in headers["content-security-policy"]
+    assert (
+        "script-src" not in headers["content-security-policy"]
+        and "frame-ancestors 'none'" in headers["content-security-policy"]
+    )
     assert headers["referrer-policy"] == "no-referrer" and headers["x-frame-options"] == "DENY"
     assert "never the exact address" in text_of(form)  # the privacy summary
 
@@ -110,14 +127,20 @@ def test_sign_up_then_confirm_from_the_email_link_subscribes_once(site: EmailSit
     # They change their topics; pressing the old confirmation again changes nothing back.
     manage = re.search(r'href="([^"]*/subscribe/manage\?t=[^"]+)"', done.text).group(1)
     token = manage.split("?t=", 1)[1]
-    saved = httpx.post(f"{site.url}/subscribe/manage", data={"t": token, "action": "topics", "topics": ["missing"]},
-                       follow_redirects=True)
+    saved = httpx.post(
+        f"{site.url}/subscribe/manage",
+        data={"t": token, "action": "topics", "topics": ["missing"]},
+        follow_redirects=True,
+    )
     assert saved.status_code == 200 and "Your topics are saved" in saved.text
     again = confirm(site, link)
     assert again.status_code == 200 and "already confirmed" in text_of(again)
     assert {r.topic for r in rows(site.database_url, sa.select(subscriptions.c.topic))} == {"missing"}
-    both = httpx.post(f"{site.url}/subscribe/manage", data={"t": token, "action": "topics", "topics": ["all", "burglary"]},
-                      follow_redirects=True)
+    both = httpx.post(
+        f"{site.url}/subscribe/manage",
+        data={"t": token, "action": "topics", "topics": ["all", "burglary"]},
+        follow_redirects=True,
+    )
     assert both.status_code == 200  # ticked together, the specific topic wins: All local crime would bring everything
     assert {r.topic for r in rows(site.database_url, sa.select(subscriptions.c.topic))} == {"burglary"}
     assert count(site.database_url, residents) == 1
@@ -212,8 +235,11 @@ def test_one_click_unsubscribe_from_the_mail_header_erases_and_repeats_harmlessl
     # What a mail app does with the RFC 8058 headers: POST the body to the header's address, no page, no person.
     target = mail.message["List-Unsubscribe"].strip("<>")
     for _ in range(2):
-        answer = httpx.post(target, content=mail.message["List-Unsubscribe-Post"],
-                            headers={"Content-Type": "application/x-www-form-urlencoded"})
+        answer = httpx.post(
+            target,
+            content=mail.message["List-Unsubscribe-Post"],
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+        )
         assert answer.status_code == 200 and "Unsubscribed" in answer.text
         assert subscribed(site) == []
     # The same link from the email's body: a page with one button, then the same result.
@@ -235,8 +261,12 @@ def test_manage_places_topics_sector_pause_and_a_fresh_link_that_tells_nobody_wh
     token = manage.split("?t=", 1)[1]
 
     def act(action: str, **fields: str | list[str]) -> httpx.Response:
-        return httpx.post(f"{site.url}/subscribe/manage", data={"t": token, "action": action, **fields},
-                          follow_redirects=True, timeout=20)
+        return httpx.post(
+            f"{site.url}/subscribe/manage",
+            data={"t": token, "action": action, **fields},
+            follow_redirects=True,
+            timeout=20,
+        )
 
     page = httpx.get(manage)
     assert page.status_code == 200 and ADA in page.text and "Show everything we hold about you" in page.text
@@ -269,9 +299,26 @@ def test_a_tip_from_an_alert_email_link_lands_in_the_slack_tips_thread(site: Ema
     signed_up(site)
     confirm(site, link_in(site.mail_to(ADA, "Confirm"), "/subscribe/confirm"))
     _, lat, lon = STAFFORD_POSTCODE
-    sent = run_json(["alert", "send", "--incident", "MV-20261125-0456", "--headline", "Burglary on Eastgate Street",
-                     "--message", "Two men seen in gardens.", "--at", f"{lat},{lon}", "--radius", "1km",
-                     "--topics", "burglary", "--yes"], site.env)
+    sent = run_json(
+        [
+            "alert",
+            "send",
+            "--incident",
+            "MV-20261125-0456",
+            "--headline",
+            "Burglary on Eastgate Street",
+            "--message",
+            "Two men seen in gardens.",
+            "--at",
+            f"{lat},{lon}",
+            "--radius",
+            "1km",
+            "--topics",
+            "burglary",
+            "--yes",
+        ],
+        site.env,
+    )
     link = site.signer.tip_url(ADA, sent["id"])
 
     form = httpx.get(link)
@@ -282,7 +329,13 @@ def test_a_tip_from_an_alert_email_link_lands_in_the_slack_tips_thread(site: Ema
     assert empty.status_code == 400 and "Tell us what you saw or heard" in text_of(empty)
     assert count(site.database_url, tips) == 0
 
-    tip = {"t": token, "n": nonce, "text": "A white van <b>parked</b> by no. 12 at 9pm.", "contact_me": "yes", "contact": ""}
+    tip = {
+        "t": token,
+        "n": nonce,
+        "text": "A white van <b>parked</b> by no. 12 at 9pm.",
+        "contact_me": "yes",
+        "contact": "",
+    }
     answer = httpx.post(f"{site.url}/subscribe/tip", data=tip)
     assert answer.status_code == 200 and "Thank you" in answer.text
     reference = re.search(r"T-\d{4}-\d{6}", answer.text).group(0)
@@ -300,5 +353,9 @@ def test_a_tip_from_an_alert_email_link_lands_in_the_slack_tips_thread(site: Ema
     for number in range(2):
         assert httpx.post(f"{site.url}/subscribe/tip", data={**tip, "n": f"more-{number}"}).status_code == 200
     flooded = httpx.post(f"{site.url}/subscribe/tip", data={**tip, "n": "one-too-many", "text": "And another thing"})
-    assert flooded.status_code == 429 and "Please wait a minute" in text_of(flooded) and "And another thing" in flooded.text
+    assert (
+        flooded.status_code == 429
+        and "Please wait a minute" in text_of(flooded)
+        and "And another thing" in flooded.text
+    )
     assert count(site.database_url, tips) == 3

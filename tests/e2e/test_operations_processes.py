@@ -1,6 +1,7 @@
 """``lookout serve`` as real processes, as an operator configures them: logs in JSON from ``.env`` (uvicorn's
 access lines included, never a secret), the log level honoured, and webhook timings summed over several
 web processes sharing one port (prometheus multiprocess mode)."""
+
 from __future__ import annotations
 
 import json
@@ -22,14 +23,25 @@ WEBHOOK_SECRET = "webhook-secret-9f8e7d6c5b4a"
 
 def env_without_settings(**extra: str) -> dict[str, str]:
     """Settings come from the ``.env`` file in the working directory only (as on a server)."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("LOOKOUT_", "TELEGRAM_", "SLACK_", "WHATSAPP_", "SMS_"))}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("LOOKOUT_", "TELEGRAM_", "SLACK_", "WHATSAPP_", "SMS_"))
+    }
     env.update(extra)
     return env
 
 
 def start(folder: Path, port: int, *args: str, **extra: str) -> subprocess.Popen[str]:
-    return subprocess.Popen([*LOOKOUT, "serve", "--port", str(port), *args], env=env_without_settings(**extra), cwd=folder,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, errors="replace")
+    return subprocess.Popen(
+        [*LOOKOUT, "serve", "--port", str(port), *args],
+        env=env_without_settings(**extra),
+        cwd=folder,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        errors="replace",
+    )
 
 
 def wait_until_up(process: subprocess.Popen[str], url: str) -> None:
@@ -66,17 +78,30 @@ def migrated(folder: Path) -> str:
 
 def test_json_logs_from_dotenv_every_line_including_access_lines_and_never_a_secret(tmp_path: Path) -> None:
     port = free_port()
-    write_env(tmp_path, LOOKOUT_DATABASE_URL=migrated(tmp_path), LOOKOUT_LOG_FORMAT="json",
-              TELEGRAM_BOT_TOKEN=BOT_TOKEN, TELEGRAM_WEBHOOK_SECRET=WEBHOOK_SECRET, TELEGRAM_API_BASE="http://127.0.0.1:9",
-              LOOKOUT_GEOCODER_DOMAIN="127.0.0.1:9", LOOKOUT_GEOCODER_SCHEME="http")
+    write_env(
+        tmp_path,
+        LOOKOUT_DATABASE_URL=migrated(tmp_path),
+        LOOKOUT_LOG_FORMAT="json",
+        TELEGRAM_BOT_TOKEN=BOT_TOKEN,
+        TELEGRAM_WEBHOOK_SECRET=WEBHOOK_SECRET,
+        TELEGRAM_API_BASE="http://127.0.0.1:9",
+        LOOKOUT_GEOCODER_DOMAIN="127.0.0.1:9",
+        LOOKOUT_GEOCODER_SCHEME="http",
+    )
     server = start(tmp_path, port)
     url = f"http://127.0.0.1:{port}"
     try:
         wait_until_up(server, url)
         assert httpx.get(f"{url}/healthz").status_code == 200
         # Secrets where an access line would print them: a query string, a path, a wrong guess at the webhook secret.
-        assert httpx.post(f"{url}/telegram/webhook?secret={WEBHOOK_SECRET}", json={"update_id": 1},
-                          headers={"X-Telegram-Bot-Api-Secret-Token": "wrong"}).status_code == 403
+        assert (
+            httpx.post(
+                f"{url}/telegram/webhook?secret={WEBHOOK_SECRET}",
+                json={"update_id": 1},
+                headers={"X-Telegram-Bot-Api-Secret-Token": "wrong"},
+            ).status_code
+            == 403
+        )
         assert httpx.get(f"{url}/bot{BOT_TOKEN}/getMe").status_code == 404
         assert httpx.get(f"{url}/subscribe/manage?t=signed.link.token-0123456789").status_code in (200, 400, 404)
     finally:
@@ -106,16 +131,24 @@ def test_the_log_level_from_dotenv_is_honoured_by_uvicorn_too(tmp_path: Path) ->
 
 
 def webhook_count(metrics_text: str) -> float:
-    return sum(sample.value for family in text_string_to_metric_families(metrics_text) for sample in family.samples
-               if sample.name == "lookout_webhook_seconds_count" and sample.labels["path"] == "/telegram/webhook")
+    return sum(
+        sample.value
+        for family in text_string_to_metric_families(metrics_text)
+        for sample in family.samples
+        if sample.name == "lookout_webhook_seconds_count" and sample.labels["path"] == "/telegram/webhook"
+    )
 
 
 def test_two_web_processes_on_one_port_report_every_webhook_in_every_scrape(tmp_path: Path) -> None:
     port, requests = free_port(), 24
     metrics_dir = tmp_path / "prometheus"
     write_env(tmp_path, LOOKOUT_DATABASE_URL=migrated(tmp_path))
-    servers = [start(tmp_path, port, "--no-worker", "--no-scheduler", "--reuse-port", PROMETHEUS_MULTIPROC_DIR=str(metrics_dir))
-               for _ in range(2)]
+    servers = [
+        start(
+            tmp_path, port, "--no-worker", "--no-scheduler", "--reuse-port", PROMETHEUS_MULTIPROC_DIR=str(metrics_dir)
+        )
+        for _ in range(2)
+    ]
     url = f"http://127.0.0.1:{port}"
     try:
         for server in servers:

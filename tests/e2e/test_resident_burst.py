@@ -4,6 +4,7 @@ The red team saw 46% of 100 simultaneous residents' webhooks answered 500: the c
 Telegram's 429, waited once, met it again and failed. Replies are now paced at the bot's rate, first replies first,
 and a 429 is waited out. The time to answer everyone is a figure of ``lookout bench doors`` (docs/performance.md), not asserted.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -19,8 +20,10 @@ async def test_a_hundred_replies_at_once_all_go_out_within_telegrams_limits() ->
     with TelegramStandIn(TOKEN, limits=TelegramLimits()) as telegram:
         bot = make_conversation_bot(TOKEN, telegram.base_url)
         try:
-            sent = await asyncio.gather(*(bot.send_message(chat_id=990_000 + n, text=f"Welcome {n}") for n in range(100)),
-                                        return_exceptions=True)
+            sent = await asyncio.gather(
+                *(bot.send_message(chat_id=990_000 + n, text=f"Welcome {n}") for n in range(100)),
+                return_exceptions=True,
+            )
         finally:
             await bot.session.close()
     failures = [repr(s) for s in sent if isinstance(s, BaseException)]
@@ -38,4 +41,3 @@ def test_a_hundred_residents_at_once_are_all_answered_and_no_webhook_fails(datab
     assert figures["webhook_answers"] == {"200": 100}
     assert figures["residents_answered"] == 100, figures
     assert "Traceback" not in log, log[-3000:]
-

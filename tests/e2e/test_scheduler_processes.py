@@ -1,4 +1,5 @@
 """Exactly one scheduler runs jobs; a standby takes over when the leader dies."""
+
 from __future__ import annotations
 
 import signal
@@ -23,7 +24,9 @@ class LoggedProcess:
     def __init__(self, args: list[str], env: dict[str, str], log_path) -> None:
         self.log_path = log_path
         self._log = open(log_path, "w")
-        self.process = subprocess.Popen([*LOOKOUT, *args], env=env, cwd=ROOT, stdout=self._log, stderr=subprocess.STDOUT)
+        self.process = subprocess.Popen(
+            [*LOOKOUT, *args], env=env, cwd=ROOT, stdout=self._log, stderr=subprocess.STDOUT
+        )
 
     def output(self) -> str:
         return self.log_path.read_text()
@@ -45,7 +48,9 @@ class LoggedProcess:
 def audit_actions(database_url: str, action: str) -> int:
     engine = make_sync_engine(database_url)
     with engine.connect() as conn:
-        count = conn.execute(sa.select(sa.func.count()).select_from(audit_log).where(audit_log.c.action == action)).scalar_one()
+        count = conn.execute(
+            sa.select(sa.func.count()).select_from(audit_log).where(audit_log.c.action == action)
+        ).scalar_one()
     engine.dispose()
     return count
 
@@ -74,7 +79,9 @@ def test_one_leader_a_standby_and_a_takeover(database_url: str, force, tmp_path)
         second = LoggedProcess(["scheduler"], env, tmp_path / "second.log")
         second.wait_for("another scheduler holds the lock; standing by")
 
-        reference = seed_telegram_residents_and_send(database_url, force, 3, send_at=datetime.now(UTC) + timedelta(seconds=2))
+        reference = seed_telegram_residents_and_send(
+            database_url, force, 3, send_at=datetime.now(UTC) + timedelta(seconds=2)
+        )
         wait_for_state(database_url, reference, "sending")
         time.sleep(6)  # both have had time to run the job again
         assert audit_actions(database_url, "send") == 1  # sent once, by one scheduler
@@ -82,7 +89,9 @@ def test_one_leader_a_standby_and_a_takeover(database_url: str, force, tmp_path)
 
         first.stop(signal.SIGKILL)  # the leader dies without letting go
         second.wait_for("this process is the scheduler", timeout=30)
-        later = seed_telegram_residents_and_send(database_url, force, 1, send_at=datetime.now(UTC) + timedelta(seconds=1))
+        later = seed_telegram_residents_and_send(
+            database_url, force, 1, send_at=datetime.now(UTC) + timedelta(seconds=1)
+        )
         wait_for_state(database_url, later, "sending")
         assert audit_actions(database_url, "send") == 2
     finally:
@@ -97,8 +106,14 @@ def test_a_schedule_missed_during_downtime_is_sent_once_or_flagged(database_url:
     stale = seed_telegram_residents_and_send(database_url, force, 2, send_at=datetime.now(UTC) + timedelta(seconds=1))
     engine = make_sync_engine(database_url)
     with engine.begin() as conn:
-        conn.execute(sa.update(alerts).where(alerts.c.reference == recent).values(send_at=datetime.now(UTC) - timedelta(minutes=10)))
-        conn.execute(sa.update(alerts).where(alerts.c.reference == stale).values(send_at=datetime.now(UTC) - timedelta(hours=2)))
+        conn.execute(
+            sa.update(alerts)
+            .where(alerts.c.reference == recent)
+            .values(send_at=datetime.now(UTC) - timedelta(minutes=10))
+        )
+        conn.execute(
+            sa.update(alerts).where(alerts.c.reference == stale).values(send_at=datetime.now(UTC) - timedelta(hours=2))
+        )
     engine.dispose()
 
     scheduler = LoggedProcess(["scheduler"], lookout_env(database_url), tmp_path / "scheduler.log")

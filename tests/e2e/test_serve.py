@@ -1,4 +1,5 @@
 """``lookout serve`` as a real process over real HTTP."""
+
 from __future__ import annotations
 
 import httpx
@@ -23,7 +24,13 @@ def test_health_and_readiness(database_url: str) -> None:
         _set_schema_revision(database_url, "older")
         stale = httpx.get(f"{server.url}/readyz")
         assert stale.status_code == 503
-        assert stale.json() == {"status": "unavailable", "database": "ok", "schema": "older", "expected": head_revision(), "fix": "lookout db upgrade"}
+        assert stale.json() == {
+            "status": "unavailable",
+            "database": "ok",
+            "schema": "older",
+            "expected": head_revision(),
+            "fix": "lookout db upgrade",
+        }
     finally:
         output = server.stop()
         _set_schema_revision(database_url, head_revision())
@@ -59,7 +66,9 @@ def test_db_upgrade_then_serve(tmp_path) -> None:
 
 def test_a_broken_force_config_stops_start_up_naming_file_and_field(tmp_path) -> None:
     config = tmp_path / "force.toml"
-    config.write_text('name = "X Police"\ncontact = "Call 101"\nincident_pattern = "["\napproval_threshold = 10\n[[topics]]\nkey = "all"\nlabel = "All"\ndescription = "All"\n')
+    config.write_text(
+        'name = "X Police"\ncontact = "Call 101"\nincident_pattern = "["\napproval_threshold = 10\n[[topics]]\nkey = "all"\nlabel = "All"\ndescription = "All"\n'
+    )
     done = run_lookout(["serve"], lookout_env(f"sqlite:///{tmp_path}/x.db", LOOKOUT_FORCE_CONFIG=str(config)))
     assert done.returncode == 2
     assert str(config) in done.stderr and "incident_pattern" in done.stderr

@@ -1,5 +1,6 @@
 """The officers' Slack app in a real ``lookout serve``: signed requests over HTTP from the sandbox's simulated
 Slack, its Web API stand-in recording what the app did, residents reached on the Telegram stand-in."""
+
 from __future__ import annotations
 
 import asyncio
@@ -39,18 +40,27 @@ def service(database_url: str):
 
     async def seed():
         engine = make_async_engine(database_url)
-        await add_residents(unit_of_work_factory(engine, clock=utc_now), resident_at(*STAFFORD),
-                            resident_at(*offset(*STAFFORD, north_m=300), topics=frozenset({"missing"})))
+        await add_residents(
+            unit_of_work_factory(engine, clock=utc_now),
+            resident_at(*STAFFORD),
+            resident_at(*offset(*STAFFORD, north_m=300), topics=frozenset({"missing"})),
+        )
         await engine.dispose()
 
     asyncio.run(seed())
     slack = SlackStandIn(SLACK_TOKEN, SECRET, limits=SlackLimits(post_per_channel_per_second=None))
     with slack, TelegramStandIn(TELEGRAM_TOKEN) as telegram, NominatimStandIn() as nominatim:
         env = lookout_env(
-            database_url, TELEGRAM_BOT_TOKEN=TELEGRAM_TOKEN, TELEGRAM_API_BASE=telegram.base_url,
-            SLACK_BOT_TOKEN=SLACK_TOKEN, SLACK_SIGNING_SECRET=SECRET, SLACK_API_BASE=slack.api_url,
-            SLACK_OFFICER_IDS=OFFICER_ID, SLACK_SUPERVISOR_IDS=SUPERVISOR_ID,
-            LOOKOUT_GEOCODER_DOMAIN=nominatim.domain, LOOKOUT_GEOCODER_SCHEME="http",
+            database_url,
+            TELEGRAM_BOT_TOKEN=TELEGRAM_TOKEN,
+            TELEGRAM_API_BASE=telegram.base_url,
+            SLACK_BOT_TOKEN=SLACK_TOKEN,
+            SLACK_SIGNING_SECRET=SECRET,
+            SLACK_API_BASE=slack.api_url,
+            SLACK_OFFICER_IDS=OFFICER_ID,
+            SLACK_SUPERVISOR_IDS=SUPERVISOR_ID,
+            LOOKOUT_GEOCODER_DOMAIN=nominatim.domain,
+            LOOKOUT_GEOCODER_SCHEME="http",
         )
         server = Server(env)
         try:
@@ -68,26 +78,41 @@ async def test_an_officer_raises_previews_and_sends_and_sees_the_final_report(se
         answer = await simulated.slash_command(OFFICER_ID, "/alert", "", OFFICERS_CHANNEL_ID)
         assert answer.status_code == 200 and answer.elapsed.total_seconds() < 3
         (modal,) = await eventually(lambda: slack.open_views(OFFICER_ID), what="the modal")
-        retried = await simulated.post_signed(urlencode(slack.interactions[-1].body), "application/x-www-form-urlencoded",
-                                              headers={"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"})
+        retried = await simulated.post_signed(
+            urlencode(slack.interactions[-1].body),
+            "application/x-www-form-urlencoded",
+            headers={"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"},
+        )
         assert retried.status_code == 200
         await asyncio.sleep(0.3)
         assert [v.method for v in slack.views] == ["views.open"]  # Slack's retry opened no second modal
 
-        wrong = await simulated.view_submission(OFFICER_ID, modal["id"], {**COMPOSE_VALUES, "incident_number": {"value": "x"}})
+        wrong = await simulated.view_submission(
+            OFFICER_ID, modal["id"], {**COMPOSE_VALUES, "incident_number": {"value": "x"}}
+        )
         assert set(wrong.json()["errors"]) == {"incident_number"}
         done = await simulated.view_submission(OFFICER_ID, modal["id"], COMPOSE_VALUES)
         assert done.status_code == 200 and done.content == b""
-        (card,) = await eventually(lambda: [m for m in slack.messages_in(OFFICERS_CHANNEL_ID) if m.blocks], what="the preview")
+        (card,) = await eventually(
+            lambda: [m for m in slack.messages_in(OFFICERS_CHANNEL_ID) if m.blocks], what="the preview"
+        )
         assert "Would reach 2 residents" in card_text(card) and "Telegram 2" in card_text(card)
         (picture,) = [f for f in slack.files.values() if f.completed]
         assert picture.content and picture.content.startswith(b"\x89PNG")
 
         started = time.monotonic()
-        await simulated.block_action(OFFICER_ID, "alert_send", button_value(card, "alert_send"),
-                                     channel_id=OFFICERS_CHANNEL_ID, message_ts=card.ts)
-        await eventually(lambda: "Delivered in" in card_text(slack.message(OFFICERS_CHANNEL_ID, card.ts)), timeout=20,
-                         what="the final report")
+        await simulated.block_action(
+            OFFICER_ID,
+            "alert_send",
+            button_value(card, "alert_send"),
+            channel_id=OFFICERS_CHANNEL_ID,
+            message_ts=card.ts,
+        )
+        await eventually(
+            lambda: "Delivered in" in card_text(slack.message(OFFICERS_CHANNEL_ID, card.ts)),
+            timeout=20,
+            what="the final report",
+        )
         took = time.monotonic() - started
     final = card_text(slack.message(OFFICERS_CHANNEL_ID, card.ts))
     assert "2 sent · 0 failed · 0 blocked the bot · 0 skipped (of 2)" in final
@@ -111,17 +136,34 @@ async def test_forged_stale_and_malformed_requests_get_401_and_change_nothing(se
         async with httpx.AsyncClient() as http:
             plain = {"Content-Type": "application/x-www-form-urlencoded"}
             answers.append(await http.post(url, content=form, headers=plain))  # no signature at all
-            answers.append(await http.post(url, content=form, headers={**plain, "X-Slack-Request-Timestamp": "abc",
-                                                                       "X-Slack-Signature": "v0=00"}))
-            answers.append(await http.post(url, content=form, headers=[
-                ("Content-Type", "application/x-www-form-urlencoded"), ("X-Slack-Request-Timestamp", str(now)),
-                ("X-Slack-Signature", "v0=\xe9\xe9".encode("latin-1"))]))  # non-ASCII
-            answers.append(await http.post(url, content=b"\xff\xfe", headers={**plain, "X-Slack-Request-Timestamp": str(now),
-                                                                              "X-Slack-Signature": "v0=" + "0" * 64}))
+            answers.append(
+                await http.post(
+                    url,
+                    content=form,
+                    headers={**plain, "X-Slack-Request-Timestamp": "abc", "X-Slack-Signature": "v0=00"},
+                )
+            )
+            answers.append(
+                await http.post(
+                    url,
+                    content=form,
+                    headers=[
+                        ("Content-Type", "application/x-www-form-urlencoded"),
+                        ("X-Slack-Request-Timestamp", str(now)),
+                        ("X-Slack-Signature", "v0=\xe9\xe9".encode("latin-1")),
+                    ],
+                )
+            )  # non-ASCII
+            answers.append(
+                await http.post(
+                    url,
+                    content=b"\xff\xfe",
+                    headers={**plain, "X-Slack-Request-Timestamp": str(now), "X-Slack-Signature": "v0=" + "0" * 64},
+                )
+            )
             ssl_check = await http.post(url, content="ssl_check=1&token=x", headers=plain)
     assert [a.status_code for a in answers] == [401] * 7, [a.text for a in answers]
     assert all(a.json() == {"ok": False, "error": "invalid signature"} for a in answers)
     assert ssl_check.status_code == 200
     assert slack.views == [] and slack.ephemeral == []
     assert count(database_url, inbound_updates) == 0 and count(database_url, audit_log) == 0
-

@@ -6,6 +6,7 @@ Update JSON to its webhook, officers act through the CLI and through signed
 Slack requests (the tips queue), and everything the app sends is read back
 from the stand-ins.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -58,11 +59,22 @@ HOSTILE = "<b>bold</b> & <script>alert(1)</script> *_[]()~`>#+-=|{}.!"
 def service(database_url: str, request: pytest.FixtureRequest):
     # A test taps far faster than a person: a deep per-chat burst keeps it from waiting out flood limits it would never meet.
     slack = SlackStandIn(SLACK_TOKEN, SLACK_SECRET, limits=SlackLimits(post_per_channel_per_second=None))
-    with TelegramStandIn(TOKEN, limits=TelegramLimits(per_chat_burst=50)) as telegram, NominatimStandIn() as nominatim, slack:
+    with (
+        TelegramStandIn(TOKEN, limits=TelegramLimits(per_chat_burst=50)) as telegram,
+        NominatimStandIn() as nominatim,
+        slack,
+    ):
         env = lookout_env(
-            database_url, TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_API_BASE=telegram.base_url, TELEGRAM_WEBHOOK_SECRET=SECRET,
-            LOOKOUT_GEOCODER_DOMAIN=nominatim.domain, SLACK_TIPS_CHANNEL=TIPS_CHANNEL, SLACK_OFFICER_IDS=OFFICER,
-            SLACK_BOT_TOKEN=SLACK_TOKEN, SLACK_SIGNING_SECRET=SLACK_SECRET, SLACK_API_BASE=slack.api_url,
+            database_url,
+            TELEGRAM_BOT_TOKEN=TOKEN,
+            TELEGRAM_API_BASE=telegram.base_url,
+            TELEGRAM_WEBHOOK_SECRET=SECRET,
+            LOOKOUT_GEOCODER_DOMAIN=nominatim.domain,
+            SLACK_TIPS_CHANNEL=TIPS_CHANNEL,
+            SLACK_OFFICER_IDS=OFFICER,
+            SLACK_BOT_TOKEN=SLACK_TOKEN,
+            SLACK_SIGNING_SECRET=SLACK_SECRET,
+            SLACK_API_BASE=slack.api_url,
         )
         server = Server(env)
         env["LOOKOUT_PUBLIC_URL"] = server.url
@@ -71,8 +83,10 @@ def service(database_url: str, request: pytest.FixtureRequest):
             server.wait_until_up()
             # Registered as `lookout telegram set-webhook` would (that command is tested in test_telegram_webhook.py);
             # calling setWebhook directly saves starting a second process for every test.
-            answer = httpx.post(f"{telegram.base_url}/bot{TOKEN}/setWebhook",
-                                data={"url": f"{server.url}/telegram/webhook", "secret_token": SECRET})
+            answer = httpx.post(
+                f"{telegram.base_url}/bot{TOKEN}/setWebhook",
+                data={"url": f"{server.url}/telegram/webhook", "secret_token": SECRET},
+            )
             assert answer.json()["ok"], answer.text
             yield telegram, slack, env
         finally:
@@ -81,7 +95,9 @@ def service(database_url: str, request: pytest.FixtureRequest):
                 pytest.fail(f"the server logged an error:\n{output[-4000:]}")
 
 
-def test_subscribe_by_location_receive_alerts_send_a_tip_talk_to_an_officer_and_leave(service, database_url: str) -> None:
+def test_subscribe_by_location_receive_alerts_send_a_tip_talk_to_an_officer_and_leave(
+    service, database_url: str
+) -> None:
     telegram, slack, env = service
     phone = Phone(telegram, TelegramUsers(telegram), SimulatedUser(777001, first_name="Sam", username="sam_s"))
 
@@ -109,13 +125,32 @@ def test_subscribe_by_location_receive_alerts_send_a_tip_talk_to_an_officer_and_
     assert "52.80671" not in state_json and "-2.11742" not in state_json  # only the snapped cell's centre was ever kept
 
     # An alert raised by an officer, with hostile text that must arrive literally.
-    sent = run_json(["alert", "send", "--incident", "MV-20261125-0456", "--headline", f"Burglary {HOSTILE}",
-                     "--message", "Two men seen in gardens on Eastgate Street.", "--at", f"{STAFFORD[0]},{STAFFORD[1]}",
-                     "--radius", "1km", "--topics", "burglary", "--yes"], env)
+    sent = run_json(
+        [
+            "alert",
+            "send",
+            "--incident",
+            "MV-20261125-0456",
+            "--headline",
+            f"Burglary {HOSTILE}",
+            "--message",
+            "Two men seen in gardens on Eastgate Street.",
+            "--at",
+            f"{STAFFORD[0]},{STAFFORD[1]}",
+            "--radius",
+            "1km",
+            "--topics",
+            "burglary",
+            "--yes",
+        ],
+        env,
+    )
     alert = phone.wait_for_text("MV-20261125-0456")
     assert HOSTILE in alert.visible and "Call 101" in alert.visible and "Eastgate Street" in alert.visible
 
-    run_json(["alert", "update", sent["reference"], "--message", "One man detained; the other ran towards the station."], env)
+    run_json(
+        ["alert", "update", sent["reference"], "--message", "One man detained; the other ran towards the station."], env
+    )
     update = phone.wait_for_text("ran towards the station")
     assert update.params["reply_parameters"]["message_id"] == alert.message_id  # the update is a reply to the alert
 
@@ -132,7 +167,9 @@ def test_subscribe_by_location_receive_alerts_send_a_tip_talk_to_an_officer_and_
     assert "chip shop" in tip.text and "Blue jacket" in tip.text and len(tip.media) == 1
     assert (tip.lat, tip.lon) == (52.80512, -2.11902) and not tip.anonymous and "@sam_s" in tip.contact
     queued = rows(database_url, sa.select(deliveries.c.address).where(deliveries.c.address.like("slack:%")))
-    assert {q.address for q in queued} == {f"slack:{TIPS_CHANNEL}"} and len(queued) == 2  # the alert's thread root, the tip
+    assert {q.address for q in queued} == {f"slack:{TIPS_CHANNEL}"} and len(
+        queued
+    ) == 2  # the alert's thread root, the tip
 
     # In Slack: a reply in the alert's thread, with its reference, and the photo uploaded into the same thread.
     card = asyncio.run(tip_in_slack(slack, TIPS_CHANNEL, tip.reference))
@@ -144,12 +181,17 @@ def test_subscribe_by_location_receive_alerts_send_a_tip_talk_to_an_officer_and_
 
     # An officer replies from Slack; the resident answers by replying to it; the answer lands in the same thread.
     events = f"{env['LOOKOUT_PUBLIC_URL']}/slack/events"
-    asyncio.run(officer_replies_in_slack(slack, events, OFFICER, card, tip.reference, "Thank you. Was he carrying anything?"))
+    asyncio.run(
+        officer_replies_in_slack(slack, events, OFFICER, card, tip.reference, "Thank you. Was he carrying anything?")
+    )
     reply = phone.wait_for_text("Was he carrying anything?")
     assert tip.reference in reply.visible and OFFICER not in reply.visible
     phone.send("A black holdall.", reply_to=reply.message_id)
     assert tip.reference in phone.last().visible
-    assert [n.author for n in rows(database_url, sa.select(tip_notes.c.author).order_by(tip_notes.c.id))] == [OFFICER, "tipster"]
+    assert [n.author for n in rows(database_url, sa.select(tip_notes.c.author).order_by(tip_notes.c.id))] == [
+        OFFICER,
+        "tipster",
+    ]
     answer = asyncio.run(said_in_thread(slack, card, "A black holdall."))
     assert tip.reference in answer.text and answer.is_reply
 
@@ -173,15 +215,21 @@ def test_subscribe_by_location_receive_alerts_send_a_tip_talk_to_an_officer_and_
     assert "@sam_s" in mine["contact_given_to_officers"] and mine["shown_to_officers_as"].startswith("Tipster ")
     assert mine["conversation"] == [
         {"from": "officer", "text": "Thank you. Was he carrying anything?", "at": mine["conversation"][0]["at"]},
-        {"from": "you", "text": "A black holdall.", "at": mine["conversation"][1]["at"]}]
+        {"from": "you", "text": "A black holdall.", "at": mine["conversation"][1]["at"]},
+    ]
     assert exported["tips_blocked"] is False and OFFICER not in json.dumps(exported)
     phone.send("/stop")
     phone.press("Yes, delete it all")
     assert "deleted" in phone.last().visible
 
     # The tip's post in Slack keeps what they saw (evidence) but loses who they are, through the worker's chat.update.
-    asyncio.run(eventually(lambda: "erased their data" in slack.message(TIPS_CHANNEL, card.ts).text, timeout=15,
-                           what="the tip's post redacted"))
+    asyncio.run(
+        eventually(
+            lambda: "erased their data" in slack.message(TIPS_CHANNEL, card.ts).text,
+            timeout=15,
+            what="the tip's post redacted",
+        )
+    )
     redacted = slack.message(TIPS_CHANNEL, card.ts)
     assert "chip shop" in redacted.text and "sam_s" not in json.dumps([redacted.text, redacted.blocks])
     assert "Sam" not in redacted.text and not [b for b in redacted.blocks or [] if b.get("type") == "actions"]
@@ -192,7 +240,13 @@ def test_subscribe_by_location_receive_alerts_send_a_tip_talk_to_an_officer_and_
             assert gone not in raw, gone
     for table in (residents, places, subscriptions, tips, tip_notes, conversations):
         assert rows(database_url, sa.select(sa.func.count()).select_from(table))[0][0] == 0, table.name
-    assert rows(database_url, sa.select(sa.func.count()).select_from(deliveries).where(deliveries.c.address == "telegram:777001"))[0][0] == 0
+    assert (
+        rows(
+            database_url,
+            sa.select(sa.func.count()).select_from(deliveries).where(deliveries.c.address == "telegram:777001"),
+        )[0][0]
+        == 0
+    )
 
 
 def test_postcode_onboarding_age_refusal_flood_control_and_bad_updates(service, database_url: str) -> None:
@@ -316,12 +370,16 @@ def test_a_home_location_is_never_stored_or_logged(service, database_url: str, r
     needles = [f"{HOME[0]:.5f}"[:-1], f"{HOME[1]:.5f}"[:-1]]  # 52.8071, -2.1192: to ~10 m, let alone exact
     everything = "\n".join([*dump, log])
     assert "telegram" in log  # the log is really there
-    assert dump and not any(n in everything for n in needles), [line for line in dump if any(n in line for n in needles)]
+    assert dump and not any(n in everything for n in needles), [
+        line for line in dump if any(n in line for n in needles)
+    ]
     exported = json.loads(telegram.files[phone.last().file_id].content)
     assert not any(n in json.dumps(exported) for n in needles)  # /mydata shows the cell's centre, not the spot
 
 
-def test_answers_to_officers_count_as_tips_and_a_quoted_reference_needs_an_officers_reply(service, database_url: str) -> None:
+def test_answers_to_officers_count_as_tips_and_a_quoted_reference_needs_an_officers_reply(
+    service, database_url: str
+) -> None:
     telegram, slack, env = service
     phone = Phone(telegram, TelegramUsers(telegram), SimulatedUser(777010))
     phone.send("/start")
@@ -367,8 +425,12 @@ def test_a_refusal_after_choosing_a_language_keeps_nothing_not_even_the_chat(ser
     child.press("Polski")
     child.send("/start")
     child.users.presses_button(child.user, child.last().message_id, "age:1")  # "Yes, I'm 12 or older" (in Polish)
-    assert rows(database_url, sa.select(sa.func.count()).select_from(conversations))[0][0] == 1  # mid-way: kept, for now
+    assert (
+        rows(database_url, sa.select(sa.func.count()).select_from(conversations))[0][0] == 1
+    )  # mid-way: kept, for now
     child.send("/start")
     child.users.presses_button(child.user, child.last().message_id, "age:0")  # "No, I'm younger"
-    assert child.last().visible != "" and rows(database_url, sa.select(sa.func.count()).select_from(residents))[0][0] == 0
+    assert (
+        child.last().visible != "" and rows(database_url, sa.select(sa.func.count()).select_from(residents))[0][0] == 0
+    )
     assert rows(database_url, sa.select(conversations.c.address, conversations.c.data)) == []

@@ -1,4 +1,5 @@
 """``POST /telegram/webhook`` through the real app, fed by the sandbox's simulated Telegram users."""
+
 from __future__ import annotations
 
 import asyncio
@@ -25,8 +26,9 @@ SECRET = "webhook-secret-0123456789"
 def service(database_url: str):
     """The app serving Telegram's webhook, registered with the stand-in by `lookout telegram set-webhook`."""
     with TelegramStandIn(TOKEN) as telegram:
-        env = lookout_env(database_url, TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_API_BASE=telegram.base_url,
-                          TELEGRAM_WEBHOOK_SECRET=SECRET)
+        env = lookout_env(
+            database_url, TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_API_BASE=telegram.base_url, TELEGRAM_WEBHOOK_SECRET=SECRET
+        )
         server = Server(env)
         env["LOOKOUT_PUBLIC_URL"] = server.url
         try:
@@ -57,7 +59,9 @@ def test_blocking_the_bot_marks_the_resident_inactive_once(service, database_url
     assert answer.status_code == 200 and answer.json() == {"ok": True}
     assert count(database_url, residents, residents.c.active.is_(False)) == 1
 
-    repeat = users.post({k: v for k, v in users.last_update.items() if k != "update_id"}, update_id=users.last_update["update_id"])
+    repeat = users.post(
+        {k: v for k, v in users.last_update.items() if k != "update_id"}, update_id=users.last_update["update_id"]
+    )
     assert repeat.status_code == 200 and repeat.json()["duplicate"] is True
     assert count(database_url, inbound_updates) == 1
 
@@ -66,7 +70,9 @@ def test_blocking_the_bot_marks_the_resident_inactive_once(service, database_url
 def test_a_wrong_or_missing_secret_gets_403_and_stores_nothing(service, database_url: str) -> None:
     _, server = service
     for secret in (None, "wrong", SECRET[:-1], SECRET + "x", "ünïcode-sécret"):
-        headers = {} if secret is None else {SECRET_HEADER: secret.encode("utf-8")}  # raw bytes, as an attacker may send
+        headers = (
+            {} if secret is None else {SECRET_HEADER: secret.encode("utf-8")}
+        )  # raw bytes, as an attacker may send
         answer = httpx.post(f"{server.url}/telegram/webhook", json={"update_id": 1, "message": {}}, headers=headers)
         assert answer.status_code == 403, secret
     assert count(database_url, inbound_updates) == 0
@@ -74,11 +80,21 @@ def test_a_wrong_or_missing_secret_gets_403_and_stores_nothing(service, database
 
 def test_malformed_updates_get_400_store_nothing_and_crash_nothing(service, database_url: str) -> None:
     _, server = service
-    bodies = [b"not json", b"[1, 2, 3]", b'{"update_id": "x"}', b'{"no_update_id": true}', b"{" * 5000 + b"}" * 5000,
-              b'{"update_id": 5, "message": {"message_id": "nope"}}', b"\xff\xfe\x00"]
+    bodies = [
+        b"not json",
+        b"[1, 2, 3]",
+        b'{"update_id": "x"}',
+        b'{"no_update_id": true}',
+        b"{" * 5000 + b"}" * 5000,
+        b'{"update_id": 5, "message": {"message_id": "nope"}}',
+        b"\xff\xfe\x00",
+    ]
     for body in bodies:
-        answer = httpx.post(f"{server.url}/telegram/webhook", content=body,
-                            headers={SECRET_HEADER: SECRET, "content-type": "application/json"})
+        answer = httpx.post(
+            f"{server.url}/telegram/webhook",
+            content=body,
+            headers={SECRET_HEADER: SECRET, "content-type": "application/json"},
+        )
         assert answer.status_code == 400, body[:40]
     too_big = httpx.post(f"{server.url}/telegram/webhook", content=b" " * 1_000_001, headers={SECRET_HEADER: SECRET})
     assert too_big.status_code == 413
@@ -91,12 +107,18 @@ def test_a_stranger_is_answered_and_the_command_menu_is_registered_per_language(
     users = TelegramUsers(telegram)
     answer = users.sends_text(SimulatedUser(777), "hello")
     assert answer.status_code == 200
-    assert "are you 12 or older?" in telegram.messages_to(777)[-1].visible  # never silence: the welcome, as /start gives
+    assert (
+        "are you 12 or older?" in telegram.messages_to(777)[-1].visible
+    )  # never silence: the welcome, as /start gives
     deadline = time.monotonic() + 5  # marked handled just after the answer went back
     while count(database_url, inbound_updates, inbound_updates.c.handled_at.is_not(None)) != 1:
         assert time.monotonic() < deadline, "the update was never marked handled"
         time.sleep(0.05)
     english = {c["command"]: c["description"] for c in telegram.commands_by_language[""]}
     polish = {c["command"]: c["description"] for c in telegram.commands_by_language["pl"]}
-    assert {"start", "places", "topics", "business", "pause", "resume", "quiet", "language", "mydata", "stop", "help"} == set(english) == set(polish)
+    assert (
+        {"start", "places", "topics", "business", "pause", "resume", "quiet", "language", "mydata", "stop", "help"}
+        == set(english)
+        == set(polish)
+    )
     assert english["help"] == "Help" and polish["help"] != "Help"

@@ -6,6 +6,7 @@ WhatsApp stand-in's simulated user (signed webhooks in Meta's real payload
 shapes), officers act through the CLI and through signed Slack requests (the
 tips queue), and everything the app sends is read back from the stand-ins.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -62,10 +63,18 @@ def service(database_url: str):
     slack = SlackStandIn(SLACK_TOKEN, SLACK_SECRET, limits=SlackLimits(post_per_channel_per_second=None))
     with WhatsAppStandIn(TOKEN, PHONE_ID, APP_SECRET, limits=limits) as wa, NominatimStandIn() as nominatim, slack:
         env = lookout_env(
-            database_url, WHATSAPP_TOKEN=TOKEN, WHATSAPP_PHONE_NUMBER_ID=PHONE_ID, WHATSAPP_APP_SECRET=APP_SECRET,
-            WHATSAPP_VERIFY_TOKEN=VERIFY_TOKEN, WHATSAPP_API_BASE=wa.api_base, LOOKOUT_GEOCODER_DOMAIN=nominatim.domain,
-            SLACK_TIPS_CHANNEL=TIPS_CHANNEL, SLACK_OFFICER_IDS=OFFICER,
-            SLACK_BOT_TOKEN=SLACK_TOKEN, SLACK_SIGNING_SECRET=SLACK_SECRET, SLACK_API_BASE=slack.api_url,
+            database_url,
+            WHATSAPP_TOKEN=TOKEN,
+            WHATSAPP_PHONE_NUMBER_ID=PHONE_ID,
+            WHATSAPP_APP_SECRET=APP_SECRET,
+            WHATSAPP_VERIFY_TOKEN=VERIFY_TOKEN,
+            WHATSAPP_API_BASE=wa.api_base,
+            LOOKOUT_GEOCODER_DOMAIN=nominatim.domain,
+            SLACK_TIPS_CHANNEL=TIPS_CHANNEL,
+            SLACK_OFFICER_IDS=OFFICER,
+            SLACK_BOT_TOKEN=SLACK_TOKEN,
+            SLACK_SIGNING_SECRET=SLACK_SECRET,
+            SLACK_API_BASE=slack.api_url,
         )
         server = Server(env)
         env["LOOKOUT_PUBLIC_URL"] = server.url
@@ -92,7 +101,9 @@ def set_last_inbound(database_url: str, address: str, at: datetime) -> None:
 
 
 # Storage (receipts, erasure) is tested on both databases in the integration tests and the Telegram journey.
-async def test_subscribe_by_location_alerts_in_and_out_of_the_window_a_tip_an_officer_and_stop(service, database_url: str) -> None:
+async def test_subscribe_by_location_alerts_in_and_out_of_the_window_a_tip_an_officer_and_stop(
+    service, database_url: str
+) -> None:
     wa, slack, env = service
     phone = WhatsAppPhone(wa, "447700900111", name="Sam Jones")
     address = "whatsapp:447700900111"
@@ -116,12 +127,31 @@ async def test_subscribe_by_location_alerts_in_and_out_of_the_window_a_tip_an_of
     assert cell.cell == cell_to_int(snap(52.80671, -2.11742, 10))
     assert {r.topic for r in rows(database_url, sa.select(subscriptions.c.topic))} == {"burglary"}
     state_json = json.dumps([list(r) for r in rows(database_url, sa.select(conversations.c.data))], default=str)
-    assert "52.8067" not in state_json and "-2.1174" not in state_json  # never the coordinates, not even in conversation
+    assert (
+        "52.8067" not in state_json and "-2.1174" not in state_json
+    )  # never the coordinates, not even in conversation
 
     # An alert inside the 24-hour window: free-form, with an "I have information" reply button.
-    sent = run_json(["alert", "send", "--incident", "MV-20261125-0456", "--headline", "Burglary in progress",
-                     "--message", "Two men seen in gardens on Eastgate Street.", "--at", f"{STAFFORD[0]},{STAFFORD[1]}",
-                     "--radius", "1km", "--topics", "burglary", "--yes"], env)
+    sent = run_json(
+        [
+            "alert",
+            "send",
+            "--incident",
+            "MV-20261125-0456",
+            "--headline",
+            "Burglary in progress",
+            "--message",
+            "Two men seen in gardens on Eastgate Street.",
+            "--at",
+            f"{STAFFORD[0]},{STAFFORD[1]}",
+            "--radius",
+            "1km",
+            "--topics",
+            "burglary",
+            "--yes",
+        ],
+        env,
+    )
     alert = await phone.wait_for_text("MV-20261125-0456")
     assert alert.type == "interactive" and "Eastgate Street" in alert.text and "Call 101" in alert.text
     assert alert.content["action"]["buttons"][0]["reply"]["title"] == "I have information"
@@ -130,7 +160,10 @@ async def test_subscribe_by_location_alerts_in_and_out_of_the_window_a_tip_an_of
     await phone.wait_for(lambda: delivered_as(database_url, alert.id))
     for status in ("sent", "delivered", "read"):
         assert (await wa.report_status(alert.id, status)).status_code == 200
-    (receipt,) = rows(database_url, sa.select(deliveries.c.delivered_at, deliveries.c.read_at).where(deliveries.c.provider_message_id == alert.id))
+    (receipt,) = rows(
+        database_url,
+        sa.select(deliveries.c.delivered_at, deliveries.c.read_at).where(deliveries.c.provider_message_id == alert.id),
+    )
     assert receipt.delivered_at is not None and receipt.read_at is not None
 
     # A tip from the button: text, a photo and where they saw it; officers may contact them.
@@ -147,7 +180,9 @@ async def test_subscribe_by_location_alerts_in_and_out_of_the_window_a_tip_an_of
     (photo,) = rows(database_url, sa.select(tip_media.c.data, tip_media.c.content_type))
     assert photo.data == b"\xff\xd8\xff\xe0 a jpeg" and photo.content_type == "image/jpeg"
     queued = rows(database_url, sa.select(deliveries.c.address).where(deliveries.c.address.like("slack:%")))
-    assert {q.address for q in queued} == {f"slack:{TIPS_CHANNEL}"} and len(queued) == 2  # the alert's thread root, the tip
+    assert {q.address for q in queued} == {f"slack:{TIPS_CHANNEL}"} and len(
+        queued
+    ) == 2  # the alert's thread root, the tip
 
     # In Slack: a reply in the alert's thread, with its reference, and the photo uploaded into the same thread.
     card = await tip_in_slack(slack, TIPS_CHANNEL, tip.reference)
@@ -163,17 +198,24 @@ async def test_subscribe_by_location_alerts_in_and_out_of_the_window_a_tip_an_of
     await officer_replies_in_slack(slack, events, OFFICER, card, tip.reference, "Thank you. Was he carrying anything?")
     reply = await phone.wait_for_text("Was he carrying anything?")
     assert tip.reference in reply.text and reply.content["action"]["buttons"][0]["reply"]["title"] == "Answer"
-    await phone.wait_for(lambda: delivered_as(database_url, reply.id))  # the worker records it within 0.2 s; a person is slower
+    await phone.wait_for(
+        lambda: delivered_as(database_url, reply.id)
+    )  # the worker records it within 0.2 s; a person is slower
     await phone.send("A black holdall.", reply_to=reply.id)
     assert tip.reference in phone.last().text
-    assert [n.author for n in rows(database_url, sa.select(tip_notes.c.author).order_by(tip_notes.c.id))] == [OFFICER, "tipster"]
+    assert [n.author for n in rows(database_url, sa.select(tip_notes.c.author).order_by(tip_notes.c.id))] == [
+        OFFICER,
+        "tipster",
+    ]
     answer = await said_in_thread(slack, card, "A black holdall.")
     assert tip.reference in answer.text and answer.is_reply
 
     # A day later Meta's window has closed, though our record says otherwise: the free-form update is
     # refused (131047) and goes again at once as the approved template.
     wa.advance(DAY + 60)
-    run_json(["alert", "update", sent["reference"], "--message", "One man detained; the other ran towards the station."], env)
+    run_json(
+        ["alert", "update", sent["reference"], "--message", "One man detained; the other ran towards the station."], env
+    )
     update = await phone.wait_for(lambda: next((m for m in phone.messages() if m.type == "template"), None))
     assert "Update: Burglary in progress" in update.text and "ran towards the station" in update.text
     assert wa.rejected_codes(phone.wa_id) == [131047]
@@ -194,7 +236,9 @@ async def test_subscribe_by_location_alerts_in_and_out_of_the_window_a_tip_an_of
     assert count(database_url, deliveries, deliveries.c.address == address) == 0
 
 
-async def test_postcode_onboarding_and_a_webhook_that_refuses_what_meta_did_not_send(service, database_url: str) -> None:
+async def test_postcode_onboarding_and_a_webhook_that_refuses_what_meta_did_not_send(
+    service, database_url: str
+) -> None:
     wa, _slack, _env = service
     url = wa.callback_url
     assert url is not None
@@ -219,7 +263,12 @@ async def test_postcode_onboarding_and_a_webhook_that_refuses_what_meta_did_not_
             answer = await client.post(url, content=content, headers=headers)
             assert answer.status_code == 401, (headers, answer.text)
         # Signed, but not JSON / not a WhatsApp webhook: a 4xx, and the app keeps serving.
-        for junk in (b"{not json", b"[1, 2]", b'{"object": "page"}', b'{"object": "whatsapp_business_account", "entry": 7}'):
+        for junk in (
+            b"{not json",
+            b"[1, 2]",
+            b'{"object": "page"}',
+            b'{"object": "whatsapp_business_account", "entry": 7}',
+        ):
             signature = "sha256=" + hmac.new(APP_SECRET.encode(), junk, hashlib.sha256).hexdigest()
             answer = await client.post(url, content=junk, headers={"X-Hub-Signature-256": signature})
             assert answer.status_code == 400, junk
@@ -260,4 +309,7 @@ def _text_webhook(wa_id: str, wamid: str, body: str) -> dict:
         "contacts": [{"profile": {"name": "Mallory"}, "wa_id": wa_id}],
         "messages": [message],
     }
-    return {"object": "whatsapp_business_account", "entry": [{"id": "1", "changes": [{"value": value, "field": "messages"}]}]}
+    return {
+        "object": "whatsapp_business_account",
+        "entry": [{"id": "1", "changes": [{"value": value, "field": "messages"}]}],
+    }

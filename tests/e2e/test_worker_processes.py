@@ -3,6 +3,7 @@
 SIGKILLs at random points lose nothing; two workers on PostgreSQL share the
 rate and never send a row twice.
 """
+
 from __future__ import annotations
 
 import random
@@ -22,14 +23,18 @@ TOKEN = "123456:TEST"
 
 
 def start_worker(env: dict[str, str]) -> subprocess.Popen[str]:
-    return subprocess.Popen([*LOOKOUT, "worker"], env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    return subprocess.Popen(
+        [*LOOKOUT, "worker"], env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
 
 
 def open_rows(database_url: str) -> int:
     engine = make_sync_engine(database_url)
     with engine.connect() as conn:
         count = conn.execute(
-            sa.select(sa.func.count()).select_from(deliveries).where(deliveries.c.state.in_(["pending", "sending", "failed"]))
+            sa.select(sa.func.count())
+            .select_from(deliveries)
+            .where(deliveries.c.state.in_(["pending", "sending", "failed"]))
         ).scalar_one()
     engine.dispose()
     return count
@@ -67,7 +72,12 @@ def test_sigkill_at_random_points_loses_nothing(database_url: str, force) -> Non
     seed_telegram_residents_and_send(database_url, force, recipients)
     rng = random.Random(20261125)
     with TelegramStandIn(TOKEN, limits=TelegramLimits(per_bot_per_second=30, per_chat_interval=1)) as telegram:
-        env = lookout_env(database_url, TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_API_BASE=telegram.base_url, LOOKOUT_WORKER_LEASE_SECONDS="2")
+        env = lookout_env(
+            database_url,
+            TELEGRAM_BOT_TOKEN=TOKEN,
+            TELEGRAM_API_BASE=telegram.base_url,
+            LOOKOUT_WORKER_LEASE_SECONDS="2",
+        )
         for _ in range(kills):
             before = telegram.sent_count()
             worker = start_worker(env)
@@ -105,7 +115,10 @@ def test_two_workers_share_the_rate_and_never_send_a_row_twice(database_url: str
         try:
             if is_sqlite(database_url):
                 refused = second.communicate(timeout=30)[0]
-                assert second.returncode != 0 and "Another delivery worker is already running on this SQLite database" in refused
+                assert (
+                    second.returncode != 0
+                    and "Another delivery worker is already running on this SQLite database" in refused
+                )
                 assert "Traceback" not in refused
                 workers = [first]
             wait_until_done(database_url, timeout=90)
@@ -117,7 +130,9 @@ def test_two_workers_share_the_rate_and_never_send_a_row_twice(database_url: str
     assert all("delivery worker started" in out for out in outputs)  # every worker still running really worked
     achieved = (len(times) - 1) / (times[-1] - times[0])
     busiest_second = max(sum(1 for t in times if start <= t < start + 1) for start in times)
-    print(f"\n{len(workers)} worker(s): {achieved:.1f} msg/s against a limit of {limit}; busiest second {busiest_second}; "
-          f"429s {telegram.rate_limited}")
+    print(
+        f"\n{len(workers)} worker(s): {achieved:.1f} msg/s against a limit of {limit}; busiest second {busiest_second}; "
+        f"429s {telegram.rate_limited}"
+    )
     assert achieved <= limit
     assert busiest_second <= limit

@@ -1,4 +1,5 @@
 """The bot that answers residents rides out Telegram's transient failures, and a repeated edit is not an error."""
+
 from __future__ import annotations
 
 import pytest
@@ -23,16 +24,22 @@ async def bot(telegram: TelegramStandIn):
     await bot.session.close()
 
 
-async def test_a_reset_and_a_5xx_in_a_row_are_tried_again_and_the_answer_arrives_once(bot, telegram: TelegramStandIn) -> None:
+async def test_a_reset_and_a_5xx_in_a_row_are_tried_again_and_the_answer_arrives_once(
+    bot, telegram: TelegramStandIn
+) -> None:
     telegram.app.set(resets_next=1, errors_next=1)
 
     await bot.send_message(42, "Would you like to send this to the police as information?")
 
-    assert [m.visible for m in telegram.messages_to(42)] == ["Would you like to send this to the police as information?"]
+    assert [m.visible for m in telegram.messages_to(42)] == [
+        "Would you like to send this to the police as information?"
+    ]
     assert telegram.app.injected() == {"reset": 1, "500": 1}
 
 
-async def test_a_longer_outage_still_fails_the_update_for_telegram_to_deliver_again(bot, telegram: TelegramStandIn) -> None:
+async def test_a_longer_outage_still_fails_the_update_for_telegram_to_deliver_again(
+    bot, telegram: TelegramStandIn
+) -> None:
     telegram.app.set(errors_next=3)
     with pytest.raises(AiogramError):
         await bot.send_message(42, "hello")
@@ -40,9 +47,15 @@ async def test_a_longer_outage_still_fails_the_update_for_telegram_to_deliver_ag
 
 
 async def test_removing_buttons_twice_is_done_not_an_error(bot, telegram: TelegramStandIn) -> None:
-    sent = await bot.send_message(42, "Can officers contact you?", reply_markup={"inline_keyboard": [[{"text": "Stay anonymous", "callback_data": "a"}]]})
+    sent = await bot.send_message(
+        42,
+        "Can officers contact you?",
+        reply_markup={"inline_keyboard": [[{"text": "Stay anonymous", "callback_data": "a"}]]},
+    )
 
     await bot.edit_message_reply_markup(chat_id=42, message_id=sent.message_id, reply_markup=None)
-    await bot.edit_message_reply_markup(chat_id=42, message_id=sent.message_id, reply_markup=None)  # a replayed update does it again
+    await bot.edit_message_reply_markup(
+        chat_id=42, message_id=sent.message_id, reply_markup=None
+    )  # a replayed update does it again
 
     assert telegram.messages_to(42)[0].reply_markup is None

@@ -5,6 +5,7 @@ The outage is made by refusing every statement at the driver (the DB-API's own
 so this runs on SQLite and on a PostgreSQL shared with other test processes
 without restarting anything.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -41,9 +42,17 @@ async def test_storage_reports_an_outage_as_unavailable_but_not_a_broken_constra
     (someone,) = await add_residents(uow_factory, resident_at(*STAFFORD))
     with pytest.raises(IntegrityError):  # a bug or a race, not an outage: it stays what it is
         async with uow_factory() as uow:
-            await uow.connection.execute(sa.insert(residents).values(channel="telegram", address=str(someone.address),
-                                                                     language="en", age_confirmed=True, is_tester=False, active=True,
-                                                                     created_at=sa.func.now()))
+            await uow.connection.execute(
+                sa.insert(residents).values(
+                    channel="telegram",
+                    address=str(someone.address),
+                    language="en",
+                    age_confirmed=True,
+                    is_tester=False,
+                    active=True,
+                    created_at=sa.func.now(),
+                )
+            )
 
 
 class _SwitchingAdapter(FakeAdapter):
@@ -59,17 +68,33 @@ class _SwitchingAdapter(FakeAdapter):
         return await super().send(to, message)
 
 
-async def test_the_worker_rides_out_an_outage_losing_and_repeating_nothing(engine, uow_factory, force, caplog, clock) -> None:
+async def test_the_worker_rides_out_an_outage_losing_and_repeating_nothing(
+    engine, uow_factory, force, caplog, clock
+) -> None:
     people = await add_residents(uow_factory, *(resident_at(*STAFFORD) for _ in range(12)))
     service = AlertService(uow_factory, force, roles=Roles(), clock=clock)
-    draft = await service.draft(AlertRequest(everyone=True, incident_number="MV-20261125-0456", headline="Burglary", message="Two men seen.",
-                                             area=CircleArea(*STAFFORD, 500)), "cli:test")
+    draft = await service.draft(
+        AlertRequest(
+            everyone=True,
+            incident_number="MV-20261125-0456",
+            headline="Burglary",
+            message="Two men seen.",
+            area=CircleArea(*STAFFORD, 500),
+        ),
+        "cli:test",
+    )
     await service.send(draft.id, "cli:test")  # type: ignore[arg-type]
 
     caplog.set_level(logging.INFO, logger="lookout.worker")
     with RefusedStatements().installed(engine) as outage:
         adapter = _SwitchingAdapter(outage)
-        worker = DeliveryWorker(uow_factory, {Channel.TELEGRAM: adapter}, force_name=force.name, config=WorkerConfig(idle_poll=0.05), clock=clock)
+        worker = DeliveryWorker(
+            uow_factory,
+            {Channel.TELEGRAM: adapter},
+            force_name=force.name,
+            config=WorkerConfig(idle_poll=0.05),
+            clock=clock,
+        )
         running = asyncio.create_task(worker.run())
         try:
             await eventually(lambda: outage.refused >= 5, "the worker to keep trying while the database is away")
@@ -80,7 +105,9 @@ async def test_the_worker_rides_out_an_outage_losing_and_repeating_nothing(engin
             worker.stop()
             await running
 
-    assert sorted(str(m.to) for m in adapter.sent) == sorted(str(p.address) for p in people)  # each once: none lost, none twice
+    assert sorted(str(m.to) for m in adapter.sent) == sorted(
+        str(p.address) for p in people
+    )  # each once: none lost, none twice
     worker_lines = [r for r in caplog.records if r.name == "lookout.worker"]
     assert [r.levelname for r in worker_lines if "database" in r.getMessage()] == ["WARNING", "INFO"]  # gone, back
     assert not [r for r in worker_lines if r.levelno >= logging.ERROR]  # no traceback per retry

@@ -1,4 +1,5 @@
 """Wire faults on the stand-ins (sandbox.faults): latency, resets, 5xx bursts and a timing-out geocoder, switched at run time."""
+
 from __future__ import annotations
 
 import asyncio
@@ -80,7 +81,10 @@ def test_latency_delays_calls_and_inspection_routes_are_never_faulted(telegram: 
     assert _send(telegram.base_url).status_code == 200
     assert telegram.app.injected() == {"latency": 1}
 
-    assert httpx.delete(f"{telegram.base_url}/_faults", timeout=5).json()["faults"] == {**vars(WireFaults()), "error_statuses": [500, 502, 503]}
+    assert httpx.delete(f"{telegram.base_url}/_faults", timeout=5).json()["faults"] == {
+        **vars(WireFaults()),
+        "error_statuses": [500, 502, 503],
+    }
 
 
 def test_bad_fault_settings_are_refused_with_400(telegram: TelegramStandIn) -> None:

@@ -3,6 +3,7 @@
 Every door hands its updates to the one inbound-once service (core/services/inbound_once.py), whose
 "forget" is retried through the outage; Telegram and WhatsApp here, each through its real webhook.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -25,9 +26,16 @@ from storage.conversations import SqlConversationStore
 from tests.support.outages import RefusedStatements, eventually
 
 SECRET = "webhook-outage-secret"
-UPDATE = {"update_id": 7001, "message": {"message_id": 1, "date": 1_700_000_000, "text": "I saw the van again",
-                                         "chat": {"id": 42, "type": "private", "first_name": "Sam"},
-                                         "from": {"id": 42, "is_bot": False, "first_name": "Sam"}}}
+UPDATE = {
+    "update_id": 7001,
+    "message": {
+        "message_id": 1,
+        "date": 1_700_000_000,
+        "text": "I saw the van again",
+        "chat": {"id": 42, "type": "private", "first_name": "Sam"},
+        "from": {"id": 42, "is_bot": False, "first_name": "Sam"},
+    },
+}
 
 
 async def test_the_retry_of_an_update_the_database_failed_is_handled(engine, uow_factory, clock) -> None:
@@ -43,8 +51,15 @@ async def test_the_retry_of_an_update_the_database_failed_is_handled(engine, uow
                 return None  # nothing to reply
 
         app = FastAPI()
-        add_telegram_webhook(app, bot=Bot("123456:OUTAGE"), handler=Note(), conversations=SqlConversationStore(engine, clock=clock),
-                             secret=SECRET, inbound=InboundOnce(uow_factory, clock=clock), replies=ReplyQueue("Telegram"))
+        add_telegram_webhook(
+            app,
+            bot=Bot("123456:OUTAGE"),
+            handler=Note(),
+            conversations=SqlConversationStore(engine, clock=clock),
+            secret=SECRET,
+            inbound=InboundOnce(uow_factory, clock=clock),
+            replies=ReplyQueue("Telegram"),
+        )
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://lookout") as telegram:
 
             async def restart_ends() -> None:
@@ -64,11 +79,33 @@ async def test_the_retry_of_an_update_the_database_failed_is_handled(engine, uow
 APP_SECRET = "webhook-outage-app-secret"
 PHONE_NUMBER_ID = "100000000000042"
 WAMID = "wamid.HBgMNDQ3NzAwOTAwMTIzFQIAEhgUM0VCMDRBQjQ1RkM0QUI5NkQ5MDQA"
-MESSAGE = {"object": "whatsapp_business_account", "entry": [{"id": "1", "changes": [{"field": "messages", "value": {
-    "messaging_product": "whatsapp", "metadata": {"display_phone_number": "447700900000", "phone_number_id": PHONE_NUMBER_ID},
-    "contacts": [{"profile": {"name": "Sam"}, "wa_id": "447700900123"}],
-    "messages": [{"from": "447700900123", "id": WAMID, "timestamp": "1700000000", "type": "text", "text": {"body": "I saw the van again"}}],
-}}]}]}
+MESSAGE = {
+    "object": "whatsapp_business_account",
+    "entry": [
+        {
+            "id": "1",
+            "changes": [
+                {
+                    "field": "messages",
+                    "value": {
+                        "messaging_product": "whatsapp",
+                        "metadata": {"display_phone_number": "447700900000", "phone_number_id": PHONE_NUMBER_ID},
+                        "contacts": [{"profile": {"name": "Sam"}, "wa_id": "447700900123"}],
+                        "messages": [
+                            {
+                                "from": "447700900123",
+                                "id": WAMID,
+                                "timestamp": "1700000000",
+                                "type": "text",
+                                "text": {"body": "I saw the van again"},
+                            }
+                        ],
+                    },
+                }
+            ],
+        }
+    ],
+}
 
 
 class _WhatsAppBot:
@@ -90,13 +127,22 @@ class _WhatsAppBot:
 
 async def test_the_retry_of_a_whatsapp_message_the_database_failed_is_handled(uow_factory, engine, clock) -> None:
     body = json.dumps(MESSAGE).encode()
-    signed = {"X-Hub-Signature-256": "sha256=" + hmac.new(APP_SECRET.encode(), body, hashlib.sha256).hexdigest(),
-              "Content-Type": "application/json"}
+    signed = {
+        "X-Hub-Signature-256": "sha256=" + hmac.new(APP_SECRET.encode(), body, hashlib.sha256).hexdigest(),
+        "Content-Type": "application/json",
+    }
     with RefusedStatements().installed(engine) as outage:
         bot = _WhatsAppBot(outage)
         app = FastAPI()
-        add_whatsapp_webhook(app, bot=bot, app_secret=APP_SECRET, verify_token="verify", phone_number_id=PHONE_NUMBER_ID,  # type: ignore[arg-type]
-                             inbound=InboundOnce(uow_factory, clock=clock), clock=clock)
+        add_whatsapp_webhook(
+            app,
+            bot=bot,
+            app_secret=APP_SECRET,
+            verify_token="verify",
+            phone_number_id=PHONE_NUMBER_ID,  # type: ignore[arg-type]
+            inbound=InboundOnce(uow_factory, clock=clock),
+            clock=clock,
+        )
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://lookout") as meta:
 
             async def restart_ends() -> None:

@@ -1,4 +1,5 @@
 """What the hostile-input tests share: the budget and arbitrary JSON."""
+
 from __future__ import annotations
 
 import os
@@ -10,7 +11,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 # Examples per test kind: short in `make test`, `make fuzz` sets 3,000.
 EXAMPLES = int(os.environ.get("LOOKOUT_FUZZ_EXAMPLES", "60"))
-FUZZ = settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+FUZZ = settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 
 # Any JSON value, NaN included, nested a few levels deep.
 json_values = st.recursive(

@@ -3,6 +3,7 @@
 The red team's two: a lone surrogate (``\\ud800``, legal in JSON, not encodable as UTF-8) in a signed tip, which
 once failed on every redelivery; and a Slack ``view_submission`` without ``view.type``, which raised inside bolt.
 """
+
 from __future__ import annotations
 
 import json
@@ -38,18 +39,29 @@ async def test_a_view_submission_without_a_view_type_is_refused_not_a_500(databa
     async with officer_app(database_url, clock=clock) as running:
         for view in ({"id": "V1", "callback_id": "compose"}, {}, {"type": None, "callback_id": "compose"}):
             payload = {"type": "view_submission", "user": {"id": OFFICER_ID}, "view": view, "trigger_id": "1.2.3"}
-            answer = await running.simulated.post_signed(urlencode({"payload": json.dumps(payload)}), "application/x-www-form-urlencoded")
+            answer = await running.simulated.post_signed(
+                urlencode({"payload": json.dumps(payload)}), "application/x-www-form-urlencoded"
+            )
             assert 400 <= answer.status_code < 500, (view, answer.status_code, answer.text)
 
 
 async def test_a_lone_surrogate_in_a_signed_slack_request_is_refused_not_a_500(database_url: str, clock) -> None:
     async with officer_app(database_url, clock=clock) as running:
-        payload = {"type": "block_actions", "user": {"id": OFFICER_ID}, "actions": [{"action_id": "x", "value": LONE_SURROGATE}], "trigger_id": "4.5.6"}
-        answer = await running.simulated.post_signed(urlencode({"payload": json.dumps(payload)}), "application/x-www-form-urlencoded")
+        payload = {
+            "type": "block_actions",
+            "user": {"id": OFFICER_ID},
+            "actions": [{"action_id": "x", "value": LONE_SURROGATE}],
+            "trigger_id": "4.5.6",
+        }
+        answer = await running.simulated.post_signed(
+            urlencode({"payload": json.dumps(payload)}), "application/x-www-form-urlencoded"
+        )
         assert answer.status_code == 400 and "surrogate" in answer.text
 
 
-async def test_a_shortcut_with_a_null_view_or_a_nul_in_its_trigger_is_answered_not_a_500(database_url: str, clock) -> None:
+async def test_a_shortcut_with_a_null_view_or_a_nul_in_its_trigger_is_answered_not_a_500(
+    database_url: str, clock
+) -> None:
     """Found by the fuzz suite: bolt reads any ``view`` it is given (a null one raised inside it), and PostgreSQL
     refused a trigger_id holding a NUL byte as the key of the inbound log."""
     async with officer_app(database_url, errors_expected=True, clock=clock) as running:
@@ -57,5 +69,7 @@ async def test_a_shortcut_with_a_null_view_or_a_nul_in_its_trigger_is_answered_n
             {"type": "shortcut", "user": {"id": OFFICER_ID}, "view": None, "trigger_id": "7.8.9"},
             {"type": "shortcut", "user": {"id": OFFICER_ID}, "callback_id": "nothing", "trigger_id": "7.8.\x00"},
         ):
-            answer = await running.simulated.post_signed(urlencode({"payload": json.dumps(payload)}), "application/x-www-form-urlencoded")
+            answer = await running.simulated.post_signed(
+                urlencode({"payload": json.dumps(payload)}), "application/x-www-form-urlencoded"
+            )
             assert answer.status_code < 500, (payload, answer.status_code, answer.text)

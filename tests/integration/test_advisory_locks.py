@@ -1,4 +1,5 @@
 """The scheduler's PostgreSQL lock is per Lookout schema: deployments sharing a database each elect their own scheduler."""
+
 from __future__ import annotations
 
 import hashlib
@@ -19,7 +20,11 @@ def other_schema_url(postgres_schema_url: str):
     admin = sa.create_engine(POSTGRES_URL)
     with admin.begin() as conn:
         conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
-    yield sa.engine.make_url(POSTGRES_URL).update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(hide_password=False)
+    yield (
+        sa.engine.make_url(POSTGRES_URL)
+        .update_query_dict({"options": f"-csearch_path={schema}"})
+        .render_as_string(hide_password=False)
+    )
     with admin.begin() as conn:
         conn.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
     admin.dispose()

@@ -1,4 +1,5 @@
 """The alert services over real SQL, on SQLite and PostgreSQL."""
+
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
@@ -51,7 +52,9 @@ async def rows(engine, table) -> list:
 async def test_send_reaches_matching_residents_once_each(service, uow_factory, engine, clock):
     inside = resident_at(*offset(*STAFFORD, north_m=200))
     inside.places.append(type(inside.places[0])("Work", inside.places[0].cell))  # two places, one area
-    on_whatsapp = resident_at(*offset(*STAFFORD, east_m=-300), channel=Channel.WHATSAPP, topics=frozenset({"bogus_callers"}))
+    on_whatsapp = resident_at(
+        *offset(*STAFFORD, east_m=-300), channel=Channel.WHATSAPP, topics=frozenset({"bogus_callers"})
+    )
     outside = resident_at(*offset(*STAFFORD, north_m=900))
     wrong_topic = resident_at(*STAFFORD, topics=frozenset({"horse"}))
     paused = resident_at(*STAFFORD, paused_until=clock() + timedelta(hours=1))
@@ -170,13 +173,18 @@ async def test_cancel_skips_pending_and_notifies_those_reached(service, uow_fact
     await service.send(original.id, OFFICER)
     async with engine.begin() as conn:  # the worker has delivered to one of them
         await conn.execute(
-            sa.update(deliveries).where(deliveries.c.address == str(reached.address)).values(state=DeliveryState.SENT.value)
+            sa.update(deliveries)
+            .where(deliveries.c.address == str(reached.address))
+            .values(state=DeliveryState.SENT.value)
         )
 
     result = await service.cancel(original.reference, OFFICER, reason="Found safe and well.")
     assert result.alert.type is AlertType.CANCEL
     states = {(r.message_id, r.address): r.state for r in await rows(engine, deliveries)}
-    assert states[(original_message := (await service.get(original.reference)).message_id, str(waiting.address))] == "skipped"
+    assert (
+        states[(original_message := (await service.get(original.reference)).message_id, str(waiting.address))]
+        == "skipped"
+    )
     assert states[(original_message, str(reached.address))] == "sent"
     assert states[(result.alert.message_id, str(reached.address))] == "pending"
     assert (result.alert.message_id, str(waiting.address)) not in states
@@ -265,7 +273,9 @@ async def _audit(uow_factory, subject: str) -> list:
 
 async def _stop_failing_inserts(engine) -> None:
     async with engine.begin() as conn:
-        await conn.exec_driver_sql("DROP TRIGGER IF EXISTS fail_halfway" + ("" if conn.dialect.name == "sqlite" else " ON deliveries"))
+        await conn.exec_driver_sql(
+            "DROP TRIGGER IF EXISTS fail_halfway" + ("" if conn.dialect.name == "sqlite" else " ON deliveries")
+        )
         if conn.dialect.name != "sqlite":
             await conn.exec_driver_sql("DROP FUNCTION IF EXISTS fail_halfway()")
 
@@ -290,7 +300,9 @@ async def _fail_inserts_after(engine, rows_allowed: int) -> None:
             )
 
 
-async def test_the_preview_says_how_soon_each_channel_reaches_95_percent_behind_what_is_queued(uow_factory, force, clock):
+async def test_the_preview_says_how_soon_each_channel_reaches_95_percent_behind_what_is_queued(
+    uow_factory, force, clock
+):
     paces = Paces(free={Channel.TELEGRAM: 10.0}, paid={Channel.TELEGRAM: 100.0})
     service = AlertService(uow_factory, force, roles=ROLES, paces=paces, clock=clock)
     await add_residents(uow_factory, *[resident_at(*STAFFORD) for _ in range(20)])

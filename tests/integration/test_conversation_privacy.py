@@ -1,5 +1,6 @@
 """What a WhatsApp conversation keeps: a refusal keeps nothing, a typed address goes with the step that used it,
 and an abandoned conversation is purged by the scheduler's retention job (through the signed webhook, both databases)."""
+
 from __future__ import annotations
 
 from datetime import UTC, datetime
@@ -47,7 +48,9 @@ async def test_a_typed_address_goes_with_the_step_that_offered_it(app: Running) 
     assert step == "location" and "ST16" not in str(data) and "candidates" not in data
 
 
-async def test_abandoned_conversations_are_purged_and_a_subscriber_keeps_only_their_language(app: Running, uow_factory, clock) -> None:
+async def test_abandoned_conversations_are_purged_and_a_subscriber_keeps_only_their_language(
+    app: Running, uow_factory, clock
+) -> None:
     resident = WhatsAppPhone(app.wa, "447700900406")
     await subscribe(resident)
     await resident.send("There's a van parked on the pavement outside number 4.")  # a tip offered, then left
@@ -57,7 +60,9 @@ async def test_abandoned_conversations_are_purged_and_a_subscriber_keeps_only_th
     await walked_away.send("ST16 2LZ")  # the typed address, as a lookup's label
     assert len(states(app)) == 2
 
-    maintenance = MaintenanceService(uow_factory, timezone="Europe/London", retention=RetentionPeriods(conversation_hours=6), clock=clock)
+    maintenance = MaintenanceService(
+        uow_factory, timezone="Europe/London", retention=RetentionPeriods(conversation_hours=6), clock=clock
+    )
     clock.advance(hours=5)
     await maintenance.purge_expired_data()
     assert len(states(app)) == 2  # not abandoned yet

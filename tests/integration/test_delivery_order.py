@@ -1,5 +1,6 @@
 """Who is reached first: urgent before routine, nearest before farthest, alerts of one priority taking turns,
 and a cancellation mid fan-out — through the alert service and the worker, on SQLite and PostgreSQL."""
+
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
@@ -60,8 +61,14 @@ def worker_for(uow_factory, force, adapter, claim: int = 1000) -> DeliveryWorker
 
 
 async def send_alert(service: AlertService, area, urgency: str):
-    request = AlertRequest(incident_number="MV-20261125-0456", headline=f"{urgency} alert", message="Please look out.",
-                           area=area, urgency=urgency, everyone=True)
+    request = AlertRequest(
+        incident_number="MV-20261125-0456",
+        headline=f"{urgency} alert",
+        message="Please look out.",
+        area=area,
+        urgency=urgency,
+        everyone=True,
+    )
     draft = await service.draft(request, OFFICER)
     return (await service.send(draft.id, OFFICER)).alert
 
@@ -94,9 +101,13 @@ async def test_an_immediate_alert_overtakes_a_routine_one_in_flight(service, tel
     assert order == ["Future"] * 4 + ["Immediate"] * 12 + ["Future"] * 8
 
 
-async def test_expected_goes_before_future_and_a_due_retry_does_not_jump_an_urgent_alert(service, telegram, uow_factory, force):
+async def test_expected_goes_before_future_and_a_due_retry_does_not_jump_an_urgent_alert(
+    service, telegram, uow_factory, force
+):
     (first, *_rest) = await residents_around(uow_factory, 3)
-    telegram.answer(first.address, DeliveryResult.retry("busy", after=0.0, pause_channel=False))  # fails once, due again at once
+    telegram.answer(
+        first.address, DeliveryResult.retry("busy", after=0.0, pause_channel=False)
+    )  # fails once, due again at once
     await send_alert(service, CircleArea(*STAFFORD, 1000), "Future")
     worker = worker_for(uow_factory, force, telegram, claim=1)
     rows = await worker._claim(Channel.TELEGRAM, 1)
@@ -133,15 +144,24 @@ async def test_two_alerts_of_one_priority_take_turns(service, telegram, uow_fact
     [
         (CircleArea(*STAFFORD, 2000), [1900, 120, 1400, 700, 1000, 400]),
         # a street running east–west through Stafford: what counts is how far from its line, not from its middle
-        (StreetArea("High Street", LineString([offset(*STAFFORD, east_m=-2000)[::-1], offset(*STAFFORD, east_m=2000)[::-1]]), 100),
-         [90, 0]),
+        (
+            StreetArea(
+                "High Street",
+                LineString([offset(*STAFFORD, east_m=-2000)[::-1], offset(*STAFFORD, east_m=2000)[::-1]]),
+                100,
+            ),
+            [90, 0],
+        ),
     ],
 )
 async def test_nearest_residents_are_reached_first(service, telegram, uow_factory, force, area, distances_m):
     east = [0, 1800]  # on the street: the one on its line 1.8 km along it comes before the one 90 m off its middle
     people = await add_residents(
-        uow_factory, *[resident_at(*offset(*STAFFORD, north_m=d, east_m=e if isinstance(area, StreetArea) else 0))
-                       for d, e in zip(distances_m, east, strict=False)]
+        uow_factory,
+        *[
+            resident_at(*offset(*STAFFORD, north_m=d, east_m=e if isinstance(area, StreetArea) else 0))
+            for d, e in zip(distances_m, east, strict=False)
+        ],
     )
     await send_alert(service, area, "Expected")
     await worker_for(uow_factory, force, telegram, claim=2).run_until_idle()
@@ -160,7 +180,9 @@ async def test_inside_a_polygon_comes_before_its_edge(service, telegram, uow_fac
     assert [str(m.to) for m in telegram.sent] == [str(inside.address), str(edge.address)]
 
 
-async def test_a_cancellation_mid_fan_out_skips_the_rest_and_reaches_only_those_reached(service, telegram, uow_factory, force):
+async def test_a_cancellation_mid_fan_out_skips_the_rest_and_reaches_only_those_reached(
+    service, telegram, uow_factory, force
+):
     await residents_around(uow_factory, 20)
     alert = await send_alert(service, CircleArea(*STAFFORD, 1000), "Expected")
     worker = worker_for(uow_factory, force, telegram, claim=4)

@@ -1,4 +1,5 @@
 """Every delivery state transition, on fake adapters over real SQL (SQLite and PostgreSQL)."""
+
 from __future__ import annotations
 
 from datetime import UTC, datetime, time, timedelta
@@ -43,14 +44,24 @@ def service(uow_factory, force, clock) -> AlertService:
 @pytest.fixture
 def worker(uow_factory, force, telegram, clock) -> DeliveryWorker:
     return DeliveryWorker(
-        uow_factory, {Channel.TELEGRAM: telegram}, force_name=force.name, policy=RetryPolicy(max_attempts=3), clock=clock,
+        uow_factory,
+        {Channel.TELEGRAM: telegram},
+        force_name=force.name,
+        policy=RetryPolicy(max_attempts=3),
+        clock=clock,
         monotonic=clock.monotonic,
     )
 
 
 async def send_alert(service: AlertService, **changes: object):
-    fields = dict(incident_number="MV-20261125-0456", headline="Burglary in progress", message="Two men seen at the back of houses.",
-                  area=CircleArea(*STAFFORD, 500), urgency="Immediate", everyone=True)
+    fields = dict(
+        incident_number="MV-20261125-0456",
+        headline="Burglary in progress",
+        message="Two men seen at the back of houses.",
+        area=CircleArea(*STAFFORD, 500),
+        urgency="Immediate",
+        everyone=True,
+    )
     fields.update(changes)
     fields["everyone"] = not fields.get("topics")  # for everyone in the area unless the test names topics
     draft = await service.draft(AlertRequest(**fields), OFFICER)  # type: ignore[arg-type]
@@ -59,8 +70,16 @@ async def send_alert(service: AlertService, **changes: object):
 
 async def states(engine) -> dict[str, tuple]:
     async with engine.connect() as conn:
-        rows = await conn.execute(sa.select(deliveries.c.address, deliveries.c.state, deliveries.c.attempts,
-                                            deliveries.c.next_attempt_at, deliveries.c.last_error, deliveries.c.provider_message_id))
+        rows = await conn.execute(
+            sa.select(
+                deliveries.c.address,
+                deliveries.c.state,
+                deliveries.c.attempts,
+                deliveries.c.next_attempt_at,
+                deliveries.c.last_error,
+                deliveries.c.provider_message_id,
+            )
+        )
         return {r.address: tuple(r[1:]) for r in rows}
 
 
@@ -76,7 +95,9 @@ async def test_sent_with_provider_id_and_alert_finishes(service, worker, telegra
     assert (await service.get(alert.reference)).state is AlertState.SENT
 
 
-async def test_429_waits_at_least_retry_after_without_using_an_attempt(service, worker, telegram, uow_factory, engine, clock):
+async def test_429_waits_at_least_retry_after_without_using_an_attempt(
+    service, worker, telegram, uow_factory, engine, clock
+):
     (someone,) = await add_residents(uow_factory, resident_at(*STAFFORD))
     telegram.answer(someone.address, DeliveryResult.retry("Too Many Requests: retry after 30", after=30))
     await send_alert(service)
@@ -93,15 +114,21 @@ async def test_429_waits_at_least_retry_after_without_using_an_attempt(service, 
     assert (await states(engine))[str(someone.address)][0] == "sent"
 
 
-async def test_blocked_recipient_is_dead_at_once_and_made_inactive(service, worker, telegram, uow_factory, engine, clock):
+async def test_blocked_recipient_is_dead_at_once_and_made_inactive(
+    service, worker, telegram, uow_factory, engine, clock
+):
     (blocker,) = await add_residents(uow_factory, resident_at(*STAFFORD))
-    telegram.answer(blocker.address, DeliveryResult.permanent("Forbidden: bot was blocked by the user", recipient_gone=True))
+    telegram.answer(
+        blocker.address, DeliveryResult.permanent("Forbidden: bot was blocked by the user", recipient_gone=True)
+    )
     await send_alert(service)
     await worker.run_until_idle()
     state, attempts, _, error, _ = (await states(engine))[str(blocker.address)]
     assert (state, attempts, error) == ("dead", 1, "Forbidden: bot was blocked by the user")
     async with engine.connect() as conn:
-        assert (await conn.execute(sa.select(residents.c.active).where(residents.c.id == blocker.id))).scalar_one() is False
+        assert (
+            await conn.execute(sa.select(residents.c.active).where(residents.c.id == blocker.id))
+        ).scalar_one() is False
     clock.advance(hours=1)
     await worker.run_until_idle()
     assert telegram.attempts[str(blocker.address)] == 1
@@ -125,13 +152,17 @@ async def test_backoff_grows_and_a_retry_then_succeeds(service, worker, telegram
     await send_alert(service)
     await worker.run_until_idle()
     state, attempts, next_at, _, _ = (await states(engine))[str(someone.address)]
-    assert state == "failed" and attempts == 1 and START + timedelta(seconds=1) <= next_at <= START + timedelta(seconds=2)
+    assert (
+        state == "failed" and attempts == 1 and START + timedelta(seconds=1) <= next_at <= START + timedelta(seconds=2)
+    )
     clock.advance(seconds=3)
     await worker.run_until_idle()
     assert (await states(engine))[str(someone.address)][:2] == ("sent", 2)
 
 
-async def test_cancelled_and_expired_alerts_are_skipped_by_the_worker(service, worker, telegram, uow_factory, engine, clock):
+async def test_cancelled_and_expired_alerts_are_skipped_by_the_worker(
+    service, worker, telegram, uow_factory, engine, clock
+):
     await add_residents(uow_factory, resident_at(*STAFFORD))
     alert = await send_alert(service, expires_at=START + timedelta(minutes=30))
     clock.advance(minutes=31)  # expired, but the expiry job has not run yet
@@ -169,10 +200,14 @@ async def test_paused_and_erased_residents_are_skipped(service, worker, telegram
     assert rows[str(erased.address)][::3] == ("skipped", "erased")
 
 
-async def test_quiet_hours_hold_non_urgent_alerts_then_release_them(service, worker, telegram, uow_factory, engine, clock):
+async def test_quiet_hours_hold_non_urgent_alerts_then_release_them(
+    service, worker, telegram, uow_factory, engine, clock
+):
     quiet = QuietHours(time(11, 0), time(13, 30))  # London time; 12:00 UTC in November is 12:00 local
     sleeper, urgent_sleeper = await add_residents(
-        uow_factory, resident_at(*STAFFORD, quiet_hours=quiet, topics=frozenset({"burglary"})), resident_at(*STAFFORD, quiet_hours=quiet, topics=frozenset({"missing"}))
+        uow_factory,
+        resident_at(*STAFFORD, quiet_hours=quiet, topics=frozenset({"burglary"})),
+        resident_at(*STAFFORD, quiet_hours=quiet, topics=frozenset({"missing"})),
     )
     await send_alert(service, urgency="Expected", topics=["burglary"])
     await send_alert(service, urgency="Immediate", topics=["missing"])
@@ -214,7 +249,9 @@ async def test_a_dead_workers_lease_expires_and_the_row_is_sent(service, worker,
     assert [str(m.to) for m in telegram.sent] == [str(someone.address)]
 
 
-async def test_a_lease_is_timed_by_the_databases_clock_not_by_a_workers(service, uow_factory, force, telegram, engine, clock):
+async def test_a_lease_is_timed_by_the_databases_clock_not_by_a_workers(
+    service, uow_factory, force, telegram, engine, clock
+):
     """Two machines whose clocks disagree by an hour: the one running ahead must not take the other's rows."""
     await add_residents(uow_factory, resident_at(*STAFFORD), resident_at(*STAFFORD))
     await send_alert(service)
@@ -223,7 +260,9 @@ async def test_a_lease_is_timed_by_the_databases_clock_not_by_a_workers(service,
         await uow.commit()
     assert len(claimed) == 2
     ahead = FakeClock(clock() + timedelta(hours=1))
-    hasty = DeliveryWorker(uow_factory, {Channel.TELEGRAM: telegram}, force_name=force.name, clock=ahead, monotonic=ahead.monotonic)
+    hasty = DeliveryWorker(
+        uow_factory, {Channel.TELEGRAM: telegram}, force_name=force.name, clock=ahead, monotonic=ahead.monotonic
+    )
     await hasty.run_until_idle()
     assert telegram.sent == []  # by its own clock the leases ended long ago; by the database's they have not
     maintenance = MaintenanceService(uow_factory, timezone="Europe/London", retention=RetentionPeriods(), clock=ahead)
@@ -237,28 +276,39 @@ async def test_a_lease_is_timed_by_the_databases_clock_not_by_a_workers(service,
 async def database_clock_passes_leases(engine, span: timedelta) -> None:
     """As if the database's clock had moved on by ``span``: every lease ends that much earlier."""
     async with engine.begin() as conn:
-        leased = (await conn.execute(sa.select(deliveries.c.id, deliveries.c.lease_until).where(deliveries.c.lease_until.is_not(None)))).all()
+        leased = (
+            await conn.execute(
+                sa.select(deliveries.c.id, deliveries.c.lease_until).where(deliveries.c.lease_until.is_not(None))
+            )
+        ).all()
         for row_id, until in leased:
             await conn.execute(deliveries.update().where(deliveries.c.id == row_id).values(lease_until=until - span))
 
 
-async def test_a_batch_of_outcomes_is_written_to_each_row_still_leased_and_no_other(service, uow_factory, engine, clock):
+async def test_a_batch_of_outcomes_is_written_to_each_row_still_leased_and_no_other(
+    service, uow_factory, engine, clock
+):
     await add_residents(uow_factory, *(resident_at(*STAFFORD) for _ in range(4)))
     await send_alert(service)
     async with uow_factory() as uow:
-        sent, failed, dead, given_back = await uow.deliveries.claim(Channel.TELEGRAM, 10, clock(), timedelta(seconds=60))
+        sent, failed, dead, given_back = await uow.deliveries.claim(
+            Channel.TELEGRAM, 10, clock(), timedelta(seconds=60)
+        )
         await uow.commit()
     async with uow_factory() as uow:  # the worker gave one back (stopping) before its outcome was flushed
         await uow.deliveries.release([given_back.id], clock())
         await uow.commit()
     retry_at = clock() + timedelta(seconds=30)
     async with uow_factory() as uow:
-        await uow.deliveries.record([
-            Outcome(sent.id, DeliveryState.SENT, 1, provider_message_id="4711"),
-            Outcome(failed.id, DeliveryState.FAILED, 1, next_attempt_at=retry_at, error="Bad Gateway"),
-            Outcome(dead.id, DeliveryState.DEAD, 1, error="x" * 600),
-            Outcome(given_back.id, DeliveryState.SENT, 1, provider_message_id="4712"),
-        ], clock())
+        await uow.deliveries.record(
+            [
+                Outcome(sent.id, DeliveryState.SENT, 1, provider_message_id="4711"),
+                Outcome(failed.id, DeliveryState.FAILED, 1, next_attempt_at=retry_at, error="Bad Gateway"),
+                Outcome(dead.id, DeliveryState.DEAD, 1, error="x" * 600),
+                Outcome(given_back.id, DeliveryState.SENT, 1, provider_message_id="4712"),
+            ],
+            clock(),
+        )
         await uow.commit()
     rows = await states(engine)
     assert rows[str(sent.address)][:2] == ("sent", 1) and rows[str(sent.address)][4] == "4711"
@@ -314,7 +364,10 @@ async def test_a_database_error_while_claiming_does_not_stop_the_worker(service,
     await send_alert(service)
     _FlakyUnitOfWork.failures = 1
     worker = DeliveryWorker(
-        lambda read_only=False: _FlakyUnitOfWork(uow_factory(read_only=read_only)), {Channel.TELEGRAM: telegram}, force_name=force.name, clock=clock
+        lambda read_only=False: _FlakyUnitOfWork(uow_factory(read_only=read_only)),
+        {Channel.TELEGRAM: telegram},
+        force_name=force.name,
+        clock=clock,
     )
     running = asyncio.create_task(worker.run())
     try:

@@ -1,5 +1,6 @@
 """Email residents through the real delivery worker, the real EmailAdapter and a real SMTP server on loopback
 (aiosmtpd): what arrives, what is retried, what bounces — on SQLite and PostgreSQL."""
+
 from __future__ import annotations
 
 import re
@@ -58,8 +59,15 @@ def clock() -> FakeClock:
 
 @pytest.fixture
 async def email(mailbox: SmtpSink, engine, force) -> AsyncIterator[EmailAdapter]:
-    adapter = EmailAdapter(Mailer(SmtpTarget.from_url(mailbox.url)), SIGNER, SqlBounceCounts(engine), sender=SENDER,
-                           force_name=force.name, per_second=1000, bounce_limit=BOUNCE_LIMIT)
+    adapter = EmailAdapter(
+        Mailer(SmtpTarget.from_url(mailbox.url)),
+        SIGNER,
+        SqlBounceCounts(engine),
+        sender=SENDER,
+        force_name=force.name,
+        per_second=1000,
+        bounce_limit=BOUNCE_LIMIT,
+    )
     yield adapter
     await adapter.aclose()
 
@@ -71,8 +79,14 @@ def slack() -> FakeAdapter:
 
 @pytest.fixture
 def worker(uow_factory, force, email, slack, clock) -> DeliveryWorker:
-    return DeliveryWorker(uow_factory, {Channel.EMAIL: email, Channel.SLACK: slack}, force_name=force.name,
-                          policy=RetryPolicy(max_attempts=5), clock=clock, monotonic=clock.monotonic)
+    return DeliveryWorker(
+        uow_factory,
+        {Channel.EMAIL: email, Channel.SLACK: slack},
+        force_name=force.name,
+        policy=RetryPolicy(max_attempts=5),
+        clock=clock,
+        monotonic=clock.monotonic,
+    )
 
 
 @pytest.fixture
@@ -94,8 +108,15 @@ def signed(url: str, purpose: Purpose) -> dict:
 
 async def rows(engine) -> dict[str, list[tuple]]:
     async with engine.connect() as conn:
-        found = await conn.execute(sa.select(deliveries.c.address, deliveries.c.state, deliveries.c.attempts,
-                                             deliveries.c.last_error, deliveries.c.provider_message_id).order_by(deliveries.c.id))
+        found = await conn.execute(
+            sa.select(
+                deliveries.c.address,
+                deliveries.c.state,
+                deliveries.c.attempts,
+                deliveries.c.last_error,
+                deliveries.c.provider_message_id,
+            ).order_by(deliveries.c.id)
+        )
         table: dict[str, list[tuple]] = {}
         for row in found:
             table.setdefault(row.address, []).append(tuple(row[1:]))
@@ -104,7 +125,9 @@ async def rows(engine) -> dict[str, list[tuple]]:
 
 async def resident_row(engine, resident_id: int) -> tuple[bool, int]:
     async with engine.connect() as conn:
-        row = (await conn.execute(sa.select(residents.c.active, residents.c.bounces).where(residents.c.id == resident_id))).one()
+        row = (
+            await conn.execute(sa.select(residents.c.active, residents.c.bounces).where(residents.c.id == resident_id))
+        ).one()
         return row.active, row.bounces
 
 
@@ -114,12 +137,17 @@ async def test_an_alert_its_update_and_its_cancellation_arrive_by_email(service,
     await worker.run_until_idle()
     (first,) = mailbox.messages_to(near.address.id)
     assert mailbox.messages_to(far.address.id) == []
-    assert first.subject == "Police alert: Burglary in progress" and first.mail_from == "alerts@mercia-vale.police.example"
+    assert (
+        first.subject == "Police alert: Burglary in progress" and first.mail_from == "alerts@mercia-vale.police.example"
+    )
     text, html = first.body("plain"), first.body("html")
     for body in (text, html):
         assert body.index("Two men") < body.index("MV-20261125-0456")  # what happened first, then the incident number
         assert "Call 101" in body  # the force's contact, with the incident number, after the message
-    assert 'Two men <in> a "white" van & a dog.' in text and "Two men &lt;in&gt; a &#34;white&#34; van &amp; a dog." in html
+    assert (
+        'Two men <in> a "white" van & a dog.' in text
+        and "Two men &lt;in&gt; a &#34;white&#34; van &amp; a dog." in html
+    )
     (tip,) = link(first, "/subscribe/tip")
     assert signed(tip, Purpose.TIP) == {"email": near.address.id, "alert": alert.id}
     assert tip in html
@@ -141,8 +169,12 @@ async def test_an_alert_its_update_and_its_cancellation_arrive_by_email(service,
     _, update, cancel = mailbox.messages_to(near.address.id)
     assert update.subject == "Update: Burglary in progress" and "The men left in a red car." in update.body("plain")
     assert update.message["In-Reply-To"] == first.message["Message-ID"]  # mail apps thread it under the alert
-    assert [signed(u, Purpose.TIP) for u in link(update, "/subscribe/tip")] == [{"email": near.address.id, "alert": alert.id}]
-    assert cancel.subject == "Cancelled: Burglary in progress" and "Both men have been arrested." in cancel.body("plain")
+    assert [signed(u, Purpose.TIP) for u in link(update, "/subscribe/tip")] == [
+        {"email": near.address.id, "alert": alert.id}
+    ]
+    assert cancel.subject == "Cancelled: Burglary in progress" and "Both men have been arrested." in cancel.body(
+        "plain"
+    )
     assert cancel.message["In-Reply-To"] == first.message["Message-ID"] and "MV-20261125-0456" in cancel.body("plain")
     assert link(cancel, "/subscribe/tip") == [] and link(cancel, "/subscribe/manage")
     assert cancel.message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
@@ -162,7 +194,9 @@ async def test_a_busy_mailbox_is_retried_later(service, worker, mailbox, uow_fac
     assert await resident_row(engine, busy.id) == (True, 0)  # a refusal for now is no bounce
 
 
-async def test_bounces_in_a_row_make_the_resident_inactive_and_sending_stops(service, worker, mailbox, uow_factory, engine, clock):
+async def test_bounces_in_a_row_make_the_resident_inactive_and_sending_stops(
+    service, worker, mailbox, uow_factory, engine, clock
+):
     gone, fine = await add_residents(uow_factory, email_resident("bounce.bob@example.org"), email_resident())
     for number in range(1, BOUNCE_LIMIT + 1):
         await send_alert(service, headline=f"Burglary {number}")
@@ -188,12 +222,19 @@ async def test_a_delivered_email_starts_the_bounce_count_again(service, worker, 
     assert await resident_row(engine, someone.id) == (True, 0)
 
 
-async def test_an_officers_reply_to_an_email_tipster_arrives_by_email(service, worker, mailbox, slack, uow_factory, engine, force, clock):
+async def test_an_officers_reply_to_an_email_tipster_arrives_by_email(
+    service, worker, mailbox, slack, uow_factory, engine, force, clock
+):
     (tipster,) = await add_residents(uow_factory, email_resident())
     alert = await send_alert(service)
     await worker.run_until_idle()
-    tips = TipService(uow_factory, force, roles=Roles(officers=frozenset({SLACK_OFFICER})),
-                      officer_queue=Address(Channel.SLACK, "C01TIPSQUEUE"), clock=clock)
+    tips = TipService(
+        uow_factory,
+        force,
+        roles=Roles(officers=frozenset({SLACK_OFFICER})),
+        officer_queue=Address(Channel.SLACK, "C01TIPSQUEUE"),
+        clock=clock,
+    )
     tip = await tips.submit(tipster.address, NewTip(text="A white van on Mill Street", alert_id=alert.id))
     await tips.reply(tip.reference, SLACK_OFFICER, 'Thank you. Was it "white" <or> cream & old?')
     for _ in range(3):  # the tip waits for its thread's root in Slack
@@ -204,7 +245,9 @@ async def test_an_officers_reply_to_an_email_tipster_arrives_by_email(service, w
     assert reply.subject == f"A reply from {force.name} about your information"
     assert 'Thank you. Was it "white" <or> cream & old?' in reply.body("plain") and tip.reference in reply.body("plain")
     assert "Thank you. Was it &#34;white&#34; &lt;or&gt; cream &amp; old?" in reply.body("html")
-    assert [signed(u, Purpose.TIP) for u in link(reply, "/subscribe/tip")] == [{"email": tipster.address.id, "alert": alert.id}]
+    assert [signed(u, Purpose.TIP) for u in link(reply, "/subscribe/tip")] == [
+        {"email": tipster.address.id, "alert": alert.id}
+    ]
     assert reply.message["List-Unsubscribe"]
 
 
@@ -219,27 +262,46 @@ class RecordingSlots:
         return 0.0
 
 
-async def test_email_goes_at_the_relays_allowance_through_the_engines_pacer(service, mailbox, uow_factory, engine, force, clock):
+async def test_email_goes_at_the_relays_allowance_through_the_engines_pacer(
+    service, mailbox, uow_factory, engine, force, clock
+):
     await add_residents(uow_factory, *(email_resident() for _ in range(4)))
-    adapter = EmailAdapter(Mailer(SmtpTarget.from_url(mailbox.url)), SIGNER, SqlBounceCounts(engine), sender=SENDER,
-                           force_name=force.name, per_second=40, bounce_limit=BOUNCE_LIMIT)
+    adapter = EmailAdapter(
+        Mailer(SmtpTarget.from_url(mailbox.url)),
+        SIGNER,
+        SqlBounceCounts(engine),
+        sender=SENDER,
+        force_name=force.name,
+        per_second=40,
+        bounce_limit=BOUNCE_LIMIT,
+    )
     slots = RecordingSlots()
-    worker = DeliveryWorker(uow_factory, {Channel.EMAIL: adapter}, force_name=force.name, slot_source=slots, clock=clock)
+    worker = DeliveryWorker(
+        uow_factory, {Channel.EMAIL: adapter}, force_name=force.name, slot_source=slots, clock=clock
+    )
     try:
         await send_alert(service)
         await worker.run_until_idle()
     finally:
         await adapter.aclose()
     assert len(mailbox.messages()) == 4
-    assert slots.asked and all(key == "channel:email" and rate == pytest.approx(40 * HEADROOM) for key, _, rate in slots.asked)
+    assert slots.asked and all(
+        key == "channel:email" and rate == pytest.approx(40 * HEADROOM) for key, _, rate in slots.asked
+    )
     assert sum(count for _, count, _ in slots.asked) >= 4  # every email waited for a slot of the channel's rate
 
 
 async def test_the_composition_root_turns_email_on_with_the_relay_and_the_link_secret(mailbox, database_url, clock):
     only_relay = Settings(LOOKOUT_DATABASE_URL=database_url, LOOKOUT_SMTP_URL=mailbox.url, LOOKOUT_LINK_SECRET=None)
     assert Channel.EMAIL not in only_relay.enabled_channels  # links could not be signed
-    settings = Settings(LOOKOUT_DATABASE_URL=database_url, LOOKOUT_FORCE_CONFIG=str(EXAMPLE_FORCE), LOOKOUT_SMTP_URL=mailbox.url,
-                        LOOKOUT_LINK_SECRET="composition-secret", LOOKOUT_EMAIL_PER_SECOND=3, LOOKOUT_PUBLIC_URL=None)
+    settings = Settings(
+        LOOKOUT_DATABASE_URL=database_url,
+        LOOKOUT_FORCE_CONFIG=str(EXAMPLE_FORCE),
+        LOOKOUT_SMTP_URL=mailbox.url,
+        LOOKOUT_LINK_SECRET="composition-secret",
+        LOOKOUT_EMAIL_PER_SECOND=3,
+        LOOKOUT_PUBLIC_URL=None,
+    )
     lookout = build(settings, clock=clock)
     try:
         adapter = lookout.adapters[Channel.EMAIL]

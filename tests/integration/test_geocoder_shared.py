@@ -2,6 +2,7 @@
 
 Each ``GeopyGeocoder`` here stands for a process: its own in-process cache, the deployment's database behind it.
 """
+
 from __future__ import annotations
 
 import time
@@ -28,11 +29,18 @@ def nominatim() -> Iterator[NominatimStandIn]:
 
 
 def process_geocoder(nominatim: NominatimStandIn, engine, *, keep: timedelta = timedelta(days=30)) -> GeopyGeocoder:
-    return GeopyGeocoder(domain=nominatim.domain, scheme="http", user_agent="lookout-tests", slots=slot_source(engine),
-                         shared_cache=SqlGeocodeCache(engine, keep=keep))
+    return GeopyGeocoder(
+        domain=nominatim.domain,
+        scheme="http",
+        user_agent="lookout-tests",
+        slots=slot_source(engine),
+        shared_cache=SqlGeocodeCache(engine, keep=keep),
+    )
 
 
-async def test_an_answer_one_process_got_is_given_to_another_without_asking_again(nominatim: NominatimStandIn, engine) -> None:
+async def test_an_answer_one_process_got_is_given_to_another_without_asking_again(
+    nominatim: NominatimStandIn, engine
+) -> None:
     async with process_geocoder(nominatim, engine) as first, process_geocoder(nominatim, engine) as second:
         street = await first.search("Eastgate Street, Stafford")
         assert await second.search("eastgate  street, stafford") == street  # the line too, through the table
@@ -49,7 +57,9 @@ async def test_a_house_someone_typed_is_never_kept_in_the_database(nominatim: No
     async with process_geocoder(nominatim, engine) as first, process_geocoder(nominatim, engine) as second:
         house = await first.search("12 Eastgate Street, Stafford")
         assert house[0].kind == "address"
-        assert await second.search("12 Eastgate Street, Stafford") == house  # asked again: the other process never saw it
+        assert (
+            await second.search("12 Eastgate Street, Stafford") == house
+        )  # asked again: the other process never saw it
     assert len(nominatim.search_requests) == 2
     async with engine.connect() as conn:
         assert (await conn.execute(sa.select(sa.func.count()).select_from(geocode_answers))).scalar_one() == 0
@@ -59,8 +69,14 @@ async def test_an_expired_answer_is_asked_for_again_and_dropped(nominatim: Nomin
     async with process_geocoder(nominatim, engine) as first:
         await first.search("ST16 2LZ")
     async with engine.begin() as conn:  # the database's clock passes the answer's expiry
-        (key, expires_at), = (await conn.execute(sa.select(geocode_answers.c.key, geocode_answers.c.expires_at))).all()
-        await conn.execute(geocode_answers.update().where(geocode_answers.c.key == key).values(expires_at=expires_at - timedelta(days=31)))
+        ((key, expires_at),) = (
+            await conn.execute(sa.select(geocode_answers.c.key, geocode_answers.c.expires_at))
+        ).all()
+        await conn.execute(
+            geocode_answers.update()
+            .where(geocode_answers.c.key == key)
+            .values(expires_at=expires_at - timedelta(days=31))
+        )
     async with process_geocoder(nominatim, engine) as later:
         await later.search("Greengate Street")  # its write drops the expired answer beside it
         async with engine.connect() as conn:
@@ -69,7 +85,9 @@ async def test_an_expired_answer_is_asked_for_again_and_dropped(nominatim: Nomin
     assert [r.params["q"] for r in nominatim.search_requests] == ["ST16 2LZ", "Greengate Street", "ST16 2LZ"]
 
 
-async def test_a_request_waits_for_the_seconds_another_process_has_taken(nominatim: NominatimStandIn, engine, database_url) -> None:
+async def test_a_request_waits_for_the_seconds_another_process_has_taken(
+    nominatim: NominatimStandIn, engine, database_url
+) -> None:
     async with process_geocoder(nominatim, engine) as geocoder:
         other_process = make_async_engine(database_url)
         try:

@@ -1,4 +1,5 @@
 """GeopyGeocoder against the Nominatim stand-in, over real HTTP on loopback."""
+
 from __future__ import annotations
 
 import asyncio
@@ -84,7 +85,9 @@ async def test_a_street_comes_with_its_line_in_lon_lat_order(geocoder: GeopyGeoc
     assert street.kind == "street"
     assert street.label == "Eastgate Street, Stafford ST16 2LZ"
     assert isinstance(street.line, LineString)
-    assert [c for point in street.line.coords for c in point] == pytest.approx([c for point in EASTGATE_LINE for c in point])
+    assert [c for point in street.line.coords for c in point] == pytest.approx(
+        [c for point in EASTGATE_LINE for c in point]
+    )
     # The house on that street is offered too, after the street itself.
     assert [candidate.kind for candidate in candidates] == ["street", "address"]
 
@@ -130,9 +133,7 @@ async def test_a_slow_server_is_unavailable_within_the_timeout(nominatim: Nomina
 
 
 @pytest.mark.parametrize("status", [500, 502, 503])
-async def test_a_server_error_is_unavailable(
-    nominatim: NominatimStandIn, geocoder: GeopyGeocoder, status: int
-) -> None:
+async def test_a_server_error_is_unavailable(nominatim: NominatimStandIn, geocoder: GeopyGeocoder, status: int) -> None:
     nominatim.fail_with(status)
 
     with pytest.raises(GeocoderUnavailable):
@@ -186,9 +187,15 @@ async def test_the_one_request_a_second_rule_holds_across_geocoders_and_tasks(no
 async def test_places_with_impossible_coordinates_are_dropped(nominatim: NominatimStandIn) -> None:
     good = street_place("Mill Street", "Stafford", [(-2.1190, 52.8060), (-2.1200, 52.8050)], osm_id=1)
     nominatim.add(
-        _moved(street_place("Mill Street", "Stafford", [(-2.1190, 52.8060)], osm_id=2), lat=95.0, town="Stafford North"),
+        _moved(
+            street_place("Mill Street", "Stafford", [(-2.1190, 52.8060)], osm_id=2), lat=95.0, town="Stafford North"
+        ),
         _moved(street_place("Mill Street", "Stone", [(-2.1460, 52.9030)], osm_id=3), lon=200.0, town="Stone"),
-        _moved(street_place("Mill Street", "Eccleshall", [(-2.2500, 52.8580)], osm_id=4), lat=float("nan"), town="Eccleshall"),
+        _moved(
+            street_place("Mill Street", "Eccleshall", [(-2.2500, 52.8580)], osm_id=4),
+            lat=float("nan"),
+            town="Eccleshall",
+        ),
         good,
     )
     async with geocoder_for(nominatim) as geocoder:
@@ -198,7 +205,9 @@ async def test_places_with_impossible_coordinates_are_dropped(nominatim: Nominat
 
 
 async def test_only_impossible_coordinates_is_no_match(nominatim: NominatimStandIn) -> None:
-    nominatim.add(_moved(street_place("Bad Lane", "Stafford", [(-2.1190, 52.8060)], osm_id=5), lat=-91.0, town="Stafford"))
+    nominatim.add(
+        _moved(street_place("Bad Lane", "Stafford", [(-2.1190, 52.8060)], osm_id=5), lat=-91.0, town="Stafford")
+    )
     async with geocoder_for(nominatim) as geocoder:
         with pytest.raises(NoMatch):
             await geocoder.search("Bad Lane")
@@ -214,7 +223,9 @@ async def test_segments_of_one_street_become_one_candidate(nominatim: NominatimS
 
     (street,) = candidates
     assert isinstance(street.line, LineString)
-    assert street.line.length == pytest.approx(LineString([(-2.1180, 52.8080), (-2.1178, 52.8090), (-2.1175, 52.8100)]).length)
+    assert street.line.length == pytest.approx(
+        LineString([(-2.1180, 52.8080), (-2.1178, 52.8090), (-2.1175, 52.8100)]).length
+    )
 
 
 async def test_coordinates_never_reach_the_logs(geocoder: GeopyGeocoder, caplog: pytest.LogCaptureFixture) -> None:

@@ -1,4 +1,5 @@
 """The inbound log (each update once) and the conversation store, on SQLite and PostgreSQL."""
+
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
@@ -52,7 +53,10 @@ ONE = Address(Channel.TELEGRAM, "42")
 
 
 async def test_conversation_state_survives_across_store_instances(engine, clock):
-    first, second = SqlConversationStore(engine, clock=clock), SqlConversationStore(engine, clock=clock)  # two web processes
+    first, second = (
+        SqlConversationStore(engine, clock=clock),
+        SqlConversationStore(engine, clock=clock),
+    )  # two web processes
     assert await first.load(ONE) == Conversation()
     await first.save(ONE, Conversation(Step.LOCATION, {"label": "Home", "topics": ["burglary"]}))
     assert await second.load(ONE) == Conversation(Step.LOCATION, {"label": "Home", "topics": ["burglary"]})

@@ -1,5 +1,6 @@
 """The inbound-once service keeps any id a door hands it, on SQLite and PostgreSQL: a forged id with a NUL byte
 (which PostgreSQL's text refuses) or longer than the log's column is still handled exactly once."""
+
 from __future__ import annotations
 
 import pytest
@@ -31,7 +32,10 @@ async def test_an_odd_id_that_failed_is_forgotten_for_its_retry(uow_factory, clo
 
 
 def test_genuine_ids_are_kept_as_they_are_and_odd_ones_by_their_hash() -> None:
-    assert stored_key("command:13345224609.738474920.8088930838d88f008e0") == "command:13345224609.738474920.8088930838d88f008e0"
+    assert (
+        stored_key("command:13345224609.738474920.8088930838d88f008e0")
+        == "command:13345224609.738474920.8088930838d88f008e0"
+    )
     for key in ODD_KEYS:
         kept = stored_key(key)
         assert kept.startswith("sha256:") and len(kept) <= MAX_KEY and kept.isprintable()

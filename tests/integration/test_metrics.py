@@ -1,4 +1,5 @@
 """``GET /metrics`` through the app: the queue, tips and webhook timings, on SQLite and PostgreSQL."""
+
 from __future__ import annotations
 
 import httpx
@@ -27,9 +28,19 @@ def samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
 
 @pytest.fixture
 async def client(database_url: str, clock):
-    lookout = build(Settings(LOOKOUT_DATABASE_URL=database_url, TELEGRAM_BOT_TOKEN="1:X", TELEGRAM_API_BASE="http://127.0.0.1:9",
-                             TELEGRAM_WEBHOOK_SECRET="s", SLACK_TIPS_CHANNEL="C01TIPSQUEUE"), clock=clock)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=create_app(lookout)), base_url="http://lookout.test") as http:
+    lookout = build(
+        Settings(
+            LOOKOUT_DATABASE_URL=database_url,
+            TELEGRAM_BOT_TOKEN="1:X",
+            TELEGRAM_API_BASE="http://127.0.0.1:9",
+            TELEGRAM_WEBHOOK_SECRET="s",
+            SLACK_TIPS_CHANNEL="C01TIPSQUEUE",
+        ),
+        clock=clock,
+    )
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=create_app(lookout)), base_url="http://lookout.test"
+    ) as http:
         yield http
     await lookout.aclose()
 
@@ -37,10 +48,20 @@ async def client(database_url: str, clock):
 async def test_metrics_report_the_queue_tips_and_webhook_latency(client, uow_factory, force, clock):
     residents = await add_residents(uow_factory, *(resident_at(*STAFFORD) for _ in range(3)))
     alerts = AlertService(uow_factory, force, roles=Roles(), channels=(Channel.TELEGRAM,), clock=clock)
-    draft = await alerts.draft(AlertRequest(everyone=True, incident_number="MV-20261125-0456", headline="h", message="m",
-                                            area=CircleArea(*STAFFORD, 500)), "cli:test")
+    draft = await alerts.draft(
+        AlertRequest(
+            everyone=True,
+            incident_number="MV-20261125-0456",
+            headline="h",
+            message="m",
+            area=CircleArea(*STAFFORD, 500),
+        ),
+        "cli:test",
+    )
     await alerts.send(draft.id, "cli:test")
-    tips = TipService(uow_factory, force, roles=Roles(), officer_queue=Address(Channel.SLACK, "C01TIPSQUEUE"), clock=clock)
+    tips = TipService(
+        uow_factory, force, roles=Roles(), officer_queue=Address(Channel.SLACK, "C01TIPSQUEUE"), clock=clock
+    )
     await tips.submit(residents[0].address, NewTip("seen something"))
     assert (await client.post("/telegram/webhook", json={"update_id": 1})).status_code == 403
 
@@ -59,9 +80,16 @@ async def test_metrics_report_the_queue_tips_and_webhook_latency(client, uow_fac
 async def test_metrics_need_the_bearer_token_when_one_is_set(database_url: str, clock):
     lookout = build(Settings(LOOKOUT_DATABASE_URL=database_url, LOOKOUT_METRICS_TOKEN="scrape-me-please"), clock=clock)
     try:
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=create_app(lookout)), base_url="http://lookout.test") as http:
-            for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": "Basic scrape-me-please"},
-                            {"Authorization": "Bearer scrape-me-pleasex"}, {"Authorization": "Bearer"}):
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=create_app(lookout)), base_url="http://lookout.test"
+        ) as http:
+            for headers in (
+                {},
+                {"Authorization": "Bearer wrong"},
+                {"Authorization": "Basic scrape-me-please"},
+                {"Authorization": "Bearer scrape-me-pleasex"},
+                {"Authorization": "Bearer"},
+            ):
                 refused = await http.get("/metrics", headers=headers)
                 assert refused.status_code == 401 and "lookout_deliveries" not in refused.text, headers
                 assert refused.headers["www-authenticate"].startswith("Bearer")
@@ -77,7 +105,9 @@ async def test_metrics_name_the_version_and_whether_a_scheduler_leads(database_u
     other = build(Settings(LOOKOUT_DATABASE_URL=database_url), clock=clock)
     leader = other.lock(SCHEDULER_LOCK)
     try:
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=create_app(lookout)), base_url="http://lookout.test") as http:
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=create_app(lookout)), base_url="http://lookout.test"
+        ) as http:
             before = samples((await http.get("/metrics")).text)
             assert before[("lookout_scheduler_leaders", ())] == 0
             assert before[("lookout_build_info", (("version", lookout_version()),))] == 1

@@ -1,5 +1,6 @@
 """deploy/monitoring: the Prometheus alert rules and the Grafana dashboard use only metrics the app exports
 (read from a real ``/metrics`` scrape), and the rules file has the shape Prometheus loads."""
+
 from __future__ import annotations
 
 import json
@@ -18,13 +19,20 @@ from storage.migrate import upgrade
 MONITORING = Path(__file__).resolve().parents[2] / "deploy" / "monitoring"
 _METRIC = re.compile(r"\blookout_[a-z0-9_]+")
 _HISTOGRAM_PARTS = re.compile(r"_(bucket|count|sum)$")
-REQUIRED_ALERTS = {"LookoutDeliveriesWaiting", "LookoutDeliveriesDying", "LookoutWebhookSlow", "LookoutNoSchedulerLeader"}
+REQUIRED_ALERTS = {
+    "LookoutDeliveriesWaiting",
+    "LookoutDeliveriesDying",
+    "LookoutWebhookSlow",
+    "LookoutNoSchedulerLeader",
+}
 
 
 async def exported_metrics(database_url: str) -> set[str]:
     lookout = build(Settings(LOOKOUT_DATABASE_URL=database_url, LOOKOUT_FORCE_CONFIG=str(EXAMPLE_FORCE_CONFIG)))
     try:
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=create_app(lookout)), base_url="http://lookout.test") as http:
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=create_app(lookout)), base_url="http://lookout.test"
+        ) as http:
             await http.post("/telegram/webhook", json={"update_id": 1})  # so the latency histogram has a series
             text = (await http.get("/metrics")).text
     finally:

@@ -1,5 +1,6 @@
 """The email pages' own emails: nothing about who is signed up shows in how the page answers, and the
 allowances cannot be walked around with address variants or many addresses (the app in-process, over HTTP)."""
+
 from __future__ import annotations
 
 import asyncio
@@ -43,11 +44,20 @@ class Pages:
 async def open_pages(database_url: str, uow_factory, clock, **env: str) -> AsyncIterator[Pages]:
     await add_residents(uow_factory, resident_at(*STAFFORD, channel=Channel.EMAIL, ident=SUBSCRIBER))
     with SmtpSink() as sink:
-        lookout = build(Settings(
-            _env_file=None, LOOKOUT_DATABASE_URL=database_url, LOOKOUT_SMTP_URL=sink.url, LOOKOUT_LINK_SECRET="pages-link-secret-0123456789",
-            LOOKOUT_PUBLIC_URL="http://lookout.test", LOOKOUT_GEOCODER_DOMAIN="127.0.0.1:9", LOOKOUT_GEOCODER_SCHEME="http",
-            LOOKOUT_PAGE_EMAILS_PER_HOUR="12", **env,
-        ), clock=clock)
+        lookout = build(
+            Settings(
+                _env_file=None,
+                LOOKOUT_DATABASE_URL=database_url,
+                LOOKOUT_SMTP_URL=sink.url,
+                LOOKOUT_LINK_SECRET="pages-link-secret-0123456789",
+                LOOKOUT_PUBLIC_URL="http://lookout.test",
+                LOOKOUT_GEOCODER_DOMAIN="127.0.0.1:9",
+                LOOKOUT_GEOCODER_SCHEME="http",
+                LOOKOUT_PAGE_EMAILS_PER_HOUR="12",
+                **env,
+            ),
+            clock=clock,
+        )
         app = create_app(lookout)
         # No lifespan yet: the queued links stay queued until a test starts the app's background parts.
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://lookout.test") as client:
@@ -96,13 +106,20 @@ async def test_a_manage_link_request_does_the_same_work_for_a_subscriber_and_a_s
 
 
 def test_address_variants_are_one_mailbox() -> None:
-    assert {mailbox_of(a) for a in ("jo.e+x@gmail.com", "Joe@gmail.com", "j.o.e+signup+2@GMAIL.com")} == {"joe@gmail.com"}
+    assert {mailbox_of(a) for a in ("jo.e+x@gmail.com", "Joe@gmail.com", "j.o.e+signup+2@GMAIL.com")} == {
+        "joe@gmail.com"
+    }
     assert mailbox_of("joe@other.example") != mailbox_of("joe@gmail.com")
 
 
 async def test_variants_of_one_mailbox_share_its_three_emails_and_the_site_caps_them_all(pages: Pages) -> None:
     async with pages.app.router.lifespan_context(pages.app):  # type: ignore[attr-defined]
-        for variant in ("ada.lovelace+1@example.org", "adalovelace@example.org", "a.d.a.lovelace+x@example.org", "ADA.lovelace+2@example.org"):
+        for variant in (
+            "ada.lovelace+1@example.org",
+            "adalovelace@example.org",
+            "a.d.a.lovelace+x@example.org",
+            "ADA.lovelace+2@example.org",
+        ):
             await pages.client.post("/subscribe/manage/link", data={"email": variant})
         # Many addresses from one client and in all: the site's hourly cap (12 here) holds, however they are spelt.
         for n in range(30):
@@ -118,12 +135,22 @@ async def test_variants_of_one_mailbox_share_its_three_emails_and_the_site_caps_
 RELAY_PER_SECOND = 0.01  # one email in every ~100 s: whoever sends second must wait far longer than the test runs
 
 
-async def test_page_emails_and_the_delivery_worker_take_turns_from_one_relay_pace(database_url: str, uow_factory, clock) -> None:
+async def test_page_emails_and_the_delivery_worker_take_turns_from_one_relay_pace(
+    database_url: str, uow_factory, clock
+) -> None:
     async with open_pages(database_url, uow_factory, clock, LOOKOUT_EMAIL_PER_SECOND=str(RELAY_PER_SECOND)) as pages:
         # The worker sends an alert to the subscriber: the relay's first slot, at once.
         alerts = pages.lookout.alerts
-        draft = await alerts.draft(AlertRequest(incident_number="MV-20261125-0456", headline="Burglary", message="Two men seen.",
-                                                area=CircleArea(*STAFFORD, 500), everyone=True), "cli:test")
+        draft = await alerts.draft(
+            AlertRequest(
+                incident_number="MV-20261125-0456",
+                headline="Burglary",
+                message="Two men seen.",
+                area=CircleArea(*STAFFORD, 500),
+                everyone=True,
+            ),
+            "cli:test",
+        )
         await alerts.send(draft.id, "cli:test")  # type: ignore[arg-type]
         await pages.lookout.worker().run_until_idle()
         assert len(pages.sink.messages_to(SUBSCRIBER)) == 1
@@ -141,11 +168,15 @@ async def test_page_emails_and_the_delivery_worker_take_turns_from_one_relay_pac
             after_page = await _relay_schedule(pages)
             sent = len(pages.sink.messages_to(SUBSCRIBER))
     interval = timedelta(seconds=1 / (RELAY_PER_SECOND * HEADROOM))
-    assert abs(after_page - (after_worker + interval)) < timedelta(milliseconds=1)  # the slot after the worker's, not its own
+    assert abs(after_page - (after_worker + interval)) < timedelta(
+        milliseconds=1
+    )  # the slot after the worker's, not its own
     assert sent == 1  # so the manage link was not sent beside the alert: it waits its turn
 
 
 async def _relay_schedule(pages: Pages):
     async with pages.lookout.uow(read_only=True) as work:
-        found = await work.connection.execute(sa.select(rate_buckets.c.next_slot).where(rate_buckets.c.key == "channel:email"))
+        found = await work.connection.execute(
+            sa.select(rate_buckets.c.next_slot).where(rate_buckets.c.key == "channel:email")
+        )
         return found.scalar_one_or_none()

@@ -1,5 +1,6 @@
 """Telegram's paid broadcast: urgent alerts beyond the free 30/s for Stars, and the fall back to the free rate
 when Telegram refuses for want of balance — against the Telegram stand-in, on SQLite and PostgreSQL."""
+
 from __future__ import annotations
 
 import asyncio
@@ -34,22 +35,42 @@ async def send_to_everyone(uow_factory, force, urgency: str, residents: int, aut
     await add_residents(uow_factory, *[resident_at(*offset(*STAFFORD, north_m=5 * i)) for i in range(residents)])
     roles = Roles(officers=frozenset({SLACK_OFFICER}), supervisors=frozenset({"U_SUPER"}))
     service = AlertService(uow_factory, force, roles=roles, clock=clock)
-    draft = await service.draft(AlertRequest(incident_number="MV-20261125-0456", headline="Missing boy, 9", message="Sam, red coat.",
-                                             area=CircleArea(*STAFFORD, 1000), urgency=urgency, everyone=True), author)
+    draft = await service.draft(
+        AlertRequest(
+            incident_number="MV-20261125-0456",
+            headline="Missing boy, 9",
+            message="Sam, red coat.",
+            area=CircleArea(*STAFFORD, 1000),
+            urgency=urgency,
+            everyone=True,
+        ),
+        author,
+    )
     await service.send(draft.id, author)
 
 
 async def open_rows(uow_factory, channel: Channel) -> int:
     async with uow_factory(read_only=True) as uow:
         counts = await uow.operations.deliveries_by_state()
-    return sum(n for (c, state), n in counts.items() if c is channel and state.value in ("pending", "sending", "failed"))
+    return sum(
+        n for (c, state), n in counts.items() if c is channel and state.value in ("pending", "sending", "failed")
+    )
 
 
 async def deliver(uow_factory, force, telegram: TelegramStandIn, workers: int = 1) -> None:
     adapters = [TelegramAdapter(make_bot(TOKEN, telegram.base_url)) for _ in range(workers)]
     notices = OfficerNotices(uow_factory, slack=True, clock=clock)
-    several = [DeliveryWorker(uow_factory, {Channel.TELEGRAM: adapter}, force_name=force.name, clock=clock,
-                              paid_rates={Channel.TELEGRAM: 1000.0}, notices=notices) for adapter in adapters]
+    several = [
+        DeliveryWorker(
+            uow_factory,
+            {Channel.TELEGRAM: adapter},
+            force_name=force.name,
+            clock=clock,
+            paid_rates={Channel.TELEGRAM: 1000.0},
+            notices=notices,
+        )
+        for adapter in adapters
+    ]
     try:
         # A 429 at the free rate puts its row back for a second: go round until nothing is left to send.
         for _ in range(10):
@@ -91,11 +112,13 @@ async def test_officers_are_told_once_in_slack_however_many_refusals_and_workers
         await deliver(uow_factory, force, telegram, workers=2)
         assert len({s.chat_id for s in telegram.sent}) == 60
     async with engine.connect() as conn:
-        notices = (await conn.execute(
-            sa.select(deliveries.c.address, messages.c.body)
-            .select_from(deliveries.join(messages, messages.c.id == deliveries.c.message_id))
-            .where(messages.c.kind == MessageKind.OFFICER_NOTICE.value)
-        )).all()
+        notices = (
+            await conn.execute(
+                sa.select(deliveries.c.address, messages.c.body)
+                .select_from(deliveries.join(messages, messages.c.id == deliveries.c.message_id))
+                .where(messages.c.kind == MessageKind.OFFICER_NOTICE.value)
+            )
+        ).all()
     # Two workers each gave up their paid lane, and many sends were refused; the sending officer hears once.
     assert [address for address, _ in notices] == [f"slack:{SLACK_OFFICER}"]
     assert "refused a paid broadcast" in notices[0].body and "free rate" in notices[0].body

@@ -1,4 +1,5 @@
 """LOOKOUT_DB_POOL_SIZE and LOOKOUT_DB_MAX_OVERFLOW size each process's PostgreSQL pool."""
+
 from __future__ import annotations
 
 from contextlib import AsyncExitStack
@@ -11,7 +12,9 @@ from runtime.app import build
 
 
 async def test_the_pool_keeps_its_size_and_closes_the_overflow_when_done(postgres_schema_url: str) -> None:
-    lookout = build(Settings(LOOKOUT_DATABASE_URL=postgres_schema_url, LOOKOUT_DB_POOL_SIZE="2", LOOKOUT_DB_MAX_OVERFLOW="1"))
+    lookout = build(
+        Settings(LOOKOUT_DATABASE_URL=postgres_schema_url, LOOKOUT_DB_POOL_SIZE="2", LOOKOUT_DB_MAX_OVERFLOW="1")
+    )
     pool = lookout.engine.pool
     try:
         assert pool.size() == 2
@@ -25,8 +28,10 @@ async def test_the_pool_keeps_its_size_and_closes_the_overflow_when_done(postgre
         await lookout.aclose()
 
 
-@pytest.mark.parametrize(("name", "value"), [("LOOKOUT_DB_POOL_SIZE", "0"), ("LOOKOUT_DB_MAX_OVERFLOW", "-1"),
-                                             ("LOOKOUT_DB_POOL_SIZE", "many")])
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("LOOKOUT_DB_POOL_SIZE", "0"), ("LOOKOUT_DB_MAX_OVERFLOW", "-1"), ("LOOKOUT_DB_POOL_SIZE", "many")],
+)
 def test_a_bad_pool_setting_is_refused(name: str, value: str) -> None:
     with pytest.raises(ValueError, match=name):
         Settings(**{name: value})

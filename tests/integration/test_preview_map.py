@@ -1,5 +1,6 @@
 """The preview's picture through the Slack door: the area over the force's street map (here the sandbox's tile
 stand-in), the tiles cached, the plain drawing when tiles fail, and one count of residents everywhere."""
+
 from __future__ import annotations
 
 import io
@@ -51,7 +52,9 @@ def attribution_inked(image: Image.Image, text: str) -> int:
     return sum(box.histogram()[:128])
 
 
-async def test_the_preview_draws_the_area_over_the_street_map_with_its_attribution(database_url, clock, tiles, tmp_path):
+async def test_the_preview_draws_the_area_over_the_street_map_with_its_attribution(
+    database_url, clock, tiles, tmp_path
+):
     async with officer_app(database_url, clock=clock, map_tiles=tiles, tile_cache=tmp_path / "tiles") as app:
         await add_residents(app.lookout.uow, resident_at(*EASTGATE, topics=frozenset({"missing"})))
         await app.raise_alert()
@@ -61,8 +64,9 @@ async def test_the_preview_draws_the_area_over_the_street_map_with_its_attributi
     assert share_of(image, LAND) > 0.2  # the tiles' ground fills the map: a street map, not the blank grid
     assert share_of(image, BACKGROUND) == 0
     assert attribution_inked(image, ATTRIBUTION) > 50
-    assert tiles.requests and all(r.user_agent.startswith("Lookout/") and "Mercia Vale Police" in r.user_agent
-                                  for r in tiles.requests)
+    assert tiles.requests and all(
+        r.user_agent.startswith("Lookout/") and "Mercia Vale Police" in r.user_agent for r in tiles.requests
+    )
 
 
 async def test_a_second_preview_of_the_place_fetches_no_tile(database_url, clock, tiles, tmp_path):
@@ -77,7 +81,9 @@ async def test_a_second_preview_of_the_place_fetches_no_tile(database_url, clock
 
 
 @pytest.mark.parametrize("failure", [503, 404, "not an image"])
-async def test_when_tiles_fail_the_preview_goes_out_drawn_without_them(database_url, clock, tiles, tmp_path, caplog, failure):
+async def test_when_tiles_fail_the_preview_goes_out_drawn_without_them(
+    database_url, clock, tiles, tmp_path, caplog, failure
+):
     if failure == "not an image":
         tiles.answer_garbage()
     else:
@@ -102,7 +108,9 @@ async def test_the_title_the_picture_and_the_card_give_one_count(database_url, c
     two_places = resident_at(*STAFFORD, topics=frozenset({"missing"}))
     two_places = replace(two_places, places=[Place("Home", home), Place("Work", work)])
     async with officer_app(database_url, clock=clock) as app:
-        await add_residents(app.lookout.uow, two_places, resident_at(*offset(*STAFFORD, east_m=200), topics=frozenset({"missing"})))
+        await add_residents(
+            app.lookout.uow, two_places, resident_at(*offset(*STAFFORD, east_m=200), topics=frozenset({"missing"}))
+        )
         card = await app.raise_alert()
         cells = await app.lookout.alerts.reach_by_cell(json.loads(button_value(card, "alert_send"))["id"])
         (picture,) = pictures(app)

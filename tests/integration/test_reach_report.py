@@ -1,5 +1,6 @@
 """An alert's reach report (``AlertService.reach_report``): the counts per channel, minute and cell, the tips about it,
 and the analysts' CSV, from real SQL on both databases."""
+
 from __future__ import annotations
 
 import csv
@@ -30,18 +31,39 @@ def clock() -> FakeClock:
 async def test_the_report_counts_sent_failed_read_and_tips_per_minute_and_cell(uow_factory, engine, force, clock):
     alerts = AlertService(uow_factory, force, roles=Roles(), clock=clock)
     telegram = FakeAdapter(Channel.TELEGRAM)
-    worker = DeliveryWorker(uow_factory, {Channel.TELEGRAM: telegram}, force_name=force.name, clock=clock, monotonic=clock.monotonic)
-    first, _second, gone, _far = await add_residents(uow_factory, resident_at(*STAFFORD), resident_at(*STAFFORD),
-                                                    resident_at(*STAFFORD), resident_at(*offset(*STAFFORD, north_m=4000)))
-    telegram.answer(gone.address, DeliveryResult.permanent("Forbidden: bot was blocked by the user", recipient_gone=True))
+    worker = DeliveryWorker(
+        uow_factory, {Channel.TELEGRAM: telegram}, force_name=force.name, clock=clock, monotonic=clock.monotonic
+    )
+    first, _second, gone, _far = await add_residents(
+        uow_factory,
+        resident_at(*STAFFORD),
+        resident_at(*STAFFORD),
+        resident_at(*STAFFORD),
+        resident_at(*offset(*STAFFORD, north_m=4000)),
+    )
+    telegram.answer(
+        gone.address, DeliveryResult.permanent("Forbidden: bot was blocked by the user", recipient_gone=True)
+    )
     alert = await send_alert(alerts)
     clock.advance(seconds=90)
     await worker.run_until_idle()
     async with engine.begin() as conn:  # what a platform's receipt would record, and a resident's tip about the alert
-        await conn.execute(sa.update(deliveries).where(deliveries.c.address == str(first.address))
-                           .values(delivered_at=clock(), read_at=clock()))
-        await conn.execute(sa.insert(tips).values(reference="T-2026-000001", alert_id=alert.id, text="Saw them", media=[],
-                                                  anonymous=True, state="new", created_at=clock()))
+        await conn.execute(
+            sa.update(deliveries)
+            .where(deliveries.c.address == str(first.address))
+            .values(delivered_at=clock(), read_at=clock())
+        )
+        await conn.execute(
+            sa.insert(tips).values(
+                reference="T-2026-000001",
+                alert_id=alert.id,
+                text="Saw them",
+                media=[],
+                anonymous=True,
+                state="new",
+                created_at=clock(),
+            )
+        )
 
     report = await alerts.reach_report(alert.reference.lower(), OFFICER)
     telegram_reach = report.by_channel[Channel.TELEGRAM]
@@ -54,7 +76,10 @@ async def test_the_report_counts_sent_failed_read_and_tips_per_minute_and_cell(u
     assert report.cells[cell] == {DeliveryState.SENT: 2, DeliveryState.DEAD: 1} and report.reached_cells == {cell: 2}
 
     lines = list(csv.DictReader(io.StringIO(report.deliveries_csv())))
-    assert {(r["state"], r["deliveries"], r["reported_read"]) for r in lines} == {("sent", "2", "1"), ("dead", "1", "0")}
+    assert {(r["state"], r["deliveries"], r["reported_read"]) for r in lines} == {
+        ("sent", "2", "1"),
+        ("dead", "1", "0"),
+    }
     assert {r["minute_utc"] for r in lines} == {clock().strftime("%Y-%m-%dT%H:%MZ")}
     cells = list(csv.DictReader(io.StringIO(report.cells_csv())))
     assert {(r["h3_cell"], r["state"], r["residents"]) for r in cells} == {(cell, "sent", "2"), (cell, "dead", "1")}
@@ -63,7 +88,15 @@ async def test_the_report_counts_sent_failed_read_and_tips_per_minute_and_cell(u
         audited = (await conn.execute(sa.select(audit_log).where(audit_log.c.action == "report"))).all()
     assert [(a.actor, a.subject) for a in audited] == [(OFFICER, alert.reference)]
 
-    draft = await alerts.draft(AlertRequest(incident_number="MV-20261125-0456", headline="Not yet", message="Draft.",
-                                            area=CircleArea(*STAFFORD, 500), everyone=True), OFFICER)
+    draft = await alerts.draft(
+        AlertRequest(
+            incident_number="MV-20261125-0456",
+            headline="Not yet",
+            message="Draft.",
+            area=CircleArea(*STAFFORD, 500),
+            everyone=True,
+        ),
+        OFFICER,
+    )
     with pytest.raises(Conflict, match="never sent, so there is no report yet"):
         await alerts.reach_report(draft.reference, OFFICER)

@@ -5,6 +5,7 @@ subscriptions (the query Lookout ran before the covering index); every case
 compares what the outbox counts and writes with it, and with the cover's own
 cell test, through the real repositories and the database triggers.
 """
+
 from __future__ import annotations
 
 from collections import Counter
@@ -39,7 +40,12 @@ def criteria(
     testers_only: bool = False,
 ) -> RecipientCriteria:
     return RecipientCriteria(
-        cover or cover_area(AREA, 10), topics=topics, sectors=sectors, audience=audience, testers_only=testers_only, at=AT
+        cover or cover_area(AREA, 10),
+        topics=topics,
+        sectors=sectors,
+        audience=audience,
+        testers_only=testers_only,
+        at=AT,
     )
 
 
@@ -48,7 +54,9 @@ def rule(c: RecipientCriteria) -> sa.Select:
     r = residents
     in_area = sa.or_(*[places.c.cell.between(lo, hi) for lo, hi in c.cover.ranges])
     has_place = sa.exists().where(places.c.resident_id == r.c.id, in_area)
-    subscribed = sa.exists().where(subscriptions.c.resident_id == r.c.id, subscriptions.c.topic.in_((ALL_TOPICS, *c.topics)))
+    subscribed = sa.exists().where(
+        subscriptions.c.resident_id == r.c.id, subscriptions.c.topic.in_((ALL_TOPICS, *c.topics))
+    )
     audiences = []
     if c.audience.includes_residents:
         audiences.append(sa.and_(r.c.sector.is_(None), subscribed))
@@ -103,7 +111,12 @@ async def test_every_cell_on_and_around_the_edge_matches_as_the_cover_says(engin
     # Rings of cells well past the circle's edge (400 m is about 5 cells), one resident in each.
     cells = h3.grid_disk(centre, 8)
     people = [
-        Resident(address=resident_at(*STAFFORD).address, age_confirmed=True, topics=frozenset({ALL_TOPICS}), places=[Place("Home", cell)])
+        Resident(
+            address=resident_at(*STAFFORD).address,
+            age_confirmed=True,
+            topics=frozenset({ALL_TOPICS}),
+            places=[Place("Home", cell)],
+        )
         for cell in cells
     ]
     await add_residents(uow_factory, *people)
@@ -145,10 +158,16 @@ async def test_topics_sectors_and_audiences(engine, uow_factory):
 
     assert who(await matched(engine, criteria(topics=("burglary",)))) == ids(everything, burglary, farm)
     assert who(await matched(engine, criteria(topics=("bogus_callers",)))) == ids(everything, farm)
-    assert who(await matched(engine, criteria(topics=("horse",), sectors=("retail",)))) == ids(everything, burglary, horse, shop)
-    assert who(await matched(engine, criteria(topics=("horse",), audience=Audience.RESIDENTS))) == ids(everything, burglary, horse)
+    assert who(await matched(engine, criteria(topics=("horse",), sectors=("retail",)))) == ids(
+        everything, burglary, horse, shop
+    )
+    assert who(await matched(engine, criteria(topics=("horse",), audience=Audience.RESIDENTS))) == ids(
+        everything, burglary, horse
+    )
     assert who(await matched(engine, criteria(topics=(), audience=Audience.BUSINESSES))) == ids(farm)
-    assert who(await matched(engine, criteria(topics=(), sectors=("retail", "farming"), audience=Audience.BUSINESSES))) == ids(shop, farm)
+    assert who(
+        await matched(engine, criteria(topics=(), sectors=("retail", "farming"), audience=Audience.BUSINESSES))
+    ) == ids(shop, farm)
 
 
 async def test_nearest_first_rows_match_the_rule_and_rank_a_resident_by_their_nearest_place(engine, uow_factory):
@@ -166,7 +185,12 @@ async def test_nearest_first_rows_match_the_rule_and_rank_a_resident_by_their_ne
 
     async def nearest_first(area: CircleArea) -> list[int]:
         ranked = RecipientCriteria(
-            cover_area(area, 10), topics=("burglary",), sectors=(), audience=Audience.BOTH, testers_only=False, at=AT,
+            cover_area(area, 10),
+            topics=("burglary",),
+            sectors=(),
+            audience=Audience.BOTH,
+            testers_only=False,
+            at=AT,
             nearness=nearness(area, 10),
         )
         async with engine.begin() as conn:
@@ -174,9 +198,17 @@ async def test_nearest_first_rows_match_the_rule_and_rank_a_resident_by_their_ne
             outbox = SqlOutbox(conn, utc_now)
             message_id = await outbox.new_message(MessageKind.ALERT)
             await outbox.queue_for_recipients(message_id, ranked, AT, priority=Priority.ROUTINE)
-            rows = (await conn.execute(
-                sa.select(deliveries.c.resident_id).where(deliveries.c.message_id == message_id).order_by(deliveries.c.turn)
-            )).scalars().all()
+            rows = (
+                (
+                    await conn.execute(
+                        sa.select(deliveries.c.resident_id)
+                        .where(deliveries.c.message_id == message_id)
+                        .order_by(deliveries.c.turn)
+                    )
+                )
+                .scalars()
+                .all()
+            )
         assert set(rows) == expected
         return list(rows)
 
@@ -220,10 +252,14 @@ async def test_changes_to_a_resident_are_followed_at_once(engine, uow_factory):
     async with engine.begin() as conn:
         # Written directly, as the delivery worker and the bounce counter do.
         await conn.execute(sa.update(residents).where(residents.c.id == bouncer.id).values(active=False))
-        await conn.execute(sa.update(residents).where(residents.c.id == leaver.id).values(address="telegram:777", channel="telegram"))
+        await conn.execute(
+            sa.update(residents).where(residents.c.id == leaver.id).values(address="telegram:777", channel="telegram")
+        )
     assert who(await matched(engine, criteria())) == ids(switcher, leaver)
     async with engine.connect() as conn:
-        address = (await conn.execute(sa.select(reachable_places.c.address).where(reachable_places.c.resident_id == leaver.id))).scalar_one()
+        address = (
+            await conn.execute(sa.select(reachable_places.c.address).where(reachable_places.c.resident_id == leaver.id))
+        ).scalar_one()
     assert address == "telegram:777"
 
     async with uow_factory() as uow:
@@ -235,7 +271,9 @@ async def test_changes_to_a_resident_are_followed_at_once(engine, uow_factory):
         await uow.commit()
     assert who(await matched(engine, criteria())) == ids(switcher, pauser)
     async with engine.connect() as conn:
-        left = (await conn.execute(sa.select(sa.func.count()).where(reachable_places.c.resident_id == leaver.id))).scalar_one()
+        left = (
+            await conn.execute(sa.select(sa.func.count()).where(reachable_places.c.resident_id == leaver.id))
+        ).scalar_one()
     assert left == 0
 
 
@@ -246,9 +284,20 @@ async def test_deleting_a_message_deletes_its_delivery_rows(engine, uow_factory)
         outbox = SqlOutbox(conn, utc_now)
         kept, dropped = await outbox.new_message(MessageKind.ALERT), await outbox.new_message(MessageKind.ALERT)
         for message_id in (kept, dropped):
-            assert sum((await outbox.queue_for_recipients(message_id, criteria(topics=()), AT, priority=Priority.ROUTINE)).values()) == 2
+            assert (
+                sum(
+                    (
+                        await outbox.queue_for_recipients(
+                            message_id, criteria(topics=()), AT, priority=Priority.ROUTINE
+                        )
+                    ).values()
+                )
+                == 2
+            )
     async with engine.begin() as conn:
         await conn.execute(sa.delete(messages).where(messages.c.id == dropped))
     async with engine.connect() as conn:
-        left = (await conn.execute(sa.select(deliveries.c.message_id, sa.func.count()).group_by(deliveries.c.message_id))).all()
+        left = (
+            await conn.execute(sa.select(deliveries.c.message_id, sa.func.count()).group_by(deliveries.c.message_id))
+        ).all()
     assert [tuple(row) for row in left] == [(kept, 2)]

@@ -1,5 +1,6 @@
 """The sandbox's mail relay and mailbox: the app's settings point at it, what it receives is readable over HTTP
 and in the console, and an email's HTML is only ever shown sandboxed."""
+
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -25,8 +26,16 @@ def sandbox() -> Iterator[Sandbox]:
 async def send(sandbox: Sandbox, to: str, subject: str) -> None:
     mailer = Mailer(SmtpTarget.from_url(sandbox.smtp_url))
     try:
-        await mailer.send(build_email(sender="Alerts <alerts@lookout.example>", to=to, subject=subject, text="Hello, see the link.",
-                                      html=HTML, unsubscribe_url=f"{APP}/subscribe/unsubscribe?t=abc"))
+        await mailer.send(
+            build_email(
+                sender="Alerts <alerts@lookout.example>",
+                to=to,
+                subject=subject,
+                text="Hello, see the link.",
+                html=HTML,
+                unsubscribe_url=f"{APP}/subscribe/unsubscribe?t=abc",
+            )
+        )
     finally:
         await mailer.aclose()
 
@@ -68,4 +77,7 @@ async def test_what_the_relay_received_is_listed_previewed_sandboxed_and_counted
         page = await client.get("/")
         assert 'data-testid="mailbox"' in page.text and 'data-testid="counter-email"' in page.text
         # The preview frame may come from the sandbox itself, and from nowhere else.
-        assert page.headers["content-security-policy"] == CONTENT_SECURITY_POLICY and "frame-src 'self'" in CONTENT_SECURITY_POLICY
+        assert (
+            page.headers["content-security-policy"] == CONTENT_SECURITY_POLICY
+            and "frame-src 'self'" in CONTENT_SECURITY_POLICY
+        )

@@ -1,6 +1,7 @@
 """The one-port sandbox: real clients reach each mounted stand-in by its base URL alone, URLs handed back
 name the mount, and the console acts only through each platform's own door (checked here by a small
 app that verifies what it receives as Lookout would)."""
+
 from __future__ import annotations
 
 import base64
@@ -44,18 +45,41 @@ from tests.support.console import flatten
 # The smallest valid PNG: 1x1, transparent.
 PNG = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII=")
 COMPOSE_VIEW = {
-    "type": "modal", "callback_id": "compose", "title": {"type": "plain_text", "text": "New alert"},
+    "type": "modal",
+    "callback_id": "compose",
+    "title": {"type": "plain_text", "text": "New alert"},
     "submit": {"type": "plain_text", "text": "Preview"},
     "blocks": [
-        {"type": "input", "block_id": "headline", "label": {"type": "plain_text", "text": "Headline"},
-         "element": {"type": "plain_text_input", "action_id": "text"}},
-        {"type": "input", "block_id": "urgency", "optional": True, "label": {"type": "plain_text", "text": "Urgency"},
-         "element": {"type": "static_select", "action_id": "choice", "options": [
-             {"text": {"type": "plain_text", "text": "Immediate"}, "value": "Immediate"}]}},
-        {"type": "input", "block_id": "topics", "label": {"type": "plain_text", "text": "Topics"},
-         "element": {"type": "checkboxes", "action_id": "chosen", "options": [
-             {"text": {"type": "plain_text", "text": "Burglary"}, "value": "burglary"},
-             {"text": {"type": "plain_text", "text": "Bogus callers"}, "value": "bogus_callers"}]}},
+        {
+            "type": "input",
+            "block_id": "headline",
+            "label": {"type": "plain_text", "text": "Headline"},
+            "element": {"type": "plain_text_input", "action_id": "text"},
+        },
+        {
+            "type": "input",
+            "block_id": "urgency",
+            "optional": True,
+            "label": {"type": "plain_text", "text": "Urgency"},
+            "element": {
+                "type": "static_select",
+                "action_id": "choice",
+                "options": [{"text": {"type": "plain_text", "text": "Immediate"}, "value": "Immediate"}],
+            },
+        },
+        {
+            "type": "input",
+            "block_id": "topics",
+            "label": {"type": "plain_text", "text": "Topics"},
+            "element": {
+                "type": "checkboxes",
+                "action_id": "chosen",
+                "options": [
+                    {"text": {"type": "plain_text", "text": "Burglary"}, "value": "burglary"},
+                    {"text": {"type": "plain_text", "text": "Bogus callers"}, "value": "bogus_callers"},
+                ],
+            },
+        },
     ],
 }
 
@@ -107,9 +131,11 @@ class App:
 @pytest.fixture(scope="module")
 def app() -> Iterator[App]:
     receiver = App(SandboxConfig())
-    routes = [Route("/telegram/webhook", receiver.telegram_webhook, methods=["POST"]),
-              Route("/slack/events", receiver.slack_events, methods=["POST"]),
-              Route("/whatsapp/webhook", receiver.whatsapp_webhook, methods=["POST"])]
+    routes = [
+        Route("/telegram/webhook", receiver.telegram_webhook, methods=["POST"]),
+        Route("/slack/events", receiver.slack_events, methods=["POST"]),
+        Route("/whatsapp/webhook", receiver.whatsapp_webhook, methods=["POST"]),
+    ]
     receiver.server = BackgroundServer(Starlette(routes=routes), "test app")
     receiver.server.start()
     yield receiver
@@ -126,7 +152,10 @@ def sandbox(app: App) -> Iterator[Sandbox]:
 
 @pytest.fixture
 async def bot(sandbox: Sandbox):
-    bot = Bot(sandbox.config.telegram_token, session=AiohttpSession(api=TelegramAPIServer.from_base(sandbox.telegram_api_base)))
+    bot = Bot(
+        sandbox.config.telegram_token,
+        session=AiohttpSession(api=TelegramAPIServer.from_base(sandbox.telegram_api_base)),
+    )
     yield bot
     await bot.session.close()
 
@@ -162,7 +191,9 @@ async def test_slack_sdk_reaches_the_mounted_web_api_and_its_urls_name_the_mount
     posted = await client.chat_postMessage(channel=OFFICERS_CHANNEL_ID, text="Preview ready")
     assert sandbox.slack.texts_in(OFFICERS_CHANNEL_ID) == ["Preview ready"] and posted["ts"]
 
-    uploaded = await client.files_upload_v2(channel=OFFICERS_CHANNEL_ID, content=PNG, filename="area.png", title="The area")
+    uploaded = await client.files_upload_v2(
+        channel=OFFICERS_CHANNEL_ID, content=PNG, filename="area.png", title="The area"
+    )
     url = uploaded["file"]["url_private"]
     assert url.startswith(f"{sandbox.base_url}/slack/files-pri/")  # the upload URL worked too, through the mount
     download = httpx.get(url, headers={"Authorization": f"Bearer {sandbox.config.slack_bot_token}"})
@@ -181,11 +212,21 @@ async def test_whatsapp_cloud_api_over_httpx_with_media_urls_under_the_mount(san
     base = f"{sandbox.whatsapp_api_base}/{sandbox.config.whatsapp_phone_number_id}"
     sandbox.whatsapp.open_window(WHATSAPP_RESIDENT_ID)
     async with httpx.AsyncClient(headers=auth) as client:
-        sent = await client.post(f"{base}/messages", json={"messaging_product": "whatsapp", "to": WHATSAPP_RESIDENT_ID,
-                                                          "type": "text", "text": {"body": "Thanks for your tip."}})
+        sent = await client.post(
+            f"{base}/messages",
+            json={
+                "messaging_product": "whatsapp",
+                "to": WHATSAPP_RESIDENT_ID,
+                "type": "text",
+                "text": {"body": "Thanks for your tip."},
+            },
+        )
         assert sent.status_code == 200 and sent.json()["messages"][0]["id"].startswith("wamid.")
-        media = await client.post(f"{base}/media", data={"messaging_product": "whatsapp", "type": "image/png"},
-                                  files={"file": ("area.png", PNG, "image/png")})
+        media = await client.post(
+            f"{base}/media",
+            data={"messaging_product": "whatsapp", "type": "image/png"},
+            files={"file": ("area.png", PNG, "image/png")},
+        )
         info = await client.get(f"{sandbox.whatsapp_api_base}/{media.json()['id']}")
         assert info.json()["url"].startswith(f"{sandbox.base_url}/whatsapp/whatsapp_business/attachments/")
         assert (await client.get(info.json()["url"])).content == PNG
@@ -203,7 +244,15 @@ def test_the_console_page_is_served_with_a_strict_content_policy(sandbox: Sandbo
     page = httpx.get(sandbox.console_url)
     assert page.status_code == 200 and "text/html" in page.headers["content-type"]
     assert "script-src 'self'" in page.headers["content-security-policy"]
-    for asset in ("console.css", "js/main.js", "js/telegram.js", "js/whatsapp.js", "js/slack.js", "js/blockkit.js", "js/glyphs.js"):
+    for asset in (
+        "console.css",
+        "js/main.js",
+        "js/telegram.js",
+        "js/whatsapp.js",
+        "js/slack.js",
+        "js/blockkit.js",
+        "js/glyphs.js",
+    ):
         assert httpx.get(f"{sandbox.base_url}/_console/static/{asset}").status_code == 200, asset
     doors = httpx.get(f"{sandbox.base_url}/_console/api/config").json()["doors"]
     assert doors["app_url"] == sandbox.config.app_url and doors["telegram"] == "/telegram"
@@ -223,16 +272,24 @@ def test_app_environment_points_every_platform_at_the_sandbox(sandbox: Sandbox) 
 # --- the console acts through the platforms' doors ---------------------------------------------------------
 
 
-async def test_the_telegram_phone_posts_updates_with_the_registered_secret(bot: Bot, sandbox: Sandbox, app: App) -> None:
+async def test_the_telegram_phone_posts_updates_with_the_registered_secret(
+    bot: Bot, sandbox: Sandbox, app: App
+) -> None:
     assert console(sandbox, "telegram/text", {"text": "/start"}).status_code == 409  # no webhook registered yet
     await bot.set_webhook(f"{app.url}/telegram/webhook", secret_token=sandbox.config.telegram_webhook_secret)
-    keyboard = InlineKeyboardMarkup(inline_keyboard=[[InlineKeyboardButton(text="I have information", callback_data="tip:7")]])
-    alert = await bot.send_message(TELEGRAM_RESIDENT.id, "<b>Police alert</b> &amp; <i>more</i>", parse_mode="HTML",
-                                   reply_markup=keyboard)
+    keyboard = InlineKeyboardMarkup(
+        inline_keyboard=[[InlineKeyboardButton(text="I have information", callback_data="tip:7")]]
+    )
+    alert = await bot.send_message(
+        TELEGRAM_RESIDENT.id, "<b>Police alert</b> &amp; <i>more</i>", parse_mode="HTML", reply_markup=keyboard
+    )
 
     started = console(sandbox, "telegram/text", {"text": "/start"})
     assert started.status_code == 200 and started.json()["status"] == 200
-    assert app.telegram[-1]["message"]["text"] == "/start" and app.telegram[-1]["message"]["entities"][0]["type"] == "bot_command"
+    assert (
+        app.telegram[-1]["message"]["text"] == "/start"
+        and app.telegram[-1]["message"]["entities"][0]["type"] == "bot_command"
+    )
     pressed = console(sandbox, "telegram/button", {"message_id": alert.message_id, "data": "tip:7"})
     assert pressed.json()["status"] == 200 and app.telegram[-1]["callback_query"]["data"] == "tip:7"
     assert console(sandbox, "telegram/location", {"latitude": 52.8067, "longitude": -2.1174}).json()["status"] == 200
@@ -241,15 +298,24 @@ async def test_the_telegram_phone_posts_updates_with_the_registered_secret(bot: 
     assert photo.json()["status"] == 200 and app.telegram[-1]["message"]["caption"] == "the van"
     assert len({u["update_id"] for u in app.telegram}) == 4  # every update a new id
 
-    await bot.send_message(TELEGRAM_RESIDENT.id, "Where?", reply_markup=ReplyKeyboardMarkup(
-        keyboard=[[KeyboardButton(text="Share my location", request_location=True)]], one_time_keyboard=True))
+    await bot.send_message(
+        TELEGRAM_RESIDENT.id,
+        "Where?",
+        reply_markup=ReplyKeyboardMarkup(
+            keyboard=[[KeyboardButton(text="Share my location", request_location=True)]], one_time_keyboard=True
+        ),
+    )
     await bot.send_chat_action(TELEGRAM_RESIDENT.id, "typing")
     phone = state(sandbox)["telegram"]
-    assert phone["typing"] == "typing" and phone["keyboard"]["rows"] == [[
-        {"text": "Share my location", "request_location": True, "unsupported": False}]]
+    assert phone["typing"] == "typing" and phone["keyboard"]["rows"] == [
+        [{"text": "Share my location", "request_location": True, "unsupported": False}]
+    ]
     bubble = next(item for item in phone["timeline"] if item.get("id") == alert.message_id)
-    assert bubble["nodes"] == [{"t": "b", "c": [{"t": "text", "v": "Police alert"}]}, {"t": "text", "v": " & "},
-                               {"t": "i", "c": [{"t": "text", "v": "more"}]}]
+    assert bubble["nodes"] == [
+        {"t": "b", "c": [{"t": "text", "v": "Police alert"}]},
+        {"t": "text", "v": " & "},
+        {"t": "i", "c": [{"t": "text", "v": "more"}]},
+    ]
     assert bubble["buttons"] == [[{"text": "I have information", "data": "tip:7"}]]
     kinds = [item["kind"] for item in phone["timeline"] if item["from"] == "resident"]
     assert kinds == ["text", "button", "location", "photo"]
@@ -261,10 +327,19 @@ async def test_the_whatsapp_phone_sends_signed_webhooks_and_taps_real_buttons(sa
     assert sent.status_code == 200 and sent.json()["status"] == 200  # the app checked the signature
     assert app.whatsapp[-1]["entry"][0]["changes"][0]["value"]["messages"][0]["text"] == {"body": "hello"}
     async with httpx.AsyncClient(headers={"Authorization": f"Bearer {sandbox.config.whatsapp_token}"}) as client:
-        answer = await client.post(f"{sandbox.whatsapp_api_base}/{sandbox.config.whatsapp_phone_number_id}/messages", json={
-            "messaging_product": "whatsapp", "to": WHATSAPP_RESIDENT_ID, "type": "interactive",
-            "interactive": {"type": "button", "body": {"text": "Send us what you saw?"},
-                            "action": {"buttons": [{"type": "reply", "reply": {"id": "tip:7", "title": "I have information"}}]}}})
+        answer = await client.post(
+            f"{sandbox.whatsapp_api_base}/{sandbox.config.whatsapp_phone_number_id}/messages",
+            json={
+                "messaging_product": "whatsapp",
+                "to": WHATSAPP_RESIDENT_ID,
+                "type": "interactive",
+                "interactive": {
+                    "type": "button",
+                    "body": {"text": "Send us what you saw?"},
+                    "action": {"buttons": [{"type": "reply", "reply": {"id": "tip:7", "title": "I have information"}}]},
+                },
+            },
+        )
     wamid = answer.json()["messages"][0]["id"]
     assert console(sandbox, "whatsapp/button", {"message_id": wamid, "id": "nope"}).status_code == 400
     tapped = console(sandbox, "whatsapp/button", {"message_id": wamid, "id": "tip:7"})
@@ -272,10 +347,17 @@ async def test_the_whatsapp_phone_sends_signed_webhooks_and_taps_real_buttons(sa
     reply = app.whatsapp[-1]["entry"][0]["changes"][0]["value"]["messages"][0]
     assert reply["interactive"]["button_reply"] == {"id": "tip:7", "title": "I have information"}
     assert reply["context"]["id"] == wamid
-    shared = console(sandbox, "whatsapp/location", {"latitude": 52.8067, "longitude": -2.1174, "name": "Stafford town centre"})
+    shared = console(
+        sandbox, "whatsapp/location", {"latitude": 52.8067, "longitude": -2.1174, "name": "Stafford town centre"}
+    )
     assert shared.json()["status"] == 200
     phone = state(sandbox)["whatsapp"]
-    assert phone["window_open"] and [m["from"] for m in phone["timeline"]] == ["resident", "business", "resident", "resident"]
+    assert phone["window_open"] and [m["from"] for m in phone["timeline"]] == [
+        "resident",
+        "business",
+        "resident",
+        "resident",
+    ]
     assert phone["timeline"][1]["buttons"] == [{"id": "tip:7", "title": "I have information"}]
 
 
@@ -299,18 +381,28 @@ async def test_telegram_reset_clears_the_phone_and_a_new_resident_is_a_stranger_
     assert fresh["id"] != TELEGRAM_RESIDENT.id and phone["user"] == fresh and phone["timeline"] == []
     assert console(sandbox, "telegram/text", {"text": "/start"}).json()["status"] == 200
     update = app.telegram[-1]["message"]
-    assert update["from"]["id"] == update["chat"]["id"] == fresh["id"] and update["from"]["first_name"] == fresh["first_name"]
+    assert (
+        update["from"]["id"] == update["chat"]["id"] == fresh["id"]
+        and update["from"]["first_name"] == fresh["first_name"]
+    )
     await bot.send_message(TELEGRAM_RESIDENT.id, "For the first resident only")
     assert [item["from"] for item in state(sandbox)["telegram"]["timeline"]] == ["resident"]
     second = console(sandbox, "telegram/new_resident", {}).json()["user"]
     assert second["id"] not in {fresh["id"], TELEGRAM_RESIDENT.id} and second["first_name"] != fresh["first_name"]
 
 
-async def test_whatsapp_reset_clears_the_phone_and_a_new_resident_writes_from_a_new_number(sandbox: Sandbox, app: App) -> None:
+async def test_whatsapp_reset_clears_the_phone_and_a_new_resident_writes_from_a_new_number(
+    sandbox: Sandbox, app: App
+) -> None:
     assert console(sandbox, "whatsapp/text", {"text": "hello"}).json()["status"] == 200
     async with httpx.AsyncClient(headers={"Authorization": f"Bearer {sandbox.config.whatsapp_token}"}) as client:
         graph = f"{sandbox.whatsapp_api_base}/{sandbox.config.whatsapp_phone_number_id}/messages"
-        text = {"messaging_product": "whatsapp", "to": WHATSAPP_RESIDENT_ID, "type": "text", "text": {"body": "Hi Alice"}}
+        text = {
+            "messaging_product": "whatsapp",
+            "to": WHATSAPP_RESIDENT_ID,
+            "type": "text",
+            "text": {"body": "Hi Alice"},
+        }
         assert (await client.post(graph, json=text)).status_code == 200
         assert (await client.post(graph, json={**text, "to": "447700900999"})).status_code == 400  # no window: 131047
         assert len(state(sandbox)["whatsapp"]["timeline"]) == 2
@@ -325,17 +417,26 @@ async def test_whatsapp_reset_clears_the_phone_and_a_new_resident_writes_from_a_
         fresh = console(sandbox, "whatsapp/new_resident", {}).json()
         assert fresh["wa_id"] not in {WHATSAPP_RESIDENT_ID, "447700900999"} and fresh["wa_id"].startswith("447700900")
         phone = state(sandbox)["whatsapp"]
-        assert (phone["wa_id"], phone["name"], phone["timeline"], phone["window_open"]) == (fresh["wa_id"], fresh["name"], [], False)
+        assert (phone["wa_id"], phone["name"], phone["timeline"], phone["window_open"]) == (
+            fresh["wa_id"],
+            fresh["name"],
+            [],
+            False,
+        )
         assert console(sandbox, "whatsapp/text", {"text": "hi"}).json()["status"] == 200
         value = app.whatsapp[-1]["entry"][0]["changes"][0]["value"]
-        assert value["messages"][0]["from"] == fresh["wa_id"] and value["contacts"][0]["profile"]["name"] == fresh["name"]
+        assert (
+            value["messages"][0]["from"] == fresh["wa_id"] and value["contacts"][0]["profile"]["name"] == fresh["name"]
+        )
         sandbox.whatsapp.advance(6)
         assert (await client.post(graph, json={**text, "text": {"body": "Only Alice sees this"}})).status_code == 200
     assert [item["from"] for item in state(sandbox)["whatsapp"]["timeline"]] == ["resident"]
 
 
 async def test_the_slack_pane_signs_commands_and_shows_modal_errors(sandbox: Sandbox, app: App) -> None:
-    answer = console(sandbox, "slack/command", {"user": OFFICER_ID, "channel": OFFICERS_CHANNEL_ID, "text": "/alert burglary"})
+    answer = console(
+        sandbox, "slack/command", {"user": OFFICER_ID, "channel": OFFICERS_CHANNEL_ID, "text": "/alert burglary"}
+    )
     assert answer.status_code == 200 and answer.json()["status"] == 200  # the app verified the v0 signature
     assert app.slack[-1]["command"] == "/alert" and app.slack[-1]["text"] == "burglary"
 
@@ -355,7 +456,9 @@ async def test_the_slack_pane_signs_commands_and_shows_modal_errors(sandbox: San
     assert sandbox.slack.open_views(OFFICER_ID)  # errors keep the modal open
 
     app.slack_answer = None
-    console(sandbox, "slack/submit", {"user": OFFICER_ID, "view_id": view["id"], "values": {"headline": {"text": "Van"}}})
+    console(
+        sandbox, "slack/submit", {"user": OFFICER_ID, "view_id": view["id"], "values": {"headline": {"text": "Van"}}}
+    )
     assert not sandbox.slack.open_views(OFFICER_ID)  # a bare 200 closes it
     said = console(sandbox, "slack/message", {"user": OFFICER_ID, "channel": OFFICERS_CHANNEL_ID, "text": "On my way"})
     assert said.json()["status"] == 200 and app.slack[-1]["event"]["text"] == "On my way"
@@ -363,10 +466,26 @@ async def test_the_slack_pane_signs_commands_and_shows_modal_errors(sandbox: San
 
 async def test_slack_buttons_and_choices_reach_the_app_as_block_actions(sandbox: Sandbox, app: App) -> None:
     client = AsyncWebClient(token=sandbox.config.slack_bot_token, base_url=sandbox.slack_api_url)
-    blocks = [{"type": "actions", "block_id": "decide", "elements": [
-        {"type": "button", "action_id": "approve", "text": {"type": "plain_text", "text": "Approve"}, "value": "A-1", "style": "primary"},
-        {"type": "static_select", "action_id": "triage", "options": [
-            {"text": {"type": "plain_text", "text": "Useful"}, "value": "useful"}]}]}]
+    blocks = [
+        {
+            "type": "actions",
+            "block_id": "decide",
+            "elements": [
+                {
+                    "type": "button",
+                    "action_id": "approve",
+                    "text": {"type": "plain_text", "text": "Approve"},
+                    "value": "A-1",
+                    "style": "primary",
+                },
+                {
+                    "type": "static_select",
+                    "action_id": "triage",
+                    "options": [{"text": {"type": "plain_text", "text": "Useful"}, "value": "useful"}],
+                },
+            ],
+        }
+    ]
     posted = await client.chat_postMessage(channel=OFFICERS_CHANNEL_ID, text="Approve?", blocks=blocks)
     where = {"user": OFFICER_ID, "channel": OFFICERS_CHANNEL_ID, "message_ts": posted["ts"], "block_id": "decide"}
 
@@ -382,8 +501,19 @@ async def test_slack_buttons_and_choices_reach_the_app_as_block_actions(sandbox:
     answer = console(sandbox, "slack/command", {"user": OFFICER_ID, "channel": OFFICERS_CHANNEL_ID, "text": "/alert"})
     assert answer.json()["status"] == 200
     view = (await client.views_open(trigger_id=app.slack[-1]["trigger_id"], view=COMPOSE_VIEW))["view"]
-    console(sandbox, "slack/action", {"user": OFFICER_ID, "view_id": view["id"], "action_id": "choice", "block_id": "urgency",
-                                      "type": "static_select", "value": "Immediate", "values": {"headline": {"text": "Van"}}})
+    console(
+        sandbox,
+        "slack/action",
+        {
+            "user": OFFICER_ID,
+            "view_id": view["id"],
+            "action_id": "choice",
+            "block_id": "urgency",
+            "type": "static_select",
+            "value": "Immediate",
+            "values": {"headline": {"text": "Van"}},
+        },
+    )
     assert app.slack[-1]["container"] == {"type": "view", "view_id": view["id"]}
     assert app.slack[-1]["view"]["state"]["values"]["headline"]["text"]["value"] == "Van"
     assert console(sandbox, "slack/close", {"user": OFFICER_ID}).json() == {"ok": True}
@@ -392,7 +522,10 @@ async def test_slack_buttons_and_choices_reach_the_app_as_block_actions(sandbox:
 
 def test_the_delivery_counters_count_what_each_stand_in_received(sandbox: Sandbox) -> None:
     for chat in (1, 2, 3):
-        httpx.post(f"{sandbox.telegram_api_base}/bot{sandbox.config.telegram_token}/sendMessage", data={"chat_id": chat, "text": "hi"})
+        httpx.post(
+            f"{sandbox.telegram_api_base}/bot{sandbox.config.telegram_token}/sendMessage",
+            data={"chat_id": chat, "text": "hi"},
+        )
     counters = state(sandbox)["counters"]
     assert counters["telegram"]["sent"] == 3 and counters["whatsapp"]["sent"] == 0 and counters["slack"]["sent"] == 0
 
@@ -427,7 +560,10 @@ def test_the_delivery_counters_count_what_each_stand_in_received(sandbox: Sandbo
         ("slack/command", {"user": OFFICER_ID, "channel": OFFICERS_CHANNEL_ID, "text": "alert"}),
         ("slack/command", {"user": "U01LOOKOUTB", "channel": OFFICERS_CHANNEL_ID, "text": "/alert"}),
         ("slack/message", {"user": OFFICER_ID, "channel": OFFICERS_CHANNEL_ID, "text": "hi", "thread_ts": "1.2"}),
-        ("slack/action", {"user": OFFICER_ID, "action_id": "approve", "channel": OFFICERS_CHANNEL_ID, "message_ts": "1.2"}),
+        (
+            "slack/action",
+            {"user": OFFICER_ID, "action_id": "approve", "channel": OFFICERS_CHANNEL_ID, "message_ts": "1.2"},
+        ),
         ("slack/action", {"user": OFFICER_ID, "action_id": "approve"}),
         ("slack/action", {"user": OFFICER_ID, "action_id": "a b", "view_id": "V1"}),
         ("slack/action", {"user": OFFICER_ID, "action_id": "approve", "view_id": "V1", "value": {"x": 1}}),
@@ -438,7 +574,9 @@ def test_the_delivery_counters_count_what_each_stand_in_received(sandbox: Sandbo
 )
 def test_bad_console_input_is_a_400_that_names_the_problem(sandbox: Sandbox, path: str, body: Any) -> None:
     content = body if isinstance(body, str) else json.dumps(body)
-    answer = httpx.post(f"{sandbox.base_url}/_console/api/{path}", content=content, headers={"Content-Type": "application/json"})
+    answer = httpx.post(
+        f"{sandbox.base_url}/_console/api/{path}", content=content, headers={"Content-Type": "application/json"}
+    )
     assert answer.status_code == 400, answer.text
     assert answer.json()["error"]
 
@@ -446,8 +584,10 @@ def test_bad_console_input_is_a_400_that_names_the_problem(sandbox: Sandbox, pat
 def test_an_app_that_is_not_there_is_a_502_not_a_500() -> None:
     with Sandbox(SandboxConfig(app_url="http://127.0.0.1:9")) as sandbox:
         started = time.monotonic()
-        for path, body in (("whatsapp/text", {"text": "hi"}),
-                           ("slack/command", {"user": OFFICER_ID, "channel": OFFICERS_CHANNEL_ID, "text": "/alert"})):
+        for path, body in (
+            ("whatsapp/text", {"text": "hi"}),
+            ("slack/command", {"user": OFFICER_ID, "channel": OFFICERS_CHANNEL_ID, "text": "/alert"}),
+        ):
             answer = console(sandbox, path, body)
             assert answer.status_code == 502 and "did not answer" in answer.json()["error"], path
         assert time.monotonic() - started < 5

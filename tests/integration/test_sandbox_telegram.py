@@ -1,4 +1,5 @@
 """The Telegram stand-in speaks the Bot API: aiogram talks to it unchanged but for the base URL."""
+
 from __future__ import annotations
 
 import json
@@ -47,7 +48,9 @@ async def bot(telegram: TelegramStandIn):
 async def test_messages_edits_deletes_and_files(bot: Bot, telegram: TelegramStandIn):
     me = await bot.get_me()
     assert me.is_bot and me.username == "lookout_sandbox_bot"
-    keyboard = InlineKeyboardMarkup(inline_keyboard=[[InlineKeyboardButton(text="I have information", callback_data="tip:1")]])
+    keyboard = InlineKeyboardMarkup(
+        inline_keyboard=[[InlineKeyboardButton(text="I have information", callback_data="tip:1")]]
+    )
     sent = await bot.send_message(SAM.id, "<b>Police alert</b> &amp; more", reply_markup=keyboard)
     assert sent.text == "Police alert & more" and sent.message_id == 1
     reply = await bot.send_message(SAM.id, "Update", reply_parameters=ReplyParameters(message_id=sent.message_id))
@@ -58,7 +61,9 @@ async def test_messages_edits_deletes_and_files(bot: Bot, telegram: TelegramStan
     )
     assert edited.text == "Police alert CANCELLED" and edited.reply_markup is not None
     with pytest.raises(TelegramBadRequest, match="message is not modified"):
-        await bot.edit_message_text("<s>Police alert</s> CANCELLED", chat_id=SAM.id, message_id=sent.message_id, reply_markup=keyboard)
+        await bot.edit_message_text(
+            "<s>Police alert</s> CANCELLED", chat_id=SAM.id, message_id=sent.message_id, reply_markup=keyboard
+        )
     await bot.edit_message_reply_markup(chat_id=SAM.id, message_id=sent.message_id, reply_markup=None)
     assert telegram.messages_to(SAM.id)[0].reply_markup is None  # the button is gone
     assert await bot.delete_message(SAM.id, reply.message_id)
@@ -100,7 +105,9 @@ async def test_limits_answer_with_telegrams_429_and_403(telegram: TelegramStandI
     with pytest.raises(TelegramRetryAfter) as throttled:
         await bot.send_message(1, "but not a third at once")
     assert throttled.value.retry_after == 1
-    telegram.limits = TelegramLimits(per_bot_per_second=4, per_chat_interval=1.0, per_chat_burst=1)  # two sent already this second
+    telegram.limits = TelegramLimits(
+        per_bot_per_second=4, per_chat_interval=1.0, per_chat_burst=1
+    )  # two sent already this second
     await bot.send_message(2, "two")
     await bot.send_message(3, "three")
     with pytest.raises(TelegramRetryAfter):
@@ -111,12 +118,19 @@ async def test_limits_answer_with_telegrams_429_and_403(telegram: TelegramStandI
     with pytest.raises(TelegramForbiddenError, match="bot was blocked by the user"):
         await bot.send_message(99, "hello")
     with pytest.raises(TelegramBadRequest, match="BUTTON_DATA_INVALID"):
-        await bot.send_message(5, "x", reply_markup=InlineKeyboardMarkup(
-            inline_keyboard=[[InlineKeyboardButton(text="too long", callback_data="x" * 65)]]))
+        await bot.send_message(
+            5,
+            "x",
+            reply_markup=InlineKeyboardMarkup(
+                inline_keyboard=[[InlineKeyboardButton(text="too long", callback_data="x" * 65)]]
+            ),
+        )
 
 
 async def test_webhook_registration(bot: Bot, telegram: TelegramStandIn):
-    assert await bot.set_webhook("http://127.0.0.1:9/telegram/webhook", secret_token="s3cret", allowed_updates=["message"])
+    assert await bot.set_webhook(
+        "http://127.0.0.1:9/telegram/webhook", secret_token="s3cret", allowed_updates=["message"]
+    )
     info = await bot.get_webhook_info()
     assert info.url == "http://127.0.0.1:9/telegram/webhook" and info.allowed_updates == ["message"]
     assert telegram.webhook["secret_token"] == "s3cret"
@@ -131,7 +145,9 @@ def test_simulated_users_post_real_updates_to_the_webhook(telegram: TelegramStan
         received.append((json.loads(await request.body()), request.headers.get(SECRET_HEADER)))
         return Response(status_code=200)
 
-    app = BackgroundServer(Starlette(routes=[Route("/telegram/webhook", webhook, methods=["POST"])]), "webhook receiver")
+    app = BackgroundServer(
+        Starlette(routes=[Route("/telegram/webhook", webhook, methods=["POST"])]), "webhook receiver"
+    )
     app.start()
     try:
         telegram.webhook = {"url": f"{app.base_url}/telegram/webhook", "secret_token": "s3cret", "max_connections": 40}

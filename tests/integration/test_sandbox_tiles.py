@@ -1,4 +1,5 @@
 """The sandbox's map tiles on its one port: what ``make demo`` points LOOKOUT_MAP_TILES at."""
+
 from __future__ import annotations
 
 import io
@@ -15,7 +16,9 @@ def test_the_sandbox_serves_street_map_tiles_the_app_settings_accept() -> None:
     with Sandbox() as sandbox:
         env = sandbox.app_environment()
         settings = Settings(_env_file=None, **env)
-        assert settings.map_tiles == f"{sandbox.base_url}/tiles/{{z}}/{{x}}/{{y}}.png" and settings.map_tiles_attribution
+        assert (
+            settings.map_tiles == f"{sandbox.base_url}/tiles/{{z}}/{{x}}/{{y}}.png" and settings.map_tiles_attribution
+        )
         x, y = (int(v // TILE) for v in world_px(-2.11350, 52.80705, 16))  # Eastgate Street
         tile = httpx.get(settings.map_tiles.format(z=16, x=x, y=y))
         far = httpx.get(settings.map_tiles.format(z=16, x=0, y=0))  # the Pacific: no Stafford there

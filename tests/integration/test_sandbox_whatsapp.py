@@ -4,6 +4,7 @@ The client is a plain ``httpx.AsyncClient``; webhooks land in a tiny Starlette
 receiver that keeps the raw bytes and headers, so signatures are checked
 independently of the stand-in's own code.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -96,7 +97,9 @@ def wa(receiver: Receiver) -> Iterator[WhatsAppStandIn]:
 
 
 def client_for(stand_in: WhatsAppStandIn, token: str = TOKEN) -> httpx.AsyncClient:
-    return httpx.AsyncClient(base_url=f"{stand_in.api_base}/", headers={"Authorization": f"Bearer {token}"}, timeout=5.0)
+    return httpx.AsyncClient(
+        base_url=f"{stand_in.api_base}/", headers={"Authorization": f"Bearer {token}"}, timeout=5.0
+    )
 
 
 @pytest.fixture
@@ -106,7 +109,14 @@ async def client(wa: WhatsAppStandIn) -> AsyncIterator[httpx.AsyncClient]:
 
 
 def message_body(to: str, kind: str, content: dict[str, Any], **extra: Any) -> dict[str, Any]:
-    return {"messaging_product": "whatsapp", "recipient_type": "individual", "to": to, "type": kind, kind: content, **extra}
+    return {
+        "messaging_product": "whatsapp",
+        "recipient_type": "individual",
+        "to": to,
+        "type": kind,
+        kind: content,
+        **extra,
+    }
 
 
 async def send(client: httpx.AsyncClient, to: str, kind: str, content: dict[str, Any], **extra: Any) -> httpx.Response:
@@ -127,7 +137,12 @@ async def upload(client: httpx.AsyncClient, filename: str, content: bytes, mime_
 
 def alert_template(*parameters: str, payloads: tuple[str, ...] = ("tip:42", "stop")) -> dict[str, Any]:
     buttons = [
-        {"type": "button", "sub_type": "quick_reply", "index": str(i), "parameters": [{"type": "payload", "payload": p}]}
+        {
+            "type": "button",
+            "sub_type": "quick_reply",
+            "index": str(i),
+            "parameters": [{"type": "payload", "payload": p}],
+        }
         for i, p in enumerate(payloads)
     ]
     body = {"type": "body", "parameters": [{"type": "text", "text": p} for p in parameters]}
@@ -173,7 +188,11 @@ async def test_each_message_type_gets_the_real_success_shape(wa: WhatsAppStandIn
         ("interactive", a_list, "Choose"),
         ("interactive", ask_location, "Share your home location"),
         ("location", station, "Stafford Police Station"),
-        ("image", {"link": "https://example.org/suspect.jpg", "caption": "Have you seen this van?"}, "Have you seen this van?"),
+        (
+            "image",
+            {"link": "https://example.org/suspect.jpg", "caption": "Have you seen this van?"},
+            "Have you seen this van?",
+        ),
         ("image", {"id": photo.json()["id"]}, ""),
     ]
 
@@ -225,7 +244,9 @@ async def test_marking_a_message_read_succeeds(wa: WhatsAppStandIn, client: http
 # --- the 24-hour customer-service window ----------------------------------------------------------------
 
 
-async def test_the_window_decides_between_free_form_and_template(wa: WhatsAppStandIn, client: httpx.AsyncClient) -> None:
+async def test_the_window_decides_between_free_form_and_template(
+    wa: WhatsAppStandIn, client: httpx.AsyncClient
+) -> None:
     never_wrote = await send(client, ALICE, "text", {"body": "Alert!"})
     assert never_wrote.status_code == 400
     error = graph_error(never_wrote)
@@ -374,7 +395,9 @@ async def test_an_unknown_template_or_language_gets_132001(client: httpx.AsyncCl
 
 async def test_template_parameters_are_checked(client: httpx.AsyncClient) -> None:
     too_few = await send(client, ALICE, "template", alert_template(*ALERT[:3]))
-    with_a_newline = await send(client, ALICE, "template", alert_template(ALERT[0], ALERT[1], "line one\nline two", ALERT[3]))
+    with_a_newline = await send(
+        client, ALICE, "template", alert_template(ALERT[0], ALERT[1], "line one\nline two", ALERT[3])
+    )
     no_such_button = await send(client, ALICE, "template", alert_template(*ALERT, payloads=("a", "b", "c")))
 
     assert graph_error(too_few)["code"] == 132000
@@ -427,7 +450,10 @@ async def test_another_phone_number_id_is_an_unknown_object(wa: WhatsAppStandIn,
         (without(HELLO, "messaging_product"), "(#100) The parameter messaging_product is required."),
         (without(HELLO, "to"), "(#100) The parameter to is required."),
         (message_body(ALICE, "sticker", {}), None),
-        (message_body(ALICE, "text", {"body": "x" * 4097}), "(#100) Param text['body'] must be at most 4096 characters long."),
+        (
+            message_body(ALICE, "text", {"body": "x" * 4097}),
+            "(#100) Param text['body'] must be at most 4096 characters long.",
+        ),
         (message_body(ALICE, "text", {}), "(#100) Param text['body'] is required."),
         (message_body(ALICE, "location", {"latitude": "north"}), None),
         (message_body(ALICE, "image", {"id": "404"}), None),
@@ -448,7 +474,9 @@ async def test_a_malformed_message_gets_100(
 
 
 async def test_a_body_that_is_not_json_gets_100(client: httpx.AsyncClient) -> None:
-    answer = await client.post(f"{PHONE_ID}/messages", content=b"{not json", headers={"Content-Type": "application/json"})
+    answer = await client.post(
+        f"{PHONE_ID}/messages", content=b"{not json", headers={"Content-Type": "application/json"}
+    )
 
     assert answer.status_code == 400
     assert graph_error(answer)["code"] == 100
@@ -473,9 +501,15 @@ def list_of(*section_rows: list[str]) -> dict[str, Any]:
 @pytest.mark.parametrize(
     ("interactive", "details"),
     [
-        (reply_buttons("One", "Two", "Three", "Four"), "Invalid buttons count. Min allowed buttons: 1, Max allowed buttons: 3"),
+        (
+            reply_buttons("One", "Two", "Three", "Four"),
+            "Invalid buttons count. Min allowed buttons: 1, Max allowed buttons: 3",
+        ),
         (reply_buttons("A title of 21 chars!!"), "Button title length invalid. Min length: 1, Max length: 20"),
-        (list_of([f"Row {i}" for i in range(6)], [f"Row {i}" for i in range(5)]), "Total row count exceed max allowed count: 10"),
+        (
+            list_of([f"Row {i}" for i in range(6)], [f"Row {i}" for i in range(5)]),
+            "Total row count exceed max allowed count: 10",
+        ),
         (list_of(["A row title of 25 chars!!"]), "Row title is too long. Max length is 24"),
     ],
 )
@@ -536,7 +570,9 @@ async def test_inbound_webhooks_are_signed_over_the_raw_body(wa: WhatsAppStandIn
     assert message["text"] == {"body": "Café on Eastgate/Foregate has a broken window"}
 
 
-async def test_each_inbound_kind_has_metas_shape(wa: WhatsAppStandIn, client: httpx.AsyncClient, receiver: Receiver) -> None:
+async def test_each_inbound_kind_has_metas_shape(
+    wa: WhatsAppStandIn, client: httpx.AsyncClient, receiver: Receiver
+) -> None:
     alice = wa.user(ALICE, name="Alice")
     await alice.sends_text("hi")
     buttons = await send(client, ALICE, "interactive", reply_buttons("Yes", "No"))
@@ -556,7 +592,12 @@ async def test_each_inbound_kind_has_metas_shape(wa: WhatsAppStandIn, client: ht
         assert headers["x-hub-signature-256"] == signature_of(raw)
     messages = [only_change(body)["messages"][0] for body in receiver.bodies()[1:]]
     business = {"from": "447700900000"}
-    assert messages[0]["location"] == {"latitude": 52.8067, "longitude": -2.1162, "name": "Victoria Park", "address": "Stafford"}
+    assert messages[0]["location"] == {
+        "latitude": 52.8067,
+        "longitude": -2.1162,
+        "name": "Victoria Park",
+        "address": "Stafford",
+    }
     assert messages[1]["type"] == "interactive"
     assert messages[1]["interactive"] == {"type": "button_reply", "button_reply": {"id": "b0", "title": "Yes"}}
     assert messages[1]["context"] == {**business, "id": buttons_id}
@@ -583,7 +624,9 @@ async def test_a_tap_must_match_a_button_the_message_had(wa: WhatsAppStandIn, cl
         await wa.user(BOB).taps_button("b0", on=buttons.json()["messages"][0]["id"])
 
 
-async def test_status_webhooks_follow_a_sent_message(wa: WhatsAppStandIn, client: httpx.AsyncClient, receiver: Receiver) -> None:
+async def test_status_webhooks_follow_a_sent_message(
+    wa: WhatsAppStandIn, client: httpx.AsyncClient, receiver: Receiver
+) -> None:
     message_id = (await send(client, ALICE, "template", alert_template(*ALERT))).json()["messages"][0]["id"]
 
     for status in ("sent", "delivered", "read"):
@@ -679,11 +722,15 @@ async def test_an_upload_without_messaging_product_gets_100(client: httpx.AsyncC
 # --- inspection routes -----------------------------------------------------------------------------------------------
 
 
-async def test_sandbox_routes_expose_the_record(wa: WhatsAppStandIn, client: httpx.AsyncClient, receiver: Receiver) -> None:
+async def test_sandbox_routes_expose_the_record(
+    wa: WhatsAppStandIn, client: httpx.AsyncClient, receiver: Receiver
+) -> None:
     await send(client, ALICE, "text", {"body": "refused: no window"})
     await send(client, ALICE, "template", alert_template(*ALERT))
     async with httpx.AsyncClient(base_url=wa.base_url) as sandbox:
-        played = await sandbox.post(f"/_sandbox/users/{BOB}/messages", json={"type": "text", "body": "hello", "name": "Bob"})
+        played = await sandbox.post(
+            f"/_sandbox/users/{BOB}/messages", json={"type": "text", "body": "hello", "name": "Bob"}
+        )
         await sandbox.post("/_sandbox/clock", json={"advance": 60})
         stats = (await sandbox.get("/_sandbox/stats")).json()
         messages = (await sandbox.get("/_sandbox/messages", params={"to": ALICE})).json()
@@ -693,7 +740,9 @@ async def test_sandbox_routes_expose_the_record(wa: WhatsAppStandIn, client: htt
 
     assert played.status_code == 200 and played.json()["status_code"] == 200
     assert receiver.bodies()[0]["entry"][0]["changes"][0]["value"]["contacts"][0]["profile"]["name"] == "Bob"
-    assert stats["sent"] == 1 and stats["rejected"] == {"131047": 1} and stats["inbound"] == 1 and stats["webhooks"] == 1
+    assert (
+        stats["sent"] == 1 and stats["rejected"] == {"131047": 1} and stats["inbound"] == 1 and stats["webhooks"] == 1
+    )
     assert [(m["type"], m["content"]["name"]) for m in messages] == [("template", "police_alert")]
     assert [(r["to"], r["code"], r["http_status"]) for r in rejected] == [(ALICE, 131047, 400)]
     assert inbound[0]["message"]["text"] == {"body": "hello"}

@@ -3,6 +3,7 @@ slots gives them up rather than sending them back to back beside the other worke
 
 The pacer's clock is injected (a process that stalls is a clock moved on); the schedule is the real table.
 """
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -33,7 +34,9 @@ async def _booked_until(engine: AsyncEngine) -> datetime:
         return (await conn.execute(select(rate_buckets.c.next_slot).where(rate_buckets.c.key == KEY))).scalar_one()
 
 
-async def test_a_worker_that_fell_behind_books_fresh_slots_instead_of_bursting_its_overdue_ones(engine: AsyncEngine) -> None:
+async def test_a_worker_that_fell_behind_books_fresh_slots_instead_of_bursting_its_overdue_ones(
+    engine: AsyncEngine,
+) -> None:
     clock = StoppedClock()
     pacer = SharedPacer(KEY, RATE, slot_source(engine), clock)
     await pacer.acquire()  # books slots 0..9, 10 ms apart, and takes the first

@@ -1,5 +1,6 @@
 """The officers' Slack app through signed requests and the sandbox's Slack: raise, preview, approve, send,
 follow the delivery, update, cancel, and who may do what. Served in-process on SQLite."""
+
 from __future__ import annotations
 
 import asyncio
@@ -50,7 +51,9 @@ async def test_raise_preview_with_picture_send_and_final_report(database_url, cl
         started = time.monotonic()
         async with app.delivering():
             await app.press(OFFICER_ID, card, "alert_send")
-            final = await eventually(lambda: "Delivered in" in card_text(app.card(card)), timeout=15, what="the final report")
+            final = await eventually(
+                lambda: "Delivered in" in card_text(app.card(card)), timeout=15, what="the final report"
+            )
         took = time.monotonic() - started
         assert final
         done = card_text(app.card(card))
@@ -88,7 +91,10 @@ async def test_mistakes_come_back_inline_on_their_fields_and_nothing_is_saved(da
         down = await app.submit(OFFICER_ID, modal["id"], where="ST16 2DH")  # not looked up before, so not cached
         assert set(down.json()["errors"]) == {"where"} and "try again" in down.json()["errors"]["where"].lower()
         # In an officer's words: another way to say where, not the resident's "share your location".
-        assert "or a named area" in down.json()["errors"]["where"] and "share your location" not in down.json()["errors"]["where"]
+        assert (
+            "or a named area" in down.json()["errors"]["where"]
+            and "share your location" not in down.json()["errors"]["where"]
+        )
         app.nominatim.fail_with(None)
 
         area = await app.submit(OFFICER_ID, modal["id"], where_kind="area", named_area=None, where=None)
@@ -110,7 +116,9 @@ async def test_a_slow_address_lookup_finishes_after_the_answer(database_url, clo
         assert time.monotonic() - started < 3.0
         assert answer.json()["response_action"] == "update" and "Looking up" in json.dumps(answer.json()["view"])
         (card,) = await eventually(app.cards, what="the preview after a slow lookup")
-        assert "within 1 km of Eastgate Street, Stafford" in card_text(card)  # a circle around the address, named by its street
+        assert "within 1 km of Eastgate Street, Stafford" in card_text(
+            card
+        )  # a circle around the address, named by its street
         assert "12 Eastgate" not in card_text(card)  # the house number is no business of every resident
         (shown,) = app.slack.open_views(OFFICER_ID)
         assert "saved as a draft" in json.dumps(shown)
@@ -118,8 +126,10 @@ async def test_a_slow_address_lookup_finishes_after_the_answer(database_url, clo
         modal = await app.open_compose()
         answer = await app.submit(OFFICER_ID, modal["id"], where_kind="postcode", where="ST99 9ZZ", headline="")
         assert answer.json()["response_action"] == "update"
-        (again,) = await eventually(lambda: [v for v in app.slack.open_views(OFFICER_ID) if v.get("callback_id") == "alert_compose"],
-                                    what="the form coming back with its problems")
+        (again,) = await eventually(
+            lambda: [v for v in app.slack.open_views(OFFICER_ID) if v.get("callback_id") == "alert_compose"],
+            what="the form coming back with its problems",
+        )
         shown = json.dumps(again["blocks"])
         assert "Please correct" in shown and "ST99 9ZZ" in shown  # the officer's text kept, problems marked
         assert len(await rows(app, alerts_table)) == 1
@@ -149,7 +159,9 @@ async def test_above_the_threshold_a_supervisor_approves_but_never_their_own(dat
     async with officer_app(database_url, force=force_config(tmp_path, approval_threshold=1), clock=clock) as app:
         await seed(app)
         card = await app.raise_alert()
-        assert "Needs a supervisor's approval" in card_text(card) and "more than the 1 a single officer" in card_text(card)
+        assert "Needs a supervisor's approval" in card_text(card) and "more than the 1 a single officer" in card_text(
+            card
+        )
 
         await app.press(OFFICER_ID, card, "alert_send")
         await eventually(lambda: any("needs a supervisor's approval" in t for t in app.ephemeral_texts(OFFICER_ID)))
@@ -161,7 +173,9 @@ async def test_above_the_threshold_a_supervisor_approves_but_never_their_own(dat
         await eventually(lambda: any("can't approve your own alert" in t for t in app.ephemeral_texts(SUPERVISOR_ID)))
 
         await app.press(SUPERVISOR_ID, card, "alert_approve")
-        await eventually(lambda: f"Approved by <@{SUPERVISOR_ID}>" in card_text(app.card(card)), what="the approval on the card")
+        await eventually(
+            lambda: f"Approved by <@{SUPERVISOR_ID}>" in card_text(app.card(card)), what="the approval on the card"
+        )
         assert "Needs a supervisor's approval" not in card_text(app.card(card))
         await app.press(OFFICER_ID, card, "alert_send")
         await eventually(lambda: app.card(card).blocks[0]["text"]["text"].startswith("Sending"), what="the status")
@@ -199,8 +213,9 @@ async def test_slack_retrying_a_request_never_raises_or_sends_twice(database_url
 
         await app.press(OFFICER_ID, card, "alert_send")
         press = app.slack.interactions[-1]
-        again = await app.simulated.post_signed(urlencode({"payload": json.dumps(press.body)}),
-                                                "application/x-www-form-urlencoded", headers=retry)
+        again = await app.simulated.post_signed(
+            urlencode({"payload": json.dumps(press.body)}), "application/x-www-form-urlencoded", headers=retry
+        )
         assert again.status_code == 200
         await eventually(lambda: app.card(card).blocks[0]["text"]["text"].startswith("Sending"))
         await asyncio.sleep(0.3)
@@ -253,10 +268,17 @@ async def test_update_and_cancel_go_to_the_original_recipients(database_url, clo
             assert modal["callback_id"] == "alert_update"
             headline = next(b for b in modal["blocks"] if b.get("block_id") == "headline")
             assert headline["element"]["initial_value"] == "Missing boy, 9"
-            prefilled = {"headline": {"value": "Missing boy, 9"}, "contact": {"value": "Call 101."}}  # as Slack sends them back
-            refused_answer = await app.simulated.view_submission(OFFICER_ID, modal["id"], {**prefilled, "message": {"value": " "}})
+            prefilled = {
+                "headline": {"value": "Missing boy, 9"},
+                "contact": {"value": "Call 101."},
+            }  # as Slack sends them back
+            refused_answer = await app.simulated.view_submission(
+                OFFICER_ID, modal["id"], {**prefilled, "message": {"value": " "}}
+            )
             assert refused_answer.json()["errors"] == {"message": "this can't be empty"}
-            await app.simulated.view_submission(OFFICER_ID, modal["id"], {**prefilled, "message": {"value": "Sam has been found safe."}})
+            await app.simulated.view_submission(
+                OFFICER_ID, modal["id"], {**prefilled, "message": {"value": "Sam has been found safe."}}
+            )
             await eventually(lambda: len(app.cards()) == 2, what="the update's status message")
             update = app.cards()[1]
             assert update.blocks[0]["text"]["text"].startswith(("Sending: Update", "Sent: Update"))
@@ -269,14 +291,19 @@ async def test_update_and_cancel_go_to_the_original_recipients(database_url, clo
             await eventually(lambda: len(app.telegram.sent) == 6, timeout=15, what="the cancellation delivered")
 
         texts = [m.message.text for m in app.telegram.sent]
-        assert sum("Sam has been found safe." in t for t in texts) == 2 and sum("Found safe and well." in t for t in texts) == 2
+        assert (
+            sum("Sam has been found safe." in t for t in texts) == 2
+            and sum("Found safe and well." in t for t in texts) == 2
+        )
         by_type = {(r.type, r.state) for r in await rows(app, alerts_table)}
         assert ("Alert", "cancelled") in by_type and {t for t, _ in by_type} == {"Alert", "Update", "Cancel"}
         actions = [r.action for r in await rows(app, audit_log) if r.actor == OFFICER_ID]
         assert {"update", "cancel"} <= set(actions)
 
         await app.simulated.slash_command(OFFICER_ID, "/alert", f"cancel {reference}")
-        await eventually(lambda: any("is cancelled and can't be cancelled" in t for t in app.ephemeral_texts(OFFICER_ID)))
+        await eventually(
+            lambda: any("is cancelled and can't be cancelled" in t for t in app.ephemeral_texts(OFFICER_ID))
+        )
         await app.simulated.slash_command(OFFICER_ID, "/alert", "update A-2026-999999")
         await eventually(lambda: any("There is no alert 'A-2026-999999'" in t for t in app.ephemeral_texts(OFFICER_ID)))
 
@@ -287,7 +314,9 @@ async def test_list_stats_and_help(database_url, clock):
         await app.raise_alert()
         await app.simulated.slash_command(OFFICER_ID, "/alert", "list")
         listed = await eventually(lambda: [p for p in app.slack.response_url_posts if p.accepted])
-        assert f"A-{clock().year}-000001" in json.dumps(listed[-1].blocks) and "Missing boy, 9" in json.dumps(listed[-1].blocks)
+        assert f"A-{clock().year}-000001" in json.dumps(listed[-1].blocks) and "Missing boy, 9" in json.dumps(
+            listed[-1].blocks
+        )
         await app.simulated.slash_command(OFFICER_ID, "/alert", "stats")
         stats = await eventually(lambda: [p for p in app.slack.response_url_posts if p.accepted][1:])
         shown = json.dumps(stats[0].blocks)
@@ -303,18 +332,32 @@ async def test_list_stats_and_help(database_url, clock):
         bare = await app.simulated.slash_command(OFFICER_ID, "/alert", "cancel")
         assert "Which alert?" in bare.text
 
-        challenge = await app.simulated.post_signed(json.dumps({"type": "url_verification", "challenge": "c-123"}),
-                                                    "application/json")
+        challenge = await app.simulated.post_signed(
+            json.dumps({"type": "url_verification", "challenge": "c-123"}), "application/json"
+        )
         assert challenge.json() == {"challenge": "c-123"}  # Slack's check when the Request URL is saved
-        mention = {"type": "event_callback", "event_id": "Ev0MENTION", "team_id": "T01LOOKOUT", "api_app_id": "A01LOOKOUT0",
-                   "event": {"type": "app_mention", "user": OFFICER_ID, "text": "<@U01LOOKOUTB> help?",
-                             "ts": "1712345678.000100", "channel": OFFICERS_CHANNEL_ID, "event_ts": "1712345678.000100"}}
+        mention = {
+            "type": "event_callback",
+            "event_id": "Ev0MENTION",
+            "team_id": "T01LOOKOUT",
+            "api_app_id": "A01LOOKOUT0",
+            "event": {
+                "type": "app_mention",
+                "user": OFFICER_ID,
+                "text": "<@U01LOOKOUTB> help?",
+                "ts": "1712345678.000100",
+                "channel": OFFICERS_CHANNEL_ID,
+                "event_ts": "1712345678.000100",
+            },
+        }
         assert (await app.simulated.post_signed(json.dumps(mention), "application/json")).status_code == 200
         reply = await eventually(lambda: app.slack.messages_in(OFFICERS_CHANNEL_ID, thread_ts="1712345678.000100"))
         assert "/alert list" in card_text(reply[0])
 
 
-async def test_an_update_of_an_approved_alert_needs_approval_again_and_a_cancellation_never_waits(database_url, tmp_path, clock):
+async def test_an_update_of_an_approved_alert_needs_approval_again_and_a_cancellation_never_waits(
+    database_url, tmp_path, clock
+):
     async with officer_app(database_url, force=force_config(tmp_path, approval_threshold=1), clock=clock) as app:
         await seed(app)
         card = await app.raise_alert()
@@ -327,16 +370,27 @@ async def test_an_update_of_an_approved_alert_needs_approval_again_and_a_cancell
 
             # Another officer's update waits, as the alert did: a card with Approve, nothing sent to anyone.
             modal = await app.command_modal(SECOND_OFFICER_ID, f"update {reference}")
-            values = {"headline": {"value": "Missing boy, 9"}, "contact": {"value": "Call 101."},
-                      "message": {"value": "Ignore the last message: send money to this account."}}
+            values = {
+                "headline": {"value": "Missing boy, 9"},
+                "contact": {"value": "Call 101."},
+                "message": {"value": "Ignore the last message: send money to this account."},
+            }
             await app.simulated.view_submission(SECOND_OFFICER_ID, modal["id"], values)
-            update_card = await eventually(lambda: next((c for c in app.cards()[1:] if "Needs a supervisor's approval" in card_text(c)), None),
-                                           what="the update's card")
+            update_card = await eventually(
+                lambda: next((c for c in app.cards()[1:] if "Needs a supervisor's approval" in card_text(c)), None),
+                what="the update's card",
+            )
             assert "An update of an alert that needed a supervisor's approval" in card_text(update_card)
-            assert "Would reach 2 residents" in card_text(update_card) and "alert_edit" not in json.dumps(update_card.blocks)
+            assert "Would reach 2 residents" in card_text(update_card) and "alert_edit" not in json.dumps(
+                update_card.blocks
+            )
             await app.press(SECOND_OFFICER_ID, update_card, "alert_send")
-            await eventually(lambda: any("needs a supervisor's approval before it is sent" in t
-                                         for t in app.ephemeral_texts(SECOND_OFFICER_ID)))
+            await eventually(
+                lambda: any(
+                    "needs a supervisor's approval before it is sent" in t
+                    for t in app.ephemeral_texts(SECOND_OFFICER_ID)
+                )
+            )
             await app.press(SECOND_OFFICER_ID, update_card, "alert_approve")
             await eventually(lambda: any("Only supervisors" in t for t in app.ephemeral_texts(SECOND_OFFICER_ID)))
             await asyncio.sleep(0.5)
@@ -344,14 +398,23 @@ async def test_an_update_of_an_approved_alert_needs_approval_again_and_a_cancell
 
             # A supervisor's own update: never approved by themselves.
             modal = await app.command_modal(SUPERVISOR_ID, f"update {reference}")
-            await app.simulated.view_submission(SUPERVISOR_ID, modal["id"], {**values, "message": {"value": "By the supervisor."}})
-            own = await eventually(lambda: next((c for c in app.cards()[1:] if "By the supervisor." in card_text(c)), None),
-                                   what="the supervisor's update card")
+            await app.simulated.view_submission(
+                SUPERVISOR_ID, modal["id"], {**values, "message": {"value": "By the supervisor."}}
+            )
+            own = await eventually(
+                lambda: next((c for c in app.cards()[1:] if "By the supervisor." in card_text(c)), None),
+                what="the supervisor's update card",
+            )
             await app.press(SUPERVISOR_ID, own, "alert_approve")
-            await eventually(lambda: any("can't approve your own alert" in t for t in app.ephemeral_texts(SUPERVISOR_ID)))
+            await eventually(
+                lambda: any("can't approve your own alert" in t for t in app.ephemeral_texts(SUPERVISOR_ID))
+            )
 
             await app.press(SUPERVISOR_ID, update_card, "alert_approve")
-            await eventually(lambda: f"Approved by <@{SUPERVISOR_ID}>" in card_text(app.card(update_card)), what="the update approved")
+            await eventually(
+                lambda: f"Approved by <@{SUPERVISOR_ID}>" in card_text(app.card(update_card)),
+                what="the update approved",
+            )
             await app.press(SECOND_OFFICER_ID, update_card, "alert_send")
             await eventually(lambda: len(app.telegram.sent) == 4, timeout=15, what="the approved update delivered")
             assert sum("send money" in s.message.text for s in app.telegram.sent) == 2
@@ -361,16 +424,29 @@ async def test_an_update_of_an_approved_alert_needs_approval_again_and_a_cancell
             await app.simulated.view_submission(OFFICER_ID, modal["id"], {"reason": {"value": "Found safe and well."}})
             await eventually(lambda: len(app.telegram.sent) == 6, timeout=15, what="the cancellation delivered")
             dm = "D" + SUPERVISOR_ID[1:]
-            notice = await eventually(lambda: [m for m in app.slack.messages_in(dm) if "was cancelled" in m.text],
-                                      timeout=15, what="the supervisors told")
-            assert reference in notice[0].text and f"<@{OFFICER_ID}>" in notice[0].text and "Found safe and well." in notice[0].text
+            notice = await eventually(
+                lambda: [m for m in app.slack.messages_in(dm) if "was cancelled" in m.text],
+                timeout=15,
+                what="the supervisors told",
+            )
+            assert (
+                reference in notice[0].text
+                and f"<@{OFFICER_ID}>" in notice[0].text
+                and "Found safe and well." in notice[0].text
+            )
             assert "from slack" in notice[0].text
 
         sent = [r for r in await rows(app, alerts_table) if r.type == "Update"]
-        assert {(r.author, r.approver, r.state) for r in sent} == {(SECOND_OFFICER_ID, SUPERVISOR_ID, "cancelled"),
-                                                                  (SUPERVISOR_ID, None, "draft")}
+        assert {(r.author, r.approver, r.state) for r in sent} == {
+            (SECOND_OFFICER_ID, SUPERVISOR_ID, "cancelled"),
+            (SUPERVISOR_ID, None, "draft"),
+        }
         audited = {(r.actor, r.action, r.source) for r in await rows(app, audit_log)}
-        assert {(OFFICER_ID, "cancel", "slack"), (SECOND_OFFICER_ID, "update", "slack"), (SUPERVISOR_ID, "approve", "slack")} <= audited
+        assert {
+            (OFFICER_ID, "cancel", "slack"),
+            (SECOND_OFFICER_ID, "update", "slack"),
+            (SUPERVISOR_ID, "approve", "slack"),
+        } <= audited
 
 
 async def test_an_expired_alert_cant_be_updated(database_url, clock):
@@ -383,7 +459,11 @@ async def test_an_expired_alert_cant_be_updated(database_url, clock):
         async with app.lookout.engine.begin() as conn:  # its expiry passes (the scheduler has not run yet)
             await conn.execute(sa.update(alerts_table).values(expires_at=datetime.now(UTC) - timedelta(minutes=1)))
         await app.simulated.slash_command(OFFICER_ID, "/alert", f"update {reference}")
-        await eventually(lambda: any(f"{reference} has expired, so it can't be updated" in t for t in app.ephemeral_texts(OFFICER_ID)))
+        await eventually(
+            lambda: any(
+                f"{reference} has expired, so it can't be updated" in t for t in app.ephemeral_texts(OFFICER_ID)
+            )
+        )
         assert [r.type for r in await rows(app, alerts_table)] == ["Alert"]
 
 
@@ -391,7 +471,9 @@ async def test_who_it_is_for_is_a_required_choice_and_everyone_means_everyone(da
     async with officer_app(database_url, clock=clock) as app:
         await seed(app)
         # A resident who chose Burglary only: an alert for everyone in the area reaches them too.
-        await add_residents(app.lookout.uow, resident_at(*offset(*STAFFORD, east_m=300), topics=frozenset({"burglary"})))
+        await add_residents(
+            app.lookout.uow, resident_at(*offset(*STAFFORD, east_m=300), topics=frozenset({"burglary"}))
+        )
         modal = await app.open_compose()
         reach = next(b for b in modal["blocks"] if b.get("block_id") == "reach")
         assert not reach.get("optional") and "initial_option" not in reach["element"]  # no default to fall back on

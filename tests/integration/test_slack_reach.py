@@ -1,5 +1,6 @@
 """A sent alert's buttons (on its card and in ``/alert list``) and its report: signed Slack requests to the real app,
 the sandbox's Slack stand-in, both databases."""
+
 from __future__ import annotations
 
 import csv
@@ -45,13 +46,16 @@ async def test_the_sent_card_reports_reach_with_a_map_and_csv_files(database_url
         assert action_ids(app.card(card).blocks) == SENT_BUTTONS  # kept on the final report
 
         await app.press(OFFICER_ID, app.card(card), "alert_card_report")
-        report = await eventually(lambda: [m for m in app.cards() if card_text(m).startswith(f"Report: {reference}")],
-                                  what="the report")
+        report = await eventually(
+            lambda: [m for m in app.cards() if card_text(m).startswith(f"Report: {reference}")], what="the report"
+        )
         shown = card_text(report[0])
         assert "2 of 2 sent" in shown and "*Telegram*: 2 sent · 0 failed · 0 skipped" in shown
         assert "0 tips" in shown and "Minute by minute" in shown and "(2 so far)" in shown
-        files = await eventually(lambda: [f for f in app.slack.files.values() if f.completed and f.thread_ts == report[0].ts],
-                                 what="the report's files")
+        files = await eventually(
+            lambda: [f for f in app.slack.files.values() if f.completed and f.thread_ts == report[0].ts],
+            what="the report's files",
+        )
         by_name = {f.filename: f for f in files}
         assert set(by_name) == {f"{reference}-reach.png", f"{reference}-deliveries.csv", f"{reference}-cells.csv"}
         assert by_name[f"{reference}-reach.png"].content.startswith(b"\x89PNG")
@@ -69,16 +73,25 @@ async def test_the_sent_card_reports_reach_with_a_map_and_csv_files(database_url
 
         # By command too; someone not an officer is refused, and an unsent alert has no report yet.
         await app.simulated.slash_command(OFFICER_ID, "/alert", f"report {reference.lower()}")
-        await eventually(lambda: len([m for m in app.cards() if card_text(m).startswith("Report:")]) == 2, what="a second report")
+        await eventually(
+            lambda: len([m for m in app.cards() if card_text(m).startswith("Report:")]) == 2, what="a second report"
+        )
         bare = await app.simulated.slash_command(OFFICER_ID, "/alert", "report")
         assert "Which alert?" in bare.text
-        await app.simulated.block_action(STAFF_ID, "alert_card_report", json.dumps({"id": 1, "ref": reference}),
-                                         channel_id=card.channel, message_ts=card.ts)
+        await app.simulated.block_action(
+            STAFF_ID,
+            "alert_card_report",
+            json.dumps({"id": 1, "ref": reference}),
+            channel_id=card.channel,
+            message_ts=card.ts,
+        )
         await eventually(lambda: any("Only officers" in t for t in app.ephemeral_texts(STAFF_ID)), what="the refusal")
         draft = await app.raise_alert()
         draft_ref = json.loads(draft.blocks[-2]["elements"][0]["value"])["ref"]
         await app.simulated.slash_command(OFFICER_ID, "/alert", f"report {draft_ref}")
-        await eventually(lambda: any("never sent, so there is no report yet" in t for t in app.ephemeral_texts(OFFICER_ID)))
+        await eventually(
+            lambda: any("never sent, so there is no report yet" in t for t in app.ephemeral_texts(OFFICER_ID))
+        )
         assert len(await rows(app, audit_log, audit_log.c.action == "report")) == 2
 
 
@@ -93,23 +106,36 @@ async def test_resolved_on_the_card_and_cancel_in_the_list_reach_everyone_the_al
             assert modal["callback_id"] == "alert_update" and modal["title"]["text"] == f"Resolve {reference}"
             headline = next(b for b in modal["blocks"] if b.get("block_id") == "headline")
             assert headline["element"]["initial_value"] == "Resolved: Missing boy, 9"
-            await app.simulated.view_submission(OFFICER_ID, modal["id"], {
-                "headline": {"value": "Resolved: Missing boy, 9"}, "contact": {"value": "Call 101."},
-                "message": {"value": "Sam has been found safe and well. Thank you."}})
+            await app.simulated.view_submission(
+                OFFICER_ID,
+                modal["id"],
+                {
+                    "headline": {"value": "Resolved: Missing boy, 9"},
+                    "contact": {"value": "Call 101."},
+                    "message": {"value": "Sam has been found safe and well. Thank you."},
+                },
+            )
             await eventually(lambda: len(app.telegram.sent) == 4, timeout=15, what="the resolution delivered")
             assert sum("Resolved: Missing boy, 9" in m.message.text for m in app.telegram.sent) == 2
 
             # /alert list: the sent alert's row has the same buttons; Update on an update is not offered.
             await app.simulated.slash_command(OFFICER_ID, "/alert", "list")
-            listed = await eventually(lambda: [e for e in app.slack.ephemeral_to(OFFICER_ID) if "alert_card_cancel" in json.dumps(e.blocks)],
-                                      what="the list")
+            listed = await eventually(
+                lambda: [e for e in app.slack.ephemeral_to(OFFICER_ID) if "alert_card_cancel" in json.dumps(e.blocks)],
+                what="the list",
+            )
             assert action_ids(listed[0].blocks).count("alert_card_cancel") == 1  # the update itself can't be cancelled
             row = next(b for b in listed[0].blocks if b.get("block_id") == "alert_list_1")
             assert [e["action_id"] for e in row["elements"]] == SENT_BUTTONS
             seen = len(app.slack.views)
-            answer = await app.simulated.block_action(OFFICER_ID, "alert_card_cancel", row["elements"][2]["value"],
-                                                      channel_id=listed[0].channel, message_ts=listed[0].message_ts,
-                                                      block_id="alert_list_1")
+            answer = await app.simulated.block_action(
+                OFFICER_ID,
+                "alert_card_cancel",
+                row["elements"][2]["value"],
+                channel_id=listed[0].channel,
+                message_ts=listed[0].message_ts,
+                block_id="alert_list_1",
+            )
             assert answer.status_code == 200
             modal = await app.next_modal(OFFICER_ID, seen)
             assert modal["callback_id"] == "alert_cancel"
@@ -119,10 +145,20 @@ async def test_resolved_on_the_card_and_cancel_in_the_list_reach_everyone_the_al
         (original,) = await rows(app, alerts_table, alerts_table.c.reference == reference)
         assert original.state == AlertState.CANCELLED.value
         # The alert's own card is redrawn: cancelled, only its report left to ask for.
-        await eventually(lambda: app.card(card).blocks[0]["text"]["text"] == f"Cancelled: {reference}", what="the redrawn card")
+        await eventually(
+            lambda: app.card(card).blocks[0]["text"]["text"] == f"Cancelled: {reference}", what="the redrawn card"
+        )
         assert action_ids(app.card(card).blocks) == ["alert_card_report"]
         # A button left on an older message (the list): the state is checked again, politely, and nothing changes.
-        await app.simulated.block_action(OFFICER_ID, "alert_card_update", row["elements"][0]["value"],
-                                         channel_id=listed[0].channel, message_ts=listed[0].message_ts, block_id="alert_list_1")
-        await eventually(lambda: any(f"{reference} is cancelled and can't be updated" in t for t in app.ephemeral_texts(OFFICER_ID)))
+        await app.simulated.block_action(
+            OFFICER_ID,
+            "alert_card_update",
+            row["elements"][0]["value"],
+            channel_id=listed[0].channel,
+            message_ts=listed[0].message_ts,
+            block_id="alert_list_1",
+        )
+        await eventually(
+            lambda: any(f"{reference} is cancelled and can't be updated" in t for t in app.ephemeral_texts(OFFICER_ID))
+        )
         assert len(app.telegram.sent) == 6

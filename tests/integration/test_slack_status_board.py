@@ -1,5 +1,6 @@
 """Status messages after Send: the delivery report's figures, and the leased watches that let another
 process (or the same one restarted) finish a card that a dead process was keeping — on both databases."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -46,13 +47,18 @@ def telegram() -> FakeAdapter:
 
 @pytest.fixture
 def worker(uow_factory, force, telegram, clock) -> DeliveryWorker:
-    return DeliveryWorker(uow_factory, {Channel.TELEGRAM: telegram}, force_name=force.name, clock=clock,
-                          monotonic=clock.monotonic)
+    return DeliveryWorker(
+        uow_factory, {Channel.TELEGRAM: telegram}, force_name=force.name, clock=clock, monotonic=clock.monotonic
+    )
 
 
-async def test_the_report_tells_blocked_from_failed_and_says_when_it_finished(uow_factory, alerts, worker, telegram, clock):
+async def test_the_report_tells_blocked_from_failed_and_says_when_it_finished(
+    uow_factory, alerts, worker, telegram, clock
+):
     _reached, gone = await add_residents(uow_factory, resident_at(*STAFFORD), resident_at(*STAFFORD))
-    telegram.answer(gone.address, DeliveryResult.permanent("Forbidden: bot was blocked by the user", recipient_gone=True))
+    telegram.answer(
+        gone.address, DeliveryResult.permanent("Forbidden: bot was blocked by the user", recipient_gone=True)
+    )
     alert = await send_alert(alerts)
     progress = ProgressService(uow_factory, clock=clock)
     before = await progress.report(alert.id)
@@ -64,7 +70,9 @@ async def test_the_report_tells_blocked_from_failed_and_says_when_it_finished(uo
     assert after.took is not None and timedelta(seconds=6) < after.took <= timedelta(seconds=8)
 
 
-async def test_a_watch_is_held_by_one_process_and_taken_over_when_its_lease_runs_out(uow_factory, alerts, engine, clock):
+async def test_a_watch_is_held_by_one_process_and_taken_over_when_its_lease_runs_out(
+    uow_factory, alerts, engine, clock
+):
     alert = await send_alert(alerts)
     first, second = ProgressService(uow_factory, clock=clock), ProgressService(uow_factory, clock=clock)
     await first.watch(alert.id, Address(Channel.SLACK, f"{OFFICERS_CHANNEL_ID}/1712345.000100"))
@@ -77,7 +85,9 @@ async def test_a_watch_is_held_by_one_process_and_taken_over_when_its_lease_runs
     await first.renew(alert.id, timedelta(seconds=20), changed=False)
     await database_clock_passes_watch_leases(engine, timedelta(seconds=15))
     assert await second.claim(timedelta(seconds=20)) == []  # renewed: still the first's
-    await database_clock_passes_watch_leases(engine, timedelta(seconds=30))  # the first process died and stopped renewing
+    await database_clock_passes_watch_leases(
+        engine, timedelta(seconds=30)
+    )  # the first process died and stopped renewing
     (taken,) = await second.claim(timedelta(seconds=20))
     assert taken.alert_id == alert.id
     await second.finish(alert.id)
@@ -88,20 +98,32 @@ async def test_a_watch_is_held_by_one_process_and_taken_over_when_its_lease_runs
 async def database_clock_passes_watch_leases(engine, span: timedelta) -> None:
     """As if the database's clock had moved on by ``span``: every watch's lease ends that much earlier."""
     async with engine.begin() as conn:
-        leased = (await conn.execute(sa.select(progress_watches.c.alert_id, progress_watches.c.lease_until)
-                                     .where(progress_watches.c.lease_until.is_not(None)))).all()
+        leased = (
+            await conn.execute(
+                sa.select(progress_watches.c.alert_id, progress_watches.c.lease_until).where(
+                    progress_watches.c.lease_until.is_not(None)
+                )
+            )
+        ).all()
         for alert_id, until in leased:
-            await conn.execute(progress_watches.update().where(progress_watches.c.alert_id == alert_id).values(lease_until=until - span))
+            await conn.execute(
+                progress_watches.update()
+                .where(progress_watches.c.alert_id == alert_id)
+                .values(lease_until=until - span)
+            )
 
 
-async def test_after_a_restart_the_next_process_posts_the_final_report(uow_factory, force, alerts, worker, engine, clock):
+async def test_after_a_restart_the_next_process_posts_the_final_report(
+    uow_factory, force, alerts, worker, engine, clock
+):
     await add_residents(uow_factory, resident_at(*STAFFORD), resident_at(*STAFFORD))
     alert = await send_alert(alerts)
     with SlackStandIn(TOKEN, limits=SlackLimits(post_per_channel_per_second=None)) as slack:
         client = AsyncWebClient(token=TOKEN, base_url=slack.api_url)
         progress = ProgressService(uow_factory, clock=clock)
-        card = await client.chat_postMessage(channel=OFFICERS_CHANNEL_ID,
-                                             **card_message(status_card(await progress.report(alert.id), force, clock.now)))
+        card = await client.chat_postMessage(
+            channel=OFFICERS_CHANNEL_ID, **card_message(status_card(await progress.report(alert.id), force, clock.now))
+        )
         await progress.watch(alert.id, Address(Channel.SLACK, f"{OFFICERS_CHANNEL_ID}/{card['ts']}"))
 
         dying = StatusBoard(ProgressService(uow_factory, clock=clock), client, force, clock=clock)
@@ -127,7 +149,9 @@ async def test_after_a_restart_the_next_process_posts_the_final_report(uow_facto
         assert final.edits == 2  # no more updates once the final report is up
 
 
-async def test_the_card_changes_at_most_every_three_seconds_and_only_when_the_counts_do(uow_factory, force, alerts, worker, clock):
+async def test_the_card_changes_at_most_every_three_seconds_and_only_when_the_counts_do(
+    uow_factory, force, alerts, worker, clock
+):
     await add_residents(uow_factory, resident_at(*STAFFORD))
     alert = await send_alert(alerts)
     with SlackStandIn(TOKEN, limits=SlackLimits(post_per_channel_per_second=None)) as slack:
@@ -159,7 +183,9 @@ async def test_a_board_stopping_cleanly_hands_its_cards_over_at_once(uow_factory
     with SlackStandIn(TOKEN, limits=SlackLimits(post_per_channel_per_second=None)) as slack:
         client = AsyncWebClient(token=TOKEN, base_url=slack.api_url)
         card = await client.chat_postMessage(channel=OFFICERS_CHANNEL_ID, text="sending")
-        await ProgressService(uow_factory, clock=clock).watch(alert.id, Address(Channel.SLACK, f"{OFFICERS_CHANNEL_ID}/{card['ts']}"))
+        await ProgressService(uow_factory, clock=clock).watch(
+            alert.id, Address(Channel.SLACK, f"{OFFICERS_CHANNEL_ID}/{card['ts']}")
+        )
         leaving = StatusBoard(ProgressService(uow_factory, clock=clock), client, force, clock=clock, tick=0.01)
         await leaving.tick()
         assert leaving.holding == [alert.id]
@@ -178,8 +204,9 @@ async def test_the_status_card_says_how_long_the_rest_will_take_at_the_pace_so_f
     nothing_yet = await progress.report(alert.id)
     assert nothing_yet.eta(clock.now) is None and "to go" not in status_card(nothing_yet, force, clock.now)[0]
     half = FakeAdapter(Channel.TELEGRAM)
-    worker = DeliveryWorker(uow_factory, {Channel.TELEGRAM: half}, force_name=force.name, clock=clock,
-                            monotonic=clock.monotonic)
+    worker = DeliveryWorker(
+        uow_factory, {Channel.TELEGRAM: half}, force_name=force.name, clock=clock, monotonic=clock.monotonic
+    )
     rows = await worker._claim(Channel.TELEGRAM, 2)
     for row in rows:
         await worker._deliver(Channel.TELEGRAM, row)

@@ -1,5 +1,6 @@
 """'Start from a template' in the officers' Slack form, through signed requests to the real app and the sandbox's
 Slack (which checks every view against Slack's Block Kit limits), on SQLite and PostgreSQL."""
+
 from __future__ import annotations
 
 import json
@@ -45,8 +46,14 @@ def block(view: dict[str, Any], block_id: str) -> dict[str, Any]:
 
 async def choose_template(app, view_id: str, key: str, typed: dict[str, Any]) -> dict[str, Any]:
     seen = len(app.slack.views)
-    answer = await app.simulated.block_action(OFFICER_ID, "value", key, view_id=view_id, block_id="template",
-                                              values={k: {"value": v} for k, v in typed.items()})
+    answer = await app.simulated.block_action(
+        OFFICER_ID,
+        "value",
+        key,
+        view_id=view_id,
+        block_id="template",
+        values={k: {"value": v} for k, v in typed.items()},
+    )
     assert answer.status_code == 200 and not answer.content, answer.text
     await eventually(lambda: [r for r in app.slack.views[seen:] if r.method == "views.update"], what="the redrawn form")
     view = app.slack.view(view_id)
@@ -87,13 +94,21 @@ async def test_a_template_fills_the_form_and_its_placeholders_must_be_filled_in(
         async with app.lookout.engine.connect() as conn:
             assert (await conn.execute(sa.select(sa.func.count()).select_from(alerts_table))).scalar_one() == 0
 
-        filled = message["initial_value"].replace("{name}", "Amy").replace("{age}", "9").replace(
-            "{last_seen}", "at 3pm on Eastgate Street").replace("{clothing}", "a red coat")
-        done = await app.simulated.view_submission(OFFICER_ID, modal["id"], values_of(
-            view, headline="Missing: Amy, aged 9", message=filled))
+        filled = (
+            message["initial_value"]
+            .replace("{name}", "Amy")
+            .replace("{age}", "9")
+            .replace("{last_seen}", "at 3pm on Eastgate Street")
+            .replace("{clothing}", "a red coat")
+        )
+        done = await app.simulated.view_submission(
+            OFFICER_ID, modal["id"], values_of(view, headline="Missing: Amy, aged 9", message=filled)
+        )
         assert done.status_code == 200 and not done.content, done.text
         (card,) = await eventually(lambda: app.cards(), what="the preview card")
-        assert "Missing: Amy, aged 9" in card_text(card) and "Would reach 2 residents" in card_text(card)  # 2 km, everyone
+        assert "Missing: Amy, aged 9" in card_text(card) and "Would reach 2 residents" in card_text(
+            card
+        )  # 2 km, everyone
         async with app.lookout.engine.connect() as conn:
             (alert,) = (await conn.execute(sa.select(alerts_table))).all()
             (drafted,) = (await conn.execute(sa.select(audit_log).where(audit_log.c.action == "draft"))).all()
@@ -104,20 +119,32 @@ async def test_a_template_fills_the_form_and_its_placeholders_must_be_filled_in(
         await app.press(OFFICER_ID, card, "alert_edit")  # the form has no severity field: an edit keeps the draft's
         editing = await app.next_modal(OFFICER_ID, seen)
         assert view_problems(editing) == []
-        await app.simulated.view_submission(OFFICER_ID, editing["id"], values_of(editing, headline="Missing: Amy Smith, aged 9"))
+        await app.simulated.view_submission(
+            OFFICER_ID, editing["id"], values_of(editing, headline="Missing: Amy Smith, aged 9")
+        )
         await eventually(lambda: len(app.cards()) == 2, what="the edited preview")
         async with app.lookout.engine.connect() as conn:
-            edited = (await conn.execute(sa.select(alerts_table).where(alerts_table.c.headline == "Missing: Amy Smith, aged 9"))).one()
+            edited = (
+                await conn.execute(
+                    sa.select(alerts_table).where(alerts_table.c.headline == "Missing: Amy Smith, aged 9")
+                )
+            ).one()
         assert edited.severity == "Severe"
 
 
-async def test_choosing_another_template_refills_only_what_it_says_and_a_non_officer_changes_nothing(database_url, clock):
+async def test_choosing_another_template_refills_only_what_it_says_and_a_non_officer_changes_nothing(
+    database_url, clock
+):
     async with officer_app(database_url, clock=clock) as app:
         modal = await app.open_compose()
         view = await choose_template(app, modal["id"], "road_closure", {"incident_number": "MV-20261125-0456"})
         assert block(view, "reach")["element"]["initial_option"]["value"] == "everyone"
-        again = await choose_template(app, modal["id"], "bogus_callers", {
-            "incident_number": "MV-20261125-0456", "headline": "Road closed: Eastgate Street"})
+        again = await choose_template(
+            app,
+            modal["id"],
+            "bogus_callers",
+            {"incident_number": "MV-20261125-0456", "headline": "Road closed: Eastgate Street"},
+        )
         assert block(again, "headline")["element"]["initial_value"] == "Bogus callers in {street}"
         assert block(again, "headline")["element"]["action_id"] != block(view, "headline")["element"]["action_id"]
         assert block(again, "reach")["element"]["initial_option"]["value"] == "topics"
@@ -125,15 +152,24 @@ async def test_choosing_another_template_refills_only_what_it_says_and_a_non_off
         assert view_problems(again) == []
 
         views_before = len(app.slack.views)
-        for number, hostile in enumerate(({"selected_option": "found_safe"}, {},
-                                          {"selected_option": {"value": "no_such_template"}})):
-            payload = {"type": "block_actions", "user": {"id": OFFICER_ID}, "trigger_id": f"9.9.{number}",
-                       "view": {"id": modal["id"], "state": []},
-                       "actions": [{"type": "static_select", "action_id": "value", "block_id": "template", **hostile}]}
-            answer = await app.simulated.post_signed(urlencode({"payload": json.dumps(payload)}), "application/x-www-form-urlencoded")
+        for number, hostile in enumerate(
+            ({"selected_option": "found_safe"}, {}, {"selected_option": {"value": "no_such_template"}})
+        ):
+            payload = {
+                "type": "block_actions",
+                "user": {"id": OFFICER_ID},
+                "trigger_id": f"9.9.{number}",
+                "view": {"id": modal["id"], "state": []},
+                "actions": [{"type": "static_select", "action_id": "value", "block_id": "template", **hostile}],
+            }
+            answer = await app.simulated.post_signed(
+                urlencode({"payload": json.dumps(payload)}), "application/x-www-form-urlencoded"
+            )
             assert answer.status_code == 200, answer.text
         assert len(app.slack.views) == views_before  # a choice that names no template changes nothing
-        answer = await app.simulated.block_action(STAFF_ID, "value", "found_safe", view_id=modal["id"], block_id="template")
+        answer = await app.simulated.block_action(
+            STAFF_ID, "value", "found_safe", view_id=modal["id"], block_id="template"
+        )
         assert answer.status_code == 200
         refused = await eventually(lambda: app.ephemeral_texts(STAFF_ID), what="the refusal")
         assert refused and len(app.slack.views) == views_before

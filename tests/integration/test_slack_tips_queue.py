@@ -6,6 +6,7 @@ actioned and Mark spam, and the tip's message is redrawn for everyone. The
 state changes and the tipster block are storage work, so those run on SQLite
 and PostgreSQL.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -49,9 +50,13 @@ async def tip_in_the_queue(app, text: str = HOSTILE, **extra) -> tuple[object, o
     """A resident's tip, posted by the worker as a reply in its thread: (resident, tip, its message)."""
     (resident,) = await add_residents(app.lookout.uow, resident_at(*STAFFORD))
     tip = await app.lookout.tips.submit(resident.address, NewTip(text, **extra))
-    card = await eventually(lambda: next((m for m in app.slack.messages_in(TIPS_CHANNEL_ID)
-                                          if f"tipq:ack:{tip.reference}" in buttons(m)), None),
-                            timeout=15, what="the tip in the tips channel")
+    card = await eventually(
+        lambda: next(
+            (m for m in app.slack.messages_in(TIPS_CHANNEL_ID) if f"tipq:ack:{tip.reference}" in buttons(m)), None
+        ),
+        timeout=15,
+        what="the tip in the tips channel",
+    )
     return resident, tip, card
 
 
@@ -64,15 +69,20 @@ async def press(app, user: str, card: SlackMessage, action: str, reference: str)
 
 
 async def audited(app, reference: str) -> list[tuple[str, str]]:
-    found = await rows(app, sa.select(audit_log.c.actor, audit_log.c.action).where(audit_log.c.subject == reference)
-                       .order_by(audit_log.c.id))
+    found = await rows(
+        app,
+        sa.select(audit_log.c.actor, audit_log.c.action)
+        .where(audit_log.c.subject == reference)
+        .order_by(audit_log.c.id),
+    )
     return [(r.actor, r.action) for r in found]
 
 
 async def test_acknowledge_then_actioned_redraw_the_tip_in_place_with_who_did_it(database_url, clock):
     async with officer_app(database_url, clock=clock) as app, app.delivering():
-        _, tip, card = await tip_in_the_queue(app, photos=[TipPhoto("van.jpg", "image/jpeg", b"\xff\xd8\xff jpeg")],
-                                              location=(52.8051, -2.1190))
+        _, tip, card = await tip_in_the_queue(
+            app, photos=[TipPhoto("van.jpg", "image/jpeg", b"\xff\xd8\xff jpeg")], location=(52.8051, -2.1190)
+        )
         assert card.is_reply and "Status: New" in card.text
         assert buttons(card) == [f"tipq:{a}:{tip.reference}" for a in ("ack", "reply", "done", "spam")]
 
@@ -95,10 +105,15 @@ async def test_acknowledge_then_actioned_redraw_the_tip_in_place_with_who_did_it
 
         # A late press of a button that is gone (a colleague's screen behind): nothing changes, they are told why.
         await press(app, OFFICER_ID, card, "ack", tip.reference)
-        await eventually(lambda: any("is actioned, so it can't be acknowledged" in t for t in app.ephemeral_texts(OFFICER_ID)))
+        await eventually(
+            lambda: any("is actioned, so it can't be acknowledged" in t for t in app.ephemeral_texts(OFFICER_ID))
+        )
         (state,) = await rows(app, sa.select(tips_table.c.state))
         assert state.state == TipState.ACTIONED.value
-        assert await audited(app, tip.reference) == [(OFFICER_ID, "tip.acknowledged"), (SECOND_OFFICER_ID, "tip.actioned")]
+        assert await audited(app, tip.reference) == [
+            (OFFICER_ID, "tip.acknowledged"),
+            (SECOND_OFFICER_ID, "tip.actioned"),
+        ]
 
 
 async def test_reply_relays_to_the_resident_and_their_answer_lands_in_the_same_thread(database_url, clock):
@@ -116,22 +131,37 @@ async def test_reply_relays_to_the_resident_and_their_answer_lands_in_the_same_t
         assert "the most is 2000" in too_long.json()["errors"]["reply"]
         assert await rows(app, sa.select(tip_notes)) == []  # nothing kept, nothing sent
 
-        sent = await app.simulated.view_submission(OFFICER_ID, modal["id"], {"reply": {"value": "Thank you. Which way did they go? <!here>"}})
+        sent = await app.simulated.view_submission(
+            OFFICER_ID, modal["id"], {"reply": {"value": "Thank you. Which way did they go? <!here>"}}
+        )
         assert sent.status_code == 200 and sent.content == b"" and app.slack.open_views(OFFICER_ID) == []
-        relayed = await eventually(lambda: [s for s in app.telegram.sent if "Which way did they go?" in s.message.text],
-                                   what="the reply reaching the resident")
+        relayed = await eventually(
+            lambda: [s for s in app.telegram.sent if "Which way did they go?" in s.message.text],
+            what="the reply reaching the resident",
+        )
         assert relayed[0].to == resident.address and tip.reference in relayed[0].message.text
         assert OFFICER_ID not in relayed[0].message.text  # the tipster never sees the officer's id
-        kinds = await rows(app, sa.select(messages.c.kind).join(deliveries, deliveries.c.message_id == messages.c.id)
-                           .where(deliveries.c.address == str(resident.address)))
+        kinds = await rows(
+            app,
+            sa.select(messages.c.kind)
+            .join(deliveries, deliveries.c.message_id == messages.c.id)
+            .where(deliveries.c.address == str(resident.address)),
+        )
         assert [k.kind for k in kinds] == [MessageKind.REPLY_TO_TIPSTER.value]
-        note = await eventually(lambda: [m for m in app.slack.messages_in(TIPS_CHANNEL_ID, thread_ts=card.thread_ts)
-                                         if "replied to" in m.text], what="the reply noted in the thread")
+        note = await eventually(
+            lambda: [
+                m for m in app.slack.messages_in(TIPS_CHANNEL_ID, thread_ts=card.thread_ts) if "replied to" in m.text
+            ],
+            what="the reply noted in the thread",
+        )
         assert "<@U01OFFICER1> *replied to Anonymous tipster" in note[0].text and "&lt;!here&gt;" in note[0].text
 
         await app.lookout.tips.answer(resident.address, tip.reference, "Towards the park")
-        answer = await eventually(lambda: [m for m in app.slack.messages_in(TIPS_CHANNEL_ID) if "Towards the park" in m.text],
-                                  timeout=15, what="the resident's answer in Slack")
+        answer = await eventually(
+            lambda: [m for m in app.slack.messages_in(TIPS_CHANNEL_ID) if "Towards the park" in m.text],
+            timeout=15,
+            what="the resident's answer in Slack",
+        )
         assert answer[0].thread_ts == card.thread_ts and buttons(answer[0]) == [f"tipq:reply:{tip.reference}"]
         assert [a for _, a in await audited(app, tip.reference)] == ["tip.view", "tip.reply"]
 
@@ -174,8 +204,11 @@ async def test_spam_without_blocking_leaves_the_tipster_heard(database_url, cloc
         assert "tipster blocked" not in current(app, card).text
         later = await app.lookout.tips.submit(resident.address, NewTip("a real one this time"))
         assert later.state is TipState.NEW
-        await eventually(lambda: any("a real one this time" in m.text for m in app.slack.messages_in(TIPS_CHANNEL_ID)),
-                         timeout=15, what="the next tip in the queue")
+        await eventually(
+            lambda: any("a real one this time" in m.text for m in app.slack.messages_in(TIPS_CHANNEL_ID)),
+            timeout=15,
+            what="the next tip in the queue",
+        )
 
 
 async def test_someone_not_an_officer_is_refused_politely_audited_and_nothing_changes(database_url, clock):
@@ -184,25 +217,47 @@ async def test_someone_not_an_officer_is_refused_politely_audited_and_nothing_ch
         for action in ("ack", "reply", "done", "spam"):
             await press(app, STAFF_ID, card, action, tip.reference)
         await eventually(lambda: len(app.ephemeral_texts(STAFF_ID)) == 4, what="four refusals")
-        assert all("only officers listed in SLACK_OFFICER_IDS can work tips" in t for t in app.ephemeral_texts(STAFF_ID))
+        assert all(
+            "only officers listed in SLACK_OFFICER_IDS can work tips" in t for t in app.ephemeral_texts(STAFF_ID)
+        )
         assert app.slack.open_views(STAFF_ID) == []
-        refused = await rows(app, sa.select(audit_log.c.actor, audit_log.c.detail).where(audit_log.c.action == "refused"))
+        refused = await rows(
+            app, sa.select(audit_log.c.actor, audit_log.c.detail).where(audit_log.c.action == "refused")
+        )
         assert {(r.actor, r.detail["attempted"]) for r in refused} == {
-            (STAFF_ID, "tip.ack"), (STAFF_ID, "tip.reply"), (STAFF_ID, "tip.done"), (STAFF_ID, "tip.spam")}
+            (STAFF_ID, "tip.ack"),
+            (STAFF_ID, "tip.reply"),
+            (STAFF_ID, "tip.done"),
+            (STAFF_ID, "tip.spam"),
+        }
 
         # A forged submission of the reply modal: refused on the form, audited, nothing relayed.
-        metadata = json.dumps({"ref": tip.reference, "channel": TIPS_CHANNEL_ID, "ts": card.ts, "thread_ts": card.thread_ts})
-        forged = await app.simulated.view_submission(STAFF_ID, "VFORGED0001", {"reply": {"value": "hello"}},
-                                                     private_metadata=metadata, callback_id="tip_reply")
+        metadata = json.dumps(
+            {"ref": tip.reference, "channel": TIPS_CHANNEL_ID, "ts": card.ts, "thread_ts": card.thread_ts}
+        )
+        forged = await app.simulated.view_submission(
+            STAFF_ID, "VFORGED0001", {"reply": {"value": "hello"}}, private_metadata=metadata, callback_id="tip_reply"
+        )
         assert "only officers" in forged.json()["errors"]["reply"]
-        await eventually(lambda: rows(app, sa.select(audit_log).where(audit_log.c.action == "refused", audit_log.c.subject == tip.reference)),
-                         what="the audit")
+        await eventually(
+            lambda: rows(
+                app, sa.select(audit_log).where(audit_log.c.action == "refused", audit_log.c.subject == tip.reference)
+            ),
+            what="the audit",
+        )
         # Refusals are counted per (who, what, hour): the forged reply adds to the reply's count, not a sixth audit row.
         refusals = await rows(app, sa.select(audit_log.c.source).where(audit_log.c.action == "refused"))
         assert len(refusals) == 4 and {r.source for r in refusals} == {"slack"}
+
         async def all_counted() -> dict | None:  # the counts are written after each refusal is answered
-            found = dict(await rows(app, sa.select(refused_attempts.c.action, refused_attempts.c.count)
-                                    .where(refused_attempts.c.actor == STAFF_ID)))
+            found = dict(
+                await rows(
+                    app,
+                    sa.select(refused_attempts.c.action, refused_attempts.c.count).where(
+                        refused_attempts.c.actor == STAFF_ID
+                    ),
+                )
+            )
             return found if sum(found.values()) >= 5 else None
 
         counted = await eventually(lambda: all_counted(), what="the refusals counted")
@@ -217,8 +272,9 @@ async def test_slack_retrying_a_press_or_a_reply_never_does_it_twice(database_ur
         resident, tip, card = await tip_in_the_queue(app)
         await press(app, OFFICER_ID, card, "ack", tip.reference)
         pressed = app.slack.interactions[-1]
-        again = await app.simulated.post_signed(urlencode({"payload": json.dumps(pressed.body)}),
-                                                "application/x-www-form-urlencoded", headers=RETRY)
+        again = await app.simulated.post_signed(
+            urlencode({"payload": json.dumps(pressed.body)}), "application/x-www-form-urlencoded", headers=RETRY
+        )
         assert again.status_code == 200
         await eventually(lambda: "Acknowledged*" in current(app, card).text, what="the redraw")
         await asyncio.sleep(0.3)
@@ -228,10 +284,13 @@ async def test_slack_retrying_a_press_or_a_reply_never_does_it_twice(database_ur
         seen = len(app.slack.views)
         await press(app, OFFICER_ID, card, "reply", tip.reference)
         modal = await app.next_modal(OFFICER_ID, seen)
-        await app.simulated.view_submission(OFFICER_ID, modal["id"], {"reply": {"value": "Thank you — is the van still there?"}})
+        await app.simulated.view_submission(
+            OFFICER_ID, modal["id"], {"reply": {"value": "Thank you — is the van still there?"}}
+        )
         submitted = app.slack.interactions[-1]
-        again = await app.simulated.post_signed(urlencode({"payload": json.dumps(submitted.body)}),
-                                                "application/x-www-form-urlencoded", headers=RETRY)
+        again = await app.simulated.post_signed(
+            urlencode({"payload": json.dumps(submitted.body)}), "application/x-www-form-urlencoded", headers=RETRY
+        )
         assert again.status_code == 200
         await eventually(lambda: [s for s in app.telegram.sent if "still there" in s.message.text], what="the reply")
         await asyncio.sleep(0.5)
@@ -239,18 +298,31 @@ async def test_slack_retrying_a_press_or_a_reply_never_does_it_twice(database_ur
         assert len([s for s in app.telegram.sent if s.to == resident.address]) == 1
 
 
-async def test_an_anonymous_tip_shows_nothing_that_links_it_to_the_same_residents_named_tips(database_url, tmp_path, clock):
+async def test_an_anonymous_tip_shows_nothing_that_links_it_to_the_same_residents_named_tips(
+    database_url, tmp_path, clock
+):
     """Post, buttons, modals' metadata, thread: one resident's anonymous tips share a keyed pseudonym of their
     own, never the one beside their name on the tips where they agreed to be contacted (nor an id or address)."""
-    async with officer_app(database_url, force=force_config(tmp_path, tips_per_minute=10), clock=clock) as app, app.delivering():
+    async with (
+        officer_app(database_url, force=force_config(tmp_path, tips_per_minute=10), clock=clock) as app,
+        app.delivering(),
+    ):
         resident, secret_tip, secret_card = await tip_in_the_queue(app, "The man at number 9 deals from his garage")
-        named = await app.lookout.tips.submit(resident.address, NewTip("Lost dog on Eastgate Street", may_contact=True,
-                                                                       contact="Sam Jones (@samj) on Telegram"))
+        named = await app.lookout.tips.submit(
+            resident.address,
+            NewTip("Lost dog on Eastgate Street", may_contact=True, contact="Sam Jones (@samj) on Telegram"),
+        )
         again = await app.lookout.tips.submit(resident.address, NewTip("He is at it again tonight"))
-        named_card = await eventually(lambda: next((m for m in app.slack.messages_in(TIPS_CHANNEL_ID)
-                                                    if named.reference in m.text), None), timeout=15, what="the named tip")
-        again_card = await eventually(lambda: next((m for m in app.slack.messages_in(TIPS_CHANNEL_ID)
-                                                    if again.reference in m.text), None), timeout=15, what="the second one")
+        named_card = await eventually(
+            lambda: next((m for m in app.slack.messages_in(TIPS_CHANNEL_ID) if named.reference in m.text), None),
+            timeout=15,
+            what="the named tip",
+        )
+        again_card = await eventually(
+            lambda: next((m for m in app.slack.messages_in(TIPS_CHANNEL_ID) if again.reference in m.text), None),
+            timeout=15,
+            what="the second one",
+        )
         # The anonymous tip's whole life in Slack: a reply (its modal), the tipster's answer, the spam modal.
         seen = len(app.slack.views)
         await press(app, OFFICER_ID, secret_card, "reply", secret_tip.reference)
@@ -258,28 +330,41 @@ async def test_an_anonymous_tip_shows_nothing_that_links_it_to_the_same_resident
         await app.simulated.view_submission(OFFICER_ID, reply_modal["id"], {"reply": {"value": "Which garage?"}})
         await eventually(lambda: [s for s in app.telegram.sent if "Which garage?" in s.message.text], what="the reply")
         await app.lookout.tips.answer(resident.address, secret_tip.reference, "The blue one")
-        await eventually(lambda: [m for m in app.slack.messages_in(TIPS_CHANNEL_ID) if "The blue one" in m.text],
-                         timeout=15, what="the answer in the thread")
+        await eventually(
+            lambda: [m for m in app.slack.messages_in(TIPS_CHANNEL_ID) if "The blue one" in m.text],
+            timeout=15,
+            what="the answer in the thread",
+        )
         seen = len(app.slack.views)
         await press(app, OFFICER_ID, secret_card, "spam", secret_tip.reference)
         spam_modal = await app.next_modal(OFFICER_ID, seen)
 
         anonymous_refs = (secret_tip.reference, again.reference)
         shown_on_anonymous = json.dumps(
-            [[m.text, m.blocks] for m in app.slack.messages_in(TIPS_CHANNEL_ID)
-             if any(ref in m.text for ref in anonymous_refs) and named.reference not in m.text]
-            + [reply_modal, spam_modal])
+            [
+                [m.text, m.blocks]
+                for m in app.slack.messages_in(TIPS_CHANNEL_ID)
+                if any(ref in m.text for ref in anonymous_refs) and named.reference not in m.text
+            ]
+            + [reply_modal, spam_modal]
+        )
         shown_on_named = json.dumps([named_card.text, named_card.blocks])
         assert "Sam Jones" in shown_on_named and named.tipster in shown_on_named
-        assert named.tipster not in shown_on_anonymous and "Sam Jones" not in shown_on_anonymous and "samj" not in shown_on_anonymous
+        assert (
+            named.tipster not in shown_on_anonymous
+            and "Sam Jones" not in shown_on_anonymous
+            and "samj" not in shown_on_anonymous
+        )
         assert secret_tip.tipster not in shown_on_named
         # Several anonymous tips from one source are seen as one source, with a key no one can try ids against.
         assert secret_tip.tipster == again.tipster and secret_tip.tipster in again_card.text
         assert secret_tip.tipster in shown_on_anonymous and "Anonymous tipster" in secret_card.text
         for token in (str(resident.address), resident.address.id):
             assert token not in shown_on_anonymous
-        assert not re.search(rf"(?<![\w-]){resident.id}(?![\w-])", json.dumps([reply_modal["private_metadata"],
-                                                                               spam_modal["private_metadata"]]))
+        assert not re.search(
+            rf"(?<![\w-]){resident.id}(?![\w-])",
+            json.dumps([reply_modal["private_metadata"], spam_modal["private_metadata"]]),
+        )
         # The old unkeyed pseudonym (a hash anyone can compute from the resident id) is nowhere.
         old = "Tipster " + hashlib.sha256(f"lookout-tipster:{resident.id}".encode()).hexdigest()[:6].upper()
         assert old not in shown_on_anonymous and old not in shown_on_named
@@ -293,7 +378,9 @@ async def test_refusals_in_a_loop_are_counted_not_appended_and_audit_rows_say_th
         await eventually(lambda: len(app.ephemeral_texts(STAFF_ID)) == 12, what="twelve polite refusals")
         await press(app, OFFICER_ID, card, "ack", tip.reference)
         await eventually(lambda: "Acknowledged*" in current(app, card).text, what="the redraw")
-        refused = await rows(app, sa.select(audit_log.c.actor, audit_log.c.source).where(audit_log.c.action == "refused"))
+        refused = await rows(
+            app, sa.select(audit_log.c.actor, audit_log.c.source).where(audit_log.c.action == "refused")
+        )
         assert [(r.actor, r.source) for r in refused] == [(STAFF_ID, "slack")]
         (counted,) = await rows(app, sa.select(refused_attempts))
         assert (counted.actor, counted.action, counted.count, counted.source) == (STAFF_ID, "tip.ack", 12, "slack")
@@ -304,8 +391,9 @@ async def test_refusals_in_a_loop_are_counted_not_appended_and_audit_rows_say_th
 
 async def test_erasure_takes_the_tipsters_name_off_their_posts_and_keeps_what_they_saw(database_url, clock):
     async with officer_app(database_url, clock=clock) as app, app.delivering():
-        resident, tip, card = await tip_in_the_queue(app, "Blue car, reg AB12 CDE", may_contact=True,
-                                                     contact="Sam Jones (@samj) on Telegram")
+        resident, tip, card = await tip_in_the_queue(
+            app, "Blue car, reg AB12 CDE", may_contact=True, contact="Sam Jones (@samj) on Telegram"
+        )
         _, _anonymous, anonymous_card = await tip_in_the_queue(app, "Someone else's anonymous tip")
         assert "Sam Jones" in card.text
         assert await app.lookout.subscriptions.erase(resident.address)
@@ -316,11 +404,16 @@ async def test_erasure_takes_the_tipsters_name_off_their_posts_and_keeps_what_th
         assert buttons(redacted) == [] and redacted.thread_ts == card.thread_ts
         assert current(app, anonymous_card).text == anonymous_card.text  # nobody else's post is touched
         (kept,) = await rows(app, sa.select(messages.c.body).where(messages.c.kind == MessageKind.TIP_REDACTION.value))
-        edit_made = (sa.select(deliveries.c.id).join(messages, messages.c.id == deliveries.c.message_id)
-                     .where(messages.c.kind == MessageKind.TIP_REDACTION.value, deliveries.c.state == "sent"))
+        edit_made = (
+            sa.select(deliveries.c.id)
+            .join(messages, messages.c.id == deliveries.c.message_id)
+            .where(messages.c.kind == MessageKind.TIP_REDACTION.value, deliveries.c.state == "sent")
+        )
         await eventually(lambda: rows(app, edit_made), what="the edit recorded as made")
         await app.lookout.maintenance.purge_expired_data()  # the copy made for the edit goes once the edit is made
-        (cleared,) = await rows(app, sa.select(messages.c.body).where(messages.c.kind == MessageKind.TIP_REDACTION.value))
+        (cleared,) = await rows(
+            app, sa.select(messages.c.body).where(messages.c.kind == MessageKind.TIP_REDACTION.value)
+        )
         assert "Blue car" in kept.body and cleared.body is None
 
 
@@ -339,12 +432,20 @@ def without_the_tipster(post: SlackMessage) -> bool:
 async def test_a_tip_still_queued_when_its_tipster_is_erased_goes_without_them(database_url, clock):
     async with officer_app(database_url, clock=clock) as app:
         (resident,) = await add_residents(app.lookout.uow, resident_at(*STAFFORD))
-        tip = await app.lookout.tips.submit(resident.address, NewTip("Blue car, reg AB12 CDE", photos=[TipPhoto("car.jpg", "image/jpeg", b"\xff\xd8")], **NAMED))
+        tip = await app.lookout.tips.submit(
+            resident.address,
+            NewTip("Blue car, reg AB12 CDE", photos=[TipPhoto("car.jpg", "image/jpeg", b"\xff\xd8")], **NAMED),
+        )
         assert await app.lookout.subscriptions.erase(resident.address)  # before the worker has posted it
-        post_recorded = (sa.select(deliveries.c.id).join(messages, messages.c.id == deliveries.c.message_id)
-                         .where(messages.c.kind == MessageKind.TIP_TO_OFFICERS.value, deliveries.c.state == "sent"))
+        post_recorded = (
+            sa.select(deliveries.c.id)
+            .join(messages, messages.c.id == deliveries.c.message_id)
+            .where(messages.c.kind == MessageKind.TIP_TO_OFFICERS.value, deliveries.c.state == "sent")
+        )
         async with app.delivering():
-            (post,) = await eventually(lambda: tip_posts_saying(app, "Blue car, reg AB12 CDE"), timeout=15, what="the tip's post")
+            (post,) = await eventually(
+                lambda: tip_posts_saying(app, "Blue car, reg AB12 CDE"), timeout=15, what="the tip's post"
+            )
             # Slack has it before the worker has its answer: stopping the worker now would leave the row to send again.
             await eventually(lambda: rows(app, post_recorded), what="the post recorded as sent")
         assert without_the_tipster(post) and tip.reference in post.text and buttons(post) == []
@@ -353,8 +454,12 @@ async def test_a_tip_still_queued_when_its_tipster_is_erased_goes_without_them(d
         assert not [c for c in app.slack.calls if "Sam Jones" in json.dumps(c)]  # never sent anywhere with their name
         # The text it went as was kept only until it was posted: the hourly retention job clears it.
         await app.lookout.maintenance.purge_expired_data()
-        kept = await rows(app, sa.select(messages.c.body).where(messages.c.kind == MessageKind.TIP_TO_OFFICERS.value,
-                                                                 messages.c.body.is_not(None)))
+        kept = await rows(
+            app,
+            sa.select(messages.c.body).where(
+                messages.c.kind == MessageKind.TIP_TO_OFFICERS.value, messages.c.body.is_not(None)
+            ),
+        )
         assert kept == []
 
 
@@ -370,23 +475,33 @@ async def test_a_tip_being_posted_when_its_tipster_is_erased_is_rewritten_as_it_
         app.slack.app.set(latency_seconds=0)
         (landed,) = await eventually(lambda: tip_posts_saying(app, "Blue car"), timeout=15, what="the post to land")
         assert "Sam Jones" in landed.text  # drawn before the erasure, so it went with their name...
-        await eventually(lambda: without_the_tipster(current(app, landed)), timeout=15, what="the post rewritten")  # ...and is rewritten
+        await eventually(
+            lambda: without_the_tipster(current(app, landed)), timeout=15, what="the post rewritten"
+        )  # ...and is rewritten
         rewritten = current(app, landed)
-        assert "Blue car, reg AB12 CDE" in rewritten.text and tip.reference in rewritten.text and buttons(rewritten) == []
+        assert (
+            "Blue car, reg AB12 CDE" in rewritten.text and tip.reference in rewritten.text and buttons(rewritten) == []
+        )
 
 
-async def test_after_an_erasure_sqlite_keeps_no_readable_copy_in_the_database_or_its_wal(sqlite_template, tmp_path, clock):
+async def test_after_an_erasure_sqlite_keeps_no_readable_copy_in_the_database_or_its_wal(
+    sqlite_template, tmp_path, clock
+):
     # About SQLite's own files, so on SQLite alone (PostgreSQL's vacuum is its own business: docs/privacy.md).
     shutil.copy(sqlite_template, tmp_path / "erasure.db")
     database_url = f"sqlite:///{tmp_path / 'erasure.db'}"
     async with officer_app(database_url, clock=clock) as app, app.delivering():
-        resident, tip, card = await tip_in_the_queue(app, "Saw it happen", may_contact=True, contact="Zebedee Quux (@zquux)")
+        resident, tip, card = await tip_in_the_queue(
+            app, "Saw it happen", may_contact=True, contact="Zebedee Quux (@zquux)"
+        )
         await press(app, OFFICER_ID, card, "reply", tip.reference)
         modal = await app.next_modal(OFFICER_ID, 0)
         await app.simulated.view_submission(OFFICER_ID, modal["id"], {"reply": {"value": "Xylophone question?"}})
         await eventually(lambda: [s for s in app.telegram.sent if "Xylophone" in s.message.text], what="the reply")
         await app.lookout.tips.answer(resident.address, tip.reference, "Quokka answer")
-        await eventually(lambda: [m for m in app.slack.messages_in(TIPS_CHANNEL_ID) if "Quokka" in m.text], what="the answer")
+        await eventually(
+            lambda: [m for m in app.slack.messages_in(TIPS_CHANNEL_ID) if "Quokka" in m.text], what="the answer"
+        )
         path = Path(make_url(database_url).database)
 
         def raw() -> bytes:

@@ -1,5 +1,6 @@
 """The sandbox's feature phone (``/_console/sms``) against the real app: texts go in through Twilio's signed
 webhook on the one sandbox port, and what the app sends back is on the phone's screen."""
+
 from __future__ import annotations
 
 import httpx

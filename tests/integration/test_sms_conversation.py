@@ -5,6 +5,7 @@ The whole journey (join by postcode with numbered choices, an alert cut to the s
 it with a picture, an officer's reply and the answer to it, STOP, START), the signature and once-only checks,
 and the adapter's reading of Twilio's refusals.
 """
+
 from __future__ import annotations
 
 import logging
@@ -68,7 +69,9 @@ class Running:
         """A delivery worker, run until idle."""
         adapter = self.adapter()
         try:
-            await DeliveryWorker(self.lookout.uow, {Channel.SMS: adapter}, force_name=self.lookout.force.name, clock=self.lookout.clock).run_until_idle()
+            await DeliveryWorker(
+                self.lookout.uow, {Channel.SMS: adapter}, force_name=self.lookout.force.name, clock=self.lookout.clock
+            ).run_until_idle()
         finally:
             await adapter.aclose()
 
@@ -79,9 +82,16 @@ async def app(database_url: str, caplog: pytest.LogCaptureFixture, clock) -> Asy
     url = f"http://127.0.0.1:{port}"
     with SmsStandIn(ACCOUNT, TOKEN, webhook_url=f"{url}/sms/webhook") as sms, NominatimStandIn() as nominatim:
         settings = Settings(
-            LOOKOUT_DATABASE_URL=database_url, LOOKOUT_PUBLIC_URL=url, SMS_ACCOUNT_SID=ACCOUNT, SMS_AUTH_TOKEN=TOKEN,
-            SMS_FROM=sms.number, SMS_API_BASE=sms.api_base, SMS_MAX_SEGMENTS="2",
-            LOOKOUT_GEOCODER_DOMAIN=nominatim.domain, LOOKOUT_GEOCODER_SCHEME="http", SLACK_TIPS_CHANNEL="C01TIPS",
+            LOOKOUT_DATABASE_URL=database_url,
+            LOOKOUT_PUBLIC_URL=url,
+            SMS_ACCOUNT_SID=ACCOUNT,
+            SMS_AUTH_TOKEN=TOKEN,
+            SMS_FROM=sms.number,
+            SMS_API_BASE=sms.api_base,
+            SMS_MAX_SEGMENTS="2",
+            LOOKOUT_GEOCODER_DOMAIN=nominatim.domain,
+            LOOKOUT_GEOCODER_SCHEME="http",
+            SLACK_TIPS_CHANNEL="C01TIPS",
             SLACK_OFFICER_IDS=OFFICER,
         )
         lookout = build(settings, clock=clock)
@@ -146,8 +156,16 @@ async def test_the_whole_journey_by_text(app: Running) -> None:
     # An alert longer than two segments is cut at a word, with a link to its public page.
     alerts = app.lookout.alerts
     message = "Two men claiming to be from the water board are calling at homes on the estate. " * 6
-    draft = await alerts.draft(AlertRequest(everyone=True, incident_number="MV-20261125-0456", headline="Bogus callers",
-                                            message=message.strip(), area=CircleArea(*STAFFORD, 2000)), OFFICER)
+    draft = await alerts.draft(
+        AlertRequest(
+            everyone=True,
+            incident_number="MV-20261125-0456",
+            headline="Bogus callers",
+            message=message.strip(),
+            area=CircleArea(*STAFFORD, 2000),
+        ),
+        OFFICER,
+    )
     assert draft.id is not None
     preview = await alerts.preview(draft.id, OFFICER)
     cost = preview.sms_cost
@@ -164,7 +182,9 @@ async def test_the_whole_journey_by_text(app: Running) -> None:
         page, guessed = await client.get(link), await client.get(link[:-3] + "abc")
     assert page.status_code == 200 and message.split(".")[0] in page.text and "MV-20261125-0456" in page.text
     assert phone.number not in page.text and guessed.status_code == 404
-    await phone.wait_for(lambda: app.rows(sa.select(deliveries.c.delivered_at).where(deliveries.c.delivered_at.is_not(None))))
+    await phone.wait_for(
+        lambda: app.rows(sa.select(deliveries.c.delivered_at).where(deliveries.c.delivered_at.is_not(None)))
+    )
 
     # A text within a day of the alert is offered as information about it; a picture comes with it.
     await phone.text("Two men in a white van at number 12", pictures=((b"\xff\xd8 jpeg", "image/jpeg"),))
@@ -198,12 +218,22 @@ async def test_a_landline_reported_by_the_carrier_is_dead_and_the_resident_inact
     phone = SmsPhone(app.sms, "+441785000002")  # it can text (a landline with a text service), not receive alerts
     await join(phone)
     app.sms.unreachable[phone.number] = 30006
-    draft = await app.lookout.alerts.draft(AlertRequest(everyone=True, incident_number="MV-20261125-0457", headline="Missing man",
-                                                        message="Have you seen him?", area=CircleArea(*STAFFORD, 2000)), OFFICER)
+    draft = await app.lookout.alerts.draft(
+        AlertRequest(
+            everyone=True,
+            incident_number="MV-20261125-0457",
+            headline="Missing man",
+            message="Have you seen him?",
+            area=CircleArea(*STAFFORD, 2000),
+        ),
+        OFFICER,
+    )
     assert draft.id is not None
     await app.lookout.alerts.send(draft.id, OFFICER)
     await app.deliver()
-    dead = await phone.wait_for(lambda: app.rows(sa.select(deliveries.c.last_error).where(deliveries.c.state == "dead")))
+    dead = await phone.wait_for(
+        lambda: app.rows(sa.select(deliveries.c.last_error).where(deliveries.c.state == "dead"))
+    )
     assert "30006" in dead[0].last_error and app.sms.sent_to(phone.number)[-1].status == "undelivered"
     assert app.rows(sa.select(residents.c.active))[0].active is False
 
@@ -215,8 +245,11 @@ async def test_signatures_and_each_message_once(app: Running) -> None:
     for signature in ("", "not-a-signature", app.sms.sign(f"{app.url}/sms/other", form), "x" * 200):
         call = await app.sms.post_signed(url, form, signature=signature)
         assert call.status_code == 403
-    forged = await app.sms.post_signed(f"{app.url}/sms/status", {"MessageSid": "SM" + "1" * 32, "To": phone.number,
-                                                                  "MessageStatus": "delivered"}, signature="x")
+    forged = await app.sms.post_signed(
+        f"{app.url}/sms/status",
+        {"MessageSid": "SM" + "1" * 32, "To": phone.number, "MessageStatus": "delivered"},
+        signature="x",
+    )
     assert forged.status_code == 403
     assert count(app.database_url, inbound_updates) == 0 and count(app.database_url, conversations) == 0
     assert app.sms.texts_to(phone.number) == []
@@ -228,8 +261,11 @@ async def test_signatures_and_each_message_once(app: Running) -> None:
     assert len(app.sms.texts_to(phone.number)) == 1
 
     # Signed, but not a Twilio message: 400, never 500.
-    for bad in ({"MessageSid": "nope", "From": phone.number}, {**form, "MessageSid": "SM" + "2" * 32, "From": "someone"},
-                {**form, "MessageSid": "SM" + "3" * 32, "NumMedia": "many"}):
+    for bad in (
+        {"MessageSid": "nope", "From": phone.number},
+        {**form, "MessageSid": "SM" + "2" * 32, "From": "someone"},
+        {**form, "MessageSid": "SM" + "3" * 32, "NumMedia": "many"},
+    ):
         call = await app.sms.post_signed(url, bad)
         assert call.status_code == 400
 
@@ -268,10 +304,14 @@ async def test_every_picture_of_an_mms_is_fetched_and_attached_to_the_tip(app: R
     await phone.text("1")  # anonymous
     (tip,) = app.rows(sa.select(tips.c.id, tips.c.reference, tips.c.text))
     assert tip.reference in phone.last() and tip.text == "The van, its number plate and the driver"
-    media = app.rows(sa.select(tip_media.c.name, tip_media.c.content_type, tip_media.c.data).where(tip_media.c.tip_id == tip.id)
-                     .order_by(tip_media.c.id))
+    media = app.rows(
+        sa.select(tip_media.c.name, tip_media.c.content_type, tip_media.c.data)
+        .where(tip_media.c.tip_id == tip.id)
+        .order_by(tip_media.c.id)
+    )
     assert [(m.name, m.content_type, bytes(m.data)) for m in media] == [
-        ("photo-1.jpg", "image/jpeg", b"\xff\xd8 first"), ("photo-2.png", "image/png", b"\x89PNG second"),
+        ("photo-1.jpg", "image/jpeg", b"\xff\xd8 first"),
+        ("photo-2.png", "image/png", b"\x89PNG second"),
         ("photo-3.gif", "image/gif", b"GIF89a third"),
     ]
 
@@ -280,8 +320,10 @@ async def test_an_mms_picture_that_is_not_an_image_or_too_large_is_left_out(app:
     phone = SmsPhone(app.sms, "+447700900507")
     await join(phone)
     # The message says image/jpeg for each; the provider serves a web page for one and 6 MB for another.
-    form = phone.device.inbound_form("Outside the shop", pictures=((b"\xff\xd8 ok", "image/jpeg"), (b"<html>", "image/jpeg"),
-                                                                   (b"x" * (6 * 1024 * 1024), "image/jpeg")))
+    form = phone.device.inbound_form(
+        "Outside the shop",
+        pictures=((b"\xff\xd8 ok", "image/jpeg"), (b"<html>", "image/jpeg"), (b"x" * (6 * 1024 * 1024), "image/jpeg")),
+    )
     media_sid = form["MediaUrl1"].rsplit("/", 1)[1]
     app.sms.media[media_sid] = (b"<html>", "text/html")
     call = await app.sms.post_signed(app.sms.webhook_url or "", form)

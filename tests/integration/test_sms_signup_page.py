@@ -4,6 +4,7 @@ channel (the Twilio stand-in receives it on its Messages resource, in Twilio's w
 The app runs on loopback (real HTTP) with email and SMS on, on both databases; the test's clock is the app's, so
 a code's ten minutes pass when the test says. Nothing is kept before the right code; wrong codes and texts are capped.
 """
+
 from __future__ import annotations
 
 import logging
@@ -49,7 +50,9 @@ async def test_signing_up_by_text_subscribes_the_number_once_its_code_is_typed(s
     form = httpx.get(f"{site.url}/subscribe")
     assert form.status_code == 200
     page = text_of(form)
-    assert "alerts by email or text message" in page and "Text message (SMS)" in page and "UK mobile phone number" in page
+    assert (
+        "alerts by email or text message" in page and "Text message (SMS)" in page and "UK mobile phone number" in page
+    )
     assert 'autocomplete="tel-national"' in form.text
     privacy = text_of(httpx.get(f"{site.url}/subscribe/privacy"))
     assert "If you sign up by text message" in privacy and "type in the code we text you" in privacy
@@ -58,7 +61,9 @@ async def test_signing_up_by_text_subscribes_the_number_once_its_code_is_typed(s
     assert sent.status_code == 200, text_of(sent)
     assert "Check your phone" in text_of(sent) and "07700 900601" in text_of(sent)
     number = "+447700900601"
-    (text,) = site.sms.sent_to(number)  # posted to Twilio's Messages resource, From our number, counted as Twilio counts
+    (text,) = site.sms.sent_to(
+        number
+    )  # posted to Twilio's Messages resource, From our number, counted as Twilio counts
     assert text.num_segments == 1 and text.body.startswith(tuple("0123456789"))
     assert "Mercia Vale Police" in text.body and "10 minutes" in text.body
     (code,) = site.codes_to(number)
@@ -80,7 +85,12 @@ async def test_signing_up_by_text_subscribes_the_number_once_its_code_is_typed(s
     assert done.status_code == 200, text_of(done)
     assert "Your alerts have started" in text_of(done) and "We'll text 07700 900601" in text_of(done)
     (resident,) = site.residents()
-    assert resident.address == f"sms:{number}" and resident.active and resident.age_confirmed and resident.sector == "retail"
+    assert (
+        resident.address == f"sms:{number}"
+        and resident.active
+        and resident.age_confirmed
+        and resident.sector == "retail"
+    )
     assert {r.topic for r in rows(site.database_url, sa.select(subscriptions.c.topic))} == {"burglary", "bogus_callers"}
     (place,) = rows(site.database_url, sa.select(places.c.cell, places.c.label))
     assert place.cell == cell_to_int(snap(*STAFFORD_POSTCODE, 10)) and place.label == "Home"

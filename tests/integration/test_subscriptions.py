@@ -1,4 +1,5 @@
 """Residents' subscription rules over real SQL: age, places as cells only, topics, export, erasure."""
+
 from __future__ import annotations
 
 import json
@@ -33,11 +34,15 @@ async def table_rows(engine, table) -> list:
 
 
 async def test_subscribe_stores_only_the_cell_and_the_choices(subscriptions_service, engine):
-    resident = await subscriptions_service.subscribe(SAM, age_confirmed=True, places=[HOME], topics=["burglary", "horse"], sector="farming")
+    resident = await subscriptions_service.subscribe(
+        SAM, age_confirmed=True, places=[HOME], topics=["burglary", "horse"], sector="farming"
+    )
     assert resident.id and resident.sector == "farming" and resident.topics == {"burglary", "horse"}
     (place,) = await table_rows(engine, places)
     assert place.label == "Home" and isinstance(place.cell, int)
-    dump = json.dumps([list(map(str, row)) for table in metadata.sorted_tables for row in await table_rows(engine, table)])
+    dump = json.dumps(
+        [list(map(str, row)) for table in metadata.sorted_tables for row in await table_rows(engine, table)]
+    )
     assert "52.8067" not in dump and "2.1174" not in dump  # no trace of the exact coordinates anywhere
 
 
@@ -82,11 +87,21 @@ async def test_places_topics_and_limits(subscriptions_service):
         await subscriptions_service.set_topics(Address(Channel.TELEGRAM, "1"), ["all"])
 
 
-async def test_export_holds_everything_and_erasure_leaves_nothing(subscriptions_service, uow_factory, force, engine, clock):
+async def test_export_holds_everything_and_erasure_leaves_nothing(
+    subscriptions_service, uow_factory, force, engine, clock
+):
     await subscriptions_service.subscribe(SAM, age_confirmed=True, places=[HOME], topics=["all"])
     alerts = AlertService(uow_factory, force, roles=Roles(), clock=clock)
-    draft = await alerts.draft(AlertRequest(everyone=True, incident_number="MV-20261125-0456", headline="Burglary", message="Seen now.",
-                                            area=CircleArea(*STAFFORD, 500)), "cli:test")
+    draft = await alerts.draft(
+        AlertRequest(
+            everyone=True,
+            incident_number="MV-20261125-0456",
+            headline="Burglary",
+            message="Seen now.",
+            area=CircleArea(*STAFFORD, 500),
+        ),
+        "cli:test",
+    )
     assert (await alerts.send(draft.id, "cli:test")).total == 1
 
     exported = await subscriptions_service.export(SAM)

@@ -6,6 +6,7 @@ shared conversation, what the conversation keeps (a refusal nothing, a typed add
 abandoned conversation until the retention job), and that an update changes only what it must. The journeys
 through the real ``lookout serve`` process are in tests/e2e/test_telegram_resident.py.
 """
+
 from __future__ import annotations
 
 import json
@@ -67,18 +68,26 @@ def nominatim() -> Iterator[NominatimStandIn]:
 
 
 @pytest.fixture
-async def app(database_url: str, caplog: pytest.LogCaptureFixture, clock, nominatim: NominatimStandIn) -> AsyncIterator[Running]:
+async def app(
+    database_url: str, caplog: pytest.LogCaptureFixture, clock, nominatim: NominatimStandIn
+) -> AsyncIterator[Running]:
     limits = TelegramLimits(per_chat_burst=50)  # a test taps far faster than a person
     with TelegramStandIn(TOKEN, limits=limits) as telegram:
         settings = Settings(
-            LOOKOUT_DATABASE_URL=database_url, TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_API_BASE=telegram.base_url,
-            TELEGRAM_WEBHOOK_SECRET=SECRET, LOOKOUT_GEOCODER_DOMAIN=nominatim.domain, LOOKOUT_GEOCODER_SCHEME="http",
+            LOOKOUT_DATABASE_URL=database_url,
+            TELEGRAM_BOT_TOKEN=TOKEN,
+            TELEGRAM_API_BASE=telegram.base_url,
+            TELEGRAM_WEBHOOK_SECRET=SECRET,
+            LOOKOUT_GEOCODER_DOMAIN=nominatim.domain,
+            LOOKOUT_GEOCODER_SCHEME="http",
         )
         lookout = build(settings, clock=clock)
         server = BackgroundServer(create_app(lookout), "lookout")
         server.start()
-        answer = httpx.post(f"{telegram.base_url}/bot{TOKEN}/setWebhook",
-                            data={"url": f"{server.base_url}/telegram/webhook", "secret_token": SECRET})
+        answer = httpx.post(
+            f"{telegram.base_url}/bot{TOKEN}/setWebhook",
+            data={"url": f"{server.base_url}/telegram/webhook", "secret_token": SECRET},
+        )
         assert answer.json()["ok"], answer.text
         try:
             yield Running(telegram, TelegramUsers(telegram), lookout, database_url)
@@ -118,7 +127,10 @@ async def test_ticking_edits_the_question_in_place_and_an_outcome_replaces_it(ap
 
     phone.send("/pause")
     phone.press("8 hours")
-    assert phone.last().visible == "Paused for 8 h. Send /resume to start again sooner." and phone.last().reply_markup is None
+    assert (
+        phone.last().visible == "Paused for 8 h. Send /resume to start again sooner."
+        and phone.last().reply_markup is None
+    )
 
 
 async def test_a_new_question_takes_the_buttons_off_the_one_answered(app: Running) -> None:
@@ -129,7 +141,9 @@ async def test_a_new_question_takes_the_buttons_off_the_one_answered(app: Runnin
     assert phone.last().message_id != welcome.message_id
     assert phone.last().reply_markup["keyboard"][0][0]["request_location"] is True  # type: ignore[index]
     answered = next(m for m in phone.messages() if m.message_id == welcome.message_id)
-    assert answered.reply_markup is None and "are you 12 or older?" in answered.visible  # the question stays, its buttons go
+    assert (
+        answered.reply_markup is None and "are you 12 or older?" in answered.visible
+    )  # the question stays, its buttons go
     assert app.telegram.callback_answers  # the button's spinner was stopped
 
 
@@ -143,7 +157,11 @@ async def test_a_summary_or_a_tip_reference_is_a_message_of_its_own(app: Running
     phone.press("Yes, send it")
     phone.press("Stay anonymous")
     thanks, question = phone.messages()[-1], phone.messages()[-2]
-    assert "Your reference is" in thanks.visible and "Can officers contact you" in question.visible and question.reply_markup is None
+    assert (
+        "Your reference is" in thanks.visible
+        and "Can officers contact you" in question.visible
+        and question.reply_markup is None
+    )
 
 
 async def test_help_lists_the_commands_in_words_without_a_second_menu_of_buttons(app: Running) -> None:
@@ -164,7 +182,10 @@ async def test_an_expired_button_is_said_below_and_leaves_its_message_alone(app:
     assert answer.message_id != first_age_question.message_id
     assert answer.visible.startswith("That button is from an earlier message, so it no longer works.")
     assert "/places" in answer.visible  # what they can do now, not only the bad news
-    assert "are you 12 or older?" in next(m for m in phone.messages() if m.message_id == first_age_question.message_id).visible
+    assert (
+        "are you 12 or older?"
+        in next(m for m in phone.messages() if m.message_id == first_age_question.message_id).visible
+    )
 
 
 async def test_an_old_button_mid_question_shows_the_question_they_are_on(app: Running) -> None:
@@ -175,7 +196,10 @@ async def test_an_old_button_mid_question_shows_the_question_they_are_on(app: Ru
     first_age_question = phone.messages()[0]
     app.users.presses_button(phone.user, first_age_question.message_id, "age:no")
     answer = phone.last()
-    assert answer.visible.startswith("That button is from an earlier message") and "Here's where you were:" in answer.visible
+    assert (
+        answer.visible.startswith("That button is from an earlier message")
+        and "Here's where you were:" in answer.visible
+    )
     assert "What is this place to you?" in answer.visible
     assert "Home" in json.dumps(answer.reply_markup)  # the buttons that work now
     phone.press("Home")  # and they do
@@ -205,7 +229,9 @@ async def test_a_shared_location_is_confirmed_by_its_street_and_the_summary_name
 
 
 @pytest.mark.parametrize("fault", ["slow", "down"])
-async def test_a_street_lookup_that_fails_or_dawdles_leaves_the_words_without_it(app: Running, nominatim, fault: str) -> None:
+async def test_a_street_lookup_that_fails_or_dawdles_leaves_the_words_without_it(
+    app: Running, nominatim, fault: str
+) -> None:
     if fault == "slow":
         nominatim.set_delay(30)  # far beyond what a resident is kept waiting
     else:
@@ -240,7 +266,13 @@ async def test_groups_and_other_bots_are_acknowledged_and_left_alone(app: Runnin
     group = {"id": -100880006, "type": "group", "title": "Neighbours"}
     message = {"message_id": 1, "from": someone.as_json(), "chat": group, "date": 1_700_000_000, "text": "/start"}
     assert app.users.post({"message": message}).status_code == 200
-    press = {"id": "9", "from": someone.as_json(), "chat_instance": "1", "data": "age:yes", "message": {**message, "text": "?"}}
+    press = {
+        "id": "9",
+        "from": someone.as_json(),
+        "chat_instance": "1",
+        "data": "age:yes",
+        "message": {**message, "text": "?"},
+    }
     assert app.users.post({"callback_query": press}).status_code == 200
     assert app.telegram.messages_to(-100880006) == [] and app.conversations() == []
     assert app.telegram.callback_answers[-1]["callback_query_id"] == "9"  # its spinner stopped, nothing more
@@ -278,7 +310,9 @@ async def test_a_typed_address_goes_with_the_step_that_offered_it(app: Running) 
     assert step == "label" and "ST16" not in str(data)  # chosen: only its cell is kept
 
 
-async def test_abandoned_conversations_are_purged_and_a_subscriber_keeps_only_their_language(app: Running, uow_factory, clock) -> None:
+async def test_abandoned_conversations_are_purged_and_a_subscriber_keeps_only_their_language(
+    app: Running, uow_factory, clock
+) -> None:
     resident = app.phone(880012, language_code="pl")
     subscribe_in_polish(resident)
     assert app.rows(sa.select(residents.c.language)) == [("pl",)]
@@ -289,7 +323,9 @@ async def test_abandoned_conversations_are_purged_and_a_subscriber_keeps_only_th
     walked_away.send("ST16 2LZ")  # the typed address, as a lookup's label
     assert {(c.address, c.step) for c in app.conversations()} == {("880012", "tip_offer"), ("880013", "confirm_place")}
 
-    maintenance = MaintenanceService(uow_factory, timezone="Europe/London", retention=RetentionPeriods(conversation_hours=6), clock=clock)
+    maintenance = MaintenanceService(
+        uow_factory, timezone="Europe/London", retention=RetentionPeriods(conversation_hours=6), clock=clock
+    )
     clock.advance(hours=5)
     await maintenance.purge_expired_data()
     assert len(app.conversations()) == 2  # not abandoned yet

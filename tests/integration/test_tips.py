@@ -1,4 +1,5 @@
 """Tips end to end in the core: stored, queued into their thread, relayed back — on SQLite and PostgreSQL."""
+
 from __future__ import annotations
 
 import re
@@ -48,8 +49,14 @@ def alerts(uow_factory, force, clock) -> AlertService:
 
 @pytest.fixture
 def worker(uow_factory, force, adapters, clock) -> DeliveryWorker:
-    return DeliveryWorker(uow_factory, adapters, force_name=force.name, policy=RetryPolicy(max_attempts=3), clock=clock,
-                          monotonic=clock.monotonic)
+    return DeliveryWorker(
+        uow_factory,
+        adapters,
+        force_name=force.name,
+        policy=RetryPolicy(max_attempts=3),
+        clock=clock,
+        monotonic=clock.monotonic,
+    )
 
 
 async def run(worker: DeliveryWorker, clock: FakeClock, rounds: int = 4) -> None:
@@ -65,9 +72,15 @@ async def test_tips_for_an_alert_share_one_thread_with_photos_and_officers_never
     (resident,) = await add_residents(uow_factory, resident_at(*STAFFORD))
     alert = await send_alert(alerts)
     photo = TipPhoto("van.jpg", "image/jpeg", b"\xff\xd8jpeg")
-    first = await tips.submit(resident.address, NewTip("White van <b>&</b> two men", alert_id=alert.id, photos=[photo], location=(52.8, -2.11)))
+    first = await tips.submit(
+        resident.address,
+        NewTip("White van <b>&</b> two men", alert_id=alert.id, photos=[photo], location=(52.8, -2.11)),
+    )
     clock.advance(seconds=30)
-    second = await tips.submit(resident.address, NewTip("They drove off towards the station", alert_id=alert.id, may_contact=True, contact="@sam on Telegram"))
+    second = await tips.submit(
+        resident.address,
+        NewTip("They drove off towards the station", alert_id=alert.id, may_contact=True, contact="@sam on Telegram"),
+    )
     await run(worker, clock)
     slack = adapters[Channel.SLACK].sent
     assert [s.to for s in slack] == [QUEUE, QUEUE, QUEUE]
@@ -84,13 +97,19 @@ async def test_tips_for_an_alert_share_one_thread_with_photos_and_officers_never
     # One resident, two kinds of tip: the anonymous one shows a pseudonym of its own, never the named one's.
     assert first.tipster.startswith("Anonymous tipster ") and first.tipster in tip1.text
     assert second.tipster in tip2.text and second.tipster not in tip1.text and first.tipster not in tip2.text
-    assert [b.data for b in tip1.buttons] == [f"tipq:ack:{first.reference}", f"tipq:reply:{first.reference}",
-                                              f"tipq:done:{first.reference}", f"tipq:spam:{first.reference}"]
+    assert [b.data for b in tip1.buttons] == [
+        f"tipq:ack:{first.reference}",
+        f"tipq:reply:{first.reference}",
+        f"tipq:done:{first.reference}",
+        f"tipq:spam:{first.reference}",
+    ]
     async with engine.connect() as conn:
         assert (await conn.execute(sa.select(sa.func.count()).select_from(tip_threads))).scalar_one() == 1
 
 
-async def test_officer_reply_reaches_the_tipster_and_their_answer_lands_in_the_thread(tips, worker, adapters, uow_factory, engine, clock):
+async def test_officer_reply_reaches_the_tipster_and_their_answer_lands_in_the_thread(
+    tips, worker, adapters, uow_factory, engine, clock
+):
     (resident,) = await add_residents(uow_factory, resident_at(*STAFFORD))
     tip = await tips.submit(resident.address, NewTip("Someone trying car doors on Eastgate Street"))
     await tips.reply(tip.reference, OFFICER, "Thank you. Which way did they go?")

@@ -1,4 +1,5 @@
 """The WhatsApp adapter against the Cloud API stand-in: what it sends, and Meta's errors as delivery results."""
+
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
@@ -17,11 +18,15 @@ PHONE_ID = "100000000000001"
 ALICE = "447700900123"
 TO_ALICE = Address(Channel.WHATSAPP, ALICE)
 TEMPLATE = TemplateCall(
-    "police_alert", "en_GB", ("Burglary in progress", "Eastgate Street, Stafford", "MV-20261125-0456", "Call 101."),
+    "police_alert",
+    "en_GB",
+    ("Burglary in progress", "Eastgate Street, Stafford", "MV-20261125-0456", "Call 101."),
     (Button("Send information", "tip:7"), Button("Stop alerts", "stop")),
 )
 ALERT = OutboundMessage(
-    "Police alert: Burglary in progress\n\nTwo men seen in gardens.", buttons=(Button("I have information", "tip:7"),), template=TEMPLATE
+    "Police alert: Burglary in progress\n\nTwo men seen in gardens.",
+    buttons=(Button("I have information", "tip:7"),),
+    template=TEMPLATE,
 )
 
 
@@ -46,12 +51,16 @@ async def adapter(wa: WhatsAppStandIn) -> AsyncIterator[WhatsAppAdapter]:
 async def test_inside_the_window_an_alert_is_free_form_with_its_button_and_replies_in_context(wa, adapter) -> None:
     wa.open_window(ALICE)
     first = await adapter.send(TO_ALICE, ALERT)
-    update = await adapter.send(TO_ALICE, OutboundMessage("Update: one man detained.", reply_to=first.provider_message_id))
+    update = await adapter.send(
+        TO_ALICE, OutboundMessage("Update: one man detained.", reply_to=first.provider_message_id)
+    )
 
     assert first.ok and update.ok
     shown, follow_up = wa.sent_to(ALICE)
     assert shown.id == first.provider_message_id and shown.type == "interactive"
-    assert shown.content["action"]["buttons"] == [{"type": "reply", "reply": {"id": "tip:7", "title": "I have information"}}]
+    assert shown.content["action"]["buttons"] == [
+        {"type": "reply", "reply": {"id": "tip:7", "title": "I have information"}}
+    ]
     assert follow_up.type == "text" and follow_up.reply_to == first.provider_message_id
 
 
@@ -87,7 +96,9 @@ async def test_a_window_closed_after_all_resends_the_alert_as_the_template(wa, a
 
 
 async def test_a_closed_window_without_a_template_is_final_but_the_resident_stays(adapter) -> None:
-    result = await adapter.send(TO_ALICE, OutboundMessage("Reply from Mercia Vale Police …", buttons=(Button("Answer", "ans:3"),)))
+    result = await adapter.send(
+        TO_ALICE, OutboundMessage("Reply from Mercia Vale Police …", buttons=(Button("Answer", "ans:3"),))
+    )
 
     assert not result.ok and not result.retryable and not result.recipient_gone
     assert "131047" in (result.permanent_reason or "")
@@ -115,7 +126,12 @@ async def test_meta_errors_become_delivery_results() -> None:
     # The pair rate is one resident's: wait for them (about 6 s), but keep the channel going.
     assert pair.retryable and pair.retry_after == 6.0 and not pair.pause_channel
     assert not gone.ok and not gone.retryable and gone.recipient_gone and "131026" in (gone.permanent_reason or "")
-    assert not unknown.ok and not unknown.retryable and not unknown.recipient_gone and "132001" in (unknown.permanent_reason or "")
+    assert (
+        not unknown.ok
+        and not unknown.retryable
+        and not unknown.recipient_gone
+        and "132001" in (unknown.permanent_reason or "")
+    )
 
 
 async def test_server_errors_a_bad_token_and_a_dead_network_are_retried() -> None:
@@ -124,7 +140,9 @@ async def test_server_errors_a_bad_token_and_a_dead_network_are_retried() -> Non
         wrong_token = WhatsAppAdapter(CloudApi("not-the-token", PHONE_ID, wa.api_base))
         try:
             server_error = await failing.send(TO_ALICE, OutboundMessage("…", template=TEMPLATE, template_only=True))
-            refused_token = await wrong_token.send(TO_ALICE, OutboundMessage("…", template=TEMPLATE, template_only=True))
+            refused_token = await wrong_token.send(
+                TO_ALICE, OutboundMessage("…", template=TEMPLATE, template_only=True)
+            )
         finally:
             await failing.aclose()
             await wrong_token.aclose()

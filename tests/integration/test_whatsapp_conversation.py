@@ -5,6 +5,7 @@ long lists paged; old buttons; tips out of the blue, by replying to an alert,
 with photos that are gone; flood control; Polish. The journeys through the
 real ``lookout serve`` process are in tests/e2e/test_whatsapp_resident.py.
 """
+
 from __future__ import annotations
 
 import json
@@ -52,9 +53,15 @@ async def app(database_url: str, caplog: pytest.LogCaptureFixture, clock) -> Asy
     limits = WhatsAppLimits(per_user_burst=100)  # a test taps far faster than a person
     with WhatsAppStandIn(TOKEN, PHONE_ID, APP_SECRET, limits=limits) as wa, NominatimStandIn() as nominatim:
         settings = Settings(
-            LOOKOUT_DATABASE_URL=database_url, WHATSAPP_TOKEN=TOKEN, WHATSAPP_PHONE_NUMBER_ID=PHONE_ID,
-            WHATSAPP_APP_SECRET=APP_SECRET, WHATSAPP_VERIFY_TOKEN="verify", WHATSAPP_API_BASE=wa.api_base,
-            LOOKOUT_GEOCODER_DOMAIN=nominatim.domain, LOOKOUT_GEOCODER_SCHEME="http", SLACK_TIPS_CHANNEL="C01TIPS",
+            LOOKOUT_DATABASE_URL=database_url,
+            WHATSAPP_TOKEN=TOKEN,
+            WHATSAPP_PHONE_NUMBER_ID=PHONE_ID,
+            WHATSAPP_APP_SECRET=APP_SECRET,
+            WHATSAPP_VERIFY_TOKEN="verify",
+            WHATSAPP_API_BASE=wa.api_base,
+            LOOKOUT_GEOCODER_DOMAIN=nominatim.domain,
+            LOOKOUT_GEOCODER_SCHEME="http",
+            SLACK_TIPS_CHANNEL="C01TIPS",
         )
         lookout = build(settings, clock=clock)
         server = BackgroundServer(create_app(lookout), "lookout")
@@ -197,7 +204,9 @@ async def test_typed_answers_and_a_child_who_is_turned_away(app: Running) -> Non
     assert {r.topic for r in app.rows(sa.select(subscriptions.c.topic))} == {"burglary"}
 
 
-async def test_tips_out_of_the_blue_by_replying_to_an_alert_photos_gone_and_flood_control(app: Running, force, uow_factory, clock) -> None:
+async def test_tips_out_of_the_blue_by_replying_to_an_alert_photos_gone_and_flood_control(
+    app: Running, force, uow_factory, clock
+) -> None:
     phone = WhatsAppPhone(app.wa, "447700900404")
     await subscribe(phone)
 
@@ -228,13 +237,22 @@ async def test_tips_out_of_the_blue_by_replying_to_an_alert_photos_gone_and_floo
 
     # A reply to an alert is information about that alert.
     alerts = AlertService(uow_factory, force, roles=Roles(), clock=clock)
-    draft = await alerts.draft(AlertRequest(everyone=True, incident_number="MV-20261125-0456", headline="Bogus callers",
-                                            message="Two men claiming to be from the water board.",
-                                            area=CircleArea(*STAFFORD, 500)), "cli:test")
+    draft = await alerts.draft(
+        AlertRequest(
+            everyone=True,
+            incident_number="MV-20261125-0456",
+            headline="Bogus callers",
+            message="Two men claiming to be from the water board.",
+            area=CircleArea(*STAFFORD, 500),
+        ),
+        "cli:test",
+    )
     alert = (await alerts.send(draft.id, "cli:test")).alert
     adapter = WhatsAppAdapter(CloudApi(TOKEN, PHONE_ID, app.wa.api_base))
     try:
-        await DeliveryWorker(uow_factory, {Channel.WHATSAPP: adapter}, force_name=force.name, clock=clock).run_until_idle()
+        await DeliveryWorker(
+            uow_factory, {Channel.WHATSAPP: adapter}, force_name=force.name, clock=clock
+        ).run_until_idle()
     finally:
         await adapter.aclose()
     sent = await phone.wait_for_text("Bogus callers")

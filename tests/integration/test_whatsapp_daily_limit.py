@@ -5,6 +5,7 @@ Nearest first up to the allowance; the rest held (pending, no attempt used) unti
 roll on; residents inside their service window take no place; rows still held when the alert ends are reported
 with their reason; a 131048 from Meta holds the row too, it does not fail it.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -43,10 +44,18 @@ def stand_in(clock: FakeClock, messaging_limit: int | None) -> WhatsAppStandIn:
     return WhatsAppStandIn(TOKEN, PHONE_ID, limits=limits, clock=lambda: clock().timestamp())
 
 
-def worker_for(uow_factory, force, wa: WhatsAppStandIn, clock: FakeClock, limit: int | None) -> tuple[DeliveryWorker, WhatsAppAdapter]:
+def worker_for(
+    uow_factory, force, wa: WhatsAppStandIn, clock: FakeClock, limit: int | None
+) -> tuple[DeliveryWorker, WhatsAppAdapter]:
     adapter = WhatsAppAdapter(CloudApi(TOKEN, PHONE_ID, wa.api_base))
-    worker = DeliveryWorker(uow_factory, {Channel.WHATSAPP: adapter}, force_name=force.name, clock=clock,
-                            monotonic=clock.monotonic, daily_limits={Channel.WHATSAPP: limit})
+    worker = DeliveryWorker(
+        uow_factory,
+        {Channel.WHATSAPP: adapter},
+        force_name=force.name,
+        clock=clock,
+        monotonic=clock.monotonic,
+        daily_limits={Channel.WHATSAPP: limit},
+    )
     return worker, adapter
 
 
@@ -54,8 +63,11 @@ async def residents_in_a_line(uow_factory, clock: FakeClock, count: int, *, chat
     """``count`` WhatsApp residents 100 m apart going north (nearest first); ``chatty`` (an index) wrote to us an
     hour ago, so their service window is open. Returns their numbers, nearest first."""
     people = [
-        resident_at(*offset(*STAFFORD, north_m=100 * i), channel=Channel.WHATSAPP,
-                    last_inbound_at=clock.now - timedelta(hours=1) if i == chatty else clock.now - timedelta(days=3))
+        resident_at(
+            *offset(*STAFFORD, north_m=100 * i),
+            channel=Channel.WHATSAPP,
+            last_inbound_at=clock.now - timedelta(hours=1) if i == chatty else clock.now - timedelta(days=3),
+        )
         for i in range(count)
     ]
     await add_residents(uow_factory, *people)
@@ -69,23 +81,34 @@ def service(uow_factory, force, clock, limit: int | None) -> AlertService:
 
 def request(clock: FakeClock) -> AlertRequest:
     # Live for three days: long enough for the 24 hours to roll on.
-    return AlertRequest(incident_number="MV-20261125-0456", headline="Missing boy, 9", message="Sam, red coat.",
-                        area=CircleArea(*STAFFORD, 2000), urgency="Immediate", everyone=True,
-                        expires_at=clock.now + timedelta(days=3))
+    return AlertRequest(
+        incident_number="MV-20261125-0456",
+        headline="Missing boy, 9",
+        message="Sam, red coat.",
+        area=CircleArea(*STAFFORD, 2000),
+        urgency="Immediate",
+        everyone=True,
+        expires_at=clock.now + timedelta(days=3),
+    )
 
 
 async def states(engine) -> dict[str, tuple[str, str | None, int]]:
     """The alert's own row per number (a cancellation's rows come later and are left out)."""
     async with engine.connect() as conn:
-        rows = await conn.execute(sa.select(deliveries.c.address, deliveries.c.state, deliveries.c.last_error, deliveries.c.attempts)
-                                  .order_by(deliveries.c.id))
+        rows = await conn.execute(
+            sa.select(
+                deliveries.c.address, deliveries.c.state, deliveries.c.last_error, deliveries.c.attempts
+            ).order_by(deliveries.c.id)
+        )
         found: dict[str, tuple[str, str | None, int]] = {}
         for r in rows:
             found.setdefault(r.address.split(":", 1)[1], (r.state, r.last_error, r.attempts))
         return found
 
 
-async def test_nearest_first_up_to_the_allowance_the_rest_held_until_places_free(uow_factory, engine, force, clock) -> None:
+async def test_nearest_first_up_to_the_allowance_the_rest_held_until_places_free(
+    uow_factory, engine, force, clock
+) -> None:
     numbers = await residents_in_a_line(uow_factory, clock, 6, chatty=5)  # the farthest wrote to us an hour ago
     alerts = service(uow_factory, force, clock, LIMIT)
     draft = await alerts.draft(request(clock), OFFICER)

@@ -4,6 +4,7 @@ The worker decides by each resident's last message to us: free-form inside
 the 24-hour window, the approved template outside it. Status webhooks then
 land on the delivery rows.
 """
+
 from __future__ import annotations
 
 import time
@@ -45,22 +46,31 @@ def wa(request: pytest.FixtureRequest, clock: FakeClock):
     # Meta often accepts a message and reports "outside the window" only later, by webhook: some tests want that.
     faults = WhatsAppFaults(asynchronous_failures=getattr(request, "param", False))
     # The stand-in keeps the test's time too: its windows and the worker's window check agree.
-    with WhatsAppStandIn(TOKEN, PHONE_ID, limits=WhatsAppLimits(per_user_interval=None), faults=faults,
-                         clock=lambda: clock().timestamp()) as stand_in:
+    with WhatsAppStandIn(
+        TOKEN, PHONE_ID, limits=WhatsAppLimits(per_user_interval=None), faults=faults, clock=lambda: clock().timestamp()
+    ) as stand_in:
         yield stand_in
 
 
 @pytest.fixture
 async def worker(uow_factory, force, wa, clock):
     adapter = WhatsAppAdapter(CloudApi(TOKEN, PHONE_ID, wa.api_base))
-    yield DeliveryWorker(uow_factory, {Channel.WHATSAPP: adapter}, force_name=force.name, clock=clock, monotonic=clock.monotonic)
+    yield DeliveryWorker(
+        uow_factory, {Channel.WHATSAPP: adapter}, force_name=force.name, clock=clock, monotonic=clock.monotonic
+    )
     await adapter.aclose()
 
 
 async def send_alert(uow_factory, force, clock, **changes: object):
     service = AlertService(uow_factory, force, roles=Roles(), clock=clock)
-    fields = dict(incident_number="MV-20261125-0456", headline="Burglary in progress", message="Two men seen at the back of houses.",
-                  area=CircleArea(*STAFFORD, 500), urgency="Immediate", everyone=True)
+    fields = dict(
+        incident_number="MV-20261125-0456",
+        headline="Burglary in progress",
+        message="Two men seen at the back of houses.",
+        area=CircleArea(*STAFFORD, 500),
+        urgency="Immediate",
+        everyone=True,
+    )
     fields.update(changes)
     fields["everyone"] = not fields.get("topics")  # for everyone in the area unless the test names topics
     draft = await service.draft(AlertRequest(**fields), OFFICER)  # type: ignore[arg-type]
@@ -73,7 +83,9 @@ async def rows_by_address(engine) -> dict[str, sa.Row]:
         return {r.address: r for r in found}
 
 
-async def test_free_form_inside_the_window_and_the_template_outside_it(uow_factory, engine, force, wa, worker, clock) -> None:
+async def test_free_form_inside_the_window_and_the_template_outside_it(
+    uow_factory, engine, force, wa, worker, clock
+) -> None:
     chatty, quiet = await add_residents(
         uow_factory,
         resident_at(*STAFFORD, channel=Channel.WHATSAPP, last_inbound_at=clock.now - timedelta(hours=2)),
@@ -86,7 +98,10 @@ async def test_free_form_inside_the_window_and_the_template_outside_it(uow_facto
 
     (to_chatty,) = wa.sent_to(chatty.address.id)
     (to_quiet,) = wa.sent_to(quiet.address.id)
-    assert to_chatty.type == "interactive" and to_chatty.content["action"]["buttons"][0]["reply"]["id"] == f"tip:{alert.id}"
+    assert (
+        to_chatty.type == "interactive"
+        and to_chatty.content["action"]["buttons"][0]["reply"]["id"] == f"tip:{alert.id}"
+    )
     assert to_quiet.type == "template" and "Burglary in progress" in to_quiet.text
     assert wa.rejected_codes() == []  # the worker knew: nothing was refused first
     rows = await rows_by_address(engine)
@@ -102,9 +117,15 @@ async def test_free_form_inside_the_window_and_the_template_outside_it(uow_facto
 
 
 @pytest.mark.parametrize("wa", [True], indirect=True)
-async def test_status_reports_record_reach_and_reads_and_failures(uow_factory, engine, force, wa, worker, clock) -> None:
+async def test_status_reports_record_reach_and_reads_and_failures(
+    uow_factory, engine, force, wa, worker, clock
+) -> None:
     reader, gone, stale = await add_residents(
-        uow_factory, *(resident_at(*STAFFORD, channel=Channel.WHATSAPP, last_inbound_at=clock.now - timedelta(hours=1)) for _ in range(3))
+        uow_factory,
+        *(
+            resident_at(*STAFFORD, channel=Channel.WHATSAPP, last_inbound_at=clock.now - timedelta(hours=1))
+            for _ in range(3)
+        ),
     )
     for person in (reader, gone):
         wa.open_window(person.address.id, seconds_ago=3600)
@@ -117,14 +138,16 @@ async def test_status_reports_record_reach_and_reads_and_failures(uow_factory, e
     def receipt(person, status: ReceiptStatus, **failure: object) -> Receipt:
         return Receipt(person.address, sent[str(person.address)], status, later, **failure)  # type: ignore[arg-type]
 
-    matched = await receipts.record([
-        receipt(reader, ReceiptStatus.READ),  # read before "delivered" arrived: delivered is implied
-        receipt(reader, ReceiptStatus.DELIVERED),
-        receipt(gone, ReceiptStatus.FAILED, error="WhatsApp 131026: Message Undeliverable.", recipient_gone=True),
-        # Accepted while our record said "open", then refused by Meta as outside the window.
-        receipt(stale, ReceiptStatus.FAILED, error="WhatsApp 131047: Re-engagement message", window_closed=True),
-        Receipt(Address(Channel.WHATSAPP, "447700900999"), "wamid.unknown", ReceiptStatus.READ, later),
-    ])
+    matched = await receipts.record(
+        [
+            receipt(reader, ReceiptStatus.READ),  # read before "delivered" arrived: delivered is implied
+            receipt(reader, ReceiptStatus.DELIVERED),
+            receipt(gone, ReceiptStatus.FAILED, error="WhatsApp 131026: Message Undeliverable.", recipient_gone=True),
+            # Accepted while our record said "open", then refused by Meta as outside the window.
+            receipt(stale, ReceiptStatus.FAILED, error="WhatsApp 131047: Re-engagement message", window_closed=True),
+            Receipt(Address(Channel.WHATSAPP, "447700900999"), "wamid.unknown", ReceiptStatus.READ, later),
+        ]
+    )
 
     assert matched == 4
     rows = await rows_by_address(engine)
@@ -132,7 +155,10 @@ async def test_status_reports_record_reach_and_reads_and_failures(uow_factory, e
     assert rows[str(gone.address)].state == DeliveryState.DEAD.value and "131026" in rows[str(gone.address)].last_error
     assert rows[str(stale.address)].state == DeliveryState.PENDING.value
     async with engine.connect() as conn:
-        flags = {r.address: r for r in await conn.execute(sa.select(residents.c.address, residents.c.active, residents.c.last_inbound_at))}
+        flags = {
+            r.address: r
+            for r in await conn.execute(sa.select(residents.c.address, residents.c.active, residents.c.last_inbound_at))
+        }
     assert flags[str(gone.address)].active is False
     assert flags[str(stale.address)].last_inbound_at is None  # Meta knows better than our record
     async with uow_factory() as uow:
@@ -148,25 +174,37 @@ async def test_status_reports_record_reach_and_reads_and_failures(uow_factory, e
     assert (await rows_by_address(engine))[str(stale.address)].provider_message_id == template.id
 
 
-async def test_a_message_marks_the_window_open_only_for_subscribers_and_only_forwards(uow_factory, engine, clock) -> None:
+async def test_a_message_marks_the_window_open_only_for_subscribers_and_only_forwards(
+    uow_factory, engine, clock
+) -> None:
     (person,) = await add_residents(uow_factory, resident_at(*STAFFORD, channel=Channel.WHATSAPP))
     service = ResidentService(uow_factory)
 
     assert await service.note_inbound(person.address, clock.now)
-    assert await service.note_inbound(person.address, clock.now - timedelta(hours=3))  # an older message, delivered late
+    assert await service.note_inbound(
+        person.address, clock.now - timedelta(hours=3)
+    )  # an older message, delivered late
     assert not await service.note_inbound(Address(Channel.WHATSAPP, "447700900998"), clock.now)
 
     async with engine.connect() as conn:
-        stored = (await conn.execute(sa.select(residents.c.last_inbound_at).where(residents.c.address == str(person.address)))).scalar_one()
+        stored = (
+            await conn.execute(sa.select(residents.c.last_inbound_at).where(residents.c.address == str(person.address)))
+        ).scalar_one()
         strangers = (await conn.execute(sa.select(sa.func.count()).select_from(residents))).scalar_one()
     assert stored == clock.now and strangers == 1
 
 
 async def test_a_pair_rate_refusal_waits_for_that_resident_only(uow_factory, engine, force, clock) -> None:
-    busy, other = await add_residents(uow_factory, *(resident_at(*STAFFORD, channel=Channel.WHATSAPP) for _ in range(2)))
+    busy, other = await add_residents(
+        uow_factory, *(resident_at(*STAFFORD, channel=Channel.WHATSAPP) for _ in range(2))
+    )
     adapter = FakeAdapter(Channel.WHATSAPP)
-    adapter.answer(busy.address, DeliveryResult.retry("WhatsApp 131056: pair rate limit hit", after=6.0, pause_channel=False))
-    worker = DeliveryWorker(uow_factory, {Channel.WHATSAPP: adapter}, force_name=force.name, clock=clock, monotonic=time.monotonic)
+    adapter.answer(
+        busy.address, DeliveryResult.retry("WhatsApp 131056: pair rate limit hit", after=6.0, pause_channel=False)
+    )
+    worker = DeliveryWorker(
+        uow_factory, {Channel.WHATSAPP: adapter}, force_name=force.name, clock=clock, monotonic=time.monotonic
+    )
     await send_alert(uow_factory, force, clock)
 
     started = time.monotonic()

@@ -6,6 +6,7 @@ test starts. Each moves its clock by the same ``MOVED_CLOCK_OFFSET_SECONDS`` sec
 lets it tick, so they all agree on the moved time. Monotonic clocks and sleeps are left
 alone: timeouts and pacing still count real seconds.
 """
+
 import os
 
 _offset = os.environ.get("MOVED_CLOCK_OFFSET_SECONDS")

@@ -5,6 +5,7 @@ repository and stand-in it makes (the ``clock`` fixture does this for ``uow_fact
 nothing in the product reads the wall clock behind its back, so the test passes on any
 day. Tests that run real processes keep the real clock (``utc_now``) on both sides.
 """
+
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta

@@ -6,6 +6,7 @@ telegram set-webhook`` registers them; that command has its own test). The
 helpers act only through the console's endpoints — the same doors the page
 uses — so everything a test then sees came through the platforms' own doors.
 """
+
 from __future__ import annotations
 
 import time
@@ -50,8 +51,9 @@ class AppWithSandbox:
         return httpx.post(f"{self.sandbox.base_url}/_console/api/{path}", json=body, timeout=15)
 
     def state(self, officer: str = OFFICER_ID, channel: str = TIPS_CHANNEL_ID) -> dict[str, Any]:
-        answer = httpx.get(f"{self.sandbox.base_url}/_console/api/state", params={"officer": officer, "channel": channel},
-                           timeout=10)
+        answer = httpx.get(
+            f"{self.sandbox.base_url}/_console/api/state", params={"officer": officer, "channel": channel}, timeout=10
+        )
         answer.raise_for_status()
         return answer.json()
 
@@ -68,18 +70,28 @@ class AppWithSandbox:
         for message in reversed(self.bot_messages()):
             for button in (b for row in message.get("buttons") or [] for b in row):
                 if label in button["text"] and "data" in button:
-                    return self._ok(self.console("telegram/button", {"message_id": message["id"], "data": button["data"]}))
-        raise AssertionError(f"no button {label!r} on the phone; the bot said last: {flatten(self.bot_messages()[-1]['nodes'])}")
+                    return self._ok(
+                        self.console("telegram/button", {"message_id": message["id"], "data": button["data"]})
+                    )
+        raise AssertionError(
+            f"no button {label!r} on the phone; the bot said last: {flatten(self.bot_messages()[-1]['nodes'])}"
+        )
 
     def share_location(self, latitude: float, longitude: float) -> dict[str, Any]:
         """The reply keyboard's "Share my location" (or the paperclip, when there is none)."""
         keyboard = self.state()["telegram"]["keyboard"]
-        body = {"latitude": latitude, "longitude": longitude, "keyboard_message": keyboard["message_id"] if keyboard else None}
+        body = {
+            "latitude": latitude,
+            "longitude": longitude,
+            "keyboard_message": keyboard["message_id"] if keyboard else None,
+        }
         return self._ok(self.console("telegram/location", body))
 
     def bot_said(self, fragment: str, what: str | None = None) -> dict[str, Any]:
-        return eventually(lambda: next((m for m in reversed(self.bot_messages()) if fragment in flatten(m["nodes"])), None),
-                          what=what or f"the bot saying {fragment!r}")
+        return eventually(
+            lambda: next((m for m in reversed(self.bot_messages()) if fragment in flatten(m["nodes"])), None),
+            what=what or f"the bot saying {fragment!r}",
+        )
 
     # --- the officer's Slack -----------------------------------------------------------------------------
 
@@ -90,16 +102,38 @@ class AppWithSandbox:
         return self._ok(self.console("slack/command", {"user": officer, "channel": channel, "text": text}))
 
     def modal(self, callback_id: str, officer: str = OFFICER_ID) -> dict[str, Any]:
-        return eventually(lambda: next((m for m in [self.slack(OFFICERS_CHANNEL_ID, officer)["modal"]]
-                                        if m and m.get("callback_id") == callback_id), None), what=f"the {callback_id} modal")
+        return eventually(
+            lambda: next(
+                (
+                    m
+                    for m in [self.slack(OFFICERS_CHANNEL_ID, officer)["modal"]]
+                    if m and m.get("callback_id") == callback_id
+                ),
+                None,
+            ),
+            what=f"the {callback_id} modal",
+        )
 
     def submit(self, view_id: str, values: dict[str, Any], officer: str = OFFICER_ID) -> dict[str, Any]:
         return self._ok(self.console("slack/submit", {"user": officer, "view_id": view_id, "values": values}))
 
     def press(self, channel: str, message: dict[str, Any], action_id: str, officer: str = OFFICER_ID) -> dict[str, Any]:
-        button = next(e for b in message["blocks"] or [] for e in b.get("elements") or [] if e.get("action_id") == action_id)
-        return self._ok(self.console("slack/action", {"user": officer, "channel": channel, "message_ts": message["ts"],
-                                                       "action_id": action_id, "type": "button", "value": button["value"]}))
+        button = next(
+            e for b in message["blocks"] or [] for e in b.get("elements") or [] if e.get("action_id") == action_id
+        )
+        return self._ok(
+            self.console(
+                "slack/action",
+                {
+                    "user": officer,
+                    "channel": channel,
+                    "message_ts": message["ts"],
+                    "action_id": action_id,
+                    "type": "button",
+                    "value": button["value"],
+                },
+            )
+        )
 
     @staticmethod
     def _ok(answer: httpx.Response) -> dict[str, Any]:
@@ -119,8 +153,10 @@ def app_with_sandbox(database_url: str) -> Iterator[AppWithSandbox]:
         try:
             server.wait_until_up()
             # Straight to the Bot API door rather than through the CLI: a second process would cost seconds.
-            registered = httpx.post(f"{sandbox.telegram_api_base}/bot{sandbox.config.telegram_token}/setWebhook", json={
-                "url": f"{server.url}/telegram/webhook", "secret_token": sandbox.config.telegram_webhook_secret})
+            registered = httpx.post(
+                f"{sandbox.telegram_api_base}/bot{sandbox.config.telegram_token}/setWebhook",
+                json={"url": f"{server.url}/telegram/webhook", "secret_token": sandbox.config.telegram_webhook_secret},
+            )
             assert registered.json() == {"ok": True, "result": True}
             yield AppWithSandbox(sandbox, server, env)
         finally:

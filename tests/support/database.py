@@ -1,4 +1,5 @@
 """Reading the database a test's server process wrote, from the test (synchronously)."""
+
 from __future__ import annotations
 
 from typing import Any

@@ -3,6 +3,7 @@
 The tests act as a person does: through the ``/subscribe`` pages over HTTP,
 and by following the links in the emails the sink received.
 """
+
 from __future__ import annotations
 
 import re
@@ -51,11 +52,14 @@ class EmailSite:
             if len(found) >= count:
                 return found[count - 1]
             time.sleep(0.05)
-        raise AssertionError(f"no email {count} to {address} about {subject_part!r}; "
-                             f"it has: {[m.subject for m in self.sink.messages_to(address)]}")
+        raise AssertionError(
+            f"no email {count} to {address} about {subject_part!r}; "
+            f"it has: {[m.subject for m in self.sink.messages_to(address)]}"
+        )
 
     def expired_token(self, purpose: Purpose, payload: dict[str, Any], age_seconds: int) -> str:
         """A token signed ``age_seconds`` ago with the site's secret (the signer's clock moved back, not the test's)."""
+
         class Past(TimestampSigner):
             def get_timestamp(self) -> int:
                 return int(time.time()) - age_seconds
@@ -79,10 +83,18 @@ def email_site(database_url: str, **extra_env: str) -> Iterator[EmailSite]:
         port = free_port()
         public_url = f"http://127.0.0.1:{port}"
         env = lookout_env(
-            database_url, LOOKOUT_SMTP_URL=sink.url, LOOKOUT_LINK_SECRET=LINK_SECRET, LOOKOUT_PUBLIC_URL=public_url,
-            LOOKOUT_EMAIL_FROM=SENDER, LOOKOUT_GEOCODER_DOMAIN=nominatim.domain,
-            SLACK_BOT_TOKEN=SLACK_TOKEN, SLACK_SIGNING_SECRET=SLACK_SECRET, SLACK_API_BASE=slack.api_url,
-            SLACK_TIPS_CHANNEL=TIPS_CHANNEL, SLACK_OFFICER_IDS=OFFICER, **extra_env,
+            database_url,
+            LOOKOUT_SMTP_URL=sink.url,
+            LOOKOUT_LINK_SECRET=LINK_SECRET,
+            LOOKOUT_PUBLIC_URL=public_url,
+            LOOKOUT_EMAIL_FROM=SENDER,
+            LOOKOUT_GEOCODER_DOMAIN=nominatim.domain,
+            SLACK_BOT_TOKEN=SLACK_TOKEN,
+            SLACK_SIGNING_SECRET=SLACK_SECRET,
+            SLACK_API_BASE=slack.api_url,
+            SLACK_TIPS_CHANNEL=TIPS_CHANNEL,
+            SLACK_OFFICER_IDS=OFFICER,
+            **extra_env,
         )
         server = Server(env, port=port)
         site = EmailSite(server, env, sink, slack, LinkSigner(LINK_SECRET, public_url), database_url)

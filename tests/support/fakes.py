@@ -1,4 +1,5 @@
 """A fake channel adapter: scripted platform answers, a record of what was sent."""
+
 from __future__ import annotations
 
 from collections import defaultdict, deque

@@ -1,4 +1,5 @@
 """An empty database on each engine, for tests that migrate an older schema forward."""
+
 from __future__ import annotations
 
 import uuid
@@ -22,7 +23,11 @@ def empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[s
     with admin.begin() as conn:
         conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
     try:
-        yield sa.engine.make_url(POSTGRES_URL).update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(hide_password=False)
+        yield (
+            sa.engine.make_url(POSTGRES_URL)
+            .update_query_dict({"options": f"-csearch_path={schema}"})
+            .render_as_string(hide_password=False)
+        )
     finally:
         with admin.begin() as conn:
             conn.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")

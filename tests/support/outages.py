@@ -1,4 +1,5 @@
 """The database going away in a test, without restarting anything: statements refused at the driver."""
+
 from __future__ import annotations
 
 import asyncio

@@ -1,4 +1,5 @@
 """Seeding a database with residents and a sent alert, for worker and scheduler tests."""
+
 from __future__ import annotations
 
 import asyncio

@@ -1,4 +1,5 @@
 """Running ``lookout`` as a real process, the way an operator would."""
+
 from __future__ import annotations
 
 import json
@@ -56,8 +57,13 @@ class Server:
         self.url = f"http://127.0.0.1:{self.port}"
         self.output: str | None = None
         self.process = subprocess.Popen(
-            [*LOOKOUT, "serve", "--port", str(self.port)], env=env, cwd=ROOT,
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, errors="replace",
+            [*LOOKOUT, "serve", "--port", str(self.port)],
+            env=env,
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            errors="replace",
         )
 
     def wait_until_up(self, timeout: float = 30) -> None:

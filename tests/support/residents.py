@@ -1,4 +1,5 @@
 """Helpers that put residents into a test database through the real repositories."""
+
 from __future__ import annotations
 
 import itertools
@@ -25,7 +26,9 @@ def resident_at(
     """A subscribed resident with one place; ``ident`` (a chat id, number or email address) is made up unless given."""
     number = next(_ids)
     if ident is None:
-        ident = {Channel.TELEGRAM: str(number), Channel.EMAIL: f"resident{number}@example.org"}.get(channel, f"4477009{number:05d}")
+        ident = {Channel.TELEGRAM: str(number), Channel.EMAIL: f"resident{number}@example.org"}.get(
+            channel, f"4477009{number:05d}"
+        )
     return Resident(
         address=Address(channel, ident),
         age_confirmed=True,

@@ -5,6 +5,7 @@ runs the web app's lifespan (so the status board runs), and gives a
 ``SimulatedSlackClient`` that sends signed requests to ``POST /slack/events``
 through httpx's ASGI transport. Residents' deliveries go to a fake Telegram.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -111,7 +112,8 @@ class OfficerApp:
     async def next_modal(self, user: str, seen: int) -> dict[str, Any]:
         """The modal opened for ``user`` after the first ``seen`` views records."""
         opened = await eventually(
-            lambda: [r for r in self.slack.views[seen:] if r.method == "views.open" and r.user_id == user], what="a modal"
+            lambda: [r for r in self.slack.views[seen:] if r.method == "views.open" and r.user_id == user],
+            what="a modal",
         )
         view = self.slack.view(opened[0].id)
         assert view is not None, "the modal was closed already"
@@ -122,7 +124,9 @@ class OfficerApp:
         values = {k: v for k, v in values.items() if v != {"value": None}}
         return await self.simulated.view_submission(user, view_id, values)
 
-    async def raise_alert(self, user: str = OFFICER_ID, channel: str = OFFICERS_CHANNEL_ID, **changes: Any) -> SlackMessage:
+    async def raise_alert(
+        self, user: str = OFFICER_ID, channel: str = OFFICERS_CHANNEL_ID, **changes: Any
+    ) -> SlackMessage:
         """/alert, fill in, Preview: returns the card once its preview is posted."""
         before = len(self.cards(channel))
         modal = await self.open_compose(user, channel)
@@ -144,7 +148,11 @@ class OfficerApp:
 
     def cards(self, channel: str = OFFICERS_CHANNEL_ID) -> list[SlackMessage]:
         """The app's messages with blocks that start with a header (alert cards and status messages)."""
-        return [m for m in self.slack.messages_in(channel) if m.from_bot and m.blocks and m.blocks[0].get("type") == "header"]
+        return [
+            m
+            for m in self.slack.messages_in(channel)
+            if m.from_bot and m.blocks and m.blocks[0].get("type") == "header"
+        ]
 
     def card(self, card: SlackMessage) -> SlackMessage:
         current = self.slack.message(card.channel, card.ts)
@@ -207,9 +215,17 @@ class _Errors(logging.Handler):
 
 
 @asynccontextmanager
-async def officer_app(database_url: str, *, force: Path = EXAMPLE_FORCE, limits: SlackLimits | None = None,
-                      errors_expected: bool = False, map_tiles: TileStandIn | None = None, tile_cache: Path | None = None,
-                      officers_channel: str | None = None, clock: Clock) -> AsyncIterator[OfficerApp]:
+async def officer_app(
+    database_url: str,
+    *,
+    force: Path = EXAMPLE_FORCE,
+    limits: SlackLimits | None = None,
+    errors_expected: bool = False,
+    map_tiles: TileStandIn | None = None,
+    tile_cache: Path | None = None,
+    officers_channel: str | None = None,
+    clock: Clock,
+) -> AsyncIterator[OfficerApp]:
     """The app, failing the test if anything was logged as an error (unless ``errors_expected``).
     ``map_tiles``: a running tile stand-in for the preview's street map, its tiles cached in ``tile_cache``;
     ``officers_channel``: SLACK_OFFICERS_CHANNEL, where the cards of alerts sent from outside Slack go."""
@@ -239,7 +255,9 @@ async def officer_app(database_url: str, *, force: Path = EXAMPLE_FORCE, limits:
         )
         lookout = build(settings, clock=clock)
         app = create_app(lookout)
-        telegram = FakeAdapter(Channel.TELEGRAM)  # residents' deliveries; added after the web app so no webhook is set up
+        telegram = FakeAdapter(
+            Channel.TELEGRAM
+        )  # residents' deliveries; added after the web app so no webhook is set up
         lookout.adapters[Channel.TELEGRAM] = telegram
         try:
             async with app.router.lifespan_context(app):

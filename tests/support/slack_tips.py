@@ -4,6 +4,7 @@ The app (``lookout serve``) runs with ``SLACK_API_BASE`` pointed at a
 ``SlackStandIn``; these helpers read what it posted there and press the tip's
 Reply button, as Slack sends it, to the app's ``/slack/events``.
 """
+
 from __future__ import annotations
 
 import json
@@ -15,26 +16,37 @@ from tests.support.slack_officer import eventually
 
 async def tip_in_slack(slack: SlackStandIn, channel: str, reference: str) -> SlackMessage:
     """The tip's message in the tips channel, once the worker has posted it."""
-    return await eventually(lambda: next((m for m in slack.messages_in(channel)
-                                          if f"tipq:reply:{reference}" in json.dumps(m.blocks)), None),
-                            timeout=15, what="the tip in the Slack tips channel")
+    return await eventually(
+        lambda: next(
+            (m for m in slack.messages_in(channel) if f"tipq:reply:{reference}" in json.dumps(m.blocks)), None
+        ),
+        timeout=15,
+        what="the tip in the Slack tips channel",
+    )
 
 
 async def photos_in_thread(slack: SlackStandIn, tip: SlackMessage) -> list[UploadedFile]:
     """The photos uploaded (files upload v2, completed) into the tip's thread."""
-    return await eventually(lambda: [f for f in slack.files.values() if f.completed and f.thread_ts == tip.thread_ts],
-                            timeout=15, what="the tip's photo in the Slack thread")
+    return await eventually(
+        lambda: [f for f in slack.files.values() if f.completed and f.thread_ts == tip.thread_ts],
+        timeout=15,
+        what="the tip's photo in the Slack thread",
+    )
 
 
 async def said_in_thread(slack: SlackStandIn, tip: SlackMessage, fragment: str) -> SlackMessage:
     """The newest message in the tip's thread that says ``fragment``."""
-    found = await eventually(lambda: [m for m in slack.messages_in(tip.channel, thread_ts=tip.thread_ts) if fragment in m.text],
-                             timeout=15, what=f"{fragment!r} in the Slack thread")
+    found = await eventually(
+        lambda: [m for m in slack.messages_in(tip.channel, thread_ts=tip.thread_ts) if fragment in m.text],
+        timeout=15,
+        what=f"{fragment!r} in the Slack thread",
+    )
     return found[-1]
 
 
-async def officer_replies_in_slack(slack: SlackStandIn, events_url: str, officer: str, tip: SlackMessage, reference: str,
-                                   text: str) -> None:
+async def officer_replies_in_slack(
+    slack: SlackStandIn, events_url: str, officer: str, tip: SlackMessage, reference: str, text: str
+) -> None:
     """Reply on the tip's message, then the modal's text and Send reply, as Slack sends them to the app."""
     async with SimulatedSlackClient(slack, events_url) as simulated:
         data = f"tipq:reply:{reference}"

@@ -1,4 +1,5 @@
 """A resident's phone for SMS tests: what they text is a signed form POST from the stand-in; what the bot sent is read back."""
+
 from __future__ import annotations
 
 import asyncio

@@ -1,5 +1,6 @@
 """The app on loopback with email and SMS on (the Twilio stand-in, the Nominatim stand-in, an SMTP sink), for the web
 sign-up by text message: the integration tests and the browser test drive it the same way."""
+
 from __future__ import annotations
 
 import asyncio
@@ -38,8 +39,16 @@ class Site:
     database_url: str
 
     def sign_up(self, mobile: str = "07700 900601", *, channel: str = "sms", **more: str) -> httpx.Response:
-        form: dict[str, str | list[str]] = {"channel": channel, "mobile": mobile, "email": "", "where": "ST16 2LZ",
-                                            "label": "home", "topics": ["burglary"], "sector": "", "age": "yes"}
+        form: dict[str, str | list[str]] = {
+            "channel": channel,
+            "mobile": mobile,
+            "email": "",
+            "where": "ST16 2LZ",
+            "label": "home",
+            "topics": ["burglary"],
+            "sector": "",
+            "age": "yes",
+        }
         form.update(more)
         return httpx.post(f"{self.url}/subscribe", data=form, timeout=20)
 
@@ -60,11 +69,30 @@ class Site:
 def running(database_url: str, clock: Clock, *, sms: bool = True) -> Iterator[Site]:
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    with SmsStandIn(ACCOUNT, TOKEN, webhook_url=f"{url}/sms/webhook") as stand_in, NominatimStandIn() as nominatim, SmtpSink() as sink:
-        env = {"SMS_ACCOUNT_SID": ACCOUNT, "SMS_AUTH_TOKEN": TOKEN, "SMS_FROM": stand_in.number, "SMS_API_BASE": stand_in.api_base} if sms else {}
+    with (
+        SmsStandIn(ACCOUNT, TOKEN, webhook_url=f"{url}/sms/webhook") as stand_in,
+        NominatimStandIn() as nominatim,
+        SmtpSink() as sink,
+    ):
+        env = (
+            {
+                "SMS_ACCOUNT_SID": ACCOUNT,
+                "SMS_AUTH_TOKEN": TOKEN,
+                "SMS_FROM": stand_in.number,
+                "SMS_API_BASE": stand_in.api_base,
+            }
+            if sms
+            else {}
+        )
         settings = Settings(
-            _env_file=None, LOOKOUT_DATABASE_URL=database_url, LOOKOUT_PUBLIC_URL=url, LOOKOUT_SMTP_URL=sink.url,
-            LOOKOUT_LINK_SECRET=LINK_SECRET, LOOKOUT_GEOCODER_DOMAIN=nominatim.domain, LOOKOUT_GEOCODER_SCHEME="http", **env,
+            _env_file=None,
+            LOOKOUT_DATABASE_URL=database_url,
+            LOOKOUT_PUBLIC_URL=url,
+            LOOKOUT_SMTP_URL=sink.url,
+            LOOKOUT_LINK_SECRET=LINK_SECRET,
+            LOOKOUT_GEOCODER_DOMAIN=nominatim.domain,
+            LOOKOUT_GEOCODER_SCHEME="http",
+            **env,
         )
         lookout = build(settings, clock=clock)
         server = BackgroundServer(create_app(lookout), "lookout", port)
@@ -92,5 +120,3 @@ def token_in(page: httpx.Response) -> str:
     found = re.search(r'name="t" value="([^"]+)"', page.text)
     assert found, text_of(page)
     return found.group(1)
-
-

@@ -1,4 +1,5 @@
 """A resident's Telegram phone in tests: what they do goes to the app's webhook, what the bot sent is read from the stand-in."""
+
 from __future__ import annotations
 
 import time
@@ -67,7 +68,9 @@ class Phone:
         raise AssertionError(f"gave up waiting; the chat shows:\n{self.transcript()}")
 
     def wait_for_text(self, fragment: str, timeout: float = 15) -> SentRecord:
-        return self.wait_for(lambda: next((m for m in reversed(self.messages()) if fragment in m.visible), None), timeout)
+        return self.wait_for(
+            lambda: next((m for m in reversed(self.messages()) if fragment in m.visible), None), timeout
+        )
 
     @staticmethod
     def _ok(answer: Any) -> None:

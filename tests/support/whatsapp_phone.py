@@ -1,4 +1,5 @@
 """A resident's WhatsApp phone in tests: what they do is a signed webhook from the stand-in, what the bot sent is read back from it."""
+
 from __future__ import annotations
 
 import asyncio
@@ -77,7 +78,9 @@ class WhatsAppPhone:
         raise AssertionError(f"gave up waiting; the chat shows:\n{self.transcript()}")
 
     async def wait_for_text(self, fragment: str, timeout: float = 20) -> SentMessage:
-        return await self.wait_for(lambda: next((m for m in reversed(self.messages()) if fragment in m.text), None), timeout)
+        return await self.wait_for(
+            lambda: next((m for m in reversed(self.messages()) if fragment in m.text), None), timeout
+        )
 
     @staticmethod
     def _ok(delivery: WebhookDelivery) -> WebhookDelivery:

@@ -5,6 +5,7 @@ Dockerfile as text; every `lookout …` command they and the systemd units start
 the real command line (a renamed flag fails here, not at 3 a.m.). The systemd units also go
 through ``systemd-analyze verify`` where it is installed.
 """
+
 from __future__ import annotations
 
 import json
@@ -65,6 +66,7 @@ def test_the_cli_check_catches_a_wrong_flag() -> None:
 
 # --- compose ---------------------------------------------------------------------------------------
 
+
 def test_compose_has_the_production_shape() -> None:
     assert set(PRODUCTION) == {"postgres", "migrate", "web", "worker", "scheduler"}
     assert PRODUCTION["postgres"]["image"].startswith("postgres:")
@@ -110,16 +112,29 @@ def test_the_sandbox_is_only_in_the_trial_profile() -> None:
     assert all(service["network_mode"] == "host" for service in TRIAL.values())  # the sandbox listens on loopback only
     assert SERVICES["sandbox"]["entrypoint"] == ["python", "-m", "sandbox"]
     assert SERVICES["sandbox"]["command"] == [
-        "--port", str(SANDBOX_PORT), "--smtp-port", str(SANDBOX_SMTP_PORT), "--app-url", TRIAL_APP_URL]
+        "--port",
+        str(SANDBOX_PORT),
+        "--smtp-port",
+        str(SANDBOX_SMTP_PORT),
+        "--app-url",
+        TRIAL_APP_URL,
+    ]
     trial = SERVICES["trial"]["command"]
-    assert trial[0] == "serve" and f"http://{trial[trial.index('--host') + 1]}:{trial[trial.index('--port') + 1]}" == TRIAL_APP_URL
+    assert (
+        trial[0] == "serve"
+        and f"http://{trial[trial.index('--host') + 1]}:{trial[trial.index('--port') + 1]}" == TRIAL_APP_URL
+    )
 
 
 def test_the_trial_points_every_platform_at_the_sandbox() -> None:
     """The trial's settings are what the sandbox itself says the app needs, on the ports the compose file gives it."""
     with Sandbox(SandboxConfig(app_url=TRIAL_APP_URL)) as sandbox:
-        wanted = {name: value.replace(f":{sandbox.port}", f":{SANDBOX_PORT}").replace(f":{sandbox.smtp.port}", f":{SANDBOX_SMTP_PORT}")
-                  for name, value in sandbox.app_environment().items()}
+        wanted = {
+            name: value.replace(f":{sandbox.port}", f":{SANDBOX_PORT}").replace(
+                f":{sandbox.smtp.port}", f":{SANDBOX_SMTP_PORT}"
+            )
+            for name, value in sandbox.app_environment().items()
+        }
     for name in ("trial-migrate", "trial-webhook", "trial"):
         environment = SERVICES[name]["environment"]
         assert {key: environment[key] for key in wanted} == wanted, name
@@ -149,8 +164,11 @@ def test_the_image_runs_lookout_and_never_migrates_on_start() -> None:
 
 
 def test_the_build_context_lets_in_what_the_dockerfile_copies() -> None:
-    allowed = {line[1:].rstrip("/") for line in (DEPLOY / "Dockerfile.dockerignore").read_text(encoding="utf-8").splitlines()
-               if line.startswith("!")}
+    allowed = {
+        line[1:].rstrip("/")
+        for line in (DEPLOY / "Dockerfile.dockerignore").read_text(encoding="utf-8").splitlines()
+        if line.startswith("!")
+    }
     copied = set()
     for sources in re.findall(r"^COPY (?!--from)(.+) \S+$", DOCKERFILE, re.M):
         copied.update(sources.split())
@@ -159,6 +177,7 @@ def test_the_build_context_lets_in_what_the_dockerfile_copies() -> None:
 
 
 # --- systemd ---------------------------------------------------------------------------------------
+
 
 def _unit(name: str) -> str:
     return (SYSTEMD / name).read_text(encoding="utf-8")
@@ -195,7 +214,11 @@ def test_units_pass_systemd_analyze_verify(tmp_path: Path) -> None:
     names = []
     for unit in sorted(SYSTEMD.iterdir()):
         name = unit.name.replace("@.", "@1.")  # an instance of each template
-        (tmp_path / name).write_text(unit.read_text(encoding="utf-8").replace("/opt/lookout/bin/lookout", str(here)), encoding="utf-8")
+        (tmp_path / name).write_text(
+            unit.read_text(encoding="utf-8").replace("/opt/lookout/bin/lookout", str(here)), encoding="utf-8"
+        )
         names.append(f"./{name}")
-    done = subprocess.run(["systemd-analyze", "verify", "--man=no", *names], cwd=tmp_path, capture_output=True, text=True)
+    done = subprocess.run(
+        ["systemd-analyze", "verify", "--man=no", *names], cwd=tmp_path, capture_output=True, text=True
+    )
     assert (done.returncode, done.stdout + done.stderr) == (0, "")

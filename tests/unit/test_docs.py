@@ -5,6 +5,7 @@ links); the manual lives in ``docs/``. A link to a moved page or a renamed
 heading fails here rather than in a reader's browser, and so does a citation
 of a file that is not in the repository.
 """
+
 from __future__ import annotations
 
 import os
@@ -66,7 +67,9 @@ def _broken_links(page: Path, root: Path = ROOT) -> list[str]:
 
 def test_the_readme_reads_in_five_minutes() -> None:
     size = len((ROOT / "README.md").read_bytes())
-    assert size <= README_LIMIT_BYTES, f"README.md is {size:,} bytes; move detail into docs/ (limit {README_LIMIT_BYTES:,})"
+    assert size <= README_LIMIT_BYTES, (
+        f"README.md is {size:,} bytes; move detail into docs/ (limit {README_LIMIT_BYTES:,})"
+    )
 
 
 @pytest.mark.parametrize("page", PAGES, ids=lambda p: str(p.relative_to(ROOT)))
@@ -82,10 +85,14 @@ def test_the_link_check_finds_a_broken_link(tmp_path: Path) -> None:
     page = repo / "page.md"
     page.write_text(
         "[ok](there.md#here-it-is) [gone](missing.md) [no heading](there.md#elsewhere) "
-        "`[code](not-a-link.md)` [web](https://example.org/x.md) [up](../elsewhere.md)\n", encoding="utf-8")
+        "`[code](not-a-link.md)` [web](https://example.org/x.md) [up](../elsewhere.md)\n",
+        encoding="utf-8",
+    )
     assert _broken_links(page, root=repo) == [
-        "missing.md: no such file", "there.md#elsewhere: no heading #elsewhere in there.md",
-        "../elsewhere.md: outside the repository"]
+        "missing.md: no such file",
+        "there.md#elsewhere: no heading #elsewhere in there.md",
+        "../elsewhere.md: outside the repository",
+    ]
 
 
 def _repository_text_files() -> list[Path]:

@@ -1,4 +1,5 @@
 """The email adapter's reading of the relay's answers, with a scripted mailer and bounce counts in memory."""
+
 from __future__ import annotations
 
 from collections import Counter
@@ -48,9 +49,15 @@ class Bounces:
 
 
 def adapter(mailer: ScriptedMailer, bounces: Bounces, *, per_second: float = 10, limit: int = 3) -> EmailAdapter:
-    return EmailAdapter(mailer, LinkSigner("secret", "https://lookout.example"), bounces,  # type: ignore[arg-type]
-                        sender="Alerts <alerts@lookout.example>", force_name="Mercia Vale Police", per_second=per_second,
-                        bounce_limit=limit)
+    return EmailAdapter(
+        mailer,
+        LinkSigner("secret", "https://lookout.example"),
+        bounces,  # type: ignore[arg-type]
+        sender="Alerts <alerts@lookout.example>",
+        force_name="Mercia Vale Police",
+        per_second=per_second,
+        bounce_limit=limit,
+    )
 
 
 async def test_a_sent_email_is_known_by_its_message_id_and_clears_the_bounce_count() -> None:
@@ -64,8 +71,13 @@ async def test_a_sent_email_is_known_by_its_message_id_and_clears_the_bounce_cou
 
 async def test_temporary_refusals_and_an_unreachable_relay_are_retried_without_a_bounce() -> None:
     bounces = Bounces()
-    email = adapter(ScriptedMailer(MailError("4.3.0 Mailbox busy", code=451, about_recipient=True),
-                                   MailError("mail relay unreachable: ConnectionRefusedError")), bounces)
+    email = adapter(
+        ScriptedMailer(
+            MailError("4.3.0 Mailbox busy", code=451, about_recipient=True),
+            MailError("mail relay unreachable: ConnectionRefusedError"),
+        ),
+        bounces,
+    )
     busy = await email.send(ADA, OutboundMessage(text="Hello"))
     down = await email.send(ADA, OutboundMessage(text="Hello"))
     assert busy.retryable and busy.error == "SMTP 451: 4.3.0 Mailbox busy"
@@ -78,7 +90,9 @@ async def test_permanent_refusals_count_and_the_limit_makes_the_recipient_gone()
     refusal = MailError("5.1.1 Mailbox does not exist", code=550, permanent=True, about_recipient=True)
     email = adapter(ScriptedMailer(refusal, refusal, refusal), bounces, limit=3)
     results = [await email.send(ADA, OutboundMessage(text="Hello")) for _ in range(3)]
-    assert [(r.ok, r.retryable, r.recipient_gone) for r in results] == [(False, False, False)] * 2 + [(False, False, True)]
+    assert [(r.ok, r.retryable, r.recipient_gone) for r in results] == [(False, False, False)] * 2 + [
+        (False, False, True)
+    ]
     assert results[0].permanent_reason == "SMTP 550: 5.1.1 Mailbox does not exist (bounce 1 of 3 in a row)"
 
 

@@ -1,4 +1,5 @@
 """How alerts, updates, cancellations and officers' replies read as email: parts from the core, then the templates."""
+
 from __future__ import annotations
 
 import re
@@ -20,15 +21,23 @@ FORCE = "Mercia Vale Police"
 SENDER = "Mercia Vale Police alerts <alerts@mercia-vale.police.example>"
 TO = "ada@example.org"
 SIGNER = LinkSigner("unit-test-link-secret", "https://lookout.example")
-HOSTILE = 'Men in a "white" van & <script>alert(1)</script> at O\'Brien\'s'
+HOSTILE = "Men in a \"white\" van & <script>alert(1)</script> at O'Brien's"
 
 
 def alert(**changes: object) -> Alert:
     fields: dict[str, object] = dict(
-        incident_number="MV-20261125-0456", headline="Burglary in progress", message="Two men seen at the back of houses.",
-        contact="Call 101 quoting the incident number.", area=CircleArea(52.8067, -2.1174, 500),
-        area_description="Stafford town centre", topics=("all",), sectors=(), audience=Audience.RESIDENTS, author="cli:test",
-        id=7, reference="A-2026-000007",
+        incident_number="MV-20261125-0456",
+        headline="Burglary in progress",
+        message="Two men seen at the back of houses.",
+        contact="Call 101 quoting the incident number.",
+        area=CircleArea(52.8067, -2.1174, 500),
+        area_description="Stafford town centre",
+        topics=("all",),
+        sectors=(),
+        audience=Audience.RESIDENTS,
+        author="cli:test",
+        id=7,
+        reference="A-2026-000007",
     )
     fields.update(changes)
     return Alert(**fields)  # type: ignore[arg-type]
@@ -56,7 +65,12 @@ def test_an_alert_says_what_happened_before_its_incident_and_contact_and_links_a
     html = email.get_body(("html",)).get_content()
     for body in (text, html):
         # What happened first (then where), and only then the incident number and who to call.
-        assert body.index("Two men seen") < body.index("Stafford town centre") < body.index("MV-20261125-0456") < body.index("Call 101")
+        assert (
+            body.index("Two men seen")
+            < body.index("Stafford town centre")
+            < body.index("MV-20261125-0456")
+            < body.index("Call 101")
+        )
         assert "Stafford town centre" in body and "Mercia Vale Police" in body
         (tip,) = links(body, "/subscribe/tip")
         assert SIGNER.read(Purpose.TIP, token(tip)) == {"email": TO, "alert": 7}
@@ -86,7 +100,11 @@ def test_a_cancellation_offers_no_tip_but_keeps_manage_and_unsubscribe() -> None
     assert email["In-Reply-To"] is None  # only a Message-ID of ours may name the thread
     for body in (email.get_body(("plain",)).get_content(), email.get_body(("html",)).get_content()):
         assert "MV-20261125-0456" in body and "Found safe and well." in body
-        assert not links(body, "/subscribe/tip") and links(body, "/subscribe/manage") and links(body, "/subscribe/unsubscribe")
+        assert (
+            not links(body, "/subscribe/tip")
+            and links(body, "/subscribe/manage")
+            and links(body, "/subscribe/unsubscribe")
+        )
     assert email["List-Unsubscribe"].startswith("<https://lookout.example/subscribe/unsubscribe?t=")
 
 
@@ -97,8 +115,13 @@ def test_practice_alerts_say_so_in_the_subject_and_at_the_top() -> None:
 
 
 def test_what_officers_and_residents_typed_is_escaped_in_html_and_left_as_typed_in_text() -> None:
-    email = mail(render_alert(alert(headline=HOSTILE, message=f"{HOSTILE}\nSecond line", contact=HOSTILE,
-                                    area_description=HOSTILE), FORCE, Channel.EMAIL))
+    email = mail(
+        render_alert(
+            alert(headline=HOSTILE, message=f"{HOSTILE}\nSecond line", contact=HOSTILE, area_description=HOSTILE),
+            FORCE,
+            Channel.EMAIL,
+        )
+    )
     html = email.get_body(("html",)).get_content()
     assert "<script>" not in html and HOSTILE not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html and "&amp; " in html
@@ -110,7 +133,12 @@ def test_what_officers_and_residents_typed_is_escaped_in_html_and_left_as_typed_
 
 def test_an_officers_reply_to_an_email_tipster_is_an_email_with_the_reply_escaped() -> None:
     tip = Tip(resident_id=3, text="I saw them", alert_id=7, reference="T-2026-000045", id=45)
-    note = TipNote(tip_id=45, author="U01OFFICER1", text='Thanks! Was the van "white" <or> cream & old?', created_at=datetime.now(UTC))
+    note = TipNote(
+        tip_id=45,
+        author="U01OFFICER1",
+        text='Thanks! Was the van "white" <or> cream & old?',
+        created_at=datetime.now(UTC),
+    )
     email = mail(render_reply_to_tipster(tip, note, FORCE, Channel.EMAIL))
     assert email["Subject"] == "A reply from Mercia Vale Police about your information"
     html = email.get_body(("html",)).get_content()
@@ -137,15 +165,21 @@ def test_any_other_message_becomes_an_email_in_the_forces_name() -> None:
     assert email["List-Unsubscribe"] and email["Importance"] is None
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("one", [["one"]]),
-    ("one\ntwo\n\nthree", [["one", "two"], ["three"]]),
-    ("\r\n a \r\n\r\n\r\nb  \n", [["a"], ["b"]]),
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("one", [["one"]]),
+        ("one\ntwo\n\nthree", [["one", "two"], ["three"]]),
+        ("\r\n a \r\n\r\n\r\nb  \n", [["a"], ["b"]]),
+    ],
+)
 def test_paragraphs_split_on_blank_lines(text: str, expected: list[list[str]]) -> None:
     assert paragraphs(text) == expected
 
 
 def test_the_console_preview_opens_an_emails_links_in_a_new_tab() -> None:
-    assert opening_links_in_new_tabs('<html><head lang="x"><title>t</title>') == '<html><head lang="x"><base target="_blank"><title>t</title>'
+    assert (
+        opening_links_in_new_tabs('<html><head lang="x"><title>t</title>')
+        == '<html><head lang="x"><base target="_blank"><title>t</title>'
+    )
     assert opening_links_in_new_tabs("<p>no head</p>") == '<base target="_blank"><p>no head</p>'

@@ -3,6 +3,7 @@
 A setting added to core/settings.py without a row in docs/operations.md's settings
 table, or without running ``python -m deploy.env_example`` again, fails here.
 """
+
 from __future__ import annotations
 
 import re

@@ -1,4 +1,5 @@
 """The force config: the example loads whole; every broken file names the file and the field."""
+
 from __future__ import annotations
 
 import json
@@ -14,8 +15,32 @@ from runtime.examples import EXAMPLE_FORCE_CONFIG
 
 EXAMPLE = EXAMPLE_FORCE_CONFIG
 
-TOPICS = ["all", "missing", "bogus_callers", "burglary", "vehicle", "rural", "horse", "canal", "school", "cycle", "fraud", "asb"]
-SECTORS = ["retail", "licensed", "farming", "construction", "fuel", "hospitality", "education", "care_homes", "worship", "transport"]
+TOPICS = [
+    "all",
+    "missing",
+    "bogus_callers",
+    "burglary",
+    "vehicle",
+    "rural",
+    "horse",
+    "canal",
+    "school",
+    "cycle",
+    "fraud",
+    "asb",
+]
+SECTORS = [
+    "retail",
+    "licensed",
+    "farming",
+    "construction",
+    "fuel",
+    "hospitality",
+    "education",
+    "care_homes",
+    "worship",
+    "transport",
+]
 
 
 @pytest.fixture(scope="module")
@@ -105,7 +130,10 @@ VALID_AREAS = _areas(
     _feature("town_centre", "Town Centre", _square(-2.12, 52.80)),
     _feature("north", "North End", _square(-2.12, 52.82)),
 )
-BOWTIE = {"type": "Polygon", "coordinates": [[[-2.1, 52.8], [-2.09, 52.81], [-2.09, 52.8], [-2.1, 52.81], [-2.1, 52.8]]]}
+BOWTIE = {
+    "type": "Polygon",
+    "coordinates": [[[-2.1, 52.8], [-2.09, 52.81], [-2.09, 52.8], [-2.1, 52.81], [-2.1, 52.8]]],
+}
 
 
 def write(tmp_path: Path, toml: str = VALID, areas: dict | str | None = VALID_AREAS) -> Path:
@@ -145,16 +173,33 @@ def _prepend(extra: str) -> Callable[[str], str]:
 _SAME = _append("")
 
 
-def _template(extra: str = "", *, key: str = "burgled", label: str = "Burglary", message: str = "Near {street}.") -> str:
-    return f'\n[templates.{key}]\nlabel = "{label}"\nheadline = "Burglary in {{street}}"\nmessage = "{message}"\n{extra}\n'
+def _template(
+    extra: str = "", *, key: str = "burgled", label: str = "Burglary", message: str = "Near {street}."
+) -> str:
+    return (
+        f'\n[templates.{key}]\nlabel = "{label}"\nheadline = "Burglary in {{street}}"\nmessage = "{message}"\n{extra}\n'
+    )
+
 
 # (id, edit to the TOML, areas file content, expected field, which file is named: "config" or "areas")
 BROKEN = [
-    ("bad-toml-syntax", _replace('name = "Test Vale Police"', 'name = "Test Vale Police'), VALID_AREAS, "(syntax)", "config"),
-    ("toml-duplicate-key", _prepend('minimum_age = 12\nminimum_age = 13\n'), VALID_AREAS, "(syntax)", "config"),
+    (
+        "bad-toml-syntax",
+        _replace('name = "Test Vale Police"', 'name = "Test Vale Police'),
+        VALID_AREAS,
+        "(syntax)",
+        "config",
+    ),
+    ("toml-duplicate-key", _prepend("minimum_age = 12\nminimum_age = 13\n"), VALID_AREAS, "(syntax)", "config"),
     ("missing-name", _replace('name = "Test Vale Police"\n', ""), VALID_AREAS, "name", "config"),
     ("name-too-short", _replace('name = "Test Vale Police"', 'name = "T"'), VALID_AREAS, "name", "config"),
-    ("missing-contact", _replace('contact = "Call 101 quoting the incident number."\n', ""), VALID_AREAS, "contact", "config"),
+    (
+        "missing-contact",
+        _replace('contact = "Call 101 quoting the incident number."\n', ""),
+        VALID_AREAS,
+        "contact",
+        "config",
+    ),
     ("bad-incident-regex", _replace('"TV-[0-9]{6}"', '"TV-[0-9{6}("'), VALID_AREAS, "incident_pattern", "config"),
     ("incident-example-not-matching", _replace('"TV-123456"', '"TV-12345"'), VALID_AREAS, "incident_example", "config"),
     ("duplicate-topic-key", _replace('key = "burglary"', 'key = "all"'), VALID_AREAS, "topics[1].key", "config"),
@@ -164,29 +209,104 @@ BROKEN = [
     ("topic-without-label", _replace('label = "Burglary"\n', ""), VALID_AREAS, "topics[1].label", "config"),
     ("bad-sector-key", _replace('key = "farming"', 'key = "9farming"'), VALID_AREAS, "sectors[1].key", "config"),
     ("unknown-extra-field", _prepend('colour = "blue"\n'), VALID_AREAS, "colour", "config"),
-    ("unknown-topic-field", _replace('label = "Burglary"', 'label = "Burglary"\nicon = "house"'), VALID_AREAS, "topics[1].icon", "config"),
+    (
+        "unknown-topic-field",
+        _replace('label = "Burglary"', 'label = "Burglary"\nicon = "house"'),
+        VALID_AREAS,
+        "topics[1].icon",
+        "config",
+    ),
     ("minimum-age-10", _prepend("minimum_age = 10\n"), VALID_AREAS, "minimum_age", "config"),
     ("location-precision-14", _prepend("location_precision = 14\n"), VALID_AREAS, "location_precision", "config"),
     ("location-precision-6", _prepend("location_precision = 6\n"), VALID_AREAS, "location_precision", "config"),
     ("bad-timezone", _prepend('timezone = "Europe/Stafford"\n'), VALID_AREAS, "timezone", "config"),
     ("timezone-path", _prepend('timezone = "../../etc/passwd"\n'), VALID_AREAS, "timezone", "config"),
-    ("bad-approval-status", _prepend('approval_required_statuses = ["Live"]\n'), VALID_AREAS, "approval_required_statuses", "config"),
-    ("negative-threshold", _replace("approval_threshold = 100", "approval_threshold = -1"), VALID_AREAS, "approval_threshold", "config"),
+    (
+        "bad-approval-status",
+        _prepend('approval_required_statuses = ["Live"]\n'),
+        VALID_AREAS,
+        "approval_required_statuses",
+        "config",
+    ),
+    (
+        "negative-threshold",
+        _replace("approval_threshold = 100", "approval_threshold = -1"),
+        VALID_AREAS,
+        "approval_threshold",
+        "config",
+    ),
     ("no-topics", lambda t: t.split("[[topics]]")[0] + "topics = []\n", VALID_AREAS, "topics", "config"),
     ("areas-file-missing", _replace('"areas.geojson"', '"nowhere.geojson"'), VALID_AREAS, "areas_file", "config"),
-    ("template-unknown-topic", _append(_template('topics = ["unicorns"]')), VALID_AREAS, "templates.burgled.topics", "config"),
-    ("template-bad-urgency", _append(_template('urgency = "Soonish"')), VALID_AREAS, "templates.burgled.urgency", "config"),
-    ("template-unknown-severity", _append(_template('severity = "Awful"')), VALID_AREAS, "templates.burgled.severity", "config"),
-    ("template-bad-audience", _append(_template('audience = "everybody"')), VALID_AREAS, "templates.burgled.audience", "config"),
-    ("template-radius-too-big", _append(_template('radius = "5km"')), VALID_AREAS, "templates.burgled.radius", "config"),
-    ("template-radius-not-a-distance", _append(_template('radius = "near"')), VALID_AREAS, "templates.burgled.radius", "config"),
-    ("template-everyone-and-topics", _append(_template('everyone = true\ntopics = ["burglary"]')), VALID_AREAS,
-     "templates.burgled", "config"),
-    ("template-stray-brace", _append(_template(message="Seen near {street.")), VALID_AREAS, "templates.burgled.message", "config"),
-    ("template-capital-placeholder", _append(_template(message="Seen near {Street}.")), VALID_AREAS,
-     "templates.burgled.message", "config"),
-    ("template-without-headline", _append('\n[templates.burgled]\nlabel = "Burglary"\nmessage = "m"\n'), VALID_AREAS,
-     "templates.burgled.headline", "config"),
+    (
+        "template-unknown-topic",
+        _append(_template('topics = ["unicorns"]')),
+        VALID_AREAS,
+        "templates.burgled.topics",
+        "config",
+    ),
+    (
+        "template-bad-urgency",
+        _append(_template('urgency = "Soonish"')),
+        VALID_AREAS,
+        "templates.burgled.urgency",
+        "config",
+    ),
+    (
+        "template-unknown-severity",
+        _append(_template('severity = "Awful"')),
+        VALID_AREAS,
+        "templates.burgled.severity",
+        "config",
+    ),
+    (
+        "template-bad-audience",
+        _append(_template('audience = "everybody"')),
+        VALID_AREAS,
+        "templates.burgled.audience",
+        "config",
+    ),
+    (
+        "template-radius-too-big",
+        _append(_template('radius = "5km"')),
+        VALID_AREAS,
+        "templates.burgled.radius",
+        "config",
+    ),
+    (
+        "template-radius-not-a-distance",
+        _append(_template('radius = "near"')),
+        VALID_AREAS,
+        "templates.burgled.radius",
+        "config",
+    ),
+    (
+        "template-everyone-and-topics",
+        _append(_template('everyone = true\ntopics = ["burglary"]')),
+        VALID_AREAS,
+        "templates.burgled",
+        "config",
+    ),
+    (
+        "template-stray-brace",
+        _append(_template(message="Seen near {street.")),
+        VALID_AREAS,
+        "templates.burgled.message",
+        "config",
+    ),
+    (
+        "template-capital-placeholder",
+        _append(_template(message="Seen near {Street}.")),
+        VALID_AREAS,
+        "templates.burgled.message",
+        "config",
+    ),
+    (
+        "template-without-headline",
+        _append('\n[templates.burgled]\nlabel = "Burglary"\nmessage = "m"\n'),
+        VALID_AREAS,
+        "templates.burgled.headline",
+        "config",
+    ),
     ("template-unknown-field", _append(_template('colour = "red"')), VALID_AREAS, "templates.burgled.colour", "config"),
     ("template-label-too-long", _append(_template(label="x" * 61)), VALID_AREAS, "templates.burgled.label", "config"),
     ("template-bad-key", _append(_template(key='"Burgled!"')), VALID_AREAS, "templates.Burgled!", "config"),
@@ -194,9 +314,27 @@ BROKEN = [
     ("areas-features-not-a-list", _SAME, {"type": "FeatureCollection", "features": {}}, "type", "areas"),
     ("areas-a-list", _SAME, [], "type", "areas"),
     ("areas-bad-json", _SAME, '{"type": "FeatureCollection", "features": [', "(syntax)", "areas"),
-    ("area-without-key", _SAME, _areas(_feature(None, "Town Centre", _square(-2.12, 52.8))), "features[0].properties.key", "areas"),
-    ("area-bad-key", _SAME, _areas(_feature("Town Centre", "Town Centre", _square(-2.12, 52.8))), "features[0].properties.key", "areas"),
-    ("area-without-name", _SAME, _areas(_feature("town", None, _square(-2.12, 52.8))), "features[0].properties.name", "areas"),
+    (
+        "area-without-key",
+        _SAME,
+        _areas(_feature(None, "Town Centre", _square(-2.12, 52.8))),
+        "features[0].properties.key",
+        "areas",
+    ),
+    (
+        "area-bad-key",
+        _SAME,
+        _areas(_feature("Town Centre", "Town Centre", _square(-2.12, 52.8))),
+        "features[0].properties.key",
+        "areas",
+    ),
+    (
+        "area-without-name",
+        _SAME,
+        _areas(_feature("town", None, _square(-2.12, 52.8))),
+        "features[0].properties.name",
+        "areas",
+    ),
     (
         "area-duplicate-key",
         _SAME,
@@ -211,9 +349,21 @@ BROKEN = [
         "features[1].geometry",
         "areas",
     ),
-    ("area-not-a-polygon", _SAME, _areas(_feature("pt", "Point", {"type": "Point", "coordinates": [-2.1, 52.8]})), "features[0].geometry", "areas"),
+    (
+        "area-not-a-polygon",
+        _SAME,
+        _areas(_feature("pt", "Point", {"type": "Point", "coordinates": [-2.1, 52.8]})),
+        "features[0].geometry",
+        "areas",
+    ),
     ("area-no-geometry", _SAME, _areas(_feature("none", "Nothing", None)), "features[0].geometry", "areas"),
-    ("area-too-big", _SAME, _areas(_feature("county", "County", _square(-2.5, 52.5, 0.5))), "features[0].geometry", "areas"),
+    (
+        "area-too-big",
+        _SAME,
+        _areas(_feature("county", "County", _square(-2.5, 52.5, 0.5))),
+        "features[0].geometry",
+        "areas",
+    ),
     ("area-feature-not-an-object", _SAME, _areas("town"), "features[0].properties.key", "areas"),  # type: ignore[arg-type]
     (
         "area-properties-not-an-object",
@@ -294,7 +444,9 @@ def test_check_incident_number(example: ForceConfig) -> None:
     assert example.check_incident_number("  MV-20261125-0456\n") == "MV-20261125-0456"
 
 
-@pytest.mark.parametrize("value", ["", "   ", "MV-2026112-0456", "MV-20261125-0456X", "XMV-20261125-0456", "mv-20261125-0456", "123"])
+@pytest.mark.parametrize(
+    "value", ["", "   ", "MV-2026112-0456", "MV-20261125-0456X", "XMV-20261125-0456", "mv-20261125-0456", "123"]
+)
 def test_check_incident_number_refuses(example: ForceConfig, value: str) -> None:
     with pytest.raises(InvalidInput) as excinfo:
         example.check_incident_number(value)
@@ -371,7 +523,9 @@ def test_ticking_a_specific_topic_unticks_all_local_crime_and_back():
 
 
 def test_templates_load_with_their_placeholders_and_defaults(tmp_path: Path) -> None:
-    config = load_force_config(write(tmp_path, VALID + _template('topics = ["burglary"]\nurgency = "expected"\nradius = "750m"')))
+    config = load_force_config(
+        write(tmp_path, VALID + _template('topics = ["burglary"]\nurgency = "expected"\nradius = "750m"'))
+    )
     template = config.template("burgled")
     assert template.placeholders == ("street",) and template.topics == ["burglary"]
     assert template.urgency == "Expected" and template.radius_m == 750.0  # names read as Lookout spells them
@@ -381,8 +535,14 @@ def test_templates_load_with_their_placeholders_and_defaults(tmp_path: Path) -> 
 
 
 def test_the_example_templates_are_the_six_a_force_starts_with(example: ForceConfig) -> None:
-    assert list(example.templates) == ["missing_person", "bogus_callers", "burglary_in_progress", "vehicle_crime",
-                                       "road_closure", "found_safe"]
+    assert list(example.templates) == [
+        "missing_person",
+        "bogus_callers",
+        "burglary_in_progress",
+        "vehicle_crime",
+        "road_closure",
+        "found_safe",
+    ]
     missing = example.templates["missing_person"]
     assert missing.everyone and missing.urgency == "Immediate" and missing.severity == "Severe"
     assert missing.placeholders == ("name", "age", "last_seen", "clothing")

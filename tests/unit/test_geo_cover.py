@@ -14,6 +14,7 @@ cell (and the ring of cells around it, so boundary cells are well represented):
 The 0.5 m slack absorbs the circumscribed buffers (≤ 0.23 m at 3 km) and the
 difference between straight edges in lon/lat and in metres over short edges.
 """
+
 from __future__ import annotations
 
 import math
@@ -196,7 +197,9 @@ def test_street_cover_matches_metric_reference(lat, lon, segments, buffer_m, squ
         ex, ey = line_xy.coords[end]
         for where, offset in edge[:3]:
             angle = 2 * math.pi * where
-            residents.append(local.to_latlon(ex + (buffer_m + offset) * math.cos(angle), ey + (buffer_m + offset) * math.sin(angle)))
+            residents.append(
+                local.to_latlon(ex + (buffer_m + offset) * math.cos(angle), ey + (buffer_m + offset) * math.sin(angle))
+            )
 
     def depths(lonlats_: list[tuple[float, float]]) -> np.ndarray:
         return np.array([buffer_m - line_xy.distance(Point(xy)) for xy in local.to_xy(lonlats_)])
@@ -289,7 +292,9 @@ def test_ranges_are_sorted_disjoint_and_hold_exactly_the_covered_cells(radius_m:
     inside = [c for c in _cells_near(*STAFFORD, resolution, radius_m + 200) if cover.contains(c)]
     assert len(inside) == cover.cell_count
     for cell in inside:
-        assert shapely.intersects(Polygon(cell_vertices(cell)), outline), f"{cell} covered but does not touch the circle"
+        assert shapely.intersects(Polygon(cell_vertices(cell)), outline), (
+            f"{cell} covered but does not touch the circle"
+        )
 
 
 def test_three_km_circle_at_res_10_has_a_sane_cell_count() -> None:

@@ -1,4 +1,5 @@
 """Bad geographic input is refused with ``InvalidInput`` naming the field; good input round-trips."""
+
 from __future__ import annotations
 
 import json
@@ -87,8 +88,26 @@ def test_check_lat_lon_default_field_and_limits() -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["nan,0", "0,nan", "inf,0", "0,-inf", "1e400,0", "91,0", "-90.1,0", "0,180.5", "0,-200",
-     "52.8", "52.8,-2.1,7", ",", "52.8,", ",-2.1", "52.8 -2.1", "abc,def", "52.8,x", ""],
+    [
+        "nan,0",
+        "0,nan",
+        "inf,0",
+        "0,-inf",
+        "1e400,0",
+        "91,0",
+        "-90.1,0",
+        "0,180.5",
+        "0,-200",
+        "52.8",
+        "52.8,-2.1,7",
+        ",",
+        "52.8,",
+        ",-2.1",
+        "52.8 -2.1",
+        "abc,def",
+        "52.8,x",
+        "",
+    ],
 )
 def test_parse_lat_lon_refuses_and_names_the_field(text: str) -> None:
     with pytest.raises(InvalidInput) as excinfo:
@@ -110,15 +129,27 @@ def test_parse_lat_lon_reads_what_people_type() -> None:
 
 @pytest.mark.parametrize(
     ("text", "metres"),
-    [("500m", 500.0), ("2km", 2000.0), ("2 km", 2000.0), ("750", 750.0), ("1.5km", 1500.0),
-     (" 50 M ", 50.0), ("3KM", 3000.0), ("250 metres", 250.0), ("250 meters", 250.0), ("1 kilometre", 1000.0),
-     ("0.75 kilometers", 750.0)],
+    [
+        ("500m", 500.0),
+        ("2km", 2000.0),
+        ("2 km", 2000.0),
+        ("750", 750.0),
+        ("1.5km", 1500.0),
+        (" 50 M ", 50.0),
+        ("3KM", 3000.0),
+        ("250 metres", 250.0),
+        ("250 meters", 250.0),
+        ("1 kilometre", 1000.0),
+        ("0.75 kilometers", 750.0),
+    ],
 )
 def test_parse_distance(text: str, metres: float) -> None:
     assert parse_distance(text) == pytest.approx(metres)
 
 
-@pytest.mark.parametrize("text", ["abc", "-5m", "", "   ", "5 miles", "km", "2km 500m", "1,5km", "1e3", "inf", "nan", "+5m"])
+@pytest.mark.parametrize(
+    "text", ["abc", "-5m", "", "   ", "5 miles", "km", "2km 500m", "1,5km", "1e3", "inf", "nan", "+5m"]
+)
 def test_parse_distance_refuses_and_names_the_field(text: str) -> None:
     with pytest.raises(InvalidInput) as excinfo:
         parse_distance(text)
@@ -130,8 +161,21 @@ def test_parse_distance_refuses_and_names_the_field(text: str) -> None:
 
 @pytest.mark.parametrize(
     ("metres", "text"),
-    [(0, "0 m"), (50, "50 m"), (49.6, "50 m"), (500, "500 m"), (999.4, "999 m"), (999.6, "1 km"), (1000, "1 km"),
-     (1500, "1.5 km"), (2500, "2.5 km"), (2999.9, "3 km"), (3000, "3 km"), (6000, "6 km"), (12345, "12.3 km")],
+    [
+        (0, "0 m"),
+        (50, "50 m"),
+        (49.6, "50 m"),
+        (500, "500 m"),
+        (999.4, "999 m"),
+        (999.6, "1 km"),
+        (1000, "1 km"),
+        (1500, "1.5 km"),
+        (2500, "2.5 km"),
+        (2999.9, "3 km"),
+        (3000, "3 km"),
+        (6000, "6 km"),
+        (12345, "12.3 km"),
+    ],
 )
 def test_format_distance(metres: float, text: str) -> None:
     assert format_distance(metres) == text
@@ -344,8 +388,13 @@ def test_describe_wording() -> None:
     assert CircleArea(lat, lon, 500.0).describe() == "within 500 m of 52.80670, -2.11740"
     assert CircleArea(lat, lon, 1500.0, label="Stafford station").describe() == "within 1.5 km of Stafford station"
     assert CircleArea(lat, lon, 3000.0, label="the Market Square").describe() == "within 3 km of the Market Square"
-    assert StreetArea("Eastgate Street", street_line(lat, lon, 300), 25.0).describe() == "Eastgate Street and 25 m either side"
-    assert StreetArea("Eastgate Street", street_line(lat, lon, 300)).describe() == "Eastgate Street and 50 m either side"
+    assert (
+        StreetArea("Eastgate Street", street_line(lat, lon, 300), 25.0).describe()
+        == "Eastgate Street and 25 m either side"
+    )
+    assert (
+        StreetArea("Eastgate Street", street_line(lat, lon, 300)).describe() == "Eastgate Street and 50 m either side"
+    )
     assert PolygonArea("Rowley Park", box(lat, lon, 300)).describe() == "the Rowley Park area"
 
 

@@ -1,4 +1,5 @@
 """Postcode normalisation, the candidates and the friendly errors of core.geocoding (the adapter: test_geopy_geocoder.py)."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -69,12 +70,9 @@ def test_anything_but_a_full_postcode_is_rejected(typed: str) -> None:
 
 
 def test_errors_speak_politely_to_people() -> None:
-    assert str(NoMatch()) == (
-        "We couldn't find that place. Try a full postcode like ST16 2LZ, or a street and town."
-    )
+    assert str(NoMatch()) == ("We couldn't find that place. Try a full postcode like ST16 2LZ, or a street and town.")
     assert str(GeocoderUnavailable()) == (
-        "The address lookup isn't answering right now. "
-        "Please try again in a minute, or share your location instead."
+        "The address lookup isn't answering right now. Please try again in a minute, or share your location instead."
     )
     assert issubclass(NoMatch, GeocodingError)
     assert issubclass(GeocoderUnavailable, GeocodingError)

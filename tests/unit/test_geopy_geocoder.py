@@ -1,4 +1,5 @@
 """The geopy adapter offline: it satisfies the core's protocol, and refuses bad queries before any request."""
+
 from __future__ import annotations
 
 import pytest

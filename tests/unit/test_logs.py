@@ -1,4 +1,5 @@
 """Logs never carry a token or secret, in text or JSON."""
+
 from __future__ import annotations
 
 import json
@@ -31,10 +32,17 @@ def test_secrets_and_bot_tokens_are_scrubbed_from_messages_and_tracebacks(log_fo
 
 
 def test_credentials_in_logged_urls_are_hidden() -> None:
-    record = logging.LogRecord("uvicorn.access", logging.INFO, __file__, 1, '%s - "%s %s HTTP/%s" %d',
-                               ("127.0.0.1:5000", "GET", "/subscribe/manage?t=eyJlbWFpbCI6ImFkYSJ9.Zx.sig&done=topics", "1.1", 200),
-                               None)
+    record = logging.LogRecord(
+        "uvicorn.access",
+        logging.INFO,
+        __file__,
+        1,
+        '%s - "%s %s HTTP/%s" %d',
+        ("127.0.0.1:5000", "GET", "/subscribe/manage?t=eyJlbWFpbCI6ImFkYSJ9.Zx.sig&done=topics", "1.1", 200),
+        None,
+    )
     assert REDACTOR.filter(record)
     assert record.getMessage() == '127.0.0.1:5000 - "GET /subscribe/manage?t=***&done=topics HTTP/1.1" 200'
-    assert REDACTOR.redact("GET /whatsapp/webhook?hub.mode=subscribe&hub.verify_token=guess-or-secret&hub.challenge=1") == (
-        "GET /whatsapp/webhook?hub.mode=subscribe&hub.verify_token=***&hub.challenge=1")
+    assert REDACTOR.redact(
+        "GET /whatsapp/webhook?hub.mode=subscribe&hub.verify_token=guess-or-secret&hub.challenge=1"
+    ) == ("GET /whatsapp/webhook?hub.mode=subscribe&hub.verify_token=***&hub.challenge=1")

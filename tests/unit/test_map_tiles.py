@@ -1,4 +1,5 @@
 """The map tile setting as an operator types it, the tile client against the tile stand-in, and the shared cache."""
+
 from __future__ import annotations
 
 import os
@@ -20,19 +21,24 @@ def test_tiles_are_off_until_a_force_names_its_tile_server(monkeypatch):
     monkeypatch.delenv("LOOKOUT_MAP_TILES", raising=False)
     assert Settings(_env_file=None).map_tiles is None
     assert Settings(_env_file=None, LOOKOUT_MAP_TILES=" ").map_tiles is None
-    on = Settings(_env_file=None, LOOKOUT_MAP_TILES=TEMPLATE, LOOKOUT_MAP_TILES_ATTRIBUTION="© OpenStreetMap contributors")
+    on = Settings(
+        _env_file=None, LOOKOUT_MAP_TILES=TEMPLATE, LOOKOUT_MAP_TILES_ATTRIBUTION="© OpenStreetMap contributors"
+    )
     assert on.map_tiles == TEMPLATE and on.map_tiles_attribution == "© OpenStreetMap contributors"
 
 
-@pytest.mark.parametrize(("template", "said"), [
-    ("tiles.example/{z}/{x}/{y}.png", "must be an http:// or https:// URL"),
-    ("ftp://tiles.example/{z}/{x}/{y}.png", "must be an http:// or https:// URL"),
-    ("https://tiles.example/{z}/{x}.png", "must hold {y} exactly once"),
-    ("https://tiles.example/{z}/{x}/{y}/{y}.png", "must hold {y} exactly once"),
-    ("https://{s}.tiles.example/{z}/{x}/{y}.png", "must be an http:// or https:// URL"),
-    ("https://tiles.example/{s}/{z}/{x}/{y}.png", "may hold only {z}, {x} and {y} (not {s})"),
-    ("https://tiles.example/{z/{x}/{y}.png", "unmatched { or }"),
-])
+@pytest.mark.parametrize(
+    ("template", "said"),
+    [
+        ("tiles.example/{z}/{x}/{y}.png", "must be an http:// or https:// URL"),
+        ("ftp://tiles.example/{z}/{x}/{y}.png", "must be an http:// or https:// URL"),
+        ("https://tiles.example/{z}/{x}.png", "must hold {y} exactly once"),
+        ("https://tiles.example/{z}/{x}/{y}/{y}.png", "must hold {y} exactly once"),
+        ("https://{s}.tiles.example/{z}/{x}/{y}.png", "must be an http:// or https:// URL"),
+        ("https://tiles.example/{s}/{z}/{x}/{y}.png", "may hold only {z}, {x} and {y} (not {s})"),
+        ("https://tiles.example/{z/{x}/{y}.png", "unmatched { or }"),
+    ],
+)
 def test_a_bad_tile_template_is_refused_saying_what_is_wrong(template, said):
     with pytest.raises(ValidationError) as refused:
         Settings(_env_file=None, LOOKOUT_MAP_TILES=template, LOOKOUT_MAP_TILES_ATTRIBUTION="x")
@@ -46,8 +52,14 @@ def test_tiles_without_their_attribution_are_refused():
 
 
 def test_lookout_does_not_start_with_a_bad_tile_template(tmp_path):
-    done = run_lookout(["serve"], lookout_env(f"sqlite:///{tmp_path}/x.db", LOOKOUT_MAP_TILES="https://tiles.example/{z}/{x}.png",
-                                              LOOKOUT_MAP_TILES_ATTRIBUTION="x"))
+    done = run_lookout(
+        ["serve"],
+        lookout_env(
+            f"sqlite:///{tmp_path}/x.db",
+            LOOKOUT_MAP_TILES="https://tiles.example/{z}/{x}.png",
+            LOOKOUT_MAP_TILES_ATTRIBUTION="x",
+        ),
+    )
     assert done.returncode == 2
     assert "Configuration error" in done.stderr and "LOOKOUT_MAP_TILES must hold {y} exactly once" in done.stderr
     assert "Traceback" not in done.stderr
@@ -55,7 +67,9 @@ def test_lookout_does_not_start_with_a_bad_tile_template(tmp_path):
 
 def test_the_user_agent_names_lookout_and_the_force():
     assert user_agent("Mercia Vale Police", "https://alerts.mercia-vale.example").startswith("Lookout/")
-    assert "(Mercia Vale Police; https://alerts.mercia-vale.example)" in user_agent("Mercia Vale Police", "https://alerts.mercia-vale.example")
+    assert "(Mercia Vale Police; https://alerts.mercia-vale.example)" in user_agent(
+        "Mercia Vale Police", "https://alerts.mercia-vale.example"
+    )
 
 
 def test_a_window_needs_the_tiles_it_touches_and_none_past_the_poles():
@@ -66,8 +80,13 @@ def test_a_window_needs_the_tiles_it_touches_and_none_past_the_poles():
 async def test_a_slow_tile_server_is_a_tile_error_after_the_timeout(tmp_path):
     with TileStandIn() as tiles:
         tiles.app.set(latency_seconds=1.0)
-        client = TileClient(tiles.template, attribution=ATTRIBUTION, user_agent="Lookout/test",
-                            cache=TileCache(tmp_path, tiles.template, max_bytes=10**6), timeout=0.2)
+        client = TileClient(
+            tiles.template,
+            attribution=ATTRIBUTION,
+            user_agent="Lookout/test",
+            cache=TileCache(tmp_path, tiles.template, max_bytes=10**6),
+            timeout=0.2,
+        )
         try:
             with pytest.raises(TileError, match=r"did not answer within 0\.2 s"):
                 await client.tile(15, 16191, 10782)
@@ -102,8 +121,12 @@ async def test_a_cache_that_cannot_be_written_costs_the_cache_not_the_tile(tmp_p
     blocked = tmp_path / "not-a-folder"
     blocked.write_text("a file where the cache's folder should be")
     with TileStandIn() as tiles:
-        client = TileClient(tiles.template, attribution=ATTRIBUTION, user_agent="Lookout/test",
-                            cache=TileCache(blocked, tiles.template, max_bytes=10**6))
+        client = TileClient(
+            tiles.template,
+            attribution=ATTRIBUTION,
+            user_agent="Lookout/test",
+            cache=TileCache(blocked, tiles.template, max_bytes=10**6),
+        )
         try:
             content = await client.tile(15, 16191, 10782)
         finally:

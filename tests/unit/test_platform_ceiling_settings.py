@@ -1,4 +1,5 @@
 """WHATSAPP_DAILY_LIMIT as an operator types it: a tier, ``unlimited``, or a clear refusal."""
+
 from __future__ import annotations
 
 import pytest

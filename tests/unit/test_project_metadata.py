@@ -1,5 +1,6 @@
 """The package's metadata tells the truth: its licence is the LICENSE file's, its URLs lead to pages that exist,
 and the pre-commit hooks are pinned."""
+
 from __future__ import annotations
 
 import re

@@ -1,5 +1,6 @@
 """The reply queue: a reply that can go at once goes before the webhook answers; one that must wait follows it,
 in order within its chat; a graceful stop lets the queue empty."""
+
 from __future__ import annotations
 
 import asyncio
@@ -49,6 +50,7 @@ async def test_one_chats_replies_keep_their_order_and_other_chats_do_not_wait_fo
                 waiting_its_turn()
                 await wait_for.wait()
             sent.append(text)
+
         return send
 
     await queue.send("alice", reply("alice 1", wait_for=first_may_go))
@@ -60,7 +62,9 @@ async def test_one_chats_replies_keep_their_order_and_other_chats_do_not_wait_fo
     assert sent == ["bob 1", "alice 1", "alice 2"]
 
 
-async def test_a_failed_reply_is_logged_and_the_next_one_in_the_chat_still_goes(caplog: pytest.LogCaptureFixture) -> None:
+async def test_a_failed_reply_is_logged_and_the_next_one_in_the_chat_still_goes(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     queue = ReplyQueue("Test")
     sent: list[str] = []
 
@@ -77,7 +81,9 @@ async def test_a_failed_reply_is_logged_and_the_next_one_in_the_chat_still_goes(
     assert "a Test reply to a resident was not sent: ConnectionResetError" in caplog.text
 
 
-async def test_a_stop_gives_the_queue_its_drain_time_then_says_what_was_not_sent(caplog: pytest.LogCaptureFixture) -> None:
+async def test_a_stop_gives_the_queue_its_drain_time_then_says_what_was_not_sent(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     queue = ReplyQueue("Test", drain_seconds=0.2)
     never = asyncio.Event()
 

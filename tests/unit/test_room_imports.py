@@ -5,6 +5,7 @@
 - a platform package under ``bots/`` imports no other platform and never the runtime (the runtime loops
   over the platforms' one surface, ``bots/platform.py``);
 - nothing in the product imports ``benchmarks/`` but the ``lookout bench`` command that runs them."""
+
 from __future__ import annotations
 
 import ast
@@ -20,21 +21,56 @@ PLATFORMS = ("telegram", "whatsapp", "slack_officer", "email", "sms")
 SHARED_BY_PLATFORMS = frozenset({"bots.platform", "bots.body_limit", "bots.inbound_json"})
 
 # Top-level packages (and a few standard-library modules) the core must never import.
-FORBIDDEN = frozenset({
-    # platform SDKs
-    "aiogram", "slack_bolt", "slack_sdk", "twilio",
-    # HTTP clients and servers, web frameworks
-    "httpx", "httpcore", "requests", "aiohttp", "urllib3", "websockets", "http.client", "urllib.request",
-    "fastapi", "starlette", "uvicorn", "multipart",
-    # databases and migrations
-    "sqlalchemy", "alembic", "psycopg", "psycopg2", "aiosqlite", "sqlite3",
-    # outside services and their clients
-    "geopy", "aiosmtplib", "aiosmtpd", "smtplib", "apscheduler",
-    # presentation, metrics and the command line
-    "jinja2", "itsdangerous", "prometheus_client", "PIL", "playwright", "typer", "click", "rich",
-    # the other rooms
-    "storage", "bots", "sandbox", "benchmarks", "tests",
-})
+FORBIDDEN = frozenset(
+    {
+        # platform SDKs
+        "aiogram",
+        "slack_bolt",
+        "slack_sdk",
+        "twilio",
+        # HTTP clients and servers, web frameworks
+        "httpx",
+        "httpcore",
+        "requests",
+        "aiohttp",
+        "urllib3",
+        "websockets",
+        "http.client",
+        "urllib.request",
+        "fastapi",
+        "starlette",
+        "uvicorn",
+        "multipart",
+        # databases and migrations
+        "sqlalchemy",
+        "alembic",
+        "psycopg",
+        "psycopg2",
+        "aiosqlite",
+        "sqlite3",
+        # outside services and their clients
+        "geopy",
+        "aiosmtplib",
+        "aiosmtpd",
+        "smtplib",
+        "apscheduler",
+        # presentation, metrics and the command line
+        "jinja2",
+        "itsdangerous",
+        "prometheus_client",
+        "PIL",
+        "playwright",
+        "typer",
+        "click",
+        "rich",
+        # the other rooms
+        "storage",
+        "bots",
+        "sandbox",
+        "benchmarks",
+        "tests",
+    }
+)
 
 
 def imported_modules(source: str) -> Iterator[tuple[int, str]]:
@@ -80,7 +116,9 @@ def test_no_module_under_core_imports_an_sdk_a_framework_or_another_room() -> No
 @pytest.mark.parametrize("platform", PLATFORMS)
 def test_a_platform_imports_no_other_platform_and_not_the_runtime(platform: str) -> None:
     others = frozenset(f"bots.{name}" for name in PLATFORMS if name != platform)
-    other_bots = {f"bots.{path.stem}" for path in (ROOT / "bots").glob("*.py")} - SHARED_BY_PLATFORMS - {"bots.__init__"}
+    other_bots = (
+        {f"bots.{path.stem}" for path in (ROOT / "bots").glob("*.py")} - SHARED_BY_PLATFORMS - {"bots.__init__"}
+    )
     forbidden = others | other_bots | {"runtime", "benchmarks", "sandbox", "tests"}
     assert offenders_under(ROOT / "bots" / platform, frozenset(forbidden)) == []
 

@@ -1,5 +1,6 @@
 """The Slack app's pure parts: reading the compose modal, placing core's errors on its blocks, request identity,
 and the picture of the area."""
+
 from __future__ import annotations
 
 import io
@@ -39,17 +40,56 @@ from core.services.roles import Roles
 from tests.support.clock import FakeClock
 from tests.support.residents import STAFFORD, offset
 
-INPUTS = {"incident_number", "headline", "message", "where_kind", "where", "named_area", "radius", "reach", "topics", "sectors",
-          "audience", "urgency", "status", "expires", "contact", "template"}
+INPUTS = {
+    "incident_number",
+    "headline",
+    "message",
+    "where_kind",
+    "where",
+    "named_area",
+    "radius",
+    "reach",
+    "topics",
+    "sectors",
+    "audience",
+    "urgency",
+    "status",
+    "expires",
+    "contact",
+    "template",
+}
 
 
 def test_every_field_core_can_name_lands_on_a_block_of_the_modal(force):
     modal = compose_modal(force, metadata={"channel": "C1"})
     blocks = {b["block_id"] for b in modal["blocks"] if b["type"] == "input"}
     assert blocks == INPUTS
-    core_fields = ["incident_number", "headline", "message", "contact", "reach", "topics", "sectors", "audience", "urgency",
-                   "severity", "certainty", "status", "expires", "radius", "buffer", "where", "at", "postcode",
-                   "address", "street", "area", "send_at", "address_line", "template"]
+    core_fields = [
+        "incident_number",
+        "headline",
+        "message",
+        "contact",
+        "reach",
+        "topics",
+        "sectors",
+        "audience",
+        "urgency",
+        "severity",
+        "certainty",
+        "status",
+        "expires",
+        "radius",
+        "buffer",
+        "where",
+        "at",
+        "postcode",
+        "address",
+        "street",
+        "area",
+        "send_at",
+        "address_line",
+        "template",
+    ]
     placed = block_errors({name: "is wrong" for name in core_fields}, force)
     assert set(placed) <= blocks
     assert "Send_at: is wrong." in placed["headline"]  # a field the modal does not have is named under the headline
@@ -60,20 +100,39 @@ def test_the_modal_reads_back_what_was_chosen(force):
     values = {
         "headline": {"value": {"type": "plain_text_input", "value": "Bogus callers"}},
         "where_kind": {"value": {"type": "static_select", "selected_option": {"value": "street"}}},
-        "topics": {"value": {"type": "multi_static_select", "selected_options": [{"value": "bogus_callers"}, {"value": "fraud"}]}},
+        "topics": {
+            "value": {
+                "type": "multi_static_select",
+                "selected_options": [{"value": "bogus_callers"}, {"value": "fraud"}],
+            }
+        },
         "status": {"value": {"type": "static_select", "selected_option": None}},
     }
     form = read_form(values)
     assert (form.headline, form.where_kind, form.topics, form.status, form.audience) == (
-        "Bogus callers", "street", ["bogus_callers", "fraud"], "Actual", "both")
+        "Bogus callers",
+        "street",
+        ["bogus_callers", "fraud"],
+        "Actual",
+        "both",
+    )
 
 
 @pytest.mark.parametrize(
     ("form", "expected"),
     [
-        (ComposeForm(where_kind="postcode", where="ST16 2LZ", radius="1km"), {"postcode": "ST16 2LZ", "radius_m": 1000.0}),
-        (ComposeForm(where_kind="address", where="12 Eastgate Street"), {"address": "12 Eastgate Street", "radius_m": None}),
-        (ComposeForm(where_kind="street", where="Eastgate Street", radius="75 m"), {"street": "Eastgate Street", "buffer_m": 75.0}),
+        (
+            ComposeForm(where_kind="postcode", where="ST16 2LZ", radius="1km"),
+            {"postcode": "ST16 2LZ", "radius_m": 1000.0},
+        ),
+        (
+            ComposeForm(where_kind="address", where="12 Eastgate Street"),
+            {"address": "12 Eastgate Street", "radius_m": None},
+        ),
+        (
+            ComposeForm(where_kind="street", where="Eastgate Street", radius="75 m"),
+            {"street": "Eastgate Street", "buffer_m": 75.0},
+        ),
         (ComposeForm(where_kind="location", where="52.8, -2.1"), {"at": "52.8, -2.1"}),
         (ComposeForm(where_kind="area", named_area="town_centre", where="ignored"), {"area": "town_centre"}),
     ],
@@ -101,18 +160,34 @@ def test_a_bad_where_names_its_field(form, field):
 
 def test_an_edited_draft_comes_back_as_it_was_typed(force):
     service = AlertService(lambda: None, force, roles=Roles(), clock=FakeClock())  # type: ignore[arg-type,return-value]
-    request = AlertRequest(incident_number="MV-20261125-0456", headline="H", message="M",
-                           area=CircleArea(*STAFFORD, 750, label="ST16 2LZ"), topics=["burglary"], status="Test")
+    request = AlertRequest(
+        incident_number="MV-20261125-0456",
+        headline="H",
+        message="M",
+        area=CircleArea(*STAFFORD, 750, label="ST16 2LZ"),
+        topics=["burglary"],
+        status="Test",
+    )
     form = form_from_alert(service.compose(request, "U1"), force)
-    assert (form.where_kind, form.where, form.radius, form.topics, form.status) == ("postcode", "ST16 2LZ", "750m", ["burglary"], "Test")
+    assert (form.where_kind, form.where, form.radius, form.topics, form.status) == (
+        "postcode",
+        "ST16 2LZ",
+        "750m",
+        ["burglary"],
+        "Test",
+    )
     assert form.expires_hours == str(force.settings.default_alert_hours)
 
 
 def test_requests_are_known_by_the_identity_slack_gives_them():
-    command = parse_body(b"command=%2Falert&text=&trigger_id=123.456.abc&user_id=U1", "application/x-www-form-urlencoded")
+    command = parse_body(
+        b"command=%2Falert&text=&trigger_id=123.456.abc&user_id=U1", "application/x-www-form-urlencoded"
+    )
     assert request_key(command) == "command:123.456.abc"
-    action = parse_body(b'payload={"type":"block_actions","trigger_id":"9.9.z","actions":[{"action_ts":"1.2"}]}',
-                        "application/x-www-form-urlencoded")
+    action = parse_body(
+        b'payload={"type":"block_actions","trigger_id":"9.9.z","actions":[{"action_ts":"1.2"}]}',
+        "application/x-www-form-urlencoded",
+    )
     assert request_key(action) == "block_actions:9.9.z"
     event = parse_body(b'{"type":"event_callback","event_id":"Ev01"}', "application/json")
     assert request_key(event) == "event:Ev01"
@@ -132,7 +207,12 @@ def test_card_buttons_carry_the_alert_and_nothing_else_is_accepted():
 def test_durations_read_as_an_officer_would_say_them():
     from datetime import timedelta
 
-    assert [duration(timedelta(seconds=s)) for s in (0.42, 42, 125, 3725)] == ["0.4 s", "42 s", "2 min 5 s", "1 h 2 min"]
+    assert [duration(timedelta(seconds=s)) for s in (0.42, 42, 125, 3725)] == [
+        "0.4 s",
+        "42 s",
+        "2 min 5 s",
+        "1 h 2 min",
+    ]
 
 
 def test_the_picture_is_a_png_with_the_recipients_cells_shaded_and_the_centre_named():
@@ -163,8 +243,16 @@ def test_the_scale_bar_is_a_round_length_about_a_quarter_of_the_width():
 def test_the_preview_and_the_report_give_the_daily_limit_in_numbers(force):
     clock = FakeClock()
     service = AlertService(lambda **_: None, force, roles=Roles(), clock=clock)  # type: ignore[arg-type]
-    alert = service.compose(AlertRequest(incident_number="MV-20261125-0456", headline="Missing boy, 9", message="Sam.",
-                                         area=CircleArea(*STAFFORD, 500), everyone=True), "U0OFFICER")
+    alert = service.compose(
+        AlertRequest(
+            incident_number="MV-20261125-0456",
+            headline="Missing boy, 9",
+            message="Sam.",
+            area=CircleArea(*STAFFORD, 500),
+            everyone=True,
+        ),
+        "U0OFFICER",
+    )
     alert.reference = "A-2026-000001"
     forecast = DailyLimitForecast(Channel.WHATSAPP, limit=2000, left=300, now=420, held=1_580)
     preview = Preview(alert, alert.area_description, {Channel.WHATSAPP: 2000}, False, None, daily_limit=forecast)
@@ -173,11 +261,23 @@ def test_the_preview_and_the_report_give_the_daily_limit_in_numbers(force):
     assert "420 of the 2,000 WhatsApp residents get it now" in text and "1,580 are held" in text
 
     alert.state, alert.sent_at = AlertState.SENDING, clock.now
-    sending = DeliveryReport(alert, {Channel.WHATSAPP: {DeliveryState.SENT: 420, DeliveryState.PENDING: 1_580}}, 0, 0,
-                             clock.now, limit_held=1_580)
+    sending = DeliveryReport(
+        alert,
+        {Channel.WHATSAPP: {DeliveryState.SENT: 420, DeliveryState.PENDING: 1_580}},
+        0,
+        0,
+        clock.now,
+        limit_held=1_580,
+    )
     assert "1,580 held by the WhatsApp daily limit" in progress_text(sending, clock.now + timedelta(minutes=1))
-    ended = DeliveryReport(alert, {Channel.WHATSAPP: {DeliveryState.SENT: 1_000, DeliveryState.SKIPPED: 1_000}}, 0, 0,
-                           clock.now, limit_skipped=1_000)
+    ended = DeliveryReport(
+        alert,
+        {Channel.WHATSAPP: {DeliveryState.SENT: 1_000, DeliveryState.SKIPPED: 1_000}},
+        0,
+        0,
+        clock.now,
+        limit_skipped=1_000,
+    )
     assert "1,000 never sent: WhatsApp daily limit" in progress_text(ended, clock.now + timedelta(hours=30))
 
 
@@ -185,9 +285,22 @@ def test_the_list_offers_a_sent_alerts_buttons_within_slacks_fifty_blocks(force)
     service = AlertService(lambda **_: None, force, roles=Roles(), clock=FakeClock())  # type: ignore[arg-type]
     listed = []
     for n, state in enumerate([AlertState.SENT] * 14 + [AlertState.DRAFT], start=1):
-        alert = service.compose(AlertRequest(incident_number="MV-20261125-0456", headline=f"Alert {n}", message="Sam.",
-                                             area=CircleArea(*STAFFORD, 500), everyone=True), "U0OFFICER")
-        alert.id, alert.reference, alert.state, alert.message_id = n, f"A-2026-{n:06d}", state, n if state is AlertState.SENT else None
+        alert = service.compose(
+            AlertRequest(
+                incident_number="MV-20261125-0456",
+                headline=f"Alert {n}",
+                message="Sam.",
+                area=CircleArea(*STAFFORD, 500),
+                everyone=True,
+            ),
+            "U0OFFICER",
+        )
+        alert.id, alert.reference, alert.state, alert.message_id = (
+            n,
+            f"A-2026-{n:06d}",
+            state,
+            n if state is AlertState.SENT else None,
+        )
         listed.append(alert)
     assert len(listed) == LIST_LIMIT
     _, blocks = alert_list(listed, force)

@@ -1,4 +1,5 @@
 """Slack's request signature, checked before bolt: the published example, and every malformed request simply invalid."""
+
 from __future__ import annotations
 
 import pytest
@@ -46,7 +47,12 @@ def test_slacks_published_example_passes_with_the_clock_frozen_at_its_timestamp(
         (BODY, "abc", EXPECTED, float(TIMESTAMP)),  # int() would raise
         (BODY, "1531420618.5", EXPECTED, float(TIMESTAMP)),
         (BODY, "-1531420618", EXPECTED, float(TIMESTAMP)),
-        (BODY, "١٥٣١٤٢٠٦١٨", EXPECTED, float(TIMESTAMP)),  # Arabic-Indic digits: int() accepts them, Slack never sends them
+        (
+            BODY,
+            "١٥٣١٤٢٠٦١٨",
+            EXPECTED,
+            float(TIMESTAMP),
+        ),  # Arabic-Indic digits: int() accepts them, Slack never sends them
         (BODY, "9" * 40, EXPECTED, float(TIMESTAMP)),
         (BODY, TIMESTAMP, "v0=é" + EXPECTED[4:], float(TIMESTAMP)),  # compare_digest would raise on non-ASCII
         (BODY, TIMESTAMP, EXPECTED[:-1], float(TIMESTAMP)),

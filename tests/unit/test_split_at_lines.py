@@ -1,4 +1,5 @@
 """One way to cut a long message for platforms with a length limit (WhatsApp, SMS)."""
+
 from core.rendering import split_at_lines
 
 

@@ -1,4 +1,5 @@
 """The gettext catalogues: every message the bots say is in every language, compiled and with the same placeholders."""
+
 from __future__ import annotations
 
 import io
@@ -14,7 +15,12 @@ from babel.messages.pofile import read_po
 ROOT = Path(__file__).resolve().parents[2]
 LOCALES = ROOT / "core" / "locales"
 LANGUAGES = sorted(p.name for p in LOCALES.iterdir() if p.is_dir())
-SOURCES = [ROOT / "bots" / "telegram", ROOT / "core" / "conversation", ROOT / "bots" / "whatsapp", ROOT / "bots" / "sms"]
+SOURCES = [
+    ROOT / "bots" / "telegram",
+    ROOT / "core" / "conversation",
+    ROOT / "bots" / "whatsapp",
+    ROOT / "bots" / "sms",
+]
 
 
 def catalogue(language: str):
@@ -25,7 +31,9 @@ def catalogue(language: str):
 def spoken_in_code() -> set[str]:
     found: set[str] = set()
     for source in SOURCES:
-        for _filename, _lineno, message, _comments, _context in extract_from_dir(source, keywords={"_": None, "__": None, "N_": None}):
+        for _filename, _lineno, message, _comments, _context in extract_from_dir(
+            source, keywords={"_": None, "__": None, "N_": None}
+        ):
             found.add(message if isinstance(message, str) else message[0])
     return found
 

@@ -1,4 +1,5 @@
 """Reading what Meta sends: the signature, the webhook's shape, and each message as a conversation event."""
+
 from __future__ import annotations
 
 import hashlib
@@ -42,7 +43,9 @@ def sign(body: bytes, secret: bytes = SECRET) -> str:
         (sign(BODY), BODY, None, False),  # no secret configured: nothing is accepted
     ],
 )
-def test_the_signature_is_checked_over_the_raw_bytes(header: str | None, body: bytes, secret: bytes | None, ok: bool) -> None:
+def test_the_signature_is_checked_over_the_raw_bytes(
+    header: str | None, body: bytes, secret: bytes | None, ok: bool
+) -> None:
     assert signature_ok(body, header, secret) is ok
 
 
@@ -60,14 +63,32 @@ def test_messages_statuses_and_names_are_read_and_other_numbers_skipped() -> Non
     value = {
         "contacts": [{"profile": {"name": "Sam Jones"}, "wa_id": "447700900123"}],
         "messages": [message("text", {"body": "hi"}, context={"from": "447700900000", "id": "wamid.OURS"})],
-        "statuses": [{"id": "wamid.S", "status": "failed", "timestamp": "1764072001", "recipient_id": "447700900123",
-                      "errors": [{"code": 131026, "title": "Message undeliverable", "error_data": {"details": "Message Undeliverable."}}]}],
+        "statuses": [
+            {
+                "id": "wamid.S",
+                "status": "failed",
+                "timestamp": "1764072001",
+                "recipient_id": "447700900123",
+                "errors": [
+                    {
+                        "code": 131026,
+                        "title": "Message undeliverable",
+                        "error_data": {"details": "Message Undeliverable."},
+                    }
+                ],
+            }
+        ],
     }
     batch = parse_webhook(webhook(value), PHONE_ID, NOW)
     other = parse_webhook(webhook(value, phone_number_id="999"), PHONE_ID, NOW)
 
     (inbound,) = batch.messages
-    assert (inbound.wamid, inbound.wa_id, inbound.context_id, inbound.profile_name) == ("wamid.ABC=", "447700900123", "wamid.OURS", "Sam Jones")
+    assert (inbound.wamid, inbound.wa_id, inbound.context_id, inbound.profile_name) == (
+        "wamid.ABC=",
+        "447700900123",
+        "wamid.OURS",
+        "Sam Jones",
+    )
     assert inbound.sent_at == datetime(2025, 11, 25, 12, 0, tzinfo=UTC)
     (status,) = batch.statuses
     assert (status.status, status.error_code, status.error_text) == ("failed", 131026, "Message Undeliverable.")
@@ -76,7 +97,9 @@ def test_messages_statuses_and_names_are_read_and_other_numbers_skipped() -> Non
 
 
 def test_a_timestamp_from_the_future_or_nonsense_counts_as_now() -> None:
-    future = parse_webhook(webhook({"messages": [message("text", {"body": "hi"}, timestamp="99999999999")]}), PHONE_ID, NOW)
+    future = parse_webhook(
+        webhook({"messages": [message("text", {"body": "hi"}, timestamp="99999999999")]}), PHONE_ID, NOW
+    )
     nonsense = parse_webhook(webhook({"messages": [message("text", {"body": "hi"}, timestamp="soon")]}), PHONE_ID, NOW)
     assert future.messages[0].sent_at == NOW and nonsense.messages[0].sent_at == NOW
 
@@ -84,7 +107,11 @@ def test_a_timestamp_from_the_future_or_nonsense_counts_as_now() -> None:
 @pytest.mark.parametrize(
     "data",
     [
-        None, [], "text", {"object": "page", "entry": []}, {"object": "whatsapp_business_account"},
+        None,
+        [],
+        "text",
+        {"object": "page", "entry": []},
+        {"object": "whatsapp_business_account"},
         {"object": "whatsapp_business_account", "entry": [7]},
         {"object": "whatsapp_business_account", "entry": [{"changes": "x"}]},
         webhook({"messages": [{"id": "wamid.1", "type": "text"}]}),  # no sender
@@ -112,12 +139,20 @@ def test_each_kind_of_message_becomes_its_event() -> None:
     assert event_of("text", {"body": "/places"}) == Command("places")
     assert event_of("text", {"body": "menu"}) == Command("help")
     assert event_of("text", {"body": "stop the van"}) == Text("stop the van")
-    assert event_of("interactive", {"type": "button_reply", "button_reply": {"id": "tip:7", "title": "I have information"}}, **context) == Choice("tip:7", "wamid.OURS")
-    assert event_of("interactive", {"type": "list_reply", "list_reply": {"id": "tp:burglary", "title": "Burglary"}}) == Choice("tp:burglary")
+    assert event_of(
+        "interactive",
+        {"type": "button_reply", "button_reply": {"id": "tip:7", "title": "I have information"}},
+        **context,
+    ) == Choice("tip:7", "wamid.OURS")
+    assert event_of(
+        "interactive", {"type": "list_reply", "list_reply": {"id": "tp:burglary", "title": "Burglary"}}
+    ) == Choice("tp:burglary")
     assert event_of("button", {"payload": "stop", "text": "Stop alerts"}) == Choice("stop")
     assert event_of("location", {"latitude": 52.8, "longitude": -2.1}) == Location(52.8, -2.1)
     assert event_of("location", {"latitude": 152.8, "longitude": -2.1}) == Unsupported("location")
-    assert event_of("image", {"id": "1037", "mime_type": "image/jpeg", "caption": "Blue jacket"}) == Photo("1037", "Blue jacket")
+    assert event_of("image", {"id": "1037", "mime_type": "image/jpeg", "caption": "Blue jacket"}) == Photo(
+        "1037", "Blue jacket"
+    )
     assert event_of("image", {"mime_type": "image/jpeg"}) == Unsupported("image")
     assert event_of("audio", {"id": "1", "mime_type": "audio/ogg"}) == Unsupported("audio")
     assert event_of("text", {"body": "   "}) == Unsupported("empty")

@@ -1,4 +1,5 @@
 """WhatsApp's rules as Lookout applies them: the 24-hour window, the alert template, and the pair rate on replies."""
+
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
@@ -28,9 +29,17 @@ def test_the_window_is_24_hours_from_the_last_message_less_a_safety_margin() -> 
 
 def alert(**changes: Any) -> Alert:
     fields: dict[str, Any] = dict(
-        incident_number="MV-20261125-0456", headline="Bogus callers", message="Two men\nclaiming to be\tfrom the water board.",
-        contact="Call 101.", area=CircleArea(52.8, -2.1, 500), area_description="500 m around ST16 2LZ", topics=(), sectors=(),
-        audience=Audience.RESIDENTS, author="U1", id=7,
+        incident_number="MV-20261125-0456",
+        headline="Bogus callers",
+        message="Two men\nclaiming to be\tfrom the water board.",
+        contact="Call 101.",
+        area=CircleArea(52.8, -2.1, 500),
+        area_description="500 m around ST16 2LZ",
+        topics=(),
+        sectors=(),
+        audience=Audience.RESIDENTS,
+        author="U1",
+        id=7,
     )
     fields.update(changes)
     return Alert(**fields)
@@ -40,14 +49,25 @@ def test_the_alert_template_carries_one_line_parameters_and_its_quick_replies() 
     template = alert_template(alert(), "police_alert")
 
     assert template.name == "police_alert" and template.language == "en_GB"
-    assert template.parameters == ("Bogus callers", "500 m around ST16 2LZ", "MV-20261125-0456",
-                                   "Two men claiming to be from the water board. Call 101.")
-    assert [(b.label, b.data) for b in template.quick_replies] == [("Send information", "tip:7"), ("Stop alerts", "stop")]
+    assert template.parameters == (
+        "Bogus callers",
+        "500 m around ST16 2LZ",
+        "MV-20261125-0456",
+        "Two men claiming to be from the water board. Call 101.",
+    )
+    assert [(b.label, b.data) for b in template.quick_replies] == [
+        ("Send information", "tip:7"),
+        ("Stop alerts", "stop"),
+    ]
 
 
 def test_follow_ups_and_practice_alerts_say_what_they_are_and_nothing_is_too_long() -> None:
-    update = alert_template(alert(type=AlertType.UPDATE, original_id=3, id=9, status=AlertStatus.EXERCISE), "police_alert")
-    cancel = alert_template(alert(type=AlertType.CANCEL, original_id=3, id=10, message="Both men arrested."), "police_alert")
+    update = alert_template(
+        alert(type=AlertType.UPDATE, original_id=3, id=9, status=AlertStatus.EXERCISE), "police_alert"
+    )
+    cancel = alert_template(
+        alert(type=AlertType.CANCEL, original_id=3, id=10, message="Both men arrested."), "police_alert"
+    )
     huge = alert_template(alert(message="word " * 500, area_description="area " * 100), "police_alert")
 
     assert update.parameters[0] == "EXERCISE — Update: Bogus callers" and update.quick_replies[0].data == "tip:3"

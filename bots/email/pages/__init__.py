@@ -15,6 +15,7 @@ pressing Confirm) creates the subscription.
     GET      /subscribe/privacy         what the email sign-up keeps
     GET      /subscribe/static/pages.css
 """
+
 from __future__ import annotations
 
 from bots.email.pages.site import add_subscribe_pages

@@ -4,6 +4,7 @@ Messages follow the GOV.UK pattern: they say what to do ("Enter an email
 address like name@example.com"), and each names the field it belongs to so
 the page can list them at the top and link each to its input.
 """
+
 from __future__ import annotations
 
 import re
@@ -71,7 +72,9 @@ def email_address(text: str) -> Address:
         # confirmation email proves the address works far better than any lookup can.
         checked = validate_email(typed, check_deliverability=False)
     except EmailNotValidError:
-        raise InvalidInput.one("email", "Enter an email address in the correct format, like name@example.com.") from None
+        raise InvalidInput.one(
+            "email", "Enter an email address in the correct format, like name@example.com."
+        ) from None
     # An internationalised domain is stored in its ASCII (IDNA) form, which every relay accepts.
     normalised = (checked.ascii_email or checked.normalized).lower()
     try:
@@ -97,7 +100,9 @@ def mobile_number(text: str) -> Address:
     compact = _SEPARATORS.sub("", typed.replace("(0)", ""))
     international = compact.startswith(("+", "00"))
     if international and not compact.startswith(("+44", "0044")):
-        raise InvalidInput.one("mobile", f"We can only send texts to UK mobile numbers. Enter one like {MOBILE_EXAMPLE}.")
+        raise InvalidInput.one(
+            "mobile", f"We can only send texts to UK mobile numbers. Enter one like {MOBILE_EXAMPLE}."
+        )
     if international:
         national = "0" + compact.removeprefix("+44").removeprefix("0044").removeprefix("0")  # "+44 07700…" happens
     elif compact.startswith("44") and len(compact) == 12:
@@ -107,7 +112,10 @@ def mobile_number(text: str) -> Address:
     if not national.isascii() or not national.isdigit():
         raise InvalidInput.one("mobile", f"Enter a mobile number using digits only, like {MOBILE_EXAMPLE}.")
     if national[:2] in ("01", "02", "03") and len(national) in (10, 11):
-        raise InvalidInput.one("mobile", f"That looks like a landline number, which can't get texts. Enter a mobile number, like {MOBILE_EXAMPLE}.")
+        raise InvalidInput.one(
+            "mobile",
+            f"That looks like a landline number, which can't get texts. Enter a mobile number, like {MOBILE_EXAMPLE}.",
+        )
     if not _UK_MOBILE.fullmatch(national):
         raise InvalidInput.one("mobile", f"Enter a UK mobile number: 11 digits starting 07, like {MOBILE_EXAMPLE}.")
     return Address(Channel.SMS, "+44" + national[1:])
@@ -174,16 +182,16 @@ class SignUp:
     def read(cls, form: FormData) -> SignUp:
         # Cut at twice each field's limit: enough for the checks to say "too long", bounded to show again.
         return cls(
-            email=_text(form, "email")[:MAX_EMAIL_LENGTH * 2],
+            email=_text(form, "email")[: MAX_EMAIL_LENGTH * 2],
             channel=_text(form, "channel") if _text(form, "channel") in CHANNELS else "email",
-            mobile=_text(form, "mobile")[:MAX_MOBILE_LENGTH * 2],
-            where=_text(form, "where")[:MAX_QUERY_LENGTH * 2],
+            mobile=_text(form, "mobile")[: MAX_MOBILE_LENGTH * 2],
+            where=_text(form, "where")[: MAX_QUERY_LENGTH * 2],
             label=_text(form, "label") if _text(form, "label") in PLACE_LABELS else "home",
             topics=tuple(t for t in form.getlist("topics") if isinstance(t, str))[:64],
             sector=_text(form, "sector")[:64],
             age_confirmed=_text(form, "age") == "yes",
             place=_text(form, "place")[:8],
-            searched=_text(form, "searched")[:MAX_QUERY_LENGTH * 2],
+            searched=_text(form, "searched")[: MAX_QUERY_LENGTH * 2],
         )
 
 
@@ -198,9 +206,9 @@ class TipForm:
     @classmethod
     def read(cls, form: FormData) -> TipForm:
         return cls(
-            text=_text(form, "text")[:MAX_TIP_TEXT * 2],
+            text=_text(form, "text")[: MAX_TIP_TEXT * 2],
             may_contact=_text(form, "contact_me") == "yes",
-            contact=_text(form, "contact")[:MAX_CONTACT * 2],
+            contact=_text(form, "contact")[: MAX_CONTACT * 2],
         )
 
     def problems(self) -> Problems:

@@ -19,6 +19,7 @@ holds neither, and nobody holding the log can test a guessed address
 against it. The log's rows are purged after two days, longer than any
 confirmation link lives (24 hours).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -67,8 +68,11 @@ class Ledger:
         slot = await self._take(MAIL_SENT, f"{self._fingerprint(mailbox_of(address))}:{hour}:", MAILS_PER_HOUR)
         if slot is None:
             return None
-        if (await self._take(MAIL_CLIENT, f"{self._fingerprint('client:' + client)}:{hour}:", MAILS_PER_CLIENT_HOUR) is None
-                or await self._take(MAIL_ALL, f"{hour}:", self._mails_per_hour) is None):
+        if (
+            await self._take(MAIL_CLIENT, f"{self._fingerprint('client:' + client)}:{hour}:", MAILS_PER_CLIENT_HOUR)
+            is None
+            or await self._take(MAIL_ALL, f"{hour}:", self._mails_per_hour) is None
+        ):
             await self.undo(MAIL_SENT, slot)
             return None
         return slot

@@ -9,6 +9,7 @@ take their turn from the relay's pace (``LOOKOUT_EMAIL_PER_SECOND``: one schedul
 in the database shared with the delivery workers, on SQLite as on PostgreSQL) and carry the one-click unsubscribe
 headers, like every email Lookout sends.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -80,8 +81,11 @@ class PageMail:
 
     async def _send(self, to: str, subject: str, template: str, values: dict) -> None:
         message = build_email(
-            sender=self._sender, to=to, subject=subject,
-            text=render(f"mail/{template}.txt", **values), html=render(f"mail/{template}.html", **values),
+            sender=self._sender,
+            to=to,
+            subject=subject,
+            text=render(f"mail/{template}.txt", **values),
+            html=render(f"mail/{template}.html", **values),
             unsubscribe_url=values["unsubscribe_url"],
         )
         # One connection per message: the pages send a handful an hour, and a kept-open
@@ -146,7 +150,9 @@ class ManageLinks:
             await self._mail.manage_link(address.id)
         except MailError as failure:
             await self._ledger.undo(MAIL_SENT, slot)
-            logger.warning("a fresh manage link was not sent: %s", "refused" if failure.permanent else "relay unavailable")
+            logger.warning(
+                "a fresh manage link was not sent: %s", "refused" if failure.permanent else "relay unavailable"
+            )
             return
         await self._ledger.finish(MAIL_SENT, slot)
         logger.info("a fresh manage link was sent")

@@ -6,6 +6,7 @@ with a note of what was saved. An expired link offers to email a fresh one;
 that form answers the same whether or not the address is signed up, so it
 cannot be used to find out who is.
 """
+
 from __future__ import annotations
 
 import json
@@ -74,11 +75,14 @@ def register(router: APIRouter, site: Site) -> None:
             problems, found = await _change(site, address, resident, str(action or ""), form)
             if problems or found.choices:
                 resident = await site.subscriptions.get(address)
-                return await _page(site, token, resident, problems=problems, found=found, form=form,
-                                   status=400 if problems else 200)
+                return await _page(
+                    site, token, resident, problems=problems, found=found, form=form, status=400 if problems else 200
+                )
         except NotFound:
             return _not_signed_up(site)
-        return secured(RedirectResponse(f"/subscribe/manage?{urlencode({'t': token, 'done': action})}", status_code=303))
+        return secured(
+            RedirectResponse(f"/subscribe/manage?{urlencode({'t': token, 'done': action})}", status_code=303)
+        )
 
     @router.get("/subscribe/manage/link")
     async def ask_for_link_form() -> HTMLResponse:
@@ -92,8 +96,14 @@ def register(router: APIRouter, site: Site) -> None:
         except InvalidInput as error:
             problems = Problems()
             collect(problems, error)
-            return site.page("manage_link.html", status=400, email=typed, problems=problems,
-                             heading="Get a link to change your alerts", message=None)
+            return site.page(
+                "manage_link.html",
+                status=400,
+                email=typed,
+                problems=problems,
+                heading="Get a link to change your alerts",
+                message=None,
+            )
         slot = await site.ledger.take_mail_slot(address.id, client_of(request))
         if slot is not None:
             site.links.request(address, slot)  # signed up or not is looked at later, outside the request
@@ -101,7 +111,9 @@ def register(router: APIRouter, site: Site) -> None:
         return site.page("manage_link_sent.html", email=address.id)
 
 
-async def _change(site: Site, address: Address, resident: Resident, action: str, form: FormData) -> tuple[Problems, Found]:
+async def _change(
+    site: Site, address: Address, resident: Resident, action: str, form: FormData
+) -> tuple[Problems, Found]:
     """Make one change; the problems to show (nothing changed), or places to choose from."""
     problems = Problems()
     subscriptions = site.subscriptions
@@ -111,11 +123,18 @@ async def _change(site: Site, address: Address, resident: Resident, action: str,
         elif action == "sector":
             await subscriptions.set_sector(address, chosen_sector(form, site.force))
         elif action == "add_place":
-            found = await find_place(site.geocoder, site.force, place_query(str(form.get("where") or "")),
-                                     chosen=str(form.get("place") or ""), searched=str(form.get("searched") or ""))
+            found = await find_place(
+                site.geocoder,
+                site.force,
+                place_query(str(form.get("where") or "")),
+                chosen=str(form.get("place") or ""),
+                searched=str(form.get("searched") or ""),
+            )
             if found.spot is None:
                 if form.get("searched") == found.searched:
-                    problems.add("place", "Choose one of the places listed, or type a fuller address or postcode.", "place-0")
+                    problems.add(
+                        "place", "Choose one of the places listed, or type a fuller address or postcode.", "place-0"
+                    )
                 return problems, found
             label = place_label(str(form.get("label") or ""))
             await subscriptions.add_place(address, NewPlace(label, found.spot.lat, found.spot.lon))
@@ -134,13 +153,21 @@ async def _change(site: Site, address: Address, resident: Resident, action: str,
         else:
             problems.add("action", "Choose what to change using one of the buttons on this page.", "main")
     except InvalidInput as error:
-        collect(problems, error, {"topics": topics_anchor(site.force), "place": "place-0",
-                                  "places": "places"})
+        collect(problems, error, {"topics": topics_anchor(site.force), "place": "place-0", "places": "places"})
     return problems, Found()
 
 
-async def _page(site: Site, token: str, resident: Resident, *, notice: str | None = None, problems: Problems | None = None,
-                found: Found | None = None, form: FormData | None = None, status: int = 200) -> HTMLResponse:
+async def _page(
+    site: Site,
+    token: str,
+    resident: Resident,
+    *,
+    notice: str | None = None,
+    problems: Problems | None = None,
+    found: Found | None = None,
+    form: FormData | None = None,
+    status: int = 200,
+) -> HTMLResponse:
     email = resident.address.id
     export = await site.subscriptions.export(resident.address)
     found = found or Found()
@@ -149,11 +176,22 @@ async def _page(site: Site, token: str, resident: Resident, *, notice: str | Non
         "label": str(form.get("label") or "home") if form is not None else "home",
     }
     return site.page(
-        "manage.html", status=status, token=token, email=email, resident=resident, notice=notice,
-        problems=problems or Problems(), choices=found.choices, searched=found.searched, adding=adding,
-        place_options=place_options(found.choices), chosen_topics=sorted(resident.topics),
-        paused=resident.paused_until is not None, paused_until_resumed=resident.paused_until == PAUSED_INDEFINITELY,
-        my_data=json.dumps(export, indent=2, ensure_ascii=False), unsubscribe_url=site.signer.unsubscribe_url(email),
+        "manage.html",
+        status=status,
+        token=token,
+        email=email,
+        resident=resident,
+        notice=notice,
+        problems=problems or Problems(),
+        choices=found.choices,
+        searched=found.searched,
+        adding=adding,
+        place_options=place_options(found.choices),
+        chosen_topics=sorted(resident.topics),
+        paused=resident.paused_until is not None,
+        paused_until_resumed=resident.paused_until == PAUSED_INDEFINITELY,
+        my_data=json.dumps(export, indent=2, ensure_ascii=False),
+        unsubscribe_url=site.signer.unsubscribe_url(email),
     )
 
 
@@ -167,15 +205,24 @@ def _address_of(payload: dict[str, Any]) -> Address:
 def _expired_or_bad(site: Site, problem: BadLink) -> HTMLResponse:
     expired = isinstance(problem, ExpiredLink)
     return site.page(
-        "manage_link.html", status=410 if expired else 400, email="",
+        "manage_link.html",
+        status=410 if expired else 400,
+        email="",
         heading="This link has expired" if expired else "This link doesn't work",
-        message=("Links to change your alerts work for 30 days. Nothing has been changed. "
-                 "Enter your email address and we'll send you a fresh link."
-                 if expired else str(problem) + " Nothing has been changed. Enter your email address and we'll send you a fresh link."),
+        message=(
+            "Links to change your alerts work for 30 days. Nothing has been changed. "
+            "Enter your email address and we'll send you a fresh link."
+            if expired
+            else str(problem) + " Nothing has been changed. Enter your email address and we'll send you a fresh link."
+        ),
     )
 
 
 def _not_signed_up(site: Site) -> HTMLResponse:
-    return site.page("link_problem.html", status=404, heading="You're not signed up",
-                     message="This address doesn't get alerts from us (any more), and we hold nothing about it.",
-                     next_step="signup")
+    return site.page(
+        "link_problem.html",
+        status=404,
+        heading="You're not signed up",
+        message="This address doesn't get alerts from us (any more), and we hold nothing about it.",
+        next_step="signup",
+    )

@@ -5,6 +5,7 @@ page then shows them as radio buttons and the person picks one. The pick is
 checked against a fresh lookup of the same words (answered from the
 geocoder's cache), so nothing about the candidates has to travel in the page.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -38,7 +39,9 @@ class Found:
     searched: str = ""
 
 
-async def find_place(geocoder: Geocoder, force: ForceConfig, query: str, *, chosen: str = "", searched: str = "") -> Found:
+async def find_place(
+    geocoder: Geocoder, force: ForceConfig, query: str, *, chosen: str = "", searched: str = ""
+) -> Found:
     """One place for ``query``, or the choices when it is ambiguous and nothing valid was chosen.
 
     Raises ``InvalidInput`` on ``where`` (not found, lookup down) or ``place`` (a pick that no longer fits).

@@ -4,6 +4,7 @@ The pages carry signed links in their URLs, so no page may leak its address:
 ``Referrer-Policy: no-referrer`` keeps it out of other sites' logs, and the
 logs' redaction (``runtime.logs``) hides the ``t`` parameter in the access log.
 """
+
 from __future__ import annotations
 
 from typing import Any

@@ -8,6 +8,7 @@ POST, once per link. Where SMS is on, the person may choose text messages
 instead: a code is texted to their mobile number and typed on a second page
 (``text_code.py``).
 """
+
 from __future__ import annotations
 
 import logging
@@ -74,8 +75,12 @@ def register(router: APIRouter, site: Site) -> None:
         except BadLink as problem:
             return _link_problem(site, problem)
         assert token is not None  # read() refuses a missing token
-        done: dict[str, Any] = {"email": address.id, "choices": choices_in_words(site.force, payload),
-                "manage_url": site.signer.manage_url(address.id), "unsubscribe_url": site.signer.unsubscribe_url(address.id)}
+        done: dict[str, Any] = {
+            "email": address.id,
+            "choices": choices_in_words(site.force, payload),
+            "manage_url": site.signer.manage_url(address.id),
+            "unsubscribe_url": site.signer.unsubscribe_url(address.id),
+        }
         key = await site.ledger.begin(CONFIRMED, token)
         if key is None:
             return site.page("confirmed.html", already=True, **done)
@@ -84,8 +89,13 @@ def register(router: APIRouter, site: Site) -> None:
         except (InvalidInput, NotAllowed) as refused:
             # The force's topics or sectors changed since the link was made: nothing was stored.
             await site.ledger.undo(CONFIRMED, key)
-            return site.page("link_problem.html", status=409, heading="We couldn't start your alerts",
-                             message=_refusal_text(refused), next_step="signup")
+            return site.page(
+                "link_problem.html",
+                status=409,
+                heading="We couldn't start your alerts",
+                message=_refusal_text(refused),
+                next_step="signup",
+            )
         except BaseException:
             await site.ledger.undo(CONFIRMED, key)
             raise
@@ -105,7 +115,9 @@ async def _sign_up(site: Site, typed: SignUp, form: FormData, client: str) -> HT
     except InvalidInput as error:
         collect(problems, error)
     try:
-        found = await find_place(site.geocoder, force, place_query(typed.where), chosen=typed.place, searched=typed.searched)
+        found = await find_place(
+            site.geocoder, force, place_query(typed.where), chosen=typed.place, searched=typed.searched
+        )
         if found.choices and typed.searched == found.searched:
             problems.add("place", "Choose one of the places listed, or type a fuller address or postcode.", "place-0")
     except InvalidInput as error:
@@ -121,8 +133,12 @@ async def _sign_up(site: Site, typed: SignUp, form: FormData, client: str) -> HT
     except InvalidInput as error:
         collect(problems, error)
     if not typed.age_confirmed:
-        problems.add("age", f"Confirm that you are {force.settings.minimum_age} or older. "
-                            "If you are younger, you can't sign up, and nothing you typed has been kept.", "age-yes")
+        problems.add(
+            "age",
+            f"Confirm that you are {force.settings.minimum_age} or older. "
+            "If you are younger, you can't sign up, and nothing you typed has been kept.",
+            "age-yes",
+        )
     if problems or found.spot is None or address is None:
         return _form(site, typed, problems=problems, found=found, status=400 if problems else 200)
 
@@ -143,14 +159,19 @@ async def _sign_up(site: Site, typed: SignUp, form: FormData, client: str) -> HT
     payload = {"email": address.id, **payload}
     slot = await site.ledger.take_mail_slot(address.id, client)
     if slot is None:
-        problems.add("email", f"We've sent as many emails as we can (at most {MAILS_PER_HOUR} an hour to one address). Please "
-                              "look for the link in your inbox (and spam folder), or try again in an hour.")
+        problems.add(
+            "email",
+            f"We've sent as many emails as we can (at most {MAILS_PER_HOUR} an hour to one address). Please "
+            "look for the link in your inbox (and spam folder), or try again in an hour.",
+        )
         return _form(site, typed, problems=problems, found=found, status=429)
     try:
         await site.mail.confirmation(address.id, payload)
     except MailError as failure:
         await site.ledger.undo(MAIL_SENT, slot)
-        logger.warning("a sign-up's confirmation email was not sent: %s", "refused" if failure.permanent else "relay unavailable")
+        logger.warning(
+            "a sign-up's confirmation email was not sent: %s", "refused" if failure.permanent else "relay unavailable"
+        )
         problems.add("email", SEND_FAILED)
         return _form(site, typed, problems=problems, found=found, status=503)
     await site.ledger.finish(MAIL_SENT, slot)
@@ -158,12 +179,18 @@ async def _sign_up(site: Site, typed: SignUp, form: FormData, client: str) -> HT
     return site.page("check_email.html", email=address.id)
 
 
-def _form(site: Site, typed: SignUp, *, problems: Problems | None = None, found: Found | None = None,
-          status: int = 200) -> HTMLResponse:
+def _form(
+    site: Site, typed: SignUp, *, problems: Problems | None = None, found: Found | None = None, status: int = 200
+) -> HTMLResponse:
     found = found or Found()
     return site.page(
-        "subscribe.html", status=status, form=typed, problems=problems or Problems(), choices=found.choices,
-        searched=found.searched, place_options=place_options(found.choices),
+        "subscribe.html",
+        status=status,
+        form=typed,
+        problems=problems or Problems(),
+        choices=found.choices,
+        searched=found.searched,
+        place_options=place_options(found.choices),
     )
 
 
@@ -184,10 +211,14 @@ def _sign_up_of(payload: dict[str, Any]) -> tuple[Address, list[NewPlace], list[
 def _link_problem(site: Site, problem: BadLink) -> HTMLResponse:
     expired = isinstance(problem, ExpiredLink)
     return site.page(
-        "link_problem.html", status=410 if expired else 400,
+        "link_problem.html",
+        status=410 if expired else 400,
         heading="This confirmation link has expired" if expired else "This confirmation link doesn't work",
-        message=("Confirmation links work for 24 hours. Nothing was kept from your sign-up, so please sign up again."
-                 if expired else str(problem) + " Nothing has been changed. You can sign up again."),
+        message=(
+            "Confirmation links work for 24 hours. Nothing was kept from your sign-up, so please sign up again."
+            if expired
+            else str(problem) + " Nothing has been changed. You can sign up again."
+        ),
         next_step="signup",
     )
 

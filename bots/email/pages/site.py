@@ -1,4 +1,5 @@
 """The pages' shared parts (``Site``) and ``add_subscribe_pages``, which puts them on the app."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -32,7 +33,6 @@ from storage.rate_buckets import slot_source
 
 if TYPE_CHECKING:
     from bots.platform import Host
-
 
 
 @dataclass(frozen=True)
@@ -115,8 +115,13 @@ def add_subscribe_pages(app: FastAPI, host: Host) -> ManageLinks:
     # anyone have a confirmation or manage link for someone else's address sent pointing at their own site.
     signer = LinkSigner.from_settings(settings)
     secret = settings.link_secret.get_secret_value()
-    mail = PageMail(SmtpTarget.from_url(settings.smtp_url.get_secret_value()), settings.email_from, signer, host.force,
-                    relay_pacer(host))
+    mail = PageMail(
+        SmtpTarget.from_url(settings.smtp_url.get_secret_value()),
+        settings.email_from,
+        signer,
+        host.force,
+        relay_pacer(host),
+    )
     ledger = Ledger(host.inbound, secret, mails_per_hour=settings.page_emails_per_hour, clock=host.clock)
     site = Site(
         force=host.force,
@@ -137,8 +142,11 @@ def add_subscribe_pages(app: FastAPI, host: Host) -> ManageLinks:
     @router.get(STYLESHEET_PATH)
     async def pages_css() -> Response:
         # A stylesheet holds nothing personal: caches may keep it (the pages themselves are no-store).
-        return Response(stylesheet, media_type="text/css",
-                        headers={"Cache-Control": "public, max-age=3600", "X-Content-Type-Options": "nosniff"})
+        return Response(
+            stylesheet,
+            media_type="text/css",
+            headers={"Cache-Control": "public, max-age=3600", "X-Content-Type-Options": "nosniff"},
+        )
 
     @router.get("/subscribe/privacy")
     async def privacy() -> HTMLResponse:

@@ -19,6 +19,7 @@ and count against the same hourly caps as the pages' emails (``ledger.py``).
     POST /subscribe/code       t, code: the code typed; right → subscribed
     POST /subscribe/code/new   t: a new code for the same sign-up (the caps apply)
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -81,13 +82,17 @@ def code_digest(site: Site, nonce: str, code: str) -> str:
 
 def code_text(force_name: str, code: str) -> str:
     minutes = int(CODE_LIFETIME.total_seconds() // 60)
-    return (f"{code} is your code to start {force_name} alerts by text. It works for {minutes} minutes. "
-            "If you didn't ask for it, ignore this text.")
+    return (
+        f"{code} is your code to start {force_name} alerts by text. It works for {minutes} minutes. "
+        "If you didn't ask for it, ignore this text."
+    )
 
 
 def welcome_text(force_name: str) -> str:
-    return (f"You're signed up for {force_name} alerts by text. Reply TOPICS or PLACES to change them, "
-            "HELP for help, STOP to end.")
+    return (
+        f"You're signed up for {force_name} alerts by text. Reply TOPICS or PLACES to change them, "
+        "HELP for help, STOP to end."
+    )
 
 
 async def send_code(site: Site, address: Address, sign_up: dict[str, Any], client: str) -> str:
@@ -97,9 +102,12 @@ async def send_code(site: Site, address: Address, sign_up: dict[str, Any], clien
     assert sender is not None, "SMS is off"
     slot = await site.ledger.take_mail_slot(address.id, client)
     if slot is None:
-        raise CodeNotSent(f"We've sent as many codes as we can (at most {MAILS_PER_HOUR} texts an hour to one number). "
-                          "Please look for the text we sent, or try again in an hour.", 429)
-    code = f"{secrets.randbelow(10 ** CODE_DIGITS):0{CODE_DIGITS}d}"
+        raise CodeNotSent(
+            f"We've sent as many codes as we can (at most {MAILS_PER_HOUR} texts an hour to one number). "
+            "Please look for the text we sent, or try again in an hour.",
+            429,
+        )
+    code = f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}"
     nonce = secrets.token_urlsafe(16)
     expires = site.clock() + CODE_LIFETIME
     try:
@@ -109,14 +117,27 @@ async def send_code(site: Site, address: Address, sign_up: dict[str, Any], clien
         raise
     if not result.ok:
         await site.ledger.undo(MAIL_SENT, slot)
-        logger.warning("a sign-up's code was not texted: %s", "refused" if result.permanent_reason else "provider unavailable")
+        logger.warning(
+            "a sign-up's code was not texted: %s", "refused" if result.permanent_reason else "provider unavailable"
+        )
         if result.permanent_reason:
-            raise CodeNotSent("We couldn't send a text to this number. Check it's a mobile number that can get texts. "
-                              "If you once replied STOP to our texts, text START to us first. Nothing has been kept.", 400)
-        raise CodeNotSent("Sorry, we couldn't send the text just now. Nothing has been kept. Please try again in a few minutes.", 503)
+            raise CodeNotSent(
+                "We couldn't send a text to this number. Check it's a mobile number that can get texts. "
+                "If you once replied STOP to our texts, text START to us first. Nothing has been kept.",
+                400,
+            )
+        raise CodeNotSent(
+            "Sorry, we couldn't send the text just now. Nothing has been kept. Please try again in a few minutes.", 503
+        )
     await site.ledger.finish(MAIL_SENT, slot)
     logger.info("a sign-up's code was texted")
-    payload = {**sign_up, "sms": address.id, "n": nonce, "h": code_digest(site, nonce, code), "exp": expires.timestamp()}
+    payload = {
+        **sign_up,
+        "sms": address.id,
+        "n": nonce,
+        "h": code_digest(site, nonce, code),
+        "exp": expires.timestamp(),
+    }
     return site.signer.token(Purpose.TEXT_CODE, payload)
 
 
@@ -142,11 +163,20 @@ def sign_up_of(pending: Pending) -> dict[str, Any]:
     return {key: pending.payload[key] for key in ("places", "topics", "sector", "age")}
 
 
-def code_page(site: Site, token: str, pending: Pending, *, problems: Problems | None = None, status: int = 200,
-              code: str = "") -> HTMLResponse:
-    return site.page("check_texts.html", status=status, token=token, number=mobile_in_words(pending.address.id),
-                     problems=problems or Problems(), code=code, minutes=int(CODE_LIFETIME.total_seconds() // 60),
-                     per_hour=MAILS_PER_HOUR, code_digits=CODE_DIGITS)
+def code_page(
+    site: Site, token: str, pending: Pending, *, problems: Problems | None = None, status: int = 200, code: str = ""
+) -> HTMLResponse:
+    return site.page(
+        "check_texts.html",
+        status=status,
+        token=token,
+        number=mobile_in_words(pending.address.id),
+        problems=problems or Problems(),
+        code=code,
+        minutes=int(CODE_LIFETIME.total_seconds() // 60),
+        per_hour=MAILS_PER_HOUR,
+        code_digits=CODE_DIGITS,
+    )
 
 
 def register(router: APIRouter, site: Site) -> None:
@@ -163,8 +193,11 @@ def register(router: APIRouter, site: Site) -> None:
         code = "".join(typed.split()) if isinstance(typed, str) else ""
         problems = Problems()
         if site.clock() >= pending.expires:
-            problems.add("code", f"This code has expired: codes work for {int(CODE_LIFETIME.total_seconds() // 60)} minutes. "
-                                 "Press 'Send me a new code'.")
+            problems.add(
+                "code",
+                f"This code has expired: codes work for {int(CODE_LIFETIME.total_seconds() // 60)} minutes. "
+                "Press 'Send me a new code'.",
+            )
             return code_page(site, token, pending, problems=problems, status=410)
         if not (code.isascii() and code.isdigit() and len(code) == CODE_DIGITS):
             problems.add("code", f"Enter the {CODE_DIGITS}-digit code from the text we sent, like 123456.")
@@ -175,9 +208,12 @@ def register(router: APIRouter, site: Site) -> None:
             return code_page(site, token, pending, problems=problems, status=429)
         if not hmac.compare_digest(pending.digest, code_digest(site, pending.nonce, code)):
             left = CODE_TRIES - 1 - int(tried.rsplit(":", 1)[1])
-            problems.add("code", "That code isn't right. Check the text and try again "
-                                 f"({left} {'try' if left == 1 else 'tries'} left)." if left else
-                                 "That code isn't right, and it can't be tried again. Press 'Send me a new code'.")
+            problems.add(
+                "code",
+                f"That code isn't right. Check the text and try again ({left} {'try' if left == 1 else 'tries'} left)."
+                if left
+                else "That code isn't right, and it can't be tried again. Press 'Send me a new code'.",
+            )
             return code_page(site, token, pending, problems=problems, status=400, code=code)
         return await _subscribe(site, pending)
 
@@ -200,19 +236,27 @@ def register(router: APIRouter, site: Site) -> None:
 
 
 async def _subscribe(site: Site, pending: Pending) -> HTMLResponse:
-    done: dict[str, Any] = {"number": mobile_in_words(pending.address.id), "choices": choices_in_words(site.force, pending.payload)}
+    done: dict[str, Any] = {
+        "number": mobile_in_words(pending.address.id),
+        "choices": choices_in_words(site.force, pending.payload),
+    }
     key = await site.ledger.begin(CODE_CONFIRMED, pending.nonce)
     if key is None:
         return site.page("text_confirmed.html", already=True, **done)
     try:
-        await site.subscriptions.subscribe(pending.address, age_confirmed=True, places=pending.places, topics=pending.topics,
-                                           sector=pending.sector)
+        await site.subscriptions.subscribe(
+            pending.address, age_confirmed=True, places=pending.places, topics=pending.topics, sector=pending.sector
+        )
     except (InvalidInput, NotAllowed):
         # The force's topics or sectors changed since the code was sent: nothing was stored.
         await site.ledger.undo(CODE_CONFIRMED, key)
-        return site.page("link_problem.html", status=409, heading="We couldn't start your alerts",
-                         message="Some of your choices are no longer offered. Nothing was kept; please sign up again.",
-                         next_step="signup")
+        return site.page(
+            "link_problem.html",
+            status=409,
+            heading="We couldn't start your alerts",
+            message="Some of your choices are no longer offered. Nothing was kept; please sign up again.",
+            next_step="signup",
+        )
     except BaseException:
         await site.ledger.undo(CODE_CONFIRMED, key)
         raise
@@ -232,10 +276,14 @@ async def _subscribe(site: Site, pending: Pending) -> HTMLResponse:
 def _token_problem(site: Site, problem: BadLink) -> HTMLResponse:
     expired = isinstance(problem, ExpiredLink)
     return site.page(
-        "link_problem.html", status=410 if expired else 400,
+        "link_problem.html",
+        status=410 if expired else 400,
         heading="This sign-up has expired" if expired else "This page doesn't work",
-        message=(f"Codes work for {int(CODE_LIFETIME.total_seconds() // 60)} minutes, and a sign-up waits for its code at most an hour. Nothing was kept, so "
-                 "please sign up again." if expired else
-                 "The form was changed or copied incompletely. Nothing has been kept. You can sign up again."),
+        message=(
+            f"Codes work for {int(CODE_LIFETIME.total_seconds() // 60)} minutes, and a sign-up waits for its code at most an hour. Nothing was kept, so "
+            "please sign up again."
+            if expired
+            else "The form was changed or copied incompletely. Nothing has been kept. You can sign up again."
+        ),
         next_step="signup",
     )

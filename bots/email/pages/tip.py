@@ -5,6 +5,7 @@ goes through ``TipService.submit`` like a tip from Telegram or WhatsApp, so it
 lands in the alert's thread in the officers' Slack tips queue, under the same
 flood control. Anonymous unless the person says officers may contact them.
 """
+
 from __future__ import annotations
 
 import logging
@@ -67,8 +68,9 @@ def register(router: APIRouter, site: Site) -> None:
             return site.page("tip_sent.html", reference=None)
         contact = (typed.contact.strip() or f"{address.id} (email)") if typed.may_contact else None
         try:
-            tip = await site.tips.submit(address, NewTip(text=typed.text, alert_id=alert_id, may_contact=typed.may_contact,
-                                                         contact=contact))
+            tip = await site.tips.submit(
+                address, NewTip(text=typed.text, alert_id=alert_id, may_contact=typed.may_contact, contact=contact)
+            )
         except TooManyTips as flood:
             await site.ledger.undo(TIP_SENT, key)
             problems.add("text", f"{flood} Your text is still here: send it again in a minute.")
@@ -87,10 +89,29 @@ def register(router: APIRouter, site: Site) -> None:
         return site.page("tip_sent.html", reference=tip.reference)
 
 
-async def _form(site: Site, token: str, address: Address, alert_id: int, typed: TipForm, problems: Problems, *,
-                nonce: str, status: int = 200) -> HTMLResponse:
-    return site.page("tip.html", status=status, token=token, nonce=nonce, email=address.id, form=typed, problems=problems,
-                     alert=await _alert(site, alert_id), max_text=MAX_TIP_TEXT, max_contact=MAX_CONTACT)
+async def _form(
+    site: Site,
+    token: str,
+    address: Address,
+    alert_id: int,
+    typed: TipForm,
+    problems: Problems,
+    *,
+    nonce: str,
+    status: int = 200,
+) -> HTMLResponse:
+    return site.page(
+        "tip.html",
+        status=status,
+        token=token,
+        nonce=nonce,
+        email=address.id,
+        form=typed,
+        problems=problems,
+        alert=await _alert(site, alert_id),
+        max_text=MAX_TIP_TEXT,
+        max_contact=MAX_CONTACT,
+    )
 
 
 async def _alert(site: Site, alert_id: int) -> AlertShown | None:
@@ -115,7 +136,8 @@ def _tip_link(payload: dict[str, Any]) -> tuple[Address, int]:
 def _link_problem(site: Site, problem: BadLink) -> HTMLResponse:
     expired = isinstance(problem, ExpiredLink)
     return site.page(
-        "link_problem.html", status=410 if expired else 400,
+        "link_problem.html",
+        status=410 if expired else 400,
         heading="This link has expired" if expired else "This link doesn't work",
         message=("Links to send information about an alert work for 14 days." if expired else str(problem))
         + " Nothing has been sent.",
@@ -124,6 +146,10 @@ def _link_problem(site: Site, problem: BadLink) -> HTMLResponse:
 
 
 def _not_signed_up(site: Site) -> HTMLResponse:
-    return site.page("link_problem.html", status=404, heading="You're not signed up",
-                     message="This address doesn't get alerts from us any more, so this form can't be used. "
-                             "Nothing has been sent.", next_step="contact")
+    return site.page(
+        "link_problem.html",
+        status=404,
+        heading="You're not signed up",
+        message="This address doesn't get alerts from us any more, so this form can't be used. Nothing has been sent.",
+        next_step="contact",
+    )

@@ -6,6 +6,7 @@ person to press anything; that POST unsubscribes as the button does. Either
 way everything held about the address is erased, and doing it twice is the
 same as doing it once. Unsubscribe links never expire.
 """
+
 from __future__ import annotations
 
 import logging
@@ -58,7 +59,10 @@ def _address_of(payload: dict) -> Address:
 
 def _bad_link(site: Site, problem: BadLink) -> HTMLResponse:
     return site.page(
-        "manage_link.html", status=400, email="", heading="This unsubscribe link doesn't work",
+        "manage_link.html",
+        status=400,
+        email="",
+        heading="This unsubscribe link doesn't work",
         message=f"{problem} Nothing has been changed. Enter your email address and we'll send you a link "
-                "with which you can unsubscribe.",
+        "with which you can unsubscribe.",
     )

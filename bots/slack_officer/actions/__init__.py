@@ -1,5 +1,6 @@
 """Buttons: the alert card's Send, Approve, Edit and Discard, and once sent Update, Resolved, Cancel and Report; a tip's Acknowledge, Reply, Mark actioned and Mark spam;
 the compose modal's "Start from a template"."""
+
 from __future__ import annotations
 
 from slack_bolt.async_app import AsyncApp

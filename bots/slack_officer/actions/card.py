@@ -4,6 +4,7 @@ Who may press what is core's to decide (any officer may send a draft, only a
 supervisor other than the author may approve it); a refusal is audited and
 explained to the person who pressed, and the card stays as it was.
 """
+
 from __future__ import annotations
 
 import logging
@@ -44,8 +45,17 @@ class _Pressed:
         self.alert_id, self.reference = parse_card_value((body.get("actions") or [{}])[0].get("value"))
 
 
-async def _handle(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: Any, *, action: str,
-                  doing: str, work: Work, officers_only: bool = True) -> None:
+async def _handle(
+    ack: AsyncAck,
+    body: dict[str, Any],
+    client: AsyncWebClient,
+    context: Any,
+    *,
+    action: str,
+    doing: str,
+    work: Work,
+    officers_only: bool = True,
+) -> None:
     await ack()
     deps = deps_of(context)
     try:
@@ -53,8 +63,10 @@ async def _handle(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, c
     except (ValueError, KeyError, TypeError):
         logger.warning("a %s press carried no alert card value; ignored", action)
         officer = Officer(str((body.get("user") or {}).get("id", "")), (body.get("container") or {}).get("channel_id"))
-        deps.tasks.spawn(tell(client, officer, "Sorry, that button doesn't belong to an alert I know. Nothing was changed."),
-                         name="unknown button")
+        deps.tasks.spawn(
+            tell(client, officer, "Sorry, that button doesn't belong to an alert I know. Nothing was changed."),
+            name="unknown button",
+        )
         return
     if officers_only:
         try:
@@ -67,8 +79,18 @@ async def _handle(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, c
         async with deps.alert_lock(pressed.alert_id):
             await work(pressed)
 
-    deps.tasks.spawn(carry_out(deps, client, pressed.officer, action=action, subject=pressed.reference,
-                               doing=doing.format(ref=pressed.reference), work=run), name=f"{action} {pressed.reference}")
+    deps.tasks.spawn(
+        carry_out(
+            deps,
+            client,
+            pressed.officer,
+            action=action,
+            subject=pressed.reference,
+            doing=doing.format(ref=pressed.reference),
+            work=run,
+        ),
+        name=f"{action} {pressed.reference}",
+    )
 
 
 async def _send(p: _Pressed) -> None:
@@ -85,9 +107,14 @@ async def _edit(p: _Pressed) -> None:
     alert = await p.deps.alerts.get(p.reference)
     if alert.state is not AlertState.DRAFT:
         raise Conflict(f"{p.reference} is {alert.state.value} and can't be edited.")
-    metadata = {"channel": p.channel, "replaces": {"id": p.alert_id, "ref": p.reference, "channel": p.channel, "ts": p.ts},
-                "severity": alert.severity.value}  # the form has no field for it: kept through the edit
-    view = compose_modal(p.deps.force, metadata=metadata, form=form_from_alert(alert, p.deps.force), title=f"Edit {p.reference}")
+    metadata = {
+        "channel": p.channel,
+        "replaces": {"id": p.alert_id, "ref": p.reference, "channel": p.channel, "ts": p.ts},
+        "severity": alert.severity.value,
+    }  # the form has no field for it: kept through the edit
+    view = compose_modal(
+        p.deps.force, metadata=metadata, form=form_from_alert(alert, p.deps.force), title=f"Edit {p.reference}"
+    )
     await p.client.views_open(trigger_id=p.body["trigger_id"], view=view)
 
 
@@ -103,7 +130,9 @@ async def send_pressed(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClie
 
 async def approve_pressed(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: Any) -> None:
     # Core decides who may approve (supervisors, never their own alert) and audits a refusal through carry_out.
-    await _handle(ack, body, client, context, action="approve", doing="approving {ref}", work=_approve, officers_only=False)
+    await _handle(
+        ack, body, client, context, action="approve", doing="approving {ref}", work=_approve, officers_only=False
+    )
 
 
 async def edit_pressed(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: Any) -> None:
@@ -132,15 +161,21 @@ async def _report(p: _Pressed) -> None:
 
 
 async def update_pressed(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: Any) -> None:
-    await _handle(ack, body, client, context, action="open update", doing="opening the update of {ref}", work=_open_update)
+    await _handle(
+        ack, body, client, context, action="open update", doing="opening the update of {ref}", work=_open_update
+    )
 
 
 async def resolve_pressed(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: Any) -> None:
-    await _handle(ack, body, client, context, action="open resolve", doing="opening the resolution of {ref}", work=_open_resolve)
+    await _handle(
+        ack, body, client, context, action="open resolve", doing="opening the resolution of {ref}", work=_open_resolve
+    )
 
 
 async def cancel_pressed(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: Any) -> None:
-    await _handle(ack, body, client, context, action="open cancel", doing="opening the cancellation of {ref}", work=_open_cancel)
+    await _handle(
+        ack, body, client, context, action="open cancel", doing="opening the cancellation of {ref}", work=_open_cancel
+    )
 
 
 async def report_pressed(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: Any) -> None:

@@ -5,6 +5,7 @@ once; the modal is redrawn with ``views.update`` (its ``hash`` guards against a
 modal that changed meanwhile). What the officer had typed that the template does
 not say (incident number, where, expiry, contact) is kept.
 """
+
 from __future__ import annotations
 
 import logging
@@ -33,7 +34,9 @@ async def template_chosen(ack: AsyncAck, body: dict[str, Any], client: AsyncWebC
     key = str(chosen.get("value") or "") if isinstance(chosen, dict) else ""
     template = deps.force.templates.get(key)
     if template is None or not view.get("id"):
-        logger.warning("a template choice %r on view %r matched no template of the force; ignored", key[:40], view.get("id"))
+        logger.warning(
+            "a template choice %r on view %r matched no template of the force; ignored", key[:40], view.get("id")
+        )
         return
     try:
         deps.roles.require_officer(officer.user)
@@ -53,7 +56,19 @@ async def template_chosen(ack: AsyncAck, body: dict[str, Any], client: AsyncWebC
             if exc.response.get("error") not in ("hash_conflict", "not_found"):
                 raise
             # The officer changed or closed the form meanwhile: their newer choice stands.
-            logger.info("the compose form %s changed before the %s template was filled in; left as it is", view["id"], key)
+            logger.info(
+                "the compose form %s changed before the %s template was filled in; left as it is", view["id"], key
+            )
 
-    deps.tasks.spawn(carry_out(deps, client, officer, action="template", subject=key,
-                               doing="filling in the form from the template", work=work), name=f"template {key}")
+    deps.tasks.spawn(
+        carry_out(
+            deps,
+            client,
+            officer,
+            action="template",
+            subject=key,
+            doing="filling in the form from the template",
+            work=work,
+        ),
+        name=f"template {key}",
+    )

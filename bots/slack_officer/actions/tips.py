@@ -7,6 +7,7 @@ box for the reply; Mark spam asks first, in a small modal. Only officers may
 work tips: anyone else is told so, politely, and the attempt is audited.
 A press Slack sends again is dropped by the route's de-duplication.
 """
+
 from __future__ import annotations
 
 import logging
@@ -59,8 +60,9 @@ class TipPress:
         return {"ref": self.reference, "channel": self.channel, "ts": self.ts, "thread_ts": self.thread_ts}
 
 
-async def _handle(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: Any, *, action: str,
-                  doing: str, work: Work) -> None:
+async def _handle(
+    ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: Any, *, action: str, doing: str, work: Work
+) -> None:
     await ack()
     deps = deps_of(context)
     try:
@@ -68,19 +70,33 @@ async def _handle(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, c
     except (ValueError, KeyError, TypeError):
         logger.warning("a %s press carried no tip reference; ignored", action)
         officer = Officer(str((body.get("user") or {}).get("id", "")), (body.get("container") or {}).get("channel_id"))
-        deps.tasks.spawn(tell(client, officer, "Sorry, that button doesn't belong to a tip I know. Nothing was changed."),
-                         name="unknown tip button")
+        deps.tasks.spawn(
+            tell(client, officer, "Sorry, that button doesn't belong to a tip I know. Nothing was changed."),
+            name="unknown tip button",
+        )
         return
     if not deps.roles.is_officer(press.officer.user):
-        deps.tasks.spawn(refuse(deps, client, press.officer, action, press.reference, NOT_AN_OFFICER), name="tip refusal")
+        deps.tasks.spawn(
+            refuse(deps, client, press.officer, action, press.reference, NOT_AN_OFFICER), name="tip refusal"
+        )
         return
 
     async def run() -> None:
         async with deps.tip_lock(press.reference):
             await work(press)
 
-    deps.tasks.spawn(carry_out(deps, client, press.officer, action=action, subject=press.reference,
-                               doing=doing.format(ref=press.reference), work=run), name=f"{action} {press.reference}")
+    deps.tasks.spawn(
+        carry_out(
+            deps,
+            client,
+            press.officer,
+            action=action,
+            subject=press.reference,
+            doing=doing.format(ref=press.reference),
+            work=run,
+        ),
+        name=f"{action} {press.reference}",
+    )
 
 
 async def _acknowledge(p: TipPress) -> None:

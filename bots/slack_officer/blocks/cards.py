@@ -4,6 +4,7 @@ the status message kept current with the delivery, then the final report.
 One message carries the alert from preview to final report (updated in place
 with chat.update), so the channel shows each alert once, with its outcome.
 """
+
 from __future__ import annotations
 
 import json
@@ -39,7 +40,13 @@ RESOLVE = "alert_card_resolve"
 REPORT = "alert_card_report"
 _FOLLOWED_UP = (AlertState.SENDING, AlertState.SENT)
 
-_CHANNEL_NAMES = {Channel.TELEGRAM: "Telegram", Channel.WHATSAPP: "WhatsApp", Channel.SLACK: "Slack", Channel.EMAIL: "Email", Channel.SMS: "SMS"}
+_CHANNEL_NAMES = {
+    Channel.TELEGRAM: "Telegram",
+    Channel.WHATSAPP: "WhatsApp",
+    Channel.SLACK: "Slack",
+    Channel.EMAIL: "Email",
+    Channel.SMS: "SMS",
+}
 
 
 def card_value(alert: Alert) -> str:
@@ -73,7 +80,9 @@ def _summary(alert: Alert, force: ForceConfig) -> list[Block]:
         ("Who", esc(reach_in_words(alert, force))),
     ]
     if alert.sectors:
-        pairs.append(("Sectors", esc(", ".join(force.sectors[s].label if s in force.sectors else s for s in alert.sectors))))
+        pairs.append(
+            ("Sectors", esc(", ".join(force.sectors[s].label if s in force.sectors else s for s in alert.sectors)))
+        )
     pairs += [
         ("Urgency", alert.urgency.value),
         ("Status", alert.status.value),
@@ -89,17 +98,27 @@ def _summary(alert: Alert, force: ForceConfig) -> list[Block]:
 def _practice_note(alert: Alert) -> list[Block]:
     if alert.status is AlertStatus.ACTUAL:
         return []
-    return [context(f":test_tube: *{alert.status.value.upper()}*: labelled as such in every message; "
-                    "only residents who opted in as testers receive it.")]
+    return [
+        context(
+            f":test_tube: *{alert.status.value.upper()}*: labelled as such in every message; "
+            "only residents who opted in as testers receive it."
+        )
+    ]
 
 
 def preview_card(preview: Preview, force: ForceConfig, *, note: str | None = None) -> tuple[str, list[Block]]:
     """(fallback text, blocks) of a draft's preview."""
     alert = preview.alert
-    reach = " · ".join(f"{channel_name(c)} {n:,}" for c, n in sorted(preview.recipients.items())) or "nobody on any channel"
+    reach = (
+        " · ".join(f"{channel_name(c)} {n:,}" for c, n in sorted(preview.recipients.items())) or "nobody on any channel"
+    )
     blocks: list[Block] = [header(f"{status_label(alert)}Preview {alert.reference}"), *_summary(alert, force)]
-    blocks.append(section(f":busts_in_silhouette: *Would reach {residents_count(preview.total)}* — {reach}\n"
-                          f":round_pushpin: {esc(preview.area_description)}. The picture of the area is just above."))
+    blocks.append(
+        section(
+            f":busts_in_silhouette: *Would reach {residents_count(preview.total)}* — {reach}\n"
+            f":round_pushpin: {esc(preview.area_description)}. The picture of the area is just above."
+        )
+    )
     if preview.eta_95_s:
         blocks.append(context(f":stopwatch: {esc(timing_in_words(preview))}"))
         if preview.sms_cost is not None:
@@ -108,24 +127,40 @@ def preview_card(preview: Preview, force: ForceConfig, *, note: str | None = Non
         blocks.append(section(f":no_entry: *Over the daily limit*: {esc(daily_limit_in_words(preview.daily_limit))}"))
     blocks += _practice_note(alert)
     if preview.approval_needed:
-        blocks.append(section(f":lock: *Needs a supervisor's approval*: {esc(preview.approval_reason or '')}. "
-                              "A supervisor presses *Approve*; nobody can approve their own alert."))
+        blocks.append(
+            section(
+                f":lock: *Needs a supervisor's approval*: {esc(preview.approval_reason or '')}. "
+                "A supervisor presses *Approve*; nobody can approve their own alert."
+            )
+        )
     elif alert.approver:
         blocks.append(section(f":white_check_mark: Approved by {who(alert.approver)}."))
     if note:
         blocks.append(context(note))
     value = card_value(alert)
     buttons = [
-        button("Send", SEND, value, style="primary",
-               confirm=confirm_dialog(f"Send {alert.reference}?", f"It goes to {residents_count(preview.total)} now.", "Send")),
+        button(
+            "Send",
+            SEND,
+            value,
+            style="primary",
+            confirm=confirm_dialog(
+                f"Send {alert.reference}?", f"It goes to {residents_count(preview.total)} now.", "Send"
+            ),
+        ),
     ]
     if preview.approval_needed:
         buttons.append(button("Approve", APPROVE, value))
     if alert.type is not AlertType.UPDATE:  # an update is rewritten by sending a new one, not edited
         buttons.append(button("Edit", EDIT, value))
     buttons += [
-        button("Discard", DISCARD, value, style="danger",
-               confirm=confirm_dialog(f"Discard {alert.reference}?", "The draft is dropped; nothing is sent.", "Discard")),
+        button(
+            "Discard",
+            DISCARD,
+            value,
+            style="danger",
+            confirm=confirm_dialog(f"Discard {alert.reference}?", "The draft is dropped; nothing is sent.", "Discard"),
+        ),
     ]
     blocks.append({"type": "actions", "block_id": "alert_card", "elements": buttons})
     blocks.append(context(f"Drafted by {who(alert.author)} · {local_time(alert.created_at, force.settings.timezone)}"))
@@ -138,8 +173,11 @@ def sent_buttons(alert: Alert, *, block_id: str = "alert_sent") -> list[Block]:
     value = card_value(alert)
     buttons: list[Block] = []
     if alert.type is AlertType.ALERT and alert.state in _FOLLOWED_UP:
-        buttons += [button("Update", UPDATE, value), button("Resolved", RESOLVE, value),
-                    button("Cancel", CANCEL, value, style="danger")]
+        buttons += [
+            button("Update", UPDATE, value),
+            button("Resolved", RESOLVE, value),
+            button("Cancel", CANCEL, value, style="danger"),
+        ]
     if alert.message_id is not None:
         buttons.append(button("Report", REPORT, value))
     return [{"type": "actions", "block_id": block_id, "elements": buttons}] if buttons else []
@@ -159,7 +197,11 @@ def _channel_lines(report: DeliveryReport) -> list[str]:
     lines = []
     for channel, states in sorted(report.by_channel.items()):
         parts = [f"{states.get(DeliveryState.SENT, 0):,} sent"]
-        for state, label in ((DeliveryState.FAILED, "retrying"), (DeliveryState.DEAD, "failed"), (DeliveryState.SKIPPED, "skipped")):
+        for state, label in (
+            (DeliveryState.FAILED, "retrying"),
+            (DeliveryState.DEAD, "failed"),
+            (DeliveryState.SKIPPED, "skipped"),
+        ):
             if states.get(state):
                 parts.append(f"{states[state]:,} {label}")
         to_go = states.get(DeliveryState.PENDING, 0) + states.get(DeliveryState.SENDING, 0)
@@ -175,11 +217,15 @@ def progress_text(report: DeliveryReport, now: datetime) -> str:
         return ":information_source: *Nobody matched*: no messages were sent."
     if report.done:
         took = duration(report.took) if report.took is not None else "—"
-        summary = (f":white_check_mark: *Delivered in {took}*: {report.sent:,} sent · {report.failed:,} failed · "
-                   f"{report.blocked:,} blocked the bot · {report.skipped:,} skipped (of {report.total:,})")
+        summary = (
+            f":white_check_mark: *Delivered in {took}*: {report.sent:,} sent · {report.failed:,} failed · "
+            f"{report.blocked:,} blocked the bot · {report.skipped:,} skipped (of {report.total:,})"
+        )
         if report.limit_skipped:
-            summary += (f"\n:no_entry: {report.limit_skipped:,} never sent: WhatsApp daily limit (still waiting for a place "
-                        "when the alert ended)")
+            summary += (
+                f"\n:no_entry: {report.limit_skipped:,} never sent: WhatsApp daily limit (still waiting for a place "
+                "when the alert ended)"
+            )
     else:
         finished = report.total - report.waiting
         elapsed = duration(now - report.alert.sent_at) if report.alert.sent_at else "—"
@@ -190,8 +236,10 @@ def progress_text(report: DeliveryReport, now: datetime) -> str:
         if report.held:
             summary += f"\n:zzz: {report.held:,} waiting for residents' quiet hours to end (non-urgent alert)"
         if report.limit_held:
-            summary += (f"\n:no_entry: {report.limit_held:,} held by the WhatsApp daily limit: they get it as the 24 hours "
-                        "roll on and places free, while the alert is live")
+            summary += (
+                f"\n:no_entry: {report.limit_held:,} held by the WhatsApp daily limit: they get it as the 24 hours "
+                "roll on and places free, while the alert is live"
+            )
     return "\n".join([summary, *_channel_lines(report)])
 
 
@@ -215,7 +263,10 @@ def status_card(report: DeliveryReport, force: ForceConfig, now: datetime) -> tu
     if alert.sent_at:
         credits += f" · sent {local_time(alert.sent_at, force.settings.timezone)}"
     blocks.append(context(credits))
-    text = f"{status_label(alert)}{state} {alert.reference}: {esc(alert.headline)} — " + progress_text(report, now).split("\n")[0]
+    text = (
+        f"{status_label(alert)}{state} {alert.reference}: {esc(alert.headline)} — "
+        + progress_text(report, now).split("\n")[0]
+    )
     return text, blocks
 
 

@@ -1,4 +1,5 @@
 """Small Block Kit pieces shared by the builders, with Slack's length limits applied in one place."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -53,7 +54,9 @@ def context(text: str) -> Block:
     return {"type": "context", "elements": [md(text)]}
 
 
-def button(text: str, action_id: str, value: str, *, style: str | None = None, confirm: dict[str, Any] | None = None) -> Block:
+def button(
+    text: str, action_id: str, value: str, *, style: str | None = None, confirm: dict[str, Any] | None = None
+) -> Block:
     element: Block = {"type": "button", "action_id": action_id, "value": value, "text": plain(text, BUTTON_TEXT_MAX)}
     if style:
         element["style"] = style
@@ -63,7 +66,13 @@ def button(text: str, action_id: str, value: str, *, style: str | None = None, c
 
 
 def confirm_dialog(title: str, text: str, yes: str, no: str = "Go back") -> dict[str, Any]:
-    return {"title": plain(title, 100), "text": md(text, 300), "confirm": plain(yes, 30), "deny": plain(no, 30), "style": "danger"}
+    return {
+        "title": plain(title, 100),
+        "text": md(text, 300),
+        "confirm": plain(yes, 30),
+        "deny": plain(no, 30),
+        "style": "danger",
+    }
 
 
 def option(text: str, value: str) -> dict[str, Any]:

@@ -11,6 +11,7 @@ Slack keeps what was typed in an input across ``views.update`` while its block_i
 and action_id stay the same, so the fields a template fills get an action_id of
 their own (``template_action``); the form is read back whatever the action_id.
 """
+
 from __future__ import annotations
 
 import json
@@ -72,11 +73,30 @@ CONTACT_MAX = 300
 
 # Core's field names → the block that shows the problem.
 _FIELD_BLOCKS = {
-    "incident_number": INCIDENT, "headline": HEADLINE, "message": MESSAGE, "contact": CONTACT,
-    "reach": REACH, "topics": TOPICS, "sectors": SECTORS, "audience": AUDIENCE, "urgency": URGENCY, "severity": URGENCY,
-    "certainty": URGENCY, "status": STATUS, "expires": EXPIRES, "radius": RADIUS, "buffer": RADIUS,
-    "where": WHERE, "where_kind": WHERE_KIND, "at": WHERE, "location": WHERE, "postcode": WHERE, "address": WHERE,
-    "street": WHERE, "area": NAMED_AREA, "template": TEMPLATE,
+    "incident_number": INCIDENT,
+    "headline": HEADLINE,
+    "message": MESSAGE,
+    "contact": CONTACT,
+    "reach": REACH,
+    "topics": TOPICS,
+    "sectors": SECTORS,
+    "audience": AUDIENCE,
+    "urgency": URGENCY,
+    "severity": URGENCY,
+    "certainty": URGENCY,
+    "status": STATUS,
+    "expires": EXPIRES,
+    "radius": RADIUS,
+    "buffer": RADIUS,
+    "where": WHERE,
+    "where_kind": WHERE_KIND,
+    "at": WHERE,
+    "location": WHERE,
+    "postcode": WHERE,
+    "address": WHERE,
+    "street": WHERE,
+    "area": NAMED_AREA,
+    "template": TEMPLATE,
 }
 
 
@@ -174,30 +194,99 @@ def compose_modal(
         add(_template_input(force, form.template))
     example = force.settings.incident_example
     add(_text_input(INCIDENT, "Incident number", form.incident_number, placeholder=example or None, max_length=64))
-    add(_text_input(HEADLINE, "Headline", form.headline, placeholder="What is happening, in one line", max_length=HEADLINE_MAX))
-    add(_text_input(MESSAGE, "Message", form.message, multiline=True, max_length=MESSAGE_MAX,
-                    placeholder="What residents should know and do"))
-    add(_select(WHERE_KIND, "Where: kind of area", [(v, k) for k, v in WHERE_KINDS.items()], form.where_kind or "postcode"))
-    add(_text_input(WHERE, "Where: postcode, address, street or LAT, LON", form.where, optional=True, max_length=200,
-                    hint="For a named area, choose it below instead."))
+    add(
+        _text_input(
+            HEADLINE, "Headline", form.headline, placeholder="What is happening, in one line", max_length=HEADLINE_MAX
+        )
+    )
+    add(
+        _text_input(
+            MESSAGE,
+            "Message",
+            form.message,
+            multiline=True,
+            max_length=MESSAGE_MAX,
+            placeholder="What residents should know and do",
+        )
+    )
+    add(
+        _select(
+            WHERE_KIND, "Where: kind of area", [(v, k) for k, v in WHERE_KINDS.items()], form.where_kind or "postcode"
+        )
+    )
+    add(
+        _text_input(
+            WHERE,
+            "Where: postcode, address, street or LAT, LON",
+            form.where,
+            optional=True,
+            max_length=200,
+            hint="For a named area, choose it below instead.",
+        )
+    )
     if force.areas:
         add(_named_area_input(force, form.named_area))
-    add(_text_input(RADIUS, "Radius, or width either side of a street", form.radius, optional=True, max_length=20,
-                    placeholder="500m", hint="Circles 50 m to 3 km (default 500 m); streets 25 m to 100 m either side (default 50 m)."))
+    add(
+        _text_input(
+            RADIUS,
+            "Radius, or width either side of a street",
+            form.radius,
+            optional=True,
+            max_length=20,
+            placeholder="500m",
+            hint="Circles 50 m to 3 km (default 500 m); streets 25 m to 100 m either side (default 50 m).",
+        )
+    )
     topics = [(t.label, t.key) for t in force.settings.topics]
     add(_select(REACH, "Who is this for?", [(v, k) for k, v in REACH_CHOICES.items()], form.reach))
-    add(_multi_select(TOPICS, "Topics", topics, form.topics,
-                      hint="Only when the alert is for residents who chose topics: those who chose any of these."))
+    add(
+        _multi_select(
+            TOPICS,
+            "Topics",
+            topics,
+            form.topics,
+            hint="Only when the alert is for residents who chose topics: those who chose any of these.",
+        )
+    )
     if force.sectors:
-        add(_multi_select(SECTORS, "Business sectors", [(s.label, s.key) for s in force.settings.sectors], form.sectors,
-                          hint="Businesses in these sectors; none chosen: businesses by topic, like residents."))
-    add(_select(AUDIENCE, "Audience", [("Residents and businesses", "both"), ("Residents only", "residents"),
-                                       ("Businesses only", "businesses")], form.audience))
+        add(
+            _multi_select(
+                SECTORS,
+                "Business sectors",
+                [(s.label, s.key) for s in force.settings.sectors],
+                form.sectors,
+                hint="Businesses in these sectors; none chosen: businesses by topic, like residents.",
+            )
+        )
+    add(
+        _select(
+            AUDIENCE,
+            "Audience",
+            [("Residents and businesses", "both"), ("Residents only", "residents"), ("Businesses only", "businesses")],
+            form.audience,
+        )
+    )
     add(_select(URGENCY, "Urgency", [(u.value, u.value) for u in Urgency if u is not Urgency.UNKNOWN], form.urgency))
-    add(_select(STATUS, "Status", [("Actual: a real alert", "Actual"), ("Exercise: testers only", "Exercise"),
-                                   ("Test: testers only", "Test")], form.status))
-    add(_select(EXPIRES, "Expires after", [(hours_label(h), str(h)) for h in expiry_choices(force)],
-                form.expires_hours or str(force.settings.default_alert_hours)))
+    add(
+        _select(
+            STATUS,
+            "Status",
+            [
+                ("Actual: a real alert", "Actual"),
+                ("Exercise: testers only", "Exercise"),
+                ("Test: testers only", "Test"),
+            ],
+            form.status,
+        )
+    )
+    add(
+        _select(
+            EXPIRES,
+            "Expires after",
+            [(hours_label(h), str(h)) for h in expiry_choices(force)],
+            form.expires_hours or str(force.settings.default_alert_hours),
+        )
+    )
     add(_text_input(CONTACT, "Contact", form.contact or force.contact, multiline=True, max_length=CONTACT_MAX))
     return {
         "type": "modal",
@@ -210,8 +299,17 @@ def compose_modal(
     }
 
 
-def _text_input(block_id: str, label: str, value: str, *, multiline: bool = False, optional: bool = False,
-                max_length: int | None = None, placeholder: str | None = None, hint: str | None = None) -> Block:
+def _text_input(
+    block_id: str,
+    label: str,
+    value: str,
+    *,
+    multiline: bool = False,
+    optional: bool = False,
+    max_length: int | None = None,
+    placeholder: str | None = None,
+    hint: str | None = None,
+) -> Block:
     element: Block = {"type": "plain_text_input", "action_id": ACTION, "multiline": multiline}
     if value:
         element["initial_value"] = value
@@ -219,7 +317,13 @@ def _text_input(block_id: str, label: str, value: str, *, multiline: bool = Fals
         element["max_length"] = max_length
     if placeholder:
         element["placeholder"] = plain(placeholder, 150)
-    block: Block = {"type": "input", "block_id": block_id, "label": plain(label, 2000), "element": element, "optional": optional}
+    block: Block = {
+        "type": "input",
+        "block_id": block_id,
+        "label": plain(label, 2000),
+        "element": element,
+        "optional": optional,
+    }
     if hint:
         block["hint"] = plain(hint, 2000)
     return block
@@ -236,41 +340,79 @@ def _select(block_id: str, label: str, choices: list[tuple[str, str]], chosen: s
 
 def _multi_select(block_id: str, label: str, choices: list[tuple[str, str]], chosen: list[str], *, hint: str) -> Block:
     options = [option(text, value) for text, value in choices[:MAX_SELECT_OPTIONS]]
-    element: Block = {"type": "multi_static_select", "action_id": ACTION, "options": options,
-                      "placeholder": plain("Choose…", 150)}
+    element: Block = {
+        "type": "multi_static_select",
+        "action_id": ACTION,
+        "options": options,
+        "placeholder": plain("Choose…", 150),
+    }
     initial = [o for o in options if o["value"] in chosen]
     if initial:
         element["initial_options"] = initial
-    return {"type": "input", "block_id": block_id, "label": plain(label, 2000), "element": element, "optional": True,
-            "hint": plain(hint, 2000)}
+    return {
+        "type": "input",
+        "block_id": block_id,
+        "label": plain(label, 2000),
+        "element": element,
+        "optional": True,
+        "hint": plain(hint, 2000),
+    }
 
 
 def _template_input(force: ForceConfig, chosen: str) -> Block:
     options = [option(t.label, key) for key, t in list(force.templates.items())[:MAX_SELECT_OPTIONS]]
-    element: Block = {"type": "static_select", "action_id": ACTION, "options": options,
-                      "placeholder": plain("Choose a template…", 150)}
+    element: Block = {
+        "type": "static_select",
+        "action_id": ACTION,
+        "options": options,
+        "placeholder": plain("Choose a template…", 150),
+    }
     initial = next((o for o in options if o["value"] == chosen), None)
     if initial is not None:
         element["initial_option"] = initial
     # dispatch_action: choosing one sends a block action at once, and the modal is redrawn filled in.
-    return {"type": "input", "block_id": TEMPLATE, "dispatch_action": True, "optional": True,
-            "label": plain("Start from a template", 2000), "element": element,
-            "hint": plain("Fills in the form below. Replace each {placeholder} in the headline and message with the details.", 2000)}
+    return {
+        "type": "input",
+        "block_id": TEMPLATE,
+        "dispatch_action": True,
+        "optional": True,
+        "label": plain("Start from a template", 2000),
+        "element": element,
+        "hint": plain(
+            "Fills in the form below. Replace each {placeholder} in the headline and message with the details.", 2000
+        ),
+    }
 
 
 def _named_area_input(force: ForceConfig, chosen: str) -> Block:
     areas = sorted(force.areas.items(), key=lambda item: item[1].name)
     if len(areas) > MAX_SELECT_OPTIONS:  # more than a select can hold: type it
-        return _text_input(NAMED_AREA, "Named area", chosen, optional=True, max_length=100,
-                           hint="The area's key or name from the force config.")
+        return _text_input(
+            NAMED_AREA,
+            "Named area",
+            chosen,
+            optional=True,
+            max_length=100,
+            hint="The area's key or name from the force config.",
+        )
     options = [option(area.name, key) for key, area in areas]
-    element: Block = {"type": "static_select", "action_id": ACTION, "options": options,
-                      "placeholder": plain("Choose an area…", 150)}
+    element: Block = {
+        "type": "static_select",
+        "action_id": ACTION,
+        "options": options,
+        "placeholder": plain("Choose an area…", 150),
+    }
     initial = next((o for o in options if o["value"] == chosen), None)
     if initial is not None:
         element["initial_option"] = initial
-    return {"type": "input", "block_id": NAMED_AREA, "label": plain("Named area", 2000), "element": element,
-            "optional": True, "hint": plain("Used when the kind of area is Named area.", 2000)}
+    return {
+        "type": "input",
+        "block_id": NAMED_AREA,
+        "label": plain("Named area", 2000),
+        "element": element,
+        "optional": True,
+        "hint": plain("Used when the kind of area is Named area.", 2000),
+    }
 
 
 def read_form(values: dict[str, Any]) -> ComposeForm:
@@ -294,10 +436,21 @@ def read_form(values: dict[str, Any]) -> ComposeForm:
         return [str(o.get("value")) for o in entry.get("selected_options") or [] if o.get("value")]
 
     return ComposeForm(
-        headline=one(HEADLINE), message=one(MESSAGE), incident_number=one(INCIDENT), where_kind=one(WHERE_KIND),
-        where=one(WHERE), named_area=one(NAMED_AREA), radius=one(RADIUS), reach=one(REACH), topics=many(TOPICS), sectors=many(SECTORS),
-        audience=one(AUDIENCE) or Audience.BOTH.value, urgency=one(URGENCY) or Urgency.IMMEDIATE.value,
-        status=one(STATUS) or AlertStatus.ACTUAL.value, expires_hours=one(EXPIRES), contact=one(CONTACT),
+        headline=one(HEADLINE),
+        message=one(MESSAGE),
+        incident_number=one(INCIDENT),
+        where_kind=one(WHERE_KIND),
+        where=one(WHERE),
+        named_area=one(NAMED_AREA),
+        radius=one(RADIUS),
+        reach=one(REACH),
+        topics=many(TOPICS),
+        sectors=many(SECTORS),
+        audience=one(AUDIENCE) or Audience.BOTH.value,
+        urgency=one(URGENCY) or Urgency.IMMEDIATE.value,
+        status=one(STATUS) or AlertStatus.ACTUAL.value,
+        expires_hours=one(EXPIRES),
+        contact=one(CONTACT),
         template=one(TEMPLATE),
     )
 
@@ -305,9 +458,16 @@ def read_form(values: dict[str, Any]) -> ComposeForm:
 def form_from_alert(alert: Alert, force: ForceConfig) -> ComposeForm:
     """A draft's values, to edit it."""
     form = ComposeForm(
-        headline=alert.headline, message=alert.message, incident_number=alert.incident_number,
-        reach="everyone" if alert.everyone else "topics", topics=list(alert.topics), sectors=list(alert.sectors), audience=alert.audience.value,
-        urgency=alert.urgency.value, status=alert.status.value, contact=alert.contact,
+        headline=alert.headline,
+        message=alert.message,
+        incident_number=alert.incident_number,
+        reach="everyone" if alert.everyone else "topics",
+        topics=list(alert.topics),
+        sectors=list(alert.sectors),
+        audience=alert.audience.value,
+        urgency=alert.urgency.value,
+        status=alert.status.value,
+        contact=alert.contact,
     )
     area = alert.area
     if isinstance(area, CircleArea):
@@ -336,7 +496,21 @@ def block_errors(errors: dict[str, str], force: ForceConfig) -> dict[str, str]:
     Every key must name an input block of the modal, or Slack refuses the whole answer,
     so a problem with no field of its own goes under the headline, naming its field.
     """
-    shown = {INCIDENT, HEADLINE, MESSAGE, WHERE_KIND, WHERE, RADIUS, REACH, TOPICS, AUDIENCE, URGENCY, STATUS, EXPIRES, CONTACT}
+    shown = {
+        INCIDENT,
+        HEADLINE,
+        MESSAGE,
+        WHERE_KIND,
+        WHERE,
+        RADIUS,
+        REACH,
+        TOPICS,
+        AUDIENCE,
+        URGENCY,
+        STATUS,
+        EXPIRES,
+        CONTACT,
+    }
     if force.areas:
         shown.add(NAMED_AREA)
     if force.sectors:

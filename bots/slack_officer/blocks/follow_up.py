@@ -1,5 +1,6 @@
 """The modals for ``/alert update A-…`` (and *Resolved*, an update that says it is over) and ``/alert cancel A-…``
 (the cancel modal is the confirmation)."""
+
 from __future__ import annotations
 
 import json
@@ -18,9 +19,22 @@ REASON = "reason"
 _FIELDS = (HEADLINE, MESSAGE, CONTACT)
 
 
-def _input(block_id: str, label: str, value: str, *, multiline: bool, max_length: int, optional: bool = False,
-           placeholder: str | None = None) -> Block:
-    element: dict[str, Any] = {"type": "plain_text_input", "action_id": ACTION, "multiline": multiline, "max_length": max_length}
+def _input(
+    block_id: str,
+    label: str,
+    value: str,
+    *,
+    multiline: bool,
+    max_length: int,
+    optional: bool = False,
+    placeholder: str | None = None,
+) -> Block:
+    element: dict[str, Any] = {
+        "type": "plain_text_input",
+        "action_id": ACTION,
+        "multiline": multiline,
+        "max_length": max_length,
+    }
     if value:
         element["initial_value"] = value
     if placeholder:
@@ -37,15 +51,26 @@ def update_modal(original: Alert, reached: int, metadata: dict[str, Any], *, res
     ``resolved``: the same update, prefilled to tell everyone reached that it is over ("Resolved: …").
     """
     if resolved:
-        headline = original.headline if original.headline.startswith(RESOLVED_PREFIX) else RESOLVED_PREFIX + original.headline
+        headline = (
+            original.headline if original.headline.startswith(RESOLVED_PREFIX) else RESOLVED_PREFIX + original.headline
+        )
         title, submit, what = f"Resolve {original.reference}", "Send resolution", "What happened"
-        intro = (f"Tell the residents *{original.reference}* ({esc(original.headline)}) reached that it is over: "
-                 f"*{reached:,}* now. It goes as an update, as soon as you press Send resolution.")
+        intro = (
+            f"Tell the residents *{original.reference}* ({esc(original.headline)}) reached that it is over: "
+            f"*{reached:,}* now. It goes as an update, as soon as you press Send resolution."
+        )
         example = "e.g. Sam has been found safe and well. Thank you for your help, please stop sharing the appeal."
     else:
-        headline, title, submit, what = original.headline, f"Update {original.reference}", "Send update", "What has changed"
-        intro = (f"An update to *{original.reference}* ({esc(original.headline)}) goes to exactly the residents "
-                 f"the original reached or is reaching: *{reached:,}* now. It is sent as soon as you press Send update.")
+        headline, title, submit, what = (
+            original.headline,
+            f"Update {original.reference}",
+            "Send update",
+            "What has changed",
+        )
+        intro = (
+            f"An update to *{original.reference}* ({esc(original.headline)}) goes to exactly the residents "
+            f"the original reached or is reaching: *{reached:,}* now. It is sent as soon as you press Send update."
+        )
         example = "e.g. The boy has been found safe. Thank you for your help."
     return {
         "type": "modal",
@@ -85,11 +110,20 @@ def cancel_modal(original: Alert, reached: int, metadata: dict[str, Any]) -> dic
         "submit": plain("Cancel alert", 24),
         "close": plain("Keep it", 24),
         "blocks": [
-            section(f":warning: You are about to cancel *{original.reference}*: {esc(original.headline)}\n"
-                    f"Deliveries not made yet stop now, and the *{reached:,}* residents already reached are told "
-                    "it is cancelled. This cannot be undone."),
-            _input(REASON, "Reason residents are told", "", multiline=True, max_length=500, optional=True,
-                   placeholder="e.g. Found safe and well. Thank you for your help."),
+            section(
+                f":warning: You are about to cancel *{original.reference}*: {esc(original.headline)}\n"
+                f"Deliveries not made yet stop now, and the *{reached:,}* residents already reached are told "
+                "it is cancelled. This cannot be undone."
+            ),
+            _input(
+                REASON,
+                "Reason residents are told",
+                "",
+                multiline=True,
+                max_length=500,
+                optional=True,
+                placeholder="e.g. Found safe and well. Thank you for your help.",
+            ),
         ],
     }
 

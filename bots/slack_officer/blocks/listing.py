@@ -1,4 +1,5 @@
 """What ``/alert list``, ``/alert stats`` and ``/alert help`` show (ephemeral, to the officer who asked)."""
+
 from __future__ import annotations
 
 from bots.slack_officer.blocks.cards import channel_name, sent_buttons
@@ -17,9 +18,14 @@ from core.services.stats import Stats
 
 LIST_LIMIT = 15
 _STATE_ICONS = {
-    AlertState.DRAFT: ":memo:", AlertState.SCHEDULED: ":clock3:", AlertState.MISSED: ":warning:",
-    AlertState.SENDING: ":hourglass_flowing_sand:", AlertState.SENT: ":white_check_mark:",
-    AlertState.CANCELLED: ":no_entry_sign:", AlertState.EXPIRED: ":zzz:", AlertState.DISCARDED: ":wastebasket:",
+    AlertState.DRAFT: ":memo:",
+    AlertState.SCHEDULED: ":clock3:",
+    AlertState.MISSED: ":warning:",
+    AlertState.SENDING: ":hourglass_flowing_sand:",
+    AlertState.SENT: ":white_check_mark:",
+    AlertState.CANCELLED: ":no_entry_sign:",
+    AlertState.EXPIRED: ":zzz:",
+    AlertState.DISCARDED: ":wastebasket:",
 }
 
 
@@ -30,13 +36,19 @@ def alert_list(alerts: list[Alert], force: ForceConfig) -> tuple[str, list[Block
     for a in alerts:
         kind = "" if a.type is AlertType.ALERT else f"{a.type.value} · "
         practice = "" if a.status.value == "Actual" else f" · *{a.status.value.upper()}*"
-        blocks.append(section(
-            f"{_STATE_ICONS.get(a.state, '')} `{a.reference}` *{esc(a.headline)}*\n"
-            f"{kind}{a.state.value}{practice} · {esc(a.area_description)} · {local_time(a.created_at, force.settings.timezone)}"
-        ))
+        blocks.append(
+            section(
+                f"{_STATE_ICONS.get(a.state, '')} `{a.reference}` *{esc(a.headline)}*\n"
+                f"{kind}{a.state.value}{practice} · {esc(a.area_description)} · {local_time(a.created_at, force.settings.timezone)}"
+            )
+        )
         blocks += sent_buttons(a, block_id=f"alert_list_{a.id}")  # 15 alerts: at most 33 blocks, under Slack's 50
-    blocks.append(context("*Update* sends a follow-up to the same residents, *Resolved* tells them it is over, "
-                          "*Cancel* cancels, *Report* shows who it reached (also `/alert report A-…`)."))
+    blocks.append(
+        context(
+            "*Update* sends a follow-up to the same residents, *Resolved* tells them it is over, "
+            "*Cancel* cancels, *Report* shows who it reached (also `/alert report A-…`)."
+        )
+    )
     return f"The last {len(alerts)} alerts", blocks
 
 
@@ -48,16 +60,24 @@ def stats_message(stats: Stats, force: ForceConfig) -> tuple[str, list[Block]]:
     live = ", ".join(f"`{a.reference}`" for a in stats.live[:10]) or "none"
     blocks = [
         header(f"Lookout for {force.name}: the last {stats.days} days"),
-        fields([
-            ("Alerts sent", f"{sent:,} real · {practice:,} exercise/test"),
-            ("Updates · cancellations", f"{stats.alerts(AlertType.UPDATE):,} · {stats.alerts(AlertType.CANCEL):,}"),
-            ("Drafts discarded", f"{stats.in_state(AlertState.DISCARDED):,}"),
-            ("Messages delivered", f"{deliveries.get(DeliveryState.SENT, 0):,}"),
-            ("Failed · skipped", f"{deliveries.get(DeliveryState.DEAD, 0):,} · {deliveries.get(DeliveryState.SKIPPED, 0):,}"),
-            ("Still to send", f"{sum(deliveries.get(s, 0) for s in (DeliveryState.PENDING, DeliveryState.SENDING, DeliveryState.FAILED)):,}"),
-            ("Subscribers now", subscribers),
-            ("Live alerts", live),
-        ]),
+        fields(
+            [
+                ("Alerts sent", f"{sent:,} real · {practice:,} exercise/test"),
+                ("Updates · cancellations", f"{stats.alerts(AlertType.UPDATE):,} · {stats.alerts(AlertType.CANCEL):,}"),
+                ("Drafts discarded", f"{stats.in_state(AlertState.DISCARDED):,}"),
+                ("Messages delivered", f"{deliveries.get(DeliveryState.SENT, 0):,}"),
+                (
+                    "Failed · skipped",
+                    f"{deliveries.get(DeliveryState.DEAD, 0):,} · {deliveries.get(DeliveryState.SKIPPED, 0):,}",
+                ),
+                (
+                    "Still to send",
+                    f"{sum(deliveries.get(s, 0) for s in (DeliveryState.PENDING, DeliveryState.SENDING, DeliveryState.FAILED)):,}",
+                ),
+                ("Subscribers now", subscribers),
+                ("Live alerts", live),
+            ]
+        ),
     ]
     return f"Lookout for the last {stats.days} days: {sent:,} alerts sent", blocks
 

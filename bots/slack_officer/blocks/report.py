@@ -2,6 +2,7 @@
 
 The map (cells shaded by residents reached) and the CSV files follow it in its thread.
 """
+
 from __future__ import annotations
 
 from zoneinfo import ZoneInfo
@@ -30,8 +31,9 @@ def report_message(report: ReachReport, force: ForceConfig) -> tuple[str, list[B
     alert, total = report.alert, report.total
     tz = ZoneInfo(force.settings.timezone)
     lines = [_line(channel_name(c), r, receipts=c in _REPORTED) for c, r in report.by_channel.items()]
-    summary = (f"*{total.sent:,} of {total.total:,} sent* · {total.failed:,} failed · {total.skipped:,} skipped"
-               + (f" · {total.waiting:,} still to go" if total.waiting else ""))
+    summary = f"*{total.sent:,} of {total.total:,} sent* · {total.failed:,} failed · {total.skipped:,} skipped" + (
+        f" · {total.waiting:,} still to go" if total.waiting else ""
+    )
     tips = f":speech_balloon: *{report.tips:,} tip{'s' if report.tips != 1 else ''}* from residents about it."
     blocks: list[Block] = [
         header(f"Report: {alert.reference}"),
@@ -42,12 +44,19 @@ def report_message(report: ReachReport, force: ForceConfig) -> tuple[str, list[B
     ]
     timeline = report.timeline
     if timeline:
-        rows = [f"{m.at.astimezone(tz):%H:%M}  {m.sent:>6,} sent{f' · {m.failed:,} failed' if m.failed else ''}"
-                f"  ({m.sent_so_far:,} so far)" for m in timeline[:TIMELINE_LINES]]
+        rows = [
+            f"{m.at.astimezone(tz):%H:%M}  {m.sent:>6,} sent{f' · {m.failed:,} failed' if m.failed else ''}"
+            f"  ({m.sent_so_far:,} so far)"
+            for m in timeline[:TIMELINE_LINES]
+        ]
         more = f"\n… {len(timeline) - TIMELINE_LINES} more minutes in the CSV" if len(timeline) > TIMELINE_LINES else ""
         blocks.append(section("*Minute by minute*\n```" + "\n".join(rows) + "```" + more))
     blocks += sent_buttons(alert, block_id="alert_report")
-    blocks.append(context(f"Sent {local_time(alert.sent_at, force.settings.timezone)} · the map and the CSV files "
-                          "for analysts are in the thread."))
+    blocks.append(
+        context(
+            f"Sent {local_time(alert.sent_at, force.settings.timezone)} · the map and the CSV files "
+            "for analysts are in the thread."
+        )
+    )
     text = f"Report of {alert.reference}: {total.sent:,} of {total.total:,} sent, {report.tips:,} tips"
     return text, blocks

@@ -5,6 +5,7 @@ Slack adapter); a redraw keeps that look (the same text and the same buttons,
 ``action_id`` = ``value`` = ``tipq:<action>:<reference>``) and replaces the
 status line with who changed it and when, so the whole channel sees it.
 """
+
 from __future__ import annotations
 
 import json
@@ -76,12 +77,18 @@ def reply_note(officer: str, tip: Tip, note: TipNote) -> dict[str, Any]:
     quoted = "\n".join(f"> {esc(line)}" for line in note.text.splitlines() or [""])
     # The mention stays outside the bold: Slack clients differ on formatting that spans one.
     text = f"{who(officer)} *replied to {tipster_pseudonym(tip)}* on tip {tip.reference}:\n{quoted}"
-    return {"text": text, "blocks": [section(text), context("Sent through Lookout to the tipster's own app. "
-                                                            "They see it comes from the force, not your name.")]}
+    return {
+        "text": text,
+        "blocks": [
+            section(text),
+            context("Sent through Lookout to the tipster's own app. They see it comes from the force, not your name."),
+        ],
+    }
 
 
-def reply_modal(tip: Tip, photo_count: int, notes: list[TipNote], force_name: str, metadata: dict[str, Any],
-                timezone: str) -> dict[str, Any]:
+def reply_modal(
+    tip: Tip, photo_count: int, notes: list[TipNote], force_name: str, metadata: dict[str, Any], timezone: str
+) -> dict[str, Any]:
     """The tip (as in the channel), the conversation so far, and a box for the reply."""
     blocks: list[Block] = [section("\n".join(tip_summary_lines(tip, None, photo_count)))]
     if notes:
@@ -92,13 +99,26 @@ def reply_modal(tip: Tip, photo_count: int, notes: list[TipNote], force_name: st
             author = tipster_pseudonym(tip) if note.author == TIPSTER else who(note.author)
             quoted = "\n".join(f"> {esc(line)}" for line in clip(note.text, NOTE_MAX).splitlines() or [""])
             blocks.append(section(f"{author} · {local_time(note.created_at, timezone)}\n{quoted}"))
-    blocks.append({
-        "type": "input", "block_id": REPLY, "label": plain("Your reply to the tipster"),
-        "element": {"type": "plain_text_input", "action_id": ACTION, "multiline": True, "max_length": MAX_REPLY_TEXT,
-                    "placeholder": plain("e.g. Thank you. Which way did they go?", 150)},
-    })
-    blocks.append(context(f"Relayed to the tipster in their own app as a reply from {esc(force_name)}, with your words "
-                          "but not your name; they can answer, and their answer arrives in this thread."))
+    blocks.append(
+        {
+            "type": "input",
+            "block_id": REPLY,
+            "label": plain("Your reply to the tipster"),
+            "element": {
+                "type": "plain_text_input",
+                "action_id": ACTION,
+                "multiline": True,
+                "max_length": MAX_REPLY_TEXT,
+                "placeholder": plain("e.g. Thank you. Which way did they go?", 150),
+            },
+        }
+    )
+    blocks.append(
+        context(
+            f"Relayed to the tipster in their own app as a reply from {esc(force_name)}, with your words "
+            "but not your name; they can answer, and their answer arrives in this thread."
+        )
+    )
     return {
         "type": "modal",
         "callback_id": REPLY_CALLBACK,
@@ -120,14 +140,25 @@ def spam_modal(tip: Tip, metadata: dict[str, Any]) -> dict[str, Any]:
         "submit": plain("Mark as spam", 24),
         "close": plain("Go back", 24),
         "blocks": [
-            section(f"Mark tip *{tip.reference}* from {tipster_pseudonym(tip)} as spam? It stays on record "
-                    "(and in this thread) but is closed: no more buttons."),
+            section(
+                f"Mark tip *{tip.reference}* from {tipster_pseudonym(tip)} as spam? It stays on record "
+                "(and in this thread) but is closed: no more buttons."
+            ),
             {
-                "type": "input", "block_id": BLOCK, "optional": True, "label": plain("Tipster"),
-                "element": {"type": "checkboxes", "action_id": ACTION, "options": [
-                    {**option("Also keep this tipster's future tips out of the queue", BLOCK_OPTION),
-                     "description": plain("They are still kept, and the tipster is not told.", 75)},
-                ]},
+                "type": "input",
+                "block_id": BLOCK,
+                "optional": True,
+                "label": plain("Tipster"),
+                "element": {
+                    "type": "checkboxes",
+                    "action_id": ACTION,
+                    "options": [
+                        {
+                            **option("Also keep this tipster's future tips out of the queue", BLOCK_OPTION),
+                            "description": plain("They are still kept, and the tipster is not told.", 75),
+                        },
+                    ],
+                },
             },
         ],
     }

@@ -1,4 +1,5 @@
 """Slash commands: ``/alert`` and its sub-commands."""
+
 from __future__ import annotations
 
 from slack_bolt.async_app import AsyncApp

@@ -4,6 +4,7 @@ Slack wants the command answered within 3 s and a modal opened within 3 s
 of the trigger: each branch acknowledges first and does the rest (database
 reads, views.open, response_url posts) in the background.
 """
+
 from __future__ import annotations
 
 import logging
@@ -31,7 +32,9 @@ logger = logging.getLogger("lookout.slack")
 COMMAND = "/alert"
 
 
-async def alert_command(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond, context: Any) -> None:
+async def alert_command(
+    ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond, context: Any
+) -> None:
     deps = deps_of(context)
     officer = Officer(body["user_id"], body.get("channel_id"))
     verb, _, rest = (body.get("text") or "").strip().partition(" ")
@@ -44,8 +47,10 @@ async def alert_command(ack: AsyncAck, body: dict[str, Any], client: AsyncWebCli
         deps.roles.require_officer(officer.user)
     except NotAllowed as exc:
         await ack(text=str(exc))
-        deps.tasks.spawn(deps.audit.refused(officer.user, f"/alert {verb or 'new'}".strip(), rest, reason=str(exc)),
-                         name="audit refusal")
+        deps.tasks.spawn(
+            deps.audit.refused(officer.user, f"/alert {verb or 'new'}".strip(), rest, reason=str(exc)),
+            name="audit refusal",
+        )
         return
     trigger = body["trigger_id"]
     if verb in ("", "new"):
@@ -69,13 +74,17 @@ async def alert_command(ack: AsyncAck, body: dict[str, Any], client: AsyncWebCli
     else:
         text, blocks = help_message(deps.force, officer=True)
         shown = esc(verb[:40]).replace("`", "'")
-        await ack(text=f"Sorry, I don't know `/alert {shown}`. " + text,
-                  blocks=[section(f"Sorry, I don't know `/alert {shown}`."), *blocks])
+        await ack(
+            text=f"Sorry, I don't know `/alert {shown}`. " + text,
+            blocks=[section(f"Sorry, I don't know `/alert {shown}`."), *blocks],
+        )
 
 
 async def _open_compose(deps: OfficerDeps, client: AsyncWebClient, officer: Officer, trigger: str) -> None:
     async def work() -> None:
-        await client.views_open(trigger_id=trigger, view=compose_modal(deps.force, metadata={"channel": officer.channel}))
+        await client.views_open(
+            trigger_id=trigger, view=compose_modal(deps.force, metadata={"channel": officer.channel})
+        )
 
     await carry_out(deps, client, officer, action="open compose", subject="", doing="opening the alert form", work=work)
 
@@ -96,16 +105,41 @@ async def _stats(deps: OfficerDeps, client: AsyncWebClient, officer: Officer, re
     await carry_out(deps, client, officer, action="stats", subject="", doing="counting", work=work)
 
 
-async def _open_update(deps: OfficerDeps, client: AsyncWebClient, officer: Officer, trigger: str, reference: str) -> None:
-    await carry_out(deps, client, officer, action="open update", subject=reference, doing=f"opening the update of {reference}",
-                    work=lambda: open_update(deps, client, officer, trigger, reference))
+async def _open_update(
+    deps: OfficerDeps, client: AsyncWebClient, officer: Officer, trigger: str, reference: str
+) -> None:
+    await carry_out(
+        deps,
+        client,
+        officer,
+        action="open update",
+        subject=reference,
+        doing=f"opening the update of {reference}",
+        work=lambda: open_update(deps, client, officer, trigger, reference),
+    )
 
 
-async def _open_cancel(deps: OfficerDeps, client: AsyncWebClient, officer: Officer, trigger: str, reference: str) -> None:
-    await carry_out(deps, client, officer, action="open cancel", subject=reference, doing=f"opening the cancellation of {reference}",
-                    work=lambda: open_cancel(deps, client, officer, trigger, reference))
+async def _open_cancel(
+    deps: OfficerDeps, client: AsyncWebClient, officer: Officer, trigger: str, reference: str
+) -> None:
+    await carry_out(
+        deps,
+        client,
+        officer,
+        action="open cancel",
+        subject=reference,
+        doing=f"opening the cancellation of {reference}",
+        work=lambda: open_cancel(deps, client, officer, trigger, reference),
+    )
 
 
 async def _report(deps: OfficerDeps, client: AsyncWebClient, officer: Officer, reference: str) -> None:
-    await carry_out(deps, client, officer, action="report", subject=reference, doing=f"reporting on {reference}",
-                    work=lambda: post_report(deps, client, officer, reference))
+    await carry_out(
+        deps,
+        client,
+        officer,
+        action="report",
+        subject=reference,
+        doing=f"reporting on {reference}",
+        work=lambda: post_report(deps, client, officer, reference),
+    )

@@ -1,4 +1,5 @@
 """Events API: a mention of the app gets a short guide in its thread."""
+
 from __future__ import annotations
 
 from slack_bolt.async_app import AsyncApp

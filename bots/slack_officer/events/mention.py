@@ -1,4 +1,5 @@
 """``@Lookout`` in a channel: answer in the thread with what the app does (bolt has acknowledged the event already)."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -16,8 +17,11 @@ async def app_mentioned(event: dict[str, Any], client: AsyncWebClient, context: 
     text, blocks = help_message(deps.force, officer=deps.roles.is_officer(officer.user))
 
     async def work() -> None:
-        await client.chat_postMessage(channel=str(event["channel"]), thread_ts=event.get("thread_ts") or event.get("ts"),
-                                      text=text, blocks=blocks)
+        await client.chat_postMessage(
+            channel=str(event["channel"]), thread_ts=event.get("thread_ts") or event.get("ts"), text=text, blocks=blocks
+        )
 
-    deps.tasks.spawn(carry_out(deps, client, officer, action="mention", subject="", doing="answering the mention", work=work),
-                     name="answer mention")
+    deps.tasks.spawn(
+        carry_out(deps, client, officer, action="mention", subject="", doing="answering the mention", work=work),
+        name="answer mention",
+    )

@@ -1,4 +1,5 @@
 """Modal submissions: compose (new or edited alert), update and cancel; a tip's reply and spam confirmation."""
+
 from __future__ import annotations
 
 from slack_bolt.async_app import AsyncApp

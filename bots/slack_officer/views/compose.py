@@ -6,6 +6,7 @@ geocoder allows one request a second): if it has not answered within the
 budget, the modal says it is looking, the lookup carries on after the answer,
 and the form comes back with the problems marked, or the preview appears.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -48,7 +49,9 @@ def compose_title(metadata: dict[str, Any]) -> str:
     return f"Edit {replaced['ref']}" if isinstance(replaced, dict) and replaced.get("ref") else "New alert"
 
 
-async def compose_submitted(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient, context: Any) -> None:
+async def compose_submitted(
+    ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient, context: Any
+) -> None:
     deps = deps_of(context)
     metadata = metadata_of(view)
     officer = Officer(body["user"]["id"], metadata.get("channel"))
@@ -61,15 +64,24 @@ async def compose_submitted(ack: AsyncAck, body: dict[str, Any], view: dict[str,
     form = read_form(view["state"]["values"])
     form.severity = str(metadata.get("severity") or "")
     lookup = asyncio.ensure_future(
-        checked_request(form, alerts=deps.alerts, force=deps.force, geocoder=deps.geocoder, author=officer.user, now=deps.clock())
+        checked_request(
+            form, alerts=deps.alerts, force=deps.force, geocoder=deps.geocoder, author=officer.user, now=deps.clock()
+        )
     )
     try:
         request = await asyncio.wait_for(asyncio.shield(lookup), deps.ack_budget)
     except TimeoutError:
-        await ack(response_action="update", view=notice_modal(
-            compose_title(metadata), ":mag: Looking up the place… The preview will appear in the channel in a moment; "
-            "if something needs correcting, the form comes back here with it marked."))
-        deps.tasks.spawn(_after_slow_lookup(deps, client, officer, lookup, view["id"], form, metadata), name="compose lookup")
+        await ack(
+            response_action="update",
+            view=notice_modal(
+                compose_title(metadata),
+                ":mag: Looking up the place… The preview will appear in the channel in a moment; "
+                "if something needs correcting, the form comes back here with it marked.",
+            ),
+        )
+        deps.tasks.spawn(
+            _after_slow_lookup(deps, client, officer, lookup, view["id"], form, metadata), name="compose lookup"
+        )
         return
     except InvalidInput as exc:
         await ack(response_action="errors", errors=block_errors(exc.errors, deps.force))
@@ -94,20 +106,34 @@ async def compose_submitted(ack: AsyncAck, body: dict[str, Any], view: dict[str,
     deps.tasks.spawn(_preview(deps, client, officer, draft, metadata), name=f"preview {draft.reference}")
 
 
-async def _preview(deps: OfficerDeps, client: AsyncWebClient, officer: Officer, draft: Alert, metadata: dict[str, Any]) -> None:
+async def _preview(
+    deps: OfficerDeps, client: AsyncWebClient, officer: Officer, draft: Alert, metadata: dict[str, Any]
+) -> None:
     async def work() -> None:
         await post_preview(deps, client, officer, draft.id)  # type: ignore[arg-type]
         replaced = metadata.get("replaces")
         if isinstance(replaced, dict) and replaced.get("id"):
             await replace_draft(deps, client, officer, replaced, draft.reference or "")
 
-    await carry_out(deps, client, officer, action="preview", subject=draft.reference or "",
-                    doing=f"preparing the preview of {draft.reference}", work=work)
+    await carry_out(
+        deps,
+        client,
+        officer,
+        action="preview",
+        subject=draft.reference or "",
+        doing=f"preparing the preview of {draft.reference}",
+        work=work,
+    )
 
 
 async def _after_slow_lookup(
-    deps: OfficerDeps, client: AsyncWebClient, officer: Officer, lookup: asyncio.Future[AlertRequest], view_id: str,
-    form: ComposeForm, metadata: dict[str, Any],
+    deps: OfficerDeps,
+    client: AsyncWebClient,
+    officer: Officer,
+    lookup: asyncio.Future[AlertRequest],
+    view_id: str,
+    form: ComposeForm,
+    metadata: dict[str, Any],
 ) -> None:
     """The lookup finished after Slack had its answer: show the form again with the problems, or go on to the preview."""
 
@@ -126,8 +152,13 @@ async def _after_slow_lookup(
             await show_form({HEADLINE: SORRY.format(doing="looking up the place")})
             raise
         draft = await deps.alerts.draft(request, officer.user)
-        await client.views_update(view_id=view_id, view=notice_modal(
-            compose_title(metadata), f":white_check_mark: *{draft.reference}* is saved as a draft; its preview is in the channel."))
+        await client.views_update(
+            view_id=view_id,
+            view=notice_modal(
+                compose_title(metadata),
+                f":white_check_mark: *{draft.reference}* is saved as a draft; its preview is in the channel.",
+            ),
+        )
         await _preview(deps, client, officer, draft, metadata)
 
     await carry_out(deps, client, officer, action="draft", subject="", doing="looking up the place", work=work)

@@ -5,6 +5,7 @@ the update or cancellation itself (which queues a message to everyone the
 alert reached) runs after the answer, and its status message follows in the
 channel, kept current like the original's.
 """
+
 from __future__ import annotations
 
 import logging
@@ -33,7 +34,9 @@ MAX_UPDATE_MESSAGE = 3000
 MAX_REASON = 500
 
 
-async def update_submitted(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient, context: Any) -> None:
+async def update_submitted(
+    ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient, context: Any
+) -> None:
     deps = deps_of(context)
     metadata = metadata_of(view)
     officer = Officer(body["user"]["id"], metadata.get("channel"))
@@ -53,18 +56,23 @@ async def update_submitted(ack: AsyncAck, body: dict[str, Any], view: dict[str, 
     await ack()
 
     async def work() -> None:
-        result = await deps.alerts.update(reference, officer.user, message=values["message"],
-                                          headline=values["headline"], contact=values["contact"])
+        result = await deps.alerts.update(
+            reference, officer.user, message=values["message"], headline=values["headline"], contact=values["contact"]
+        )
         if result.alert.state is AlertState.DRAFT:  # the original needed approval, so its update does too
             await post_update_for_approval(deps, client, officer, result.alert.id)  # type: ignore[arg-type]
             return
         await start_status(deps, client, officer, result.alert.id, channel=officer.channel)  # type: ignore[arg-type]
 
-    deps.tasks.spawn(carry_out(deps, client, officer, action="update", subject=reference, doing=f"updating {reference}",
-                               work=work), name=f"update {reference}")
+    deps.tasks.spawn(
+        carry_out(deps, client, officer, action="update", subject=reference, doing=f"updating {reference}", work=work),
+        name=f"update {reference}",
+    )
 
 
-async def cancel_submitted(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient, context: Any) -> None:
+async def cancel_submitted(
+    ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient, context: Any
+) -> None:
     deps = deps_of(context)
     metadata = metadata_of(view)
     officer = Officer(body["user"]["id"], metadata.get("channel"))
@@ -85,8 +93,12 @@ async def cancel_submitted(ack: AsyncAck, body: dict[str, Any], view: dict[str, 
         await start_status(deps, client, officer, result.alert.id, channel=officer.channel)  # type: ignore[arg-type]
         await redraw_status(deps, client, result.alert.original_id)  # type: ignore[arg-type]
 
-    deps.tasks.spawn(carry_out(deps, client, officer, action="cancel", subject=reference, doing=f"cancelling {reference}",
-                               work=work), name=f"cancel {reference}")
+    deps.tasks.spawn(
+        carry_out(
+            deps, client, officer, action="cancel", subject=reference, doing=f"cancelling {reference}", work=work
+        ),
+        name=f"cancel {reference}",
+    )
 
 
 async def _allowed(ack: AsyncAck, deps: OfficerDeps, officer: Officer, action: str, reference: str, block: str) -> bool:

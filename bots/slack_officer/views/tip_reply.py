@@ -6,6 +6,7 @@ the text box and nothing is sent. The delivery worker takes it to the
 resident; the thread gets a note saying who replied and what, so colleagues
 can follow the conversation.
 """
+
 from __future__ import annotations
 
 import logging
@@ -25,8 +26,9 @@ from core.model import TipNote
 logger = logging.getLogger("lookout.slack")
 
 
-async def tip_reply_submitted(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient,
-                              context: Any) -> None:
+async def tip_reply_submitted(
+    ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient, context: Any
+) -> None:
     deps = deps_of(context)
     metadata = metadata_of(view)
     officer = Officer(str(body["user"]["id"]), metadata.get("channel"))
@@ -49,15 +51,24 @@ async def tip_reply_submitted(ack: AsyncAck, body: dict[str, Any], view: dict[st
     deps.tasks.spawn(_note_in_thread(deps, client, officer, reference, note, metadata), name=f"reply note {reference}")
 
 
-async def _note_in_thread(deps: OfficerDeps, client: AsyncWebClient, officer: Officer, reference: str, note: TipNote,
-                          metadata: dict[str, Any]) -> None:
+async def _note_in_thread(
+    deps: OfficerDeps, client: AsyncWebClient, officer: Officer, reference: str, note: TipNote, metadata: dict[str, Any]
+) -> None:
     async def work() -> None:
         channel, thread_ts = str(metadata.get("channel") or ""), str(metadata.get("thread_ts") or "")
         if channel and thread_ts:
             tip = (await deps.tips.for_queue(reference, officer.user)).tip
-            await client.chat_postMessage(channel=channel, thread_ts=thread_ts, unfurl_links=False,
-                                          **reply_note(officer.user, tip, note))
+            await client.chat_postMessage(
+                channel=channel, thread_ts=thread_ts, unfurl_links=False, **reply_note(officer.user, tip, note)
+            )
 
     # The reply itself is queued already: a failure here only loses the thread's note of it.
-    await carry_out(deps, client, officer, action="tip.reply", subject=reference,
-                    doing=f"noting your reply on {reference} in the thread (the reply itself is on its way)", work=work)
+    await carry_out(
+        deps,
+        client,
+        officer,
+        action="tip.reply",
+        subject=reference,
+        doing=f"noting your reply on {reference} in the thread (the reply itself is on its way)",
+        work=work,
+    )

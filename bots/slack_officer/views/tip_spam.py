@@ -4,6 +4,7 @@ The change is made while Slack waits, so a tip that a colleague closed a
 moment ago is reported under the checkbox and nothing changes; the message in
 the channel is redrawn either way, so it shows the tip as it now is.
 """
+
 from __future__ import annotations
 
 import logging
@@ -23,8 +24,9 @@ from core.model import TipState
 logger = logging.getLogger("lookout.slack")
 
 
-async def tip_spam_submitted(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient,
-                             context: Any) -> None:
+async def tip_spam_submitted(
+    ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient, context: Any
+) -> None:
     deps = deps_of(context)
     metadata = metadata_of(view)
     officer = Officer(str(body["user"]["id"]), metadata.get("channel"))
@@ -47,7 +49,9 @@ async def tip_spam_submitted(ack: AsyncAck, body: dict[str, Any], view: dict[str
     _spawn_redraw(deps, client, officer, reference, metadata)
 
 
-def _spawn_redraw(deps: OfficerDeps, client: AsyncWebClient, officer: Officer, reference: str, metadata: dict[str, Any]) -> None:
+def _spawn_redraw(
+    deps: OfficerDeps, client: AsyncWebClient, officer: Officer, reference: str, metadata: dict[str, Any]
+) -> None:
     channel, ts = str(metadata.get("channel") or ""), str(metadata.get("ts") or "")
     if not (reference and channel and ts):
         return
@@ -56,5 +60,15 @@ def _spawn_redraw(deps: OfficerDeps, client: AsyncWebClient, officer: Officer, r
         async with deps.tip_lock(reference):
             await redraw(deps, client, officer.user, reference, channel, ts)
 
-    deps.tasks.spawn(carry_out(deps, client, officer, action="tip.spam", subject=reference,
-                               doing=f"showing tip {reference} as spam in the channel", work=work), name=f"redraw {reference}")
+    deps.tasks.spawn(
+        carry_out(
+            deps,
+            client,
+            officer,
+            action="tip.spam",
+            subject=reference,
+            doing=f"showing tip {reference} as spam in the channel",
+            work=work,
+        ),
+        name=f"redraw {reference}",
+    )

@@ -13,19 +13,20 @@ knowing it exists. PostgreSQL's triggers are per statement over transition
 tables (a 50,000-row COPY refreshes its residents in one set operation);
 SQLite's are per row.
 """
+
 from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0008_reachable_places'
-down_revision = '0008_pseudonyms_audit_source'
+revision = "0008_reachable_places"
+down_revision = "0008_pseudonyms_audit_source"
 branch_labels = None
 depends_on = None
 
-_COVERED = ['resident_id', 'channel', 'address', 'sector', 'is_tester', 'paused_until', 'topics', 'resident_places']
+_COVERED = ["resident_id", "channel", "address", "sector", "is_tester", "paused_until", "topics", "resident_places"]
 # The residents' columns a row copies or depends on; other updates (last_inbound_at, bounces…) change nothing here.
-_WATCHED = ['channel', 'address', 'sector', 'is_tester', 'paused_until', 'active', 'erased_at']
+_WATCHED = ["channel", "address", "sector", "is_tester", "paused_until", "active", "erased_at"]
 
 
 def _fill(residents_filter: str, topics_of: str) -> str:
@@ -46,7 +47,7 @@ _SQLITE_TOPICS = "SELECT group_concat(s.topic, ',') FROM subscriptions s WHERE s
 _PG_REFRESH = f"""
 CREATE FUNCTION reachable_places_refresh(ids integer[]) RETURNS void LANGUAGE sql AS $$
     DELETE FROM reachable_places WHERE resident_id = ANY(ids);
-    {_fill('p.resident_id = ANY(ids)', _PG_TOPICS)};
+    {_fill("p.resident_id = ANY(ids)", _PG_TOPICS)};
 $$"""
 
 
@@ -62,25 +63,28 @@ END $$"""
 # One trigger function per shape of what changed: new rows, old rows, both, one resident, deleted residents.
 _PG_FUNCTIONS = [
     _pg_trigger_function(
-        'reachable_places_from_new', "PERFORM reachable_places_refresh(ARRAY(SELECT DISTINCT resident_id FROM new_rows))"
+        "reachable_places_from_new",
+        "PERFORM reachable_places_refresh(ARRAY(SELECT DISTINCT resident_id FROM new_rows))",
     ),
     _pg_trigger_function(
-        'reachable_places_from_old', "PERFORM reachable_places_refresh(ARRAY(SELECT DISTINCT resident_id FROM old_rows))"
+        "reachable_places_from_old",
+        "PERFORM reachable_places_refresh(ARRAY(SELECT DISTINCT resident_id FROM old_rows))",
     ),
     _pg_trigger_function(
-        'reachable_places_from_both',
+        "reachable_places_from_both",
         "PERFORM reachable_places_refresh(ARRAY(SELECT resident_id FROM new_rows UNION SELECT resident_id FROM old_rows))",
     ),
-    _pg_trigger_function('reachable_places_from_resident', "PERFORM reachable_places_refresh(ARRAY[NEW.id])"),
+    _pg_trigger_function("reachable_places_from_resident", "PERFORM reachable_places_refresh(ARRAY[NEW.id])"),
     _pg_trigger_function(
-        'reachable_places_from_deleted_residents', "DELETE FROM reachable_places WHERE resident_id IN (SELECT id FROM old_rows)"
+        "reachable_places_from_deleted_residents",
+        "DELETE FROM reachable_places WHERE resident_id IN (SELECT id FROM old_rows)",
     ),
 ]
 
 
 def _pg_triggers() -> list[str]:
     statements = [_PG_REFRESH, *_PG_FUNCTIONS]
-    for table in ('places', 'subscriptions'):
+    for table in ("places", "subscriptions"):
         statements += [
             f"CREATE TRIGGER reachable_places_{table}_insert AFTER INSERT ON {table} "
             "REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION reachable_places_from_new()",
@@ -90,7 +94,7 @@ def _pg_triggers() -> list[str]:
             "REFERENCING NEW TABLE AS new_rows OLD TABLE AS old_rows FOR EACH STATEMENT "
             "EXECUTE FUNCTION reachable_places_from_both()",
         ]
-    changed = ' OR '.join(f'OLD.{c} IS DISTINCT FROM NEW.{c}' for c in _WATCHED)
+    changed = " OR ".join(f"OLD.{c} IS DISTINCT FROM NEW.{c}" for c in _WATCHED)
     statements += [
         f"CREATE TRIGGER reachable_places_residents_update AFTER UPDATE ON residents FOR EACH ROW "
         f"WHEN ({changed}) EXECUTE FUNCTION reachable_places_from_resident()",
@@ -110,7 +114,7 @@ def _sqlite_refresh(resident: str) -> str:
 
 def _sqlite_triggers() -> list[str]:
     statements = []
-    for table in ('places', 'subscriptions'):
+    for table in ("places", "subscriptions"):
         statements += [
             f"CREATE TRIGGER reachable_places_{table}_insert AFTER INSERT ON {table} "
             f"BEGIN {_sqlite_refresh('NEW.resident_id')} END",
@@ -119,7 +123,7 @@ def _sqlite_triggers() -> list[str]:
             f"CREATE TRIGGER reachable_places_{table}_update AFTER UPDATE ON {table} "
             f"BEGIN {_sqlite_refresh('OLD.resident_id')} {_sqlite_refresh('NEW.resident_id')} END",
         ]
-    changed = ' OR '.join(f'OLD.{c} IS NOT NEW.{c}' for c in _WATCHED)
+    changed = " OR ".join(f"OLD.{c} IS NOT NEW.{c}" for c in _WATCHED)
     statements += [
         f"CREATE TRIGGER reachable_places_residents_update AFTER UPDATE OF {', '.join(_WATCHED)} ON residents "
         f"WHEN {changed} BEGIN {_sqlite_refresh('NEW.id')} END",
@@ -131,43 +135,53 @@ def _sqlite_triggers() -> list[str]:
 
 def upgrade() -> None:
     op.create_table(
-        'reachable_places',
-        sa.Column('place_id', sa.Integer(), autoincrement=False, nullable=False),
-        sa.Column('resident_id', sa.Integer(), nullable=False),
-        sa.Column('cell', sa.BigInteger(), nullable=False),
-        sa.Column('channel', sa.String(length=16), nullable=False),
-        sa.Column('address', sa.String(length=220), nullable=False),
-        sa.Column('sector', sa.String(length=32), nullable=True),
-        sa.Column('is_tester', sa.Boolean(), nullable=False),
-        sa.Column('paused_until', sa.DateTime(), nullable=True),
-        sa.Column('topics', sa.Text(), nullable=False),
-        sa.Column('resident_places', sa.Integer(), nullable=False),
-        sa.PrimaryKeyConstraint('place_id', name=op.f('pk_reachable_places')),
+        "reachable_places",
+        sa.Column("place_id", sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column("resident_id", sa.Integer(), nullable=False),
+        sa.Column("cell", sa.BigInteger(), nullable=False),
+        sa.Column("channel", sa.String(length=16), nullable=False),
+        sa.Column("address", sa.String(length=220), nullable=False),
+        sa.Column("sector", sa.String(length=32), nullable=True),
+        sa.Column("is_tester", sa.Boolean(), nullable=False),
+        sa.Column("paused_until", sa.DateTime(), nullable=True),
+        sa.Column("topics", sa.Text(), nullable=False),
+        sa.Column("resident_places", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("place_id", name=op.f("pk_reachable_places")),
     )
-    postgres = op.get_bind().dialect.name == 'postgresql'
+    postgres = op.get_bind().dialect.name == "postgresql"
     # Covering on both: PostgreSQL with INCLUDE; SQLite, which has none, with every column in the key.
     if postgres:
-        op.create_index('ix_reachable_places_cell', 'reachable_places', ['cell'], postgresql_include=_COVERED)
+        op.create_index("ix_reachable_places_cell", "reachable_places", ["cell"], postgresql_include=_COVERED)
     else:
-        op.create_index('ix_reachable_places_cover', 'reachable_places', ['cell', *_COVERED])
-    op.create_index('ix_reachable_places_resident', 'reachable_places', ['resident_id'])
+        op.create_index("ix_reachable_places_cover", "reachable_places", ["cell", *_COVERED])
+    op.create_index("ix_reachable_places_resident", "reachable_places", ["resident_id"])
     for statement in _pg_triggers() if postgres else _sqlite_triggers():
         op.execute(statement)
-    op.execute(_fill('TRUE' if postgres else '1', _PG_TOPICS if postgres else _SQLITE_TOPICS))
+    op.execute(_fill("TRUE" if postgres else "1", _PG_TOPICS if postgres else _SQLITE_TOPICS))
     if postgres:
         # Statistics now: with none, the planner takes the new table for empty and scans it whole.
-        op.execute('ANALYZE reachable_places')
+        op.execute("ANALYZE reachable_places")
 
 
 def downgrade() -> None:
-    postgres = op.get_bind().dialect.name == 'postgresql'
-    for table, event in [(t, e) for t in ('places', 'subscriptions') for e in ('insert', 'delete', 'update')] + [
-        ('residents', 'update'), ('residents', 'delete')
+    postgres = op.get_bind().dialect.name == "postgresql"
+    for table, event in [(t, e) for t in ("places", "subscriptions") for e in ("insert", "delete", "update")] + [
+        ("residents", "update"),
+        ("residents", "delete"),
     ]:
         op.execute(f"DROP TRIGGER reachable_places_{table}_{event}" + (f" ON {table}" if postgres else ""))
     if postgres:
-        for function in ('from_new()', 'from_old()', 'from_both()', 'from_resident()', 'from_deleted_residents()', 'refresh(integer[])'):
+        for function in (
+            "from_new()",
+            "from_old()",
+            "from_both()",
+            "from_resident()",
+            "from_deleted_residents()",
+            "refresh(integer[])",
+        ):
             op.execute(f"DROP FUNCTION reachable_places_{function}")
-    op.drop_index('ix_reachable_places_resident', table_name='reachable_places')
-    op.drop_index('ix_reachable_places_cell' if postgres else 'ix_reachable_places_cover', table_name='reachable_places')
-    op.drop_table('reachable_places')
+    op.drop_index("ix_reachable_places_resident", table_name="reachable_places")
+    op.drop_index(
+        "ix_reachable_places_cell" if postgres else "ix_reachable_places_cover", table_name="reachable_places"
+    )
+    op.drop_table("reachable_places")

@@ -9,12 +9,13 @@ message. Deleting a message (a withdrawn tip reply; tips purged, whose
 messages cascade) must still delete its delivery rows: a trigger on
 ``messages`` does that, per statement on PostgreSQL, per row on SQLite.
 """
+
 from __future__ import annotations
 
 from alembic import op
 
-revision = '0009_deliveries_message_cascade'
-down_revision = '0008_reachable_places'
+revision = "0009_deliveries_message_cascade"
+down_revision = "0008_reachable_places"
 branch_labels = None
 depends_on = None
 
@@ -35,9 +36,9 @@ _SQLITE_TRIGGER = (
 
 
 def upgrade() -> None:
-    with op.batch_alter_table('deliveries', schema=None) as batch_op:
-        batch_op.drop_constraint('fk_deliveries_message_id_messages', type_='foreignkey')
-    if op.get_bind().dialect.name == 'postgresql':
+    with op.batch_alter_table("deliveries", schema=None) as batch_op:
+        batch_op.drop_constraint("fk_deliveries_message_id_messages", type_="foreignkey")
+    if op.get_bind().dialect.name == "postgresql":
         op.execute(_PG_FUNCTION)
         op.execute(_PG_TRIGGER)
     else:
@@ -45,11 +46,11 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    postgres = op.get_bind().dialect.name == 'postgresql'
+    postgres = op.get_bind().dialect.name == "postgresql"
     op.execute("DROP TRIGGER deliveries_cascade_messages_delete" + (" ON messages" if postgres else ""))
     if postgres:
         op.execute("DROP FUNCTION deliveries_of_deleted_messages()")
-    with op.batch_alter_table('deliveries', schema=None) as batch_op:
+    with op.batch_alter_table("deliveries", schema=None) as batch_op:
         batch_op.create_foreign_key(
-            'fk_deliveries_message_id_messages', 'messages', ['message_id'], ['id'], ondelete='CASCADE'
+            "fk_deliveries_message_id_messages", "messages", ["message_id"], ["id"], ondelete="CASCADE"
         )

@@ -10,13 +10,14 @@ Revision ID: 0014_deliveries_bigint_id
 Revises: 0013_conversations
 Create Date: 2026-12-02
 """
+
 from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0014_deliveries_bigint_id'
-down_revision = '0013_conversations'
+revision = "0014_deliveries_bigint_id"
+down_revision = "0013_conversations"
 branch_labels = None
 depends_on = None
 
@@ -28,7 +29,7 @@ def _sequence() -> str | None:
 def upgrade() -> None:
     if op.get_bind().dialect.name != "postgresql":
         return
-    op.alter_column('deliveries', 'id', type_=sa.BigInteger(), existing_type=sa.Integer(), existing_nullable=False)
+    op.alter_column("deliveries", "id", type_=sa.BigInteger(), existing_type=sa.Integer(), existing_nullable=False)
     sequence = _sequence()
     if sequence is not None:
         op.execute(f"ALTER SEQUENCE {sequence} AS bigint")
@@ -40,4 +41,4 @@ def downgrade() -> None:
     sequence = _sequence()
     if sequence is not None:
         op.execute(f"ALTER SEQUENCE {sequence} AS integer")
-    op.alter_column('deliveries', 'id', type_=sa.Integer(), existing_type=sa.BigInteger(), existing_nullable=False)
+    op.alter_column("deliveries", "id", type_=sa.Integer(), existing_type=sa.BigInteger(), existing_nullable=False)
