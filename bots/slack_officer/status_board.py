@@ -157,14 +157,6 @@ class StatusBoard:
 
     async def _update_card(self, alert_id: int, held: _Held, text: str, blocks: list, now: datetime) -> bool:
         channel, ts = split_address(held.watch.address)
-        if ts is None:  # only a posted card is watched, and it has its ts
-            logger.error(
-                "the Slack status card of alert %s has no message ts (%s); no more updates",
-                alert_id,
-                held.watch.address,
-            )
-            await self._release(alert_id)
-            return False
         try:
             if ts is None:  # sent from the command line or on a schedule: the card is posted in the officers' channel
                 posted = await self._client.chat_postMessage(channel=channel, text=text, blocks=blocks)

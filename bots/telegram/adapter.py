@@ -28,7 +28,7 @@ from aiogram.methods import Response, TelegramMethod
 from aiogram.methods.base import TelegramType
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions, ReplyParameters
 
-from bots.telegram.request_retries import EditsAlreadyMade, RetryTransientFailures
+from bots.telegram.request_retries import RETRY_PAUSES_S, EditsAlreadyMade, RetryTransientFailures
 from core.channels import PUBLISHED_LIMITS, ChannelLimits
 from core.delivery.ratelimit import HEADROOM
 from core.model import Address, Channel
@@ -240,10 +240,11 @@ def _counts_as_a_message(method: TelegramMethod[TelegramType]) -> bool:
     return name.startswith(("send", "edit", "copy", "forward")) and name != "sendChatAction"
 
 
-def make_conversation_bot(token: str, api_base: str) -> Bot:
+def make_conversation_bot(token: str, api_base: str, *, retry_pauses: tuple[float, ...] = RETRY_PAUSES_S) -> Bot:
+    """The bot that answers residents (``retry_pauses``: the waits before each retry of a call failed in transit)."""
     bot = make_bot(token, api_base)
     # Outermost first: an edit already made is done, whether found on the first try or on a retry.
     bot.session.middleware(EditsAlreadyMade())
     bot.session.middleware(PaceReplies(ReplyLanes(PUBLISHED_LIMITS[Channel.TELEGRAM].messages_per_second * HEADROOM)))
-    bot.session.middleware(RetryTransientFailures())
+    bot.session.middleware(RetryTransientFailures(retry_pauses))
     return bot

@@ -6,6 +6,7 @@ import pytest
 from aiogram.exceptions import AiogramError
 
 from bots.telegram.adapter import make_conversation_bot
+from bots.telegram.request_retries import RETRY_PAUSES_S
 from sandbox.telegram import TelegramLimits, TelegramStandIn
 
 TOKEN = "123456:CONVERSE"
@@ -19,7 +20,8 @@ def telegram():
 
 @pytest.fixture
 async def bot(telegram: TelegramStandIn):
-    bot = make_conversation_bot(TOKEN, telegram.base_url)
+    # As many retries as in production, with short pauses between them.
+    bot = make_conversation_bot(TOKEN, telegram.base_url, retry_pauses=tuple(0.05 for _ in RETRY_PAUSES_S))
     yield bot
     await bot.session.close()
 
@@ -37,10 +39,8 @@ async def test_a_reset_and_a_5xx_in_a_row_are_tried_again_and_the_answer_arrives
     assert telegram.app.injected() == {"reset": 1, "500": 1}
 
 
-async def test_a_longer_outage_still_fails_the_update_for_telegram_to_deliver_again(
-    bot, telegram: TelegramStandIn
-) -> None:
-    telegram.app.set(errors_next=3)
+async def test_an_outage_longer_than_the_retries_gives_the_reply_up(bot, telegram: TelegramStandIn) -> None:
+    telegram.app.set(errors_next=len(RETRY_PAUSES_S) + 1)
     with pytest.raises(AiogramError):
         await bot.send_message(42, "hello")
     assert telegram.messages_to(42) == []
