@@ -6,11 +6,11 @@ nothing to keep looks like, so a refusal or an erasure leaves none.
 
 A webhook can wrap an update in ``batched()``: ``begin_update`` claims the
 update in the inbound log and reads the sender's conversation (and their
-subscription) on the same connection; ``load``/``save`` then work on that
+subscription) in the same transaction; ``load``/``save`` then work on that
 copy; ``flush`` writes the change together with marking the update handled.
 An update then costs two trips to the database's pool, however the handling
 goes (a service the conversation calls, say to subscribe them, has its own);
-on PostgreSQL, a step with one write sends no BEGIN or COMMIT (``one_write``).
+on PostgreSQL the flush is one statement with no BEGIN or COMMIT (``one_write``).
 Outside a batch every call is its own transaction.
 """
 
@@ -143,11 +143,12 @@ class SqlConversationStore:
     async def begin_update(
         self, source: str, update_id: str, *, address: Address | None, stale_after: timedelta
     ) -> bool:
-        """Inside ``batched()``: claim the inbound update (``InboundLog.begin``) and, on the same connection,
+        """Inside ``batched()``: claim the inbound update (``InboundLog.begin``) and, in the same transaction,
         read the sender's conversation and who they are, so handling it needs no further read of them."""
         batch = _current_batch.get()
-        # One write (the claim, or the retaking of a stale claim) and two reads: no transaction needed.
-        async with reported_as_unavailable(), one_write(self._engine) as conn:
+        # One transaction: if the reads fail (the database going away), the claim goes with them, so the
+        # platform's retry is handled rather than dropped as a duplicate of an update nobody finished.
+        async with reported_as_unavailable(), write_transaction(self._engine) as conn:
             fresh = await SqlInboundLog(conn).begin(source, update_id, self._clock(), stale_after)
             if fresh and batch is not None and address is not None:
                 batch.read[address] = await _read(conn, address)

@@ -15,6 +15,7 @@ import httpx
 from aiogram import Bot
 from aiogram.types import Update
 from fastapi import FastAPI
+from sqlalchemy import event
 
 from bots.telegram.webhook import SECRET_HEADER, WEBHOOK_PATH, add_telegram_webhook
 from bots.whatsapp.webhook import WEBHOOK_PATH as WHATSAPP_PATH
@@ -158,3 +159,45 @@ async def test_the_retry_of_a_whatsapp_message_the_database_failed_is_handled(uo
     assert first.status_code == 500  # Meta will deliver it again
     assert retry.status_code == 200 and again.status_code == 200
     assert bot.handled == ["I saw the van again", "I saw the van again"]  # the retry handled; the third a duplicate
+
+
+async def test_a_claim_whose_reads_fail_goes_with_them_so_the_retry_is_handled(engine, uow_factory, clock) -> None:
+    """The database fails between claiming an update and reading the sender's conversation: the claim must not
+    outlive the failure, or Telegram's retry would be dropped as a duplicate of an update nobody finished."""
+    sqlalchemy_error = engine.sync_engine.dialect.loaded_dbapi.OperationalError
+    reads_to_refuse = [1]
+
+    def refuse_the_first_read(_conn, _cursor, statement: str, *_rest: object) -> None:
+        if "FROM conversations" in statement and reads_to_refuse:
+            reads_to_refuse.pop()
+            raise sqlalchemy_error("server closed the connection unexpectedly")
+
+    handled: list[str] = []
+
+    class Note:
+        async def on_update(self, update: Update) -> None:
+            handled.append(update.message.text or "")  # type: ignore[union-attr]
+            return None
+
+    event.listen(engine.sync_engine, "before_cursor_execute", refuse_the_first_read)
+    try:
+        app = FastAPI()
+        add_telegram_webhook(
+            app,
+            bot=Bot("123456:OUTAGE"),
+            handler=Note(),
+            conversations=SqlConversationStore(engine, clock=clock),
+            secret=SECRET,
+            inbound=InboundOnce(uow_factory, clock=clock),
+            replies=ReplyQueue("Telegram"),
+        )
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://lookout") as telegram:
+            first = await telegram.post(WEBHOOK_PATH, json=UPDATE, headers={SECRET_HEADER: SECRET})
+            retry = await telegram.post(WEBHOOK_PATH, json=UPDATE, headers={SECRET_HEADER: SECRET})
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", refuse_the_first_read)
+
+    assert not reads_to_refuse  # the read was refused once
+    assert first.status_code == 500  # Telegram will deliver it again
+    assert retry.status_code == 200 and not retry.json().get("duplicate")
+    assert handled == ["I saw the van again"]
