@@ -323,7 +323,7 @@ class InboundLog(Protocol):
 
     async def begin(self, source: str, update_id: str, now: datetime, stale_after: timedelta) -> bool:
         """True if this update should be handled now: never seen, or seen but left
-        unfinished for longer than ``stale_after`` (the process handling it died)."""
+        unfinished for longer than ``stale_after`` by the database's clock (the process handling it died)."""
 
     async def finish(self, source: str, update_id: str, now: datetime) -> None: ...
 

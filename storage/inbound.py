@@ -3,25 +3,49 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 
 from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from storage.database import database_after, database_now
 from storage.tables import inbound_updates
 
 
 # Every platform update is claimed and then marked handled: both statements are built once, with bound
 # parameters, so an update costs no statement building and no cache key (memoised on the statement object).
-def _claim(dialect: Any) -> Any:
-    insert = dialect.insert(inbound_updates)
+# A claim lasts until ``claimed_until``, by the database's clock: web processes on machines whose clocks differ
+# must agree on when a handler is taken for dead (as delivery leases do).
+@cache
+def _claim(dialect_name: str, stale_after: timedelta) -> Any:
+    dialect = {"postgresql": postgresql, "sqlite": sqlite}[dialect_name]  # both spell ON CONFLICT alike
+    insert = dialect.insert(inbound_updates).values(claimed_until=database_after(dialect_name, stale_after))
     return insert.on_conflict_do_nothing(
         index_elements=[inbound_updates.c.source, inbound_updates.c.update_id]
     ).returning(inbound_updates.c.update_id)  # rowcount is not reliable here on every driver
 
 
-_CLAIM = {"postgresql": _claim(postgresql), "sqlite": _claim(sqlite)}  # SQLite and PostgreSQL spell ON CONFLICT alike
+@cache
+def _retake(dialect_name: str, stale_after: timedelta) -> Any:
+    """The claim of an update left unfinished past its end (its handler's process died), taken again."""
+    u = inbound_updates
+    return (
+        update(u)
+        .where(
+            u.c.source == bindparam("key_source"),
+            u.c.update_id == bindparam("key_update_id"),
+            u.c.handled_at.is_(None),
+            u.c.claimed_until < database_now(dialect_name),
+        )
+        .values(
+            received_at=bindparam("now", type_=u.c.received_at.type),
+            claimed_until=database_after(dialect_name, stale_after),
+        )
+    )
+
+
 # Marking an update handled; other statements may carry it (storage/conversations.py writes a conversation's step
 # with it in one statement on PostgreSQL), with the parameters ``handled_parameters`` gives.
 MARK_HANDLED = (
@@ -42,21 +66,14 @@ class SqlInboundLog:
         self._conn = conn
 
     async def begin(self, source: str, update_id: str, now: datetime, stale_after: timedelta) -> bool:
+        dialect = self._conn.dialect.name
         created = await self._conn.execute(
-            _CLAIM[self._conn.dialect.name], {"source": source, "update_id": update_id, "received_at": now}
+            _claim(dialect, stale_after), {"source": source, "update_id": update_id, "received_at": now}
         )
         if created.first() is not None:
             return True
-        u = inbound_updates
         retaken = await self._conn.execute(
-            update(u)
-            .where(
-                u.c.source == source,
-                u.c.update_id == update_id,
-                u.c.handled_at.is_(None),
-                u.c.received_at < now - stale_after,
-            )
-            .values(received_at=now)
+            _retake(dialect, stale_after), {"key_source": source, "key_update_id": update_id, "now": now}
         )
         return retaken.rowcount == 1
 

@@ -357,6 +357,9 @@ inbound_updates = Table(
     Column("update_id", String(128), primary_key=True),
     Column("received_at", UTCDateTime, nullable=False),
     Column("handled_at", UTCDateTime, nullable=True),
+    # Until when an unfinished claim is its handler's, by the database's clock (web processes' clocks differ);
+    # past it, the handler is taken for dead and the platform's retry is handled. received_at stays the app's time.
+    Column("claimed_until", UTCDateTime, nullable=True),
     Index("ix_inbound_updates_received", "received_at"),
 )
 

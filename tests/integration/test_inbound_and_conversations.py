@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from core.conversation.state import Conversation, Step
 from core.model import Address, Channel
 from storage.conversations import SqlConversationStore
-from storage.tables import conversations
+from storage.tables import conversations, inbound_updates
 
 pytestmark = pytest.mark.calendar  # make test runs it again with the clock moved
 
@@ -35,10 +35,32 @@ async def test_each_update_is_handled_once(uow_factory):
     assert await begin(uow_factory, "2") is True
 
 
-async def test_an_update_whose_handler_died_is_handled_again(uow_factory):
+async def test_an_update_whose_handler_died_is_handled_again(uow_factory, engine):
     assert await begin(uow_factory, "7") is True
     assert await begin(uow_factory, "7", NOW + timedelta(seconds=30)) is False
-    assert await begin(uow_factory, "7", NOW + timedelta(seconds=61)) is True  # the first handler's process is gone
+    await database_clock_passes_claims(engine, timedelta(seconds=61))  # the first handler's process is gone
+    assert await begin(uow_factory, "7", NOW + timedelta(seconds=61)) is True
+    assert await begin(uow_factory, "7", NOW + timedelta(seconds=62)) is False  # and the new claim is the retry's
+
+
+async def test_a_claim_lasts_by_the_database_clock_whatever_a_web_process_clock_says(uow_factory, engine):
+    assert await begin(uow_factory, "8") is True
+    # Another web process whose clock runs ten minutes fast sees the claim as still held: it is, by the database.
+    assert await begin(uow_factory, "8", NOW + timedelta(minutes=10)) is False
+    await database_clock_passes_claims(engine, timedelta(seconds=61))
+    # Once the database's clock is past the claim, one whose clock runs slow takes it all the same.
+    assert await begin(uow_factory, "8", NOW - timedelta(minutes=10)) is True
+
+
+async def database_clock_passes_claims(engine, span: timedelta) -> None:
+    """As if the database's clock had moved on by ``span``: every open claim ends that much earlier."""
+    u = inbound_updates
+    async with engine.begin() as conn:
+        claimed = (await conn.execute(select(u.c.source, u.c.update_id, u.c.claimed_until))).all()
+        for source, update_id, until in claimed:
+            await conn.execute(
+                update(u).where(u.c.source == source, u.c.update_id == update_id).values(claimed_until=until - span)
+            )
 
 
 async def test_a_failed_update_is_forgotten_for_the_platform_to_retry(uow_factory):
