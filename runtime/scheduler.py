@@ -27,6 +27,9 @@ logger = logging.getLogger("lookout.scheduler")
 SCHEDULER_LOCK = "scheduler"  # the lock whose holder leads (and whose holders /metrics counts)
 STANDBY_RETRY_S = 5.0
 LOCK_CHECK_S = 10.0
+# Leading ends (a stop, a lost lock) with jobs maybe still running: APScheduler's shutdown cancels them (each is
+# one transaction, rolled back; the next leader runs it again), and their rollbacks are given this long to end.
+JOB_FINISH_S = 10.0
 # A scheduled alert later than this (Lookout was down) is flagged, not sent blind.
 SCHEDULE_GRACE = timedelta(minutes=30)
 
@@ -48,6 +51,7 @@ class LeaderScheduler:
         self._lock = lock
         self._jobs = _job_intervals(alerts, maintenance)
         self._stopping = asyncio.Event()
+        self._running_jobs: set[asyncio.Task[None]] = set()
         self.leading = False
 
     def stop(self) -> None:
@@ -89,7 +93,12 @@ class LeaderScheduler:
         first_run = datetime.now(UTC)  # each job runs once on taking over, then on its interval
         for name, job, seconds in self._jobs:
             scheduler.add_job(
-                _logged(name, job), "interval", seconds=seconds, id=name, name=name, next_run_time=first_run
+                self._tracked(_logged(name, job)),
+                "interval",
+                seconds=seconds,
+                id=name,
+                name=name,
+                next_run_time=first_run,
             )
         scheduler.start()
         self.leading = True
@@ -102,7 +111,26 @@ class LeaderScheduler:
                     break
         finally:
             scheduler.shutdown(wait=False)
+            await self._finish_running_jobs()
             self.leading = False
+
+    def _tracked(self, job: Callable[[], Awaitable[None]]) -> Callable[[], Awaitable[None]]:
+        async def run() -> None:
+            task = asyncio.current_task()
+            assert task is not None  # APScheduler's asyncio executor runs each job as a task
+            self._running_jobs.add(task)
+            try:
+                await job()
+            finally:
+                self._running_jobs.discard(task)
+
+        return run
+
+    async def _finish_running_jobs(self) -> None:
+        """No job may outlive leading: one still running would hold a database connection while the process
+        closes its engine on the way out (or run beside the next leader's)."""
+        if self._running_jobs:
+            await asyncio.wait(set(self._running_jobs), timeout=JOB_FINISH_S)
 
     async def _wait(self, seconds: float) -> None:
         try:

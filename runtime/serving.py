@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import faulthandler
 import gc
 import logging
 import signal
@@ -133,10 +134,21 @@ async def run_parts(
         await lookout.aclose()
 
 
+# A clean stop takes a few seconds (the reply queue drains for up to 20 s); a process still alive well after
+# that is stuck, and whoever has to kill it needs to know where: every thread's stack goes to stderr, the log.
+STUCK_AFTER_STOP_S = 25
+
+
 def _on_signals(stop) -> None:  # noqa: ANN001 - a zero-argument callable
     loop = asyncio.get_running_loop()
+
+    def stopping() -> None:
+        logger.info("stopping")
+        faulthandler.dump_traceback_later(STUCK_AFTER_STOP_S, exit=False)
+        stop()
+
     for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop)
+        loop.add_signal_handler(sig, stopping)
 
 
 def _shared_socket(host: str, port: int) -> socket.socket:

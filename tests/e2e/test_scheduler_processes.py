@@ -41,7 +41,11 @@ class LoggedProcess:
     def stop(self, sig: int = signal.SIGTERM) -> None:
         if self.process.poll() is None:
             self.process.send_signal(sig)
-            self.process.wait(timeout=30)
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:  # its log holds every thread's stack (dumped 25 s after the signal)
+                self.process.kill()
+                raise AssertionError(f"did not stop within 30 s of signal {sig}:\n{self.output()}") from None
         self._log.close()
 
 

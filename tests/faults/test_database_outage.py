@@ -189,3 +189,50 @@ def test_an_outage_is_said_once_and_the_pause_grows_with_it_not_with_the_failure
         "worker: the database is unavailable (OperationalError: connection refused); retrying until it answers",
         "worker: the database is back after 63.0 s (50 failed tries); carrying on",
     ]
+
+
+class _HeldLock:
+    name = "scheduler"
+
+    async def try_acquire(self) -> bool:
+        return True
+
+    async def still_held(self) -> bool:
+        return True
+
+    async def release(self) -> None:
+        return None
+
+
+class _SlowJobs:
+    """Services whose one job is inside its transaction when the scheduler is told to stop, and whose rollback
+    (awaiting the database, as a real one does) takes a moment."""
+
+    def __init__(self) -> None:
+        self.started = asyncio.Event()
+        self.rolled_back = False
+
+    async def send_due_scheduled(self, *_args: object) -> None:
+        self.started.set()
+        try:
+            await asyncio.sleep(60)
+        finally:
+            await asyncio.sleep(0.3)
+            self.rolled_back = True
+
+    async def _idle(self, *_args: object) -> None:
+        return None
+
+    expire_due = sweep_stale_leases = release_quiet_holds = purge_expired_data = _idle
+
+
+async def test_a_stopped_scheduler_returns_only_once_its_running_jobs_are_done() -> None:
+    # The process closes its engine as soon as the scheduler returns: no job may still hold a connection then
+    # (on SQLite a connection's thread left open keeps the process from exiting).
+    jobs = _SlowJobs()
+    scheduler = LeaderScheduler(_HeldLock(), jobs, jobs)  # type: ignore[arg-type]
+    running = asyncio.create_task(scheduler.run())
+    await asyncio.wait_for(jobs.started.wait(), 10)
+    scheduler.stop()
+    await asyncio.wait_for(running, 10)
+    assert jobs.rolled_back and not scheduler.leading
