@@ -27,8 +27,10 @@ logger = logging.getLogger("lookout.scheduler")
 SCHEDULER_LOCK = "scheduler"  # the lock whose holder leads (and whose holders /metrics counts)
 STANDBY_RETRY_S = 5.0
 LOCK_CHECK_S = 10.0
-# Leading ends (a stop, a lost lock) with jobs maybe still running: APScheduler's shutdown cancels them (each is
-# one transaction, rolled back; the next leader runs it again), and their rollbacks are given this long to end.
+# Leading ends (a stop, a lost lock) with jobs maybe still running: they are given this long to finish, then
+# APScheduler's shutdown cancels what is left (each job is one transaction, rolled back; the next leader runs it
+# again) and the rollbacks as long again. Not cancelling at once matters: a cancel that lands while the pool rolls
+# a returned connection back breaks that connection as the process closes its engine.
 JOB_FINISH_S = 10.0
 # A scheduled alert later than this (Lookout was down) is flagged, not sent blind.
 SCHEDULE_GRACE = timedelta(minutes=30)
@@ -110,7 +112,9 @@ class LeaderScheduler:
                     logger.warning("lost the scheduler lock (database connection dropped); standing by")
                     break
         finally:
-            scheduler.shutdown(wait=False)
+            scheduler.pause()  # no new runs; those under way finish
+            await self._finish_running_jobs()
+            scheduler.shutdown(wait=False)  # cancels any job still running after JOB_FINISH_S
             await self._finish_running_jobs()
             self.leading = False
 

@@ -156,7 +156,9 @@ class DeliveryWorker:
         try:
             await asyncio.gather(*(self._run_channel(c) for c in self._adapters))
         finally:
-            flusher.cancel()
+            # The flusher is told, not cancelled: a cancel landing mid-flush (or while the pool rolls its connection
+            # back on return) breaks that connection as the process closes its engine, and logs a traceback.
+            self._stopping.set()
             await asyncio.gather(flusher, return_exceptions=True)
             await self.flush()
 
@@ -626,8 +628,8 @@ class DeliveryWorker:
             await uow.outbox.queue_to(message_id, post, None, now, priority=Priority.EXPECTED)
 
     async def _flush_periodically(self) -> None:
-        while True:
-            await asyncio.sleep(self._config.flush_interval)
+        while not self._stopping.is_set():
+            await self._sleep(self._config.flush_interval)
             await self.flush()
 
     async def _sleep(self, seconds: float) -> None:

@@ -119,6 +119,70 @@ async def _all_sent(engine: AsyncEngine, expected: int) -> bool:
         return (await conn.execute(query)).scalar_one() == expected
 
 
+class _HeldRecording:
+    """A unit-of-work factory whose recording of delivery outcomes waits until ``released``: a stop can land
+    while the worker's flusher is inside its transaction."""
+
+    def __init__(self, factory) -> None:
+        self._factory = factory
+        self.recording = asyncio.Event()
+        self.released = asyncio.Event()
+
+    def __call__(self, **kwargs: object):
+        held = self
+        inner = self._factory(**kwargs)
+
+        class _Held:
+            async def __aenter__(self):
+                uow = await inner.__aenter__()
+                record = uow.deliveries.record
+
+                async def held_record(*args: object) -> None:
+                    held.recording.set()
+                    await held.released.wait()
+                    await record(*args)
+
+                uow.deliveries.record = held_record
+                return uow
+
+            async def __aexit__(self, *exc: object) -> None:
+                await inner.__aexit__(*exc)
+
+        return _Held()
+
+
+async def test_a_worker_stopped_mid_flush_still_records_what_it_sent(engine, uow_factory, force, clock) -> None:
+    # Cancelled mid-flush, the batch was lost: its rows stayed leased and went out again after the lease (twice).
+    people = await add_residents(uow_factory, *(resident_at(*STAFFORD) for _ in range(3)))
+    service = AlertService(uow_factory, force, roles=Roles(), clock=clock)
+    draft = await service.draft(
+        AlertRequest(
+            everyone=True,
+            incident_number="MV-20261125-0457",
+            headline="Burglary",
+            message="Two men seen.",
+            area=CircleArea(*STAFFORD, 500),
+        ),
+        "cli:test",
+    )
+    await service.send(draft.id, "cli:test")  # type: ignore[arg-type]
+    held = _HeldRecording(uow_factory)
+    worker = DeliveryWorker(
+        held,
+        {Channel.TELEGRAM: FakeAdapter(Channel.TELEGRAM)},
+        force_name=force.name,
+        config=WorkerConfig(idle_poll=0.05),
+        clock=clock,
+    )
+    running = asyncio.create_task(worker.run())
+    await asyncio.wait_for(held.recording.wait(), 10)
+    worker.stop()
+    await asyncio.sleep(0.2)  # room for the stop to reach the flusher before the database answers
+    held.released.set()
+    await asyncio.wait_for(running, 10)
+    assert await _all_sent(engine, len(people))
+
+
 class _LockBehindAnOutage:
     """The scheduler's lock while the database restarts: refused twice, then granted."""
 
@@ -205,20 +269,23 @@ class _HeldLock:
 
 
 class _SlowJobs:
-    """Services whose one job is inside its transaction when the scheduler is told to stop, and whose rollback
-    (awaiting the database, as a real one does) takes a moment."""
+    """Services whose one job is inside its transaction (awaiting the database, as a real one does) when the
+    scheduler is told to stop; ``hang`` keeps it there for good."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, hang: bool = False) -> None:
         self.started = asyncio.Event()
-        self.rolled_back = False
+        self.hang = hang
+        self.finished = self.cancelled = False
 
     async def send_due_scheduled(self, *_args: object) -> None:
         self.started.set()
         try:
-            await asyncio.sleep(60)
-        finally:
-            await asyncio.sleep(0.3)
-            self.rolled_back = True
+            await asyncio.sleep(3600 if self.hang else 0.5)
+            self.finished = True
+        except asyncio.CancelledError:
+            await asyncio.sleep(0.3)  # the rollback
+            self.cancelled = True
+            raise
 
     async def _idle(self, *_args: object) -> None:
         return None
@@ -226,13 +293,27 @@ class _SlowJobs:
     expire_due = sweep_stale_leases = release_quiet_holds = purge_expired_data = _idle
 
 
-async def test_a_stopped_scheduler_returns_only_once_its_running_jobs_are_done() -> None:
+async def test_a_stopped_scheduler_lets_its_running_job_finish_before_it_returns() -> None:
     # The process closes its engine as soon as the scheduler returns: no job may still hold a connection then
-    # (on SQLite a connection's thread left open keeps the process from exiting).
+    # (on SQLite a connection's thread left open keeps the process from exiting), and a job cancelled at once
+    # could be cut off while the pool rolls its connection back (a broken connection, a traceback in the log).
     jobs = _SlowJobs()
     scheduler = LeaderScheduler(_HeldLock(), jobs, jobs)  # type: ignore[arg-type]
     running = asyncio.create_task(scheduler.run())
     await asyncio.wait_for(jobs.started.wait(), 10)
     scheduler.stop()
     await asyncio.wait_for(running, 10)
-    assert jobs.rolled_back and not scheduler.leading
+    assert jobs.finished and not jobs.cancelled and not scheduler.leading
+
+
+async def test_a_job_that_will_not_finish_is_cancelled_and_rolled_back_before_the_scheduler_returns(
+    monkeypatch,
+) -> None:
+    monkeypatch.setattr("runtime.scheduler.JOB_FINISH_S", 0.5)  # longer than the rollback below
+    jobs = _SlowJobs(hang=True)
+    scheduler = LeaderScheduler(_HeldLock(), jobs, jobs)  # type: ignore[arg-type]
+    running = asyncio.create_task(scheduler.run())
+    await asyncio.wait_for(jobs.started.wait(), 10)
+    scheduler.stop()
+    await asyncio.wait_for(running, 10)
+    assert jobs.cancelled and not jobs.finished and not scheduler.leading

@@ -116,6 +116,7 @@ class ManageLinks:
         self._subscriptions = subscriptions
         self._queue: asyncio.Queue[tuple[Address, str]] = asyncio.Queue(QUEUED_LINKS)
         self._task: asyncio.Task[None] | None = None
+        self._stopping = asyncio.Event()
 
     def request(self, address: Address, slot: str) -> None:
         """Queue a link for ``address`` (``slot``: its ledger slot, finished once sent or found unneeded)."""
@@ -128,17 +129,29 @@ class ManageLinks:
         self._task = asyncio.create_task(self._run(), name="manage-links")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
+        """Let a link under way finish (its mail is bounded by SEND_TIMEOUT_SECONDS); the queued ones are dropped.
+        Cancelling mid-link would break its database connection as the process closes its engine."""
+        if self._task is None:
+            return
+        self._stopping.set()
+        await asyncio.gather(self._task, return_exceptions=True)
 
     async def _run(self) -> None:
-        while True:
-            address, slot = await self._queue.get()
-            try:
-                await self._send(address, slot)
-            except Exception:  # one link's failure must not stop the others
-                logger.exception("a fresh manage link failed")
+        stopping = asyncio.create_task(self._stopping.wait())
+        try:
+            while True:
+                taking = asyncio.create_task(self._queue.get())
+                await asyncio.wait({taking, stopping}, return_when=asyncio.FIRST_COMPLETED)
+                if stopping.done():
+                    taking.cancel()
+                    return
+                address, slot = taking.result()
+                try:
+                    await self._send(address, slot)
+                except Exception:  # one link's failure must not stop the others
+                    logger.exception("a fresh manage link failed")
+        finally:
+            stopping.cancel()
 
     async def _send(self, address: Address, slot: str) -> None:
         try:
