@@ -42,7 +42,8 @@ from storage.uow import unit_of_work_factory
 SECRET = "bench-load-secret-0123456789"
 MAX_SECONDS = 60.0
 MAX_IN_FLIGHT = 2000
-REPLIES_QUIET_S = 10.0  # replies still owed after this long without one are counted as not sent
+REPLIES_QUIET_S = 10.0
+BASELINE_S = 5.0  # how long the server's CPU is read with only the fan-out going, before the load  # replies still owed after this long without one are counted as not sent
 
 
 async def run_load_benchmark(
@@ -105,6 +106,11 @@ async def run_load_benchmark(
                 await service.approve(draft.id, SUPERVISOR)  # type: ignore[arg-type]
                 queued = (await service.send(draft.id, OFFICER)).total  # type: ignore[arg-type]
                 await asyncio.sleep(2)  # the fan-out is under way
+                # The server's CPU a second with the fan-out going and no residents writing: what the load's
+                # messages cost is the rest (their answers and replies, nothing else).
+                baseline_begun = server.cpu_seconds()
+                await asyncio.sleep(BASELINE_S)
+                baseline_per_s = (server.cpu_seconds() - baseline_begun) / BASELINE_S
                 sent_before, server_cpu_before = await _sent(engine), server.cpu_seconds()
                 latencies, errors, elapsed, generator_cpu = await _load(
                     f"{server.url}/telegram/webhook", chats, rate=rate, seconds=seconds
@@ -147,6 +153,12 @@ async def run_load_benchmark(
         # the server's cost per message (fan-out included) compares runs on busy and quiet machines.
         "server_cpu_percent": round(100 * server_cpu / busy, 1),
         "server_cpu_ms_per_message": round(1000 * server_cpu / max(1, len(latencies)), 2),
+        # The same less the fan-out's and the processes' own CPU meanwhile (their rate measured just before the
+        # load): one resident message's cost, its answer and its reply, which compares across fan-out speeds.
+        "server_cpu_ms_per_message_net": round(
+            1000 * max(0.0, server_cpu - baseline_per_s * busy) / max(1, len(latencies)), 2
+        ),
+        "server_cpu_baseline_percent": round(100 * baseline_per_s, 1),
         "server_peak_rss_mb": server_rss_mb,
     }
 

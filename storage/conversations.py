@@ -6,7 +6,7 @@ nothing to keep looks like, so a refusal or an erasure leaves none.
 
 A webhook can wrap an update in ``batched()``: ``begin_update`` claims the
 update in the inbound log and reads the sender's conversation (and their
-subscription) in the same transaction; ``load``/``save`` then work on that
+subscription) with it (one statement on PostgreSQL, one transaction on SQLite); ``load``/``save`` then work on that
 copy; ``flush`` writes the change together with marking the update handled.
 An update then costs two trips to the database's pool, however the handling
 goes (a service the conversation calls, say to subscribe them, has its own);
@@ -22,9 +22,10 @@ from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import cache
 from typing import Any
 
-from sqlalchemy import bindparam, delete, select
+from sqlalchemy import bindparam, delete, literal_column, select, true
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -32,9 +33,9 @@ from core.clock import Clock
 from core.conversation.state import Conversation, Step
 from core.model import Address, Resident
 from storage.database import one_write, read_transaction, write_transaction
-from storage.inbound import MARK_HANDLED, SqlInboundLog, handled_parameters
+from storage.inbound import MARK_HANDLED, SqlInboundLog, claim_or_retake, handled_parameters
 from storage.outages import reported_as_unavailable
-from storage.residents import SqlResidentRepository
+from storage.residents import BY_ADDRESS, SqlResidentRepository, resident_from_rows
 from storage.tables import conversations
 
 
@@ -49,7 +50,8 @@ _current_batch: ContextVar[_Batch | None] = ContextVar("lookout_conversation_bat
 
 # Every resident message reads and writes its conversation: the statements are built once, with bound parameters,
 # so an update costs no statement building and no cache key (SQLAlchemy memoises both on the statement object).
-_SAME_ROW = (conversations.c.channel == bindparam("key_channel"), conversations.c.address == bindparam("key_address"))
+# (Named apart from the resident's ``key_address``, which the claim's one statement binds beside them.)
+_SAME_ROW = (conversations.c.channel == bindparam("chat_channel"), conversations.c.address == bindparam("chat_address"))
 _READ = select(conversations.c.step, conversations.c.data).where(*_SAME_ROW)
 _DELETE = delete(conversations).where(*_SAME_ROW)
 
@@ -70,6 +72,28 @@ def _with_handled(write: Any, name: str) -> Any:
     """PostgreSQL: ``write`` as a data-modifying WITH of the update's "handled" mark. One statement is atomic
     by itself, so the step and the mark commit together with no BEGIN or COMMIT round trip."""
     return MARK_HANDLED.add_cte(write.cte(name))
+
+
+@cache
+def _claim_and_read(stale_after: timedelta) -> Any:
+    """PostgreSQL: an update's claim (``claim_or_retake``) and the sender's conversation and resident rows, in one
+    statement: one round trip where a transaction took five (BEGIN, claim, two reads, COMMIT). A row for each of the
+    resident's (place, topic) pairs, at least one; ``claimed`` is null unless the update is now ours. The reads see
+    the database as the statement began, which the claim does not change."""
+    claimed = claim_or_retake(stale_after).cte("claimed")
+    conversation = _READ.subquery("conversation")
+    who = BY_ADDRESS.subquery("who")
+    one_row = select(literal_column("1").label("one")).subquery("one_row")
+    return (
+        select(
+            claimed.c.update_id.label("claimed"),
+            conversation.c.step.label("conversation_step"),
+            conversation.c.data.label("conversation_data"),
+            *who.c,
+        )
+        .select_from(one_row.outerjoin(claimed, true()).outerjoin(conversation, true()).outerjoin(who, true()))
+        .order_by(who.c.place_id)
+    )
 
 
 _ROW_VALUES = {
@@ -143,13 +167,24 @@ class SqlConversationStore:
     async def begin_update(
         self, source: str, update_id: str, *, address: Address | None, stale_after: timedelta
     ) -> bool:
-        """Inside ``batched()``: claim the inbound update (``InboundLog.begin``) and, in the same transaction,
-        read the sender's conversation and who they are, so handling it needs no further read of them."""
+        """Inside ``batched()``: claim the inbound update (``InboundLog.begin``) and, with the claim, read the
+        sender's conversation and who they are, so handling it needs no further read of them. On PostgreSQL one
+        statement (``_claim_and_read``), elsewhere one transaction."""
         batch = _current_batch.get()
+        now = self._clock()
+        if batch is not None and address is not None and self._engine.dialect.name == "postgresql":
+            key = {"source": source, "update_id": update_id, "received_at": now, **_key(address)}
+            async with reported_as_unavailable(), one_write(self._engine) as conn:
+                rows = (await conn.execute(_claim_and_read(stale_after), {**key, "key_address": str(address)})).all()
+            if rows[0].claimed is None:
+                return False
+            batch.read[address] = _conversation(rows[0].conversation_step, rows[0].conversation_data)
+            batch.residents[address] = resident_from_rows([r for r in rows if r.id is not None])
+            return True
         # One transaction: if the reads fail (the database going away), the claim goes with them, so the
         # platform's retry is handled rather than dropped as a duplicate of an update nobody finished.
         async with reported_as_unavailable(), write_transaction(self._engine) as conn:
-            fresh = await SqlInboundLog(conn).begin(source, update_id, self._clock(), stale_after)
+            fresh = await SqlInboundLog(conn).begin(source, update_id, now, stale_after)
             if fresh and batch is not None and address is not None:
                 batch.read[address] = await _read(conn, address)
                 batch.residents[address] = await SqlResidentRepository(conn, self._clock).get_by_address(address)
@@ -206,14 +241,16 @@ def _nothing_to_keep(conversation: Conversation) -> bool:
 
 async def _read(conn: AsyncConnection, address: Address) -> Conversation:
     row = (await conn.execute(_READ, _key(address))).first()
-    if row is None:
-        return Conversation()
+    return Conversation() if row is None else _conversation(row.step, row.data)
+
+
+def _conversation(step_name: str | None, data: dict[str, Any] | None) -> Conversation:
     try:
-        step = Step(row.step) if row.step else None
+        step = Step(step_name) if step_name else None
     except ValueError:  # a step from an older version of the conversation: start afresh, keep the data (the language)
         step = None
-    return Conversation(step, dict(row.data or {}))
+    return Conversation(step, dict(data or {}))
 
 
 def _key(address: Address) -> dict[str, str]:
-    return {"key_channel": address.channel.value, "key_address": address.id}
+    return {"chat_channel": address.channel.value, "chat_address": address.id}

@@ -46,6 +46,26 @@ def _retake(dialect_name: str, stale_after: timedelta) -> Any:
     )
 
 
+@cache
+def claim_or_retake(stale_after: timedelta) -> Any:
+    """PostgreSQL: the claim and the retake as one statement (a new update is inserted; one whose handler's claim
+    has lapsed is taken again; otherwise nothing), returning the update id when it is now ours. One statement is
+    atomic, so it can go in a data-modifying WITH with the reads that follow a claim (storage/conversations.py)."""
+    u = inbound_updates
+    until = database_after("postgresql", stale_after)
+    insert = postgresql.insert(u).values(
+        source=bindparam("source"),
+        update_id=bindparam("update_id"),
+        received_at=bindparam("received_at", type_=u.c.received_at.type),
+        claimed_until=until,
+    )
+    return insert.on_conflict_do_update(
+        index_elements=[u.c.source, u.c.update_id],
+        set_={u.c.received_at: insert.excluded.received_at, u.c.claimed_until: until},
+        where=u.c.handled_at.is_(None) & (u.c.claimed_until < database_now("postgresql")),
+    ).returning(u.c.update_id)
+
+
 # Marking an update handled; other statements may carry it (storage/conversations.py writes a conversation's step
 # with it in one statement on PostgreSQL), with the parameters ``handled_parameters`` gives.
 MARK_HANDLED = (

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, time
 from typing import Any
 
@@ -34,7 +35,8 @@ _WITH_PLACES_AND_TOPICS = (
     .order_by(places.c.id)
 )
 _BY_ID = _WITH_PLACES_AND_TOPICS.where(residents.c.id == bindparam("key_id"))
-_BY_ADDRESS = _WITH_PLACES_AND_TOPICS.where(residents.c.address == bindparam("key_address"))
+# Public: a webhook's claim reads the sender with it in one statement (storage/conversations.py).
+BY_ADDRESS = _WITH_PLACES_AND_TOPICS.where(residents.c.address == bindparam("key_address"))
 
 
 def _quiet(row: Row) -> QuietHours | None:
@@ -135,34 +137,36 @@ class SqlResidentRepository:
         return await self._load(_BY_ID, {"key_id": resident_id})
 
     async def get_by_address(self, address: Address) -> Resident | None:
-        return await self._load(_BY_ADDRESS, {"key_address": str(address)})
+        return await self._load(BY_ADDRESS, {"key_address": str(address)})
 
     async def is_subscribed(self, address: Address) -> bool:
         query = select(residents.c.id).where(residents.c.address == str(address)).limit(1)
         return (await self._conn.execute(query)).first() is not None
 
     async def _load(self, query: Select[Any], key: dict[str, Any]) -> Resident | None:
-        found = (await self._conn.execute(query, key)).all()
-        if not found:
-            return None
-        row = found[0]
-        place_rows = {r.place_id: r for r in found if r.place_id is not None}  # in id order, each once
-        return Resident(
-            id=row.id,
-            address=Address.parse(row.address),
-            language=row.language,
-            age_confirmed=row.age_confirmed,
-            sector=row.sector,
-            topics=frozenset(r.topic for r in found if r.topic is not None),
-            places=[
-                Place(label=p.place_label, cell=int_to_cell(p.place_cell), id=p.place_id) for p in place_rows.values()
-            ],
-            paused_until=row.paused_until,
-            quiet_hours=_quiet(row),
-            active=row.active,
-            is_tester=row.is_tester,
-            tips_blocked=row.tips_blocked,
-            erased_at=row.erased_at,
-            last_inbound_at=row.last_inbound_at,
-            created_at=row.created_at,
-        )
+        return resident_from_rows((await self._conn.execute(query, key)).all())
+
+
+def resident_from_rows(found: Sequence[Row]) -> Resident | None:
+    """The resident in ``BY_ADDRESS``'s (or ``_BY_ID``'s) rows: one per place and topic; none, no resident."""
+    if not found:
+        return None
+    row = found[0]
+    place_rows = {r.place_id: r for r in found if r.place_id is not None}  # in id order, each once
+    return Resident(
+        id=row.id,
+        address=Address.parse(row.address),
+        language=row.language,
+        age_confirmed=row.age_confirmed,
+        sector=row.sector,
+        topics=frozenset(r.topic for r in found if r.topic is not None),
+        places=[Place(label=p.place_label, cell=int_to_cell(p.place_cell), id=p.place_id) for p in place_rows.values()],
+        paused_until=row.paused_until,
+        quiet_hours=_quiet(row),
+        active=row.active,
+        is_tester=row.is_tester,
+        tips_blocked=row.tips_blocked,
+        erased_at=row.erased_at,
+        last_inbound_at=row.last_inbound_at,
+        created_at=row.created_at,
+    )

@@ -8,9 +8,11 @@ import pytest
 from sqlalchemy import select, update
 
 from core.conversation.state import Conversation, Step
-from core.model import Address, Channel
+from core.geo.cells import snap
+from core.model import Address, Channel, Place
 from storage.conversations import SqlConversationStore
 from storage.tables import conversations, inbound_updates
+from tests.support.residents import STAFFORD, add_residents, offset, resident_at
 
 pytestmark = pytest.mark.calendar  # make test runs it again with the clock moved
 
@@ -112,6 +114,36 @@ async def test_a_batched_update_reads_once_and_writes_its_changes_with_handled(e
         await store.flush(handled=("telegram", "50"))
         assert tuple(await stored_conversation(engine, someone)) == ("location", {"lang": "pl", "label": "Home"})
     assert await begin(uow_factory, "50", NOW + timedelta(hours=1)) is False  # marked handled by the flush
+
+
+async def test_the_claim_reads_the_sender_as_they_are_and_a_duplicate_reads_nothing(engine, uow_factory, clock):
+    # On PostgreSQL the claim and both reads are one statement: its rows must give back the same resident as
+    # the repository's own read (two places, three topics), and only when the update is newly claimed.
+    home, work = snap(*STAFFORD, 10), snap(*offset(*STAFFORD, north_m=900), 10)
+    sender = resident_at(*STAFFORD, ident="46", topics=frozenset({"burglary", "rural", "horse"}))
+    sender.places.append(Place("Work", work))
+    await add_residents(uow_factory, sender)
+    store = SqlConversationStore(engine, clock=clock)
+    await store.save(sender.address, Conversation(Step.TIP_COLLECTING, {"lang": "cy"}))
+    async with uow_factory(read_only=True) as uow:
+        as_stored = await uow.residents.get_by_address(sender.address)
+    assert as_stored is not None and [p.cell for p in as_stored.places] == [home, work]
+
+    async with store.batched():
+        assert await store.begin_update("telegram", "60", address=sender.address, stale_after=STALE) is True
+        assert await store.load_with_resident(sender.address) == (
+            Conversation(Step.TIP_COLLECTING, {"lang": "cy"}),
+            as_stored,
+        )
+    async with store.batched():  # the platform's retry while the first is being handled: not ours, nothing read
+        assert await store.begin_update("telegram", "60", address=sender.address, stale_after=STALE) is False
+    stranger = Address(Channel.TELEGRAM, "47")
+    async with store.batched():
+        assert await store.begin_update("telegram", "61", address=stranger, stale_after=STALE) is True
+        assert await store.load_with_resident(stranger) == (Conversation(), None)
+    await database_clock_passes_claims(engine, timedelta(seconds=61))  # the first handler died: its claim lapses
+    async with store.batched():
+        assert await store.begin_update("telegram", "60", address=sender.address, stale_after=STALE) is True
 
 
 async def test_a_batch_that_empties_a_conversation_deletes_its_row(engine, clock):

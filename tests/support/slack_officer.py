@@ -22,6 +22,7 @@ from typing import Any
 import httpx
 from fastapi import FastAPI
 
+from bots.slack_officer.app import SlackOfficer
 from core.clock import Clock
 from core.delivery.worker import DeliveryWorker
 from core.model import Channel
@@ -224,11 +225,14 @@ async def officer_app(
     map_tiles: TileStandIn | None = None,
     tile_cache: Path | None = None,
     officers_channel: str | None = None,
+    ack_budget: float | None = None,
     clock: Clock,
 ) -> AsyncIterator[OfficerApp]:
     """The app, failing the test if anything was logged as an error (unless ``errors_expected``).
     ``map_tiles``: a running tile stand-in for the preview's street map, its tiles cached in ``tile_cache``;
-    ``officers_channel``: SLACK_OFFICERS_CHANNEL, where the cards of alerts sent from outside Slack go."""
+    ``officers_channel``: SLACK_OFFICERS_CHANNEL, where the cards of alerts sent from outside Slack go;
+    ``ack_budget``: how long a form's check may take before the modal says "Looking up…" (a test about the
+    answer itself, not its timing, gives room so a busy machine cannot turn its errors into that notice)."""
     slack = SlackStandIn(TOKEN, SECRET, limits=limits or SlackLimits(post_per_channel_per_second=None))
     nominatim = NominatimStandIn()
     errors = _Errors()
@@ -255,6 +259,8 @@ async def officer_app(
         )
         lookout = build(settings, clock=clock)
         app = create_app(lookout)
+        if ack_budget is not None:
+            next(part for part in app.state.background if isinstance(part, SlackOfficer)).deps.ack_budget = ack_budget
         telegram = FakeAdapter(
             Channel.TELEGRAM
         )  # residents' deliveries; added after the web app so no webhook is set up
