@@ -206,7 +206,7 @@ async def test_acknowledging_tells_the_tipster_once_that_an_officer_has_seen_it_
 
 async def test_a_tip_marked_spam_tells_the_tipster_nothing(database_url, clock):
     async with officer_app(database_url, clock=clock) as app, app.delivering():
-        resident, tip, card = await tip_in_the_queue(app, "nonsense again")
+        resident, tip, _card = await tip_in_the_queue(app, "nonsense again")
         await app.lookout.tips.set_state(tip.reference, OFFICER_ID, TipState.SPAM)
         with_tip = await rows(app, sa.select(tips_table.c.state, tips_table.c.seen_told_at))
         assert [(r.state, r.seen_told_at) for r in with_tip] == [(TipState.SPAM.value, None)]
