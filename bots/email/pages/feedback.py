@@ -48,7 +48,9 @@ def register(router: APIRouter, site: Site) -> None:
         try:
             await site.feedback.record(address, alert_id, useful)
         except NotSentToYou:
-            return site.page("link_problem.html", status=404, heading="We can't take this answer", message=NOT_SENT)
+            return site.page(
+                "link_problem.html", status=404, heading="We can't take this answer", message=NOT_SENT, next_step=""
+            )
         # The conversation's own words (core/conversation/feedback.py), so every channel thanks alike.
         return site.page("feedback_sent.html", thanks=THANKS_USEFUL if useful else THANKS_NOT_USEFUL)
 
@@ -80,4 +82,5 @@ def _link_problem(site: Site, problem: BadLink) -> HTMLResponse:
         heading="This link has expired" if expired else "This link doesn't work",
         message=("Links to say whether an alert was useful work for 30 days." if expired else str(problem))
         + " Nothing was changed.",
+        next_step="",
     )
