@@ -364,6 +364,10 @@ class AlertFeedback(Protocol):
         """The answers to an alert, per channel the residents answered from."""
         ...
 
+    async def answers_of(self, resident_id: int) -> list[tuple[str, bool, datetime]]:
+        """The resident's own answers (their "my data"): the alert's reference, useful or not, when; oldest first."""
+        ...
+
 
 class Retention(Protocol):
     # The purges delete at most ``limit`` rows each call and say how many: the caller commits between calls.

@@ -49,3 +49,13 @@ class SqlAlertFeedback:
             .order_by(f.channel)
         )
         return {Channel(channel): FeedbackCounts(useful, not_useful) for channel, useful, not_useful in rows}
+
+    async def answers_of(self, resident_id: int) -> list[tuple[str, bool, datetime]]:
+        f = alert_feedback.c
+        rows = await self._conn.execute(
+            select(alerts.c.reference, f.useful, f.answered_at)
+            .select_from(alert_feedback.join(alerts, alerts.c.id == f.alert_id))
+            .where(f.resident_id == resident_id)
+            .order_by(f.answered_at, f.id)
+        )
+        return [(reference, useful, at) for reference, useful, at in rows]

@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from bots.telegram.adapter import TelegramAdapter, make_bot
 from core.delivery.worker import DeliveryWorker
 from core.geo.areas import CircleArea
-from core.model import Alert, Channel
+from core.model import Address, Alert, Channel
 from core.services.alerts import AlertRequest
 from core.services.maintenance import MaintenanceService, RetentionPeriods
 from core.settings import Settings
@@ -207,6 +207,8 @@ async def test_erasure_and_retention_take_the_resident_off_an_answer_and_keep_th
         phone.wait_for_text("Bogus callers on Eastgate Street")
         phone.press("Useful")
     assert all(a.resident_id is not None for a in app.answers())
+    mine = await app.lookout.subscriptions.export(Address(Channel.TELEGRAM, "770021"))  # what /mydata sends
+    assert [(a["alert"], a["useful"]) for a in mine["alert_feedback"]] == [(alert.reference, True)]
 
     leaver.send("/stop")
     leaver.press("Yes")
