@@ -27,6 +27,7 @@ from core.model import Channel
 from core.outbound import ChannelAdapter
 from core.ports import UnitOfWorkFactory
 from core.services.alerts import AlertService
+from core.services.feedback import FeedbackService
 from core.services.inbound_once import InboundOnce
 from core.services.residents import ResidentService
 from core.services.subscriptions import SubscriptionService
@@ -46,6 +47,7 @@ class Host(Protocol):
     residents: ResidentService
     subscriptions: SubscriptionService
     tips: TipService
+    feedback: FeedbackService  # residents' "Useful / Not useful" answers to alerts
     geocoder: Geocoder
     # The delivery adapters of the platforms that are on, by channel: a page may send through one (the web
     # sign-up's code by text goes through the SMS adapter) without importing that platform's package.

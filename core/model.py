@@ -162,6 +162,7 @@ class MessageKind(StrEnum):
     TIP_REDACTION = (
         "tip_redaction"  # a tip's post rewritten in place (the tipster erased their data); its text is the body
     )
+    TIP_SEEN = "tip_seen"  # the tipster told, once, that an officer has seen their tip (never which officer)
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,8 @@ class Button:
 
     label: str
     data: str
+    # Shown beside the button before it, where the platform lays buttons out in rows (a pair of answers).
+    beside: bool = False
 
     def __post_init__(self) -> None:
         if len(self.data.encode()) > 64:
@@ -66,6 +68,8 @@ class MessageParts:
     reference: str | None = None  # the alert's or the tip's reference (A-2026-000123, T-2026-000045)
     # The (original) alert a "reply with information" link answers; None: the message offers no such link.
     tip_alert_id: int | None = None
+    # The alert a "Useful / Not useful" pair of links answers; None: the message asks for no feedback.
+    feedback_alert_id: int | None = None
     closing: str | None = None  # a last line: how to answer, or what to do now
 
 

@@ -275,6 +275,10 @@ class TipRepository(Protocol):
         """Whether an officer has written to the tipster about this tip (only then may the tipster answer on it)."""
         ...
 
+    async def mark_seen_told(self, tip_id: int, now: datetime) -> bool:
+        """Note that the tipster is being told an officer has seen the tip; True only the first time (once per tip)."""
+        ...
+
     async def photos(self, tip_id: int) -> list[TipPhoto]: ...
     async def add_note(self, note: TipNote) -> TipNote: ...
     async def note(self, note_id: int) -> TipNote | None: ...
@@ -334,6 +338,37 @@ class InboundLog(Protocol):
         """How many entries of ``source`` have an id starting with ``prefix`` (the pages count their emails so)."""
 
 
+@dataclass(frozen=True)
+class FeedbackCounts:
+    """Residents' answers to "was this alert useful?"."""
+
+    useful: int = 0
+    not_useful: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.useful + self.not_useful
+
+
+class AlertFeedback(Protocol):
+    """Residents' "Useful / Not useful" answers: one per resident per alert."""
+
+    async def was_sent(self, alert_id: int, resident_id: int) -> bool:
+        """Whether the alert went (or is going out right now) to the resident: only they may answer it."""
+        ...
+
+    async def record(self, alert_id: int, resident_id: int, channel: Channel, useful: bool, now: datetime) -> None:
+        """The resident's answer; a second answer replaces the first (it never counts twice)."""
+
+    async def counts(self, alert_id: int) -> dict[Channel, FeedbackCounts]:
+        """The answers to an alert, per channel the residents answered from."""
+        ...
+
+    async def answers_of(self, resident_id: int) -> list[tuple[str, bool, datetime]]:
+        """The resident's own answers (their "my data"): the alert's reference, useful or not, when; oldest first."""
+        ...
+
+
 class Retention(Protocol):
     # The purges delete at most ``limit`` rows each call and say how many: the caller commits between calls.
     async def purge_deliveries(self, finished_before: datetime, *, limit: int) -> int:
@@ -342,6 +377,10 @@ class Retention(Protocol):
     async def purge_tips(self, created_before: datetime, *, limit: int) -> int: ...
 
     async def purge_inbound(self, received_before: datetime, *, limit: int) -> int: ...
+
+    async def unlink_feedback(self, answered_before: datetime, *, limit: int) -> int:
+        """Take the resident off answers to alerts given before the cut-off (the counts stay, nobody's in them)."""
+        ...
 
     async def forget_redaction_texts(self, refusals_before: datetime) -> int:
         """Clear the text of finished TIP_REDACTION messages and detached tip posts (an erased tipster's tip, kept
@@ -506,6 +545,7 @@ class UnitOfWork(Protocol):
     watches: ProgressWatches
     allowance: MessagingAllowance
     receipts: Receipts
+    feedback: AlertFeedback
 
     async def __aenter__(self) -> UnitOfWork: ...
 

@@ -14,8 +14,13 @@ from dataclasses import replace
 from core.channels import PUBLISHED_LIMITS
 from core.model import Alert, AlertStatus, AlertType, Channel
 from core.outbound import Button, MessageParts, OutboundMessage, TemplateCall
+from core.services.feedback import feedback_data
 
 TIP_BUTTON_LABEL = "I have information"
+# Every alert and update asks whether it was useful (core/services/feedback.py); the chosen answer is marked.
+USEFUL_LABEL = "👍 Useful"
+NOT_USEFUL_LABEL = "👎 Not useful"
+CHOSEN_MARK = "✅ "
 # The alert template outside WhatsApp's 24-hour window (docs/whatsapp.md: "The alert template").
 ALERT_TEMPLATE_LANGUAGE = "en_GB"
 TEMPLATE_TIP_LABEL = "Send information"
@@ -64,6 +69,7 @@ def alert_parts(alert: Alert) -> MessageParts:
         area=None if cancel else alert.area_description,
         reference=alert.reference,
         tip_alert_id=None if cancel else alert.original_id or alert.id,
+        feedback_alert_id=None if cancel else alert.id,
     )
 
 
@@ -118,6 +124,27 @@ def tip_button(alert: Alert) -> Button:
     return Button(TIP_BUTTON_LABEL, f"tip:{alert.original_id or alert.id}")
 
 
+def feedback_buttons(alert: Alert, chosen: bool | None = None) -> tuple[Button, Button]:
+    """ "Useful" and "Not useful", side by side; ``chosen`` (the resident's answer, once given) is marked."""
+    assert alert.id is not None
+    return (
+        Button(_marked(USEFUL_LABEL, chosen is True), feedback_data(alert.id, True)),
+        Button(_marked(NOT_USEFUL_LABEL, chosen is False), feedback_data(alert.id, False), beside=True),
+    )
+
+
+def alert_buttons(alert: Alert, chosen: bool | None = None) -> tuple[Button, ...]:
+    """The buttons under an alert or update: tell officers what you saw, and was this useful.
+    A cancellation has none."""
+    if alert.type is AlertType.CANCEL:
+        return ()
+    return (tip_button(alert), *feedback_buttons(alert, chosen))
+
+
+def _marked(label: str, chosen: bool) -> str:
+    return CHOSEN_MARK + label.split(" ", 1)[1] if chosen else label
+
+
 def cancelled_original_text(original: Alert, force_name: str) -> str:
     """What the original alert's message becomes in Telegram when it is cancelled (HTML)."""
     return (
@@ -143,7 +170,7 @@ def render_alert(
     if channel is Channel.EMAIL:
         # The tip is a link the adapter signs for each recipient, not a button; ``reply_to`` threads the email.
         return OutboundMessage(text="\n\n".join(parts), reply_to=reply_to, urgent=urgent, parts=alert_parts(alert))
-    buttons = () if alert.type is AlertType.CANCEL else (tip_button(alert),)
+    buttons = alert_buttons(alert)
     if channel is Channel.TELEGRAM:
         title, *rest = (escape_telegram_html(p) for p in parts)
         text = "\n\n".join([f"<b>{title}</b>", *rest])
@@ -181,6 +208,9 @@ def alert_template(alert: Alert, template_name: str) -> TemplateCall:
     quick_replies = (
         Button(TEMPLATE_TIP_LABEL, tip_button(alert).data),
         Button(TEMPLATE_STOP_LABEL, TEMPLATE_STOP_PAYLOAD),
+        # The approved template has four quick replies whatever it carries (docs/whatsapp.md), so a cancellation's
+        # "Useful / Not useful" answer that cancellation.
+        *feedback_buttons(alert),
     )
     return TemplateCall(template_name, ALERT_TEMPLATE_LANGUAGE, parameters, quick_replies)
 

@@ -148,3 +148,25 @@ def render_reply_to_tipster(tip: Tip, note: TipNote, force_name: str, channel: C
     else:
         text = f"{heading}\n\n{note.text}\n\n{closing}"
     return with_buttons(channel, OutboundMessage(text=text, buttons=(Button(ANSWER_BUTTON_LABEL, f"ans:{tip.id}"),)))
+
+
+# Said to a tipster once, the first time an officer acts on their tip; never who the officer was.
+TIP_SEEN_TEXT = "An officer has seen your information ({reference}). Thank you for sending it."
+
+
+def render_tip_seen(tip: Tip, force_name: str, channel: Channel) -> OutboundMessage:
+    """The tipster told an officer has seen their tip (acknowledged, replied to or actioned), naming no officer."""
+    text = TIP_SEEN_TEXT.format(reference=tip.reference)
+    if channel is Channel.EMAIL:
+        parts = MessageParts(
+            subject=f"{force_name} has seen your information",
+            heading="Your information",
+            headline=f"{force_name} has seen your information",
+            body=text,
+            reference=tip.reference,
+            closing="Please don't reply to this email: nobody reads replies to it.",
+        )
+        return OutboundMessage(text=text, parts=parts)
+    if channel is Channel.TELEGRAM:
+        return OutboundMessage(text=escape_telegram_html(text))
+    return OutboundMessage(text=text)

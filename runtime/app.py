@@ -42,6 +42,7 @@ from core.ports import UnitOfWorkFactory
 from core.pseudonyms import TipsterPseudonyms
 from core.services.alerts import AlertService, Paces, SmsPricing
 from core.services.cap_feed import CapService
+from core.services.feedback import FeedbackService
 from core.services.inbound_once import InboundOnce
 from core.services.maintenance import MaintenanceService, RetentionPeriods
 from core.services.notices import OfficerNotices
@@ -90,9 +91,11 @@ class Lookout:
     adapters: dict[Channel, ChannelAdapter] = field(default_factory=dict)
     channels: tuple[Channel, ...] = field(default=())
     inbound: InboundOnce = field(init=False)  # every door handles each inbound once through it
+    feedback: FeedbackService = field(init=False)  # residents' "Useful / Not useful" answers to alerts
 
     def __post_init__(self) -> None:
         self.inbound = InboundOnce(self.uow, clock=self.clock)
+        self.feedback = FeedbackService(self.uow, clock=self.clock)
 
     def worker(self) -> DeliveryWorker:
         """A delivery worker for the enabled platforms. Its rates are schedules in the database shared with every

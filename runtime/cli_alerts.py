@@ -24,6 +24,7 @@ from core.geo.areas import Area, CircleArea
 from core.geo.coords import parse_distance
 from core.model import RESIDENT_CHANNELS, Alert, AlertState, Channel, DeliveryState, Severity
 from core.origin import act_from
+from core.ports import FeedbackCounts
 from core.services.alerts import (
     AlertRequest,
     Preview,
@@ -572,11 +573,14 @@ def list_alerts(
 @alert_app.command("report")
 def report(
     reference: str = typer.Argument(..., help="The alert's reference (A-2026-000123)."),
-    csv_dir: Path = typer.Option(None, "--csv", help="Write A-…-deliveries.csv and A-…-cells.csv into this folder."),
+    csv_dir: Path = typer.Option(
+        None, "--csv", help="Write A-…-deliveries.csv, A-…-cells.csv and A-…-feedback.csv into this folder."
+    ),
     actor: str = ACTOR,
     as_json: bool = JSON,
 ) -> None:
-    """Who a sent alert reached: per channel (sent, delivered, read, failed, skipped), tips, minute by minute."""
+    """Who a sent alert reached: per channel (sent, delivered, read, failed, skipped), residents' feedback
+    (useful, not useful), tips, minute by minute."""
     who = actor or _default_actor()
     if csv_dir is not None and not csv_dir.is_dir():
         err.print(f"--csv: {escape(str(csv_dir))} is not a folder.")
@@ -588,6 +592,7 @@ def report(
         for name, text in (
             (f"{ref}-deliveries.csv", result.deliveries_csv()),
             (f"{ref}-cells.csv", result.cells_csv()),
+            (f"{ref}-feedback.csv", result.feedback_csv()),
         ):
             (csv_dir / name).write_text(text, encoding="utf-8")
             written.append(str(csv_dir / name))
@@ -599,9 +604,12 @@ def report(
             "failed": r.failed,
             "skipped": r.skipped,
             "waiting": r.waiting,
+            "useful": result.feedback.get(c, FeedbackCounts()).useful,
+            "not_useful": result.feedback.get(c, FeedbackCounts()).not_useful,
         }
         for c, r in result.by_channel.items()
     }
+    feedback = result.feedback_total
     if as_json:
         out.print_json(
             json.dumps(
@@ -610,6 +618,7 @@ def report(
                     "state": result.alert.state.value,
                     "channels": channels,
                     "tips": result.tips,
+                    "feedback": {"useful": feedback.useful, "not_useful": feedback.not_useful},
                     "timeline": [
                         {"minute_utc": m.at.strftime("%Y-%m-%dT%H:%MZ"), "sent": m.sent, "failed": m.failed}
                         for m in result.timeline
@@ -619,12 +628,14 @@ def report(
             )
         )
         return
-    table = Table("Channel", "Sent", "Delivered", "Read", "Failed", "Skipped", "To go")
+    table = Table("Channel", "Sent", "Delivered", "Read", "Failed", "Skipped", "To go", "Useful", "Not useful")
+    columns = ("sent", "delivered", "read", "failed", "skipped", "waiting", "useful", "not_useful")
     for name, r in channels.items():
-        table.add_row(name, *(f"{r[k]:,}" for k in ("sent", "delivered", "read", "failed", "skipped", "waiting")))
+        table.add_row(name, *(f"{r[k]:,}" for k in columns))
     out.print(
         f"[bold]{ref}[/bold] {escape(result.alert.headline)} ({result.alert.state.value}): "
-        f"{result.total.sent:,} of {result.total.total:,} sent, {result.tips:,} tips",
+        f"{result.total.sent:,} of {result.total.total:,} sent, {result.tips:,} tips, "
+        f"{feedback.useful:,} found it useful, {feedback.not_useful:,} not useful",
         highlight=False,
     )
     out.print(table)

@@ -62,7 +62,7 @@ class Template:
 POLICE_ALERT = Template(
     name="police_alert",
     body="{{1}} alert for {{2}}:\n\n{{3}}\n\n{{4}}",
-    quick_replies=("Send information", "Stop alerts"),
+    quick_replies=("Send information", "Stop alerts", "👍 Useful", "👎 Not useful"),
 )
 
 

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from core.clock import Clock
 from core.geo.cells import cell_to_int, int_to_cell
 from core.model import Address, DeliveryState, Place, QuietHours, Resident, Tip
-from storage.tables import deliveries, places, residents, subscriptions, tips
+from storage.tables import alert_feedback, deliveries, places, residents, subscriptions, tips
 from storage.tips import tip_from_row
 
 # A resident with their places and topics, in one statement, not three: every resident message reads this. A row per
@@ -131,6 +131,10 @@ class SqlResidentRepository:
         # Delivery rows carry the chat address and have no foreign key (see tables.py): delete them here.
         await self._conn.execute(delete(deliveries).where(deliveries.c.resident_id == resident_id))
         await self._conn.execute(delete(tips).where(tips.c.resident_id == resident_id))
+        # Their answers to alerts stay counted, but as nobody's (the foreign key would do it too; said here).
+        await self._conn.execute(
+            update(alert_feedback).where(alert_feedback.c.resident_id == resident_id).values(resident_id=None)
+        )
         await self._conn.execute(delete(residents).where(residents.c.id == resident_id))  # places, topics cascade
 
     async def get(self, resident_id: int) -> Resident | None:

@@ -8,7 +8,16 @@ from sqlalchemy import delete, exists, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from core.model import DeliveryState, MessageKind
-from storage.tables import conversations, deliveries, inbound_updates, messages, refused_attempts, residents, tips
+from storage.tables import (
+    alert_feedback,
+    conversations,
+    deliveries,
+    inbound_updates,
+    messages,
+    refused_attempts,
+    residents,
+    tips,
+)
 
 LANGUAGE_KEY = "lang"  # the one thing a subscriber's idle conversation keeps (core/conversation/turn.py)
 _FINISHED_STATES = (DeliveryState.SENT.value, DeliveryState.DEAD.value, DeliveryState.SKIPPED.value)
@@ -44,6 +53,14 @@ class SqlRetention:
             .limit(limit)
         )
         result = await self._conn.execute(delete(inbound_updates).where(key.in_(due)))
+        return result.rowcount
+
+    async def unlink_feedback(self, answered_before: datetime, *, limit: int) -> int:
+        f = alert_feedback.c
+        due = select(f.id).where(f.resident_id.is_not(None), f.answered_at < answered_before).limit(limit)
+        result = await self._conn.execute(
+            update(alert_feedback).where(f.id.in_(due.scalar_subquery())).values(resident_id=None)
+        )
         return result.rowcount
 
     async def forget_redaction_texts(self, refusals_before: datetime) -> int:

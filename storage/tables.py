@@ -178,8 +178,25 @@ tips = Table(
     # The Slack thread the tip belongs in: "alert:<id>" or "day:<yyyy-mm-dd>".
     Column("thread_key", String(40), nullable=True),
     Column("created_at", UTCDateTime, nullable=False),
+    # When the tipster was told an officer has seen the tip (once per tip; never who the officer was).
+    Column("seen_told_at", UTCDateTime, nullable=True),
     Index("ix_tips_alert", "alert_id"),
     Index("ix_tips_resident_created", "resident_id", "created_at"),
+)
+
+# Residents' "Useful / Not useful" answers to an alert: one per resident per alert (a second answer replaces the
+# first). Personal data: erasure and retention unlink the resident (``resident_id`` NULL) and keep the count.
+alert_feedback = Table(
+    "alert_feedback",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("alert_id", Integer, ForeignKey("alerts.id"), nullable=False),
+    Column("resident_id", Integer, ForeignKey("residents.id", ondelete="SET NULL"), nullable=True),
+    Column("channel", String(16), nullable=False),
+    Column("useful", Boolean, nullable=False),
+    Column("answered_at", UTCDateTime, nullable=False),
+    UniqueConstraint("alert_id", "resident_id"),
+    Index("ix_alert_feedback_answered_at", "answered_at"),
 )
 
 # Photos sent with a tip, kept with it (evidence; purged with the tip).

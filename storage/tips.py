@@ -125,6 +125,10 @@ class SqlTipRepository:
             query = query.where(tips.c.state == expected.value)
         return (await self._conn.execute(query.values(state=state.value))).rowcount == 1
 
+    async def mark_seen_told(self, tip_id: int, now: datetime) -> bool:
+        query = update(tips).where(tips.c.id == tip_id, tips.c.seen_told_at.is_(None)).values(seen_told_at=now)
+        return (await self._conn.execute(query)).rowcount == 1
+
     async def count_since(self, resident_id: int, since: datetime) -> int:
         sent_tips = (
             select(func.count()).select_from(tips).where(tips.c.resident_id == resident_id, tips.c.created_at >= since)

@@ -14,6 +14,7 @@ from storage.allowance import SqlMessagingAllowance
 from storage.audit import SqlAuditLog
 from storage.database import only_reading, write_turn
 from storage.deliveries import SqlDeliveryQueue
+from storage.feedback import SqlAlertFeedback
 from storage.inbound import SqlInboundLog
 from storage.operations import SqlOperationalCounts
 from storage.outages import is_outage, unavailable
@@ -45,6 +46,7 @@ class SqlUnitOfWork:
     watches: SqlProgressWatches
     allowance: SqlMessagingAllowance
     receipts: SqlReceipts
+    feedback: SqlAlertFeedback
 
     def __init__(self, engine: AsyncEngine, *, clock: Clock, read_only: bool = False) -> None:
         self._engine = engine
@@ -93,6 +95,7 @@ class SqlUnitOfWork:
         self.watches = SqlProgressWatches(self._conn)
         self.allowance = SqlMessagingAllowance(self._conn)
         self.receipts = SqlReceipts(self._conn)
+        self.feedback = SqlAlertFeedback(self._conn)
         return self
 
     async def __aexit__(

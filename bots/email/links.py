@@ -26,6 +26,7 @@ class Purpose(StrEnum):
     MANAGE = "manage"  # change topics and places
     UNSUBSCRIBE = "unsubscribe"  # one click, no questions
     TIP = "tip"  # reply to one alert with information
+    FEEDBACK = "feedback"  # say whether one alert was useful (the page asks once more: link scanners must not vote)
     TEXT_CODE = "text-code"  # a sign-up by text message, waiting for the code sent to the number (never a link)
 
 
@@ -36,6 +37,7 @@ MAX_AGE_SECONDS: dict[Purpose, int | None] = {
     Purpose.MANAGE: 30 * 24 * 3600,
     Purpose.UNSUBSCRIBE: None,
     Purpose.TIP: 14 * 24 * 3600,
+    Purpose.FEEDBACK: 30 * 24 * 3600,
     # An outer bound only: the code inside works for CODE_LIFETIME (bots/email/pages/text_code.py), by the site's clock.
     Purpose.TEXT_CODE: 3600,
 }
@@ -48,6 +50,7 @@ PATHS: dict[Purpose, str] = {
     Purpose.MANAGE: "/subscribe/manage",
     Purpose.UNSUBSCRIBE: "/subscribe/unsubscribe",
     Purpose.TIP: "/subscribe/tip",
+    Purpose.FEEDBACK: "/subscribe/feedback",
 }
 
 
@@ -106,6 +109,9 @@ class LinkSigner:
 
     def tip_url(self, email: str, alert_id: int) -> str:
         return self.url(Purpose.TIP, {"email": email, "alert": alert_id})
+
+    def feedback_url(self, email: str, alert_id: int, useful: bool) -> str:
+        return self.url(Purpose.FEEDBACK, {"email": email, "alert": alert_id, "useful": useful})
 
     def _serializer(self, purpose: Purpose) -> URLSafeTimedSerializer:
         return URLSafeTimedSerializer(self.secret, salt=f"lookout-{purpose.value}")

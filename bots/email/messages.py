@@ -5,7 +5,9 @@ The core hands over an ``OutboundMessage`` whose ``parts`` say what it holds
 as its plain text under the force's name. The templates lay it out
 (``templates/mail/message.txt`` and ``.html``, autoescaped) and every email
 carries the recipient's own signed links: manage, unsubscribe (also as the
-RFC 8058 headers) and, when the message answers an alert, the tip form.
+RFC 8058 headers) and, when the message answers an alert, the tip form and
+"Useful / Not useful" (each to a page that asks once more, so link scanners
+never answer).
 """
 
 from __future__ import annotations
@@ -66,9 +68,15 @@ def template_values(parts: MessageParts, to: str, *, force_name: str, links: Lin
         "paragraphs": paragraphs(parts.body),
         "closing": parts.closing,
         "tip_url": links.tip_url(to, parts.tip_alert_id) if parts.tip_alert_id is not None else None,
+        "useful_url": _feedback_url(links, to, parts.feedback_alert_id, True),
+        "not_useful_url": _feedback_url(links, to, parts.feedback_alert_id, False),
         "manage_url": links.manage_url(to),
         "unsubscribe_url": links.unsubscribe_url(to),
     }
+
+
+def _feedback_url(links: LinkSigner, to: str, alert_id: int | None, useful: bool) -> str | None:
+    return links.feedback_url(to, alert_id, useful) if alert_id is not None else None
 
 
 def paragraphs(text: str) -> list[list[str]]:

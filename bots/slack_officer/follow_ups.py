@@ -70,6 +70,11 @@ async def post_report(deps: OfficerDeps, client: AsyncWebClient, officer: Office
                 "filename": f"{ref}-cells.csv",
                 "title": f"{ref}: residents per map cell and delivery state",
             },
+            {
+                "content": report.feedback_csv().encode(),
+                "filename": f"{ref}-feedback.csv",
+                "title": f"{ref}: residents who found it useful, and not useful, per app",
+            },
         ],
     )
 

@@ -95,9 +95,14 @@ class TelegramAdapter:
     async def send(self, to: Address, message: OutboundMessage) -> DeliveryResult:
         markup = None
         if message.buttons:
-            markup = InlineKeyboardMarkup(
-                inline_keyboard=[[InlineKeyboardButton(text=b.label, callback_data=b.data)] for b in message.buttons]
-            )
+            rows: list[list[InlineKeyboardButton]] = []
+            for b in message.buttons:  # one to a row, but a button ``beside`` joins the row before it
+                button = InlineKeyboardButton(text=b.label, callback_data=b.data)
+                if b.beside and rows:
+                    rows[-1].append(button)
+                else:
+                    rows.append([button])
+            markup = InlineKeyboardMarkup(inline_keyboard=rows)
         reply, reply_to = None, int(message.reply_to) if message.reply_to and message.reply_to.isdecimal() else None
         if reply_to is not None:
             # If the original was deleted, send anyway rather than fail the update.

@@ -22,6 +22,7 @@ from bots.telegram.inbound import Inbound, blocked_by, to_inbound
 from bots.telegram.photos import TelegramPhotos
 from bots.telegram.render import render_prompt
 from core.clock import Clock
+from core.conversation.events import Choice, Event
 from core.conversation.flow import ResidentConversation
 from core.conversation.manage import command_descriptions
 from core.conversation.prompts import Prompt
@@ -30,6 +31,7 @@ from core.conversation.texts import translator
 from core.force import ForceConfig
 from core.geocoding import Geocoder
 from core.replies import Send
+from core.services.feedback import FEEDBACK_PREFIX, FeedbackService
 from core.services.residents import ResidentService
 from core.services.subscriptions import SubscriptionService
 from core.services.tips import TipService
@@ -57,13 +59,17 @@ class TelegramResidentBot:
             if update.callback_query is not None:  # a press in a group, say: stop its spinner, nothing more
                 await self._acknowledge(update.callback_query.id)
             return None
-        if inbound.pressed is not None:
+        # A press is answered at once (its spinner stops), but for an answer to "Useful?": its thank-you is the answer.
+        answer_later = _asks_feedback(inbound.event)
+        if inbound.pressed is not None and not answer_later:
             await self._acknowledge(inbound.pressed.query_id)
         if inbound.event is None:
             return None
         prompt = await self._conversation.handle(
             inbound.address, inbound.event, contact=inbound.contact, app_language=inbound.app_language
         )
+        if inbound.pressed is not None and answer_later and (prompt is None or not prompt.acknowledges):
+            await self._acknowledge(inbound.pressed.query_id)  # refused (say, not sent to them): said as a message
         return None if prompt is None else partial(self._show, inbound, prompt)
 
     async def _show(self, inbound: Inbound, prompt: Prompt) -> None:
@@ -78,6 +84,9 @@ class TelegramResidentBot:
             try:
                 await self.bot(call)
             except TelegramBadRequest as exc:
+                if isinstance(call, AnswerCallbackQuery):  # too old to answer: the buttons are still redrawn
+                    logger.info("could not answer a button press: %s", exc.message)
+                    continue
                 if not isinstance(call, EditMessageText | EditMessageReplyMarkup):
                     raise
                 # The message is gone, or can no longer be edited: the answer goes as a new message instead.
@@ -99,6 +108,10 @@ class TelegramResidentBot:
             logger.info("could not answer a button press: %s", exc.message)
 
 
+def _asks_feedback(event: Event | None) -> bool:
+    return isinstance(event, Choice) and event.id.startswith(f"{FEEDBACK_PREFIX}:")
+
+
 def build_telegram_bot(
     bot: Bot,
     *,
@@ -109,6 +122,7 @@ def build_telegram_bot(
     residents: ResidentService,
     store: ConversationStore,
     clock: Clock,
+    feedback: FeedbackService | None = None,
 ) -> TelegramResidentBot:
     conversation = ResidentConversation(
         force=force,
@@ -117,6 +131,7 @@ def build_telegram_bot(
         geocoder=geocoder,
         store=store,
         photos=TelegramPhotos(bot),
+        feedback=feedback,
         clock=clock,
     )
     return TelegramResidentBot(bot, conversation, residents=residents)

@@ -52,6 +52,7 @@ class TelegramPlatform:
             residents=host.residents,
             store=conversations,
             clock=host.clock,
+            feedback=host.feedback,
         )
         replies = ReplyQueue("Telegram")
         add_telegram_webhook(

@@ -10,14 +10,23 @@ change:
 - an outcome with nothing to choose ("Saved.", "Paused for 8 h.") → it replaces the question;
 - a new question, or an answer to ``keep`` (a tip's reference, the summary of a subscription) → the pressed
   message loses its buttons (no stale taps) and the answer follows as a new message;
-- ``new_message`` (an expired button, a problem, a tap on an alert) → said below, the message left as it was.
+- ``new_message`` (an expired button, a problem, a tap on an alert) → said below, the message left as it was;
+- ``acknowledges`` (a thank-you for "Useful" under an alert) → shown on the press itself (answerCallbackQuery),
+  and the alert's buttons redrawn with the answer marked; the alert's text is left as it was.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from aiogram.methods import EditMessageReplyMarkup, EditMessageText, SendDocument, SendMessage, TelegramMethod
+from aiogram.methods import (
+    AnswerCallbackQuery,
+    EditMessageReplyMarkup,
+    EditMessageText,
+    SendDocument,
+    SendMessage,
+    TelegramMethod,
+)
 from aiogram.types import (
     BufferedInputFile,
     InlineKeyboardButton,
@@ -42,6 +51,15 @@ def render_prompt(prompt: Prompt, chat_id: int, pressed: Pressed | None = None) 
         document = BufferedInputFile(prompt.document.data, filename=prompt.document.filename)
         return [SendDocument(chat_id=chat_id, document=document, caption=prompt.text)]
     options = () if prompt.commands_menu else prompt.options
+    if prompt.acknowledges and pressed is not None:
+        thanks: list[TelegramMethod[Any]] = [AnswerCallbackQuery(callback_query_id=pressed.query_id, text=prompt.text)]
+        if pressed.message_id is not None and options:
+            thanks.append(
+                EditMessageReplyMarkup(chat_id=chat_id, message_id=pressed.message_id, reply_markup=rows(options))
+            )
+        return thanks
+    if prompt.acknowledges:
+        options = ()  # no press to answer: the thank-you is said as a message
     buttons = inline_keyboard(options) if options else None
     if pressed is not None and pressed.message_id is not None and not prompt.new_message:
         same_question = options and tuple(o.id for o in options) == pressed.option_ids
@@ -67,6 +85,18 @@ def inline_keyboard(options: tuple[Option, ...]) -> InlineKeyboardMarkup:
     # A list to tick, or long labels: one to a row; a few short answers: side by side.
     per_row = 2 if all(o.ticked is None and len(o.label) <= SHORT_LABEL for o in options) else 1
     return InlineKeyboardMarkup(inline_keyboard=[buttons[i : i + per_row] for i in range(0, len(buttons), per_row)])
+
+
+def rows(options: tuple[Option, ...]) -> InlineKeyboardMarkup:
+    """Buttons one to a row, but an option ``beside`` joins the row before it (as an alert's buttons are laid out)."""
+    keyboard: list[list[InlineKeyboardButton]] = []
+    for option in options:
+        button = InlineKeyboardButton(text=_label(option), callback_data=option.id)
+        if option.beside and keyboard:
+            keyboard[-1].append(button)
+        else:
+            keyboard.append([button])
+    return InlineKeyboardMarkup(inline_keyboard=keyboard)
 
 
 def location_keyboard(language: str) -> ReplyKeyboardMarkup:

@@ -18,6 +18,7 @@ from core.conversation.state import ConversationStore
 from core.force import ForceConfig
 from core.geocoding import Geocoder
 from core.model import Address, Channel, Receipt, ReceiptStatus
+from core.services.feedback import FeedbackService
 from core.services.receipts import ReceiptService
 from core.services.residents import ResidentService
 from core.services.subscriptions import SubscriptionService
@@ -100,6 +101,7 @@ def build_whatsapp_bot(
     receipts: ReceiptService,
     store: ConversationStore,
     clock: Clock,
+    feedback: FeedbackService | None = None,
 ) -> WhatsAppBot:
     conversation = ResidentConversation(
         force=force,
@@ -108,6 +110,7 @@ def build_whatsapp_bot(
         geocoder=geocoder,
         store=store,
         photos=WhatsAppPhotos(api),
+        feedback=feedback,
         clock=clock,
     )
     sender = ReplySender(api, pair_interval=PUBLISHED_LIMITS[Channel.WHATSAPP].per_chat_interval)

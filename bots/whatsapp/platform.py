@@ -57,6 +57,7 @@ class WhatsAppPlatform:
             receipts=ReceiptService(host.uow, clock=host.clock),
             store=host.conversations(),
             clock=host.clock,
+            feedback=host.feedback,
         )
         add_whatsapp_webhook(
             app,

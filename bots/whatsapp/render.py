@@ -55,7 +55,7 @@ def render_prompt(prompt: Prompt, *, page: int | None = None, reply_to: str | No
         return [text_message(part) for part in split_at_lines(f"{text}\n\n{content}", MAX_TEXT)]
     if prompt.ask_location:
         return [location_request(text)]
-    if not prompt.options:
+    if not prompt.options or prompt.acknowledges:  # a thank-you for a tap: said, without the alert's buttons again
         return [
             text_message(part, reply_to=reply_to if i == 0 else None)
             for i, part in enumerate(split_at_lines(text, MAX_TEXT))

@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import replace
 
 from core.clock import Clock
-from core.conversation import manage, onboarding, tips
+from core.conversation import feedback, manage, onboarding, tips
 from core.conversation.events import Again, Choice, Command, Event, Location, Photo, Text
 from core.conversation.prompts import Option, Prompt
 from core.conversation.state import ConversationStore, Step
@@ -26,6 +26,7 @@ from core.errors import InvalidInput, LookoutError
 from core.force import ForceConfig
 from core.geocoding import Geocoder
 from core.model import Address
+from core.services.feedback import FeedbackService
 from core.services.subscriptions import SubscriptionService
 from core.services.tips import TipService
 
@@ -45,7 +46,7 @@ _CHOICE_STEPS = (
     Step.TIP_COLLECTING,
 )
 # Buttons on what the delivery engine sent (an alert, an officer's reply), not on a question of the conversation.
-_ON_DELIVERIES = ("tip", "ans", "stop")
+_ON_DELIVERIES = ("tip", "ans", "stop", "fb")
 # Options that only mean something in one step; tapped later (an old message), they have expired.
 _STEP_OF_PREFIX = {
     "age": (Step.AGE,),
@@ -73,9 +74,10 @@ class ResidentConversation:
         geocoder: Geocoder,
         store: ConversationStore,
         photos: PhotoSource | None = None,
+        feedback: FeedbackService | None = None,
         clock: Clock,
     ) -> None:
-        self._services = Services(force, subscriptions, tips, geocoder, photos, clock)
+        self._services = Services(force, subscriptions, tips, geocoder, photos, clock, feedback)
         self._store = store
 
     async def handle(
@@ -177,6 +179,9 @@ class ResidentConversation:
             return manage.stop(turn)
         if prefix == "tip":
             return tips.on_tip_button(turn, int(rest) if rest.isdigit() else None)
+        if prefix == "fb":  # "Useful / Not useful" under an alert
+            answered = await feedback.on_answer(turn, rest)
+            return answered if answered is not None else await self._stale(turn)
         if prefix == "ans" and rest.isdigit():
             return await tips.on_answer_button(turn, int(rest))
         if prefix == "tf":

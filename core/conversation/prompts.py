@@ -20,6 +20,7 @@ class Option:
     # The recommended answer: where an app would tuck the options away in a list, it stays one tap away beside it.
     quick: bool = False
     short: str | None = None  # the label, shorter, for apps whose buttons and rows are tight (WhatsApp's 20 and 24)
+    beside: bool = False  # shown beside the option before it, where an app lays buttons out in rows
 
     def __post_init__(self) -> None:
         if len(self.id.encode()) > 64:
@@ -51,3 +52,7 @@ class Prompt:
     commands_menu: bool = (
         False  # the options are the commands named in the text (an app with its own command menu may leave them out)
     )
+    # A short thank-you for a tap on a button of a delivered message (an alert's "Useful"): an app that can shows
+    # it on the tap itself and redraws the tapped message's buttons as ``options`` (the answer marked); an app
+    # that cannot says ``text`` as a message of its own, without the options.
+    acknowledges: bool = False

@@ -13,6 +13,7 @@ from core.conversation.texts import Translate, translator
 from core.force import ForceConfig
 from core.geocoding import Geocoder
 from core.model import Address, Resident, TipPhoto
+from core.services.feedback import FeedbackService
 from core.services.subscriptions import SubscriptionService
 from core.services.tips import TipService
 
@@ -38,6 +39,7 @@ class Services:
     geocoder: Geocoder
     photos: PhotoSource | None
     clock: Clock
+    feedback: FeedbackService | None = None  # residents' "Useful / Not useful" on alerts
 
 
 @dataclass

@@ -2,8 +2,8 @@
 
 Urgent (0): anything about an ``Immediate`` alert, every cancellation (so a
 cancelled alert is withdrawn before anything routine goes out), and the
-one-address messages — officers' replies to tipsters and tips into the
-officers' queue. Then ``Expected`` (1), then ``Future``/``Past`` (2).
+one-address messages — officers' replies to tipsters, the one-off "an officer has seen your
+information", and tips into the officers' queue. Then ``Expected`` (1), then ``Future``/``Past`` (2).
 ``Unknown`` urgency counts as ``Expected``: not knowing is no reason to wait.
 """
 

@@ -40,6 +40,7 @@ from core.tip_rendering import (
     render_thread_root,
     render_tip_follow_up,
     render_tip_for_officers,
+    render_tip_seen,
 )
 
 logger = logging.getLogger("lookout.worker")
@@ -543,6 +544,8 @@ class DeliveryWorker:
             if row.kind is MessageKind.TIP_TO_OFFICERS:
                 alert = await self._alert(tip.alert_id) if tip.alert_id else None
                 return render_tip_for_officers(tip, alert, photos, reply_to=row.reply_to)
+            if row.kind is MessageKind.TIP_SEEN:
+                return render_tip_seen(tip, self._force_name, channel)
             if note is not None and row.kind is MessageKind.TIP_FOLLOW_UP:
                 return render_tip_follow_up(tip, note, reply_to=row.reply_to)
             if note is not None and row.kind is MessageKind.REPLY_TO_TIPSTER:

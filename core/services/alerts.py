@@ -739,9 +739,10 @@ class AlertService:
             cover = cover_of(area_cells(alert.area, self._force.resolution), self._force.resolution)
             cells = await uow.reports.reach_cells(alert.message_id, cover)
             tips = await uow.reports.tips_about(alert.id)  # type: ignore[arg-type]
+            feedback = await uow.feedback.counts(alert.id)  # type: ignore[arg-type]
             await self._audit(uow, actor, "report", alert, deliveries=sum(r.count for r in rows), tips=tips)
             await uow.commit()
-        return ReachReport(alert, rows, cells, tips)
+        return ReachReport(alert, rows, cells, tips, feedback)
 
     async def reach_by_cell(self, alert_id: int) -> CellCounts:
         """The residents the alert would reach (or reached), per H3 cell of its area: for the preview's picture."""

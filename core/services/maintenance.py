@@ -76,6 +76,12 @@ class MaintenanceService:
         tips = await self._in_batches(
             lambda uow: uow.retention.purge_tips(now - timedelta(days=self._retention.tip_days), limit=self._batch)
         )
+        # Answers to alerts are kept as long as the deliveries they answer, then kept only as counts (nobody's).
+        await self._in_batches(
+            lambda uow: uow.retention.unlink_feedback(
+                now - timedelta(days=self._retention.delivery_days), limit=self._batch
+            )
+        )
         # Platforms retry an update for at most a day; two days of ids is plenty to spot repeats.
         await self._in_batches(lambda uow: uow.retention.purge_inbound(now - timedelta(days=2), limit=self._batch))
         async with self._uow() as uow:

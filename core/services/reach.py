@@ -11,11 +11,11 @@ from __future__ import annotations
 import csv
 import io
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from core.model import Alert, Channel, DeliveryState
-from core.ports import ReachRow
+from core.ports import FeedbackCounts, ReachRow
 
 _WAITING = (DeliveryState.PENDING, DeliveryState.SENDING, DeliveryState.FAILED)
 
@@ -48,6 +48,14 @@ class ReachReport:
     rows: list[ReachRow]
     cells: dict[str, dict[DeliveryState, int]]  # H3 cell → residents per delivery state
     tips: int
+    # Residents' "Useful / Not useful" answers, per channel they answered from (core/services/feedback.py).
+    feedback: dict[Channel, FeedbackCounts] = field(default_factory=dict)
+
+    @property
+    def feedback_total(self) -> FeedbackCounts:
+        return FeedbackCounts(
+            sum(c.useful for c in self.feedback.values()), sum(c.not_useful for c in self.feedback.values())
+        )
 
     @property
     def by_channel(self) -> dict[Channel, ChannelReach]:
@@ -118,6 +126,15 @@ class ReachReport:
                     row.read,
                 ]
             )
+        return out.getvalue()
+
+    def feedback_csv(self) -> str:
+        """One line per channel: residents who found the alert useful, and not useful (one answer each)."""
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(["alert", "channel", "useful", "not_useful"])
+        for channel, counts in sorted(self.feedback.items()):
+            writer.writerow([self.alert.reference, channel.value, counts.useful, counts.not_useful])
         return out.getvalue()
 
     def cells_csv(self) -> str:

@@ -178,6 +178,7 @@ class SubscriptionService:
             tips = await uow.residents.tips_of(resident.id)  # type: ignore[arg-type]
             notes = {t.id: await uow.tips.notes(t.id) for t in tips}  # type: ignore[arg-type]
             received = await uow.residents.messages_received(resident.id)  # type: ignore[arg-type]
+            answers = await uow.feedback.answers_of(resident.id)  # type: ignore[arg-type]
         return {
             "service": self._force.name,
             "exported_at": self._clock().isoformat(timespec="seconds"),
@@ -201,6 +202,10 @@ class SubscriptionService:
             "receiving_alerts": resident.active,
             "subscribed_at": _iso(resident.created_at),
             "alerts_received": received,
+            # Their answers to "was this alert useful?" (unlinked from them after the delivery retention).
+            "alert_feedback": [
+                {"alert": reference, "useful": useful, "answered_at": _iso(at)} for reference, useful, at in answers
+            ],
             # Whether officers keep this person's tips out of their queue (marked as spam, tipster blocked).
             "tips_blocked": resident.tips_blocked,
             "tips": [

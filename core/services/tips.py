@@ -219,6 +219,7 @@ class TipService:
                     f"The tipster of {reference} has deleted their data, so they can no longer be reached."
                 )
             note = await uow.tips.add_note(TipNote(tip_id=tip.id, author=officer, text=body, created_at=now))  # type: ignore[arg-type]
+            await self._tell_seen(uow, tip, now)  # queued first: "seen" reaches them before the reply
             message_id = await uow.outbox.new_message(MessageKind.REPLY_TO_TIPSTER, tip_id=tip.id, note_id=note.id)
             await uow.outbox.queue_to(message_id, resident.address, resident.id, now, priority=Priority.URGENT)
             await self._audit(uow, officer, "tip.reply", tip, length=len(body))
@@ -246,6 +247,8 @@ class TipService:
                 if resident is not None:
                     resident.tips_blocked = blocked = True
                     await uow.residents.save_flags(resident)
+            if state in (TipState.ACKNOWLEDGED, TipState.ACTIONED):
+                await self._tell_seen(uow, tip, self._clock())
             await self._audit(uow, officer, f"tip.{state.value}", tip, blocked_tipster=blocked)
             await uow.commit()
         return tip
@@ -262,6 +265,18 @@ class TipService:
         return QueuedTip(tip, alert, changes)
 
     # --- inside ---------------------------------------------------------------------
+
+    @staticmethod
+    async def _tell_seen(uow: UnitOfWork, tip: Tip, now: datetime) -> None:
+        """The first time an officer acts on a tip (acknowledges, replies, marks actioned), tell the tipster an
+        officer has seen it: once per tip, through the delivery rows, never saying which officer."""
+        if tip.resident_id is None or tip.state is TipState.SPAM:
+            return
+        resident = await uow.residents.get(tip.resident_id)
+        if resident is None or not await uow.tips.mark_seen_told(tip.id, now):  # type: ignore[arg-type]
+            return
+        message_id = await uow.outbox.new_message(MessageKind.TIP_SEEN, tip_id=tip.id)
+        await uow.outbox.queue_to(message_id, resident.address, resident.id, now, priority=Priority.URGENT)
 
     @staticmethod
     def _not_now(tip: Tip, wanted: TipState) -> str:

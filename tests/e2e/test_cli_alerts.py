@@ -312,15 +312,28 @@ def test_report_counts_a_sent_alert_and_writes_its_csv_files(env: dict[str, str]
     report = run_json(["alert", "report", sent["reference"].lower(), "--csv", str(tmp_path)], env)
     assert report["reference"] == sent["reference"] and report["tips"] == 0 and report["timeline"] == []
     assert report["channels"] == {
-        "telegram": {"sent": 0, "delivered": 0, "read": 0, "failed": 0, "skipped": 0, "waiting": 5}
+        "telegram": {
+            "sent": 0,
+            "delivered": 0,
+            "read": 0,
+            "failed": 0,
+            "skipped": 0,
+            "waiting": 5,
+            "useful": 0,
+            "not_useful": 0,
+        }
     }
+    assert report["feedback"] == {"useful": 0, "not_useful": 0}
+    feedback = (tmp_path / f"{sent['reference']}-feedback.csv").read_text().splitlines()
+    assert feedback == ["alert,channel,useful,not_useful"]  # nobody has answered yet
     deliveries = (tmp_path / f"{sent['reference']}-deliveries.csv").read_text().splitlines()
     assert deliveries[0] == "alert,minute_utc,channel,state,deliveries,reported_delivered,reported_read"
     assert deliveries[1].startswith(sent["reference"]) and deliveries[1].endswith(",telegram,pending,5,0,0")
     cells = (tmp_path / f"{sent['reference']}-cells.csv").read_text().splitlines()
     assert cells[0] == "alert,h3_cell,state,residents" and sum(int(line.split(",")[3]) for line in cells[1:]) == 5
     human = run_lookout(["alert", "report", sent["reference"]], env)
-    assert human.returncode == 0 and "0 of 5 sent, 0 tips" in human.stdout
+    assert human.returncode == 0 and "0 of 5 sent, 0 tips, 0 found it useful, 0 not useful" in human.stdout
+    assert "Useful" in human.stdout and "Not useful" in human.stdout  # the table's columns
     assert {
         r.action for r in rows(database_url, sa.select(audit_log).where(audit_log.c.subject == sent["reference"]))
     } >= {"send", "report"}

@@ -151,6 +151,10 @@ async def test_an_alert_its_update_and_its_cancellation_arrive_by_email(service,
     (tip,) = link(first, "/subscribe/tip")
     assert signed(tip, Purpose.TIP) == {"email": near.address.id, "alert": alert.id}
     assert tip in html
+    useful, not_useful = link(first, "/subscribe/feedback")  # "was this useful?": two signed links
+    assert signed(useful, Purpose.FEEDBACK) == {"email": near.address.id, "alert": alert.id, "useful": True}
+    assert signed(not_useful, Purpose.FEEDBACK) == {"email": near.address.id, "alert": alert.id, "useful": False}
+    assert useful in html and not_useful in html
     (manage,) = link(first, "/subscribe/manage")
     assert signed(manage, Purpose.MANAGE) == {"email": near.address.id}
     (unsubscribe,) = link(first, "/subscribe/unsubscribe")
@@ -162,7 +166,7 @@ async def test_an_alert_its_update_and_its_cancellation_arrive_by_email(service,
     [(state, attempts, _, provider_id)] = (await rows(engine))[str(near.address)]
     assert (state, attempts, provider_id) == ("sent", 1, first.message["Message-ID"])
 
-    await service.update(alert.reference, OFFICER, message="The men left in a red car.")
+    update_id = (await service.update(alert.reference, OFFICER, message="The men left in a red car.")).alert.id
     await worker.run_until_idle()
     await service.cancel(alert.reference, OFFICER, reason="Both men have been arrested.")
     await worker.run_until_idle()
@@ -177,6 +181,8 @@ async def test_an_alert_its_update_and_its_cancellation_arrive_by_email(service,
     )
     assert cancel.message["In-Reply-To"] == first.message["Message-ID"] and "MV-20261125-0456" in cancel.body("plain")
     assert link(cancel, "/subscribe/tip") == [] and link(cancel, "/subscribe/manage")
+    assert link(cancel, "/subscribe/feedback") == []  # a cancellation asks nothing
+    assert [signed(u, Purpose.FEEDBACK)["alert"] for u in link(update, "/subscribe/feedback")] == [update_id] * 2
     assert cancel.message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     assert mailbox.messages_to(far.address.id) == []
 
@@ -241,7 +247,11 @@ async def test_an_officers_reply_to_an_email_tipster_arrives_by_email(
         await worker.run_until_idle()
         clock.advance(seconds=2)
     assert any("A white van on Mill Street" in m.message.text for m in slack.sent)
-    _, reply = mailbox.messages_to(tipster.address.id)
+    _, seen, reply = mailbox.messages_to(tipster.address.id)
+    # The reply was the first officer action on the tip: the tipster is told, once, that it was seen (no officer named).
+    assert seen.subject == f"{force.name} has seen your information"
+    assert f"An officer has seen your information ({tip.reference})" in seen.body("plain")
+    assert SLACK_OFFICER not in seen.body("plain") and SLACK_OFFICER not in seen.body("html")
     assert reply.subject == f"A reply from {force.name} about your information"
     assert 'Thank you. Was it "white" <or> cream & old?' in reply.body("plain") and tip.reference in reply.body("plain")
     assert "Thank you. Was it &#34;white&#34; &lt;or&gt; cream &amp; old?" in reply.body("html")

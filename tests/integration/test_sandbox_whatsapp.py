@@ -398,7 +398,7 @@ async def test_template_parameters_are_checked(client: httpx.AsyncClient) -> Non
     with_a_newline = await send(
         client, ALICE, "template", alert_template(ALERT[0], ALERT[1], "line one\nline two", ALERT[3])
     )
-    no_such_button = await send(client, ALICE, "template", alert_template(*ALERT, payloads=("a", "b", "c")))
+    no_such_button = await send(client, ALICE, "template", alert_template(*ALERT, payloads=("a", "b", "c", "d", "e")))
 
     assert graph_error(too_few)["code"] == 132000
     assert graph_error(too_few)["error_data"]["details"] == (

@@ -7,12 +7,15 @@ import csv
 import io
 import json
 
+import pytest
 import sqlalchemy as sa
 
-from core.model import AlertState
+from core.model import Address, AlertState
+from core.services.feedback import NotSentToYou
 from sandbox.slack_workspace import OFFICER_ID, OFFICERS_CHANNEL_ID, STAFF_ID
 from storage.tables import alerts as alerts_table
 from storage.tables import audit_log
+from storage.tables import residents as residents_table
 from tests.support.residents import STAFFORD, add_residents, offset, resident_at
 from tests.support.slack_officer import card_text, eventually, officer_app
 
@@ -44,6 +47,14 @@ async def test_the_sent_card_reports_reach_with_a_map_and_csv_files(database_url
         async with app.delivering():
             card, reference = await sent_alert(app)
         assert action_ids(app.card(card).blocks) == SENT_BUTTONS  # kept on the final report
+        # Residents answer "was this useful?" (the core service every app's button reaches): one each, the last counts.
+        (alert,) = await rows(app, alerts_table, alerts_table.c.reference == reference)
+        addresses = [Address.parse(r.address) for r in await rows(app, residents_table)]
+        await app.lookout.feedback.record(addresses[0], alert.id, False)
+        await app.lookout.feedback.record(addresses[0], alert.id, True)
+        await app.lookout.feedback.record(addresses[1], alert.id, False)
+        with pytest.raises(NotSentToYou):  # the resident 4 km away was never sent it
+            await app.lookout.feedback.record(addresses[2], alert.id, True)
 
         await app.press(OFFICER_ID, app.card(card), "alert_card_report")
         report = await eventually(
@@ -52,12 +63,20 @@ async def test_the_sent_card_reports_reach_with_a_map_and_csv_files(database_url
         shown = card_text(report[0])
         assert "2 of 2 sent" in shown and "*Telegram*: 2 sent · 0 failed · 0 skipped" in shown
         assert "0 tips" in shown and "Minute by minute" in shown and "(2 so far)" in shown
+        assert "1 found it useful* · :-1: 1 not useful (useful/not useful by app: Telegram 1/1)" in shown
         files = await eventually(
             lambda: [f for f in app.slack.files.values() if f.completed and f.thread_ts == report[0].ts],
             what="the report's files",
         )
         by_name = {f.filename: f for f in files}
-        assert set(by_name) == {f"{reference}-reach.png", f"{reference}-deliveries.csv", f"{reference}-cells.csv"}
+        assert set(by_name) == {
+            f"{reference}-reach.png",
+            f"{reference}-deliveries.csv",
+            f"{reference}-cells.csv",
+            f"{reference}-feedback.csv",
+        }
+        feedback = by_name[f"{reference}-feedback.csv"].content.decode()
+        assert feedback == f"alert,channel,useful,not_useful\n{reference},telegram,1,1\n"
         assert by_name[f"{reference}-reach.png"].content.startswith(b"\x89PNG")
         assert by_name[f"{reference}-reach.png"].shares[0][0] == OFFICERS_CHANNEL_ID
         deliveries = list(csv.DictReader(io.StringIO(by_name[f"{reference}-deliveries.csv"].content.decode())))

@@ -145,9 +145,11 @@ async def test_reply_relays_to_the_resident_and_their_answer_lands_in_the_same_t
             app,
             sa.select(messages.c.kind)
             .join(deliveries, deliveries.c.message_id == messages.c.id)
-            .where(deliveries.c.address == str(resident.address)),
+            .where(deliveries.c.address == str(resident.address))
+            .order_by(messages.c.id),
         )
-        assert [k.kind for k in kinds] == [MessageKind.REPLY_TO_TIPSTER.value]
+        # The first officer action on a tip also tells the tipster it was seen (once), queued before the reply.
+        assert [k.kind for k in kinds] == [MessageKind.TIP_SEEN.value, MessageKind.REPLY_TO_TIPSTER.value]
         note = await eventually(
             lambda: [
                 m for m in app.slack.messages_in(TIPS_CHANNEL_ID, thread_ts=card.thread_ts) if "replied to" in m.text
@@ -164,6 +166,53 @@ async def test_reply_relays_to_the_resident_and_their_answer_lands_in_the_same_t
         )
         assert answer[0].thread_ts == card.thread_ts and buttons(answer[0]) == [f"tipq:reply:{tip.reference}"]
         assert [a for _, a in await audited(app, tip.reference)] == ["tip.view", "tip.reply"]
+
+
+async def seen_messages(app, resident) -> list:
+    return [s for s in app.telegram.sent if s.to == resident.address and "has seen your information" in s.message.text]
+
+
+async def test_acknowledging_tells_the_tipster_once_that_an_officer_has_seen_it_never_who(database_url, clock):
+    async with officer_app(database_url, clock=clock) as app, app.delivering():
+        resident, tip, card = await tip_in_the_queue(app, "A man in a blue hoodie checking car doors")
+        await press(app, OFFICER_ID, card, "ack", tip.reference)
+        told = await eventually(lambda: seen_messages(app, resident) or None, what="the tipster told it was seen")
+        (message,) = told
+        assert (
+            message.message.text == f"An officer has seen your information ({tip.reference}). Thank you for sending it."
+        )
+        assert OFFICER_ID not in message.message.text and "U01" not in message.message.text
+
+        # Actioned by a colleague, then a reply: the tipster hears the reply, but "seen" only the once.
+        await press(app, SECOND_OFFICER_ID, card, "done", tip.reference)
+        await eventually(lambda: "Actioned* by" in current(app, card).text, what="the redraw")
+        await app.lookout.tips.reply(tip.reference, OFFICER_ID, "Thank you, we have found the car.")
+        await eventually(
+            lambda: [s for s in app.telegram.sent if "we have found the car" in s.message.text],
+            what="the reply reaching the resident",
+        )
+        assert len(await seen_messages(app, resident)) == 1
+        kinds = await rows(
+            app,
+            sa.select(messages.c.kind)
+            .join(deliveries, deliveries.c.message_id == messages.c.id)
+            .where(deliveries.c.address == str(resident.address))
+            .order_by(messages.c.id),
+        )
+        assert [k.kind for k in kinds] == [MessageKind.TIP_SEEN.value, MessageKind.REPLY_TO_TIPSTER.value]
+        (row,) = await rows(app, sa.select(tips_table.c.seen_told_at))
+        assert row.seen_told_at is not None
+
+
+async def test_a_tip_marked_spam_tells_the_tipster_nothing(database_url, clock):
+    async with officer_app(database_url, clock=clock) as app, app.delivering():
+        resident, tip, _card = await tip_in_the_queue(app, "nonsense again")
+        await app.lookout.tips.set_state(tip.reference, OFFICER_ID, TipState.SPAM)
+        with_tip = await rows(app, sa.select(tips_table.c.state, tips_table.c.seen_told_at))
+        assert [(r.state, r.seen_told_at) for r in with_tip] == [(TipState.SPAM.value, None)]
+        assert (
+            await rows(app, sa.select(deliveries.c.id).where(deliveries.c.address == str(resident.address))) == []
+        )  # nothing queued to the tipster
 
 
 async def test_spam_and_block_closes_the_tip_and_keeps_the_tipsters_next_tip_out(database_url, clock):
@@ -295,7 +344,9 @@ async def test_slack_retrying_a_press_or_a_reply_never_does_it_twice(database_ur
         await eventually(lambda: [s for s in app.telegram.sent if "still there" in s.message.text], what="the reply")
         await asyncio.sleep(0.5)
         assert len(await rows(app, sa.select(tip_notes))) == 1
-        assert len([s for s in app.telegram.sent if s.to == resident.address]) == 1
+        # One reply (and the one "an officer has seen your information" the acknowledgement sent), never two.
+        to_tipster = [s.message.text for s in app.telegram.sent if s.to == resident.address]
+        assert len(to_tipster) == 2 and sum("still there" in t for t in to_tipster) == 1
 
 
 async def test_an_anonymous_tip_shows_nothing_that_links_it_to_the_same_residents_named_tips(

@@ -114,7 +114,10 @@ async def test_officer_reply_reaches_the_tipster_and_their_answer_lands_in_the_t
     tip = await tips.submit(resident.address, NewTip("Someone trying car doors on Eastgate Street"))
     await tips.reply(tip.reference, OFFICER, "Thank you. Which way did they go?")
     await run(worker, clock)
-    (to_resident,) = adapters[Channel.TELEGRAM].sent
+    seen, to_resident = adapters[Channel.TELEGRAM].sent  # the first officer action also says it was seen, first
+    assert seen.to == resident.address and seen.message.text == (
+        f"An officer has seen your information ({tip.reference}). Thank you for sending it."
+    )
     assert to_resident.to == resident.address and "Which way did they go?" in to_resident.message.text
     assert tip.reference in to_resident.message.text and to_resident.message.buttons[0].data == f"ans:{tip.id}"
     replied = await tips.replied_to(resident.address, "2")  # the fake's id for that reply

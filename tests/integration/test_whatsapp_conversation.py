@@ -12,6 +12,7 @@ import json
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -28,7 +29,7 @@ from runtime.app import Lookout, build, create_app
 from sandbox.nominatim import NominatimStandIn
 from sandbox.server import BackgroundServer
 from sandbox.whatsapp import WhatsAppLimits, WhatsAppStandIn
-from storage.tables import conversations, places, residents, subscriptions, tips
+from storage.tables import alert_feedback, conversations, places, residents, subscriptions, tips
 from tests.support.database import rows
 from tests.support.residents import STAFFORD
 from tests.support.whatsapp_phone import WhatsAppPhone
@@ -270,3 +271,60 @@ async def test_tips_out_of_the_blue_by_replying_to_an_alert_photos_gone_and_floo
     assert sum("Please wait a minute" in t for t in texts) == 1
     assert len(app.rows(sa.select(tips.c.id))) == 1 + 1 + 1  # the first, the alert's, and one more within the minute
     assert app.rows(sa.select(sa.func.count()).select_from(conversations))[0][0] == 1
+
+
+async def test_useful_or_not_by_reply_button_in_the_window_and_by_the_templates_quick_reply_outside_it(
+    app: Running,
+) -> None:
+    phone = WhatsAppPhone(app.wa, "447700900481")
+    await subscribe(phone)
+    alerts = AlertService(app.lookout.uow, app.lookout.force, roles=Roles(), clock=app.lookout.clock)
+
+    async def send_and_deliver(headline: str):
+        draft = await alerts.draft(
+            AlertRequest(
+                everyone=True,
+                incident_number="MV-20261125-0456",
+                headline=headline,
+                message="Two men claiming to be from the water board.",
+                area=CircleArea(*STAFFORD, 500),
+            ),
+            "cli:test",
+        )
+        alert = (await alerts.send(draft.id, "cli:test")).alert
+        adapter = WhatsAppAdapter(CloudApi(TOKEN, PHONE_ID, app.wa.api_base))
+        try:
+            await DeliveryWorker(
+                app.lookout.uow, {Channel.WHATSAPP: adapter}, force_name=app.lookout.force.name, clock=app.lookout.clock
+            ).run_until_idle()
+        finally:
+            await adapter.aclose()
+        return alert
+
+    # In the 24-hour window: three reply buttons under the alert; the tap's thank-you is a message of its own.
+    first = await send_and_deliver("Bogus callers")
+    sent = await phone.wait_for_text("Bogus callers")
+    assert [(b["reply"]["id"], b["reply"]["title"]) for b in sent.content["action"]["buttons"]] == [
+        (f"tip:{first.id}", "I have information"),
+        (f"fb:{first.id}:u", "👍 Useful"),
+        (f"fb:{first.id}:n", "👎 Not useful"),
+    ]
+    await phone.tap("Not useful")
+    assert phone.last().type == "text" and phone.last().text == (
+        "Thank you — we'll use your answer to make our alerts better."
+    )
+    answers = sa.select(alert_feedback.c.alert_id, alert_feedback.c.channel, alert_feedback.c.useful)
+    assert [tuple(r) for r in app.rows(answers)] == [(first.id, "whatsapp", False)]
+
+    # Outside it: the approved template, whose quick replies carry the same answers (Meta reports the payload).
+    async with app.lookout.engine.begin() as conn:
+        await conn.execute(sa.update(residents).values(last_inbound_at=app.lookout.clock() - timedelta(hours=30)))
+    second = await send_and_deliver("Car thefts")
+    template = next(m for m in reversed(phone.messages()) if m.type == "template")
+    assert "Car thefts" in json.dumps(template.content)
+    await phone.quick_reply("👍 Useful")
+    assert phone.last().text == "Thank you — we're glad this alert was useful."
+    assert sorted(tuple(r) for r in app.rows(answers)) == [(first.id, "whatsapp", False), (second.id, "whatsapp", True)]
+    # Pressed twice (a change of heart, or a double tap), still one answer for this resident.
+    await phone.quick_reply("👍 Useful")
+    assert len(app.rows(answers)) == 2

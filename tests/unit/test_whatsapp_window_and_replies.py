@@ -58,6 +58,8 @@ def test_the_alert_template_carries_one_line_parameters_and_its_quick_replies() 
     assert [(b.label, b.data) for b in template.quick_replies] == [
         ("Send information", "tip:7"),
         ("Stop alerts", "stop"),
+        ("👍 Useful", "fb:7:u"),  # the template's quick replies for "was this useful?" (docs/whatsapp.md)
+        ("👎 Not useful", "fb:7:n"),
     ]
 
 

@@ -27,6 +27,7 @@ from core.geocoding import Geocoder
 from core.model import Channel
 from core.outbound import ChannelAdapter
 from core.ports import UnitOfWorkFactory
+from core.services.feedback import FeedbackService
 from core.services.subscriptions import SubscriptionService
 from core.services.tips import TipService
 from storage.rate_buckets import slot_source
@@ -51,6 +52,7 @@ class Site:
     clock: Clock
     # The SMS channel's adapter when SMS is on: the sign-up then offers text messages, its code sent through it.
     texts: ChannelAdapter | None = None
+    feedback: FeedbackService | None = None  # residents' "Useful / Not useful" answers (its links' page)
 
     def values(self) -> dict[str, Any]:
         """What every page template needs: the force's name and contact, and the privacy facts."""
@@ -107,7 +109,14 @@ def token_of(request: Request, form: FormData | None = None) -> str | None:
 def add_subscribe_pages(app: FastAPI, host: Host) -> ManageLinks:
     """Serve the ``/subscribe`` pages (email must be on: LOOKOUT_SMTP_URL and LOOKOUT_LINK_SECRET; with SMS on too, the
     sign-up offers text messages); the queued manage links they send are returned, to be started and stopped with the app."""
-    from bots.email.pages import manage, signup, text_code, tip, unsubscribe  # here: each of them imports this module
+    from bots.email.pages import (
+        feedback,
+        manage,
+        signup,
+        text_code,
+        tip,
+        unsubscribe,
+    )  # here: each of them imports this module
 
     settings = host.settings
     assert settings.smtp_url is not None and settings.link_secret is not None, "email is off"
@@ -135,6 +144,7 @@ def add_subscribe_pages(app: FastAPI, host: Host) -> ManageLinks:
         links=ManageLinks(mail, ledger, host.subscriptions),
         clock=host.clock,
         texts=host.adapters.get(Channel.SMS),
+        feedback=host.feedback,
     )
     router = APIRouter(include_in_schema=False)
     stylesheet = files("bots.email").joinpath("static/pages.css").read_bytes()
@@ -158,5 +168,6 @@ def add_subscribe_pages(app: FastAPI, host: Host) -> ManageLinks:
     manage.register(router, site)
     unsubscribe.register(router, site)
     tip.register(router, site)
+    feedback.register(router, site)
     app.include_router(router)
     return site.links

@@ -1,4 +1,4 @@
-"""What ``/alert report A-…`` and the card's *Report* button post: reach by channel, over time, tips.
+"""What ``/alert report A-…`` and the card's *Report* button post: reach by channel, over time, feedback, tips.
 
 The map (cells shaded by residents reached) and the CSV files follow it in its thread.
 """
@@ -35,11 +35,13 @@ def report_message(report: ReachReport, force: ForceConfig) -> tuple[str, list[B
         f" · {total.waiting:,} still to go" if total.waiting else ""
     )
     tips = f":speech_balloon: *{report.tips:,} tip{'s' if report.tips != 1 else ''}* from residents about it."
+    blocks_feedback = section(feedback_line(report))
     blocks: list[Block] = [
         header(f"Report: {alert.reference}"),
         section(f"*{esc(alert.headline)}* · {esc(alert.area_description)} · {alert.state.value}\n{summary}"),
         section("\n".join(lines) or "No deliveries."),
         context("Delivered and read are what WhatsApp and SMS report back; Telegram and email report neither."),
+        blocks_feedback,
         section(tips),
     ]
     timeline = report.timeline
@@ -58,5 +60,23 @@ def report_message(report: ReachReport, force: ForceConfig) -> tuple[str, list[B
             "for analysts are in the thread."
         )
     )
-    text = f"Report of {alert.reference}: {total.sent:,} of {total.total:,} sent, {report.tips:,} tips"
+    useful = report.feedback_total
+    text = (
+        f"Report of {alert.reference}: {total.sent:,} of {total.total:,} sent, {report.tips:,} tips, "
+        f"{useful.useful:,} useful, {useful.not_useful:,} not useful"
+    )
     return text, blocks
+
+
+def feedback_line(report: ReachReport) -> str:
+    """Residents' answers to "was this useful?" (one each), in all and per channel."""
+    total = report.feedback_total
+    if not total.total:
+        return ":bar_chart: No resident has said yet whether it was useful."
+    per = " · ".join(
+        f"{channel_name(c)} {c_counts.useful:,}/{c_counts.not_useful:,}" for c, c_counts in report.feedback.items()
+    )
+    return (
+        f":+1: *{total.useful:,} found it useful* · :-1: {total.not_useful:,} not useful"
+        f" (useful/not useful by app: {per})"
+    )
