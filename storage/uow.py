@@ -18,6 +18,7 @@ from storage.inbound import SqlInboundLog
 from storage.operations import SqlOperationalCounts
 from storage.outages import is_outage, unavailable
 from storage.outbox import SqlOutbox
+from storage.photos import SqlAlertPhotos
 from storage.receipts import SqlReceipts
 from storage.reports import SqlReports
 from storage.residents import SqlResidentRepository
@@ -45,6 +46,7 @@ class SqlUnitOfWork:
     watches: SqlProgressWatches
     allowance: SqlMessagingAllowance
     receipts: SqlReceipts
+    photos: SqlAlertPhotos
 
     def __init__(self, engine: AsyncEngine, *, clock: Clock, read_only: bool = False) -> None:
         self._engine = engine
@@ -93,6 +95,7 @@ class SqlUnitOfWork:
         self.watches = SqlProgressWatches(self._conn)
         self.allowance = SqlMessagingAllowance(self._conn)
         self.receipts = SqlReceipts(self._conn)
+        self.photos = SqlAlertPhotos(self._conn)
         return self
 
     async def __aexit__(
