@@ -34,6 +34,9 @@ async def test_a_photo_attached_in_the_form_goes_out_with_the_alert(database_url
         assert photo.content_type == "image/jpeg" and photo.data[:2] == b"\xff\xd8" and photo.width == 800
         fetched = [params for method, params in app.slack.calls if method == "files.info"]
         assert fetched and fetched[0]["file"] == attached  # looked up with files:read, then downloaded
+        assert "*With a photo* (800 × 600" in card_text(card)
+        shown = [f for f in app.slack.files.values() if f.filename.endswith("-photo.jpg") and f.completed]
+        assert len(shown) == 1 and shown[0].content == photo.data  # the officers see what residents will
 
         async with app.delivering():
             await app.press(OFFICER_ID, card, "alert_send")
