@@ -331,3 +331,31 @@ async def test_the_public_photo_address_serves_until_resolved(uow_factory, force
         assert (await client.get(photo_path(reference, "guess" + photo.token[5:]))).status_code == 404  # type: ignore[union-attr]
         await service.resolve(reference, OFFICER)
         assert (await client.get(path)).status_code == 404
+
+
+def test_an_sms_appeal_always_links_to_the_page_that_shows_the_photo(force):
+    from core.outbound import MessageParts
+    from core.sms_alerts import alert_sms
+
+    parts = MessageParts(
+        subject="Missing",
+        heading="Police alert",
+        body="Amy, 9, red coat.",
+        headline="Missing: Amy Smith, aged 9",
+        incident_number="MV-20261125-0456",
+        contact="Call 101.",
+        reference="A-2026-000001",
+        tip_alert_id=1,
+    )
+    link = "https://lookout.example.police.uk/alerts/A-2026-000001/abc"
+    assert link not in alert_sms(parts, force.name, 3, link=link)  # short enough: no link without a photo
+    with_photo = alert_sms(parts, force.name, 3, link=link, photo=True)
+    assert with_photo.endswith(f"Photo: {link}")
+    long = alert_sms(
+        parts.__class__(**{**parts.__dict__, "body": "Amy was wearing a red coat. " * 30}),
+        force.name,
+        2,
+        link=link,
+        photo=True,
+    )
+    assert long.endswith(f"Photo: {link}") and "..." in long  # cut to fit, and the link is the photo's
