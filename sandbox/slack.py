@@ -241,6 +241,8 @@ class SlackStandIn(ServedStandIn):
     ) -> None:
         self.bot_token = bot_token
         self.signing_secret = signing_secret
+        # The bot token's scopes (Slack says them in X-OAuth-Scopes); take one away to see the app without it.
+        self.scopes: set[str] = set(_SCOPES.split(","))
         self.limits = limits or SlackLimits()
         self.faults = faults or SlackFaults()
         self.users: dict[str, SandboxUser] = {u.id: u for u in SANDBOX_USERS}
@@ -405,7 +407,7 @@ class SlackStandIn(ServedStandIn):
                 if exc.status == 429:
                     self.rate_limited += 1
                 return _error(exc)
-        return JSONResponse({"ok": True, **result}, headers={"x-oauth-scopes": _SCOPES})
+        return JSONResponse({"ok": True, **result}, headers={"x-oauth-scopes": ",".join(sorted(self.scopes))})
 
     def _authenticate(self, token: str | None) -> None:
         if not token:
@@ -534,6 +536,8 @@ class SlackStandIn(ServedStandIn):
 
     def _files_info(self, call: _Call) -> dict[str, Any]:
         """``files.info`` (scope files:read): a file the app may see, in Slack's file object."""
+        if "files:read" not in self.scopes:
+            raise _SlackError("missing_scope", needed="files:read", provided=",".join(sorted(self.scopes)))
         uploaded = self.files.get(str(call.params.get("file") or ""))
         if uploaded is None or not uploaded.completed or uploaded.content is None:
             raise _SlackError("file_not_found")

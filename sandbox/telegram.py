@@ -288,19 +288,7 @@ class TelegramStandIn(ServedStandIn):
         stored = self._file_param(params, "photo", "photo.jpg")
         record = self._record(params, "photo", caption, visible)
         record.file_id = stored.file_id
-        result = self._message_json(record)
-        result["photo"] = [
-            {
-                "file_id": stored.file_id,
-                "file_unique_id": stored.file_id[-12:],
-                "width": 800,
-                "height": 600,
-                "file_size": len(stored.content),
-            }
-        ]
-        if caption:
-            result["caption"] = visible
-        return result
+        return self._message_json(record)
 
     def _send_document(self, params: dict[str, Any]) -> dict[str, Any]:
         caption = str(params.get("caption", ""))
@@ -360,9 +348,7 @@ class TelegramStandIn(ServedStandIn):
         if visible == record.visible and markup == record.reply_markup:
             raise _ApiError(400, "Bad Request: message is not modified")
         record.text, record.visible, record.reply_markup, record.edits = caption, visible, markup, record.edits + 1
-        result = self._message_json(record)
-        result["caption"] = visible
-        return result
+        return self._message_json(record)
 
     def _delete_message(self, params: dict[str, Any]) -> bool:
         record = self._existing(params, "message to delete not found")
@@ -529,6 +515,19 @@ class TelegramStandIn(ServedStandIn):
         }
         if record.kind == "text":
             message["text"] = record.visible
+        stored = self.files.get(record.file_id or "") if record.kind == "photo" else None
+        if stored is not None:
+            message["photo"] = [
+                {
+                    "file_id": stored.file_id,
+                    "file_unique_id": stored.file_id[-12:],
+                    "width": 800,
+                    "height": 600,
+                    "file_size": len(stored.content),
+                }
+            ]
+            if record.visible:
+                message["caption"] = record.visible
         if record.edits:
             message["edit_date"] = int(time.time())
         if record.reply_markup and "inline_keyboard" in record.reply_markup:

@@ -55,3 +55,13 @@ async def test_a_file_that_is_not_a_photo_is_marked_on_the_form_and_nothing_is_s
         assert "not a picture Lookout can read" in errors["photo"]
         assert "headline" in errors  # every mistake at once, the photo's with the rest
         assert await stored(app, alerts) == [] and await stored(app, alert_photos) == []
+
+
+async def test_without_the_files_read_scope_the_form_says_what_an_administrator_must_do(database_url, clock):
+    async with officer_app(database_url, clock=clock) as app:
+        app.slack.scopes.discard("files:read")  # an app installed before photo appeals
+        attached = app.simulated.attach_file(OFFICER_ID, png(), "sam.png")
+        modal = await app.open_compose()
+        answer = await app.submit(OFFICER_ID, modal["id"], photo=[attached])
+        assert "must add the files:read scope" in answer.json()["errors"]["photo"]
+        assert await stored(app, alerts) == []
