@@ -223,7 +223,7 @@ def with_buttons(channel: Channel, message: OutboundMessage) -> OutboundMessage:
     return replace(message, text=f"{message.text}\n\n{lines}", buttons=())
 
 
-def alert_template(alert: Alert, template_name: str) -> TemplateCall:
+def alert_template(alert: Alert, template_name: str, *, closing: str | None = None) -> TemplateCall:
     """An alert, update or cancellation as WhatsApp's approved alert template: headline, area,
     incident number, then what happened and who to contact, each on one line."""
     kind = {
@@ -233,6 +233,8 @@ def alert_template(alert: Alert, template_name: str) -> TemplateCall:
         AlertType.RESOLVED: "Resolved, found safe: ",
     }[alert.type]
     details = alert.message if alert.type in CLOSING_TYPES else f"{alert.message} {alert.contact}"
+    if closing:  # said before the message so the cap never cuts it off
+        details = f"{closing} {details}"
     values = (f"{status_label(alert)}{kind}{alert.headline}", alert.area_description, alert.incident_number, details)
     parameters = tuple(_one_line(value, cap) for value, cap in zip(values, TEMPLATE_PARAMETER_CAPS, strict=True))
     quick_replies = (
@@ -243,11 +245,12 @@ def alert_template(alert: Alert, template_name: str) -> TemplateCall:
 
 
 def with_whatsapp_window(
-    message: OutboundMessage, alert: Alert, template_name: str, *, window_open: bool
+    message: OutboundMessage, alert: Alert, template_name: str, *, window_open: bool, photo_shared: bool = False
 ) -> OutboundMessage:
     """Add the template form of an alert: sent instead of the text when the 24-hour window is closed,
     and kept as the fallback when the window turns out closed after all (131047)."""
-    template = alert_template(alert, template_name)
+    closing = PHOTO_WITHDRAWN_NOTE if photo_shared and alert.type is AlertType.RESOLVED else None
+    template = alert_template(alert, template_name, closing=closing)
     if message.photo_url:  # an appeal: the template of the same words under an IMAGE header (docs/whatsapp.md)
         template = replace(template, name=f"{template_name}{PHOTO_TEMPLATE_SUFFIX}", header_image=message.photo_url)
     return replace(message, template=template, template_only=not window_open)

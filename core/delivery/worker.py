@@ -573,13 +573,15 @@ class DeliveryWorker:
                 photo_link(self._public_url, alert.reference or "", photo.token) if photo.withdrawn_at is None else None
             )
             message = with_photo(message, channel, photo.data, link)
-        if shared and original is not None and row.reply_to:
+        if shared and channel is Channel.TELEGRAM and original is not None and row.reply_to:
             young = original.sent_at is not None and self._clock() - original.sent_at < TELEGRAM_DELETE_WINDOW
             message = replace(
                 message, withdraw_photo=photo_withdrawn_text(original, self._force_name), delete_photo=young
             )
         if channel is Channel.WHATSAPP:
-            message = with_whatsapp_window(message, alert, self._alert_template, window_open=window_open)
+            message = with_whatsapp_window(
+                message, alert, self._alert_template, window_open=window_open, photo_shared=shared
+            )
         return message
 
     async def _photo(self, alert_id: int) -> AlertPhoto | None:

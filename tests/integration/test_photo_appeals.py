@@ -247,6 +247,7 @@ async def test_whatsapp_gets_the_photo_as_the_header_inside_the_window_and_the_p
         # WhatsApp can't take a message back: the resolution asks people not to share the photo.
         assert PHOTO_WITHDRAWN_NOTE in to_inside[-1].text
         assert to_outside[-1].type == "template" and to_outside[-1].content["name"] == "police_alert"
+        assert PHOTO_WITHDRAWN_NOTE in to_outside[-1].text
 
 
 async def test_the_photo_is_a_cap_resource_until_the_appeal_is_resolved(uow_factory, force, clock, service):
