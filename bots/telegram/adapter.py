@@ -77,8 +77,11 @@ _TAG = re.compile(r"<[^>]+>")
 
 
 def caption_fits(html_text: str) -> bool:
-    """Whether the alert (Telegram HTML) fits a photo's caption, counted as people see it (tags parsed away)."""
-    return len(html.unescape(_TAG.sub("", html_text))) <= MAX_CAPTION
+    """Whether the alert (Telegram HTML) fits a photo's caption, counted as people see it (tags parsed away), in
+    UTF-16 code units as Telegram counts entities: an emoji counts two, so a borderline alert goes as photo then
+    text rather than be refused."""
+    shown = html.unescape(_TAG.sub("", html_text))
+    return len(shown.encode("utf-16-le")) // 2 <= MAX_CAPTION
 
 
 def split_message_id(provider_id: str | None) -> tuple[int | None, int | None]:
