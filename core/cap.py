@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from xml.etree import ElementTree as ET
 from zoneinfo import ZoneInfo
@@ -25,7 +26,26 @@ from core.model import Alert, AlertType
 
 CAP_NS = "urn:oasis:names:tc:emergency:cap:1.2"
 ATOM_NS = "http://www.w3.org/2005/Atom"
-MSG_TYPES = {AlertType.ALERT: "Alert", AlertType.UPDATE: "Update", AlertType.CANCEL: "Cancel"}
+# CAP has no msgType for "resolved": a resolution is an Update whose responseType is AllClear.
+MSG_TYPES = {
+    AlertType.ALERT: "Alert",
+    AlertType.UPDATE: "Update",
+    AlertType.CANCEL: "Cancel",
+    AlertType.RESOLVED: "Update",
+}
+
+
+@dataclass(frozen=True)
+class PhotoResource:
+    """An appeal's photo as a CAP ``resource``: where it is, how big, and its SHA-1 digest (as CAP 1.2 asks)."""
+
+    uri: str
+    size: int
+    digest: str
+    mime_type: str = "image/jpeg"
+    description: str = "Photo"
+
+
 # CAP forbids these in sender and identifier (and a comma separates references).
 _CAP_ID_UNSAFE = re.compile(r"[\s,<&]")
 
@@ -48,7 +68,9 @@ def is_public(force: ForceConfig, alert: Alert) -> bool:
     return alert.sent_at is not None and alert.status.value in force.settings.cap_public_statuses
 
 
-def render_cap(force: ForceConfig, alert: Alert, earlier: Sequence[Alert] = ()) -> bytes:
+def render_cap(
+    force: ForceConfig, alert: Alert, earlier: Sequence[Alert] = (), *, photo: PhotoResource | None = None
+) -> bytes:
     """One CAP 1.2 ``alert`` document. ``earlier``: the messages this one follows (the original, then updates)."""
     assert alert.sent_at is not None, "only sent alerts have a CAP form"
     zone = force.settings.timezone
@@ -84,7 +106,7 @@ def render_cap(force: ForceConfig, alert: Alert, earlier: Sequence[Alert] = ()) 
     add(info, "language", "en-GB")
     add(info, "category", "Security")
     add(info, "event", alert.headline)
-    add(info, "responseType", "Monitor" if alert.type is not AlertType.CANCEL else "AllClear")
+    add(info, "responseType", "AllClear" if alert.type in (AlertType.CANCEL, AlertType.RESOLVED) else "Monitor")
     add(info, "urgency", alert.urgency.value)
     add(info, "severity", alert.severity.value)
     add(info, "certainty", alert.certainty.value)
@@ -95,6 +117,13 @@ def render_cap(force: ForceConfig, alert: Alert, earlier: Sequence[Alert] = ()) 
     add(info, "headline", alert.headline)
     add(info, "description", alert.message)
     add(info, "contact", alert.contact)
+    if photo is not None:  # CAP's order: resource after contact (and parameters), before area
+        resource = add(info, "resource", None)
+        add(resource, "resourceDesc", photo.description)
+        add(resource, "mimeType", photo.mime_type)
+        add(resource, "size", str(photo.size))
+        add(resource, "uri", photo.uri)
+        add(resource, "digest", photo.digest)
     area = add(info, "area", None)
     add(area, "areaDesc", alert.area_description)
     for name, value in area_shapes(alert.area):

@@ -115,6 +115,8 @@ class AlertType(StrEnum):
     ALERT = "Alert"
     UPDATE = "Update"
     CANCEL = "Cancel"
+    # Lookout's own: "Resolved — found safe". CAP has no such msgType, so CAP shows it as an Update.
+    RESOLVED = "Resolved"
 
 
 class AlertState(StrEnum):
@@ -126,6 +128,7 @@ class AlertState(StrEnum):
     SENDING = "sending"
     SENT = "sent"
     CANCELLED = "cancelled"
+    RESOLVED = "resolved"  # found safe: nothing more goes out, the photo is withdrawn
     EXPIRED = "expired"
     DISCARDED = "discarded"
 
@@ -152,6 +155,7 @@ class MessageKind(StrEnum):
     ALERT = "alert"
     ALERT_UPDATE = "alert_update"
     ALERT_CANCEL = "alert_cancel"
+    ALERT_RESOLVED = "alert_resolved"  # "Resolved — found safe": to everyone reached; withdraws the photo
     TIP_TO_OFFICERS = "tip_to_officers"
     REPLY_TO_TIPSTER = "reply_to_tipster"
     TIPS_THREAD = "tips_thread"  # the root message a thread of tips hangs from
@@ -240,6 +244,24 @@ class Alert:
     message_id: int | None = None
     reference: str | None = None
     id: int | None = None
+
+
+@dataclass(frozen=True)
+class AlertPhoto:
+    """The photo of an appeal (a missing person, a wanted vehicle), already checked and re-encoded as JPEG
+    without its metadata. ``token`` makes its public address unguessable; ``data`` is None once purged."""
+
+    data: bytes | None
+    width: int
+    height: int
+    size: int
+    sha256: str  # hex digest of the JPEG
+    content_type: str = "image/jpeg"
+    token: str = ""
+    alert_id: int | None = None
+    created_at: datetime | None = None
+    withdrawn_at: datetime | None = None  # the alert was resolved: no longer served
+    purged_at: datetime | None = None
 
 
 @dataclass

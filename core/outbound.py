@@ -37,6 +37,7 @@ class TemplateCall:
     language: str
     parameters: tuple[str, ...]
     quick_replies: tuple[Button, ...] = ()
+    header_image: str | None = None  # a template with an IMAGE header: the picture's public address
 
 
 @dataclass(frozen=True)
@@ -94,6 +95,13 @@ class OutboundMessage:
     in_place: bool = False
     # Telegram: send beyond the free broadcast rate, for Stars (TELEGRAM_PAID_BROADCAST; urgent alerts only).
     paid_broadcast: bool = False
+    # An appeal's photo (a JPEG), and its public address where Lookout has one (LOOKOUT_PUBLIC_URL).
+    photo: Attachment | None = None
+    photo_url: str | None = None
+    # A resolution ("found safe"): take back the photo of the original (``reply_to``) where the platform allows,
+    # leaving this text in its place; ``delete_photo`` when the photo is young enough to delete (Telegram: 48 h).
+    withdraw_photo: str | None = None
+    delete_photo: bool = False
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from core.geo.nearness import Nearness
 from core.model import (
     Address,
     Alert,
+    AlertPhoto,
     AlertState,
     AlertStatus,
     AlertType,
@@ -393,6 +394,22 @@ class Retention(Protocol):
         itself); a resident's keeps only their language. Returns how many were purged."""
 
 
+class AlertPhotos(Protocol):
+    """The photos of appeals, one per alert, kept as bytes so every process can serve and send them."""
+
+    async def add(self, alert_id: int, photo: AlertPhoto) -> None: ...
+
+    async def of_alert(self, alert_id: int) -> AlertPhoto | None:
+        """The alert's photo (``data`` None once purged), or None when it has none."""
+
+    async def withdraw(self, alert_id: int, at: datetime) -> bool:
+        """Stop serving the alert's photo (it was resolved); True when there was one."""
+
+    async def purge(self, created_before: datetime, now: datetime, *, limit: int) -> int:
+        """Delete the bytes of photos older than the cut-off whose alert is no longer live (or is past its expiry);
+        the row keeps its size and digest. At most ``limit``; says how many."""
+
+
 class AuditLog(Protocol):
     async def append(self, entry: AuditEntry) -> None: ...
     async def count_refusal(self, actor: str, action: str, hour: datetime, source: str) -> int:
@@ -546,6 +563,7 @@ class UnitOfWork(Protocol):
     allowance: MessagingAllowance
     receipts: Receipts
     feedback: AlertFeedback
+    photos: AlertPhotos
 
     async def __aenter__(self) -> UnitOfWork: ...
 

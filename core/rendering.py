@@ -13,7 +13,7 @@ from dataclasses import replace
 
 from core.channels import PUBLISHED_LIMITS
 from core.model import Alert, AlertStatus, AlertType, Channel
-from core.outbound import Button, MessageParts, OutboundMessage, TemplateCall
+from core.outbound import Attachment, Button, MessageParts, OutboundMessage, TemplateCall
 from core.services.feedback import feedback_data
 
 TIP_BUTTON_LABEL = "I have information"
@@ -26,6 +26,7 @@ ALERT_TEMPLATE_LANGUAGE = "en_GB"
 TEMPLATE_TIP_LABEL = "Send information"
 TEMPLATE_STOP_LABEL = "Stop alerts"
 TEMPLATE_STOP_PAYLOAD = "stop"
+PHOTO_TEMPLATE_SUFFIX = "_photo"  # WHATSAPP_ALERT_TEMPLATE + this: the alert template with an IMAGE header
 # Meta refuses template parameters with line breaks, tabs or more than four spaces in a row,
 # and a body over 1,024 characters: each parameter is one line, and these caps keep the sum well under.
 TEMPLATE_PARAMETER_CAPS = (200, 200, 64, 480)
@@ -41,11 +42,25 @@ def residents_count(count: int) -> str:
     return f"{count:,} resident{'' if count == 1 else 's'}"
 
 
-KIND_LABELS = {AlertType.ALERT: "Police alert", AlertType.UPDATE: "Update", AlertType.CANCEL: "Cancelled"}
+KIND_LABELS = {
+    AlertType.ALERT: "Police alert",
+    AlertType.UPDATE: "Update",
+    AlertType.CANCEL: "Cancelled",
+    AlertType.RESOLVED: "Resolved — found safe",
+}
+# Follow-ups that end an alert: no tip button, no area or contact.
+CLOSING_TYPES = (AlertType.CANCEL, AlertType.RESOLVED)
+# What a resolution adds where the photo could not be taken back (every channel but Telegram, which deletes it).
+PHOTO_WITHDRAWN_NOTE = "Please delete the photo we shared and do not share it any further."
 
 
 # The first line a resident reads: a mark, then who it is from and what. An alert needs no word for "alert".
-TITLE_MARKS = {AlertType.ALERT: "🚨", AlertType.UPDATE: "🔄 Update —", AlertType.CANCEL: "❌ Cancelled —"}
+TITLE_MARKS = {
+    AlertType.ALERT: "🚨",
+    AlertType.UPDATE: "🔄 Update —",
+    AlertType.CANCEL: "❌ Cancelled —",
+    AlertType.RESOLVED: "✅ Resolved — found safe —",
+}
 
 
 def alert_title(alert: Alert, force_name: str) -> str:
@@ -56,7 +71,7 @@ def alert_title(alert: Alert, force_name: str) -> str:
 def alert_parts(alert: Alert) -> MessageParts:
     """An alert, update or cancellation as labelled parts (email). Subject: status, kind and headline;
     the force's name is the sender's. Cancellations offer no tip link and, as elsewhere, no area or contact."""
-    cancel = alert.type is AlertType.CANCEL
+    cancel = alert.type in CLOSING_TYPES
     kind = KIND_LABELS[alert.type]
     return MessageParts(
         subject=_one_line(f"{status_label(alert)}{kind}: {alert.headline}", 200),
@@ -80,10 +95,10 @@ def alert_plain_text(alert: Alert, force_name: str) -> str:
 
 def _alert_parts(alert: Alert, force_name: str) -> list[str]:
     parts = [alert_title(alert, force_name), alert.message]
-    if alert.type is not AlertType.CANCEL:
+    if alert.type not in CLOSING_TYPES:
         parts.append(f"Area: {alert.area_description}")
     parts.append(f"Incident number: {alert.incident_number}")
-    if alert.type is not AlertType.CANCEL:
+    if alert.type not in CLOSING_TYPES:
         parts.append(alert.contact)
     return parts
 
@@ -135,8 +150,8 @@ def feedback_buttons(alert: Alert, chosen: bool | None = None) -> tuple[Button, 
 
 def alert_buttons(alert: Alert, chosen: bool | None = None) -> tuple[Button, ...]:
     """The buttons under an alert or update: tell officers what you saw, and was this useful.
-    A cancellation has none."""
-    if alert.type is AlertType.CANCEL:
+    A cancellation or a resolution has none: it closes the alert."""
+    if alert.type in CLOSING_TYPES:
         return ()
     return (tip_button(alert), *feedback_buttons(alert, chosen))
 
@@ -155,21 +170,33 @@ def cancelled_original_text(original: Alert, force_name: str) -> str:
 
 
 def render_alert(
-    alert: Alert, force_name: str, channel: Channel, *, reply_to: str | None = None, original: Alert | None = None
+    alert: Alert,
+    force_name: str,
+    channel: Channel,
+    *,
+    reply_to: str | None = None,
+    original: Alert | None = None,
+    photo_shared: bool = False,
 ) -> OutboundMessage:
     """An alert, update or cancellation as ``channel`` shows it.
 
     A cancellation on Telegram also rewrites the original message (``edit_original``)
-    so nobody acts on it later; ``original`` is that alert.
+    so nobody acts on it later; ``original`` is that alert. ``photo_shared``: a resolution of an appeal whose
+    photo went out (channels that can't take it back ask people to delete it).
     """
     parts = _alert_parts(alert, force_name)
+    if alert.type is AlertType.RESOLVED and photo_shared and channel is not Channel.TELEGRAM:
+        parts.insert(2, PHOTO_WITHDRAWN_NOTE)  # Telegram takes the photo back itself; elsewhere people are asked to
     urgent = alert.urgency.value == "Immediate"
+    labelled = alert_parts(alert)
+    if alert.type is AlertType.RESOLVED and photo_shared:
+        labelled = replace(labelled, closing=PHOTO_WITHDRAWN_NOTE)
     if channel is Channel.SMS:
         # The SMS adapter cuts the parts to its segment budget (core/sms_alerts.py); replying is how to tell officers.
-        return OutboundMessage(text="\n\n".join(parts), urgent=urgent, parts=alert_parts(alert))
+        return OutboundMessage(text="\n\n".join(parts), urgent=urgent, parts=labelled)
     if channel is Channel.EMAIL:
         # The tip is a link the adapter signs for each recipient, not a button; ``reply_to`` threads the email.
-        return OutboundMessage(text="\n\n".join(parts), reply_to=reply_to, urgent=urgent, parts=alert_parts(alert))
+        return OutboundMessage(text="\n\n".join(parts), reply_to=reply_to, urgent=urgent, parts=labelled)
     buttons = alert_buttons(alert)
     if channel is Channel.TELEGRAM:
         title, *rest = (escape_telegram_html(p) for p in parts)
@@ -189,6 +216,31 @@ def render_alert(
     )
 
 
+PHOTO_NAME = "appeal.jpg"
+
+
+def with_photo(message: OutboundMessage, channel: Channel, data: bytes | None, url: str | None) -> OutboundMessage:
+    """An appeal with its photo: Telegram and email carry the picture, WhatsApp its public address (Meta fetches
+    it), SMS only the alert page's link (the page shows it). Without a public address WhatsApp sends the text."""
+    if data is None:
+        return message
+    attach = channel in (Channel.TELEGRAM, Channel.EMAIL, Channel.SLACK)
+    return replace(
+        message,
+        photo=Attachment(PHOTO_NAME, "image/jpeg", data) if attach else None,
+        photo_url=url,
+    )
+
+
+def photo_withdrawn_text(original: Alert, force_name: str) -> str:
+    """What an appeal's photo message becomes on Telegram when it can't be deleted any more (HTML caption)."""
+    return (
+        f"<b>✅ RESOLVED — FOUND SAFE</b>\n<s>{escape_telegram_html(alert_title(original, force_name))}</s>\n\n"
+        f"{escape_telegram_html(force_name)} has withdrawn this appeal (incident "
+        f"{escape_telegram_html(original.incident_number)}). {PHOTO_WITHDRAWN_NOTE}"
+    )
+
+
 def with_buttons(channel: Channel, message: OutboundMessage) -> OutboundMessage:
     """Keep buttons the channel can show; otherwise list them as numbered lines."""
     limits = PUBLISHED_LIMITS.get(channel)
@@ -198,11 +250,18 @@ def with_buttons(channel: Channel, message: OutboundMessage) -> OutboundMessage:
     return replace(message, text=f"{message.text}\n\n{lines}", buttons=())
 
 
-def alert_template(alert: Alert, template_name: str) -> TemplateCall:
+def alert_template(alert: Alert, template_name: str, *, closing: str | None = None) -> TemplateCall:
     """An alert, update or cancellation as WhatsApp's approved alert template: headline, area,
     incident number, then what happened and who to contact, each on one line."""
-    kind = {AlertType.ALERT: "", AlertType.UPDATE: "Update: ", AlertType.CANCEL: "Cancelled: "}[alert.type]
-    details = alert.message if alert.type is AlertType.CANCEL else f"{alert.message} {alert.contact}"
+    kind = {
+        AlertType.ALERT: "",
+        AlertType.UPDATE: "Update: ",
+        AlertType.CANCEL: "Cancelled: ",
+        AlertType.RESOLVED: "Resolved, found safe: ",
+    }[alert.type]
+    details = alert.message if alert.type in CLOSING_TYPES else f"{alert.message} {alert.contact}"
+    if closing:  # said before the message so the cap never cuts it off
+        details = f"{closing} {details}"
     values = (f"{status_label(alert)}{kind}{alert.headline}", alert.area_description, alert.incident_number, details)
     parameters = tuple(_one_line(value, cap) for value, cap in zip(values, TEMPLATE_PARAMETER_CAPS, strict=True))
     quick_replies = (
@@ -216,11 +275,15 @@ def alert_template(alert: Alert, template_name: str) -> TemplateCall:
 
 
 def with_whatsapp_window(
-    message: OutboundMessage, alert: Alert, template_name: str, *, window_open: bool
+    message: OutboundMessage, alert: Alert, template_name: str, *, window_open: bool, photo_shared: bool = False
 ) -> OutboundMessage:
     """Add the template form of an alert: sent instead of the text when the 24-hour window is closed,
     and kept as the fallback when the window turns out closed after all (131047)."""
-    return replace(message, template=alert_template(alert, template_name), template_only=not window_open)
+    closing = PHOTO_WITHDRAWN_NOTE if photo_shared and alert.type is AlertType.RESOLVED else None
+    template = alert_template(alert, template_name, closing=closing)
+    if message.photo_url:  # an appeal: the template of the same words under an IMAGE header (docs/whatsapp.md)
+        template = replace(template, name=f"{template_name}{PHOTO_TEMPLATE_SUFFIX}", header_image=message.photo_url)
+    return replace(message, template=template, template_only=not window_open)
 
 
 def _one_line(text: str, cap: int) -> str:

@@ -84,6 +84,9 @@ class Settings(BaseSettings):
     retention_delivery_days: int = Field(90, ge=1, le=3650, validation_alias="LOOKOUT_RETENTION_DELIVERY_DAYS")
     retention_tip_days: int = Field(365, ge=1, le=3650, validation_alias="LOOKOUT_RETENTION_TIP_DAYS")
     retention_conversation_hours: int = Field(6, ge=1, le=168, validation_alias="LOOKOUT_RETENTION_CONVERSATION_HOURS")
+    # An appeal's photo is deleted this long after it was attached, once its alert is over (resolved, cancelled,
+    # expired); it stops being served the moment the alert is resolved.
+    retention_photo_days: int = Field(30, ge=1, le=3650, validation_alias="LOOKOUT_RETENTION_PHOTO_DAYS")
 
     geocoder: str = Field("nominatim", validation_alias="LOOKOUT_GEOCODER")
     geocoder_domain: str | None = Field(None, validation_alias="LOOKOUT_GEOCODER_DOMAIN")

@@ -18,8 +18,11 @@ REPLY_LINE = "Reply with what you saw. STOP to end"
 ELLIPSIS = "..."  # GSM-7: "…" would turn the whole text into UCS-2, more than halving what fits
 
 
-def alert_sms(parts: MessageParts, force_name: str, max_segments: int, *, link: str | None = None) -> str:
-    """The alert within ``max_segments``; ``link`` (the public page) is added only when the message is cut.
+def alert_sms(
+    parts: MessageParts, force_name: str, max_segments: int, *, link: str | None = None, photo: bool = False
+) -> str:
+    """The alert within ``max_segments``; ``link`` (the public page) is added only when the message is cut, or
+    always for an appeal with a ``photo`` (the page shows it: a text can't).
     Dashes, curly quotes and the like become their GSM-7 twins first (core/sms_segments.py)."""
     parts = replace(
         parts,
@@ -31,11 +34,12 @@ def alert_sms(parts: MessageParts, force_name: str, max_segments: int, *, link: 
     status = f"{parts.status}: " if parts.status else ""
     head = f"{status}{force_name}: {parts.headline or parts.heading}"
     tail = [f"Incident {parts.incident_number}" if parts.incident_number else None, parts.contact]
-    closing = REPLY_LINE if parts.tip_alert_id is not None else None
-    whole = _join(head, parts.body, *tail, closing)
+    closing = REPLY_LINE if parts.tip_alert_id is not None else parts.closing
+    pictured = f"Photo: {link}" if photo and link else None
+    whole = _join(head, parts.body, *tail, closing, pictured)
     if count_segments(whole).count <= max_segments:
         return whole
-    more = f"More: {link}" if link else None
+    more = (pictured or f"More: {link}") if link else None
     body = _shortest_fitting(head, parts.body, tail, closing, more, max_segments)
     if body is not None:
         return _join(head, body, *tail, closing, more)

@@ -114,6 +114,7 @@ class Lookout:
             paid_rates=paces_of(self.settings).paid,
             daily_limits=paces_of(self.settings).daily_limits,
             notices=OfficerNotices(self.uow, slack=Channel.SLACK in self.channels, clock=self.clock),
+            public_url=self.settings.public_url,
             clock=self.clock,
         )
 
@@ -170,7 +171,10 @@ def build(settings: Settings | None = None, *, clock: Clock = utc_now) -> Lookou
         uow,
         timezone=force.settings.timezone,
         retention=RetentionPeriods(
-            settings.retention_delivery_days, settings.retention_tip_days, settings.retention_conversation_hours
+            settings.retention_delivery_days,
+            settings.retention_tip_days,
+            settings.retention_conversation_hours,
+            settings.retention_photo_days,
         ),
         clock=clock,
     )
@@ -266,7 +270,7 @@ def create_app(lookout: Lookout) -> FastAPI:
     )
     add_metrics(app, metrics, token=token.get_secret_value() if token else None)
     add_body_limit(app)  # last added = outermost: no body reaches a route (or the metrics) past its limit
-    cap = CapService(lookout.uow, lookout.force, clock=lookout.clock)
+    cap = CapService(lookout.uow, lookout.force, clock=lookout.clock, public_url=lookout.settings.public_url)
     add_alert_pages(app, uow=lookout.uow, force=lookout.force, key=page_key(lookout.settings))
 
     @app.get("/cap/alerts/{reference}.xml", include_in_schema=False)

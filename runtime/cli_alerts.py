@@ -18,11 +18,13 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
+from bots.photo_files import prepare_photo
+from core.alert_photos import MAX_PHOTO_BYTES
 from core.errors import InvalidInput
 from core.force import ForceConfig, load_force_config
 from core.geo.areas import Area, CircleArea
 from core.geo.coords import parse_distance
-from core.model import RESIDENT_CHANNELS, Alert, AlertState, Channel, DeliveryState, Severity
+from core.model import RESIDENT_CHANNELS, Alert, AlertPhoto, AlertState, Channel, DeliveryState, Severity
 from core.origin import act_from
 from core.ports import FeedbackCounts
 from core.services.alerts import (
@@ -207,6 +209,7 @@ class Compose:
             contact=o.get("contact") or None,  # type: ignore[arg-type]
             expires_at=expires,
             template=str(o["template"]) if o.get("template") and "--template" not in errors else None,
+            photo=checked(lambda: _read_photo(o.get("photo")), None),
         )
         try:
             lookout.alerts.compose(request, author)  # checks only: nothing is stored
@@ -242,7 +245,31 @@ _COMPOSE_FIELDS = {
     "expires",
     "template",
     "fill",
+    "photo",
 }
+
+
+def _read_photo(path: object) -> AlertPhoto | None:
+    """``--photo FILE``: read, checked and re-encoded (bots/photo_files.py), or InvalidInput on ``--photo``."""
+    if not path:
+        return None
+    file = Path(str(path)).expanduser()
+    try:
+        if not file.is_file():
+            raise InvalidInput.one("--photo", f"there is no file {str(path)!r}")
+        if file.stat().st_size > MAX_PHOTO_BYTES:
+            raise InvalidInput.one(
+                "--photo",
+                f"{file.name} is {file.stat().st_size / 1024 / 1024:.1f} MB; the most is "
+                f"{MAX_PHOTO_BYTES // (1024 * 1024)} MB. Send a smaller copy",
+            )
+        data = file.read_bytes()
+    except OSError as exc:
+        raise InvalidInput.one("--photo", f"{file.name} could not be read: {exc.strerror}") from None
+    try:
+        return prepare_photo(data, file.name)
+    except InvalidInput as exc:
+        raise InvalidInput.one("--photo", "; ".join(exc.errors.values())) from None
 
 
 # Typer options, declared once and reused by preview and send.
@@ -262,6 +289,9 @@ TEMPLATE = typer.Option(
     "--template",
     help="Start from one of the force's templates (`lookout alert templates`); "
     "options given here override its text and defaults.",
+)
+PHOTO = typer.Option(
+    None, "--photo", help="A photo for an appeal (JPEG, PNG, WebP or GIF; up to 5 MB and 40 megapixels)."
 )
 FILL = typer.Option(None, "--fill", help='Fill in a template placeholder: --fill name="Amy Smith" (once for each).')
 EVERYONE = typer.Option(
@@ -378,6 +408,7 @@ def preview(
     expires: str = EXPIRES,
     template: str = TEMPLATE,
     fill: list[str] = FILL,
+    photo: str = PHOTO,
     actor: str = ACTOR,
     as_json: bool = JSON,
 ) -> None:
@@ -430,6 +461,7 @@ def send(
     expires: str = EXPIRES,
     template: str = TEMPLATE,
     fill: list[str] = FILL,
+    photo: str = PHOTO,
     actor: str = ACTOR,
     as_json: bool = JSON,
     yes: bool = typer.Option(False, "--yes", "-y", help="Send without asking to confirm the preview."),
@@ -540,6 +572,23 @@ def cancel(
     if not yes and not typer.confirm(f"Cancel {reference}?", default=False):
         raise typer.Exit(1)
     result = _run(lambda lookout: lookout.alerts.cancel(reference, who, reason=reason))
+    out.print_json(_alert_json(result.alert, result.recipients)) if as_json else _print_sent(result)
+
+
+@alert_app.command()
+def resolve(
+    reference: str = typer.Argument(..., help="The appeal that is over: the person was found safe."),
+    message: str = typer.Option("", "--message", help="Told to everyone reached (default: found safe, with thanks)."),
+    yes: bool = typer.Option(False, "--yes", "-y", help="Don't ask to confirm."),
+    actor: str = ACTOR,
+    as_json: bool = JSON,
+) -> None:
+    """Resolved — found safe: stop deliveries not yet made, tell everyone reached, withdraw the photo."""
+    who = actor or _default_actor()
+    _json_needs_yes(as_json, yes)
+    if not yes and not typer.confirm(f"Mark {reference} resolved (found safe)?", default=False):
+        raise typer.Exit(1)
+    result = _run(lambda lookout: lookout.alerts.resolve(reference, who, message=message))
     out.print_json(_alert_json(result.alert, result.recipients)) if as_json else _print_sent(result)
 
 

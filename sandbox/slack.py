@@ -67,7 +67,7 @@ from sandbox.slack_workspace import (
 
 # Fields Slack takes as JSON-encoded strings when they travel in a form or the query string.
 _JSON_FIELDS = {"blocks", "attachments", "view", "files", "metadata"}
-_SCOPES = "chat:write,chat:write.public,commands,files:write,users:read,channels:history"
+_SCOPES = "chat:write,chat:write.public,commands,files:read,files:write,users:read,channels:history"
 MAX_TEXT = 40_000
 MAX_VIEW_STACK = 3
 
@@ -158,6 +158,7 @@ class UploadedFile:
     thread_ts: str | None = None
     shares: list[tuple[str, str]] = field(default_factory=list)  # (channel, message ts)
     created: int = field(default_factory=lambda: int(time.time()))
+    owner: str = BOT_USER_ID  # who uploaded it: the bot, or a person (a modal's file input)
 
 
 @dataclass
@@ -240,6 +241,8 @@ class SlackStandIn(ServedStandIn):
     ) -> None:
         self.bot_token = bot_token
         self.signing_secret = signing_secret
+        # The bot token's scopes (Slack says them in X-OAuth-Scopes); take one away to see the app without it.
+        self.scopes: set[str] = set(_SCOPES.split(","))
         self.limits = limits or SlackLimits()
         self.faults = faults or SlackFaults()
         self.users: dict[str, SandboxUser] = {u.id: u for u in SANDBOX_USERS}
@@ -404,7 +407,7 @@ class SlackStandIn(ServedStandIn):
                 if exc.status == 429:
                     self.rate_limited += 1
                 return _error(exc)
-        return JSONResponse({"ok": True, **result}, headers={"x-oauth-scopes": _SCOPES})
+        return JSONResponse({"ok": True, **result}, headers={"x-oauth-scopes": ",".join(sorted(self.scopes))})
 
     def _authenticate(self, token: str | None) -> None:
         if not token:
@@ -530,6 +533,33 @@ class SlackStandIn(ServedStandIn):
         self.files[file_id] = UploadedFile(file_id, filename, length, key, _optional_str(params.get("alt_txt")))
         self._uploads[key] = file_id
         return {"upload_url": f"{call.base_url}/upload/v1/{key}", "file_id": file_id}
+
+    def _files_info(self, call: _Call) -> dict[str, Any]:
+        """``files.info`` (scope files:read): a file the app may see, in Slack's file object."""
+        if "files:read" not in self.scopes:
+            raise _SlackError("missing_scope", needed="files:read", provided=",".join(sorted(self.scopes)))
+        uploaded = self.files.get(str(call.params.get("file") or ""))
+        if uploaded is None or not uploaded.completed or uploaded.content is None:
+            raise _SlackError("file_not_found")
+        return {
+            "file": self._file_json(uploaded, call.base_url),
+            "comments": [],
+            "response_metadata": {"next_cursor": ""},
+        }
+
+    def person_uploads(self, user_id: str, content: bytes, filename: str) -> str:
+        """A person attaches a file in a modal's file input (Slack's client uploads it): its id, not yet shared."""
+        with self._lock:
+            file_id = "F" + self._random_id(10)
+            self.files[file_id] = UploadedFile(
+                file_id, filename, len(content), self._random_token(32), content=content, completed=True, owner=user_id
+            )
+        return file_id
+
+    def file_object(self, file_id: str) -> dict[str, Any]:
+        """A file as a view submission's ``file_input`` state carries it."""
+        with self._lock:
+            return self._file_json(self.files[file_id], self.base_url)
 
     def _files_complete_upload_external(self, call: _Call) -> dict[str, Any]:
         params = call.params
@@ -810,7 +840,7 @@ class SlackStandIn(ServedStandIn):
             "mimetype": mimetype,
             "filetype": extension,
             "pretty_type": extension.upper(),
-            "user": BOT_USER_ID,
+            "user": uploaded.owner,
             "user_team": TEAM_ID,
             "editable": False,
             "size": len(uploaded.content or b""),
@@ -1150,6 +1180,7 @@ _METHODS = {
     "views.update": SlackStandIn._views_update,
     "files.getUploadURLExternal": SlackStandIn._files_get_upload_url_external,
     "files.completeUploadExternal": SlackStandIn._files_complete_upload_external,
+    "files.info": SlackStandIn._files_info,
 }
 
 

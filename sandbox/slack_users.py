@@ -245,8 +245,24 @@ class SimulatedSlackClient:
         self, view_id: str, values: Mapping[str, Mapping[str, Any]], callback_id: str | None
     ) -> dict[str, Any]:
         view = dict(self._stand_in.view(view_id) or _unknown_view(view_id, callback_id))
-        view["state"] = {"values": _state_values(view.get("blocks") or [], values)}
+        blocks = view.get("blocks") or []
+        files = {
+            block_id: {
+                action_id: {"type": "file_input", "files": [self._stand_in.file_object(f) for f in value]}
+                if isinstance(value, list)
+                and (_find_element(blocks, action_id, block_id)[1] or {}).get("type") == "file_input"
+                else value
+                for action_id, value in actions.items()
+            }
+            for block_id, actions in values.items()
+        }
+        view["state"] = {"values": _state_values(blocks, files)}
         return view
+
+    def attach_file(self, user_id: str, content: bytes, filename: str) -> str:
+        """The person picks a file in a modal's file input: Slack's client uploads it; submit its id in ``values``
+        (``{"photo": {"value": [file_id]}}``) and the submission carries Slack's file object."""
+        return self._stand_in.person_uploads(user_id, content, filename)
 
     def _in_view(
         self, user_id: str, view_id: str, values: Mapping[str, Mapping[str, Any]]

@@ -50,6 +50,7 @@ _JSON_FIELDS = {
 }
 MAX_TEXT = 4096
 MAX_CAPTION = 1024
+DELETE_WINDOW_S = 48 * 3600  # deleteMessage: a bot's own message in a private chat, for 48 hours
 MAX_CALLBACK_DATA = 64
 
 
@@ -287,19 +288,7 @@ class TelegramStandIn(ServedStandIn):
         stored = self._file_param(params, "photo", "photo.jpg")
         record = self._record(params, "photo", caption, visible)
         record.file_id = stored.file_id
-        result = self._message_json(record)
-        result["photo"] = [
-            {
-                "file_id": stored.file_id,
-                "file_unique_id": stored.file_id[-12:],
-                "width": 800,
-                "height": 600,
-                "file_size": len(stored.content),
-            }
-        ]
-        if caption:
-            result["caption"] = visible
-        return result
+        return self._message_json(record)
 
     def _send_document(self, params: dict[str, Any]) -> dict[str, Any]:
         caption = str(params.get("caption", ""))
@@ -328,6 +317,8 @@ class TelegramStandIn(ServedStandIn):
 
     def _edit_message_text(self, params: dict[str, Any]) -> dict[str, Any]:
         record = self._existing(params, "message to edit not found")
+        if record.kind != "text":
+            raise _ApiError(400, "Bad Request: there is no text in the message to edit")
         text = str(params.get("text", ""))
         visible = self._checked_text(text, params.get("parse_mode"), MAX_TEXT, "message text")
         markup = self._checked_markup(params.get("reply_markup"))
@@ -347,9 +338,29 @@ class TelegramStandIn(ServedStandIn):
         record.reply_markup, record.edits = markup, record.edits + 1
         return self._message_json(record)
 
+    def _edit_message_caption(self, params: dict[str, Any]) -> dict[str, Any]:
+        record = self._existing(params, "message to edit not found")
+        if record.kind not in ("photo", "document"):
+            raise _ApiError(400, "Bad Request: there is no caption in the message to edit")
+        caption = str(params.get("caption", ""))
+        visible = self._checked_text(caption, params.get("parse_mode"), MAX_CAPTION, "caption", allow_empty=True)
+        markup = self._checked_markup(params.get("reply_markup"))
+        if visible == record.visible and markup == record.reply_markup:
+            raise _ApiError(400, "Bad Request: message is not modified")
+        record.text, record.visible, record.reply_markup, record.edits = caption, visible, markup, record.edits + 1
+        return self._message_json(record)
+
     def _delete_message(self, params: dict[str, Any]) -> bool:
-        self._existing(params, "message to delete not found").deleted = True
+        record = self._existing(params, "message to delete not found")
+        if time.monotonic() - record.at > DELETE_WINDOW_S:
+            # A bot may delete its own messages in a private chat only for 48 hours.
+            raise _ApiError(400, "Bad Request: message can't be deleted for everyone")
+        record.deleted = True
         return True
+
+    def age_message(self, chat_id: int, message_id: int, seconds: float) -> None:
+        """Make a message ``seconds`` older (to reach Telegram's 48-hour deletion limit without waiting)."""
+        self._by_id[(chat_id, message_id)].at -= seconds
 
     def _answer_callback_query(self, params: dict[str, Any]) -> bool:
         if not params.get("callback_query_id"):
@@ -504,6 +515,19 @@ class TelegramStandIn(ServedStandIn):
         }
         if record.kind == "text":
             message["text"] = record.visible
+        stored = self.files.get(record.file_id or "") if record.kind == "photo" else None
+        if stored is not None:
+            message["photo"] = [
+                {
+                    "file_id": stored.file_id,
+                    "file_unique_id": stored.file_id[-12:],
+                    "width": 800,
+                    "height": 600,
+                    "file_size": len(stored.content),
+                }
+            ]
+            if record.visible:
+                message["caption"] = record.visible
         if record.edits:
             message["edit_date"] = int(time.time())
         if record.reply_markup and "inline_keyboard" in record.reply_markup:
@@ -532,6 +556,7 @@ _METHODS = {
     "editmessagetext": TelegramStandIn._edit_message_text,
     "editmessagereplymarkup": TelegramStandIn._edit_message_reply_markup,
     "deletemessage": TelegramStandIn._delete_message,
+    "editmessagecaption": TelegramStandIn._edit_message_caption,
     "answercallbackquery": TelegramStandIn._answer_callback_query,
     "getfile": TelegramStandIn._get_file,
     "setmycommands": TelegramStandIn._set_my_commands,

@@ -60,7 +60,7 @@ from sandbox.faults import FaultInjector
 from sandbox.server import BackgroundServer, ServedStandIn, public_base_url
 from sandbox.whatsapp_errors import GraphError, invalid, no_such_object, unauthorized, webhook_error
 from sandbox.whatsapp_limits import LimitLedger, WhatsAppLimits
-from sandbox.whatsapp_payloads import POLICE_ALERT, Template, recipient, validate_message
+from sandbox.whatsapp_payloads import POLICE_ALERT, POLICE_ALERT_PHOTO, Template, recipient, validate_message
 from sandbox.whatsapp_users import SimulatedUser, act_as_user
 from sandbox.whatsapp_webhooks import WebhookDelivery, envelope, post_signed
 
@@ -68,6 +68,7 @@ from sandbox.whatsapp_webhooks import WebhookDelivery, envelope, post_signed
 # are the stand-in's settings, so they are offered here too; the rest lives in the modules named above.
 __all__ = [
     "POLICE_ALERT",
+    "POLICE_ALERT_PHOTO",
     "InboundMessage",
     "Media",
     "Rejection",
@@ -161,7 +162,7 @@ class WhatsAppStandIn(ServedStandIn):
         callback_url: str | None = None,
         display_phone_number: str = "447700900000",
         waba_id: str = "200000000000001",
-        templates: tuple[Template, ...] = (POLICE_ALERT,),
+        templates: tuple[Template, ...] = (POLICE_ALERT, POLICE_ALERT_PHOTO),
         clock: Callable[[], float] = time.time,
         seed: int = 0,
     ) -> None:

@@ -49,6 +49,7 @@ class Template:
     languages: frozenset[str] = frozenset({"en", "en_GB"})
     quick_replies: tuple[str, ...] = ()
     category: str = "UTILITY"
+    header: str | None = None  # "IMAGE": every send gives the picture as a header parameter
 
     @property
     def body_parameters(self) -> int:
@@ -63,6 +64,13 @@ POLICE_ALERT = Template(
     name="police_alert",
     body="{{1}} alert for {{2}}:\n\n{{3}}\n\n{{4}}",
     quick_replies=("Send information", "Stop alerts", "👍 Useful", "👎 Not useful"),
+)
+# The same words under an IMAGE header: what an appeal with a photo is sent as outside the window.
+POLICE_ALERT_PHOTO = Template(
+    name="police_alert_photo",
+    body=POLICE_ALERT.body,
+    quick_replies=POLICE_ALERT.quick_replies,
+    header="IMAGE",
 )
 
 
@@ -150,6 +158,14 @@ def _interactive_shown(interactive: dict[str, Any]) -> str:
     text = (interactive.get("body") or {}).get("text")
     if not isinstance(text, str) or not text:
         raise invalid("The parameter interactive['body']['text'] is required.")
+    header = interactive.get("header")
+    if header is not None:
+        kind_of_header = header.get("type") if isinstance(header, dict) else None
+        if kind_of_header not in ("text", "image", "video", "document"):
+            raise invalid("Param interactive['header']['type'] must be one of {TEXT, IMAGE, VIDEO, DOCUMENT}.")
+        media = header.get(kind_of_header)
+        if kind_of_header != "text" and not (isinstance(media, dict) and (media.get("link") or media.get("id"))):
+            raise invalid(f"Param interactive['header']['{kind_of_header}'] must have a link or an id.")
     if len(text) > MAX_INTERACTIVE_BODY:
         raise invalid(f"Param interactive['body']['text'] must be at most {MAX_INTERACTIVE_BODY} characters long.")
     action = interactive.get("action")
@@ -239,7 +255,23 @@ def _template_shown(content: dict[str, Any], template_named: Callable[[str], Tem
             f"of params ({template.body_parameters})",
         )
     _check_quick_reply_buttons(components, template)
+    _check_header(components, template)
     return template.render(parameters)
+
+
+def _check_header(components: list[Any], template: Template) -> None:
+    """A template with an IMAGE header needs its picture in every send (by link or id); one without takes none."""
+    headers = [c for c in components if isinstance(c, dict) and c.get("type") == "header"]
+    if template.header is None:
+        if headers:
+            raise GraphError(132012, "Parameter format does not match format in the created template: header")
+        return
+    parameters = headers[0].get("parameters") if headers else None
+    image = parameters[0].get("image") if isinstance(parameters, list) and parameters else None
+    if not (isinstance(image, dict) and (isinstance(image.get("link"), str) or isinstance(image.get("id"), str))):
+        raise GraphError(
+            132012, "Parameter format does not match format in the created template: header needs an image"
+        )
 
 
 def _body_parameters(components: list[Any]) -> list[str]:

@@ -402,3 +402,23 @@ messaging_allowance = Table(
     Column("counted_at", UTCDateTime, nullable=False),
     Index("ix_messaging_allowance_counted", "channel", "counted_at"),
 )
+
+# The photo of an appeal (migration 0018): one per alert, re-encoded as JPEG without metadata, kept in the database
+# so every process can serve and send it. ``token`` is the secret part of its public address; ``data`` goes when the
+# force's photo retention has passed (LOOKOUT_RETENTION_PHOTO_DAYS), the size and digest stay.
+alert_photos = Table(
+    "alert_photos",
+    metadata,
+    Column("alert_id", Integer, ForeignKey("alerts.id", ondelete="CASCADE"), primary_key=True),
+    Column("token", String(40), nullable=False),
+    Column("content_type", String(40), nullable=False),
+    Column("width", Integer, nullable=False),
+    Column("height", Integer, nullable=False),
+    Column("size", Integer, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("data", LargeBinary, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("withdrawn_at", UTCDateTime, nullable=True),
+    Column("purged_at", UTCDateTime, nullable=True),
+    Index("ix_alert_photos_created_at", "created_at"),
+)

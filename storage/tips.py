@@ -218,7 +218,14 @@ class SqlTipRepository:
             await self._conn.execute(
                 select(messages.c.kind, messages.c.alert_id, messages.c.tip_id)
                 .select_from(deliveries.join(messages, messages.c.id == deliveries.c.message_id))
-                .where(deliveries.c.address == str(address), deliveries.c.provider_message_id == provider_message_id)
+                .where(
+                    deliveries.c.address == str(address),
+                    or_(
+                        deliveries.c.provider_message_id == provider_message_id,
+                        # an appeal sent as photo then text is known as "<text id>/<photo id>" (Telegram)
+                        deliveries.c.provider_message_id.startswith(f"{provider_message_id}/", autoescape=True),
+                    ),
+                )
                 .limit(1)
             )
         ).first()

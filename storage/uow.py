@@ -19,6 +19,7 @@ from storage.inbound import SqlInboundLog
 from storage.operations import SqlOperationalCounts
 from storage.outages import is_outage, unavailable
 from storage.outbox import SqlOutbox
+from storage.photos import SqlAlertPhotos
 from storage.receipts import SqlReceipts
 from storage.reports import SqlReports
 from storage.residents import SqlResidentRepository
@@ -47,6 +48,7 @@ class SqlUnitOfWork:
     allowance: SqlMessagingAllowance
     receipts: SqlReceipts
     feedback: SqlAlertFeedback
+    photos: SqlAlertPhotos
 
     def __init__(self, engine: AsyncEngine, *, clock: Clock, read_only: bool = False) -> None:
         self._engine = engine
@@ -96,6 +98,7 @@ class SqlUnitOfWork:
         self.allowance = SqlMessagingAllowance(self._conn)
         self.receipts = SqlReceipts(self._conn)
         self.feedback = SqlAlertFeedback(self._conn)
+        self.photos = SqlAlertPhotos(self._conn)
         return self
 
     async def __aexit__(

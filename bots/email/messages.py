@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from email.message import EmailMessage
+from email.utils import make_msgid
 from typing import Any
 
 from bots.email.compose import build_email
@@ -31,6 +32,8 @@ def email_for(message: OutboundMessage, to: str, *, sender: str, force_name: str
     Updates and cancellations name the original email (``reply_to``) so mail apps show them as one thread."""
     parts = message.parts or plain_parts(message, force_name)
     values = template_values(parts, to, force_name=force_name, links=links)
+    photo_cid = make_msgid(domain="lookout.invalid") if message.photo is not None else None
+    values["photo_cid"] = photo_cid[1:-1] if photo_cid else None
     email = build_email(
         sender=sender,
         to=to,
@@ -40,6 +43,12 @@ def email_for(message: OutboundMessage, to: str, *, sender: str, force_name: str
         unsubscribe_url=values["unsubscribe_url"],
         urgent=message.urgent,
     )
+    if message.photo is not None and photo_cid is not None:
+        # The appeal's photo inline: a related part of the HTML, which shows it by its Content-ID.
+        html_part = next(part for part in email.iter_parts() if part.get_content_type() == "text/html")
+        html_part.add_related(
+            message.photo.data, "image", "jpeg", cid=photo_cid, filename=message.photo.name, disposition="inline"
+        )
     if message.reply_to and _MESSAGE_ID.match(message.reply_to):
         email["In-Reply-To"] = message.reply_to
         email["References"] = message.reply_to

@@ -53,6 +53,13 @@ async def post_preview(deps: OfficerDeps, client: AsyncWebClient, officer: Offic
     reference = alert.reference or str(alert_id)
     channel = officer.channel or officer.user
     png = await preview_picture(preview, cells, deps.tiles)
+    photo = await deps.alerts.photo(alert_id)
+    note = None
+    if photo is not None and photo.data is not None:
+        note = (
+            f":frame_with_picture: *With a photo* ({photo.width} × {photo.height}, just above): residents see it with "
+            "the alert. Mark the alert *Resolved* when the person is found, and the photo is withdrawn."
+        )
     try:
         await client.files_upload_v2(
             channel=channel,
@@ -62,7 +69,18 @@ async def post_preview(deps: OfficerDeps, client: AsyncWebClient, officer: Offic
             alt_txt=f"Map of {alert.area_description}, shaded where the {residents_count(preview.total)} it would reach live",
             initial_comment=f"The area of *{reference}*: outline in red, residents it would reach shaded in blue.",
         )
-        posted = await client.chat_postMessage(channel=channel, **card_message(preview_card(preview, deps.force)))
+        if note is not None:
+            await client.files_upload_v2(
+                channel=channel,
+                content=photo.data,  # type: ignore[union-attr]
+                filename=f"{reference}-photo.jpg",
+                title=f"The photo of {reference}",
+                alt_txt=f"The photo attached to {reference}",
+                initial_comment=f"The photo residents will see with *{reference}* (re-encoded, without its metadata).",
+            )
+        posted = await client.chat_postMessage(
+            channel=channel, **card_message(preview_card(preview, deps.force, note=note))
+        )
     except SlackApiError as exc:
         error = str(exc.response.get("error") or "")
         if error in _CANNOT_POST:

@@ -15,6 +15,7 @@ from core.force import ForceConfig
 from core.geo.areas import Area, CircleArea
 from core.geo.coords import parse_distance
 from core.geocoding import Geocoder
+from core.model import Severity
 from core.services.alerts import AlertRequest, AlertService
 from core.services.areas import DEFAULT_RADIUS_M, Where, resolve_area
 
@@ -70,7 +71,7 @@ def request_from(form: ComposeForm, area: Area, now: datetime, force: ForceConfi
         contact=form.contact or None,
         expires_at=expiry_of(form, now),
         template=form.template or None,
-        **({"severity": severity} if (severity := (template.severity if template else None) or form.severity) else {}),
+        severity=(template.severity if template else None) or form.severity or Severity.MODERATE.value,
     )
 
 

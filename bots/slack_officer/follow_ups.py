@@ -6,30 +6,42 @@ from __future__ import annotations
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bots.slack_officer.blocks.cards import card_message
-from bots.slack_officer.blocks.follow_up import cancel_modal, update_modal
+from bots.slack_officer.blocks.follow_up import cancel_modal, resolve_modal, update_modal
 from bots.slack_officer.blocks.report import report_message
 from bots.slack_officer.deps import OfficerDeps
 from bots.slack_officer.preview_picture import report_picture
 from bots.slack_officer.replies import Officer
 from core.errors import Conflict
 from core.model import AlertState, AlertType
+from core.services.alerts import RESOLVABLE_STATES
 
 UPDATABLE = (AlertState.SENDING, AlertState.SENT, AlertState.EXPIRED)
 CANCELLABLE = (AlertState.SENDING, AlertState.SENT)
 
 
 async def open_update(
-    deps: OfficerDeps, client: AsyncWebClient, officer: Officer, trigger: str, reference: str, *, resolved: bool = False
+    deps: OfficerDeps, client: AsyncWebClient, officer: Officer, trigger: str, reference: str
 ) -> None:
-    """The update modal; ``resolved``: the same, prefilled to tell everyone reached that it is over."""
     original = await deps.alerts.get(reference)
-    check_original(
-        original.reference or reference, original.type, original.state, UPDATABLE, "resolved" if resolved else "updated"
-    )
+    check_original(original.reference or reference, original.type, original.state, UPDATABLE, "updated")
     deps.alerts.require_updatable(original)  # an expired alert: say so before the modal, not after it
     reached = await _reached(deps, original.id)  # type: ignore[arg-type]
     metadata = {"ref": original.reference, "channel": officer.channel}
-    await client.views_open(trigger_id=trigger, view=update_modal(original, reached, metadata, resolved=resolved))
+    await client.views_open(trigger_id=trigger, view=update_modal(original, reached, metadata))
+
+
+async def open_resolve(
+    deps: OfficerDeps, client: AsyncWebClient, officer: Officer, trigger: str, reference: str
+) -> None:
+    """ "Resolved — found safe": the confirmation modal (an expired appeal can be resolved too: its photo is out there)."""
+    original = await deps.alerts.get(reference)
+    check_original(original.reference or reference, original.type, original.state, RESOLVABLE_STATES, "resolved")
+    reached = await _reached(deps, original.id)  # type: ignore[arg-type]
+    photo = await deps.alerts.photo(original.id)  # type: ignore[arg-type]
+    metadata = {"ref": original.reference, "channel": officer.channel}
+    await client.views_open(
+        trigger_id=trigger, view=resolve_modal(original, reached, metadata, photo=photo is not None)
+    )
 
 
 async def open_cancel(

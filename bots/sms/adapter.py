@@ -45,7 +45,7 @@ class SmsAdapter:
         if parts is None:
             return gsm_friendly(message.text)
         link = self._alert_link(parts.reference) if parts.reference else None
-        return alert_sms(parts, self.force_name, self.max_segments, link=link)
+        return alert_sms(parts, self.force_name, self.max_segments, link=link, photo=message.photo_url is not None)
 
     async def send(self, to: Address, message: OutboundMessage) -> DeliveryResult:
         try:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import heapq
+import html
 import itertools
 import logging
+import re
 import time
 from contextvars import ContextVar
 from dataclasses import replace
@@ -26,7 +28,13 @@ from aiogram.exceptions import (
 )
 from aiogram.methods import Response, TelegramMethod
 from aiogram.methods.base import TelegramType
-from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions, ReplyParameters
+from aiogram.types import (
+    BufferedInputFile,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    LinkPreviewOptions,
+    ReplyParameters,
+)
 
 from bots.telegram.request_retries import RETRY_PAUSES_S, EditsAlreadyMade, RetryTransientFailures
 from core.channels import PUBLISHED_LIMITS, ChannelLimits
@@ -46,6 +54,7 @@ _RESPONSE_TYPES = [
         methods.SendMessage,
         methods.EditMessageText,
         methods.EditMessageReplyMarkup,
+        methods.EditMessageCaption,
         methods.AnswerCallbackQuery,
         methods.SendDocument,
         methods.SendPhoto,
@@ -59,6 +68,29 @@ _RESPONSE_TYPES = [
         methods.GetMe,
     )
 ]
+
+# A photo's caption: at most 1,024 characters after entities are parsed (docs/platforms.md).
+MAX_CAPTION = 1024
+# An appeal sent as its photo then its text is known by both ids: "<text id>/<photo id>".
+PHOTO_ID_SEPARATOR = "/"
+_TAG = re.compile(r"<[^>]+>")
+
+
+def caption_fits(html_text: str) -> bool:
+    """Whether the alert (Telegram HTML) fits a photo's caption, counted as people see it (tags parsed away), in
+    UTF-16 code units as Telegram counts entities: an emoji counts two, so a borderline alert goes as photo then
+    text rather than be refused."""
+    shown = html.unescape(_TAG.sub("", html_text))
+    return len(shown.encode("utf-16-le")) // 2 <= MAX_CAPTION
+
+
+def split_message_id(provider_id: str | None) -> tuple[int | None, int | None]:
+    """(the text's message id, the photo's when it went separately) from a delivery's provider id."""
+    if not provider_id:
+        return None, None
+    text, _, photo = provider_id.partition(PHOTO_ID_SEPARATOR)
+    return (int(text) if text.isdecimal() else None), (int(photo) if photo.isdecimal() else None)
+
 
 # Bad requests that mean the chat itself is gone, not that this message was wrong.
 _CHAT_GONE = ("chat not found", "user is deactivated", "bot can't initiate conversation")
@@ -103,20 +135,50 @@ class TelegramAdapter:
                 else:
                     rows.append([button])
             markup = InlineKeyboardMarkup(inline_keyboard=rows)
-        reply, reply_to = None, int(message.reply_to) if message.reply_to and message.reply_to.isdecimal() else None
-        if reply_to is not None:
+        text_id, photo_id = split_message_id(message.reply_to)
+        reply = None
+        if text_id is not None:
             # If the original was deleted, send anyway rather than fail the update.
-            reply = ReplyParameters(message_id=reply_to, allow_sending_without_reply=True)
+            reply = ReplyParameters(message_id=text_id, allow_sending_without_reply=True)
+        chat_id = int(to.id)
+        paid = True if message.paid_broadcast else None
         try:
-            if message.edit_original and reply_to is not None:
-                await self._edit_original(int(to.id), reply_to, message.edit_original)
+            if message.edit_original and text_id is not None:
+                await self._edit_original(chat_id, text_id, message.edit_original)
+            if message.withdraw_photo and (photo_id or text_id) is not None:
+                await self._withdraw_photo(chat_id, photo_id or text_id, message)  # type: ignore[arg-type]
+            if message.photo is not None:
+                photo = BufferedInputFile(message.photo.data, filename=message.photo.name)
+                if caption_fits(message.text):
+                    sent = await self.bot.send_photo(
+                        chat_id=chat_id,
+                        photo=photo,
+                        caption=message.text,
+                        reply_markup=markup,
+                        reply_parameters=reply,
+                        allow_paid_broadcast=paid,
+                    )
+                    return DeliveryResult.sent(str(sent.message_id))
+                # Too long for a caption: the photo, then the text with its buttons. A failure after the photo
+                # sends both again on the retry (docs/alerts.md, "Known limits").
+                pictured = await self.bot.send_photo(
+                    chat_id=chat_id, photo=photo, reply_parameters=reply, allow_paid_broadcast=paid
+                )
+                sent = await self.bot.send_message(
+                    chat_id=chat_id,
+                    text=message.text,
+                    reply_markup=markup,
+                    link_preview_options=LinkPreviewOptions(is_disabled=True),
+                    allow_paid_broadcast=paid,
+                )
+                return DeliveryResult.sent(f"{sent.message_id}{PHOTO_ID_SEPARATOR}{pictured.message_id}")
             sent = await self.bot.send_message(
-                chat_id=int(to.id),
+                chat_id=chat_id,
                 text=message.text,
                 reply_markup=markup,
                 reply_parameters=reply,
                 link_preview_options=LinkPreviewOptions(is_disabled=True),
-                allow_paid_broadcast=True if message.paid_broadcast else None,
+                allow_paid_broadcast=paid,
             )
         except TelegramRetryAfter as exc:
             return DeliveryResult.retry(exc.message, after=float(exc.retry_after))
@@ -133,6 +195,22 @@ class TelegramAdapter:
             return DeliveryResult.retry(f"{type(exc).__name__}: {exc}")
         return DeliveryResult.sent(str(sent.message_id))
 
+    async def _withdraw_photo(self, chat_id: int, photo_id: int, message: OutboundMessage) -> None:
+        """A resolved appeal: delete its photo while Telegram still allows it (48 h), otherwise replace the caption.
+        Best effort, as a cancellation's edit: the resolution that follows says it either way."""
+        if message.delete_photo:
+            try:
+                await self.bot.delete_message(chat_id=chat_id, message_id=photo_id)
+                return
+            except (TelegramBadRequest, TelegramNotFound) as exc:  # too old after all, or already gone
+                logger.info("could not delete photo message %s: %s", photo_id, exc.message)
+        try:
+            await self.bot.edit_message_caption(
+                chat_id=chat_id, message_id=photo_id, caption=message.withdraw_photo, reply_markup=None
+            )
+        except (TelegramBadRequest, TelegramNotFound) as exc:
+            logger.info("could not withdraw photo message %s: %s", photo_id, exc.message)
+
     async def _edit_original(self, chat_id: int, message_id: int, text: str) -> None:
         """Rewrite the original (a cancellation) so nobody acts on it later. Best effort:
         if the message is gone or too old to edit, the reply that follows still says it."""
@@ -145,7 +223,15 @@ class TelegramAdapter:
                 link_preview_options=LinkPreviewOptions(is_disabled=True),
             )
         except (TelegramBadRequest, TelegramNotFound) as exc:
-            logger.info("could not mark message %s as cancelled: %s", message_id, exc.message)
+            if "no text in the message" not in exc.message:
+                logger.info("could not mark message %s as cancelled: %s", message_id, exc.message)
+                return
+            try:  # an appeal whose text is its photo's caption
+                await self.bot.edit_message_caption(
+                    chat_id=chat_id, message_id=message_id, caption=text, reply_markup=None
+                )
+            except (TelegramBadRequest, TelegramNotFound) as again:
+                logger.info("could not mark photo message %s as cancelled: %s", message_id, again.message)
 
     async def aclose(self) -> None:
         await self.bot.session.close()

@@ -5,6 +5,11 @@ information" reply button; outside it, the approved alert template (the
 worker decides from the resident's last message, and marks the message
 ``template_only``). If Meta says the window has closed after all (131047),
 the same alert goes again at once as the template.
+
+An appeal's photo goes by its public address (Meta fetches it): as the header of the alert's reply-button message
+when the alert fits one (1,024 characters), else as a picture before the text; outside the window, as the IMAGE
+header of the ``<WHATSAPP_ALERT_TEMPLATE>_photo`` template. WhatsApp lets a business take back nothing it sent,
+so a resolution asks people to delete the photo.
 """
 
 from __future__ import annotations
@@ -16,7 +21,14 @@ from typing import ClassVar
 import httpx
 
 from bots.whatsapp.graph import PAIR_RATE, SPAM_RATE, THROUGHPUT, UNDELIVERABLE, WINDOW_CLOSED, CloudApi, GraphError
-from bots.whatsapp.messages import MAX_BODY, MAX_BUTTONS, buttons_message, template_message, text_message
+from bots.whatsapp.messages import (
+    MAX_BODY,
+    MAX_BUTTONS,
+    buttons_message,
+    image_message,
+    template_message,
+    text_message,
+)
 from core.channels import PUBLISHED_LIMITS, ChannelLimits
 from core.model import Address, Channel
 from core.outbound import DeliveryResult, OutboundMessage
@@ -41,6 +53,9 @@ class WhatsAppAdapter:
             if message.template is not None and message.template_only:
                 return DeliveryResult.sent(await self.api.send(to.id, template_message(message.template)))
             try:
+                if message.photo_url and not _photo_in_header(message):
+                    # Too long to go under the picture: the picture first, then the alert with its button.
+                    await self.api.send(to.id, image_message(message.photo_url, reply_to=message.reply_to))
                 wamid = await self.api.send(to.id, free_form(message))
             except GraphError as exc:
                 if exc.code != WINDOW_CLOSED or message.template is None:
@@ -57,11 +72,22 @@ class WhatsAppAdapter:
         await self.api.aclose()
 
 
+def _photo_in_header(message: OutboundMessage) -> bool:
+    """Whether an appeal goes as one message: its picture as the header of its reply-button message."""
+    return bool(message.buttons) and len(message.buttons) <= MAX_BUTTONS and len(message.text) <= MAX_BODY
+
+
 def free_form(message: OutboundMessage) -> dict:
-    """Text with its buttons as reply buttons when they fit; otherwise plain text that says how to answer."""
+    """Text with its buttons as reply buttons when they fit (an appeal's picture as their header); otherwise plain
+    text that says how to answer."""
     buttons = message.buttons
-    if buttons and len(buttons) <= MAX_BUTTONS and len(message.text) <= MAX_BODY:
-        return buttons_message(message.text, [(b.data, b.label) for b in buttons], reply_to=message.reply_to)
+    if _photo_in_header(message):
+        return buttons_message(
+            message.text,
+            [(b.data, b.label) for b in buttons],
+            reply_to=message.reply_to,
+            header_image=message.photo_url,
+        )
     text = message.text
     if any(b.data.startswith("tip:") for b in buttons):
         text = f"{text}\n\n{REPLY_TO_TIP}"  # replying to an alert starts a tip, button or not

@@ -36,14 +36,27 @@ def text_message(body: str, *, reply_to: str | None = None) -> dict[str, Any]:
     return _with_context({"type": "text", "text": {"body": shorten(body, MAX_TEXT), "preview_url": False}}, reply_to)
 
 
-def buttons_message(body: str, buttons: Sequence[tuple[str, str]], *, reply_to: str | None = None) -> dict[str, Any]:
-    """Reply buttons: (id, title) pairs, at most three."""
+def image_message(link: str, *, reply_to: str | None = None) -> dict[str, Any]:
+    """A picture Meta fetches from ``link`` (a public HTTPS address), without a caption."""
+    return _with_context({"type": "image", "image": {"link": link}}, reply_to)
+
+
+def buttons_message(
+    body: str,
+    buttons: Sequence[tuple[str, str]],
+    *,
+    reply_to: str | None = None,
+    header_image: str | None = None,
+) -> dict[str, Any]:
+    """Reply buttons: (id, title) pairs, at most three; ``header_image``: a picture above the body, by its link."""
     if not 1 <= len(buttons) <= MAX_BUTTONS:
         raise ValueError(f"reply buttons: 1 to {MAX_BUTTONS}, not {len(buttons)}")
     action = {
         "buttons": [{"type": "reply", "reply": {"id": i, "title": shorten(t, MAX_BUTTON_TITLE)}} for i, t in buttons]
     }
-    interactive = {"type": "button", "body": {"text": shorten(body, MAX_BODY)}, "action": action}
+    interactive: dict[str, Any] = {"type": "button", "body": {"text": shorten(body, MAX_BODY)}, "action": action}
+    if header_image:
+        interactive["header"] = {"type": "image", "image": {"link": header_image}}
     return _with_context({"type": "interactive", "interactive": interactive}, reply_to)
 
 
@@ -80,6 +93,10 @@ def location_request(body: str) -> dict[str, Any]:
 
 def template_message(template: TemplateCall) -> dict[str, Any]:
     components: list[dict[str, Any]] = []
+    if template.header_image:
+        components.append(
+            {"type": "header", "parameters": [{"type": "image", "image": {"link": template.header_image}}]}
+        )
     if template.parameters:
         components.append({"type": "body", "parameters": [{"type": "text", "text": p} for p in template.parameters]})
     for index, button in enumerate(template.quick_replies):

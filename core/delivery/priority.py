@@ -1,9 +1,11 @@
 """Which deliveries go first: decided when a row is written, stored on it, claimed in that order.
 
-Urgent (0): anything about an ``Immediate`` alert, every cancellation (so a
-cancelled alert is withdrawn before anything routine goes out), and the
-one-address messages — officers' replies to tipsters, the one-off "an officer has seen your
-information", and tips into the officers' queue. Then ``Expected`` (1), then ``Future``/``Past`` (2).
+Urgent (0): anything about an ``Immediate`` alert, every cancellation and
+resolution (so a cancelled alert, or a photo of someone found safe, is
+withdrawn before anything routine goes out), and the one-address messages —
+officers' replies to tipsters, the one-off "an officer has seen your
+information", and tips into the officers' queue. Then ``Expected`` (1), then
+``Future``/``Past`` (2).
 ``Unknown`` urgency counts as ``Expected``: not knowing is no reason to wait.
 """
 
@@ -22,7 +24,7 @@ class Priority(IntEnum):
 
 def alert_priority(kind: MessageKind, urgency: Urgency) -> Priority:
     """The priority of an alert, update or cancellation's delivery rows."""
-    if kind is MessageKind.ALERT_CANCEL or urgency is Urgency.IMMEDIATE:
+    if kind in (MessageKind.ALERT_CANCEL, MessageKind.ALERT_RESOLVED) or urgency is Urgency.IMMEDIATE:
         return Priority.URGENT
     if urgency in (Urgency.FUTURE, Urgency.PAST):
         return Priority.ROUTINE

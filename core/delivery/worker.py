@@ -22,6 +22,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from core.alert_photos import photo_link
 from core.channels import in_service_window
 from core.clock import Clock
 from core.delivery.allowance import ALLOWANCE_WINDOW, REFUSED_HOLD, needs_place
@@ -29,11 +30,11 @@ from core.delivery.holds import DAILY_LIMIT_HOLD, QUIET_HOLD, quiet_hours_end
 from core.delivery.policy import RetryPolicy
 from core.delivery.priority import Priority
 from core.delivery.ratelimit import HEADROOM, ChatSpacer, ChatTurns, Pacer, SharedPacer, SlotSource
-from core.model import Alert, AlertState, Channel, DeliveryState, MessageKind, Urgency
+from core.model import Alert, AlertPhoto, AlertState, Channel, DeliveryState, MessageKind, Urgency
 from core.outages import Outage, StorageUnavailable
 from core.outbound import ChannelAdapter, DeliveryResult, OutboundMessage
 from core.ports import ClaimedDelivery, Outcome, UnitOfWork, UnitOfWorkFactory
-from core.rendering import render_alert, with_whatsapp_window
+from core.rendering import photo_withdrawn_text, render_alert, with_photo, with_whatsapp_window
 from core.services.notices import OfficerNotices
 from core.tip_rendering import (
     render_reply_to_tipster,
@@ -48,7 +49,13 @@ logger = logging.getLogger("lookout.worker")
 CLAIM_RETRY_SECONDS = 2.0
 ALERT_CACHE_SIZE = 1000
 RENDERED_CACHE_SIZE = 10_000
-ALERT_KINDS = (MessageKind.ALERT, MessageKind.ALERT_UPDATE, MessageKind.ALERT_CANCEL)
+ALERT_KINDS = (MessageKind.ALERT, MessageKind.ALERT_UPDATE, MessageKind.ALERT_CANCEL, MessageKind.ALERT_RESOLVED)
+# Follow-ups that must go whatever became of the alert (they are what became of it).
+CLOSING_KINDS = (MessageKind.ALERT_CANCEL, MessageKind.ALERT_RESOLVED)
+ENDED_STATES = {AlertState.CANCELLED: "cancelled", AlertState.RESOLVED: "resolved"}
+# Telegram lets a bot delete its own messages for 48 hours; an hour's margin for clocks and queues.
+TELEGRAM_DELETE_WINDOW = timedelta(hours=47)
+PHOTO_CACHE_SIZE = 8  # photos are up to a few hundred kB; a broadcast needs one
 THREADED_TIP_KINDS = (MessageKind.TIP_TO_OFFICERS, MessageKind.TIP_FOLLOW_UP)
 BODY_KINDS = (MessageKind.OFFICER_NOTICE, MessageKind.TIP_REDACTION)  # rendered when queued: the text is stored
 THREAD_WAIT = timedelta(seconds=1)
@@ -86,6 +93,7 @@ class DeliveryWorker:
         paid_rates: Mapping[Channel, float] | None = None,
         daily_limits: Mapping[Channel, int | None] | None = None,
         notices: OfficerNotices | None = None,
+        public_url: str | None = None,  # where the public can fetch an appeal's photo (WhatsApp, email, SMS)
         clock: Clock,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -93,6 +101,8 @@ class DeliveryWorker:
         self._adapters = dict(adapters)
         self._force_name = force_name
         self._alert_template = alert_template
+        self._public_url = public_url
+        self._photos: dict[int, AlertPhoto | None] = {}
         self._zone = ZoneInfo(timezone)
         self._policy = policy
         self._config = config
@@ -498,9 +508,9 @@ class DeliveryWorker:
             )
         if row.kind not in ALERT_KINDS:
             return None
-        if row.kind is not MessageKind.ALERT_CANCEL:
-            if row.alert_state is AlertState.CANCELLED:
-                return skipped("cancelled")
+        if row.kind not in CLOSING_KINDS:
+            if row.alert_state in ENDED_STATES:
+                return skipped(ENDED_STATES[row.alert_state])
             if row.alert_state is AlertState.EXPIRED or (row.alert_expires_at and row.alert_expires_at <= now):
                 return skipped("expired")
         if row.paused_until is not None and row.paused_until > now:
@@ -555,13 +565,37 @@ class DeliveryWorker:
     async def _render_alert(self, channel: Channel, row: ClaimedDelivery, window_open: bool) -> OutboundMessage:
         assert row.alert_id is not None
         alert = await self._alert(row.alert_id)
-        original = (
-            await self._alert(alert.original_id) if row.kind is MessageKind.ALERT_CANCEL and alert.original_id else None
+        original = await self._alert(alert.original_id) if row.kind in CLOSING_KINDS and alert.original_id else None
+        photo = await self._photo(alert.original_id or alert.id)  # type: ignore[arg-type]
+        shared = photo is not None and row.kind is MessageKind.ALERT_RESOLVED
+        message = render_alert(
+            alert, self._force_name, channel, reply_to=row.reply_to, original=original, photo_shared=shared
         )
-        message = render_alert(alert, self._force_name, channel, reply_to=row.reply_to, original=original)
+        if photo is not None and row.kind is MessageKind.ALERT:
+            link = (
+                photo_link(self._public_url, alert.reference or "", photo.token) if photo.withdrawn_at is None else None
+            )
+            message = with_photo(message, channel, photo.data, link)
+        if shared and channel is Channel.TELEGRAM and original is not None and row.reply_to:
+            young = original.sent_at is not None and self._clock() - original.sent_at < TELEGRAM_DELETE_WINDOW
+            message = replace(
+                message, withdraw_photo=photo_withdrawn_text(original, self._force_name), delete_photo=young
+            )
         if channel is Channel.WHATSAPP:
-            message = with_whatsapp_window(message, alert, self._alert_template, window_open=window_open)
+            message = with_whatsapp_window(
+                message, alert, self._alert_template, window_open=window_open, photo_shared=shared
+            )
         return message
+
+    async def _photo(self, alert_id: int) -> AlertPhoto | None:
+        """The appeal's photo (read once per worker: it never changes, but for being withdrawn or purged)."""
+        if alert_id not in self._photos:
+            async with self._uow(read_only=True) as uow:
+                photo = await uow.photos.of_alert(alert_id)
+            if len(self._photos) >= PHOTO_CACHE_SIZE:
+                self._photos.clear()
+            self._photos[alert_id] = photo
+        return self._photos[alert_id]
 
     async def _erased_tip_post(self, row: ClaimedDelivery) -> OutboundMessage:
         """A tip post whose tipster was erased before it went (SubscriptionService.erase): the tip without them,

@@ -28,6 +28,7 @@ from core.geo.nearness import nearness
 from core.model import (
     Address,
     Alert,
+    AlertPhoto,
     AlertState,
     AlertStatus,
     AlertType,
@@ -54,6 +55,14 @@ MAX_HEADLINE = 120
 MAX_CONTACT = 300
 MAX_EXPIRY = timedelta(days=14)
 LIVE_STATES = (AlertState.SENDING, AlertState.SENT)
+# An appeal can be resolved while live, and after it expired (residents still have its photo).
+RESOLVABLE_STATES = (*LIVE_STATES, AlertState.EXPIRED)
+RESOLVED_MESSAGE = "Found safe. Thank you to everyone who shared this appeal or came forward with information."
+FOLLOW_UP_KINDS = {
+    AlertType.UPDATE: MessageKind.ALERT_UPDATE,
+    AlertType.CANCEL: MessageKind.ALERT_CANCEL,
+    AlertType.RESOLVED: MessageKind.ALERT_RESOLVED,
+}
 # Who an update goes to: everyone the original reached or is reaching.
 REACHED = (DeliveryState.PENDING, DeliveryState.SENDING, DeliveryState.SENT, DeliveryState.FAILED)
 
@@ -77,6 +86,7 @@ class AlertRequest:
     contact: str | None = None
     expires_at: datetime | None = None
     template: str | None = None  # the force template it was started from (recorded in the audit log)
+    photo: AlertPhoto | None = None  # an appeal's photo, already checked and re-encoded (bots/photo_files.py)
 
 
 @dataclass(frozen=True)
@@ -340,7 +350,10 @@ class AlertService:
         alert = self.compose(request, author)
         async with self._uow() as uow:
             await uow.alerts.add(alert)
-            extra = {"template": request.template} if request.template else {}
+            extra: dict[str, object] = {"template": request.template} if request.template else {}
+            if request.photo is not None:
+                await uow.photos.add(alert.id, replace(request.photo, created_at=self._clock()))  # type: ignore[arg-type]
+                extra["photo"] = {"bytes": request.photo.size, "sha256": request.photo.sha256}
             await self._audit(uow, author, "draft", alert, area=alert.area_description, **extra)
             await uow.commit()
         return alert
@@ -612,6 +625,48 @@ class AlertService:
             await uow.commit()
         return SendResult(notice, counts)
 
+    async def resolve(self, reference: str, actor: str, *, message: str = "") -> SendResult:
+        """ "Resolved — found safe": stop what has not gone, tell everyone reached, withdraw the photo.
+
+        The photo stops being served at once; each platform takes back what it can when the resolution reaches
+        it (Telegram deletes or edits the photo; elsewhere the resolution asks people not to share it)."""
+        self._roles.require_officer(actor)
+        now = self._clock()
+        text = clean_text(message or RESOLVED_MESSAGE, "message", self._text_limit)
+        async with self._uow() as uow:
+            original = await self._by_reference(uow, reference, lock=True)
+            self._require_original(original)
+            self._require_state(original, RESOLVABLE_STATES, "resolved")
+            follow_ups = await uow.alerts.follow_ups(original.id)  # type: ignore[arg-type]
+            message_ids = [a.message_id for a in (original, *follow_ups) if a.message_id is not None]
+            skipped = await uow.outbox.skip_unsent(message_ids, "resolved", now)
+            notice = self._follow_up(original, AlertType.RESOLVED, actor, now, message=text)
+            reached = (DeliveryState.SENDING, DeliveryState.SENT)
+            counts = await self._queue_follow_up(uow, notice, message_ids, reached, now)
+            for alert in (original, *follow_ups):
+                if alert.state in RESOLVABLE_STATES:
+                    alert.state = AlertState.RESOLVED
+                    await uow.alerts.save(alert)
+            withdrawn = await uow.photos.withdraw(original.id, now)  # type: ignore[arg-type]
+            await self._audit(
+                uow,
+                actor,
+                "resolve",
+                original,
+                notice=notice.reference,
+                skipped=skipped,
+                notified=sum(counts.values()),
+                photo_withdrawn=withdrawn,
+            )
+            await self._card(uow, notice, now)
+            await uow.commit()
+        return SendResult(notice, counts)
+
+    async def photo(self, alert_id: int) -> AlertPhoto | None:
+        """The photo of an alert (or of the alert a follow-up belongs to), bytes and all; None when it has none."""
+        async with self._uow(read_only=True) as uow:
+            return await uow.photos.of_alert(alert_id)
+
     async def _card(self, uow: UnitOfWork, alert: Alert, now: datetime, *, scheduled: bool = False) -> None:
         """An alert sent from the command line or on a schedule gets its card in the officers' channel, as a
         Slack-raised one has in the officer's: a watch with no message yet, which the Slack status board posts and
@@ -670,7 +725,7 @@ class AlertService:
         headline: str | None = None,
         contact: str | None = None,
     ) -> Alert:
-        """An update or cancellation of ``original``: same area and audience, new text and author."""
+        """An update, cancellation or resolution of ``original``: same area and audience, new text and author."""
         return replace(
             original,
             id=None,
@@ -702,7 +757,7 @@ class AlertService:
         reached (in ``states``)."""
         if follow_up.id is None:
             await uow.alerts.add(follow_up)
-        kind = MessageKind.ALERT_UPDATE if follow_up.type is AlertType.UPDATE else MessageKind.ALERT_CANCEL
+        kind = FOLLOW_UP_KINDS[follow_up.type]
         follow_up.message_id = await uow.outbox.new_message(kind, alert_id=follow_up.id)
         priority = alert_priority(kind, follow_up.urgency)
         counts = await uow.outbox.queue_copy(follow_up.message_id, from_message_ids, states, now, priority=priority)

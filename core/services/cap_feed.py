@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from core.cap import is_public, render_cap, render_feed
+import hashlib
+
+from core.alert_photos import photo_link
+from core.cap import PhotoResource, is_public, render_cap, render_feed
 from core.clock import Clock
 from core.errors import NotFound
 from core.force import ForceConfig
-from core.model import Alert, AlertState
+from core.model import Alert, AlertPhoto, AlertState, AlertType
 from core.ports import UnitOfWorkFactory
 
 FEED_SIZE = 50
@@ -14,8 +17,11 @@ LIVE = (AlertState.SENDING, AlertState.SENT)
 
 
 class CapService:
-    def __init__(self, uow: UnitOfWorkFactory, force: ForceConfig, *, clock: Clock) -> None:
+    def __init__(
+        self, uow: UnitOfWorkFactory, force: ForceConfig, *, clock: Clock, public_url: str | None = None
+    ) -> None:
         self._uow = uow
+        self._public_url = public_url  # where an appeal's photo is served (its CAP resource's uri)
         self._force = force
         self._clock = clock
 
@@ -37,7 +43,19 @@ class CapService:
                     and a.id != alert.id
                     and a.sent_at <= (alert.sent_at or self._clock())
                 ]
-        return render_cap(self._force, alert, earlier)
+            photo = await uow.photos.of_alert(alert.id) if alert.type is AlertType.ALERT else None  # type: ignore[arg-type]
+        return render_cap(self._force, alert, earlier, photo=self._resource(alert, photo))
+
+    def _resource(self, alert: Alert, photo: AlertPhoto | None) -> PhotoResource | None:
+        """The photo while it is served: not once the appeal is resolved or the picture purged."""
+        if photo is None or photo.data is None or photo.withdrawn_at is not None:
+            return None
+        uri = photo_link(self._public_url, alert.reference or "", photo.token)
+        if uri is None:
+            return None
+        return PhotoResource(
+            uri, photo.size, hashlib.sha1(photo.data, usedforsecurity=False).hexdigest(), photo.content_type
+        )
 
     async def feed(self, base_url: str) -> bytes:
         now = self._clock()

@@ -26,6 +26,7 @@ class RetentionPeriods:
     delivery_days: int = 90
     tip_days: int = 365
     conversation_hours: int = 6  # a sign-up or tip left half-way: what was typed goes after this long
+    photo_days: int = 30  # an appeal's photo, once its alert is over
 
 
 class MaintenanceService:
@@ -64,7 +65,7 @@ class MaintenanceService:
         return count
 
     async def purge_expired_data(self) -> tuple[int, int]:
-        """Delete finished delivery rows and tips older than the retention periods, in batches of
+        """Delete finished delivery rows, tips and appeals' photos older than the retention periods, in batches of
         ``purge_batch`` rows, each its own transaction: the first purge after a long pause (or of a big month)
         never holds the database's write lock for long, and a purge cut short keeps what it already did."""
         now = self._clock()
@@ -82,6 +83,11 @@ class MaintenanceService:
                 now - timedelta(days=self._retention.delivery_days), limit=self._batch
             )
         )
+        photos = await self._in_batches(
+            lambda uow: uow.photos.purge(now - timedelta(days=self._retention.photo_days), now, limit=self._batch)
+        )
+        if photos:
+            logger.info("retention: deleted the pictures of %d appeals", photos)
         # Platforms retry an update for at most a day; two days of ids is plenty to spot repeats.
         await self._in_batches(lambda uow: uow.retention.purge_inbound(now - timedelta(days=2), limit=self._batch))
         async with self._uow() as uow:

@@ -23,8 +23,8 @@ class Stats:
     live: list[Alert]  # originals still sending or live, newest first
 
     def alerts(self, kind: AlertType, *, practice: bool | None = None) -> int:
-        """Alerts of ``kind`` that went out (sent, sending, cancelled or expired later), optionally only practice or real."""
-        went_out = {AlertState.SENDING, AlertState.SENT, AlertState.CANCELLED, AlertState.EXPIRED}
+        """Alerts of ``kind`` that went out (sent, sending, cancelled, resolved or expired later), optionally only practice or real."""
+        went_out = {AlertState.SENDING, AlertState.SENT, AlertState.CANCELLED, AlertState.RESOLVED, AlertState.EXPIRED}
         return sum(
             c.count
             for c in self.alert_counts

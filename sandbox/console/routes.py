@@ -97,6 +97,7 @@ class Console:
             "slack/action": self._slack_action,
             "slack/submit": self._slack_submit,
             "slack/close": self._slack_close,
+            "slack/attach": self._slack_attach,
         }
         return [
             Route("/", self._page),
@@ -284,6 +285,11 @@ class Console:
             inputs.required_text(body, "view_id", max_length=64),
             body.get("values"),
         )
+
+    async def _slack_attach(self, request: Request) -> dict[str, Any]:
+        body = await inputs.json_object(request)
+        name = inputs.required_text(body, "name", max_length=200)
+        return self.slack.attach(inputs.required_text(body, "user", max_length=64), inputs.image_bytes(body), name)
 
     async def _slack_close(self, request: Request) -> dict[str, Any]:
         body = await inputs.json_object(request)

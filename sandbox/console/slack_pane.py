@@ -33,6 +33,7 @@ _EMPTY_STATE: dict[str, tuple[str, Any]] = {
     "checkboxes": ("selected_options", []),
     "datepicker": ("selected_date", None),
     "timepicker": ("selected_time", None),
+    "file_input": ("files", []),
     "users_select": ("selected_user", None),
     "conversations_select": ("selected_conversation", None),
     "channels_select": ("selected_channel", None),
@@ -107,6 +108,11 @@ class SlackPane:
         if isinstance(body, dict) and body.get("response_action") == "errors" and isinstance(body.get("errors"), dict):
             outcome["errors"] = {str(k): str(v) for k, v in body["errors"].items()}
         return outcome
+
+    def attach(self, user_id: str, content: bytes, name: str) -> dict[str, Any]:
+        """A file picked in a modal's file input: Slack's client uploads it as the person; its id comes back."""
+        self._person(user_id)
+        return {"file_id": self.stand_in.person_uploads(user_id, content, name)}
 
     def close(self, user_id: str) -> dict[str, Any]:
         self._person(user_id)

@@ -273,3 +273,106 @@ def test_an_officer_starts_from_a_template_in_the_console_and_fills_in_its_place
             page.get_by_test_id("sk-message").filter(has_text="Bogus callers in Eastgate Street").first
         ).to_be_visible(timeout=SLOW)
     assert problems == []
+
+
+PHOTO_SCREENSHOTS = ROOT / "var" / "screenshots"
+
+
+def _appeal_photo(path: Path) -> Path:
+    """A stand-in for a family's photo: a figure in a red coat, so the phone visibly shows the picture."""
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGB", (600, 800), (190, 215, 235))
+    draw = ImageDraw.Draw(image)
+    draw.ellipse((230, 120, 370, 260), fill=(240, 200, 170))  # head
+    draw.rectangle((200, 270, 400, 600), fill=(200, 30, 40))  # red coat
+    draw.rectangle((220, 600, 280, 760), fill=(40, 60, 120))
+    draw.rectangle((320, 600, 380, 760), fill=(40, 60, 120))
+    image.save(path, "PNG")
+    return path
+
+
+def test_a_photo_appeal_from_the_template_to_resolved_found_safe(database_url: str, page: Page, tmp_path: Path) -> None:
+    problems: list[str] = []
+    page.on("pageerror", lambda error: problems.append(str(error)))
+    page.on("dialog", lambda dialog: dialog.accept())  # Send's confirm
+    with app_with_sandbox(database_url) as service:
+        page.goto(service.sandbox.console_url)
+        expect(page.locator("body")).to_have_attribute("data-ready", "1")
+        bot = page.get_by_test_id("tg-bot-message")
+
+        def tap(label: str) -> None:
+            page.get_by_test_id("tg-inline-button").filter(has_text=label).last.click()
+
+        page.get_by_label("Message to the Lookout bot on Telegram").focus()
+        page.keyboard.type("/start")
+        page.keyboard.press("Enter")
+        tap("12 or older")
+        page.get_by_test_id("tg-keyboard").get_by_role("button", name="Share my location").click()
+        page.get_by_test_id("preset-place").filter(has_text="Stafford town centre").click()
+        expect(page.get_by_test_id("tg-inline-button").filter(has_text="Home")).to_be_visible()
+        tap("Home")
+        expect(page.get_by_test_id("tg-inline-button").filter(has_text="Done")).to_be_visible()
+        tap("Done")
+        tap("I'm a resident")
+        expect(bot.filter(has_text="You're all set")).to_be_visible()
+
+        # The officer starts from the missing-person template and attaches the photo.
+        page.get_by_test_id("sk-user").select_option(OFFICER_ID)
+        page.get_by_test_id("sk-channel").filter(has_text="lookout-officers").click()
+        page.get_by_label("Message the channel, or type a slash command such as /alert").fill("/alert")
+        page.keyboard.press("Enter")
+        modal = page.get_by_test_id("sk-modal")
+        expect(modal).to_be_visible(timeout=SLOW)
+        modal.get_by_label("Incident number").fill(INCIDENT)
+        modal.get_by_label("Start from a template").select_option("missing_person")
+        expect(modal.get_by_label("Headline")).to_have_value("Missing: {name}, aged {age}", timeout=SLOW)
+        message = modal.get_by_label("Message").input_value()
+        modal.get_by_label("Headline").fill("Missing: Amy Smith, aged 9")
+        modal.get_by_label("Message").fill(
+            message.replace("{name}", "Amy")
+            .replace("{age}", "9")
+            .replace("{last_seen}", "at 3pm on Eastgate Street")
+            .replace("{clothing}", "a red coat")
+        )
+        modal.get_by_label("Where: postcode").fill("ST16 2LZ")
+        modal.get_by_label("Photo (for an appeal)").set_input_files(str(_appeal_photo(tmp_path / "amy.png")))
+        expect(modal.get_by_test_id("sk-file-status")).to_have_text("Attached: amy.png", timeout=SLOW)
+        modal.get_by_role("button", name="Preview").click()
+        expect(modal).to_be_hidden(timeout=SLOW)
+        card = page.get_by_test_id("sk-message").filter(has_text="Would reach 1 resident")
+        expect(card).to_be_visible(timeout=SLOW)
+        card.get_by_role("button", name="Send").click()
+
+        # The resident's phone shows the photo with the alert as its caption and the button beneath.
+        appeal = bot.filter(has_text="Missing: Amy Smith, aged 9")
+        expect(appeal).to_be_visible(timeout=SLOW)
+        expect(appeal.locator("img")).to_be_visible()
+        expect(
+            page.locator(".bubble-group", has=appeal).get_by_role("button", name="I have information")
+        ).to_be_visible()
+        PHOTO_SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=PHOTO_SCREENSHOTS / "photo-appeal-sent.png", full_page=True)
+
+        # Found safe: the card's Resolved asks to confirm; the photo leaves the phone and the resolution arrives.
+        status = (
+            page.get_by_test_id("sk-message")
+            .filter(has_text="Missing: Amy Smith")
+            .filter(has=page.get_by_role("button", name="Resolved"))
+        )
+        expect(status).to_be_visible(timeout=SLOW)
+        status.get_by_role("button", name="Resolved").click()
+        expect(modal).to_be_visible(timeout=SLOW)
+        expect(modal).to_contain_text("Its photo stops being shown at once")
+        modal.get_by_label("What residents are told").fill("Amy has been found safe and well. Thank you for sharing.")
+        modal.get_by_role("button", name="Mark found safe").click()
+        expect(modal).to_be_hidden(timeout=SLOW)
+        resolution = bot.filter(has_text="Resolved — found safe")
+        expect(resolution).to_be_visible(timeout=SLOW)
+        expect(resolution).to_contain_text("Amy has been found safe and well")
+        expect(bot.filter(has=page.locator("img"))).to_have_count(0)  # deleted from the chat (within 48 hours)
+        expect(page.get_by_test_id("sk-message").filter(has_text="Resolved — found safe").first).to_be_visible(
+            timeout=SLOW
+        )
+        page.screenshot(path=PHOTO_SCREENSHOTS / "photo-appeal-resolved.png", full_page=True)
+    assert not problems, problems

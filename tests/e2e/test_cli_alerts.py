@@ -415,3 +415,62 @@ def test_a_database_without_the_schema_says_to_run_db_upgrade_and_creates_no_fil
     assert "Traceback" not in done.stderr
     path = sqlite_file(empty_database)
     assert path is None or not path.exists()
+
+
+def _photo_file(path, kind: str = "JPEG", size: tuple[int, int] = (640, 480)):
+    from PIL import Image
+
+    Image.new("RGB", size, (30, 90, 200)).save(path, kind)
+    return path
+
+
+def _write(path, data: bytes):
+    path.write_bytes(data)
+    return path
+
+
+def test_an_appeal_with_a_photo_is_sent_and_resolved_from_the_command_line(
+    env: dict[str, str], database_url: str, tmp_path
+) -> None:
+    from storage.tables import alert_photos
+
+    photo = _photo_file(tmp_path / "amy.png", "PNG")
+    where = ["--at", f"{STAFFORD[0]},{STAFFORD[1]}", "--radius", "500m"]
+    preview = run_json(["alert", "preview", *COMPOSE, *where, "--photo", str(photo)], env)
+    sent = run_json(["alert", "send", preview["reference"], "--yes"], env)
+    assert sent["total"] == 5
+    (stored,) = rows(database_url, sa.select(alert_photos))
+    assert stored.content_type == "image/jpeg" and stored.data[:2] == b"\xff\xd8" and stored.withdrawn_at is None
+
+    resolved = run_json(
+        ["alert", "resolve", preview["reference"], "--message", "Amy has been found safe.", "--yes"], env
+    )
+    assert resolved["type"] == "Resolved" and resolved["state"] in ("sending", "sent")
+    listed = run_json(["alert", "list"], env)
+    assert [a["type"] for a in listed][:2] == ["Resolved", "Alert"] and listed[1]["state"] == "resolved"
+    (withdrawn,) = rows(database_url, sa.select(alert_photos))
+    assert withdrawn.withdrawn_at is not None
+    again = run_lookout(["alert", "resolve", preview["reference"], "--yes"], env)
+    assert again.returncode != 0 and "is resolved and can't be resolved" in again.stderr
+    assert "Traceback" not in again.stderr
+
+
+@pytest.mark.parametrize(
+    "make, said",
+    [
+        (lambda p: _write(p, b"%PDF-1.4 a scanned form"), "not a picture Lookout can read"),
+        (lambda p: _photo_file(p, "BMP"), "Lookout takes JPEG, PNG, WebP, GIF"),
+        (lambda p: p.parent / "missing.jpg", "there is no file"),
+    ],
+    ids=["not-a-picture", "bmp", "missing"],
+)
+def test_a_wrong_photo_is_refused_and_nothing_is_written(
+    env: dict[str, str], database_url: str, tmp_path, make, said: str
+) -> None:
+    photo = make(tmp_path / "upload.jpg")
+    where = ["--at", f"{STAFFORD[0]},{STAFFORD[1]}"]
+    done = run_lookout(["alert", "send", *COMPOSE, *where, "--photo", str(photo), "--yes"], env)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "--photo:" in done.stderr and said in done.stderr
+    assert "Traceback" not in done.stderr
+    assert count(database_url, alerts) == 0 and count(database_url, audit_log) == 0

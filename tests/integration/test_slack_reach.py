@@ -22,6 +22,10 @@ from tests.support.slack_officer import card_text, eventually, officer_app
 SENT_BUTTONS = ["alert_card_update", "alert_card_resolve", "alert_card_cancel", "alert_card_report"]
 
 
+def card_text_of(view) -> str:
+    return json.dumps(view.get("blocks"), ensure_ascii=False)
+
+
 def action_ids(blocks) -> list[str]:
     return [e.get("action_id") for b in blocks or [] if b.get("type") == "actions" for e in b["elements"]]
 
@@ -114,7 +118,7 @@ async def test_the_sent_card_reports_reach_with_a_map_and_csv_files(database_url
         assert len(await rows(app, audit_log, audit_log.c.action == "report")) == 2
 
 
-async def test_resolved_on_the_card_and_cancel_in_the_list_reach_everyone_the_alert_reached(database_url, clock):
+async def test_resolved_on_the_card_asks_to_confirm_and_reaches_everyone_the_alert_reached(database_url, clock):
     async with officer_app(database_url, clock=clock) as app:
         async with app.delivering():
             card, reference = await sent_alert(app)
@@ -122,20 +126,37 @@ async def test_resolved_on_the_card_and_cancel_in_the_list_reach_everyone_the_al
             seen = len(app.slack.views)
             await app.press(OFFICER_ID, app.card(card), "alert_card_resolve")
             modal = await app.next_modal(OFFICER_ID, seen)
-            assert modal["callback_id"] == "alert_update" and modal["title"]["text"] == f"Resolve {reference}"
-            headline = next(b for b in modal["blocks"] if b.get("block_id") == "headline")
-            assert headline["element"]["initial_value"] == "Resolved: Missing boy, 9"
+            assert modal["callback_id"] == "alert_resolve" and modal["title"]["text"] == "Resolved — found safe"
+            assert "2 residents already reached" in card_text_of(modal) or "*2* residents" in card_text_of(modal)
             await app.simulated.view_submission(
-                OFFICER_ID,
-                modal["id"],
-                {
-                    "headline": {"value": "Resolved: Missing boy, 9"},
-                    "contact": {"value": "Call 101."},
-                    "message": {"value": "Sam has been found safe and well. Thank you."},
-                },
+                OFFICER_ID, modal["id"], {"message": {"value": "Sam has been found safe and well. Thank you."}}
             )
             await eventually(lambda: len(app.telegram.sent) == 4, timeout=15, what="the resolution delivered")
-            assert sum("Resolved: Missing boy, 9" in m.message.text for m in app.telegram.sent) == 2
+            told = [m.message.text for m in app.telegram.sent[2:]]
+            assert all("Resolved — found safe" in t and "Sam has been found safe and well" in t for t in told)
+            (resolved,) = await rows(app, alerts_table, alerts_table.c.reference == reference)
+            assert resolved.state == AlertState.RESOLVED.value
+
+        # The alert's own card is redrawn: resolved, only its report left to ask for.
+        await eventually(
+            lambda: app.card(card).blocks[0]["text"]["text"] == f"Resolved — found safe: {reference}",
+            what="the redrawn card",
+        )
+        assert action_ids(app.card(card).blocks) == ["alert_card_report"]
+        (audited,) = await rows(app, audit_log, audit_log.c.action == "resolve")
+        assert audited.actor == OFFICER_ID and audited.subject == reference
+        # /alert resolve again: said at once, politely, and nothing more is sent.
+        await app.simulated.slash_command(OFFICER_ID, "/alert", f"resolve {reference}")
+        await eventually(
+            lambda: any(f"{reference} is resolved and can't be resolved" in t for t in app.ephemeral_texts(OFFICER_ID))
+        )
+        assert len(app.telegram.sent) == 4
+
+
+async def test_cancel_in_the_list_reaches_everyone_the_alert_reached(database_url, clock):
+    async with officer_app(database_url, clock=clock) as app:
+        async with app.delivering():
+            card, reference = await sent_alert(app)
 
             # /alert list: the sent alert's row has the same buttons; Update on an update is not offered.
             await app.simulated.slash_command(OFFICER_ID, "/alert", "list")
@@ -159,7 +180,7 @@ async def test_resolved_on_the_card_and_cancel_in_the_list_reach_everyone_the_al
             modal = await app.next_modal(OFFICER_ID, seen)
             assert modal["callback_id"] == "alert_cancel"
             await app.simulated.view_submission(OFFICER_ID, modal["id"], {"reason": {"value": "Found safe."}})
-            await eventually(lambda: len(app.telegram.sent) == 6, timeout=15, what="the cancellation delivered")
+            await eventually(lambda: len(app.telegram.sent) == 4, timeout=15, what="the cancellation delivered")
 
         (original,) = await rows(app, alerts_table, alerts_table.c.reference == reference)
         assert original.state == AlertState.CANCELLED.value
@@ -180,4 +201,4 @@ async def test_resolved_on_the_card_and_cancel_in_the_list_reach_everyone_the_al
         await eventually(
             lambda: any(f"{reference} is cancelled and can't be updated" in t for t in app.ephemeral_texts(OFFICER_ID))
         )
-        assert len(app.telegram.sent) == 6
+        assert len(app.telegram.sent) == 4

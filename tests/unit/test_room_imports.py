@@ -17,8 +17,8 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 CORE = ROOT / "core"
 PLATFORMS = ("telegram", "whatsapp", "slack_officer", "email", "sms")
-# What every platform package may share: the one surface, and two HTTP helpers of the doors.
-SHARED_BY_PLATFORMS = frozenset({"bots.platform", "bots.body_limit", "bots.inbound_json"})
+# What every platform package may share: the one surface, two HTTP helpers of the doors, and the photo checks.
+SHARED_BY_PLATFORMS = frozenset({"bots.platform", "bots.body_limit", "bots.inbound_json", "bots.photo_files"})
 
 # Top-level packages (and a few standard-library modules) the core must never import.
 FORBIDDEN = frozenset(

@@ -41,6 +41,7 @@ from tests.support.clock import FakeClock
 from tests.support.residents import STAFFORD, offset
 
 INPUTS = {
+    "photo",
     "incident_number",
     "headline",
     "message",
@@ -89,6 +90,7 @@ def test_every_field_core_can_name_lands_on_a_block_of_the_modal(force):
         "send_at",
         "address_line",
         "template",
+        "photo",
     ]
     placed = block_errors({name: "is wrong" for name in core_fields}, force)
     assert set(placed) <= blocks

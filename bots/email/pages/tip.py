@@ -27,7 +27,9 @@ from core.services.tips import MAX_CONTACT, MAX_TIP_TEXT, NewTip, TooManyTips
 logger = logging.getLogger("lookout.email.pages")
 
 # Alerts residents have been sent; a link to any other (a draft, say) shows no alert details.
-SHOWN_STATES = frozenset({AlertState.SENDING, AlertState.SENT, AlertState.CANCELLED, AlertState.EXPIRED})
+SHOWN_STATES = frozenset(
+    {AlertState.SENDING, AlertState.SENT, AlertState.CANCELLED, AlertState.RESOLVED, AlertState.EXPIRED}
+)
 
 
 @dataclass(frozen=True)

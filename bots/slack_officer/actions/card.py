@@ -23,7 +23,7 @@ from bots.slack_officer.blocks.cards import (
 )
 from bots.slack_officer.blocks.compose import compose_modal, form_from_alert
 from bots.slack_officer.deps import OfficerDeps, deps_of
-from bots.slack_officer.follow_ups import open_cancel, open_update, post_report
+from bots.slack_officer.follow_ups import open_cancel, open_resolve, open_update, post_report
 from bots.slack_officer.replies import Officer, carry_out, refuse, tell
 from core.errors import Conflict, NotAllowed
 from core.model import AlertState
@@ -149,7 +149,7 @@ async def _open_update(p: _Pressed) -> None:
 
 
 async def _open_resolve(p: _Pressed) -> None:
-    await open_update(p.deps, p.client, p.officer, p.body["trigger_id"], p.reference, resolved=True)
+    await open_resolve(p.deps, p.client, p.officer, p.body["trigger_id"], p.reference)
 
 
 async def _open_cancel(p: _Pressed) -> None:

@@ -248,6 +248,8 @@ def status_card(report: DeliveryReport, force: ForceConfig, now: datetime) -> tu
     alert = report.alert
     if alert.state is AlertState.CANCELLED:
         state = "Cancelled"
+    elif alert.state is AlertState.RESOLVED:
+        state = "Resolved — found safe"
     elif report.done:
         state = "Sent"
     else:

@@ -52,6 +52,9 @@ STATUS = "status"
 EXPIRES = "expires"
 CONTACT = "contact"
 TEMPLATE = "template"
+PHOTO = "photo"
+# What the file input offers (Slack filters the picker by these); bots/photo_files.py checks the bytes themselves.
+PHOTO_FILETYPES = ["jpg", "jpeg", "png", "webp", "gif"]
 
 WHERE_KINDS: dict[str, str] = {
     "postcode": "Postcode (a circle around it)",
@@ -97,6 +100,7 @@ _FIELD_BLOCKS = {
     "street": WHERE,
     "area": NAMED_AREA,
     "template": TEMPLATE,
+    "photo": PHOTO,
 }
 
 
@@ -121,6 +125,7 @@ class ComposeForm:
     contact: str = ""
     template: str = ""  # the force template it was started from, if any
     severity: str = ""  # no field of its own: a draft's, carried through Edit in the modal's private_metadata
+    photo_files: list[dict[str, Any]] = field(default_factory=list)  # Slack's file objects from the file input
 
 
 def template_action(key: str) -> str:
@@ -288,6 +293,7 @@ def compose_modal(
         )
     )
     add(_text_input(CONTACT, "Contact", form.contact or force.contact, multiline=True, max_length=CONTACT_MAX))
+    add(_photo_input(edit=bool(metadata.get("replaces"))))
     return {
         "type": "modal",
         "callback_id": CALLBACK_ID,
@@ -327,6 +333,23 @@ def _text_input(
     if hint:
         block["hint"] = plain(hint, 2000)
     return block
+
+
+def _photo_input(*, edit: bool) -> Block:
+    """A photo for an appeal (a missing person, a wanted vehicle): one file; Lookout fetches it on submit."""
+    hint = (
+        "JPEG, PNG, WebP or GIF, up to 5 MB. Residents see it with the alert; marking the alert Resolved withdraws it."
+    )
+    if edit:
+        hint = "Leave empty to keep the draft's photo. " + hint
+    return {
+        "type": "input",
+        "block_id": PHOTO,
+        "optional": True,
+        "label": plain("Photo (for an appeal)", 2000),
+        "hint": plain(hint, 2000),
+        "element": {"type": "file_input", "action_id": ACTION, "filetypes": PHOTO_FILETYPES, "max_files": 1},
+    }
 
 
 def _select(block_id: str, label: str, choices: list[tuple[str, str]], chosen: str) -> Block:
@@ -452,6 +475,7 @@ def read_form(values: dict[str, Any]) -> ComposeForm:
         expires_hours=one(EXPIRES),
         contact=one(CONTACT),
         template=one(TEMPLATE),
+        photo_files=[f for f in entry_of(PHOTO).get("files") or [] if isinstance(f, dict)],
     )
 
 
@@ -510,6 +534,7 @@ def block_errors(errors: dict[str, str], force: ForceConfig) -> dict[str, str]:
         STATUS,
         EXPIRES,
         CONTACT,
+        PHOTO,
     }
     if force.areas:
         shown.add(NAMED_AREA)

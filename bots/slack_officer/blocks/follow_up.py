@@ -1,5 +1,5 @@
-"""The modals for ``/alert update A-…`` (and *Resolved*, an update that says it is over) and ``/alert cancel A-…``
-(the cancel modal is the confirmation)."""
+"""The modals for ``/alert update A-…``, ``/alert resolve A-…`` (*Resolved — found safe*: the confirmation, with
+what residents are told) and ``/alert cancel A-…`` (the cancel modal is the confirmation)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from core.model import Alert
 
 UPDATE_CALLBACK = "alert_update"
 CANCEL_CALLBACK = "alert_cancel"
+RESOLVE_CALLBACK = "alert_resolve"
 ACTION = "value"
 HEADLINE = "headline"
 MESSAGE = "message"
@@ -42,36 +43,19 @@ def _input(
     return {"type": "input", "block_id": block_id, "label": plain(label), "element": element, "optional": optional}
 
 
-RESOLVED_PREFIX = "Resolved: "
-
-
-def update_modal(original: Alert, reached: int, metadata: dict[str, Any], *, resolved: bool = False) -> dict[str, Any]:
-    """Prefilled with the original's headline and contact; the message says what has changed.
-
-    ``resolved``: the same update, prefilled to tell everyone reached that it is over ("Resolved: …").
-    """
-    if resolved:
-        headline = (
-            original.headline if original.headline.startswith(RESOLVED_PREFIX) else RESOLVED_PREFIX + original.headline
-        )
-        title, submit, what = f"Resolve {original.reference}", "Send resolution", "What happened"
-        intro = (
-            f"Tell the residents *{original.reference}* ({esc(original.headline)}) reached that it is over: "
-            f"*{reached:,}* now. It goes as an update, as soon as you press Send resolution."
-        )
-        example = "e.g. Sam has been found safe and well. Thank you for your help, please stop sharing the appeal."
-    else:
-        headline, title, submit, what = (
-            original.headline,
-            f"Update {original.reference}",
-            "Send update",
-            "What has changed",
-        )
-        intro = (
-            f"An update to *{original.reference}* ({esc(original.headline)}) goes to exactly the residents "
-            f"the original reached or is reaching: *{reached:,}* now. It is sent as soon as you press Send update."
-        )
-        example = "e.g. The boy has been found safe. Thank you for your help."
+def update_modal(original: Alert, reached: int, metadata: dict[str, Any]) -> dict[str, Any]:
+    """Prefilled with the original's headline and contact; the message says what has changed."""
+    headline, title, submit, what = (
+        original.headline,
+        f"Update {original.reference}",
+        "Send update",
+        "What has changed",
+    )
+    intro = (
+        f"An update to *{original.reference}* ({esc(original.headline)}) goes to exactly the residents "
+        f"the original reached or is reaching: *{reached:,}* now. It is sent as soon as you press Send update."
+    )
+    example = "e.g. Two men have been arrested. Thank you for your help."
     return {
         "type": "modal",
         "callback_id": UPDATE_CALLBACK,
@@ -126,6 +110,44 @@ def cancel_modal(original: Alert, reached: int, metadata: dict[str, Any]) -> dic
             ),
         ],
     }
+
+
+def resolve_modal(original: Alert, reached: int, metadata: dict[str, Any], *, photo: bool) -> dict[str, Any]:
+    """ "Resolved — found safe": the confirmation, and the words everyone reached is told (optional)."""
+    photo_line = (
+        "\n:frame_with_picture: Its photo stops being shown at once; Telegram deletes it from residents' chats "
+        "(or, after 48 hours, replaces its caption), and everywhere else the message asks people not to share it."
+        if photo
+        else ""
+    )
+    return {
+        "type": "modal",
+        "callback_id": RESOLVE_CALLBACK,
+        "private_metadata": json.dumps(metadata),
+        "title": plain("Resolved — found safe", 24),
+        "submit": plain("Mark found safe", 24),
+        "close": plain("Not yet", 24),
+        "blocks": [
+            section(
+                f":white_check_mark: *{original.reference}* ({esc(original.headline)}) is over: the person has been "
+                f"found safe. Deliveries not made yet stop now, and the *{reached:,}* residents already reached are "
+                f"told it is resolved.{photo_line}"
+            ),
+            _input(
+                MESSAGE,
+                "What residents are told",
+                "",
+                multiline=True,
+                max_length=1000,
+                optional=True,
+                placeholder="e.g. Amy has been found safe and well. Thank you for sharing the appeal.",
+            ),
+        ],
+    }
+
+
+def read_message(values: dict[str, Any]) -> str:
+    return str(((values.get(MESSAGE) or {}).get(ACTION) or {}).get("value") or "")
 
 
 def read_reason(values: dict[str, Any]) -> str:

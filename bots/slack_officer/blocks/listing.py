@@ -24,6 +24,7 @@ _STATE_ICONS = {
     AlertState.SENDING: ":hourglass_flowing_sand:",
     AlertState.SENT: ":white_check_mark:",
     AlertState.CANCELLED: ":no_entry_sign:",
+    AlertState.RESOLVED: ":large_green_circle:",
     AlertState.EXPIRED: ":zzz:",
     AlertState.DISCARDED: ":wastebasket:",
 }
@@ -90,6 +91,7 @@ def help_message(force: ForceConfig, *, officer: bool) -> tuple[str, list[Block]
             "nothing goes until you press *Send*.\n"
             "• `/alert list` — the latest alerts and their state\n"
             "• `/alert update A-2026-000123` — a follow-up to exactly the residents the alert reached\n"
+            "• `/alert resolve A-2026-000123` — resolved, found safe: tell everyone reached and withdraw its photo\n"
             "• `/alert cancel A-2026-000123` — stop it and tell those already reached\n"
             "• `/alert report A-2026-000123` — who it reached, by channel and minute, on a map, with CSV files\n"
             "• `/alert stats` — the last 30 days in figures\n"
@@ -102,4 +104,7 @@ def help_message(force: ForceConfig, *, officer: bool) -> tuple[str, list[Block]
     ]
     if not officer:
         blocks.append(context("You are not listed as an officer, so you can read this but not raise or change alerts."))
-    return "Lookout: /alert, /alert list, /alert update A-…, /alert cancel A-…, /alert stats", blocks
+    return (
+        "Lookout: /alert, /alert list, /alert update A-…, /alert resolve A-…, /alert cancel A-…, /alert stats",
+        blocks,
+    )

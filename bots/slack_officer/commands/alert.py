@@ -23,7 +23,7 @@ from bots.slack_officer.blocks.listing import (
     stats_message,
 )
 from bots.slack_officer.deps import OfficerDeps, deps_of
-from bots.slack_officer.follow_ups import open_cancel, open_update, post_report
+from bots.slack_officer.follow_ups import open_cancel, open_resolve, open_update, post_report
 from bots.slack_officer.replies import Officer, carry_out
 from core.errors import NotAllowed
 
@@ -62,14 +62,14 @@ async def alert_command(
     elif verb == "stats":
         await ack()
         deps.tasks.spawn(_stats(deps, client, officer, respond), name="alert stats")
-    elif verb in ("update", "cancel") and rest:
+    elif verb in ("update", "cancel", "resolve") and rest:
         await ack()
-        opener = _open_update if verb == "update" else _open_cancel
+        opener = {"update": _open_update, "cancel": _open_cancel, "resolve": _open_resolve}[verb]
         deps.tasks.spawn(opener(deps, client, officer, trigger, rest.split()[0].upper()), name=f"open {verb} modal")
     elif verb == "report" and rest:
         await ack()
         deps.tasks.spawn(_report(deps, client, officer, rest.split()[0].upper()), name="alert report")
-    elif verb in ("update", "cancel", "report"):
+    elif verb in ("update", "cancel", "resolve", "report"):
         await ack(text=f"Which alert? For example `/alert {verb} A-2026-000123` (`/alert list` shows recent ones).")
     else:
         text, blocks = help_message(deps.force, officer=True)
@@ -116,6 +116,20 @@ async def _open_update(
         subject=reference,
         doing=f"opening the update of {reference}",
         work=lambda: open_update(deps, client, officer, trigger, reference),
+    )
+
+
+async def _open_resolve(
+    deps: OfficerDeps, client: AsyncWebClient, officer: Officer, trigger: str, reference: str
+) -> None:
+    await carry_out(
+        deps,
+        client,
+        officer,
+        action="open resolve",
+        subject=reference,
+        doing=f"opening the resolution of {reference}",
+        work=lambda: open_resolve(deps, client, officer, trigger, reference),
     )
 
 

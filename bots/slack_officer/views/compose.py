@@ -28,6 +28,7 @@ from bots.slack_officer.blocks.compose import (
 from bots.slack_officer.blocks.follow_up import notice_modal
 from bots.slack_officer.compose import checked_request
 from bots.slack_officer.deps import OfficerDeps, deps_of
+from bots.slack_officer.photos import photo_for
 from bots.slack_officer.replies import SORRY, Officer, carry_out
 from core.errors import InvalidInput, LookoutError, NotAllowed
 from core.model import Alert
@@ -63,11 +64,7 @@ async def compose_submitted(
         return
     form = read_form(view["state"]["values"])
     form.severity = str(metadata.get("severity") or "")
-    lookup = asyncio.ensure_future(
-        checked_request(
-            form, alerts=deps.alerts, force=deps.force, geocoder=deps.geocoder, author=officer.user, now=deps.clock()
-        )
-    )
+    lookup = asyncio.ensure_future(_checked_with_photo(deps, client, form, officer, metadata))
     try:
         request = await asyncio.wait_for(asyncio.shield(lookup), deps.ack_budget)
     except TimeoutError:
@@ -104,6 +101,33 @@ async def compose_submitted(
         return
     await ack()  # closes the modal; the preview follows in the channel
     deps.tasks.spawn(_preview(deps, client, officer, draft, metadata), name=f"preview {draft.reference}")
+
+
+async def _checked_with_photo(
+    deps: OfficerDeps, client: AsyncWebClient, form: ComposeForm, officer: Officer, metadata: dict[str, Any]
+) -> AlertRequest:
+    """The request with its photo: the place lookup and the photo's download run side by side, and every
+    mistake in either comes back at once."""
+    replaced = metadata.get("replaces")
+    replaces = replaced.get("id") if isinstance(replaced, dict) and isinstance(replaced.get("id"), int) else None
+    request, photo = await asyncio.gather(
+        checked_request(
+            form, alerts=deps.alerts, force=deps.force, geocoder=deps.geocoder, author=officer.user, now=deps.clock()
+        ),
+        photo_for(client, form.photo_files, alerts=deps.alerts, replaces=replaces),
+        return_exceptions=True,
+    )
+    errors: dict[str, str] = {}
+    for outcome in (request, photo):
+        if isinstance(outcome, InvalidInput):
+            errors.update(outcome.errors)
+        elif isinstance(outcome, BaseException):
+            raise outcome
+    if errors:
+        raise InvalidInput(errors)
+    assert isinstance(request, AlertRequest)
+    request.photo = photo  # type: ignore[assignment]
+    return request
 
 
 async def _preview(

@@ -18,6 +18,7 @@ from bots.slack_officer.alert_cards import post_update_for_approval, redraw_stat
 from bots.slack_officer.blocks.follow_up import (
     MESSAGE,
     REASON,
+    read_message,
     read_reason,
     read_update,
     update_errors,
@@ -32,6 +33,7 @@ from core.services.alerts import MAX_CONTACT, MAX_HEADLINE, clean_text
 logger = logging.getLogger("lookout.slack")
 MAX_UPDATE_MESSAGE = 3000
 MAX_REASON = 500
+MAX_RESOLUTION = 1000
 
 
 async def update_submitted(
@@ -98,6 +100,37 @@ async def cancel_submitted(
             deps, client, officer, action="cancel", subject=reference, doing=f"cancelling {reference}", work=work
         ),
         name=f"cancel {reference}",
+    )
+
+
+async def resolve_submitted(
+    ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient, context: Any
+) -> None:
+    deps = deps_of(context)
+    metadata = metadata_of(view)
+    officer = Officer(body["user"]["id"], metadata.get("channel"))
+    reference = str(metadata.get("ref") or "")
+    if not await _allowed(ack, deps, officer, "resolve", reference, MESSAGE):
+        return
+    message = read_message(view["state"]["values"])
+    if message.strip():
+        try:
+            clean_text(message, "message", MAX_RESOLUTION)
+        except InvalidInput as exc:
+            await ack(response_action="errors", errors={MESSAGE: exc.errors["message"]})
+            return
+    await ack()
+
+    async def work() -> None:
+        result = await deps.alerts.resolve(reference, officer.user, message=message)
+        await start_status(deps, client, officer, result.alert.id, channel=officer.channel)  # type: ignore[arg-type]
+        await redraw_status(deps, client, result.alert.original_id)  # type: ignore[arg-type]
+
+    deps.tasks.spawn(
+        carry_out(
+            deps, client, officer, action="resolve", subject=reference, doing=f"resolving {reference}", work=work
+        ),
+        name=f"resolve {reference}",
     )
 
 

@@ -8,7 +8,7 @@ import { el, localImage, outLink } from './dom.js';
 import { EMOJI, emojify, glyphText } from './glyphs.js';
 
 const STATEFUL = new Set(['plain_text_input', 'static_select', 'multi_static_select', 'radio_buttons', 'checkboxes',
-  'datepicker', 'timepicker', 'number_input', 'email_text_input', 'url_text_input']);
+  'datepicker', 'timepicker', 'number_input', 'email_text_input', 'url_text_input', 'file_input']);
 
 // --- mrkdwn -----------------------------------------------------------------------------------------
 
@@ -258,6 +258,27 @@ function element(item, block, blockId, ctx, stateOnly) {
       if (!stateOnly) field.addEventListener('change', () => dispatch(field.value || null));
       return field;
     }
+    case 'file_input': {
+      // Slack's client uploads a picked file at once; the submission then carries its file object (by its id here).
+      const accept = (item.filetypes || []).map((type) => `.${type}`).join(',') || null;
+      const picker = el('input', { type: 'file', id: ctx.inputId, class: 'sk-file', accept });
+      const status = el('span', { class: 'sk-file-status', dataset: { testid: 'sk-file-status' } }, 'No file attached');
+      const holder = el('div', { class: 'sk-file-input', dataset: data }, picker, status);
+      picker.addEventListener('change', async () => {
+        const file = picker.files?.[0];
+        holder.dataset.fileId = '';
+        if (!file) { status.textContent = 'No file attached'; return; }
+        status.textContent = `Uploading ${file.name}…`;
+        try {
+          const id = await ctx.attachFile?.(file);
+          holder.dataset.fileId = id || '';
+          status.textContent = id ? `Attached: ${file.name}` : 'Not attached';
+        } catch (error) {
+          status.textContent = `Not attached: ${error.message}`;
+        }
+      });
+      return holder;
+    }
     case 'image':
       return localImage(imageSource(item), item.alt_text, 'sk-accessory-img');
     default:
@@ -272,6 +293,7 @@ export function restoreState(container, state) {
     const value = state[blockId]?.[actionId];
     if (value === undefined || value === null) continue;
     const wanted = [value].flat();
+    if (kind === 'file_input') { field.dataset.fileId = wanted[0] || ''; continue; }
     if (kind === 'multi_static_select') for (const option of field.options) option.selected = wanted.includes(option.value);
     else if (kind === 'checkboxes' || kind === 'radio_buttons') for (const input of field.querySelectorAll('input')) input.checked = wanted.includes(input.value);
     else field.value = value;
@@ -288,6 +310,7 @@ export function collectState(container) {
     if (kind === 'multi_static_select') value = [...field.selectedOptions].map((o) => o.value);
     else if (kind === 'checkboxes') value = [...field.querySelectorAll('input:checked')].map((i) => i.value);
     else if (kind === 'radio_buttons') value = field.querySelector('input:checked')?.value ?? null;
+    else if (kind === 'file_input') value = field.dataset.fileId ? [field.dataset.fileId] : null;
     else value = field.value === '' ? null : field.value;
     (state[blockId] ||= {})[actionId] = value;
   }

@@ -1,6 +1,6 @@
 // The Slack pane: the officers' workspace as Slack shows it, and what an officer does sent as signed requests.
 
-import { post } from './api.js';
+import { post, readFileAsDataUrl } from './api.js';
 import { collectState, mrkdwn, renderBlocks, restoreState } from './blockkit.js';
 import { el, icon, localImage, renderIfChanged, toast } from './dom.js';
 
@@ -191,6 +191,7 @@ function renderModal(view) {
     onAction: (block, blockId, item, value) => act('action', {
       view_id: view.id, action_id: item.action_id, block_id: block.block_id || null, type: item.type, value, values: collectState(body),
     }, `modal ${item.type === 'button' ? 'button' : 'choice'} ${item.action_id}`),
+    attachFile: async (file) => (await post('slack/attach', { user, name: file.name, data: await readFileAsDataUrl(file) })).file_id,
   };
   body.replaceChildren(...renderBlocks(view.blocks, ctx));
   restoreState(body, kept);
