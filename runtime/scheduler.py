@@ -26,7 +26,9 @@ logger = logging.getLogger("lookout.scheduler")
 
 SCHEDULER_LOCK = "scheduler"  # the lock whose holder leads (and whose holders /metrics counts)
 STANDBY_RETRY_S = 5.0
-LOCK_CHECK_S = 10.0
+# How often the leader checks its lock's connection (one SELECT 1): a leader whose connection dropped (the database
+# restarted) may have lost the lock to a standby, and must not run jobs beside it for long.
+LOCK_CHECK_S = 2.0
 # Leading ends (a stop, a lost lock) with jobs maybe still running: they are given this long to finish, then
 # APScheduler's shutdown cancels what is left (each job is one transaction, rolled back; the next leader runs it
 # again) and the rollbacks as long again. Not cancelling at once matters: a cancel that lands while the pool rolls
@@ -79,7 +81,10 @@ class LeaderScheduler:
                 if acquired:
                     announced_standby = False
                     await self._lead()
-                elif not announced_standby:
+                    # Leading ended with the lock's connection (the database restarted): the lock is most likely
+                    # free again, so try at once rather than leave the jobs unrun for a standby's wait.
+                    continue
+                if not announced_standby:
                     logger.info("another scheduler holds the lock; standing by")
                     announced_standby = True
                 await self._wait(STANDBY_RETRY_S)
