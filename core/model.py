@@ -115,7 +115,7 @@ class AlertType(StrEnum):
     ALERT = "Alert"
     UPDATE = "Update"
     CANCEL = "Cancel"
-    # Lookout's own: "Resolved — found safe". CAP has no such msgType, so CAP shows it as an Update.
+    # Lookout's own: "Resolved" (a person found safe, a suspect arrested). CAP has no such msgType, so CAP shows it as an Update.
     RESOLVED = "Resolved"
 
 
@@ -128,7 +128,7 @@ class AlertState(StrEnum):
     SENDING = "sending"
     SENT = "sent"
     CANCELLED = "cancelled"
-    RESOLVED = "resolved"  # found safe: nothing more goes out, the photo is withdrawn
+    RESOLVED = "resolved"  # over (found safe, say): nothing more goes out, the photo is withdrawn
     EXPIRED = "expired"
     DISCARDED = "discarded"
 
@@ -155,7 +155,7 @@ class MessageKind(StrEnum):
     ALERT = "alert"
     ALERT_UPDATE = "alert_update"
     ALERT_CANCEL = "alert_cancel"
-    ALERT_RESOLVED = "alert_resolved"  # "Resolved — found safe": to everyone reached; withdraws the photo
+    ALERT_RESOLVED = "alert_resolved"  # "Resolved": to everyone reached; withdraws the photo
     TIP_TO_OFFICERS = "tip_to_officers"
     REPLY_TO_TIPSTER = "reply_to_tipster"
     TIPS_THREAD = "tips_thread"  # the root message a thread of tips hangs from

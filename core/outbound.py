@@ -98,7 +98,7 @@ class OutboundMessage:
     # An appeal's photo (a JPEG), and its public address where Lookout has one (LOOKOUT_PUBLIC_URL).
     photo: Attachment | None = None
     photo_url: str | None = None
-    # A resolution ("found safe"): take back the photo of the original (``reply_to``) where the platform allows,
+    # A resolution: take back the photo of the original (``reply_to``) where the platform allows,
     # leaving this text in its place; ``delete_photo`` when the photo is young enough to delete (Telegram: 48 h).
     withdraw_photo: str | None = None
     delete_photo: bool = False

@@ -46,7 +46,7 @@ KIND_LABELS = {
     AlertType.ALERT: "Police alert",
     AlertType.UPDATE: "Update",
     AlertType.CANCEL: "Cancelled",
-    AlertType.RESOLVED: "Resolved — found safe",
+    AlertType.RESOLVED: "Resolved",
 }
 # Follow-ups that end an alert: no tip button, no area or contact.
 CLOSING_TYPES = (AlertType.CANCEL, AlertType.RESOLVED)
@@ -59,7 +59,7 @@ TITLE_MARKS = {
     AlertType.ALERT: "🚨",
     AlertType.UPDATE: "🔄 Update —",
     AlertType.CANCEL: "❌ Cancelled —",
-    AlertType.RESOLVED: "✅ Resolved — found safe —",
+    AlertType.RESOLVED: "✅ Resolved —",
 }
 
 
@@ -235,7 +235,7 @@ def with_photo(message: OutboundMessage, channel: Channel, data: bytes | None, u
 def photo_withdrawn_text(original: Alert, force_name: str) -> str:
     """What an appeal's photo message becomes on Telegram when it can't be deleted any more (HTML caption)."""
     return (
-        f"<b>✅ RESOLVED — FOUND SAFE</b>\n<s>{escape_telegram_html(alert_title(original, force_name))}</s>\n\n"
+        f"<b>✅ RESOLVED</b>\n<s>{escape_telegram_html(alert_title(original, force_name))}</s>\n\n"
         f"{escape_telegram_html(force_name)} has withdrawn this appeal (incident "
         f"{escape_telegram_html(original.incident_number)}). {PHOTO_WITHDRAWN_NOTE}"
     )
@@ -257,7 +257,7 @@ def alert_template(alert: Alert, template_name: str, *, closing: str | None = No
         AlertType.ALERT: "",
         AlertType.UPDATE: "Update: ",
         AlertType.CANCEL: "Cancelled: ",
-        AlertType.RESOLVED: "Resolved, found safe: ",
+        AlertType.RESOLVED: "Resolved: ",
     }[alert.type]
     details = alert.message if alert.type in CLOSING_TYPES else f"{alert.message} {alert.contact}"
     if closing:  # said before the message so the cap never cuts it off

@@ -577,16 +577,18 @@ def cancel(
 
 @alert_app.command()
 def resolve(
-    reference: str = typer.Argument(..., help="The appeal that is over: the person was found safe."),
-    message: str = typer.Option("", "--message", help="Told to everyone reached (default: found safe, with thanks)."),
+    reference: str = typer.Argument(..., help="The alert that is over (a person found safe, an arrest…)."),
+    message: str = typer.Option(
+        "", "--message", help="Told to everyone reached: how it ended (default: a short thank-you)."
+    ),
     yes: bool = typer.Option(False, "--yes", "-y", help="Don't ask to confirm."),
     actor: str = ACTOR,
     as_json: bool = JSON,
 ) -> None:
-    """Resolved — found safe: stop deliveries not yet made, tell everyone reached, withdraw the photo."""
+    """Resolved: stop deliveries not yet made, tell everyone reached, withdraw the photo."""
     who = actor or _default_actor()
     _json_needs_yes(as_json, yes)
-    if not yes and not typer.confirm(f"Mark {reference} resolved (found safe)?", default=False):
+    if not yes and not typer.confirm(f"Mark {reference} resolved?", default=False):
         raise typer.Exit(1)
     result = _run(lambda lookout: lookout.alerts.resolve(reference, who, message=message))
     out.print_json(_alert_json(result.alert, result.recipients)) if as_json else _print_sent(result)

@@ -3,7 +3,7 @@ and contact, and an appeal's photo; nothing about any resident. Only sent alerts
 (as the CAP feed); a wrong token or anything else is the same 404.
 
 ``GET /alert-photos/{reference}/{token}.jpg``: an appeal's photo, for the page, WhatsApp (Meta fetches it by its
-link) and CAP readers. The token is the photo's own random one; once the alert is resolved (found safe) or the
+link) and CAP readers. The token is the photo's own random one; once the alert is resolved or the
 photo purged, it is the same 404."""
 
 from __future__ import annotations

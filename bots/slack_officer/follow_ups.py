@@ -33,7 +33,7 @@ async def open_update(
 async def open_resolve(
     deps: OfficerDeps, client: AsyncWebClient, officer: Officer, trigger: str, reference: str
 ) -> None:
-    """ "Resolved — found safe": the confirmation modal (an expired appeal can be resolved too: its photo is out there)."""
+    """ "Resolved": the confirmation modal (an expired appeal can be resolved too: its photo is out there)."""
     original = await deps.alerts.get(reference)
     check_original(original.reference or reference, original.type, original.state, RESOLVABLE_STATES, "resolved")
     reached = await _reached(deps, original.id)  # type: ignore[arg-type]

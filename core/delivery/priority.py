@@ -1,7 +1,7 @@
 """Which deliveries go first: decided when a row is written, stored on it, claimed in that order.
 
 Urgent (0): anything about an ``Immediate`` alert, every cancellation and
-resolution (so a cancelled alert, or a photo of someone found safe, is
+resolution (so a cancelled alert, or the photo of an appeal that is over, is
 withdrawn before anything routine goes out), and the one-address messages —
 officers' replies to tipsters, the one-off "an officer has seen your
 information", and tips into the officers' queue. Then ``Expected`` (1), then

@@ -57,7 +57,9 @@ MAX_EXPIRY = timedelta(days=14)
 LIVE_STATES = (AlertState.SENDING, AlertState.SENT)
 # An appeal can be resolved while live, and after it expired (residents still have its photo).
 RESOLVABLE_STATES = (*LIVE_STATES, AlertState.EXPIRED)
-RESOLVED_MESSAGE = "Found safe. Thank you to everyone who shared this appeal or came forward with information."
+# Said when the officer says nothing: an alert may end in a person found safe, an arrest or a vehicle recovered,
+# so the words that say which are the officer's.
+RESOLVED_MESSAGE = "This is resolved. Thank you to everyone who shared it or came forward with information."
 FOLLOW_UP_KINDS = {
     AlertType.UPDATE: MessageKind.ALERT_UPDATE,
     AlertType.CANCEL: MessageKind.ALERT_CANCEL,
@@ -626,7 +628,7 @@ class AlertService:
         return SendResult(notice, counts)
 
     async def resolve(self, reference: str, actor: str, *, message: str = "") -> SendResult:
-        """ "Resolved — found safe": stop what has not gone, tell everyone reached, withdraw the photo.
+        """ "Resolved" (a person found safe, say): stop what has not gone, tell everyone reached, withdraw the photo.
 
         The photo stops being served at once; each platform takes back what it can when the resolution reaches
         it (Telegram deletes or edits the photo; elsewhere the resolution asks people not to share it)."""

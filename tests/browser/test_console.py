@@ -365,14 +365,12 @@ def test_a_photo_appeal_from_the_template_to_resolved_found_safe(database_url: s
         expect(modal).to_be_visible(timeout=SLOW)
         expect(modal).to_contain_text("Its photo stops being shown at once")
         modal.get_by_label("What residents are told").fill("Amy has been found safe and well. Thank you for sharing.")
-        modal.get_by_role("button", name="Mark found safe").click()
+        modal.get_by_role("button", name="Mark resolved").click()
         expect(modal).to_be_hidden(timeout=SLOW)
-        resolution = bot.filter(has_text="Resolved — found safe")
+        resolution = bot.filter(has_text="✅ Resolved —")
         expect(resolution).to_be_visible(timeout=SLOW)
         expect(resolution).to_contain_text("Amy has been found safe and well")
         expect(bot.filter(has=page.locator("img"))).to_have_count(0)  # deleted from the chat (within 48 hours)
-        expect(page.get_by_test_id("sk-message").filter(has_text="Resolved — found safe").first).to_be_visible(
-            timeout=SLOW
-        )
+        expect(page.get_by_test_id("sk-message").filter(has_text="Resolved: ").first).to_be_visible(timeout=SLOW)
         page.screenshot(path=PHOTO_SCREENSHOTS / "photo-appeal-resolved.png", full_page=True)
     assert not problems, problems

@@ -1,5 +1,5 @@
-"""Photo appeals, on SQLite and PostgreSQL: the photo goes out with the alert on each channel, "Resolved — found
-safe" reaches everyone reached and withdraws it where the platform allows, and the bytes go after the retention."""
+"""Photo appeals, on SQLite and PostgreSQL: the photo goes out with the alert on each channel, "Resolved" (the
+person found safe) reaches everyone reached and withdraws it where the platform allows, and the bytes go after the retention."""
 
 from __future__ import annotations
 
@@ -161,7 +161,7 @@ async def test_telegram_gets_the_photo_with_its_caption_and_the_resolution_delet
             await adapter.aclose()
         assert all(p.deleted for p in photos)  # within 48 hours: the photo is gone from their chats
         told = [s for s in telegram.sent if s.kind == "text"]
-        assert len(told) == 2 and all("Resolved — found safe" in s.visible for s in told)
+        assert len(told) == 2 and all("✅ Resolved —" in s.visible for s in told)
         assert all("found safe and well" in s.visible for s in told)
         assert PHOTO_WITHDRAWN_NOTE not in told[0].visible  # Telegram took it back itself
     assert (await service.get(reference)).state is AlertState.RESOLVED
@@ -191,10 +191,11 @@ async def test_a_long_appeal_goes_as_photo_then_text_and_an_old_photo_gets_a_new
             await worker(uow_factory, force, clock, {Channel.TELEGRAM: adapter}).run_until_idle()
         finally:
             await adapter.aclose()
-    assert not photo.deleted and "RESOLVED — FOUND SAFE" in photo.visible  # too old to delete: the caption says it
+    assert not photo.deleted and "✅ RESOLVED" in photo.visible  # too old to delete: the caption says it
     assert PHOTO_WITHDRAWN_NOTE in photo.visible
     resolution = telegram.sent[-1]
-    assert resolution.params.get("reply_parameters") and "Found safe" in resolution.visible
+    assert resolution.params.get("reply_parameters") and "This is resolved. Thank you" in resolution.visible
+    assert "found safe" not in resolution.visible.lower()  # how it ended is the officer's to say
 
 
 async def test_resolving_stops_what_has_not_gone_and_is_refused_twice(uow_factory, engine, force, clock, service):

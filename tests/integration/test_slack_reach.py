@@ -126,20 +126,20 @@ async def test_resolved_on_the_card_asks_to_confirm_and_reaches_everyone_the_ale
             seen = len(app.slack.views)
             await app.press(OFFICER_ID, app.card(card), "alert_card_resolve")
             modal = await app.next_modal(OFFICER_ID, seen)
-            assert modal["callback_id"] == "alert_resolve" and modal["title"]["text"] == "Resolved — found safe"
+            assert modal["callback_id"] == "alert_resolve" and modal["title"]["text"] == f"Resolve {reference}"
             assert "2 residents already reached" in card_text_of(modal) or "*2* residents" in card_text_of(modal)
             await app.simulated.view_submission(
                 OFFICER_ID, modal["id"], {"message": {"value": "Sam has been found safe and well. Thank you."}}
             )
             await eventually(lambda: len(app.telegram.sent) == 4, timeout=15, what="the resolution delivered")
             told = [m.message.text for m in app.telegram.sent[2:]]
-            assert all("Resolved — found safe" in t and "Sam has been found safe and well" in t for t in told)
+            assert all("✅ Resolved —" in t and "Sam has been found safe and well" in t for t in told)
             (resolved,) = await rows(app, alerts_table, alerts_table.c.reference == reference)
             assert resolved.state == AlertState.RESOLVED.value
 
         # The alert's own card is redrawn: resolved, only its report left to ask for.
         await eventually(
-            lambda: app.card(card).blocks[0]["text"]["text"] == f"Resolved — found safe: {reference}",
+            lambda: app.card(card).blocks[0]["text"]["text"] == f"Resolved: {reference}",
             what="the redrawn card",
         )
         assert action_ids(app.card(card).blocks) == ["alert_card_report"]

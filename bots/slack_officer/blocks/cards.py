@@ -249,7 +249,7 @@ def status_card(report: DeliveryReport, force: ForceConfig, now: datetime) -> tu
     if alert.state is AlertState.CANCELLED:
         state = "Cancelled"
     elif alert.state is AlertState.RESOLVED:
-        state = "Resolved — found safe"
+        state = "Resolved"
     elif report.done:
         state = "Sent"
     else:

@@ -1,4 +1,4 @@
-"""The modals for ``/alert update A-…``, ``/alert resolve A-…`` (*Resolved — found safe*: the confirmation, with
+"""The modals for ``/alert update A-…``, ``/alert resolve A-…`` (*Resolved*: the confirmation, with
 what residents are told) and ``/alert cancel A-…`` (the cancel modal is the confirmation)."""
 
 from __future__ import annotations
@@ -113,7 +113,8 @@ def cancel_modal(original: Alert, reached: int, metadata: dict[str, Any]) -> dic
 
 
 def resolve_modal(original: Alert, reached: int, metadata: dict[str, Any], *, photo: bool) -> dict[str, Any]:
-    """ "Resolved — found safe": the confirmation, and the words everyone reached is told (optional)."""
+    """ "Resolved": the confirmation, and the words everyone reached is told (optional: a short thank-you). How it
+    ended (found safe, an arrest, a vehicle recovered) is the officer's to say, so the form does not assume it."""
     photo_line = (
         "\n:frame_with_picture: Its photo stops being shown at once; Telegram deletes it from residents' chats "
         "(or, after 48 hours, replaces its caption), and everywhere else the message asks people not to share it."
@@ -124,14 +125,14 @@ def resolve_modal(original: Alert, reached: int, metadata: dict[str, Any], *, ph
         "type": "modal",
         "callback_id": RESOLVE_CALLBACK,
         "private_metadata": json.dumps(metadata),
-        "title": plain("Resolved — found safe", 24),
-        "submit": plain("Mark found safe", 24),
+        "title": plain(f"Resolve {original.reference}", 24),
+        "submit": plain("Mark resolved", 24),
         "close": plain("Not yet", 24),
         "blocks": [
             section(
-                f":white_check_mark: *{original.reference}* ({esc(original.headline)}) is over: the person has been "
-                f"found safe. Deliveries not made yet stop now, and the *{reached:,}* residents already reached are "
-                f"told it is resolved.{photo_line}"
+                f":white_check_mark: *{original.reference}* ({esc(original.headline)}) is over. Deliveries not made "
+                f"yet stop now, and the *{reached:,}* residents already reached are told it is resolved, in your "
+                f"words below if you give them (say how it ended: found safe, an arrest…).{photo_line}"
             ),
             _input(
                 MESSAGE,

@@ -91,7 +91,7 @@ def help_message(force: ForceConfig, *, officer: bool) -> tuple[str, list[Block]
             "nothing goes until you press *Send*.\n"
             "• `/alert list` — the latest alerts and their state\n"
             "• `/alert update A-2026-000123` — a follow-up to exactly the residents the alert reached\n"
-            "• `/alert resolve A-2026-000123` — resolved, found safe: tell everyone reached and withdraw its photo\n"
+            "• `/alert resolve A-2026-000123` — it is over (a person found safe, say): tell everyone reached and withdraw its photo\n"
             "• `/alert cancel A-2026-000123` — stop it and tell those already reached\n"
             "• `/alert report A-2026-000123` — who it reached, by channel and minute, on a map, with CSV files\n"
             "• `/alert stats` — the last 30 days in figures\n"
