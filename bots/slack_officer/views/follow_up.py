@@ -1,4 +1,4 @@
-"""The update and cancel modals submitted.
+"""The update, cancel and resolve modals submitted.
 
 The text is checked while Slack waits, so mistakes appear on their fields;
 the update or cancellation itself (which queues a message to everyone the
@@ -9,6 +9,7 @@ channel, kept current like the original's.
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from slack_bolt.context.ack.async_ack import AsyncAck
@@ -28,7 +29,7 @@ from bots.slack_officer.replies import Officer, carry_out
 from bots.slack_officer.views.compose import metadata_of
 from core.errors import InvalidInput, NotAllowed
 from core.model import AlertState
-from core.services.alerts import MAX_CONTACT, MAX_HEADLINE, clean_text
+from core.services.alerts import MAX_CONTACT, MAX_HEADLINE, SendResult, clean_text
 
 logger = logging.getLogger("lookout.slack")
 MAX_UPDATE_MESSAGE = 3000
@@ -75,62 +76,78 @@ async def update_submitted(
 async def cancel_submitted(
     ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient, context: Any
 ) -> None:
-    deps = deps_of(context)
-    metadata = metadata_of(view)
-    officer = Officer(body["user"]["id"], metadata.get("channel"))
-    reference = str(metadata.get("ref") or "")
-    if not await _allowed(ack, deps, officer, "cancel", reference, REASON):
-        return
-    reason = read_reason(view["state"]["values"])
-    if reason.strip():
-        try:
-            clean_text(reason, "reason", MAX_REASON)
-        except InvalidInput as exc:
-            await ack(response_action="errors", errors={REASON: exc.errors["reason"]})
-            return
-    await ack()
-
-    async def work() -> None:
-        result = await deps.alerts.cancel(reference, officer.user, reason=reason)
-        await start_status(deps, client, officer, result.alert.id, channel=officer.channel)  # type: ignore[arg-type]
-        await redraw_status(deps, client, result.alert.original_id)  # type: ignore[arg-type]
-
-    deps.tasks.spawn(
-        carry_out(
-            deps, client, officer, action="cancel", subject=reference, doing=f"cancelling {reference}", work=work
-        ),
-        name=f"cancel {reference}",
+    await _closing_submitted(
+        ack,
+        body,
+        view,
+        client,
+        context,
+        action="cancel",
+        doing="cancelling",
+        field=REASON,
+        read=read_reason,
+        limit=MAX_REASON,
+        close=lambda deps, reference, officer, reason: deps.alerts.cancel(reference, officer, reason=reason),
     )
 
 
 async def resolve_submitted(
     ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient, context: Any
 ) -> None:
+    await _closing_submitted(
+        ack,
+        body,
+        view,
+        client,
+        context,
+        action="resolve",
+        doing="resolving",
+        field=MESSAGE,
+        read=read_message,
+        limit=MAX_RESOLUTION,
+        close=lambda deps, reference, officer, message: deps.alerts.resolve(reference, officer, message=message),
+    )
+
+
+async def _closing_submitted(
+    ack: AsyncAck,
+    body: dict[str, Any],
+    view: dict[str, Any],
+    client: AsyncWebClient,
+    context: Any,
+    *,
+    action: str,
+    doing: str,
+    field: str,
+    read: Callable[[dict[str, Any]], str],
+    limit: int,
+    close: Callable[[OfficerDeps, str, str, str], Awaitable[SendResult]],
+) -> None:
+    """A cancellation or a resolution: the officer's words (optional, ``field``) checked while Slack waits, then the
+    alert closed after the answer and its status message started in the channel."""
     deps = deps_of(context)
     metadata = metadata_of(view)
     officer = Officer(body["user"]["id"], metadata.get("channel"))
     reference = str(metadata.get("ref") or "")
-    if not await _allowed(ack, deps, officer, "resolve", reference, MESSAGE):
+    if not await _allowed(ack, deps, officer, action, reference, field):
         return
-    message = read_message(view["state"]["values"])
-    if message.strip():
+    words = read(view["state"]["values"])
+    if words.strip():
         try:
-            clean_text(message, "message", MAX_RESOLUTION)
+            clean_text(words, field, limit)
         except InvalidInput as exc:
-            await ack(response_action="errors", errors={MESSAGE: exc.errors["message"]})
+            await ack(response_action="errors", errors={field: exc.errors[field]})
             return
     await ack()
 
     async def work() -> None:
-        result = await deps.alerts.resolve(reference, officer.user, message=message)
+        result = await close(deps, reference, officer.user, words)
         await start_status(deps, client, officer, result.alert.id, channel=officer.channel)  # type: ignore[arg-type]
         await redraw_status(deps, client, result.alert.original_id)  # type: ignore[arg-type]
 
     deps.tasks.spawn(
-        carry_out(
-            deps, client, officer, action="resolve", subject=reference, doing=f"resolving {reference}", work=work
-        ),
-        name=f"resolve {reference}",
+        carry_out(deps, client, officer, action=action, subject=reference, doing=f"{doing} {reference}", work=work),
+        name=f"{action} {reference}",
     )
 
 
