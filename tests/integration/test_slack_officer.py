@@ -11,6 +11,7 @@ from urllib.parse import urlencode
 
 import sqlalchemy as sa
 
+from bots.slack_officer.deps import ACK_BUDGET_SECONDS
 from core.model import AlertState
 from sandbox.slack_workspace import OFFICER_ID, OFFICERS_CHANNEL_ID, SECOND_OFFICER_ID, STAFF_ID, SUPERVISOR_ID
 from storage.tables import alerts as alerts_table
@@ -69,7 +70,7 @@ async def test_raise_preview_with_picture_send_and_final_report(database_url, cl
 
 async def test_mistakes_come_back_inline_on_their_fields_and_nothing_is_saved(database_url, clock):
     # Three lookups a second apart (the geocoder's pace): room beyond the 1.5 s budget, which has its own test.
-    async with officer_app(database_url, clock=clock, ack_budget=30) as app:
+    async with officer_app(database_url, clock=clock) as app:
         modal = await app.open_compose()
         assert modal["callback_id"] == "alert_compose"
         contact = next(b for b in modal["blocks"] if b.get("block_id") == "contact")
@@ -108,7 +109,7 @@ async def test_mistakes_come_back_inline_on_their_fields_and_nothing_is_saved(da
 
 
 async def test_a_slow_address_lookup_finishes_after_the_answer(database_url, clock):
-    async with officer_app(database_url, clock=clock) as app:
+    async with officer_app(database_url, clock=clock, ack_budget=ACK_BUDGET_SECONDS) as app:
         await seed(app)
         app.nominatim.set_delay(2.0)  # past the 1.5 s budget, within the geocoder's 5 s
         modal = await app.open_compose()
