@@ -42,8 +42,8 @@ from storage.uow import unit_of_work_factory
 SECRET = "bench-load-secret-0123456789"
 MAX_SECONDS = 60.0
 MAX_IN_FLIGHT = 2000
-REPLIES_QUIET_S = 10.0
-BASELINE_S = 5.0  # how long the server's CPU is read with only the fan-out going, before the load  # replies still owed after this long without one are counted as not sent
+REPLIES_QUIET_S = 10.0  # replies still owed after this long without one are counted as not sent
+BASELINE_S = 5.0  # how long the server's CPU is read with only the fan-out going, before the load
 
 
 async def run_load_benchmark(
