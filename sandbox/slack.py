@@ -15,15 +15,17 @@ thirty minutes). ``/_sandbox/…`` serves that record as JSON for tests, the
 console and benchmarks in other processes.
 
 This module holds the stand-in itself: its routes, the Web API door (auth,
-faults, dispatch), the chat.* methods and channels' messages, and response URLs.
-Beside it: the records it keeps and its settings (``sandbox.slack_records``),
-modals (``sandbox.slack_views``), files (``sandbox.slack_files``), the
-``/_sandbox`` JSON (``sandbox.slack_console``), and how calls are read, checked
-and answered with errors (``sandbox.slack_wire``). The workspace's people and
-channels are in ``sandbox.slack_workspace``, Slack's Block Kit checks in
-``sandbox.slack_blocks``; simulated officers (``sandbox.slack_users``) act
-towards an app's Request URL with the ``trigger_id`` and ``response_url`` this
-stand-in issues.
+injected faults, dispatch), the chat.*, conversations.replies and users.info
+methods, channels and the post rate, and what the simulated client asks of it.
+Beside it: its settings and records (``sandbox.slack_records``), the channels'
+messages and threads (``sandbox.slack_messages``), modals
+(``sandbox.slack_views``), files (``sandbox.slack_files``), response URLs
+(``sandbox.slack_response_urls``), the ``/_sandbox`` JSON
+(``sandbox.slack_console``), and how calls are read, checked and refused
+(``sandbox.slack_wire``). The workspace's people and channels are in
+``sandbox.slack_workspace``, Slack's Block Kit checks in ``sandbox.slack_blocks``;
+simulated officers (``sandbox.slack_users``) act towards an app's Request URL
+with the ``trigger_id`` and ``response_url`` this stand-in issues.
 
 Run alone: ``python -m sandbox.slack --port 8082``.
 """
@@ -32,7 +34,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import itertools
 import json
 import math
 import random
@@ -51,16 +52,15 @@ from sandbox.faults import FaultInjector
 from sandbox.server import BackgroundServer, ServedStandIn, public_base_url, route_path
 from sandbox.slack_console import SlackConsole
 from sandbox.slack_files import SlackFiles, file_response
+from sandbox.slack_messages import MessageLog
 from sandbox.slack_records import (
     EphemeralMessage,
     Interaction,
-    ResponseUrlPost,
     SlackFaults,
     SlackLimits,
     SlackMessage,
-    UploadedFile,
-    ViewRecord,
 )
+from sandbox.slack_response_urls import ResponseUrls
 from sandbox.slack_views import SlackViews
 from sandbox.slack_wire import (
     SlackError,
@@ -72,13 +72,10 @@ from sandbox.slack_wire import (
     int_or,
     json_or_none,
     optional_str,
-    random_token,
     request_params,
-    truthy,
     upload_bytes,
 )
 from sandbox.slack_workspace import (
-    APP_ID,
     BOT_ID,
     BOT_USER_ID,
     SANDBOX_CHANNELS,
@@ -87,22 +84,10 @@ from sandbox.slack_workspace import (
     TEAM_ID,
     TEAM_NAME,
     SandboxUser,
-    bot_profile,
     user_json,
 )
 
 _SCOPES = "chat:write,chat:write.public,commands,files:read,files:write,users:read,channels:history"
-
-
-@dataclass
-class _ResponseHook:
-    kind: str  # commands | actions
-    user_id: str
-    channel_id: str
-    message_ts: str | None
-    ephemeral: bool
-    created: float
-    uses: int = 0
 
 
 @dataclass
@@ -129,22 +114,21 @@ class SlackStandIn(ServedStandIn):
         self.faults = faults or SlackFaults()
         self.users: dict[str, SandboxUser] = {u.id: u for u in SANDBOX_USERS}
         self.channels: dict[str, str] = dict(SANDBOX_CHANNELS)
-        self.messages: list[SlackMessage] = []
-        self.ephemeral: list[EphemeralMessage] = []
-        self.response_url_posts: list[ResponseUrlPost] = []
         self.interactions: list[Interaction] = []
         self.calls: list[tuple[str, dict[str, Any]]] = []
         self.rate_limited = 0
         self._lock = threading.Lock()
         self._rng = random.Random(seed)
-        self._last_ts_us = 0
-        self._by_ts: dict[tuple[str, str], SlackMessage] = {}
-        self._ephemeral_by_ts: dict[tuple[str, str], EphemeralMessage] = {}
         self._buckets: dict[str, tuple[float, float]] = {}  # channel -> (tokens, when)
-        self._hooks: dict[str, _ResponseHook] = {}
-        self._hook_numbers = itertools.count(1_000_000_001)
+        self._log = MessageLog()
+        self._response_urls = ResponseUrls(self._rng, self._log)
         self._modals = SlackViews(self._rng)
-        self._files = SlackFiles(self._rng, self.channels)
+        self._files = SlackFiles(self._rng, self.channels, self._log)
+        # What tests and the console read, kept by the objects above (which add to them and never replace them).
+        self.messages, self.ephemeral = self._log.messages, self._log.ephemeral
+        self.response_url_posts = self._response_urls.posts
+        self.views = self._modals.records
+        self.files = self._files.files
         console = SlackConsole(self)
         self.app = FaultInjector(
             Starlette(
@@ -174,16 +158,6 @@ class SlackStandIn(ServedStandIn):
         """What to give slack_sdk as ``base_url`` (it wants the trailing slash)."""
         return f"{self.base_url}/api/"
 
-    @property
-    def views(self) -> list[ViewRecord]:
-        """Every views.open / views.push / views.update and response_action, oldest first."""
-        return self._modals.records
-
-    @property
-    def files(self) -> dict[str, UploadedFile]:
-        """Every file uploaded, by id (completed or not)."""
-        return self._files.files
-
     # --- the workspace -------------------------------------------------------------------
 
     def add_channel(self, channel_id: str, name: str) -> None:
@@ -207,8 +181,7 @@ class SlackStandIn(ServedStandIn):
         if kind not in {"commands", "actions"}:
             raise ValueError(f"Slack's response URLs are for commands or actions, not {kind!r}")
         with self._lock:
-            path = f"/{kind}/{TEAM_ID}/{next(self._hook_numbers)}/{random_token(self._rng, 24)}"
-            self._hooks[path] = _ResponseHook(kind, user_id, channel_id, message_ts, ephemeral, time.monotonic())
+            path = self._response_urls.issue(kind, user_id, channel_id, message_ts, ephemeral)
         return f"{self.base_url}{path}"
 
     def close_top_view(self, user_id: str) -> None:
@@ -226,20 +199,14 @@ class SlackStandIn(ServedStandIn):
     def messages_in(self, channel: str, *, thread_ts: str | None = None) -> list[SlackMessage]:
         """Live messages in a channel, oldest first: all of them, or one thread (its parent and replies)."""
         with self._lock:
-            return [
-                m
-                for m in self.messages
-                if m.channel == channel
-                and not m.deleted
-                and (thread_ts is None or m.ts == thread_ts or m.thread_ts == thread_ts)
-            ]
+            return self._log.live_in(channel, thread_ts)
 
     def texts_in(self, channel: str, *, thread_ts: str | None = None) -> list[str]:
         return [m.text for m in self.messages_in(channel, thread_ts=thread_ts)]
 
     def message(self, channel: str, ts: str) -> SlackMessage | None:
         with self._lock:
-            return self._by_ts.get((channel, ts))
+            return self._log.message(channel, ts)
 
     def ephemeral_to(self, user_id: str, *, channel: str | None = None) -> list[EphemeralMessage]:
         with self._lock:
@@ -256,13 +223,13 @@ class SlackStandIn(ServedStandIn):
 
     def ephemeral_message(self, channel: str, message_ts: str) -> EphemeralMessage | None:
         with self._lock:
-            return self._ephemeral_by_ts.get((channel, message_ts))
+            return self._log.ephemeral_message(channel, message_ts)
 
     def message_payload(self, channel: str, ts: str) -> dict[str, Any] | None:
         """A message as Slack's API shows it (thread summary included), or None."""
         with self._lock:
-            message = self._by_ts.get((channel, ts))
-            return None if message is None else self._message_json(message)
+            message = self._log.message(channel, ts)
+            return None if message is None else self._log.message_json(message)
 
     def sent_count(self) -> int:
         with self._lock:
@@ -322,8 +289,8 @@ class SlackStandIn(ServedStandIn):
             raise SlackError("ratelimited", status=429, retry_after=wait)
         text, blocks = checked_content(params)
         thread_ts = optional_str(params.get("thread_ts"))
-        message = self._add_message(channel, text, blocks, BOT_USER_ID, params, thread_ts=thread_ts)
-        return {"channel": channel, "ts": message.ts, "message": self._message_json(message)}
+        message = self._log.add(channel, text, blocks, BOT_USER_ID, params, thread_ts=thread_ts)
+        return {"channel": channel, "ts": message.ts, "message": self._log.message_json(message)}
 
     def _chat_update(self, call: _Call) -> dict[str, Any]:
         params = call.params
@@ -339,7 +306,7 @@ class SlackStandIn(ServedStandIn):
             "channel": message.channel,
             "ts": message.ts,
             "text": message.text,
-            "message": self._message_json(message),
+            "message": self._log.message_json(message),
         }
 
     def _chat_delete(self, call: _Call) -> dict[str, Any]:
@@ -354,24 +321,19 @@ class SlackStandIn(ServedStandIn):
         if user not in self.users or self.users[user].is_bot:
             raise SlackError("user_not_in_channel")
         text, blocks = checked_content(params)
-        ephemeral = self._add_ephemeral(channel, user, text, blocks, params, optional_str(params.get("thread_ts")))
+        ephemeral = self._log.add_ephemeral(channel, user, text, blocks, params, optional_str(params.get("thread_ts")))
         return {"message_ts": ephemeral.message_ts}
 
     def _conversations_replies(self, call: _Call) -> dict[str, Any]:
         params = call.params
         channel = self._known_channel(params.get("channel"))
-        parent = self._by_ts.get((channel, str(params.get("ts", ""))))
-        if parent is not None and parent.is_reply:
-            parent = self._by_ts.get((channel, parent.thread_ts or ""))
-        if parent is None or parent.deleted:
-            raise SlackError("thread_not_found")
-        thread = [parent, *(r for r in (self._by_ts[(channel, ts)] for ts in parent.replies) if not r.deleted)]
+        thread = self._log.thread(channel, str(params.get("ts", "")))
         start = cursor_index(params.get("cursor"))
         limit = max(1, min(int_or(params.get("limit"), 1000), 1000))
         page = thread[start : start + limit]
         more = start + limit < len(thread)
         return {
-            "messages": [self._message_json(m) for m in page],
+            "messages": [self._log.message_json(m) for m in page],
             "has_more": more,
             "response_metadata": {"next_cursor": cursor(start + limit) if more else ""},
         }
@@ -411,15 +373,7 @@ class SlackStandIn(ServedStandIn):
             return self._files.file_json(self.files[file_id], self.base_url)
 
     def _files_complete_upload_external(self, call: _Call) -> dict[str, Any]:
-        params = call.params
-        titled = self._files.to_complete(params.get("files"))
-        channels = self._share_targets(params)
-        thread_ts = optional_str(params.get("thread_ts"))
-        comment = optional_str(params.get("initial_comment"))
-        files = self._files.complete(titled, thread_ts, comment)
-        for channel in channels:
-            self._share_files(channel, files, comment, thread_ts, params, call.base_url)
-        return {"files": [self._files.file_json(f, call.base_url) for f in files]}
+        return self._files.complete_upload(call.params, call.base_url, self._postable_channel)
 
     # --- helpers (lock held) ----------------------------------------------------------------
 
@@ -457,109 +411,14 @@ class SlackStandIn(ServedStandIn):
         self._buckets[channel] = (tokens - 1.0, now)
         return 0
 
-    def _next_ts(self) -> str:
-        """A message ts: Unix seconds and microseconds, strictly increasing, so unique in every channel."""
-        self._last_ts_us = max(int(time.time() * 1_000_000), self._last_ts_us + 1)
-        return f"{self._last_ts_us // 1_000_000}.{self._last_ts_us % 1_000_000:06d}"
-
-    def _add_message(
-        self,
-        channel: str,
-        text: str,
-        blocks: list[dict[str, Any]] | None,
-        user: str,
-        params: dict[str, Any],
-        *,
-        thread_ts: str | None = None,
-        files: list[dict[str, Any]] | None = None,
-    ) -> SlackMessage:
-        message = SlackMessage(
-            channel, self._next_ts(), text, blocks, user, params, time.monotonic(), thread_ts, files or []
-        )
-        self.messages.append(message)
-        self._by_ts[(channel, message.ts)] = message
-        parent = self._by_ts.get((channel, thread_ts)) if thread_ts else None
-        if parent is not None and parent is not message:
-            parent.replies.append(message.ts)
-        return message
-
-    def _add_ephemeral(
-        self,
-        channel: str,
-        user: str,
-        text: str,
-        blocks: list[dict[str, Any]] | None,
-        params: dict[str, Any],
-        thread_ts: str | None = None,
-    ) -> EphemeralMessage:
-        ephemeral = EphemeralMessage(channel, user, self._next_ts(), text, blocks, params, time.monotonic(), thread_ts)
-        self.ephemeral.append(ephemeral)
-        self._ephemeral_by_ts[(channel, ephemeral.message_ts)] = ephemeral
-        return ephemeral
-
     def _existing_message(self, params: dict[str, Any], not_ours: str) -> SlackMessage:
         channel = self._known_channel(params.get("channel"))
-        message = self._by_ts.get((channel, str(params.get("ts", ""))))
+        message = self._log.message(channel, str(params.get("ts", "")))
         if message is None or message.deleted:
             raise SlackError("message_not_found")
         if not message.from_bot:
             raise SlackError(not_ours)  # a bot token may only change the bot's own messages
         return message
-
-    def _message_json(self, message: SlackMessage) -> dict[str, Any]:
-        out: dict[str, Any] = {
-            "type": "message",
-            "text": message.text,
-            "user": message.user,
-            "ts": message.ts,
-            "team": TEAM_ID,
-        }
-        if message.from_bot:
-            out.update(bot_id=BOT_ID, app_id=APP_ID, bot_profile=bot_profile())
-        if message.blocks is not None:
-            out["blocks"] = message.blocks
-        if message.files:
-            out.update(files=message.files, upload=True, display_as_bot=False)
-        if message.edits:
-            out["edited"] = {"user": message.user, "ts": message.ts}
-        if message.thread_ts:
-            out["thread_ts"] = message.thread_ts
-        if message.is_reply:
-            parent = self._by_ts.get((message.channel, message.thread_ts or ""))
-            out["parent_user_id"] = parent.user if parent else message.user
-        if message.replies:
-            out.update(self._thread_summary(message))
-        return out
-
-    def _thread_summary(self, parent: SlackMessage) -> dict[str, Any]:
-        replies = [self._by_ts[(parent.channel, ts)] for ts in parent.replies]
-        live = [r for r in replies if not r.deleted]
-        users = list(dict.fromkeys(r.user for r in live))
-        return {
-            "reply_count": len(live),
-            "reply_users_count": len(users),
-            "reply_users": users,
-            "latest_reply": live[-1].ts if live else parent.ts,
-            "is_locked": False,
-            "subscribed": False,
-        }
-
-    def _share_targets(self, params: dict[str, Any]) -> list[str]:
-        wanted = [str(params["channel_id"])] if params.get("channel_id") else []
-        wanted += [c for c in str(params.get("channels") or "").split(",") if c]
-        return [self._postable_channel(c) for c in dict.fromkeys(wanted)]
-
-    def _share_files(
-        self,
-        channel: str,
-        files: list[UploadedFile],
-        comment: str | None,
-        thread_ts: str | None,
-        params: dict[str, Any],
-        base_url: str,
-    ) -> None:
-        message = self._add_message(channel, comment or "", None, BOT_USER_ID, params, thread_ts=thread_ts)
-        message.files = self._files.shared(files, channel, message.ts, base_url)
 
     # --- the upload and download doors -----------------------------------------------------
 
@@ -592,61 +451,13 @@ class SlackStandIn(ServedStandIn):
             body = json.loads(await request.body() or b"{}")
         except json.JSONDecodeError:
             body = None
+        path = route_path(request)  # response URLs are keyed below the mount point, as issued
         with self._lock:
-            hook = self._hooks.get(route_path(request))  # keyed below the mount point, as issued
-            problem = self._response_url_problem(hook, body)
-            self.response_url_posts.append(
-                ResponseUrlPost(
-                    str(request.url), body if isinstance(body, dict) else {}, time.monotonic(), problem is None, problem
-                )
-            )
-            if problem is not None:
-                status = 400 if problem == "invalid_payload" else 404
-                return PlainTextResponse(problem, status_code=status)
-            assert hook is not None and isinstance(body, dict)
-            hook.uses += 1
-            self._apply_response(hook, body)
+            problem = self._response_urls.receive(path, str(request.url), body, self.limits)
+        if problem is not None:
+            status = 400 if problem == "invalid_payload" else 404
+            return PlainTextResponse(problem, status_code=status)
         return JSONResponse({"ok": True})
-
-    def _response_url_problem(self, hook: _ResponseHook | None, body: Any) -> str | None:
-        if hook is None:
-            return "no_service"
-        if time.monotonic() - hook.created > self.limits.response_url_ttl_seconds:
-            return "expired_url"
-        if hook.uses >= self.limits.response_url_uses:
-            return "used_url"
-        if not isinstance(body, dict):
-            return "invalid_payload"
-        return None
-
-    def _apply_response(self, hook: _ResponseHook, body: dict[str, Any]) -> None:
-        """What Slack shows after a response_url post: the original replaced or deleted, or a new message."""
-        text, blocks = str(body.get("text") or ""), body.get("blocks") or None
-        if hook.message_ts and truthy(body.get("delete_original")):
-            self._delete_original(hook)
-        elif hook.message_ts and truthy(body.get("replace_original")):
-            self._replace_original(hook, text, blocks)
-        elif body.get("response_type") == "in_channel":
-            self._add_message(
-                hook.channel_id, text, blocks, BOT_USER_ID, body, thread_ts=optional_str(body.get("thread_ts"))
-            )
-        else:
-            self._add_ephemeral(hook.channel_id, hook.user_id, text, blocks, body)
-
-    def _original(self, hook: _ResponseHook) -> SlackMessage | EphemeralMessage | None:
-        key = (hook.channel_id, hook.message_ts or "")
-        return self._ephemeral_by_ts.get(key) if hook.ephemeral else self._by_ts.get(key)
-
-    def _delete_original(self, hook: _ResponseHook) -> None:
-        original = self._original(hook)
-        if original is not None:
-            original.deleted = True
-
-    def _replace_original(self, hook: _ResponseHook, text: str, blocks: list[dict[str, Any]] | None) -> None:
-        original = self._original(hook)
-        if original is not None:
-            original.text, original.blocks = text, blocks
-            original.edits += 1
 
     # --- what the simulated client asks of the stand-in --------------------------------------------
 
@@ -665,7 +476,7 @@ class SlackStandIn(ServedStandIn):
                 channel = self._known_channel(channel)
             except SlackError:
                 raise ValueError(f"no channel {channel!r} in the sandbox workspace (add_channel first)") from None
-            return self._add_message(channel, text, blocks, user_id, {"text": text}, thread_ts=thread_ts)
+            return self._log.add(channel, text, blocks, user_id, {"text": text}, thread_ts=thread_ts)
 
     def _record_interaction(self, interaction: Interaction) -> None:
         with self._lock:
@@ -683,9 +494,9 @@ class SlackStandIn(ServedStandIn):
         with self._lock:
             text, blocks = str(body.get("text") or ""), body.get("blocks") or None
             if body.get("response_type") == "in_channel":
-                self._add_message(channel_id, text, blocks, BOT_USER_ID, body)
+                self._log.add(channel_id, text, blocks, BOT_USER_ID, body)
             else:
-                self._add_ephemeral(channel_id, user_id, text, blocks, body)
+                self._log.add_ephemeral(channel_id, user_id, text, blocks, body)
 
     def _settle_view_submission(self, user_id: str, view_id: str, answer: httpx.Response) -> None:
         """Apply the app's ``response_action`` as Slack does; a bare 200 closes the modal, errors keep it open."""

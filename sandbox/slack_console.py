@@ -59,14 +59,8 @@ class SlackConsole:
         slack = self._slack
         channel, thread_ts = request.path_params["channel"], request.query_params.get("thread_ts")
         with slack._lock:
-            chosen = [
-                m
-                for m in slack.messages
-                if m.channel == channel
-                and not m.deleted
-                and (thread_ts is None or m.ts == thread_ts or m.thread_ts == thread_ts)
-            ]
-            return JSONResponse([slack._message_json(m) for m in chosen])
+            chosen = slack._log.live_in(channel, thread_ts)
+            return JSONResponse([slack._log.message_json(m) for m in chosen])
 
     async def ephemeral_json(self, request: Request) -> JSONResponse:
         slack = self._slack

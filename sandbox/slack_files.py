@@ -3,9 +3,9 @@
 Files upload v2 is three steps, as in Slack: ``files.getUploadURLExternal``
 hands back a loopback ``/upload/v1/…`` URL on the stand-in itself, the bytes
 are posted there, and ``files.completeUploadExternal`` titles the files and
-shares them (one message per channel, posted by the stand-in). A person's
-upload in a modal's file input lands here too, complete and not yet shared.
-Downloads from ``url_private`` need the bot token, as Slack's do.
+shares them (one message per channel). A person's upload in a modal's file
+input lands here too, complete and not yet shared. Downloads from
+``url_private`` need the bot token, as Slack's do (the stand-in checks it).
 ``SlackFiles`` is not thread-safe: the stand-in (``sandbox.slack``) holds its
 lock around every call.
 """
@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import mimetypes
 import random
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from starlette.responses import Response
 
+from sandbox.slack_messages import MessageLog
 from sandbox.slack_records import UploadedFile
 from sandbox.slack_wire import SlackError, int_or, optional_str, random_id, random_token
 from sandbox.slack_workspace import BOT_USER_ID, TEAM_DOMAIN, TEAM_ID
@@ -27,10 +28,11 @@ from sandbox.slack_workspace import BOT_USER_ID, TEAM_DOMAIN, TEAM_ID
 class SlackFiles:
     """Every file uploaded to the workspace, by id, and the upload URLs not yet used."""
 
-    def __init__(self, rng: random.Random, channels: Mapping[str, str]) -> None:
+    def __init__(self, rng: random.Random, channels: Mapping[str, str], log: MessageLog) -> None:
         self.files: dict[str, UploadedFile] = {}
         self._rng = rng  # the stand-in's, so that a seed draws the same ids
         self._channels = channels  # the stand-in's channel names, as a file's shares show them
+        self._log = log  # the channels' messages, where shares are posted
         self._uploads: dict[str, str] = {}  # upload key -> file id
 
     def upload_url(self, params: dict[str, Any], base_url: str) -> dict[str, Any]:
@@ -74,31 +76,26 @@ class SlackFiles:
         )
         return file_id
 
-    def to_complete(self, wanted: Any) -> list[tuple[UploadedFile, str]]:
-        """The files ``files.completeUploadExternal`` names, each uploaded already, with the title it is to take."""
+    def complete_upload(
+        self, params: dict[str, Any], base_url: str, postable_channel: Callable[[Any], str]
+    ) -> dict[str, Any]:
+        """``files.completeUploadExternal``: the files titled and shared, one message in each channel named
+        (``postable_channel``, the stand-in's, says which channel a value names and refuses one it may not post in)."""
+        wanted = params.get("files")
         if not isinstance(wanted, list) or not wanted:
             raise SlackError(
                 "invalid_arguments", response_metadata={"messages": ["[ERROR] files must be a JSON array"]}
             )
         files = [self._uploaded(item) for item in wanted]
-        return [
-            (uploaded, str(item.get("title") or uploaded.filename))
-            for uploaded, item in zip(files, wanted, strict=True)
-        ]
-
-    def complete(
-        self, titled: list[tuple[UploadedFile, str]], thread_ts: str | None, comment: str | None
-    ) -> list[UploadedFile]:
-        for uploaded, title in titled:
-            uploaded.title = title
+        channels = self._share_targets(params, postable_channel)
+        thread_ts = optional_str(params.get("thread_ts"))
+        comment = optional_str(params.get("initial_comment"))
+        for uploaded, item in zip(files, wanted, strict=True):
+            uploaded.title = str(item.get("title") or uploaded.filename)
             uploaded.completed, uploaded.thread_ts, uploaded.initial_comment = True, thread_ts, comment
-        return [uploaded for uploaded, _ in titled]
-
-    def shared(self, files: list[UploadedFile], channel: str, ts: str, base_url: str) -> list[dict[str, Any]]:
-        """The files shared in the message at ``ts``: their file objects, as that message carries them."""
-        for uploaded in files:
-            uploaded.shares.append((channel, ts))
-        return [self.file_json(f, base_url) for f in files]
+        for channel in channels:
+            self._share_files(channel, files, comment, thread_ts, params, base_url)
+        return {"files": [self.file_json(f, base_url) for f in files]}
 
     def _uploaded(self, item: Any) -> UploadedFile:
         file_id = item.get("id") if isinstance(item, dict) else None
@@ -106,6 +103,25 @@ class SlackFiles:
         if uploaded is None or uploaded.content is None:
             raise SlackError("file_not_found")
         return uploaded
+
+    def _share_targets(self, params: dict[str, Any], postable_channel: Callable[[Any], str]) -> list[str]:
+        wanted = [str(params["channel_id"])] if params.get("channel_id") else []
+        wanted += [c for c in str(params.get("channels") or "").split(",") if c]
+        return [postable_channel(c) for c in dict.fromkeys(wanted)]
+
+    def _share_files(
+        self,
+        channel: str,
+        files: list[UploadedFile],
+        comment: str | None,
+        thread_ts: str | None,
+        params: dict[str, Any],
+        base_url: str,
+    ) -> None:
+        message = self._log.add(channel, comment or "", None, BOT_USER_ID, params, thread_ts=thread_ts)
+        for uploaded in files:
+            uploaded.shares.append((channel, message.ts))
+        message.files = [self.file_json(f, base_url) for f in files]
 
     def file_json(self, uploaded: UploadedFile, base_url: str) -> dict[str, Any]:
         mimetype = mimetypes.guess_type(uploaded.filename)[0] or "application/octet-stream"
