@@ -20,8 +20,9 @@ from urllib.parse import urlencode
 import httpx
 from slack_sdk.signature import SignatureVerifier
 
-from sandbox.slack import Interaction, SlackStandIn
+from sandbox.slack import SlackStandIn
 from sandbox.slack_blocks import elements_of
+from sandbox.slack_records import Interaction
 from sandbox.slack_workspace import (
     APP_ID,
     BOT_ID,

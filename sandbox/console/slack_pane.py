@@ -15,7 +15,8 @@ from typing import Any, Literal, overload
 import httpx
 
 from sandbox.console.inputs import AppUnreachable, BadInput, NotReady
-from sandbox.slack import EphemeralMessage, SlackMessage, SlackStandIn
+from sandbox.slack import SlackStandIn
+from sandbox.slack_records import EphemeralMessage, SlackMessage
 from sandbox.slack_users import SimulatedSlackClient
 
 MAX_MESSAGES = 200  # per channel, newest kept: the demo's tips channel can grow long

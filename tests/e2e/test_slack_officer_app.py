@@ -12,7 +12,8 @@ import pytest
 
 from core.clock import utc_now
 from sandbox.nominatim import NominatimStandIn
-from sandbox.slack import SlackLimits, SlackStandIn
+from sandbox.slack import SlackStandIn
+from sandbox.slack_records import SlackLimits
 from sandbox.slack_users import SimulatedSlackClient
 from sandbox.slack_workspace import OFFICER_ID, OFFICERS_CHANNEL_ID, SUPERVISOR_ID
 from sandbox.telegram import TelegramStandIn

@@ -20,7 +20,8 @@ from sqlalchemy.engine import make_url
 
 from core.geo.cells import cell_to_int, snap
 from sandbox.nominatim import NominatimStandIn
-from sandbox.slack import SlackLimits, SlackStandIn
+from sandbox.slack import SlackStandIn
+from sandbox.slack_records import SlackLimits
 from sandbox.telegram import TelegramLimits, TelegramStandIn
 from sandbox.telegram_users import SimulatedUser, TelegramUsers
 from storage.database import make_sync_engine

@@ -20,7 +20,8 @@ import sqlalchemy as sa
 
 from core.geo.cells import cell_to_int, snap
 from sandbox.nominatim import NominatimStandIn
-from sandbox.slack import SlackLimits, SlackStandIn
+from sandbox.slack import SlackStandIn
+from sandbox.slack_records import SlackLimits
 from sandbox.whatsapp import WhatsAppLimits, WhatsAppStandIn
 from storage.database import make_sync_engine
 from storage.tables import (

@@ -14,7 +14,7 @@ from PIL import Image
 from bots.slack_officer.area_picture import BACKGROUND, HEIGHT, MAP_BOTTOM, MAP_TOP, WIDTH, attribution_box
 from core.geo.cells import snap
 from core.model import Place
-from sandbox.slack import UploadedFile
+from sandbox.slack_records import UploadedFile
 from sandbox.tiles import ATTRIBUTION, LAND, TileStandIn
 from tests.support.residents import STAFFORD, add_residents, offset, resident_at
 from tests.support.slack_officer import button_value, card_text, officer_app

@@ -24,7 +24,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from sandbox.server import BackgroundServer
-from sandbox.slack import SlackFaults, SlackLimits, SlackStandIn
+from sandbox.slack import SlackStandIn
+from sandbox.slack_records import SlackFaults, SlackLimits
 from sandbox.slack_users import SimulatedSlackClient
 from sandbox.slack_workspace import (
     BOT_ID,

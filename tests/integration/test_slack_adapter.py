@@ -9,7 +9,8 @@ from bots.slack_officer.adapter import SlackAdapter, make_client
 from core.model import Address, Channel
 from core.outbound import Attachment, Button, OutboundMessage
 from core.rendering import escape_slack_mrkdwn
-from sandbox.slack import SlackFaults, SlackLimits, SlackStandIn
+from sandbox.slack import SlackStandIn
+from sandbox.slack_records import SlackFaults, SlackLimits
 from sandbox.slack_workspace import GENERAL_CHANNEL_ID, TIPS_CHANNEL_ID
 from tests.support.processes import free_port
 

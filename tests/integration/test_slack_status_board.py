@@ -17,7 +17,8 @@ from core.outbound import DeliveryResult
 from core.services.alerts import AlertService
 from core.services.progress import ProgressService
 from core.services.roles import Roles
-from sandbox.slack import SlackLimits, SlackStandIn
+from sandbox.slack import SlackStandIn
+from sandbox.slack_records import SlackLimits
 from sandbox.slack_workspace import OFFICERS_CHANNEL_ID
 from storage.tables import progress_watches
 from tests.integration.test_delivery_worker import send_alert

@@ -22,7 +22,7 @@ from sqlalchemy.engine import make_url
 
 from core.model import MessageKind, TipPhoto, TipState
 from core.services.tips import NewTip
-from sandbox.slack import SlackMessage
+from sandbox.slack_records import SlackMessage
 from sandbox.slack_workspace import OFFICER_ID, SECOND_OFFICER_ID, STAFF_ID, TIPS_CHANNEL_ID
 from storage.tables import audit_log, deliveries, messages, refused_attempts, tip_notes
 from storage.tables import tips as tips_table

@@ -17,7 +17,8 @@ from itsdangerous import TimestampSigner
 
 from bots.email.links import LinkSigner, Purpose
 from sandbox.nominatim import NominatimStandIn
-from sandbox.slack import SlackLimits, SlackStandIn
+from sandbox.slack import SlackStandIn
+from sandbox.slack_records import SlackLimits
 from sandbox.smtp import ReceivedMail, SmtpSink
 from tests.support.processes import Server, free_port, lookout_env
 

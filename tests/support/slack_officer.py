@@ -30,7 +30,8 @@ from core.settings import Settings
 from runtime.app import Lookout, build, create_app
 from runtime.examples import EXAMPLE_FORCE_CONFIG
 from sandbox.nominatim import NominatimStandIn
-from sandbox.slack import SlackLimits, SlackMessage, SlackStandIn
+from sandbox.slack import SlackStandIn
+from sandbox.slack_records import SlackLimits, SlackMessage
 from sandbox.slack_users import SimulatedSlackClient
 from sandbox.slack_workspace import OFFICER_ID, OFFICERS_CHANNEL_ID, SECOND_OFFICER_ID, SUPERVISOR_ID, TIPS_CHANNEL_ID
 from sandbox.tiles import ATTRIBUTION as TILES_ATTRIBUTION

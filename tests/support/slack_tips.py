@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import json
 
-from sandbox.slack import SlackMessage, SlackStandIn, UploadedFile
+from sandbox.slack import SlackStandIn
+from sandbox.slack_records import SlackMessage, UploadedFile
 from sandbox.slack_users import SimulatedSlackClient
 from tests.support.slack_officer import eventually
 
