@@ -47,8 +47,14 @@ class Outage:
             self._since = self._clock()
             self._logger.warning("%s: the database is unavailable (%s); retrying until it answers", self._part, error)
 
-    def recovered(self) -> None:
-        if self._since is None:
+    def try_began(self) -> float:
+        """The moment a try begins, for ``recovered``."""
+        return self._clock()
+
+    def recovered(self, began: float) -> None:
+        """A try that ``began`` at that moment worked. One that began before another part saw the database go
+        says nothing of its return (it may have finished just before): only a try begun since ends the outage."""
+        if self._since is None or began < self._since:
             return
         self._logger.info(
             "%s: the database is back after %.1f s (%d failed tries); carrying on",

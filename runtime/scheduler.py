@@ -67,6 +67,7 @@ class LeaderScheduler:
         outage = Outage(logger, "scheduler")
         try:
             while not self._stopping.is_set():
+                began = outage.try_began()
                 try:
                     acquired = await self._lock.try_acquire()
                 except StorageUnavailable as exc:
@@ -77,7 +78,7 @@ class LeaderScheduler:
                     logger.exception("could not try the scheduler lock; trying again in %.0f s", STANDBY_RETRY_S)
                     await self._wait(STANDBY_RETRY_S)
                     continue
-                outage.recovered()
+                outage.recovered(began)
                 if acquired:
                     announced_standby = False
                     await self._lead()

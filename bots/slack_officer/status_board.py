@@ -84,6 +84,7 @@ class StatusBoard:
         logger.info("Slack status board running (one card update per %s s at most)", self._min_interval.total_seconds())
         outage = Outage(logger, "Slack status board")
         while not self._stop.is_set():
+            began = outage.try_began()
             try:
                 await self.tick()
             except StorageUnavailable as exc:  # the database restarting: said once, not every second
@@ -91,7 +92,7 @@ class StatusBoard:
             except Exception:  # Slack hiccuped, or a bug: log it and try again next tick
                 logger.exception("Slack status board tick failed")
             else:
-                outage.recovered()
+                outage.recovered(began)
             try:
                 await asyncio.wait_for(self._stop.wait(), timeout=self._tick)
             except TimeoutError:

@@ -200,6 +200,7 @@ class DeliveryWorker:
                 if room < max(1, claim_size // 2) and waiting is None:
                     await self._sleep(self._config.idle_poll / 4)
                     continue
+                began = self._outage.try_began()
                 try:
                     if room < max(1, claim_size // 2):
                         # Full of less urgent rows: look for more urgent ones, and make way for them.
@@ -218,7 +219,7 @@ class DeliveryWorker:
                     logger.exception("could not claim %s deliveries; retrying shortly", channel.value)
                     await self._sleep(CLAIM_RETRY_SECONDS)
                     continue
-                self._outage.recovered()
+                self._outage.recovered(began)
                 self._outstanding[channel] += len(rows)
                 for row in rows:
                     queue.put_nowait(_Queued(row))
@@ -635,6 +636,7 @@ class DeliveryWorker:
             return
         batch, self._outcomes = self._outcomes, []
         now = self._clock()
+        began = self._outage.try_began()
         try:
             async with self._uow() as uow:
                 await uow.deliveries.record([o for o, _ in batch], now)
@@ -652,7 +654,7 @@ class DeliveryWorker:
             else:
                 logger.exception("could not record %d delivery outcomes; will retry", len(batch))
             return
-        self._outage.recovered()
+        self._outage.recovered(began)
 
     @staticmethod
     async def _rewrite_erased_tip_posts(uow: UnitOfWork, landed: list[int], now: datetime) -> None:

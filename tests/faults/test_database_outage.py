@@ -247,12 +247,27 @@ def test_an_outage_is_said_once_and_the_pause_grows_with_it_not_with_the_failure
     assert outage.backoff() == 1.5
     now[0] += 60.0
     assert outage.backoff() == 2.0
-    outage.recovered()
-    outage.recovered()
+    outage.recovered(outage.try_began())
+    outage.recovered(outage.try_began())
     assert [r.getMessage() for r in caplog.records] == [
         "worker: the database is unavailable (OperationalError: connection refused); retrying until it answers",
         "worker: the database is back after 63.0 s (50 failed tries); carrying on",
     ]
+
+
+def test_a_try_begun_before_the_database_went_is_not_taken_for_its_return(caplog) -> None:
+    now = [100.0]
+    outage = Outage(logging.getLogger("lookout.test"), "worker", clock=lambda: now[0])
+    caplog.set_level(logging.INFO, logger="lookout.test")
+    flush_began = outage.try_began()  # a flush whose statements ran just before the outage
+    now[0] += 0.1
+    outage.failed(StorageUnavailable("OperationalError: server closed the connection unexpectedly"))  # a send's
+    outage.recovered(flush_began)  # the flush's answer, read after the send's failure
+    assert outage.ongoing
+    now[0] += 1.0
+    outage.recovered(outage.try_began())
+    assert not outage.ongoing
+    assert [r.levelname for r in caplog.records] == ["WARNING", "INFO"]
 
 
 class _HeldLock:
